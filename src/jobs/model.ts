@@ -1,0 +1,173 @@
+/**
+ * The data model of a job, shared by the jobs layer and the storage drivers.
+ * Ids are strings (PostgreSQL bigint; SQLite integer) so that both drivers look the same.
+ */
+
+/** Lifecycle states. `scheduled` and `retryable` jobs become runnable once `runAt` has passed. */
+export type JobState = "scheduled" | "available" | "running" | "completed" | "retryable" | "discarded" | "cancelled";
+
+export const JOB_STATES: readonly JobState[] = [
+  "scheduled",
+  "available",
+  "running",
+  "completed",
+  "retryable",
+  "discarded",
+  "cancelled",
+];
+
+/** States in which a unique key blocks another insert with the same key. */
+export const UNIQUE_BLOCKING_STATES: readonly JobState[] = ["scheduled", "available", "running", "retryable"];
+
+/** JSON value as stored in payloads and results. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One recorded failure of one attempt. */
+export interface JobError {
+  attempt: number;
+  /** ISO-8601 time of the failure. */
+  at: string;
+  message: string;
+  stack?: string;
+  /** A TendError code when tend itself failed the attempt (unknown kind, bad payload, lease expired, timeout). */
+  code?: string;
+}
+
+/** A job to insert, fully defaulted and validated by the jobs layer. */
+export interface NewJob {
+  kind: string;
+  queue: string;
+  /** Already JSON-encoded payload text (validated for size by the jobs layer). */
+  payload: string;
+  priority: number;
+  /** When the job may first run. A time in the future makes it `scheduled`. */
+  runAt: Date;
+  maxAttempts: number;
+  uniqueKey: string | null;
+  batchId: string | null;
+  batchIndex: number | null;
+}
+
+/** Result of inserting one NewJob: its id and whether a row was inserted (false: unique key hit). */
+export interface InsertResult {
+  id: string;
+  inserted: boolean;
+}
+
+/** A full job row. */
+export interface JobRecord {
+  id: string;
+  kind: string;
+  queue: string;
+  payload: Json;
+  priority: number;
+  state: JobState;
+  runAt: Date;
+  /** Attempts started so far (the running attempt included). */
+  attempt: number;
+  maxAttempts: number;
+  uniqueKey: string | null;
+  errors: JobError[];
+  result: Json | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  workerId: string | null;
+  leaseToken: string | null;
+  leaseExpiresAt: Date | null;
+  cancelRequested: boolean;
+  batchId: string | null;
+  batchIndex: number | null;
+}
+
+/** Identifies one attempt's hold on a running job; every write by a worker is fenced by it. */
+export interface LeaseRef {
+  id: string;
+  leaseToken: string;
+}
+
+/** A job handed to a worker by `claim`. */
+export interface ClaimedJob {
+  id: string;
+  kind: string;
+  queue: string;
+  payload: Json;
+  attempt: number;
+  maxAttempts: number;
+  leaseToken: string;
+  createdAt: Date;
+  runAt: Date;
+}
+
+export interface ClaimRequest {
+  queue: string;
+  /** Claim at most this many. */
+  limit: number;
+  workerId: string;
+  leaseMs: number;
+}
+
+export interface Completion extends LeaseRef {
+  /** JSON-encoded result text or null. */
+  result: string | null;
+}
+
+export interface Failure extends LeaseRef {
+  error: JobError;
+  /** When to retry; null means discard (attempts exhausted or not retryable). */
+  retryAt: Date | null;
+}
+
+export interface HeartbeatResult {
+  id: string;
+  /** False when the lease is no longer held (rescued, cancelled, completed elsewhere): stop writing. */
+  held: boolean;
+  /** True when someone asked to cancel this job: abort the handler. */
+  cancelRequested: boolean;
+}
+
+export interface ListFilter {
+  queue?: string;
+  kind?: string;
+  state?: JobState;
+  batchId?: string;
+  /** Default 100, at most 10,000. */
+  limit?: number;
+  /** Return jobs with id less than this (pagination, newest first). */
+  beforeId?: string;
+}
+
+/** Per-queue statistics, read from the store (never from a worker's memory). */
+export interface QueueStats {
+  queue: string;
+  /** Runnable now: available, plus scheduled/retryable whose time has come. */
+  available: number;
+  running: number;
+  /** Scheduled for later. */
+  scheduled: number;
+  /** Failed, waiting for their retry time. */
+  retryable: number;
+  /** Jobs enqueued per second over the last 60 s. */
+  enqueuedPerSec: number;
+  /** Jobs completed per second over the last 60 s. */
+  completedPerSec: number;
+  /** Age in ms of the oldest runnable job (0 when none). */
+  oldestAvailableAgeMs: number;
+}
+
+/** One job rescued from a lapsed lease. */
+export interface RescuedJob {
+  id: string;
+  kind: string;
+  queue: string;
+  attempt: number;
+  /** `retryable` (will run again) or `discarded` (attempts exhausted). */
+  state: "retryable" | "discarded";
+}
+
+export interface BatchProgress {
+  batchId: string;
+  total: number;
+  /** Jobs in a final state: completed, discarded or cancelled. */
+  finished: number;
+}

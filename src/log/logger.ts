@@ -1,0 +1,63 @@
+import { pino, type Logger, type LoggerOptions } from "pino";
+
+export type { Logger } from "pino";
+
+/** Options for {@link createLogger}. */
+export interface LoggerSettings {
+  /** pino level; default: `TEND_LOG_LEVEL`, else `silent` under `node --test`, else `info`. */
+  level?: string;
+  /** Human-readable output; default: true when stdout is a terminal (and `TEND_LOG_PRETTY` is not `0`). */
+  pretty?: boolean;
+  /** Logger name, shown on every line. Default `tend`. */
+  name?: string;
+}
+
+function defaultLevel(): string {
+  const fromEnv = process.env.TEND_LOG_LEVEL;
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  // node --test sets NODE_TEST_CONTEXT in the processes it runs: keep the suite quiet.
+  if (process.env.NODE_TEST_CONTEXT !== undefined) return "silent";
+  return "info";
+}
+
+function defaultPretty(): boolean {
+  const fromEnv = process.env.TEND_LOG_PRETTY;
+  if (fromEnv === "0") return false;
+  if (fromEnv === "1") return true;
+  return process.stdout.isTTY === true;
+}
+
+/**
+ * Creates the process logger: JSON lines on stdout for machines, colourised lines when a person
+ * runs the program in a terminal. Writes go through pino's fast asynchronous destination; call
+ * `logger.flush()` (done by `main()`) before exiting.
+ *
+ * @example
+ * ```ts
+ * const log = createLogger({ name: "billing" });
+ * log.info({ accountId: 42 }, "invoice sent");
+ * ```
+ */
+export function createLogger(settings: LoggerSettings = {}): Logger {
+  const options: LoggerOptions = {
+    name: settings.name ?? "tend",
+    level: settings.level ?? defaultLevel(),
+    base: { pid: process.pid },
+  };
+  if (settings.pretty ?? defaultPretty()) {
+    // Loaded lazily so that production processes never pay for it.
+    const require = createRequireOnce();
+    const pretty = require("pino-pretty") as (opts: Record<string, unknown>) => NodeJS.WritableStream;
+    return pino(options, pretty({ sync: true, colorize: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" }));
+  }
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 0 }));
+}
+
+let requireFn: NodeJS.Require | undefined;
+function createRequireOnce(): NodeJS.Require {
+  if (requireFn === undefined) {
+    // A synchronous require keeps createLogger synchronous.
+    requireFn = process.getBuiltinModule("node:module").createRequire(import.meta.url);
+  }
+  return requireFn;
+}

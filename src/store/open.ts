@@ -1,0 +1,52 @@
+import { invalidArgument } from "../errors/tend-error.ts";
+import type { Store } from "./store.ts";
+
+/** Options for {@link openStore}. */
+export interface StoreOptions {
+  /** PostgreSQL schema holding tend's tables (default `tend`). */
+  schema?: string;
+  /** SQLite table-name prefix (default `tend_`). */
+  tablePrefix?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+  /** Apply pending migrations when opening (default true). */
+  migrate?: boolean;
+}
+
+/** The default database: an SQLite file under ./var. */
+export const DEFAULT_DATABASE_URL = "sqlite:./var/tend.db";
+
+/**
+ * Opens tend's store from one URL: `sqlite:./var/tend.db` (a file; created with its folder) or
+ * `postgres://user@host:5432/db`. Applies pending migrations under a lock unless told not to.
+ *
+ * @example
+ * ```ts
+ * const store = await openStore(process.env.DATABASE_URL ?? "sqlite:./var/tend.db");
+ * await store.close();
+ * ```
+ */
+export async function openStore(url: string = DEFAULT_DATABASE_URL, options: StoreOptions = {}): Promise<Store> {
+  if (typeof url !== "string" || url.length === 0) {
+    throw invalidArgument("TEND_E_INVALID_DATABASE_URL", "database URL", url, '"sqlite:<path>" or "postgres://..."');
+  }
+  let store: Store;
+  if (url.startsWith("sqlite:")) {
+    const { openSqliteStore } = await import("./sqlite/sqlite-store.ts");
+    store = await openSqliteStore(url, options);
+  } else if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
+    const { openPostgresStore } = await import("./postgres/postgres-store.ts");
+    store = await openPostgresStore(url, options);
+  } else {
+    throw invalidArgument("TEND_E_INVALID_DATABASE_URL", "database URL", url, '"sqlite:<path>" or "postgres://..."');
+  }
+  if (options.migrate !== false) {
+    try {
+      await store.migrate();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
+  }
+  return store;
+}
