@@ -1,0 +1,92 @@
+import type { Migration } from "../migration.ts";
+
+/**
+ * The jobs tables on PostgreSQL. `{{schema}}` is replaced by the quoted schema name.
+ *
+ * Index design (every claim and completion is a non-HOT update, so each index that the new row
+ * version qualifies for gets a new entry; keep them few and partial):
+ * - claim: (queue, priority, run_at, id) over pending rows only, matching the claim query exactly;
+ * - running: (lease_expires_at) over running rows; it also serves rescue of one worker's jobs and
+ *   running counts, since running rows are few (bounded by concurrency);
+ * - unique: unique_key over the blocking states;
+ * - finished: (finished_at) over final rows, for pruning and the completed rate;
+ * - batch: batch_id where set;
+ * - created_at: BRIN (a few pages, nearly free to maintain) for the enqueued rate.
+ *
+ * @example
+ * ```ts
+ * const sql = JOBS_MIGRATIONS[0]!.sql.replaceAll("{{schema}}", '"tend"');
+ * ```
+ */
+export const JOBS_MIGRATIONS: Migration[] = [
+  {
+    component: "jobs",
+    version: 1,
+    name: "jobs: jobs and cron tables, claim/lease/unique/finished/batch indexes, insert notification",
+    sql: `
+CREATE SEQUENCE {{schema}}.jobs_id_seq AS bigint;
+
+CREATE TABLE {{schema}}.jobs (
+  id bigint NOT NULL DEFAULT nextval('{{schema}}.jobs_id_seq') PRIMARY KEY,
+  kind text NOT NULL,
+  queue text NOT NULL,
+  payload jsonb NOT NULL,
+  priority integer NOT NULL DEFAULT 0,
+  state text NOT NULL CHECK (state IN ('scheduled', 'available', 'running', 'completed', 'retryable', 'discarded', 'cancelled')),
+  run_at timestamptz NOT NULL DEFAULT now(),
+  attempt integer NOT NULL DEFAULT 0,
+  max_attempts integer NOT NULL,
+  unique_key text,
+  errors jsonb NOT NULL DEFAULT '[]'::jsonb,
+  result jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  started_at timestamptz,
+  finished_at timestamptz,
+  worker_id text,
+  lease_token text,
+  lease_expires_at timestamptz,
+  cancel_requested boolean NOT NULL DEFAULT false,
+  batch_id text,
+  batch_index integer
+) WITH (fillfactor = 90, autovacuum_vacuum_scale_factor = 0.02, autovacuum_analyze_scale_factor = 0.02);
+
+ALTER SEQUENCE {{schema}}.jobs_id_seq OWNED BY {{schema}}.jobs.id;
+
+CREATE INDEX jobs_claim_idx ON {{schema}}.jobs (queue, priority, run_at, id)
+  WHERE state IN ('available', 'scheduled', 'retryable');
+
+CREATE INDEX jobs_running_idx ON {{schema}}.jobs (lease_expires_at)
+  WHERE state = 'running';
+
+CREATE UNIQUE INDEX jobs_unique_key_idx ON {{schema}}.jobs (unique_key)
+  WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running', 'retryable');
+
+CREATE INDEX jobs_finished_idx ON {{schema}}.jobs (finished_at)
+  WHERE state IN ('completed', 'discarded', 'cancelled');
+
+CREATE INDEX jobs_batch_idx ON {{schema}}.jobs (batch_id, batch_index)
+  WHERE batch_id IS NOT NULL;
+
+CREATE INDEX jobs_created_brin ON {{schema}}.jobs USING brin (created_at);
+
+CREATE TABLE {{schema}}.cron (
+  name text PRIMARY KEY,
+  last_tick timestamptz NOT NULL
+);
+
+-- One notification per queue that received runnable jobs, per statement; sent at commit, so jobs
+-- inserted inside a caller's transaction wake workers only once they exist for everyone.
+CREATE FUNCTION {{schema}}.jobs_notify_insert() RETURNS trigger LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_notify(TG_TABLE_SCHEMA || '.jobs', q.queue)
+    FROM (SELECT DISTINCT queue FROM new_rows WHERE state = 'available') AS q;
+  RETURN NULL;
+END
+$fn$;
+
+CREATE TRIGGER jobs_notify_insert AFTER INSERT ON {{schema}}.jobs
+  REFERENCING NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.jobs_notify_insert();
+`,
+  },
+];
