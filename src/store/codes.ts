@@ -5,4 +5,12 @@ export const STORE_CODES = {
     "The caller's transaction handle is not an open transaction on this store's database (SQLite: a DatabaseSync inside BEGIN on the same file; PostgreSQL: a pg client inside BEGIN).",
   TEND_E_INVALID_SQLITE_OPTION:
     "An SQLite store option or URL query parameter (synchronous, poll, table prefix) has an unsupported value.",
+  TEND_E_INVALID_SCHEMA:
+    "A PostgreSQL schema name is not a lower-case identifier (/^[a-z_][a-z0-9_]*$/, at most 48 characters).",
+  TEND_E_INVALID_POOL_SIZE: "A PostgreSQL pool size is not an integer from 1 to 1000.",
+  TEND_E_INVALID_CHANNEL:
+    "A notification channel is not a name of letters, digits and `_.:-` short enough for PostgreSQL, or its listener is not a function.",
+  TEND_E_STORE_CLOSED: "A store method was called after store.close().",
+  TEND_E_INVALID_STORE_ARGUMENT:
+    "A JobStore method got an argument out of range (claim limit, lease duration, prune limit, list limit).",
 } as const satisfies Record<`TEND_E_${string}`, string>;
