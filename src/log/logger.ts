@@ -1,4 +1,4 @@
-import { pino, type Logger, type LoggerOptions } from "pino";
+import { type Logger, type LoggerOptions, pino } from "pino";
 
 export type { Logger } from "pino";
 
@@ -12,16 +12,21 @@ export interface LoggerSettings {
   name?: string;
 }
 
+/** Reads an environment variable (a function, so the key is not a literal index). */
+function env(name: string): string | undefined {
+  return process.env[name];
+}
+
 function defaultLevel(): string {
-  const fromEnv = process.env.TEND_LOG_LEVEL;
+  const fromEnv = env("TEND_LOG_LEVEL");
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
   // node --test sets NODE_TEST_CONTEXT in the processes it runs: keep the suite quiet.
-  if (process.env.NODE_TEST_CONTEXT !== undefined) return "silent";
+  if (env("NODE_TEST_CONTEXT") !== undefined) return "silent";
   return "info";
 }
 
 function defaultPretty(): boolean {
-  const fromEnv = process.env.TEND_LOG_PRETTY;
+  const fromEnv = env("TEND_LOG_PRETTY");
   if (fromEnv === "0") return false;
   if (fromEnv === "1") return true;
   return process.stdout.isTTY === true;
@@ -48,7 +53,16 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     // Loaded lazily so that production processes never pay for it.
     const require = createRequireOnce();
     const pretty = require("pino-pretty") as (opts: Record<string, unknown>) => NodeJS.WritableStream;
-    return pino(options, pretty({ sync: true, colorize: true, ignore: "pid,hostname", translateTime: "SYS:HH:MM:ss.l" }));
+    return pino(
+      options,
+      pretty({
+        sync: true,
+        colorize: true,
+        singleLine: true,
+        ignore: "pid,hostname",
+        translateTime: "SYS:HH:MM:ss.l",
+      }),
+    );
   }
   return pino(options, pino.destination({ dest: 1, sync: false, minLength: 0 }));
 }

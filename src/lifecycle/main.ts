@@ -1,0 +1,111 @@
+import type { Logger } from "pino";
+import { invalidArgument, isTendError } from "../errors/tend-error.ts";
+import { createLogger } from "../log/logger.ts";
+import { ManagerError, messageOf } from "./errors.ts";
+import { Manager, type ManagerOptions } from "./manager.ts";
+import { signalTask } from "./signals.ts";
+
+/** Exit code of a clean shutdown. */
+export const EXIT_OK = 0;
+/** Exit code when a task (or a cleanup, or the program's setup) failed. */
+export const EXIT_FAILURE = 1;
+/** Exit code when tasks were still running after the shutdown timeout (EX_SOFTWARE). */
+export const EXIT_SHUTDOWN_TIMEOUT = 70;
+
+/** What {@link main} runs: a Manager, or a function that registers tasks on the one main creates. */
+export type MainSetup = (manager: Manager, log: Logger) => void | Promise<void>;
+
+/** Options for {@link main}; the Manager options apply when main creates the manager. */
+export interface MainOptions extends ManagerOptions {
+  /** Signals that start a graceful shutdown; `false` for none. Default SIGINT, SIGTERM, SIGQUIT. */
+  signals?: readonly string[] | false;
+  /** Called when the first signal arrives. */
+  onSignal?: (signal: NodeJS.Signals) => void;
+  /** How to exit. Default `process.exit`. */
+  exit?: (code: number) => void;
+}
+
+/**
+ * The exit code for an outcome of `Manager.wait()`: 0 for none, 70 if the shutdown timed out
+ * (even after a task failure: hung tasks are the fact an operator must see), 1 for any other error.
+ * A second signal during shutdown exits with 128 + its number instead (see signalTask).
+ *
+ * @example
+ * ```ts
+ * exitCodeFor(undefined); // 0
+ * ```
+ */
+export function exitCodeFor(error: unknown): number {
+  if (error === undefined) return EXIT_OK;
+  const errors = error instanceof ManagerError ? error.errors : [error];
+  return errors.some((e) => isTendError(e, "TEND_E_SHUTDOWN_TIMEOUT")) ? EXIT_SHUTDOWN_TIMEOUT : EXIT_FAILURE;
+}
+
+/**
+ * Runs a program: listens for signals, runs the manager's tasks, waits for them, logs the outcome
+ * ("clean shutdown" on success), flushes the logs and exits: 0 on a clean shutdown, 1 when a task
+ * (or cleanup) failed, 70 when the shutdown timed out, 128 + n on a second signal n during shutdown.
+ * Returns the exit code (useful when `exit` is replaced).
+ *
+ * @example
+ * ```ts
+ * await main((manager, log) => {
+ *   manager.run(every("30s", async function purge(signal: AbortSignal) { await purgeOld(signal); }));
+ *   manager.cleanup(() => pool.end(), { name: "pool" });
+ * });
+ * ```
+ */
+export async function main(setup: Manager | MainSetup, options: MainOptions = {}): Promise<number> {
+  if (!(setup instanceof Manager) && typeof setup !== "function") {
+    throw invalidArgument(
+      "TEND_E_INVALID_LIFECYCLE_OPTION",
+      "setup",
+      setup,
+      "a Manager or a function (manager, log)",
+    );
+  }
+  const exit = options.exit ?? ((code: number) => process.exit(code));
+  let manager: Manager;
+  let base: Logger;
+  if (setup instanceof Manager) {
+    manager = setup;
+    base = manager.log;
+  } else {
+    const { signals: _signals, onSignal: _onSignal, exit: _exit, ...managerOptions } = options;
+    base = options.log ?? createLogger();
+    manager = new Manager({ ...managerOptions, log: base });
+  }
+  const log = manager.log;
+  const signals =
+    options.signals === false
+      ? undefined
+      : signalTask({
+          ...(options.signals === undefined ? {} : { signals: options.signals }),
+          ...(options.onSignal === undefined ? {} : { onSignal: options.onSignal }),
+          log,
+          exit,
+        });
+  let code: number;
+  try {
+    if (signals !== undefined) manager.run(signals);
+    if (!(setup instanceof Manager)) {
+      try {
+        await setup(manager, base);
+      } catch (err) {
+        log.error({ err }, `program setup failed: ${messageOf(err)}`);
+        await manager.stop("setup failed").catch(() => {});
+        throw err;
+      }
+    }
+    await manager.wait();
+    code = EXIT_OK;
+    log.info({ code }, "clean shutdown");
+  } catch (err) {
+    code = Math.max(exitCodeFor(err), EXIT_FAILURE);
+    log.error({ err, code }, code === EXIT_SHUTDOWN_TIMEOUT ? "shutdown timed out" : "stopped with errors");
+  }
+  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  signals?.close();
+  exit(code);
+  return code;
+}
