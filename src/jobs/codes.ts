@@ -1,2 +1,26 @@
 /** Error codes of the jobs part (see docs/errors.md). Keys are the codes; values their meaning. */
-export const JOBS_CODES = {} as const satisfies Record<`TEND_E_${string}`, string>;
+export const JOBS_CODES = {
+  TEND_E_INVALID_JOB_KIND: "A job kind is not a non-empty name of letters, digits and `._:-` (at most 128).",
+  TEND_E_INVALID_QUEUE: "A queue name is not a non-empty name of letters, digits and `._:-` (at most 128).",
+  TEND_E_INVALID_JOB_OPTIONS:
+    "An option given to define, enqueue, cron or batch is out of range or of the wrong type.",
+  TEND_E_DUPLICATE_JOB_KIND: "A job kind was defined twice in one app.",
+  TEND_E_PAYLOAD_TOO_LARGE: "A payload's JSON is larger than the configured limit (1 MiB by default).",
+  TEND_E_PAYLOAD_NOT_JSON: "A payload or result cannot be encoded as JSON (a BigInt, a cycle, a function).",
+  TEND_E_UNKNOWN_JOB_KIND:
+    "A worker claimed a job of a kind it has no handler for (recorded on the job; retried with backoff).",
+  TEND_E_INVALID_PAYLOAD:
+    "A job's payload failed its kind's validation (recorded on the job; discarded without retry).",
+  TEND_E_INVALID_RESULT: "A handler returned a value that cannot be stored as JSON (recorded on the job).",
+  TEND_E_JOB_TIMEOUT:
+    "A handler ran longer than its kind's timeout; its signal was aborted (recorded on the job).",
+  TEND_E_LEASE_EXPIRED:
+    "A running job's lease lapsed (its worker died or froze); the job was rescued (recorded on the job).",
+  TEND_E_WORKER_LOST:
+    "A supervisor saw a job's worker die or hang and rescued the job (recorded on the job).",
+  TEND_E_JOB_CANCELLED: "A job was cancelled while running; its handler's signal was aborted.",
+  TEND_E_INVALID_CRON: "A cron expression or timezone could not be parsed.",
+  TEND_E_BATCH_TIMEOUT: "Waiting for a batch's results took longer than the given timeout.",
+  TEND_E_JOB_NOT_FOUND: "No job has the given id.",
+  TEND_E_INVALID_JOB_ID: "A job id is not a string of decimal digits.",
+} as const satisfies Record<`TEND_E_${string}`, string>;

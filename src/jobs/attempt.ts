@@ -1,0 +1,181 @@
+import type { Logger } from "pino";
+import { TendError } from "../errors/tend-error.ts";
+import { nextRetryAt, retryDelay } from "./backoff.ts";
+import type { JobDefinition } from "./definition.ts";
+import type { ClaimedJob, Completion, Failure, JobError, LeaseRef } from "./model.ts";
+import { type AbortReason, failureOutcome } from "./outcome.ts";
+import { encodeJson } from "./validate.ts";
+
+/** A job this process is running. */
+export interface RunningJob {
+  job: ClaimedJob;
+  ref: LeaseRef;
+  controller: AbortController;
+  abortReason: AbortReason | null;
+}
+
+export type AttemptOutcome = "completed" | "failed" | "released" | "cancelled" | "lostLeases";
+
+export interface AttemptDeps {
+  definition: JobDefinition | undefined;
+  log: Logger;
+  maxResultBytes: number;
+  heartbeat(): Promise<void>;
+  writes: {
+    complete(c: Completion): Promise<string[]>;
+    fail(f: Failure): Promise<string[]>;
+    release(r: LeaseRef): Promise<string[]>;
+    cancel(r: LeaseRef): Promise<string[]>;
+  };
+  onOutcome(outcome: AttemptOutcome): void;
+}
+
+/**
+ * Runs one attempt of a claimed job and writes its outcome (fenced by its lease token). Never
+ * throws: an unknown kind, a bad payload, a handler error or a write failure is recorded or logged.
+ */
+export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<void> {
+  const { job } = entry;
+  const log = deps.log.child({ jobId: job.id, kind: job.kind, attempt: job.attempt });
+  try {
+    const definition = deps.definition;
+    if (definition === undefined) {
+      const err = new TendError(
+        "TEND_E_UNKNOWN_JOB_KIND",
+        `No handler for job kind "${job.kind}" in this worker. Define it with app.job("${job.kind}", handler), or route the kind to a queue this worker does not serve.`,
+        { details: { kind: job.kind } },
+      );
+      await recordFailure(entry, deps, log, err, true);
+      return;
+    }
+    let payload: unknown;
+    try {
+      payload = await definition.validate(job.payload);
+    } catch (err) {
+      const wrapped =
+        err instanceof TendError && err.code === "TEND_E_INVALID_PAYLOAD"
+          ? err
+          : new TendError(
+              "TEND_E_INVALID_PAYLOAD",
+              `Payload of job kind "${job.kind}" is invalid: ${(err as Error)?.message ?? String(err)}`,
+              {
+                details: { kind: job.kind },
+                cause: err,
+              },
+            );
+      await recordFailure(entry, deps, log, wrapped, false);
+      return;
+    }
+    const timer =
+      definition.timeoutMs === null
+        ? null
+        : setTimeout(() => {
+            if (entry.abortReason === null) {
+              entry.abortReason = "timeout";
+              entry.controller.abort(
+                new TendError(
+                  "TEND_E_JOB_TIMEOUT",
+                  `Job ${job.id} exceeded its ${definition.timeoutMs} ms timeout.`,
+                ),
+              );
+            }
+          }, definition.timeoutMs);
+    let result: unknown;
+    const started = performance.now();
+    try {
+      log.debug("job started");
+      result = await definition.handler({
+        id: job.id,
+        kind: job.kind,
+        queue: job.queue,
+        payload: payload as never,
+        attempt: job.attempt,
+        maxAttempts: job.maxAttempts,
+        signal: entry.controller.signal,
+        log,
+        heartbeat: deps.heartbeat,
+      });
+    } catch (err) {
+      await recordFailure(entry, deps, log, err, true);
+      return;
+    } finally {
+      if (timer !== null) clearTimeout(timer);
+    }
+    if (entry.abortReason === "lease-lost") {
+      deps.onOutcome("lostLeases");
+      return;
+    }
+    let encoded: string | null;
+    try {
+      encoded =
+        result === undefined ? null : encodeJson(`result of job ${job.id}`, result, deps.maxResultBytes);
+    } catch (err) {
+      const wrapped = new TendError(
+        "TEND_E_INVALID_RESULT",
+        `Job kind "${job.kind}" returned a result that cannot be stored: ${(err as Error).message}`,
+        {
+          cause: err,
+        },
+      );
+      await recordFailure(entry, deps, log, wrapped, true);
+      return;
+    }
+    const written = await deps.writes.complete({ ...entry.ref, result: encoded });
+    if (written.includes(job.id)) {
+      deps.onOutcome("completed");
+      log.debug({ ms: Math.round(performance.now() - started) }, "job completed");
+    } else {
+      deps.onOutcome("lostLeases");
+      log.warn(
+        "job finished after its lease was lost (rescued or cancelled elsewhere); its result was not recorded",
+      );
+    }
+  } catch (err) {
+    log.error({ err }, "recording a job's outcome failed; the job will be rescued when its lease lapses");
+  }
+}
+
+async function recordFailure(
+  entry: RunningJob,
+  deps: AttemptDeps,
+  log: Logger,
+  err: unknown,
+  retryable: boolean,
+): Promise<void> {
+  const { job } = entry;
+  const outcome = failureOutcome(err, entry.abortReason, job.attempt, new Date());
+  switch (outcome.write) {
+    case "nothing":
+      deps.onOutcome("lostLeases");
+      return;
+    case "release":
+      await deps.writes.release(entry.ref);
+      deps.onOutcome("released");
+      log.info("job returned to the queue at shutdown; its attempt was not spent");
+      return;
+    case "cancel":
+      await deps.writes.cancel(entry.ref);
+      deps.onOutcome("cancelled");
+      log.info("job cancelled while running");
+      return;
+    case "fail": {
+      const error: JobError = outcome.error;
+      const retryAt = nextRetryAt(
+        job.attempt,
+        job.maxAttempts,
+        Date.now(),
+        (n) => deps.definition?.delayFor(n) ?? retryDelay(n),
+        retryable && outcome.retryable,
+      );
+      await deps.writes.fail({ ...entry.ref, error, retryAt });
+      deps.onOutcome("failed");
+      if (retryAt === null)
+        log.error(
+          { err },
+          `job discarded after attempt ${job.attempt} of ${job.maxAttempts}: ${error.message}`,
+        );
+      else log.warn({ err, retryAt }, `job failed; retrying at ${retryAt.toISOString()}`);
+      return;
+    }
+  }
+}

@@ -1,0 +1,56 @@
+/** How long to wait before the next attempt of a failed job. */
+export interface BackoffPolicy {
+  /** Delay after the first failure, in ms (default 1,000). */
+  baseMs: number;
+  /** Growth per attempt (default 2). */
+  factor: number;
+  /** Upper bound of the delay before jitter, in ms (default 1 hour). */
+  maxMs: number;
+  /** Fraction of the delay randomised, 0..1 (default 0.25: the delay varies by ±25%). */
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
+  baseMs: 1_000,
+  factor: 2,
+  maxMs: 3_600_000,
+  jitter: 0.25,
+});
+
+/**
+ * Pure: the delay in ms before retrying after failed attempt number `attempt` (1-based):
+ * `min(maxMs, baseMs * factor^(attempt-1))`, spread by ±jitter using `random()` in [0, 1).
+ * Jitter keeps many jobs that failed together from retrying together.
+ *
+ * @example
+ * ```ts
+ * retryDelay(1, DEFAULT_BACKOFF, () => 0.5); // 1000
+ * retryDelay(4, DEFAULT_BACKOFF, () => 0.5); // 8000
+ * ```
+ */
+export function retryDelay(
+  attempt: number,
+  policy: BackoffPolicy = DEFAULT_BACKOFF,
+  random: () => number = Math.random,
+): number {
+  const n = Math.max(1, Math.floor(attempt));
+  const raw = Math.min(policy.maxMs, policy.baseMs * policy.factor ** (n - 1));
+  const spread = raw * Math.min(1, Math.max(0, policy.jitter));
+  const delay = raw - spread + 2 * spread * random();
+  return Math.max(0, Math.round(delay));
+}
+
+/**
+ * Pure: what happens after attempt `attempt` of `maxAttempts` failed: the retry time, or null to
+ * discard. `retryable: false` (a bad payload) discards at once.
+ */
+export function nextRetryAt(
+  attempt: number,
+  maxAttempts: number,
+  now: number,
+  delayFor: (attempt: number) => number,
+  retryable = true,
+): Date | null {
+  if (!retryable || attempt >= maxAttempts) return null;
+  return new Date(now + delayFor(attempt));
+}

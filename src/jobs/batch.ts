@@ -1,0 +1,108 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { TendError } from "../errors/tend-error.ts";
+import type { Store } from "../store/store.ts";
+import type { JobError, JobRecord, Json } from "./model.ts";
+
+/** The outcome of one job of a batch, in input order. */
+export interface BatchItemResult {
+  /** Position in the input. */
+  index: number;
+  id: string;
+  /** True when the job completed; false when it was discarded or cancelled. */
+  ok: boolean;
+  state: "completed" | "discarded" | "cancelled";
+  /** The handler's result (completed jobs). */
+  result: Json | null;
+  /** The last recorded error (failed jobs). */
+  error: JobError | null;
+}
+
+/** Options for waiting on a batch. */
+export interface BatchWaitOptions {
+  /** Give up after this many ms with TEND_E_BATCH_TIMEOUT (default: wait forever). */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+  /** Poll interval besides notifications (default 500 ms). */
+  pollMs?: number;
+}
+
+/** A batch of enqueued jobs whose results can be awaited from any process. */
+export interface Batch {
+  readonly id: string;
+  /** Job ids in input order. */
+  readonly jobIds: readonly string[];
+  /** Resolves when every job of the batch is completed, discarded or cancelled. */
+  results(options?: BatchWaitOptions): Promise<BatchItemResult[]>;
+}
+
+/** Pure: maps a finished batch's rows to results in input order. */
+export function toBatchResults(rows: readonly JobRecord[]): BatchItemResult[] {
+  return [...rows]
+    .sort((a, b) => (a.batchIndex ?? 0) - (b.batchIndex ?? 0))
+    .map((row) => ({
+      index: row.batchIndex ?? 0,
+      id: row.id,
+      ok: row.state === "completed",
+      state: row.state as BatchItemResult["state"],
+      result: row.state === "completed" ? row.result : null,
+      error: row.state === "completed" ? null : (row.errors.at(-1) ?? null),
+    }));
+}
+
+/**
+ * Waits for a batch (by id, from any process) to finish and returns its results in input order.
+ * Wakes on the store's "batch" notifications and polls as a fallback.
+ */
+export async function awaitBatch(
+  store: Store,
+  batchId: string,
+  options: BatchWaitOptions = {},
+): Promise<BatchItemResult[]> {
+  const pollMs = options.pollMs ?? 500;
+  const deadline =
+    options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+  let wake: (() => void) | null = null;
+  let dirty = false;
+  const unlisten = await store.notifier.listen(
+    "batch",
+    (payload) => {
+      if (payload === batchId || payload === "*") {
+        dirty = true;
+        wake?.();
+      }
+    },
+    () => {
+      dirty = true;
+      wake?.();
+    },
+  );
+  try {
+    for (;;) {
+      options.signal?.throwIfAborted();
+      dirty = false;
+      const progress = await store.jobs.batchProgress(batchId);
+      if (progress.total > 0 && progress.finished >= progress.total) {
+        return toBatchResults(await store.jobs.batchJobs(batchId));
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) {
+        throw new TendError(
+          "TEND_E_BATCH_TIMEOUT",
+          `Batch ${batchId} did not finish in ${options.timeoutMs} ms (${progress.finished} of ${progress.total} jobs done).`,
+          {
+            details: { ...progress },
+          },
+        );
+      }
+      if (dirty) continue;
+      const controller = new AbortController();
+      wake = () => controller.abort();
+      const signals =
+        options.signal === undefined ? [controller.signal] : [controller.signal, options.signal];
+      await sleep(Math.min(pollMs, left), undefined, { signal: AbortSignal.any(signals) }).catch(() => {});
+      wake = null;
+    }
+  } finally {
+    await unlisten();
+  }
+}

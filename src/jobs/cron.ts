@@ -1,0 +1,130 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { Cron } from "croner";
+import type { Logger } from "pino";
+import { invalidArgument } from "../errors/tend-error.ts";
+import type { Task } from "../lifecycle/task.ts";
+import type { Store } from "../store/store.ts";
+import type { NewJob } from "./model.ts";
+
+/** Options of a cron schedule. */
+export interface CronOptions {
+  /** Unique name of the schedule (default `<kind>@<expression>`); ticks are recorded under it. */
+  name?: string;
+  /** IANA time zone the expression is read in (default: the process's). */
+  timezone?: string;
+  /** On start, enqueue the most recent tick missed while no process ran (default true). */
+  catchUp?: boolean;
+}
+
+/** A validated schedule; `build(tick)` makes the job for one tick. */
+export interface CronSchedule {
+  name: string;
+  expression: string;
+  catchUp: boolean;
+  pattern: Cron;
+  build(tick: Date): NewJob;
+}
+
+/** Parses a cron expression (5 or 6 fields, or a nickname like `@hourly`), or throws TEND_E_INVALID_CRON. */
+export function parseCron(expression: unknown, timezone?: string): Cron {
+  if (typeof expression !== "string" || expression.trim() === "") {
+    throw invalidArgument(
+      "TEND_E_INVALID_CRON",
+      "cron expression",
+      expression,
+      'a cron expression such as "0 3 * * *"',
+    );
+  }
+  try {
+    return new Cron(expression, { paused: true, ...(timezone === undefined ? {} : { timezone }) });
+  } catch (err) {
+    const e = invalidArgument(
+      "TEND_E_INVALID_CRON",
+      timezone === undefined ? "cron expression" : "cron expression or timezone",
+      timezone === undefined ? expression : { expression, timezone },
+      `a valid cron expression such as "0 3 * * *" (${(err as Error).message})`,
+    );
+    throw e;
+  }
+}
+
+/** Pure: the ticks of `schedule` in (after, until], at most `limit` of them, oldest first. */
+export function ticksBetween(pattern: Cron, after: Date, until: Date, limit = 1000): Date[] {
+  const out: Date[] = [];
+  let cursor: Date | null = after;
+  while (out.length < limit) {
+    cursor = pattern.nextRun(cursor);
+    if (cursor === null || cursor.getTime() > until.getTime()) break;
+    out.push(cursor);
+  }
+  return out;
+}
+
+/**
+ * Enqueues each schedule's ticks. Every process may run this task: the store records each tick
+ * and inserts its job in one transaction only if the tick is new, so each tick is enqueued exactly
+ * once across processes and machines.
+ */
+export function cronTask(store: Store, schedules: readonly CronSchedule[], log: Logger): Task {
+  return {
+    name: "jobs.cron",
+    async run(signal) {
+      if (schedules.length === 0) return;
+      const next = new Map<CronSchedule, Date | null>();
+      const now = new Date();
+      for (const s of schedules) {
+        if (s.catchUp) await catchUp(store, s, now, log);
+        next.set(s, s.pattern.nextRun(now));
+      }
+      while (!signal.aborted) {
+        const upcoming = [...next.values()].filter((d): d is Date => d !== null).map((d) => d.getTime());
+        if (upcoming.length === 0) return;
+        const wait = Math.min(Math.min(...upcoming) - Date.now(), 3_600_000);
+        if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
+        if (signal.aborted) return;
+        const at = Date.now();
+        let failed = false;
+        for (const [s, tick] of next) {
+          if (tick === null || tick.getTime() > at) continue;
+          // A tick that could not be recorded (database down) is retried, not skipped.
+          if (await enqueueTick(store, s, tick, log))
+            next.set(s, s.pattern.nextRun(new Date(Math.max(at, tick.getTime()))));
+          else failed = true;
+        }
+        if (failed) await sleep(1_000, undefined, { signal }).catch(() => {});
+      }
+    },
+  };
+}
+
+async function catchUp(store: Store, s: CronSchedule, now: Date, log: Logger): Promise<void> {
+  try {
+    const last = await store.jobs.lastCronTick(s.name);
+    if (last === null) return;
+    const missed = ticksBetween(s.pattern, last, now);
+    const latest = missed.at(-1);
+    if (latest !== undefined) {
+      log.info(
+        { schedule: s.name, missed: missed.length, tick: latest },
+        "enqueueing the latest cron tick missed while no process ran",
+      );
+      await enqueueTick(store, s, latest, log);
+    }
+  } catch (err) {
+    log.warn({ err, schedule: s.name }, "cron catch-up failed");
+  }
+}
+
+async function enqueueTick(store: Store, s: CronSchedule, tick: Date, log: Logger): Promise<boolean> {
+  try {
+    const inserted = await store.jobs.enqueueCronTick(s.name, tick, s.build(tick));
+    log.debug(
+      { schedule: s.name, tick, inserted },
+      inserted ? "cron tick enqueued" : "cron tick already enqueued elsewhere",
+    );
+    return true;
+  } catch (err) {
+    log.error({ err, schedule: s.name, tick }, "enqueueing a cron tick failed; retrying in 1 s");
+    return false;
+  }
+}

@@ -1,0 +1,362 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import type { Task } from "../lifecycle/task.ts";
+import type { Store } from "../store/store.ts";
+import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
+import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
+import {
+  defineJobKind,
+  type JobDefinition,
+  type JobHandler,
+  type JobKindOptions,
+  toMs,
+} from "./definition.ts";
+import { buildNewJob, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
+import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
+import type { InsertResult, JobRecord, Json, ListFilter, QueueStats } from "./model.ts";
+import { checkInt, checkJobId, checkQueue } from "./validate.ts";
+import { JobWorker, type WorkerCounters } from "./worker.ts";
+
+/** Options of {@link Jobs}. */
+export interface JobsOptions {
+  log: Logger;
+  /** This process's worker id (default: env TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
+  workerId?: string;
+  /** Queues this process works, with their concurrency (default: the queues of the defined kinds, each at `concurrency`). */
+  queues?: Record<string, { concurrency: number }>;
+  /** Concurrency of each queue not listed in `queues` (default 10). */
+  concurrency?: number;
+  /** Lease of a running job, renewed while it runs (default 30 s). */
+  lease?: number | string;
+  /** Fallback poll when no notification arrives (default 1 s). */
+  pollInterval?: number | string;
+  /** On stop, how long in-flight jobs may run before they are aborted and returned to the queue (default 25 s). */
+  drainTimeout?: number | string;
+  /** Largest payload or result, in bytes of JSON (default 1 MiB). */
+  maxPayloadBytes?: number;
+  /** Keep completed, discarded and cancelled jobs this long (default 7 days). */
+  retention?: number | string;
+}
+
+/**
+ * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
+ * schedule cron, run batches, inspect and operate. `tasks()` gives the Tasks to run under the
+ * app's Manager (worker, cron, maintenance).
+ *
+ * @example
+ * ```ts
+ * const jobs = new Jobs(() => store, { log });
+ * jobs.define("email.send", async ({ payload }) => sendMail(payload), { maxAttempts: 5 });
+ * await jobs.enqueue("email.send", { to: "a@example.com" });
+ * ```
+ */
+export class Jobs {
+  readonly workerId: string;
+  readonly #store: () => Promise<Store>;
+  readonly #log: Logger;
+  readonly #options: JobsOptions;
+  readonly #definitions = new Map<string, JobDefinition>();
+  readonly #schedules: CronSchedule[] = [];
+  readonly #maxPayloadBytes: number;
+  readonly #leaseMs: number;
+  #worker: JobWorker | null = null;
+
+  constructor(store: () => Promise<Store>, options: JobsOptions) {
+    this.#store = store;
+    this.#options = options;
+    this.#log = options.log.child({ part: "jobs" });
+    this.workerId =
+      options.workerId ??
+      process.env["TEND_WORKER_ID"] ??
+      `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+    this.#maxPayloadBytes =
+      options.maxPayloadBytes === undefined
+        ? 1024 * 1024
+        : checkInt("maxPayloadBytes", options.maxPayloadBytes, 1, 256 * 1024 * 1024);
+    this.#leaseMs = options.lease === undefined ? 30_000 : toMs("lease", options.lease);
+    if (options.concurrency !== undefined) checkInt("concurrency", options.concurrency, 1, 10_000);
+    for (const [queue, q] of Object.entries(options.queues ?? {})) {
+      checkQueue(queue);
+      checkInt(`queues.${queue}.concurrency`, q?.concurrency, 1, 10_000);
+    }
+  }
+
+  /**
+   * Registers the handler of a job kind.
+   *
+   * @example
+   * ```ts
+   * jobs.define("thumbnail.make", async ({ payload, signal }) => makeThumb(payload.path, signal), { timeout: "2m" });
+   * ```
+   */
+  define<P = Json, R = unknown>(
+    kind: string,
+    handler: JobHandler<P, R>,
+    options: JobKindOptions<P> = {},
+  ): void {
+    const definition = defineJobKind(kind, handler, options);
+    if (this.#definitions.has(kind)) {
+      throw new TendError("TEND_E_DUPLICATE_JOB_KIND", `Job kind "${kind}" is already defined in this app.`, {
+        details: { kind },
+      });
+    }
+    this.#definitions.set(kind, definition);
+  }
+
+  /**
+   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, and whether it
+   * was inserted (false when its unique key is held by a pending or running job, whose id is returned).
+   *
+   * @example
+   * ```ts
+   * const { id } = await jobs.enqueue("email.send", { to }, { delay: "10m", uniqueKey: `welcome:${userId}` });
+   * ```
+   */
+  async enqueue(kind: string, payload?: unknown, options: EnqueueOptions = {}): Promise<InsertResult> {
+    const job = buildNewJob(kind, payload, options, this.#definitions.get(kind), {
+      maxPayloadBytes: this.#maxPayloadBytes,
+      now: Date.now(),
+    });
+    const store = await this.#store();
+    const [result] = await store.jobs.insert([job], options.tx);
+    return result!;
+  }
+
+  /**
+   * Enqueues many jobs in one round trip (thousands per call). Results are in input order.
+   *
+   * @example
+   * ```ts
+   * await jobs.enqueueMany(users.map((u) => ({ kind: "email.send", payload: { to: u.email } })));
+   * ```
+   */
+  async enqueueMany(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<InsertResult[]> {
+    if (!Array.isArray(items))
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "items",
+        items,
+        "an array of { kind, payload, ... }",
+      );
+    if (items.length === 0) return [];
+    const now = Date.now();
+    const jobs = items.map((item, i) => {
+      if (item === null || typeof item !== "object")
+        throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
+      const { kind, payload, ...rest } = item;
+      return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
+        maxPayloadBytes: this.#maxPayloadBytes,
+        now,
+      });
+    });
+    const store = await this.#store();
+    return store.jobs.insert(jobs, options.tx);
+  }
+
+  /**
+   * Schedules a kind on a cron expression. With several processes or machines each tick is
+   * enqueued exactly once.
+   *
+   * @example
+   * ```ts
+   * jobs.cron("0 3 * * *", "records.purge", { olderThanDays: 30 }, { timezone: "Europe/Berlin" });
+   * ```
+   */
+  cron(
+    expression: string,
+    kind: string,
+    payload?: unknown,
+    options: CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey"> = {},
+  ): void {
+    const { name, timezone, catchUp, ...enqueueOptions } = options;
+    const pattern = parseCron(expression, timezone);
+    const scheduleName = name ?? `${kind}@${expression}`;
+    if (this.#schedules.some((s) => s.name === scheduleName)) {
+      throw invalidArgument(
+        "TEND_E_INVALID_CRON",
+        "cron schedule name",
+        scheduleName,
+        "a name not used by another schedule (pass options.name)",
+      );
+    }
+    // Validate now, so a bad kind or payload fails at definition, not at 3 a.m.
+    buildNewJob(kind, payload, enqueueOptions, this.#definitions.get(kind), {
+      maxPayloadBytes: this.#maxPayloadBytes,
+      now: Date.now(),
+    });
+    this.#schedules.push({
+      name: scheduleName,
+      expression,
+      catchUp: catchUp ?? true,
+      pattern,
+      build: (tick) =>
+        buildNewJob(kind, payload, { ...enqueueOptions, runAt: tick }, this.#definitions.get(kind), {
+          maxPayloadBytes: this.#maxPayloadBytes,
+          now: Date.now(),
+        }),
+    });
+  }
+
+  /**
+   * Enqueues jobs as one batch; `results()` resolves with every job's outcome in input order once
+   * all have finished, wherever they ran.
+   *
+   * @example
+   * ```ts
+   * const batch = await jobs.batch(files.map((f) => ({ kind: "image.resize", payload: { f } })));
+   * const results = await batch.results({ timeoutMs: 60_000 });
+   * ```
+   */
+  async batch(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<Batch> {
+    if (!Array.isArray(items) || items.length === 0) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "batch items",
+        items,
+        "a non-empty array of { kind, payload, ... }",
+      );
+    }
+    const batchId = randomUUID();
+    const now = Date.now();
+    const jobs = items.map((item, i) => {
+      if (item === null || typeof item !== "object")
+        throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
+      const { kind, payload, ...rest } = item;
+      if (rest.uniqueKey !== undefined)
+        throw invalidArgument(
+          "TEND_E_INVALID_JOB_OPTIONS",
+          `items[${i}].uniqueKey`,
+          rest.uniqueKey,
+          "no unique key in a batch",
+        );
+      return buildNewJob(
+        kind,
+        payload,
+        rest,
+        this.#definitions.get(kind),
+        { maxPayloadBytes: this.#maxPayloadBytes, now },
+        { batchId, batchIndex: i },
+      );
+    });
+    const store = await this.#store();
+    const inserted = await store.jobs.insert(jobs, options.tx);
+    return {
+      id: batchId,
+      jobIds: inserted.map((r) => r.id),
+      results: (waitOptions?: BatchWaitOptions) => awaitBatch(store, batchId, waitOptions),
+    };
+  }
+
+  /** Waits for a batch by id (for example one enqueued by another process). */
+  async batchResults(batchId: string, options?: BatchWaitOptions): Promise<BatchItemResult[]> {
+    if (typeof batchId !== "string" || batchId.length === 0)
+      throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", "batchId", batchId, "a batch id");
+    return awaitBatch(await this.#store(), batchId, options);
+  }
+
+  /** Cancels a job: a pending one at once, a running one by aborting its handler's signal on whichever process runs it. */
+  async cancel(id: string): Promise<JobRecord> {
+    return this.#found(id, await (await this.#store()).jobs.cancel(checkJobId(id)));
+  }
+
+  /** Makes a discarded or cancelled job available again with fresh attempts. */
+  async retry(id: string): Promise<JobRecord> {
+    return this.#found(id, await (await this.#store()).jobs.retry(checkJobId(id)));
+  }
+
+  /** One job, or null. */
+  async get(id: string): Promise<JobRecord | null> {
+    return (await this.#store()).jobs.get(checkJobId(id));
+  }
+
+  /** Jobs matching a filter, newest first. */
+  async list(filter: ListFilter = {}): Promise<JobRecord[]> {
+    return (await this.#store()).jobs.list(filter);
+  }
+
+  /** Per-queue statistics read from the store. */
+  async stats(): Promise<QueueStats[]> {
+    return (await this.#store()).jobs.stats();
+  }
+
+  /** Kinds defined in this process. */
+  kinds(): string[] {
+    return [...this.#definitions.keys()];
+  }
+
+  /** Jobs running in this process now. */
+  inFlight(): number {
+    return this.#worker?.inFlight() ?? 0;
+  }
+
+  /** When this process last completed a job (ms since epoch), or null. */
+  lastCompletionAt(): number | null {
+    return this.#worker?.lastCompletionAt() ?? null;
+  }
+
+  /** Counters of this process's worker. */
+  counters(): WorkerCounters | null {
+    return this.#worker?.counters ?? null;
+  }
+
+  /**
+   * The Tasks to run: the worker (when kinds are defined or queues configured), the cron
+   * scheduler (when schedules exist) and maintenance (rescue of lapsed leases, pruning).
+   */
+  async tasks(): Promise<Task[]> {
+    const store = await this.#store();
+    const tasks: Task[] = [];
+    const queues = this.#queues();
+    if (queues.size > 0) {
+      this.#worker = new JobWorker(store, this.#definitions, {
+        workerId: this.workerId,
+        queues,
+        leaseMs: this.#leaseMs,
+        pollIntervalMs:
+          this.#options.pollInterval === undefined ? 1_000 : toMs("pollInterval", this.#options.pollInterval),
+        drainTimeoutMs:
+          this.#options.drainTimeout === undefined
+            ? 25_000
+            : toMs("drainTimeout", this.#options.drainTimeout),
+        abortGraceMs: 2_000,
+        maxResultBytes: this.#maxPayloadBytes,
+        log: this.#log,
+      });
+      tasks.push(this.#worker);
+    }
+    if (this.#schedules.length > 0) tasks.push(cronTask(store, this.#schedules, this.#log));
+    if (tasks.length > 0) {
+      tasks.push(
+        maintenanceTask(store, {
+          rescueIntervalMs: rescueIntervalFor(this.#leaseMs),
+          pruneIntervalMs: 10 * 60_000,
+          retentionMs:
+            this.#options.retention === undefined
+              ? 7 * 86_400_000
+              : toMs("retention", this.#options.retention),
+          log: this.#log,
+        }),
+      );
+    }
+    return tasks;
+  }
+
+  #queues(): Map<string, number> {
+    const perQueue = this.#options.concurrency ?? 10;
+    const queues = new Map<string, number>();
+    if (this.#options.queues !== undefined) {
+      for (const [queue, q] of Object.entries(this.#options.queues)) queues.set(queue, q.concurrency);
+      return queues;
+    }
+    for (const def of this.#definitions.values()) queues.set(def.queue, perQueue);
+    return queues;
+  }
+
+  #found(id: string, job: JobRecord | null): JobRecord {
+    if (job === null)
+      throw new TendError("TEND_E_JOB_NOT_FOUND", `No job with id ${id}.`, { details: { id } });
+    return job;
+  }
+}

@@ -1,0 +1,75 @@
+import { TendError } from "../errors/tend-error.ts";
+import type { JobError } from "./model.ts";
+
+/** Why the worker aborted a handler's signal, if it did. */
+export type AbortReason = "timeout" | "cancel" | "lease-lost" | "shutdown";
+
+/** What to write after an attempt ended with an error. */
+export type FailureOutcome =
+  | { write: "fail"; error: JobError; retryable: boolean }
+  | { write: "release" }
+  | { write: "cancel" }
+  | { write: "nothing" };
+
+/**
+ * Pure: decides what an attempt that threw `err` should write, given why (if at all) the worker
+ * aborted its signal. A shutdown returns the job without spending the attempt; a cancel marks it
+ * cancelled; a lost lease writes nothing (a newer attempt owns the job); a timeout or an ordinary
+ * error records the error and retries (bad payloads and other non-retryable TendErrors excepted).
+ */
+export function failureOutcome(
+  err: unknown,
+  abortReason: AbortReason | null,
+  attempt: number,
+  now: Date,
+): FailureOutcome {
+  switch (abortReason) {
+    case "shutdown":
+      return { write: "release" };
+    case "cancel":
+      return { write: "cancel" };
+    case "lease-lost":
+      return { write: "nothing" };
+    case "timeout":
+      return {
+        write: "fail",
+        retryable: true,
+        error: {
+          attempt,
+          at: now.toISOString(),
+          message: "The job ran longer than its timeout; its signal was aborted.",
+          code: "TEND_E_JOB_TIMEOUT",
+          ...stackOf(err),
+        },
+      };
+    default: {
+      const code = err instanceof TendError ? err.code : undefined;
+      return {
+        write: "fail",
+        retryable: code !== "TEND_E_INVALID_PAYLOAD",
+        error: {
+          attempt,
+          at: now.toISOString(),
+          message: messageOf(err),
+          ...(code === undefined ? {} : { code }),
+          ...stackOf(err),
+        },
+      };
+    }
+  }
+}
+
+/** A readable message for anything thrown (not only Errors). */
+export function messageOf(err: unknown): string {
+  if (err instanceof Error) return err.message || err.name;
+  if (typeof err === "string") return err;
+  try {
+    return `Non-error thrown: ${JSON.stringify(err)}`;
+  } catch {
+    return `Non-error thrown: ${String(err)}`;
+  }
+}
+
+function stackOf(err: unknown): { stack?: string } {
+  return err instanceof Error && typeof err.stack === "string" ? { stack: err.stack.slice(0, 8_000) } : {};
+}

@@ -1,0 +1,87 @@
+import { invalidArgument, TendError } from "../errors/tend-error.ts";
+
+const NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/** Throws TEND_E_INVALID_JOB_KIND unless `kind` is a valid job kind name. */
+export function checkKind(kind: unknown): string {
+  if (typeof kind !== "string" || !NAME.test(kind)) {
+    throw invalidArgument(
+      "TEND_E_INVALID_JOB_KIND",
+      "job kind",
+      kind,
+      "1-128 characters of letters, digits and ._:-",
+    );
+  }
+  return kind;
+}
+
+/** Throws TEND_E_INVALID_QUEUE unless `queue` is a valid queue name. */
+export function checkQueue(queue: unknown): string {
+  if (typeof queue !== "string" || !NAME.test(queue)) {
+    throw invalidArgument(
+      "TEND_E_INVALID_QUEUE",
+      "queue",
+      queue,
+      "1-128 characters of letters, digits and ._:-",
+    );
+  }
+  return queue;
+}
+
+/** Throws TEND_E_INVALID_JOB_OPTIONS unless `value` is an integer in [min, max]. */
+export function checkInt(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Throws TEND_E_INVALID_JOB_ID unless `id` is a job id (decimal digits). */
+export function checkJobId(id: unknown): string {
+  if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return String(id);
+  if (typeof id !== "string" || !/^[0-9]{1,19}$/.test(id)) {
+    throw invalidArgument("TEND_E_INVALID_JOB_ID", "job id", id, "a string of decimal digits");
+  }
+  return id;
+}
+
+/**
+ * Encodes a payload or result as JSON, enforcing a byte limit.
+ * Throws TEND_E_PAYLOAD_NOT_JSON or TEND_E_PAYLOAD_TOO_LARGE.
+ */
+export function encodeJson(what: string, value: unknown, limitBytes: number): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value === undefined ? null : value);
+  } catch (err) {
+    throw new TendError(
+      "TEND_E_PAYLOAD_NOT_JSON",
+      `The ${what} cannot be encoded as JSON: ${(err as Error).message}`,
+      {
+        details: { what },
+        cause: err,
+      },
+    );
+  }
+  if (text === undefined) {
+    throw new TendError(
+      "TEND_E_PAYLOAD_NOT_JSON",
+      `The ${what} cannot be encoded as JSON (got a ${typeof value}).`,
+      {
+        details: { what },
+      },
+    );
+  }
+  // Cheap bound first: a UTF-8 byte is at most 3 bytes per UTF-16 unit.
+  if (text.length * 3 > limitBytes) {
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > limitBytes) {
+      throw new TendError(
+        "TEND_E_PAYLOAD_TOO_LARGE",
+        `The ${what} is ${bytes} bytes of JSON, more than the limit of ${limitBytes}. Store large data elsewhere and pass a reference.`,
+        { details: { what, bytes, limitBytes } },
+      );
+    }
+  }
+  return text;
+}

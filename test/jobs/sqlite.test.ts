@@ -1,0 +1,3 @@
+import { describeJobsConformance } from "./conformance/index.ts";
+
+describeJobsConformance("sqlite");
