@@ -1,0 +1,268 @@
+import { statSync } from "node:fs";
+import { resolve } from "node:path";
+import { invalidArgument } from "../errors/tend-error.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Store } from "../store/store.ts";
+import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
+import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";
+
+/** Options of {@link createSupervisor} and `supervise()`. */
+export interface SuperviseOptions {
+  /** Path of the user's program (a script that calls `app.main()`). */
+  program: string;
+  /** Arguments passed to the program. */
+  args?: readonly string[];
+  /** Fewest workers (default 1). */
+  min?: number;
+  /** Most workers (default: min, or 1). */
+  max?: number;
+  /** Store to read queue statistics from and rescue jobs through. */
+  store?: Store;
+  /** Store URL (used when `store` is not given); also passed to workers as TEND_DATABASE_URL. */
+  database?: string;
+  /** Queues whose statistics drive scaling (default: all). */
+  queues?: readonly string[];
+  /** Status file written on every change and every `statusIntervalMs` (default ./var/tend-supervisor.json; null: none). */
+  statusFile?: string | null;
+  /** Extra environment for workers (added to the master's own). */
+  env?: Readonly<Record<string, string>>;
+  /** Node options for workers (default none; Node 24 runs .ts programs as they are). */
+  execArgv?: readonly string[];
+  /** Worker stdio: "inherit" (default) or "ignore". */
+  stdio?: "inherit" | "ignore";
+  /** A worker not ready within this is killed and counted as a failed start. Default 30,000. */
+  startTimeoutMs?: number;
+  /** A ready worker with no heartbeat for this long is killed (SIGKILL) and replaced. Default 10,000. */
+  hangTimeoutMs?: number;
+  /** A worker with jobs in flight and no completion for this long is killed and replaced. Default 300,000. */
+  stallTimeoutMs?: number;
+  /** A stopping worker gets this long to finish before SIGTERM to its process group. Default 30,000. */
+  killTimeoutMs?: number;
+  /** After SIGTERM, this long before SIGKILL to the process group. Default 5,000. */
+  termGraceMs?: number;
+  /** Worker heartbeat interval. Default 1,000. */
+  heartbeatMs?: number;
+  /** An orphaned worker drains at most this long, then exits anyway. Default 2,000. */
+  orphanGraceMs?: number;
+  /** How often queue statistics are read and the count decided. Default 1,000. */
+  scaleIntervalMs?: number;
+  /** How often the status file is rewritten even without a change. Default 2,000. */
+  statusIntervalMs?: number;
+  /** Scaling policy settings. */
+  scaling?: Partial<ScalingSettings>;
+  /** Restart backoff and intensity. */
+  restart?: Partial<RestartSettings>;
+  /** Logger (the master logs through `part: "supervise"`). */
+  log?: Logger;
+}
+
+/** Options after validation, with defaults filled in. */
+export interface ResolvedOptions {
+  program: string;
+  args: readonly string[];
+  min: number;
+  max: number;
+  store: Store | undefined;
+  database: string | undefined;
+  queues: readonly string[];
+  statusFile: string | null;
+  env: Readonly<Record<string, string>>;
+  execArgv: readonly string[];
+  stdio: "inherit" | "ignore";
+  startTimeoutMs: number;
+  hangTimeoutMs: number;
+  stallTimeoutMs: number;
+  killTimeoutMs: number;
+  termGraceMs: number;
+  heartbeatMs: number;
+  orphanGraceMs: number;
+  scaleIntervalMs: number;
+  statusIntervalMs: number;
+  scaling: ScalingSettings;
+  restart: RestartSettings;
+}
+
+/** Default status file path (relative to the working directory). */
+export const DEFAULT_STATUS_FILE = "./var/tend-supervisor.json";
+
+function count(name: string, value: unknown, fallback: number, least: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < least) {
+    throw invalidArgument("TEND_E_SUPERVISE_INVALID_COUNT", name, value, `a whole number >= ${least}`);
+  }
+  return value;
+}
+
+function ms(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > 86_400_000) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_TIMEOUT",
+      name,
+      value,
+      "a whole number of milliseconds between 1 and 86400000",
+    );
+  }
+  return value;
+}
+
+function positive(
+  name: string,
+  value: unknown,
+  fallback: number,
+  integer: boolean,
+  atMost = Number.POSITIVE_INFINITY,
+): number {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== "number" ||
+    !Number.isFinite(value) ||
+    value < 0 ||
+    value > atMost ||
+    (integer && !Number.isInteger(value))
+  ) {
+    const what = integer ? "a whole number >= 0" : `a number between 0 and ${atMost}`;
+    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", name, value, what);
+  }
+  return value;
+}
+
+/**
+ * Validates supervisor options and fills in defaults; throws a TendError naming the bad value.
+ *
+ * @example
+ * ```ts
+ * const o = resolveOptions({ program: "./app.ts", min: 1, max: 8 });
+ * ```
+ */
+export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "options",
+      options,
+      "an object with at least { program }",
+    );
+  }
+  if (typeof options.program !== "string" || options.program.length === 0) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_PROGRAM_NOT_FOUND",
+      "program",
+      options.program,
+      "the path of a program file",
+    );
+  }
+  const program = resolve(options.program);
+  let isFile = false;
+  try {
+    isFile = statSync(program).isFile();
+  } catch {
+    isFile = false;
+  }
+  if (!isFile) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_PROGRAM_NOT_FOUND",
+      "program",
+      options.program,
+      "an existing program file",
+    );
+  }
+  const min = count("min", options.min, 1, 0);
+  const max = count("max", options.max, Math.max(1, min), 1);
+  if (min > max) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_COUNT",
+      "min",
+      min,
+      `a count no greater than max (${max})`,
+    );
+  }
+  if (
+    options.queues !== undefined &&
+    (!Array.isArray(options.queues) || !options.queues.every((q) => typeof q === "string" && q !== ""))
+  ) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "queues",
+      options.queues,
+      "a list of queue names",
+    );
+  }
+  if (
+    options.statusFile !== undefined &&
+    options.statusFile !== null &&
+    (typeof options.statusFile !== "string" || options.statusFile === "")
+  ) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "statusFile",
+      options.statusFile,
+      "a file path or null",
+    );
+  }
+  if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
+    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
+  }
+  const s = options.scaling ?? {};
+  const r = options.restart ?? {};
+  const restart: RestartSettings = {
+    backoffBaseMs: ms("restart.backoffBaseMs", r.backoffBaseMs, DEFAULT_RESTART.backoffBaseMs),
+    backoffMaxMs: ms("restart.backoffMaxMs", r.backoffMaxMs, DEFAULT_RESTART.backoffMaxMs),
+    jitter: positive("restart.jitter", r.jitter, DEFAULT_RESTART.jitter, false, 1),
+    stableUptimeMs: ms("restart.stableUptimeMs", r.stableUptimeMs, DEFAULT_RESTART.stableUptimeMs),
+    maxRestarts: positive("restart.maxRestarts", r.maxRestarts, DEFAULT_RESTART.maxRestarts, true),
+    periodMs: ms("restart.periodMs", r.periodMs, DEFAULT_RESTART.periodMs),
+  };
+  const scaling: ScalingSettings = {
+    jobsPerWorker: positive("scaling.jobsPerWorker", s.jobsPerWorker, DEFAULT_SCALING.jobsPerWorker, false),
+    horizonSec: positive("scaling.horizonSec", s.horizonSec, DEFAULT_SCALING.horizonSec, false),
+    maxWaitMs: ms("scaling.maxWaitMs", s.maxWaitMs, DEFAULT_SCALING.maxWaitMs),
+    scaleDownCooldownMs: ms(
+      "scaling.scaleDownCooldownMs",
+      s.scaleDownCooldownMs,
+      DEFAULT_SCALING.scaleDownCooldownMs,
+    ),
+  };
+  if (scaling.jobsPerWorker <= 0) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "scaling.jobsPerWorker",
+      s.jobsPerWorker,
+      "a number > 0",
+    );
+  }
+  const heartbeatMs = ms("heartbeatMs", options.heartbeatMs, 1_000);
+  const hangTimeoutMs = ms("hangTimeoutMs", options.hangTimeoutMs, 10_000);
+  if (hangTimeoutMs <= heartbeatMs) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_TIMEOUT",
+      "hangTimeoutMs",
+      hangTimeoutMs,
+      `more than heartbeatMs (${heartbeatMs})`,
+    );
+  }
+  return {
+    program,
+    args: [...(options.args ?? [])],
+    min,
+    max,
+    store: options.store,
+    database: options.database,
+    queues: [...(options.queues ?? [])],
+    statusFile: options.statusFile === null ? null : resolve(options.statusFile ?? DEFAULT_STATUS_FILE),
+    env: { ...(options.env ?? {}) },
+    execArgv: [...(options.execArgv ?? [])],
+    stdio: options.stdio ?? "inherit",
+    startTimeoutMs: ms("startTimeoutMs", options.startTimeoutMs, 30_000),
+    hangTimeoutMs,
+    stallTimeoutMs: ms("stallTimeoutMs", options.stallTimeoutMs, 300_000),
+    killTimeoutMs: ms("killTimeoutMs", options.killTimeoutMs, 30_000),
+    termGraceMs: ms("termGraceMs", options.termGraceMs, 5_000),
+    heartbeatMs,
+    orphanGraceMs: ms("orphanGraceMs", options.orphanGraceMs, 2_000),
+    scaleIntervalMs: ms("scaleIntervalMs", options.scaleIntervalMs, 1_000),
+    statusIntervalMs: ms("statusIntervalMs", options.statusIntervalMs, 2_000),
+    scaling,
+    restart,
+  };
+}

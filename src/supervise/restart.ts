@@ -1,0 +1,86 @@
+/** Settings for replacing dead workers: exponential backoff with jitter, and the restart intensity. */
+export interface RestartSettings {
+  /** Delay before the second consecutive restart; doubles with each further one. Default 100 ms. */
+  backoffBaseMs: number;
+  /** Upper bound of the delay. Default 30,000 ms. */
+  backoffMaxMs: number;
+  /** Fraction of the delay that is random (0..1). Default 0.5. */
+  jitter: number;
+  /** A worker that ran this long before it died resets the consecutive-failure count. Default 30,000 ms. */
+  stableUptimeMs: number;
+  /** At most this many restarts... (OTP's MaxR). Default 5. */
+  maxRestarts: number;
+  /** ...within this window (OTP's MaxT). Default 60,000 ms. */
+  periodMs: number;
+}
+
+/** Default restart settings. */
+export const DEFAULT_RESTART: Readonly<RestartSettings> = Object.freeze({
+  backoffBaseMs: 100,
+  backoffMaxMs: 30_000,
+  jitter: 0.5,
+  stableUptimeMs: 30_000,
+  maxRestarts: 5,
+  periodMs: 60_000,
+});
+
+/**
+ * Consecutive failures after one more worker died: reset to 1 when the dead worker had been up
+ * for the stable uptime, else one more than before.
+ *
+ * @example
+ * ```ts
+ * failures = nextFailureCount(failures, uptimeMs, settings);
+ * ```
+ */
+export function nextFailureCount(
+  previous: number,
+  uptimeMs: number,
+  settings: Pick<RestartSettings, "stableUptimeMs">,
+): number {
+  return uptimeMs >= settings.stableUptimeMs ? 1 : previous + 1;
+}
+
+/**
+ * The delay before replacing a dead worker, given the consecutive failures (1 = the first):
+ * none for the first (a single crash is replaced at once), then base, 2×base, 4×base… capped at
+ * max, with the jittered fraction drawn from `random` (0..1).
+ *
+ * @example
+ * ```ts
+ * restartDelayMs(1, DEFAULT_RESTART); // 0
+ * restartDelayMs(3, DEFAULT_RESTART, () => 1); // 200
+ * ```
+ */
+export function restartDelayMs(
+  failures: number,
+  settings: RestartSettings,
+  random: () => number = Math.random,
+): number {
+  if (failures <= 1) return 0;
+  const exp = Math.min(settings.backoffMaxMs, settings.backoffBaseMs * 2 ** Math.min(failures - 2, 30));
+  const jitter = Math.min(1, Math.max(0, settings.jitter));
+  return Math.round(exp * (1 - jitter) + exp * jitter * random());
+}
+
+/**
+ * Records one restart at `now` and says whether the restart intensity is exceeded: more than
+ * `maxRestarts` restarts within `periodMs` (as an OTP supervisor does, the supervisor then gives
+ * up). Returns the history trimmed to the window.
+ *
+ * @example
+ * ```ts
+ * const r = recordRestart(history, Date.now(), { maxRestarts: 5, periodMs: 60_000 });
+ * history = r.history;
+ * if (r.exceeded) giveUp();
+ * ```
+ */
+export function recordRestart(
+  history: readonly number[],
+  now: number,
+  settings: Pick<RestartSettings, "maxRestarts" | "periodMs">,
+): { history: number[]; exceeded: boolean } {
+  const kept = history.filter((t) => now - t < settings.periodMs);
+  kept.push(now);
+  return { history: kept, exceeded: kept.length > settings.maxRestarts };
+}

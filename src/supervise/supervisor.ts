@@ -1,0 +1,456 @@
+import { EventEmitter, once } from "node:events";
+import { hostname } from "node:os";
+import { TendError } from "../errors/tend-error.ts";
+import type { QueueStats } from "../jobs/model.ts";
+import type { Task } from "../lifecycle/task.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import type { Store } from "../store/store.ts";
+import { judgeWorker } from "./health.ts";
+import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
+import { decideWorkerCount, initialScalingState, type ScalingState, sumQueueStats } from "./policy.ts";
+import { SUPERVISE_ENV } from "./protocol.ts";
+import { nextFailureCount, recordRestart, restartDelayMs } from "./restart.ts";
+import { type SupervisorStatus, writeStatusFile } from "./status.ts";
+import { type WorkerExit, WorkerProcess } from "./worker-process.ts";
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * The master: runs the program's worker mode in N child processes, scales N from the queue
+ * statistics in the store, replaces hung, stalled and dead workers (rescuing their jobs at once),
+ * restarts with backoff under a restart intensity, stops workers gracefully, rolls them on demand,
+ * and keeps a status file. Events: `worker-started`, `worker-ready`, `worker-exit`,
+ * `worker-killed`, `scaled`, `gave-up`, `status`.
+ *
+ * @example
+ * ```ts
+ * const sup = createSupervisor({ program: "./app.ts", min: 1, max: 8, database: "sqlite:./var/tend.db" });
+ * const ac = new AbortController();
+ * process.once("SIGTERM", () => ac.abort());
+ * await sup.run(ac.signal);
+ * ```
+ */
+export class Supervisor extends EventEmitter {
+  readonly options: ResolvedOptions;
+  readonly #log: Logger;
+  readonly #workers = new Map<string, WorkerProcess>();
+  readonly #slotRestarts = new Map<number, number>();
+  readonly #idPrefix: string;
+  #desired: number;
+  #seq = 0;
+  #failures = 0;
+  #restartHistory: number[] = [];
+  #restartsTotal = 0;
+  #notBefore = 0;
+  #scaling: ScalingState = initialScalingState;
+  #lastStats: QueueStats | null = null;
+  #lastScale: SupervisorStatus["lastScale"] = null;
+  #state: SupervisorStatus["state"] = "starting";
+  #startedAt = Date.now();
+  #gaveUp: TendError | null = null;
+  #wakeStop: (() => void) | null = null;
+  #store: Store | undefined;
+  #scaleBusy = false;
+  #statsFailing = false;
+  #statusChain: Promise<void> = Promise.resolve();
+  #statusQueued = false;
+  #rolling: Promise<void> | null = null;
+  #pendingRescues = new Set<Promise<unknown>>();
+  #reconcileTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: SuperviseOptions) {
+    super();
+    this.options = resolveOptions(options);
+    this.#log = (options.log ?? createLogger()).child({ part: "supervise" });
+    this.#desired = this.options.min;
+    this.#store = this.options.store;
+    this.#idPrefix = `${hostname()}:${process.pid}.${Date.now().toString(36)}`;
+  }
+
+  /** The master as a lifecycle Task (name `supervise.master`). */
+  task(): Task {
+    return { name: "supervise.master", run: (signal) => this.run(signal) };
+  }
+
+  /** The current target count. */
+  get desired(): number {
+    return this.#desired;
+  }
+
+  /** Live workers (not exited), oldest first. */
+  workers(): WorkerProcess[] {
+    return [...this.#workers.values()];
+  }
+
+  /**
+   * Runs until `signal` aborts (then stops every worker gracefully and resolves) or until the
+   * restart intensity is exceeded (then stops the rest and throws TEND_E_SUPERVISE_GAVE_UP).
+   */
+  async run(signal: AbortSignal): Promise<void> {
+    const o = this.options;
+    let ownStore = false;
+    if (this.#store === undefined && o.database !== undefined) {
+      const { openStore } = await import("../store/open.ts");
+      this.#store = await openStore(o.database);
+      ownStore = true;
+    }
+    this.#state = "running";
+    this.#startedAt = Date.now();
+    this.#log.info(
+      { program: o.program, min: o.min, max: o.max, statusFile: o.statusFile },
+      "supervisor started",
+    );
+    const tick = setInterval(() => this.#tick(), Math.min(100, o.heartbeatMs));
+    const scale = setInterval(() => void this.#scale(), o.scaleIntervalMs);
+    const status = setInterval(() => this.#statusChanged(), o.statusIntervalMs);
+    try {
+      this.#reconcile();
+      void this.#scale();
+      await new Promise<void>((resolve) => {
+        this.#wakeStop = resolve;
+        if (signal.aborted) resolve();
+        signal.addEventListener("abort", () => resolve(), { once: true });
+      });
+    } finally {
+      clearInterval(tick);
+      clearInterval(scale);
+      if (this.#reconcileTimer !== null) clearTimeout(this.#reconcileTimer);
+      if (this.#state === "running") this.#state = "stopping";
+      this.#statusChanged();
+      this.#log.info({ workers: this.#workers.size }, "stopping all workers gracefully");
+      await Promise.all(
+        this.workers().map((w) => w.stop("supervisor stopping", o.killTimeoutMs, o.termGraceMs)),
+      );
+      await Promise.allSettled([...this.#pendingRescues]);
+      clearInterval(status);
+      if (this.#state === "stopping") this.#state = "stopped";
+      await this.#writeStatus();
+      if (ownStore) await this.#store?.close();
+      this.#log.info({ state: this.#state }, "supervisor stopped");
+    }
+    if (this.#gaveUp !== null) throw this.#gaveUp;
+  }
+
+  /**
+   * Rolling restart: replaces every current worker one by one with a fresh process (new code on
+   * disk) without dropping below the current count: start a new one, wait until it is ready,
+   * then stop the old one gracefully.
+   */
+  rollingRestart(): Promise<void> {
+    if (this.#rolling !== null) return this.#rolling;
+    this.#rolling = this.#roll().finally(() => {
+      this.#rolling = null;
+    });
+    return this.#rolling;
+  }
+
+  async #roll(): Promise<void> {
+    const olds = this.workers().filter((w) => !w.planned && w.state !== "exited");
+    this.#log.info({ workers: olds.length }, "rolling restart: replacing workers one by one");
+    for (const old of olds) {
+      if (this.#state !== "running") return;
+      if (old.state === "exited" || old.planned) continue;
+      const before = new Set(this.#workers.keys());
+      old.retiring = true;
+      this.#statusChanged();
+      this.#reconcile();
+      while (this.#state === "running" && old.exitInfo === null) {
+        const fresh = this.workers().some((w) => !before.has(w.id) && w.state === "ready" && !w.retiring);
+        if (fresh) break;
+        await once(this, "change");
+      }
+      if (this.#state !== "running") return;
+      await old.stop("rolling restart", this.options.killTimeoutMs, this.options.termGraceMs);
+    }
+    this.#log.info("rolling restart finished");
+  }
+
+  /** The status view (what the status file holds). */
+  status(): SupervisorStatus {
+    const now = Date.now();
+    const o = this.options;
+    return {
+      version: 1,
+      masterPid: process.pid,
+      program: o.program,
+      state: this.#state,
+      startedAt: new Date(this.#startedAt).toISOString(),
+      updatedAt: new Date(now).toISOString(),
+      min: o.min,
+      max: o.max,
+      desired: this.#desired,
+      restartsTotal: this.#restartsTotal,
+      restartsInWindow: this.#restartHistory.filter((t) => now - t < o.restart.periodMs).length,
+      maxRestarts: o.restart.maxRestarts,
+      restartPeriodMs: o.restart.periodMs,
+      queue: this.#lastStats,
+      lastScale: this.#lastScale,
+      workers: this.workers().map((w) => ({
+        id: w.id,
+        slot: w.slot,
+        pid: w.pid,
+        state: w.state,
+        retiring: w.retiring,
+        startedAt: new Date(w.startedAt).toISOString(),
+        uptimeMs: now - w.startedAt,
+        restarts: this.#slotRestarts.get(w.slot) ?? 0,
+        inFlight: w.inFlight,
+        lastHeartbeatAt: iso(w.lastHeartbeatAt),
+        lastCompletionAt: iso(w.lastCompletionAt),
+      })),
+    };
+  }
+
+  #active(): WorkerProcess[] {
+    return this.workers().filter((w) => w.state !== "exited" && !w.planned && !w.retiring);
+  }
+
+  #reconcile(): void {
+    if (this.#state !== "running") return;
+    const active = this.#active();
+    const now = Date.now();
+    if (active.length < this.#desired) {
+      if (now < this.#notBefore) {
+        if (this.#reconcileTimer === null) {
+          this.#reconcileTimer = setTimeout(() => {
+            this.#reconcileTimer = null;
+            this.#reconcile();
+          }, this.#notBefore - now);
+        }
+        return;
+      }
+      for (let i = active.length; i < this.#desired; i++) this.#start();
+    } else if (active.length > this.#desired) {
+      // Stop the least busy, newest first: a starting worker has nothing to lose.
+      const extra = active
+        .sort((a, b) => a.inFlight - b.inFlight || b.startedAt - a.startedAt)
+        .slice(0, active.length - this.#desired);
+      for (const w of extra) {
+        this.#log.info({ workerId: w.id, pid: w.pid }, "scaling down: stopping worker gracefully");
+        void w.stop("scale down", this.options.killTimeoutMs, this.options.termGraceMs);
+      }
+      this.#statusChanged();
+    }
+  }
+
+  #freeSlot(): number {
+    const used = new Set(
+      this.workers()
+        .filter((w) => !w.retiring && !w.planned)
+        .map((w) => w.slot),
+    );
+    let slot = 0;
+    while (used.has(slot)) slot++;
+    return slot;
+  }
+
+  #start(): void {
+    const o = this.options;
+    const id = `${this.#idPrefix}:w${++this.#seq}`;
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      ...o.env,
+      [SUPERVISE_ENV.heartbeatMs]: String(o.heartbeatMs),
+      [SUPERVISE_ENV.orphanGraceMs]: String(o.orphanGraceMs),
+      [SUPERVISE_ENV.masterPid]: String(process.pid),
+    };
+    if (o.database !== undefined) env[SUPERVISE_ENV.databaseUrl] = o.database;
+    const w = WorkerProcess.spawn({
+      id,
+      slot: this.#freeSlot(),
+      program: o.program,
+      args: o.args,
+      execArgv: o.execArgv,
+      env,
+      stdio: o.stdio,
+      log: this.#log,
+    });
+    this.#workers.set(id, w);
+    this.#log.debug({ workerId: id, pid: w.pid }, "worker started");
+    w.once("ready", () => {
+      this.#log.info({ workerId: id, pid: w.pid, readyMs: Date.now() - w.startedAt }, "worker ready");
+      this.emit("worker-ready", w);
+      this.#statusChanged();
+    });
+    w.on("heartbeat", () => this.emit("heartbeat", w));
+    w.once("exit", (exit: WorkerExit) => this.#onExit(w, exit));
+    this.emit("worker-started", w);
+    this.#statusChanged();
+  }
+
+  #onExit(w: WorkerProcess, exit: WorkerExit): void {
+    this.#workers.delete(w.id);
+    const now = Date.now();
+    const failed = !exit.planned;
+    const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+    if (!exit.stoppedCleanly) this.#rescue(w.id, exit.stopReason ?? `worker exited unexpectedly (${how})`);
+    if (failed && this.#state === "running") {
+      const wasStart = w.readyAt === null;
+      this.#failures = nextFailureCount(this.#failures, exit.uptimeMs, this.options.restart);
+      this.#restartsTotal++;
+      this.#slotRestarts.set(w.slot, (this.#slotRestarts.get(w.slot) ?? 0) + 1);
+      const r = recordRestart(this.#restartHistory, now, this.options.restart);
+      this.#restartHistory = r.history;
+      const reason = exit.stopReason ?? `exited with ${how}`;
+      this.#log.warn(
+        {
+          workerId: w.id,
+          pid: w.pid,
+          code: exit.code,
+          signal: exit.signal,
+          uptimeMs: exit.uptimeMs,
+          failedStart: wasStart,
+        },
+        `worker ${wasStart ? "failed to start" : "died"} (${reason}); replacing it`,
+      );
+      if (r.exceeded) {
+        this.#giveUp(reason);
+      } else {
+        const delay = restartDelayMs(this.#failures, this.options.restart);
+        this.#notBefore = Math.max(this.#notBefore, now + delay);
+      }
+    }
+    this.emit("worker-exit", w, exit);
+    this.#statusChanged();
+    this.#reconcile();
+  }
+
+  #rescue(workerId: string, reason: string): void {
+    const store = this.#store;
+    if (store === undefined) return;
+    const p = store.jobs
+      .rescueWorker(workerId, reason)
+      .then((jobs) => {
+        if (jobs.length > 0)
+          this.#log.warn(
+            { workerId, jobs: jobs.map((j) => j.id), reason },
+            "rescued the jobs of a dead worker",
+          );
+        this.emit("rescued", workerId, jobs);
+      })
+      .catch((err: unknown) => {
+        this.#log.error(
+          { err, workerId },
+          "could not rescue the jobs of a dead worker; their leases will expire instead",
+        );
+      })
+      .finally(() => this.#pendingRescues.delete(p));
+    this.#pendingRescues.add(p);
+  }
+
+  #giveUp(lastReason: string): void {
+    const r = this.options.restart;
+    const message =
+      `Giving up: workers were restarted ${this.#restartHistory.length} times within ${r.periodMs} ms ` +
+      `(restart intensity allows ${r.maxRestarts}). Last failure: ${lastReason}. ` +
+      "Stopping the remaining workers and exiting non-zero; fix the program (see the worker logs above) and start again.";
+    this.#gaveUp = new TendError("TEND_E_SUPERVISE_GAVE_UP", message, {
+      details: {
+        restarts: this.#restartHistory.length,
+        maxRestarts: r.maxRestarts,
+        periodMs: r.periodMs,
+        lastReason,
+      },
+    });
+    this.#log.error({ code: "TEND_E_SUPERVISE_GAVE_UP" }, message);
+    this.#state = "gave-up";
+    this.emit("gave-up", this.#gaveUp);
+    this.#wakeStop?.();
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const o = this.options;
+    for (const w of this.workers()) {
+      if (w.state === "exited" || w.killedAt !== null) continue;
+      const v = judgeWorker(w.progress(), now, o);
+      if (v.ok) continue;
+      this.#log.warn(
+        { workerId: w.id, pid: w.pid, problem: v.problem },
+        `killing worker (SIGKILL to its process group): ${v.reason}`,
+      );
+      this.emit("worker-killed", w, v.problem, v.reason);
+      void w.kill(`${v.problem}: ${v.reason}`);
+    }
+    this.#reconcile();
+  }
+
+  async #scale(): Promise<void> {
+    const store = this.#store;
+    if (this.#scaleBusy || this.#state !== "running" || store === undefined) return;
+    this.#scaleBusy = true;
+    try {
+      const stats = sumQueueStats(await store.jobs.stats(), this.options.queues);
+      if (this.#statsFailing) this.#log.info("queue statistics readable again");
+      this.#statsFailing = false;
+      if (this.#state !== "running") return;
+      this.#lastStats = stats;
+      const now = Date.now();
+      const current = this.#desired;
+      const d = decideWorkerCount(
+        { stats, current, min: this.options.min, max: this.options.max, now },
+        this.#scaling,
+        this.options.scaling,
+      );
+      this.#scaling = d.state;
+      if (d.desired !== current) {
+        this.#desired = d.desired;
+        this.#lastScale = { at: new Date(now).toISOString(), from: current, to: d.desired, reason: d.reason };
+        this.#log.info(
+          {
+            from: current,
+            to: d.desired,
+            reason: d.reason,
+            available: stats.available,
+            running: stats.running,
+          },
+          "scaling",
+        );
+        this.emit("scaled", current, d.desired, d.reason);
+        this.#reconcile();
+        this.#statusChanged();
+      }
+    } catch (err) {
+      if (!this.#statsFailing)
+        this.#log.warn({ err }, "cannot read queue statistics from the store; keeping the worker count");
+      this.#statsFailing = true;
+    } finally {
+      this.#scaleBusy = false;
+    }
+  }
+
+  #statusChanged(): void {
+    this.emit("change");
+    void this.#writeStatus();
+  }
+
+  /** Queues one write of the status file (coalescing bursts); resolves when it is on disk. */
+  #writeStatus(): Promise<void> {
+    const path = this.options.statusFile;
+    if (path === null || this.#statusQueued) return this.#statusChain;
+    this.#statusQueued = true;
+    this.#statusChain = this.#statusChain.then(async () => {
+      this.#statusQueued = false;
+      const status = this.status();
+      try {
+        await writeStatusFile(path, status);
+        this.emit("status", status);
+      } catch (err) {
+        this.#log.warn({ err, path }, "cannot write the supervisor status file");
+      }
+    });
+    return this.#statusChain;
+  }
+}
+
+/**
+ * Validates the options and creates a {@link Supervisor} (nothing starts until `run`).
+ *
+ * @example
+ * ```ts
+ * const sup = createSupervisor({ program: "./app.ts", min: 1, max: 4 });
+ * ```
+ */
+export function createSupervisor(options: SuperviseOptions): Supervisor {
+  return new Supervisor(options);
+}

@@ -1,0 +1,101 @@
+import { invalidArgument } from "../errors/tend-error.ts";
+
+/** Options of {@link renderSystemdUnit}. */
+export interface UnitOptions {
+  /** Service description. */
+  description?: string;
+  /** Absolute working directory of the service. */
+  workingDirectory: string;
+  /** The full command line of the master, e.g. `/usr/bin/node /srv/app/node_modules/.bin/tend supervise app.ts --min 1 --max 8`. */
+  execStart: string;
+  /** Run as this user (recommended). */
+  user?: string;
+  /** Environment lines (KEY=value). */
+  environment?: Readonly<Record<string, string>>;
+  /** The supervisor's kill timeout plus SIGTERM grace, in ms (the stop budget for a worker). Default 35,000. */
+  stopBudgetMs?: number;
+  /** Restart limits of systemd itself: at most `burst` starts in `intervalSec`. Defaults 5 in 300 s. */
+  startLimitBurst?: number;
+  startLimitIntervalSec?: number;
+}
+
+function quoteEnv(value: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]*$/.test(value) ? value : `"${value.replace(/(["\\])/g, "\\$1")}"`;
+}
+
+/**
+ * Renders a systemd unit for the supervisor master: restarted on failure (the master exits
+ * non-zero when it gives up), `KillMode=mixed` so that systemd sends SIGTERM to the master alone
+ * and lets it drain its workers (then SIGKILLs whatever is left), and a TimeoutStopSec that covers
+ * the shutdown budget.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(renderSystemdUnit({ workingDirectory: "/srv/app", execStart: "/usr/bin/node tend supervise app.ts" }));
+ * ```
+ */
+export function renderSystemdUnit(options: UnitOptions): string {
+  if (typeof options.workingDirectory !== "string" || !options.workingDirectory.startsWith("/")) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "workingDirectory",
+      options.workingDirectory,
+      "an absolute path",
+    );
+  }
+  if (
+    typeof options.execStart !== "string" ||
+    options.execStart.trim() === "" ||
+    /[\r\n]/.test(options.execStart)
+  ) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "execStart",
+      options.execStart,
+      "one command line",
+    );
+  }
+  const budgetMs = options.stopBudgetMs ?? 35_000;
+  if (!Number.isInteger(budgetMs) || budgetMs <= 0) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_TIMEOUT",
+      "stopBudgetMs",
+      budgetMs,
+      "a positive whole number of ms",
+    );
+  }
+  const timeoutStopSec = Math.ceil(budgetMs / 1000) + 15;
+  const lines = [
+    "[Unit]",
+    `Description=${options.description ?? "tend supervisor"}`,
+    "After=network-online.target postgresql.service",
+    "Wants=network-online.target",
+    `StartLimitIntervalSec=${options.startLimitIntervalSec ?? 300}`,
+    `StartLimitBurst=${options.startLimitBurst ?? 5}`,
+    "",
+    "[Service]",
+    "Type=simple",
+    `WorkingDirectory=${options.workingDirectory}`,
+    `ExecStart=${options.execStart}`,
+    "ExecReload=/bin/kill -HUP $MAINPID",
+  ];
+  if (options.user !== undefined) lines.push(`User=${options.user}`);
+  for (const [key, value] of Object.entries(options.environment ?? {})) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) {
+      throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "environment key", key, "a variable name");
+    }
+    lines.push(`Environment=${key}=${quoteEnv(value)}`);
+  }
+  lines.push(
+    "Restart=on-failure",
+    "RestartSec=5",
+    "KillMode=mixed",
+    "KillSignal=SIGTERM",
+    `TimeoutStopSec=${timeoutStopSec}`,
+    "",
+    "[Install]",
+    "WantedBy=multi-user.target",
+    "",
+  );
+  return lines.join("\n");
+}

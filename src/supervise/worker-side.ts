@@ -1,0 +1,159 @@
+import { TendError } from "../errors/tend-error.ts";
+import type { Task } from "../lifecycle/task.ts";
+import type { Logger } from "../log/logger.ts";
+import {
+  type HeartbeatMessage,
+  isMasterMessage,
+  type ReadyMessage,
+  type StoppedMessage,
+  SUPERVISE_ENV,
+  type WorkerMessage,
+} from "./protocol.ts";
+
+/** What the worker side reads from the job worker to report progress. */
+export interface ProgressProbe {
+  /** Jobs running now in this process. */
+  inFlight(): number;
+  /** ms epoch of this process's last job completion, or null. */
+  lastCompletionAt(): number | null;
+}
+
+/** Options of {@link createSupervisedWorkerTask}. */
+export interface SupervisedWorkerOptions {
+  probe: ProgressProbe;
+  /** Called once when the worker must stop gracefully (master said "stop", or the master is gone): stop fetching, finish in-flight jobs, then end the process's tasks. */
+  onStop: () => void;
+  log: Logger;
+  /** Environment to read settings from (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const n = Number(env[name]);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/**
+ * True when this process was started by `tend supervise` (env TEND_SUPERVISED=1 and an IPC channel).
+ *
+ * @example
+ * ```ts
+ * if (isSupervisedWorker()) tasks.push(createSupervisedWorkerTask({ probe: jobs, onStop, log }));
+ * ```
+ */
+export function isSupervisedWorker(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env[SUPERVISE_ENV.supervised] === "1" && typeof process.send === "function";
+}
+
+/**
+ * The worker side of the supervisor's IPC protocol, as a Task (name `supervise.worker`) run
+ * beside the app's other tasks: reports `ready` once running, sends heartbeats from the event
+ * loop with the in-flight count and the last completion time, and on "stop" from the master calls
+ * `onStop`, then, when the task is aborted and nothing is in flight, says `stopped`.
+ * If the master dies (IPC disconnect, or the parent pid changes) it stops gracefully and exits
+ * the process after the orphan grace (TEND_ORPHAN_GRACE_MS) at the latest: a worker never keeps
+ * running unsupervised.
+ *
+ * @example
+ * ```ts
+ * const task = createSupervisedWorkerTask({
+ *   probe: { inFlight: () => jobs.inFlight(), lastCompletionAt: () => jobs.lastCompletionAt() },
+ *   onStop: () => manager.stop(),
+ *   log,
+ * });
+ * ```
+ */
+export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Task {
+  const { probe, onStop } = options;
+  const env = options.env ?? process.env;
+  const log = options.log.child({ part: "supervise" });
+  return {
+    name: "supervise.worker",
+    async run(signal: AbortSignal): Promise<void> {
+      if (typeof process.send !== "function") {
+        throw new TendError(
+          "TEND_E_SUPERVISE_NOT_SUPERVISED",
+          "The supervised-worker task needs an IPC channel to a master; start the program with `tend supervise <program>`.",
+        );
+      }
+      const workerId = env[SUPERVISE_ENV.workerId] ?? `${process.pid}`;
+      const heartbeatMs = envMs(env, SUPERVISE_ENV.heartbeatMs, 1_000);
+      const orphanGraceMs = envMs(env, SUPERVISE_ENV.orphanGraceMs, 2_000);
+      const initialPpid = process.ppid;
+      let stopping = false;
+      const send = (message: WorkerMessage): Promise<void> =>
+        new Promise((resolve) => {
+          if (!process.connected || process.send === undefined) return resolve();
+          try {
+            process.send(message, undefined, undefined, () => resolve());
+          } catch {
+            resolve();
+          }
+        });
+      const requestStop = (why: string): void => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ workerId, why }, "stopping gracefully: no new jobs, finishing the ones in flight");
+        try {
+          onStop();
+        } catch (err) {
+          log.error({ err }, "onStop failed");
+        }
+      };
+      const orphaned = (why: string): void => {
+        requestStop(why);
+        // Never keep running unsupervised: exit even if in-flight jobs do not finish (their leases expire).
+        const t = setTimeout(() => {
+          log.warn({ workerId, orphanGraceMs }, "orphaned worker still busy after the grace; exiting now");
+          process.exit(1);
+        }, orphanGraceMs);
+        t.unref();
+      };
+      const onMessage = (message: unknown): void => {
+        if (isMasterMessage(message)) requestStop(`master asked: ${message.reason}`);
+      };
+      const onDisconnect = (): void => orphaned("the master is gone (IPC channel closed)");
+      const beat = (): void => {
+        const message: HeartbeatMessage = {
+          tend: 1,
+          type: "heartbeat",
+          inFlight: probe.inFlight(),
+          lastCompletionAt: probe.lastCompletionAt(),
+          sentAt: Date.now(),
+        };
+        void send(message);
+      };
+      const parentCheck = (): void => {
+        if (process.ppid !== initialPpid)
+          orphaned(`the master is gone (parent pid changed from ${initialPpid} to ${process.ppid})`);
+      };
+      process.on("message", onMessage);
+      process.once("disconnect", onDisconnect);
+      const heartbeat = setInterval(beat, heartbeatMs);
+      const watch = setInterval(parentCheck, Math.min(500, heartbeatMs));
+      try {
+        // Report ready once the app's other tasks have had their turn to start.
+        await new Promise((resolve) => setImmediate(resolve));
+        const ready: ReadyMessage = { tend: 1, type: "ready", workerId, pid: process.pid };
+        await send(ready);
+        beat();
+        if (!signal.aborted)
+          await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
+        requestStop("the process is shutting down");
+        // Keep beating while the job worker finishes what it holds.
+        while (probe.inFlight() > 0 && process.connected)
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        beat();
+        const stopped: StoppedMessage = { tend: 1, type: "stopped", workerId };
+        await send(stopped);
+      } finally {
+        clearInterval(heartbeat);
+        clearInterval(watch);
+        process.off("message", onMessage);
+        process.off("disconnect", onDisconnect);
+        // Close the channel so that the process can exit once its other tasks are done.
+        if (process.connected) process.disconnect();
+      }
+    },
+  };
+}

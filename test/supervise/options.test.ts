@@ -1,0 +1,79 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { describe, it } from "node:test";
+import { isTendError } from "../../src/errors/tend-error.ts";
+import { resolveOptions } from "../../src/supervise/options.ts";
+
+const program = join(import.meta.dirname, "fixtures", "worker.ts");
+const code = (c: string) => (err: unknown) => isTendError(err, c);
+
+describe("resolveOptions", () => {
+  it("fills defaults", () => {
+    const o = resolveOptions({ program });
+    assert.equal(o.min, 1);
+    assert.equal(o.max, 1);
+    assert.equal(o.program, program);
+    assert.ok(o.statusFile?.endsWith("var/tend-supervisor.json"));
+    assert.equal(resolveOptions({ program, min: 2 }).max, 2);
+  });
+
+  it("rejects bad counts with TEND_E_SUPERVISE_INVALID_COUNT", () => {
+    for (const bad of [
+      { min: 1.5 },
+      { min: -1 },
+      { max: 0 },
+      { min: 3, max: 2 },
+      { max: Number.NaN },
+      { min: "2" as unknown as number },
+    ]) {
+      assert.throws(
+        () => resolveOptions({ program, ...bad }),
+        code("TEND_E_SUPERVISE_INVALID_COUNT"),
+        JSON.stringify(bad),
+      );
+    }
+  });
+
+  it("rejects a missing program with TEND_E_SUPERVISE_PROGRAM_NOT_FOUND", () => {
+    assert.throws(
+      () => resolveOptions({ program: join(import.meta.dirname, "nope.ts") }),
+      code("TEND_E_SUPERVISE_PROGRAM_NOT_FOUND"),
+    );
+    assert.throws(
+      () => resolveOptions({ program: import.meta.dirname }),
+      code("TEND_E_SUPERVISE_PROGRAM_NOT_FOUND"),
+    );
+    assert.throws(() => resolveOptions({ program: "" }), code("TEND_E_SUPERVISE_PROGRAM_NOT_FOUND"));
+  });
+
+  it("rejects bad timeouts with TEND_E_SUPERVISE_INVALID_TIMEOUT", () => {
+    for (const bad of [
+      { hangTimeoutMs: 0 },
+      { killTimeoutMs: -5 },
+      { startTimeoutMs: 1.5 },
+      { heartbeatMs: 1_000, hangTimeoutMs: 500 },
+    ]) {
+      assert.throws(
+        () => resolveOptions({ program, ...bad }),
+        code("TEND_E_SUPERVISE_INVALID_TIMEOUT"),
+        JSON.stringify(bad),
+      );
+    }
+  });
+
+  it("rejects bad restart and scaling settings with TEND_E_SUPERVISE_INVALID_OPTION", () => {
+    assert.throws(
+      () => resolveOptions({ program, restart: { maxRestarts: -1 } }),
+      code("TEND_E_SUPERVISE_INVALID_OPTION"),
+    );
+    assert.throws(
+      () => resolveOptions({ program, restart: { jitter: 2 } }),
+      code("TEND_E_SUPERVISE_INVALID_OPTION"),
+    );
+    assert.throws(
+      () => resolveOptions({ program, scaling: { jobsPerWorker: 0 } }),
+      code("TEND_E_SUPERVISE_INVALID_OPTION"),
+    );
+    assert.throws(() => resolveOptions({ program, queues: [""] }), code("TEND_E_SUPERVISE_INVALID_OPTION"));
+  });
+});

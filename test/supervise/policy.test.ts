@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { QueueStats } from "../../src/jobs/model.ts";
+import {
+  decideWorkerCount,
+  initialScalingState,
+  type ScalingSettings,
+  sumQueueStats,
+} from "../../src/supervise/policy.ts";
+
+const settings: ScalingSettings = {
+  jobsPerWorker: 10,
+  horizonSec: 10,
+  maxWaitMs: 5_000,
+  scaleDownCooldownMs: 1_000,
+};
+
+function stats(partial: Partial<QueueStats> = {}): QueueStats {
+  return {
+    queue: "default",
+    available: 0,
+    running: 0,
+    scheduled: 0,
+    retryable: 0,
+    enqueuedPerSec: 0,
+    completedPerSec: 0,
+    oldestAvailableAgeMs: 0,
+    ...partial,
+  };
+}
+
+describe("decideWorkerCount", () => {
+  it("scales up at once to what the backlog asks for, capped at max", () => {
+    const d = decideWorkerCount(
+      { stats: stats({ available: 45 }), current: 1, min: 1, max: 8, now: 0 },
+      initialScalingState,
+      settings,
+    );
+    assert.equal(d.desired, 5);
+    assert.equal(d.reason, "backlog");
+    const big = decideWorkerCount(
+      { stats: stats({ available: 10_000 }), current: 1, min: 1, max: 8, now: 0 },
+      initialScalingState,
+      settings,
+    );
+    assert.equal(big.desired, 8);
+  });
+
+  it("counts the net enqueue rate over the horizon", () => {
+    const d = decideWorkerCount(
+      {
+        stats: stats({ available: 5, enqueuedPerSec: 5, completedPerSec: 1 }),
+        current: 1,
+        min: 1,
+        max: 8,
+        now: 0,
+      },
+      initialScalingState,
+      settings,
+    );
+    // 5 + (5 - 1) * 10 = 45 -> 5 workers
+    assert.equal(d.desired, 5);
+  });
+
+  it("adds a worker when the oldest job waits too long even if the count looks enough", () => {
+    const d = decideWorkerCount(
+      { stats: stats({ available: 3, oldestAvailableAgeMs: 6_000 }), current: 2, min: 1, max: 8, now: 0 },
+      initialScalingState,
+      settings,
+    );
+    assert.equal(d.desired, 3);
+    assert.equal(d.reason, "waiting");
+  });
+
+  it("scales down one worker per cooldown, only after demand stayed low for a cooldown", () => {
+    let state = initialScalingState;
+    const idle = stats();
+    let d = decideWorkerCount({ stats: idle, current: 4, min: 1, max: 8, now: 10_000 }, state, settings);
+    assert.equal(d.desired, 4);
+    assert.equal(d.reason, "cooldown");
+    state = d.state;
+    d = decideWorkerCount({ stats: idle, current: 4, min: 1, max: 8, now: 10_500 }, state, settings);
+    assert.equal(d.desired, 4);
+    state = d.state;
+    d = decideWorkerCount({ stats: idle, current: 4, min: 1, max: 8, now: 11_000 }, state, settings);
+    assert.equal(d.desired, 3);
+    assert.equal(d.reason, "idle");
+    state = d.state;
+    d = decideWorkerCount({ stats: idle, current: 3, min: 1, max: 8, now: 11_200 }, state, settings);
+    assert.equal(d.desired, 3, "no second step before another cooldown");
+    state = d.state;
+    d = decideWorkerCount({ stats: idle, current: 3, min: 1, max: 8, now: 12_000 }, state, settings);
+    assert.equal(d.desired, 2);
+  });
+
+  it("resets the cooldown when demand comes back", () => {
+    let d = decideWorkerCount(
+      { stats: stats(), current: 4, min: 1, max: 8, now: 0 },
+      initialScalingState,
+      settings,
+    );
+    d = decideWorkerCount(
+      { stats: stats({ running: 40 }), current: 4, min: 1, max: 8, now: 900 },
+      d.state,
+      settings,
+    );
+    assert.equal(d.state.lowSince, null);
+    d = decideWorkerCount({ stats: stats(), current: 4, min: 1, max: 8, now: 1_100 }, d.state, settings);
+    assert.equal(d.desired, 4, "the low period started again at 1,100");
+  });
+
+  it("never goes outside min and max", () => {
+    for (const current of [0, 1, 3, 8, 12]) {
+      for (const available of [0, 5, 50, 5_000]) {
+        let state = initialScalingState;
+        for (let now = 0; now < 10_000; now += 700) {
+          const d = decideWorkerCount(
+            { stats: stats({ available }), current, min: 2, max: 6, now },
+            state,
+            settings,
+          );
+          state = d.state;
+          assert.ok(
+            d.desired >= 2 && d.desired <= 6,
+            `current ${current} available ${available}: ${d.desired}`,
+          );
+        }
+      }
+    }
+  });
+
+  it("stays at min when min equals max", () => {
+    const d = decideWorkerCount(
+      { stats: stats({ available: 500 }), current: 3, min: 3, max: 3, now: 0 },
+      initialScalingState,
+      settings,
+    );
+    assert.equal(d.desired, 3);
+  });
+});
+
+describe("sumQueueStats", () => {
+  it("sums the chosen queues and keeps the oldest age", () => {
+    const all = [
+      stats({ queue: "a", available: 3, running: 1, enqueuedPerSec: 1, oldestAvailableAgeMs: 50 }),
+      stats({ queue: "b", available: 4, running: 2, enqueuedPerSec: 2, oldestAvailableAgeMs: 90 }),
+      stats({ queue: "c", available: 100 }),
+    ];
+    const s = sumQueueStats(all, ["a", "b"]);
+    assert.equal(s.available, 7);
+    assert.equal(s.running, 3);
+    assert.equal(s.enqueuedPerSec, 3);
+    assert.equal(s.oldestAvailableAgeMs, 90);
+    assert.equal(sumQueueStats(all).available, 107);
+  });
+});

@@ -1,0 +1,78 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import {
+  DEFAULT_RESTART,
+  nextFailureCount,
+  recordRestart,
+  restartDelayMs,
+} from "../../src/supervise/restart.ts";
+
+describe("restart backoff", () => {
+  const s = { ...DEFAULT_RESTART, backoffBaseMs: 100, backoffMaxMs: 1_000, jitter: 0.5 };
+
+  it("replaces a first crash at once, then doubles up to the cap", () => {
+    assert.equal(
+      restartDelayMs(1, s, () => 1),
+      0,
+    );
+    assert.equal(
+      restartDelayMs(2, s, () => 1),
+      100,
+    );
+    assert.equal(
+      restartDelayMs(3, s, () => 1),
+      200,
+    );
+    assert.equal(
+      restartDelayMs(4, s, () => 1),
+      400,
+    );
+    assert.equal(
+      restartDelayMs(10, s, () => 1),
+      1_000,
+    );
+    assert.equal(
+      restartDelayMs(1_000, s, () => 1),
+      1_000,
+    );
+  });
+
+  it("jitters within [1 - jitter, 1] of the delay", () => {
+    assert.equal(
+      restartDelayMs(3, s, () => 0),
+      100,
+    );
+    for (let i = 0; i < 100; i++) {
+      const d = restartDelayMs(3, s);
+      assert.ok(d >= 100 && d <= 200, String(d));
+    }
+  });
+
+  it("resets the failure count after a stable uptime", () => {
+    assert.equal(nextFailureCount(0, 10, s), 1);
+    assert.equal(nextFailureCount(4, 10, s), 5);
+    assert.equal(nextFailureCount(4, s.stableUptimeMs, s), 1);
+  });
+});
+
+describe("restart intensity", () => {
+  const limits = { maxRestarts: 3, periodMs: 1_000 };
+
+  it("allows R restarts within T and is exceeded by the next one", () => {
+    let history: number[] = [];
+    for (const t of [0, 100, 200]) {
+      const r = recordRestart(history, t, limits);
+      assert.equal(r.exceeded, false);
+      history = r.history;
+    }
+    assert.equal(recordRestart(history, 300, limits).exceeded, true);
+  });
+
+  it("forgets restarts older than the window", () => {
+    let history: number[] = [];
+    for (const t of [0, 100, 200]) history = recordRestart(history, t, limits).history;
+    const r = recordRestart(history, 1_150, limits);
+    assert.equal(r.exceeded, false);
+    assert.deepEqual(r.history, [200, 1_150]);
+  });
+});
