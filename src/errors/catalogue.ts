@@ -1,3 +1,4 @@
+import { APP_CODES } from "../app-codes.ts";
 import { CONVERGE_CODES } from "../converge/codes.ts";
 import { INBOX_CODES } from "../inbox/codes.ts";
 import { JOBS_CODES } from "../jobs/codes.ts";
@@ -11,6 +12,7 @@ import { SUPERVISE_CODES } from "../supervise/codes.ts";
  * Codes are never reused for a different meaning.
  */
 export const ERROR_CODES = {
+  ...APP_CODES,
   ...LIFECYCLE_CODES,
   ...STORE_CODES,
   ...JOBS_CODES,

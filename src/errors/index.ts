@@ -1,2 +1,2 @@
-export { describeValue, invalidArgument, isTendError, TendError } from "./tend-error.ts";
 export { ERROR_CODES, type ErrorCode } from "./catalogue.ts";
+export { describeValue, invalidArgument, isTendError, TendError } from "./tend-error.ts";

@@ -1,0 +1,4 @@
+/** Error codes of the app wiring (see docs/errors.md). Keys are the codes; values their meaning. */
+export const APP_CODES = {
+  TEND_E_INVALID_APP_OPTIONS: "An option given to createApp or an app method is of the wrong type.",
+} as const satisfies Record<`TEND_E_${string}`, string>;

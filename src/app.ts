@@ -1,0 +1,222 @@
+import type { Logger } from "pino";
+import { invalidArgument } from "./errors/tend-error.ts";
+import type { Batch } from "./jobs/batch.ts";
+import type { CronOptions } from "./jobs/cron.ts";
+import type { JobHandler, JobKindOptions } from "./jobs/definition.ts";
+import type { EnqueueItem, EnqueueOptions } from "./jobs/enqueue.ts";
+import { Jobs, type JobsOptions } from "./jobs/jobs.ts";
+import type { InsertResult, Json } from "./jobs/model.ts";
+import type { Duration } from "./lifecycle/duration.ts";
+import { parseDuration } from "./lifecycle/duration.ts";
+import { type MainOptions, main } from "./lifecycle/main.ts";
+import { Manager } from "./lifecycle/manager.ts";
+import { type Task, type TaskLike, toTask } from "./lifecycle/task.ts";
+import { createLogger } from "./log/logger.ts";
+import { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open.ts";
+import type { Store } from "./store/store.ts";
+
+/** Options of {@link createApp}. */
+export interface AppOptions {
+  /** Database URL: `sqlite:./var/tend.db` (default; or env TEND_DATABASE_URL) or `postgres://...`. */
+  database?: string;
+  /** Logger (default: `createLogger()`: JSON lines, pretty in a terminal). */
+  log?: Logger;
+  /** How long a graceful stop may take before tasks are named in a ShutdownTimeout (default 30 s). */
+  shutdownTimeout?: Duration;
+  /** Storage options (schema, table prefix, pool size). */
+  store?: StoreOptions;
+  /** Job worker options (queues, concurrency, lease, poll interval, retention...). */
+  jobs?: Omit<JobsOptions, "log">;
+}
+
+/** Something an app runs besides its jobs: built once the store is open. */
+export type Component = (context: {
+  store: Store;
+  log: Logger;
+  manager: Manager;
+  app: App;
+}) => Promise<Task[]> | Task[];
+
+/**
+ * One program's background life: durable jobs, cron, your own tasks and (through their parts)
+ * convergers and inboxes, all run by one lifecycle Manager with signals, graceful shutdown and a
+ * meaningful exit code.
+ *
+ * @example
+ * ```ts
+ * import { createApp } from "tend";
+ *
+ * const app = createApp({ database: process.env.DATABASE_URL ?? "sqlite:./var/tend.db" });
+ * app.job("email.send", async ({ payload, log }) => { log.info(payload, "sending"); }, { maxAttempts: 5 });
+ * app.cron("0 3 * * *", "records.purge");
+ * await app.main(); // runs until SIGTERM/SIGINT; exits 0 on a clean shutdown
+ * ```
+ */
+export class App {
+  readonly log: Logger;
+  /** The job queue: define, enqueue, cron, batch, cancel, retry, inspect. */
+  readonly jobs: Jobs;
+  readonly databaseUrl: string;
+  readonly #options: AppOptions;
+  readonly #tasks: Array<{ task: TaskLike; ephemeral: boolean }> = [];
+  readonly #components: Component[] = [];
+  #store: Promise<Store> | null = null;
+  #manager: Manager | null = null;
+
+  constructor(options: AppOptions = {}) {
+    if (options === null || typeof options !== "object") {
+      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "app options", options, "an object");
+    }
+    this.#options = options;
+    this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
+    this.log = options.log ?? createLogger();
+    const shutdownMs = parseDuration(options.shutdownTimeout ?? "30s", "shutdownTimeout");
+    this.jobs = new Jobs(() => this.store(), {
+      // In-flight jobs get the shutdown budget less a margin to return unfinished ones to the queue.
+      drainTimeout: Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5)),
+      ...options.jobs,
+      log: this.log,
+    });
+  }
+
+  /** The app's store, opened (and migrated) on first use. */
+  store(): Promise<Store> {
+    this.#store ??= openStore(this.databaseUrl, this.#options.store ?? {});
+    return this.#store;
+  }
+
+  /** Defines the handler of a job kind. See {@link Jobs.define}. */
+  job<P = Json, R = unknown>(kind: string, handler: JobHandler<P, R>, options?: JobKindOptions<P>): this {
+    this.jobs.define(kind, handler, options);
+    return this;
+  }
+
+  /** Enqueues a job. See {@link Jobs.enqueue}. */
+  enqueue(kind: string, payload?: unknown, options?: EnqueueOptions): Promise<InsertResult> {
+    return this.jobs.enqueue(kind, payload, options);
+  }
+
+  /** Enqueues many jobs in one round trip. See {@link Jobs.enqueueMany}. */
+  enqueueMany(items: readonly EnqueueItem[], options?: { tx?: unknown }): Promise<InsertResult[]> {
+    return this.jobs.enqueueMany(items, options);
+  }
+
+  /** Enqueues a batch whose results can be awaited. See {@link Jobs.batch}. */
+  batch(items: readonly EnqueueItem[], options?: { tx?: unknown }): Promise<Batch> {
+    return this.jobs.batch(items, options);
+  }
+
+  /** Schedules a job kind on a cron expression. See {@link Jobs.cron}. */
+  cron(
+    expression: string,
+    kind: string,
+    payload?: unknown,
+    options?: Parameters<Jobs["cron"]>[3] & CronOptions,
+  ): this {
+    this.jobs.cron(expression, kind, payload, options);
+    return this;
+  }
+
+  /** Runs your own long-lived task with the others: when it ends, the app shuts down. */
+  task(task: TaskLike): this {
+    toTask(task);
+    this.#tasks.push({ task, ephemeral: false });
+    return this;
+  }
+
+  /** Runs your own task whose clean finish does not stop the app (an error still does). */
+  ephemeral(task: TaskLike): this {
+    toTask(task);
+    this.#tasks.push({ task, ephemeral: true });
+    return this;
+  }
+
+  /** Adds a part built when the app starts (used by convergers, inboxes and other parts). */
+  use(component: Component): this {
+    if (typeof component !== "function")
+      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "component", component, "a function");
+    this.#components.push(component);
+    return this;
+  }
+
+  /** The manager running the app, once started. */
+  get manager(): Manager | null {
+    return this.#manager;
+  }
+
+  /**
+   * Starts every task on `manager` (a new one without signal handling if omitted) and returns it.
+   * The store is closed after all tasks have ended. Use `main()` in programs; `start()` in tests
+   * and when embedding tend in a program that has its own lifecycle.
+   */
+  async start(manager?: Manager): Promise<Manager> {
+    const m =
+      manager ?? new Manager({ log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" });
+    this.#manager = m;
+    const store = await this.store();
+    m.cleanup(() => this.#closeStore(), { name: "close store" });
+    for (const task of await this.jobs.tasks()) m.run(task);
+    for (const component of this.#components) {
+      for (const task of await component({ store, log: this.log, manager: m, app: this })) m.run(task);
+    }
+    for (const { task, ephemeral } of this.#tasks) {
+      if (ephemeral) m.runEphemeral(task);
+      else m.run(task);
+    }
+    if (process.env["TEND_SUPERVISED"] === "1" && typeof process.send === "function") {
+      const { createSupervisedWorkerTask } = await import("./supervise/worker-side.ts");
+      m.run(
+        createSupervisedWorkerTask({
+          probe: {
+            inFlight: () => this.jobs.inFlight(),
+            lastCompletionAt: () => this.jobs.lastCompletionAt(),
+          },
+          onStop: () => void m.stop("the supervisor asked this worker to stop"),
+          log: this.log,
+        }),
+      );
+    }
+    return m;
+  }
+
+  /**
+   * Runs the app as a program: signals (SIGINT, SIGTERM, SIGQUIT) start a graceful shutdown, a
+   * second signal exits at once, and the process exits 0 on a clean shutdown, 1 when a task
+   * failed, 70 when the shutdown budget ran out.
+   */
+  main(options: Omit<MainOptions, "log" | "shutdownTimeout"> = {}): Promise<number> {
+    return main(
+      async (manager) => {
+        await this.start(manager);
+      },
+      { ...options, log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" },
+    );
+  }
+
+  /** Stops the app's tasks (if started) and closes the store. */
+  async close(): Promise<void> {
+    if (this.#manager !== null) await this.#manager.stop("app.close() was called");
+    await this.#closeStore();
+  }
+
+  async #closeStore(): Promise<void> {
+    const pending = this.#store;
+    this.#store = null;
+    if (pending !== null) await (await pending).close();
+  }
+}
+
+/**
+ * Creates an app. See {@link App}.
+ *
+ * @example
+ * ```ts
+ * const app = createApp();
+ * app.job("hello", ({ payload }) => console.log("hello", payload));
+ * await app.enqueue("hello", { name: "world" });
+ * await app.main();
+ * ```
+ */
+export function createApp(options: AppOptions = {}): App {
+  return new App(options);
+}

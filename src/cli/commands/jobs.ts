@@ -1,0 +1,183 @@
+import type { Command } from "commander";
+import { InvalidArgumentError } from "commander";
+import { JOB_STATES, type JobRecord, type JobState } from "../../jobs/model.ts";
+import { checkJobId } from "../../jobs/validate.ts";
+import { parseDuration } from "../../lifecycle/duration.ts";
+import { databaseOption, withStore } from "../database.ts";
+import { renderTable } from "../table.ts";
+
+function print(json: boolean, value: unknown, human: () => string): void {
+  process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
+}
+
+function summary(job: JobRecord): string {
+  const lines = [
+    `job ${job.id}  ${job.kind}  [${job.state}]`,
+    `queue ${job.queue}  priority ${job.priority}  attempt ${job.attempt}/${job.maxAttempts}`,
+    `created ${job.createdAt.toISOString()}  run at ${job.runAt.toISOString()}`,
+    `started ${job.startedAt?.toISOString() ?? "-"}  finished ${job.finishedAt?.toISOString() ?? "-"}`,
+    `payload ${JSON.stringify(job.payload)}`,
+  ];
+  if (job.result !== null) lines.push(`result ${JSON.stringify(job.result)}`);
+  if (job.uniqueKey !== null) lines.push(`unique key ${job.uniqueKey}`);
+  if (job.workerId !== null)
+    lines.push(`worker ${job.workerId}  lease until ${job.leaseExpiresAt?.toISOString() ?? "-"}`);
+  for (const e of job.errors)
+    lines.push(`error (attempt ${e.attempt}, ${e.at})${e.code ? ` ${e.code}` : ""}: ${e.message}`);
+  return lines.join("\n");
+}
+
+function state(value: string): JobState {
+  if (!(JOB_STATES as readonly string[]).includes(value))
+    throw new InvalidArgumentError(`expected one of ${JOB_STATES.join(", ")}`);
+  return value as JobState;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
+  return n;
+}
+
+/** `tend jobs ...`: inspect and operate the job queue. */
+export function register(program: Command): void {
+  const jobs = program.command("jobs").description("inspect and operate the job queue");
+
+  jobs
+    .command("list")
+    .description("list jobs, newest first")
+    .addOption(databaseOption())
+    .option("-q, --queue <name>", "only this queue")
+    .option("-k, --kind <kind>", "only this kind")
+    .option("-s, --state <state>", `only this state (${JOB_STATES.join(", ")})`, state)
+    .option("-n, --limit <n>", "at most this many", positiveInt, 50)
+    .option("--json", "print JSON")
+    .action(
+      async (o: {
+        database: string;
+        queue?: string;
+        kind?: string;
+        state?: JobState;
+        limit: number;
+        json?: boolean;
+      }) => {
+        const rows = await withStore(o.database, (store) =>
+          store.jobs.list({
+            limit: o.limit,
+            ...(o.queue === undefined ? {} : { queue: o.queue }),
+            ...(o.kind === undefined ? {} : { kind: o.kind }),
+            ...(o.state === undefined ? {} : { state: o.state }),
+          }),
+        );
+        print(o.json === true, rows, () =>
+          renderTable(
+            ["id", "kind", "queue", "state", "attempt", "run at", "last error"],
+            rows.map((j) => [
+              j.id,
+              j.kind,
+              j.queue,
+              j.state,
+              `${j.attempt}/${j.maxAttempts}`,
+              j.runAt,
+              j.errors.at(-1)?.message.slice(0, 60),
+            ]),
+          ),
+        );
+      },
+    );
+
+  jobs
+    .command("show <id>")
+    .description("show one job with its payload, result and every error")
+    .addOption(databaseOption())
+    .option("--json", "print JSON")
+    .action(async (id: string, o: { database: string; json?: boolean }) => {
+      const job = await withStore(o.database, (store) => store.jobs.get(checkJobId(id)));
+      if (job === null) {
+        process.stderr.write(`no job with id ${id}\n`);
+        process.exitCode = 1;
+        return;
+      }
+      print(o.json === true, job, () => summary(job));
+    });
+
+  for (const [name, description] of [
+    ["retry", "make a discarded or cancelled job run again with fresh attempts"],
+    ["cancel", "cancel a pending job, or ask the worker running it to abort it"],
+  ] as const) {
+    jobs
+      .command(`${name} <id>`)
+      .description(description)
+      .addOption(databaseOption())
+      .option("--json", "print JSON")
+      .action(async (id: string, o: { database: string; json?: boolean }) => {
+        const job = await withStore(o.database, (store) =>
+          name === "retry" ? store.jobs.retry(checkJobId(id)) : store.jobs.cancel(checkJobId(id)),
+        );
+        if (job === null) {
+          process.stderr.write(`no job with id ${id}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        print(o.json === true, job, () =>
+          name === "cancel" && job.state === "running"
+            ? `job ${job.id} is running; its worker was asked to abort it`
+            : `job ${job.id} is now ${job.state}`,
+        );
+      });
+  }
+
+  jobs
+    .command("stats")
+    .description("per-queue counts and rates, read from the store")
+    .addOption(databaseOption())
+    .option("--json", "print JSON")
+    .action(async (o: { database: string; json?: boolean }) => {
+      const stats = await withStore(o.database, (store) => store.jobs.stats());
+      print(o.json === true, stats, () =>
+        stats.length === 0
+          ? "no queues with pending jobs or recent activity"
+          : renderTable(
+              [
+                "queue",
+                "available",
+                "running",
+                "scheduled",
+                "retryable",
+                "enqueued/s",
+                "completed/s",
+                "oldest available",
+              ],
+              stats.map((s) => [
+                s.queue,
+                s.available,
+                s.running,
+                s.scheduled,
+                s.retryable,
+                s.enqueuedPerSec.toFixed(2),
+                s.completedPerSec.toFixed(2),
+                `${(s.oldestAvailableAgeMs / 1000).toFixed(1)} s`,
+              ]),
+            ),
+      );
+    });
+
+  jobs
+    .command("prune")
+    .description("delete completed, discarded and cancelled jobs older than a retention")
+    .addOption(databaseOption())
+    .option("--older-than <duration>", "retention, e.g. 7d, 12h", "7d")
+    .action(async (o: { database: string; olderThan: string }) => {
+      const olderThan = new Date(Date.now() - parseDuration(o.olderThan, "--older-than"));
+      const total = await withStore(o.database, async (store) => {
+        let sum = 0;
+        for (;;) {
+          const n = await store.jobs.prune(olderThan, 10_000);
+          sum += n;
+          if (n > 0) process.stderr.write(`  pruned ${sum} so far...\n`);
+          if (n < 10_000) return sum;
+        }
+      });
+      process.stdout.write(`pruned ${total} job(s) finished before ${olderThan.toISOString()}\n`);
+    });
+}
