@@ -1,0 +1,167 @@
+import { TendError } from "../../errors/tend-error.ts";
+import type { BatchProgress, JobRecord, ListFilter, NewJob } from "../../jobs/model.ts";
+import type { SqliteContext, Wakeup } from "./context.ts";
+import { JOB_COLUMNS, type Row, rowToJob, toRowId } from "./rows.ts";
+import { insertJobs } from "./worker-ops.ts";
+
+const FINAL = "('completed', 'discarded', 'cancelled')";
+
+/** One job by id, or null. */
+export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
+  const row = ctx.stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ?`).get(toRowId(id)) as
+    | Row
+    | undefined;
+  return row === undefined ? null : rowToJob(row);
+}
+
+/**
+ * Cancels a job: pending ones at once, running ones by request (their worker stops them), final
+ * ones unchanged. Returns the row after the change.
+ */
+export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
+  const { jobs } = ctx.t;
+  const rowId = toRowId(id);
+  const cancelPending = ctx.stmt(
+    `UPDATE ${jobs} SET state = 'cancelled', finished_at = ?
+      WHERE id = ? AND state IN ('scheduled', 'available', 'retryable') RETURNING batch_id`,
+  );
+  const requestCancel = ctx.stmt(
+    `UPDATE ${jobs} SET cancel_requested = 1 WHERE id = ? AND state = 'running' AND cancel_requested = 0 RETURNING id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const row = ctx.write(() => {
+    const pending = cancelPending.get(ctx.now(), rowId) as Row | undefined;
+    if (pending !== undefined) {
+      if (pending["batch_id"] !== null)
+        wakeups.push({ channel: "batch", payload: String(pending["batch_id"]) });
+    } else if (requestCancel.get(rowId) !== undefined) {
+      wakeups.push({ channel: "cancel", payload: id });
+    }
+    return getJob(ctx, id);
+  });
+  ctx.emit(wakeups);
+  return row;
+}
+
+/**
+ * Makes a final job available again now with attempt 0. Throws TEND_E_UNIQUE_KEY_HELD when its
+ * unique key is held by another pending or running job (retrying would duplicate it).
+ */
+export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
+  const { jobs } = ctx.t;
+  const rowId = toRowId(id);
+  const holder = ctx.stmt(
+    `SELECT b.id AS holder FROM ${jobs} a JOIN ${jobs} b ON b.unique_key = a.unique_key
+      WHERE a.id = ? AND a.state IN ${FINAL} AND a.unique_key IS NOT NULL
+        AND b.state IN ('scheduled', 'available', 'running', 'retryable')`,
+  );
+  const retry = ctx.stmt(
+    `UPDATE ${jobs}
+        SET state = 'available', attempt = 0, run_at = ?, finished_at = NULL, started_at = NULL, worker_id = NULL,
+            lease_token = NULL, lease_expires_at = NULL, cancel_requested = 0, result = NULL
+      WHERE id = ? AND state IN ${FINAL}
+      RETURNING queue`,
+  );
+  const wakeups: Wakeup[] = [];
+  const row = ctx.write(() => {
+    const held = holder.get(rowId) as Row | undefined;
+    if (held !== undefined) {
+      throw new TendError(
+        "TEND_E_UNIQUE_KEY_HELD",
+        `Cannot retry job ${id}: job ${String(held["holder"])} holds the same unique key and is still pending or running. Cancel or finish that job first.`,
+        { details: { id, holder: String(held["holder"]) } },
+      );
+    }
+    const done = retry.get(ctx.now(), rowId) as Row | undefined;
+    if (done !== undefined) wakeups.push({ channel: "jobs", payload: String(done["queue"]) });
+    return getJob(ctx, id);
+  });
+  ctx.emit(wakeups);
+  return row;
+}
+
+/** Jobs newest first, filtered; limit defaults to 100 and is capped at 10,000. */
+export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
+  const where: string[] = [];
+  const args: Array<string | number> = [];
+  if (filter.queue !== undefined) {
+    where.push("queue = ?");
+    args.push(filter.queue);
+  }
+  if (filter.kind !== undefined) {
+    where.push("kind = ?");
+    args.push(filter.kind);
+  }
+  if (filter.state !== undefined) {
+    where.push("state = ?");
+    args.push(filter.state);
+  }
+  if (filter.batchId !== undefined) {
+    where.push("batch_id = ?");
+    args.push(filter.batchId);
+  }
+  if (filter.beforeId !== undefined) {
+    where.push("id < ?");
+    args.push(toRowId(filter.beforeId) === -1 ? 0 : toRowId(filter.beforeId));
+  }
+  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 10_000);
+  const sql =
+    `SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs}` +
+    (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
+    " ORDER BY id DESC LIMIT ?";
+  return (ctx.stmt(sql).all(...args, limit) as Row[]).map(rowToJob);
+}
+
+/** Deletes up to `limit` final jobs finished before `olderThan`; returns how many. */
+export function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): number {
+  const { jobs } = ctx.t;
+  const stmt = ctx.stmt(
+    `DELETE FROM ${jobs} WHERE id IN (
+       SELECT id FROM ${jobs} WHERE state IN ${FINAL} AND finished_at < ? LIMIT ?)`,
+  );
+  return ctx.write(() => Number(stmt.run(olderThan.getTime(), Math.max(0, Math.trunc(limit))).changes));
+}
+
+/** Records a cron tick and inserts its job in one transaction, unless that tick or a later one was recorded. */
+export function enqueueCronTick(ctx: SqliteContext, name: string, tickAt: Date, job: NewJob): boolean {
+  const { cron } = ctx.t;
+  const record = ctx.stmt(
+    `INSERT INTO ${cron} (name, last_tick) VALUES (?1, ?2)
+       ON CONFLICT (name) DO UPDATE SET last_tick = excluded.last_tick WHERE last_tick < excluded.last_tick
+     RETURNING name`,
+  );
+  let wakeups: Wakeup[] = [];
+  const enqueued = ctx.write(() => {
+    if (record.get(name, tickAt.getTime()) === undefined) return false;
+    wakeups = insertJobs(ctx, ctx.db, [job]).wakeups;
+    return true;
+  });
+  ctx.emit(wakeups);
+  return enqueued;
+}
+
+/** The last recorded tick of a cron schedule, or null. */
+export function lastCronTick(ctx: SqliteContext, name: string): Date | null {
+  const row = ctx.stmt(`SELECT last_tick FROM ${ctx.t.cron} WHERE name = ?`).get(name) as Row | undefined;
+  return row === undefined ? null : new Date(Number(row["last_tick"]));
+}
+
+/** Total and finished jobs of a batch. */
+export function batchProgress(ctx: SqliteContext, batchId: string): BatchProgress {
+  const row = ctx
+    .stmt(
+      `SELECT count(*) AS total, coalesce(sum(state IN ${FINAL}), 0) AS finished
+         FROM ${ctx.t.jobs} WHERE batch_id = ?`,
+    )
+    .get(batchId) as Row;
+  return { batchId, total: Number(row["total"]), finished: Number(row["finished"]) };
+}
+
+/** Every job of a batch by batchIndex. */
+export function batchJobs(ctx: SqliteContext, batchId: string): JobRecord[] {
+  return (
+    ctx
+      .stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE batch_id = ? ORDER BY batch_index, id`)
+      .all(batchId) as Row[]
+  ).map(rowToJob);
+}

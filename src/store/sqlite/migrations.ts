@@ -1,0 +1,74 @@
+import type { Migration } from "../migration.ts";
+
+/**
+ * The jobs tables on SQLite. `{{schema}}` is replaced by the table prefix (default `tend_`), so
+ * `{{schema}}jobs` becomes `tend_jobs`. Times are INTEGER milliseconds since the epoch from the
+ * process clock; JSON columns are TEXT.
+ *
+ * Index design (every index is paid on insert or on each state change, so keep them few):
+ * - claim: (queue, priority, run_at, id) over pending rows only, matching the claim query exactly;
+ * - running: (lease_expires_at) over running rows; also serves rescue of one worker's jobs and
+ *   running counts, since running rows are few (bounded by concurrency);
+ * - unique: unique_key over the blocking states (the deduplication itself);
+ * - finished: (finished_at) over final rows, for pruning and the completed rate;
+ * - batch: (batch_id, batch_index) where set.
+ * The enqueued rate needs no created_at index: ids grow with created_at (inserts are serialized
+ * by the write lock), so the store finds the first id of the last minute by bisecting on id.
+ *
+ * @example
+ * ```ts
+ * const sql = JOBS_MIGRATIONS[0]!.sql.replaceAll("{{schema}}", "tend_");
+ * ```
+ */
+export const JOBS_MIGRATIONS: Migration[] = [
+  {
+    component: "jobs",
+    version: 1,
+    name: "jobs: jobs and cron tables, claim/running/unique/finished/batch indexes",
+    sql: `
+CREATE TABLE {{schema}}jobs (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind TEXT NOT NULL,
+  queue TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  priority INTEGER NOT NULL DEFAULT 0,
+  state TEXT NOT NULL CHECK (state IN ('scheduled', 'available', 'running', 'completed', 'retryable', 'discarded', 'cancelled')),
+  run_at INTEGER NOT NULL,
+  attempt INTEGER NOT NULL DEFAULT 0,
+  max_attempts INTEGER NOT NULL,
+  unique_key TEXT,
+  errors TEXT NOT NULL DEFAULT '[]',
+  result TEXT,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  finished_at INTEGER,
+  worker_id TEXT,
+  lease_token TEXT,
+  lease_expires_at INTEGER,
+  cancel_requested INTEGER NOT NULL DEFAULT 0,
+  batch_id TEXT,
+  batch_index INTEGER
+);
+
+CREATE INDEX {{schema}}jobs_claim_idx ON {{schema}}jobs (queue, priority, run_at, id)
+  WHERE state IN ('available', 'scheduled', 'retryable');
+
+CREATE INDEX {{schema}}jobs_running_idx ON {{schema}}jobs (lease_expires_at)
+  WHERE state = 'running';
+
+CREATE UNIQUE INDEX {{schema}}jobs_unique_key_idx ON {{schema}}jobs (unique_key)
+  WHERE unique_key IS NOT NULL AND state IN ('scheduled', 'available', 'running', 'retryable');
+
+CREATE INDEX {{schema}}jobs_finished_idx ON {{schema}}jobs (finished_at)
+  WHERE state IN ('completed', 'discarded', 'cancelled');
+
+CREATE INDEX {{schema}}jobs_batch_idx ON {{schema}}jobs (batch_id, batch_index)
+  WHERE batch_id IS NOT NULL;
+
+CREATE TABLE {{schema}}cron (
+  name TEXT PRIMARY KEY,
+  last_tick INTEGER NOT NULL
+);
+`,
+  },
+];

@@ -1,0 +1,88 @@
+import type { ClaimedJob, JobError, JobRecord, JobState, Json } from "../../jobs/model.ts";
+
+/** A row as node:sqlite returns it. */
+export type Row = Record<string, unknown>;
+
+/** Every column of the jobs table, in the order `rowToJob` reads them. */
+export const JOB_COLUMNS =
+  "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
+  "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index";
+
+/** Pure: an id string to the SQLite rowid it names, or -1 (matches nothing) when it is not one. */
+export function toRowId(id: string): number {
+  return typeof id === "string" && /^[0-9]{1,15}$/.test(id) ? Number(id) : -1;
+}
+
+function num(v: unknown): number {
+  return typeof v === "bigint" ? Number(v) : (v as number);
+}
+
+function str(v: unknown): string {
+  return v as string;
+}
+
+function strOrNull(v: unknown): string | null {
+  return v === null || v === undefined ? null : String(v);
+}
+
+function dateOrNull(v: unknown): Date | null {
+  return v === null || v === undefined ? null : new Date(num(v));
+}
+
+/** Parses stored JSON text; a corrupt value becomes null rather than failing the whole read. */
+function parseJson(text: unknown): Json {
+  if (typeof text !== "string") return null;
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return null;
+  }
+}
+
+function parseErrors(text: unknown): JobError[] {
+  const value = parseJson(text);
+  return Array.isArray(value) ? (value as unknown as JobError[]) : [];
+}
+
+/** Maps a full jobs row (selected with JOB_COLUMNS) to a JobRecord. */
+export function rowToJob(row: Row): JobRecord {
+  return {
+    id: String(row["id"]),
+    kind: str(row["kind"]),
+    queue: str(row["queue"]),
+    payload: parseJson(row["payload"]),
+    priority: num(row["priority"]),
+    state: str(row["state"]) as JobState,
+    runAt: new Date(num(row["run_at"])),
+    attempt: num(row["attempt"]),
+    maxAttempts: num(row["max_attempts"]),
+    uniqueKey: strOrNull(row["unique_key"]),
+    errors: parseErrors(row["errors"]),
+    result: row["result"] === null || row["result"] === undefined ? null : parseJson(row["result"]),
+    createdAt: new Date(num(row["created_at"])),
+    startedAt: dateOrNull(row["started_at"]),
+    finishedAt: dateOrNull(row["finished_at"]),
+    workerId: strOrNull(row["worker_id"]),
+    leaseToken: strOrNull(row["lease_token"]),
+    leaseExpiresAt: dateOrNull(row["lease_expires_at"]),
+    cancelRequested: num(row["cancel_requested"]) !== 0,
+    batchId: strOrNull(row["batch_id"]),
+    batchIndex:
+      row["batch_index"] === null || row["batch_index"] === undefined ? null : num(row["batch_index"]),
+  };
+}
+
+/** Maps a row returned by the claim statement to a ClaimedJob. */
+export function rowToClaimed(row: Row): ClaimedJob {
+  return {
+    id: String(row["id"]),
+    kind: str(row["kind"]),
+    queue: str(row["queue"]),
+    payload: parseJson(row["payload"]),
+    attempt: num(row["attempt"]),
+    maxAttempts: num(row["max_attempts"]),
+    leaseToken: str(row["lease_token"]),
+    createdAt: new Date(num(row["created_at"])),
+    runAt: new Date(num(row["run_at"])),
+  };
+}

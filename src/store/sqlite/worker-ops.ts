@@ -1,0 +1,304 @@
+import type { DatabaseSync } from "node:sqlite";
+import type {
+  ClaimedJob,
+  ClaimRequest,
+  Completion,
+  Failure,
+  HeartbeatResult,
+  InsertResult,
+  LeaseRef,
+  NewJob,
+  RescuedJob,
+} from "../../jobs/model.ts";
+import type { SqliteContext, Wakeup } from "./context.ts";
+import { type Row, rowToClaimed, toRowId } from "./rows.ts";
+
+const PENDING = "('scheduled', 'available', 'running', 'retryable')";
+
+/** Error code recorded on an attempt whose lease lapsed. */
+export const LEASE_EXPIRED_CODE = "TEND_E_LEASE_EXPIRED";
+
+/**
+ * Inserts jobs on `db` (the store's connection inside its own transaction, or a caller's handle
+ * inside the caller's transaction). A unique key held by a blocking job yields that job's id; the
+ * check runs under the write lock, so duplicates inside one call see the first one.
+ */
+export function insertJobs(
+  ctx: SqliteContext,
+  db: DatabaseSync,
+  jobs: readonly NewJob[],
+): { results: InsertResult[]; wakeups: Wakeup[] } {
+  const { jobs: table } = ctx.t;
+  const findKey = ctx.stmt(`SELECT id FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
+  const insert = ctx.stmt(
+    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    db,
+  );
+  const now = ctx.now();
+  const results: InsertResult[] = [];
+  const queues = new Set<string>();
+  for (const job of jobs) {
+    if (job.uniqueKey !== null) {
+      const held = findKey.get(job.uniqueKey) as Row | undefined;
+      if (held !== undefined) {
+        results.push({ id: String(held["id"]), inserted: false });
+        continue;
+      }
+    }
+    const runAt = job.runAt.getTime();
+    const state = runAt > now ? "scheduled" : "available";
+    const info = insert.run(
+      job.kind,
+      job.queue,
+      job.payload,
+      job.priority,
+      state,
+      runAt,
+      job.maxAttempts,
+      job.uniqueKey,
+      now,
+      job.batchId,
+      job.batchIndex,
+    );
+    results.push({ id: String(info.lastInsertRowid), inserted: true });
+    if (state === "available") queues.add(job.queue);
+  }
+  return { results, wakeups: [...queues].map((q) => ({ channel: "jobs", payload: q })) };
+}
+
+/**
+ * Claims up to `limit` runnable jobs in one statement: the sub-select walks the claim index in
+ * (priority, run_at, id) order; the UPDATE gives each row its own random lease token.
+ */
+export function claimJobs(ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] {
+  const { jobs } = ctx.t;
+  const claim = ctx.stmt(
+    `UPDATE ${jobs}
+        SET state = 'running', attempt = attempt + 1, started_at = ?1, worker_id = ?2,
+            lease_token = lower(hex(randomblob(16))), lease_expires_at = ?3
+      WHERE id IN (
+        SELECT id FROM ${jobs}
+         WHERE queue = ?4 AND state IN ('available', 'scheduled', 'retryable') AND run_at <= ?1
+           AND cancel_requested = 0
+         ORDER BY priority, run_at, id
+         LIMIT ?5)
+      RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, created_at, run_at`,
+  );
+  const rows = ctx.write(() => {
+    const now = ctx.now();
+    return claim.all(now, req.workerId, now + req.leaseMs, req.queue, req.limit) as Row[];
+  });
+  rows.sort(
+    (a, b) =>
+      Number(a["priority"]) - Number(b["priority"]) ||
+      Number(a["run_at"]) - Number(b["run_at"]) ||
+      Number(a["id"]) - Number(b["id"]),
+  );
+  return rows.map(rowToClaimed);
+}
+
+/** Completes held jobs; stale refs are skipped. */
+export function completeJobs(ctx: SqliteContext, completions: readonly Completion[]): string[] {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = 'completed', result = ?, finished_at = ?, lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ? AND lease_token = ? AND state = 'running'
+      RETURNING batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = ctx.write(() => {
+    const now = ctx.now();
+    const ids: string[] = [];
+    for (const c of completions) {
+      const row = stmt.get(c.result, now, toRowId(c.id), c.leaseToken) as Row | undefined;
+      if (row === undefined) continue;
+      ids.push(c.id);
+      if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}
+
+/** Records failures: retryable at retryAt, or discarded when retryAt is null. */
+export function failJobs(ctx: SqliteContext, failures: readonly Failure[]): string[] {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = CASE WHEN ?1 IS NULL THEN 'discarded' ELSE 'retryable' END,
+            run_at = COALESCE(?1, run_at),
+            finished_at = CASE WHEN ?1 IS NULL THEN ?2 ELSE NULL END,
+            errors = json_insert(errors, '$[#]', json(?3)),
+            lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
+      RETURNING queue, state, batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = ctx.write(() => {
+    const now = ctx.now();
+    const ids: string[] = [];
+    for (const f of failures) {
+      const retryAt = f.retryAt === null ? null : f.retryAt.getTime();
+      const row = stmt.get(retryAt, now, JSON.stringify(f.error), toRowId(f.id), f.leaseToken) as
+        | Row
+        | undefined;
+      if (row === undefined) continue;
+      ids.push(f.id);
+      if (row["state"] === "discarded" && row["batch_id"] !== null) {
+        wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+      }
+      if (retryAt !== null && retryAt <= now)
+        wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}
+
+/** Extends held leases; reports held and cancel-requested for each ref, in input order. */
+export function heartbeatJobs(
+  ctx: SqliteContext,
+  leases: readonly LeaseRef[],
+  leaseMs: number,
+): HeartbeatResult[] {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs} SET lease_expires_at = ?
+      WHERE id = ? AND lease_token = ? AND state = 'running'
+      RETURNING cancel_requested`,
+  );
+  return ctx.write(() => {
+    const expires = ctx.now() + leaseMs;
+    return leases.map((l) => {
+      const row = stmt.get(expires, toRowId(l.id), l.leaseToken) as Row | undefined;
+      return {
+        id: l.id,
+        held: row !== undefined,
+        cancelRequested: row !== undefined && Number(row["cancel_requested"]) !== 0,
+      };
+    });
+  });
+}
+
+/**
+ * Returns held jobs to available without spending the attempt. A job whose cancel was requested
+ * is cancelled instead (nobody would ever claim it again).
+ */
+export function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): string[] {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'available' END,
+            attempt = MAX(attempt - 1, 0),
+            finished_at = CASE WHEN cancel_requested = 1 THEN ?1 ELSE NULL END,
+            started_at = NULL, worker_id = NULL, lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ?2 AND lease_token = ?3 AND state = 'running'
+      RETURNING queue, state, batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = ctx.write(() => {
+    const now = ctx.now();
+    const ids: string[] = [];
+    for (const l of leases) {
+      const row = stmt.get(now, toRowId(l.id), l.leaseToken) as Row | undefined;
+      if (row === undefined) continue;
+      ids.push(l.id);
+      if (row["state"] === "available") wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
+      else if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}
+
+/** Marks held jobs cancelled, recording `reason` for the attempt. */
+export function markCancelledJobs(ctx: SqliteContext, leases: readonly LeaseRef[], reason: string): string[] {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = 'cancelled', finished_at = ?1,
+            errors = json_insert(errors, '$[#]', json_object('attempt', attempt, 'at', ?2, 'message', ?3)),
+            lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
+      RETURNING batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = ctx.write(() => {
+    const now = ctx.now();
+    const at = new Date(now).toISOString();
+    const ids: string[] = [];
+    for (const l of leases) {
+      const row = stmt.get(now, at, reason, toRowId(l.id), l.leaseToken) as Row | undefined;
+      if (row === undefined) continue;
+      ids.push(l.id);
+      if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}
+
+/** The SET clause shared by both rescues: ?1 = now, ?2 = ISO time, ?3 = message, ?4 = code or NULL. */
+const RESCUE_SET = `
+        SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled'
+                         WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
+            run_at = CASE WHEN cancel_requested = 0 AND attempt < max_attempts THEN ?1 ELSE run_at END,
+            finished_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts THEN ?1 ELSE NULL END,
+            errors = json_insert(errors, '$[#]',
+              CASE WHEN ?4 IS NULL THEN json_object('attempt', attempt, 'at', ?2, 'message', ?3)
+                   ELSE json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', ?4) END),
+            lease_token = NULL, lease_expires_at = NULL`;
+
+const RESCUE_RETURNING = "RETURNING id, kind, queue, attempt, state, batch_id";
+
+function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
+  const wakeups: Wakeup[] = [];
+  const rescued: RescuedJob[] = [];
+  for (const row of rows) {
+    const state = String(row["state"]);
+    if (state === "retryable") wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
+    else if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    // A job whose cancel was requested is cancelled, not rescued: it will not run again.
+    if (state !== "retryable" && state !== "discarded") continue;
+    rescued.push({
+      id: String(row["id"]),
+      kind: String(row["kind"]),
+      queue: String(row["queue"]),
+      attempt: Number(row["attempt"]),
+      state,
+    });
+  }
+  ctx.emit(wakeups);
+  return rescued;
+}
+
+/** Rescues running jobs whose lease expired before now (TEND_E_LEASE_EXPIRED recorded). */
+export function rescueExpiredJobs(ctx: SqliteContext): RescuedJob[] {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs} ${RESCUE_SET}
+      WHERE state = 'running' AND lease_expires_at < ?1
+      ${RESCUE_RETURNING}`,
+  );
+  const rows = ctx.write(() => {
+    const now = ctx.now();
+    const message =
+      "lease expired: the worker neither finished nor renewed its lease in time (it died, hung or blocked its event loop)";
+    return stmt.all(now, new Date(now).toISOString(), message, LEASE_EXPIRED_CODE) as Row[];
+  });
+  return finishRescue(ctx, rows);
+}
+
+/** Rescues every running job of one worker, recording `reason`. */
+export function rescueWorkerJobs(ctx: SqliteContext, workerId: string, reason: string): RescuedJob[] {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs} ${RESCUE_SET}
+      WHERE state = 'running' AND worker_id = ?5
+      ${RESCUE_RETURNING}`,
+  );
+  const rows = ctx.write(() => {
+    const now = ctx.now();
+    return stmt.all(now, new Date(now).toISOString(), reason, null, workerId) as Row[];
+  });
+  return finishRescue(ctx, rows);
+}
