@@ -1,2 +1,23 @@
 /** Error codes of the converge part (see docs/errors.md). Keys are the codes; values their meaning. */
-export const CONVERGE_CODES = {} as const satisfies Record<`TEND_E_${string}`, string>;
+export const CONVERGE_CODES = {
+  TEND_E_CONVERGER_INVALID_NAME:
+    "A converger has no name, or its name is not 1-64 characters of letters, digits, '.', '_' or '-'.",
+  TEND_E_CONVERGER_DUPLICATE_NAME: "Two convergers of one app have the same name.",
+  TEND_E_CONVERGER_INVALID_DEFINITION:
+    "A converger definition is not an object with `find` and `converge` functions.",
+  TEND_E_CONVERGER_INVALID_OPTION:
+    "A converger option (every, timeout, concurrency, leaseTtl, backoff, pollInterval) is out of range.",
+  TEND_E_CONVERGER_INVALID_WAKE:
+    "A `wakeOn` entry is not a table name or `{ table, key }` with valid SQL identifiers.",
+  TEND_E_CONVERGER_UNKNOWN_TABLE: "A `wakeOn` table does not exist in the database.",
+  TEND_E_CONVERGER_INVALID_KEYS:
+    "`find` returned something other than an array of keys (strings, numbers, bigints or `{ key, version }`).",
+  TEND_E_CONVERGER_INVALID_RESULT:
+    "`converge` returned something other than nothing or `{ changed?, requeueAfter? }`.",
+  TEND_E_CONVERGER_TIMEOUT: "A `converge` or `find` call ran past its timeout.",
+  TEND_E_CONVERGER_LEASE_LOST:
+    "This process lost a converger's leadership lease; the converger stopped here.",
+  TEND_E_CONVERGER_NO_JOBS: "`ctx.enqueue` was called but the converger was created without a jobs layer.",
+  TEND_E_CONVERGER_UNSUPPORTED_STORE: "The store's driver is not one the converge part supports.",
+  TEND_E_CONVERGER_INVALID_FILTER: "An inconsistency filter (converger, since, until, limit) is invalid.",
+} as const satisfies Record<`TEND_E_${string}`, string>;

@@ -6,8 +6,14 @@ import type { DriverName } from "./store.ts";
  * and adds one line here; drivers apply `migrationsFor(driver)` in `migrate()`.
  */
 const registry: Record<DriverName, Array<() => Promise<readonly Migration[]>>> = {
-  sqlite: [async () => (await import("./sqlite/migrations.ts")).JOBS_MIGRATIONS],
-  postgres: [async () => (await import("./postgres/migrations.ts")).JOBS_MIGRATIONS],
+  sqlite: [
+    async () => (await import("./sqlite/migrations.ts")).JOBS_MIGRATIONS,
+    async () => (await import("./sqlite/converge-migrations.ts")).CONVERGE_MIGRATIONS,
+  ],
+  postgres: [
+    async () => (await import("./postgres/migrations.ts")).JOBS_MIGRATIONS,
+    async () => (await import("./postgres/converge-migrations.ts")).CONVERGE_MIGRATIONS,
+  ],
 };
 
 /** Every migration of every component for one driver. */

@@ -1,0 +1,203 @@
+import { TendError } from "../errors/tend-error.ts";
+import type { Limiter } from "../lifecycle/limiter.ts";
+import type { Logger } from "../log/logger.ts";
+import { keyBackoffMs } from "./backoff.ts";
+import type { ConvergeContext, EnqueueFn, FindContext, UserDatabase } from "./context.ts";
+import type { NormalizedDefinition } from "./definition.ts";
+import type { KeyFinish, TakenKey } from "./key-queue.ts";
+import { type ConvergerMetrics, observeDuration } from "./metrics.ts";
+import { interpretOutcome } from "./outcome.ts";
+import type { ConvergeStore, Fence } from "./store.ts";
+import { isTerminalError } from "./terminal-error.ts";
+
+/** What a converger's calls need, shared by its sweeps and key runs. */
+export interface ConvergerEnv {
+  def: NormalizedDefinition;
+  store: ConvergeStore;
+  log: Logger;
+  limiter: Limiter | undefined;
+  enqueue: EnqueueFn | undefined;
+  metrics: ConvergerMetrics;
+  random: () => number;
+}
+
+/** How one key run ended. */
+export interface KeyResult {
+  /** The run was cut short because its term or the process is stopping: nothing to record. */
+  aborted: boolean;
+  finish: KeyFinish;
+  /** What changed, or null. */
+  changed: unknown;
+  /** The inconsistency could not be recorded because this process no longer holds the lease. */
+  fencedOut: boolean;
+  error: unknown;
+}
+
+function noJobs(converger: string): EnqueueFn {
+  return async () => {
+    throw new TendError(
+      "TEND_E_CONVERGER_NO_JOBS",
+      `Converger "${converger}" called ctx.enqueue, but it was created without a jobs layer; create it through app.converger() or pass deps.enqueue.`,
+      { details: { converger } },
+    );
+  };
+}
+
+/**
+ * Builds what `find` gets: the app's database (ctx.sql, ctx.transaction, ctx.db / ctx.pool),
+ * the call's signal and a logger.
+ *
+ * @example
+ * ```ts
+ * const ctx = findContext(env, AbortSignal.timeout(1000));
+ * ```
+ */
+export function findContext(env: ConvergerEnv, signal: AbortSignal, log: Logger = env.log): FindContext {
+  const access: UserDatabase = env.store.access;
+  const enqueue = env.enqueue ?? noJobs(env.def.name);
+  return {
+    converger: env.def.name,
+    driver: access.driver,
+    sql: access.sql,
+    transaction: (fn) =>
+      access.transaction((open) =>
+        fn({
+          ...open,
+          enqueue: (kind, payload, options = {}) => enqueue(kind, payload, { ...options, tx: open.handle }),
+        }),
+      ),
+    get db() {
+      return access.db;
+    },
+    pool: access.pool,
+    signal,
+    log,
+  };
+}
+
+/**
+ * Runs `converge` for one key under the converger's timeout and the shared limiter, records an
+ * inconsistency (fenced) when it changed something, and says how the key should be scheduled next.
+ * Never throws: a failing key fails alone.
+ *
+ * @example
+ * ```ts
+ * const result = await runKey(env, { key: "42", version: null, failures: 0 }, termSignal, fence);
+ * ```
+ */
+export async function runKey(
+  env: ConvergerEnv,
+  item: TakenKey,
+  parent: AbortSignal,
+  fence: Fence | null,
+): Promise<KeyResult> {
+  const { def, metrics } = env;
+  const aborted: KeyResult = {
+    aborted: true,
+    finish: { kind: "ok" },
+    changed: null,
+    fencedOut: false,
+    error: null,
+  };
+  let release: (() => void) | undefined;
+  try {
+    release = env.limiter === undefined ? undefined : await env.limiter.acquire(parent);
+  } catch {
+    return aborted;
+  }
+  const timeout = AbortSignal.timeout(def.timeoutMs);
+  const signal = AbortSignal.any([parent, timeout]);
+  const log = env.log.child({ key: item.key });
+  // The find context is the prototype so that its lazy `db` getter is not evaluated here.
+  const ctx: ConvergeContext = Object.assign(Object.create(findContext(env, signal, log)) as FindContext, {
+    key: item.key,
+    version: item.version,
+    failures: item.failures,
+    enqueue: env.enqueue ?? noJobs(def.name),
+  });
+  const started = performance.now();
+  let value: unknown;
+  let error: unknown = null;
+  try {
+    value = await def.converge(item.key, ctx);
+  } catch (err) {
+    error = err;
+  } finally {
+    release?.();
+  }
+  metrics.runs++;
+  observeDuration(metrics, performance.now() - started);
+  let outcome = { changed: null as unknown, requeueAfterMs: null as number | null };
+  if (error === null) {
+    try {
+      outcome = interpretOutcome(def.name, value);
+    } catch (err) {
+      error = err;
+    }
+  }
+  if (error !== null) {
+    if (parent.aborted && !timeout.aborted) return { ...aborted, error };
+    metrics.errors++;
+    if (timeout.aborted) {
+      metrics.timeouts++;
+      error = new TendError(
+        "TEND_E_CONVERGER_TIMEOUT",
+        `Converger "${def.name}": converge(${JSON.stringify(item.key)}) ran past its timeout of ${def.timeoutMs} ms; make it honour ctx.signal or raise the timeout.`,
+        { details: { converger: def.name, key: item.key, timeoutMs: def.timeoutMs }, cause: error },
+      );
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    if (isTerminalError(error)) {
+      metrics.terminal++;
+      log.error(
+        { err: error },
+        `converge failed terminally; key ${item.key} is not retried until it changes`,
+      );
+      try {
+        await env.store.recordTerminal(def.name, item.key, item.version, message, fence);
+      } catch (err) {
+        log.warn({ err }, "could not record the terminal failure; it is kept in memory");
+      }
+      return {
+        aborted: false,
+        finish: { kind: "terminal", message },
+        changed: null,
+        fencedOut: false,
+        error,
+      };
+    }
+    const delayMs = keyBackoffMs(item.failures + 1, def.backoff, env.random);
+    log.warn(
+      { err: error, failures: item.failures + 1, retryInMs: delayMs },
+      "converge failed; the key backs off",
+    );
+    return { aborted: false, finish: { kind: "error", delayMs }, changed: null, fencedOut: false, error };
+  }
+  let fencedOut = false;
+  if (outcome.changed !== null) {
+    const recorded = await env.store
+      .recordInconsistency(def.name, item.key, outcome.changed, fence)
+      .catch((err: unknown) => {
+        log.error(
+          { err, changes: outcome.changed },
+          "could not record an inconsistency; the change itself was made",
+        );
+        return true;
+      });
+    if (recorded) {
+      metrics.changes++;
+      log.info({ changes: outcome.changed }, "inconsistency converged");
+    } else {
+      fencedOut = true;
+      log.warn(
+        { changes: outcome.changed },
+        "lease lost before the inconsistency was recorded; stopping here",
+      );
+    }
+  } else {
+    metrics.unchanged++;
+  }
+  const finish: KeyFinish =
+    outcome.requeueAfterMs === null ? { kind: "ok" } : { kind: "requeue", afterMs: outcome.requeueAfterMs };
+  return { aborted: false, finish, changed: outcome.changed, fencedOut, error: null };
+}

@@ -1,0 +1,197 @@
+/** Why a key is offered to the queue. */
+export type OfferCause = "sweep" | "wake";
+
+/** How one converge call of a key ended, as the queue needs to know it. */
+export type KeyFinish =
+  | { kind: "ok" }
+  | { kind: "requeue"; afterMs: number }
+  | { kind: "error"; delayMs: number }
+  | { kind: "terminal"; message: string };
+
+/** A key taken from the queue to run now. */
+export interface TakenKey {
+  key: string;
+  version: string | null;
+  /** Failures in a row before this run. */
+  failures: number;
+}
+
+interface KeyState {
+  version: string | null;
+  running: boolean;
+  queued: boolean;
+  /** Offered again while running; runs once more after this run (at most one pending). */
+  pending: OfferCause | null;
+  failures: number;
+  /** Set when the key failed terminally: not run again until it changes. */
+  terminal: { version: string | null; message: string } | null;
+  /** Backing off or waiting for `requeueAfter`: not run before this time. */
+  dueAt: number | null;
+}
+
+/**
+ * The per-key schedule of one converger, with time passed in (no timers, no I/O): at most one run
+ * of a key at a time and at most one pending; a failing key waits out its backoff without holding
+ * up the others; a terminal key is skipped until it changes (a wake-up of that key, or a sweep
+ * that finds it with a different version); `requeueAfter` brings a key back after a delay.
+ *
+ * @example
+ * ```ts
+ * const q = new KeyQueue();
+ * q.offer("42", null, "sweep", Date.now());
+ * const next = q.take(); // { key: "42", version: null, failures: 0 }
+ * q.finish("42", { kind: "ok" }, Date.now());
+ * ```
+ */
+export class KeyQueue {
+  readonly #states = new Map<string, KeyState>();
+  readonly #ready = new Set<string>();
+
+  #state(key: string): KeyState {
+    let s = this.#states.get(key);
+    if (s === undefined) {
+      s = {
+        version: null,
+        running: false,
+        queued: false,
+        pending: null,
+        failures: 0,
+        terminal: null,
+        dueAt: null,
+      };
+      this.#states.set(key, s);
+    }
+    return s;
+  }
+
+  /**
+   * Offers a key found by a sweep or woken by a change. Returns what happened: `queued`,
+   * `pending` (running now; runs again after), `already` (queued), `terminal` or `waiting`
+   * (skipped), or `changed` (a terminal key that changed and was queued again).
+   */
+  offer(
+    key: string,
+    version: string | null,
+    cause: OfferCause,
+    now: number,
+  ): "queued" | "pending" | "already" | "terminal" | "waiting" | "changed" {
+    const s = this.#state(key);
+    let outcome: "queued" | "changed" = "queued";
+    if (s.terminal !== null) {
+      const changed = cause === "wake" || (version !== null && version !== s.terminal.version);
+      if (!changed) return "terminal";
+      s.terminal = null;
+      s.failures = 0;
+      outcome = "changed";
+    }
+    if (version !== null) s.version = version;
+    if (s.running) {
+      if (s.pending !== "wake") s.pending = cause;
+      return "pending";
+    }
+    if (s.queued) return "already";
+    if (s.dueAt !== null && s.dueAt > now && cause === "sweep") return "waiting";
+    s.dueAt = null;
+    s.queued = true;
+    this.#ready.add(key);
+    return outcome;
+  }
+
+  /** Marks a key terminal (loaded from the store at start). */
+  markTerminal(key: string, version: string | null, message: string): void {
+    const s = this.#state(key);
+    s.terminal = { version, message };
+  }
+
+  /** Whether a key is terminal now. */
+  isTerminal(key: string): boolean {
+    return this.#states.get(key)?.terminal != null;
+  }
+
+  /** Moves keys whose delay has passed into the ready queue; returns how many. */
+  due(now: number): number {
+    let moved = 0;
+    for (const [key, s] of this.#states) {
+      if (s.dueAt !== null && s.dueAt <= now && !s.running && !s.queued && s.terminal === null) {
+        s.dueAt = null;
+        s.queued = true;
+        this.#ready.add(key);
+        moved++;
+      }
+    }
+    return moved;
+  }
+
+  /** The earliest time a waiting key becomes due, or null. */
+  nextDueAt(): number | null {
+    let next: number | null = null;
+    for (const s of this.#states.values()) {
+      if (s.dueAt !== null && !s.running && !s.queued && (next === null || s.dueAt < next)) next = s.dueAt;
+    }
+    return next;
+  }
+
+  /** Takes the next ready key (oldest first) and marks it running, or null. */
+  take(): TakenKey | null {
+    for (const key of this.#ready) {
+      this.#ready.delete(key);
+      const s = this.#state(key);
+      s.queued = false;
+      s.running = true;
+      return { key, version: s.version, failures: s.failures };
+    }
+    return null;
+  }
+
+  /** Records how a run ended; returns the key's failures in a row after it. */
+  finish(key: string, result: KeyFinish, now: number): number {
+    const s = this.#state(key);
+    s.running = false;
+    const pending = s.pending;
+    s.pending = null;
+    switch (result.kind) {
+      case "ok":
+        s.failures = 0;
+        s.dueAt = null;
+        break;
+      case "requeue":
+        s.failures = 0;
+        s.dueAt = now + result.afterMs;
+        break;
+      case "error":
+        s.failures += 1;
+        s.dueAt = now + result.delayMs;
+        break;
+      case "terminal":
+        s.failures = 0;
+        s.dueAt = null;
+        s.terminal = { version: s.version, message: result.message };
+        break;
+    }
+    const failures = s.failures;
+    const rerun =
+      pending === "wake" || (pending === "sweep" && result.kind !== "error" && result.kind !== "terminal");
+    if (rerun) {
+      s.terminal = null;
+      s.dueAt = null;
+      s.queued = true;
+      this.#ready.add(key);
+    } else if (s.dueAt === null && s.terminal === null && s.failures === 0) {
+      this.#states.delete(key);
+    }
+    return failures;
+  }
+
+  /** Counts for metrics and tests. */
+  size(): { tracked: number; ready: number; running: number; waiting: number; terminal: number } {
+    let running = 0;
+    let waiting = 0;
+    let terminal = 0;
+    for (const s of this.#states.values()) {
+      if (s.running) running++;
+      if (s.dueAt !== null && !s.running && !s.queued) waiting++;
+      if (s.terminal !== null) terminal++;
+    }
+    return { tracked: this.#states.size, ready: this.#ready.size, running, waiting, terminal };
+  }
+}

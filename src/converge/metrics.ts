@@ -1,0 +1,81 @@
+/** Upper bounds (ms) of the converge-duration histogram buckets; the last bucket is +Inf. */
+export const DURATION_BUCKETS_MS: readonly number[] = [
+  5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10_000, 30_000,
+];
+
+/** Counters of one converger, read by a metrics registry. */
+export interface ConvergerMetrics {
+  /** Sweeps started (`find` calls). */
+  sweeps: number;
+  /** `find` calls that failed. */
+  findErrors: number;
+  /** Wake-ups received for this converger. */
+  wakes: number;
+  /** `converge` calls. */
+  runs: number;
+  /** `converge` calls that changed something (one inconsistency each). */
+  changes: number;
+  /** `converge` calls that changed nothing. */
+  unchanged: number;
+  /** `converge` calls that failed (terminal ones included). */
+  errors: number;
+  /** Failures marked terminal. */
+  terminal: number;
+  /** Calls that ran past their timeout. */
+  timeouts: number;
+  /** Leadership terms started in this process. */
+  leaderTerms: number;
+  /** Leases lost (fenced out or not renewed in time). */
+  leasesLost: number;
+  /** Whether this process leads the converger now. */
+  leader: boolean;
+  /** Duration of `converge` calls: count, sum, max (ms) and cumulative counts per bucket. */
+  duration: { count: number; sumMs: number; maxMs: number; buckets: number[] };
+}
+
+/**
+ * A fresh set of counters.
+ *
+ * @example
+ * ```ts
+ * const m = newMetrics();
+ * observeDuration(m, 12);
+ * ```
+ */
+export function newMetrics(): ConvergerMetrics {
+  return {
+    sweeps: 0,
+    findErrors: 0,
+    wakes: 0,
+    runs: 0,
+    changes: 0,
+    unchanged: 0,
+    errors: 0,
+    terminal: 0,
+    timeouts: 0,
+    leaderTerms: 0,
+    leasesLost: 0,
+    leader: false,
+    duration: { count: 0, sumMs: 0, maxMs: 0, buckets: DURATION_BUCKETS_MS.map(() => 0).concat(0) },
+  };
+}
+
+/**
+ * Adds one converge duration to the histogram (cumulative buckets, Prometheus-style).
+ *
+ * @example
+ * ```ts
+ * observeDuration(metrics, 42);
+ * ```
+ */
+export function observeDuration(metrics: ConvergerMetrics, ms: number): void {
+  const d = metrics.duration;
+  d.count++;
+  d.sumMs += ms;
+  if (ms > d.maxMs) d.maxMs = ms;
+  DURATION_BUCKETS_MS.forEach((bound, i) => {
+    if (ms <= bound) d.buckets[i] = (d.buckets[i] ?? 0) + 1;
+  });
+  const last = d.buckets.length - 1;
+  d.buckets[last] = (d.buckets[last] ?? 0) + 1;
+}

@@ -1,0 +1,263 @@
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { setTimeout as sleep } from "node:timers/promises";
+import { TendError } from "../errors/tend-error.ts";
+import type { Limiter } from "../lifecycle/limiter.ts";
+import type { Task } from "../lifecycle/task.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Store } from "../store/store.ts";
+import type { EnqueueFn } from "./context.ts";
+import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
+import type { ConvergerEnv, KeyResult } from "./execute.ts";
+import { leaseDeadline, leaseRetryMs } from "./lease.ts";
+import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
+import { type ConvergeStore, convergeStoreFor, type Fence } from "./store.ts";
+import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
+
+/** What a converger needs from the app. */
+export interface ConvergerDeps {
+  store: Store;
+  log: Logger;
+  /** Process-wide limit shared by every converger (size it at or below the pool size). */
+  limiter?: Limiter;
+  /** The jobs layer's enqueue, for `ctx.enqueue`. */
+  enqueue?: EnqueueFn;
+  /** This process's identity in leases (default: TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
+  holderId?: string;
+  /** Random source for backoff jitter (tests). */
+  random?: () => number;
+}
+
+/** A converger: a Task to run under the Manager, with counters and a one-sweep entry for tests. */
+export interface Converger extends Task {
+  readonly name: string;
+  readonly definition: NormalizedDefinition;
+  /** The lease holder id of this process. */
+  readonly holderId: string;
+  /** A snapshot of the counters. */
+  metrics(): ConvergerMetrics;
+  /** Whether this process leads the converger now. */
+  isLeader(): boolean;
+  /**
+   * Runs one sweep now, without the lease (for tests and `tend/testing`): `find`, then `converge`
+   * for every key found (with the converger's concurrency), recording inconsistencies unfenced.
+   */
+  sweepOnce(options?: { signal?: AbortSignal }): Promise<SweepReport>;
+}
+
+/** What one sweep did. */
+export interface SweepReport {
+  keys: string[];
+  changed: Array<{ key: string; changes: unknown }>;
+  errors: Array<{ key: string; error: unknown }>;
+}
+
+/** The default lease holder id of this process. */
+export function defaultHolderId(): string {
+  const fromEnv = process.env["TEND_WORKER_ID"];
+  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
+  return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+}
+
+async function prepareWakes(def: NormalizedDefinition, store: ConvergeStore): Promise<WakeRoutes> {
+  const routes = new Map<string, "key" | "sweep">();
+  for (const table of def.wakeOn) {
+    const shown = table.schema === null ? table.table : `${table.schema}.${table.table}`;
+    if (!(await store.tableExists(table))) {
+      throw new TendError(
+        "TEND_E_CONVERGER_UNKNOWN_TABLE",
+        `Converger "${def.name}": wakeOn table "${shown}" does not exist; create it (run the app's migrations) before starting, or fix the name.`,
+        { details: { converger: def.name, table: shown } },
+      );
+    }
+    const id = await store.installWakeTrigger(table);
+    routes.set(wakeRoute(id, table.key ?? ""), table.key === null ? "sweep" : "key");
+  }
+  return routes;
+}
+
+/**
+ * Creates a converger: an idempotent reconcile loop over the app's own tables. Run it as a Task
+ * under the Manager (the app does this for `app.converger(...)`). With several processes, one
+ * leads each converger at a time through a lease with a fencing epoch; the others stand by.
+ * Throws TEND_E_CONVERGER_* at once for a bad definition; `run` throws
+ * TEND_E_CONVERGER_UNKNOWN_TABLE / TEND_E_CONVERGER_INVALID_KEYS at start-up.
+ *
+ * @example
+ * ```ts
+ * const converger = createConverger(
+ *   { name: "archive-account-resources", every: "30s", wakeOn: [{ table: "account", key: "id" }], find, converge },
+ *   { store, log, limiter: new Limiter(8) },
+ * );
+ * manager.run(converger);
+ * ```
+ */
+export function createConverger(definition: ConvergerDefinition, deps: ConvergerDeps): Converger {
+  const def = normalizeDefinition(definition);
+  const holderId = deps.holderId ?? defaultHolderId();
+  const log = deps.log.child({ part: "converge", converger: def.name });
+  const metrics = newMetrics();
+  let envPromise: Promise<ConvergerEnv> | undefined;
+  const env = () => {
+    envPromise ??= convergeStoreFor(deps.store).then((store) => ({
+      def,
+      store,
+      log,
+      limiter: deps.limiter,
+      enqueue: deps.enqueue,
+      metrics,
+      random: deps.random ?? Math.random,
+    }));
+    return envPromise;
+  };
+
+  async function lead(e: ConvergerEnv, routes: WakeRoutes, signal: AbortSignal, fence: Fence): Promise<void> {
+    const term = new AbortController();
+    const termSignal = AbortSignal.any([signal, term.signal]);
+    let lost = false;
+    let failure: unknown = null;
+    const loseLease = (why: string) => {
+      if (lost || signal.aborted) return;
+      lost = true;
+      metrics.leasesLost++;
+      log.warn(
+        { epoch: fence.epoch, why },
+        "lost the converger's lease; stopping it here until the lease is free again",
+      );
+      term.abort(
+        new TendError("TEND_E_CONVERGER_LEASE_LOST", `Converger "${def.name}" lost its lease: ${why}.`),
+      );
+    };
+    const renewer = (async () => {
+      let lastRenewStart = Date.now();
+      while (!termSignal.aborted) {
+        const wait = Math.min(
+          leaseRetryMs({ kind: "renew", epoch: 0, expiresAt: 0 }, 0, def.leaseTtlMs),
+          Math.max(1, leaseDeadline(lastRenewStart, def.leaseTtlMs) - Date.now()),
+        );
+        await sleep(wait, undefined, { signal: termSignal }).catch(() => {});
+        if (termSignal.aborted) return;
+        const started = Date.now();
+        try {
+          const attempt = await e.store.acquireLease(def.name, holderId, def.leaseTtlMs);
+          if (!attempt.held) return loseLease(`taken by ${attempt.holder}`);
+          if (attempt.epoch !== fence.epoch)
+            return loseLease(`epoch moved from ${fence.epoch} to ${attempt.epoch}`);
+          lastRenewStart = started;
+        } catch (err) {
+          log.warn({ err }, "could not renew the converger's lease; retrying");
+          if (Date.now() >= leaseDeadline(lastRenewStart, def.leaseTtlMs))
+            return loseLease("not renewed in time");
+        }
+      }
+    })();
+    metrics.leader = true;
+    metrics.leaderTerms++;
+    log.info({ epoch: fence.epoch }, "leading the converger");
+    try {
+      await runTerm({
+        env: e,
+        fence,
+        signal: termSignal,
+        routes,
+        onFencedOut: () => loseLease("fenced out while recording"),
+        onInvalidKeys: (err) => {
+          failure = err;
+          term.abort(err);
+        },
+      });
+    } finally {
+      metrics.leader = false;
+      term.abort();
+      await renewer;
+      if (!lost) {
+        await e.store
+          .releaseLease(def.name, fence)
+          .catch((err: unknown) => log.warn({ err }, "could not release the lease"));
+        log.info({ epoch: fence.epoch }, "released the converger's lease");
+      }
+    }
+    if (failure !== null) throw failure;
+  }
+
+  const converger: Converger = {
+    name: `converger:${def.name}`,
+    definition: def,
+    holderId,
+    metrics: () => structuredClone(metrics),
+    isLeader: () => metrics.leader,
+    async run(signal: AbortSignal): Promise<void> {
+      const e = await env();
+      const routes = await prepareWakes(def, e.store);
+      while (!signal.aborted) {
+        let attempt: Awaited<ReturnType<ConvergeStore["acquireLease"]>>;
+        try {
+          attempt = await e.store.acquireLease(def.name, holderId, def.leaseTtlMs);
+        } catch (err) {
+          log.warn({ err }, "could not reach the store to take the converger's lease; retrying");
+          await sleep(Math.min(1000, def.leaseTtlMs / 3), undefined, { signal }).catch(() => {});
+          continue;
+        }
+        if (!attempt.held) {
+          const wait = leaseRetryMs(
+            { kind: "wait", holder: attempt.holder, expiresAt: attempt.expiresAt },
+            attempt.now,
+            def.leaseTtlMs,
+          );
+          await sleep(wait, undefined, { signal }).catch(() => {});
+          continue;
+        }
+        await lead(e, routes, signal, { holder: holderId, epoch: attempt.epoch });
+      }
+    },
+    async sweepOnce(options = {}): Promise<SweepReport> {
+      const e = await env();
+      const report: SweepReport = { keys: [], changed: [], errors: [] };
+      const controller = new AbortController();
+      const signal =
+        options.signal === undefined
+          ? controller.signal
+          : AbortSignal.any([options.signal, controller.signal]);
+      // One term whose first sweep ends it once every key it found has run.
+      let pendingKeys: Set<string> | null = null;
+      const done = (key: string, result: KeyResult) => {
+        if (result.error !== null) report.errors.push({ key, error: result.error });
+        else if (result.changed !== null) report.changed.push({ key, changes: result.changed });
+        pendingKeys?.delete(key);
+        if (pendingKeys?.size === 0) controller.abort();
+      };
+      const find = def.find;
+      const wrapped: ConvergerEnv = {
+        ...e,
+        def: {
+          ...def,
+          everyMs: 2_147_483_647,
+          find: async (ctx) => {
+            const { normalizeFound } = await import("./keys.ts");
+            const found = normalizeFound(def.name, await find(ctx));
+            report.keys = found.map((f) => f.key);
+            pendingKeys = new Set(report.keys);
+            if (pendingKeys.size === 0) controller.abort();
+            return found;
+          },
+        },
+      };
+      let invalid: unknown = null;
+      await runTerm({
+        env: wrapped,
+        fence: null,
+        signal,
+        routes: new Map(),
+        onFencedOut: () => {},
+        onInvalidKeys: (err) => {
+          invalid = err;
+          controller.abort();
+        },
+        onResult: done,
+      });
+      if (invalid !== null) throw invalid;
+      return report;
+    },
+  };
+  return converger;
+}

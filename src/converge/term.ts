@@ -1,0 +1,152 @@
+import { setTimeout as sleep } from "node:timers/promises";
+import { isTendError } from "../errors/tend-error.ts";
+import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
+import { KeyQueue, type TakenKey } from "./key-queue.ts";
+import { normalizeFound } from "./keys.ts";
+import type { Fence, Wake, WakeListener } from "./store.ts";
+
+/** How a wake-up of one table is handled: converge the key, or sweep. */
+export type WakeRoutes = ReadonlyMap<string, "key" | "sweep">;
+
+/** The route key of a wake: `table|column`. */
+export const wakeRoute = (table: string, column: string): string => `${table}|${column}`;
+
+/** Options of one leadership term. */
+export interface TermOptions {
+  env: ConvergerEnv;
+  fence: Fence | null;
+  /** Aborts when the term ends (shutdown or lease lost). */
+  signal: AbortSignal;
+  routes: WakeRoutes;
+  /** Called when a recorded write was fenced out: the lease is gone. */
+  onFencedOut: () => void;
+  /** Called with the error of the first sweep when `find` returned non-keys (a start-up error). */
+  onInvalidKeys: (err: unknown) => void;
+  /** Called after every key run (tests, testing helpers). */
+  onResult?: (key: string, result: KeyResult) => void;
+}
+
+/**
+ * One leadership term of a converger: an immediate sweep, a sweep every `every` and on wake-ups
+ * of sweep tables, woken keys converged directly, at most `concurrency` keys at once, each key
+ * scheduled by a {@link KeyQueue}. Resolves when `signal` aborts and every key run has ended.
+ *
+ * @example
+ * ```ts
+ * await runTerm({ env, fence, signal: term.signal, routes, onFencedOut: () => term.abort(), onInvalidKeys: fail });
+ * ```
+ */
+export async function runTerm(options: TermOptions): Promise<void> {
+  const { env, fence, signal, routes } = options;
+  const { def, metrics, log } = env;
+  const queue = new KeyQueue();
+  const running = new Set<Promise<void>>();
+  let kick: () => void = () => {};
+  let kicked = false;
+  const wake = () => {
+    kicked = true;
+    kick();
+  };
+  let sweepWanted = true;
+  let sweeping = false;
+  let sweepRun: Promise<void> = Promise.resolve();
+  let nextSweepAt = Date.now();
+  let firstSweep = true;
+
+  for (const t of await env.store.listTerminal(def.name)) queue.markTerminal(t.key, t.version, t.message);
+
+  const offer = (key: string, version: string | null, cause: "sweep" | "wake") => {
+    const outcome = queue.offer(key, version, cause, Date.now());
+    if (outcome === "changed") {
+      env.store
+        .clearTerminal(def.name, key)
+        .catch((err: unknown) => log.warn({ err, key }, "could not clear a terminal key"));
+    }
+  };
+
+  const onWake = (w: Wake) => {
+    const route = routes.get(wakeRoute(w.table, w.column));
+    if (route === undefined) return;
+    metrics.wakes++;
+    if (route === "key" && w.key !== null) offer(w.key, null, "wake");
+    else sweepWanted = true;
+    wake();
+  };
+  let listener: WakeListener | null = null;
+  if (routes.size > 0) {
+    listener = await env.store.listenWakes(
+      onWake,
+      () => {
+        log.info("wake-up listener reconnected; sweeping, since notifications may have been lost");
+        sweepWanted = true;
+        wake();
+      },
+      def.pollMs,
+    );
+  }
+
+  const sweep = async () => {
+    sweeping = true;
+    sweepWanted = false;
+    nextSweepAt = Date.now() + def.everyMs;
+    metrics.sweeps++;
+    const timeout = AbortSignal.timeout(def.timeoutMs);
+    try {
+      const found = normalizeFound(
+        def.name,
+        await def.find(findContext(env, AbortSignal.any([signal, timeout]))),
+      );
+      for (const f of found) offer(f.key, f.version, "sweep");
+    } catch (err) {
+      if (!signal.aborted) {
+        metrics.findErrors++;
+        if (firstSweep && isTendError(err, "TEND_E_CONVERGER_INVALID_KEYS")) options.onInvalidKeys(err);
+        else log.error({ err }, "find failed; the next sweep tries again");
+      }
+    } finally {
+      firstSweep = false;
+      sweeping = false;
+      wake();
+    }
+  };
+
+  const start = (item: TakenKey) => {
+    const p = runKey(env, item, signal, fence).then((result) => {
+      if (result.fencedOut) options.onFencedOut();
+      if (!result.aborted) queue.finish(item.key, result.finish, Date.now());
+      options.onResult?.(item.key, result);
+    });
+    const tracked = p.finally(() => {
+      running.delete(tracked);
+      wake();
+    });
+    running.add(tracked);
+  };
+
+  try {
+    while (!signal.aborted) {
+      kicked = false;
+      const now = Date.now();
+      if (!sweeping && (sweepWanted || now >= nextSweepAt)) sweepRun = sweep();
+      queue.due(now);
+      while (running.size < def.concurrency) {
+        const item = queue.take();
+        if (item === null) break;
+        start(item);
+      }
+      if (kicked) continue;
+      const due = queue.nextDueAt();
+      const until = Math.min(nextSweepAt, due ?? Number.POSITIVE_INFINITY) - Date.now();
+      const kickSignal = new AbortController();
+      kick = () => kickSignal.abort();
+      await sleep(Math.max(1, until), undefined, {
+        signal: AbortSignal.any([signal, kickSignal.signal]),
+      }).catch(() => {});
+      kick = () => {};
+    }
+  } finally {
+    await listener?.stop().catch(() => {});
+    await Promise.allSettled(running);
+    await sweepRun;
+  }
+}

@@ -1,0 +1,122 @@
+import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../../converge/context.ts";
+
+/**
+ * Pure: rewrites PostgreSQL-style `$1` placeholders into SQLite's numbered `?1`, leaving quoted
+ * strings, quoted identifiers and comments alone, so that one SQL text serves both drivers.
+ *
+ * @example
+ * ```ts
+ * toSqlitePlaceholders("SELECT * FROM t WHERE a = $1 AND b = '$2'"); // "SELECT * FROM t WHERE a = ?1 AND b = '$2'"
+ * ```
+ */
+export function toSqlitePlaceholders(text: string): string {
+  let out = "";
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i] as string;
+    if (c === "'" || c === '"' || c === "`") {
+      const end = text.indexOf(c, i + 1);
+      const stop = end === -1 ? text.length : end + 1;
+      out += text.slice(i, stop);
+      i = stop;
+    } else if (c === "-" && text[i + 1] === "-") {
+      const end = text.indexOf("\n", i);
+      const stop = end === -1 ? text.length : end;
+      out += text.slice(i, stop);
+      i = stop;
+    } else if (c === "$" && /[0-9]/.test(text[i + 1] ?? "")) {
+      let j = i + 1;
+      while (/[0-9]/.test(text[j] ?? "")) j++;
+      out += `?${text.slice(i + 1, j)}`;
+      i = j;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  return out;
+}
+
+function bind(params: readonly SqlParam[]): SQLInputValue[] {
+  return params.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p));
+}
+
+/** Opens a connection to the app's SQLite file the way tend's store does (WAL, busy timeout). */
+export function openUserConnection(path: string): DatabaseSync {
+  const db = new DatabaseSync(path, { timeout: 10_000 });
+  db.exec("PRAGMA busy_timeout = 10000");
+  return db;
+}
+
+/**
+ * The app's SQLite database for converger code: its own connection to the store's file (so user
+ * transactions never mix with tend's), statements run one at a time, and transactions hold the
+ * connection until they end.
+ */
+export class SqliteUserDatabase implements UserDatabase {
+  readonly driver = "sqlite" as const;
+  readonly pool = undefined;
+  readonly #path: string;
+  #conn: DatabaseSync | undefined;
+  #direct: DatabaseSync | undefined;
+  #queue: Promise<unknown> = Promise.resolve();
+  readonly #statements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
+
+  constructor(path: string) {
+    this.#path = path;
+  }
+
+  /** A separate connection for direct synchronous use by user code. */
+  get db(): DatabaseSync {
+    this.#direct ??= openUserConnection(this.#path);
+    return this.#direct;
+  }
+
+  #connection(): DatabaseSync {
+    this.#conn ??= openUserConnection(this.#path);
+    return this.#conn;
+  }
+
+  #run(text: string, params: readonly SqlParam[]): Row[] {
+    let stmt = this.#statements.get(text);
+    if (stmt === undefined) {
+      stmt = this.#connection().prepare(toSqlitePlaceholders(text));
+      if (this.#statements.size > 500) this.#statements.clear();
+      this.#statements.set(text, stmt);
+    }
+    return stmt.all(...bind(params)) as Row[];
+  }
+
+  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.#queue.then(fn, fn);
+    this.#queue = next.catch(() => undefined);
+    return next;
+  }
+
+  sql = (text: string, params: readonly SqlParam[] = []): Promise<Row[]> =>
+    this.#exclusive(async () => this.#run(text, params));
+
+  transaction<T>(fn: (tx: OpenTransaction) => Promise<T>): Promise<T> {
+    return this.#exclusive(async () => {
+      const conn = this.#connection();
+      conn.exec("BEGIN IMMEDIATE");
+      try {
+        const result = await fn({ sql: async (text, params = []) => this.#run(text, params), handle: conn });
+        conn.exec("COMMIT");
+        return result;
+      } catch (err) {
+        if (conn.isTransaction) conn.exec("ROLLBACK");
+        throw err;
+      }
+    });
+  }
+
+  close(): void {
+    this.#statements.clear();
+    this.#conn?.close();
+    this.#direct?.close();
+    this.#conn = undefined;
+    this.#direct = undefined;
+  }
+}

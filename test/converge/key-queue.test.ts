@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { KeyQueue } from "../../src/converge/key-queue.ts";
+
+describe("KeyQueue", () => {
+  it("runs a key at most once at a time, with at most one pending run", () => {
+    const q = new KeyQueue();
+    assert.equal(q.offer("a", null, "sweep", 0), "queued");
+    assert.equal(q.offer("a", null, "sweep", 0), "already");
+    assert.deepEqual(q.take(), { key: "a", version: null, failures: 0 });
+    assert.equal(q.take(), null);
+    assert.equal(q.offer("a", null, "sweep", 0), "pending");
+    assert.equal(q.offer("a", null, "wake", 0), "pending");
+    assert.equal(q.take(), null, "not run twice at once");
+    q.finish("a", { kind: "ok" }, 0);
+    assert.equal(q.take()?.key, "a", "the pending run follows");
+    q.finish("a", { kind: "ok" }, 0);
+    assert.equal(q.take(), null, "only one pending run");
+    assert.equal(q.size().tracked, 0, "idle keys are forgotten");
+  });
+
+  it("keys come out oldest first", () => {
+    const q = new KeyQueue();
+    for (const k of ["c", "a", "b"]) q.offer(k, null, "sweep", 0);
+    assert.deepEqual([q.take()?.key, q.take()?.key, q.take()?.key], ["c", "a", "b"]);
+  });
+
+  it("a failing key backs off without holding up the others", () => {
+    const q = new KeyQueue();
+    q.offer("bad", null, "sweep", 0);
+    q.offer("good", null, "sweep", 0);
+    q.take();
+    assert.equal(q.finish("bad", { kind: "error", delayMs: 1000 }, 0), 1);
+    assert.equal(q.offer("bad", null, "sweep", 500), "waiting");
+    assert.equal(q.take()?.key, "good");
+    assert.equal(q.nextDueAt(), 1000);
+    assert.equal(q.due(999), 0);
+    assert.equal(q.due(1000), 1);
+    assert.deepEqual(q.take(), { key: "bad", version: null, failures: 1 });
+    assert.equal(q.finish("bad", { kind: "error", delayMs: 2000 }, 1000), 2);
+    q.due(3000);
+    q.take();
+    assert.equal(q.finish("bad", { kind: "ok" }, 3000), 0, "success resets the failures");
+  });
+
+  it("a wake-up runs a backing-off key at once (its state changed)", () => {
+    const q = new KeyQueue();
+    q.offer("k", null, "sweep", 0);
+    q.take();
+    q.finish("k", { kind: "error", delayMs: 60_000 }, 0);
+    assert.equal(q.offer("k", null, "wake", 10), "queued");
+    assert.equal(q.take()?.failures, 1);
+  });
+
+  it("a terminal key is skipped until it changes: by version or by a wake-up", () => {
+    const q = new KeyQueue();
+    q.offer("k", "v1", "sweep", 0);
+    q.take();
+    q.finish("k", { kind: "terminal", message: "bad data" }, 0);
+    assert.equal(q.isTerminal("k"), true);
+    assert.equal(q.offer("k", "v1", "sweep", 1), "terminal");
+    assert.equal(q.offer("k", null, "sweep", 1), "terminal");
+    assert.equal(q.offer("k", "v2", "sweep", 1), "changed");
+    q.take();
+    q.finish("k", { kind: "terminal", message: "still bad" }, 2);
+    assert.equal(q.offer("k", null, "wake", 3), "changed");
+    assert.equal(q.isTerminal("k"), false);
+  });
+
+  it("terminal keys loaded from the store are skipped", () => {
+    const q = new KeyQueue();
+    q.markTerminal("k", "v1", "bad");
+    assert.equal(q.offer("k", "v1", "sweep", 0), "terminal");
+    assert.equal(q.take(), null);
+  });
+
+  it("requeueAfter brings a key back after the delay; sweeps meanwhile do not", () => {
+    const q = new KeyQueue();
+    q.offer("k", null, "sweep", 0);
+    q.take();
+    q.finish("k", { kind: "requeue", afterMs: 5000 }, 0);
+    assert.equal(q.offer("k", null, "sweep", 100), "waiting");
+    assert.equal(q.take(), null);
+    q.due(5000);
+    assert.deepEqual(q.take(), { key: "k", version: null, failures: 0 });
+  });
+});

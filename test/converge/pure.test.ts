@@ -1,0 +1,224 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { DEFAULT_KEY_BACKOFF, keyBackoffMs } from "../../src/converge/backoff.ts";
+import { isEmptyChange } from "../../src/converge/changes.ts";
+import { CONVERGE_CODES } from "../../src/converge/codes.ts";
+import { normalizeDefinition } from "../../src/converge/definition.ts";
+import { normalizeFound } from "../../src/converge/keys.ts";
+import { decideLease, holdsLease, leaseDeadline, leaseRetryMs } from "../../src/converge/lease.ts";
+import { interpretOutcome } from "../../src/converge/outcome.ts";
+import { isTerminalError, TerminalError } from "../../src/converge/terminal-error.ts";
+import { toSqlitePlaceholders } from "../../src/store/sqlite/converge-sql.ts";
+
+const code = (c: string) => (err: unknown) => (err as { code?: string }).code === c;
+const base = { name: "c", find: () => [], converge: () => undefined };
+
+describe("keyBackoffMs", () => {
+  it("doubles from the base and caps at the maximum", () => {
+    const mid = () => 0.5;
+    assert.equal(keyBackoffMs(1, DEFAULT_KEY_BACKOFF, mid), 1000);
+    assert.equal(keyBackoffMs(2, DEFAULT_KEY_BACKOFF, mid), 2000);
+    assert.equal(keyBackoffMs(4, DEFAULT_KEY_BACKOFF, mid), 8000);
+    assert.equal(keyBackoffMs(1000, DEFAULT_KEY_BACKOFF, mid), 300_000);
+  });
+  it("spreads by the jitter fraction", () => {
+    assert.equal(
+      keyBackoffMs(1, DEFAULT_KEY_BACKOFF, () => 0),
+      800,
+    );
+    assert.equal(
+      keyBackoffMs(1, DEFAULT_KEY_BACKOFF, () => 0.999999),
+      1200,
+    );
+  });
+});
+
+describe("lease decisions", () => {
+  it("takes a free lease with epoch 1", () => {
+    assert.deepEqual(decideLease(null, "a", 1000, 100), { kind: "acquire", epoch: 1, expiresAt: 1100 });
+  });
+  it("renews its own live lease with the same epoch", () => {
+    assert.deepEqual(decideLease({ holder: "a", epoch: 3, expiresAt: 1050 }, "a", 1000, 100), {
+      kind: "renew",
+      epoch: 3,
+      expiresAt: 1100,
+    });
+  });
+  it("waits for another holder's live lease", () => {
+    assert.deepEqual(decideLease({ holder: "b", epoch: 3, expiresAt: 1050 }, "a", 1000, 100), {
+      kind: "wait",
+      holder: "b",
+      expiresAt: 1050,
+    });
+  });
+  it("takes over an expired lease with the next epoch, fencing the old holder", () => {
+    const d = decideLease({ holder: "b", epoch: 3, expiresAt: 1000 }, "a", 1000, 100);
+    assert.deepEqual(d, { kind: "acquire", epoch: 4, expiresAt: 1100 });
+    assert.equal(holdsLease({ holder: "a", epoch: 4, expiresAt: 1100 }, "b", 3, 1001), false);
+    assert.equal(holdsLease({ holder: "a", epoch: 4, expiresAt: 1100 }, "a", 4, 1001), true);
+    assert.equal(holdsLease({ holder: "a", epoch: 4, expiresAt: 1100 }, "a", 4, 1100), false);
+  });
+  it("an expired lease of my own is retaken with a new epoch", () => {
+    assert.equal(decideLease({ holder: "a", epoch: 3, expiresAt: 900 }, "a", 1000, 100).epoch, 4);
+  });
+  it("deadlines and retry delays", () => {
+    assert.equal(leaseDeadline(10_000, 15_000), 22_000);
+    assert.equal(leaseDeadline(0, 100), 50);
+    assert.equal(leaseRetryMs({ kind: "renew", epoch: 1, expiresAt: 0 }, 0, 15_000), 5000);
+    assert.equal(leaseRetryMs({ kind: "wait", holder: "b", expiresAt: 1200 }, 1000, 15_000), 201);
+    assert.equal(leaseRetryMs({ kind: "wait", holder: "b", expiresAt: 99_000 }, 1000, 15_000), 5000);
+  });
+});
+
+describe("isEmptyChange", () => {
+  it("treats nothing, empty arrays and objects of empties as no change", () => {
+    for (const v of [undefined, null, false, 0, "", [], {}, { a: [], b: { c: null } }])
+      assert.equal(isEmptyChange(v), true);
+  });
+  it("treats anything else as a change", () => {
+    for (const v of [1, "x", [0], { a: [1] }, { a: true }, new Date()]) assert.equal(isEmptyChange(v), false);
+  });
+});
+
+describe("normalizeFound", () => {
+  it("accepts strings, numbers, bigints and { key, version }, deduplicated", () => {
+    assert.deepEqual(
+      normalizeFound("c", [1, "a", 2n, { key: 3, version: 7 }, 1, new Set(["x"]).values().next().value]),
+      [
+        { key: "1", version: null },
+        { key: "a", version: null },
+        { key: "2", version: null },
+        { key: "3", version: "7" },
+        { key: "x", version: null },
+      ],
+    );
+    assert.deepEqual(normalizeFound("c", [{ key: "k", version: new Date(0) }]), [
+      { key: "k", version: "1970-01-01T00:00:00.000Z" },
+    ]);
+  });
+  it("rejects non-keys naming the converger and the item", () => {
+    assert.throws(() => normalizeFound("c", "abc"), code("TEND_E_CONVERGER_INVALID_KEYS"));
+    assert.throws(() => normalizeFound("c", null), code("TEND_E_CONVERGER_INVALID_KEYS"));
+    assert.throws(
+      () => normalizeFound("c", [1, { id: 2 }]),
+      (err: unknown) => {
+        assert.match((err as Error).message, /index 1/);
+        assert.match((err as Error).message, /"c"/);
+        return true;
+      },
+    );
+    for (const bad of [[null], [Number.NaN], [true], [""], [{ key: {} }]]) {
+      assert.throws(() => normalizeFound("c", bad), code("TEND_E_CONVERGER_INVALID_KEYS"));
+    }
+  });
+});
+
+describe("normalizeDefinition", () => {
+  it("fills defaults", () => {
+    const d = normalizeDefinition(base);
+    assert.equal(d.everyMs, 30_000);
+    assert.equal(d.timeoutMs, 30_000);
+    assert.equal(d.leaseTtlMs, 15_000);
+    assert.equal(d.concurrency, 4);
+    assert.equal(d.pollMs, 50);
+    assert.deepEqual(d.wakeOn, []);
+  });
+  it("parses wakeOn entries", () => {
+    const d = normalizeDefinition({ ...base, wakeOn: ["account", { table: "app.cluster", key: "id" }] });
+    assert.deepEqual(d.wakeOn, [
+      { schema: null, table: "account", key: null },
+      { schema: "app", table: "cluster", key: "id" },
+    ]);
+  });
+  it("rejects bad input with codes that name the value", () => {
+    assert.throws(
+      () => normalizeDefinition({ ...base, name: undefined }),
+      code("TEND_E_CONVERGER_INVALID_NAME"),
+    );
+    assert.throws(
+      () => normalizeDefinition({ ...base, name: "has space" }),
+      code("TEND_E_CONVERGER_INVALID_NAME"),
+    );
+    assert.throws(() => normalizeDefinition(null), code("TEND_E_CONVERGER_INVALID_DEFINITION"));
+    assert.throws(
+      () => normalizeDefinition({ ...base, find: 1 }),
+      (err: unknown) => {
+        assert.equal((err as { code: string }).code, "TEND_E_CONVERGER_INVALID_DEFINITION");
+        assert.match((err as Error).message, /find/);
+        return true;
+      },
+    );
+    assert.throws(
+      () => normalizeDefinition({ ...base, every: "soon" }),
+      code("TEND_E_CONVERGER_INVALID_OPTION"),
+    );
+    assert.throws(
+      () => normalizeDefinition({ ...base, timeout: 0 }),
+      code("TEND_E_CONVERGER_INVALID_OPTION"),
+    );
+    assert.throws(
+      () => normalizeDefinition({ ...base, concurrency: 0 }),
+      code("TEND_E_CONVERGER_INVALID_OPTION"),
+    );
+    assert.throws(
+      () => normalizeDefinition({ ...base, wakeOn: ["Account; drop"] }),
+      code("TEND_E_CONVERGER_INVALID_WAKE"),
+    );
+    assert.throws(
+      () => normalizeDefinition({ ...base, wakeOn: [{ table: "a", key: "x y" }] }),
+      code("TEND_E_CONVERGER_INVALID_WAKE"),
+    );
+    assert.throws(
+      () => normalizeDefinition({ ...base, wakeOn: "account" }),
+      code("TEND_E_CONVERGER_INVALID_WAKE"),
+    );
+  });
+});
+
+describe("interpretOutcome", () => {
+  it("reads nothing, changes and requeueAfter", () => {
+    assert.deepEqual(interpretOutcome("c", undefined), { changed: null, requeueAfterMs: null });
+    assert.deepEqual(interpretOutcome("c", { changed: { a: [] } }), { changed: null, requeueAfterMs: null });
+    assert.deepEqual(interpretOutcome("c", { changed: [1], requeueAfter: "5s" }), {
+      changed: [1],
+      requeueAfterMs: 5000,
+    });
+  });
+  it("rejects what it cannot read", () => {
+    assert.throws(() => interpretOutcome("c", [1]), code("TEND_E_CONVERGER_INVALID_RESULT"));
+    assert.throws(() => interpretOutcome("c", { archived: 1 }), code("TEND_E_CONVERGER_INVALID_RESULT"));
+    assert.throws(
+      () => interpretOutcome("c", { requeueAfter: "later" }),
+      code("TEND_E_CONVERGER_INVALID_RESULT"),
+    );
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    assert.throws(() => interpretOutcome("c", { changed: cyclic }), code("TEND_E_CONVERGER_INVALID_RESULT"));
+  });
+});
+
+describe("TerminalError", () => {
+  it("is recognised, also by its marker", () => {
+    assert.equal(isTerminalError(new TerminalError("x")), true);
+    assert.equal(isTerminalError(Object.assign(new Error("x"), { terminal: true })), true);
+    assert.equal(isTerminalError(new Error("x")), false);
+  });
+});
+
+describe("toSqlitePlaceholders", () => {
+  it("rewrites $n outside strings and comments", () => {
+    assert.equal(
+      toSqlitePlaceholders(`SELECT '$1', "$2" FROM t WHERE a = $1 AND b = $12 -- $3\nAND c = $2`),
+      `SELECT '$1', "$2" FROM t WHERE a = ?1 AND b = ?12 -- $3\nAND c = ?2`,
+    );
+  });
+});
+
+describe("codes", () => {
+  it("every converge code is documented in one line and starts with TEND_E_CONVERGER_", () => {
+    for (const [k, v] of Object.entries(CONVERGE_CODES)) {
+      assert.match(k, /^TEND_E_CONVERGER_[A-Z_]+$/);
+      assert.ok(v.length > 10 && !v.includes("\n"));
+    }
+  });
+});
