@@ -1,0 +1,231 @@
+import { lstat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { TendError } from "../errors/tend-error.ts";
+import type { Logger } from "../log/logger.ts";
+import { errnoCode, freeName, moveNoClobber, moveToFreeName } from "./folders.ts";
+import { fitName } from "./names.ts";
+import { type ResolvedInboxOptions, retryDelayMs } from "./options.ts";
+import { OutputStager } from "./outputs.ts";
+import { type AttemptRecord, describeError, type FailureRecord, writeFileAtomic } from "./sidecar.ts";
+import type { InboxCounters, InboxFile } from "./types.ts";
+
+/** Everything one file's processing needs from its inbox. */
+export interface FileJobEnv {
+  readonly options: ResolvedInboxOptions;
+  /** Name of this inbox's claim folder (its owner id). */
+  readonly ownerName: string;
+  /** This inbox's claim folder. */
+  readonly claimDir: string;
+  readonly log: Logger;
+  readonly counters: InboxCounters;
+  /** Aborts when in-flight files must give up (the drain budget ran out). */
+  readonly drainSignal: AbortSignal;
+  /** Aborts when the inbox stops: no new retries are started. */
+  readonly stopSignal: AbortSignal;
+}
+
+/** How one file's processing ended. */
+export type FileJobOutcome = "done" | "failed" | "returned" | "stuck" | "gone";
+
+/** A claimed file waiting to be processed. */
+export interface ClaimedFile {
+  /** Its name, the same in the inbox and in the claim folder. */
+  readonly name: string;
+  readonly recovered: boolean;
+  /** When it was claimed (ms since epoch). */
+  readonly claimedAt: number;
+  /** Set when the file must fail without being processed (not a regular file, undecodable name). */
+  readonly refuse?: TendError;
+}
+
+/**
+ * Processes one claimed file to the end: attempts with retries, then commits its outputs and moves
+ * it to done/ (or deletes it), or writes its sidecar and moves it to failed/, or hands it back to
+ * the inbox when the inbox stops first. Never throws: trouble with this file stays with this file.
+ */
+export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise<FileJobOutcome> {
+  const { options: o, counters } = env;
+  const log = env.log.child({ file: claimed.name });
+  const path = join(env.claimDir, claimed.name);
+  const started = Date.now();
+  const attemptLog: AttemptRecord[] = [];
+  let size: number | undefined;
+  try {
+    const st = await lstat(path).catch((err: unknown) => {
+      if (errnoCode(err) === "ENOENT") return undefined;
+      throw err;
+    });
+    if (st === undefined) {
+      log.warn("claimed file vanished from the claim folder before processing; something else removed it");
+      return "gone";
+    }
+    size = st.size;
+    if (claimed.refuse !== undefined || !st.isFile()) {
+      const err =
+        claimed.refuse ??
+        new TendError(
+          "TEND_E_INBOX_NOT_A_FILE",
+          `Inbox entry ${JSON.stringify(claimed.name)} is not a regular file (a symlink, FIFO, socket or device); drop regular files only.`,
+          { details: { name: claimed.name } },
+        );
+      return await fail(env, claimed, path, err, attemptLog, size, started, log);
+    }
+    const file: InboxFile = {
+      name: claimed.name,
+      path,
+      size: st.size,
+      mtime: st.mtime,
+      recovered: claimed.recovered,
+    };
+    let lastError: unknown;
+    for (let attempt = 1; attempt <= o.retries + 1; attempt++) {
+      const outputs = new OutputStager(o.outDir, env.ownerName);
+      const attemptStart = Date.now();
+      const result = await attemptOnce(env, file, attempt, outputs, log);
+      if (result.ok) {
+        try {
+          await outputs.commit();
+          if (o.onDone === "delete") await unlink(path);
+          const doneAs =
+            o.onDone === "delete" ? undefined : await moveToFreeName(path, o.doneDir, claimed.name);
+          const ms = Date.now() - started;
+          counters.done++;
+          recordDuration(counters, ms);
+          log.info({ ms, attempt, outputs: result.outputs, doneAs }, "file done");
+          return "done";
+        } catch (err) {
+          lastError = err;
+          log.warn({ err, attempt }, "committing a processed file failed");
+        }
+      } else {
+        await outputs.discard();
+        if (env.drainSignal.aborted || (result.aborted && env.stopSignal.aborted)) {
+          return await giveBack(env, claimed, path, log);
+        }
+        lastError = result.error;
+      }
+      attemptLog.push({
+        attempt,
+        startedAt: new Date(attemptStart).toISOString(),
+        endedAt: new Date().toISOString(),
+        error: describeError(lastError).message,
+      });
+      if (attempt <= o.retries) {
+        const delay = retryDelayMs(attempt, o.retryDelayMs);
+        counters.retried++;
+        log.warn({ err: lastError, attempt, retryInMs: delay }, "processing a file failed; will retry");
+        try {
+          await sleep(delay, undefined, { signal: env.stopSignal });
+        } catch {
+          return await giveBack(env, claimed, path, log);
+        }
+      }
+    }
+    return await fail(env, claimed, path, lastError, attemptLog, size, started, log);
+  } catch (err) {
+    log.error(
+      { err },
+      "an inbox file could not be finished; it stays in the claim folder and is recovered at the next start",
+    );
+    return "stuck";
+  }
+}
+
+type AttemptResult = { ok: true; outputs: number } | { ok: false; error: unknown; aborted: boolean };
+
+async function attemptOnce(
+  env: FileJobEnv,
+  file: InboxFile,
+  attempt: number,
+  outputs: OutputStager,
+  parentLog: Logger,
+): Promise<AttemptResult> {
+  const { options: o } = env;
+  const timeout = new AbortController();
+  const timer =
+    o.timeoutMs === undefined
+      ? undefined
+      : setTimeout(() => {
+          timeout.abort(
+            new TendError(
+              "TEND_E_INBOX_TIMEOUT",
+              `Processing ${JSON.stringify(file.name)} took longer than the inbox timeout of ${o.timeoutMs} ms; raise \`timeout\` or make process() faster.`,
+              { details: { name: file.name, timeoutMs: o.timeoutMs, attempt } },
+            ),
+          );
+        }, o.timeoutMs);
+  const signal = AbortSignal.any([env.drainSignal, timeout.signal]);
+  const log = parentLog.child({ attempt });
+  try {
+    await o.process(file, { signal, attempt, log, writeOutput: outputs.write });
+    await outputs.close();
+    return { ok: true, outputs: outputs.size };
+  } catch (err) {
+    await outputs.close();
+    const error = timeout.signal.aborted ? timeout.signal.reason : err;
+    return { ok: false, error, aborted: signal.aborted };
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+}
+
+async function giveBack(
+  env: FileJobEnv,
+  claimed: ClaimedFile,
+  path: string,
+  log: Logger,
+): Promise<FileJobOutcome> {
+  const back = await moveNoClobber(path, join(env.options.dir, claimed.name));
+  if (!back) {
+    log.warn(
+      "a file of the same name arrived meanwhile; the unfinished file stays in the claim folder and is recovered at the next start",
+    );
+    return "stuck";
+  }
+  env.counters.returned++;
+  log.info("unfinished file handed back to the inbox");
+  return "returned";
+}
+
+async function fail(
+  env: FileJobEnv,
+  claimed: ClaimedFile,
+  path: string,
+  err: unknown,
+  attemptLog: AttemptRecord[],
+  size: number | undefined,
+  started: number,
+  log: Logger,
+): Promise<FileJobOutcome> {
+  const { failedDir } = env.options;
+  const failedAs = await freeName(failedDir, claimed.name, ".error.json");
+  const record: FailureRecord = {
+    name: claimed.name,
+    failedAs,
+    error: describeError(err),
+    attempts: attemptLog.length,
+    attemptLog,
+    claimedAt: new Date(claimed.claimedAt).toISOString(),
+    failedAt: new Date().toISOString(),
+    size,
+    host: env.ownerName.split("~")[0] ?? "",
+    pid: process.pid,
+  };
+  // Sidecar first: a crash between the two steps reruns the file and rewrites the same sidecar.
+  await writeFileAtomic(failedDir, fitName(failedAs, ".error.json"), `${JSON.stringify(record, null, 2)}\n`);
+  await moveToFreeName(path, failedDir, failedAs);
+  const ms = Date.now() - started;
+  env.counters.failed++;
+  recordDuration(env.counters, ms);
+  log.warn(
+    { err, attempts: attemptLog.length, failedAs, ms },
+    "file failed; moved to the failed folder with an .error.json sidecar",
+  );
+  return "failed";
+}
+
+function recordDuration(counters: InboxCounters, ms: number): void {
+  counters.processingMsTotal += ms;
+  if (ms > counters.processingMsMax) counters.processingMsMax = ms;
+}

@@ -1,0 +1,128 @@
+import { link, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { TendError } from "../errors/tend-error.ts";
+import { fitName, variantName } from "./names.ts";
+import type { ResolvedInboxOptions } from "./options.ts";
+
+/** The errno code of a Node fs error, if any. */
+export function errnoCode(err: unknown): string | undefined {
+  return typeof err === "object" && err !== null && "code" in err && typeof err.code === "string"
+    ? err.code
+    : undefined;
+}
+
+/**
+ * Flushes a folder's entries (new names, renames) to disk. Required after a rename that must
+ * survive power loss. Filesystems that cannot fsync a folder are tolerated.
+ */
+export async function fsyncDir(path: string): Promise<void> {
+  const fh = await open(path, "r");
+  try {
+    await fh.sync();
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code !== "EINVAL" && code !== "EPERM" && code !== "EISDIR" && code !== "ENOTSUP") throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+async function ensureFolder(role: string, path: string): Promise<number> {
+  try {
+    await mkdir(path, { recursive: true });
+    const st = await lstat(path);
+    if (!st.isDirectory()) throw new Error(`${path} exists and is not a folder`);
+    return st.dev;
+  } catch (err) {
+    throw new TendError(
+      "TEND_E_INBOX_FOLDER_UNUSABLE",
+      `The inbox ${role} folder ${path} could not be created or used (${(err as Error).message}); check the path and its permissions.`,
+      { details: { role, path }, cause: err },
+    );
+  }
+}
+
+/**
+ * Creates the inbox folders and checks that the inbox, processing, done and failed folders share
+ * one filesystem (compared by `st_dev`), so that claiming and finishing are atomic renames. Throws
+ * `TEND_E_INBOX_CROSS_DEVICE` otherwise; the output folder may live anywhere.
+ */
+export async function prepareFolders(o: ResolvedInboxOptions): Promise<void> {
+  const devs: [string, string, number][] = [];
+  for (const [role, path] of [
+    ["inbox", o.dir],
+    ["processing", o.processingDir],
+    ["done", o.doneDir],
+    ["failed", o.failedDir],
+  ] as const) {
+    devs.push([role, path, await ensureFolder(role, path)]);
+  }
+  await ensureFolder("output", o.outDir);
+  const [, inboxPath, inboxDev] = devs[0] as [string, string, number];
+  for (const [role, path, dev] of devs.slice(1)) {
+    if (dev !== inboxDev) {
+      throw new TendError(
+        "TEND_E_INBOX_CROSS_DEVICE",
+        `The inbox folder ${inboxPath} and the ${role} folder ${path} are on different filesystems, so a file could not be claimed or finished by an atomic rename. Put the ${role} folder on the inbox's filesystem (the default, inside the inbox folder, always is).`,
+        { details: { inbox: inboxPath, role, path, inboxDev, dev } },
+      );
+    }
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return false;
+    throw err;
+  }
+}
+
+/**
+ * Renames `src` into `destDir` under `name`, or under `name~1`, `name~2`... when that name is taken,
+ * so that an earlier file of the same name is never replaced. Returns the name used.
+ */
+export async function moveToFreeName(src: string, destDir: string, name: string): Promise<string> {
+  const chosen = await freeName(destDir, name);
+  await rename(src, join(destDir, chosen));
+  return chosen;
+}
+
+/**
+ * The first of `name`, `name~1`, `name~2`... that does not exist in `dir`, alone nor as
+ * `fitName(candidate, suffix)` (the sidecar that goes with it).
+ */
+export async function freeName(dir: string, name: string, suffix = ""): Promise<string> {
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = variantName(name, n);
+    if (
+      !(await exists(join(dir, candidate))) &&
+      (suffix === "" || !(await exists(join(dir, fitName(candidate, suffix)))))
+    ) {
+      return candidate;
+    }
+  }
+  return variantName(name, Date.now());
+}
+
+/**
+ * Moves `src` to `dest` unless `dest` exists: hard link then unlink, so that a file a producer just
+ * dropped under the same name is never overwritten. Returns false (and leaves `src`) when `dest`
+ * is taken. Filesystems without hard links fall back to check-then-rename.
+ */
+export async function moveNoClobber(src: string, dest: string): Promise<boolean> {
+  try {
+    await link(src, dest);
+  } catch (err) {
+    const code = errnoCode(err);
+    if (code === "EEXIST") return false;
+    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EMLINK") throw err;
+    if (await exists(dest)) return false;
+    await rename(src, dest);
+    return true;
+  }
+  await unlink(src);
+  return true;
+}

@@ -1,0 +1,363 @@
+import { mkdir, rename, rmdir, utimes } from "node:fs/promises";
+import { join } from "node:path";
+import { TendError } from "../errors/tend-error.ts";
+import type { Task } from "../lifecycle/task.ts";
+import { createLogger, type Logger } from "../log/logger.ts";
+import { Discovery, type StrangeEntry } from "./discovery.ts";
+import { type ClaimedFile, type FileJobEnv, type FileJobOutcome, runFileJob } from "./file-job.ts";
+import { errnoCode, moveNoClobber, prepareFolders } from "./folders.ts";
+import { undecodableStandIn } from "./names.ts";
+import { type ResolvedInboxOptions, resolveInboxOptions } from "./options.ts";
+import { formatOwner, liveTokens, newOwner, type OwnerId } from "./owner.ts";
+import { adoptClaimFolder, findDeadClaimFolders, removeDeadTemporaryOutputs } from "./recovery.ts";
+import type { InboxCounters, InboxDeps, InboxOptions } from "./types.ts";
+
+/** A folder inbox: a {@link Task} plus its counters. */
+export interface Inbox extends Task {
+  /** Live counters (claimed, done, failed, ...), for logs and metrics. */
+  readonly counters: Readonly<InboxCounters>;
+  /** The options in force, defaults filled in and folders absolute. */
+  readonly options: ResolvedInboxOptions;
+}
+
+/**
+ * Creates a folder inbox: a Task that claims each complete file dropped into `dir` exactly once at
+ * a time across processes, runs `process(file, ctx)` on it, commits its outputs atomically and moves
+ * it to done/ (or, after `retries`, to failed/ with an `.error.json` sidecar). Files held by a process
+ * that died are recovered at start. On stop it claims nothing more, lets in-flight files finish
+ * within `drainTimeout` and hands unfinished ones back. See docs/inbox.md for the guarantees.
+ * Options are checked at once; a bad one throws a `TEND_E_INBOX_...` TendError.
+ *
+ * @example
+ * ```ts
+ * const importer = createInbox(
+ *   {
+ *     dir: "./var/inbox",
+ *     outDir: "./var/outbox",
+ *     match: "*.csv",
+ *     concurrency: 4,
+ *     process: async (file, ctx) => {
+ *       const text = await readFile(file.path, "utf8");
+ *       await ctx.writeOutput(`${file.name}.json`, JSON.stringify({ rows: text.split("\n").length }));
+ *     },
+ *   },
+ *   { log },
+ * );
+ * manager.run(importer);
+ * ```
+ */
+export function createInbox(options: InboxOptions, deps?: Partial<InboxDeps>): Inbox {
+  const resolved = resolveInboxOptions(options);
+  const log = (deps?.log ?? createLogger()).child({ part: "inbox", inbox: resolved.name });
+  return new FolderInbox(resolved, log);
+}
+
+class FolderInbox implements Inbox {
+  readonly name: string;
+  readonly options: ResolvedInboxOptions;
+  readonly counters: InboxCounters = {
+    claimed: 0,
+    recovered: 0,
+    done: 0,
+    failed: 0,
+    retried: 0,
+    returned: 0,
+    inFlight: 0,
+    processingMsTotal: 0,
+    processingMsMax: 0,
+  };
+  readonly #log: Logger;
+  #running = false;
+
+  constructor(options: ResolvedInboxOptions, log: Logger) {
+    this.name = options.name;
+    this.options = options;
+    this.#log = log;
+  }
+
+  async run(signal: AbortSignal): Promise<void> {
+    if (this.#running) {
+      throw new TendError(
+        "TEND_E_INBOX_ALREADY_RUNNING",
+        `Inbox ${this.name} is already running; run it once.`,
+        {
+          details: { name: this.name },
+        },
+      );
+    }
+    this.#running = true;
+    try {
+      await new InboxRun(this.options, this.#log, this.counters, signal).run();
+    } finally {
+      this.#running = false;
+    }
+  }
+}
+
+/** One run of an inbox, from start to stop. */
+class InboxRun {
+  readonly #o: ResolvedInboxOptions;
+  readonly #log: Logger;
+  readonly #counters: InboxCounters;
+  readonly #signal: AbortSignal;
+  readonly #owner: OwnerId;
+  readonly #ownerName: string;
+  readonly #claimDir: string;
+  readonly #drain = new AbortController();
+  readonly #inFlight = new Map<string, Promise<FileJobOutcome>>();
+  readonly #adopted: ClaimedFile[] = [];
+  readonly #discovery: Discovery;
+  #wake: (() => void) | undefined;
+  #poked = false;
+  #recovering: Promise<void> | undefined;
+
+  constructor(o: ResolvedInboxOptions, log: Logger, counters: InboxCounters, signal: AbortSignal) {
+    this.#o = o;
+    this.#log = log;
+    this.#counters = counters;
+    this.#signal = signal;
+    this.#owner = newOwner();
+    this.#ownerName = formatOwner(this.#owner);
+    this.#claimDir = join(o.processingDir, this.#ownerName);
+    this.#discovery = new Discovery({
+      dir: o.dir,
+      match: o.match,
+      settleMs: o.settleMs,
+      watch: o.watch,
+      log,
+      busy: (name) => this.#inFlight.has(name),
+      onReady: () => this.#poke(),
+    });
+  }
+
+  async run(): Promise<void> {
+    if (this.#signal.aborted) return;
+    const o = this.#o;
+    await prepareFolders(o);
+    liveTokens.add(this.#owner.token);
+    await mkdir(this.#claimDir);
+    const onAbort = () => this.#poke();
+    this.#signal.addEventListener("abort", onAbort, { once: true });
+    let rescan: NodeJS.Timeout | undefined;
+    let heartbeat: NodeJS.Timeout | undefined;
+    try {
+      await this.#recover(true);
+      this.#discovery.start();
+      this.#discovery.requestFullScan();
+      rescan = setInterval(() => {
+        this.#discovery.requestFullScan();
+        void this.#recover(false);
+      }, o.rescanMs);
+      heartbeat = setInterval(
+        () => void utimes(this.#claimDir, new Date(), new Date()).catch(() => {}),
+        Math.max(1000, o.leaseTtlMs / 3),
+      );
+      heartbeat.unref();
+      this.#log.info(
+        {
+          dir: o.dir,
+          outDir: o.outDir,
+          claimDir: this.#claimDir,
+          concurrency: o.concurrency,
+          settleMs: o.settleMs,
+          watch: o.watch,
+        },
+        "inbox started",
+      );
+      await this.#loop();
+    } finally {
+      this.#signal.removeEventListener("abort", onAbort);
+      if (rescan !== undefined) clearInterval(rescan);
+      this.#discovery.close();
+      await this.#drainInFlight();
+      if (heartbeat !== undefined) clearInterval(heartbeat);
+      await this.#recovering?.catch(() => {});
+      await this.#discovery.idle().catch(() => {});
+      await this.#returnAdopted();
+      liveTokens.delete(this.#owner.token);
+      await rmdir(this.#claimDir).catch((err: unknown) => {
+        if (errnoCode(err) === "ENOTEMPTY") {
+          this.#log.warn(
+            { claimDir: this.#claimDir },
+            "files remain in this inbox's claim folder; the next start recovers them",
+          );
+        }
+      });
+      this.#log.info({ ...this.#counters }, "inbox stopped");
+    }
+  }
+
+  #poke(): void {
+    const wake = this.#wake;
+    this.#wake = undefined;
+    if (wake === undefined) this.#poked = true;
+    else wake();
+  }
+
+  async #loop(): Promise<void> {
+    while (!this.#signal.aborted) {
+      while (this.#inFlight.size < this.#o.concurrency && !this.#signal.aborted) {
+        const claimed = await this.#nextClaim();
+        if (claimed === undefined) break;
+        this.#start(claimed);
+      }
+      if (this.#signal.aborted) break;
+      if (this.#poked) {
+        this.#poked = false;
+        continue;
+      }
+      await new Promise<void>((resolve) => {
+        this.#wake = resolve;
+      });
+    }
+  }
+
+  /** The next file to process, claimed into this inbox's claim folder. */
+  async #nextClaim(): Promise<ClaimedFile | undefined> {
+    const adopted = this.#adopted.shift();
+    if (adopted !== undefined) return adopted;
+    for (;;) {
+      const strange = this.#discovery.nextStrange();
+      if (strange !== undefined) {
+        const claimed = await this.#claimStrange(strange);
+        if (claimed !== undefined) return claimed;
+        continue;
+      }
+      const name = this.#discovery.next();
+      if (name === undefined) return undefined;
+      try {
+        await rename(join(this.#o.dir, name), join(this.#claimDir, name));
+      } catch (err) {
+        const code = errnoCode(err);
+        if (code !== "ENOENT")
+          this.#log.warn({ err, file: name }, "claiming a file failed; will retry at the next rescan");
+        continue; // ENOENT: another inbox claimed it first
+      }
+      this.#counters.claimed++;
+      this.#log.debug({ file: name }, "file claimed");
+      return { name, recovered: false, claimedAt: Date.now() };
+    }
+  }
+
+  async #claimStrange(entry: StrangeEntry): Promise<ClaimedFile | undefined> {
+    const name = entry.name ?? undecodableStandIn(entry.raw);
+    if (this.#inFlight.has(name)) return undefined;
+    const from = Buffer.concat([Buffer.from(`${this.#o.dir}/`), entry.raw]);
+    try {
+      await rename(from, join(this.#claimDir, name));
+    } catch (err) {
+      if (errnoCode(err) !== "ENOENT") this.#log.warn({ err, file: name }, "claiming an entry failed");
+      return undefined;
+    }
+    this.#counters.claimed++;
+    const refuse =
+      entry.name === undefined
+        ? new TendError(
+            "TEND_E_INBOX_UNDECODABLE_NAME",
+            `An inbox entry's name is not valid UTF-8 (hex ${entry.raw.toString("hex")}); it was moved to the failed folder as ${name}. Producers must use UTF-8 names.`,
+            { details: { rawHex: entry.raw.toString("hex"), standIn: name } },
+          )
+        : undefined;
+    return { name, recovered: false, claimedAt: Date.now(), ...(refuse === undefined ? {} : { refuse }) };
+  }
+
+  #start(claimed: ClaimedFile): void {
+    const env: FileJobEnv = {
+      options: this.#o,
+      ownerName: this.#ownerName,
+      claimDir: this.#claimDir,
+      log: this.#log,
+      counters: this.#counters,
+      drainSignal: this.#drain.signal,
+      stopSignal: this.#signal,
+    };
+    this.#counters.inFlight++;
+    const job = runFileJob(env, claimed).finally(() => {
+      this.#counters.inFlight--;
+      this.#inFlight.delete(claimed.name);
+      this.#poke();
+    });
+    this.#inFlight.set(claimed.name, job);
+  }
+
+  /** Adopts files from claim folders of dead owners; `atStart` also cleans their temporary outputs. */
+  #recover(atStart: boolean): Promise<void> {
+    if (this.#recovering !== undefined) return this.#recovering;
+    this.#recovering = this.#recoverOnce(atStart)
+      .catch((err: unknown) =>
+        this.#log.warn({ err }, "recovering files of dead inbox processes failed; will retry"),
+      )
+      .finally(() => {
+        this.#recovering = undefined;
+      });
+    return this.#recovering;
+  }
+
+  async #recoverOnce(atStart: boolean): Promise<void> {
+    if (this.#signal.aborted) return;
+    const o = this.#o;
+    const dead = await findDeadClaimFolders(o.processingDir, this.#owner, o.leaseTtlMs);
+    for (const folder of dead) {
+      const adopted = await adoptClaimFolder(
+        join(o.processingDir, folder),
+        this.#claimDir,
+        o.dir,
+        (name) => this.#inFlight.has(name) || this.#adopted.some((a) => a.name === name),
+      );
+      if (adopted.length > 0) {
+        this.#log.warn(
+          { from: folder, files: adopted.length },
+          "recovered files from an inbox process that died; processing them again",
+        );
+      }
+      for (const name of adopted) {
+        this.#counters.recovered++;
+        this.#adopted.push({ name, recovered: true, claimedAt: Date.now() });
+      }
+    }
+    if (atStart || dead.length > 0) {
+      const removed = await removeDeadTemporaryOutputs(o.outDir, o.processingDir, this.#owner, o.leaseTtlMs);
+      if (removed > 0) this.#log.info({ removed }, "removed partial outputs left by dead inbox processes");
+    }
+    if (this.#adopted.length > 0) this.#poke();
+  }
+
+  /** Lets in-flight files finish within the drain budget, then aborts them. */
+  async #drainInFlight(): Promise<void> {
+    if (this.#inFlight.size === 0) return;
+    this.#log.info(
+      { inFlight: this.#inFlight.size, drainTimeoutMs: this.#o.drainTimeoutMs },
+      "inbox stopping; letting in-flight files finish",
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const budget = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, this.#o.drainTimeoutMs);
+    });
+    const all = async () => {
+      while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight.values()]);
+    };
+    await Promise.race([all(), budget]);
+    clearTimeout(timer);
+    if (this.#inFlight.size > 0) {
+      this.#log.warn(
+        { inFlight: this.#inFlight.size },
+        "drain budget spent; aborting in-flight files and handing them back",
+      );
+      this.#drain.abort(
+        new TendError("TEND_E_INBOX_TIMEOUT", "The inbox is stopping and its drain budget is spent."),
+      );
+      await all();
+    }
+  }
+
+  /** Files adopted from dead owners but not started: handed back to the inbox folder. */
+  async #returnAdopted(): Promise<void> {
+    for (const claimed of this.#adopted.splice(0)) {
+      const back = await moveNoClobber(
+        join(this.#claimDir, claimed.name),
+        join(this.#o.dir, claimed.name),
+      ).catch(() => false);
+      if (back) this.#counters.returned++;
+    }
+  }
+}

@@ -1,0 +1,125 @@
+import { lstat, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { errnoCode } from "./folders.ts";
+import { OUTPUT_TEMP_PREFIX, tempOutputOwner } from "./outputs.ts";
+import { formatOwner, liveTokens, type OwnerId, ownerIsAlive, parseOwner, probeProcess } from "./owner.ts";
+
+/**
+ * Decides whether the owner named `ownerName` is still alive (see {@link ownerIsAlive}). Its claim
+ * folder's mtime is its heartbeat; when that folder is missing, `fallbackMtimeMs` (e.g. the mtime of
+ * a temporary output) stands in, and without one the owner counts as gone.
+ */
+export async function ownerNameIsLive(
+  processingDir: string,
+  ownerName: string,
+  self: OwnerId,
+  leaseTtlMs: number,
+  fallbackMtimeMs?: number,
+): Promise<boolean> {
+  const owner = parseOwner(ownerName);
+  if (owner === undefined) return true; // not ours to judge: leave foreign folders alone
+  if (formatOwner(owner) === formatOwner(self)) return true;
+  let mtimeMs: number | undefined = fallbackMtimeMs;
+  try {
+    mtimeMs = (await stat(join(processingDir, ownerName))).mtimeMs;
+  } catch (err) {
+    if (errnoCode(err) !== "ENOENT") throw err;
+  }
+  const sameHost = owner.host === self.host;
+  if (!sameHost && mtimeMs === undefined) return false;
+  return ownerIsAlive(owner, {
+    self,
+    liveTokens,
+    probe: sameHost ? probeProcess(owner.pid) : { exists: false, start: undefined },
+    heartbeatAgeMs: Date.now() - (mtimeMs ?? 0),
+    leaseTtlMs,
+  });
+}
+
+/** Claim folders in `processingDir` whose owners are dead. */
+export async function findDeadClaimFolders(
+  processingDir: string,
+  self: OwnerId,
+  leaseTtlMs: number,
+): Promise<string[]> {
+  const dead: string[] = [];
+  for (const entry of await readdir(processingDir, { withFileTypes: true })) {
+    if (!entry.isDirectory() || parseOwner(entry.name) === undefined) continue;
+    if (!(await ownerNameIsLive(processingDir, entry.name, self, leaseTtlMs))) dead.push(entry.name);
+  }
+  return dead;
+}
+
+/**
+ * Moves the files of a dead owner's claim folder into `myDir` (atomic renames: when two live inboxes
+ * recover at once, each file goes to exactly one of them) and removes the folder once empty.
+ * A file that was already handed back to the inbox by a hard link (same inode there) is just
+ * dropped. Names for which `busy(name)` is true are left for a later pass. Returns adopted names.
+ */
+export async function adoptClaimFolder(
+  deadDir: string,
+  myDir: string,
+  inboxDir: string,
+  busy: (name: string) => boolean,
+): Promise<string[]> {
+  const adopted: string[] = [];
+  let entries: string[];
+  try {
+    entries = await readdir(deadDir);
+  } catch (err) {
+    if (errnoCode(err) === "ENOENT") return adopted;
+    throw err;
+  }
+  for (const name of entries) {
+    if (busy(name)) continue;
+    const from = join(deadDir, name);
+    try {
+      const st = await lstat(from);
+      if (st.isDirectory()) continue;
+      if (st.isFile() && st.nlink > 1) {
+        const there = await lstat(join(inboxDir, name)).catch(() => undefined);
+        if (there !== undefined && there.ino === st.ino && there.dev === st.dev) {
+          await unlink(from);
+          continue;
+        }
+      }
+      await rename(from, join(myDir, name));
+      adopted.push(name);
+    } catch (err) {
+      if (errnoCode(err) !== "ENOENT") throw err;
+    }
+  }
+  await rmdir(deadDir).catch(() => {});
+  return adopted;
+}
+
+/** Deletes temporary outputs in `outDir` left by owners that are dead. Returns how many. */
+export async function removeDeadTemporaryOutputs(
+  outDir: string,
+  processingDir: string,
+  self: OwnerId,
+  leaseTtlMs: number,
+): Promise<number> {
+  let removed = 0;
+  const verdicts = new Map<string, boolean>();
+  for (const name of await readdir(outDir)) {
+    if (!name.startsWith(OUTPUT_TEMP_PREFIX)) continue;
+    const owner = tempOutputOwner(name);
+    if (owner === undefined || parseOwner(owner) === undefined) continue;
+    let live = verdicts.get(owner);
+    if (live === undefined) {
+      const tempMtime = await stat(join(outDir, name)).then(
+        (st) => st.mtimeMs,
+        () => undefined,
+      );
+      if (tempMtime === undefined) continue;
+      live = await ownerNameIsLive(processingDir, owner, self, leaseTtlMs, tempMtime);
+      verdicts.set(owner, live);
+    }
+    if (!live) {
+      await unlink(join(outDir, name)).catch(() => {});
+      removed++;
+    }
+  }
+  return removed;
+}
