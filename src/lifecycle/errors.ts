@@ -17,7 +17,7 @@ import { describeValue, TendError } from "../errors/tend-error.ts";
  */
 export class ManagerError extends TendError {
   /** Every error of the run, first first. Each is a TendError whose `cause` is the original error. */
-  readonly errors: readonly TendError[];
+  declare readonly errors: readonly TendError[];
 
   constructor(errors: readonly TendError[]) {
     const first = errors[0];
@@ -32,7 +32,8 @@ export class ManagerError extends TendError {
             .join(", ")}; see .errors)`;
     super(first.code, `${first.message}${suffix}`, { details: { ...first.details }, cause: first.cause });
     this.name = "ManagerError";
-    this.errors = Object.freeze([...errors]);
+    // Not enumerable, so that loggers show it once (pino lists it as `aggregateErrors`).
+    Object.defineProperty(this, "errors", { value: Object.freeze([...errors]), enumerable: false });
   }
 }
 

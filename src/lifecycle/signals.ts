@@ -103,14 +103,18 @@ export function signalTask(options: SignalTaskOptions = {}): SignalTask {
     },
     async run(signal: AbortSignal): Promise<void> {
       log ??= currentTask()?.log;
+      // Signal listeners do not keep Node's event loop alive; waiting for a signal is work that should.
+      let keepAlive: NodeJS.Timeout | undefined;
       try {
         if (received === undefined && !signal.aborted) {
+          keepAlive = setInterval(() => {}, 1 << 30);
           await new Promise<void>((resolve) => {
             wake = resolve;
             signal.addEventListener("abort", () => resolve(), { once: true });
           });
         }
       } finally {
+        clearInterval(keepAlive);
         wake = undefined;
         draining = true;
       }

@@ -48,6 +48,8 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     name: settings.name ?? "tend",
     level: settings.level ?? defaultLevel(),
     base: { pid: process.pid },
+    // Errors keep their own message; causes and aggregated `errors` are logged as structured fields.
+    serializers: { err: pino.stdSerializers.errWithCause },
   };
   if (settings.pretty ?? defaultPretty()) {
     // Loaded lazily so that production processes never pay for it.
