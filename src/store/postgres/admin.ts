@@ -1,0 +1,190 @@
+import { invalidArgument, TendError } from "../../errors/tend-error.ts";
+import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../../jobs/model.ts";
+import { BLOCKING, FINAL, intArg, jobId, type PgContext } from "./context.ts";
+import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
+
+/** Reads and operator actions: get, list, cancel, retry, prune, batches. */
+
+/**
+ * One job by id, or null.
+ *
+ * @example
+ * ```ts
+ * const job = await getJob(ctx, "42");
+ * ```
+ */
+export async function getJob(ctx: PgContext, id: string): Promise<JobRecord | null> {
+  const { rows } = await ctx.run<JobRow>("get", `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE id = $1`, [
+    jobId(id),
+  ]);
+  return rows[0] === undefined ? null : toJobRecord(rows[0]);
+}
+
+/**
+ * Jobs matching a filter, newest first (see ListFilter).
+ *
+ * @example
+ * ```ts
+ * const failed = await listJobs(ctx, { state: "discarded", limit: 50 });
+ * ```
+ */
+export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobRecord[]> {
+  if (filter === null || typeof filter !== "object") {
+    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "list filter", filter, "an object");
+  }
+  const where: string[] = [];
+  const values: unknown[] = [];
+  const add = (sql: string, value: unknown) => {
+    values.push(value);
+    where.push(sql.replace("?", `$${values.length}`));
+  };
+  if (filter.queue !== undefined) add("queue = ?", String(filter.queue));
+  if (filter.kind !== undefined) add("kind = ?", String(filter.kind));
+  if (filter.state !== undefined) {
+    if (!JOB_STATES.includes(filter.state)) {
+      throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "state", filter.state, JOB_STATES.join(", "));
+    }
+    add("state = ?", filter.state);
+  }
+  if (filter.batchId !== undefined) add("batch_id = ?", String(filter.batchId));
+  if (filter.beforeId !== undefined) add("id < ?", jobId(filter.beforeId));
+  const limit = intArg("limit", filter.limit ?? 100, 1, 10_000);
+  values.push(limit);
+  const { rows } = await ctx.pool.query<JobRow>(
+    `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY id DESC LIMIT $${values.length}`,
+    values,
+  );
+  return rows.map(toJobRecord);
+}
+
+/**
+ * Cancels a job (see JobStore.cancel): pending becomes cancelled; running gets cancel_requested
+ * and its worker is told on the "cancel" channel; final is left alone.
+ *
+ * @example
+ * ```ts
+ * const job = await cancelJob(ctx, "42");
+ * ```
+ */
+export async function cancelJob(ctx: PgContext, id: string): Promise<JobRecord | null> {
+  const { rows } = await ctx.run<JobRow>(
+    "cancel",
+    `WITH u AS (
+      UPDATE ${ctx.jobs} j SET
+        state = CASE WHEN j.state = 'running' THEN 'running' ELSE 'cancelled' END,
+        cancel_requested = (j.state = 'running'),
+        finished_at = CASE WHEN j.state = 'running' THEN NULL ELSE now() END
+      WHERE j.id = $1 AND j.state IN ${BLOCKING}
+      RETURNING ${JOB_COLUMNS}
+    ),
+    told AS (SELECT pg_notify($2, u.id::text) FROM u WHERE u.state = 'running'),
+    batch AS (SELECT pg_notify($3, u.batch_id) FROM u WHERE u.state = 'cancelled' AND u.batch_id IS NOT NULL)
+    SELECT *, (SELECT count(*) FROM told) + (SELECT count(*) FROM batch) AS n FROM u
+    UNION ALL
+    SELECT ${JOB_COLUMNS}, 0 FROM ${ctx.jobs} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM u)`,
+    [jobId(id), ctx.channels.cancel, ctx.channels.batch],
+  );
+  return rows[0] === undefined ? null : toJobRecord(rows[0]);
+}
+
+/**
+ * Makes a discarded, cancelled or completed job available now with attempt 0 (see
+ * JobStore.retry) and wakes its queue's listeners.
+ *
+ * @example
+ * ```ts
+ * const job = await retryJob(ctx, "42");
+ * ```
+ */
+export async function retryJob(ctx: PgContext, id: string): Promise<JobRecord | null> {
+  try {
+    const { rows } = await ctx.run<JobRow>(
+      "retry",
+      `WITH u AS (
+        UPDATE ${ctx.jobs} j SET state = 'available', run_at = now(), attempt = 0, result = NULL,
+          started_at = NULL, finished_at = NULL, worker_id = NULL, lease_token = NULL,
+          lease_expires_at = NULL, cancel_requested = false
+        WHERE j.id = $1 AND j.state IN ${FINAL}
+        RETURNING ${JOB_COLUMNS}
+      ),
+      woken AS (SELECT pg_notify($2, u.queue) FROM u)
+      SELECT *, (SELECT count(*) FROM woken) AS n FROM u
+      UNION ALL
+      SELECT ${JOB_COLUMNS}, 0 FROM ${ctx.jobs} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM u)`,
+      [jobId(id), ctx.channels.jobs],
+    );
+    return rows[0] === undefined ? null : toJobRecord(rows[0]);
+  } catch (err) {
+    if ((err as { code?: string }).code === "23505") {
+      throw new TendError(
+        "TEND_E_RETRY_UNIQUE_KEY_HELD",
+        `Cannot retry job ${id}: another pending or running job holds its unique key. Wait for that job to finish or cancel it, then retry.`,
+        { details: { id }, cause: err },
+      );
+    }
+    throw err;
+  }
+}
+
+/**
+ * Deletes at most `limit` final jobs finished before `olderThan` (see JobStore.prune).
+ *
+ * @example
+ * ```ts
+ * await pruneJobs(ctx, new Date(Date.now() - 7 * 86_400_000), 10_000);
+ * ```
+ */
+export async function pruneJobs(ctx: PgContext, olderThan: Date, limit: number): Promise<number> {
+  if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
+    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "olderThan", olderThan, "a valid Date");
+  }
+  const n = intArg("limit", limit, 1, 1_000_000);
+  const { rows } = await ctx.run<{ n: number }>(
+    "prune",
+    `WITH d AS (
+      DELETE FROM ${ctx.jobs} WHERE id IN (
+        SELECT id FROM ${ctx.jobs} WHERE state IN ${FINAL} AND finished_at < $1
+        ORDER BY finished_at LIMIT $2 FOR UPDATE SKIP LOCKED
+      ) RETURNING 1
+    )
+    SELECT count(*)::int AS n FROM d`,
+    [olderThan, n],
+  );
+  return rows[0]?.n ?? 0;
+}
+
+/**
+ * Progress of a batch.
+ *
+ * @example
+ * ```ts
+ * const { total, finished } = await batchProgressOf(ctx, "b-1");
+ * ```
+ */
+export async function batchProgressOf(ctx: PgContext, batchId: string): Promise<BatchProgress> {
+  const { rows } = await ctx.run<{ total: number; finished: number }>(
+    "batch_progress",
+    `SELECT count(*)::int AS total, (count(*) FILTER (WHERE state IN ${FINAL}))::int AS finished
+     FROM ${ctx.jobs} WHERE batch_id = $1`,
+    [String(batchId)],
+  );
+  return { batchId, total: rows[0]?.total ?? 0, finished: rows[0]?.finished ?? 0 };
+}
+
+/**
+ * Every job of a batch ordered by batchIndex.
+ *
+ * @example
+ * ```ts
+ * const jobs = await batchJobsOf(ctx, "b-1");
+ * ```
+ */
+export async function batchJobsOf(ctx: PgContext, batchId: string): Promise<JobRecord[]> {
+  const { rows } = await ctx.run<JobRow>(
+    "batch_jobs",
+    `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE batch_id = $1 ORDER BY batch_index, id`,
+    [String(batchId)],
+  );
+  return rows.map(toJobRecord);
+}

@@ -1,0 +1,85 @@
+import type pg from "pg";
+import { invalidArgument } from "../../errors/tend-error.ts";
+import { quoteIdent, storeClosed } from "./identifiers.ts";
+
+/** What the PostgreSQL job statements need: the pool, table names and named (prepared) queries. */
+export interface PgContext {
+  pool: pg.Pool;
+  /** The validated schema name (unquoted). */
+  schema: string;
+  /** Quoted table names. */
+  jobs: string;
+  cron: string;
+  /** Physical channel names used by statements that notify. */
+  channels: { jobs: string; cancel: string; batch: string };
+  /**
+   * Runs a statement as a named prepared statement on a pooled connection (parsed and planned
+   * once per connection).
+   */
+  run<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>>;
+}
+
+/**
+ * Builds the statement context of a store.
+ *
+ * @example
+ * ```ts
+ * const ctx = createContext(pool, "tend", () => closed);
+ * ```
+ */
+export function createContext(pool: pg.Pool, schema: string, isClosed: () => boolean): PgContext {
+  const s = quoteIdent(schema);
+  return {
+    pool,
+    schema,
+    jobs: `${s}.jobs`,
+    cron: `${s}.cron`,
+    channels: { jobs: `${schema}.jobs`, cancel: `${schema}.cancel`, batch: `${schema}.batch` },
+    run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
+      if (isClosed()) throw storeClosed();
+      return pool.query<R>({ name: `tend.${schema}.${name}`, text, values });
+    },
+  };
+}
+
+/** Job ids are decimal strings; anything else can never name a row. */
+export const ID_PATTERN = /^[0-9]{1,19}$/;
+
+/**
+ * Validates a job id argument.
+ *
+ * @example
+ * ```ts
+ * const id = jobId("42");
+ * ```
+ */
+export function jobId(id: unknown): string {
+  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+    throw invalidArgument("TEND_E_INVALID_JOB_ID", "job id", id, "a string of decimal digits");
+  }
+  return id;
+}
+
+/**
+ * Validates an integer argument within bounds.
+ *
+ * @example
+ * ```ts
+ * const limit = intArg("limit", request.limit, 1, 10_000);
+ * ```
+ */
+export function intArg(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** SQL list of the pending states, exactly as in the claim index predicate. */
+export const PENDING = "('available', 'scheduled', 'retryable')";
+/** SQL list of the states in which a unique key blocks another insert (the unique index predicate). */
+export const BLOCKING = "('scheduled', 'available', 'running', 'retryable')";
+/** SQL list of the final states (the finished index predicate). */
+export const FINAL = "('completed', 'discarded', 'cancelled')";
+/** SQL expression for the current server time as an ISO-8601 UTC string (as JobError.at). */
+export const NOW_ISO = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

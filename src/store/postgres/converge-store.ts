@@ -1,0 +1,256 @@
+import type { Pool, PoolClient } from "pg";
+import type { UserDatabase } from "../../converge/context.ts";
+import type { WakeTable } from "../../converge/definition.ts";
+import { decideLease } from "../../converge/lease.ts";
+import type {
+  ConvergeStore,
+  Fence,
+  Inconsistency,
+  InconsistencyFilter,
+  LeaseAttempt,
+  TerminalKey,
+  Wake,
+  WakeListener,
+} from "../../converge/store.ts";
+import type { Notifier, RawConnection } from "../store.ts";
+import { PostgresUserDatabase } from "./converge-sql.ts";
+import { quoteIdent } from "./identifiers.ts";
+import { physicalChannel } from "./notifier.ts";
+
+type PostgresRaw = Extract<RawConnection, { driver: "postgres" }>;
+
+/** The logical notification channel of wake-ups (`<schema>.converge` on the wire). */
+export const WAKE_CHANNEL = "converge";
+
+const MS = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
+
+/**
+ * The converge part's storage on PostgreSQL: tables `<schema>.converge_*`, leases decided by
+ * `decideLease` inside a row-locking transaction on the server clock, fenced inserts, and
+ * wake-up triggers (`<schema>.converge_wake()`) that pg_notify at commit, heard through the
+ * store's Notifier (which re-LISTENs after a reconnect and tells us, so we sweep).
+ *
+ * @example
+ * ```ts
+ * const converge = new PostgresConvergeStore(store.raw as PostgresRaw, store.notifier);
+ * ```
+ */
+export class PostgresConvergeStore implements ConvergeStore {
+  readonly driver = "postgres" as const;
+  readonly access: UserDatabase;
+  readonly #pool: Pool;
+  readonly #schema: string;
+  readonly #notifier: Notifier;
+  readonly #t: { leases: string; inconsistencies: string; terminal: string; wake: string };
+
+  constructor(raw: PostgresRaw, notifier: Notifier) {
+    this.#pool = raw.pool;
+    this.#schema = raw.schema;
+    this.#notifier = notifier;
+    const s = quoteIdent(raw.schema);
+    this.#t = {
+      leases: `${s}.converge_leases`,
+      inconsistencies: `${s}.converge_inconsistencies`,
+      terminal: `${s}.converge_terminal`,
+      wake: `${s}.converge_wake`,
+    };
+    this.access = new PostgresUserDatabase(raw.pool);
+  }
+
+  async #inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.#pool.connect();
+    let broken: unknown;
+    try {
+      await client.query("BEGIN");
+      const result = await fn(client);
+      await client.query("COMMIT");
+      return result;
+    } catch (err) {
+      await client.query("ROLLBACK").catch((e: unknown) => {
+        broken = e;
+      });
+      throw err;
+    } finally {
+      client.release(broken instanceof Error ? broken : undefined);
+    }
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
+    return this.#inTransaction(async (client) => {
+      const { rows } = await client.query<{ holder: string; epoch: string; expires_at: number; now: number }>(
+        `SELECT holder, epoch, ${MS("expires_at")} AS expires_at, ${MS("now()")} AS now
+         FROM ${this.#t.leases} WHERE name = $1 FOR UPDATE`,
+        [name],
+      );
+      const row = rows[0];
+      const now =
+        row === undefined
+          ? Number((await client.query<{ now: number }>(`SELECT ${MS("now()")} AS now`)).rows[0]?.now)
+          : Number(row.now);
+      const current =
+        row === undefined
+          ? null
+          : { holder: row.holder, epoch: Number(row.epoch), expiresAt: Number(row.expires_at) };
+      const decision = decideLease(current, holder, now, ttlMs);
+      if (decision.kind === "wait")
+        return { held: false, holder: decision.holder, expiresAt: decision.expiresAt, now };
+      if (current === null) {
+        const inserted = await client.query(
+          `INSERT INTO ${this.#t.leases} (name, holder, epoch, expires_at, acquired_at)
+           VALUES ($1, $2, $3, now() + make_interval(secs => $4::float8 / 1000), now()) ON CONFLICT (name) DO NOTHING`,
+          [name, holder, decision.epoch, ttlMs],
+        );
+        if (inserted.rowCount !== 1) return { held: false, holder: "(another process)", expiresAt: now, now };
+      } else {
+        await client.query(
+          `UPDATE ${this.#t.leases} SET holder = $2, epoch = $3, expires_at = now() + make_interval(secs => $4::float8 / 1000),
+             acquired_at = CASE WHEN epoch = $3 THEN acquired_at ELSE now() END
+           WHERE name = $1`,
+          [name, holder, decision.epoch, ttlMs],
+        );
+      }
+      return { held: true, epoch: decision.epoch, expiresAt: decision.expiresAt, now };
+    });
+  }
+
+  async releaseLease(name: string, fence: Fence): Promise<void> {
+    await this.#pool.query(
+      `UPDATE ${this.#t.leases} SET expires_at = now() WHERE name = $1 AND holder = $2 AND epoch = $3`,
+      [name, fence.holder, fence.epoch],
+    );
+  }
+
+  #fenced(fence: Fence | null): string {
+    return fence === null
+      ? "$3::text IS NULL AND $4::bigint IS NULL"
+      : `EXISTS (SELECT 1 FROM ${this.#t.leases} WHERE name = $1 AND holder = $3 AND epoch = $4 AND expires_at > now())`;
+  }
+
+  async recordInconsistency(
+    converger: string,
+    key: string,
+    changes: unknown,
+    fence: Fence | null,
+  ): Promise<boolean> {
+    const result = await this.#pool.query(
+      `INSERT INTO ${this.#t.inconsistencies} (converger, key, changes, holder, epoch)
+       SELECT $1, $2, $5::jsonb, $3, $4 WHERE ${this.#fenced(fence)}`,
+      [converger, key, fence?.holder ?? null, fence?.epoch ?? null, JSON.stringify(changes)],
+    );
+    return result.rowCount === 1;
+  }
+
+  async listInconsistencies(filter: InconsistencyFilter): Promise<Inconsistency[]> {
+    const { rows } = await this.#pool.query<{
+      id: string;
+      converger: string;
+      key: string;
+      changes: unknown;
+      holder: string | null;
+      epoch: string | null;
+      at: Date;
+    }>(
+      `SELECT id::text, converger, key, changes, holder, epoch, at FROM ${this.#t.inconsistencies}
+       WHERE ($1::text IS NULL OR converger = $1) AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
+       ORDER BY at DESC, id DESC LIMIT $4`,
+      [filter.converger ?? null, filter.since ?? null, filter.until ?? null, filter.limit ?? 100],
+    );
+    return rows.map((r) => ({ ...r, epoch: r.epoch === null ? null : Number(r.epoch) }));
+  }
+
+  async recordTerminal(
+    converger: string,
+    key: string,
+    version: string | null,
+    message: string,
+    fence: Fence | null,
+  ): Promise<boolean> {
+    const result = await this.#pool.query(
+      `INSERT INTO ${this.#t.terminal} (converger, key, version, message)
+       SELECT $1, $2, $5, $6 WHERE ${this.#fenced(fence)}
+       ON CONFLICT (converger, key) DO UPDATE SET version = excluded.version, message = excluded.message, at = now()`,
+      [converger, key, fence?.holder ?? null, fence?.epoch ?? null, version, message],
+    );
+    return result.rowCount === 1;
+  }
+
+  async clearTerminal(converger: string, key: string): Promise<void> {
+    await this.#pool.query(`DELETE FROM ${this.#t.terminal} WHERE converger = $1 AND key = $2`, [
+      converger,
+      key,
+    ]);
+  }
+
+  async listTerminal(converger: string): Promise<TerminalKey[]> {
+    const { rows } = await this.#pool.query<TerminalKey>(
+      `SELECT key, version, message, at FROM ${this.#t.terminal} WHERE converger = $1`,
+      [converger],
+    );
+    return rows;
+  }
+
+  #qualified(table: WakeTable): string {
+    return table.schema === null
+      ? quoteIdent(table.table)
+      : `${quoteIdent(table.schema)}.${quoteIdent(table.table)}`;
+  }
+
+  async #resolve(table: WakeTable): Promise<{ schema: string; table: string } | null> {
+    const { rows } = await this.#pool.query<{ schema: string; table: string }>(
+      `SELECT n.nspname AS schema, c.relname AS table FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`,
+      [this.#qualified(table)],
+    );
+    return rows[0] ?? null;
+  }
+
+  async tableExists(table: WakeTable): Promise<boolean> {
+    return (await this.#resolve(table)) !== null;
+  }
+
+  async installWakeTrigger(table: WakeTable): Promise<string> {
+    const resolved = await this.#resolve(table);
+    if (resolved === null) throw new Error(`table ${this.#qualified(table)} does not exist`);
+    const column = table.key ?? "";
+    const trigger = `${this.#schema}_wake_${column === "" ? "all" : column}`;
+    const target = `${quoteIdent(resolved.schema)}.${quoteIdent(resolved.table)}`;
+    const channel = physicalChannel(this.#schema, WAKE_CHANNEL);
+    const literal = (text: string) => `'${text.replaceAll("'", "''")}'`;
+    await this.#inTransaction(async (client) => {
+      await client.query("SELECT pg_advisory_xact_lock(hashtext('tend.converge.wake-triggers'))");
+      const { rowCount } = await client.query(
+        "SELECT 1 FROM pg_trigger WHERE tgname = $1 AND tgrelid = to_regclass($2) AND NOT tgisinternal",
+        [trigger, target],
+      );
+      if (rowCount === 1) return;
+      await client.query(
+        `CREATE OR REPLACE TRIGGER ${quoteIdent(trigger)} AFTER INSERT OR UPDATE OR DELETE ON ${target}
+         FOR EACH ROW EXECUTE FUNCTION ${this.#t.wake}(${literal(channel)}, ${literal(column)})`,
+      );
+    });
+    return `${resolved.schema}.${resolved.table}`;
+  }
+
+  async listenWakes(
+    onWake: (wake: Wake) => void,
+    onReconnect: () => void,
+    _pollMs: number,
+  ): Promise<WakeListener> {
+    const stop = await this.#notifier.listen(
+      WAKE_CHANNEL,
+      (payload) => {
+        try {
+          const w = JSON.parse(payload) as { t?: unknown; c?: unknown; k?: unknown };
+          if (typeof w.t !== "string" || typeof w.c !== "string") return;
+          onWake({ table: w.t, column: w.c, key: typeof w.k === "string" ? w.k : null });
+        } catch {
+          // Not a wake-up payload: ignore it.
+        }
+      },
+      onReconnect,
+    );
+    return { stop };
+  }
+
+  async close(): Promise<void> {}
+}

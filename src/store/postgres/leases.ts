@@ -1,0 +1,310 @@
+import type {
+  ClaimedJob,
+  ClaimRequest,
+  Completion,
+  Failure,
+  HeartbeatResult,
+  LeaseRef,
+  RescuedJob,
+} from "../../jobs/model.ts";
+import { FINAL, ID_PATTERN, intArg, NOW_ISO, PENDING, type PgContext } from "./context.ts";
+import { type ClaimRow, type RescueRow, toClaimedJobs, toRescuedJobs } from "./rows.ts";
+
+/**
+ * The worker's statements: claim, and the lease-fenced writes (complete, fail, heartbeat, release,
+ * markCancelled) in batches through unnest arrays, plus rescue of lapsed leases. Every write
+ * matches (id, lease_token, state = 'running'), so a stale attempt can never change a row.
+ */
+
+const MAX_LEASE_MS = 7 * 24 * 3600 * 1000;
+
+/** Refs with a well-formed id and token (others can never be held), in input order. */
+function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
+  return refs.filter(
+    (r) =>
+      r !== null &&
+      typeof r === "object" &&
+      typeof r.id === "string" &&
+      ID_PATTERN.test(r.id) &&
+      typeof r.leaseToken === "string",
+  );
+}
+
+/** The ids of `refs` (input order, each once) that the statement reported as changed. */
+function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: string }>): string[] {
+  const set = new Set(changed.map((r) => r.id));
+  const out: string[] = [];
+  for (const r of refs) {
+    if (set.delete(r.id)) out.push(r.id);
+  }
+  return out;
+}
+
+/** Appended to statements whose rows may finish a batch job: one notification per batch. */
+function batchNotify(param: string): string {
+  return `, notified AS (
+    SELECT pg_notify(${param}, b.batch_id) FROM (SELECT DISTINCT batch_id FROM u WHERE batch_id IS NOT NULL AND state IN ${FINAL}) b
+  )`;
+}
+
+/**
+ * Claims up to `limit` runnable jobs of a queue (see JobStore.claim).
+ *
+ * @example
+ * ```ts
+ * const jobs = await claimJobs(ctx, { queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
+ * ```
+ */
+export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<ClaimedJob[]> {
+  const limit = intArg("limit", request.limit, 1, 10_000);
+  const leaseMs = intArg("leaseMs", request.leaseMs, 1, MAX_LEASE_MS);
+  const { rows } = await ctx.run<ClaimRow>(
+    "claim",
+    `WITH c AS (
+      SELECT id FROM ${ctx.jobs}
+      WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
+      ORDER BY priority, run_at, id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED
+    )
+    UPDATE ${ctx.jobs} j SET
+      state = 'running', attempt = j.attempt + 1, started_at = now(), worker_id = $3,
+      lease_token = gen_random_uuid()::text, lease_expires_at = now() + $4 * interval '1 millisecond'
+    FROM c WHERE j.id = c.id
+    RETURNING j.id::text AS id, j.kind, j.queue, j.payload, j.priority, j.attempt, j.max_attempts,
+      j.lease_token, j.created_at, j.run_at`,
+    [request.queue, limit, request.workerId, leaseMs],
+  );
+  return toClaimedJobs(rows);
+}
+
+/**
+ * Completes held jobs (see JobStore.complete).
+ *
+ * @example
+ * ```ts
+ * await completeJobs(ctx, [{ id, leaseToken, result: "null" }]);
+ * ```
+ */
+export async function completeJobs(ctx: PgContext, completions: readonly Completion[]): Promise<string[]> {
+  const refs = validRefs(completions);
+  if (refs.length === 0) return [];
+  const { rows } = await ctx.run<{ id: string }>(
+    "complete",
+    `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, token, result)),
+    u AS (
+      UPDATE ${ctx.jobs} j SET state = 'completed', result = input.result::jsonb, finished_at = now(),
+        lease_token = NULL, lease_expires_at = NULL
+      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      RETURNING j.id, j.batch_id, j.state
+    )${batchNotify("$4")}
+    SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
+    [refs.map((r) => r.id), refs.map((r) => r.leaseToken), refs.map((r) => r.result), ctx.channels.batch],
+  );
+  return inInputOrder(refs, rows);
+}
+
+/**
+ * Records failures (see JobStore.fail). A job whose cancel was requested becomes cancelled
+ * instead of retryable.
+ *
+ * @example
+ * ```ts
+ * await failJobs(ctx, [{ id, leaseToken, error, retryAt: new Date(Date.now() + 1000) }]);
+ * ```
+ */
+export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Promise<string[]> {
+  const refs = validRefs(failures);
+  if (refs.length === 0) return [];
+  const { rows } = await ctx.run<{ id: string }>(
+    "fail",
+    `WITH input AS (
+      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS t(id, token, error, retry_at)
+    ),
+    u AS (
+      UPDATE ${ctx.jobs} j SET
+        state = CASE WHEN input.retry_at IS NULL THEN 'discarded' WHEN j.cancel_requested THEN 'cancelled' ELSE 'retryable' END,
+        run_at = COALESCE(input.retry_at, j.run_at),
+        errors = j.errors || jsonb_build_array(input.error::jsonb),
+        finished_at = CASE WHEN input.retry_at IS NULL OR j.cancel_requested THEN now() END,
+        worker_id = CASE WHEN input.retry_at IS NULL THEN j.worker_id END,
+        lease_token = NULL, lease_expires_at = NULL
+      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      RETURNING j.id, j.batch_id, j.state
+    )${batchNotify("$5")}
+    SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
+    [
+      refs.map((r) => r.id),
+      refs.map((r) => r.leaseToken),
+      refs.map((r) => JSON.stringify(r.error)),
+      refs.map((r) => r.retryAt),
+      ctx.channels.batch,
+    ],
+  );
+  return inInputOrder(refs, rows);
+}
+
+/**
+ * Extends held leases (see JobStore.heartbeat). Results are in input order, one per ref.
+ *
+ * @example
+ * ```ts
+ * const [state] = await heartbeatJobs(ctx, [lease], 30_000);
+ * ```
+ */
+export async function heartbeatJobs(
+  ctx: PgContext,
+  leases: readonly LeaseRef[],
+  leaseMs: number,
+): Promise<HeartbeatResult[]> {
+  intArg("leaseMs", leaseMs, 1, MAX_LEASE_MS);
+  const refs = validRefs(leases);
+  const held = new Map<string, boolean>();
+  if (refs.length > 0) {
+    const { rows } = await ctx.run<{ id: string; token: string; cancel_requested: boolean }>(
+      "heartbeat",
+      `WITH input AS (SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token))
+      UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
+      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      RETURNING j.id::text AS id, j.lease_token AS token, j.cancel_requested`,
+      [refs.map((r) => r.id), refs.map((r) => r.leaseToken), leaseMs],
+    );
+    for (const row of rows) held.set(`${row.id}\0${row.token}`, row.cancel_requested);
+  }
+  return leases.map((ref) => {
+    const cancel = held.get(`${ref?.id}\0${ref?.leaseToken}`);
+    return { id: ref?.id, held: cancel !== undefined, cancelRequested: cancel === true };
+  });
+}
+
+/**
+ * Returns held jobs to available without spending the attempt (see JobStore.release); wakes
+ * listeners of their queues. A job whose cancel was requested becomes cancelled instead.
+ *
+ * @example
+ * ```ts
+ * await releaseJobs(ctx, leases);
+ * ```
+ */
+export async function releaseJobs(ctx: PgContext, leases: readonly LeaseRef[]): Promise<string[]> {
+  const refs = validRefs(leases);
+  if (refs.length === 0) return [];
+  const { rows } = await ctx.run<{ id: string }>(
+    "release",
+    `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token)),
+    u AS (
+      UPDATE ${ctx.jobs} j SET
+        state = CASE WHEN j.cancel_requested THEN 'cancelled' ELSE 'available' END,
+        finished_at = CASE WHEN j.cancel_requested THEN now() END,
+        attempt = GREATEST(j.attempt - 1, 0), started_at = NULL, worker_id = NULL,
+        lease_token = NULL, lease_expires_at = NULL
+      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      RETURNING j.id, j.queue, j.batch_id, j.state
+    )${batchNotify("$4")},
+    woken AS (SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'available') q)
+    SELECT id::text AS id, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n FROM u`,
+    [refs.map((r) => r.id), refs.map((r) => r.leaseToken), ctx.channels.jobs, ctx.channels.batch],
+  );
+  return inInputOrder(refs, rows);
+}
+
+/**
+ * Marks held jobs cancelled, recording `reason` as the attempt's error (see JobStore.markCancelled).
+ *
+ * @example
+ * ```ts
+ * await markJobsCancelled(ctx, [lease], "cancel requested");
+ * ```
+ */
+export async function markJobsCancelled(
+  ctx: PgContext,
+  leases: readonly LeaseRef[],
+  reason: string,
+): Promise<string[]> {
+  const refs = validRefs(leases);
+  if (refs.length === 0) return [];
+  const { rows } = await ctx.run<{ id: string }>(
+    "mark_cancelled",
+    `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token)),
+    u AS (
+      UPDATE ${ctx.jobs} j SET state = 'cancelled', finished_at = now(),
+        errors = j.errors || jsonb_build_array(jsonb_build_object(
+          'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $3::text, 'code', 'TEND_E_JOB_CANCELLED')),
+        lease_token = NULL, lease_expires_at = NULL
+      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      RETURNING j.id, j.batch_id, j.state
+    )${batchNotify("$4")}
+    SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
+    [refs.map((r) => r.id), refs.map((r) => r.leaseToken), String(reason), ctx.channels.batch],
+  );
+  return inInputOrder(refs, rows);
+}
+
+/**
+ * The rescue statement: running rows matching `where` become retryable now (or discarded when
+ * out of attempts; cancelled when a cancel was requested), with an error recorded.
+ */
+function rescueSql(ctx: PgContext, where: string): string {
+  return `WITH r AS (
+      SELECT id FROM ${ctx.jobs} WHERE state = 'running' AND ${where}
+      ORDER BY id FOR UPDATE SKIP LOCKED
+    ),
+    u AS (
+      UPDATE ${ctx.jobs} j SET
+        state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
+        run_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN j.run_at ELSE now() END,
+        finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN now() END,
+        errors = j.errors || jsonb_build_array(jsonb_build_object(
+          'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $1::text, 'code', $2::text)),
+        worker_id = NULL, lease_token = NULL, lease_expires_at = NULL
+      FROM r WHERE j.id = r.id
+      RETURNING j.id, j.kind, j.queue, j.attempt, j.state, j.batch_id
+    )${batchNotify("$3")},
+    woken AS (SELECT pg_notify($4, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'retryable') q)
+    SELECT id::text AS id, kind, queue, attempt, state, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n
+    FROM u`;
+}
+
+/**
+ * Rescues running jobs whose lease lapsed (see JobStore.rescueExpired). Jobs that were asked to
+ * cancel become cancelled and are not listed (they will not run again and were not discarded).
+ *
+ * @example
+ * ```ts
+ * const rescued = await rescueExpiredJobs(ctx);
+ * ```
+ */
+export async function rescueExpiredJobs(ctx: PgContext): Promise<RescuedJob[]> {
+  const { rows } = await ctx.run<Omit<RescueRow, "state"> & { state: string }>(
+    "rescue_expired",
+    rescueSql(ctx, "lease_expires_at < now()"),
+    [
+      "lease expired: the worker stopped heartbeating (it died, froze or lost the database)",
+      "TEND_E_LEASE_EXPIRED",
+      ctx.channels.batch,
+      ctx.channels.jobs,
+    ],
+  );
+  return toRescuedJobs(rows.filter((r): r is RescueRow => r.state !== "cancelled"));
+}
+
+/**
+ * Rescues every running job of one worker (see JobStore.rescueWorker).
+ *
+ * @example
+ * ```ts
+ * await rescueWorkerJobs(ctx, "worker-3", "worker process exited with code 1");
+ * ```
+ */
+export async function rescueWorkerJobs(
+  ctx: PgContext,
+  workerId: string,
+  reason: string,
+): Promise<RescuedJob[]> {
+  const { rows } = await ctx.run<Omit<RescueRow, "state"> & { state: string }>(
+    "rescue_worker",
+    rescueSql(ctx, "worker_id = $5"),
+    [String(reason), "TEND_E_WORKER_LOST", ctx.channels.batch, ctx.channels.jobs, String(workerId)],
+  );
+  return toRescuedJobs(rows.filter((r): r is RescueRow => r.state !== "cancelled"));
+}

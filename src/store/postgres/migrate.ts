@@ -1,0 +1,72 @@
+import type pg from "pg";
+import type { Logger } from "../../log/logger.ts";
+import { migrationsFor } from "../components.ts";
+import { pendingMigrations } from "../migration.ts";
+import { quoteIdent } from "./identifiers.ts";
+
+/**
+ * Applies every pending migration of every component in ONE transaction that first takes a
+ * transaction-level advisory lock keyed by the schema, so processes starting together queue up
+ * (the second sees the first's work once it commits) and the lock is released on commit or on a
+ * lost connection, even behind a transaction-pooling proxy. Creates the schema if needed.
+ * Returns the names applied.
+ *
+ * @example
+ * ```ts
+ * const applied = await migratePostgres(pool, "tend", log);
+ * ```
+ */
+export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger): Promise<string[]> {
+  const all = await migrationsFor("postgres");
+  const s = quoteIdent(schema);
+  const client = await pool.connect();
+  let broken = false;
+  try {
+    await client.query("BEGIN");
+    try {
+      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`tend.migrate.${schema}`]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+      await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (
+        component text NOT NULL,
+        version integer NOT NULL,
+        name text NOT NULL,
+        applied_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (component, version)
+      )`);
+      const { rows } = await client.query<{ component: string; version: number }>(
+        `SELECT component, version FROM ${s}.migrations`,
+      );
+      const pending = pendingMigrations(all, rows);
+      for (const m of pending) {
+        try {
+          await client.query(m.sql.replaceAll("{{schema}}", s));
+        } catch (err) {
+          throw new Error(
+            `Migration ${m.component} ${m.version} (${m.name}) failed on schema ${schema}: ${(err as Error).message}. Nothing was applied; fix the cause and start again.`,
+            { cause: err },
+          );
+        }
+        await client.query(`INSERT INTO ${s}.migrations (component, version, name) VALUES ($1, $2, $3)`, [
+          m.component,
+          m.version,
+          m.name,
+        ]);
+      }
+      await client.query("COMMIT");
+      if (pending.length > 0) {
+        log.info(
+          { schema, applied: pending.map((m) => `${m.component}:${m.version}`) },
+          "applied migrations",
+        );
+      }
+      return pending.map((m) => m.name);
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {
+        broken = true;
+      });
+      throw err;
+    }
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,252 @@
+import pg from "pg";
+import { invalidArgument } from "../../errors/tend-error.ts";
+import type { Logger } from "../../log/logger.ts";
+import type { Channel, Notifier } from "../store.ts";
+import { LISTEN_BACKOFF, type ReconnectBackoff, reconnectDelay } from "./backoff.ts";
+import { quoteIdent, storeClosed } from "./identifiers.ts";
+
+interface Subscription {
+  listener: (payload: string) => void;
+  onReconnect: (() => void) | undefined;
+}
+
+interface ChannelState {
+  subs: Set<Subscription>;
+  /** Settles once LISTEN was sent on the current connection (or failed). */
+  ready: Promise<void>;
+}
+
+const CHANNEL_PATTERN = /^[A-Za-z0-9_.:-]+$/;
+
+/**
+ * The physical PostgreSQL channel of a logical channel: `<schema>.<channel>`, so that several
+ * tend schemas in one database never wake each other. The insert trigger uses the same naming.
+ *
+ * @example
+ * ```ts
+ * physicalChannel("tend", "jobs"); // "tend.jobs"
+ * ```
+ */
+export function physicalChannel(schema: string, channel: Channel): string {
+  const name = `${schema}.${channel}`;
+  if (typeof channel !== "string" || !CHANNEL_PATTERN.test(channel) || Buffer.byteLength(name) > 63) {
+    throw invalidArgument(
+      "TEND_E_INVALID_CHANNEL",
+      "notification channel",
+      channel,
+      `letters, digits and "_.:-", at most ${62 - Buffer.byteLength(schema)} characters`,
+    );
+  }
+  return name;
+}
+
+/** Options of {@link PostgresNotifier}. */
+export interface PostgresNotifierOptions {
+  connectionString: string;
+  schema: string;
+  pool: pg.Pool;
+  log: Logger;
+  backoff?: ReconnectBackoff;
+}
+
+/**
+ * LISTEN/NOTIFY over one dedicated connection per store. When that connection drops, it
+ * reconnects with capped exponential backoff and jitter, LISTENs again on every channel and then
+ * calls every listener's `onReconnect` (notifications sent meanwhile are lost; callers re-poll).
+ *
+ * @example
+ * ```ts
+ * const stop = await store.notifier.listen("jobs", (queue) => wake(queue), () => wakeAll());
+ * await stop();
+ * ```
+ */
+export class PostgresNotifier implements Notifier {
+  readonly #options: PostgresNotifierOptions;
+  readonly #backoff: ReconnectBackoff;
+  readonly #channels = new Map<string, ChannelState>();
+  #client: pg.Client | null = null;
+  #connecting: Promise<pg.Client> | null = null;
+  #everConnected = false;
+  #reconnecting = false;
+  #attempt = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(options: PostgresNotifierOptions) {
+    this.#options = options;
+    this.#backoff = options.backoff ?? LISTEN_BACKOFF;
+  }
+
+  async listen(
+    channel: Channel,
+    listener: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>> {
+    const physical = physicalChannel(this.#options.schema, channel);
+    if (typeof listener !== "function") {
+      throw invalidArgument("TEND_E_INVALID_CHANNEL", "listener", listener, "a function (payload) => void");
+    }
+    this.#assertOpen();
+    const sub: Subscription = { listener, onReconnect };
+    let state = this.#channels.get(physical);
+    if (state === undefined) {
+      state = { subs: new Set([sub]), ready: this.#listenOn(physical) };
+      this.#channels.set(physical, state);
+    } else {
+      state.subs.add(sub);
+    }
+    try {
+      await state.ready;
+    } catch (err) {
+      state.subs.delete(sub);
+      if (state.subs.size === 0 && this.#channels.get(physical) === state) this.#channels.delete(physical);
+      throw err;
+    }
+    let stopped = false;
+    return async () => {
+      if (stopped) return;
+      stopped = true;
+      const current = this.#channels.get(physical);
+      if (current === undefined || !current.subs.delete(sub) || current.subs.size > 0) return;
+      this.#channels.delete(physical);
+      const client = this.#client;
+      if (client !== null) await client.query(`UNLISTEN ${quoteIdent(physical)}`).catch(() => {});
+    };
+  }
+
+  async notify(channel: Channel, payload: string): Promise<void> {
+    const physical = physicalChannel(this.#options.schema, channel);
+    this.#assertOpen();
+    await this.#options.pool.query({
+      name: "tend.notify",
+      text: "SELECT pg_notify($1, $2)",
+      values: [physical, String(payload)],
+    });
+  }
+
+  /** Stops listening and closes the dedicated connection. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
+    this.#channels.clear();
+    const client = this.#client ?? (await this.#connecting?.catch(() => null)) ?? null;
+    this.#client = null;
+    if (client !== null) await client.end().catch(() => {});
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw storeClosed();
+    }
+  }
+
+  /** Sends LISTEN for a new channel; while reconnecting, the reconnect sends it instead. */
+  async #listenOn(physical: string): Promise<void> {
+    if (this.#reconnecting) return;
+    const client = await this.#connect();
+    if (this.#client === client) await client.query(`LISTEN ${quoteIdent(physical)}`);
+  }
+
+  /** The dedicated connection, opening it on first use (errors then go to the caller). */
+  #connect(): Promise<pg.Client> {
+    if (this.#client !== null) return Promise.resolve(this.#client);
+    this.#connecting ??= this.#open().finally(() => {
+      this.#connecting = null;
+    });
+    return this.#connecting;
+  }
+
+  async #open(): Promise<pg.Client> {
+    const client = new pg.Client({ connectionString: this.#options.connectionString, keepAlive: true });
+    let lost = false;
+    const onLost = (err?: Error) => {
+      if (lost) return;
+      lost = true;
+      if (this.#client === client) this.#connectionLost(err);
+    };
+    client.on("error", onLost);
+    client.on("end", () => onLost());
+    client.on("notification", (msg) => this.#deliver(msg.channel, msg.payload ?? ""));
+    try {
+      await client.connect();
+    } catch (err) {
+      client.end().catch(() => {});
+      throw err;
+    }
+    if (this.#closed) {
+      await client.end().catch(() => {});
+      throw new Error("The PostgreSQL store was closed while its listener connected.");
+    }
+    this.#client = client;
+    this.#everConnected = true;
+    return client;
+  }
+
+  #deliver(physical: string, payload: string): void {
+    const state = this.#channels.get(physical);
+    if (state === undefined) return;
+    for (const sub of [...state.subs]) {
+      try {
+        sub.listener(payload);
+      } catch (err) {
+        this.#options.log.error(
+          { err, channel: physical },
+          "a notification listener threw; it stays subscribed",
+        );
+      }
+    }
+  }
+
+  #connectionLost(err: Error | undefined): void {
+    this.#client = null;
+    if (this.#closed || !this.#everConnected) return;
+    this.#options.log.warn(
+      { err: err?.message },
+      "the LISTEN connection to PostgreSQL was lost; reconnecting (workers keep polling meanwhile)",
+    );
+    this.#reconnecting = true;
+    this.#scheduleReconnect();
+  }
+
+  #scheduleReconnect(): void {
+    if (this.#closed) return;
+    this.#attempt += 1;
+    const delay = reconnectDelay(this.#attempt, this.#backoff, Math.random);
+    this.#timer = setTimeout(() => {
+      this.#reconnect().catch(() => {});
+    }, delay);
+    this.#timer.unref();
+  }
+
+  async #reconnect(): Promise<void> {
+    if (this.#closed) return;
+    let client: pg.Client | null = null;
+    try {
+      client = await this.#connect();
+      for (const physical of this.#channels.keys()) await client.query(`LISTEN ${quoteIdent(physical)}`);
+    } catch (err) {
+      if (client !== null && this.#client === client) {
+        this.#client = null;
+        client.end().catch(() => {});
+      }
+      this.#options.log.warn(
+        { err: (err as Error).message, attempt: this.#attempt },
+        "reconnecting the LISTEN connection to PostgreSQL failed; retrying with backoff",
+      );
+      this.#scheduleReconnect();
+      return;
+    }
+    this.#options.log.info({ attempts: this.#attempt }, "the LISTEN connection to PostgreSQL is back");
+    this.#attempt = 0;
+    this.#reconnecting = false;
+    for (const state of this.#channels.values()) {
+      for (const sub of state.subs) {
+        try {
+          sub.onReconnect?.();
+        } catch (err) {
+          this.#options.log.error({ err }, "an onReconnect callback threw");
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,132 @@
+import pg from "pg";
+import { invalidArgument } from "../../errors/tend-error.ts";
+import type { NewJob } from "../../jobs/model.ts";
+import { createLogger, type Logger } from "../../log/logger.ts";
+import type { StoreOptions } from "../open.ts";
+import type { JobStore, Store } from "../store.ts";
+import { batchJobsOf, batchProgressOf, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
+import { createContext } from "./context.ts";
+import { enqueueTick, lastTick } from "./cron.ts";
+import { validateSchema } from "./identifiers.ts";
+import { insertJobs } from "./insert.ts";
+import {
+  claimJobs,
+  completeJobs,
+  failJobs,
+  heartbeatJobs,
+  markJobsCancelled,
+  releaseJobs,
+  rescueExpiredJobs,
+  rescueWorkerJobs,
+} from "./leases.ts";
+import { migratePostgres } from "./migrate.ts";
+import { PostgresNotifier } from "./notifier.ts";
+import { queueStats } from "./stats.ts";
+
+/** Options of {@link openPostgresStore}: the common store options plus a logger. */
+export interface PostgresStoreOptions extends StoreOptions {
+  /** Where the store logs (a child with `part: "store"` is used). Default: a new tend logger. */
+  logger?: Logger;
+}
+
+/**
+ * The URL without its password, for logs and `store.url`.
+ *
+ * @example
+ * ```ts
+ * redactUrl("postgres://app:secret@db/app"); // "postgres://app:***@db/app"
+ * ```
+ */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== "") parsed.password = "***";
+    return parsed.toString();
+  } catch {
+    return url.replace(/:[^:@/]*@/, ":***@");
+  }
+}
+
+function poolSizeOf(value: unknown): number {
+  if (value === undefined) return 10;
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1000) {
+    throw invalidArgument("TEND_E_INVALID_POOL_SIZE", "poolSize", value, "an integer from 1 to 1000");
+  }
+  return value;
+}
+
+/**
+ * Opens tend's store on PostgreSQL: a `pg.Pool` for statements and one dedicated connection for
+ * LISTEN. Does not migrate by itself (`openStore` calls `migrate()` unless told not to).
+ *
+ * @example
+ * ```ts
+ * const store = await openPostgresStore("postgres://app@127.0.0.1:5432/app", { schema: "tend" });
+ * await store.migrate();
+ * const [job] = await store.jobs.insert([newJob]);
+ * await store.close();
+ * ```
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+  if (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url)) {
+    throw invalidArgument(
+      "TEND_E_INVALID_DATABASE_URL",
+      "database URL",
+      url,
+      '"postgres://user@host:5432/db"',
+    );
+  }
+  const schema = validateSchema(options.schema ?? "tend");
+  const max = poolSizeOf(options.poolSize);
+  const log = (options.logger ?? createLogger()).child({ part: "store" });
+  const pool = new pg.Pool({ connectionString: url, max, keepAlive: true });
+  // An idle pooled connection that the server dropped emits here; pg discards it and the next
+  // query opens a fresh one. Without a listener the process would crash.
+  pool.on("error", (err) =>
+    log.warn({ err: err.message }, "an idle PostgreSQL connection was lost; it will be replaced"),
+  );
+
+  let closed = false;
+  const ctx = createContext(pool, schema, () => closed);
+  const notifier = new PostgresNotifier({ connectionString: url, schema, pool, log });
+
+  const jobs: JobStore = {
+    insert: (list: readonly NewJob[], tx?: unknown) => insertJobs(ctx, list, tx),
+    claim: (request) => claimJobs(ctx, request),
+    complete: (completions) => completeJobs(ctx, completions),
+    fail: (failures) => failJobs(ctx, failures),
+    heartbeat: (leases, leaseMs) => heartbeatJobs(ctx, leases, leaseMs),
+    release: (leases) => releaseJobs(ctx, leases),
+    markCancelled: (leases, reason) => markJobsCancelled(ctx, leases, reason),
+    rescueExpired: () => rescueExpiredJobs(ctx),
+    rescueWorker: (workerId, reason) => rescueWorkerJobs(ctx, workerId, reason),
+    cancel: (id) => cancelJob(ctx, id),
+    retry: (id) => retryJob(ctx, id),
+    get: (id) => getJob(ctx, id),
+    list: (filter) => listJobs(ctx, filter),
+    prune: (olderThan, limit) => pruneJobs(ctx, olderThan, limit),
+    stats: () => queueStats(ctx),
+    enqueueCronTick: (name, tickAt, job) => enqueueTick(ctx, name, tickAt, job),
+    lastCronTick: (name) => lastTick(ctx, name),
+    batchProgress: (batchId) => batchProgressOf(ctx, batchId),
+    batchJobs: (batchId) => batchJobsOf(ctx, batchId),
+  };
+
+  let closing: Promise<void> | undefined;
+  return {
+    driver: "postgres",
+    url: redactUrl(url),
+    jobs,
+    notifier,
+    raw: { driver: "postgres", pool, schema, connectionString: url },
+    migrate: () => migratePostgres(pool, schema, log),
+    close: () => {
+      closing ??= (async () => {
+        closed = true;
+        await notifier.close();
+        await pool.end();
+      })();
+      return closing;
+    },
+  };
+}

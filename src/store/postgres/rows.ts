@@ -1,0 +1,156 @@
+import type { ClaimedJob, JobError, JobRecord, JobState, Json, RescuedJob } from "../../jobs/model.ts";
+
+/**
+ * Row shapes returned by `pg` for tend's tables and their conversion to the job model. `pg`
+ * already returns int8 as strings, jsonb parsed and timestamptz as Date; these functions only
+ * rename columns and narrow types.
+ */
+
+/** A `jobs` row as `pg` returns it. */
+export interface JobRow {
+  id: string;
+  kind: string;
+  queue: string;
+  payload: Json;
+  priority: number;
+  state: JobState;
+  run_at: Date;
+  attempt: number;
+  max_attempts: number;
+  unique_key: string | null;
+  errors: JobError[];
+  result: Json | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  worker_id: string | null;
+  lease_token: string | null;
+  lease_expires_at: Date | null;
+  cancel_requested: boolean;
+  batch_id: string | null;
+  batch_index: number | null;
+}
+
+/** Columns selected for a full row, in a stable order (prefixable with a table alias). */
+export const JOB_COLUMNS =
+  "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
+  "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index";
+
+/**
+ * Converts a `jobs` row to a JobRecord.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await pool.query<JobRow>(`SELECT ${JOB_COLUMNS} FROM "tend".jobs WHERE id = $1`, [id]);
+ * const job = rows[0] === undefined ? null : toJobRecord(rows[0]);
+ * ```
+ */
+export function toJobRecord(row: JobRow): JobRecord {
+  return {
+    id: String(row.id),
+    kind: row.kind,
+    queue: row.queue,
+    payload: row.payload,
+    priority: row.priority,
+    state: row.state,
+    runAt: row.run_at,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    uniqueKey: row.unique_key,
+    errors: Array.isArray(row.errors) ? row.errors : [],
+    result: row.result,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    workerId: row.worker_id,
+    leaseToken: row.lease_token,
+    leaseExpiresAt: row.lease_expires_at,
+    cancelRequested: row.cancel_requested,
+    batchId: row.batch_id,
+    batchIndex: row.batch_index,
+  };
+}
+
+/** Columns returned by a claim. */
+export interface ClaimRow {
+  id: string;
+  kind: string;
+  queue: string;
+  payload: Json;
+  priority: number;
+  attempt: number;
+  max_attempts: number;
+  lease_token: string;
+  created_at: Date;
+  run_at: Date;
+}
+
+/**
+ * Converts claimed rows to ClaimedJobs in claim order (priority, then runAt, then id), since
+ * `UPDATE ... RETURNING` does not promise an order.
+ *
+ * @example
+ * ```ts
+ * const jobs = toClaimedJobs(result.rows);
+ * ```
+ */
+export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
+  const sorted = [...rows].sort(
+    (a, b) =>
+      a.priority - b.priority ||
+      a.run_at.getTime() - b.run_at.getTime() ||
+      compareIds(String(a.id), String(b.id)),
+  );
+  return sorted.map((row) => ({
+    id: String(row.id),
+    kind: row.kind,
+    queue: row.queue,
+    payload: row.payload,
+    attempt: row.attempt,
+    maxAttempts: row.max_attempts,
+    leaseToken: row.lease_token,
+    createdAt: row.created_at,
+    runAt: row.run_at,
+  }));
+}
+
+/** Columns returned by a rescue. */
+export interface RescueRow {
+  id: string;
+  kind: string;
+  queue: string;
+  attempt: number;
+  state: "retryable" | "discarded";
+}
+
+/**
+ * Converts rescued rows to RescuedJobs ordered by id.
+ *
+ * @example
+ * ```ts
+ * const rescued = toRescuedJobs(result.rows);
+ * ```
+ */
+export function toRescuedJobs(rows: readonly RescueRow[]): RescuedJob[] {
+  return [...rows]
+    .sort((a, b) => compareIds(String(a.id), String(b.id)))
+    .map((row) => ({
+      id: String(row.id),
+      kind: row.kind,
+      queue: row.queue,
+      attempt: row.attempt,
+      state: row.state,
+    }));
+}
+
+/**
+ * Compares two decimal id strings numerically (ids are int8, beyond Number's exact range).
+ *
+ * @example
+ * ```ts
+ * compareIds("9", "10"); // < 0
+ * ```
+ */
+export function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
+}
