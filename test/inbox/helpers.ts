@@ -1,6 +1,6 @@
 import { readdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { type Inbox, createInbox } from "../../src/inbox/index.ts";
+import { createInbox, type Inbox } from "../../src/inbox/index.ts";
 import type { InboxOptions } from "../../src/inbox/types.ts";
 import { createLogger } from "../../src/log/logger.ts";
 

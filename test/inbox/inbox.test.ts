@@ -57,7 +57,9 @@ test("a failing file is retried, then moved to failed/ with a sidecar; its outpu
   });
   cleanups.push(() => running.stop());
   await drop(dir, "bad.csv", "x");
-  await waitFor(async () => (await list(join(dir, "failed"))).length === 2, { message: "bad.csv and sidecar in failed/" });
+  await waitFor(async () => (await list(join(dir, "failed"))).length === 2, {
+    message: "bad.csv and sidecar in failed/",
+  });
   assert.deepEqual(await list(join(dir, "failed")), ["bad.csv", "bad.csv.error.json"]);
   const sidecar = JSON.parse(await readFile(join(dir, "failed", "bad.csv.error.json"), "utf8"));
   assert.equal(sidecar.name, "bad.csv");
@@ -87,7 +89,9 @@ test("a file that fails once and then succeeds ends in done/", async () => {
   });
   cleanups.push(() => running.stop());
   await drop(dir, "flaky.txt", "x");
-  await waitFor(async () => (await list(join(dir, "done"))).includes("flaky.txt"), { message: "flaky.txt in done/" });
+  await waitFor(async () => (await list(join(dir, "done"))).includes("flaky.txt"), {
+    message: "flaky.txt in done/",
+  });
   assert.equal(calls, 2);
   assert.equal(await readFile(join(dir, "out", "result.txt"), "utf8"), "attempt 2");
   assert.deepEqual(await list(join(dir, "failed")), []);
@@ -109,9 +113,13 @@ test("a corrupt file fails alone while the others are processed", async () => {
   cleanups.push(() => running.stop());
   for (let i = 0; i < 5; i++) await drop(dir, `${i}.json`, JSON.stringify({ n: i }));
   await drop(dir, "corrupt.json", "{not json");
-  await waitFor(async () => (await list(join(dir, "done"))).length === 5 && (await list(join(dir, "failed"))).length === 2, {
-    message: "5 done, 1 failed",
-  });
+  await waitFor(
+    async () =>
+      (await list(join(dir, "done"))).length === 5 && (await list(join(dir, "failed"))).length === 2,
+    {
+      message: "5 done, 1 failed",
+    },
+  );
   assert.deepEqual(await list(join(dir, "failed")), ["corrupt.json", "corrupt.json.error.json"]);
   assert.equal(await readFile(join(dir, "out", "4.json.out"), "utf8"), "8");
 });

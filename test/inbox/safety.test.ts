@@ -46,7 +46,8 @@ test("hostile names are data: nothing is written outside the inbox folders", asy
   });
   cleanups.push(() => running.stop());
   await mkdir(dir, { recursive: true });
-  for (const name of [...fine, ...refusedOutput, ...ignored]) await drop(dir, name, `content of ${JSON.stringify(name)}`);
+  for (const name of [...fine, ...refusedOutput, ...ignored])
+    await drop(dir, name, `content of ${JSON.stringify(name)}`);
   const total = fine.length + refusedOutput.length;
   await waitFor(() => running.inbox.counters.done + running.inbox.counters.failed === total, {
     message: `${total} hostile files finished`,
@@ -67,7 +68,13 @@ test("hostile names are data: nothing is written outside the inbox folders", asy
     assert.equal(sidecar.error.code, "TEND_E_INBOX_OUTPUT_NAME");
     assert.ok(failed.includes(sidecar.failedAs));
   }
-  assert.deepEqual(await list(outDir), fine.filter((n) => n !== longName).map((n) => `${n}.out`).sort());
+  assert.deepEqual(
+    await list(outDir),
+    fine
+      .filter((n) => n !== longName)
+      .map((n) => `${n}.out`)
+      .sort(),
+  );
   assert.deepEqual(
     (await list(dir)).filter((n) => ![".processing", "done", "failed"].includes(n)).sort(),
     [...ignored].sort(),
@@ -77,7 +84,19 @@ test("hostile names are data: nothing is written outside the inbox folders", asy
 
 test("writeOutput refuses paths and odd names with TEND_E_INBOX_OUTPUT_NAME", async () => {
   const dir = await tempDir();
-  const bad = ["../escape", "a/b", "/etc/passwd", "", ".", "..", ".hidden", "a\u0000b", "a\nb", "c\\d", "y".repeat(256)];
+  const bad = [
+    "../escape",
+    "a/b",
+    "/etc/passwd",
+    "",
+    ".",
+    "..",
+    ".hidden",
+    "a\u0000b",
+    "a\nb",
+    "c\\d",
+    "y".repeat(256),
+  ];
   const codes: unknown[] = [];
   const running = startInbox({
     dir,
@@ -90,7 +109,9 @@ test("writeOutput refuses paths and odd names with TEND_E_INBOX_OUTPUT_NAME", as
         );
       }
       // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong type, as from untyped JS
-      await ctx.writeOutput("fine.txt", 42 as any).catch((err: unknown) => codes.push(isTendError(err) ? err.code : err));
+      await ctx
+        .writeOutput("fine.txt", 42 as any)
+        .catch((err: unknown) => codes.push(isTendError(err) ? err.code : err));
     },
   });
   cleanups.push(() => running.stop());
@@ -109,8 +130,15 @@ test("a symlink or FIFO in the inbox is moved to failed/, never followed", async
   cleanups.push(() => running.stop());
   await symlink(secret, join(dir, "link.txt"));
   execFileSync("mkfifo", [join(dir, "pipe")]);
-  await waitFor(async () => (await list(join(dir, "failed"))).length === 4, { message: "link and pipe in failed/" });
-  assert.deepEqual(await list(join(dir, "failed")), ["link.txt", "link.txt.error.json", "pipe", "pipe.error.json"]);
+  await waitFor(async () => (await list(join(dir, "failed"))).length === 4, {
+    message: "link and pipe in failed/",
+  });
+  assert.deepEqual(await list(join(dir, "failed")), [
+    "link.txt",
+    "link.txt.error.json",
+    "pipe",
+    "pipe.error.json",
+  ]);
   const sidecar = JSON.parse(await readFile(join(dir, "failed", "link.txt.error.json"), "utf8"));
   assert.equal(sidecar.error.code, "TEND_E_INBOX_NOT_A_FILE");
   assert.deepEqual(processed, []);
@@ -123,7 +151,9 @@ test("a name that is not valid UTF-8 is moved to failed/ under a safe stand-in",
   cleanups.push(() => running.stop());
   const raw = Buffer.concat([Buffer.from(`${dir}/bad-`), Buffer.from([0xff, 0xfe]), Buffer.from(".txt")]);
   await writeFile(raw, "x");
-  await waitFor(async () => (await list(join(dir, "failed"))).length === 2, { message: "stand-in in failed/" });
+  await waitFor(async () => (await list(join(dir, "failed"))).length === 2, {
+    message: "stand-in in failed/",
+  });
   const [standIn, sidecarName] = await list(join(dir, "failed"));
   assert.match(standIn ?? "", /^undecodable-name~[0-9a-f]{16}$/);
   const sidecar = JSON.parse(await readFile(join(dir, "failed", sidecarName ?? ""), "utf8"));

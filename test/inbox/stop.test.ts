@@ -122,9 +122,13 @@ test("with events off the periodic rescan finds files", async () => {
   const dir = await tempDir();
   const running = startInbox({ dir, settle: 0, watch: false, rescan: 40, process: () => {} });
   cleanups.push(() => running.stop());
-  await waitFor(async () => (await list(join(dir, ".processing"))).length === 1, { message: "inbox started" });
+  await waitFor(async () => (await list(join(dir, ".processing"))).length === 1, {
+    message: "inbox started",
+  });
   await drop(dir, "quiet.txt", "1");
-  await waitFor(async () => (await list(join(dir, "done"))).includes("quiet.txt"), { message: "quiet.txt done" });
+  await waitFor(async () => (await list(join(dir, "done"))).includes("quiet.txt"), {
+    message: "quiet.txt done",
+  });
 });
 
 test("files present before start are claimed by the start scan (settled by their old mtime)", async () => {
@@ -134,7 +138,14 @@ test("files present before start are claimed by the start scan (settled by their
     await drop(dir, `old-${i}.txt`, String(i));
     await utimes(join(dir, `old-${i}.txt`), old, old);
   }
-  const running = startInbox({ dir, settle: "10s", watch: false, rescan: "1h", concurrency: 3, process: () => {} });
+  const running = startInbox({
+    dir,
+    settle: "10s",
+    watch: false,
+    rescan: "1h",
+    concurrency: 3,
+    process: () => {},
+  });
   cleanups.push(() => running.stop());
   await waitFor(() => running.inbox.counters.done === 20, { message: "20 done" });
   assert.equal((await list(join(dir, "done"))).length, 20);
