@@ -49,7 +49,8 @@ export function operations(ctx: () => { backend: Backend; store: Store }): void 
     }
     const keep = await jobs.enqueue("short.lived", {}, { delay: 60_000 });
     assert.equal(await store.jobs.prune(new Date(Date.now() - 60_000), 1000), 0, "recent jobs are kept");
-    const pruned = await store.jobs.prune(new Date(Date.now() + 1_000), 1000);
+    let pruned = 0;
+    for (let n = -1; n !== 0; pruned += n) n = await store.jobs.prune(new Date(Date.now() + 1_000), 1000);
     assert.ok(pruned >= 1);
     assert.equal(await jobs.get(id), null);
     assert.notEqual(await jobs.get(keep.id), null, "pending jobs are never pruned");
@@ -95,7 +96,7 @@ export function operations(ctx: () => { backend: Backend; store: Store }): void 
       { queue, maxAttempts: 1 },
     );
     const batch = await producer.batch(
-      [0, 1, 2, 3, 4].map((n) => ({ kind: "square", queue, payload: { n } })),
+      [0, 1, 2, 3, 4].map((n) => ({ kind: "square", queue, payload: { n }, maxAttempts: 1 })),
     );
     assert.equal(batch.jobIds.length, 5);
     const worker = await startJobs(consumer);
