@@ -68,23 +68,35 @@ export function insertJobs(
 }
 
 /**
+ * The claim statement for the jobs table `jobs`: ?1 now, ?2 worker id, ?3 lease expiry, ?4 queue,
+ * ?5 limit. Its sub-select matches the partial claim index exactly (queue, priority, run_at, id
+ * WHERE state IN the pending states), so it walks the index in claim order and stops at the limit.
+ *
+ * @example
+ * ```ts
+ * db.prepare(claimSql('"tend_jobs"')).all(Date.now(), "worker-1", Date.now() + 30_000, "default", 10);
+ * ```
+ */
+export function claimSql(jobs: string): string {
+  return `UPDATE ${jobs}
+     SET state = 'running', attempt = attempt + 1, started_at = ?1, worker_id = ?2,
+         lease_token = lower(hex(randomblob(16))), lease_expires_at = ?3
+   WHERE id IN (
+           SELECT id FROM ${jobs}
+            WHERE queue = ?4 AND state IN ('available', 'scheduled', 'retryable') AND run_at <= ?1
+              AND cancel_requested = 0
+            ORDER BY priority, run_at, id
+            LIMIT ?5)
+   RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, created_at, run_at`;
+}
+
+/**
  * Claims up to `limit` runnable jobs in one statement: the sub-select walks the claim index in
  * (priority, run_at, id) order; the UPDATE gives each row its own random lease token.
  */
 export function claimJobs(ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] {
   const { jobs } = ctx.t;
-  const claim = ctx.stmt(
-    `UPDATE ${jobs}
-        SET state = 'running', attempt = attempt + 1, started_at = ?1, worker_id = ?2,
-            lease_token = lower(hex(randomblob(16))), lease_expires_at = ?3
-      WHERE id IN (
-        SELECT id FROM ${jobs}
-         WHERE queue = ?4 AND state IN ('available', 'scheduled', 'retryable') AND run_at <= ?1
-           AND cancel_requested = 0
-         ORDER BY priority, run_at, id
-         LIMIT ?5)
-      RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, created_at, run_at`,
-  );
+  const claim = ctx.stmt(claimSql(jobs));
   const rows = ctx.write(() => {
     const now = ctx.now();
     return claim.all(now, req.workerId, now + req.leaseMs, req.queue, req.limit) as Row[];

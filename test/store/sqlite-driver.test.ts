@@ -1,0 +1,282 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { after, describe, it } from "node:test";
+import { isTendError } from "../../src/errors/tend-error.ts";
+import type { NewJob } from "../../src/jobs/model.ts";
+import { openStore } from "../../src/store/open.ts";
+import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
+import { claimSql } from "../../src/store/sqlite/worker-ops.ts";
+import type { RawConnection, Store } from "../../src/store/store.ts";
+import { makeTempDir } from "../support/tmp.ts";
+import { waitFor } from "../support/wait.ts";
+
+const cleanups: Array<() => Promise<void>> = [];
+after(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+
+async function fresh(
+  query = "",
+  options: Parameters<typeof openStore>[1] = {},
+): Promise<{ store: Store; path: string; dir: string }> {
+  const tmp = await makeTempDir("tend-sqlite-drv-");
+  const path = join(tmp.dir, "a", "b", "tend.db");
+  const store = await openStore(`sqlite:${path}${query}`, options);
+  cleanups.push(async () => {
+    await store.close();
+    await tmp.cleanup();
+  });
+  return { store, path, dir: tmp.dir };
+}
+
+function sqlite(store: Store): Extract<RawConnection, { driver: "sqlite" }> {
+  const raw = store.raw;
+  if (raw.driver !== "sqlite") throw new Error("expected the SQLite driver");
+  return raw;
+}
+
+function job(overrides: Partial<NewJob> = {}): NewJob {
+  return {
+    kind: "k",
+    queue: "default",
+    payload: "{}",
+    priority: 0,
+    runAt: new Date(Date.now() - 1),
+    maxAttempts: 3,
+    uniqueKey: null,
+    batchId: null,
+    batchIndex: null,
+    ...overrides,
+  };
+}
+
+function pragma(db: DatabaseSync, name: string): unknown {
+  return Object.values(db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
+}
+
+describe("SQLite driver: opening", () => {
+  it("creates the folder and file, in WAL, synchronous FULL, foreign keys on, 10 s busy timeout", async () => {
+    const { store, path } = await fresh();
+    assert.ok(existsSync(path));
+    const raw = sqlite(store);
+    assert.equal(raw.path, path);
+    assert.equal(raw.prefix, "tend_");
+    assert.equal(pragma(raw.db, "journal_mode"), "wal");
+    assert.equal(pragma(raw.db, "synchronous"), 2);
+    assert.equal(pragma(raw.db, "foreign_keys"), 1);
+    assert.equal(pragma(raw.db, "busy_timeout"), 10_000);
+    assert.equal(store.driver, "sqlite");
+  });
+
+  it("honours ?synchronous=normal and a table prefix", async () => {
+    const { store } = await fresh("?synchronous=normal", { tablePrefix: "app_tend_" });
+    const raw = sqlite(store);
+    assert.equal(pragma(raw.db, "synchronous"), 1);
+    const tables = (
+      raw.db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{
+        name: string;
+      }>
+    )
+      .map((r) => r.name)
+      .filter((n) => n.startsWith("app_tend_"));
+    assert.ok(
+      tables.includes("app_tend_jobs") &&
+        tables.includes("app_tend_cron") &&
+        tables.includes("app_tend_migrations"),
+    );
+    assert.ok((await store.jobs.insert([job()]))[0]?.inserted);
+  });
+
+  it("rejects a bad table prefix and bad options with TEND_E_INVALID_SQLITE_OPTION", async () => {
+    const tmp = await makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const url = `sqlite:${join(tmp.dir, "x.db")}`;
+    await assert.rejects(openSqliteStore(url, { tablePrefix: 'x"; DROP TABLE y; --' }), (e: unknown) =>
+      isTendError(e, "TEND_E_INVALID_SQLITE_OPTION"),
+    );
+    await assert.rejects(openSqliteStore(url, { pollMs: 0 }), (e: unknown) =>
+      isTendError(e, "TEND_E_INVALID_SQLITE_OPTION"),
+    );
+    await assert.rejects(openStore(`${url}?synchronous=off`), (e: unknown) =>
+      isTendError(e, "TEND_E_INVALID_SQLITE_OPTION"),
+    );
+  });
+
+  it("migrates once: a second migrate() applies nothing", async () => {
+    const { store } = await fresh();
+    assert.deepEqual(await store.migrate(), []);
+    const rows = sqlite(store)
+      .db.prepare("SELECT component, version FROM tend_migrations WHERE component = 'jobs'")
+      .all();
+    assert.deepEqual(
+      rows.map((r) => `${String(r["component"])}:${String(r["version"])}`),
+      ["jobs:1"],
+    );
+  });
+
+  it("works on :memory: in one process", async () => {
+    const store = await openStore("sqlite::memory:");
+    try {
+      const [r] = await store.jobs.insert([job()]);
+      assert.equal((await store.jobs.get(r?.id ?? ""))?.state, "available");
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("closes once, even when called twice at the same time", async () => {
+    const tmp = await makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const store = await openStore(`sqlite:${join(tmp.dir, "c.db")}`);
+    await Promise.all([store.close(), store.close()]);
+    await store.close();
+    assert.equal(sqlite(store).db.isOpen, false);
+  });
+});
+
+describe("SQLite driver: claim plan", () => {
+  it("claims through the partial claim index on a fresh, unanalyzed table of 50k rows", async () => {
+    const { store } = await fresh();
+    const t = Date.now();
+    await store.jobs.insert(
+      Array.from({ length: 50_000 }, (_, i) =>
+        job({
+          queue: `q${i % 5}`,
+          priority: i % 3,
+          runAt: new Date(t - 1000 + (i % 7 === 0 ? 3_600_000 : 0)),
+        }),
+      ),
+    );
+    const raw = sqlite(store);
+    const plan = (
+      raw.db
+        .prepare(`EXPLAIN QUERY PLAN ${claimSql('"tend_jobs"')}`)
+        .all(t, "w", t + 1000, "q1", 10) as Array<{
+        detail: string;
+      }>
+    ).map((r) => r.detail);
+    assert.ok(
+      plan.some((d) => d.includes("USING INDEX tend_jobs_claim_idx (queue=?)")),
+      `claim uses the claim index: ${plan.join(" | ")}`,
+    );
+    assert.ok(!plan.some((d) => d.includes("TEMP B-TREE")), `no sort step: ${plan.join(" | ")}`);
+    const claimed = await store.jobs.claim({ queue: "q1", limit: 10, workerId: "w", leaseMs: 1000 });
+    assert.equal(claimed.length, 10);
+  });
+});
+
+describe("SQLite driver: caller transactions", () => {
+  it("accepts the store's own handle inside BEGIN (commit and rollback)", async () => {
+    const { store } = await fresh();
+    const { db } = sqlite(store);
+    db.exec("BEGIN IMMEDIATE");
+    const [kept] = await store.jobs.insert([job({ queue: "own" })], db);
+    db.exec("COMMIT");
+    db.exec("BEGIN");
+    const [dropped] = await store.jobs.insert([job({ queue: "own" })], db);
+    db.exec("ROLLBACK");
+    assert.equal((await store.jobs.get(kept?.id ?? ""))?.queue, "own");
+    assert.equal(await store.jobs.get(dropped?.id ?? ""), null);
+  });
+
+  it("rejects a handle outside a transaction, on another file, or closed", async () => {
+    const { store, path } = await fresh();
+    const same = new DatabaseSync(path);
+    const tmp = await makeTempDir();
+    cleanups.push(tmp.cleanup);
+    const other = new DatabaseSync(join(tmp.dir, "other.db"));
+    try {
+      const invalid = (e: unknown) => isTendError(e, "TEND_E_INVALID_TRANSACTION");
+      await assert.rejects(store.jobs.insert([job()], same), invalid, "not in a transaction");
+      other.exec("BEGIN");
+      await assert.rejects(store.jobs.insert([job()], other), invalid, "another file");
+      other.exec("ROLLBACK");
+      const closed = new DatabaseSync(path);
+      closed.close();
+      await assert.rejects(store.jobs.insert([job()], closed), invalid, "closed");
+    } finally {
+      same.close();
+      other.close();
+    }
+  });
+
+  it("runs raw.writeTransaction under the write lock, rolling back on throw", async () => {
+    const { store } = await fresh();
+    const raw = sqlite(store);
+    raw.db.exec("CREATE TABLE app_t (x INTEGER)");
+    raw.writeTransaction(() => raw.db.prepare("INSERT INTO app_t VALUES (1)").run());
+    assert.throws(() =>
+      raw.writeTransaction(() => {
+        raw.db.prepare("INSERT INTO app_t VALUES (2)").run();
+        throw new Error("no");
+      }),
+    );
+    assert.deepEqual(
+      raw.db
+        .prepare("SELECT x FROM app_t")
+        .all()
+        .map((r) => r["x"]),
+      [1],
+    );
+    assert.equal(raw.db.isTransaction, false);
+  });
+});
+
+describe("SQLite driver: edge semantics", () => {
+  it("cancels (not releases or rescues) a running job whose cancel was requested", async () => {
+    const { store } = await fresh();
+    await store.jobs.insert([job(), job()]);
+    const [a, b] = await store.jobs.claim({ queue: "default", limit: 2, workerId: "w", leaseMs: 1 });
+    assert.ok(a && b);
+    await store.jobs.cancel(a.id);
+    await store.jobs.cancel(b.id);
+    assert.deepEqual(await store.jobs.release([a]), [a.id]);
+    assert.equal((await store.jobs.get(a.id))?.state, "cancelled");
+    // b's 1 ms lease lapses: rescue cancels it and does not report it as rescued.
+    await waitFor(
+      async () => {
+        const rescued = await store.jobs.rescueExpired();
+        assert.deepEqual(rescued, []);
+        return (await store.jobs.get(b.id))?.state === "cancelled";
+      },
+      { message: "the lapsed, cancel-requested job to be cancelled by rescueExpired" },
+    );
+    assert.equal((await store.jobs.get(b.id))?.errors[0]?.code, "TEND_E_LEASE_EXPIRED");
+  });
+
+  it("refuses to retry a job whose unique key another pending job holds (TEND_E_UNIQUE_KEY_HELD)", async () => {
+    const { store } = await fresh();
+    const [first] = await store.jobs.insert([job({ uniqueKey: "u" })]);
+    await store.jobs.cancel(first?.id ?? "");
+    const [second] = await store.jobs.insert([job({ uniqueKey: "u" })]);
+    assert.equal(second?.inserted, true);
+    await assert.rejects(store.jobs.retry(first?.id ?? ""), (e: unknown) =>
+      isTendError(e, "TEND_E_UNIQUE_KEY_HELD"),
+    );
+    assert.equal((await store.jobs.get(first?.id ?? ""))?.state, "cancelled");
+  });
+
+  it("counts only the last minute's jobs in enqueuedPerSec (bisects ids by created_at)", async () => {
+    const { store } = await fresh();
+    await store.jobs.insert(Array.from({ length: 500 }, () => job({ queue: "r" })));
+    const raw = sqlite(store);
+    raw.db.prepare("UPDATE tend_jobs SET created_at = created_at - 120000 WHERE id <= 400").run();
+    await store.jobs.insert(Array.from({ length: 30 }, () => job({ queue: "r" })));
+    const r = (await store.jobs.stats()).find((s) => s.queue === "r");
+    assert.ok(r && Math.abs(r.enqueuedPerSec - 130 / 60) < 1e-9, `enqueuedPerSec ${r?.enqueuedPerSec}`);
+  });
+
+  it("announces a batch job reaching a final state on the 'batch' channel", async () => {
+    const { store } = await fresh();
+    const heard: string[] = [];
+    const stop = await store.notifier.listen("batch", (p) => heard.push(p));
+    await store.jobs.insert([job({ batchId: "bx", batchIndex: 0 })]);
+    const [c] = await store.jobs.claim({ queue: "default", limit: 1, workerId: "w", leaseMs: 10_000 });
+    assert.ok(c);
+    await store.jobs.complete([{ id: c.id, leaseToken: c.leaseToken, result: "1" }]);
+    await waitFor(() => heard.includes("bx"), { message: "a 'batch' notification" });
+    await stop();
+  });
+});
