@@ -28,6 +28,12 @@ export interface SuperviseOptions {
   env?: Readonly<Record<string, string>>;
   /** Node options for workers (default none; Node 24 runs .ts programs as they are). */
   execArgv?: readonly string[];
+  /**
+   * Folder for Node's compile cache shared by the workers (NODE_COMPILE_CACHE), which cuts a
+   * replacement worker's start time by more than half. Default ./var/tend-compile-cache; false: off
+   * (also off when the environment already sets NODE_COMPILE_CACHE).
+   */
+  compileCache?: string | false;
   /** Worker stdio: "inherit" (default) or "ignore". */
   stdio?: "inherit" | "ignore";
   /** A worker not ready within this is killed and counted as a failed start. Default 30,000. */
@@ -68,6 +74,7 @@ export interface ResolvedOptions {
   statusFile: string | null;
   env: Readonly<Record<string, string>>;
   execArgv: readonly string[];
+  compileCache: string | null;
   stdio: "inherit" | "ignore";
   startTimeoutMs: number;
   hangTimeoutMs: number;
@@ -81,6 +88,9 @@ export interface ResolvedOptions {
   scaling: ScalingSettings;
   restart: RestartSettings;
 }
+
+/** Default compile cache folder of the workers (relative to the working directory). */
+export const DEFAULT_COMPILE_CACHE = "./var/tend-compile-cache";
 
 /** Default status file path (relative to the working directory). */
 export const DEFAULT_STATUS_FILE = "./var/tend-supervisor.json";
@@ -200,6 +210,18 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       "a file path or null",
     );
   }
+  if (
+    options.compileCache !== undefined &&
+    options.compileCache !== false &&
+    (typeof options.compileCache !== "string" || options.compileCache === "")
+  ) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "compileCache",
+      options.compileCache,
+      "a folder path or false",
+    );
+  }
   if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
     throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
   }
@@ -252,6 +274,8 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     statusFile: options.statusFile === null ? null : resolve(options.statusFile ?? DEFAULT_STATUS_FILE),
     env: { ...(options.env ?? {}) },
     execArgv: [...(options.execArgv ?? [])],
+    compileCache:
+      options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
     stdio: options.stdio ?? "inherit",
     startTimeoutMs: ms("startTimeoutMs", options.startTimeoutMs, 30_000),
     hangTimeoutMs,

@@ -13,6 +13,7 @@ import { nextFailureCount, recordRestart, restartDelayMs } from "./restart.ts";
 import { type SupervisorStatus, writeStatusFile } from "./status.ts";
 import { type WorkerExit, WorkerProcess } from "./worker-process.ts";
 
+const COMPILE_CACHE_ENV = "NODE_COMPILE_CACHE";
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /**
@@ -255,6 +256,8 @@ export class Supervisor extends EventEmitter {
       [SUPERVISE_ENV.masterPid]: String(process.pid),
     };
     if (o.database !== undefined) env[SUPERVISE_ENV.databaseUrl] = o.database;
+    if (o.compileCache !== null && env.NODE_COMPILE_CACHE === undefined)
+      env.NODE_COMPILE_CACHE = o.compileCache;
     const w = WorkerProcess.spawn({
       id,
       slot: this.#freeSlot(),

@@ -1,0 +1,99 @@
+import { once } from "node:events";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createLogger } from "../../src/log/logger.ts";
+import type { SuperviseOptions } from "../../src/supervise/options.ts";
+import { createSupervisor, type Supervisor } from "../../src/supervise/supervisor.ts";
+import type { WorkerProcess } from "../../src/supervise/worker-process.ts";
+
+export const FIXTURE_WORKER = join(import.meta.dirname, "fixtures", "worker.ts");
+export const FIXTURE_MASTER = join(import.meta.dirname, "fixtures", "master.ts");
+
+/** Fast timeouts for tests. */
+export const FAST = {
+  heartbeatMs: 100,
+  hangTimeoutMs: 1_000,
+  startTimeoutMs: 10_000,
+  killTimeoutMs: 5_000,
+  termGraceMs: 1_000,
+  scaleIntervalMs: 100,
+  statusIntervalMs: 200,
+} as const;
+
+/** A supervisor running in this process, with a stop function for `after`. */
+export interface Running {
+  supervisor: Supervisor;
+  done: Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Creates and runs a supervisor on the fixture worker (FIXTURE_MODE etc. through `env`). */
+export function runSupervisor(
+  options: Partial<SuperviseOptions> & { env?: Record<string, string> },
+): Running {
+  const supervisor = createSupervisor({
+    program: FIXTURE_WORKER,
+    statusFile: null,
+    log: createLogger(),
+    ...FAST,
+    ...options,
+  });
+  const ac = new AbortController();
+  const done = supervisor.run(ac.signal);
+  done.catch(() => {});
+  return {
+    supervisor,
+    done,
+    stop: async () => {
+      ac.abort();
+      await done.catch(() => {});
+    },
+  };
+}
+
+/** Resolves with the next worker that becomes ready (optionally one matching `filter`). */
+export async function nextReady(
+  supervisor: Supervisor,
+  filter: (w: WorkerProcess) => boolean = () => true,
+): Promise<WorkerProcess> {
+  for (;;) {
+    const [w] = (await once(supervisor, "worker-ready")) as [WorkerProcess];
+    if (filter(w)) return w;
+  }
+}
+
+/** Ready workers now. */
+export function readyWorkers(supervisor: Supervisor): WorkerProcess[] {
+  return supervisor.workers().filter((w) => w.state === "ready");
+}
+
+/** What a fixture worker writes about itself (see fixtures/worker.ts). */
+export interface FixtureRecord {
+  pid: number;
+  mode: string;
+  workerId?: string;
+  grandchildPid?: number;
+  finishedJobs?: boolean;
+  hangs?: boolean;
+  hangStartedAt?: number;
+  stoppedCleanly?: boolean;
+}
+
+/** Reads what a fixture worker wrote about itself. */
+export function fixtureRecord(dir: string, pid: number): FixtureRecord | null {
+  try {
+    return JSON.parse(readFileSync(join(dir, `${pid}.json`), "utf8")) as FixtureRecord;
+  } catch {
+    return null;
+  }
+}
+
+/** True while the pid exists. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { isTendError } from "../../src/errors/tend-error.ts";
+import { readStatusFile } from "../../src/supervise/status.ts";
+import type { WorkerExit, WorkerProcess } from "../../src/supervise/worker-process.ts";
+import { makeTempDir } from "../support/tmp.ts";
+import { waitFor } from "../support/wait.ts";
+import { alive, fixtureRecord, nextReady, type Running, readyWorkers, runSupervisor } from "./helpers.ts";
+
+const running: Running[] = [];
+const temps: Array<() => Promise<void>> = [];
+after(async () => {
+  await Promise.all(running.map((r) => r.stop()));
+  await Promise.all(temps.map((c) => c()));
+});
+
+async function tempDir(): Promise<string> {
+  const t = await makeTempDir("tend-supervise-");
+  temps.push(t.cleanup);
+  return t.dir;
+}
+
+function start(...args: Parameters<typeof runSupervisor>): Running {
+  const r = runSupervisor(...args);
+  running.push(r);
+  return r;
+}
+
+describe("supervisor with fixture workers (real processes)", () => {
+  it("starts min workers that complete the ready handshake, and writes the status file", async () => {
+    const dir = await tempDir();
+    const statusFile = join(dir, "status.json");
+    const r = start({ min: 2, max: 2, statusFile, env: { FIXTURE_DIR: dir } });
+    await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
+    const status = await waitFor(async () => {
+      const s = await readStatusFile(statusFile);
+      return s.workers.filter((w) => w.state === "ready").length === 2 ? s : null;
+    });
+    assert.equal(status.masterPid, process.pid);
+    assert.equal(status.state, "running");
+    for (const w of status.workers) {
+      assert.ok(alive(w.pid));
+      assert.equal(w.restarts, 0);
+      assert.equal(typeof w.uptimeMs, "number");
+    }
+    assert.deepEqual(status.workers.map((w) => w.slot).sort(), [0, 1]);
+    await r.stop();
+    const final = await readStatusFile(statusFile);
+    assert.equal(final.state, "stopped");
+    assert.equal(final.workers.length, 0);
+    for (const w of status.workers) assert.ok(!alive(w.pid), `worker ${w.pid} exited`);
+  });
+
+  it("replaces a worker killed with SIGKILL within 1 s", async () => {
+    const r = start({ min: 2, max: 2 });
+    await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
+    const victim = readyWorkers(r.supervisor)[0]!;
+    const killedAt = Date.now();
+    const replacement = nextReady(r.supervisor, (w) => w.id !== victim.id);
+    process.kill(victim.pid, "SIGKILL");
+    const fresh = await replacement;
+    const took = Date.now() - killedAt;
+    assert.ok(took < 1_000, `replaced in ${took} ms`);
+    assert.equal(fresh.slot, victim.slot);
+    assert.equal(r.supervisor.status().workers.find((w) => w.id === fresh.id)?.restarts, 1);
+  });
+
+  it("kills a worker whose event loop is blocked and replaces it within hang timeout + 1 s", async () => {
+    const dir = await tempDir();
+    const flag = join(dir, "hang.flag");
+    writeFileSync(flag, "");
+    const r = start({
+      min: 1,
+      max: 1,
+      env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
+    });
+    const first = await nextReady(r.supervisor);
+    const killed = once(r.supervisor, "worker-killed") as Promise<[WorkerProcess, string, string]>;
+    const [w, problem, reason] = await killed;
+    assert.equal(w.id, first.id);
+    assert.equal(problem, "hung");
+    assert.match(reason, /no heartbeat/);
+    const lastBeat = w.lastHeartbeatAt ?? w.startedAt;
+    const fresh = await nextReady(r.supervisor, (x) => x.id !== first.id);
+    const took = Date.now() - lastBeat;
+    assert.ok(
+      took < r.supervisor.options.hangTimeoutMs + 1_000,
+      `replaced ${took} ms after its last heartbeat`,
+    );
+    assert.ok(!alive(first.pid));
+    assert.equal(fixtureRecord(dir, fresh.pid)?.hangs, undefined);
+  });
+
+  it("kills a worker that is not ready within the start timeout and counts a failed start", async () => {
+    const r = start({ min: 1, max: 1, startTimeoutMs: 400, env: { FIXTURE_MODE: "never-ready" } });
+    const [w, problem] = (await once(r.supervisor, "worker-killed")) as [WorkerProcess, string];
+    assert.equal(problem, "start-timeout");
+    await w.exited;
+    await waitFor(() => r.supervisor.status().restartsTotal >= 1, { message: "a counted failed start" });
+  });
+
+  it("gives up after the restart intensity with a clear error on a crash loop", async () => {
+    const r = start({
+      min: 2,
+      max: 2,
+      env: { FIXTURE_MODE: "crash" },
+      restart: { maxRestarts: 3, periodMs: 10_000, backoffBaseMs: 20 },
+    });
+    const exits: WorkerExit[] = [];
+    r.supervisor.on("worker-exit", (_w: WorkerProcess, e: WorkerExit) => exits.push(e));
+    await assert.rejects(r.done, (err: unknown) => {
+      assert.ok(isTendError(err, "TEND_E_SUPERVISE_GAVE_UP"));
+      assert.match(
+        (err as Error).message,
+        /restarted 4 times within 10000 ms \(restart intensity allows 3\)/,
+      );
+      assert.match((err as Error).message, /exited with code 3/);
+      return true;
+    });
+    assert.equal(r.supervisor.status().state, "gave-up");
+    assert.equal(r.supervisor.workers().length, 0);
+    assert.ok(exits.length >= 4);
+  });
+
+  it("stops gracefully: in-flight work finishes, the worker says stopped and exits", async () => {
+    const dir = await tempDir();
+    const r = start({
+      min: 2,
+      max: 2,
+      env: { FIXTURE_MODE: "busy", FIXTURE_BUSY_MS: "400", FIXTURE_DIR: dir },
+    });
+    await waitFor(
+      () =>
+        readyWorkers(r.supervisor).length === 2 && readyWorkers(r.supervisor).every((w) => w.inFlight > 0),
+      {
+        message: "2 busy workers",
+      },
+    );
+    const workers = r.supervisor.workers();
+    await r.stop();
+    for (const w of workers) {
+      assert.equal(w.exitInfo?.stoppedCleanly, true);
+      assert.equal(w.exitInfo?.code, 0);
+      const rec = fixtureRecord(dir, w.pid);
+      assert.equal(rec?.["finishedJobs"], true);
+      assert.equal(rec?.["stoppedCleanly"], true);
+    }
+  });
+
+  it("SIGTERMs then SIGKILLs the whole process group of a worker that ignores stop, grandchildren included", async () => {
+    const dir = await tempDir();
+    const r = start({
+      min: 1,
+      max: 1,
+      killTimeoutMs: 300,
+      termGraceMs: 300,
+      env: { FIXTURE_MODE: "ignore-stop", FIXTURE_DIR: dir },
+    });
+    const w = await nextReady(r.supervisor);
+    const rec = await waitFor(() => fixtureRecord(dir, w.pid), { message: "fixture record" });
+    const grandchild = rec.grandchildPid ?? 0;
+    assert.ok(alive(grandchild));
+    await r.stop();
+    assert.equal(w.exitInfo?.signal, "SIGKILL");
+    assert.equal(w.exitInfo?.stoppedCleanly, false);
+    await waitFor(() => !alive(grandchild), { timeoutMs: 2_000, message: "grandchild gone" });
+  });
+
+  it("rolls every worker one by one without dropping below the count", async () => {
+    const r = start({ min: 2, max: 2 });
+    await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
+    const olds = new Set(r.supervisor.workers().map((w) => w.id));
+    let lowest = Number.POSITIVE_INFINITY;
+    const watch = (): void => {
+      lowest = Math.min(lowest, readyWorkers(r.supervisor).length);
+    };
+    r.supervisor.on("change", watch);
+    await r.supervisor.rollingRestart();
+    r.supervisor.off("change", watch);
+    const now = r.supervisor.workers();
+    assert.equal(now.length, 2);
+    assert.ok(now.every((w) => !olds.has(w.id) && w.state === "ready"));
+    assert.ok(lowest >= 2, `ready workers dropped to ${lowest}`);
+    assert.equal(r.supervisor.status().restartsTotal, 0, "a rolling restart is not counted as failures");
+  });
+});
