@@ -108,9 +108,9 @@ test("writeOutput refuses paths and odd names with TEND_E_INBOX_OUTPUT_NAME", as
           (err: unknown) => codes.push(isTendError(err) ? err.code : err),
         );
       }
-      // biome-ignore lint/suspicious/noExplicitAny: deliberately wrong type, as from untyped JS
+      // A deliberately wrong type, as untyped JavaScript could pass.
       await ctx
-        .writeOutput("fine.txt", 42 as any)
+        .writeOutput("fine.txt", 42 as unknown as string)
         .catch((err: unknown) => codes.push(isTendError(err) ? err.code : err));
     },
   });
