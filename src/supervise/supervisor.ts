@@ -256,8 +256,8 @@ export class Supervisor extends EventEmitter {
       [SUPERVISE_ENV.masterPid]: String(process.pid),
     };
     if (o.database !== undefined) env[SUPERVISE_ENV.databaseUrl] = o.database;
-    if (o.compileCache !== null && env.NODE_COMPILE_CACHE === undefined)
-      env.NODE_COMPILE_CACHE = o.compileCache;
+    if (o.compileCache !== null && env[COMPILE_CACHE_ENV] === undefined)
+      env[COMPILE_CACHE_ENV] = o.compileCache;
     const w = WorkerProcess.spawn({
       id,
       slot: this.#freeSlot(),
