@@ -14,6 +14,9 @@ import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
 import { type ConvergeStore, convergeStoreFor, type Fence } from "./store.ts";
 import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
 
+/** Notification channel on which a leader announces it released a converger's lease (payload: name). */
+export const LEASE_CHANNEL = "converge.lease";
+
 /** What a converger needs from the app. */
 export interface ConvergerDeps {
   store: Store;
@@ -174,10 +177,40 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         await e.store
           .releaseLease(def.name, fence)
           .catch((err: unknown) => log.warn({ err }, "could not release the lease"));
+        await deps.store.notifier.notify(LEASE_CHANNEL, def.name).catch(() => {});
         log.info({ epoch: fence.epoch }, "released the converger's lease");
       }
     }
     if (failure !== null) throw failure;
+  }
+
+  /** Takes the lease when free, leads a term, and stands by again after losing it, until shutdown. */
+  async function contend(
+    e: ConvergerEnv,
+    routes: WakeRoutes,
+    signal: AbortSignal,
+    freedSignal: () => AbortSignal,
+  ): Promise<void> {
+    while (!signal.aborted) {
+      let attempt: Awaited<ReturnType<ConvergeStore["acquireLease"]>>;
+      try {
+        attempt = await e.store.acquireLease(def.name, holderId, def.leaseTtlMs);
+      } catch (err) {
+        log.warn({ err }, "could not reach the store to take the converger's lease; retrying");
+        await sleep(Math.min(1000, def.leaseTtlMs / 3), undefined, { signal }).catch(() => {});
+        continue;
+      }
+      if (!attempt.held) {
+        const wait = leaseRetryMs(
+          { kind: "wait", holder: attempt.holder, expiresAt: attempt.expiresAt },
+          attempt.now,
+          def.leaseTtlMs,
+        );
+        await sleep(wait, undefined, { signal: AbortSignal.any([signal, freedSignal()]) }).catch(() => {});
+        continue;
+      }
+      await lead(e, routes, signal, { holder: holderId, epoch: attempt.epoch });
+    }
   }
 
   const converger: Converger = {
@@ -189,25 +222,24 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
     async run(signal: AbortSignal): Promise<void> {
       const e = await env();
       const routes = await prepareWakes(def, e.store);
-      while (!signal.aborted) {
-        let attempt: Awaited<ReturnType<ConvergeStore["acquireLease"]>>;
-        try {
-          attempt = await e.store.acquireLease(def.name, holderId, def.leaseTtlMs);
-        } catch (err) {
-          log.warn({ err }, "could not reach the store to take the converger's lease; retrying");
-          await sleep(Math.min(1000, def.leaseTtlMs / 3), undefined, { signal }).catch(() => {});
-          continue;
-        }
-        if (!attempt.held) {
-          const wait = leaseRetryMs(
-            { kind: "wait", holder: attempt.holder, expiresAt: attempt.expiresAt },
-            attempt.now,
-            def.leaseTtlMs,
-          );
-          await sleep(wait, undefined, { signal }).catch(() => {});
-          continue;
-        }
-        await lead(e, routes, signal, { holder: holderId, epoch: attempt.epoch });
+      // A standby retries at once when a leader releases the lease (best effort; it also polls).
+      let freed = new AbortController();
+      const stopListening = await deps.store.notifier
+        .listen(LEASE_CHANNEL, (payload) => {
+          if (payload === def.name || payload === "*") freed.abort();
+        })
+        .catch((err: unknown) => {
+          log.warn({ err }, "cannot listen for lease releases; standbys poll instead");
+          return async () => {};
+        });
+      try {
+        await contend(e, routes, signal, () => {
+          const s = freed.signal;
+          if (s.aborted) freed = new AbortController();
+          return freed.signal;
+        });
+      } finally {
+        await stopListening();
       }
     },
     async sweepOnce(options = {}): Promise<SweepReport> {

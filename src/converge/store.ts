@@ -139,7 +139,7 @@ async function create(store: Store): Promise<ConvergeStore> {
   }
   if (raw.driver === "postgres") {
     const { PostgresConvergeStore } = await import("../store/postgres/converge-store.ts");
-    return new PostgresConvergeStore(raw);
+    return new PostgresConvergeStore(raw, store.notifier);
   }
   throw new TendError(
     "TEND_E_CONVERGER_UNSUPPORTED_STORE",

@@ -59,7 +59,11 @@ describe("lease decisions", () => {
     assert.equal(holdsLease({ holder: "a", epoch: 4, expiresAt: 1100 }, "a", 4, 1100), false);
   });
   it("an expired lease of my own is retaken with a new epoch", () => {
-    assert.equal(decideLease({ holder: "a", epoch: 3, expiresAt: 900 }, "a", 1000, 100).epoch, 4);
+    assert.deepEqual(decideLease({ holder: "a", epoch: 3, expiresAt: 900 }, "a", 1000, 100), {
+      kind: "acquire",
+      epoch: 4,
+      expiresAt: 1100,
+    });
   });
   it("deadlines and retry delays", () => {
     assert.equal(leaseDeadline(10_000, 15_000), 22_000);
@@ -192,7 +196,7 @@ describe("interpretOutcome", () => {
       code("TEND_E_CONVERGER_INVALID_RESULT"),
     );
     const cyclic: Record<string, unknown> = {};
-    cyclic.self = cyclic;
+    cyclic["self"] = cyclic;
     assert.throws(() => interpretOutcome("c", { changed: cyclic }), code("TEND_E_CONVERGER_INVALID_RESULT"));
   });
 });

@@ -51,6 +51,14 @@ export class SqliteConvergeStore implements ConvergeStore {
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
     const db = this.#raw.db;
+    const peek = db.prepare(`SELECT holder, expires_at FROM ${this.#t.leases} WHERE name = ?`).get(name) as
+      | { holder: string; expires_at: number }
+      | undefined;
+    const before = Date.now();
+    if (peek !== undefined && peek.holder !== holder && peek.expires_at > before) {
+      // Held by another and live: no need for the write lock to know we wait.
+      return { held: false, holder: peek.holder, expiresAt: peek.expires_at, now: before };
+    }
     return this.#raw.writeTransaction(() => {
       const now = Date.now();
       const row = db

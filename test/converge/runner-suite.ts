@@ -1,0 +1,363 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import {
+  type Converger,
+  type ConvergerDefinition,
+  createConverger,
+  TerminalError,
+} from "../../src/converge/index.ts";
+import { convergeStoreFor } from "../../src/converge/store.ts";
+import { Limiter } from "../../src/lifecycle/limiter.ts";
+import { createLogger } from "../../src/log/logger.ts";
+import type { Store } from "../../src/store/store.ts";
+import { type Backend, createBackend } from "../support/backends.ts";
+import { waitFor } from "../support/wait.ts";
+import { type Operator, openOperator } from "./support.ts";
+
+const log = createLogger({ level: "silent" });
+
+/** A converger over table `item`: makes `actual` equal `desired`. */
+function itemConverger(name: string, extra: Partial<ConvergerDefinition> = {}): ConvergerDefinition {
+  return {
+    name,
+    find: async (ctx) =>
+      (await ctx.sql("SELECT id FROM item WHERE actual IS DISTINCT FROM desired ORDER BY id")).map((r) =>
+        Number(r["id"]),
+      ),
+    converge: async (key, ctx) => {
+      const rows = await ctx.sql(
+        "UPDATE item SET actual = desired WHERE id = $1 AND actual IS DISTINCT FROM desired RETURNING id, actual",
+        [key],
+      );
+      return { changed: rows.map((r) => ({ id: Number(r["id"]), actual: r["actual"] })) };
+    },
+    ...extra,
+  };
+}
+
+/** Runs a converger task until stopped. */
+function start(converger: Converger): { stop(): Promise<void>; done: Promise<void> } {
+  const controller = new AbortController();
+  const done = converger.run(controller.signal);
+  return {
+    done,
+    stop: async () => {
+      controller.abort();
+      await done;
+    },
+  };
+}
+
+/** The converger runner's behaviour on one driver, against a real database. */
+export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
+  describe(`converger runner on ${driver}`, () => {
+    let backend: Backend | null;
+    let store: Store;
+    let op: Operator;
+    let table = 0;
+
+    before(async () => {
+      backend = await createBackend(driver);
+      if (backend === null) return;
+      store = await backend.open();
+      op = await openOperator(backend);
+    });
+    after(async () => {
+      await op?.close();
+      await backend?.cleanup();
+    });
+
+    /** A fresh `item` table (dropped and re-created) with n rows out of line. */
+    async function items(n: number): Promise<void> {
+      table++;
+      await op.exec("DROP TABLE IF EXISTS item");
+      await op.exec("CREATE TABLE item (id integer PRIMARY KEY, desired text, actual text)");
+      for (let i = 1; i <= n; i++)
+        await op.exec("INSERT INTO item (id, desired, actual) VALUES ($1, $2, NULL)", [i, `v${i}`]);
+    }
+
+    const skip = () => backend === null;
+
+    it("a sweep converges every key found, records one inconsistency per change, and nothing the second time", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(3);
+      const c = createConverger(itemConverger(`sweep-${table}`), { store, log });
+      const first = await c.sweepOnce();
+      assert.deepEqual(first.keys, ["1", "2", "3"]);
+      assert.equal(first.changed.length, 3);
+      assert.deepEqual(first.changed.find((x) => x.key === "2")?.changes, [{ id: 2, actual: "v2" }]);
+      const second = await c.sweepOnce();
+      assert.deepEqual(second, { keys: [], changed: [], errors: [] });
+      const cs = await convergeStoreFor(store);
+      const recorded = await cs.listInconsistencies({ converger: `sweep-${table}` });
+      assert.equal(recorded.length, 3);
+      assert.deepEqual(recorded.map((r) => r.key).sort(), ["1", "2", "3"]);
+      assert.equal(c.metrics().changes, 3);
+    });
+
+    it("a keyed wakeOn converges an operator's UPDATE without waiting for the sweep", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(2);
+      const name = `wake-${table}`;
+      const c = createConverger(
+        itemConverger(name, { every: "1h", wakeOn: [{ table: "item", key: "id" }], pollInterval: "20ms" }),
+        {
+          store,
+          log,
+        },
+      );
+      const task = start(c);
+      try {
+        await waitFor(
+          async () => (await op.exec("SELECT count(*) AS n FROM item WHERE actual IS NULL"))[0]?.["n"] == 0,
+          {
+            message: "the first sweep to converge both items",
+          },
+        );
+        const sweeps = c.metrics().sweeps;
+        await op.exec("UPDATE item SET desired = 'changed' WHERE id = 2");
+        await waitFor(
+          async () => (await op.exec("SELECT actual FROM item WHERE id = 2"))[0]?.["actual"] === "changed",
+          {
+            message: "the woken key to converge",
+          },
+        );
+        assert.equal(c.metrics().sweeps, sweeps, "converged by the wake-up, not by a sweep");
+        assert.ok(c.metrics().wakes >= 1);
+        const cs = await convergeStoreFor(store);
+        await waitFor(async () => (await cs.listInconsistencies({ converger: name })).length === 3);
+      } finally {
+        await task.stop();
+      }
+    });
+
+    it("an unkeyed wakeOn runs a sweep on any change of the table", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(1);
+      const c = createConverger(
+        itemConverger(`sweepwake-${table}`, { every: "1h", wakeOn: ["item"], pollInterval: "20ms" }),
+        {
+          store,
+          log,
+        },
+      );
+      const task = start(c);
+      try {
+        await waitFor(
+          async () => (await op.exec("SELECT actual FROM item WHERE id = 1"))[0]?.["actual"] === "v1",
+        );
+        const sweeps = c.metrics().sweeps;
+        await op.exec("INSERT INTO item (id, desired) VALUES (9, 'nine')");
+        await waitFor(
+          async () => (await op.exec("SELECT actual FROM item WHERE id = 9"))[0]?.["actual"] === "nine",
+          {
+            message: "the sweep woken by the insert",
+          },
+        );
+        assert.ok(c.metrics().sweeps > sweeps);
+      } finally {
+        await task.stop();
+      }
+    });
+
+    it("a key that throws backs off alone; the others converge; a TerminalError is recorded and not retried until the key changes", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(4);
+      const calls = new Map<string, number>();
+      const def = itemConverger(`fail-${table}`, {
+        every: "30ms",
+        wakeOn: [{ table: "item", key: "id" }],
+        pollInterval: "20ms",
+        backoff: { base: "40ms", max: "200ms" },
+      });
+      const inner = def.converge;
+      def.converge = async (key, ctx) => {
+        calls.set(key, (calls.get(key) ?? 0) + 1);
+        const [row] = await ctx.sql("SELECT desired FROM item WHERE id = $1", [key]);
+        if (key === "1") throw new Error("flaky backend");
+        if (row?.["desired"] === "poison") throw new TerminalError(`item ${key} is poisoned`);
+        return inner(key, ctx);
+      };
+      await op.exec("UPDATE item SET desired = 'poison' WHERE id = 2");
+      const c = createConverger(def, { store, log });
+      const task = start(c);
+      try {
+        await waitFor(
+          async () =>
+            (await op.exec("SELECT count(*) AS n FROM item WHERE id IN (3, 4) AND actual = desired"))[0]?.[
+              "n"
+            ] == 2,
+        );
+        await waitFor(() => (calls.get("1") ?? 0) >= 3, { message: "key 1 to be retried" });
+        const cs = await convergeStoreFor(store);
+        await waitFor(async () => (await cs.listTerminal(def.name)).length === 1, {
+          message: "the terminal key recorded",
+        });
+        const terminalCalls = calls.get("2");
+        const sweeps = c.metrics().sweeps;
+        await waitFor(() => c.metrics().sweeps >= sweeps + 3, { message: "more sweeps" });
+        assert.equal(calls.get("2"), terminalCalls, "a terminal key is not retried by sweeps");
+        assert.ok(
+          (calls.get("1") ?? 0) < c.metrics().sweeps,
+          "the failing key backs off instead of running every sweep",
+        );
+        assert.equal(c.metrics().terminal, 1);
+        assert.ok(c.metrics().errors >= 4);
+        await op.exec("UPDATE item SET desired = 'cured' WHERE id = 2");
+        await waitFor(
+          async () => (await op.exec("SELECT actual FROM item WHERE id = 2"))[0]?.["actual"] === "cured",
+          {
+            message: "the changed terminal key to converge",
+          },
+        );
+        await waitFor(async () => (await cs.listTerminal(def.name)).length === 0, {
+          message: "the terminal record cleared",
+        });
+      } finally {
+        await task.stop();
+      }
+    });
+
+    it("requeueAfter looks at a key again; each call gets a timeout signal", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(2);
+      const seen: string[] = [];
+      let aborted = 0;
+      const c = createConverger(
+        {
+          name: `requeue-${table}`,
+          every: "1h",
+          timeout: "100ms",
+          backoff: { base: "1h" },
+          find: () => [1, 2],
+          converge: async (key, ctx) => {
+            seen.push(key);
+            if (key === "2") {
+              await new Promise((resolve) => ctx.signal.addEventListener("abort", resolve, { once: true }));
+              aborted++;
+              throw new Error("gave up");
+            }
+            return seen.filter((k) => k === "1").length < 3 ? { requeueAfter: 20 } : undefined;
+          },
+        },
+        { store, log },
+      );
+      const task = start(c);
+      try {
+        await waitFor(() => seen.filter((k) => k === "1").length === 3 && aborted === 1, {
+          message: "requeues and a timeout",
+        });
+        assert.equal(c.metrics().timeouts, 1);
+      } finally {
+        await task.stop();
+      }
+    });
+
+    it("bounds concurrency per converger and across convergers with the shared limiter", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      let active = 0;
+      let peak = 0;
+      const perConverger = new Map<string, number>();
+      const peaks = new Map<string, number>();
+      const limiter = new Limiter(3);
+      const make = (name: string) =>
+        createConverger(
+          {
+            name,
+            every: "1h",
+            concurrency: 2,
+            find: () => Array.from({ length: 12 }, (_, i) => i),
+            converge: async (_key, _ctx) => {
+              active++;
+              perConverger.set(name, (perConverger.get(name) ?? 0) + 1);
+              peak = Math.max(peak, active);
+              peaks.set(name, Math.max(peaks.get(name) ?? 0, perConverger.get(name) ?? 0));
+              await new Promise((r) => setTimeout(r, 5));
+              active--;
+              perConverger.set(name, (perConverger.get(name) ?? 0) - 1);
+            },
+          },
+          { store, log, limiter },
+        );
+      const all = ["a", "b", "c"].map((n) => make(`bound-${n}-${table}`));
+      const reports = await Promise.all(all.map((c) => c.sweepOnce()));
+      assert.deepEqual(
+        reports.map((r) => r.keys.length),
+        [12, 12, 12],
+      );
+      assert.ok(peak <= 3, `at most 3 converge calls at once across convergers (saw ${peak})`);
+      assert.ok(peak >= 2, "they do run in parallel");
+      for (const p of peaks.values()) assert.ok(p <= 2, "at most 2 per converger");
+    });
+
+    it("start-up errors: an unknown wakeOn table, and a find that returns non-keys", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      const unknown = createConverger(itemConverger(`unknown-${table}`, { wakeOn: ["no_such_table"] }), {
+        store,
+        log,
+      });
+      await assert.rejects(unknown.run(new AbortController().signal), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_UNKNOWN_TABLE");
+        assert.match((err as Error).message, /no_such_table/);
+        return true;
+      });
+      const nonKeys = createConverger(
+        { name: `nonkeys-${table}`, find: () => [{ id: 1 }] as never, converge: () => undefined },
+        { store, log },
+      );
+      await assert.rejects(nonKeys.run(new AbortController().signal), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_INVALID_KEYS");
+        return true;
+      });
+    });
+
+    it("leadership: one of two processes' convergers leads; on stop the other takes over at once; a stolen lease stops the leader", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(1);
+      const name = `lead-${table}`;
+      const other = await backend!.open();
+      const a = createConverger(itemConverger(name, { every: "20ms", leaseTtl: "10s" }), {
+        store,
+        log,
+        holderId: "proc-a",
+      });
+      const b = createConverger(itemConverger(name, { every: "20ms", leaseTtl: "10s" }), {
+        store: other,
+        log,
+        holderId: "proc-b",
+      });
+      const ta = start(a);
+      await waitFor(() => a.isLeader(), { message: "a to lead" });
+      const tb = start(b);
+      try {
+        await waitFor(() => b.metrics().leaderTerms === 0 && a.metrics().sweeps >= 3);
+        assert.equal(b.isLeader(), false, "b stands by while a leads");
+        const stoppedAt = Date.now();
+        await ta.stop();
+        await waitFor(() => b.isLeader(), { message: "b to take over after a released the lease" });
+        assert.ok(
+          Date.now() - stoppedAt < 2000,
+          "taken over well within the 10 s TTL (released, not expired)",
+        );
+        // Steal b's lease as another machine would after an expiry: b must stop leading.
+        await op.exec(
+          `UPDATE ${driver === "sqlite" ? "tend_converge_leases" : "tend.converge_leases"} SET holder = 'proc-z', epoch = epoch + 1 WHERE name = $1`,
+          [name],
+        );
+        await op.exec("UPDATE item SET desired = 'after-steal' WHERE id = 1");
+        await waitFor(() => !b.isLeader() && b.metrics().leasesLost === 1, {
+          timeoutMs: 10_000,
+          message: "b to notice it lost the lease",
+        });
+        const cs = await convergeStoreFor(store);
+        const fenced = (await cs.listInconsistencies({ converger: name })).filter(
+          (r) => r.holder === "proc-b" && r.epoch !== null,
+        );
+        for (const r of fenced) assert.ok(r.epoch! <= 2, "nothing recorded under a stolen epoch");
+      } finally {
+        await tb.stop();
+        await ta.stop().catch(() => {});
+      }
+    });
+  });
+}

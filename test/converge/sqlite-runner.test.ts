@@ -1,0 +1,3 @@
+import { describeConvergerRunner } from "./runner-suite.ts";
+
+describeConvergerRunner("sqlite");
