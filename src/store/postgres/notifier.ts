@@ -157,7 +157,11 @@ export class PostgresNotifier implements Notifier {
   }
 
   async #open(): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: this.#options.connectionString, keepAlive: true });
+    const client = new pg.Client({
+      connectionString: this.#options.connectionString,
+      keepAlive: true,
+      application_name: "tend:listen",
+    });
     let lost = false;
     const onLost = (err?: Error) => {
       if (lost) return;

@@ -79,7 +79,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const schema = validateSchema(options.schema ?? "tend");
   const max = poolSizeOf(options.poolSize);
   const log = (options.logger ?? createLogger()).child({ part: "store" });
-  const pool = new pg.Pool({ connectionString: url, max, keepAlive: true });
+  const pool = new pg.Pool({ connectionString: url, max, keepAlive: true, application_name: "tend" });
   // An idle pooled connection that the server dropped emits here; pg discards it and the next
   // query opens a fresh one. Without a listener the process would crash.
   pool.on("error", (err) =>

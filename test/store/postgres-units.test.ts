@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isTendError } from "../../src/errors/tend-error.ts";
+import { LISTEN_BACKOFF, reconnectDelay } from "../../src/store/postgres/backoff.ts";
+import { quoteIdent, validateSchema } from "../../src/store/postgres/identifiers.ts";
+import { physicalChannel } from "../../src/store/postgres/notifier.ts";
+import { redactUrl } from "../../src/store/postgres/postgres-store.ts";
+import { compareIds, toClaimedJobs } from "../../src/store/postgres/rows.ts";
+
+/** Pure parts of the PostgreSQL driver (no database needed). */
+describe("PostgreSQL driver: pure parts", () => {
+  it("backs off exponentially with jitter, capped", () => {
+    const b = { baseMs: 100, capMs: 10_000 };
+    assert.equal(
+      reconnectDelay(1, b, () => 0),
+      50,
+    );
+    assert.equal(
+      reconnectDelay(1, b, () => 0.999999),
+      100,
+    );
+    assert.equal(
+      reconnectDelay(2, b, () => 0),
+      100,
+    );
+    assert.equal(
+      reconnectDelay(4, b, () => 0),
+      400,
+    );
+    for (let attempt = 1; attempt < 100; attempt++) {
+      const d = reconnectDelay(attempt, LISTEN_BACKOFF, Math.random);
+      assert.ok(d >= 50 && d <= LISTEN_BACKOFF.capMs, `attempt ${attempt}: ${d}`);
+    }
+    assert.ok(reconnectDelay(50, b, () => 0) >= 5_000, "late attempts stay near the cap");
+  });
+
+  it("validates schema names and quotes identifiers", () => {
+    assert.equal(validateSchema("tend"), "tend");
+    assert.equal(validateSchema("_app_2"), "_app_2");
+    for (const bad of ["Tend", "1abc", "a-b", "a b", 'x"; DROP TABLE y; --', "", "a".repeat(49), 7, null]) {
+      assert.throws(
+        () => validateSchema(bad),
+        (err: unknown) => isTendError(err, "TEND_E_INVALID_SCHEMA"),
+      );
+    }
+    assert.equal(quoteIdent('we"ird'), '"we""ird"');
+  });
+
+  it("maps logical channels to per-schema channels and rejects unusable names", () => {
+    assert.equal(physicalChannel("tend", "jobs"), "tend.jobs");
+    assert.equal(physicalChannel("tend", "custom-channel:1"), "tend.custom-channel:1");
+    for (const bad of ["", "with space", 'quote"', "x".repeat(60)]) {
+      assert.throws(
+        () => physicalChannel("tend", bad),
+        (err: unknown) => isTendError(err, "TEND_E_INVALID_CHANNEL"),
+      );
+    }
+  });
+
+  it("orders claimed rows by priority, runAt, then numeric id", () => {
+    const at = (ms: number) => new Date(ms);
+    const row = (id: string, priority: number, runAt: number) => ({
+      id,
+      kind: "k",
+      queue: "q",
+      payload: null,
+      priority,
+      attempt: 1,
+      max_attempts: 3,
+      lease_token: `t${id}`,
+      created_at: at(0),
+      run_at: at(runAt),
+    });
+    const jobs = toClaimedJobs([row("10", 0, 5), row("9", 0, 5), row("3", -1, 9), row("2", 0, 1)]);
+    assert.deepEqual(
+      jobs.map((j) => j.id),
+      ["3", "2", "9", "10"],
+    );
+    assert.ok(compareIds("9", "10") < 0 && compareIds("10", "10") === 0 && compareIds("11", "10") > 0);
+  });
+
+  it("removes passwords from URLs", () => {
+    assert.equal(redactUrl("postgres://app:secret@db:5432/app"), "postgres://app:***@db:5432/app");
+    assert.equal(redactUrl("postgres://app@db/app"), "postgres://app@db/app");
+  });
+});
