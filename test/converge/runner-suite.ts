@@ -109,7 +109,8 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       const task = start(c);
       try {
         await waitFor(
-          async () => (await op.exec("SELECT count(*) AS n FROM item WHERE actual IS NULL"))[0]?.["n"] == 0,
+          async () =>
+            Number((await op.exec("SELECT count(*) AS n FROM item WHERE actual IS NULL"))[0]?.["n"]) === 0,
           {
             message: "the first sweep to converge both items",
           },
@@ -184,9 +185,11 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       try {
         await waitFor(
           async () =>
-            (await op.exec("SELECT count(*) AS n FROM item WHERE id IN (3, 4) AND actual = desired"))[0]?.[
-              "n"
-            ] == 2,
+            Number(
+              (await op.exec("SELECT count(*) AS n FROM item WHERE id IN (3, 4) AND actual = desired"))[0]?.[
+                "n"
+              ],
+            ) === 2,
         );
         await waitFor(() => (calls.get("1") ?? 0) >= 3, { message: "key 1 to be retried" });
         const cs = await convergeStoreFor(store);
