@@ -13,8 +13,6 @@ export const STORE_CODES = {
   TEND_E_STORE_CLOSED: "A store method was called after store.close().",
   TEND_E_INVALID_STORE_ARGUMENT:
     "A JobStore method got an argument out of range (claim limit, lease duration, prune limit, list limit).",
-  TEND_E_UNIQUE_KEY_HELD:
-    "A job cannot be retried because another pending or running job holds its unique key; cancel or finish that job first.",
   TEND_E_RETRY_UNIQUE_KEY_HELD:
     "A job cannot be retried because another pending or running job holds its unique key.",
 } as const satisfies Record<`TEND_E_${string}`, string>;

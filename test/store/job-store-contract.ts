@@ -4,6 +4,7 @@ import { describeCronBatchTransactions } from "./contract/cron-batch-tx.ts";
 import type { Harness } from "./contract/harness.ts";
 import { describeInsertAndClaim } from "./contract/insert-claim.ts";
 import { describeLeases } from "./contract/lease.ts";
+import { describeValidation } from "./contract/validation.ts";
 
 export type { Harness } from "./contract/harness.ts";
 
@@ -27,5 +28,6 @@ export function describeJobStoreContract(label: string, harness: () => Promise<H
     describeLeases(harness);
     describeAdmin(harness);
     describeCronBatchTransactions(harness);
+    describeValidation(harness);
   });
 }

@@ -246,14 +246,14 @@ describe("SQLite driver: edge semantics", () => {
     assert.equal((await store.jobs.get(b.id))?.errors[0]?.code, "TEND_E_LEASE_EXPIRED");
   });
 
-  it("refuses to retry a job whose unique key another pending job holds (TEND_E_UNIQUE_KEY_HELD)", async () => {
+  it("refuses to retry a job whose unique key another pending job holds (TEND_E_RETRY_UNIQUE_KEY_HELD)", async () => {
     const { store } = await fresh();
     const [first] = await store.jobs.insert([job({ uniqueKey: "u" })]);
     await store.jobs.cancel(first?.id ?? "");
     const [second] = await store.jobs.insert([job({ uniqueKey: "u" })]);
     assert.equal(second?.inserted, true);
     await assert.rejects(store.jobs.retry(first?.id ?? ""), (e: unknown) =>
-      isTendError(e, "TEND_E_UNIQUE_KEY_HELD"),
+      isTendError(e, "TEND_E_RETRY_UNIQUE_KEY_HELD"),
     );
     assert.equal((await store.jobs.get(first?.id ?? ""))?.state, "cancelled");
   });

@@ -1,14 +1,15 @@
 import { TendError } from "../../errors/tend-error.ts";
 import type { BatchProgress, JobRecord, ListFilter, NewJob } from "../../jobs/model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
-import { JOB_COLUMNS, type Row, rowToJob, toRowId } from "./rows.ts";
+import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
+import { dateArg, intArg, jobIdArg, stateArg } from "./validate.ts";
 import { insertJobs } from "./worker-ops.ts";
 
 const FINAL = "('completed', 'discarded', 'cancelled')";
 
 /** One job by id, or null. */
 export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
-  const row = ctx.stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ?`).get(toRowId(id)) as
+  const row = ctx.stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ?`).get(jobIdArg(id)) as
     | Row
     | undefined;
   return row === undefined ? null : rowToJob(row);
@@ -20,7 +21,7 @@ export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
  */
 export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
   const { jobs } = ctx.t;
-  const rowId = toRowId(id);
+  const rowId = jobIdArg(id);
   const cancelPending = ctx.stmt(
     `UPDATE ${jobs} SET state = 'cancelled', finished_at = ?
       WHERE id = ? AND state IN ('scheduled', 'available', 'retryable') RETURNING batch_id`,
@@ -44,12 +45,12 @@ export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
 }
 
 /**
- * Makes a final job available again now with attempt 0. Throws TEND_E_UNIQUE_KEY_HELD when its
+ * Makes a final job available again now with attempt 0. Throws TEND_E_RETRY_UNIQUE_KEY_HELD when its
  * unique key is held by another pending or running job (retrying would duplicate it).
  */
 export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
   const { jobs } = ctx.t;
-  const rowId = toRowId(id);
+  const rowId = jobIdArg(id);
   const holder = ctx.stmt(
     `SELECT b.id AS holder FROM ${jobs} a JOIN ${jobs} b ON b.unique_key = a.unique_key
       WHERE a.id = ? AND a.state IN ${FINAL} AND a.unique_key IS NOT NULL
@@ -67,7 +68,7 @@ export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
     const held = holder.get(rowId) as Row | undefined;
     if (held !== undefined) {
       throw new TendError(
-        "TEND_E_UNIQUE_KEY_HELD",
+        "TEND_E_RETRY_UNIQUE_KEY_HELD",
         `Cannot retry job ${id}: job ${String(held["holder"])} holds the same unique key and is still pending or running. Cancel or finish that job first.`,
         { details: { id, holder: String(held["holder"]) } },
       );
@@ -83,7 +84,7 @@ export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
 /** Jobs newest first, filtered; limit defaults to 100 and is capped at 10,000. */
 export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
   const where: string[] = [];
-  const args: Array<string | number> = [];
+  const args: Array<string | number | bigint> = [];
   if (filter.queue !== undefined) {
     where.push("queue = ?");
     args.push(filter.queue);
@@ -94,7 +95,7 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
   }
   if (filter.state !== undefined) {
     where.push("state = ?");
-    args.push(filter.state);
+    args.push(stateArg(filter.state));
   }
   if (filter.batchId !== undefined) {
     where.push("batch_id = ?");
@@ -102,9 +103,9 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
   }
   if (filter.beforeId !== undefined) {
     where.push("id < ?");
-    args.push(toRowId(filter.beforeId) === -1 ? 0 : toRowId(filter.beforeId));
+    args.push(jobIdArg(filter.beforeId));
   }
-  const limit = Math.min(Math.max(Math.trunc(filter.limit ?? 100), 1), 10_000);
+  const limit = intArg("limit", filter.limit ?? 100, 1, 10_000);
   const sql =
     `SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs}` +
     (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
@@ -115,16 +116,19 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
 /** Deletes up to `limit` final jobs finished before `olderThan`; returns how many. */
 export function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): number {
   const { jobs } = ctx.t;
+  const before = dateArg("olderThan", olderThan);
+  const max = intArg("limit", limit, 1, 1_000_000);
   const stmt = ctx.stmt(
     `DELETE FROM ${jobs} WHERE id IN (
        SELECT id FROM ${jobs} WHERE state IN ${FINAL} AND finished_at < ? LIMIT ?)`,
   );
-  return ctx.write(() => Number(stmt.run(olderThan.getTime(), Math.max(0, Math.trunc(limit))).changes));
+  return ctx.write(() => Number(stmt.run(before, max).changes));
 }
 
 /** Records a cron tick and inserts its job in one transaction, unless that tick or a later one was recorded. */
 export function enqueueCronTick(ctx: SqliteContext, name: string, tickAt: Date, job: NewJob): boolean {
   const { cron } = ctx.t;
+  const tick = dateArg("tickAt", tickAt);
   const record = ctx.stmt(
     `INSERT INTO ${cron} (name, last_tick) VALUES (?1, ?2)
        ON CONFLICT (name) DO UPDATE SET last_tick = excluded.last_tick WHERE last_tick < excluded.last_tick
@@ -132,7 +136,7 @@ export function enqueueCronTick(ctx: SqliteContext, name: string, tickAt: Date, 
   );
   let wakeups: Wakeup[] = [];
   const enqueued = ctx.write(() => {
-    if (record.get(name, tickAt.getTime()) === undefined) return false;
+    if (record.get(String(name), tick) === undefined) return false;
     wakeups = insertJobs(ctx, ctx.db, [job]).wakeups;
     return true;
   });

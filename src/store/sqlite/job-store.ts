@@ -78,7 +78,7 @@ export class SqliteJobStore implements JobStore {
   }
 
   async heartbeat(leases: readonly LeaseRef[], leaseMs: number): Promise<HeartbeatResult[]> {
-    return leases.length === 0 ? [] : worker.heartbeatJobs(this.#ctx, leases, leaseMs);
+    return worker.heartbeatJobs(this.#ctx, leases, leaseMs);
   }
 
   async release(leases: readonly LeaseRef[]): Promise<string[]> {

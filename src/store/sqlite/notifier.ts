@@ -1,6 +1,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
+import { invalidArgument } from "../../errors/tend-error.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Channel, Notifier } from "../store.ts";
+import { storeClosed } from "./validate.ts";
 
 type Listener = (payload: string) => void;
 
@@ -57,7 +59,13 @@ export class SqliteNotifier implements Notifier {
     listener: Listener,
     _onReconnect?: () => void,
   ): Promise<() => Promise<void>> {
-    if (this.#closed) throw new Error("SQLite notifier is closed: open a new store to listen");
+    if (typeof channel !== "string" || channel.length === 0) {
+      throw invalidArgument("TEND_E_INVALID_CHANNEL", "notification channel", channel, "a non-empty string");
+    }
+    if (typeof listener !== "function") {
+      throw invalidArgument("TEND_E_INVALID_CHANNEL", "listener", listener, "a function (payload) => void");
+    }
+    if (this.#closed) throw storeClosed();
     let set = this.#listeners.get(channel);
     if (set === undefined) {
       set = new Set();
@@ -76,6 +84,10 @@ export class SqliteNotifier implements Notifier {
   }
 
   async notify(channel: Channel, payload: string): Promise<void> {
+    if (typeof channel !== "string" || channel.length === 0) {
+      throw invalidArgument("TEND_E_INVALID_CHANNEL", "notification channel", channel, "a non-empty string");
+    }
+    if (this.#closed) throw storeClosed();
     publish(this.#key, channel, payload);
   }
 

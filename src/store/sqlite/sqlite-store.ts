@@ -11,6 +11,7 @@ import { SqliteJobStore } from "./job-store.ts";
 import { applyMigrations } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
 import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
+import { storeClosed } from "./validate.ts";
 
 /** Options of the SQLite driver beyond the shared StoreOptions. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -96,11 +97,18 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
   const t = tablesFor(prefix);
   const notifier = new SqliteNotifier(realPath, db, pollMs, log);
   const stmt = statementCache();
+  let closed = false;
   const ctx: SqliteContext = {
     db,
     t,
-    stmt: (sql, on = db) => stmt(sql, on),
-    write: (fn) => writeTransaction(db, fn),
+    stmt: (sql, on = db) => {
+      if (closed) throw storeClosed();
+      return stmt(sql, on);
+    },
+    write: (fn) => {
+      if (closed) throw storeClosed();
+      return writeTransaction(db, fn);
+    },
     emit: (wakeups) => {
       for (const w of dedupeWakeups(wakeups)) publish(realPath, w.channel, w.payload);
     },
@@ -122,11 +130,13 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     notifier,
     raw,
     async migrate() {
+      if (closed) throw storeClosed();
       const applied = applyMigrations(db, prefix, t, await migrationsFor("sqlite"));
       if (applied.length > 0) log.info({ applied, path: raw.path }, "applied SQLite migrations");
       return applied;
     },
     close() {
+      closed = true;
       closing ??= (async () => {
         const errors: unknown[] = [];
         try {

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { invalidArgument } from "../../errors/tend-error.ts";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -12,11 +13,27 @@ import type {
 } from "../../jobs/model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
+import { intArg, MAX_LEASE_MS } from "./validate.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
 
+/** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
+function ref(r: LeaseRef): [number, string] {
+  if (r === null || typeof r !== "object" || typeof r.leaseToken !== "string") return [-1, ""];
+  return [toRowId(r.id), r.leaseToken];
+}
+
+function stringArg(name: string, value: unknown): string {
+  if (typeof value !== "string" || value.length === 0) {
+    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", name, value, "a non-empty string");
+  }
+  return value;
+}
+
 /** Error code recorded on an attempt whose lease lapsed. */
 export const LEASE_EXPIRED_CODE = "TEND_E_LEASE_EXPIRED";
+/** Error code recorded on an attempt whose worker a supervisor saw die or hang. */
+export const WORKER_LOST_CODE = "TEND_E_WORKER_LOST";
 
 /**
  * Inserts jobs on `db` (the store's connection inside its own transaction, or a caller's handle
@@ -95,11 +112,14 @@ export function claimSql(jobs: string): string {
  * (priority, run_at, id) order; the UPDATE gives each row its own random lease token.
  */
 export function claimJobs(ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] {
-  const { jobs } = ctx.t;
-  const claim = ctx.stmt(claimSql(jobs));
+  const limit = intArg("limit", req.limit, 1, 10_000);
+  const leaseMs = intArg("leaseMs", req.leaseMs, 1, MAX_LEASE_MS);
+  const queue = stringArg("queue", req.queue);
+  const workerId = stringArg("workerId", req.workerId);
+  const claim = ctx.stmt(claimSql(ctx.t.jobs));
   const rows = ctx.write(() => {
     const now = ctx.now();
-    return claim.all(now, req.workerId, now + req.leaseMs, req.queue, req.limit) as Row[];
+    return claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
   });
   rows.sort(
     (a, b) =>
@@ -123,7 +143,7 @@ export function completeJobs(ctx: SqliteContext, completions: readonly Completio
     const now = ctx.now();
     const ids: string[] = [];
     for (const c of completions) {
-      const row = stmt.get(c.result, now, toRowId(c.id), c.leaseToken) as Row | undefined;
+      const row = stmt.get(c.result, now, ...ref(c)) as Row | undefined;
       if (row === undefined) continue;
       ids.push(c.id);
       if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
@@ -152,9 +172,7 @@ export function failJobs(ctx: SqliteContext, failures: readonly Failure[]): stri
     const ids: string[] = [];
     for (const f of failures) {
       const retryAt = f.retryAt === null ? null : f.retryAt.getTime();
-      const row = stmt.get(retryAt, now, JSON.stringify(f.error), toRowId(f.id), f.leaseToken) as
-        | Row
-        | undefined;
+      const row = stmt.get(retryAt, now, JSON.stringify(f.error), ...ref(f)) as Row | undefined;
       if (row === undefined) continue;
       ids.push(f.id);
       if (row["state"] === "discarded" && row["batch_id"] !== null) {
@@ -175,6 +193,8 @@ export function heartbeatJobs(
   leases: readonly LeaseRef[],
   leaseMs: number,
 ): HeartbeatResult[] {
+  intArg("leaseMs", leaseMs, 1, MAX_LEASE_MS);
+  if (leases.length === 0) return [];
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs} SET lease_expires_at = ?
       WHERE id = ? AND lease_token = ? AND state = 'running'
@@ -183,7 +203,7 @@ export function heartbeatJobs(
   return ctx.write(() => {
     const expires = ctx.now() + leaseMs;
     return leases.map((l) => {
-      const row = stmt.get(expires, toRowId(l.id), l.leaseToken) as Row | undefined;
+      const row = stmt.get(expires, ...ref(l)) as Row | undefined;
       return {
         id: l.id,
         held: row !== undefined,
@@ -212,7 +232,7 @@ export function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): st
     const now = ctx.now();
     const ids: string[] = [];
     for (const l of leases) {
-      const row = stmt.get(now, toRowId(l.id), l.leaseToken) as Row | undefined;
+      const row = stmt.get(now, ...ref(l)) as Row | undefined;
       if (row === undefined) continue;
       ids.push(l.id);
       if (row["state"] === "available") wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
@@ -240,7 +260,7 @@ export function markCancelledJobs(ctx: SqliteContext, leases: readonly LeaseRef[
     const at = new Date(now).toISOString();
     const ids: string[] = [];
     for (const l of leases) {
-      const row = stmt.get(now, at, reason, toRowId(l.id), l.leaseToken) as Row | undefined;
+      const row = stmt.get(now, at, reason, ...ref(l)) as Row | undefined;
       if (row === undefined) continue;
       ids.push(l.id);
       if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
@@ -301,7 +321,7 @@ export function rescueExpiredJobs(ctx: SqliteContext): RescuedJob[] {
   return finishRescue(ctx, rows);
 }
 
-/** Rescues every running job of one worker, recording `reason`. */
+/** Rescues every running job of one worker, recording `reason` (code TEND_E_WORKER_LOST). */
 export function rescueWorkerJobs(ctx: SqliteContext, workerId: string, reason: string): RescuedJob[] {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs} ${RESCUE_SET}
@@ -310,7 +330,13 @@ export function rescueWorkerJobs(ctx: SqliteContext, workerId: string, reason: s
   );
   const rows = ctx.write(() => {
     const now = ctx.now();
-    return stmt.all(now, new Date(now).toISOString(), reason, null, workerId) as Row[];
+    return stmt.all(
+      now,
+      new Date(now).toISOString(),
+      String(reason),
+      WORKER_LOST_CODE,
+      String(workerId),
+    ) as Row[];
   });
   return finishRescue(ctx, rows);
 }

@@ -206,6 +206,7 @@ export function describeLeases(harness: () => Promise<Harness>): void {
       const row = await store.jobs.get(a);
       assert.equal(row?.state, "retryable");
       assert.match(row?.errors[0]?.message ?? "", /worker process exited/);
+      assert.equal(row?.errors[0]?.code, "TEND_E_WORKER_LOST");
       assert.equal((await store.jobs.get(b))?.state, "running");
       assert.deepEqual(await store.jobs.rescueWorker("nobody", "x"), []);
     });
