@@ -106,6 +106,12 @@ class InboxRun {
   readonly #drain = new AbortController();
   readonly #inFlight = new Map<string, Promise<FileJobOutcome>>();
   readonly #adopted: ClaimedFile[] = [];
+  /**
+   * Names present in, or being moved into, this inbox's claim folder. A name is held before any
+   * rename into the folder and released when its file has left it, so that a claim and a recovery
+   * can never rename two files onto one name.
+   */
+  readonly #held = new Set<string>();
   readonly #discovery: Discovery;
   #wake: (() => void) | undefined;
   #poked = false;
@@ -125,7 +131,7 @@ class InboxRun {
       settleMs: o.settleMs,
       watch: o.watch,
       log,
-      busy: (name) => this.#inFlight.has(name),
+      busy: (name) => this.#held.has(name),
       onReady: () => this.#poke(),
     });
   }
@@ -241,11 +247,13 @@ class InboxRun {
 
   async #claimStrange(entry: StrangeEntry): Promise<ClaimedFile | undefined> {
     const name = entry.name ?? undecodableStandIn(entry.raw);
-    if (this.#inFlight.has(name)) return undefined;
+    if (this.#held.has(name)) return undefined;
+    this.#held.add(name);
     const from = Buffer.concat([Buffer.from(`${this.#o.dir}/`), entry.raw]);
     try {
       await rename(from, join(this.#claimDir, name));
     } catch (err) {
+      this.#held.delete(name);
       if (errnoCode(err) !== "ENOENT") this.#log.warn({ err, file: name }, "claiming an entry failed");
       return undefined;
     }
@@ -272,9 +280,14 @@ class InboxRun {
       stopSignal: this.#signal,
     };
     this.#counters.inFlight++;
-    const job = runFileJob(env, claimed).finally(() => {
+    const job = runFileJob(env, claimed).catch((): FileJobOutcome => "stuck");
+    void job.then((outcome) => {
       this.#counters.inFlight--;
       this.#inFlight.delete(claimed.name);
+      // A stuck file stays in the claim folder: keep its name held so nothing is renamed onto it.
+      if (outcome !== "stuck") this.#held.delete(claimed.name);
+      // A file of the same name may have been left waiting in the inbox meanwhile.
+      this.#discovery.hint(claimed.name);
       this.#poke();
     });
     this.#inFlight.set(claimed.name, job);
@@ -302,7 +315,12 @@ class InboxRun {
         join(o.processingDir, folder),
         this.#claimDir,
         o.dir,
-        (name) => this.#inFlight.has(name) || this.#adopted.some((a) => a.name === name),
+        (name) => {
+          if (this.#held.has(name)) return false;
+          this.#held.add(name);
+          return true;
+        },
+        (name) => this.#held.delete(name),
       );
       if (adopted.length > 0) {
         this.#log.warn(

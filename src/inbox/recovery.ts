@@ -54,13 +54,16 @@ export async function findDeadClaimFolders(
  * Moves the files of a dead owner's claim folder into `myDir` (atomic renames: when two live inboxes
  * recover at once, each file goes to exactly one of them) and removes the folder once empty.
  * A file that was already handed back to the inbox by a hard link (same inode there) is just
- * dropped. Names for which `busy(name)` is true are left for a later pass. Returns adopted names.
+ * dropped. Each name is first reserved with `reserve(name)` (false: the name is taken in `myDir`
+ * right now, so the file is left for a later pass) and handed back with `release(name)` when it is
+ * not adopted after all. Returns adopted names, still reserved.
  */
 export async function adoptClaimFolder(
   deadDir: string,
   myDir: string,
   inboxDir: string,
-  busy: (name: string) => boolean,
+  reserve: (name: string) => boolean,
+  release: (name: string) => void,
 ): Promise<string[]> {
   const adopted: string[] = [];
   let entries: string[];
@@ -71,7 +74,8 @@ export async function adoptClaimFolder(
     throw err;
   }
   for (const name of entries) {
-    if (busy(name)) continue;
+    if (!reserve(name)) continue;
+    let taken = false;
     const from = join(deadDir, name);
     try {
       const st = await lstat(from);
@@ -85,8 +89,11 @@ export async function adoptClaimFolder(
       }
       await rename(from, join(myDir, name));
       adopted.push(name);
+      taken = true;
     } catch (err) {
       if (errnoCode(err) !== "ENOENT") throw err;
+    } finally {
+      if (!taken) release(name);
     }
   }
   await rmdir(deadDir).catch(() => {});
