@@ -6,6 +6,7 @@ import { TendError } from "../errors/tend-error.ts";
 const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
   () => import("./commands/migrate.ts"),
   () => import("./commands/jobs.ts"),
+  () => import("./commands/inconsistencies.ts"),
 ];
 
 function version(): string {

@@ -19,5 +19,7 @@ export const CONVERGE_CODES = {
     "This process lost a converger's leadership lease; the converger stopped here.",
   TEND_E_CONVERGER_NO_JOBS: "`ctx.enqueue` was called but the converger was created without a jobs layer.",
   TEND_E_CONVERGER_UNSUPPORTED_STORE: "The store's driver is not one the converge part supports.",
+  TEND_E_CONVERGER_NOT_CONVERGED:
+    "A testing helper found a converger that failed, did not settle, or changed something on a sweep after a quiet one.",
   TEND_E_CONVERGER_INVALID_FILTER: "An inconsistency filter (converger, since, until, limit) is invalid.",
 } as const satisfies Record<`TEND_E_${string}`, string>;

@@ -3,6 +3,7 @@
  * timer, bounded and timed, led by one process at a time, recording each inconsistency once.
  * See docs/convergers.md.
  */
+export { AppConvergers, type AppConvergersOptions } from "./app-convergers.ts";
 export { DEFAULT_KEY_BACKOFF, type KeyBackoff, keyBackoffMs } from "./backoff.ts";
 export { isEmptyChange } from "./changes.ts";
 export { CONVERGE_CODES } from "./codes.ts";

@@ -85,7 +85,8 @@ export class SqliteUserDatabase implements UserDatabase {
       if (this.#statements.size > 500) this.#statements.clear();
       this.#statements.set(text, stmt);
     }
-    return stmt.all(...bind(params)) as Row[];
+    // node:sqlite rows have a null prototype; hand out plain objects.
+    return stmt.all(...bind(params)).map((row) => ({ ...row }));
   }
 
   #exclusive<T>(fn: () => Promise<T>): Promise<T> {

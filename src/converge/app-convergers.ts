@@ -1,0 +1,95 @@
+import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { Limiter } from "../lifecycle/limiter.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Store } from "../store/store.ts";
+import type { EnqueueFn } from "./context.ts";
+import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";
+import { ConvergerRegistry } from "./registry.ts";
+import type { Converger } from "./runner.ts";
+
+/** Options of {@link AppConvergers}. */
+export interface AppConvergersOptions {
+  /**
+   * Converge and find calls running at once across every converger of the process (default 4).
+   * Keep it below the store's pool size so that convergers never starve the jobs worker.
+   */
+  concurrency?: number;
+  /** This process's identity in leases (default TEND_WORKER_ID, else host:pid:random). */
+  holderId?: string;
+}
+
+/**
+ * The convergers of one app: `define` checks a definition at once (bad options and duplicate
+ * names throw when the app is assembled, not later), `tasks` builds them once the store is open,
+ * all sharing one process-wide {@link Limiter}. `app.converger(def)` uses this.
+ *
+ * @example
+ * ```ts
+ * const convergers = new AppConvergers({ concurrency: 4 });
+ * convergers.define({ name: "archive-account-resources", find, converge, wakeOn: [{ table: "account", key: "id" }] });
+ * app.use(({ store, log }) => convergers.tasks({ store, log, enqueue: (k, p, o) => app.enqueue(k, p, o) }));
+ * ```
+ */
+export class AppConvergers {
+  readonly #definitions: ConvergerDefinition[] = [];
+  readonly #names = new Set<string>();
+  readonly #limiter: Limiter;
+  readonly #holderId: string | undefined;
+  #registry: ConvergerRegistry | null = null;
+
+  constructor(options: AppConvergersOptions = {}) {
+    const concurrency = options.concurrency ?? 4;
+    if (!Number.isInteger(concurrency) || concurrency < 1) {
+      throw invalidArgument(
+        "TEND_E_CONVERGER_INVALID_OPTION",
+        "convergers concurrency",
+        concurrency,
+        "a positive integer",
+      );
+    }
+    this.#limiter = new Limiter(concurrency);
+    this.#holderId = options.holderId;
+  }
+
+  /** Checks and keeps a definition; throws TEND_E_CONVERGER_* naming what is wrong. */
+  define(definition: ConvergerDefinition): void {
+    const normalized = normalizeDefinition(definition);
+    if (this.#names.has(normalized.name)) {
+      throw new TendError(
+        "TEND_E_CONVERGER_DUPLICATE_NAME",
+        `A converger named "${normalized.name}" is already defined; give each converger its own name (it names its lease and inconsistencies).`,
+        { details: { name: normalized.name } },
+      );
+    }
+    this.#names.add(normalized.name);
+    this.#definitions.push(definition);
+  }
+
+  /** The number of convergers defined. */
+  get size(): number {
+    return this.#definitions.length;
+  }
+
+  /** Builds one Task per converger (once; later calls return the same convergers). */
+  tasks(deps: { store: Store; log: Logger; enqueue?: EnqueueFn }): Converger[] {
+    if (this.#registry === null) {
+      const registry = new ConvergerRegistry();
+      for (const definition of this.#definitions) {
+        registry.add(definition, {
+          store: deps.store,
+          log: deps.log,
+          limiter: this.#limiter,
+          ...(deps.enqueue === undefined ? {} : { enqueue: deps.enqueue }),
+          ...(this.#holderId === undefined ? {} : { holderId: this.#holderId }),
+        });
+      }
+      this.#registry = registry;
+    }
+    return this.#registry.list();
+  }
+
+  /** A converger by name, once `tasks` was called. */
+  get(name: string): Converger | undefined {
+    return this.#registry?.get(name);
+  }
+}
