@@ -1,0 +1,197 @@
+/**
+ * Lifecycle benchmark: what does running a program under tend's Manager cost, next to a bare Node
+ * process? Side by side, in one run, with the same node binary (process.execPath):
+ *
+ *   - time from spawn to a "ready" line on stdout,
+ *   - idle RSS at that moment (a manager running three idle tasks plus the signal task),
+ *   - SIGTERM-to-exit latency with no work in flight (kill() to the 'exit' event), against a bare
+ *     process whose SIGTERM handler exits.
+ *
+ * tend is measured twice: as built JavaScript (how a service is deployed; the lifecycle sources are
+ * compiled into var/bench/lifecycle/ first) and as .ts run through Node's type stripping (how the
+ * repository runs in development). Targets (built JS): ready <= 1.5x bare, RSS <= 1.3x bare,
+ * SIGTERM-to-exit < 50 ms.
+ *
+ *   npm run bench:lifecycle [-- --runs 15] [--smoke] [--json]
+ */
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname, join, relative } from "node:path";
+
+const ROOT = join(import.meta.dirname, "..");
+const args = process.argv.slice(2);
+const smoke = args.includes("--smoke");
+const json = args.includes("--json");
+const runsArg = args.indexOf("--runs");
+const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : smoke ? 3 : 15;
+
+interface Sample {
+  readyMs: number;
+  rssMb: number;
+  exitMs: number;
+}
+
+interface System {
+  readonly name: string;
+  readonly argv: readonly string[];
+}
+
+/** Compiles the lifecycle entry and everything it imports into plain JavaScript under var/. */
+async function buildLifecycle(): Promise<string> {
+  const ts = (await import("typescript")).default;
+  const srcDir = join(ROOT, "src");
+  const outDir = join(ROOT, "var", "bench", "lifecycle");
+  const pending = [join(srcDir, "lifecycle", "index.ts")];
+  const done = new Set<string>();
+  while (pending.length > 0) {
+    const file = pending.pop() as string;
+    if (done.has(file)) continue;
+    done.add(file);
+    const source = readFileSync(file, "utf8");
+    for (const match of source.matchAll(/(?:from|import)\s*\(?\s*"(\.{1,2}\/[^"]+\.ts)"/g)) {
+      const spec = match[1];
+      if (spec !== undefined) pending.push(join(dirname(file), spec));
+    }
+    const { outputText } = ts.transpileModule(source, {
+      fileName: file,
+      compilerOptions: {
+        module: ts.ModuleKind.ESNext,
+        target: ts.ScriptTarget.ES2023,
+        rewriteRelativeImportExtensions: true,
+        verbatimModuleSyntax: true,
+      },
+    });
+    const target = join(outDir, relative(srcDir, file)).replace(/\.ts$/, ".js");
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, outputText);
+  }
+  return join(outDir, "lifecycle", "index.js");
+}
+
+/** The tend program: main() with three idle tasks, printing "ready" once they run. */
+function tendProgram(entry: string): string {
+  return `import { main } from ${JSON.stringify(entry)};
+const idle = (name) => ({ name, run: (signal) => new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })) });
+await main((manager) => {
+  for (const name of ["a", "b", "c"]) manager.run(idle(name));
+  process.stdout.write("ready\\n");
+});`;
+}
+
+const BARE =
+  "process.on('SIGTERM', () => process.exit(0)); setInterval(() => {}, 1 << 30); process.stdout.write('ready\\n');";
+
+function rssMb(pid: number): number {
+  try {
+    const match = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return match?.[1] === undefined ? Number.NaN : Number(match[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function measure(system: System): Promise<Sample> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(process.execPath, system.argv, {
+      cwd: ROOT,
+      env: { ...process.env, TEND_LOG_PRETTY: "0" },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let buffered = "";
+    let readyMs = Number.NaN;
+    let rss = Number.NaN;
+    let killedAt = Number.NaN;
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => {
+      if (!Number.isNaN(readyMs)) return;
+      buffered += chunk;
+      if (!/^ready$/m.test(buffered)) return;
+      readyMs = performance.now() - started;
+      rss = rssMb(child.pid as number);
+      killedAt = performance.now();
+      child.kill("SIGTERM");
+    });
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      const exitMs = performance.now() - killedAt;
+      if (Number.isNaN(readyMs))
+        reject(new Error(`${system.name} exited (${code ?? signal}) before it was ready`));
+      else if (code !== 0) reject(new Error(`${system.name} exited with ${code ?? signal} after SIGTERM`));
+      else resolve({ readyMs, rssMb: rss, exitMs });
+    });
+  });
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+const builtEntry = await buildLifecycle();
+const systems: System[] = [
+  { name: "node (bare)", argv: ["-e", BARE] },
+  { name: "tend (built JS)", argv: ["--input-type=module", "-e", tendProgram(builtEntry)] },
+  {
+    name: "tend (.ts, type stripping)",
+    argv: ["--input-type=module", "-e", tendProgram(join(ROOT, "src", "lifecycle", "index.ts"))],
+  },
+];
+
+// One warm-up round (file cache), then interleaved runs so that load on the machine hits all alike.
+for (const system of systems) await measure(system);
+const samples = new Map<string, Sample[]>(systems.map((s) => [s.name, []]));
+for (let run = 0; run < RUNS; run++) {
+  for (const system of systems) samples.get(system.name)?.push(await measure(system));
+}
+
+const medians = new Map(
+  systems.map((s) => {
+    const list = samples.get(s.name) ?? [];
+    return [
+      s.name,
+      {
+        readyMs: median(list.map((x) => x.readyMs)),
+        rssMb: median(list.map((x) => x.rssMb)),
+        exitMs: median(list.map((x) => x.exitMs)),
+      },
+    ] as const;
+  }),
+);
+const bare = medians.get("node (bare)") as Sample;
+const built = medians.get("tend (built JS)") as Sample;
+const stripped = medians.get("tend (.ts, type stripping)") as Sample;
+const ratios = {
+  ready: round(built.readyMs / bare.readyMs, 2),
+  rss: round(built.rssMb / bare.rssMb, 2),
+  sigterm_exit: round(built.exitMs / bare.exitMs, 2),
+  ready_ts: round(stripped.readyMs / bare.readyMs, 2),
+  rss_ts: round(stripped.rssMb / bare.rssMb, 2),
+};
+
+const rows = [...medians].flatMap(([system, m]) => [
+  { system, metric: "ready_ms", value: round(m.readyMs), unit: "ms" },
+  { system, metric: "idle_rss", value: round(m.rssMb), unit: "MiB" },
+  { system, metric: "sigterm_to_exit_ms", value: round(m.exitMs), unit: "ms" },
+]);
+
+const pad = (text: string, width: number) => text.padEnd(width);
+console.log(`lifecycle bench: medians of ${RUNS} runs, node ${process.version}${smoke ? " (smoke)" : ""}`);
+console.log(`${pad("system", 28)}${pad("ready ms", 12)}${pad("idle RSS MiB", 15)}SIGTERM->exit ms`);
+for (const [system, m] of medians) {
+  console.log(
+    `${pad(system, 28)}${pad(round(m.readyMs).toString(), 12)}${pad(round(m.rssMb).toString(), 15)}${round(m.exitMs)}`,
+  );
+}
+const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
+console.log(`ready ratio (built JS / bare): ${ratios.ready}x  ${verdict(ratios.ready <= 1.5)} (<= 1.5x)`);
+console.log(`RSS ratio (built JS / bare):   ${ratios.rss}x  ${verdict(ratios.rss <= 1.3)} (<= 1.3x)`);
+console.log(
+  `SIGTERM->exit (built JS):      ${round(built.exitMs)} ms  ${verdict(built.exitMs < 50)} (< 50 ms)`,
+);
+console.log(`with type stripping (.ts):     ready ${ratios.ready_ts}x, RSS ${ratios.rss_ts}x`);
+if (json) console.log(JSON.stringify({ bench: "lifecycle", rows, ratios }));
