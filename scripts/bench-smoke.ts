@@ -23,12 +23,15 @@ for (const file of benches) {
   let ok = run.status === 0;
   try {
     const parsed = JSON.parse(last) as { bench?: unknown; rows?: unknown; ratios?: unknown };
-    ok &&= typeof parsed.bench === "string" && Array.isArray(parsed.rows) && typeof parsed.ratios === "object";
+    ok &&=
+      typeof parsed.bench === "string" && Array.isArray(parsed.rows) && typeof parsed.ratios === "object";
   } catch {
     ok = false;
   }
   process.stdout.write(`${run.stdout}\n`);
-  console.log(`${ok ? "ok  " : "FAIL"} ${file} (${Date.now() - started} ms, exit ${run.status ?? run.signal})`);
+  console.log(
+    `${ok ? "ok  " : "FAIL"} ${file} (${Date.now() - started} ms, exit ${run.status ?? run.signal})`,
+  );
   if (!ok) failed++;
 }
 console.log(`${benches.length - failed} passed, ${failed} failed`);
