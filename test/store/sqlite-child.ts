@@ -4,6 +4,8 @@
  *   node sqlite-child.ts migrate <url>          -> result: names of migrations it applied
  *   node sqlite-child.ts claim <url> <workerId> -> result: "id:attempt" of every job it claimed (and completed)
  *   node sqlite-child.ts insert <url> <queue>   -> result: the inserted id
+ *   node sqlite-child.ts work <url> <workerId>  -> claims (500 ms leases) and completes "mp" jobs forever,
+ *                                                  never reporting: the parent SIGKILLs it mid-stream
  */
 import { openStore } from "../../src/store/open.ts";
 
@@ -55,6 +57,18 @@ async function main(): Promise<unknown> {
           throw new Error(`completed ${done.length} of ${jobs.length} held jobs`);
       }
       return claimed;
+    }
+    if (mode === "work") {
+      for (;;) {
+        const jobs = await store.jobs.claim({
+          queue: "mp",
+          limit: 3,
+          workerId: arg ?? "child",
+          leaseMs: 500,
+        });
+        if (jobs.length === 0) await new Promise((r) => setTimeout(r, 5));
+        await store.jobs.complete(jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken, result: "true" })));
+      }
     }
     if (mode === "insert") {
       const [r] = await store.jobs.insert([

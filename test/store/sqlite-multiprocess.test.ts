@@ -125,6 +125,61 @@ describe("SQLite with several processes on one file", () => {
     }
   });
 
+  it("loses nothing when a worker process is SIGKILLed mid-stream: the file is intact and its jobs are rescued", async () => {
+    const url = await tempUrl();
+    const store = await openStore(url);
+    const total = 3000;
+    try {
+      await store.jobs.insert(Array.from({ length: total }, (_, i) => job("mp", i)));
+      const run = spawnChild(["work", url, "doomed"]);
+      await run.ready;
+      run.go();
+      await waitFor(
+        async () =>
+          ((await store.jobs.stats()).find((s) => s.queue === "mp")?.completedPerSec ?? 0) * 60 >= 100,
+        {
+          timeoutMs: 30_000,
+          message: "the child to complete 100 jobs",
+        },
+      );
+      const exited = run.outcome.catch((err: unknown) => err);
+      for (const c of children) c.kill("SIGKILL");
+      assert.match(String(await exited), /exited with SIGKILL/);
+
+      const raw = store.raw;
+      if (raw.driver !== "sqlite") throw new Error("expected SQLite");
+      assert.equal(Object.values(raw.db.prepare("PRAGMA integrity_check").get() ?? {})[0], "ok");
+      // Its in-flight jobs come back once their 500 ms leases lapse.
+      await waitFor(
+        async () => {
+          await store.jobs.rescueExpired();
+          return (await store.jobs.stats()).find((s) => s.queue === "mp")?.running === 0;
+        },
+        { message: "every running job of the killed worker to be rescued" },
+      );
+      const counts = raw.db
+        .prepare("SELECT state, count(*) AS n FROM tend_jobs GROUP BY state")
+        .all()
+        .map((r) => [String(r["state"]), Number(r["n"])] as const);
+      const by = new Map(counts);
+      assert.equal(
+        (by.get("completed") ?? 0) + (by.get("available") ?? 0) + (by.get("retryable") ?? 0),
+        total,
+        `every job is completed or will run again: ${JSON.stringify(counts)}`,
+      );
+      const completedRows = raw.db
+        .prepare("SELECT count(*) AS n FROM tend_jobs WHERE state = 'completed' AND result = 'true'")
+        .get() as { n: number };
+      assert.equal(
+        completedRows.n,
+        by.get("completed"),
+        "every acknowledged completion was durable with its result",
+      );
+    } finally {
+      await store.close();
+    }
+  });
+
   it("wakes a listener when another process inserts (data_version poll)", async () => {
     const url = await tempUrl();
     const store = await openStore(`${url}?poll=10ms`);
