@@ -13,9 +13,38 @@ export function errnoCode(err: unknown): string | undefined {
 
 /**
  * Flushes a folder's entries (new names, renames) to disk. Required after a rename that must
- * survive power loss. Filesystems that cannot fsync a folder are tolerated.
+ * survive power loss. Filesystems that cannot fsync a folder are tolerated. Concurrent callers for
+ * one folder share syncs: a caller waits for the next sync that starts after its call, which covers
+ * every rename done before it (group commit), so N files finishing together cost about two syncs.
  */
-export async function fsyncDir(path: string): Promise<void> {
+export function fsyncDir(path: string): Promise<void> {
+  let group = dirSyncs.get(path);
+  if (group === undefined) {
+    group = { running: undefined, next: undefined };
+    dirSyncs.set(path, group);
+  }
+  if (group.next !== undefined) return group.next;
+  const g = group;
+  let self: Promise<void> | undefined;
+  const next = (async () => {
+    await (g.running ?? Promise.resolve()).catch(() => {});
+    g.next = undefined;
+    g.running = self;
+    try {
+      await syncOnce(path);
+    } finally {
+      if (g.running === self) g.running = undefined;
+      if (g.running === undefined && g.next === undefined) dirSyncs.delete(path);
+    }
+  })();
+  self = next;
+  g.next = next;
+  return next;
+}
+
+const dirSyncs = new Map<string, { running: Promise<void> | undefined; next: Promise<void> | undefined }>();
+
+async function syncOnce(path: string): Promise<void> {
   const fh = await open(path, "r");
   try {
     await fh.sync();
