@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
+import { after, describe, it, type TestContext } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { readStatusFile } from "../../src/supervise/status.ts";
 import type { WorkerExit, WorkerProcess } from "../../src/supervise/worker-process.ts";
@@ -23,17 +23,19 @@ async function tempDir(): Promise<string> {
   return t.dir;
 }
 
-function start(...args: Parameters<typeof runSupervisor>): Running {
+/** Starts a supervisor that is stopped when the test ends. */
+function start(t: TestContext, ...args: Parameters<typeof runSupervisor>): Running {
   const r = runSupervisor(...args);
   running.push(r);
+  t.after(() => r.stop());
   return r;
 }
 
 describe("supervisor with fixture workers (real processes)", () => {
-  it("starts min workers that complete the ready handshake, and writes the status file", async () => {
+  it("starts min workers that complete the ready handshake, and writes the status file", async (t) => {
     const dir = await tempDir();
     const statusFile = join(dir, "status.json");
-    const r = start({ min: 2, max: 2, statusFile, env: { FIXTURE_DIR: dir } });
+    const r = start(t, { min: 2, max: 2, statusFile, env: { FIXTURE_DIR: dir } });
     await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
     const status = await waitFor(async () => {
       const s = await readStatusFile(statusFile);
@@ -54,8 +56,8 @@ describe("supervisor with fixture workers (real processes)", () => {
     for (const w of status.workers) assert.ok(!alive(w.pid), `worker ${w.pid} exited`);
   });
 
-  it("replaces a worker killed with SIGKILL within 1 s", async () => {
-    const r = start({ min: 2, max: 2 });
+  it("replaces a worker killed with SIGKILL within 1 s", async (t) => {
+    const r = start(t, { min: 2, max: 2 });
     await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
     const victim = readyWorkers(r.supervisor)[0]!;
     const killedAt = Date.now();
@@ -68,11 +70,11 @@ describe("supervisor with fixture workers (real processes)", () => {
     assert.equal(r.supervisor.status().workers.find((w) => w.id === fresh.id)?.restarts, 1);
   });
 
-  it("kills a worker whose event loop is blocked and replaces it within hang timeout + 1 s", async () => {
+  it("kills a worker whose event loop is blocked and replaces it within hang timeout + 1 s", async (t) => {
     const dir = await tempDir();
     const flag = join(dir, "hang.flag");
     writeFileSync(flag, "");
-    const r = start({
+    const r = start(t, {
       min: 1,
       max: 1,
       env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
@@ -94,16 +96,16 @@ describe("supervisor with fixture workers (real processes)", () => {
     assert.equal(fixtureRecord(dir, fresh.pid)?.hangs, undefined);
   });
 
-  it("kills a worker that is not ready within the start timeout and counts a failed start", async () => {
-    const r = start({ min: 1, max: 1, startTimeoutMs: 400, env: { FIXTURE_MODE: "never-ready" } });
+  it("kills a worker that is not ready within the start timeout and counts a failed start", async (t) => {
+    const r = start(t, { min: 1, max: 1, startTimeoutMs: 400, env: { FIXTURE_MODE: "never-ready" } });
     const [w, problem] = (await once(r.supervisor, "worker-killed")) as [WorkerProcess, string];
     assert.equal(problem, "start-timeout");
     await w.exited;
     await waitFor(() => r.supervisor.status().restartsTotal >= 1, { message: "a counted failed start" });
   });
 
-  it("gives up after the restart intensity with a clear error on a crash loop", async () => {
-    const r = start({
+  it("gives up after the restart intensity with a clear error on a crash loop", async (t) => {
+    const r = start(t, {
       min: 2,
       max: 2,
       env: { FIXTURE_MODE: "crash" },
@@ -125,9 +127,9 @@ describe("supervisor with fixture workers (real processes)", () => {
     assert.ok(exits.length >= 4);
   });
 
-  it("stops gracefully: in-flight work finishes, the worker says stopped and exits", async () => {
+  it("stops gracefully: in-flight work finishes, the worker says stopped and exits", async (t) => {
     const dir = await tempDir();
-    const r = start({
+    const r = start(t, {
       min: 2,
       max: 2,
       env: { FIXTURE_MODE: "busy", FIXTURE_BUSY_MS: "400", FIXTURE_DIR: dir },
@@ -150,9 +152,9 @@ describe("supervisor with fixture workers (real processes)", () => {
     }
   });
 
-  it("SIGTERMs then SIGKILLs the whole process group of a worker that ignores stop, grandchildren included", async () => {
+  it("SIGTERMs then SIGKILLs the whole process group of a worker that ignores stop, grandchildren included", async (t) => {
     const dir = await tempDir();
-    const r = start({
+    const r = start(t, {
       min: 1,
       max: 1,
       killTimeoutMs: 300,
@@ -169,8 +171,8 @@ describe("supervisor with fixture workers (real processes)", () => {
     await waitFor(() => !alive(grandchild), { timeoutMs: 2_000, message: "grandchild gone" });
   });
 
-  it("rolls every worker one by one without dropping below the count", async () => {
-    const r = start({ min: 2, max: 2 });
+  it("rolls every worker one by one without dropping below the count", async (t) => {
+    const r = start(t, { min: 2, max: 2 });
     await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
     const olds = new Set(r.supervisor.workers().map((w) => w.id));
     let lowest = Number.POSITIVE_INFINITY;

@@ -1,0 +1,141 @@
+import assert from "node:assert/strict";
+import { once } from "node:events";
+import { join } from "node:path";
+import { after, before, describe, it, type TestContext } from "node:test";
+import type { JobRecord, NewJob } from "../../src/jobs/model.ts";
+import { openStore } from "../../src/store/open.ts";
+import type { Store } from "../../src/store/store.ts";
+import type { WorkerProcess } from "../../src/supervise/worker-process.ts";
+import { makeTempDir } from "../support/tmp.ts";
+import { waitFor } from "../support/wait.ts";
+import { alive, nextReady, type Running, readyWorkers, runSupervisor } from "./helpers.ts";
+
+const APP = join(import.meta.dirname, "fixtures", "app.ts");
+const running: Running[] = [];
+let store: Store;
+let database: string;
+let cleanup: () => Promise<void>;
+
+before(async () => {
+  const t = await makeTempDir("tend-supervise-jobs-");
+  cleanup = t.cleanup;
+  database = `sqlite:${join(t.dir, "tend.db")}`;
+  store = await openStore(database);
+});
+
+after(async () => {
+  await Promise.all(running.map((r) => r.stop()));
+  await store.close();
+  await cleanup();
+});
+
+/** Starts a supervisor that is stopped when the test ends (tests share one database). */
+function start(t: TestContext, options: Parameters<typeof runSupervisor>[0]): Running {
+  const r = runSupervisor({ program: APP, store, database, ...options });
+  running.push(r);
+  t.after(() => r.stop());
+  return r;
+}
+
+function job(kind: string, payload: unknown, queue = "default"): NewJob {
+  return {
+    kind,
+    queue,
+    payload: JSON.stringify(payload),
+    priority: 0,
+    runAt: new Date(),
+    maxAttempts: 5,
+    uniqueKey: null,
+    batchId: null,
+    batchIndex: null,
+  };
+}
+
+async function enqueue(kind: string, payload: unknown, count = 1): Promise<string[]> {
+  const results = await store.jobs.insert(Array.from({ length: count }, () => job(kind, payload)));
+  return results.map((r) => r.id);
+}
+
+async function completed(id: string): Promise<JobRecord> {
+  return waitFor(
+    async () => {
+      const j = await store.jobs.get(id);
+      return j?.state === "completed" ? j : null;
+    },
+    { timeoutMs: 15_000, message: `job ${id} completed` },
+  );
+}
+
+function workerOf(r: Running, workerId: string | null): WorkerProcess | undefined {
+  return r.supervisor.workers().find((w) => w.id === workerId);
+}
+
+describe("supervisor with real jobs (SQLite)", () => {
+  it("a SIGKILLed worker is replaced within 1 s and its job is rescued at once and completed by another", async (t) => {
+    const r = start(t, { min: 2, max: 2 });
+    await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
+    const [id] = await enqueue("sleep", { ms: 800 });
+    const claimed = await waitFor(async () => {
+      const j = await store.jobs.get(id!);
+      return j?.state === "running" ? j : null;
+    });
+    const victim = workerOf(r, claimed.workerId);
+    assert.ok(victim, `the job runs in a supervised worker (${claimed.workerId})`);
+    const killedAt = Date.now();
+    const replaced = nextReady(r.supervisor, (w) => w.id !== victim.id && w.slot === victim.slot);
+    process.kill(victim.pid, "SIGKILL");
+    await replaced;
+    const took = Date.now() - killedAt;
+    assert.ok(took < 1_000, `replaced in ${took} ms`);
+    const done = await completed(id!);
+    assert.notEqual(done.workerId, victim.id);
+    assert.notEqual((done.result as { pid: number }).pid, victim.pid);
+    assert.equal(done.attempt, 2);
+    assert.ok(Date.now() - killedAt < 10_000, "rescued long before its 30 s lease could expire");
+  });
+
+  it("a worker blocked by a job is killed and replaced within hang timeout + 1 s; the job completes elsewhere", async (t) => {
+    const r = start(t, { min: 1, max: 1 });
+    const first = await nextReady(r.supervisor);
+    const killed = once(r.supervisor, "worker-killed") as Promise<[WorkerProcess, string, string]>;
+    const [id] = await enqueue("hang", {});
+    const claimed = await waitFor(async () => {
+      const j = await store.jobs.get(id!);
+      return j?.state === "running" ? j : null;
+    });
+    const blockedSince = claimed.startedAt?.getTime() ?? Date.now();
+    const [w, problem] = await killed;
+    assert.equal(w.id, first.id);
+    assert.equal(problem, "hung");
+    await nextReady(r.supervisor, (x) => x.id !== first.id);
+    const took = Date.now() - blockedSince;
+    assert.ok(
+      took < r.supervisor.options.hangTimeoutMs + 1_000,
+      `replaced ${took} ms after the job blocked its loop`,
+    );
+    const done = await completed(id!);
+    assert.equal(done.attempt, 2);
+    assert.ok(!alive(first.pid));
+  });
+
+  it("scales up to max under a backlog and back down to min when idle", async (t) => {
+    const r = start(t, {
+      min: 1,
+      max: 3,
+      scaling: { jobsPerWorker: 2, scaleDownCooldownMs: 300, horizonSec: 1 },
+      env: { FIXTURE_CONCURRENCY: "2" },
+    });
+    await nextReady(r.supervisor);
+    const ids = await enqueue("sleep", { ms: 50 }, 60);
+    await waitFor(() => r.supervisor.desired === 3 && readyWorkers(r.supervisor).length === 3, {
+      timeoutMs: 10_000,
+      message: "3 ready workers",
+    });
+    for (const id of ids) await completed(id);
+    await waitFor(() => r.supervisor.workers().length === 1 && r.supervisor.desired === 1, {
+      timeoutMs: 15_000,
+      message: "back to 1 worker",
+    });
+    assert.equal(r.supervisor.status().restartsTotal, 0, "scaling down is not a failure");
+  });
+});
