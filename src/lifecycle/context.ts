@@ -4,13 +4,20 @@ import type { FailureKind } from "./errors.ts";
 
 /** Where a crash is reported: the Manager that runs the task. */
 export interface CrashSink {
-  /** Records a crash; `task` is undefined when no task's context was active. */
-  crash(task: string | undefined, err: unknown, kind: Exclude<FailureKind, "threw" | "rejected">): void;
+  /** Records a crash; `context` is undefined when no task's context was active. */
+  crash(
+    context: TaskContext | undefined,
+    err: unknown,
+    kind: Exclude<FailureKind, "threw" | "rejected">,
+  ): void;
 }
 
 /** What each task's code can see of the task it runs in. */
 export interface TaskContext {
+  /** The task's name (or the cleanup's, when `cleanup` is true). */
   readonly task: string;
+  /** True inside a cleanup registered with Manager.cleanup. */
+  readonly cleanup?: boolean;
   readonly log: Logger;
   readonly sink: CrashSink;
 }

@@ -13,7 +13,7 @@ function onUnhandledRejection(reason: unknown): void {
 function route(err: unknown, kind: "uncaughtException" | "unhandledRejection"): void {
   const context = currentContext();
   if (context !== undefined && sinks.has(context.sink)) {
-    context.sink.crash(context.task, err, kind);
+    context.sink.crash(context, err, kind);
     return;
   }
   // Nobody's task: every running manager hears of it (each will stop).

@@ -114,7 +114,7 @@ export class Manager {
         : parseTimeout(options.cleanupTimeout, "cleanupTimeout");
     this.#captureCrashes = options.captureCrashes ?? true;
     this.#log = (options.log ?? createLogger()).child({ part: "lifecycle" });
-    this.#sink = { crash: (task, err, kind) => this.#crash(task, err, kind) };
+    this.#sink = { crash: (context, err, kind) => this.#crash(context, err, kind) };
   }
 
   /** The shared signal every task gets; it aborts when shutdown begins. */
@@ -311,8 +311,18 @@ export class Manager {
     this.#maybeFinish();
   }
 
-  #crash(task: string | undefined, err: unknown, kind: "uncaughtException" | "unhandledRejection"): void {
+  #crash(
+    context: TaskContext | undefined,
+    err: unknown,
+    kind: "uncaughtException" | "unhandledRejection",
+  ): void {
     if (this.#state === "stopped") return;
+    const task = context?.task;
+    if (context?.cleanup === true) {
+      this.#log.error({ cleanup: task, kind, err }, "cleanup crashed");
+      this.#record(cleanupFailed(context.task, err));
+      return;
+    }
     this.#log.error({ task, kind, err }, task === undefined ? "crash outside any task" : "task crashed");
     this.#record(task === undefined ? uncaught(err, kind) : taskFailed(task, err, kind));
     this.#beginShutdown(task === undefined ? kind : `task ${JSON.stringify(task)} crashed`);
@@ -386,7 +396,8 @@ export class Manager {
       timer = setTimeout(() => resolve("timeout"), cleanup.timeoutMs);
     });
     const context: TaskContext = {
-      task: `cleanup ${cleanup.name}`,
+      task: cleanup.name,
+      cleanup: true,
       log: this.#log.child({ cleanup: cleanup.name }),
       sink: this.#sink,
     };

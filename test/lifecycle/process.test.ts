@@ -151,4 +151,29 @@ describe("a real program run by main()", () => {
     const err = run.lines.find(msg("stopped with errors"))?.["err"] as { code: string } | undefined;
     assert.equal(err?.code, "TEND_E_CLEANUP_FAILED");
   });
+
+  it("an uncaught exception inside a cleanup is recorded against it and the other cleanups still run", async () => {
+    const run = start("cleanup-crash");
+    await run.waitForLine(msg("ready"));
+    run.child.kill("SIGTERM");
+    const { code } = await run.exited;
+    assert.equal(code, 1, run.stderr());
+    assert.equal(run.lines.find(msg("cleanup crashed"))?.["cleanup"], "crashy");
+    assert.deepEqual(
+      run.lines.filter(msg("cleanup ran")).map((l) => l["cleanup"]),
+      ["crashy", "first"],
+    );
+    const err = run.lines.find(msg("stopped with errors"))?.["err"] as { code?: string } | undefined;
+    assert.equal(err?.code, "TEND_E_CLEANUP_FAILED");
+  });
+
+  it("an uncaught exception outside any task stops the manager with TEND_E_UNCAUGHT_EXCEPTION and exits 1", async () => {
+    const run = start("outside");
+    const { code } = await run.exited;
+    assert.equal(code, 1, run.stderr());
+    assert.ok(run.lines.some(msg("crash outside any task")));
+    assert.ok(run.lines.some(msg("bystander stopped cleanly")));
+    const err = run.lines.find(msg("stopped with errors"))?.["err"] as { code?: string } | undefined;
+    assert.equal(err?.code, "TEND_E_UNCAUGHT_EXCEPTION");
+  });
 });
