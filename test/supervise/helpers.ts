@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createLogger } from "../../src/log/logger.ts";
 import type { SuperviseOptions } from "../../src/supervise/options.ts";
+import { isProcessAlive } from "../../src/supervise/process-group.ts";
 import { createSupervisor, type Supervisor } from "../../src/supervise/supervisor.ts";
 import type { WorkerProcess } from "../../src/supervise/worker-process.ts";
 
@@ -88,12 +89,7 @@ export function fixtureRecord(dir: string, pid: number): FixtureRecord | null {
   }
 }
 
-/** True while the pid exists. */
+/** True while the pid exists and has not exited (a zombie counts as gone). */
 export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
+  return isProcessAlive(pid);
 }

@@ -1,0 +1,192 @@
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import { after, before, describe, it, type TestContext } from "node:test";
+import type { NewJob } from "../../src/jobs/model.ts";
+import { openStore } from "../../src/store/open.ts";
+import type { Store } from "../../src/store/store.ts";
+import type { SuperviseOptions } from "../../src/supervise/options.ts";
+import { readStatusFile, type SupervisorStatus } from "../../src/supervise/status.ts";
+import { makeTempDir } from "../support/tmp.ts";
+import { waitFor } from "../support/wait.ts";
+import { alive, FAST, FIXTURE_MASTER } from "./helpers.ts";
+
+const APP = join(import.meta.dirname, "fixtures", "app.ts");
+let store: Store;
+let database: string;
+let dir: string;
+let cleanup: () => Promise<void>;
+const masters: ChildProcess[] = [];
+
+before(async () => {
+  const t = await makeTempDir("tend-supervise-master-");
+  cleanup = t.cleanup;
+  dir = t.dir;
+  database = `sqlite:${join(dir, "tend.db")}`;
+  store = await openStore(database);
+});
+
+after(async () => {
+  for (const m of masters) if (m.exitCode === null && m.signalCode === null) m.kill("SIGKILL");
+  await store.close();
+  await cleanup();
+});
+
+interface Master {
+  child: ChildProcess;
+  exited: Promise<[number | null, NodeJS.Signals | null]>;
+  statusFile: string;
+  status(): Promise<SupervisorStatus>;
+}
+
+function startMaster(t: TestContext, name: string, options: Partial<SuperviseOptions>): Master {
+  const statusFile = join(dir, `${name}.json`);
+  const opts: Partial<SuperviseOptions> = { program: APP, database, statusFile, ...FAST, ...options };
+  const child = spawn(process.execPath, [FIXTURE_MASTER, JSON.stringify(opts)], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  masters.push(child);
+  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGTERM");
+      await exited;
+    }
+  });
+  return { child, exited, statusFile, status: () => readStatusFile(statusFile) };
+}
+
+async function readyPids(m: Master, count: number): Promise<number[]> {
+  const s = await waitFor(
+    async () => {
+      const st = await m.status().catch(() => null);
+      const ready = st?.workers.filter((w) => w.state === "ready") ?? [];
+      return ready.length === count ? ready.map((w) => w.pid) : null;
+    },
+    { timeoutMs: 15_000, message: `${count} ready workers in the status file` },
+  );
+  return s;
+}
+
+function sleepJob(ms: number): NewJob {
+  return {
+    kind: "sleep",
+    queue: "default",
+    payload: JSON.stringify({ ms }),
+    priority: 0,
+    runAt: new Date(),
+    maxAttempts: 5,
+    uniqueKey: null,
+    batchId: null,
+    batchIndex: null,
+  };
+}
+
+async function states(ids: readonly string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const id of ids) {
+    const j = await store.jobs.get(id);
+    const s = j?.state ?? "missing";
+    counts.set(s, (counts.get(s) ?? 0) + 1);
+  }
+  return counts;
+}
+
+describe("the master as a real process", () => {
+  it("kill -9 of the master: every worker exits within 3 s, even with a job in flight", async (t) => {
+    const m = startMaster(t, "orphans", { min: 2, max: 2 });
+    const pids = await readyPids(m, 2);
+    const [inserted] = await store.jobs.insert([sleepJob(30_000)]);
+    await waitFor(async () => (await store.jobs.get(inserted!.id))?.state === "running", {
+      message: "job running",
+    });
+    const killedAt = Date.now();
+    m.child.kill("SIGKILL");
+    await waitFor(() => pids.every((pid) => !alive(pid)), {
+      timeoutMs: 3_000,
+      message: "every orphaned worker exited",
+    });
+    assert.ok(Date.now() - killedAt <= 3_000);
+    // Leave nothing behind for the next test: the job's lease will expire; cancel it now.
+    await store.jobs.cancel(inserted!.id);
+  });
+
+  it("SIGTERM with jobs in flight: they all finish, the master exits 0 and no job is left running", async (t) => {
+    const m = startMaster(t, "sigterm", { min: 2, max: 2, env: { FIXTURE_CONCURRENCY: "2" } });
+    const pids = await readyPids(m, 2);
+    const ids = (await store.jobs.insert(Array.from({ length: 6 }, () => sleepJob(1_200)))).map((r) => r.id);
+    const runningIds = await waitFor(
+      async () => {
+        const rows = await Promise.all(ids.map((id) => store.jobs.get(id)));
+        const r = rows.filter((j) => j?.state === "running").map((j) => j!.id);
+        return r.length === 4 ? r : null;
+      },
+      { message: "4 jobs running" },
+    );
+    m.child.kill("SIGTERM");
+    const [code, signal] = await m.exited;
+    assert.equal(signal, null);
+    assert.equal(code, 0);
+    for (const id of runningIds) {
+      const j = await store.jobs.get(id);
+      assert.equal(j?.state, "completed", `job ${id} finished`);
+      assert.equal(j?.attempt, 1);
+    }
+    const counts = await states(ids);
+    assert.equal(counts.get("running") ?? 0, 0, "no job left running");
+    assert.ok(
+      pids.every((pid) => !alive(pid)),
+      "every worker exited",
+    );
+    assert.equal((await m.status()).state, "stopped");
+    // The two jobs that never started stay available for the next run.
+    for (const id of ids) await store.jobs.cancel(id);
+  });
+
+  it("SIGHUP: workers are replaced one by one while jobs keep completing", async (t) => {
+    const m = startMaster(t, "sighup", { min: 2, max: 2, env: { FIXTURE_CONCURRENCY: "2" } });
+    const oldPids = await readyPids(m, 2);
+    const ids = (await store.jobs.insert(Array.from({ length: 120 }, () => sleepJob(100)))).map((r) => r.id);
+    await waitFor(async () => ((await states(ids)).get("completed") ?? 0) >= 4, {
+      message: "jobs completing",
+    });
+    m.child.kill("SIGHUP");
+    let lowest = Number.POSITIVE_INFINITY;
+    const newPids = await waitFor(
+      async () => {
+        const st = await m.status().catch(() => null);
+        if (st === null) return null;
+        const ready = st.workers.filter((w) => w.state === "ready");
+        lowest = Math.min(lowest, ready.length);
+        const fresh = ready.filter((w) => !oldPids.includes(w.pid));
+        return fresh.length === 2 && st.workers.length === 2 ? fresh.map((w) => w.pid) : null;
+      },
+      { timeoutMs: 20_000, intervalMs: 20, message: "both workers replaced" },
+    );
+    assert.ok(lowest >= 2, `ready workers dropped to ${lowest} during the roll`);
+    assert.ok(
+      oldPids.every((pid) => !alive(pid)),
+      "old workers exited",
+    );
+    await waitFor(async () => (await states(ids)).get("completed") === ids.length, {
+      timeoutMs: 20_000,
+      message: "all jobs completed",
+    });
+    const byPid = new Set<number>();
+    for (const id of ids) {
+      const j = await store.jobs.get(id);
+      assert.equal(j?.attempt, 1, "no job was interrupted by the roll");
+      byPid.add((j?.result as { pid: number } | undefined)?.pid ?? 0);
+    }
+    assert.ok(
+      oldPids.some((p) => byPid.has(p)),
+      "old workers completed jobs",
+    );
+    assert.ok(
+      newPids.some((p) => byPid.has(p)),
+      "new workers completed jobs",
+    );
+    assert.equal((await m.status()).restartsTotal, 0);
+  });
+});
