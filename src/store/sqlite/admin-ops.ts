@@ -7,7 +7,14 @@ import { insertJobs } from "./worker-ops.ts";
 
 const FINAL = "('completed', 'discarded', 'cancelled')";
 
-/** One job by id, or null. */
+/**
+ * One job by id, or null.
+ *
+ * @example
+ * ```ts
+ * const job = getJob(ctx, "42");
+ * ```
+ */
 export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
   const row = ctx.stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ?`).get(jobIdArg(id)) as
     | Row
@@ -18,6 +25,11 @@ export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
 /**
  * Cancels a job: pending ones at once, running ones by request (their worker stops them), final
  * ones unchanged. Returns the row after the change.
+ *
+ * @example
+ * ```ts
+ * const row = cancelJob(ctx, "42"); // row?.state === "cancelled" or row?.cancelRequested
+ * ```
  */
 export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
   const { jobs } = ctx.t;
@@ -47,6 +59,11 @@ export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
 /**
  * Makes a final job available again now with attempt 0. Throws TEND_E_RETRY_UNIQUE_KEY_HELD when its
  * unique key is held by another pending or running job (retrying would duplicate it).
+ *
+ * @example
+ * ```ts
+ * const row = retryJob(ctx, "42"); // row?.state === "available"
+ * ```
  */
 export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
   const { jobs } = ctx.t;
@@ -81,7 +98,14 @@ export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
   return row;
 }
 
-/** Jobs newest first, filtered; limit defaults to 100 and is capped at 10,000. */
+/**
+ * Jobs newest first, filtered; limit defaults to 100 and is capped at 10,000.
+ *
+ * @example
+ * ```ts
+ * const failed = listJobs(ctx, { state: "discarded", limit: 50 });
+ * ```
+ */
 export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
   const where: string[] = [];
   const args: Array<string | number | bigint> = [];
@@ -113,7 +137,14 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
   return (ctx.stmt(sql).all(...args, limit) as Row[]).map(rowToJob);
 }
 
-/** Deletes up to `limit` final jobs finished before `olderThan`; returns how many. */
+/**
+ * Deletes up to `limit` final jobs finished before `olderThan`; returns how many.
+ *
+ * @example
+ * ```ts
+ * const deleted = pruneJobs(ctx, new Date(Date.now() - 7 * 86_400_000), 10_000);
+ * ```
+ */
 export function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): number {
   const { jobs } = ctx.t;
   const before = dateArg("olderThan", olderThan);
@@ -125,7 +156,14 @@ export function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): n
   return ctx.write(() => Number(stmt.run(before, max).changes));
 }
 
-/** Records a cron tick and inserts its job in one transaction, unless that tick or a later one was recorded. */
+/**
+ * Records a cron tick and inserts its job in one transaction, unless that tick or a later one was recorded.
+ *
+ * @example
+ * ```ts
+ * const enqueued = enqueueCronTick(ctx, "nightly", tickAt, job);
+ * ```
+ */
 export function enqueueCronTick(ctx: SqliteContext, name: string, tickAt: Date, job: NewJob): boolean {
   const { cron } = ctx.t;
   const tick = dateArg("tickAt", tickAt);
@@ -144,13 +182,27 @@ export function enqueueCronTick(ctx: SqliteContext, name: string, tickAt: Date, 
   return enqueued;
 }
 
-/** The last recorded tick of a cron schedule, or null. */
+/**
+ * The last recorded tick of a cron schedule, or null.
+ *
+ * @example
+ * ```ts
+ * const last = lastCronTick(ctx, "nightly");
+ * ```
+ */
 export function lastCronTick(ctx: SqliteContext, name: string): Date | null {
   const row = ctx.stmt(`SELECT last_tick FROM ${ctx.t.cron} WHERE name = ?`).get(name) as Row | undefined;
   return row === undefined ? null : new Date(Number(row["last_tick"]));
 }
 
-/** Total and finished jobs of a batch. */
+/**
+ * Total and finished jobs of a batch.
+ *
+ * @example
+ * ```ts
+ * const { total, finished } = batchProgress(ctx, "batch-1");
+ * ```
+ */
 export function batchProgress(ctx: SqliteContext, batchId: string): BatchProgress {
   const row = ctx
     .stmt(
@@ -161,7 +213,14 @@ export function batchProgress(ctx: SqliteContext, batchId: string): BatchProgres
   return { batchId, total: Number(row["total"]), finished: Number(row["finished"]) };
 }
 
-/** Every job of a batch by batchIndex. */
+/**
+ * Every job of a batch by batchIndex.
+ *
+ * @example
+ * ```ts
+ * const jobs = batchJobs(ctx, "batch-1");
+ * ```
+ */
 export function batchJobs(ctx: SqliteContext, batchId: string): JobRecord[] {
   return (
     ctx

@@ -6,6 +6,11 @@ import { describeValue, TendError } from "../../errors/tend-error.ts";
  * Checks that `tx` is a caller's `DatabaseSync` handle, open, inside a transaction, on the same
  * database file as the store (`storePath` is the store file's real path). Throws
  * TEND_E_INVALID_TRANSACTION otherwise, saying what was wrong.
+ *
+ * @example
+ * ```ts
+ * const db = assertCallerTransaction(tx, "/srv/app/var/tend.db");
+ * ```
  */
 export function assertCallerTransaction(tx: unknown, storePath: string): DatabaseSync {
   const fail = (why: string): never => {

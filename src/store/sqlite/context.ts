@@ -7,7 +7,14 @@ export interface Tables {
   migrations: string;
 }
 
-/** Pure: the quoted table names for a (validated) prefix. */
+/**
+ * Pure: the quoted table names for a (validated) prefix.
+ *
+ * @example
+ * ```ts
+ * tablesFor("tend_").jobs; // "\"tend_jobs\""
+ * ```
+ */
 export function tablesFor(prefix: string): Tables {
   return { jobs: `"${prefix}jobs"`, cron: `"${prefix}cron"`, migrations: `"${prefix}migrations"` };
 }
@@ -59,7 +66,15 @@ export function writeTransaction<T>(db: DatabaseSync, fn: () => T): T {
   return result;
 }
 
-/** A statement cache per connection (the store's own and callers' handles). */
+/**
+ * A statement cache per connection (the store's own and callers' handles).
+ *
+ * @example
+ * ```ts
+ * const stmt = statementCache();
+ * stmt("SELECT 1", db).get();
+ * ```
+ */
 export function statementCache(): (sql: string, db: DatabaseSync) => StatementSync {
   const caches = new WeakMap<DatabaseSync, Map<string, StatementSync>>();
   return (sql, db) => {
@@ -77,7 +92,14 @@ export function statementCache(): (sql: string, db: DatabaseSync) => StatementSy
   };
 }
 
-/** Pure: distinct wake-ups, in first-seen order. */
+/**
+ * Pure: distinct wake-ups, in first-seen order.
+ *
+ * @example
+ * ```ts
+ * dedupeWakeups([{ channel: "jobs", payload: "q" }, { channel: "jobs", payload: "q" }]); // one entry
+ * ```
+ */
 export function dedupeWakeups(wakeups: readonly Wakeup[]): Wakeup[] {
   const seen = new Set<string>();
   const out: Wakeup[] = [];

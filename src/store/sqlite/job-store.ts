@@ -19,12 +19,19 @@ import * as admin from "./admin-ops.ts";
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";
 import type { SqliteNotifier } from "./notifier.ts";
+import * as rescue from "./rescue-ops.ts";
 import { queueStats } from "./stats.ts";
 import * as worker from "./worker-ops.ts";
 
 /**
  * The JobStore over one SQLite connection. Every write runs in its own `BEGIN IMMEDIATE`
  * transaction (or the caller's, for `insert(jobs, tx)`); statements are prepared once.
+ *
+ * @example
+ * ```ts
+ * const jobs = new SqliteJobStore(ctx, realPath, notifier);
+ * const claimed = await jobs.claim({ queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
+ * ```
  */
 export class SqliteJobStore implements JobStore {
   readonly #ctx: SqliteContext;
@@ -90,11 +97,11 @@ export class SqliteJobStore implements JobStore {
   }
 
   async rescueExpired(): Promise<RescuedJob[]> {
-    return worker.rescueExpiredJobs(this.#ctx);
+    return rescue.rescueExpiredJobs(this.#ctx);
   }
 
   async rescueWorker(workerId: string, reason: string): Promise<RescuedJob[]> {
-    return worker.rescueWorkerJobs(this.#ctx, workerId, reason);
+    return rescue.rescueWorkerJobs(this.#ctx, workerId, reason);
   }
 
   async cancel(id: string): Promise<JobRecord | null> {

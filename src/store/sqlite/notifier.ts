@@ -193,7 +193,14 @@ export class SqliteNotifier implements Notifier {
   }
 }
 
-/** Delivers `payload` on `channel` to every Store instance in this process on the file `key`. */
+/**
+ * Delivers `payload` on `channel` to every Store instance in this process on the file `key`.
+ *
+ * @example
+ * ```ts
+ * publish("/srv/app/var/tend.db", "jobs", "default");
+ * ```
+ */
 export function publish(key: string, channel: string, payload: string): void {
   for (const n of hubs.get(key) ?? []) n.deliver(channel, payload);
 }

@@ -8,7 +8,15 @@ export const JOB_COLUMNS =
   "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
   "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index";
 
-/** Pure: an id string to the SQLite rowid it names, or -1 (matches nothing) when it is not one. */
+/**
+ * Pure: an id string to the SQLite rowid it names, or -1 (matches nothing) when it is not one.
+ *
+ * @example
+ * ```ts
+ * toRowId("42"); // 42
+ * toRowId("x"); // -1
+ * ```
+ */
 export function toRowId(id: string): number {
   return typeof id === "string" && /^[0-9]{1,15}$/.test(id) ? Number(id) : -1;
 }
@@ -44,7 +52,14 @@ function parseErrors(text: unknown): JobError[] {
   return Array.isArray(value) ? (value as unknown as JobError[]) : [];
 }
 
-/** Maps a full jobs row (selected with JOB_COLUMNS) to a JobRecord. */
+/**
+ * Maps a full jobs row (selected with JOB_COLUMNS) to a JobRecord.
+ *
+ * @example
+ * ```ts
+ * const job = rowToJob(db.prepare(`SELECT ${JOB_COLUMNS} FROM tend_jobs WHERE id = ?`).get(42)!);
+ * ```
+ */
 export function rowToJob(row: Row): JobRecord {
   return {
     id: String(row["id"]),
@@ -72,7 +87,14 @@ export function rowToJob(row: Row): JobRecord {
   };
 }
 
-/** Maps a row returned by the claim statement to a ClaimedJob. */
+/**
+ * Maps a row returned by the claim statement to a ClaimedJob.
+ *
+ * @example
+ * ```ts
+ * const claimed = rows.map(rowToClaimed);
+ * ```
+ */
 export function rowToClaimed(row: Row): ClaimedJob {
   return {
     id: String(row["id"]),

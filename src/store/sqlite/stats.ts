@@ -44,6 +44,11 @@ function emptyStats(queue: string): QueueStats {
  * last minute. Reads the claim index for pending rows, the running index for running rows, the
  * finished index for the last minute's finished rows, and the id range of the last minute for
  * enqueued rows; never the whole table.
+ *
+ * @example
+ * ```ts
+ * for (const s of queueStats(ctx)) console.log(s.queue, s.available, s.running);
+ * ```
  */
 export function queueStats(ctx: SqliteContext): QueueStats[] {
   const { jobs } = ctx.t;

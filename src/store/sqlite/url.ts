@@ -102,7 +102,15 @@ export function parseSqliteUrl(url: string, cwd: string = process.cwd()): Sqlite
   return { path, synchronous, pollMs };
 }
 
-/** True when `prefix` is a safe table-name prefix (lower-case letters, digits, underscores). */
+/**
+ * True when `prefix` is a safe table-name prefix (lower-case letters, digits, underscores).
+ *
+ * @example
+ * ```ts
+ * isValidTablePrefix("tend_"); // true
+ * isValidTablePrefix("x; DROP"); // false
+ * ```
+ */
 export function isValidTablePrefix(prefix: string): boolean {
   return /^[a-z_][a-z0-9_]*$/.test(prefix);
 }

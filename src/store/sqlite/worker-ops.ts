@@ -9,7 +9,6 @@ import type {
   InsertResult,
   LeaseRef,
   NewJob,
-  RescuedJob,
 } from "../../jobs/model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
@@ -30,15 +29,16 @@ function stringArg(name: string, value: unknown): string {
   return value;
 }
 
-/** Error code recorded on an attempt whose lease lapsed. */
-export const LEASE_EXPIRED_CODE = "TEND_E_LEASE_EXPIRED";
-/** Error code recorded on an attempt whose worker a supervisor saw die or hang. */
-export const WORKER_LOST_CODE = "TEND_E_WORKER_LOST";
-
 /**
  * Inserts jobs on `db` (the store's connection inside its own transaction, or a caller's handle
  * inside the caller's transaction). A unique key held by a blocking job yields that job's id; the
  * check runs under the write lock, so duplicates inside one call see the first one.
+ *
+ * @example
+ * ```ts
+ * const { results, wakeups } = ctx.write(() => insertJobs(ctx, ctx.db, jobs));
+ * ctx.emit(wakeups);
+ * ```
  */
 export function insertJobs(
   ctx: SqliteContext,
@@ -110,6 +110,11 @@ export function claimSql(jobs: string): string {
 /**
  * Claims up to `limit` runnable jobs in one statement: the sub-select walks the claim index in
  * (priority, run_at, id) order; the UPDATE gives each row its own random lease token.
+ *
+ * @example
+ * ```ts
+ * const claimed = claimJobs(ctx, { queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
+ * ```
  */
 export function claimJobs(ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] {
   const limit = intArg("limit", req.limit, 1, 10_000);
@@ -130,7 +135,14 @@ export function claimJobs(ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] {
   return rows.map(rowToClaimed);
 }
 
-/** Completes held jobs; stale refs are skipped. */
+/**
+ * Completes held jobs; stale refs are skipped.
+ *
+ * @example
+ * ```ts
+ * const done = completeJobs(ctx, [{ id: job.id, leaseToken: job.leaseToken, result: "{\"ok\":true}" }]);
+ * ```
+ */
 export function completeJobs(ctx: SqliteContext, completions: readonly Completion[]): string[] {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
@@ -154,7 +166,14 @@ export function completeJobs(ctx: SqliteContext, completions: readonly Completio
   return done;
 }
 
-/** Records failures: retryable at retryAt, or discarded when retryAt is null. */
+/**
+ * Records failures: retryable at retryAt, or discarded when retryAt is null.
+ *
+ * @example
+ * ```ts
+ * failJobs(ctx, [{ id, leaseToken, error: { attempt: 1, at: new Date().toISOString(), message: "boom" }, retryAt: null }]);
+ * ```
+ */
 export function failJobs(ctx: SqliteContext, failures: readonly Failure[]): string[] {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
@@ -187,7 +206,14 @@ export function failJobs(ctx: SqliteContext, failures: readonly Failure[]): stri
   return done;
 }
 
-/** Extends held leases; reports held and cancel-requested for each ref, in input order. */
+/**
+ * Extends held leases; reports held and cancel-requested for each ref, in input order.
+ *
+ * @example
+ * ```ts
+ * const [beat] = heartbeatJobs(ctx, [{ id, leaseToken }], 30_000); // beat.held, beat.cancelRequested
+ * ```
+ */
 export function heartbeatJobs(
   ctx: SqliteContext,
   leases: readonly LeaseRef[],
@@ -216,6 +242,11 @@ export function heartbeatJobs(
 /**
  * Returns held jobs to available without spending the attempt. A job whose cancel was requested
  * is cancelled instead (nobody would ever claim it again).
+ *
+ * @example
+ * ```ts
+ * releaseJobs(ctx, [{ id, leaseToken }]);
+ * ```
  */
 export function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): string[] {
   const stmt = ctx.stmt(
@@ -244,7 +275,14 @@ export function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): st
   return done;
 }
 
-/** Marks held jobs cancelled, recording `reason` for the attempt. */
+/**
+ * Marks held jobs cancelled, recording `reason` for the attempt.
+ *
+ * @example
+ * ```ts
+ * markCancelledJobs(ctx, [{ id, leaseToken }], "cancel requested");
+ * ```
+ */
 export function markCancelledJobs(ctx: SqliteContext, leases: readonly LeaseRef[], reason: string): string[] {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
@@ -269,74 +307,4 @@ export function markCancelledJobs(ctx: SqliteContext, leases: readonly LeaseRef[
   });
   ctx.emit(wakeups);
   return done;
-}
-
-/** The SET clause shared by both rescues: ?1 = now, ?2 = ISO time, ?3 = message, ?4 = code or NULL. */
-const RESCUE_SET = `
-        SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled'
-                         WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
-            run_at = CASE WHEN cancel_requested = 0 AND attempt < max_attempts THEN ?1 ELSE run_at END,
-            finished_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts THEN ?1 ELSE NULL END,
-            errors = json_insert(errors, '$[#]',
-              CASE WHEN ?4 IS NULL THEN json_object('attempt', attempt, 'at', ?2, 'message', ?3)
-                   ELSE json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', ?4) END),
-            lease_token = NULL, lease_expires_at = NULL`;
-
-const RESCUE_RETURNING = "RETURNING id, kind, queue, attempt, state, batch_id";
-
-function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
-  const wakeups: Wakeup[] = [];
-  const rescued: RescuedJob[] = [];
-  for (const row of rows) {
-    const state = String(row["state"]);
-    if (state === "retryable") wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
-    else if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
-    // A job whose cancel was requested is cancelled, not rescued: it will not run again.
-    if (state !== "retryable" && state !== "discarded") continue;
-    rescued.push({
-      id: String(row["id"]),
-      kind: String(row["kind"]),
-      queue: String(row["queue"]),
-      attempt: Number(row["attempt"]),
-      state,
-    });
-  }
-  ctx.emit(wakeups);
-  return rescued;
-}
-
-/** Rescues running jobs whose lease expired before now (TEND_E_LEASE_EXPIRED recorded). */
-export function rescueExpiredJobs(ctx: SqliteContext): RescuedJob[] {
-  const stmt = ctx.stmt(
-    `UPDATE ${ctx.t.jobs} ${RESCUE_SET}
-      WHERE state = 'running' AND lease_expires_at < ?1
-      ${RESCUE_RETURNING}`,
-  );
-  const rows = ctx.write(() => {
-    const now = ctx.now();
-    const message =
-      "lease expired: the worker neither finished nor renewed its lease in time (it died, hung or blocked its event loop)";
-    return stmt.all(now, new Date(now).toISOString(), message, LEASE_EXPIRED_CODE) as Row[];
-  });
-  return finishRescue(ctx, rows);
-}
-
-/** Rescues every running job of one worker, recording `reason` (code TEND_E_WORKER_LOST). */
-export function rescueWorkerJobs(ctx: SqliteContext, workerId: string, reason: string): RescuedJob[] {
-  const stmt = ctx.stmt(
-    `UPDATE ${ctx.t.jobs} ${RESCUE_SET}
-      WHERE state = 'running' AND worker_id = ?5
-      ${RESCUE_RETURNING}`,
-  );
-  const rows = ctx.write(() => {
-    const now = ctx.now();
-    return stmt.all(
-      now,
-      new Date(now).toISOString(),
-      String(reason),
-      WORKER_LOST_CODE,
-      String(workerId),
-    ) as Row[];
-  });
-  return finishRescue(ctx, rows);
 }
