@@ -1,5 +1,6 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../../converge/context.ts";
+import { type FileLock, fileLock } from "./converge-lock.ts";
 
 /**
  * Pure: rewrites PostgreSQL-style `$1` placeholders into SQLite's numbered `?1`, leaving quoted
@@ -60,11 +61,12 @@ export class SqliteUserDatabase implements UserDatabase {
   readonly #path: string;
   #conn: DatabaseSync | undefined;
   #direct: DatabaseSync | undefined;
-  #queue: Promise<unknown> = Promise.resolve();
+  readonly #lock: FileLock;
   readonly #statements = new Map<string, ReturnType<DatabaseSync["prepare"]>>();
 
   constructor(path: string) {
     this.#path = path;
+    this.#lock = fileLock(path);
   }
 
   /** A separate connection for direct synchronous use by user code. */
@@ -89,17 +91,11 @@ export class SqliteUserDatabase implements UserDatabase {
     return stmt.all(...bind(params)).map((row) => ({ ...row }));
   }
 
-  #exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.#queue.then(fn, fn);
-    this.#queue = next.catch(() => undefined);
-    return next;
-  }
-
   sql = (text: string, params: readonly SqlParam[] = []): Promise<Row[]> =>
-    this.#exclusive(async () => this.#run(text, params));
+    this.#lock.run(() => this.#run(text, params));
 
   transaction<T>(fn: (tx: OpenTransaction) => Promise<T>): Promise<T> {
-    return this.#exclusive(async () => {
+    return this.#lock.run(async () => {
       const conn = this.#connection();
       conn.exec("BEGIN IMMEDIATE");
       try {

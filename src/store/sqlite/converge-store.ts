@@ -13,6 +13,7 @@ import type {
   WakeListener,
 } from "../../converge/store.ts";
 import type { RawConnection } from "../store.ts";
+import { type FileLock, fileLock } from "./converge-lock.ts";
 import { openUserConnection, SqliteUserDatabase } from "./converge-sql.ts";
 
 type SqliteRaw = Extract<RawConnection, { driver: "sqlite" }>;
@@ -36,6 +37,7 @@ export class SqliteConvergeStore implements ConvergeStore {
   readonly #raw: SqliteRaw;
   readonly #t: { leases: string; inconsistencies: string; terminal: string; wake: string };
   readonly #listeners = new Set<WakeListener>();
+  readonly #lock: FileLock;
 
   constructor(raw: SqliteRaw) {
     this.#raw = raw;
@@ -47,41 +49,46 @@ export class SqliteConvergeStore implements ConvergeStore {
       wake: quote(`${p}converge_wake`),
     };
     this.access = new SqliteUserDatabase(raw.path);
+    this.#lock = fileLock(raw.path);
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
-    const db = this.#raw.db;
-    const peek = db.prepare(`SELECT holder, expires_at FROM ${this.#t.leases} WHERE name = ?`).get(name) as
-      | { holder: string; expires_at: number }
-      | undefined;
-    const before = Date.now();
-    if (peek !== undefined && peek.holder !== holder && peek.expires_at > before) {
-      // Held by another and live: no need for the write lock to know we wait.
-      return { held: false, holder: peek.holder, expiresAt: peek.expires_at, now: before };
-    }
-    return this.#raw.writeTransaction(() => {
-      const now = Date.now();
-      const row = db
-        .prepare(`SELECT holder, epoch, expires_at FROM ${this.#t.leases} WHERE name = ?`)
-        .get(name) as { holder: string; epoch: number; expires_at: number } | undefined;
-      const current =
-        row === undefined ? null : { holder: row.holder, epoch: row.epoch, expiresAt: row.expires_at };
-      const decision = decideLease(current, holder, now, ttlMs);
-      if (decision.kind === "wait")
-        return { held: false, holder: decision.holder, expiresAt: decision.expiresAt, now };
-      db.prepare(
-        `INSERT INTO ${this.#t.leases} (name, holder, epoch, expires_at, acquired_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at = excluded.expires_at,
-           acquired_at = CASE WHEN ${this.#t.leases}.epoch = excluded.epoch THEN ${this.#t.leases}.acquired_at ELSE excluded.acquired_at END`,
-      ).run(name, holder, decision.epoch, decision.expiresAt, now);
-      return { held: true, epoch: decision.epoch, expiresAt: decision.expiresAt, now };
+    return this.#lock.run(() => {
+      const db = this.#raw.db;
+      const peek = db.prepare(`SELECT holder, expires_at FROM ${this.#t.leases} WHERE name = ?`).get(name) as
+        | { holder: string; expires_at: number }
+        | undefined;
+      const before = Date.now();
+      if (peek !== undefined && peek.holder !== holder && peek.expires_at > before) {
+        // Held by another and live: no need for the write lock to know we wait.
+        return { held: false, holder: peek.holder, expiresAt: peek.expires_at, now: before };
+      }
+      return this.#raw.writeTransaction(() => {
+        const now = Date.now();
+        const row = db
+          .prepare(`SELECT holder, epoch, expires_at FROM ${this.#t.leases} WHERE name = ?`)
+          .get(name) as { holder: string; epoch: number; expires_at: number } | undefined;
+        const current =
+          row === undefined ? null : { holder: row.holder, epoch: row.epoch, expiresAt: row.expires_at };
+        const decision = decideLease(current, holder, now, ttlMs);
+        if (decision.kind === "wait")
+          return { held: false, holder: decision.holder, expiresAt: decision.expiresAt, now };
+        db.prepare(
+          `INSERT INTO ${this.#t.leases} (name, holder, epoch, expires_at, acquired_at) VALUES (?, ?, ?, ?, ?)
+           ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, epoch = excluded.epoch, expires_at = excluded.expires_at,
+             acquired_at = CASE WHEN ${this.#t.leases}.epoch = excluded.epoch THEN ${this.#t.leases}.acquired_at ELSE excluded.acquired_at END`,
+        ).run(name, holder, decision.epoch, decision.expiresAt, now);
+        return { held: true, epoch: decision.epoch, expiresAt: decision.expiresAt, now };
+      });
     });
   }
 
   async releaseLease(name: string, fence: Fence): Promise<void> {
-    this.#raw.db
-      .prepare(`UPDATE ${this.#t.leases} SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?`)
-      .run(Date.now(), name, fence.holder, fence.epoch);
+    return this.#lock.run(() => {
+      this.#raw.db
+        .prepare(`UPDATE ${this.#t.leases} SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?`)
+        .run(Date.now(), name, fence.holder, fence.epoch);
+    });
   }
 
   #fenced(fence: Fence | null): string {
@@ -96,13 +103,15 @@ export class SqliteConvergeStore implements ConvergeStore {
     changes: unknown,
     fence: Fence | null,
   ): Promise<boolean> {
-    const result = this.#raw.db
-      .prepare(
-        `INSERT INTO ${this.#t.inconsistencies} (converger, key, changes, holder, epoch, at)
-         SELECT ?1, ?2, ?5, ?3, ?4, ${NOW_MS} WHERE ${this.#fenced(fence)}`,
-      )
-      .run(converger, key, fence?.holder ?? null, fence?.epoch ?? null, JSON.stringify(changes));
-    return Number(result.changes) === 1;
+    return this.#lock.run(() => {
+      const result = this.#raw.db
+        .prepare(
+          `INSERT INTO ${this.#t.inconsistencies} (converger, key, changes, holder, epoch, at)
+           SELECT ?1, ?2, ?5, ?3, ?4, ${NOW_MS} WHERE ${this.#fenced(fence)}`,
+        )
+        .run(converger, key, fence?.holder ?? null, fence?.epoch ?? null, JSON.stringify(changes));
+      return Number(result.changes) === 1;
+    });
   }
 
   async listInconsistencies(filter: InconsistencyFilter): Promise<Inconsistency[]> {
@@ -144,20 +153,24 @@ export class SqliteConvergeStore implements ConvergeStore {
     message: string,
     fence: Fence | null,
   ): Promise<boolean> {
-    const result = this.#raw.db
-      .prepare(
-        `INSERT INTO ${this.#t.terminal} (converger, key, version, message, at)
-         SELECT ?1, ?2, ?5, ?6, ${NOW_MS} WHERE ${this.#fenced(fence)}
-         ON CONFLICT (converger, key) DO UPDATE SET version = excluded.version, message = excluded.message, at = excluded.at`,
-      )
-      .run(converger, key, fence?.holder ?? null, fence?.epoch ?? null, version, message);
-    return Number(result.changes) === 1;
+    return this.#lock.run(() => {
+      const result = this.#raw.db
+        .prepare(
+          `INSERT INTO ${this.#t.terminal} (converger, key, version, message, at)
+           SELECT ?1, ?2, ?5, ?6, ${NOW_MS} WHERE ${this.#fenced(fence)}
+           ON CONFLICT (converger, key) DO UPDATE SET version = excluded.version, message = excluded.message, at = excluded.at`,
+        )
+        .run(converger, key, fence?.holder ?? null, fence?.epoch ?? null, version, message);
+      return Number(result.changes) === 1;
+    });
   }
 
   async clearTerminal(converger: string, key: string): Promise<void> {
-    this.#raw.db
-      .prepare(`DELETE FROM ${this.#t.terminal} WHERE converger = ? AND key = ?`)
-      .run(converger, key);
+    return this.#lock.run(() => {
+      this.#raw.db
+        .prepare(`DELETE FROM ${this.#t.terminal} WHERE converger = ? AND key = ?`)
+        .run(converger, key);
+    });
   }
 
   async listTerminal(converger: string): Promise<TerminalKey[]> {
@@ -176,49 +189,51 @@ export class SqliteConvergeStore implements ConvergeStore {
   }
 
   async installWakeTrigger(table: WakeTable): Promise<string> {
-    const db = this.#raw.db;
-    const columns = (
-      db.prepare(`PRAGMA table_info(${quote(table.table)})`).all() as Array<{ name: string }>
-    ).map((c) => c.name);
-    const column = table.key ?? "";
-    const base = `${this.#raw.prefix}wake_${table.table}_${column === "" ? "all" : column}`;
-    const insert = (row: "NEW" | "OLD") =>
-      `INSERT INTO ${this.#t.wake} (tbl, col, key, at) VALUES ('${table.table}', '${column}', ${
-        column === "" ? "NULL" : `${row}.${quote(column)}`
-      }, ${NOW_MS});`;
-    const changed = columns.map((c) => `OLD.${quote(c)} IS NOT NEW.${quote(c)}`).join(" OR ");
-    const wanted = new Map<string, string>([
-      [
-        `${base}_ins`,
-        `CREATE TRIGGER ${quote(`${base}_ins`)} AFTER INSERT ON ${quote(table.table)} BEGIN ${insert("NEW")} END`,
-      ],
-      [
-        `${base}_upd`,
-        `CREATE TRIGGER ${quote(`${base}_upd`)} AFTER UPDATE ON ${quote(table.table)} WHEN ${changed} BEGIN ${insert("NEW")} END`,
-      ],
-      [
-        `${base}_del`,
-        `CREATE TRIGGER ${quote(`${base}_del`)} AFTER DELETE ON ${quote(table.table)} BEGIN ${insert("OLD")} END`,
-      ],
-    ]);
-    const existing = new Map(
-      (
-        db
-          .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
-          .all(table.table) as Array<{
-          name: string;
-          sql: string;
-        }>
-      ).map((r) => [r.name, r.sql]),
-    );
-    if ([...wanted].every(([name, sql]) => existing.get(name) === sql)) return table.table;
-    this.#raw.writeTransaction(() => {
-      for (const [name, sql] of wanted) {
-        db.exec(`DROP TRIGGER IF EXISTS ${quote(name)}`);
-        db.exec(sql);
-      }
+    return this.#lock.run(() => {
+      const db = this.#raw.db;
+      const columns = (
+        db.prepare(`PRAGMA table_info(${quote(table.table)})`).all() as Array<{ name: string }>
+      ).map((c) => c.name);
+      const column = table.key ?? "";
+      const base = `${this.#raw.prefix}wake_${table.table}_${column === "" ? "all" : column}`;
+      const insert = (row: "NEW" | "OLD") =>
+        `INSERT INTO ${this.#t.wake} (tbl, col, key, at) VALUES ('${table.table}', '${column}', ${
+          column === "" ? "NULL" : `${row}.${quote(column)}`
+        }, ${NOW_MS});`;
+      const changed = columns.map((c) => `OLD.${quote(c)} IS NOT NEW.${quote(c)}`).join(" OR ");
+      const wanted = new Map<string, string>([
+        [
+          `${base}_ins`,
+          `CREATE TRIGGER ${quote(`${base}_ins`)} AFTER INSERT ON ${quote(table.table)} BEGIN ${insert("NEW")} END`,
+        ],
+        [
+          `${base}_upd`,
+          `CREATE TRIGGER ${quote(`${base}_upd`)} AFTER UPDATE ON ${quote(table.table)} WHEN ${changed} BEGIN ${insert("NEW")} END`,
+        ],
+        [
+          `${base}_del`,
+          `CREATE TRIGGER ${quote(`${base}_del`)} AFTER DELETE ON ${quote(table.table)} BEGIN ${insert("OLD")} END`,
+        ],
+      ]);
+      const existing = new Map(
+        (
+          db
+            .prepare("SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = ?")
+            .all(table.table) as Array<{
+            name: string;
+            sql: string;
+          }>
+        ).map((r) => [r.name, r.sql]),
+      );
+      if ([...wanted].every(([name, sql]) => existing.get(name) === sql)) return table.table;
+      this.#raw.writeTransaction(() => {
+        for (const [name, sql] of wanted) {
+          db.exec(`DROP TRIGGER IF EXISTS ${quote(name)}`);
+          db.exec(sql);
+        }
+      });
+      return table.table;
     });
-    return table.table;
   }
 
   async listenWakes(
@@ -258,7 +273,10 @@ export class SqliteConvergeStore implements ConvergeStore {
         }
         if (Date.now() - lastPrune > 10_000) {
           lastPrune = Date.now();
-          this.#raw.db.prepare(`DELETE FROM ${this.#t.wake} WHERE at < ?`).run(Date.now() - 60_000);
+          const cutoff = Date.now() - 60_000;
+          void this.#lock
+            .run(() => this.#raw.db.prepare(`DELETE FROM ${this.#t.wake} WHERE at < ?`).run(cutoff))
+            .catch(() => {});
         }
       } catch {
         // A busy or briefly locked file: the next poll tries again; periodic sweeps cover the gap.

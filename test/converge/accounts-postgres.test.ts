@@ -1,0 +1,3 @@
+import { describeAccountsExample } from "./accounts-suite.ts";
+
+describeAccountsExample("postgres");
