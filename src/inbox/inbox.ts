@@ -141,7 +141,12 @@ class InboxRun {
     const o = this.#o;
     await prepareFolders(o);
     liveTokens.add(this.#owner.token);
-    await mkdir(this.#claimDir);
+    try {
+      await mkdir(this.#claimDir);
+    } catch (err) {
+      liveTokens.delete(this.#owner.token);
+      throw err;
+    }
     const onAbort = () => this.#poke();
     this.#signal.addEventListener("abort", onAbort, { once: true });
     let rescan: NodeJS.Timeout | undefined;
@@ -231,18 +236,45 @@ class InboxRun {
       }
       const name = this.#discovery.next();
       if (name === undefined) return undefined;
+      if (this.#held.has(name)) continue;
+      this.#held.add(name);
       try {
         await rename(join(this.#o.dir, name), join(this.#claimDir, name));
       } catch (err) {
-        const code = errnoCode(err);
-        if (code !== "ENOENT")
+        this.#held.delete(name);
+        if (errnoCode(err) !== "ENOENT") {
           this.#log.warn({ err, file: name }, "claiming a file failed; will retry at the next rescan");
-        continue; // ENOENT: another inbox claimed it first
+        } else {
+          await this.#claimDirIntact();
+        }
+        continue; // ENOENT: another inbox claimed it first (or the claim folder was gone: recreated)
       }
       this.#counters.claimed++;
       this.#log.debug({ file: name }, "file claimed");
       return { name, recovered: false, claimedAt: Date.now() };
     }
+  }
+
+  /**
+   * A claim's ENOENT normally means another inbox took the file; it can also mean that something
+   * deleted this inbox's claim folder. Recreates the folder in that case (and says so loudly).
+   */
+  async #claimDirIntact(): Promise<void> {
+    try {
+      await mkdir(this.#claimDir);
+    } catch (err) {
+      if (errnoCode(err) === "EEXIST") return;
+      this.#log.error(
+        { err, claimDir: this.#claimDir },
+        "this inbox's claim folder is missing and cannot be recreated",
+      );
+      return;
+    }
+    this.#log.error(
+      { claimDir: this.#claimDir },
+      "this inbox's claim folder had been deleted by something else; recreated it. Do not clean the processing folder while inboxes run",
+    );
+    this.#discovery.requestFullScan();
   }
 
   async #claimStrange(entry: StrangeEntry): Promise<ClaimedFile | undefined> {

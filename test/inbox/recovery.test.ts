@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { formatOwner, newOwner, readProcessStart } from "../../src/inbox/owner.ts";
@@ -155,4 +155,18 @@ test("an unfinished file never overwrites a newer file of the same name; the nex
   await waitFor(() => second.inbox.counters.done === 2, { message: "both dup.txt done" });
   assert.deepEqual(seen.sort(), ["new", "old"]);
   assert.deepEqual(await list(join(dir, "done")), ["dup.txt", "dup~1.txt"]);
+});
+
+test("a claim folder deleted under a running inbox is recreated and claiming goes on", async () => {
+  const dir = await tempDir();
+  const running = startInbox({ dir, settle: 0, process: () => {} });
+  cleanups.push(() => running.stop());
+  await waitFor(async () => (await list(join(dir, ".processing"))).length === 1, { message: "claim folder" });
+  const [claimFolder] = await list(join(dir, ".processing"));
+  await rm(join(dir, ".processing", claimFolder ?? ""), { recursive: true });
+  await drop(dir, "after.txt", "x");
+  await waitFor(async () => (await list(join(dir, "done"))).includes("after.txt"), {
+    message: "after.txt done",
+  });
+  assert.deepEqual(await list(join(dir, ".processing")), [claimFolder]);
 });
