@@ -1,0 +1,3 @@
+import { describeLeaderProcesses } from "./leader-processes-suite.ts";
+
+describeLeaderProcesses("postgres");
