@@ -7,6 +7,9 @@ const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }
   () => import("./commands/migrate.ts"),
   () => import("./commands/jobs.ts"),
   () => import("./commands/inconsistencies.ts"),
+  () => import("./commands/supervise.ts"),
+  () => import("./commands/unit.ts"),
+  () => import("./commands/status.ts"),
 ];
 
 function version(): string {

@@ -74,7 +74,7 @@ export async function readStatusFile(path: string): Promise<SupervisorStatus> {
   } catch (err) {
     throw new TendError(
       "TEND_E_SUPERVISE_STATUS_UNREADABLE",
-      `Cannot read the supervisor status file ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}. Is \`tend supervise\` running in this folder, or was --status-file set to another path?`,
+      `No supervisor status at ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)}): the supervisor is not running from this folder, or it writes its status elsewhere (pass the same --status-file).`,
       { details: { path }, cause: err },
     );
   }

@@ -1,0 +1,101 @@
+import { resolve } from "node:path";
+import type { Command } from "commander";
+import { DEFAULT_STATUS_FILE } from "../../supervise/options.ts";
+import { isProcessAlive } from "../../supervise/process-group.ts";
+import { readStatusFile, type SupervisorStatus } from "../../supervise/status.ts";
+import { renderTable } from "../table.ts";
+
+/** Exit code of `tend status` when the supervisor is not running (as `systemctl status` does). */
+export const EXIT_NOT_RUNNING = 3;
+
+function age(iso: string | null, now: number): string {
+  if (iso === null) return "-";
+  return duration(now - Date.parse(iso));
+}
+
+function duration(ms: number): string {
+  if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
+  if (ms < 60_000) return `${(ms / 1_000).toFixed(1)}s`;
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)}m${Math.floor((ms % 60_000) / 1_000)}s`;
+  return `${Math.floor(ms / 3_600_000)}h${Math.floor((ms % 3_600_000) / 60_000)}m`;
+}
+
+/**
+ * Renders a status for people.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(renderStatus(await readStatusFile(path), true, Date.now()));
+ * ```
+ */
+export function renderStatus(s: SupervisorStatus, running: boolean, now: number): string {
+  const lines: string[] = [];
+  if (running) {
+    lines.push(
+      `supervisor pid ${s.masterPid}: ${s.state}, up ${age(s.startedAt, now)}; program ${s.program}`,
+    );
+  } else {
+    lines.push(
+      `The supervisor is NOT running: pid ${s.masterPid} from the status file is gone (last state "${s.state}", ` +
+        `last update ${s.updatedAt}, ${age(s.updatedAt, now)} ago). Its workers below are its last known view.`,
+    );
+  }
+  lines.push(
+    `workers: ${s.workers.length} (target ${s.desired}, min ${s.min}, max ${s.max}); ` +
+      `restarts: ${s.restartsTotal} total, ${s.restartsInWindow} of ${s.maxRestarts} allowed in ${duration(s.restartPeriodMs)}`,
+  );
+  if (s.queue !== null) {
+    lines.push(
+      `queue: ${s.queue.available} available, ${s.queue.running} running, ` +
+        `${s.queue.enqueuedPerSec.toFixed(1)}/s in, ${s.queue.completedPerSec.toFixed(1)}/s done, oldest ${duration(s.queue.oldestAvailableAgeMs)}`,
+    );
+  }
+  if (s.lastScale !== null)
+    lines.push(
+      `last scaling: ${s.lastScale.from} -> ${s.lastScale.to} (${s.lastScale.reason}) at ${s.lastScale.at}`,
+    );
+  lines.push("");
+  lines.push(
+    renderTable(
+      ["worker", "pid", "state", "uptime", "restarts", "in-flight", "last heartbeat", "last completion"],
+      s.workers.map((w) => [
+        w.id,
+        w.pid,
+        w.retiring ? `${w.state} (retiring)` : w.state,
+        duration(w.uptimeMs + (now - Date.parse(s.updatedAt))),
+        w.restarts,
+        w.inFlight,
+        w.lastHeartbeatAt === null ? "-" : `${age(w.lastHeartbeatAt, now)} ago`,
+        w.lastCompletionAt === null ? "-" : `${age(w.lastCompletionAt, now)} ago`,
+      ]),
+    ),
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * `tend status`: prints the supervisor's view of its workers from its status file, and says
+ * clearly (exit code 3) when the supervisor is not running.
+ *
+ * @example
+ * ```sh
+ * tend status --status-file /srv/app/var/tend-supervisor.json
+ * ```
+ */
+export function register(program: Command): void {
+  program
+    .command("status")
+    .description("show the supervisor's workers (pid, state, uptime, restarts, in-flight, last heartbeat)")
+    .option("--status-file <path>", "the supervisor's status file", DEFAULT_STATUS_FILE)
+    .option("--json", "print the status file's JSON with a `running` field")
+    .action(async (flags: { statusFile: string; json?: boolean }) => {
+      const status = await readStatusFile(resolve(flags.statusFile));
+      const running = isProcessAlive(status.masterPid);
+      if (flags.json === true) {
+        process.stdout.write(`${JSON.stringify({ ...status, running })}\n`);
+      } else {
+        process.stdout.write(renderStatus(status, running, Date.now()));
+      }
+      if (!running) process.exitCode = EXIT_NOT_RUNNING;
+    });
+}
