@@ -96,7 +96,7 @@ export function describeAccountsExample(driver: "sqlite" | "postgres"): void {
       const archived = await converge.listInconsistencies({ converger: "archive-account-resources" });
       assert.equal(archived.length, 1, "one inconsistency for the account");
       assert.equal(archived[0]?.key, String(ada));
-      assert.equal((archived[0]?.changes as { resources: unknown[] }).resources.length, 3);
+      assert.equal((archived[0]?.changes as { resources?: unknown[] } | undefined)?.resources?.length, 3);
       const deprovisioned = await converge.listInconsistencies({
         converger: "deprovision-archived-clusters",
       });
