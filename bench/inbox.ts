@@ -1,7 +1,8 @@
 /**
  * Inbox benchmark: files per second and drop-to-done latency, side by side:
  * - "ticker" — the seed's design: every 5 s, list the folder and process each file in turn
- *   (read, write the output in place, move the input to done/), no claims, no fsync;
+ *   (read, write the output in place, move the input to done/), no claims, no fsync; for
+ *   throughput also "ticker +fsync", the same loop writing each output as durably as tend does;
  * - "tend events" — the tend inbox with file events on (settle 0: producers rename files in);
  * - "tend rescan" — the tend inbox with events off, finding files by its periodic rescan only.
  * Every system does the same work per file (read it, write a small output, move it to done/).
@@ -9,7 +10,7 @@
  * watch on done/). Usage: node bench/inbox.ts [--smoke] [--json]
  */
 import { type FSWatcher, watch } from "node:fs";
-import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, open, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -37,42 +38,63 @@ async function work(path: string): Promise<string> {
   return JSON.stringify({ bytes: data.length });
 }
 
-const ticker: System = {
-  name: `ticker ${TICKER_MS / 1000}s (seed)`,
-  async start(root) {
-    const inbox = join(root, "inbox");
-    const done = join(root, "done");
-    const out = join(root, "out");
-    await Promise.all([inbox, done, out].map((d) => mkdir(d, { recursive: true })));
-    const controller = new AbortController();
-    const batch = async () => {
-      for (const name of await readdir(inbox)) {
-        if (name.startsWith(".")) continue;
-        await writeFile(join(out, `${name}.json`), await work(join(inbox, name)));
-        await rename(join(inbox, name), join(done, name));
-      }
-    };
-    const loop = (async () => {
-      await batch(); // files already present are handled at start; then the ticker
-      while (!controller.signal.aborted) {
-        try {
-          await sleep(TICKER_MS, undefined, { signal: controller.signal });
-        } catch {
-          return;
+/** Writes `data` to `dir/name` durably: temporary file, fsync, rename, fsync of the folder. */
+async function writeDurably(dir: string, name: string, data: string): Promise<void> {
+  const temp = join(dir, `.${name}.tmp`);
+  const fh = await open(temp, "w");
+  await fh.writeFile(data);
+  await fh.sync();
+  await fh.close();
+  await rename(temp, join(dir, name));
+  const dh = await open(dir, "r");
+  await dh.sync();
+  await dh.close();
+}
+
+/** The seed's design: a ticker that lists the folder and processes each file in turn. */
+function tickerSystem(durable: boolean): System {
+  return {
+    name: `ticker ${TICKER_MS / 1000}s${durable ? " +fsync" : " (seed)"}`,
+    async start(root) {
+      const inbox = join(root, "inbox");
+      const done = join(root, "done");
+      const out = join(root, "out");
+      await Promise.all([inbox, done, out].map((d) => mkdir(d, { recursive: true })));
+      const controller = new AbortController();
+      const batch = async () => {
+        for (const name of await readdir(inbox)) {
+          if (name.startsWith(".")) continue;
+          const summary = await work(join(inbox, name));
+          if (durable) await writeDurably(out, `${name}.json`, summary);
+          else await writeFile(join(out, `${name}.json`), summary);
+          await rename(join(inbox, name), join(done, name));
         }
-        await batch();
-      }
-    })();
-    return {
-      inbox,
-      done,
-      stop: async () => {
-        controller.abort();
-        await loop;
-      },
-    };
-  },
-};
+      };
+      const loop = (async () => {
+        await batch(); // files already present are handled at start; then the ticker
+        while (!controller.signal.aborted) {
+          try {
+            await sleep(TICKER_MS, undefined, { signal: controller.signal });
+          } catch {
+            return;
+          }
+          await batch();
+        }
+      })();
+      return {
+        inbox,
+        done,
+        stop: async () => {
+          controller.abort();
+          await loop;
+        },
+      };
+    },
+  };
+}
+
+const ticker = tickerSystem(false);
+const durableTicker = tickerSystem(true);
 
 function tendSystem(name: string, events: boolean): System {
   return {
@@ -179,7 +201,7 @@ const rescan = tendSystem(`tend rescan ${RESCAN_MS}ms`, false);
 const rows: Row[] = [];
 const fps: Record<string, number> = {};
 const lat: Record<string, number[]> = {};
-for (const system of [ticker, events, rescan]) {
+for (const system of [ticker, durableTicker, events, rescan]) {
   fps[system.name] = await throughput(system);
   rows.push({
     system: system.name,
@@ -205,6 +227,7 @@ report(
   {
     "tend events / ticker files/s": (fps[events.name] ?? 0) / (fps[ticker.name] ?? 1),
     "tend rescan / ticker files/s": (fps[rescan.name] ?? 0) / (fps[ticker.name] ?? 1),
+    "tend events / ticker +fsync files/s": (fps[events.name] ?? 0) / (fps[durableTicker.name] ?? 1),
     "ticker / tend events latency p50": p50(ticker) / p50(events),
     "ticker / tend rescan latency p50": p50(ticker) / p50(rescan),
     "tend events p50 / 50 ms target": p50(events) / 50,
@@ -213,7 +236,7 @@ report(
   flags,
   [
     `latency: ${LATENCY_FILES} files per tend system, dropped by rename one every ${DROP_GAP_MS} ms; the ticker's latency uses only ${TICKER_SAMPLES} samples to keep the run short`,
-    `tend runs with concurrency ${CONCURRENCY} and settle 0, and makes every output durable (fsync of the file and its folder); the ticker writes outputs in place without fsync`,
+    `tend runs with concurrency ${CONCURRENCY} and settle 0, and makes every output durable (fsync of the file and its folder); the seed's ticker writes outputs in place without fsync, "ticker +fsync" writes them as durably as tend does (throughput only)`,
     "throughput counts from the start of each system with every file already waiting",
   ],
 );
