@@ -1,4 +1,12 @@
-/** Error codes of the inbox part (see docs/errors.md). Keys are the codes; values their meaning. */
+/**
+ * Error codes of the inbox part (see docs/errors.md and docs/inbox.md). Keys are the codes; values
+ * their meaning.
+ *
+ * @example
+ * ```ts
+ * if (isTendError(err, "TEND_E_INBOX_CROSS_DEVICE")) console.error(INBOX_CODES.TEND_E_INBOX_CROSS_DEVICE);
+ * ```
+ */
 export const INBOX_CODES = {
   TEND_E_INBOX_OPTIONS: "The inbox options are not an object, or name an unknown option.",
   TEND_E_INBOX_DIR:

@@ -54,7 +54,15 @@ export function assertOutputName(name: unknown): asserts name is string {
   }
 }
 
-/** Why `name` is not acceptable as an output name, or undefined when it is. */
+/**
+ * Why `name` is not acceptable as an output name, or undefined when it is.
+ *
+ * @example
+ * ```ts
+ * outputNameProblem("a/b.json"); // "it contains a path separator"
+ * outputNameProblem("b.json"); // undefined
+ * ```
+ */
 export function outputNameProblem(name: unknown): string | undefined {
   if (typeof name !== "string") return "it is not a string";
   if (name === "") return "it is empty";
