@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { invalidArgument, isTendError } from "../errors/tend-error.ts";
+import { flushLogger } from "../log/flush.ts";
 import { createLogger } from "../log/logger.ts";
 import { ManagerError, messageOf } from "./errors.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
@@ -92,9 +93,14 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
       try {
         await setup(manager, base);
       } catch (err) {
-        log.error({ err }, `program setup failed: ${messageOf(err)}`);
-        await manager.stop("setup failed").catch(() => {});
-        throw err;
+        // A signal (or a failing task) during a slow setup makes its next registration throw
+        // TEND_E_MANAGER_STOPPED: shutdown was asked for; the outcome is the manager's, not a setup failure.
+        if (!(isTendError(err, "TEND_E_MANAGER_STOPPED") && manager.shutdownReason !== undefined)) {
+          log.error({ err }, `program setup failed: ${messageOf(err)}`);
+          await manager.stop("setup failed").catch(() => {});
+          throw err;
+        }
+        log.info({ reason: manager.shutdownReason }, "setup cut short: shutdown began while it ran");
       }
     }
     await manager.wait();
@@ -104,7 +110,7 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
     code = Math.max(exitCodeFor(err), EXIT_FAILURE);
     log.error({ err, code }, code === EXIT_SHUTDOWN_TIMEOUT ? "shutdown timed out" : "stopped with errors");
   }
-  await new Promise<void>((resolve) => log.flush(() => resolve()));
+  await flushLogger(log);
   signals?.close();
   exit(code);
   return code;

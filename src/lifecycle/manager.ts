@@ -296,7 +296,14 @@ export class Manager {
   }
 
   #ended(entry: Running, err: unknown, kind: FailureKind | undefined): void {
-    if (this.#running.get(entry.name) !== entry) return; // already given up on (shutdown timeout)
+    if (this.#running.get(entry.name) !== entry) {
+      // Given up on at the shutdown timeout; it has returned at last.
+      this.#log.warn(
+        { task: entry.name, durationMs: Math.round(performance.now() - entry.startedAt), err },
+        "task returned after the shutdown timeout",
+      );
+      return;
+    }
     this.#running.delete(entry.name);
     const durationMs = Math.round(performance.now() - entry.startedAt);
     const signal = this.#controller.signal;

@@ -1,6 +1,7 @@
 import { constants } from "node:os";
 import type { Logger } from "pino";
 import { invalidArgument } from "../errors/tend-error.ts";
+import { flushLogger } from "../log/flush.ts";
 import { currentTask } from "./context.ts";
 import type { Task } from "./task.ts";
 
@@ -85,9 +86,13 @@ export function signalTask(options: SignalTaskOptions = {}): SignalTask {
       return;
     }
     const code = signalExitCode(signal);
-    log?.fatal({ signal, code }, `second signal (${signal}) during shutdown: exiting now with code ${code}`);
-    log?.flush();
-    exit(code);
+    if (log === undefined) {
+      exit(code);
+      return;
+    }
+    log.fatal({ signal, code }, `second signal (${signal}) during shutdown: exiting now with code ${code}`);
+    // At most a moment for the last lines to reach stdout in order; then out.
+    void flushLogger(log, 200).finally(() => exit(code));
   };
   const signals = [...new Set(names as NodeJS.Signals[])];
   for (const signal of signals) process.on(signal, listener);

@@ -1,1 +1,2 @@
+export { flushLogger } from "./flush.ts";
 export { createLogger, type Logger, type LoggerSettings } from "./logger.ts";

@@ -90,6 +90,29 @@ describe("main", () => {
     assert.deepEqual(events, ["server stopped", "cleanup"]);
   });
 
+  it("a signal during a slow setup is a clean shutdown, not a setup failure", async () => {
+    const codes: number[] = [];
+    const { log, lines } = captureLog();
+    let cutShort = false;
+    await main(
+      async (manager) => {
+        const stopping = new Promise<void>((resolve) => manager.onShutdownStart(() => resolve()));
+        process.kill(process.pid, "SIGUSR2"); // arrives while "connecting to the database"
+        await stopping;
+        try {
+          manager.run(async function lateWorker() {});
+        } catch (err) {
+          cutShort = isTendError(err, "TEND_E_MANAGER_STOPPED");
+          throw err;
+        }
+      },
+      { log, signals: ["SIGUSR2"], exit: (c) => codes.push(c) },
+    );
+    assert.equal(cutShort, true);
+    assert.deepEqual(codes, [0]);
+    assert.ok(lines().some((l) => l["msg"] === "clean shutdown"));
+  });
+
   it("accepts a ready Manager", async () => {
     const manager = new Manager({ log: captureLog().log });
     manager.run(async function once() {});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError, TendError } from "../../src/errors/index.ts";
-import { Manager, ManagerError } from "../../src/lifecycle/index.ts";
+import { currentTask, Manager, ManagerError } from "../../src/lifecycle/index.ts";
 import { aborted, deferred, idleTask } from "./helpers.ts";
 import { captureLog } from "./log-capture.ts";
 
@@ -81,6 +81,23 @@ describe("Manager.run", () => {
     });
     await manager.wait();
     assert.equal(got, manager.signal);
+  });
+
+  it("runs each task in its own context: currentTask() names it, even in callbacks it scheduled", async () => {
+    const manager = quiet();
+    const seen: (string | undefined)[] = [];
+    manager.run(async function alpha() {
+      seen.push(currentTask()?.task);
+      await new Promise<void>((resolve) =>
+        setTimeout(() => {
+          seen.push(currentTask()?.task);
+          resolve();
+        }, 1),
+      );
+    });
+    await manager.wait();
+    assert.deepEqual(seen, ["alpha", "alpha"]);
+    assert.equal(currentTask(), undefined);
   });
 
   it("treats an AbortError thrown after the abort as a clean stop", async () => {

@@ -176,4 +176,17 @@ describe("a real program run by main()", () => {
     const err = run.lines.find(msg("stopped with errors"))?.["err"] as { code?: string } | undefined;
     assert.equal(err?.code, "TEND_E_UNCAUGHT_EXCEPTION");
   });
+
+  it("loses and reorders no log line when main() exits right after a burst of logging", async () => {
+    const run = start("burst");
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    const numbers = run.lines.filter(msg("line")).map((l) => l["n"]);
+    assert.equal(numbers.length, 5000);
+    assert.ok(
+      numbers.every((n, i) => n === i + 1),
+      "lines in order",
+    );
+    assert.equal(run.lines.at(-1)?.["msg"], "clean shutdown");
+  });
 });
