@@ -46,6 +46,8 @@ interface KeyState {
 export class KeyQueue {
   readonly #states = new Map<string, KeyState>();
   readonly #ready = new Set<string>();
+  /** Keys with a `dueAt` (backing off or requeued): the only ones `due` and `nextDueAt` look at. */
+  readonly #delayed = new Set<string>();
 
   #state(key: string): KeyState {
     let s = this.#states.get(key);
@@ -111,8 +113,14 @@ export class KeyQueue {
   /** Moves keys whose delay has passed into the ready queue; returns how many. */
   due(now: number): number {
     let moved = 0;
-    for (const [key, s] of this.#states) {
-      if (s.dueAt !== null && s.dueAt <= now && !s.running && !s.queued && s.terminal === null) {
+    for (const key of this.#delayed) {
+      const s = this.#states.get(key);
+      if (s === undefined || s.dueAt === null) {
+        this.#delayed.delete(key);
+        continue;
+      }
+      if (s.dueAt <= now && !s.running && !s.queued && s.terminal === null) {
+        this.#delayed.delete(key);
         s.dueAt = null;
         s.queued = true;
         this.#ready.add(key);
@@ -125,8 +133,10 @@ export class KeyQueue {
   /** The earliest time a waiting key becomes due, or null. */
   nextDueAt(): number | null {
     let next: number | null = null;
-    for (const s of this.#states.values()) {
-      if (s.dueAt !== null && !s.running && !s.queued && (next === null || s.dueAt < next)) next = s.dueAt;
+    for (const key of this.#delayed) {
+      const s = this.#states.get(key);
+      if (s === undefined || s.dueAt === null) continue;
+      if (!s.running && !s.queued && (next === null || s.dueAt < next)) next = s.dueAt;
     }
     return next;
   }
@@ -157,10 +167,12 @@ export class KeyQueue {
       case "requeue":
         s.failures = 0;
         s.dueAt = now + result.afterMs;
+        this.#delayed.add(key);
         break;
       case "error":
         s.failures += 1;
         s.dueAt = now + result.delayMs;
+        this.#delayed.add(key);
         break;
       case "terminal":
         s.failures = 0;
