@@ -17,7 +17,6 @@ import { type Converger, type ConvergerDefinition, createConverger } from "../sr
 import { Limiter } from "../src/lifecycle/limiter.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { openStore } from "../src/store/open.ts";
-import type { Store } from "../src/store/store.ts";
 import { median, parseFlags, quantile, type Row, report } from "./_support/report.ts";
 import { cleanupAll, cleanupOnSignals, onCleanup } from "./jobs/cleanup.ts";
 import { freshDatabase } from "./jobs/pg-admin.ts";
