@@ -1,4 +1,11 @@
-/** Error codes of the lifecycle part (see docs/errors.md). Keys are the codes; values their meaning. */
+/**
+ * Error codes of the lifecycle part (see docs/errors.md). Keys are the codes; values their meaning.
+ *
+ * @example
+ * ```ts
+ * console.log(LIFECYCLE_CODES.TEND_E_SHUTDOWN_TIMEOUT);
+ * ```
+ */
 export const LIFECYCLE_CODES = {
   TEND_E_INVALID_TASK:
     "Something that is not a Task (an object with a name and run) or a named function was registered.",

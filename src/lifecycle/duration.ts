@@ -3,7 +3,14 @@ import { invalidArgument } from "../errors/tend-error.ts";
 /** A length of time: milliseconds as a number, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"1h30m"`. */
 export type Duration = number | string;
 
-/** The longest delay Node timers accept (about 24.8 days); longer ones would fire at once. */
+/**
+ * The longest delay Node timers accept (about 24.8 days); longer ones would fire at once.
+ *
+ * @example
+ * ```ts
+ * if (ms > MAX_TIMER_MS) throw new RangeError("too long for a timer");
+ * ```
+ */
 export const MAX_TIMER_MS = 2_147_483_647;
 
 const UNIT_MS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };

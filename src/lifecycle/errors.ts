@@ -109,7 +109,14 @@ export function hookFailed(cause: unknown): TendError {
   });
 }
 
-/** True for the error a task throws because its signal aborted (an `AbortError`, or the signal's own reason). */
+/**
+ * True for the error a task throws because its signal aborted (an `AbortError`, or the signal's own reason).
+ *
+ * @example
+ * ```ts
+ * try { await work(signal); } catch (err) { if (!isAbortError(err, signal)) throw err; }
+ * ```
+ */
 export function isAbortError(err: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted && err === signal.reason) return true;
   return err instanceof Error && err.name === "AbortError";

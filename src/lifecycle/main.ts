@@ -6,7 +6,15 @@ import { ManagerError, messageOf } from "./errors.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import { signalTask } from "./signals.ts";
 
-/** Exit code of a clean shutdown. */
+/**
+ * Exit code of a clean shutdown. With {@link EXIT_FAILURE} and {@link EXIT_SHUTDOWN_TIMEOUT}, the
+ * codes {@link main} exits with (a second signal n exits with 128 + n).
+ *
+ * @example
+ * ```ts
+ * if (exitCodeFor(err) === EXIT_SHUTDOWN_TIMEOUT) alertOnCall();
+ * ```
+ */
 export const EXIT_OK = 0;
 /** Exit code when a task (or a cleanup, or the program's setup) failed. */
 export const EXIT_FAILURE = 1;

@@ -5,7 +5,14 @@ import { flushLogger } from "../log/flush.ts";
 import { currentTask } from "./context.ts";
 import type { Task } from "./task.ts";
 
-/** The signals a {@link signalTask} listens for by default. */
+/**
+ * The signals a {@link signalTask} listens for by default.
+ *
+ * @example
+ * ```ts
+ * signalTask({ signals: [...DEFAULT_SIGNALS, "SIGHUP"] });
+ * ```
+ */
 export const DEFAULT_SIGNALS: readonly NodeJS.Signals[] = Object.freeze(["SIGINT", "SIGTERM", "SIGQUIT"]);
 
 /** Options for {@link signalTask}. */
@@ -30,7 +37,16 @@ export interface SignalTask extends Task, Disposable {
   close(): void;
 }
 
-/** The exit code a shell reports for a process ended by `signal`: 128 + its number (SIGTERM: 143). */
+/**
+ * The exit code a shell reports for a process ended by `signal`: 128 + its number.
+ * Throws `TEND_E_UNKNOWN_SIGNAL` for a name the platform does not know.
+ *
+ * @example
+ * ```ts
+ * signalExitCode("SIGTERM"); // 143
+ * signalExitCode("SIGINT"); // 130
+ * ```
+ */
 export function signalExitCode(signal: string): number {
   const number = (constants.signals as Readonly<Record<string, number>>)[signal];
   if (number === undefined) throw unknownSignal(signal);
