@@ -27,7 +27,11 @@ describe("parseSqliteUrl", () => {
 
   it("rejects other schemes, hosts, empty paths and unknown or bad options with stable codes", () => {
     for (const bad of ["postgres://x/y", "sqlite:", "sqlite://host/db.sqlite", "sqlite:?poll=1ms"]) {
-      assert.throws(() => parseSqliteUrl(bad), (e: unknown) => isTendError(e, "TEND_E_INVALID_DATABASE_URL"), bad);
+      assert.throws(
+        () => parseSqliteUrl(bad),
+        (e: unknown) => isTendError(e, "TEND_E_INVALID_DATABASE_URL"),
+        bad,
+      );
     }
     for (const bad of [
       "sqlite:/a.db?synchronous=off",
@@ -35,7 +39,11 @@ describe("parseSqliteUrl", () => {
       "sqlite:/a.db?poll=soon",
       "sqlite:/a.db?mode=ro",
     ]) {
-      assert.throws(() => parseSqliteUrl(bad), (e: unknown) => isTendError(e, "TEND_E_INVALID_SQLITE_OPTION"), bad);
+      assert.throws(
+        () => parseSqliteUrl(bad),
+        (e: unknown) => isTendError(e, "TEND_E_INVALID_SQLITE_OPTION"),
+        bad,
+      );
     }
   });
 });
@@ -59,10 +67,22 @@ describe("isValidTablePrefix", () => {
 
 describe("firstTrue", () => {
   it("finds the first index where a monotonic predicate holds, or hi + 1 when none", () => {
-    assert.equal(firstTrue(1, 100, (x) => x * x >= 50), 8);
-    assert.equal(firstTrue(1, 100, () => true), 1);
-    assert.equal(firstTrue(1, 100, () => false), 101);
-    assert.equal(firstTrue(5, 5, (x) => x >= 5), 5);
+    assert.equal(
+      firstTrue(1, 100, (x) => x * x >= 50),
+      8,
+    );
+    assert.equal(
+      firstTrue(1, 100, () => true),
+      1,
+    );
+    assert.equal(
+      firstTrue(1, 100, () => false),
+      101,
+    );
+    assert.equal(
+      firstTrue(5, 5, (x) => x >= 5),
+      5,
+    );
     let probes = 0;
     firstTrue(1, 1_000_000, (x) => {
       probes++;

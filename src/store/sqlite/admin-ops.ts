@@ -31,7 +31,7 @@ export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
  * const row = cancelJob(ctx, "42"); // row?.state === "cancelled" or row?.cancelRequested
  * ```
  */
-export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
+export async function cancelJob(ctx: SqliteContext, id: string): Promise<JobRecord | null> {
   const { jobs } = ctx.t;
   const rowId = jobIdArg(id);
   const cancelPending = ctx.stmt(
@@ -42,7 +42,7 @@ export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
     `UPDATE ${jobs} SET cancel_requested = 1 WHERE id = ? AND state = 'running' AND cancel_requested = 0 RETURNING id`,
   );
   const wakeups: Wakeup[] = [];
-  const row = ctx.write(() => {
+  const row = await ctx.write(() => {
     const pending = cancelPending.get(ctx.now(), rowId) as Row | undefined;
     if (pending !== undefined) {
       if (pending["batch_id"] !== null)
@@ -65,7 +65,7 @@ export function cancelJob(ctx: SqliteContext, id: string): JobRecord | null {
  * const row = retryJob(ctx, "42"); // row?.state === "available"
  * ```
  */
-export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
+export async function retryJob(ctx: SqliteContext, id: string): Promise<JobRecord | null> {
   const { jobs } = ctx.t;
   const rowId = jobIdArg(id);
   const holder = ctx.stmt(
@@ -81,7 +81,7 @@ export function retryJob(ctx: SqliteContext, id: string): JobRecord | null {
       RETURNING queue`,
   );
   const wakeups: Wakeup[] = [];
-  const row = ctx.write(() => {
+  const row = await ctx.write(() => {
     const held = holder.get(rowId) as Row | undefined;
     if (held !== undefined) {
       throw new TendError(
@@ -145,7 +145,7 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
  * const deleted = pruneJobs(ctx, new Date(Date.now() - 7 * 86_400_000), 10_000);
  * ```
  */
-export function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): number {
+export async function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): Promise<number> {
   const { jobs } = ctx.t;
   const before = dateArg("olderThan", olderThan);
   const max = intArg("limit", limit, 1, 1_000_000);
@@ -153,7 +153,7 @@ export function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): n
     `DELETE FROM ${jobs} WHERE id IN (
        SELECT id FROM ${jobs} WHERE state IN ${FINAL} AND finished_at < ? LIMIT ?)`,
   );
-  return ctx.write(() => Number(stmt.run(before, max).changes));
+  return await ctx.write(() => Number(stmt.run(before, max).changes));
 }
 
 /**
@@ -164,7 +164,12 @@ export function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): n
  * const enqueued = enqueueCronTick(ctx, "nightly", tickAt, job);
  * ```
  */
-export function enqueueCronTick(ctx: SqliteContext, name: string, tickAt: Date, job: NewJob): boolean {
+export async function enqueueCronTick(
+  ctx: SqliteContext,
+  name: string,
+  tickAt: Date,
+  job: NewJob,
+): Promise<boolean> {
   const { cron } = ctx.t;
   const tick = dateArg("tickAt", tickAt);
   const record = ctx.stmt(
@@ -173,7 +178,7 @@ export function enqueueCronTick(ctx: SqliteContext, name: string, tickAt: Date, 
      RETURNING name`,
   );
   let wakeups: Wakeup[] = [];
-  const enqueued = ctx.write(() => {
+  const enqueued = await ctx.write(() => {
     if (record.get(String(name), tick) === undefined) return false;
     wakeups = insertJobs(ctx, ctx.db, [job]).wakeups;
     return true;

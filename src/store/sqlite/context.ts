@@ -31,8 +31,12 @@ export interface SqliteContext {
   t: Tables;
   /** The prepared statement for `sql` on `db` (default: the store's own connection), prepared once. */
   stmt(sql: string, db?: DatabaseSync): StatementSync;
-  /** Runs `fn` in a `BEGIN IMMEDIATE` transaction on the store's connection. */
-  write<T>(fn: () => T): T;
+  /**
+   * Runs `fn` in a `BEGIN IMMEDIATE` transaction on the store's connection, grouped with the
+   * other writes of this event-loop turn (see GroupCommit); resolves after the COMMIT. `relaxed`:
+   * losing this write to a power cut is harmless (claims, heartbeats), see GroupCommit.
+   */
+  write<T>(fn: () => T, relaxed?: boolean): Promise<T>;
   /** Delivers notifications (call after the commit that caused them). */
   emit(wakeups: readonly Wakeup[]): void;
   /** Milliseconds since the epoch (the process clock, shared by every process on the machine). */

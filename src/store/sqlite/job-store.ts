@@ -48,7 +48,7 @@ export class SqliteJobStore implements JobStore {
     const ctx = this.#ctx;
     if (tx !== undefined) return this.#insertInCallerTransaction(jobs, tx);
     if (jobs.length === 0) return [];
-    const { results, wakeups } = ctx.write(() => worker.insertJobs(ctx, ctx.db, jobs));
+    const { results, wakeups } = await ctx.write(() => worker.insertJobs(ctx, ctx.db, jobs));
     ctx.emit(wakeups);
     return results;
   }

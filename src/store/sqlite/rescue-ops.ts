@@ -55,13 +55,13 @@ function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
  * const rescued = rescueExpiredJobs(ctx);
  * ```
  */
-export function rescueExpiredJobs(ctx: SqliteContext): RescuedJob[] {
+export async function rescueExpiredJobs(ctx: SqliteContext): Promise<RescuedJob[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs} ${RESCUE_SET}
       WHERE state = 'running' AND lease_expires_at < ?1
       ${RESCUE_RETURNING}`,
   );
-  const rows = ctx.write(() => {
+  const rows = await ctx.write(() => {
     const now = ctx.now();
     const message =
       "lease expired: the worker neither finished nor renewed its lease in time (it died, hung or blocked its event loop)";
@@ -78,13 +78,17 @@ export function rescueExpiredJobs(ctx: SqliteContext): RescuedJob[] {
  * const rescued = rescueWorkerJobs(ctx, "worker-3", "worker process exited with code 1");
  * ```
  */
-export function rescueWorkerJobs(ctx: SqliteContext, workerId: string, reason: string): RescuedJob[] {
+export async function rescueWorkerJobs(
+  ctx: SqliteContext,
+  workerId: string,
+  reason: string,
+): Promise<RescuedJob[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs} ${RESCUE_SET}
       WHERE state = 'running' AND worker_id = ?5
       ${RESCUE_RETURNING}`,
   );
-  const rows = ctx.write(() => {
+  const rows = await ctx.write(() => {
     const now = ctx.now();
     return stmt.all(
       now,

@@ -7,6 +7,7 @@ import { migrationsFor } from "../components.ts";
 import type { StoreOptions } from "../open.ts";
 import type { RawConnection, Store } from "../store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
+import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
 import { applyMigrations } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
@@ -98,6 +99,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
   const notifier = new SqliteNotifier(realPath, db, pollMs, log);
   const stmt = statementCache();
   let closed = false;
+  const group = new GroupCommit(db, parsed.synchronous);
   const ctx: SqliteContext = {
     db,
     t,
@@ -105,9 +107,9 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
       if (closed) throw storeClosed();
       return stmt(sql, on);
     },
-    write: (fn) => {
-      if (closed) throw storeClosed();
-      return writeTransaction(db, fn);
+    write: (fn, relaxed = false) => {
+      if (closed) return Promise.reject(storeClosed());
+      return group.run(fn, relaxed);
     },
     emit: (wakeups) => {
       for (const w of dedupeWakeups(wakeups)) publish(realPath, w.channel, w.payload);
@@ -136,9 +138,15 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
       return applied;
     },
     close() {
-      closed = true;
       closing ??= (async () => {
         const errors: unknown[] = [];
+        try {
+          // Writes already requested still commit (their callers are waiting for them).
+          group.flush();
+        } catch (err) {
+          errors.push(err);
+        }
+        closed = true;
         try {
           notifier.close();
         } catch (err) {

@@ -36,7 +36,7 @@ function stringArg(name: string, value: unknown): string {
  *
  * @example
  * ```ts
- * const { results, wakeups } = ctx.write(() => insertJobs(ctx, ctx.db, jobs));
+ * const { results, wakeups } = await ctx.write(() => insertJobs(ctx, ctx.db, jobs));
  * ctx.emit(wakeups);
  * ```
  */
@@ -116,16 +116,16 @@ export function claimSql(jobs: string): string {
  * const claimed = claimJobs(ctx, { queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
  * ```
  */
-export function claimJobs(ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] {
+export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<ClaimedJob[]> {
   const limit = intArg("limit", req.limit, 1, 10_000);
   const leaseMs = intArg("leaseMs", req.leaseMs, 1, MAX_LEASE_MS);
   const queue = stringArg("queue", req.queue);
   const workerId = stringArg("workerId", req.workerId);
   const claim = ctx.stmt(claimSql(ctx.t.jobs));
-  const rows = ctx.write(() => {
+  const rows = await ctx.write(() => {
     const now = ctx.now();
     return claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
-  });
+  }, true);
   rows.sort(
     (a, b) =>
       Number(a["priority"]) - Number(b["priority"]) ||
@@ -143,7 +143,10 @@ export function claimJobs(ctx: SqliteContext, req: ClaimRequest): ClaimedJob[] {
  * const done = completeJobs(ctx, [{ id: job.id, leaseToken: job.leaseToken, result: "{\"ok\":true}" }]);
  * ```
  */
-export function completeJobs(ctx: SqliteContext, completions: readonly Completion[]): string[] {
+export async function completeJobs(
+  ctx: SqliteContext,
+  completions: readonly Completion[],
+): Promise<string[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
         SET state = 'completed', result = ?, finished_at = ?, lease_token = NULL, lease_expires_at = NULL
@@ -151,7 +154,7 @@ export function completeJobs(ctx: SqliteContext, completions: readonly Completio
       RETURNING batch_id`,
   );
   const wakeups: Wakeup[] = [];
-  const done = ctx.write(() => {
+  const done = await ctx.write(() => {
     const now = ctx.now();
     const ids: string[] = [];
     for (const c of completions) {
@@ -174,7 +177,7 @@ export function completeJobs(ctx: SqliteContext, completions: readonly Completio
  * failJobs(ctx, [{ id, leaseToken, error: { attempt: 1, at: new Date().toISOString(), message: "boom" }, retryAt: null }]);
  * ```
  */
-export function failJobs(ctx: SqliteContext, failures: readonly Failure[]): string[] {
+export async function failJobs(ctx: SqliteContext, failures: readonly Failure[]): Promise<string[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
         SET state = CASE WHEN ?1 IS NULL THEN 'discarded' ELSE 'retryable' END,
@@ -186,7 +189,7 @@ export function failJobs(ctx: SqliteContext, failures: readonly Failure[]): stri
       RETURNING queue, state, batch_id`,
   );
   const wakeups: Wakeup[] = [];
-  const done = ctx.write(() => {
+  const done = await ctx.write(() => {
     const now = ctx.now();
     const ids: string[] = [];
     for (const f of failures) {
@@ -214,11 +217,11 @@ export function failJobs(ctx: SqliteContext, failures: readonly Failure[]): stri
  * const [beat] = heartbeatJobs(ctx, [{ id, leaseToken }], 30_000); // beat.held, beat.cancelRequested
  * ```
  */
-export function heartbeatJobs(
+export async function heartbeatJobs(
   ctx: SqliteContext,
   leases: readonly LeaseRef[],
   leaseMs: number,
-): HeartbeatResult[] {
+): Promise<HeartbeatResult[]> {
   intArg("leaseMs", leaseMs, 1, MAX_LEASE_MS);
   if (leases.length === 0) return [];
   const stmt = ctx.stmt(
@@ -226,7 +229,7 @@ export function heartbeatJobs(
       WHERE id = ? AND lease_token = ? AND state = 'running'
       RETURNING cancel_requested`,
   );
-  return ctx.write(() => {
+  return await ctx.write(() => {
     const expires = ctx.now() + leaseMs;
     return leases.map((l) => {
       const row = stmt.get(expires, ...ref(l)) as Row | undefined;
@@ -235,7 +238,7 @@ export function heartbeatJobs(
         held: row !== undefined,
         cancelRequested: row !== undefined && Number(row["cancel_requested"]) !== 0,
       };
-    });
+    }, true);
   });
 }
 
@@ -248,7 +251,7 @@ export function heartbeatJobs(
  * releaseJobs(ctx, [{ id, leaseToken }]);
  * ```
  */
-export function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): string[] {
+export async function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): Promise<string[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
         SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'available' END,
@@ -259,7 +262,7 @@ export function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): st
       RETURNING queue, state, batch_id`,
   );
   const wakeups: Wakeup[] = [];
-  const done = ctx.write(() => {
+  const done = await ctx.write(() => {
     const now = ctx.now();
     const ids: string[] = [];
     for (const l of leases) {
@@ -283,7 +286,11 @@ export function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): st
  * markCancelledJobs(ctx, [{ id, leaseToken }], "cancel requested");
  * ```
  */
-export function markCancelledJobs(ctx: SqliteContext, leases: readonly LeaseRef[], reason: string): string[] {
+export async function markCancelledJobs(
+  ctx: SqliteContext,
+  leases: readonly LeaseRef[],
+  reason: string,
+): Promise<string[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
         SET state = 'cancelled', finished_at = ?1,
@@ -293,7 +300,7 @@ export function markCancelledJobs(ctx: SqliteContext, leases: readonly LeaseRef[
       RETURNING batch_id`,
   );
   const wakeups: Wakeup[] = [];
-  const done = ctx.write(() => {
+  const done = await ctx.write(() => {
     const now = ctx.now();
     const at = new Date(now).toISOString();
     const ids: string[] = [];
