@@ -28,7 +28,7 @@ export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
  *
  * @example
  * ```ts
- * const row = cancelJob(ctx, "42"); // row?.state === "cancelled" or row?.cancelRequested
+ * const row = await cancelJob(ctx, "42"); // row?.state === "cancelled" or row?.cancelRequested
  * ```
  */
 export async function cancelJob(ctx: SqliteContext, id: string): Promise<JobRecord | null> {
@@ -62,7 +62,7 @@ export async function cancelJob(ctx: SqliteContext, id: string): Promise<JobReco
  *
  * @example
  * ```ts
- * const row = retryJob(ctx, "42"); // row?.state === "available"
+ * const row = await retryJob(ctx, "42"); // row?.state === "available"
  * ```
  */
 export async function retryJob(ctx: SqliteContext, id: string): Promise<JobRecord | null> {
@@ -142,7 +142,7 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
  *
  * @example
  * ```ts
- * const deleted = pruneJobs(ctx, new Date(Date.now() - 7 * 86_400_000), 10_000);
+ * const deleted = await pruneJobs(ctx, new Date(Date.now() - 7 * 86_400_000), 10_000);
  * ```
  */
 export async function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): Promise<number> {
@@ -161,7 +161,7 @@ export async function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: numb
  *
  * @example
  * ```ts
- * const enqueued = enqueueCronTick(ctx, "nightly", tickAt, job);
+ * const enqueued = await enqueueCronTick(ctx, "nightly", tickAt, job);
  * ```
  */
 export async function enqueueCronTick(

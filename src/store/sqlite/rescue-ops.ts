@@ -52,7 +52,7 @@ function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
  *
  * @example
  * ```ts
- * const rescued = rescueExpiredJobs(ctx);
+ * const rescued = await rescueExpiredJobs(ctx);
  * ```
  */
 export async function rescueExpiredJobs(ctx: SqliteContext): Promise<RescuedJob[]> {
@@ -75,7 +75,7 @@ export async function rescueExpiredJobs(ctx: SqliteContext): Promise<RescuedJob[
  *
  * @example
  * ```ts
- * const rescued = rescueWorkerJobs(ctx, "worker-3", "worker process exited with code 1");
+ * const rescued = await rescueWorkerJobs(ctx, "worker-3", "worker process exited with code 1");
  * ```
  */
 export async function rescueWorkerJobs(

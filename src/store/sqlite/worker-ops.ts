@@ -113,7 +113,7 @@ export function claimSql(jobs: string): string {
  *
  * @example
  * ```ts
- * const claimed = claimJobs(ctx, { queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
+ * const claimed = await claimJobs(ctx, { queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
  * ```
  */
 export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<ClaimedJob[]> {
@@ -140,7 +140,7 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
  *
  * @example
  * ```ts
- * const done = completeJobs(ctx, [{ id: job.id, leaseToken: job.leaseToken, result: "{\"ok\":true}" }]);
+ * const done = await completeJobs(ctx, [{ id: job.id, leaseToken: job.leaseToken, result: "{\"ok\":true}" }]);
  * ```
  */
 export async function completeJobs(
@@ -174,7 +174,7 @@ export async function completeJobs(
  *
  * @example
  * ```ts
- * failJobs(ctx, [{ id, leaseToken, error: { attempt: 1, at: new Date().toISOString(), message: "boom" }, retryAt: null }]);
+ * await failJobs(ctx, [{ id, leaseToken, error: { attempt: 1, at: new Date().toISOString(), message: "boom" }, retryAt: null }]);
  * ```
  */
 export async function failJobs(ctx: SqliteContext, failures: readonly Failure[]): Promise<string[]> {
@@ -214,7 +214,7 @@ export async function failJobs(ctx: SqliteContext, failures: readonly Failure[])
  *
  * @example
  * ```ts
- * const [beat] = heartbeatJobs(ctx, [{ id, leaseToken }], 30_000); // beat.held, beat.cancelRequested
+ * const [beat] = await heartbeatJobs(ctx, [{ id, leaseToken }], 30_000); // beat.held, beat.cancelRequested
  * ```
  */
 export async function heartbeatJobs(
@@ -248,7 +248,7 @@ export async function heartbeatJobs(
  *
  * @example
  * ```ts
- * releaseJobs(ctx, [{ id, leaseToken }]);
+ * await releaseJobs(ctx, [{ id, leaseToken }]);
  * ```
  */
 export async function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): Promise<string[]> {
@@ -283,7 +283,7 @@ export async function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[
  *
  * @example
  * ```ts
- * markCancelledJobs(ctx, [{ id, leaseToken }], "cancel requested");
+ * await markCancelledJobs(ctx, [{ id, leaseToken }], "cancel requested");
  * ```
  */
 export async function markCancelledJobs(
