@@ -293,6 +293,42 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       for (const p of peaks.values()) assert.ok(p <= 2, "at most 2 per converger");
     });
 
+    it("after the LISTEN connection is cut, the converger sweeps at once (notifications may have been lost)", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      if (driver !== "postgres") return t.skip("PostgreSQL only: SQLite has no listener connection to lose");
+      await items(1);
+      const c = createConverger(
+        itemConverger(`reconnect-${table}`, { every: "1h", wakeOn: [{ table: "item", key: "id" }] }),
+        {
+          store,
+          log,
+        },
+      );
+      const task = start(c);
+      try {
+        await waitFor(() => c.metrics().sweeps === 1 && c.isLeader(), { message: "the first sweep" });
+        const cut = await op.exec(
+          "SELECT pg_terminate_backend(pid) AS ok FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+        );
+        assert.ok(cut.length >= 1, "found the LISTEN connection");
+        await waitFor(() => c.metrics().sweeps >= 2, {
+          timeoutMs: 10_000,
+          message: "a sweep after the reconnect",
+        });
+        // And wake-ups work again on the new connection.
+        await op.exec("UPDATE item SET desired = 'after-reconnect' WHERE id = 1");
+        await waitFor(
+          async () =>
+            (await op.exec("SELECT actual FROM item WHERE id = 1"))[0]?.["actual"] === "after-reconnect",
+          {
+            message: "a wake-up after the reconnect",
+          },
+        );
+      } finally {
+        await task.stop();
+      }
+    });
+
     it("start-up errors: an unknown wakeOn table, and a find that returns non-keys", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
       const unknown = createConverger(itemConverger(`unknown-${table}`, { wakeOn: ["no_such_table"] }), {
