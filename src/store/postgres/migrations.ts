@@ -10,8 +10,8 @@ import type { Migration } from "../migration.ts";
  *   running counts, since running rows are few (bounded by concurrency);
  * - unique: unique_key over the blocking states;
  * - finished: (finished_at) over final rows, for pruning and the completed rate;
- * - batch: batch_id where set;
- * - created_at: BRIN (a few pages, nearly free to maintain) for the enqueued rate.
+ * - batch: batch_id where set.
+ * The enqueued rate needs no index of its own: ids grow with time (see stats.ts).
  *
  * @example
  * ```ts
@@ -66,8 +66,6 @@ CREATE INDEX jobs_finished_idx ON {{schema}}.jobs (finished_at)
 
 CREATE INDEX jobs_batch_idx ON {{schema}}.jobs (batch_id, batch_index)
   WHERE batch_id IS NOT NULL;
-
-CREATE INDEX jobs_created_brin ON {{schema}}.jobs USING brin (created_at);
 
 CREATE TABLE {{schema}}.cron (
   name text PRIMARY KEY,
