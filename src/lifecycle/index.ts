@@ -2,6 +2,8 @@
  * The lifecycle part: Tasks, the Manager that runs them, signals, `main()`, periodic tasks,
  * a limiter and durations. See docs/lifecycle.md.
  */
+
+export type { Cleanup, CleanupOptions } from "./cleanup.ts";
 export { LIFECYCLE_CODES, type LifecycleCode } from "./codes.ts";
 export { currentTask } from "./context.ts";
 export { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
@@ -18,8 +20,6 @@ export {
   main,
 } from "./main.ts";
 export {
-  type Cleanup,
-  type CleanupOptions,
   Manager,
   type ManagerOptions,
   type ManagerState,

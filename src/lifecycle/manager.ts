@@ -1,23 +1,25 @@
 import type { Logger } from "pino";
 import { invalidArgument, type TendError } from "../errors/tend-error.ts";
 import { createLogger } from "../log/logger.ts";
+import { type Cleanup, type CleanupOptions, type RegisteredCleanup, runCleanup } from "./cleanup.ts";
+
 import { type CrashSink, runInTaskContext, type TaskContext } from "./context.ts";
 import { captureCrashes } from "./crash.ts";
 import { type Duration, parseTimeout } from "./duration.ts";
 import {
   cleanupFailed,
-  cleanupTimeout,
   type FailureKind,
   hookFailed,
   isAbortError,
   ManagerError,
   managerStopped,
-  messageOf,
   shutdownTimeout,
   taskFailed,
   uncaught,
 } from "./errors.ts";
 import { type TaskLike, toTask } from "./task.ts";
+
+export type { Cleanup, CleanupOptions } from "./cleanup.ts";
 
 /**
  * Where a Manager is in its life: `idle` (no task started yet), `running`, `stopping` (the shared
@@ -37,27 +39,10 @@ export interface ManagerOptions {
   captureCrashes?: boolean;
 }
 
-/** Options for {@link Manager.cleanup}. */
-export interface CleanupOptions {
-  /** Name used in logs and errors. Default: the function's name, else `cleanup #<n>`. */
-  name?: string;
-  /** This cleanup's timeout. Default: the manager's `cleanupTimeout`. */
-  timeout?: Duration;
-}
-
-/** A cleanup: gets a signal that aborts when its timeout runs out. */
-export type Cleanup = (signal: AbortSignal) => unknown;
-
 interface Running {
   readonly name: string;
   readonly ephemeral: boolean;
   readonly startedAt: number;
-}
-
-interface RegisteredCleanup {
-  readonly name: string;
-  readonly fn: Cleanup;
-  readonly timeoutMs: number;
 }
 
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
@@ -386,7 +371,13 @@ export class Manager {
   }
 
   async #finish(): Promise<void> {
-    for (const cleanup of [...this.#cleanups].reverse()) await this.#runCleanup(cleanup);
+    // A manager stopped before any task ran still runs its cleanups under crash capture.
+    if (this.#captureCrashes && this.#releaseCrashes === undefined && this.#cleanups.length > 0) {
+      this.#releaseCrashes = captureCrashes(this.#sink);
+    }
+    for (const cleanup of [...this.#cleanups].reverse()) {
+      await runCleanup(cleanup, { log: this.#log, sink: this.#sink, record: (error) => this.#record(error) });
+    }
     this.#state = "stopped";
     this.#releaseCrashes?.();
     this.#releaseCrashes = undefined;
@@ -394,41 +385,5 @@ export class Manager {
     if (outcome === undefined) this.#log.info("manager stopped");
     else this.#log.debug({ errors: this.#errors.length }, "manager stopped with errors");
     this.#resolveOutcome(outcome);
-  }
-
-  async #runCleanup(cleanup: RegisteredCleanup): Promise<void> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), cleanup.timeoutMs);
-    });
-    const context: TaskContext = {
-      task: cleanup.name,
-      cleanup: true,
-      log: this.#log.child({ cleanup: cleanup.name }),
-      sink: this.#sink,
-    };
-    const started = performance.now();
-    try {
-      const result = await Promise.race([
-        (async () => runInTaskContext(context, () => cleanup.fn(controller.signal)))(),
-        timedOut,
-      ]);
-      if (result === "timeout") {
-        controller.abort(new DOMException("cleanup timed out", "TimeoutError"));
-        this.#log.error({ cleanup: cleanup.name, timeoutMs: cleanup.timeoutMs }, "cleanup timed out");
-        this.#record(cleanupTimeout(cleanup.name, cleanup.timeoutMs));
-      } else {
-        this.#log.debug(
-          { cleanup: cleanup.name, durationMs: Math.round(performance.now() - started) },
-          "cleanup done",
-        );
-      }
-    } catch (err) {
-      this.#log.error({ cleanup: cleanup.name, err }, `cleanup failed: ${messageOf(err)}`);
-      this.#record(cleanupFailed(cleanup.name, err));
-    } finally {
-      clearTimeout(timer);
-    }
   }
 }
