@@ -84,7 +84,16 @@ function option(value: unknown, fallback: Duration, name: string, converger: str
   );
 }
 
-function wakeTable(entry: unknown, converger: string): WakeTable {
+/**
+ * Parses one `wakeOn` entry (a table name, `schema.table`, or `{ table, key }`), validating the
+ * identifiers. Throws TEND_E_CONVERGER_INVALID_WAKE naming the entry.
+ *
+ * @example
+ * ```ts
+ * wakeTable({ table: "app.account", key: "id" }, "archive"); // { schema: "app", table: "account", key: "id" }
+ * ```
+ */
+export function wakeTable(entry: unknown, converger: string): WakeTable {
   const raw = typeof entry === "string" ? { table: entry } : entry;
   const bad = () =>
     invalidArgument(

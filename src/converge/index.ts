@@ -38,3 +38,4 @@ export {
   type InconsistencyFilter,
 } from "./store.ts";
 export { isTerminalError, TerminalError } from "./terminal-error.ts";
+export { installWakeTrigger } from "./wake.ts";

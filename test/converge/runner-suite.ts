@@ -4,6 +4,7 @@ import {
   type Converger,
   type ConvergerDefinition,
   createConverger,
+  installWakeTrigger,
   TerminalError,
 } from "../../src/converge/index.ts";
 import { convergeStoreFor } from "../../src/converge/store.ts";
@@ -327,6 +328,22 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       } finally {
         await task.stop();
       }
+    });
+
+    it("installWakeTrigger is idempotent and refuses an unknown table", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(1);
+      const first = await installWakeTrigger(store, "item", "id");
+      assert.equal(await installWakeTrigger(store, "item", "id"), first);
+      assert.equal(first, driver === "postgres" ? "public.item" : "item");
+      await assert.rejects(installWakeTrigger(store, "nope", "id"), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_UNKNOWN_TABLE");
+        return true;
+      });
+      await assert.rejects(installWakeTrigger(store, "item; drop table item", "id"), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_INVALID_WAKE");
+        return true;
+      });
     });
 
     it("start-up errors: an unknown wakeOn table, and a find that returns non-keys", async (t) => {
