@@ -74,6 +74,17 @@ describe("Manager.cleanup", () => {
     assert.deepEqual(events, ["first registered"]);
   });
 
+  it("a manager stopped before any task ran still runs its cleanups", async () => {
+    const manager = new Manager({ log: captureLog().log });
+    const ran: string[] = [];
+    manager.cleanup(async function closePool() {
+      ran.push("closePool");
+    });
+    await manager.stop("configuration was invalid");
+    assert.deepEqual(ran, ["closePool"]);
+    assert.equal(manager.state, "stopped");
+  });
+
   it("rejects a cleanup that is not a function, or a bad timeout", () => {
     const manager = new Manager({ log: captureLog().log });
     assert.throws(
