@@ -21,6 +21,11 @@ export interface AttemptDeps {
   log: Logger;
   maxResultBytes: number;
   heartbeat(): Promise<void>;
+  /**
+   * Called once when the attempt stops using its handler slot (the handler returned or threw, or
+   * no handler ran), before its outcome is written.
+   */
+  handlerDone(): void;
   writes: {
     complete(c: Completion): Promise<string[]>;
     fail(f: Failure): Promise<string[]>;
@@ -37,9 +42,16 @@ export interface AttemptDeps {
 export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<void> {
   const { job } = entry;
   const log = deps.log.child({ jobId: job.id, kind: job.kind, attempt: job.attempt });
+  let slotHeld = true;
+  const freeSlot = (): void => {
+    if (!slotHeld) return;
+    slotHeld = false;
+    deps.handlerDone();
+  };
   try {
     const definition = deps.definition;
     if (definition === undefined) {
+      freeSlot();
       const err = new TendError(
         "TEND_E_UNKNOWN_JOB_KIND",
         `No handler for job kind "${job.kind}" in this worker. Define it with app.job("${job.kind}", handler), or route the kind to a queue this worker does not serve.`,
@@ -63,6 +75,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
                 cause: err,
               },
             );
+      freeSlot();
       await recordFailure(entry, deps, log, wrapped, false);
       return;
     }
@@ -100,6 +113,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
       return;
     } finally {
       if (timer !== null) clearTimeout(timer);
+      freeSlot();
     }
     if (entry.abortReason === "lease-lost") {
       deps.onOutcome("lostLeases");
@@ -132,6 +146,8 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
     }
   } catch (err) {
     log.error({ err }, "recording a job's outcome failed; the job will be rescued when its lease lapses");
+  } finally {
+    freeSlot();
   }
 }
 

@@ -55,7 +55,10 @@ export class JobWorker implements Task {
   readonly #settings: WorkerSettings;
   readonly #log: Logger;
   readonly #running = new Map<string, RunningJob>();
+  /** Per queue: handlers running now (the concurrency limit applies to these). */
   readonly #inFlight = new Map<string, number>();
+  /** Per queue: jobs claimed whose outcome is not yet written (handlers running or done). */
+  readonly #held = new Map<string, number>();
   readonly #wake = new Map<string, { dirty: boolean; resolve: (() => void) | null }>();
   readonly #completions: WriteBatcher<Completion, string[]>;
   readonly #failures: WriteBatcher<Failure, string[]>;
@@ -128,7 +131,12 @@ export class JobWorker implements Task {
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       while (!signal.aborted) {
-        const free = concurrency - (this.#inFlight.get(queue) ?? 0);
+        // A finished handler frees its slot at once, while its completion is written in the next
+        // batch; at most `concurrency` such unwritten outcomes are held on top of running handlers.
+        const free = Math.min(
+          concurrency - (this.#inFlight.get(queue) ?? 0),
+          2 * concurrency - (this.#held.get(queue) ?? 0),
+        );
         if (free <= 0) {
           // A freed slot wakes us; notifications while full carry nothing new.
           wake.dirty = false;
@@ -199,11 +207,16 @@ export class JobWorker implements Task {
     };
     this.#running.set(job.id, entry);
     this.#inFlight.set(job.queue, (this.#inFlight.get(job.queue) ?? 0) + 1);
+    this.#held.set(job.queue, (this.#held.get(job.queue) ?? 0) + 1);
     void runAttempt(entry, {
       definition: this.#definitions.get(job.kind),
       log: this.#log,
       maxResultBytes: this.#settings.maxResultBytes,
       heartbeat: () => this.#heartbeatOf([entry]),
+      handlerDone: () => {
+        this.#inFlight.set(job.queue, (this.#inFlight.get(job.queue) ?? 1) - 1);
+        this.#wakeQueue(job.queue);
+      },
       writes: {
         complete: (c) => this.#completions.add(c),
         fail: (f) => this.#failures.add(f),
@@ -219,7 +232,7 @@ export class JobWorker implements Task {
 
   #settle(entry: RunningJob): void {
     this.#running.delete(entry.job.id);
-    this.#inFlight.set(entry.job.queue, (this.#inFlight.get(entry.job.queue) ?? 1) - 1);
+    this.#held.set(entry.job.queue, (this.#held.get(entry.job.queue) ?? 1) - 1);
     this.#wakeQueue(entry.job.queue);
     if (this.#running.size === 0) {
       const waiters = this.#settledWaiters;
