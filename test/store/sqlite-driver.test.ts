@@ -202,6 +202,45 @@ describe("SQLite driver: caller transactions", () => {
     }
   });
 
+  it("holds the store's own writes back while a caller's transaction in this process holds the lock", async () => {
+    const tmp = await makeTempDir("tend-sqlite-drv-");
+    cleanups.push(tmp.cleanup);
+    const path = join(tmp.dir, "hold.db");
+    // A short busy timeout: without deferral the claim below would fail with "database is locked".
+    const store = await openSqliteStore(`sqlite:${path}`, { busyTimeoutMs: 100 });
+    cleanups.push(() => store.close());
+    await store.migrate();
+    await store.jobs.insert([job({ queue: "held" })]);
+
+    // A separate handle: it takes the write lock with our insert and keeps it across awaits.
+    const tx = new DatabaseSync(path, { timeout: 1000 });
+    tx.exec("BEGIN");
+    const [inTx] = await store.jobs.insert([job({ queue: "held" })], tx);
+    const claiming = store.jobs.claim({ queue: "held", limit: 10, workerId: "w", leaseMs: 10_000 });
+    let settled = false;
+    claiming.then(
+      () => (settled = true),
+      () => (settled = true),
+    );
+    // Longer than the busy timeout: a write that had tried to take the lock would have failed by now.
+    await new Promise((r) => setTimeout(r, 250));
+    assert.equal(settled, false, "the claim is still waiting for the caller's commit");
+    tx.exec("COMMIT");
+    tx.close();
+    const claimed = await claiming;
+    assert.equal(claimed.length, 2, "the claim waited for the commit and then saw both jobs");
+    assert.ok(claimed.some((c) => c.id === inTx?.id));
+
+    // The store's own handle inside the caller's BEGIN: writes wait for its COMMIT instead of failing.
+    const { db } = sqlite(store);
+    db.exec("BEGIN");
+    await store.jobs.insert([job({ queue: "own-held" })], db);
+    const claimingOwn = store.jobs.claim({ queue: "own-held", limit: 10, workerId: "w", leaseMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 50));
+    db.exec("COMMIT");
+    assert.equal((await claimingOwn).length, 1);
+  });
+
   it("runs raw.writeTransaction under the write lock, rolling back on throw", async () => {
     const { store } = await fresh();
     const raw = sqlite(store);

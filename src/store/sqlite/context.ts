@@ -37,6 +37,8 @@ export interface SqliteContext {
    * losing this write to a power cut is harmless (claims, heartbeats), see GroupCommit.
    */
   write<T>(fn: () => T, relaxed?: boolean): Promise<T>;
+  /** Holds the store's queued writes back while `blocked()` is true (see GroupCommit.deferWhile). */
+  deferWritesWhile(blocked: () => boolean): void;
   /** Delivers notifications (call after the commit that caused them). */
   emit(wakeups: readonly Wakeup[]): void;
   /** Milliseconds since the epoch (the process clock, shared by every process on the machine). */

@@ -29,7 +29,7 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
  *
  * @example
  * ```ts
- * const group = new GroupCommit(db);
+ * const group = new GroupCommit(db, "FULL");
  * const [a, b] = await Promise.all([group.run(() => insertOne()), group.run(() => insertTwo())]);
  * ```
  */
@@ -39,7 +39,9 @@ export class GroupCommit {
   readonly #durable: "FULL" | "NORMAL";
   #current: "FULL" | "NORMAL";
   #queue: Pending[] = [];
-  #scheduled: NodeJS.Immediate | undefined;
+  #scheduled: { cancel(): void } | undefined;
+  /** Caller transactions in this process that hold the write lock: our writes wait for them. */
+  readonly #blockers = new Set<() => boolean>();
 
   constructor(db: DatabaseSync, synchronous: "FULL" | "NORMAL", maxOps = 500) {
     this.#db = db;
@@ -62,13 +64,55 @@ export class GroupCommit {
   run<T>(fn: () => T, relaxed = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, relaxed, resolve: resolve as (value: unknown) => void, reject });
-      this.#scheduled ??= setImmediate(() => this.flush());
+      if (this.#scheduled === undefined) this.#schedule(false);
     });
   }
 
-  /** Runs every queued write now (used before close). */
+  /**
+   * Holds queued writes back while `blocked()` returns true: a transaction in this process (a
+   * caller's handle that enqueued, or the store's own handle inside the caller's BEGIN) holds the
+   * write lock, and taking it here would block the event loop until the busy timeout, so the
+   * caller could never commit. Dropped once it returns false.
+   */
+  deferWhile(blocked: () => boolean): void {
+    this.#blockers.add(blocked);
+  }
+
+  #schedule(later: boolean): void {
+    if (later) {
+      const timer = setTimeout(() => this.#tick(), 1);
+      this.#scheduled = { cancel: () => clearTimeout(timer) };
+    } else {
+      const immediate = setImmediate(() => this.#tick());
+      this.#scheduled = { cancel: () => clearImmediate(immediate) };
+    }
+  }
+
+  #blocked(): boolean {
+    if (this.#db.isOpen && this.#db.isTransaction) return true;
+    for (const blocked of [...this.#blockers]) {
+      let still = false;
+      try {
+        still = blocked();
+      } catch {
+        still = false;
+      }
+      if (still) return true;
+      this.#blockers.delete(blocked);
+    }
+    return false;
+  }
+
+  #tick(): void {
+    this.#scheduled = undefined;
+    if (this.#queue.length === 0) return;
+    if (this.#blocked()) this.#schedule(true);
+    else this.flush();
+  }
+
+  /** Runs every queued write now (also used before close, whatever holds the lock). */
   flush(): void {
-    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    this.#scheduled?.cancel();
     this.#scheduled = undefined;
     while (this.#queue.length > 0) this.#commit(this.#queue.splice(0, this.#maxOps));
   }

@@ -58,6 +58,8 @@ export class SqliteJobStore implements JobStore {
     const db: DatabaseSync = assertCallerTransaction(tx, this.#realPath);
     if (jobs.length === 0) return [];
     const { results, wakeups } = worker.insertJobs(ctx, db, jobs);
+    // The caller's handle now holds the write lock until it commits: our own writes wait for that.
+    if (db !== ctx.db) ctx.deferWritesWhile(() => db.isOpen && db.isTransaction);
     const firstId = results.find((r) => r.inserted)?.id;
     if (firstId !== undefined && wakeups.length > 0 && this.#notifier.hasListeners("jobs")) {
       // Announce the jobs once the caller's transaction ended, if it committed (the row exists).

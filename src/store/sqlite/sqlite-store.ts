@@ -111,6 +111,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
       if (closed) return Promise.reject(storeClosed());
       return group.run(fn, relaxed);
     },
+    deferWritesWhile: (blocked) => group.deferWhile(blocked),
     emit: (wakeups) => {
       for (const w of dedupeWakeups(wakeups)) publish(realPath, w.channel, w.payload);
     },
