@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/program.ts", import.meta.url));
+const DEMO = fileURLToPath(new URL("../../examples/demo/main.ts", import.meta.url));
 const children = new Set<ChildProcess>();
 
 after(() => {
@@ -16,10 +17,13 @@ after(() => {
 type Line = Record<string, unknown>;
 
 /** Runs the fixture in a real child Node process and follows its JSON log lines. */
-function start(mode: string) {
+function start(mode: string, program = FIXTURE) {
   const env: NodeJS.ProcessEnv = { ...process.env, TEND_LOG_PRETTY: "0", TEND_LOG_LEVEL: "debug" };
   delete env["NODE_TEST_CONTEXT"];
-  const child = spawn(process.execPath, [FIXTURE, mode], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, program === FIXTURE ? [program, mode] : [program], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.add(child);
   const lines: Line[] = [];
   let stderr = "";
@@ -187,6 +191,16 @@ describe("a real program run by main()", () => {
       numbers.every((n, i) => n === i + 1),
       "lines in order",
     );
+    assert.equal(run.lines.at(-1)?.["msg"], "clean shutdown");
+  });
+
+  it("the demo program shuts down cleanly on Ctrl-C (SIGINT)", async () => {
+    const run = start("", DEMO);
+    await run.waitForLine(msg("still alive"));
+    run.child.kill("SIGINT");
+    const { code } = await run.exited;
+    assert.equal(code, 0, run.stderr());
+    assert.ok(run.lines.some(msg("resources closed")));
     assert.equal(run.lines.at(-1)?.["msg"], "clean shutdown");
   });
 });
