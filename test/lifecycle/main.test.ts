@@ -97,7 +97,7 @@ describe("main", () => {
     await main(
       async (manager) => {
         const stopping = new Promise<void>((resolve) => manager.onShutdownStart(() => resolve()));
-        process.kill(process.pid, "SIGUSR2"); // arrives while "connecting to the database"
+        process.kill(process.pid, "SIGHUP"); // arrives while "connecting to the database"
         await stopping;
         try {
           manager.run(async function lateWorker() {});
@@ -106,7 +106,7 @@ describe("main", () => {
           throw err;
         }
       },
-      { log, signals: ["SIGUSR2"], exit: (c) => codes.push(c) },
+      { log, signals: ["SIGHUP"], exit: (c) => codes.push(c) },
     );
     assert.equal(cutShort, true);
     assert.deepEqual(codes, [0]);
@@ -117,10 +117,10 @@ describe("main", () => {
     const manager = new Manager({ log: captureLog().log });
     manager.run(async function once() {});
     const codes: number[] = [];
-    const before = process.listenerCount("SIGUSR2");
-    assert.equal(await main(manager, { signals: ["SIGUSR2"], exit: (c) => codes.push(c) }), 0);
+    const before = process.listenerCount("SIGHUP");
+    assert.equal(await main(manager, { signals: ["SIGHUP"], exit: (c) => codes.push(c) }), 0);
     assert.deepEqual(codes, [0]);
-    assert.equal(process.listenerCount("SIGUSR2"), before, "main removed its signal listeners");
+    assert.equal(process.listenerCount("SIGHUP"), before, "main removed its signal listeners");
   });
 
   it("rejects something that is neither a Manager nor a function", async () => {

@@ -59,23 +59,23 @@ describe("signalTask", () => {
   it("captures a signal from the moment it is created, before the manager runs it", async () => {
     const seen: string[] = [];
     const task = signalTask({
-      signals: ["SIGUSR2"],
+      signals: ["SIGHUP"],
       onSignal: (s) => seen.push(s),
       exit: () => assert.fail("no exit expected"),
     });
     try {
       const got = deferred();
-      process.once("SIGUSR2", () => got.resolve());
-      process.kill(process.pid, "SIGUSR2");
+      process.once("SIGHUP", () => got.resolve());
+      process.kill(process.pid, "SIGHUP");
       await got.promise; // the signal has been delivered (to our listener too)
-      assert.equal(task.received, "SIGUSR2");
+      assert.equal(task.received, "SIGHUP");
       assert.deepEqual(seen, [], "onSignal runs when the task runs");
       const manager = new Manager({ log: captureLog().log });
       manager.run(task);
       manager.run(idleTask("worker"));
       await manager.wait();
       assert.equal(manager.shutdownReason, 'task "signals" stopped');
-      assert.deepEqual(seen, ["SIGUSR2"]);
+      assert.deepEqual(seen, ["SIGHUP"]);
     } finally {
       task.close();
     }
@@ -83,13 +83,13 @@ describe("signalTask", () => {
 
   it("a second signal during shutdown exits at once with 128 + the signal number", async () => {
     const { exit, exited } = exitRecorder();
-    const task = signalTask({ signals: ["SIGUSR2", "SIGHUP"], exit });
+    const task = signalTask({ signals: ["SIGHUP", "SIGHUP"], exit });
     try {
       const manager = new Manager({ log: captureLog().log, shutdownTimeout: 5_000 });
       manager.run(task);
       const stuck = deferred();
       manager.run({ name: "stuck", run: () => stuck.promise });
-      process.kill(process.pid, "SIGUSR2");
+      process.kill(process.pid, "SIGHUP");
       await new Promise<void>((resolve) => manager.onShutdownStart(() => resolve()));
       process.kill(process.pid, "SIGHUP");
       assert.equal(await exited, 128 + constants.signals.SIGHUP);
@@ -102,7 +102,7 @@ describe("signalTask", () => {
 
   it("after shutdown began for another reason, a signal exits at once", async () => {
     const { exit, exited } = exitRecorder();
-    const task = signalTask({ signals: ["SIGUSR2"], exit });
+    const task = signalTask({ signals: ["SIGHUP"], exit });
     try {
       const manager = new Manager({ log: captureLog().log });
       manager.run(task);
@@ -114,8 +114,8 @@ describe("signalTask", () => {
       const stopped = manager.stop("deploy");
       // The signal task has returned once the manager's task list no longer holds it.
       while (manager.tasks.includes("signals")) await new Promise((r) => setImmediate(r));
-      process.kill(process.pid, "SIGUSR2");
-      assert.equal(await exited, signalExitCode("SIGUSR2"));
+      process.kill(process.pid, "SIGHUP");
+      assert.equal(await exited, signalExitCode("SIGHUP"));
       stuck.resolve();
       await stopped;
     } finally {
