@@ -10,6 +10,7 @@ export const CONVERGE_CODES = {
   TEND_E_CONVERGER_INVALID_WAKE:
     "A `wakeOn` entry is not a table name or `{ table, key }` with valid SQL identifiers.",
   TEND_E_CONVERGER_UNKNOWN_TABLE: "A `wakeOn` table does not exist in the database.",
+  TEND_E_CONVERGER_UNKNOWN_COLUMN: "A `wakeOn` key column does not exist in its table.",
   TEND_E_CONVERGER_INVALID_KEYS:
     "`find` returned something other than an array of keys (strings, numbers, bigints or `{ key, version }`).",
   TEND_E_CONVERGER_INVALID_RESULT:

@@ -9,6 +9,7 @@ import type { Store } from "../store/store.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
 import type { ConvergerEnv, KeyResult } from "./execute.ts";
+import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
 import { type ConvergeStore, convergeStoreFor, type Fence } from "./store.ts";
@@ -71,6 +72,13 @@ async function prepareWakes(def: NormalizedDefinition, store: ConvergeStore): Pr
         "TEND_E_CONVERGER_UNKNOWN_TABLE",
         `Converger "${def.name}": wakeOn table "${shown}" does not exist; create it (run the app's migrations) before starting, or fix the name.`,
         { details: { converger: def.name, table: shown } },
+      );
+    }
+    if (table.key !== null && !(await store.columnExists(table, table.key))) {
+      throw new TendError(
+        "TEND_E_CONVERGER_UNKNOWN_COLUMN",
+        `Converger "${def.name}": wakeOn key column "${table.key}" does not exist in table "${shown}"; name the column that holds the converger's key.`,
+        { details: { converger: def.name, table: shown, column: table.key } },
       );
     }
     const id = await store.installWakeTrigger(table);
@@ -265,7 +273,6 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
           ...def,
           everyMs: 2_147_483_647,
           find: async (ctx) => {
-            const { normalizeFound } = await import("./keys.ts");
             const found = normalizeFound(def.name, await find(ctx));
             report.keys = found.map((f) => f.key);
             pendingKeys = new Set(report.keys);

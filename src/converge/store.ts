@@ -93,6 +93,8 @@ export interface ConvergeStore {
   listTerminal(converger: string): Promise<TerminalKey[]>;
   /** Whether a wakeOn table exists. */
   tableExists(table: WakeTable): Promise<boolean>;
+  /** Whether a column of an existing table exists. */
+  columnExists(table: WakeTable, column: string): Promise<boolean>;
   /**
    * Installs (idempotently) the change trigger of a wakeOn table. Returns the table as wake-ups
    * name it (`schema.table` on PostgreSQL, `table` on SQLite).

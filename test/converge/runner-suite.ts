@@ -346,8 +346,9 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       });
     });
 
-    it("start-up errors: an unknown wakeOn table, and a find that returns non-keys", async (t) => {
+    it("start-up errors: an unknown wakeOn table or key column, and a find that returns non-keys", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(1);
       const unknown = createConverger(itemConverger(`unknown-${table}`, { wakeOn: ["no_such_table"] }), {
         store,
         log,
@@ -355,6 +356,18 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       await assert.rejects(unknown.run(new AbortController().signal), (err: unknown) => {
         assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_UNKNOWN_TABLE");
         assert.match((err as Error).message, /no_such_table/);
+        return true;
+      });
+      const badColumn = createConverger(
+        itemConverger(`badcol-${table}`, { wakeOn: [{ table: "item", key: "nope" }] }),
+        {
+          store,
+          log,
+        },
+      );
+      await assert.rejects(badColumn.run(new AbortController().signal), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_UNKNOWN_COLUMN");
+        assert.match((err as Error).message, /"nope"/);
         return true;
       });
       const nonKeys = createConverger(

@@ -208,6 +208,14 @@ export class PostgresConvergeStore implements ConvergeStore {
     return (await this.#resolve(table)) !== null;
   }
 
+  async columnExists(table: WakeTable, column: string): Promise<boolean> {
+    const { rowCount } = await this.#pool.query(
+      "SELECT 1 FROM pg_attribute WHERE attrelid = to_regclass($1) AND attname = $2 AND attnum > 0 AND NOT attisdropped",
+      [this.#qualified(table), column],
+    );
+    return rowCount === 1;
+  }
+
   async installWakeTrigger(table: WakeTable): Promise<string> {
     const resolved = await this.#resolve(table);
     if (resolved === null) throw new Error(`table ${this.#qualified(table)} does not exist`);

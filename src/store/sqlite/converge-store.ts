@@ -188,6 +188,13 @@ export class SqliteConvergeStore implements ConvergeStore {
     return row !== undefined;
   }
 
+  async columnExists(table: WakeTable, column: string): Promise<boolean> {
+    const columns = this.#raw.db.prepare(`PRAGMA table_info(${quote(table.table)})`).all() as Array<{
+      name: string;
+    }>;
+    return columns.some((c) => c.name === column);
+  }
+
   async installWakeTrigger(table: WakeTable): Promise<string> {
     return this.#lock.run(() => {
       const db = this.#raw.db;
