@@ -65,7 +65,9 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
     `SELECT queue, sum(state = 'completed') AS completed
        FROM ${jobs} WHERE state IN ('completed', 'discarded', 'cancelled') AND finished_at >= ? GROUP BY queue`,
   );
-  const bounds = ctx.stmt(`SELECT min(id) AS lo, max(id) AS hi FROM ${jobs}`);
+  // Two statements: SQLite answers a lone min() or max() from the rowid b-tree, both together by a scan.
+  const lowest = ctx.stmt(`SELECT min(id) AS v FROM ${jobs}`);
+  const highest = ctx.stmt(`SELECT max(id) AS v FROM ${jobs}`);
   const probe = ctx.stmt(`SELECT created_at FROM ${jobs} WHERE id >= ? ORDER BY id LIMIT 1`);
   const enqueued = ctx.stmt(
     `SELECT queue, count(*) AS n FROM ${jobs} WHERE id >= ? AND created_at >= ? GROUP BY queue`,
@@ -98,9 +100,10 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
     for (const r of finished.all(since) as Row[]) {
       entry(r["queue"]).completedPerSec = Number(r["completed"]) / (RATE_WINDOW_MS / 1000);
     }
-    const b = bounds.get() as Row;
-    if (b["lo"] !== null) {
-      const first = firstTrue(Number(b["lo"]), Number(b["hi"]), (id) => {
+    const lo = (lowest.get() as Row)["v"];
+    const hi = (highest.get() as Row)["v"];
+    if (lo !== null && hi !== null) {
+      const first = firstTrue(Number(lo), Number(hi), (id) => {
         const row = probe.get(id) as Row | undefined;
         return row === undefined || Number(row["created_at"]) >= since;
       });
