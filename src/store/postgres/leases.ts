@@ -18,6 +18,17 @@ import { type ClaimRow, type RescueRow, toClaimedJobs, toRescuedJobs } from "./r
 
 const MAX_LEASE_MS = 7 * 24 * 3600 * 1000;
 
+/**
+ * A condition (always true) that makes the statement's own transaction commit without waiting
+ * for the WAL flush: `synchronous_commit` is read at commit and `set_config(..., true)` lasts
+ * only for this transaction, so it is safe behind transaction poolers. Used by claims and
+ * heartbeats only: if the server crashes before the flush, the claim is lost and the job is
+ * simply pending again after recovery (the lost attempt's writes are fenced out), and a lost
+ * heartbeat only lets a lease lapse sooner. Every durable write (insert, complete, fail, ...)
+ * commits synchronously, which also flushes these.
+ */
+const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL";
+
 /** Refs with a well-formed id and token (others can never be held), in input order. */
 function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
   return refs.filter(
@@ -68,7 +79,7 @@ export function claimSql(ctx: PgContext): string {
     UPDATE ${ctx.jobs} j SET
       state = 'running', attempt = j.attempt + 1, started_at = now(), worker_id = $3,
       lease_token = gen_random_uuid()::text, lease_expires_at = now() + $4 * interval '1 millisecond'
-    FROM c WHERE j.id = c.id
+    FROM c WHERE j.id = c.id AND ${ASYNC_COMMIT}
     RETURNING j.id::text AS id, j.kind, j.queue, j.payload, j.priority, j.attempt, j.max_attempts,
       j.lease_token, j.created_at, j.run_at`;
 }
@@ -180,7 +191,7 @@ export async function heartbeatJobs(
       "heartbeat",
       `WITH input AS (SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token))
       UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
-      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running' AND ${ASYNC_COMMIT}
       RETURNING j.id::text AS id, j.lease_token AS token, j.cancel_requested`,
       [refs.map((r) => r.id), refs.map((r) => r.leaseToken), leaseMs],
     );
