@@ -7,6 +7,7 @@ import type { NormalizedDefinition } from "./definition.ts";
 import type { KeyFinish, TakenKey } from "./key-queue.ts";
 import { type ConvergerMetrics, observeDuration } from "./metrics.ts";
 import { interpretOutcome } from "./outcome.ts";
+import type { InconsistencyRecorder } from "./recorder.ts";
 import type { ConvergeStore, Fence } from "./store.ts";
 import { isTerminalError } from "./terminal-error.ts";
 
@@ -19,6 +20,8 @@ export interface ConvergerEnv {
   enqueue: EnqueueFn | undefined;
   metrics: ConvergerMetrics;
   random: () => number;
+  /** Batches this converger's inconsistency inserts. */
+  recorder: InconsistencyRecorder;
 }
 
 /** How one key run ended. */
@@ -175,15 +178,13 @@ export async function runKey(
   }
   let fencedOut = false;
   if (outcome.changed !== null) {
-    const recorded = await env.store
-      .recordInconsistency(def.name, item.key, outcome.changed, fence)
-      .catch((err: unknown) => {
-        log.error(
-          { err, changes: outcome.changed },
-          "could not record an inconsistency; the change itself was made",
-        );
-        return true;
-      });
+    const recorded = await env.recorder.record(item.key, outcome.changed, fence).catch((err: unknown) => {
+      log.error(
+        { err, changes: outcome.changed },
+        "could not record an inconsistency; the change itself was made",
+      );
+      return true;
+    });
     if (recorded) {
       metrics.changes++;
       log.info({ changes: outcome.changed }, "inconsistency converged");

@@ -12,6 +12,7 @@ import type { ConvergerEnv, KeyResult } from "./execute.ts";
 import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
+import { InconsistencyRecorder } from "./recorder.ts";
 import { type ConvergeStore, convergeStoreFor, type Fence } from "./store.ts";
 import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
 
@@ -118,6 +119,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
       enqueue: deps.enqueue,
       metrics,
       random: deps.random ?? Math.random,
+      recorder: new InconsistencyRecorder(store, def.name),
     }));
     return envPromise;
   };

@@ -71,13 +71,13 @@ export interface ConvergeStore {
   /** Gives the lease up at once (expiry = now) if `fence` still holds it. */
   releaseLease(name: string, fence: Fence): Promise<void>;
   /**
-   * Records an inconsistency, fenced: with a fence, only if that holder and epoch still hold a
-   * live lease of `converger`. Returns false when fenced out.
+   * Records inconsistencies of one converger in one statement (one commit), fenced: with a fence,
+   * only if that holder and epoch still hold a live lease of `converger`; all or none. Returns
+   * false when fenced out.
    */
-  recordInconsistency(
+  recordInconsistencies(
     converger: string,
-    key: string,
-    changes: unknown,
+    records: ReadonlyArray<{ key: string; changes: unknown }>,
     fence: Fence | null,
   ): Promise<boolean>;
   listInconsistencies(filter: InconsistencyFilter): Promise<Inconsistency[]>;

@@ -126,18 +126,25 @@ export class PostgresConvergeStore implements ConvergeStore {
       : `EXISTS (SELECT 1 FROM ${this.#t.leases} WHERE name = $1 AND holder = $3 AND epoch = $4 AND expires_at > now())`;
   }
 
-  async recordInconsistency(
+  async recordInconsistencies(
     converger: string,
-    key: string,
-    changes: unknown,
+    records: ReadonlyArray<{ key: string; changes: unknown }>,
     fence: Fence | null,
   ): Promise<boolean> {
+    if (records.length === 0) return true;
     const result = await this.#pool.query(
       `INSERT INTO ${this.#t.inconsistencies} (converger, key, changes, holder, epoch)
-       SELECT $1, $2, $5::jsonb, $3, $4 WHERE ${this.#fenced(fence)}`,
-      [converger, key, fence?.holder ?? null, fence?.epoch ?? null, JSON.stringify(changes)],
+       SELECT $1, r.key, r.changes, $3, $4 FROM unnest($2::text[], $5::jsonb[]) AS r (key, changes)
+       WHERE ${this.#fenced(fence)}`,
+      [
+        converger,
+        records.map((r) => r.key),
+        fence?.holder ?? null,
+        fence?.epoch ?? null,
+        records.map((r) => JSON.stringify(r.changes)),
+      ],
     );
-    return result.rowCount === 1;
+    return result.rowCount === records.length;
   }
 
   async listInconsistencies(filter: InconsistencyFilter): Promise<Inconsistency[]> {

@@ -97,21 +97,29 @@ export class SqliteConvergeStore implements ConvergeStore {
       : `EXISTS (SELECT 1 FROM ${this.#t.leases} WHERE name = ?1 AND holder = ?3 AND epoch = ?4 AND expires_at > ${NOW_MS})`;
   }
 
-  async recordInconsistency(
+  async recordInconsistencies(
     converger: string,
-    key: string,
-    changes: unknown,
+    records: ReadonlyArray<{ key: string; changes: unknown }>,
     fence: Fence | null,
   ): Promise<boolean> {
-    return this.#lock.run(() => {
-      const result = this.#raw.db
-        .prepare(
-          `INSERT INTO ${this.#t.inconsistencies} (converger, key, changes, holder, epoch, at)
-           SELECT ?1, ?2, ?5, ?3, ?4, ${NOW_MS} WHERE ${this.#fenced(fence)}`,
-        )
-        .run(converger, key, fence?.holder ?? null, fence?.epoch ?? null, JSON.stringify(changes));
-      return Number(result.changes) === 1;
-    });
+    return this.#lock.run(() =>
+      this.#raw.writeTransaction(() => {
+        const db = this.#raw.db;
+        const holder = fence?.holder ?? null;
+        const epoch = fence?.epoch ?? null;
+        const allowed = db
+          .prepare(`SELECT ${this.#fenced(fence)} AS ok`)
+          .get(converger, null, holder, epoch) as {
+          ok: number;
+        };
+        if (allowed.ok !== 1) return false;
+        const insert = db.prepare(
+          `INSERT INTO ${this.#t.inconsistencies} (converger, key, changes, holder, epoch, at) VALUES (?, ?, ?, ?, ?, ${NOW_MS})`,
+        );
+        for (const r of records) insert.run(converger, r.key, JSON.stringify(r.changes), holder, epoch);
+        return true;
+      }),
+    );
   }
 
   async listInconsistencies(filter: InconsistencyFilter): Promise<Inconsistency[]> {
