@@ -1,5 +1,10 @@
 import type { Logger } from "pino";
+import { AppConvergers, type AppConvergersOptions } from "./converge/app-convergers.ts";
+import type { ConvergerDefinition } from "./converge/definition.ts";
+import type { Converger } from "./converge/runner.ts";
 import { invalidArgument } from "./errors/tend-error.ts";
+import { createInbox, type Inbox } from "./inbox/inbox.ts";
+import type { InboxOptions } from "./inbox/types.ts";
 import type { Batch } from "./jobs/batch.ts";
 import type { CronOptions } from "./jobs/cron.ts";
 import type { JobHandler, JobKindOptions } from "./jobs/definition.ts";
@@ -27,6 +32,8 @@ export interface AppOptions {
   store?: StoreOptions;
   /** Job worker options (queues, concurrency, lease, poll interval, retention...). */
   jobs?: Omit<JobsOptions, "log">;
+  /** Converger options: the process-wide concurrency shared by all convergers (default 4). */
+  convergers?: AppConvergersOptions;
 }
 
 /** Something an app runs besides its jobs: built once the store is open. */
@@ -62,6 +69,7 @@ export class App {
   readonly #components: Component[] = [];
   #store: Promise<Store> | null = null;
   #manager: Manager | null = null;
+  #convergers: AppConvergers | null = null;
 
   constructor(options: AppOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -115,6 +123,61 @@ export class App {
   ): this {
     this.jobs.cron(expression, kind, payload, options);
     return this;
+  }
+
+  /**
+   * Adds a converger: an idempotent reconcile loop over your own tables, woken by a change
+   * (`wakeOn`) or a timer (`every`). See docs/convergers.md.
+   *
+   * @example
+   * ```ts
+   * app.converger({
+   *   name: "archive-account-resources",
+   *   every: "30s",
+   *   wakeOn: [{ table: "account", key: "id" }],
+   *   find: (ctx) => ctx.sql("SELECT id FROM account WHERE archived_at IS NOT NULL"),
+   *   converge: async (id, ctx) => ({ changed: await archiveResources(id, ctx) }),
+   * });
+   * ```
+   */
+  converger(definition: ConvergerDefinition): this {
+    if (this.#convergers === null) {
+      const convergers = new AppConvergers(this.#options.convergers ?? {});
+      this.#convergers = convergers;
+      this.use(({ store, log }) =>
+        convergers.tasks({
+          store,
+          log,
+          enqueue: (kind, payload, options) => this.enqueue(kind, payload, options),
+        }),
+      );
+    }
+    this.#convergers.define(definition);
+    return this;
+  }
+
+  /** A converger by name, once the app started (for its metrics). */
+  getConverger(name: string): Converger | undefined {
+    return this.#convergers?.get(name);
+  }
+
+  /**
+   * Adds a folder inbox: each complete file dropped into `dir` is claimed once, processed, and
+   * moved to done/ or failed/. See docs/inbox.md.
+   *
+   * @example
+   * ```ts
+   * app.inbox({
+   *   dir: "./var/inbox",
+   *   match: "*.csv",
+   *   process: async (file, ctx) => ctx.writeOutput(`${file.name}.json`, JSON.stringify(await summarize(file.path))),
+   * });
+   * ```
+   */
+  inbox(options: InboxOptions): Inbox {
+    const inbox = createInbox(options, { log: this.log });
+    this.#tasks.push({ task: inbox, ephemeral: false });
+    return inbox;
   }
 
   /** Runs your own long-lived task with the others: when it ends, the app shuts down. */

@@ -3,6 +3,18 @@
  * name; anything not exported here is internal and may change.
  */
 export { App, type AppOptions, type Component, createApp } from "./app.ts";
+export {
+  type ConvergeContext,
+  type ConvergeOutcome,
+  type Converger,
+  type ConvergerDefinition,
+  type ConvergerMetrics,
+  type FindContext,
+  type Inconsistency,
+  isTerminalError,
+  TerminalError,
+  type WakeOn,
+} from "./converge/index.ts";
 export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
 export { isTendError, TendError } from "./errors/tend-error.ts";
 export {
@@ -31,10 +43,22 @@ export {
   type WorkerCounters,
 } from "./jobs/index.ts";
 export {
+  createInbox,
+  type Inbox,
+  type InboxContext,
+  type InboxCounters,
+  type InboxFile,
+  type InboxOptions,
+  type ProcessFile,
+} from "./inbox/index.ts";
+export {
   type Cleanup,
   type CleanupOptions,
   type Duration,
   type EveryOptions,
+  EXIT_FAILURE,
+  EXIT_OK,
+  EXIT_SHUTDOWN_TIMEOUT,
   every,
   Limiter,
   type MainOptions,
@@ -48,6 +72,6 @@ export {
   type Task,
   type TaskLike,
 } from "./lifecycle/index.ts";
-export { createLogger, type Logger, type LoggerSettings } from "./log/index.ts";
+export { createLogger, flushLogger, type Logger, type LoggerSettings } from "./log/index.ts";
 export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open.ts";
 export type { Store } from "./store/store.ts";
