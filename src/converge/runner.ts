@@ -57,7 +57,15 @@ export interface SweepReport {
   errors: Array<{ key: string; error: unknown }>;
 }
 
-/** The default lease holder id of this process. */
+/**
+ * The default lease holder id of this process: TEND_WORKER_ID when set, else
+ * `<hostname>:<pid>:<random>` (unique per process start, so a restarted process is a new holder).
+ *
+ * @example
+ * ```ts
+ * defaultHolderId(); // "web-1:4242:9f3a0c1d"
+ * ```
+ */
 export function defaultHolderId(): string {
   const fromEnv = process.env["TEND_WORKER_ID"];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;

@@ -8,7 +8,14 @@ import type { Fence, Wake, WakeListener } from "./store.ts";
 /** How a wake-up of one table is handled: converge the key, or sweep. */
 export type WakeRoutes = ReadonlyMap<string, "key" | "sweep">;
 
-/** The route key of a wake: `table|column`. */
+/**
+ * The route key of a wake: `table|column`.
+ *
+ * @example
+ * ```ts
+ * wakeRoute("public.account", "id"); // "public.account|id"
+ * ```
+ */
 export const wakeRoute = (table: string, column: string): string => `${table}|${column}`;
 
 /** Options of one leadership term. */

@@ -30,12 +30,26 @@ export function parseSince(value: string, now: Date, name = "--since"): Date {
   }
 }
 
-/** Pure: one line per inconsistency: time, converger, key, what changed. */
+/**
+ * Pure: one line per inconsistency: time, converger, key, what changed.
+ *
+ * @example
+ * ```ts
+ * formatInconsistency(row); // '2026-01-01T12:00:00.000Z  archive-account-resources  42  {"resources":[7]}'
+ * ```
+ */
 export function formatInconsistency(row: Inconsistency): string {
   return `${row.at.toISOString()}  ${row.converger}  ${row.key}  ${JSON.stringify(row.changes)}`;
 }
 
-/** `tend inconsistencies`: lists what convergers changed, newest first (filter by converger and time). */
+/**
+ * `tend inconsistencies`: lists what convergers changed, newest first (filter by converger and time).
+ *
+ * @example
+ * ```sh
+ * tend inconsistencies --converger archive-account-resources --since 1h
+ * ```
+ */
 export function register(program: Command): void {
   program
     .command("inconsistencies")

@@ -8,6 +8,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
  * one file take turns through this lock (re-entrant within one section).
  */
 export class FileLock {
+  // Example: `await new FileLock().run(() => db.exec("..."))` (use fileLock(path) to share one per file).
   #tail: Promise<unknown> = Promise.resolve();
   readonly #inside = new AsyncLocalStorage<true>();
 

@@ -43,7 +43,15 @@ function bind(params: readonly SqlParam[]): SQLInputValue[] {
   return params.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p));
 }
 
-/** Opens a connection to the app's SQLite file the way tend's store does (WAL, busy timeout). */
+/**
+ * Opens a connection to the app's SQLite file for converger code (busy timeout 10 s; the file is
+ * already in WAL mode, set by the store).
+ *
+ * @example
+ * ```ts
+ * const db = openUserConnection("/srv/app/var/tend.db");
+ * ```
+ */
 export function openUserConnection(path: string): DatabaseSync {
   const db = new DatabaseSync(path, { timeout: 10_000 });
   db.exec("PRAGMA busy_timeout = 10000");
@@ -54,6 +62,12 @@ export function openUserConnection(path: string): DatabaseSync {
  * The app's SQLite database for converger code: its own connection to the store's file (so user
  * transactions never mix with tend's), statements run one at a time, and transactions hold the
  * connection until they end.
+ *
+ * @example
+ * ```ts
+ * const db = new SqliteUserDatabase("/srv/app/var/tend.db");
+ * const rows = await db.sql("SELECT id FROM account WHERE email = $1", ["ada@example.com"]);
+ * ```
  */
 export class SqliteUserDatabase implements UserDatabase {
   readonly driver = "sqlite" as const;
