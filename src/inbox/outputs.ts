@@ -96,10 +96,8 @@ export class OutputStager {
     } finally {
       this.#pending.delete(work);
     }
-    if (this.#closed) {
-      await unlink(temp).catch(() => {});
-      this.#assertOpen(name);
-    }
+    // A write started before the attempt ended counts even if process() forgot to await it: close()
+    // waits for it, so it is committed (or discarded) with the others.
     const previous = this.#staged.get(name);
     this.#staged.delete(name);
     this.#staged.set(name, temp);

@@ -167,3 +167,18 @@ test("temporary and dot names are never claimed; match filters the rest", async 
     ["#e.csv#", ".#d.csv", ".hidden.csv", "a.csv.tmp", "b.csv.part", "c.csv~", "f.txt"],
   );
 });
+
+test("an output write started but not awaited by process() is still committed with the attempt", async () => {
+  const dir = await tempDir();
+  const running = startInbox({
+    dir,
+    settle: 0,
+    process: (file, ctx) => {
+      void ctx.writeOutput(`${file.name}.out`, "late but started");
+    },
+  });
+  cleanups.push(() => running.stop());
+  await drop(dir, "forgot-await.txt", "x");
+  await waitFor(() => running.inbox.counters.done === 1, { message: "done" });
+  assert.equal(await readFile(join(dir, "out", "forgot-await.txt.out"), "utf8"), "late but started");
+});
