@@ -15,4 +15,8 @@ export const STORE_CODES = {
     "A JobStore method got an argument out of range (claim limit, lease duration, prune limit, list limit).",
   TEND_E_RETRY_UNIQUE_KEY_HELD:
     "A job cannot be retried because another pending or running job holds its unique key.",
+  TEND_E_MIGRATION_FAILED:
+    "A migration failed; the whole migration transaction was rolled back (nothing applied). The message names the migration and the database's error.",
+  TEND_E_LISTEN_FAILED:
+    "The store could not open its LISTEN connection to PostgreSQL (server unreachable or refusing connections).",
 } as const satisfies Record<`TEND_E_${string}`, string>;

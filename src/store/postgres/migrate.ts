@@ -1,4 +1,5 @@
 import type pg from "pg";
+import { TendError } from "../../errors/tend-error.ts";
 import type { Logger } from "../../log/logger.ts";
 import { migrationsFor } from "../components.ts";
 import { pendingMigrations } from "../migration.ts";
@@ -41,9 +42,10 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
         try {
           await client.query(m.sql.replaceAll("{{schema}}", s));
         } catch (err) {
-          throw new Error(
+          throw new TendError(
+            "TEND_E_MIGRATION_FAILED",
             `Migration ${m.component} ${m.version} (${m.name}) failed on schema ${schema}: ${(err as Error).message}. Nothing was applied; fix the cause and start again.`,
-            { cause: err },
+            { cause: err, details: { component: m.component, version: m.version, schema } },
           );
         }
         await client.query(`INSERT INTO ${s}.migrations (component, version, name) VALUES ($1, $2, $3)`, [

@@ -1,5 +1,5 @@
 import pg from "pg";
-import { invalidArgument } from "../../errors/tend-error.ts";
+import { invalidArgument, TendError } from "../../errors/tend-error.ts";
 import type { Logger } from "../../log/logger.ts";
 import type { Channel, Notifier } from "../store.ts";
 import { LISTEN_BACKOFF, type ReconnectBackoff, reconnectDelay } from "./backoff.ts";
@@ -175,7 +175,11 @@ export class PostgresNotifier implements Notifier {
       await client.connect();
     } catch (err) {
       client.end().catch(() => {});
-      throw err;
+      throw new TendError(
+        "TEND_E_LISTEN_FAILED",
+        `Could not open the LISTEN connection to PostgreSQL: ${(err as Error).message}. Check that the server is reachable at the store's URL.`,
+        { cause: err },
+      );
     }
     if (this.#closed) {
       await client.end().catch(() => {});
