@@ -171,6 +171,16 @@ describe("PostgreSQL driver", {
     }
   });
 
+  it("fails listen() with TEND_E_LISTEN_FAILED when the server cannot be reached", async () => {
+    // Port 1 on the loopback interface refuses connections at once.
+    const store = await openStore("postgres://postgres@127.0.0.1:1/none", { migrate: false });
+    stores.push(store);
+    await assert.rejects(
+      store.notifier.listen("jobs", () => {}),
+      (err: unknown) => isTendError(err, "TEND_E_LISTEN_FAILED"),
+    );
+  });
+
   it("rejects calls after close with TEND_E_STORE_CLOSED and closes twice safely", async () => {
     const store = await openStore(db.url, { schema: "closing" });
     await store.close();
