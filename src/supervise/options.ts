@@ -34,6 +34,12 @@ export interface SuperviseOptions {
    * (also off when the environment already sets NODE_COMPILE_CACHE).
    */
   compileCache?: string | false;
+  /**
+   * Keep one spare process booted in advance, so that a replacement or an added worker only has
+   * to load the program (default true). The program then runs loaded by tend's launcher, where
+   * `import.meta.main` is false: call `app.main()` unconditionally.
+   */
+  spare?: boolean;
   /** Worker stdio: "inherit" (default) or "ignore". */
   stdio?: "inherit" | "ignore";
   /** A worker not ready within this is killed and counted as a failed start. Default 30,000. */
@@ -75,6 +81,7 @@ export interface ResolvedOptions {
   env: Readonly<Record<string, string>>;
   execArgv: readonly string[];
   compileCache: string | null;
+  spare: boolean;
   stdio: "inherit" | "ignore";
   startTimeoutMs: number;
   hangTimeoutMs: number;
@@ -222,6 +229,9 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       "a folder path or false",
     );
   }
+  if (options.spare !== undefined && typeof options.spare !== "boolean") {
+    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "spare", options.spare, "true or false");
+  }
   if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
     throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
   }
@@ -276,6 +286,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     execArgv: [...(options.execArgv ?? [])],
     compileCache:
       options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
+    spare: options.spare ?? true,
     stdio: options.stdio ?? "inherit",
     startTimeoutMs: ms("startTimeoutMs", options.startTimeoutMs, 30_000),
     hangTimeoutMs,

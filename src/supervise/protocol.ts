@@ -57,6 +57,21 @@ export interface StopMessage {
   reason: string;
 }
 
+/** Master tells a booted spare to become a worker: set this environment and load the program. */
+export interface StartMessage {
+  tend: 1;
+  type: "start";
+  program: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** A spare has booted Node (and the TypeScript loader) and waits for a start message. */
+export interface SpareReadyMessage {
+  tend: 1;
+  type: "spare";
+}
+
 /** Any message a worker sends. */
 export type WorkerMessage = ReadyMessage | HeartbeatMessage | StoppedMessage;
 /** Any message a master sends. */
@@ -71,6 +86,9 @@ interface Loose {
   lastCompletionAt?: unknown;
   sentAt?: unknown;
   reason?: unknown;
+  program?: unknown;
+  args?: unknown;
+  env?: unknown;
 }
 
 function isRecord(value: unknown): value is Loose {
@@ -114,4 +132,36 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
  */
 export function isMasterMessage(value: unknown): value is MasterMessage {
   return isRecord(value) && value.tend === 1 && value.type === "stop" && typeof value.reason === "string";
+}
+
+/**
+ * True when `value` is a start message for a spare.
+ *
+ * @example
+ * ```ts
+ * process.on("message", (m) => { if (isStartMessage(m)) void import(m.program); });
+ * ```
+ */
+export function isStartMessage(value: unknown): value is StartMessage {
+  return (
+    isRecord(value) &&
+    value.tend === 1 &&
+    value.type === "start" &&
+    typeof value.program === "string" &&
+    Array.isArray(value.args) &&
+    typeof value.env === "object" &&
+    value.env !== null
+  );
+}
+
+/**
+ * True when `value` says a spare has booted.
+ *
+ * @example
+ * ```ts
+ * child.on("message", (m) => { if (isSpareReadyMessage(m)) booted = true; });
+ * ```
+ */
+export function isSpareReadyMessage(value: unknown): value is SpareReadyMessage {
+  return isRecord(value) && value.tend === 1 && value.type === "spare";
 }

@@ -39,6 +39,8 @@ export interface SupervisorStatus {
   /** The summed queue statistics the last scaling decision used (null: none read yet). */
   queue: QueueStats | null;
   lastScale: { at: string; from: number; to: number; reason: string } | null;
+  /** Pid of the booted spare process waiting to become the next worker (null: none). */
+  sparePid: number | null;
   workers: WorkerStatus[];
 }
 

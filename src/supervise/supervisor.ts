@@ -10,6 +10,7 @@ import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./o
 import { decideWorkerCount, initialScalingState, type ScalingState, sumQueueStats } from "./policy.ts";
 import { SUPERVISE_ENV } from "./protocol.ts";
 import { nextFailureCount, recordRestart, restartDelayMs } from "./restart.ts";
+import { SpareProcess } from "./spare.ts";
 import { type SupervisorStatus, writeStatusFile } from "./status.ts";
 import { type WorkerExit, WorkerProcess } from "./worker-process.ts";
 
@@ -58,6 +59,8 @@ export class Supervisor extends EventEmitter {
   #rolling: Promise<void> | null = null;
   #pendingRescues = new Set<Promise<unknown>>();
   #reconcileTimer: NodeJS.Timeout | null = null;
+  #spare: SpareProcess | null = null;
+  #spareFailures = 0;
 
   constructor(options: SuperviseOptions) {
     super();
@@ -76,6 +79,11 @@ export class Supervisor extends EventEmitter {
   /** The current target count. */
   get desired(): number {
     return this.#desired;
+  }
+
+  /** True when a booted spare waits to become the next worker (a replacement then starts warm). */
+  get spareReady(): boolean {
+    return this.#spare?.available ?? false;
   }
 
   /** Live workers (not exited), oldest first. */
@@ -117,6 +125,7 @@ export class Supervisor extends EventEmitter {
       clearInterval(scale);
       if (this.#reconcileTimer !== null) clearTimeout(this.#reconcileTimer);
       if (this.#state === "running") this.#state = "stopping";
+      this.#dropSpare();
       this.#statusChanged();
       this.#log.info({ workers: this.#workers.size }, "stopping all workers gracefully");
       await Promise.all(
@@ -147,6 +156,8 @@ export class Supervisor extends EventEmitter {
 
   async #roll(): Promise<void> {
     const olds = this.workers().filter((w) => !w.planned && w.state !== "exited");
+    // The spare was booted from the old code on disk: start the new workers fresh.
+    this.#dropSpare();
     this.#log.info({ workers: olds.length }, "rolling restart: replacing workers one by one");
     for (const old of olds) {
       if (this.#state !== "running") return;
@@ -186,6 +197,7 @@ export class Supervisor extends EventEmitter {
       restartPeriodMs: o.restart.periodMs,
       queue: this.#lastStats,
       lastScale: this.#lastScale,
+      sparePid: this.#spare?.pid ?? null,
       workers: this.workers().map((w) => ({
         id: w.id,
         slot: w.slot,
@@ -245,9 +257,8 @@ export class Supervisor extends EventEmitter {
     return slot;
   }
 
-  #start(): void {
+  #workerEnv(): NodeJS.ProcessEnv {
     const o = this.options;
-    const id = `${this.#idPrefix}:w${++this.#seq}`;
     const env: NodeJS.ProcessEnv = {
       ...process.env,
       ...o.env,
@@ -258,18 +269,48 @@ export class Supervisor extends EventEmitter {
     if (o.database !== undefined) env[SUPERVISE_ENV.databaseUrl] = o.database;
     if (o.compileCache !== null && env[COMPILE_CACHE_ENV] === undefined)
       env[COMPILE_CACHE_ENV] = o.compileCache;
-    const w = WorkerProcess.spawn({
+    return env;
+  }
+
+  /** Keeps one spare booted while the fleet is calm (not while workers are starting). */
+  #ensureSpare(): void {
+    const o = this.options;
+    if (!o.spare || this.#state !== "running" || this.#spare !== null || this.#spareFailures >= 3) return;
+    if (this.workers().some((w) => w.state === "starting")) return;
+    const spare = SpareProcess.spawn({ execArgv: o.execArgv, env: this.#workerEnv(), stdio: o.stdio });
+    spare.onExit = (booted) => {
+      if (this.#spare === spare) this.#spare = null;
+      if (booted) return;
+      this.#spareFailures++;
+      if (this.#spareFailures >= 3)
+        this.#log.warn("spare processes keep failing to boot; workers will start cold");
+    };
+    this.#spare = spare;
+  }
+
+  #dropSpare(): void {
+    this.#spare?.kill();
+    this.#spare = null;
+  }
+
+  #start(): void {
+    const o = this.options;
+    const id = `${this.#idPrefix}:w${++this.#seq}`;
+    const spec = {
       id,
       slot: this.#freeSlot(),
       program: o.program,
       args: o.args,
       execArgv: o.execArgv,
-      env,
+      env: this.#workerEnv(),
       stdio: o.stdio,
       log: this.#log,
-    });
+    };
+    const spare = this.#spare?.take() ?? null;
+    if (spare !== null) this.#spare = null;
+    const w = spare === null ? WorkerProcess.spawn(spec) : WorkerProcess.adopt(spec, spare);
     this.#workers.set(id, w);
-    this.#log.debug({ workerId: id, pid: w.pid }, "worker started");
+    this.#log.debug({ workerId: id, pid: w.pid, fromSpare: spare !== null }, "worker started");
     w.once("ready", () => {
       this.#log.info({ workerId: id, pid: w.pid, readyMs: Date.now() - w.startedAt }, "worker ready");
       this.emit("worker-ready", w);
@@ -376,6 +417,7 @@ export class Supervisor extends EventEmitter {
       void w.kill(`${v.problem}: ${v.reason}`);
     }
     this.#reconcile();
+    this.#ensureSpare();
   }
 
   async #scale(): Promise<void> {

@@ -3,7 +3,7 @@ import { EventEmitter } from "node:events";
 import type { Logger } from "../log/logger.ts";
 import type { ProgressView } from "./health.ts";
 import { signalGroup } from "./process-group.ts";
-import { isWorkerMessage, type StopMessage, SUPERVISE_ENV } from "./protocol.ts";
+import { isWorkerMessage, type StartMessage, type StopMessage, SUPERVISE_ENV } from "./protocol.ts";
 
 /** Lifecycle of one worker process as the master sees it. */
 export type WorkerState = "starting" | "ready" | "stopping" | "exited";
@@ -122,6 +122,29 @@ export class WorkerProcess extends EventEmitter {
       serialization: "json",
     });
     return new WorkerProcess(spec, child);
+  }
+
+  /**
+   * Makes a booted spare (see spare.ts) this worker: sends it the worker's environment and
+   * arguments; it then loads the program. A spare that cannot be told is killed (a failed start).
+   */
+  static adopt(spec: SpawnSpec, child: ChildProcess): WorkerProcess {
+    const worker = new WorkerProcess(spec, child);
+    const env: Record<string, string> = {};
+    for (const [key, value] of Object.entries(spec.env)) if (value !== undefined) env[key] = value;
+    env[SUPERVISE_ENV.supervised] = "1";
+    env[SUPERVISE_ENV.workerId] = spec.id;
+    const message: StartMessage = {
+      tend: 1,
+      type: "start",
+      program: spec.program,
+      args: [...spec.args],
+      env,
+    };
+    child.send(message, (err) => {
+      if (err) void worker.kill(`could not start the spare as a worker: ${err.message}`);
+    });
+    return worker;
   }
 
   /** The worker's pid (0 if the fork failed). */

@@ -43,6 +43,7 @@ function fakeStatus(masterPid: number): SupervisorStatus {
     restartPeriodMs: 60_000,
     queue: null,
     lastScale: null,
+    sparePid: null,
     workers: [
       {
         id: "host:1.x:w3",

@@ -6,6 +6,7 @@ import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { isProcessAlive } from "../../src/supervise/process-group.ts";
 import { createSupervisor, type Supervisor } from "../../src/supervise/supervisor.ts";
 import type { WorkerProcess } from "../../src/supervise/worker-process.ts";
+import { waitFor } from "../support/wait.ts";
 
 export const FIXTURE_WORKER = join(import.meta.dirname, "fixtures", "worker.ts");
 export const FIXTURE_MASTER = join(import.meta.dirname, "fixtures", "master.ts");
@@ -61,6 +62,17 @@ export async function nextReady(
     const [w] = (await once(supervisor, "worker-ready")) as [WorkerProcess];
     if (filter(w)) return w;
   }
+}
+
+/**
+ * Waits for the steady state of a fleet: `count` ready workers and the spare booted (the master
+ * keeps one spare so that a replacement starts warm).
+ */
+export async function steady(supervisor: Supervisor, count: number): Promise<void> {
+  await waitFor(() => readyWorkers(supervisor).length === count && supervisor.spareReady, {
+    timeoutMs: 20_000,
+    message: `${count} ready workers and a booted spare`,
+  });
 }
 
 /** Ready workers now. */

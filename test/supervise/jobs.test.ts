@@ -8,7 +8,7 @@ import type { Store } from "../../src/store/store.ts";
 import type { WorkerProcess } from "../../src/supervise/worker-process.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { alive, nextReady, type Running, readyWorkers, runSupervisor } from "./helpers.ts";
+import { alive, nextReady, type Running, readyWorkers, runSupervisor, steady } from "./helpers.ts";
 
 const APP = join(import.meta.dirname, "fixtures", "app.ts");
 const running: Running[] = [];
@@ -73,7 +73,7 @@ function workerOf(r: Running, workerId: string | null): WorkerProcess | undefine
 describe("supervisor with real jobs (SQLite)", () => {
   it("a SIGKILLed worker is replaced within 1 s and its job is rescued at once and completed by another", async (t) => {
     const r = start(t, { min: 2, max: 2 });
-    await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
+    await steady(r.supervisor, 2);
     const [id] = await enqueue("sleep", { ms: 800 });
     const claimed = await waitFor(async () => {
       const j = await store.jobs.get(id!);
@@ -96,7 +96,8 @@ describe("supervisor with real jobs (SQLite)", () => {
 
   it("a worker blocked by a job is killed and replaced within hang timeout + 1 s; the job completes elsewhere", async (t) => {
     const r = start(t, { min: 1, max: 1 });
-    const first = await nextReady(r.supervisor);
+    await steady(r.supervisor, 1);
+    const first = readyWorkers(r.supervisor)[0]!;
     const killed = once(r.supervisor, "worker-killed") as Promise<[WorkerProcess, string, string]>;
     const [id] = await enqueue("hang", {});
     const claimed = await waitFor(async () => {

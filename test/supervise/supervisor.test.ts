@@ -8,7 +8,15 @@ import { readStatusFile } from "../../src/supervise/status.ts";
 import type { WorkerExit, WorkerProcess } from "../../src/supervise/worker-process.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { alive, fixtureRecord, nextReady, type Running, readyWorkers, runSupervisor } from "./helpers.ts";
+import {
+  alive,
+  fixtureRecord,
+  nextReady,
+  type Running,
+  readyWorkers,
+  runSupervisor,
+  steady,
+} from "./helpers.ts";
 
 const running: Running[] = [];
 const temps: Array<() => Promise<void>> = [];
@@ -58,7 +66,7 @@ describe("supervisor with fixture workers (real processes)", () => {
 
   it("replaces a worker killed with SIGKILL within 1 s", async (t) => {
     const r = start(t, { min: 2, max: 2 });
-    await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
+    await steady(r.supervisor, 2);
     const victim = readyWorkers(r.supervisor)[0]!;
     const killedAt = Date.now();
     const replacement = nextReady(r.supervisor, (w) => w.id !== victim.id);
@@ -73,14 +81,15 @@ describe("supervisor with fixture workers (real processes)", () => {
   it("kills a worker whose event loop is blocked and replaces it within hang timeout + 1 s", async (t) => {
     const dir = await tempDir();
     const flag = join(dir, "hang.flag");
-    writeFileSync(flag, "");
     const r = start(t, {
       min: 1,
       max: 1,
       env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
     });
-    const first = await nextReady(r.supervisor);
+    await steady(r.supervisor, 1);
+    const first = readyWorkers(r.supervisor)[0]!;
     const killed = once(r.supervisor, "worker-killed") as Promise<[WorkerProcess, string, string]>;
+    writeFileSync(flag, "");
     const [w, problem, reason] = await killed;
     assert.equal(w.id, first.id);
     assert.equal(problem, "hung");

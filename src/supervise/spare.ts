@@ -1,0 +1,87 @@
+import { type ChildProcess, fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { signalGroup } from "./process-group.ts";
+import { isSpareReadyMessage } from "./protocol.ts";
+
+/** Path of the launcher a spare runs (the .ts source in development, the .js file once built). */
+const LAUNCHER = fileURLToPath(
+  new URL(import.meta.url.endsWith(".ts") ? "./launcher.ts" : "./launcher.js", import.meta.url),
+);
+
+/**
+ * One pre-booted spare process (see launcher.ts): forked detached like a worker, it says `spare`
+ * once Node is up and then waits. `take()` hands its ChildProcess over to become a worker.
+ *
+ * @example
+ * ```ts
+ * const spare = SpareProcess.spawn({ execArgv: [], env: process.env, stdio: "inherit" });
+ * const child = spare.take(); // null until it has booted
+ * ```
+ */
+export class SpareProcess {
+  readonly #child: ChildProcess;
+  #booted = false;
+  #exited = false;
+  readonly #onMessage = (message: unknown): void => {
+    if (isSpareReadyMessage(message)) this.#booted = true;
+  };
+  readonly #onExit = (): void => {
+    this.#exited = true;
+    this.onExit?.(this.#booted);
+  };
+  /** Called if the spare exits before it is taken, with whether it had booted. */
+  onExit: ((booted: boolean) => void) | undefined;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+    child.on("message", this.#onMessage);
+    child.once("exit", this.#onExit);
+    child.once("error", () => {});
+  }
+
+  /** Forks a spare. */
+  static spawn(options: {
+    execArgv: readonly string[];
+    env: NodeJS.ProcessEnv;
+    stdio: "inherit" | "ignore";
+  }): SpareProcess {
+    const child = fork(LAUNCHER, [], {
+      detached: true,
+      env: options.env,
+      execArgv: [...options.execArgv],
+      stdio:
+        options.stdio === "inherit"
+          ? ["ignore", "inherit", "inherit", "ipc"]
+          : ["ignore", "ignore", "ignore", "ipc"],
+      serialization: "json",
+    });
+    return new SpareProcess(child);
+  }
+
+  /** The spare's pid (0 if the fork failed). */
+  get pid(): number {
+    return this.#child.pid ?? 0;
+  }
+
+  /** True once booted and still alive. */
+  get available(): boolean {
+    return this.#booted && !this.#exited && this.#child.connected;
+  }
+
+  /** Hands the booted spare over (this object lets go of it); null when it is not available. */
+  take(): ChildProcess | null {
+    if (!this.available) return null;
+    this.#child.off("message", this.#onMessage);
+    this.#child.off("exit", this.#onExit);
+    this.#exited = true;
+    return this.#child;
+  }
+
+  /** Ends an idle spare (SIGKILL to its group: it holds nothing). */
+  kill(): void {
+    if (this.#exited) return;
+    this.#child.off("exit", this.#onExit);
+    this.#exited = true;
+    if (!signalGroup(this.pid, "SIGKILL")) this.#child.kill("SIGKILL");
+  }
+}
