@@ -4,7 +4,7 @@ import { join } from "node:path";
 import type { Logger } from "../log/logger.ts";
 import { errnoCode } from "./folders.ts";
 import { decodeName, isTemporaryName } from "./names.ts";
-import { msUntilSettled, observeFile, type SettleState } from "./settle.ts";
+import { type FileSignature, msUntilSettled, observeFile, type SettleState } from "./settle.ts";
 
 /** What discovery needs from its inbox. */
 export interface DiscoveryOptions {
@@ -107,13 +107,17 @@ export class Discovery {
     return undefined;
   }
 
-  /** Takes the next ready name, if any; it is forgotten (the claim decides what happens next). */
-  next(): string | undefined {
+  /**
+   * Takes the next ready name, if any, with the signature it settled at (none with settle 0); it
+   * is forgotten (the claim decides what happens next).
+   */
+  next(): { name: string; settled: FileSignature | undefined } | undefined {
     for (const name of this.#ready) {
       this.#ready.delete(name);
+      const settled = this.#settle.get(name)?.sig;
       this.#settle.delete(name);
       if (this.#o.busy(name)) continue;
-      return name;
+      return { name, settled };
     }
     return undefined;
   }

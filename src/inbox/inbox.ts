@@ -1,12 +1,12 @@
-import { mkdir, rename, rmdir, utimes } from "node:fs/promises";
+import { utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { TendError } from "../errors/tend-error.ts";
 import type { Task } from "../lifecycle/task.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import { Discovery, type StrangeEntry } from "./discovery.ts";
+import { ClaimFolder } from "./claims.ts";
+import { Discovery } from "./discovery.ts";
 import { type ClaimedFile, type FileJobEnv, type FileJobOutcome, runFileJob } from "./file-job.ts";
-import { errnoCode, moveNoClobber, prepareFolders } from "./folders.ts";
-import { undecodableStandIn } from "./names.ts";
+import { prepareFolders } from "./folders.ts";
 import { type ResolvedInboxOptions, resolveInboxOptions } from "./options.ts";
 import { formatOwner, liveTokens, newOwner, type OwnerId } from "./owner.ts";
 import { adoptClaimFolder, findDeadClaimFolders, removeDeadTemporaryOutputs } from "./recovery.ts";
@@ -102,16 +102,10 @@ class InboxRun {
   readonly #signal: AbortSignal;
   readonly #owner: OwnerId;
   readonly #ownerName: string;
-  readonly #claimDir: string;
+  readonly #claims: ClaimFolder;
   readonly #drain = new AbortController();
   readonly #inFlight = new Map<string, Promise<FileJobOutcome>>();
   readonly #adopted: ClaimedFile[] = [];
-  /**
-   * Names present in, or being moved into, this inbox's claim folder. A name is held before any
-   * rename into the folder and released when its file has left it, so that a claim and a recovery
-   * can never rename two files onto one name.
-   */
-  readonly #held = new Set<string>();
   readonly #discovery: Discovery;
   #wake: (() => void) | undefined;
   #poked = false;
@@ -124,14 +118,14 @@ class InboxRun {
     this.#signal = signal;
     this.#owner = newOwner();
     this.#ownerName = formatOwner(this.#owner);
-    this.#claimDir = join(o.processingDir, this.#ownerName);
+    this.#claims = new ClaimFolder(o.dir, join(o.processingDir, this.#ownerName), log);
     this.#discovery = new Discovery({
       dir: o.dir,
       match: o.match,
       settleMs: o.settleMs,
       watch: o.watch,
       log,
-      busy: (name) => this.#held.has(name),
+      busy: (name) => this.#claims.holds(name),
       onReady: () => this.#poke(),
     });
   }
@@ -142,7 +136,7 @@ class InboxRun {
     await prepareFolders(o);
     liveTokens.add(this.#owner.token);
     try {
-      await mkdir(this.#claimDir);
+      await this.#claims.create();
     } catch (err) {
       liveTokens.delete(this.#owner.token);
       throw err;
@@ -160,7 +154,7 @@ class InboxRun {
         void this.#recover(false);
       }, o.rescanMs);
       heartbeat = setInterval(
-        () => void utimes(this.#claimDir, new Date(), new Date()).catch(() => {}),
+        () => void utimes(this.#claims.path, new Date(), new Date()).catch(() => {}),
         Math.max(1000, o.leaseTtlMs / 3),
       );
       heartbeat.unref();
@@ -168,7 +162,7 @@ class InboxRun {
         {
           dir: o.dir,
           outDir: o.outDir,
-          claimDir: this.#claimDir,
+          claimDir: this.#claims.path,
           concurrency: o.concurrency,
           settleMs: o.settleMs,
           watch: o.watch,
@@ -186,14 +180,12 @@ class InboxRun {
       await this.#discovery.idle().catch(() => {});
       await this.#returnAdopted();
       liveTokens.delete(this.#owner.token);
-      await rmdir(this.#claimDir).catch((err: unknown) => {
-        if (errnoCode(err) === "ENOTEMPTY") {
-          this.#log.warn(
-            { claimDir: this.#claimDir },
-            "files remain in this inbox's claim folder; the next start recovers them",
-          );
-        }
-      });
+      if (!(await this.#claims.removeIfEmpty())) {
+        this.#log.warn(
+          { claimDir: this.#claims.path },
+          "files remain in this inbox's claim folder; the next start recovers them",
+        );
+      }
       this.#log.info({ ...this.#counters }, "inbox stopped");
     }
   }
@@ -230,82 +222,27 @@ class InboxRun {
     for (;;) {
       const strange = this.#discovery.nextStrange();
       if (strange !== undefined) {
-        const claimed = await this.#claimStrange(strange);
-        if (claimed !== undefined) return claimed;
-        continue;
+        const taken = await this.#claims.claimStrange(strange);
+        if (taken === undefined) continue;
+        this.#counters.claimed++;
+        return { ...taken, recovered: false, claimedAt: Date.now() };
       }
-      const name = this.#discovery.next();
-      if (name === undefined) return undefined;
-      if (this.#held.has(name)) continue;
-      this.#held.add(name);
-      try {
-        await rename(join(this.#o.dir, name), join(this.#claimDir, name));
-      } catch (err) {
-        this.#held.delete(name);
-        if (errnoCode(err) !== "ENOENT") {
-          this.#log.warn({ err, file: name }, "claiming a file failed; will retry at the next rescan");
-        } else {
-          await this.#claimDirIntact();
-        }
-        continue; // ENOENT: another inbox claimed it first (or the claim folder was gone: recreated)
-      }
+      const ready = this.#discovery.next();
+      if (ready === undefined) return undefined;
+      const result = await this.#claims.claim(ready.name, ready.settled);
+      if (result === "folder-missing") this.#discovery.requestFullScan();
+      if (result !== "claimed") continue;
       this.#counters.claimed++;
-      this.#log.debug({ file: name }, "file claimed");
-      return { name, recovered: false, claimedAt: Date.now() };
+      this.#log.debug({ file: ready.name }, "file claimed");
+      return { name: ready.name, recovered: false, claimedAt: Date.now() };
     }
-  }
-
-  /**
-   * A claim's ENOENT normally means another inbox took the file; it can also mean that something
-   * deleted this inbox's claim folder. Recreates the folder in that case (and says so loudly).
-   */
-  async #claimDirIntact(): Promise<void> {
-    try {
-      await mkdir(this.#claimDir);
-    } catch (err) {
-      if (errnoCode(err) === "EEXIST") return;
-      this.#log.error(
-        { err, claimDir: this.#claimDir },
-        "this inbox's claim folder is missing and cannot be recreated",
-      );
-      return;
-    }
-    this.#log.error(
-      { claimDir: this.#claimDir },
-      "this inbox's claim folder had been deleted by something else; recreated it. Do not clean the processing folder while inboxes run",
-    );
-    this.#discovery.requestFullScan();
-  }
-
-  async #claimStrange(entry: StrangeEntry): Promise<ClaimedFile | undefined> {
-    const name = entry.name ?? undecodableStandIn(entry.raw);
-    if (this.#held.has(name)) return undefined;
-    this.#held.add(name);
-    const from = Buffer.concat([Buffer.from(`${this.#o.dir}/`), entry.raw]);
-    try {
-      await rename(from, join(this.#claimDir, name));
-    } catch (err) {
-      this.#held.delete(name);
-      if (errnoCode(err) !== "ENOENT") this.#log.warn({ err, file: name }, "claiming an entry failed");
-      return undefined;
-    }
-    this.#counters.claimed++;
-    const refuse =
-      entry.name === undefined
-        ? new TendError(
-            "TEND_E_INBOX_UNDECODABLE_NAME",
-            `An inbox entry's name is not valid UTF-8 (hex ${entry.raw.toString("hex")}); it was moved to the failed folder as ${name}. Producers must use UTF-8 names.`,
-            { details: { rawHex: entry.raw.toString("hex"), standIn: name } },
-          )
-        : undefined;
-    return { name, recovered: false, claimedAt: Date.now(), ...(refuse === undefined ? {} : { refuse }) };
   }
 
   #start(claimed: ClaimedFile): void {
     const env: FileJobEnv = {
       options: this.#o,
       ownerName: this.#ownerName,
-      claimDir: this.#claimDir,
+      claimDir: this.#claims.path,
       log: this.#log,
       counters: this.#counters,
       drainSignal: this.#drain.signal,
@@ -317,7 +254,7 @@ class InboxRun {
       this.#counters.inFlight--;
       this.#inFlight.delete(claimed.name);
       // A stuck file stays in the claim folder: keep its name held so nothing is renamed onto it.
-      if (outcome !== "stuck") this.#held.delete(claimed.name);
+      if (outcome !== "stuck") this.#claims.release(claimed.name);
       // A file of the same name may have been left waiting in the inbox meanwhile.
       this.#discovery.hint(claimed.name);
       this.#poke();
@@ -345,14 +282,10 @@ class InboxRun {
     for (const folder of dead) {
       const adopted = await adoptClaimFolder(
         join(o.processingDir, folder),
-        this.#claimDir,
+        this.#claims.path,
         o.dir,
-        (name) => {
-          if (this.#held.has(name)) return false;
-          this.#held.add(name);
-          return true;
-        },
-        (name) => this.#held.delete(name),
+        (name) => this.#claims.reserve(name),
+        (name) => this.#claims.release(name),
       );
       if (adopted.length > 0) {
         this.#log.warn(
@@ -403,11 +336,7 @@ class InboxRun {
   /** Files adopted from dead owners but not started: handed back to the inbox folder. */
   async #returnAdopted(): Promise<void> {
     for (const claimed of this.#adopted.splice(0)) {
-      const back = await moveNoClobber(
-        join(this.#claimDir, claimed.name),
-        join(this.#o.dir, claimed.name),
-      ).catch(() => false);
-      if (back) this.#counters.returned++;
+      if (await this.#claims.handBack(claimed.name)) this.#counters.returned++;
     }
   }
 }
