@@ -96,7 +96,7 @@ describe("PostgreSQL driver", {
     assert.equal(reconnects, 1);
   });
 
-  it("notifies at the caller's commit, not before, and accepts a pooled client as the transaction", async () => {
+  it("notifies at the caller's commit, not before, and accepts a pooled client as the transaction", async (t) => {
     const store = await open("txnotify");
     const heard: string[] = [];
     await store.notifier.listen("jobs", (p) => heard.push(p));
@@ -115,9 +115,12 @@ describe("PostgreSQL driver", {
       assert.equal((await store.jobs.get(result!.id))?.state, "available");
     } finally {
       client.release();
-      await pool.end();
     }
+    t.after(() => pool.end());
     await assert.rejects(store.jobs.insert([newJob()], { query: 1 }), (err: unknown) =>
+      isTendError(err, "TEND_E_INVALID_TRANSACTION"),
+    );
+    await assert.rejects(store.jobs.insert([newJob()], pool), (err: unknown) =>
       isTendError(err, "TEND_E_INVALID_TRANSACTION"),
     );
   });

@@ -16,10 +16,16 @@ type Queryable = Pick<pg.ClientBase, "query">;
  * ```
  */
 export function callerClient(tx: CallerTransaction): Queryable {
-  if (tx === null || typeof tx !== "object" || typeof (tx as { query?: unknown }).query !== "function") {
+  if (
+    tx === null ||
+    typeof tx !== "object" ||
+    typeof (tx as { query?: unknown }).query !== "function" ||
+    // A pg.Pool has query() too, but each call runs on whichever connection is free: no transaction.
+    "totalCount" in tx
+  ) {
     throw new TendError(
       "TEND_E_INVALID_TRANSACTION",
-      "The transaction handle passed to insert() is not a pg client: pass the pg Client or PoolClient on which you ran BEGIN.",
+      "The transaction handle passed to insert() is not a pg client: pass the pg Client or PoolClient (from pool.connect(), not the pool itself) on which you ran BEGIN.",
       { details: { got: typeof tx } },
     );
   }
