@@ -32,6 +32,7 @@ interface SuperviseFlags {
   jobsPerWorker?: number;
   maxRestarts?: number;
   restartPeriod?: number;
+  spare: boolean;
 }
 
 /**
@@ -70,6 +71,7 @@ export function register(program: Command): void {
     .option("--scale-down-cooldown <ms>", "idle time before each worker removed (default 60s)", msArg)
     .option("--jobs-per-worker <n>", "backlog that justifies one worker (default 10)", numberArg)
     .option("--max-restarts <n>", "restart intensity: at most this many restarts... (default 5)", numberArg)
+    .option("--no-spare", "do not keep a pre-booted spare process (replacements then start cold)")
     .option("--restart-period <ms>", "...within this window, else give up and exit 1 (default 60s)", msArg)
     .action(async (programPath: string, args: string[], flags: SuperviseFlags) => {
       const scaling = {
@@ -86,6 +88,7 @@ export function register(program: Command): void {
         database: flags.database,
         scaling,
         restart,
+        spare: flags.spare,
         ...(flags.min === undefined ? {} : { min: flags.min }),
         ...(flags.max === undefined ? {} : { max: flags.max }),
         ...(flags.queue === undefined ? {} : { queues: flags.queue }),
