@@ -10,7 +10,7 @@ import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { readStatusFile, type SupervisorStatus } from "../../src/supervise/status.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { alive, FAST, FIXTURE_MASTER } from "./helpers.ts";
+import { alive, FAST, FIXTURE_MASTER, FIXTURE_WORKER } from "./helpers.ts";
 
 const APP = join(import.meta.dirname, "fixtures", "app.ts");
 let store: Store;
@@ -188,5 +188,21 @@ describe("the master as a real process", () => {
       "new workers completed jobs",
     );
     assert.equal((await m.status()).restartsTotal, 0);
+  });
+
+  it("a crash loop makes the master give up: it exits 1 and its status says gave-up", async (t) => {
+    const m = startMaster(t, "crashloop", {
+      program: FIXTURE_WORKER,
+      min: 2,
+      max: 2,
+      env: { FIXTURE_MODE: "crash" },
+      restart: { maxRestarts: 3, periodMs: 30_000, backoffBaseMs: 20 },
+    });
+    const [code] = await m.exited;
+    assert.equal(code, 1);
+    const status = await m.status();
+    assert.equal(status.state, "gave-up");
+    assert.equal(status.workers.length, 0);
+    assert.ok(status.restartsInWindow >= 4);
   });
 });

@@ -113,6 +113,26 @@ describe("supervisor with fixture workers (real processes)", () => {
     await waitFor(() => r.supervisor.status().restartsTotal >= 1, { message: "a counted failed start" });
   });
 
+  it("kills a worker with jobs in flight and no completion for the stall timeout, and replaces it", async (t) => {
+    const r = start(t, {
+      min: 1,
+      max: 1,
+      stallTimeoutMs: 500,
+      env: { FIXTURE_MODE: "busy", FIXTURE_IN_FLIGHT: "2" },
+    });
+    const first = await nextReady(r.supervisor);
+    const [w, problem, reason] = (await once(r.supervisor, "worker-killed")) as [
+      WorkerProcess,
+      string,
+      string,
+    ];
+    assert.equal(w.id, first.id);
+    assert.equal(problem, "stalled");
+    assert.match(reason, /2 job\(s\) in flight and no completion/);
+    await nextReady(r.supervisor, (x) => x.id !== first.id);
+    assert.equal(w.exitInfo?.signal, "SIGKILL");
+  });
+
   it("gives up after the restart intensity with a clear error on a crash loop", async (t) => {
     const r = start(t, {
       min: 2,

@@ -50,6 +50,8 @@ export function renderStatus(s: SupervisorStatus, running: boolean, now: number)
         `${s.queue.enqueuedPerSec.toFixed(1)}/s in, ${s.queue.completedPerSec.toFixed(1)}/s done, oldest ${duration(s.queue.oldestAvailableAgeMs)}`,
     );
   }
+  if (s.sparePid !== null && s.sparePid !== undefined)
+    lines.push(`spare: pid ${s.sparePid} booted, waiting to replace or add a worker`);
   if (s.lastScale !== null)
     lines.push(
       `last scaling: ${s.lastScale.from} -> ${s.lastScale.to} (${s.lastScale.reason}) at ${s.lastScale.at}`,
