@@ -17,6 +17,8 @@ export interface DiscoveryOptions {
   readonly busy: (name: string) => boolean;
   /** Called when new work is ready. */
   readonly onReady: () => void;
+  /** Called with the number of entries ready to claim whenever it may have changed. */
+  readonly onBacklog?: (ready: number) => void;
 }
 
 /** An inbox entry that is not a regular file, or whose name is not valid UTF-8: failed, not processed. */
@@ -117,6 +119,7 @@ export class Discovery {
       const settled = this.#settle.get(name)?.sig;
       this.#settle.delete(name);
       if (this.#o.busy(name)) continue;
+      this.#o.onBacklog?.(this.readyCount);
       return { name, settled };
     }
     return undefined;
@@ -154,6 +157,7 @@ export class Discovery {
           "scanning the inbox folder failed; will retry at the next rescan",
         );
       }
+      this.#o.onBacklog?.(this.readyCount);
       if (this.readyCount > before) this.#o.onReady();
     }
   }

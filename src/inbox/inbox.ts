@@ -63,6 +63,7 @@ class FolderInbox implements Inbox {
     retried: 0,
     returned: 0,
     inFlight: 0,
+    backlog: 0,
     processingMsTotal: 0,
     processingMsMax: 0,
   };
@@ -127,6 +128,9 @@ class InboxRun {
       log,
       busy: (name) => this.#claims.holds(name),
       onReady: () => this.#poke(),
+      onBacklog: (ready) => {
+        this.#counters.backlog = ready;
+      },
     });
   }
 

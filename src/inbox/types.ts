@@ -111,6 +111,8 @@ export interface InboxCounters {
   returned: number;
   /** Files being processed right now. */
   inFlight: number;
+  /** Files found complete and waiting for a free slot (as of the last scan). */
+  backlog: number;
   /** Sum of processing durations of done and failed files, in ms. */
   processingMsTotal: number;
   /** Longest processing duration of one file, in ms. */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { readFile, utimes } from "node:fs/promises";
+import { appendFile, readFile, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { makeTempDir } from "../support/tmp.ts";
@@ -149,4 +149,42 @@ test("files present before start are claimed by the start scan (settled by their
   cleanups.push(() => running.stop());
   await waitFor(() => running.inbox.counters.done === 20, { message: "20 done" });
   assert.equal((await list(join(dir, "done"))).length, 20);
+});
+
+test("a file written to after it settled, before its claim, is handed back to settle again", async () => {
+  const dir = await tempDir();
+  const releaseA = latch();
+  const startedA = latch();
+  const seen: { name: string; at: number; content: string }[] = [];
+  const running = startInbox({
+    dir,
+    settle: 300,
+    concurrency: 1,
+    process: async (file) => {
+      if (file.name === "a.txt") {
+        startedA.open();
+        await releaseA.opened;
+      }
+      seen.push({ name: file.name, at: Date.now(), content: await readFile(file.path, "utf8") });
+    },
+  });
+  cleanups.push(() => running.stop());
+  const old = new Date(Date.now() - 60_000);
+  await drop(dir, "a.txt", "a");
+  await utimes(join(dir, "a.txt"), old, old);
+  await startedA.opened; // the only slot is busy from now on
+  await drop(dir, "b.txt", "part 1;");
+  await utimes(join(dir, "b.txt"), old, old); // looks long settled: ready, waiting for the slot
+  await waitFor(() => running.inbox.counters.backlog === 1, { message: "b.txt ready to claim" });
+  await appendFile(join(dir, "b.txt"), " part 2");
+  const appendedAt = Date.now();
+  releaseA.open();
+  await waitFor(() => running.inbox.counters.done === 2, { message: "a and b done" });
+  const b = seen.find((s) => s.name === "b.txt");
+  assert.equal(b?.content, "part 1; part 2");
+  assert.ok(
+    (b?.at ?? 0) - appendedAt >= 250,
+    `b.txt waited its settle time after the last write (${(b?.at ?? 0) - appendedAt} ms)`,
+  );
+  assert.equal(seen.filter((s) => s.name === "b.txt").length, 1);
 });
