@@ -126,9 +126,21 @@ async function ensureTemplate(admin: pg.Client): Promise<string> {
     const store = await openStore(withDatabase(postgresUrl(), building));
     await store.close();
     await admin.query(`ALTER DATABASE ${quoteIdent(building)} RENAME TO ${quoteIdent(template)}`);
+    await dropOldTemplates(admin, template);
     return template;
   } finally {
     await admin.query("SELECT pg_advisory_unlock($1)", [TEMPLATE_LOCK_KEY]);
+  }
+}
+
+/** Drops templates of earlier migrations (not FORCE: one being cloned right now is left alone). */
+async function dropOldTemplates(admin: pg.Client, current: string): Promise<void> {
+  const { rows } = await admin.query<{ datname: string }>(
+    "SELECT datname FROM pg_database WHERE datname LIKE 'tend\\_tpl\\_%' AND datname <> $1 AND datname NOT LIKE '%\\_building'",
+    [current],
+  );
+  for (const { datname } of rows) {
+    await admin.query(`DROP DATABASE IF EXISTS ${quoteIdent(datname)}`).catch(() => {});
   }
 }
 
