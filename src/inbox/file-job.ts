@@ -95,6 +95,7 @@ export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise
           log.info({ ms, attempt, outputs: result.outputs, doneAs }, "file done");
           return "done";
         } catch (err) {
+          await outputs.discard();
           lastError = err;
           log.warn({ err, attempt }, "committing a processed file failed");
         }
