@@ -3,7 +3,7 @@
  * convergers. Used by main.ts and by the tests.
  */
 import { type App, createApp } from "../../src/app.ts";
-import { AppConvergers, type ConvergerDefinition } from "../../src/converge/index.ts";
+import type { ConvergerDefinition } from "../../src/converge/index.ts";
 import type { Logger } from "../../src/log/logger.ts";
 import { ACCOUNT_CONVERGERS, deprovisionCluster } from "./convergers.ts";
 import { type AppDatabase, openAppDatabase } from "./db.ts";
@@ -12,7 +12,6 @@ import { ensureSchema } from "./schema.ts";
 export interface AccountsApp {
   app: App;
   db: AppDatabase;
-  convergers: AppConvergers;
 }
 
 /** Options: the database URL, and overrides for every converger (e.g. a short lease TTL in tests). */
@@ -32,10 +31,6 @@ export async function createAccountsApp(options: {
     ({ payload, signal }) => deprovisionCluster(db, payload.clusterId, signal),
     { maxAttempts: 10 },
   );
-  const convergers = new AppConvergers({ concurrency: 4 });
-  for (const definition of ACCOUNT_CONVERGERS) convergers.define({ ...definition, ...options.converger });
-  app.use(({ store, log }) =>
-    convergers.tasks({ store, log, enqueue: (kind, payload, opts) => app.enqueue(kind, payload, opts) }),
-  );
-  return { app, db, convergers };
+  for (const definition of ACCOUNT_CONVERGERS) app.converger({ ...definition, ...options.converger });
+  return { app, db };
 }

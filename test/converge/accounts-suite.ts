@@ -102,7 +102,7 @@ export function describeAccountsExample(driver: "sqlite" | "postgres"): void {
       });
       assert.equal(deprovisioned.length, 2, "one per cluster");
       // Sweeping again changes nothing: the archive converger stays at one inconsistency.
-      const c = accounts.convergers.get("archive-account-resources");
+      const c = accounts.app.getConverger("archive-account-resources");
       assert.ok(c);
       const report = await c.sweepOnce();
       assert.deepEqual(report.changed, []);
