@@ -70,6 +70,7 @@ export class App {
   #store: Promise<Store> | null = null;
   #manager: Manager | null = null;
   #convergers: AppConvergers | null = null;
+  readonly #drainMs: number;
 
   constructor(options: AppOptions = {}) {
     if (options === null || typeof options !== "object") {
@@ -79,9 +80,11 @@ export class App {
     this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
     this.log = options.log ?? createLogger();
     const shutdownMs = parseDuration(options.shutdownTimeout ?? "30s", "shutdownTimeout");
+    // In-flight work (jobs, inbox files) gets the shutdown budget less a margin to hand back what
+    // did not finish before the manager's timeout.
+    this.#drainMs = Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5));
     this.jobs = new Jobs(() => this.store(), {
-      // In-flight jobs get the shutdown budget less a margin to return unfinished ones to the queue.
-      drainTimeout: Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5)),
+      drainTimeout: this.#drainMs,
       ...options.jobs,
       log: this.log,
     });
@@ -175,7 +178,7 @@ export class App {
    * ```
    */
   inbox(options: InboxOptions): Inbox {
-    const inbox = createInbox(options, { log: this.log });
+    const inbox = createInbox({ drainTimeout: this.#drainMs, ...options }, { log: this.log });
     this.#tasks.push({ task: inbox, ephemeral: false });
     return inbox;
   }
