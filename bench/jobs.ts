@@ -8,7 +8,8 @@
  * for tend, rescue of a SIGKILLed worker's job (time after the lease lapsed).
  *
  * `npm run bench:jobs` (add `--smoke` for a tiny run, `--json` for the JSON line,
- * `--only=tend-postgres,graphile-worker` to run some systems).
+ * `--only=tend-postgres,graphile-worker` to run some systems, `--phases=latency,rescue` to run
+ * some measurements, `--jobs=N` and `--reps=N` to change sizes).
  */
 import { median, parseFlags, quantile, type Row, report } from "./_support/report.ts";
 import { cleanupAll, cleanupOnSignals } from "./jobs/cleanup.ts";
@@ -52,6 +53,7 @@ const allSystems: SystemSpec[] = [
   { name: "pg-boss", factory: pgbossHarness(settings), analyze: true, latency: true },
 ];
 const only = argValue("only")?.split(",");
+const phases = new Set((argValue("phases") ?? "process,latency,rescue").split(","));
 const systems = only === undefined ? allSystems : allSystems.filter((s) => only.includes(s.name));
 
 const progress = (line: string): void => {
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const enqueueRates = new Map<string, number[]>();
   const processRates = new Map<string, number[]>();
   // An untimed small run per system first, so that no system pays for loading and compiling code.
-  for (const system of size.warmupJobs > 0 ? systems : []) {
+  for (const system of size.warmupJobs > 0 && phases.has("process") ? systems : []) {
     const harness = await system.factory();
     try {
       await harness.load(size.warmupJobs, size.chunk);
@@ -74,7 +76,7 @@ async function main(): Promise<void> {
     progress(`warmed up ${system.name}`);
   }
   // Repetitions interleave the systems, so that drift on the shared machine hits all alike.
-  for (let rep = 1; rep <= size.reps; rep++) {
+  for (let rep = 1; rep <= (phases.has("process") ? size.reps : 0); rep++) {
     for (const system of systems) {
       const harness = await system.factory();
       try {
@@ -93,7 +95,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  for (const system of systems) {
+  for (const system of phases.has("process") ? systems : []) {
     rows.push({
       system: system.name,
       metric: `enqueue ${size.jobs} in bulk`,
@@ -107,7 +109,7 @@ async function main(): Promise<void> {
       unit: "jobs/s",
     });
   }
-  for (const system of systems.filter((s) => s.latency)) {
+  for (const system of systems.filter((s) => s.latency && phases.has("latency"))) {
     const harness = await system.factory();
     try {
       const samples = await harness.latency(size.samples, size.warmup);
@@ -121,7 +123,7 @@ async function main(): Promise<void> {
     }
   }
   for (const driver of ["postgres", "sqlite"] as const) {
-    if (!systems.some((s) => s.name === `tend-${driver}`)) continue;
+    if (!phases.has("rescue") || !systems.some((s) => s.name === `tend-${driver}`)) continue;
     const rescueMs = await measureRescue(driver, LEASE_MS);
     progress(`rescue tend-${driver}: ${rescueMs.toFixed(0)} ms after SIGKILL (lease ${LEASE_MS} ms)`);
     rows.push({
