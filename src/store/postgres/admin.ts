@@ -50,7 +50,10 @@ export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobR
   if (filter.beforeId !== undefined) add("id < ?", jobId(filter.beforeId));
   const limit = intArg("limit", filter.limit ?? 100, 1, 10_000);
   values.push(limit);
-  const { rows } = await ctx.pool.query<JobRow>(
+  // The statement text depends only on which filters are set: one prepared statement per shape.
+  const shape = where.map((w) => w.split(" ")[0]).join(",");
+  const { rows } = await ctx.run<JobRow>(
+    `list:${shape}`,
     `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY id DESC LIMIT $${values.length}`,
     values,
