@@ -31,12 +31,20 @@ export {
 export {
   DEFAULT_RESTART,
   nextFailureCount,
+  RestartBook,
+  type RestartDecision,
   type RestartSettings,
   recordRestart,
   restartDelayMs,
 } from "./restart.ts";
 export { hangupTask, type SuperviseRunOptions, supervise } from "./run.ts";
-export { readStatusFile, type SupervisorStatus, type WorkerStatus, writeStatusFile } from "./status.ts";
+export {
+  readStatusFile,
+  StatusWriter,
+  type SupervisorStatus,
+  type WorkerStatus,
+  writeStatusFile,
+} from "./status.ts";
 export { createSupervisor, Supervisor } from "./supervisor.ts";
 export { renderSystemdUnit, type UnitOptions } from "./unit.ts";
 export {

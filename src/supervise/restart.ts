@@ -84,3 +84,70 @@ export function recordRestart(
   kept.push(now);
   return { history: kept, exceeded: kept.length > settings.maxRestarts };
 }
+
+/** What {@link RestartBook.record} decided about one failure. */
+export interface RestartDecision {
+  /** The restart intensity is exceeded: give up. */
+  exceeded: boolean;
+  /** Earliest time (ms epoch) to start the replacement. */
+  notBefore: number;
+}
+
+/**
+ * The master's memory of failures: consecutive failures (for the backoff), the restarts inside
+ * the intensity window, the total, and the restarts per worker slot.
+ *
+ * @example
+ * ```ts
+ * const book = new RestartBook(DEFAULT_RESTART);
+ * const d = book.record(Date.now(), uptimeMs, slot);
+ * if (d.exceeded) giveUp(); else startAfter(d.notBefore);
+ * ```
+ */
+export class RestartBook {
+  readonly #settings: RestartSettings;
+  readonly #perSlot = new Map<number, number>();
+  #failures = 0;
+  #history: number[] = [];
+  #total = 0;
+  #notBefore = 0;
+
+  constructor(settings: RestartSettings) {
+    this.#settings = settings;
+  }
+
+  /** Records one failure (a crash, a kill for a hang or stall, a failed start). */
+  record(now: number, uptimeMs: number, slot: number, random: () => number = Math.random): RestartDecision {
+    this.#failures = nextFailureCount(this.#failures, uptimeMs, this.#settings);
+    this.#total++;
+    this.#perSlot.set(slot, (this.#perSlot.get(slot) ?? 0) + 1);
+    const r = recordRestart(this.#history, now, this.#settings);
+    this.#history = r.history;
+    if (!r.exceeded)
+      this.#notBefore = Math.max(
+        this.#notBefore,
+        now + restartDelayMs(this.#failures, this.#settings, random),
+      );
+    return { exceeded: r.exceeded, notBefore: this.#notBefore };
+  }
+
+  /** Earliest time to start a replacement. */
+  get notBefore(): number {
+    return this.#notBefore;
+  }
+
+  /** Restarts so far. */
+  get total(): number {
+    return this.#total;
+  }
+
+  /** Restarts inside the intensity window ending at `now`. */
+  inWindow(now: number): number {
+    return this.#history.filter((t) => now - t < this.#settings.periodMs).length;
+  }
+
+  /** Restarts of one worker slot. */
+  forSlot(slot: number): number {
+    return this.#perSlot.get(slot) ?? 0;
+  }
+}

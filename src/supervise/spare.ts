@@ -85,3 +85,59 @@ export class SpareProcess {
     if (!signalGroup(this.pid, "SIGKILL")) this.#child.kill("SIGKILL");
   }
 }
+
+/**
+ * Keeps at most one spare booted. Gives up on spares (workers then start cold) after three that
+ * died before booting.
+ *
+ * @example
+ * ```ts
+ * keeper.ensure(() => SpareProcess.spawn({ execArgv: [], env, stdio: "inherit" }));
+ * const child = keeper.take();
+ * ```
+ */
+export class SpareKeeper {
+  readonly #onGiveUp: () => void;
+  #spare: SpareProcess | null = null;
+  #failures = 0;
+
+  constructor(onGiveUp: () => void) {
+    this.#onGiveUp = onGiveUp;
+  }
+
+  /** Pid of the current spare, or null. */
+  get pid(): number | null {
+    return this.#spare?.pid ?? null;
+  }
+
+  /** True when a booted spare waits. */
+  get ready(): boolean {
+    return this.#spare?.available ?? false;
+  }
+
+  /** Starts a spare with `spawn` unless there is one already (or spares keep failing). */
+  ensure(spawn: () => SpareProcess): void {
+    if (this.#spare !== null || this.#failures >= 3) return;
+    const spare = spawn();
+    spare.onExit = (booted) => {
+      if (this.#spare === spare) this.#spare = null;
+      if (booted) return;
+      this.#failures++;
+      if (this.#failures >= 3) this.#onGiveUp();
+    };
+    this.#spare = spare;
+  }
+
+  /** Hands over the booted spare's process, or null. */
+  take(): ChildProcess | null {
+    const child = this.#spare?.take() ?? null;
+    if (child !== null) this.#spare = null;
+    return child;
+  }
+
+  /** Ends the spare, if any. */
+  drop(): void {
+    this.#spare?.kill();
+    this.#spare = null;
+  }
+}

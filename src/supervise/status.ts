@@ -111,3 +111,43 @@ export async function readStatusFile(path: string): Promise<SupervisorStatus> {
   }
   return s as SupervisorStatus;
 }
+
+/**
+ * Writes a status file on demand, coalescing bursts: while one write runs, any number of further
+ * requests make one more write, of the status as it is then.
+ *
+ * @example
+ * ```ts
+ * const writer = new StatusWriter("./var/tend-supervisor.json", () => supervisor.status(), log);
+ * void writer.request();
+ * await writer.request(); // on disk now
+ * ```
+ */
+export class StatusWriter {
+  readonly #path: string;
+  readonly #snapshot: () => SupervisorStatus;
+  readonly #onError: (err: unknown) => void;
+  #chain: Promise<void> = Promise.resolve();
+  #queued = false;
+
+  constructor(path: string, snapshot: () => SupervisorStatus, onError: (err: unknown) => void) {
+    this.#path = path;
+    this.#snapshot = snapshot;
+    this.#onError = onError;
+  }
+
+  /** Queues a write (unless one is queued already); resolves when the latest status is on disk. */
+  request(): Promise<void> {
+    if (this.#queued) return this.#chain;
+    this.#queued = true;
+    this.#chain = this.#chain.then(async () => {
+      this.#queued = false;
+      try {
+        await writeStatusFile(this.#path, this.#snapshot());
+      } catch (err) {
+        this.#onError(err);
+      }
+    });
+    return this.#chain;
+  }
+}

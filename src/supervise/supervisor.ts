@@ -1,20 +1,18 @@
 import { EventEmitter, once } from "node:events";
 import { hostname } from "node:os";
 import { TendError } from "../errors/tend-error.ts";
-import type { QueueStats } from "../jobs/model.ts";
 import type { Task } from "../lifecycle/task.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
 import type { Store } from "../store/store.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
-import { decideWorkerCount, initialScalingState, type ScalingState, sumQueueStats } from "./policy.ts";
-import { SUPERVISE_ENV } from "./protocol.ts";
-import { nextFailureCount, recordRestart, restartDelayMs } from "./restart.ts";
-import { SpareProcess } from "./spare.ts";
-import { type SupervisorStatus, writeStatusFile } from "./status.ts";
+import { RestartBook } from "./restart.ts";
+import { Scaler } from "./scaler.ts";
+import { SpareKeeper, SpareProcess } from "./spare.ts";
+import { StatusWriter, type SupervisorStatus } from "./status.ts";
+import { workerEnv } from "./worker-env.ts";
 import { type WorkerExit, WorkerProcess } from "./worker-process.ts";
 
-const COMPILE_CACHE_ENV = "NODE_COMPILE_CACHE";
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /**
@@ -22,7 +20,7 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  * statistics in the store, replaces hung, stalled and dead workers (rescuing their jobs at once),
  * restarts with backoff under a restart intensity, stops workers gracefully, rolls them on demand,
  * and keeps a status file. Events: `worker-started`, `worker-ready`, `worker-exit`,
- * `worker-killed`, `scaled`, `gave-up`, `status`.
+ * `worker-killed`, `scaled`, `rescued`, `gave-up`, `change`.
  *
  * @example
  * ```ts
@@ -36,31 +34,21 @@ export class Supervisor extends EventEmitter {
   readonly options: ResolvedOptions;
   readonly #log: Logger;
   readonly #workers = new Map<string, WorkerProcess>();
-  readonly #slotRestarts = new Map<number, number>();
   readonly #idPrefix: string;
   #desired: number;
   #seq = 0;
-  #failures = 0;
-  #restartHistory: number[] = [];
-  #restartsTotal = 0;
-  #notBefore = 0;
-  #scaling: ScalingState = initialScalingState;
-  #lastStats: QueueStats | null = null;
-  #lastScale: SupervisorStatus["lastScale"] = null;
+  readonly #restarts: RestartBook;
   #state: SupervisorStatus["state"] = "starting";
   #startedAt = Date.now();
   #gaveUp: TendError | null = null;
   #wakeStop: (() => void) | null = null;
   #store: Store | undefined;
-  #scaleBusy = false;
-  #statsFailing = false;
-  #statusChain: Promise<void> = Promise.resolve();
-  #statusQueued = false;
+  readonly #statusWriter: StatusWriter | null;
   #rolling: Promise<void> | null = null;
   #pendingRescues = new Set<Promise<unknown>>();
   #reconcileTimer: NodeJS.Timeout | null = null;
-  #spare: SpareProcess | null = null;
-  #spareFailures = 0;
+  readonly #spare: SpareKeeper;
+  readonly #scaler: Scaler;
 
   constructor(options: SuperviseOptions) {
     super();
@@ -69,6 +57,21 @@ export class Supervisor extends EventEmitter {
     this.#desired = this.options.min;
     this.#store = this.options.store;
     this.#idPrefix = `${hostname()}:${process.pid}.${Date.now().toString(36)}`;
+    this.#restarts = new RestartBook(this.options.restart);
+    this.#spare = new SpareKeeper(() =>
+      this.#log.warn("spare processes keep failing to boot; workers will start cold"),
+    );
+    const { min, max, queues, scaling: settings } = this.options;
+    this.#scaler = new Scaler({ min, max, queues, settings, log: this.#log });
+    const path = this.options.statusFile;
+    this.#statusWriter =
+      path === null
+        ? null
+        : new StatusWriter(
+            path,
+            () => this.status(),
+            (err) => this.#log.warn({ err, path }, "cannot write the supervisor status file"),
+          );
   }
 
   /** The master as a lifecycle Task (name `supervise.master`). */
@@ -83,7 +86,7 @@ export class Supervisor extends EventEmitter {
 
   /** True when a booted spare waits to become the next worker (a replacement then starts warm). */
   get spareReady(): boolean {
-    return this.#spare?.available ?? false;
+    return this.#spare.ready;
   }
 
   /** Live workers (not exited), oldest first. */
@@ -97,6 +100,15 @@ export class Supervisor extends EventEmitter {
    */
   async run(signal: AbortSignal): Promise<void> {
     const o = this.options;
+    if (this.#state !== "starting") {
+      throw new TendError(
+        "TEND_E_SUPERVISE_INVALID_OPTION",
+        "This supervisor has already run; create a new one.",
+        {
+          details: { state: this.#state },
+        },
+      );
+    }
     let ownStore = false;
     if (this.#store === undefined && o.database !== undefined) {
       const { openStore } = await import("../store/open.ts");
@@ -125,7 +137,7 @@ export class Supervisor extends EventEmitter {
       clearInterval(scale);
       if (this.#reconcileTimer !== null) clearTimeout(this.#reconcileTimer);
       if (this.#state === "running") this.#state = "stopping";
-      this.#dropSpare();
+      this.#spare.drop();
       this.#statusChanged();
       this.#log.info({ workers: this.#workers.size }, "stopping all workers gracefully");
       await Promise.all(
@@ -134,7 +146,7 @@ export class Supervisor extends EventEmitter {
       await Promise.allSettled([...this.#pendingRescues]);
       clearInterval(status);
       if (this.#state === "stopping") this.#state = "stopped";
-      await this.#writeStatus();
+      await this.#statusWriter?.request();
       if (ownStore) await this.#store?.close();
       this.#log.info({ state: this.#state }, "supervisor stopped");
     }
@@ -157,7 +169,7 @@ export class Supervisor extends EventEmitter {
   async #roll(): Promise<void> {
     const olds = this.workers().filter((w) => !w.planned && w.state !== "exited");
     // The spare was booted from the old code on disk: start the new workers fresh.
-    this.#dropSpare();
+    this.#spare.drop();
     this.#log.info({ workers: olds.length }, "rolling restart: replacing workers one by one");
     for (const old of olds) {
       if (this.#state !== "running") return;
@@ -191,13 +203,13 @@ export class Supervisor extends EventEmitter {
       min: o.min,
       max: o.max,
       desired: this.#desired,
-      restartsTotal: this.#restartsTotal,
-      restartsInWindow: this.#restartHistory.filter((t) => now - t < o.restart.periodMs).length,
+      restartsTotal: this.#restarts.total,
+      restartsInWindow: this.#restarts.inWindow(now),
       maxRestarts: o.restart.maxRestarts,
       restartPeriodMs: o.restart.periodMs,
-      queue: this.#lastStats,
-      lastScale: this.#lastScale,
-      sparePid: this.#spare?.pid ?? null,
+      queue: this.#scaler.lastStats,
+      lastScale: this.#scaler.lastChange,
+      sparePid: this.#spare.pid,
       workers: this.workers().map((w) => ({
         id: w.id,
         slot: w.slot,
@@ -206,7 +218,7 @@ export class Supervisor extends EventEmitter {
         retiring: w.retiring,
         startedAt: new Date(w.startedAt).toISOString(),
         uptimeMs: now - w.startedAt,
-        restarts: this.#slotRestarts.get(w.slot) ?? 0,
+        restarts: this.#restarts.forSlot(w.slot),
         inFlight: w.inFlight,
         lastHeartbeatAt: iso(w.lastHeartbeatAt),
         lastCompletionAt: iso(w.lastCompletionAt),
@@ -223,12 +235,13 @@ export class Supervisor extends EventEmitter {
     const active = this.#active();
     const now = Date.now();
     if (active.length < this.#desired) {
-      if (now < this.#notBefore) {
+      const notBefore = this.#restarts.notBefore;
+      if (now < notBefore) {
         if (this.#reconcileTimer === null) {
           this.#reconcileTimer = setTimeout(() => {
             this.#reconcileTimer = null;
             this.#reconcile();
-          }, this.#notBefore - now);
+          }, notBefore - now);
         }
         return;
       }
@@ -257,40 +270,12 @@ export class Supervisor extends EventEmitter {
     return slot;
   }
 
-  #workerEnv(): NodeJS.ProcessEnv {
-    const o = this.options;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      ...o.env,
-      [SUPERVISE_ENV.heartbeatMs]: String(o.heartbeatMs),
-      [SUPERVISE_ENV.orphanGraceMs]: String(o.orphanGraceMs),
-      [SUPERVISE_ENV.masterPid]: String(process.pid),
-    };
-    if (o.database !== undefined) env[SUPERVISE_ENV.databaseUrl] = o.database;
-    if (o.compileCache !== null && env[COMPILE_CACHE_ENV] === undefined)
-      env[COMPILE_CACHE_ENV] = o.compileCache;
-    return env;
-  }
-
   /** Keeps one spare booted while the fleet is calm (not while workers are starting). */
   #ensureSpare(): void {
     const o = this.options;
-    if (!o.spare || this.#state !== "running" || this.#spare !== null || this.#spareFailures >= 3) return;
-    if (this.workers().some((w) => w.state === "starting")) return;
-    const spare = SpareProcess.spawn({ execArgv: o.execArgv, env: this.#workerEnv(), stdio: o.stdio });
-    spare.onExit = (booted) => {
-      if (this.#spare === spare) this.#spare = null;
-      if (booted) return;
-      this.#spareFailures++;
-      if (this.#spareFailures >= 3)
-        this.#log.warn("spare processes keep failing to boot; workers will start cold");
-    };
-    this.#spare = spare;
-  }
-
-  #dropSpare(): void {
-    this.#spare?.kill();
-    this.#spare = null;
+    if (!o.spare || this.#state !== "running" || this.workers().some((w) => w.state === "starting")) return;
+    const env = workerEnv(o, process.env, process.pid);
+    this.#spare.ensure(() => SpareProcess.spawn({ execArgv: o.execArgv, env, stdio: o.stdio }));
   }
 
   #start(): void {
@@ -302,12 +287,11 @@ export class Supervisor extends EventEmitter {
       program: o.program,
       args: o.args,
       execArgv: o.execArgv,
-      env: this.#workerEnv(),
+      env: workerEnv(this.options, process.env, process.pid),
       stdio: o.stdio,
       log: this.#log,
     };
-    const spare = this.#spare?.take() ?? null;
-    if (spare !== null) this.#spare = null;
+    const spare = this.#spare.take();
     const w = spare === null ? WorkerProcess.spawn(spec) : WorkerProcess.adopt(spec, spare);
     this.#workers.set(id, w);
     this.#log.debug({ workerId: id, pid: w.pid, fromSpare: spare !== null }, "worker started");
@@ -330,11 +314,7 @@ export class Supervisor extends EventEmitter {
     if (!exit.stoppedCleanly) this.#rescue(w.id, exit.stopReason ?? `worker exited unexpectedly (${how})`);
     if (failed && this.#state === "running") {
       const wasStart = w.readyAt === null;
-      this.#failures = nextFailureCount(this.#failures, exit.uptimeMs, this.options.restart);
-      this.#restartsTotal++;
-      this.#slotRestarts.set(w.slot, (this.#slotRestarts.get(w.slot) ?? 0) + 1);
-      const r = recordRestart(this.#restartHistory, now, this.options.restart);
-      this.#restartHistory = r.history;
+      const decision = this.#restarts.record(now, exit.uptimeMs, w.slot);
       const reason = exit.stopReason ?? `exited with ${how}`;
       this.#log.warn(
         {
@@ -347,12 +327,7 @@ export class Supervisor extends EventEmitter {
         },
         `worker ${wasStart ? "failed to start" : "died"} (${reason}); replacing it`,
       );
-      if (r.exceeded) {
-        this.#giveUp(reason);
-      } else {
-        const delay = restartDelayMs(this.#failures, this.options.restart);
-        this.#notBefore = Math.max(this.#notBefore, now + delay);
-      }
+      if (decision.exceeded) this.#giveUp(reason);
     }
     this.emit("worker-exit", w, exit);
     this.#statusChanged();
@@ -385,12 +360,12 @@ export class Supervisor extends EventEmitter {
   #giveUp(lastReason: string): void {
     const r = this.options.restart;
     const message =
-      `Giving up: workers were restarted ${this.#restartHistory.length} times within ${r.periodMs} ms ` +
+      `Giving up: workers were restarted ${this.#restarts.inWindow(Date.now())} times within ${r.periodMs} ms ` +
       `(restart intensity allows ${r.maxRestarts}). Last failure: ${lastReason}. ` +
       "Stopping the remaining workers and exiting non-zero; fix the program (see the worker logs above) and start again.";
     this.#gaveUp = new TendError("TEND_E_SUPERVISE_GAVE_UP", message, {
       details: {
-        restarts: this.#restartHistory.length,
+        restarts: this.#restarts.inWindow(Date.now()),
         maxRestarts: r.maxRestarts,
         periodMs: r.periodMs,
         lastReason,
@@ -422,69 +397,18 @@ export class Supervisor extends EventEmitter {
 
   async #scale(): Promise<void> {
     const store = this.#store;
-    if (this.#scaleBusy || this.#state !== "running" || store === undefined) return;
-    this.#scaleBusy = true;
-    try {
-      const stats = sumQueueStats(await store.jobs.stats(), this.options.queues);
-      if (this.#statsFailing) this.#log.info("queue statistics readable again");
-      this.#statsFailing = false;
-      if (this.#state !== "running") return;
-      this.#lastStats = stats;
-      const now = Date.now();
-      const current = this.#desired;
-      const d = decideWorkerCount(
-        { stats, current, min: this.options.min, max: this.options.max, now },
-        this.#scaling,
-        this.options.scaling,
-      );
-      this.#scaling = d.state;
-      if (d.desired !== current) {
-        this.#desired = d.desired;
-        this.#lastScale = { at: new Date(now).toISOString(), from: current, to: d.desired, reason: d.reason };
-        this.#log.info(
-          {
-            from: current,
-            to: d.desired,
-            reason: d.reason,
-            available: stats.available,
-            running: stats.running,
-          },
-          "scaling",
-        );
-        this.emit("scaled", current, d.desired, d.reason);
-        this.#reconcile();
-        this.#statusChanged();
-      }
-    } catch (err) {
-      if (!this.#statsFailing)
-        this.#log.warn({ err }, "cannot read queue statistics from the store; keeping the worker count");
-      this.#statsFailing = true;
-    } finally {
-      this.#scaleBusy = false;
-    }
+    if (this.#state !== "running" || store === undefined) return;
+    const change = await this.#scaler.evaluate(store, this.#desired);
+    if (change === null || this.#state !== "running") return;
+    this.#desired = change.to;
+    this.emit("scaled", change.from, change.to, change.reason);
+    this.#reconcile();
+    this.#statusChanged();
   }
 
   #statusChanged(): void {
     this.emit("change");
-    void this.#writeStatus();
-  }
-
-  /** Queues one write of the status file (coalescing bursts); resolves when it is on disk. */
-  #writeStatus(): Promise<void> {
-    const path = this.options.statusFile;
-    if (path === null || this.#statusQueued) return this.#statusChain;
-    this.#statusQueued = true;
-    this.#statusChain = this.#statusChain.then(async () => {
-      this.#statusQueued = false;
-      const status = this.status();
-      try {
-        await writeStatusFile(path, status);
-        this.emit("status", status);
-      } catch (err) {
-        this.#log.warn({ err, path }, "cannot write the supervisor status file");
-      }
-    });
-    return this.#statusChain;
+    void this.#statusWriter?.request();
   }
 }
 

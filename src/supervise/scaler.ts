@@ -1,0 +1,98 @@
+import type { QueueStats } from "../jobs/model.ts";
+import type { Logger } from "../log/logger.ts";
+import type { Store } from "../store/store.ts";
+import {
+  decideWorkerCount,
+  initialScalingState,
+  type ScalingSettings,
+  type ScalingState,
+  sumQueueStats,
+} from "./policy.ts";
+
+/** A change of the worker count decided by the {@link Scaler}. */
+export interface ScaleChange {
+  at: string;
+  from: number;
+  to: number;
+  reason: string;
+}
+
+/**
+ * The I/O around the scaling policy: reads the queue statistics from the store (one read at a
+ * time), feeds them to {@link decideWorkerCount} with the policy's memory, and logs once when the
+ * statistics become unreadable and once when they are back.
+ *
+ * @example
+ * ```ts
+ * const scaler = new Scaler({ min: 1, max: 8, queues: [], settings: DEFAULT_SCALING, log });
+ * const change = await scaler.evaluate(store, current);
+ * if (change !== null) setDesired(change.to);
+ * ```
+ */
+export class Scaler {
+  readonly #min: number;
+  readonly #max: number;
+  readonly #queues: readonly string[];
+  readonly #settings: ScalingSettings;
+  readonly #log: Logger;
+  #state: ScalingState = initialScalingState;
+  #busy = false;
+  #failing = false;
+  /** The summed statistics of the last read (null before any). */
+  lastStats: QueueStats | null = null;
+  /** The last change decided (null before any). */
+  lastChange: ScaleChange | null = null;
+
+  constructor(options: {
+    min: number;
+    max: number;
+    queues: readonly string[];
+    settings: ScalingSettings;
+    log: Logger;
+  }) {
+    this.#min = options.min;
+    this.#max = options.max;
+    this.#queues = options.queues;
+    this.#settings = options.settings;
+    this.#log = options.log;
+  }
+
+  /** Reads the statistics and decides; resolves with the change, or null (no change, busy, or unreadable). */
+  async evaluate(store: Store, current: number): Promise<ScaleChange | null> {
+    if (this.#busy) return null;
+    this.#busy = true;
+    try {
+      const stats = sumQueueStats(await store.jobs.stats(), this.#queues);
+      if (this.#failing) this.#log.info("queue statistics readable again");
+      this.#failing = false;
+      this.lastStats = stats;
+      const now = Date.now();
+      const d = decideWorkerCount(
+        { stats, current, min: this.#min, max: this.#max, now },
+        this.#state,
+        this.#settings,
+      );
+      this.#state = d.state;
+      if (d.desired === current) return null;
+      this.lastChange = { at: new Date(now).toISOString(), from: current, to: d.desired, reason: d.reason };
+      this.#log.info(
+        {
+          from: current,
+          to: d.desired,
+          reason: d.reason,
+          available: stats.available,
+          running: stats.running,
+        },
+        "scaling",
+      );
+      return this.lastChange;
+    } catch (err) {
+      if (!this.#failing)
+        this.#log.warn({ err }, "cannot read queue statistics from the store; keeping the worker count");
+      this.#failing = true;
+      return null;
+    } finally {
+      this.#busy = false;
+    }
+  }
+}
