@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import {
   DEFAULT_RESTART,
   nextFailureCount,
+  RestartBook,
   recordRestart,
   restartDelayMs,
 } from "../../src/supervise/restart.ts";
@@ -74,5 +75,35 @@ describe("restart intensity", () => {
     const r = recordRestart(history, 1_150, limits);
     assert.equal(r.exceeded, false);
     assert.deepEqual(r.history, [200, 1_150]);
+  });
+});
+
+describe("RestartBook", () => {
+  const settings = {
+    ...DEFAULT_RESTART,
+    backoffBaseMs: 100,
+    jitter: 0,
+    maxRestarts: 2,
+    periodMs: 1_000,
+    stableUptimeMs: 500,
+  };
+
+  it("replaces a first failure at once, backs off consecutive ones, and counts per slot", () => {
+    const book = new RestartBook(settings);
+    assert.deepEqual(book.record(1_000, 10, 0), { exceeded: false, notBefore: 1_000 });
+    assert.deepEqual(book.record(1_050, 10, 0), { exceeded: false, notBefore: 1_150 });
+    assert.equal(book.forSlot(0), 2);
+    assert.equal(book.forSlot(1), 0);
+    assert.equal(book.total, 2);
+    assert.equal(book.record(1_100, 10, 1).exceeded, true, "a third restart within 1 s exceeds 2");
+    assert.equal(book.inWindow(1_100), 3);
+    assert.equal(book.inWindow(2_060), 1);
+  });
+
+  it("resets the backoff after a stable worker dies", () => {
+    const book = new RestartBook({ ...settings, maxRestarts: 10 });
+    book.record(0, 10, 0);
+    book.record(10, 10, 0);
+    assert.equal(book.record(5_000, 600, 0).notBefore, 5_000);
   });
 });

@@ -2,13 +2,28 @@ import type { Command } from "commander";
 import { supervise } from "../../supervise/run.ts";
 import { databaseOption } from "../database.ts";
 
-/** Keeps a value that is not a number as the text it was, so that the error names what was typed. */
+/**
+ * Parses a number argument; keeps text that is not a number as it was, so that the validation
+ * error names what was typed.
+ *
+ * @example
+ * ```ts
+ * numberArg("8"); // 8
+ * ```
+ */
 export function numberArg(text: string): number {
   const n = Number(text);
   return text.trim() !== "" && Number.isFinite(n) ? n : (text as unknown as number);
 }
 
-/** Parses `250`, `250ms`, `30s` or `2m` as milliseconds; anything else is kept as text for the error. */
+/**
+ * Parses `250`, `250ms`, `30s` or `2m` as milliseconds; anything else is kept as text for the error.
+ *
+ * @example
+ * ```ts
+ * msArg("30s"); // 30000
+ * ```
+ */
 export function msArg(text: string): number {
   const m = /^(\d+)(ms|s|m)?$/.exec(text.trim());
   if (m === null) return text as unknown as number;
