@@ -14,13 +14,27 @@ const TEMPLATE_PREFIX = "tend_tpl_";
 /** Advisory lock key (on the admin connection) guarding template creation across test processes. */
 const TEMPLATE_LOCK_KEY = 0x74656e64; // "tend"
 
-/** The test server's URL: TEND_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/test. */
+/**
+ * The test server's URL: TEND_TEST_POSTGRES_URL or postgres://postgres@127.0.0.1:5432/test.
+ *
+ * @example
+ * ```ts
+ * const admin = new pg.Client({ connectionString: postgresUrl() });
+ * ```
+ */
 export function postgresUrl(): string {
   const { TEND_TEST_POSTGRES_URL: fromEnv } = process.env;
   return fromEnv !== undefined && fromEnv !== "" ? fromEnv : DEFAULT_URL;
 }
 
-/** `url` with its database name replaced by `database`. */
+/**
+ * `url` with its database name replaced by `database`.
+ *
+ * @example
+ * ```ts
+ * withDatabase("postgres://postgres@127.0.0.1:5432/test", "other"); // ".../other"
+ * ```
+ */
 export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
@@ -98,7 +112,14 @@ async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Name of the template for the current migrations: changes whenever any migration's SQL changes. */
+/**
+ * Name of the template for the current migrations: changes whenever any migration's SQL changes.
+ *
+ * @example
+ * ```ts
+ * const name = await templateName(); // "tend_tpl_<16 hex digits>"
+ * ```
+ */
 export async function templateName(): Promise<string> {
   const hash = createHash("sha256");
   for (const m of await migrationsFor("postgres")) {
