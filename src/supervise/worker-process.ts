@@ -175,6 +175,10 @@ export class WorkerProcess extends EventEmitter {
           this.state = "ready";
           this.readyAt = now;
           this.emit("ready");
+        } else if (this.planned && this.readyAt === null) {
+          // Asked to stop before its worker side was listening: ask again now that it is.
+          this.readyAt = now;
+          this.#sendStop();
         }
         break;
       case "heartbeat":
@@ -202,14 +206,7 @@ export class WorkerProcess extends EventEmitter {
     this.planned = true;
     this.stopReason = reason;
     this.state = "stopping";
-    const message: StopMessage = { tend: 1, type: "stop", reason };
-    if (this.#child.connected) {
-      this.#child.send(message, (err) => {
-        if (err) signalGroup(this.pid, "SIGTERM");
-      });
-    } else {
-      signalGroup(this.pid, "SIGTERM");
-    }
+    this.#sendStop();
     this.#timers.push(
       setTimeout(() => {
         this.#log.warn(
@@ -229,6 +226,17 @@ export class WorkerProcess extends EventEmitter {
       }, killTimeoutMs),
     );
     return this.exited;
+  }
+
+  #sendStop(): void {
+    const message: StopMessage = { tend: 1, type: "stop", reason: this.stopReason ?? "stop" };
+    if (this.#child.connected) {
+      this.#child.send(message, (err) => {
+        if (err) signalGroup(this.pid, "SIGTERM");
+      });
+    } else {
+      signalGroup(this.pid, "SIGTERM");
+    }
   }
 
   /** Kills the worker's whole process group at once (SIGKILL). Resolves when it has exited. */

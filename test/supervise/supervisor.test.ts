@@ -113,6 +113,17 @@ describe("supervisor with fixture workers (real processes)", () => {
     await waitFor(() => r.supervisor.status().restartsTotal >= 1, { message: "a counted failed start" });
   });
 
+  it("a worker asked to stop while still starting stops cleanly once its worker side listens", async (t) => {
+    const r = start(t, { min: 1, max: 1, spare: false, killTimeoutMs: 20_000 });
+    const w = r.supervisor.workers()[0]!;
+    assert.equal(w.state, "starting");
+    const asked = Date.now();
+    const exit = await w.stop("stopped before ready", 20_000, 1_000);
+    assert.equal(exit.stoppedCleanly, true);
+    assert.equal(exit.code, 0);
+    assert.ok(Date.now() - asked < 10_000, "long before the 20 s kill timeout");
+  });
+
   it("kills a worker with jobs in flight and no completion for the stall timeout, and replaces it", async (t) => {
     const r = start(t, {
       min: 1,
