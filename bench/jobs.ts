@@ -9,7 +9,7 @@
  *
  * `npm run bench:jobs` (add `--smoke` for a tiny run, `--json` for the JSON line,
  * `--only=tend-postgres,graphile-worker` to run some systems, `--phases=latency,rescue` to run
- * some measurements, `--jobs=N` and `--reps=N` to change sizes).
+ * some measurements, `--jobs=N` and `--reps=N` to change sizes, `--pgboss-batch=N`).
  */
 import { median, parseFlags, quantile, type Row, report } from "./_support/report.ts";
 import { cleanupAll, cleanupOnSignals } from "./jobs/cleanup.ts";
@@ -31,6 +31,7 @@ const size = flags.smoke
 if (argValue("jobs") !== undefined) size.jobs = Number(argValue("jobs"));
 if (argValue("reps") !== undefined) size.reps = Number(argValue("reps"));
 const LEASE_MS = 2_000;
+const pgbossBatch = Number(argValue("pgboss-batch") ?? PGBOSS_BATCH);
 const settings: BenchSettings = { concurrency: 50, timeoutMs: flags.smoke ? 30_000 : 600_000 };
 
 interface SystemSpec {
@@ -50,7 +51,7 @@ const allSystems: SystemSpec[] = [
   },
   { name: "tend-sqlite", factory: tendHarness("sqlite", settings), analyze: true, latency: true },
   { name: "graphile-worker", factory: graphileHarness(settings), analyze: true, latency: true },
-  { name: "pg-boss", factory: pgbossHarness(settings), analyze: true, latency: true },
+  { name: "pg-boss", factory: pgbossHarness(settings, pgbossBatch), analyze: true, latency: true },
 ];
 const only = argValue("only")?.split(",");
 const phases = new Set((argValue("phases") ?? "process,latency,rescue").split(","));
@@ -122,9 +123,13 @@ async function main(): Promise<void> {
       await harness.close();
     }
   }
-  for (const driver of ["postgres", "sqlite"] as const) {
-    if (!phases.has("rescue") || !systems.some((s) => s.name === `tend-${driver}`)) continue;
-    const rescueMs = await measureRescue(driver, LEASE_MS);
+  // Both drivers at once: each run mostly waits for its lease to lapse.
+  const drivers = (["postgres", "sqlite"] as const).filter(
+    (driver) => phases.has("rescue") && systems.some((s) => s.name === `tend-${driver}`),
+  );
+  const rescues = await Promise.all(drivers.map((driver) => measureRescue(driver, LEASE_MS)));
+  drivers.forEach((driver, i) => {
+    const rescueMs = rescues[i]!;
     progress(`rescue tend-${driver}: ${rescueMs.toFixed(0)} ms after SIGKILL (lease ${LEASE_MS} ms)`);
     rows.push({
       system: `tend-${driver}`,
@@ -132,7 +137,7 @@ async function main(): Promise<void> {
       value: rescueMs - LEASE_MS,
       unit: "ms",
     });
-  }
+  });
   const value = (system: string, metric: string): number | undefined =>
     rows.find((r) => r.system === system && r.metric.startsWith(metric))?.value;
   const ratios: Record<string, number> = {};
@@ -158,7 +163,7 @@ async function main(): Promise<void> {
     `${size.jobs} no-op jobs per run, enqueued in calls of ${size.chunk}; processing is the median of ${size.reps} run(s), each on a fresh database after ANALYZE of the job table (except the unanalyzed row); a run ends when every job is recorded complete in the database`,
     `latency: ${size.samples} single jobs (after ${size.warmup} warm-up), one at a time with 5-10 ms gaps, from before the enqueue call to handler start`,
     `graphile-worker: its perfTest settings (localQueue 500, refetchDelay 10 ms, completeJobBatchDelay 0, failJobBatchDelay 0, maxPoolSize concurrency+1) for throughput; its latencyTest settings (concurrency 1, no local queue) for latency`,
-    `pg-boss ${"10"}: work() with batchSize ${PGBOSS_BATCH}, pollingIntervalSeconds 0.5 (its minimum; v10 polls, no LISTEN), batch handled 50 at a time`,
+    `pg-boss ${"10"}: work() with batchSize ${pgbossBatch}, pollingIntervalSeconds 0.5 (its minimum; v10 polls, no LISTEN), batch handled 50 at a time`,
     ...targets(value),
   ];
   report("jobs", rows, ratios, flags, notes);

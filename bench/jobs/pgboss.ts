@@ -35,7 +35,7 @@ async function withLimit<T>(
  * shortest polling interval (0.5 s; v10 has no LISTEN wake-ups), the handler running the batch's
  * jobs at most 50 at once (the issue's concurrency). Other settings are pg-boss's defaults.
  */
-export function pgbossHarness(settings: BenchSettings): HarnessFactory {
+export function pgbossHarness(settings: BenchSettings, batchSize = PGBOSS_BATCH): HarnessFactory {
   return async (): Promise<SystemHarness> => {
     const db = await freshDatabase();
     const boss = new PgBoss({ connectionString: db.url });
@@ -54,7 +54,7 @@ export function pgbossHarness(settings: BenchSettings): HarnessFactory {
     const start = async (): Promise<void> => {
       await boss.work<{ i?: number; t?: boolean }>(
         QUEUE,
-        { batchSize: PGBOSS_BATCH, pollingIntervalSeconds: POLL_SECONDS },
+        { batchSize, pollingIntervalSeconds: POLL_SECONDS },
         (jobs) => withLimit(jobs, settings.concurrency, handle),
       );
     };
