@@ -1,12 +1,13 @@
 /**
- * Supervisor benchmark, side by side in one run (SQLite store in a temporary folder):
+ * Supervisor benchmark, side by side in one run (an SQLite file in a temporary folder, and a fresh
+ * PostgreSQL database when the test server is reachable):
  *
  *   - replacement time: a ready worker is SIGKILLed; time until its replacement is ready (with the
  *     warm spare, the default, and without), against the bare baseline of forking a minimal Node
  *     process until it says "ready" over IPC;
  *   - scale-up time: from a backlog appearing in the store to the fleet being at max and ready;
  *   - throughput of a backlog of short CPU-bound jobs (20,000 of 1 ms; smoke: 500) with 1 worker
- *     (min = max = 1) against the autoscaled fleet (min 1, max = cores).
+ *     (min = max = 1) against the autoscaled fleet (min 1, max = cores), on each store.
  *
  *   npm run bench:supervise [-- --smoke] [--json] [--max N]
  */
@@ -20,6 +21,7 @@ import { openStore } from "../src/store/open.ts";
 import type { Store } from "../src/store/store.ts";
 import { createSupervisor, type Supervisor } from "../src/supervise/supervisor.ts";
 import type { WorkerProcess } from "../src/supervise/worker-process.ts";
+import { createTestDatabase } from "../test/support/postgres.ts";
 import { makeTempDir } from "../test/support/tmp.ts";
 import { median, parseFlags, type Row, report } from "./_support/report.ts";
 
@@ -38,17 +40,50 @@ process.env[LOG_LEVEL_ENV] ??= "warn";
 const log = createLogger({ level: "silent" });
 const workerEnv = { TEND_LOG_LEVEL: "silent" };
 
-const tmp = await makeTempDir("tend-bench-supervise-");
-const database = `sqlite:${join(tmp.dir, "tend.db")}`;
-const store = await openStore(database);
+interface Backend {
+  name: string;
+  database: string;
+  store: Store;
+  close(): Promise<void>;
+}
 
-function start(min: number, max: number, spare = true): { sup: Supervisor; stop: () => Promise<void> } {
+const tmp = await makeTempDir("tend-bench-supervise-");
+const sqliteUrl = `sqlite:${join(tmp.dir, "tend.db")}`;
+const sqlite: Backend = {
+  name: "SQLite",
+  database: sqliteUrl,
+  store: await openStore(sqliteUrl),
+  close: () => tmp.cleanup(),
+};
+const backends: Backend[] = [sqlite];
+const notes: string[] = [];
+try {
+  const db = await createTestDatabase();
+  const pgStore = await openStore(db.url);
+  backends.push({
+    name: "PostgreSQL",
+    database: db.url,
+    store: pgStore,
+    close: async () => {
+      await db.drop();
+    },
+  });
+} catch (err) {
+  notes.push(`PostgreSQL rows skipped: ${(err as Error).message}`);
+}
+
+function start(
+  min: number,
+  max: number,
+  spare = true,
+  backend: Backend = sqlite,
+): { sup: Supervisor; stop: () => Promise<void> } {
   const sup = createSupervisor({
     program: PROGRAM,
     min,
     max,
-    store,
-    database,
+    store: backend.store,
+    database: backend.database,
     statusFile: null,
     log,
     env: workerEnv,
@@ -110,8 +145,10 @@ async function drained(s: Store): Promise<void> {
 async function throughput(
   min: number,
   max: number,
+  backend: Backend,
 ): Promise<{ perSec: number; scaleUpMs: number; peak: number }> {
-  const { sup, stop } = start(min, max);
+  const { store } = backend;
+  const { sup, stop } = start(min, max, true, backend);
   await ready(sup, min);
   let peak = min;
   const track = (): void => {
@@ -186,36 +223,30 @@ async function replacements(spare: boolean): Promise<number[]> {
   });
 }
 
-// 2 and 3. Backlog throughput: one worker versus the autoscaled fleet; scale-up time.
-const single = await throughput(1, 1);
-const fleet = await throughput(1, MAX);
-rows.push({
-  system: "1 worker",
-  metric: `throughput, ${JOBS} x ${JOB_MS} ms jobs`,
-  value: single.perSec,
-  unit: "jobs/s",
-});
-rows.push({
-  system: `autoscaled 1..${MAX}`,
-  metric: `throughput, ${JOBS} x ${JOB_MS} ms jobs`,
-  value: fleet.perSec,
-  unit: "jobs/s",
-});
-rows.push({
-  system: `autoscaled 1..${MAX}`,
-  metric: "backlog to max workers ready",
-  value: fleet.scaleUpMs,
-  unit: "ms",
-});
-rows.push({
-  system: `autoscaled 1..${MAX}`,
-  metric: "peak ready workers",
-  value: fleet.peak,
-  unit: "workers",
-});
-
-await store.close();
-await tmp.cleanup();
+// 2 and 3. Backlog throughput: one worker versus the autoscaled fleet; scale-up time; per store.
+const ratios: Record<string, number> = {};
+for (const backend of backends) {
+  const single = await throughput(1, 1, backend);
+  const fleet = await throughput(1, MAX, backend);
+  const metric = `throughput, ${JOBS} x ${JOB_MS} ms jobs, ${backend.name}`;
+  rows.push({ system: "1 worker", metric, value: single.perSec, unit: "jobs/s" });
+  rows.push({ system: `autoscaled 1..${MAX}`, metric, value: fleet.perSec, unit: "jobs/s" });
+  rows.push({
+    system: `autoscaled 1..${MAX}`,
+    metric: `backlog to max workers ready, ${backend.name}`,
+    value: fleet.scaleUpMs,
+    unit: "ms",
+  });
+  rows.push({
+    system: `autoscaled 1..${MAX}`,
+    metric: `peak ready workers, ${backend.name}`,
+    value: fleet.peak,
+    unit: "workers",
+  });
+  ratios[`fleet / 1 worker throughput, ${backend.name}`] = fleet.perSec / single.perSec;
+  await backend.store.close();
+  await backend.close();
+}
 
 const bareMs = rows.find((r) => r.system === "bare fork")?.value ?? Number.NaN;
 const replaceMs = rows.find((r) => r.system === "tend supervise")?.value ?? Number.NaN;
@@ -226,12 +257,13 @@ report(
   {
     "replacement / bare fork": replaceMs / bareMs,
     "replacement without spare / bare fork": coldMs / bareMs,
-    "fleet / 1 worker throughput": fleet.perSec / single.perSec,
+    ...ratios,
   },
   flags,
   [
-    `${CORES} cores; SQLite store; worker concurrency 4; scale interval 1 s (default).`,
+    `${CORES} cores; worker concurrency 4; scale interval 1 s (default); replacement measured on SQLite.`,
     "Replacement includes loading the app, opening the store and starting its tasks; the bare fork loads nothing.",
     "With the spare, Node, the TypeScript loader and tend's modules are already loaded when the worker dies.",
+    ...notes,
   ],
 );
