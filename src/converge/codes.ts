@@ -12,7 +12,7 @@ export const CONVERGE_CODES = {
   TEND_E_CONVERGER_UNKNOWN_TABLE: "A `wakeOn` table does not exist in the database.",
   TEND_E_CONVERGER_UNKNOWN_COLUMN: "A `wakeOn` key column does not exist in its table.",
   TEND_E_CONVERGER_INVALID_KEYS:
-    "`find` returned something other than an array of keys (strings, numbers, bigints or `{ key, version }`).",
+    "`find` returned something other than an array of keys (strings, numbers, bigints, `{ key, version }` or one-column rows).",
   TEND_E_CONVERGER_INVALID_RESULT:
     "`converge` returned something other than nothing or `{ changed?, requeueAfter? }`.",
   TEND_E_CONVERGER_TIMEOUT: "A `converge` or `find` call ran past its timeout.",

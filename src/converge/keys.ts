@@ -5,7 +5,9 @@ export type Found =
   | string
   | number
   | bigint
-  | { key: string | number | bigint; version?: string | number | bigint | null };
+  | { key: string | number | bigint; version?: string | number | bigint | Date | null }
+  /** A one-column row such as `{ id: 42 }`. */
+  | Readonly<Record<string, unknown>>;
 
 /** A target found by `find`, normalised: the key as a string, and its version if `find` gave one. */
 export interface FoundKey {
@@ -22,8 +24,9 @@ function keyText(value: unknown): string | null {
 
 /**
  * Pure: normalises what `find` returned into unique keys (strings) with versions. Accepts an
- * array (or any iterable) of strings (1-512 characters), finite numbers, bigints, or
- * `{ key, version? }` objects; a key found twice keeps its first entry. Throws
+ * array (or any iterable) of strings (1-512 characters), finite numbers, bigints,
+ * `{ key, version? }` objects, or one-column rows (`{ id: 42 }`, so `find` may return the rows of
+ * `SELECT id FROM ...` as they are); a key found twice keeps its first entry. Throws
  * `TEND_E_CONVERGER_INVALID_KEYS` naming the first bad item.
  *
  * @example
@@ -58,6 +61,10 @@ export function normalizeFound(converger: string, found: unknown): FoundKey[] {
         version = record.version instanceof Date ? record.version.toISOString() : keyText(record.version);
         if (version === null) key = null;
       }
+    } else if (item !== null && typeof item === "object" && !Array.isArray(item)) {
+      // A one-column row, as `ctx.sql("SELECT id FROM ...")` returns it.
+      const values = Object.values(item as Record<string, unknown>);
+      key = values.length === 1 ? keyText(values[0]) : null;
     } else {
       key = keyText(item);
     }

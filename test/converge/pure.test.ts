@@ -103,15 +103,19 @@ describe("normalizeFound", () => {
   it("rejects non-keys naming the converger and the item", () => {
     assert.throws(() => normalizeFound("c", "abc"), code("TEND_E_CONVERGER_INVALID_KEYS"));
     assert.throws(() => normalizeFound("c", null), code("TEND_E_CONVERGER_INVALID_KEYS"));
+    assert.deepEqual(normalizeFound("c", [{ id: 7 }, { id: "8" }]), [
+      { key: "7", version: null },
+      { key: "8", version: null },
+    ]);
     assert.throws(
-      () => normalizeFound("c", [1, { id: 2 }]),
+      () => normalizeFound("c", [1, { id: 2, name: "two" }]),
       (err: unknown) => {
         assert.match((err as Error).message, /index 1/);
         assert.match((err as Error).message, /"c"/);
         return true;
       },
     );
-    for (const bad of [[null], [Number.NaN], [true], [""], [{ key: {} }]]) {
+    for (const bad of [[null], [Number.NaN], [true], [""], [{ key: {} }], [{}], [[1]], [{ id: null }]]) {
       assert.throws(() => normalizeFound("c", bad), code("TEND_E_CONVERGER_INVALID_KEYS"));
     }
   });

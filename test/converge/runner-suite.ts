@@ -371,7 +371,7 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
         return true;
       });
       const nonKeys = createConverger(
-        { name: `nonkeys-${table}`, find: () => [{ id: 1 }] as never, converge: () => undefined },
+        { name: `nonkeys-${table}`, find: () => [{ id: 1, name: "one" }], converge: () => undefined },
         { store, log },
       );
       await assert.rejects(nonKeys.run(new AbortController().signal), (err: unknown) => {
