@@ -97,12 +97,17 @@ export async function runTerm(options: TermOptions): Promise<void> {
     sweepWanted = false;
     nextSweepAt = Date.now() + def.everyMs;
     metrics.sweeps++;
-    const timeout = AbortSignal.timeout(def.timeoutMs);
     try {
-      const found = normalizeFound(
-        def.name,
-        await def.find(findContext(env, AbortSignal.any([signal, timeout]))),
-      );
+      // find takes a slot of the shared limiter too, so sweeps never exceed the process-wide bound.
+      const release = env.limiter === undefined ? undefined : await env.limiter.acquire(signal);
+      const timeout = AbortSignal.timeout(def.timeoutMs);
+      let result: unknown;
+      try {
+        result = await def.find(findContext(env, AbortSignal.any([signal, timeout])));
+      } finally {
+        release?.();
+      }
+      const found = normalizeFound(def.name, result);
       for (const f of found) offer(f.key, f.version, "sweep");
     } catch (err) {
       if (!signal.aborted) {

@@ -10,6 +10,7 @@ import {
 import { convergeStoreFor } from "../../src/converge/store.ts";
 import { Limiter } from "../../src/lifecycle/limiter.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/store.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
 import { waitFor } from "../support/wait.ts";
@@ -344,6 +345,49 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
         assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_INVALID_WAKE");
         return true;
       });
+    });
+
+    it("eight convergers share a pool of two connections through the shared limiter", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      await items(24);
+      const small = await openStore(backend!.url, { poolSize: 2 });
+      const limiter = new Limiter(2);
+      let active = 0;
+      let peak = 0;
+      let poolPeak = 0;
+      const tasks = Array.from({ length: 8 }, (_, n) => {
+        const def = itemConverger(`shared-${n}-${table}`, { every: "1h", concurrency: 4 });
+        const inner = def.converge;
+        def.converge = async (key, ctx) => {
+          if (Number(key) % 8 !== n) return undefined;
+          active++;
+          peak = Math.max(peak, active);
+          try {
+            return await inner(key, ctx);
+          } finally {
+            if (small.raw.driver === "postgres") poolPeak = Math.max(poolPeak, small.raw.pool.totalCount);
+            active--;
+          }
+        };
+        return start(createConverger(def, { store: small, log, limiter }));
+      });
+      try {
+        await waitFor(
+          async () =>
+            Number((await op.exec("SELECT count(*) AS n FROM item WHERE actual IS NULL"))[0]?.["n"]) === 0,
+          {
+            timeoutMs: 20_000,
+            message: "all 24 items converged by 8 convergers",
+          },
+        );
+        assert.ok(peak <= 2, `at most 2 converge calls at once (saw ${peak})`);
+        if (small.raw.driver === "postgres") {
+          assert.ok(poolPeak <= 2, `the pool never grew past 2 connections (saw ${poolPeak})`);
+        }
+      } finally {
+        await Promise.all(tasks.map((task) => task.stop()));
+        await small.close();
+      }
     });
 
     it("start-up errors: an unknown wakeOn table or key column, and a find that returns non-keys", async (t) => {

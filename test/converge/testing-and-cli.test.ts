@@ -78,6 +78,40 @@ describe("tend/testing and `tend inconsistencies` (SQLite)", () => {
     await assert.rejects(assertConverged(failing), code("TEND_E_CONVERGER_NOT_CONVERGED"));
   });
 
+  it("ctx.enqueue hands work to the jobs layer, and says so clearly when there is none", async () => {
+    const enqueued: Array<{ kind: string; payload: unknown }> = [];
+    const withJobs = createConverger(
+      {
+        name: "handoff",
+        find: () => [1],
+        converge: async (key, ctx) => {
+          await ctx.enqueue("thing.do", { key });
+          return undefined;
+        },
+      },
+      {
+        store,
+        log,
+        enqueue: async (kind, payload) => {
+          enqueued.push({ kind, payload });
+          return { id: "1", inserted: true };
+        },
+      },
+    );
+    assert.deepEqual((await convergeOnce(withJobs)).errors, []);
+    assert.deepEqual(enqueued, [{ kind: "thing.do", payload: { key: "1" } }]);
+    const withoutJobs = createConverger(
+      {
+        name: "no-jobs",
+        find: () => [1],
+        converge: async (_key, ctx) => void (await ctx.enqueue("thing.do")),
+      },
+      { store, log },
+    );
+    const report = await convergeOnce(withoutJobs);
+    assert.equal((report.errors[0]?.error as { code?: string }).code, "TEND_E_CONVERGER_NO_JOBS");
+  });
+
   it("AppConvergers rejects a duplicate name and bad definitions at once", () => {
     const convergers = new AppConvergers();
     convergers.define({ name: "one", find: () => [], converge: () => undefined });
