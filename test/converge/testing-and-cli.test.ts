@@ -109,7 +109,10 @@ describe("tend/testing and `tend inconsistencies` (SQLite)", () => {
       { store, log },
     );
     const report = await convergeOnce(withoutJobs);
-    assert.equal((report.errors[0]?.error as { code?: string } | undefined)?.code, "TEND_E_CONVERGER_NO_JOBS");
+    assert.equal(
+      (report.errors[0]?.error as { code?: string } | undefined)?.code,
+      "TEND_E_CONVERGER_NO_JOBS",
+    );
   });
 
   it("AppConvergers rejects a duplicate name and bad definitions at once", () => {
