@@ -1,5 +1,8 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
 import { type AccountsApp, createAccountsApp } from "../../examples/accounts/app.ts";
 import { addAccount } from "../../examples/accounts/schema.ts";
 import { convergeStoreFor } from "../../src/converge/store.ts";
@@ -9,6 +12,7 @@ import { type Backend, createBackend } from "../support/backends.ts";
 import { waitFor } from "../support/wait.ts";
 import { type Operator, openOperator } from "./support.ts";
 
+const run = promisify(execFile);
 const log = createLogger({ level: process.env["TEND_TEST_LOG"] ?? "silent", pretty: false });
 
 /** The seed's example end to end: one operator statement archives everything an account owned. */
@@ -110,6 +114,20 @@ export function describeAccountsExample(driver: "sqlite" | "postgres"): void {
         (await converge.listInconsistencies({ converger: "archive-account-resources" })).length,
         1,
       );
+      // What the operator sees: `tend inconsistencies`.
+      const { stdout } = await run(process.execPath, [
+        join(import.meta.dirname, "../../bin/tend.js"),
+        "inconsistencies",
+        "--database",
+        backend.url,
+        "--converger",
+        "archive-account-resources",
+        "--since",
+        "1h",
+      ]);
+      const lines = stdout.trim().split("\n");
+      assert.equal(lines.length, 1, stdout);
+      assert.ok(lines[0]?.includes(`  archive-account-resources  ${ada}  {"resources":[`), lines[0]);
     });
   });
 }
