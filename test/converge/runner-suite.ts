@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import {
   type Converger,
   type ConvergerDefinition,
@@ -13,6 +14,7 @@ import { createLogger } from "../../src/log/logger.ts";
 import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/store.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
+import { postgresUrl } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 import { type Operator, openOperator } from "./support.ts";
 
@@ -387,6 +389,49 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       } finally {
         await Promise.all(tasks.map((task) => task.stop()));
         await small.close();
+      }
+    });
+
+    it("a leader that cannot renew its lease (database unreachable) stops within the TTL, and leads again after", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      if (driver !== "postgres")
+        return t.skip("PostgreSQL only: an SQLite file cannot become unreachable this way");
+      await items(1);
+      const name = `unreachable-${table}`;
+      const c = createConverger(itemConverger(name, { every: "50ms", leaseTtl: "1s" }), { store, log });
+      const task = start(c);
+      const database = new URL(backend!.url).pathname.slice(1);
+      const admin = new pg.Client({ connectionString: postgresUrl() });
+      await admin.connect();
+      try {
+        await waitFor(() => c.isLeader(), { message: "the converger to lead" });
+        const cutAt = Date.now();
+        await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS false`);
+        await admin.query(
+          "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+          [database],
+        );
+        await waitFor(() => !c.isLeader() && c.metrics().leasesLost === 1, {
+          timeoutMs: 5000,
+          message: "the leader to give up its lease",
+        });
+        t.diagnostic(`stopped ${Date.now() - cutAt} ms after the database became unreachable (TTL 1000 ms)`);
+        assert.ok(
+          Date.now() - cutAt <= 1000 + 500,
+          "stopped within the TTL (plus the renewal's own latency)",
+        );
+        await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
+        await waitFor(() => c.isLeader() && c.metrics().leaderTerms === 2, {
+          timeoutMs: 10_000,
+          message: "the converger to lead again once the database is back",
+        });
+      } finally {
+        await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`).catch(() => {});
+        await admin.end();
+        await task.stop();
+        // The operator connection was cut too: reopen it for the tests that follow.
+        await op.close().catch(() => {});
+        op = await openOperator(backend!);
       }
     });
 
