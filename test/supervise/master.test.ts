@@ -35,6 +35,8 @@ after(async () => {
 
 interface Master {
   child: ChildProcess;
+  /** What the master logged (only at TEND_LOG_LEVEL=error and above, to keep it short). */
+  output(): string;
   exited: Promise<[number | null, NodeJS.Signals | null]>;
   statusFile: string;
   status(): Promise<SupervisorStatus>;
@@ -44,7 +46,12 @@ function startMaster(t: TestContext, name: string, options: Partial<SuperviseOpt
   const statusFile = join(dir, `${name}.json`);
   const opts: Partial<SuperviseOptions> = { program: APP, database, statusFile, ...FAST, ...options };
   const child = spawn(process.execPath, [FIXTURE_MASTER, JSON.stringify(opts)], {
-    stdio: ["ignore", "ignore", "inherit"],
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, TEND_LOG_LEVEL: "error", TEND_LOG_PRETTY: "0" },
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output += chunk.toString("utf8");
   });
   masters.push(child);
   const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
@@ -54,7 +61,7 @@ function startMaster(t: TestContext, name: string, options: Partial<SuperviseOpt
       await exited;
     }
   });
-  return { child, exited, statusFile, status: () => readStatusFile(statusFile) };
+  return { child, output: () => output, exited, statusFile, status: () => readStatusFile(statusFile) };
 }
 
 async function readyPids(m: Master, count: number): Promise<number[]> {
@@ -200,6 +207,11 @@ describe("the master as a real process", () => {
     });
     const [code] = await m.exited;
     assert.equal(code, 1);
+    assert.match(m.output(), /TEND_E_SUPERVISE_GAVE_UP/);
+    assert.match(
+      m.output(),
+      /Giving up: workers were restarted 4 times within 30000 ms \(restart intensity allows 3\)/,
+    );
     const status = await m.status();
     assert.equal(status.state, "gave-up");
     assert.equal(status.workers.length, 0);
