@@ -19,7 +19,8 @@ import { openUserConnection, SqliteUserDatabase } from "./converge-sql.ts";
 type SqliteRaw = Extract<RawConnection, { driver: "sqlite" }>;
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
-const NOW_MS = "CAST(unixepoch('subsec') * 1000 AS INTEGER)";
+// julianday() works in every SQLite version (operators' sqlite3 shells may predate unixepoch('subsec')).
+const NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
 
 /**
  * The converge part's storage on SQLite: tables `<prefix>converge_*` in the store's file, wake-up
