@@ -44,7 +44,15 @@ interface Master {
 
 function startMaster(t: TestContext, name: string, options: Partial<SuperviseOptions>): Master {
   const statusFile = join(dir, `${name}.json`);
-  const opts: Partial<SuperviseOptions> = { program: APP, database, statusFile, ...FAST, ...options };
+  // A generous hang timeout: these tests are not about hangs, and a loaded machine can stall a loop for a second.
+  const opts: Partial<SuperviseOptions> = {
+    program: APP,
+    database,
+    statusFile,
+    ...FAST,
+    hangTimeoutMs: 5_000,
+    ...options,
+  };
   const child = spawn(process.execPath, [FIXTURE_MASTER, JSON.stringify(opts)], {
     stdio: ["ignore", "pipe", "inherit"],
     env: { ...process.env, TEND_LOG_LEVEL: "error", TEND_LOG_PRETTY: "0" },
@@ -183,7 +191,7 @@ describe("the master as a real process", () => {
     const byPid = new Set<number>();
     for (const id of ids) {
       const j = await store.jobs.get(id);
-      assert.equal(j?.attempt, 1, "no job was interrupted by the roll");
+      assert.equal(j?.attempt, 1, `no job was interrupted by the roll: ${JSON.stringify(j?.errors)}`);
       byPid.add((j?.result as { pid: number } | undefined)?.pid ?? 0);
     }
     assert.ok(
