@@ -5,13 +5,7 @@
 
 /** Lifecycle states. `scheduled` and `retryable` jobs become runnable once `runAt` has passed. */
 export type JobState =
-  | "scheduled"
-  | "available"
-  | "running"
-  | "completed"
-  | "retryable"
-  | "discarded"
-  | "cancelled";
+  "scheduled" | "available" | "running" | "completed" | "retryable" | "discarded" | "cancelled";
 
 export const JOB_STATES: readonly JobState[] = [
   "scheduled",

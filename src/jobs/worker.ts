@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Task } from "../lifecycle/task.ts";
 import type { Store } from "../store/store.ts";
@@ -5,6 +6,7 @@ import { type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { ClaimedJob, Completion, Failure, LeaseRef } from "./model.ts";
 import type { AbortReason } from "./outcome.ts";
+import { QueueState } from "./queue-state.ts";
 import { WriteBatcher } from "./write-batcher.ts";
 
 /** Settings of the job worker. */
@@ -15,6 +17,8 @@ export interface WorkerSettings {
   leaseMs: number;
   /** Fallback poll when no wake-up arrives (scheduled jobs, lost notifications). */
   pollIntervalMs: number;
+  /** Jobs per queue claimed ahead of free slots (0: claim only for free slots). */
+  prefetch: number;
   /** On stop, how long in-flight jobs may run before their signals abort. */
   drainTimeoutMs: number;
   /** After aborting, how long handlers get to return before their jobs are released anyway. */
@@ -34,7 +38,8 @@ export interface WorkerCounters {
 }
 
 /**
- * The job worker Task: one claim loop per queue fetching in batches up to free capacity, handlers
+ * The job worker Task: one claim loop per queue fetching in batches up to free capacity (plus an
+ * optional prefetch buffer claimed ahead, whose leases are renewed like running jobs'), handlers
  * run concurrently, completions and failures written in batches, leases renewed while jobs run,
  * cancels and lost leases abort handlers. On stop it claims nothing more, lets in-flight jobs finish
  * within the drain budget, then aborts them and returns unfinished ones to available without
@@ -54,12 +59,9 @@ export class JobWorker implements Task {
   readonly #definitions: ReadonlyMap<string, JobDefinition>;
   readonly #settings: WorkerSettings;
   readonly #log: Logger;
+  /** Jobs started and not yet settled (handler running, or its outcome being written). */
   readonly #running = new Map<string, RunningJob>();
-  /** Per queue: handlers running now (the concurrency limit applies to these). */
-  readonly #inFlight = new Map<string, number>();
-  /** Per queue: jobs claimed whose outcome is not yet written (handlers running or done). */
-  readonly #held = new Map<string, number>();
-  readonly #wake = new Map<string, { dirty: boolean; resolve: (() => void) | null }>();
+  readonly #queues = new Map<string, QueueState>();
   readonly #completions: WriteBatcher<Completion, string[]>;
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
@@ -76,12 +78,16 @@ export class JobWorker implements Task {
     this.#failures = new WriteBatcher((items) => store.jobs.fail(items));
     this.#releases = new WriteBatcher((items) => store.jobs.release(items));
     this.#cancels = new WriteBatcher((items) => store.jobs.markCancelled(items, "cancelled while running"));
-    for (const queue of settings.queues.keys()) this.#wake.set(queue, { dirty: true, resolve: null });
+    for (const [queue, concurrency] of settings.queues) {
+      this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
+    }
   }
 
-  /** Jobs running in this process now. */
+  /** Jobs held by this process now: running, claimed ahead, or finished with their outcome being written. */
   inFlight(): number {
-    return this.#running.size;
+    let buffered = 0;
+    for (const q of this.#queues.values()) buffered += q.buffer.length;
+    return this.#running.size + buffered;
   }
 
   /** When this process last completed a job (ms since epoch), or null. */
@@ -94,8 +100,8 @@ export class JobWorker implements Task {
     const unlisten = await Promise.all([
       notifier.listen(
         "jobs",
-        (queue) => this.#wakeQueue(queue),
-        () => this.#wakeQueue("*"),
+        (queue) => this.#wakeQueue(queue, true),
+        () => this.#wakeQueue("*", true),
       ),
       notifier.listen("cancel", (id) => this.#onCancelNotice(id)),
     ]);
@@ -108,14 +114,14 @@ export class JobWorker implements Task {
       {
         workerId: this.#settings.workerId,
         queues: Object.fromEntries(this.#settings.queues),
+        prefetch: this.#settings.prefetch,
         kinds: [...this.#definitions.keys()],
       },
       "job worker started",
     );
     try {
-      await Promise.all(
-        [...this.#settings.queues].map(([queue, concurrency]) => this.#claimLoop(queue, concurrency, signal)),
-      );
+      await Promise.all([...this.#queues.values()].map((q) => this.#claimLoop(q, signal)));
+      await this.#releaseBuffered();
       await this.#drain();
     } finally {
       clearInterval(heartbeat);
@@ -124,81 +130,70 @@ export class JobWorker implements Task {
     }
   }
 
-  async #claimLoop(queue: string, concurrency: number, signal: AbortSignal): Promise<void> {
+  async #claimLoop(q: QueueState, signal: AbortSignal): Promise<void> {
     let errorDelay = 100;
-    const wake = this.#wake.get(queue)!;
-    const onAbort = (): void => wake.resolve?.();
+    const onAbort = (): void => q.resolve?.();
     signal.addEventListener("abort", onAbort, { once: true });
     try {
       while (!signal.aborted) {
-        // A finished handler frees its slot at once, while its completion is written in the next
-        // batch; at most `concurrency` such unwritten outcomes are held on top of running handlers.
-        const free = Math.min(
-          concurrency - (this.#inFlight.get(queue) ?? 0),
-          2 * concurrency - (this.#held.get(queue) ?? 0),
-        );
-        if (free <= 0) {
-          // A freed slot wakes us; notifications while full carry nothing new.
-          wake.dirty = false;
-          await this.#waitForWake(queue, null);
+        this.#startBuffered(q);
+        q.dirty = false;
+        // Drained queues are polled as a fallback (scheduled jobs coming due, lost notifications).
+        if (q.drained && !q.notified && Date.now() >= q.nextPollAt) q.notified = true;
+        const size = q.claimSize();
+        if (size === 0) {
+          await q.waitForWake(q.drained ? Math.max(0, q.nextPollAt - Date.now()) : null);
           continue;
         }
-        wake.dirty = false;
+        q.notified = false;
         let claimed: ClaimedJob[];
         try {
           claimed = await this.#store.jobs.claim({
-            queue,
-            limit: free,
+            queue: q.name,
+            limit: size,
             workerId: this.#settings.workerId,
             leaseMs: this.#settings.leaseMs,
           });
           errorDelay = 100;
         } catch (err) {
           this.#log.warn(
-            { err, queue, retryInMs: errorDelay },
+            { err, queue: q.name, retryInMs: errorDelay },
             "claiming jobs failed; retrying (is the database reachable?)",
           );
-          await this.#waitForWake(queue, errorDelay);
+          q.notified = true;
+          await sleep(errorDelay, undefined, { signal }).catch(() => {});
           errorDelay = Math.min(errorDelay * 2, 5_000);
           continue;
         }
         this.counters.claimed += claimed.length;
-        for (const job of claimed) this.#start(job);
-        if (claimed.length < free && !signal.aborted)
-          await this.#waitForWake(queue, this.#settings.pollIntervalMs);
+        q.held += claimed.length;
+        q.buffer.push(...claimed);
+        q.drained = claimed.length < size;
+        if (q.drained) q.nextPollAt = Date.now() + this.#settings.pollIntervalMs;
       }
     } finally {
       signal.removeEventListener("abort", onAbort);
     }
   }
 
-  /** Waits for a wake-up of the queue (notification, a freed slot, stop) or the timeout. */
-  #waitForWake(queue: string, timeoutMs: number | null): Promise<void> {
-    const wake = this.#wake.get(queue)!;
-    if (wake.dirty) return Promise.resolve();
-    return new Promise<void>((resolve) => {
-      const timer = timeoutMs === null ? null : setTimeout(done, timeoutMs);
-      function done(): void {
-        if (timer !== null) clearTimeout(timer);
-        wake.resolve = null;
-        resolve();
-      }
-      wake.resolve = done;
-    });
+  /** Starts buffered jobs while the queue has free handler slots. */
+  #startBuffered(q: QueueState): void {
+    while (q.running < q.concurrency) {
+      const job = q.buffer.shift();
+      if (job === undefined) return;
+      this.#start(job, q);
+    }
   }
 
-  #wakeQueue(queue: string): void {
+  #wakeQueue(queue: string, notified: boolean): void {
     if (queue === "*" || queue === "") {
-      for (const name of this.#wake.keys()) this.#wakeQueue(name);
+      for (const q of this.#queues.values()) q.wake(notified);
       return;
     }
-    const wake = this.#wake.get(queue);
-    if (wake === undefined) return;
-    wake.dirty = true;
-    wake.resolve?.();
+    this.#queues.get(queue)?.wake(notified);
   }
 
-  #start(job: ClaimedJob): void {
+  #start(job: ClaimedJob, q: QueueState): void {
     const entry: RunningJob = {
       job,
       ref: { id: job.id, leaseToken: job.leaseToken },
@@ -206,16 +201,16 @@ export class JobWorker implements Task {
       abortReason: null,
     };
     this.#running.set(job.id, entry);
-    this.#inFlight.set(job.queue, (this.#inFlight.get(job.queue) ?? 0) + 1);
-    this.#held.set(job.queue, (this.#held.get(job.queue) ?? 0) + 1);
+    q.running++;
     void runAttempt(entry, {
       definition: this.#definitions.get(job.kind),
       log: this.#log,
       maxResultBytes: this.#settings.maxResultBytes,
-      heartbeat: () => this.#heartbeatOf([entry]),
+      heartbeat: () => this.#heartbeatOf([entry], []),
+      // The slot frees when the handler returns; its outcome is written in the next batch.
       handlerDone: () => {
-        this.#inFlight.set(job.queue, (this.#inFlight.get(job.queue) ?? 1) - 1);
-        this.#wakeQueue(job.queue);
+        q.running--;
+        q.wake(false);
       },
       writes: {
         complete: (c) => this.#completions.add(c),
@@ -227,17 +222,37 @@ export class JobWorker implements Task {
         this.counters[outcome]++;
         if (outcome === "completed") this.#lastCompletionAt = Date.now();
       },
-    }).finally(() => this.#settle(entry));
+    }).finally(() => this.#settle(entry, q));
   }
 
-  #settle(entry: RunningJob): void {
+  #settle(entry: RunningJob, q: QueueState): void {
     this.#running.delete(entry.job.id);
-    this.#held.set(entry.job.queue, (this.#held.get(entry.job.queue) ?? 1) - 1);
-    this.#wakeQueue(entry.job.queue);
+    q.held--;
+    q.wake(false);
     if (this.#running.size === 0) {
       const waiters = this.#settledWaiters;
       this.#settledWaiters = [];
       for (const w of waiters) w();
+    }
+  }
+
+  /** At stop: jobs claimed ahead never started; return them without spending their attempt. */
+  async #releaseBuffered(): Promise<void> {
+    const refs: LeaseRef[] = [];
+    for (const q of this.#queues.values()) {
+      const jobs = q.buffer.splice(0);
+      q.held -= jobs.length;
+      for (const job of jobs) refs.push({ id: job.id, leaseToken: job.leaseToken });
+    }
+    if (refs.length === 0) return;
+    try {
+      await this.#store.jobs.release(refs);
+      this.counters.released += refs.length;
+    } catch (err) {
+      this.#log.error(
+        { err, jobs: refs.length },
+        "returning jobs claimed ahead failed; they are rescued when their lease lapses",
+      );
     }
   }
 
@@ -289,31 +304,44 @@ export class JobWorker implements Task {
   }
 
   async #heartbeat(): Promise<void> {
-    if (this.#running.size === 0) return;
-    await this.#heartbeatOf([...this.#running.values()]);
+    const buffered = [...this.#queues.values()].flatMap((q) => q.buffer);
+    if (this.#running.size === 0 && buffered.length === 0) return;
+    await this.#heartbeatOf([...this.#running.values()], buffered);
   }
 
-  async #heartbeatOf(entries: RunningJob[]): Promise<void> {
+  /** Renews the leases of running and buffered jobs; aborts or drops the ones lost or cancelled. */
+  async #heartbeatOf(entries: RunningJob[], buffered: ClaimedJob[]): Promise<void> {
     const live = entries.filter((e) => e.abortReason !== "lease-lost");
-    if (live.length === 0) return;
+    const refs = [
+      ...live.map((e) => e.ref),
+      ...buffered.map((j) => ({ id: j.id, leaseToken: j.leaseToken })),
+    ];
+    if (refs.length === 0) return;
     try {
-      const results = await this.#store.jobs.heartbeat(
-        live.map((e) => e.ref),
-        this.#settings.leaseMs,
-      );
+      const results = await this.#store.jobs.heartbeat(refs, this.#settings.leaseMs);
+      const cancelled: LeaseRef[] = [];
       for (const result of results) {
+        if (result.held && !result.cancelRequested) continue;
         const entry = this.#running.get(result.id);
-        if (entry === undefined) continue;
-        if (!result.held) {
-          this.counters.lostLeases++;
-          this.#log.warn(
-            { jobId: result.id, kind: entry.job.kind },
-            "lost the lease of a running job; aborting it without writing",
-          );
-          abort(entry, "lease-lost");
-        } else if (result.cancelRequested) {
-          abort(entry, "cancel");
+        if (entry !== undefined) {
+          if (!result.held) {
+            this.counters.lostLeases++;
+            this.#log.warn(
+              { jobId: result.id, kind: entry.job.kind },
+              "lost the lease of a running job; aborting it without writing",
+            );
+            abort(entry, "lease-lost");
+          } else abort(entry, "cancel");
+          continue;
         }
+        const job = this.#unbuffer(result.id);
+        if (job === undefined) continue;
+        if (!result.held) this.counters.lostLeases++;
+        else cancelled.push({ id: job.id, leaseToken: job.leaseToken });
+      }
+      if (cancelled.length > 0) {
+        await this.#store.jobs.markCancelled(cancelled, "cancelled before it started");
+        this.counters.cancelled += cancelled.length;
       }
     } catch (err) {
       this.#log.warn(
@@ -323,10 +351,23 @@ export class JobWorker implements Task {
     }
   }
 
+  /** Removes a job from its queue's buffer (lost or cancelled before it started). */
+  #unbuffer(id: string): ClaimedJob | undefined {
+    for (const q of this.#queues.values()) {
+      const i = q.buffer.findIndex((j) => j.id === id);
+      if (i === -1) continue;
+      const [job] = q.buffer.splice(i, 1);
+      q.held--;
+      q.wake(false);
+      return job;
+    }
+    return undefined;
+  }
+
   #onCancelNotice(id: string): void {
     const entry = this.#running.get(id);
     if (entry !== undefined) abort(entry, "cancel");
-    else if (id === "*" && this.#running.size > 0) void this.#heartbeat();
+    else if (this.inFlight() > 0) void this.#heartbeat();
   }
 }
 

@@ -10,7 +10,10 @@ import { makeJobs, startJobs, uniqueQueue, waitForState } from "./conformance/ha
 
 const fixture = join(import.meta.dirname, "fixtures", "worker.ts");
 
-function spawnWorker(url: string, env: Record<string, string>): { child: ChildProcess; lines: string[]; waitLine(re: RegExp): Promise<string> } {
+function spawnWorker(
+  url: string,
+  env: Record<string, string>,
+): { child: ChildProcess; lines: string[]; waitLine(re: RegExp): Promise<string> } {
   const child = spawn(process.execPath, [fixture], {
     env: { ...process.env, TEND_DATABASE_URL: url, TEND_LOG_LEVEL: "warn", TEND_LOG_PRETTY: "0", ...env },
     stdio: ["ignore", "pipe", "inherit"],
@@ -29,7 +32,10 @@ function spawnWorker(url: string, env: Record<string, string>): { child: ChildPr
     child,
     lines,
     waitLine: (re) =>
-      waitFor(() => lines.find((l) => re.test(l)), { timeoutMs: 20_000, message: `a line matching ${re} from the worker` }),
+      waitFor(() => lines.find((l) => re.test(l)), {
+        timeoutMs: 20_000,
+        message: `a line matching ${re} from the worker`,
+      }),
   };
 }
 
@@ -86,13 +92,23 @@ for (const driver of ["sqlite", "postgres"] as const) {
       writeFileSync(record, "");
       const jobs = makeJobs(store);
       const total = 600;
-      await jobs.enqueueMany(Array.from({ length: total }, (_, n) => ({ kind: "work", queue, payload: { n } })));
-      const workers = [0, 1].map(() => spawnWorker(backend!.url, { QUEUE: queue, MODE: "record", RECORD_FILE: record, CONCURRENCY: "8" }));
+      await jobs.enqueueMany(
+        Array.from({ length: total }, (_, n) => ({ kind: "work", queue, payload: { n } })),
+      );
+      const workers = [0, 1].map(() =>
+        spawnWorker(backend!.url, { QUEUE: queue, MODE: "record", RECORD_FILE: record, CONCURRENCY: "8" }),
+      );
       children.push(...workers.map((w) => w.child));
-      await waitFor(() => readFileSync(record, "utf8").split("\n").filter((l) => l.startsWith("end ")).length >= total, {
-        timeoutMs: 60_000,
-        message: `${total} jobs to finish`,
-      });
+      await waitFor(
+        () =>
+          readFileSync(record, "utf8")
+            .split("\n")
+            .filter((l) => l.startsWith("end ")).length >= total,
+        {
+          timeoutMs: 60_000,
+          message: `${total} jobs to finish`,
+        },
+      );
       for (const w of workers) w.child.kill("SIGTERM");
       const codes = await Promise.all(workers.map((w) => exited(w.child)));
       assert.deepEqual(codes, [0, 0]);

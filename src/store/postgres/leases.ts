@@ -121,7 +121,7 @@ export async function completeJobs(ctx: PgContext, completions: readonly Complet
     u AS (
       UPDATE ${ctx.jobs} j SET state = 'completed', result = input.result::jsonb, finished_at = now(),
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$4")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
@@ -155,7 +155,7 @@ export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Pr
         finished_at = CASE WHEN input.retry_at IS NULL OR j.cancel_requested THEN now() END,
         worker_id = CASE WHEN input.retry_at IS NULL THEN j.worker_id END,
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$5")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
@@ -191,7 +191,7 @@ export async function heartbeatJobs(
       "heartbeat",
       `WITH input AS (SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token))
       UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
-      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running' AND ${ASYNC_COMMIT}
+      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text) AND ${ASYNC_COMMIT}
       RETURNING j.id::text AS id, j.lease_token AS token, j.cancel_requested`,
       [refs.map((r) => r.id), refs.map((r) => r.leaseToken), leaseMs],
     );
@@ -224,7 +224,7 @@ export async function releaseJobs(ctx: PgContext, leases: readonly LeaseRef[]): 
         finished_at = CASE WHEN j.cancel_requested THEN now() END,
         attempt = GREATEST(j.attempt - 1, 0), started_at = NULL, worker_id = NULL,
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
       RETURNING j.id, j.queue, j.batch_id, j.state
     )${batchNotify("$4")},
     woken AS (SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'available') q)
@@ -257,7 +257,7 @@ export async function markJobsCancelled(
         errors = j.errors || jsonb_build_array(jsonb_build_object(
           'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $3::text, 'code', 'TEND_E_JOB_CANCELLED')),
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = input.id AND j.lease_token = input.token AND j.state = 'running'
+      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$4")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,

@@ -96,6 +96,41 @@ export function leases(ctx: () => { backend: Backend; store: Store }): void {
     assert.deepEqual(running, [], "no job is left running");
   });
 
+  it("claims ahead with prefetch and returns unstarted jobs on stop without spending their attempt", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store, { concurrency: 1, prefetch: 4 });
+    const started = deferred();
+    const finish = deferred();
+    jobs.define(
+      "ahead",
+      async () => {
+        started.resolve();
+        await finish.promise;
+      },
+      { queue },
+    );
+    const ids = (await jobs.enqueueMany(Array.from({ length: 10 }, () => ({ kind: "ahead" })))).map(
+      (r) => r.id,
+    );
+    const worker = await startJobs(jobs);
+    await started.promise;
+    await waitFor(async () => (await jobs.list({ queue, state: "running" })).length === 5, {
+      message: "1 running + 4 claimed ahead",
+    });
+    assert.equal(jobs.inFlight(), 5);
+    const stopping = worker.stop();
+    finish.resolve();
+    await stopping;
+    const rows = await Promise.all(ids.map((id) => jobs.get(id)));
+    assert.equal(rows.filter((r) => r?.state === "completed").length, 1);
+    assert.equal(rows.filter((r) => r?.state === "available").length, 9);
+    assert.ok(
+      rows.filter((r) => r?.state === "available").every((r) => r?.attempt === 0 && r.errors.length === 0),
+      "jobs claimed ahead were returned without spending their attempt",
+    );
+  });
+
   it("cancels a pending job at once and a running job on the process that runs it", async () => {
     const { store, backend } = ctx();
     const queue = uniqueQueue();

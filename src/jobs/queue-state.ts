@@ -1,0 +1,76 @@
+import type { ClaimedJob } from "./model.ts";
+
+/**
+ * What one worker holds of one queue: handlers running, jobs claimed ahead and not started yet,
+ * outcomes not yet written, and the wake-up flags of its claim loop.
+ */
+export class QueueState {
+  readonly name: string;
+  readonly concurrency: number;
+  readonly prefetch: number;
+  /** Claimed ahead, waiting for a free slot (their lease is held and renewed). */
+  readonly buffer: ClaimedJob[] = [];
+  /** Handlers running now; never more than `concurrency`. */
+  running = 0;
+  /** Claimed jobs whose outcome is not written yet (buffered, running, or finished and unwritten). */
+  held = 0;
+  /** Something changed (a slot freed, a notification): re-evaluate. */
+  dirty = true;
+  /** The database may have new runnable jobs (a notification, the poll timer, a reconnect). */
+  notified = true;
+  /** The last claim returned fewer jobs than asked: claim again only when notified. */
+  drained = false;
+  /** When a drained queue is next polled (ms since epoch). */
+  nextPollAt = 0;
+  resolve: (() => void) | null = null;
+
+  constructor(name: string, concurrency: number, prefetch: number) {
+    this.name = name;
+    this.concurrency = concurrency;
+    this.prefetch = prefetch;
+  }
+
+  /** Upper bound of held jobs: running + buffered + at most `concurrency` unwritten outcomes. */
+  get maxHeld(): number {
+    return 2 * this.concurrency + this.prefetch;
+  }
+
+  /**
+   * Pure decision: how many jobs to claim now (0: none). Claims refill the buffer once it is at most
+   * half full, up to free slots plus the prefetch depth, never beyond `maxHeld`, and not while the
+   * queue is drained unless a notification said there may be more.
+   */
+  claimSize(): number {
+    if (this.drained && !this.notified) return 0;
+    if (this.buffer.length > this.prefetch / 2) return 0;
+    const want = this.concurrency - this.running + (this.prefetch - this.buffer.length);
+    return Math.max(0, Math.min(want, this.maxHeld - this.held));
+  }
+
+  /** Wakes the claim loop. `notified`: the wake-up says the database may have new jobs. */
+  wake(notified: boolean): void {
+    if (notified) this.notified = true;
+    this.dirty = true;
+    this.resolve?.();
+  }
+
+  /** Waits for a wake-up, or `timeoutMs` (then counts as notified: the fallback poll). */
+  waitForWake(timeoutMs: number | null): Promise<void> {
+    if (this.dirty) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const timer =
+        timeoutMs === null
+          ? null
+          : setTimeout(() => {
+              this.notified = true;
+              done();
+            }, timeoutMs);
+      const done = (): void => {
+        if (timer !== null) clearTimeout(timer);
+        this.resolve = null;
+        resolve();
+      };
+      this.resolve = done;
+    });
+  }
+}
