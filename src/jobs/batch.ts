@@ -61,25 +61,25 @@ export async function awaitBatch(
   const pollMs = options.pollMs ?? 500;
   const deadline =
     options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
-  let wake: (() => void) | null = null;
-  let dirty = false;
+  // Set by a notification that arrives while the progress query runs, so it is not missed.
+  const state: { dirty: boolean; wake: (() => void) | null } = { dirty: false, wake: null };
   const unlisten = await store.notifier.listen(
     "batch",
     (payload) => {
       if (payload === batchId || payload === "*") {
-        dirty = true;
-        wake?.();
+        state.dirty = true;
+        state.wake?.();
       }
     },
     () => {
-      dirty = true;
-      wake?.();
+      state.dirty = true;
+      state.wake?.();
     },
   );
   try {
     for (;;) {
       options.signal?.throwIfAborted();
-      dirty = false;
+      state.dirty = false;
       const progress = await store.jobs.batchProgress(batchId);
       if (progress.total > 0 && progress.finished >= progress.total) {
         return toBatchResults(await store.jobs.batchJobs(batchId));
@@ -94,13 +94,13 @@ export async function awaitBatch(
           },
         );
       }
-      if (dirty) continue;
+      if (state.dirty) continue;
       const controller = new AbortController();
-      wake = () => controller.abort();
+      state.wake = () => controller.abort();
       const signals =
         options.signal === undefined ? [controller.signal] : [controller.signal, options.signal];
       await sleep(Math.min(pollMs, left), undefined, { signal: AbortSignal.any(signals) }).catch(() => {});
-      wake = null;
+      state.wake = null;
     }
   } finally {
     await unlisten();

@@ -40,7 +40,7 @@ export function operations(ctx: () => { backend: Backend; store: Store }): void 
     const jobs = makeJobs(store);
     jobs.define("short.lived", () => undefined, { queue });
     const worker = await startJobs(jobs);
-    let id = "";
+    let id: string;
     try {
       id = (await jobs.enqueue("short.lived")).id;
       await waitForState(jobs, id, "completed");
