@@ -74,4 +74,16 @@ export {
 } from "./lifecycle/index.ts";
 export { createLogger, flushLogger, type Logger, type LoggerSettings } from "./log/index.ts";
 export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open.ts";
+export {
+  createSupervisor,
+  renderSystemdUnit,
+  readStatusFile,
+  type SuperviseOptions,
+  type SuperviseRunOptions,
+  Supervisor,
+  type SupervisorStatus,
+  supervise,
+  type UnitOptions,
+  type WorkerStatus,
+} from "./supervise/index.ts";
 export type { Store } from "./store/store.ts";
