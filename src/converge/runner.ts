@@ -137,6 +137,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
     const termSignal = AbortSignal.any([signal, term.signal]);
     let lost = false;
     let failure: unknown = null;
+    let retryAfterMs = 0;
     const loseLease = (why: string) => {
       if (lost || signal.aborted) return;
       lost = true;
@@ -187,6 +188,13 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
           term.abort(err);
         },
       });
+    } catch (err) {
+      // A term that could not start or run (the store unreachable while loading terminal keys or
+      // listening): give the lease back, wait a little, and contend again. Never fails the app.
+      if (!signal.aborted) {
+        log.error({ err }, "the converger's term failed; releasing the lease and retrying");
+        retryAfterMs = Math.min(1000, Math.max(10, Math.floor(def.leaseTtlMs / 3)));
+      }
     } finally {
       metrics.leader = false;
       term.abort();
@@ -200,6 +208,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
       }
     }
     if (failure !== null) throw failure;
+    if (retryAfterMs > 0) await sleep(retryAfterMs, undefined, { signal }).catch(() => {});
   }
 
   /** Takes the lease when free, leads a term, and stands by again after losing it, until shutdown. */
