@@ -179,7 +179,7 @@ async function runDriver(
       }),
       { store, log },
     );
-    const wakeMs = await latency(db, wake, woken, size.updates, 0);
+    const wakeMs = await latency(db, wake, woken, size.updates, 100);
 
     progress(`${driver}: latency with a ${SWEEP} sweep only (${size.baseline} updates)`);
     const swept = new Map<string, number>();
@@ -224,7 +224,7 @@ try {
   await cleanupAll();
 }
 report("converge", rows, ratios, flags, [
-  `latency: from just before the operator's UPDATE is sent (its commit included) to the converger's commit; ${size.updates} sequential updates per driver for wakeOn; only ${size.baseline} for the ${SWEEP}-sweep baseline (each arrives at a random point of the period and waits for the next tick)`,
+  `latency: from just before the operator's UPDATE is sent (its commit included) to the converger's commit; ${size.updates} sequential updates per driver for wakeOn; only ${size.baseline} for the ${SWEEP}-sweep baseline (each arrives at a random point of the period and waits for the next tick); each update is sent after a random pause (wakeOn: 0-100 ms, sweep: 0-5 s) so that arrivals are not in step with the SQLite change check or the sweep`,
   "targets: wakeOn p50 under 100 ms on PostgreSQL and under 250 ms on SQLite (SQLite checks PRAGMA data_version every 50 ms, the default pollInterval)",
   "throughput: one sweep (find + converge of every key): one commit per key for the change, plus one per batch of inconsistencies; bound by the disk's commit rate on this machine",
   "on PostgreSQL a wakeOn table's trigger makes every writing transaction NOTIFY, and NOTIFY serialises commits (a global lock at commit): compare the plain and wakeOn rows",
