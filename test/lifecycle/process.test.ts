@@ -6,7 +6,6 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const FIXTURE = fileURLToPath(new URL("./fixtures/program.ts", import.meta.url));
-const DEMO = fileURLToPath(new URL("../../examples/demo/main.ts", import.meta.url));
 const children = new Set<ChildProcess>();
 
 after(() => {
@@ -191,16 +190,6 @@ describe("a real program run by main()", () => {
       numbers.every((n, i) => n === i + 1),
       "lines in order",
     );
-    assert.equal(run.lines.at(-1)?.["msg"], "clean shutdown");
-  });
-
-  it("the demo program shuts down cleanly on Ctrl-C (SIGINT)", async () => {
-    const run = start("", DEMO);
-    await run.waitForLine(msg("still alive"));
-    run.child.kill("SIGINT");
-    const { code } = await run.exited;
-    assert.equal(code, 0, run.stderr());
-    assert.ok(run.lines.some(msg("resources closed")));
     assert.equal(run.lines.at(-1)?.["msg"], "clean shutdown");
   });
 });
