@@ -232,7 +232,14 @@ export class WorkerProcess extends EventEmitter {
     const message: StopMessage = { tend: 1, type: "stop", reason: this.stopReason ?? "stop" };
     if (this.#child.connected) {
       this.#child.send(message, (err) => {
-        if (err) signalGroup(this.pid, "SIGTERM");
+        if (!err) return;
+        // The channel closed: usually the worker is already exiting after saying "stopped". Give
+        // it a moment before treating it as unreachable, so a clean exit is not cut short.
+        this.#timers.push(
+          setTimeout(() => {
+            if (this.state !== "exited" && !this.#stoppedCleanly) signalGroup(this.pid, "SIGTERM");
+          }, 250),
+        );
       });
     } else {
       signalGroup(this.pid, "SIGTERM");
