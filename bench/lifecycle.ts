@@ -18,10 +18,12 @@ import { spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 
+import { median, parseFlags, report } from "./_support/report.ts";
+
 const ROOT = join(import.meta.dirname, "..");
 const args = process.argv.slice(2);
-const smoke = args.includes("--smoke");
-const json = args.includes("--json");
+const flags = parseFlags(args);
+const smoke = flags.smoke;
 const runsArg = args.indexOf("--runs");
 const RUNS = runsArg >= 0 ? Number(args[runsArg + 1]) : smoke ? 3 : 15;
 
@@ -122,14 +124,6 @@ function measure(system: System): Promise<Sample> {
   });
 }
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
-}
-
 const round = (value: number, digits = 1) => Math.round(value * 10 ** digits) / 10 ** digits;
 
 const builtEntry = await buildLifecycle();
@@ -179,19 +173,11 @@ const rows = [...medians].flatMap(([system, m]) => [
   { system, metric: "sigterm_to_exit_ms", value: round(m.exitMs), unit: "ms" },
 ]);
 
-const pad = (text: string, width: number) => text.padEnd(width);
-console.log(`lifecycle bench: medians of ${RUNS} runs, node ${process.version}${smoke ? " (smoke)" : ""}`);
-console.log(`${pad("system", 28)}${pad("ready ms", 12)}${pad("idle RSS MiB", 15)}SIGTERM->exit ms`);
-for (const [system, m] of medians) {
-  console.log(
-    `${pad(system, 28)}${pad(round(m.readyMs).toString(), 12)}${pad(round(m.rssMb).toString(), 15)}${round(m.exitMs)}`,
-  );
-}
 const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
-console.log(`ready ratio (built JS / bare): ${ratios.ready}x  ${verdict(ratios.ready <= 1.5)} (<= 1.5x)`);
-console.log(`RSS ratio (built JS / bare):   ${ratios.rss}x  ${verdict(ratios.rss <= 1.3)} (<= 1.3x)`);
-console.log(
-  `SIGTERM->exit (built JS):      ${round(built.exitMs)} ms  ${verdict(built.exitMs < 50)} (< 50 ms)`,
-);
-console.log(`with type stripping (.ts):     ready ${ratios.ready_ts}x, RSS ${ratios.rss_ts}x`);
-if (json) console.log(JSON.stringify({ bench: "lifecycle", rows, ratios }));
+report("lifecycle", rows, ratios, flags, [
+  `medians of ${RUNS} runs, node ${process.version}`,
+  `ready ratio (built JS / bare): ${ratios.ready}x, ${verdict(ratios.ready <= 1.5)} (<= 1.5x)`,
+  `RSS ratio (built JS / bare): ${ratios.rss}x, ${verdict(ratios.rss <= 1.3)} (<= 1.3x)`,
+  `SIGTERM->exit (built JS): ${round(built.exitMs)} ms, ${verdict(built.exitMs < 50)} (< 50 ms)`,
+  `with type stripping (.ts): ready ${ratios.ready_ts}x, RSS ${ratios.rss_ts}x`,
+]);
