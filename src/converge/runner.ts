@@ -161,7 +161,14 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         if (termSignal.aborted) return;
         const started = Date.now();
         try {
-          const attempt = await e.store.acquireLease(def.name, holderId, def.leaseTtlMs);
+          // A renewal that hangs (a partitioned network) must not outlive the lease: give up at the deadline.
+          const deadline = leaseDeadline(lastRenewStart, def.leaseTtlMs) - Date.now();
+          const timer = new AbortController();
+          const attempt = await Promise.race([
+            e.store.acquireLease(def.name, holderId, def.leaseTtlMs),
+            sleep(Math.max(1, deadline), null, { signal: timer.signal }).catch(() => null),
+          ]).finally(() => timer.abort());
+          if (attempt === null) return loseLease("the renewal did not answer before the lease's deadline");
           if (!attempt.held) return loseLease(`taken by ${attempt.holder}`);
           if (attempt.epoch !== fence.epoch)
             return loseLease(`epoch moved from ${fence.epoch} to ${attempt.epoch}`);
