@@ -4,13 +4,17 @@
  */
 export { App, type AppOptions, type Component, createApp } from "./app.ts";
 export {
+  AppConvergers,
+  type AppConvergersOptions,
   type ConvergeContext,
   type ConvergeOutcome,
   type Converger,
   type ConvergerDefinition,
   type ConvergerMetrics,
+  createConverger,
   type FindContext,
   type Inconsistency,
+  installWakeTrigger,
   isTerminalError,
   TerminalError,
   type WakeOn,
