@@ -41,6 +41,24 @@ function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
   );
 }
 
+/**
+ * The fence of every worker write, written without a join: rows are found through the primary key
+ * (`id = ANY($1)`) and each row's token is picked from the parallel array. A join with the input
+ * (`FROM unnest(...)`) plans badly on a freshly loaded, never analyzed table (a nested loop over
+ * every pair), and `state = 'running'` written plainly lets the planner walk the running index,
+ * which fills with dead entries while jobs complete; the sub-select keeps it on the primary key.
+ */
+const HELD = `j.id = ANY($1::bigint[]) AND j.lease_token = ($2::text[])[array_position($1::bigint[], j.id)]
+      AND j.state = (SELECT 'running'::text)`;
+
+/** The element of array parameter `param` that belongs to row `j` (parallel to $1). */
+function forRow(param: string): string {
+  return `(${param})[array_position($1::bigint[], j.id)]`;
+}
+
+/** A failure's retry time (null: discard), from the fail statement's $4. */
+const RETRY_AT = forRow("$4::timestamptz[]");
+
 /** The ids of `refs` (input order, each once) that the statement reported as changed. */
 function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: string }>): string[] {
   const set = new Set(changed.map((r) => r.id));
@@ -117,11 +135,10 @@ export async function completeJobs(ctx: PgContext, completions: readonly Complet
   if (refs.length === 0) return [];
   const { rows } = await ctx.run<{ id: string }>(
     "complete",
-    `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) AS t(id, token, result)),
-    u AS (
-      UPDATE ${ctx.jobs} j SET state = 'completed', result = input.result::jsonb, finished_at = now(),
+    `WITH u AS (
+      UPDATE ${ctx.jobs} j SET state = 'completed', result = ${forRow("$3::text[]")}::jsonb, finished_at = now(),
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
+      WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$4")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
@@ -144,18 +161,15 @@ export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Pr
   if (refs.length === 0) return [];
   const { rows } = await ctx.run<{ id: string }>(
     "fail",
-    `WITH input AS (
-      SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::timestamptz[]) AS t(id, token, error, retry_at)
-    ),
-    u AS (
+    `WITH u AS (
       UPDATE ${ctx.jobs} j SET
-        state = CASE WHEN input.retry_at IS NULL THEN 'discarded' WHEN j.cancel_requested THEN 'cancelled' ELSE 'retryable' END,
-        run_at = COALESCE(input.retry_at, j.run_at),
-        errors = j.errors || jsonb_build_array(input.error::jsonb),
-        finished_at = CASE WHEN input.retry_at IS NULL OR j.cancel_requested THEN now() END,
-        worker_id = CASE WHEN input.retry_at IS NULL THEN j.worker_id END,
+        state = CASE WHEN ${RETRY_AT} IS NULL THEN 'discarded' WHEN j.cancel_requested THEN 'cancelled' ELSE 'retryable' END,
+        run_at = COALESCE(${RETRY_AT}, j.run_at),
+        errors = j.errors || jsonb_build_array(${forRow("$3::text[]")}::jsonb),
+        finished_at = CASE WHEN ${RETRY_AT} IS NULL OR j.cancel_requested THEN now() END,
+        worker_id = CASE WHEN ${RETRY_AT} IS NULL THEN j.worker_id END,
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
+      WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$5")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
@@ -189,9 +203,8 @@ export async function heartbeatJobs(
   if (refs.length > 0) {
     const { rows } = await ctx.run<{ id: string; token: string; cancel_requested: boolean }>(
       "heartbeat",
-      `WITH input AS (SELECT DISTINCT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token))
-      UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
-      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text) AND ${ASYNC_COMMIT}
+      `UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
+      WHERE ${HELD} AND ${ASYNC_COMMIT}
       RETURNING j.id::text AS id, j.lease_token AS token, j.cancel_requested`,
       [refs.map((r) => r.id), refs.map((r) => r.leaseToken), leaseMs],
     );
@@ -217,14 +230,13 @@ export async function releaseJobs(ctx: PgContext, leases: readonly LeaseRef[]): 
   if (refs.length === 0) return [];
   const { rows } = await ctx.run<{ id: string }>(
     "release",
-    `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token)),
-    u AS (
+    `WITH u AS (
       UPDATE ${ctx.jobs} j SET
         state = CASE WHEN j.cancel_requested THEN 'cancelled' ELSE 'available' END,
         finished_at = CASE WHEN j.cancel_requested THEN now() END,
         attempt = GREATEST(j.attempt - 1, 0), started_at = NULL, worker_id = NULL,
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
+      WHERE ${HELD}
       RETURNING j.id, j.queue, j.batch_id, j.state
     )${batchNotify("$4")},
     woken AS (SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'available') q)
@@ -251,13 +263,12 @@ export async function markJobsCancelled(
   if (refs.length === 0) return [];
   const { rows } = await ctx.run<{ id: string }>(
     "mark_cancelled",
-    `WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[]) AS t(id, token)),
-    u AS (
+    `WITH u AS (
       UPDATE ${ctx.jobs} j SET state = 'cancelled', finished_at = now(),
         errors = j.errors || jsonb_build_array(jsonb_build_object(
           'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $3::text, 'code', 'TEND_E_JOB_CANCELLED')),
         lease_token = NULL, lease_expires_at = NULL
-      FROM input WHERE j.id = ANY($1::bigint[]) AND j.id = input.id AND j.lease_token = input.token AND j.state = (SELECT 'running'::text)
+      WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$4")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
