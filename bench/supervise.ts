@@ -177,12 +177,10 @@ async function replacements(spare: boolean): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < KILLS; i++) {
     // Steady state: a ready worker (and, by default, a booted spare).
-    while (
-      !(
-        sup.workers().some((w) => w.state === "ready" && Date.now() - w.startedAt > 600) &&
-        (!spare || sup.spareReady)
-      )
-    ) {
+    while (!(
+      sup.workers().some((w) => w.state === "ready" && Date.now() - w.startedAt > 600) &&
+      (!spare || sup.spareReady)
+    )) {
       await new Promise((r) => setTimeout(r, 20));
     }
     const victim = sup.workers().find((w) => w.state === "ready");

@@ -139,7 +139,8 @@ export async function summarizeCsv(
  */
 export function outputNameFor(inputName: string): string {
   const stem = inputName.replace(/\.csv$/i, "");
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are exactly what is replaced
+  // Control characters are exactly what is replaced.
+  // eslint-disable-next-line no-control-regex
   const safe = stem.replace(/[\u0000-\u001f\u007f/\\]/g, "_").replace(/^\.+/, "_");
   const trimmed = Buffer.byteLength(safe) > 200 ? `${safe.slice(0, 100)}_` : safe;
   return `${trimmed || "_"}.json`;

@@ -88,5 +88,5 @@ export interface ConvergeContext extends FindContext {
  * changed (JSON; recorded as one inconsistency unless empty, see `isEmptyChange`); and/or
  * `{ requeueAfter: "5s" }` to look at the key again after a while (slow state).
  */
-// biome-ignore lint/suspicious/noConfusingVoidType: an async converge that returns nothing is typed Promise<void>.
+// `void` is included so that an async converge that returns nothing (Promise<void>) fits.
 export type ConvergeOutcome = undefined | null | void | { changed?: unknown; requeueAfter?: Duration };

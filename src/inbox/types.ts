@@ -18,10 +18,7 @@ export interface InboxFile {
 
 /** Data accepted by `ctx.writeOutput`. */
 export type OutputData =
-  | string
-  | Uint8Array
-  | Iterable<string | Uint8Array>
-  | AsyncIterable<string | Uint8Array>;
+  string | Uint8Array | Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>;
 
 /** The per-attempt context handed to `process`. */
 export interface InboxContext {

@@ -19,11 +19,7 @@ export {
   type MainSetup,
   main,
 } from "./main.ts";
-export {
-  Manager,
-  type ManagerOptions,
-  type ManagerState,
-} from "./manager.ts";
+export { Manager, type ManagerOptions, type ManagerState } from "./manager.ts";
 export {
   DEFAULT_SIGNALS,
   type SignalTask,

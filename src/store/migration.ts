@@ -31,7 +31,8 @@ export function pendingMigrations(
   for (const component of [...byComponent.keys()].sort()) {
     const list = (byComponent.get(component) ?? []).sort((a, b) => a.version - b.version);
     list.forEach((m, i) => {
-      if (m.version !== i + 1) throw new Error(`Migration gap in ${component}: expected version ${i + 1}, found ${m.version}`);
+      if (m.version !== i + 1)
+        throw new Error(`Migration gap in ${component}: expected version ${i + 1}, found ${m.version}`);
       if (!done.has(`${m.component}:${m.version}`)) out.push(m);
     });
   }

@@ -26,9 +26,17 @@ export const DEFAULT_DATABASE_URL = "sqlite:./var/tend.db";
  * await store.close();
  * ```
  */
-export async function openStore(url: string = DEFAULT_DATABASE_URL, options: StoreOptions = {}): Promise<Store> {
+export async function openStore(
+  url: string = DEFAULT_DATABASE_URL,
+  options: StoreOptions = {},
+): Promise<Store> {
   if (typeof url !== "string" || url.length === 0) {
-    throw invalidArgument("TEND_E_INVALID_DATABASE_URL", "database URL", url, '"sqlite:<path>" or "postgres://..."');
+    throw invalidArgument(
+      "TEND_E_INVALID_DATABASE_URL",
+      "database URL",
+      url,
+      '"sqlite:<path>" or "postgres://..."',
+    );
   }
   let store: Store;
   if (url.startsWith("sqlite:")) {
@@ -38,7 +46,12 @@ export async function openStore(url: string = DEFAULT_DATABASE_URL, options: Sto
     const { openPostgresStore } = await import("./postgres/postgres-store.ts");
     store = await openPostgresStore(url, options);
   } else {
-    throw invalidArgument("TEND_E_INVALID_DATABASE_URL", "database URL", url, '"sqlite:<path>" or "postgres://..."');
+    throw invalidArgument(
+      "TEND_E_INVALID_DATABASE_URL",
+      "database URL",
+      url,
+      '"sqlite:<path>" or "postgres://..."',
+    );
   }
   if (options.migrate !== false) {
     try {

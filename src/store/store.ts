@@ -1,3 +1,5 @@
+import type { DatabaseSync } from "node:sqlite";
+import type { Pool } from "pg";
 import type {
   BatchProgress,
   ClaimedJob,
@@ -109,7 +111,11 @@ export interface Notifier {
    * notifications sent while disconnected are lost; callers re-poll then.
    * Resolves once listening; the returned function stops listening.
    */
-  listen(channel: Channel, listener: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
+  listen(
+    channel: Channel,
+    listener: (payload: string) => void,
+    onReconnect?: () => void,
+  ): Promise<() => Promise<void>>;
   /** Sends a notification (outside any transaction). */
   notify(channel: Channel, payload: string): Promise<void>;
 }
@@ -124,7 +130,7 @@ export type RawConnection =
   | {
       driver: "sqlite";
       /** The store's `node:sqlite` handle (synchronous; WAL; busy timeout set). */
-      db: import("node:sqlite").DatabaseSync;
+      db: DatabaseSync;
       /** Table-name prefix, e.g. `tend_`. */
       prefix: string;
       /** Absolute path of the database file. */
@@ -134,7 +140,7 @@ export type RawConnection =
     }
   | {
       driver: "postgres";
-      pool: import("pg").Pool;
+      pool: Pool;
       /** Schema holding tend's tables, e.g. `tend` (already validated as an identifier). */
       schema: string;
       connectionString: string;

@@ -19,8 +19,7 @@ export interface HealthLimits {
 
 /** The progress watch's verdict on one worker. */
 export type HealthVerdict =
-  | { ok: true }
-  | { ok: false; problem: "start-timeout" | "hung" | "stalled"; reason: string };
+  { ok: true } | { ok: false; problem: "start-timeout" | "hung" | "stalled"; reason: string };
 
 /**
  * Judges one worker (a pure function): not ready within the start timeout; no heartbeat for the

@@ -17,180 +17,186 @@ import { newJob } from "./contract/harness.ts";
 /** PostgreSQL-specific behaviour: migration lock, listener reconnect, caller transactions, plans. */
 const available = await requirePostgres();
 
-describe("PostgreSQL driver", {
-  skip: available ? false : "PostgreSQL unreachable (TEND_SKIP_POSTGRES=1)",
-}, () => {
-  let db: TestDatabase;
-  let admin: pg.Client;
-  const stores: Store[] = [];
-  const children: ChildProcess[] = [];
-  const open = async (schema: string, poolSize = 4) => {
-    const store = await openStore(db.url, { schema, poolSize });
-    stores.push(store);
-    return store;
-  };
-
-  before(async () => {
-    db = await createTestDatabase();
-    admin = new pg.Client({ connectionString: db.url });
-    await admin.connect();
-  });
-  after(async () => {
-    for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-    await Promise.all(stores.map((s) => s.close()));
-    await admin?.end();
-    await db?.drop();
-  });
-
-  it("migrates once when several processes start together (transaction-level advisory lock)", async () => {
-    const schema = "race";
-    const spawnChild = () => {
-      const child = spawn(process.execPath, ["test/store/postgres-migrate-child.ts", db.url, schema], {
-        stdio: ["pipe", "pipe", "inherit"],
-      });
-      children.push(child);
-      const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
-      return { child, next: async () => String((await lines.next()).value ?? "") };
+describe(
+  "PostgreSQL driver",
+  {
+    skip: available ? false : "PostgreSQL unreachable (TEND_SKIP_POSTGRES=1)",
+  },
+  () => {
+    let db: TestDatabase;
+    let admin: pg.Client;
+    const stores: Store[] = [];
+    const children: ChildProcess[] = [];
+    const open = async (schema: string, poolSize = 4) => {
+      const store = await openStore(db.url, { schema, poolSize });
+      stores.push(store);
+      return store;
     };
-    const procs = [spawnChild(), spawnChild(), spawnChild()];
-    for (const p of procs) assert.equal(await p.next(), "ready");
-    for (const p of procs) p.child.stdin!.write("go\n");
-    const outputs = await Promise.all(
-      procs.map(async (p) => JSON.parse(await p.next()) as { applied?: string[] }),
-    );
-    await Promise.all(procs.map((p) => (p.child.exitCode === null ? once(p.child, "exit") : null)));
-    const expected = (await migrationsFor("postgres")).length;
-    assert.ok(
-      outputs.every((o) => Array.isArray(o.applied)),
-      `no process failed: ${JSON.stringify(outputs)}`,
-    );
-    const counts = outputs.map((o) => o.applied!.length).sort((a, b) => a - b);
-    assert.deepEqual(counts, [0, 0, expected], "one process applied everything, the others nothing");
-    const { rows } = await admin.query(
-      `SELECT component, version, count(*)::int AS n FROM "race".migrations GROUP BY 1, 2`,
-    );
-    assert.equal(rows.length, expected);
-    assert.ok(rows.every((r) => r.n === 1));
-  });
 
-  it("reconnects the LISTEN connection after it is terminated, calls onReconnect and hears again", async () => {
-    const store = await open("relisten");
-    const heard: string[] = [];
-    let reconnects = 0;
-    await store.notifier.listen(
-      "jobs",
-      (p) => heard.push(p),
-      () => {
-        reconnects += 1;
-      },
-    );
-    const listeners = await admin.query<{ pid: number }>(
-      `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tend:listen'
+    before(async () => {
+      db = await createTestDatabase();
+      admin = new pg.Client({ connectionString: db.url });
+      await admin.connect();
+    });
+    after(async () => {
+      for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+      await Promise.all(stores.map((s) => s.close()));
+      await admin?.end();
+      await db?.drop();
+    });
+
+    it("migrates once when several processes start together (transaction-level advisory lock)", async () => {
+      const schema = "race";
+      const spawnChild = () => {
+        const child = spawn(process.execPath, ["test/store/postgres-migrate-child.ts", db.url, schema], {
+          stdio: ["pipe", "pipe", "inherit"],
+        });
+        children.push(child);
+        const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+        return { child, next: async () => String((await lines.next()).value ?? "") };
+      };
+      const procs = [spawnChild(), spawnChild(), spawnChild()];
+      for (const p of procs) assert.equal(await p.next(), "ready");
+      for (const p of procs) p.child.stdin!.write("go\n");
+      const outputs = await Promise.all(
+        procs.map(async (p) => JSON.parse(await p.next()) as { applied?: string[] }),
+      );
+      await Promise.all(procs.map((p) => (p.child.exitCode === null ? once(p.child, "exit") : null)));
+      const expected = (await migrationsFor("postgres")).length;
+      assert.ok(
+        outputs.every((o) => Array.isArray(o.applied)),
+        `no process failed: ${JSON.stringify(outputs)}`,
+      );
+      const counts = outputs.map((o) => o.applied!.length).sort((a, b) => a - b);
+      assert.deepEqual(counts, [0, 0, expected], "one process applied everything, the others nothing");
+      const { rows } = await admin.query(
+        `SELECT component, version, count(*)::int AS n FROM "race".migrations GROUP BY 1, 2`,
+      );
+      assert.equal(rows.length, expected);
+      assert.ok(rows.every((r) => r.n === 1));
+    });
+
+    it("reconnects the LISTEN connection after it is terminated, calls onReconnect and hears again", async () => {
+      const store = await open("relisten");
+      const heard: string[] = [];
+      let reconnects = 0;
+      await store.notifier.listen(
+        "jobs",
+        (p) => heard.push(p),
+        () => {
+          reconnects += 1;
+        },
+      );
+      const listeners = await admin.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = 'tend:listen'
        AND query = 'LISTEN "relisten.jobs"'`,
-    );
-    assert.equal(listeners.rows.length, 1, "one LISTEN connection for the store");
-    await admin.query("SELECT pg_terminate_backend($1)", [listeners.rows[0]!.pid]);
-    await waitFor(() => reconnects >= 1, { message: "onReconnect after the LISTEN backend was terminated" });
-    await store.jobs.insert([newJob({ queue: "after-reconnect" })]);
-    await waitFor(() => heard.includes("after-reconnect"), { message: "a notification after reconnecting" });
-    assert.equal(reconnects, 1);
-  });
-
-  it("notifies at the caller's commit, not before, and accepts a pooled client as the transaction", async (t) => {
-    const store = await open("txnotify");
-    const heard: string[] = [];
-    await store.notifier.listen("jobs", (p) => heard.push(p));
-    const pool = new pg.Pool({ connectionString: db.url, max: 1 });
-    const client = await pool.connect();
-    try {
-      await client.query("BEGIN");
-      const [result] = await store.jobs.insert([newJob({ queue: "in-tx" })], client);
-      // A notification sent after the insert (and committed) arrives while the insert is uncommitted.
-      await store.notifier.notify("jobs", "marker");
-      await waitFor(() => heard.includes("marker"), { message: "the marker notification" });
-      assert.ok(!heard.includes("in-tx"), "nothing heard before the caller commits");
-      assert.equal(await store.jobs.get(result!.id), null);
-      await client.query("COMMIT");
-      await waitFor(() => heard.includes("in-tx"), { message: "the insert's notification at commit" });
-      assert.equal((await store.jobs.get(result!.id))?.state, "available");
-    } finally {
-      client.release();
-    }
-    t.after(() => pool.end());
-    await assert.rejects(store.jobs.insert([newJob()], { query: 1 }), (err: unknown) =>
-      isTendError(err, "TEND_E_INVALID_TRANSACTION"),
-    );
-    await assert.rejects(store.jobs.insert([newJob()], pool), (err: unknown) =>
-      isTendError(err, "TEND_E_INVALID_TRANSACTION"),
-    );
-  });
-
-  it("claims through the claim index on a freshly loaded, never analyzed 50k-row table", async () => {
-    const schema = "fresh";
-    const store = await open(schema);
-    await admin.query(`ALTER TABLE "fresh".jobs SET (autovacuum_enabled = false)`);
-    const queues = ["default", "mail", "reports", "slow"];
-    for (let chunk = 0; chunk < 10; chunk++) {
-      await store.jobs.insert(
-        Array.from({ length: 5000 }, (_, i) =>
-          newJob({ queue: queues[i % queues.length]!, priority: i % 3, runAt: new Date(Date.now() - i) }),
-        ),
       );
-    }
-    const stats = await admin.query<{ reltuples: number; analyzed: boolean }>(
-      `SELECT c.reltuples, (s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL) AS analyzed
+      assert.equal(listeners.rows.length, 1, "one LISTEN connection for the store");
+      await admin.query("SELECT pg_terminate_backend($1)", [listeners.rows[0]!.pid]);
+      await waitFor(() => reconnects >= 1, {
+        message: "onReconnect after the LISTEN backend was terminated",
+      });
+      await store.jobs.insert([newJob({ queue: "after-reconnect" })]);
+      await waitFor(() => heard.includes("after-reconnect"), {
+        message: "a notification after reconnecting",
+      });
+      assert.equal(reconnects, 1);
+    });
+
+    it("notifies at the caller's commit, not before, and accepts a pooled client as the transaction", async (t) => {
+      const store = await open("txnotify");
+      const heard: string[] = [];
+      await store.notifier.listen("jobs", (p) => heard.push(p));
+      const pool = new pg.Pool({ connectionString: db.url, max: 1 });
+      const client = await pool.connect();
+      try {
+        await client.query("BEGIN");
+        const [result] = await store.jobs.insert([newJob({ queue: "in-tx" })], client);
+        // A notification sent after the insert (and committed) arrives while the insert is uncommitted.
+        await store.notifier.notify("jobs", "marker");
+        await waitFor(() => heard.includes("marker"), { message: "the marker notification" });
+        assert.ok(!heard.includes("in-tx"), "nothing heard before the caller commits");
+        assert.equal(await store.jobs.get(result!.id), null);
+        await client.query("COMMIT");
+        await waitFor(() => heard.includes("in-tx"), { message: "the insert's notification at commit" });
+        assert.equal((await store.jobs.get(result!.id))?.state, "available");
+      } finally {
+        client.release();
+      }
+      t.after(() => pool.end());
+      await assert.rejects(store.jobs.insert([newJob()], { query: 1 }), (err: unknown) =>
+        isTendError(err, "TEND_E_INVALID_TRANSACTION"),
+      );
+      await assert.rejects(store.jobs.insert([newJob()], pool), (err: unknown) =>
+        isTendError(err, "TEND_E_INVALID_TRANSACTION"),
+      );
+    });
+
+    it("claims through the claim index on a freshly loaded, never analyzed 50k-row table", async () => {
+      const schema = "fresh";
+      const store = await open(schema);
+      await admin.query(`ALTER TABLE "fresh".jobs SET (autovacuum_enabled = false)`);
+      const queues = ["default", "mail", "reports", "slow"];
+      for (let chunk = 0; chunk < 10; chunk++) {
+        await store.jobs.insert(
+          Array.from({ length: 5000 }, (_, i) =>
+            newJob({ queue: queues[i % queues.length]!, priority: i % 3, runAt: new Date(Date.now() - i) }),
+          ),
+        );
+      }
+      const stats = await admin.query<{ reltuples: number; analyzed: boolean }>(
+        `SELECT c.reltuples, (s.last_analyze IS NOT NULL OR s.last_autoanalyze IS NOT NULL) AS analyzed
        FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = '"fresh".jobs'::regclass`,
-    );
-    assert.equal(stats.rows[0]?.analyzed, false, "the table was never analyzed");
-    const ctx = createContext(
-      store.raw.driver === "postgres" ? store.raw.pool : assert.fail(),
-      schema,
-      () => false,
-    );
-    const { rows } = await admin.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) ${claimSql(ctx)}`, [
-      "mail",
-      50,
-      "w1",
-      30_000,
-    ]);
-    const plan = JSON.stringify(rows[0]?.["QUERY PLAN"]);
-    assert.match(plan, /"Index Name":"jobs_claim_idx"/, `claim uses the claim index: ${plan}`);
-    assert.doesNotMatch(plan, /"Node Type":"Seq Scan"/, "no sequential scan");
-    assert.doesNotMatch(plan, /"Node Type":"Sort"/, "the index provides the order");
-    const claimed = await store.jobs.claim({ queue: "mail", limit: 50, workerId: "w1", leaseMs: 30_000 });
-    assert.equal(claimed.length, 50);
-  });
-
-  it("validates its options before connecting", async () => {
-    for (const schema of ["Tend", "x-y", "a;drop", ""]) {
-      await assert.rejects(openStore(db.url, { schema, migrate: false }), (err: unknown) =>
-        isTendError(err, "TEND_E_INVALID_SCHEMA"),
       );
-    }
-    for (const poolSize of [0, 1.5, -1]) {
-      await assert.rejects(openStore(db.url, { poolSize, migrate: false }), (err: unknown) =>
-        isTendError(err, "TEND_E_INVALID_POOL_SIZE"),
+      assert.equal(stats.rows[0]?.analyzed, false, "the table was never analyzed");
+      const ctx = createContext(
+        store.raw.driver === "postgres" ? store.raw.pool : assert.fail(),
+        schema,
+        () => false,
       );
-    }
-  });
+      const { rows } = await admin.query<{ "QUERY PLAN": unknown }>(
+        `EXPLAIN (FORMAT JSON) ${claimSql(ctx)}`,
+        ["mail", 50, "w1", 30_000],
+      );
+      const plan = JSON.stringify(rows[0]?.["QUERY PLAN"]);
+      assert.match(plan, /"Index Name":"jobs_claim_idx"/, `claim uses the claim index: ${plan}`);
+      assert.doesNotMatch(plan, /"Node Type":"Seq Scan"/, "no sequential scan");
+      assert.doesNotMatch(plan, /"Node Type":"Sort"/, "the index provides the order");
+      const claimed = await store.jobs.claim({ queue: "mail", limit: 50, workerId: "w1", leaseMs: 30_000 });
+      assert.equal(claimed.length, 50);
+    });
 
-  it("fails listen() with TEND_E_LISTEN_FAILED when the server cannot be reached", async () => {
-    // Port 1 on the loopback interface refuses connections at once.
-    const store = await openStore("postgres://postgres@127.0.0.1:1/none", { migrate: false });
-    stores.push(store);
-    await assert.rejects(
-      store.notifier.listen("jobs", () => {}),
-      (err: unknown) => isTendError(err, "TEND_E_LISTEN_FAILED"),
-    );
-  });
+    it("validates its options before connecting", async () => {
+      for (const schema of ["Tend", "x-y", "a;drop", ""]) {
+        await assert.rejects(openStore(db.url, { schema, migrate: false }), (err: unknown) =>
+          isTendError(err, "TEND_E_INVALID_SCHEMA"),
+        );
+      }
+      for (const poolSize of [0, 1.5, -1]) {
+        await assert.rejects(openStore(db.url, { poolSize, migrate: false }), (err: unknown) =>
+          isTendError(err, "TEND_E_INVALID_POOL_SIZE"),
+        );
+      }
+    });
 
-  it("rejects calls after close with TEND_E_STORE_CLOSED and closes twice safely", async () => {
-    const store = await openStore(db.url, { schema: "closing" });
-    await store.close();
-    await store.close();
-    await assert.rejects(store.jobs.get("1"), (err: unknown) => isTendError(err, "TEND_E_STORE_CLOSED"));
-    await assert.rejects(store.notifier.notify("jobs", "x"), (err: unknown) =>
-      isTendError(err, "TEND_E_STORE_CLOSED"),
-    );
-  });
-});
+    it("fails listen() with TEND_E_LISTEN_FAILED when the server cannot be reached", async () => {
+      // Port 1 on the loopback interface refuses connections at once.
+      const store = await openStore("postgres://postgres@127.0.0.1:1/none", { migrate: false });
+      stores.push(store);
+      await assert.rejects(
+        store.notifier.listen("jobs", () => {}),
+        (err: unknown) => isTendError(err, "TEND_E_LISTEN_FAILED"),
+      );
+    });
+
+    it("rejects calls after close with TEND_E_STORE_CLOSED and closes twice safely", async () => {
+      const store = await openStore(db.url, { schema: "closing" });
+      await store.close();
+      await store.close();
+      await assert.rejects(store.jobs.get("1"), (err: unknown) => isTendError(err, "TEND_E_STORE_CLOSED"));
+      await assert.rejects(store.notifier.notify("jobs", "x"), (err: unknown) =>
+        isTendError(err, "TEND_E_STORE_CLOSED"),
+      );
+    });
+  },
+);

@@ -17,8 +17,7 @@ const FINAL = "('completed', 'discarded', 'cancelled')";
  */
 export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
   const row = ctx.stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ?`).get(jobIdArg(id)) as
-    | Row
-    | undefined;
+    Row | undefined;
   return row === undefined ? null : rowToJob(row);
 }
 

@@ -57,8 +57,7 @@ export class SqliteConvergeStore implements ConvergeStore {
     return this.#lock.run(() => {
       const db = this.#raw.db;
       const peek = db.prepare(`SELECT holder, expires_at FROM ${this.#t.leases} WHERE name = ?`).get(name) as
-        | { holder: string; expires_at: number }
-        | undefined;
+        { holder: string; expires_at: number } | undefined;
       const before = Date.now();
       if (peek !== undefined && peek.holder !== holder && peek.expires_at > before) {
         // Held by another and live: no need for the write lock to know we wait.

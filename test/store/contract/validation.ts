@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../../src/errors/tend-error.ts";
+import type { JobState } from "../../../src/jobs/model.ts";
 import { type Harness, newJob, useHarness } from "./harness.ts";
 
 const code = (c: string) => (err: unknown) => isTendError(err, c);
@@ -28,8 +29,8 @@ export function describeValidation(harness: () => Promise<Harness>): void {
       await assert.rejects(store.jobs.claim({ queue: "q", limit: 1, workerId: "w", leaseMs: 0 }), bad);
       await assert.rejects(store.jobs.heartbeat([{ id: "1", leaseToken: "t" }], -5), bad);
       await assert.rejects(store.jobs.list({ limit: 10_001 }), bad);
-      // biome-ignore lint/suspicious/noExplicitAny: deliberately passing a state outside the type
-      await assert.rejects(store.jobs.list({ state: "finished" as any }), bad);
+      // Deliberately a state outside the type.
+      await assert.rejects(store.jobs.list({ state: "finished" as unknown as JobState }), bad);
       await assert.rejects(store.jobs.prune(new Date(Number.NaN), 10), bad);
       await assert.rejects(store.jobs.prune(new Date(), 0), bad);
       await assert.rejects(store.jobs.enqueueCronTick("c", new Date(Number.NaN), newJob()), bad);
