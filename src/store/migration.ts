@@ -1,3 +1,5 @@
+import { TendError } from "../errors/tend-error.ts";
+
 /**
  * A numbered schema change of one component (`jobs`, `converge`, ...) for one driver. Versions
  * are numbered per component from 1 and never change once released; the migrations table keys
@@ -21,7 +23,15 @@ export function pendingMigrations(
   const byComponent = new Map<string, Migration[]>();
   for (const m of all) {
     const key = `${m.component}:${m.version}`;
-    if (seen.has(key)) throw new Error(`Duplicate migration ${key}`);
+    if (seen.has(key)) {
+      throw new TendError(
+        "TEND_E_MIGRATION_FAILED",
+        `Two migrations are numbered ${key}; each version must be unique per component.`,
+        {
+          details: { component: m.component, version: m.version },
+        },
+      );
+    }
     seen.add(key);
     const list = byComponent.get(m.component) ?? [];
     list.push(m);
@@ -32,7 +42,11 @@ export function pendingMigrations(
     const list = (byComponent.get(component) ?? []).sort((a, b) => a.version - b.version);
     list.forEach((m, i) => {
       if (m.version !== i + 1)
-        throw new Error(`Migration gap in ${component}: expected version ${i + 1}, found ${m.version}`);
+        throw new TendError(
+          "TEND_E_MIGRATION_FAILED",
+          `Migrations of ${component} have a gap: expected version ${i + 1}, found ${m.version}.`,
+          { details: { component, expected: i + 1, found: m.version } },
+        );
       if (!done.has(`${m.component}:${m.version}`)) out.push(m);
     });
   }
