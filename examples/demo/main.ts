@@ -43,7 +43,7 @@ app.job(
     const { name } = payload as { name: string };
     await sleep(100 + Math.random() * 400, undefined, { signal });
     if (Math.random() < 0.25) throw new Error(`the greeting service is flaky (attempt ${attempt})`);
-    log.info({ name, attempt }, `hello, ${name}`);
+    log.info({ person: name, attempt }, `hello, ${name}`);
     return { greeting: `hello, ${name}` };
   },
   { maxAttempts: 4, backoff: { baseMs: 500 } },
