@@ -101,7 +101,8 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `fn` with a short-lived client on the admin database (postgresUrl()). */
+export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: postgresUrl(), connectionTimeoutMillis: 10_000 });
   client.on("error", () => {});
   await client.connect();
