@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { NewJob } from "../../src/jobs/model.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { isProcessAlive } from "../../src/supervise/process-group.ts";
@@ -104,4 +105,19 @@ export function fixtureRecord(dir: string, pid: number): FixtureRecord | null {
 /** True while the pid exists and has not exited (a zombie counts as gone). */
 export function alive(pid: number): boolean {
   return isProcessAlive(pid);
+}
+
+/** A job of the fixture apps' "sleep" kind, runnable now, that sleeps `ms`. */
+export function sleepJob(ms: number): NewJob {
+  return {
+    kind: "sleep",
+    queue: "default",
+    payload: JSON.stringify({ ms }),
+    priority: 0,
+    runAt: new Date(),
+    maxAttempts: 5,
+    uniqueKey: null,
+    batchId: null,
+    batchIndex: null,
+  };
 }

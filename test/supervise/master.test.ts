@@ -3,14 +3,13 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import type { NewJob } from "../../src/jobs/model.ts";
 import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/store.ts";
 import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { readStatusFile, type SupervisorStatus } from "../../src/supervise/status.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { alive, FAST, FIXTURE_MASTER, FIXTURE_WORKER } from "./helpers.ts";
+import { alive, FAST, FIXTURE_MASTER, FIXTURE_WORKER, sleepJob } from "./helpers.ts";
 
 const APP = join(import.meta.dirname, "fixtures", "app.ts");
 let store: Store;
@@ -82,20 +81,6 @@ async function readyPids(m: Master, count: number): Promise<number[]> {
     { timeoutMs: 15_000, message: `${count} ready workers in the status file` },
   );
   return s;
-}
-
-function sleepJob(ms: number): NewJob {
-  return {
-    kind: "sleep",
-    queue: "default",
-    payload: JSON.stringify({ ms }),
-    priority: 0,
-    runAt: new Date(),
-    maxAttempts: 5,
-    uniqueKey: null,
-    batchId: null,
-    batchIndex: null,
-  };
 }
 
 async function states(ids: readonly string[]): Promise<Map<string, number>> {

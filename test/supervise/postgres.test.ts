@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { JobRecord, NewJob } from "../../src/jobs/model.ts";
+import type { JobRecord } from "../../src/jobs/model.ts";
 import { openStore } from "../../src/store/open.ts";
 import type { Store } from "../../src/store/store.ts";
 import { createTestDatabase, requirePostgres, type TestDatabase } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
-import { nextReady, type Running, readyWorkers, runSupervisor } from "./helpers.ts";
+import { nextReady, type Running, readyWorkers, runSupervisor, sleepJob } from "./helpers.ts";
 
 const APP = join(import.meta.dirname, "fixtures", "app.ts");
 let db: TestDatabase | undefined;
@@ -24,20 +24,6 @@ after(async () => {
   await store?.close();
   await db?.drop();
 });
-
-function sleepJob(ms: number): NewJob {
-  return {
-    kind: "sleep",
-    queue: "default",
-    payload: JSON.stringify({ ms }),
-    priority: 0,
-    runAt: new Date(),
-    maxAttempts: 5,
-    uniqueKey: null,
-    batchId: null,
-    batchIndex: null,
-  };
-}
 
 describe("supervisor with real jobs (PostgreSQL)", () => {
   it("rescues a SIGKILLed worker's job at once through the store; another worker completes it; backlog scales up", async (t) => {
