@@ -156,6 +156,20 @@ export interface QueueStats {
   oldestAvailableAgeMs: number;
 }
 
+/** Statistics of a queue with nothing in it (the starting point of counts and sums). */
+export function emptyQueueStats(queue: string): QueueStats {
+  return {
+    queue,
+    available: 0,
+    running: 0,
+    scheduled: 0,
+    retryable: 0,
+    enqueuedPerSec: 0,
+    completedPerSec: 0,
+    oldestAvailableAgeMs: 0,
+  };
+}
+
 /** One job rescued from a lapsed lease. */
 export interface RescuedJob {
   id: string;

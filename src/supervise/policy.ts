@@ -1,4 +1,4 @@
-import type { QueueStats } from "../jobs/model.ts";
+import { emptyQueueStats, type QueueStats } from "../jobs/model.ts";
 
 /** Settings of the scaling policy. */
 export interface ScalingSettings {
@@ -49,16 +49,7 @@ export const DEFAULT_SCALING: Readonly<ScalingSettings> = Object.freeze({
  * ```
  */
 export function sumQueueStats(stats: readonly QueueStats[], queues: readonly string[] = []): QueueStats {
-  const total: QueueStats = {
-    queue: queues.length === 0 ? "*" : queues.join(","),
-    available: 0,
-    running: 0,
-    scheduled: 0,
-    retryable: 0,
-    enqueuedPerSec: 0,
-    completedPerSec: 0,
-    oldestAvailableAgeMs: 0,
-  };
+  const total = emptyQueueStats(queues.length === 0 ? "*" : queues.join(","));
   for (const s of stats) {
     if (queues.length > 0 && !queues.includes(s.queue)) continue;
     total.available += s.available;

@@ -1,4 +1,4 @@
-import type { QueueStats } from "../../jobs/model.ts";
+import { emptyQueueStats, type QueueStats } from "../../jobs/model.ts";
 import type { SqliteContext } from "./context.ts";
 import type { Row } from "./rows.ts";
 
@@ -24,19 +24,6 @@ export function firstTrue(lo: number, hi: number, holds: (x: number) => boolean)
     else low = mid + 1;
   }
   return low;
-}
-
-function emptyStats(queue: string): QueueStats {
-  return {
-    queue,
-    available: 0,
-    running: 0,
-    scheduled: 0,
-    retryable: 0,
-    enqueuedPerSec: 0,
-    completedPerSec: 0,
-    oldestAvailableAgeMs: 0,
-  };
 }
 
 /**
@@ -78,7 +65,7 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
     const name = String(queue);
     let s = byQueue.get(name);
     if (s === undefined) {
-      s = emptyStats(name);
+      s = emptyQueueStats(name);
       byQueue.set(name, s);
     }
     return s;
