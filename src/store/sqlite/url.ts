@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
 import { invalidArgument } from "../../errors/tend-error.ts";
+import { parseDuration } from "../../lifecycle/duration.ts";
 
 /** What an `sqlite:` URL says: where the file is and how to run it. */
 export interface SqliteUrl {
@@ -27,9 +28,14 @@ const EXPECTED_URL = '"sqlite:./relative.db", "sqlite:/abs/path.db" or "sqlite:/
  * ```
  */
 export function parseDurationMs(text: string): number | null {
-  const m = /^([0-9]+(?:\.[0-9]+)?)(ms|s)?$/.exec(text.trim());
-  if (m === null) return null;
-  const value = Number(m[1]) * (m[2] === "s" ? 1000 : 1);
+  const trimmed = text.trim();
+  let value: number;
+  try {
+    // A bare number is milliseconds; anything else goes through the shared duration syntax.
+    value = /^[0-9]+(?:\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) : parseDuration(trimmed);
+  } catch {
+    return null;
+  }
   if (!Number.isFinite(value) || value < 1 || value > 3_600_000) return null;
   return Math.round(value);
 }
