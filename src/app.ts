@@ -76,6 +76,14 @@ export class App {
     if (options === null || typeof options !== "object") {
       throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "app options", options, "an object");
     }
+    if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
+      throw invalidArgument(
+        "TEND_E_INVALID_DATABASE_URL",
+        "database",
+        options.database,
+        '"sqlite:<path>" or "postgres://..."',
+      );
+    }
     this.#options = options;
     this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
     this.log = options.log ?? createLogger();
