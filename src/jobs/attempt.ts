@@ -41,7 +41,11 @@ export interface AttemptDeps {
  */
 export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<void> {
   const { job } = entry;
-  const log = deps.log.child({ jobId: job.id, kind: job.kind, attempt: job.attempt });
+  // The job's child logger is made on first use: most attempts of short jobs never log.
+  let jobLog: Logger | undefined;
+  const log = (): Logger =>
+    (jobLog ??= deps.log.child({ jobId: job.id, kind: job.kind, attempt: job.attempt }));
+  const debug = deps.log.isLevelEnabled("debug");
   let slotHeld = true;
   const freeSlot = (): void => {
     if (!slotHeld) return;
@@ -57,7 +61,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         `No handler for job kind "${job.kind}" in this worker. Define it with app.job("${job.kind}", handler), or route the kind to a queue this worker does not serve.`,
         { details: { kind: job.kind } },
       );
-      await recordFailure(entry, deps, log, err, true);
+      await recordFailure(entry, deps, log(), err, true);
       return;
     }
     let payload: unknown;
@@ -76,7 +80,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
               },
             );
       freeSlot();
-      await recordFailure(entry, deps, log, wrapped, false);
+      await recordFailure(entry, deps, log(), wrapped, false);
       return;
     }
     const timer =
@@ -96,7 +100,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
     let result: unknown;
     const started = performance.now();
     try {
-      log.debug("job started");
+      if (debug) log().debug("job started");
       result = await definition.handler({
         id: job.id,
         kind: job.kind,
@@ -105,11 +109,13 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         attempt: job.attempt,
         maxAttempts: job.maxAttempts,
         signal: entry.controller.signal,
-        log,
+        get log() {
+          return log();
+        },
         heartbeat: deps.heartbeat,
       });
     } catch (err) {
-      await recordFailure(entry, deps, log, err, true);
+      await recordFailure(entry, deps, log(), err, true);
       return;
     } finally {
       if (timer !== null) clearTimeout(timer);
@@ -131,21 +137,21 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
           cause: err,
         },
       );
-      await recordFailure(entry, deps, log, wrapped, true);
+      await recordFailure(entry, deps, log(), wrapped, true);
       return;
     }
     const written = await deps.writes.complete({ ...entry.ref, result: encoded });
     if (written.includes(job.id)) {
       deps.onOutcome("completed");
-      log.debug({ ms: Math.round(performance.now() - started) }, "job completed");
+      if (debug) log().debug({ ms: Math.round(performance.now() - started) }, "job completed");
     } else {
       deps.onOutcome("lostLeases");
-      log.warn(
+      log().warn(
         "job finished after its lease was lost (rescued or cancelled elsewhere); its result was not recorded",
       );
     }
   } catch (err) {
-    log.error({ err }, "recording a job's outcome failed; the job will be rescued when its lease lapses");
+    log().error({ err }, "recording a job's outcome failed; the job will be rescued when its lease lapses");
   } finally {
     freeSlot();
   }
