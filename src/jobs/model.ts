@@ -96,8 +96,6 @@ export interface ClaimedJob {
   attempt: number;
   maxAttempts: number;
   leaseToken: string;
-  createdAt: Date;
-  runAt: Date;
 }
 
 export interface ClaimRequest {

@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -7,6 +8,7 @@ import type {
   LeaseRef,
   RescuedJob,
 } from "../../jobs/model.ts";
+import { invalidArgument } from "../../errors/tend-error.ts";
 import { FINAL, ID_PATTERN, intArg, NOW_ISO, PENDING, type PgContext } from "./context.ts";
 import { type ClaimRow, type RescueRow, toClaimedJobs, toRescuedJobs } from "./rows.ts";
 
@@ -43,21 +45,53 @@ function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
 
 /**
  * The fence of every worker write, written without a join: rows are found through the primary key
- * (`id = ANY($1)`) and each row's token is picked from the parallel array. A join with the input
- * (`FROM unnest(...)`) plans badly on a freshly loaded, never analyzed table (a nested loop over
- * every pair), and `state = 'running'` written plainly lets the planner walk the running index,
- * which fills with dead entries while jobs complete; the sub-select keeps it on the primary key.
+ * (`id = ANY($1)`) and each row's token is looked up in `$2`, a JSON object from id to
+ * `[token, ...values]` (see {@link leaseMap}): a keyed lookup, where a search of a parallel array
+ * per row would make a batch cost grow with its square. A join with the input (`FROM unnest(...)`)
+ * plans badly on a freshly loaded, never analyzed table, and `state = 'running'` written plainly
+ * lets the planner walk the running index, which fills with dead entries while jobs complete; the
+ * sub-select keeps it on the primary key.
  */
-const HELD = `j.id = ANY($1::bigint[]) AND j.lease_token = ($2::text[])[array_position($1::bigint[], j.id)]
+const HELD = `j.id = ANY($1::bigint[]) AND j.lease_token = ($2::jsonb -> j.id::text ->> 0)
       AND j.state = (SELECT 'running'::text)`;
 
-/** The element of array parameter `param` that belongs to row `j` (parallel to $1). */
-function forRow(param: string): string {
-  return `(${param})[array_position($1::bigint[], j.id)]`;
+/** Value `i` (1-based after the token) of row `j`'s entry in the lease map `$2`, as jsonb. */
+function mapValue(i: number): string {
+  return `($2::jsonb -> j.id::text -> ${i})`;
 }
 
-/** A failure's retry time (null: discard), from the fail statement's $4. */
-const RETRY_AT = forRow("$4::timestamptz[]");
+/**
+ * The lease map parameter: `{"<id>": [token, ...values]}` as JSON text. `values` are JSON texts
+ * (already encoded), placed as they are; a null value is left out of the entry, so that the
+ * statement reads SQL NULL for it.
+ */
+function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => Array<string | null>): string {
+  const parts: string[] = [];
+  for (const r of refs) {
+    let entry = JSON.stringify(r.leaseToken);
+    if (values !== undefined) {
+      const vs = values(r);
+      // Trailing nulls are dropped; inner ones stay JSON null (read back with NULLIF).
+      let last = vs.length;
+      while (last > 0 && vs[last - 1] === null) last--;
+      for (let i = 0; i < last; i++) entry += `,${vs[i] ?? "null"}`;
+    }
+    // Keys are ids as PostgreSQL prints them (`j.id::text`): no leading zeros.
+    parts.push(`"${r.id.replace(/^0+(?=\d)/, "")}":[${entry}]`);
+  }
+  return `{${parts.join(",")}}`;
+}
+
+/** A failure's retry time as the ISO text the fail statement reads. */
+function retryTime(at: unknown): string {
+  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
+    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "retryAt", at, "a valid Date, or null to discard");
+  }
+  return at.toISOString();
+}
+
+/** A failure's retry time (null: discard), from the fail statement's lease map (value 2). */
+const RETRY_AT = `NULLIF(${mapValue(2)}, 'null'::jsonb) #>> '{}'`;
 
 /** The ids of `refs` (input order, each once) that the statement reported as changed. */
 function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: string }>): string[] {
@@ -65,6 +99,33 @@ function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: st
   const out: string[] = [];
   for (const r of refs) {
     if (set.delete(r.id)) out.push(r.id);
+  }
+  return out;
+}
+
+/**
+ * Runs a fenced statement over `refs` and returns every row it reported. The lease map holds one
+ * token per id, so refs naming one id twice (a stale and a current attempt) go in separate rounds,
+ * each with distinct ids; in normal use there is one round.
+ */
+async function fencedRun<T extends LeaseRef, R extends { id: string }>(
+  ctx: PgContext,
+  name: string,
+  text: string,
+  refs: readonly T[],
+  values: (round: readonly T[]) => unknown[],
+): Promise<R[]> {
+  const rounds: T[][] = [];
+  const seen = new Map<string, number>();
+  for (const r of refs) {
+    const round = seen.get(r.id) ?? 0;
+    seen.set(r.id, round + 1);
+    (rounds[round] ??= []).push(r);
+  }
+  const out: R[] = [];
+  for (const round of rounds) {
+    const { rows } = await ctx.run<R>(name, text, values(round));
+    for (const row of rows) out.push(row);
   }
   return out;
 }
@@ -77,13 +138,16 @@ function batchNotify(param: string): string {
 }
 
 /**
- * The claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms). Its inner SELECT matches
- * the claim index (queue, priority, run_at, id) WHERE state IN pending exactly, so the planner
- * walks the index in order even on a freshly loaded, never analyzed table.
+ * The claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token). Its inner
+ * SELECT matches the claim index (queue, priority, run_at, id) WHERE state IN pending exactly, so
+ * the planner walks the index in order even on a freshly loaded, never analyzed table. Each row's
+ * lease token is the claim's random token joined with the job id: unique per attempt without
+ * drawing random bytes per row (`gen_random_uuid()` per row was a tenth of the claim's cost).
+ * Rows come back in claim order (priority, run_at, id).
  *
  * @example
  * ```ts
- * await pool.query(`EXPLAIN ${claimSql(ctx)}`, ["default", 10, "w1", 30_000]);
+ * await pool.query(`EXPLAIN ${claimSql(ctx)}`, ["default", 10, "w1", 30_000, randomUUID()]);
  * ```
  */
 export function claimSql(ctx: PgContext): string {
@@ -93,13 +157,16 @@ export function claimSql(ctx: PgContext): string {
       ORDER BY priority, run_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED
+    ),
+    u AS (
+      UPDATE ${ctx.jobs} j SET
+        state = 'running', attempt = j.attempt + 1, started_at = now(), worker_id = $3,
+        lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
+      FROM c WHERE j.id = c.id AND ${ASYNC_COMMIT}
+      RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token
     )
-    UPDATE ${ctx.jobs} j SET
-      state = 'running', attempt = j.attempt + 1, started_at = now(), worker_id = $3,
-      lease_token = gen_random_uuid()::text, lease_expires_at = now() + $4 * interval '1 millisecond'
-    FROM c WHERE j.id = c.id AND ${ASYNC_COMMIT}
-    RETURNING j.id::text AS id, j.kind, j.queue, j.payload, j.priority, j.attempt, j.max_attempts,
-      j.lease_token, j.created_at, j.run_at`;
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token
+    FROM u ORDER BY priority, run_at, id`;
 }
 
 /**
@@ -118,6 +185,7 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
     limit,
     request.workerId,
     leaseMs,
+    randomUUID(),
   ]);
   return toClaimedJobs(rows);
 }
@@ -133,16 +201,18 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
 export async function completeJobs(ctx: PgContext, completions: readonly Completion[]): Promise<string[]> {
   const refs = validRefs(completions);
   if (refs.length === 0) return [];
-  const { rows } = await ctx.run<{ id: string }>(
+  const rows = await fencedRun<Completion, { id: string }>(
+    ctx,
     "complete",
     `WITH u AS (
-      UPDATE ${ctx.jobs} j SET state = 'completed', result = ${forRow("$3::text[]")}::jsonb, finished_at = now(),
+      UPDATE ${ctx.jobs} j SET state = 'completed', result = ${mapValue(1)}, finished_at = now(),
         lease_token = NULL, lease_expires_at = NULL
       WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
-    )${batchNotify("$4")}
+    )${batchNotify("$3")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
-    [refs.map((r) => r.id), refs.map((r) => r.leaseToken), refs.map((r) => r.result), ctx.channels.batch],
+    refs,
+    (round) => [round.map((r) => r.id), leaseMap(round, (r) => [r.result]), ctx.channels.batch],
   );
   return inInputOrder(refs, rows);
 }
@@ -159,25 +229,28 @@ export async function completeJobs(ctx: PgContext, completions: readonly Complet
 export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Promise<string[]> {
   const refs = validRefs(failures);
   if (refs.length === 0) return [];
-  const { rows } = await ctx.run<{ id: string }>(
+  const rows = await fencedRun<Failure, { id: string }>(
+    ctx,
     "fail",
     `WITH u AS (
       UPDATE ${ctx.jobs} j SET
         state = CASE WHEN ${RETRY_AT} IS NULL THEN 'discarded' WHEN j.cancel_requested THEN 'cancelled' ELSE 'retryable' END,
-        run_at = COALESCE(${RETRY_AT}, j.run_at),
-        errors = j.errors || jsonb_build_array(${forRow("$3::text[]")}::jsonb),
+        run_at = COALESCE((${RETRY_AT})::timestamptz, j.run_at),
+        errors = j.errors || jsonb_build_array(${mapValue(1)}),
         finished_at = CASE WHEN ${RETRY_AT} IS NULL OR j.cancel_requested THEN now() END,
         worker_id = CASE WHEN ${RETRY_AT} IS NULL THEN j.worker_id END,
         lease_token = NULL, lease_expires_at = NULL
       WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
-    )${batchNotify("$5")}
+    )${batchNotify("$3")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
-    [
-      refs.map((r) => r.id),
-      refs.map((r) => r.leaseToken),
-      refs.map((r) => JSON.stringify(r.error)),
-      refs.map((r) => r.retryAt),
+    refs,
+    (round) => [
+      round.map((r) => r.id),
+      leaseMap(round, (r) => [
+        JSON.stringify(r.error),
+        r.retryAt === null ? null : JSON.stringify(retryTime(r.retryAt)),
+      ]),
       ctx.channels.batch,
     ],
   );
@@ -201,12 +274,14 @@ export async function heartbeatJobs(
   const refs = validRefs(leases);
   const held = new Map<string, boolean>();
   if (refs.length > 0) {
-    const { rows } = await ctx.run<{ id: string; token: string; cancel_requested: boolean }>(
+    const rows = await fencedRun<LeaseRef, { id: string; token: string; cancel_requested: boolean }>(
+      ctx,
       "heartbeat",
       `UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
       WHERE ${HELD} AND ${ASYNC_COMMIT}
       RETURNING j.id::text AS id, j.lease_token AS token, j.cancel_requested`,
-      [refs.map((r) => r.id), refs.map((r) => r.leaseToken), leaseMs],
+      refs,
+      (round) => [round.map((r) => r.id), leaseMap(round), leaseMs],
     );
     for (const row of rows) held.set(`${row.id}\0${row.token}`, row.cancel_requested);
   }
@@ -228,7 +303,8 @@ export async function heartbeatJobs(
 export async function releaseJobs(ctx: PgContext, leases: readonly LeaseRef[]): Promise<string[]> {
   const refs = validRefs(leases);
   if (refs.length === 0) return [];
-  const { rows } = await ctx.run<{ id: string }>(
+  const rows = await fencedRun<LeaseRef, { id: string }>(
+    ctx,
     "release",
     `WITH u AS (
       UPDATE ${ctx.jobs} j SET
@@ -241,7 +317,8 @@ export async function releaseJobs(ctx: PgContext, leases: readonly LeaseRef[]): 
     )${batchNotify("$4")},
     woken AS (SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'available') q)
     SELECT id::text AS id, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n FROM u`,
-    [refs.map((r) => r.id), refs.map((r) => r.leaseToken), ctx.channels.jobs, ctx.channels.batch],
+    refs,
+    (round) => [round.map((r) => r.id), leaseMap(round), ctx.channels.jobs, ctx.channels.batch],
   );
   return inInputOrder(refs, rows);
 }
@@ -261,7 +338,8 @@ export async function markJobsCancelled(
 ): Promise<string[]> {
   const refs = validRefs(leases);
   if (refs.length === 0) return [];
-  const { rows } = await ctx.run<{ id: string }>(
+  const rows = await fencedRun<LeaseRef, { id: string }>(
+    ctx,
     "mark_cancelled",
     `WITH u AS (
       UPDATE ${ctx.jobs} j SET state = 'cancelled', finished_at = now(),
@@ -272,7 +350,8 @@ export async function markJobsCancelled(
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$4")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
-    [refs.map((r) => r.id), refs.map((r) => r.leaseToken), String(reason), ctx.channels.batch],
+    refs,
+    (round) => [round.map((r) => r.id), leaseMap(round), String(reason), ctx.channels.batch],
   );
   return inInputOrder(refs, rows);
 }

@@ -71,23 +71,19 @@ export function toJobRecord(row: JobRow): JobRecord {
   };
 }
 
-/** Columns returned by a claim. */
+/** Columns returned by a claim, in claim order. */
 export interface ClaimRow {
   id: string;
   kind: string;
   queue: string;
   payload: Json;
-  priority: number;
   attempt: number;
   max_attempts: number;
   lease_token: string;
-  created_at: Date;
-  run_at: Date;
 }
 
 /**
- * Converts claimed rows to ClaimedJobs in claim order (priority, then runAt, then id), since
- * `UPDATE ... RETURNING` does not promise an order.
+ * Converts claimed rows (already in claim order) to ClaimedJobs.
  *
  * @example
  * ```ts
@@ -95,22 +91,14 @@ export interface ClaimRow {
  * ```
  */
 export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
-  const sorted = [...rows].sort(
-    (a, b) =>
-      a.priority - b.priority ||
-      a.run_at.getTime() - b.run_at.getTime() ||
-      compareIds(String(a.id), String(b.id)),
-  );
-  return sorted.map((row) => ({
-    id: String(row.id),
+  return rows.map((row) => ({
+    id: row.id,
     kind: row.kind,
     queue: row.queue,
     payload: row.payload,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     leaseToken: row.lease_token,
-    createdAt: row.created_at,
-    runAt: row.run_at,
   }));
 }
 

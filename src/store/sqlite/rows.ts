@@ -104,7 +104,5 @@ export function rowToClaimed(row: Row): ClaimedJob {
     attempt: num(row["attempt"]),
     maxAttempts: num(row["max_attempts"]),
     leaseToken: str(row["lease_token"]),
-    createdAt: new Date(num(row["created_at"])),
-    runAt: new Date(num(row["run_at"])),
   };
 }
