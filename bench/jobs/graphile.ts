@@ -1,3 +1,4 @@
+import pg from "pg";
 import { Logger, makeWorkerUtils, type Runner, run, runMigrations, type WorkerUtils } from "graphile-worker";
 import { onCleanup } from "./cleanup.ts";
 import { freshDatabase, queryOnce } from "./pg-admin.ts";
@@ -15,7 +16,7 @@ const silent = new Logger(() => () => {});
 
 /**
  * graphile-worker as its repository's perfTest/graphile.config.js runs it for throughput: pool of
- * concurrency + 1, a local queue of 500 with a 10 ms refetch delay, completions and failures
+ * concurrency + 1 (a pool the bench owns, passed as `pgPool`), a local queue of 500 with a 10 ms refetch delay, completions and failures
  * batched (delay 0). Concurrency is the issue's 50 (its perf test uses 24 per process).
  * Latency runs as its perfTest/latencyTest.js does: concurrency 1, no local queue, no batching
  * (with concurrency 50 its p50 latency is about 3x worse on this machine).
@@ -23,9 +24,16 @@ const silent = new Logger(() => () => {});
 export function graphileHarness(settings: BenchSettings): HarnessFactory {
   return async (): Promise<SystemHarness> => {
     const db = await freshDatabase();
-    const base = { connectionString: db.url, logger: silent, noHandleSignals: true, crontab: "" };
+    // The bench owns graphile-worker's pool (the size its perf test gives: concurrency + 1), so
+    // that closing ends every connection before the database is dropped; graphile-worker's own
+    // pool is ended without waiting, and a connection still open at the drop errors unhandled.
+    const pool = new pg.Pool({ connectionString: db.url, max: settings.concurrency + 1 });
+    pool.on("error", () => {});
+    pool.on("connect", (client) => client.on("error", () => {}));
+    const endPool = onCleanup("end graphile-worker pool", () => pool.end());
+    const base = { pgPool: pool, logger: silent, noHandleSignals: true, crontab: "" };
     await runMigrations(base);
-    const utils: WorkerUtils = await makeWorkerUtils({ connectionString: db.url, logger: silent });
+    const utils: WorkerUtils = await makeWorkerUtils({ pgPool: pool, logger: silent });
     const releaseUtils = onCleanup("release graphile-worker utils", () => utils.release());
     const counter = new HandlerCounter();
     const starts = new Map<number, number>();
@@ -45,7 +53,6 @@ export function graphileHarness(settings: BenchSettings): HarnessFactory {
         ...(throughput
           ? {
               concurrency: settings.concurrency,
-              maxPoolSize: settings.concurrency + 1,
               preset: {
                 worker: {
                   localQueue: { size: 500, refetchDelay: { durationMs: 10 } },
@@ -94,6 +101,7 @@ export function graphileHarness(settings: BenchSettings): HarnessFactory {
       async close() {
         await stopRunner?.();
         await releaseUtils();
+        await endPool();
         await db.drop();
       },
     };
