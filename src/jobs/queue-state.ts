@@ -30,19 +30,25 @@ export class QueueState {
     this.prefetch = prefetch;
   }
 
-  /** Upper bound of held jobs: running + buffered + at most `concurrency` unwritten outcomes. */
+  /**
+   * Upper bound of held jobs: three claims' worth (a claim is at most `concurrency + prefetch`):
+   * one buffered or running, and up to two whose outcomes are still being written, so that a
+   * full claim is never held back by a completion batch in flight.
+   */
   get maxHeld(): number {
-    return 2 * this.concurrency + this.prefetch;
+    return 3 * (this.concurrency + this.prefetch);
   }
 
   /**
-   * Pure decision: how many jobs to claim now (0: none). Claims refill the buffer once it is at most
-   * half full, up to free slots plus the prefetch depth, never beyond `maxHeld`, and not while the
-   * queue is drained unless a notification said there may be more.
+   * Pure decision: how many jobs to claim now (0: none). Claims refill the buffer once it is down
+   * to a tenth of the prefetch depth, up to free slots plus the prefetch depth, never beyond
+   * `maxHeld`, and not while the queue is drained unless a notification said there may be more.
+   * Refilling late claims in bulk: a claim is one statement whose fixed cost (planning, commit,
+   * round trip) is that of dozens of rows, and with a deep buffer few slots wait for it.
    */
   claimSize(): number {
     if (this.drained && !this.notified) return 0;
-    if (this.buffer.length > this.prefetch / 2) return 0;
+    if (this.buffer.length > Math.floor(this.prefetch / 10)) return 0;
     const want = this.concurrency - this.running + (this.prefetch - this.buffer.length);
     return Math.max(0, Math.min(want, this.maxHeld - this.held));
   }

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { ClaimedJob } from "../../src/jobs/model.ts";
+import { QueueState } from "../../src/jobs/queue-state.ts";
+
+function job(i: number): ClaimedJob {
+  return {
+    id: String(i),
+    kind: "k",
+    queue: "q",
+    payload: null,
+    attempt: 1,
+    maxAttempts: 3,
+    leaseToken: `t${i}`,
+  };
+}
+
+/** A queue state holding `buffered` claimed-ahead jobs, `running` handlers and `unwritten` outcomes. */
+function state(
+  concurrency: number,
+  prefetch: number,
+  held: { buffered?: number; running?: number; unwritten?: number } = {},
+): QueueState {
+  const q = new QueueState("q", concurrency, prefetch);
+  const buffered = held.buffered ?? 0;
+  for (let i = 0; i < buffered; i++) q.buffer.push(job(i));
+  q.running = held.running ?? 0;
+  q.held = buffered + q.running + (held.unwritten ?? 0);
+  return q;
+}
+
+describe("QueueState.claimSize (the claim decision)", () => {
+  it("claims free slots only when nothing is prefetched", () => {
+    assert.equal(state(10, 0).claimSize(), 10);
+    assert.equal(state(10, 0, { running: 7 }).claimSize(), 3);
+    assert.equal(state(10, 0, { running: 10 }).claimSize(), 0);
+  });
+
+  it("refills the buffer only once it is down to a tenth of the prefetch depth, then in bulk", () => {
+    assert.equal(state(50, 500, { buffered: 51, running: 50 }).claimSize(), 0, "buffer above a tenth");
+    assert.equal(state(50, 500, { buffered: 50, running: 50 }).claimSize(), 450, "refill to the depth");
+    assert.equal(state(50, 500).claimSize(), 550, "free slots plus the depth");
+  });
+
+  it("never holds more than three claims' worth, counting outcomes not yet written", () => {
+    const q = state(50, 500, { running: 50, unwritten: 1_500 });
+    assert.equal(q.maxHeld, 1_650);
+    assert.equal(q.claimSize(), 100);
+    assert.equal(state(50, 500, { running: 50, unwritten: 1_600 }).claimSize(), 0);
+  });
+
+  it("claims nothing from a drained queue until a wake-up says there may be more", () => {
+    const q = state(10, 0);
+    q.drained = true;
+    q.notified = false;
+    assert.equal(q.claimSize(), 0);
+    q.wake(true);
+    assert.equal(q.claimSize(), 10);
+  });
+});
