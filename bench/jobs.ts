@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   const notes = [
     `${size.jobs} no-op jobs per run, enqueued in calls of ${size.chunk}; processing is the median of ${size.reps} run(s), each on a fresh database after ANALYZE of the job table (except the unanalyzed row); a run ends when every job is recorded complete in the database`,
     `latency: ${size.samples} single jobs (after ${size.warmup} warm-up), one at a time with 5-10 ms gaps, from before the enqueue call to handler start`,
-    `graphile-worker: its perfTest settings (localQueue 500, refetchDelay 10 ms, completeJobBatchDelay 0, failJobBatchDelay 0, maxPoolSize concurrency+1) for throughput; its latencyTest settings (concurrency 1, no local queue) for latency`,
+    `graphile-worker: its perfTest settings (localQueue 500, refetchDelay 10 ms, completeJobBatchDelay 0, failJobBatchDelay 0, a pool of concurrency+1) for throughput; its latencyTest settings (concurrency 1, no local queue) for latency`,
     `pg-boss ${"10"}: work() with batchSize ${pgbossBatch}, pollingIntervalSeconds 0.5 (its minimum; v10 polls, no LISTEN), batch handled 50 at a time; after each batch it sleeps out the interval, so its rate is about batchSize / 0.5 s (try --pgboss-batch=N)`,
     ...targets(value),
   ];
