@@ -92,13 +92,16 @@ for (const driver of ["sqlite", "postgres"] as const) {
       writeFileSync(record, "");
       const jobs = makeJobs(store);
       const total = 600;
-      await jobs.enqueueMany(
-        Array.from({ length: total }, (_, n) => ({ kind: "work", queue, payload: { n } })),
-      );
       const workers = [0, 1].map(() =>
         spawnWorker(backend!.url, { QUEUE: queue, MODE: "record", RECORD_FILE: record, CONCURRENCY: "8" }),
       );
       children.push(...workers.map((w) => w.child));
+      // Both workers up before the jobs exist: otherwise the first one to start may finish all
+      // 600 before the second has loaded, and the test would prove nothing about contention.
+      await Promise.all(workers.map((w) => w.waitLine(/^ready$/)));
+      await jobs.enqueueMany(
+        Array.from({ length: total }, (_, n) => ({ kind: "work", queue, payload: { n } })),
+      );
       await waitFor(
         () =>
           readFileSync(record, "utf8")
