@@ -79,19 +79,28 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const schema = validateSchema(options.schema ?? "tend");
   const max = poolSizeOf(options.poolSize);
   const log = (options.logger ?? createLogger()).child({ part: "store" });
-  const pool = new pg.Pool({ connectionString: url, max, keepAlive: true, application_name: "tend" });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max,
+    keepAlive: true,
+    application_name: "tend",
+    // tend's statements find rows by primary key; on a freshly loaded, never analyzed table the
+    // default random_page_cost (4, tuned for spinning disks) makes the planner scan the whole
+    // table instead. 1.1 is the usual setting for SSD-backed servers; it applies to tend's own
+    // pool only. The pool awaits this hook before it hands the connection out, so the SET never
+    // overlaps the first query (a plain SQL statement, unlike a startup parameter, also passes
+    // through PgBouncer). A failure is logged and the connection used as it is.
+    onConnect: async (client: pg.ClientBase) => {
+      await client
+        .query("SET random_page_cost = 1.1")
+        .catch((err: Error) => log.warn({ err: err.message }, "could not set random_page_cost"));
+    },
+  });
   // An idle pooled connection that the server dropped emits here; pg discards it and the next
   // query opens a fresh one. Without a listener the process would crash.
   pool.on("error", (err) =>
     log.warn({ err: err.message }, "an idle PostgreSQL connection was lost; it will be replaced"),
   );
-
-  // tend's statements find rows by primary key; on a freshly loaded, never analyzed table the
-  // default random_page_cost (4, tuned for spinning disks) makes the planner scan the whole table
-  // instead. 1.1 is the usual setting for SSD-backed servers; it applies to tend's own pool only.
-  pool.on("connect", (client) => {
-    client.query("SET random_page_cost = 1.1").catch(() => {});
-  });
 
   let closed = false;
   const ctx = createContext(pool, schema, () => closed);
