@@ -103,6 +103,33 @@ describe(
       assert.equal(reconnects, 1);
     });
 
+    it("subscribes and unsubscribes many channels at once on its one LISTEN connection", async (t) => {
+      const overlapping: string[] = [];
+      const onWarning = (w: Error) => {
+        if (/already executing a query/.test(w.message)) overlapping.push(w.message);
+      };
+      process.on("warning", onWarning);
+      t.after(() => process.off("warning", onWarning));
+      const store = await open("manylisten");
+      const heard = new Map<string, string[]>();
+      const channels = Array.from({ length: 12 }, (_, i) => `c${i}`);
+      const stops = await Promise.all(
+        channels.map((c) => store.notifier.listen(c, (p) => heard.set(c, [...(heard.get(c) ?? []), p]))),
+      );
+      // Half of them stop at once, while the rest are still being heard.
+      await Promise.all(stops.filter((_, i) => i % 2 === 0).map((stop) => stop()));
+      for (const c of channels) await store.notifier.notify(c, `to-${c}`);
+      const kept = channels.filter((_, i) => i % 2 === 1);
+      await waitFor(() => kept.every((c) => heard.get(c)?.includes(`to-${c}`)), {
+        message: "every channel still subscribed hears its notification",
+      });
+      // A marker sent last on a kept channel: once it arrives, any stray delivery would have too.
+      await store.notifier.notify(kept[0]!, "marker");
+      await waitFor(() => heard.get(kept[0]!)?.includes("marker"), { message: "the marker" });
+      for (const c of channels.filter((_, i) => i % 2 === 0)) assert.equal(heard.get(c), undefined, c);
+      assert.deepEqual(overlapping, [], "no command was sent while another ran on the connection");
+    });
+
     it("notifies at the caller's commit, not before, and accepts a pooled client as the transaction", async (t) => {
       const store = await open("txnotify");
       const heard: string[] = [];

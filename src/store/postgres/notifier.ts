@@ -71,6 +71,8 @@ export class PostgresNotifier implements Notifier {
   #attempt = 0;
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /** The tail of the LISTEN/UNLISTEN commands sent on the dedicated connection. */
+  #commands: Promise<unknown> = Promise.resolve();
 
   constructor(options: PostgresNotifierOptions) {
     this.#options = options;
@@ -110,7 +112,7 @@ export class PostgresNotifier implements Notifier {
       if (current === undefined || !current.subs.delete(sub) || current.subs.size > 0) return;
       this.#channels.delete(physical);
       const client = this.#client;
-      if (client !== null) await client.query(`UNLISTEN ${quoteIdent(physical)}`).catch(() => {});
+      if (client !== null) await this.#send(client, `UNLISTEN ${quoteIdent(physical)}`).catch(() => {});
     };
   }
 
@@ -140,11 +142,21 @@ export class PostgresNotifier implements Notifier {
     }
   }
 
+  /**
+   * Sends one command on the dedicated connection after the ones before it: listeners subscribe
+   * and unsubscribe concurrently, and a pg client must not be given a query while one runs.
+   */
+  #send(client: pg.Client, sql: string): Promise<void> {
+    const sent = this.#commands.then(() => client.query(sql)).then(() => undefined);
+    this.#commands = sent.catch(() => {});
+    return sent;
+  }
+
   /** Sends LISTEN for a new channel; while reconnecting, the reconnect sends it instead. */
   async #listenOn(physical: string): Promise<void> {
     if (this.#reconnecting) return;
     const client = await this.#connect();
-    if (this.#client === client) await client.query(`LISTEN ${quoteIdent(physical)}`);
+    if (this.#client === client) await this.#send(client, `LISTEN ${quoteIdent(physical)}`);
   }
 
   /** The dedicated connection, opening it on first use (errors then go to the caller). */
@@ -231,7 +243,8 @@ export class PostgresNotifier implements Notifier {
     let client: pg.Client | null = null;
     try {
       client = await this.#connect();
-      for (const physical of this.#channels.keys()) await client.query(`LISTEN ${quoteIdent(physical)}`);
+      for (const physical of this.#channels.keys())
+        await this.#send(client, `LISTEN ${quoteIdent(physical)}`);
     } catch (err) {
       if (client !== null && this.#client === client) {
         this.#client = null;
