@@ -27,7 +27,8 @@ export interface AttemptDeps {
    */
   handlerDone(): void;
   writes: {
-    complete(c: Completion): Promise<string[]>;
+    /** Resolves with the ids its batch completed (the job's own is absent if its lease was lost). */
+    complete(c: Completion): Promise<ReadonlySet<string>>;
     fail(f: Failure): Promise<string[]>;
     release(r: LeaseRef): Promise<string[]>;
     cancel(r: LeaseRef): Promise<string[]>;
@@ -141,7 +142,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
       return;
     }
     const written = await deps.writes.complete({ ...entry.ref, result: encoded });
-    if (written.includes(job.id)) {
+    if (written.has(job.id)) {
       deps.onOutcome("completed");
       if (debug) log().debug({ ms: Math.round(performance.now() - started) }, "job completed");
     } else {

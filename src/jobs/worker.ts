@@ -2,7 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Task } from "../lifecycle/task.ts";
 import type { Store } from "../store/store.ts";
-import { type RunningJob, runAttempt } from "./attempt.ts";
+import { type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { ClaimedJob, Completion, Failure, LeaseRef } from "./model.ts";
 import type { AbortReason } from "./outcome.ts";
@@ -62,11 +62,22 @@ export class JobWorker implements Task {
   /** Jobs started and not yet settled (handler running, or its outcome being written). */
   readonly #running = new Map<string, RunningJob>();
   readonly #queues = new Map<string, QueueState>();
-  readonly #completions: WriteBatcher<Completion, string[]>;
+  readonly #completions: WriteBatcher<Completion, ReadonlySet<string>>;
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
   #lastCompletionAt: number | null = null;
+  /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
+  readonly #writes: AttemptDeps["writes"] = {
+    complete: (c) => this.#completions.add(c),
+    fail: (f) => this.#failures.add(f),
+    release: (r) => this.#releases.add(r),
+    cancel: (r) => this.#cancels.add(r),
+  };
+  readonly #onOutcome: AttemptDeps["onOutcome"] = (outcome) => {
+    this.counters[outcome]++;
+    if (outcome === "completed") this.#lastCompletionAt = Date.now();
+  };
   #settledWaiters: Array<() => void> = [];
 
   constructor(store: Store, definitions: ReadonlyMap<string, JobDefinition>, settings: WorkerSettings) {
@@ -74,7 +85,10 @@ export class JobWorker implements Task {
     this.#definitions = definitions;
     this.#settings = settings;
     this.#log = settings.log;
-    this.#completions = new WriteBatcher((items) => store.jobs.complete(items));
+    // A batch's completed ids as a set: each of its jobs looks itself up once.
+    this.#completions = new WriteBatcher(
+      async (items): Promise<ReadonlySet<string>> => new Set(await store.jobs.complete(items)),
+    );
     this.#failures = new WriteBatcher((items) => store.jobs.fail(items));
     this.#releases = new WriteBatcher((items) => store.jobs.release(items));
     this.#cancels = new WriteBatcher((items) => store.jobs.markCancelled(items, "cancelled while running"));
@@ -212,16 +226,8 @@ export class JobWorker implements Task {
         q.running--;
         q.wake(false);
       },
-      writes: {
-        complete: (c) => this.#completions.add(c),
-        fail: (f) => this.#failures.add(f),
-        release: (r) => this.#releases.add(r),
-        cancel: (r) => this.#cancels.add(r),
-      },
-      onOutcome: (outcome) => {
-        this.counters[outcome]++;
-        if (outcome === "completed") this.#lastCompletionAt = Date.now();
-      },
+      writes: this.#writes,
+      onOutcome: this.#onOutcome,
     }).finally(() => this.#settle(entry, q));
   }
 
