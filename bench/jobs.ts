@@ -2,9 +2,9 @@
  * Jobs benchmark: tend (PostgreSQL and SQLite) against graphile-worker and pg-boss on the same
  * PostgreSQL server, each on its own fresh database.
  *
- * Per system: bulk enqueue of N no-op jobs (jobs/s); ANALYZE of its job table; processing with
- * concurrency 50 in this process until every job is recorded complete (jobs/s; median of 3 runs,
- * each on a fresh database); latency from enqueue to handler start at low load (p50, p99); and,
+ * Per system: bulk enqueue of N no-op jobs (jobs/s); ANALYZE of its job table; a CHECKPOINT;
+ * processing with concurrency 50 in this process until every job is recorded complete (jobs/s;
+ * median of 3 runs, each on a fresh database, the systems' order rotating each run); latency from enqueue to handler start at low load (p50, p99); and,
  * for tend, rescue of a SIGKILLed worker's job (time after the lease lapsed).
  *
  * `npm run bench:jobs` (add `--smoke` for a tiny run, `--json` for the JSON line,
@@ -14,6 +14,7 @@
 import { median, parseFlags, quantile, type Row, report } from "./_support/report.ts";
 import { cleanupAll, cleanupOnSignals } from "./jobs/cleanup.ts";
 import { graphileHarness } from "./jobs/graphile.ts";
+import { checkpoint } from "./jobs/pg-admin.ts";
 import { PGBOSS_BATCH, pgbossHarness } from "./jobs/pgboss.ts";
 import { measureRescue } from "./jobs/rescue.ts";
 import type { BenchSettings, HarnessFactory } from "./jobs/system.ts";
@@ -77,12 +78,15 @@ async function main(): Promise<void> {
     progress(`warmed up ${system.name}`);
   }
   // Repetitions interleave the systems, so that drift on the shared machine hits all alike.
+  // The order rotates by one each repetition, so that no system always follows the same one.
   for (let rep = 1; rep <= (phases.has("process") ? size.reps : 0); rep++) {
-    for (const system of systems) {
+    const order = systems.map((_, i) => systems[(i + rep - 1) % systems.length]!);
+    for (const system of order) {
       const harness = await system.factory();
       try {
         const loadMs = await harness.load(size.jobs, size.chunk);
         if (system.analyze) await harness.analyze();
+        await checkpoint();
         const processMs = await harness.process(size.jobs);
         const enqueueRate = (size.jobs / loadMs) * 1000;
         const processRate = (size.jobs / processMs) * 1000;
@@ -160,7 +164,7 @@ async function main(): Promise<void> {
     }
   }
   const notes = [
-    `${size.jobs} no-op jobs per run, enqueued in calls of ${size.chunk}; processing is the median of ${size.reps} run(s), each on a fresh database after ANALYZE of the job table (except the unanalyzed row); a run ends when every job is recorded complete in the database`,
+    `${size.jobs} no-op jobs per run, enqueued in calls of ${size.chunk}; processing is the median of ${size.reps} run(s), each on a fresh database after ANALYZE of the job table (except the unanalyzed row) and a CHECKPOINT, the systems' order rotating each run; a run ends when every job is recorded complete in the database`,
     `latency: ${size.samples} single jobs (after ${size.warmup} warm-up), one at a time with 5-10 ms gaps, from before the enqueue call to handler start`,
     `graphile-worker: its perfTest settings (localQueue 500, refetchDelay 10 ms, completeJobBatchDelay 0, failJobBatchDelay 0, a pool of concurrency+1) for throughput; its latencyTest settings (concurrency 1, no local queue) for latency`,
     `pg-boss ${"10"}: work() with batchSize ${pgbossBatch}, pollingIntervalSeconds 0.5 (its minimum; v10 polls, no LISTEN), batch handled 50 at a time; after each batch it sleeps out the interval, so its rate is about batchSize / 0.5 s (try --pgboss-batch=N)`,
