@@ -4,8 +4,9 @@
  *
  * Per system: bulk enqueue of N no-op jobs (jobs/s); ANALYZE of its job table; a CHECKPOINT;
  * processing with concurrency 50 in this process until every job is recorded complete (jobs/s;
- * median of 3 runs, each on a fresh database, the systems' order rotating each run); latency from enqueue to handler start at low load (p50, p99); and,
- * for tend, rescue of a SIGKILLed worker's job (time after the lease lapsed).
+ * median of 3 runs, each on a fresh database, the systems' order rotating each run); latency from
+ * enqueue to handler start at low load (p50, p99); and, for tend, rescue of a SIGKILLed worker's
+ * job (time after the lease lapsed).
  *
  * `npm run bench:jobs` (add `--smoke` for a tiny run, `--json` for the JSON line,
  * `--only=tend-postgres,graphile-worker` to run some systems, `--phases=latency,rescue` to run

@@ -17,7 +17,8 @@ const silent = new Logger(() => () => {});
 /**
  * graphile-worker as its repository's perfTest/graphile.config.js runs it for throughput: pool of
  * concurrency + 1 (a pool the bench owns, passed as `pgPool`), a local queue of 500 with a 10 ms
- * refetch delay, completions and failures batched (delay 0). Concurrency is the issue's 50 (its perf test uses 24 per process).
+ * refetch delay, completions and failures batched (delay 0). Concurrency is the issue's 50 (its
+ * perf test uses 24 per process).
  * Latency runs as its perfTest/latencyTest.js does: concurrency 1, no local queue, no batching
  * (with concurrency 50 its p50 latency is about 3x worse on this machine).
  */
