@@ -10,15 +10,19 @@ import type { CronOptions } from "./jobs/cron.ts";
 import type { JobHandler, JobKindOptions } from "./jobs/definition.ts";
 import type { EnqueueItem, EnqueueOptions } from "./jobs/enqueue.ts";
 import { Jobs, type JobsOptions } from "./jobs/jobs.ts";
-import type { InsertResult, Json } from "./jobs/model.ts";
-import type { Duration } from "./lifecycle/duration.ts";
-import { parseDuration } from "./lifecycle/duration.ts";
+import {
+  DEFAULT_DATABASE_URL,
+  type InsertResult,
+  type Json,
+  openStore,
+  type Store,
+  type StoreOptions,
+} from "./store/index.ts";
+import { type Duration, parseDuration } from "./lifecycle/duration.ts";
 import { type MainOptions, main } from "./lifecycle/main.ts";
 import { Manager } from "./lifecycle/manager.ts";
 import { type Task, type TaskLike, toTask } from "./lifecycle/task.ts";
 import { createLogger } from "./log/logger.ts";
-import { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open.ts";
-import type { Store } from "./store/store.ts";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {

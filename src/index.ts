@@ -77,7 +77,7 @@ export {
   type TaskLike,
 } from "./lifecycle/index.ts";
 export { createLogger, flushLogger, type Logger, type LoggerSettings } from "./log/index.ts";
-export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open.ts";
+export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/index.ts";
 export {
   createSupervisor,
   renderSystemdUnit,
@@ -90,4 +90,4 @@ export {
   type UnitOptions,
   type WorkerStatus,
 } from "./supervise/index.ts";
-export type { Store } from "./store/store.ts";
+export type { Store } from "./store/index.ts";

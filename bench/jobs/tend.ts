@@ -3,8 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Jobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { onCleanup } from "./cleanup.ts";
 import { freshDatabase } from "./pg-admin.ts";
 import {

@@ -1,7 +1,7 @@
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
 import { Limiter } from "../lifecycle/limiter.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";
 import { ConvergerRegistry } from "./registry.ts";

@@ -5,7 +5,7 @@ import { TendError } from "../errors/tend-error.ts";
 import type { Limiter } from "../lifecycle/limiter.ts";
 import type { Task } from "../lifecycle/task.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
 import type { ConvergerEnv, KeyResult } from "./execute.ts";

@@ -1,5 +1,5 @@
 import { TendError } from "../errors/tend-error.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/index.ts";
 import { wakeTable } from "./definition.ts";
 import { convergeStoreFor } from "./store.ts";
 

@@ -1,7 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TendError } from "../errors/tend-error.ts";
-import type { Store } from "../store/store.ts";
-import type { JobError, JobRecord, Json } from "./model.ts";
+import type { JobError, JobRecord, Json, Store } from "../store/index.ts";
 
 /** The outcome of one job of a batch, in input order. */
 export interface BatchItemResult {

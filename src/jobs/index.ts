@@ -4,5 +4,13 @@ export type { CronOptions } from "./cron.ts";
 export type { JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
 export { Jobs, type JobsOptions } from "./jobs.ts";
-export type { InsertResult, JobError, JobRecord, JobState, Json, ListFilter, QueueStats } from "./model.ts";
+export type {
+  InsertResult,
+  JobError,
+  JobRecord,
+  JobState,
+  Json,
+  ListFilter,
+  QueueStats,
+} from "../store/index.ts";
 export type { WorkerCounters } from "./worker.ts";

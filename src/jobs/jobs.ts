@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
 import type { Task } from "../lifecycle/task.ts";
-import type { Store } from "../store/store.ts";
+import type { InsertResult, JobRecord, Json, ListFilter, QueueStats, Store } from "../store/index.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import {
@@ -15,7 +15,6 @@ import {
 } from "./definition.ts";
 import { buildNewJob, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
-import type { InsertResult, JobRecord, Json, ListFilter, QueueStats } from "./model.ts";
 import { checkInt, checkJobId, checkQueue } from "./validate.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
 

@@ -2,7 +2,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidArgument } from "../errors/tend-error.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/index.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
 import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";
 

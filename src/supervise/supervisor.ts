@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { TendError } from "../errors/tend-error.ts";
 import type { Task } from "../lifecycle/task.ts";
 import { createLogger, type Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import type { Store } from "../store/index.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
 import { RestartBook } from "./restart.ts";
@@ -111,7 +111,7 @@ export class Supervisor extends EventEmitter {
     }
     let ownStore = false;
     if (this.#store === undefined && o.database !== undefined) {
-      const { openStore } = await import("../store/open.ts");
+      const { openStore } = await import("../store/index.ts");
       this.#store = await openStore(o.database);
       ownStore = true;
     }

@@ -11,8 +11,7 @@ import {
 import { convergeStoreFor } from "../../src/converge/store.ts";
 import { Limiter } from "../../src/lifecycle/limiter.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
 import { postgresUrl } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";

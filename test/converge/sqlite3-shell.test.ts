@@ -7,8 +7,7 @@ import { promisify } from "node:util";
 import { createConverger } from "../../src/converge/runner.ts";
 import { convergeStoreFor } from "../../src/converge/store.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 

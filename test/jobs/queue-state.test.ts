@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ClaimedJob } from "../../src/jobs/model.ts";
+import type { ClaimedJob } from "../../src/store/index.ts";
 import { QueueState } from "../../src/jobs/queue-state.ts";
 
 function job(i: number): ClaimedJob {

@@ -1,7 +1,6 @@
 import { after, describe, it } from "node:test";
 import pg from "pg";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { createTestDatabase, requirePostgres } from "../support/postgres.ts";
 import { describeJobStoreContract, type Harness } from "./job-store-contract.ts";
 

@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
-import type { NewJob } from "../../src/jobs/model.ts";
-import { openStore } from "../../src/store/open.ts";
+import { type NewJob, openStore, type Store } from "../../src/store/index.ts";
+import type { RawConnection } from "../../src/store/store.ts";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
 import { claimSql } from "../../src/store/sqlite/worker-ops.ts";
-import type { RawConnection, Store } from "../../src/store/store.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 

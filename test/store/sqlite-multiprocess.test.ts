@@ -3,8 +3,7 @@ import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { NewJob } from "../../src/jobs/model.ts";
-import { openStore } from "../../src/store/open.ts";
+import { type NewJob, openStore } from "../../src/store/index.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 

@@ -1,7 +1,6 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { describeJobStoreContract, type Harness } from "./job-store-contract.ts";
 

@@ -1,8 +1,7 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { createTestDatabase, requirePostgres } from "./postgres.ts";
 import { makeTempDir } from "./tmp.ts";
 

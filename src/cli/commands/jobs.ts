@@ -1,6 +1,5 @@
-import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
-import { JOB_STATES, type JobRecord, type JobState } from "../../jobs/model.ts";
+import { type Command, InvalidArgumentError } from "commander";
+import { JOB_STATES, type JobRecord, type JobState } from "../../store/index.ts";
 import { checkJobId } from "../../jobs/validate.ts";
 import { parseDuration } from "../../lifecycle/duration.ts";
 import { databaseOption, withStore } from "../database.ts";

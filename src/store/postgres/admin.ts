@@ -1,5 +1,5 @@
 import { invalidArgument, TendError } from "../../errors/tend-error.ts";
-import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../../jobs/model.ts";
+import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
 import { BLOCKING, FINAL, intArg, jobId, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
 

@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../errors/tend-error.ts";
-import type { NewJob } from "../../jobs/model.ts";
+import type { NewJob } from "../job-model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
 
 function tickDate(tickAt: Date): Date {

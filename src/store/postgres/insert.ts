@@ -1,7 +1,7 @@
 import type pg from "pg";
 import { TendError } from "../../errors/tend-error.ts";
-import type { InsertResult, NewJob } from "../../jobs/model.ts";
-import type { CallerTransaction } from "../store.ts";
+import type { InsertResult, NewJob } from "../job-model.ts";
+import type { CallerTransaction } from "../job-store.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
 
 /** Anything with pg's `query(text, values)`: a Client or PoolClient inside the caller's BEGIN. */

@@ -7,7 +7,7 @@ import type {
   HeartbeatResult,
   LeaseRef,
   RescuedJob,
-} from "../../jobs/model.ts";
+} from "../job-model.ts";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import { FINAL, ID_PATTERN, intArg, NOW_ISO, PENDING, type PgContext } from "./context.ts";
 import { type ClaimRow, type RescueRow, toClaimedJobs, toRescuedJobs } from "./rows.ts";

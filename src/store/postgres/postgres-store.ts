@@ -1,9 +1,10 @@
 import pg from "pg";
 import { invalidArgument } from "../../errors/tend-error.ts";
-import type { NewJob } from "../../jobs/model.ts";
+import type { NewJob } from "../job-model.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import type { StoreOptions } from "../open.ts";
-import type { JobStore, Store } from "../store.ts";
+import type { JobStore } from "../job-store.ts";
+import type { Store } from "../store.ts";
 import { batchJobsOf, batchProgressOf, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { createContext } from "./context.ts";
 import { enqueueTick, lastTick } from "./cron.ts";

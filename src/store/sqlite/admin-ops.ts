@@ -1,5 +1,5 @@
 import { TendError } from "../../errors/tend-error.ts";
-import type { BatchProgress, JobRecord, ListFilter, NewJob } from "../../jobs/model.ts";
+import type { BatchProgress, JobRecord, ListFilter, NewJob } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
 import { dateArg, intArg, jobIdArg, stateArg } from "./validate.ts";

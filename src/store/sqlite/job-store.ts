@@ -13,8 +13,8 @@ import type {
   NewJob,
   QueueStats,
   RescuedJob,
-} from "../../jobs/model.ts";
-import type { CallerTransaction, JobStore } from "../store.ts";
+} from "../job-model.ts";
+import type { CallerTransaction, JobStore } from "../job-store.ts";
 import * as admin from "./admin-ops.ts";
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";

@@ -1,4 +1,4 @@
-import type { RescuedJob } from "../../jobs/model.ts";
+import type { RescuedJob } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
 

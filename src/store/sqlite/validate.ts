@@ -1,5 +1,5 @@
 import { invalidArgument, TendError } from "../../errors/tend-error.ts";
-import { JOB_STATES, type JobState } from "../../jobs/model.ts";
+import { JOB_STATES, type JobState } from "../job-model.ts";
 
 /** The longest lease a worker may ask for (7 days). */
 export const MAX_LEASE_MS = 7 * 24 * 3600 * 1000;

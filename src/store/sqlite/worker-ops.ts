@@ -9,7 +9,7 @@ import type {
   InsertResult,
   LeaseRef,
   NewJob,
-} from "../../jobs/model.ts";
+} from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 import { intArg, MAX_LEASE_MS } from "./validate.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import type { Store } from "../../../src/store/store.ts";
+import type { Store } from "../../../src/store/index.ts";
 import type { Backend } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
 import { deferred, makeJobs, startJobs, uniqueQueue, waitForState } from "./harness.ts";

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { after, before } from "node:test";
 import { Jobs, type JobsOptions } from "../../../src/jobs/index.ts";
 import { createLogger } from "../../../src/log/logger.ts";
-import type { Store } from "../../../src/store/store.ts";
+import type { Store } from "../../../src/store/index.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
 

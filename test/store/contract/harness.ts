@@ -1,6 +1,5 @@
 import { afterEach, beforeEach } from "node:test";
-import type { NewJob } from "../../../src/jobs/model.ts";
-import type { Store } from "../../../src/store/store.ts";
+import type { NewJob, Store } from "../../../src/store/index.ts";
 
 /**
  * What a driver's test file hands the shared JobStore contract: a freshly migrated, empty store of

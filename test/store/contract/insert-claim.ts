@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { Store } from "../../../src/store/store.ts";
+import type { Store } from "../../../src/store/index.ts";
 import { waitFor } from "../../support/wait.ts";
 import { claimOne, type Harness, insertOne, newJob, sortIds, useHarness } from "./harness.ts";
 

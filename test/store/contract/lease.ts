@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { RescuedJob } from "../../../src/jobs/model.ts";
+import type { RescuedJob } from "../../../src/store/index.ts";
 import { waitFor } from "../../support/wait.ts";
 import { claimOne, type Harness, insertOne, jobError, useHarness } from "./harness.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../../src/errors/tend-error.ts";
-import type { JobState } from "../../../src/jobs/model.ts";
+import type { JobState } from "../../../src/store/index.ts";
 import { type Harness, newJob, useHarness } from "./harness.ts";
 
 const code = (c: string) => (err: unknown) => isTendError(err, c);

@@ -1,6 +1,7 @@
 /**
- * The data model of a job, shared by the jobs layer and the storage drivers.
- * Ids are strings (PostgreSQL bigint; SQLite integer) so that both drivers look the same.
+ * The data model of a job: the records the job store's interface speaks in, owned by the store
+ * and used by the jobs layer above it and by both drivers. Ids are strings (PostgreSQL bigint;
+ * SQLite integer) so that both drivers look the same.
  */
 
 /** Lifecycle states. `scheduled` and `retryable` jobs become runnable once `runAt` has passed. */
