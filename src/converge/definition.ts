@@ -3,6 +3,7 @@ import { type Duration, parseTimeout } from "../lifecycle/duration.ts";
 import { DEFAULT_KEY_BACKOFF, type KeyBackoff } from "./backoff.ts";
 import type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
 import type { Found } from "./keys.ts";
+import type { WakeTable } from "../store/index.ts";
 
 /**
  * A table whose changes wake a converger. A bare table name (or `{ table }`) makes any change of
@@ -47,15 +48,6 @@ export interface ConvergerDefinition {
   backoff?: { base?: Duration; max?: Duration };
   /** SQLite only: how often the change check (`PRAGMA data_version`) runs (default `"50ms"`). */
   pollInterval?: Duration;
-}
-
-/** A wake-up table, validated. */
-export interface WakeTable {
-  /** Schema (PostgreSQL) or null for the default search path / main database. */
-  schema: string | null;
-  table: string;
-  /** Key column, or null when any change runs a sweep. */
-  key: string | null;
 }
 
 /** A definition with every option checked and defaulted. */

@@ -14,14 +14,13 @@ export type {
   EnqueueFn,
   EnqueueOptions,
   FindContext,
-  Row,
-  SqlFn,
-  SqlParam,
   TransactionContext,
 } from "./context.ts";
+export type { Row, SqlFn, SqlParam } from "../store/index.ts";
 export { type ConvergerDefinition, normalizeDefinition, type WakeOn } from "./definition.ts";
 export type { Found } from "./keys.ts";
-export { decideLease, holdsLease, type LeaseDecision, type LeaseState, leaseDeadline } from "./lease.ts";
+export { decideLease, holdsLease, type LeaseDecision, type LeaseState } from "../store/index.ts";
+export { leaseDeadline } from "./lease.ts";
 export type { ConvergerMetrics } from "./metrics.ts";
 export { ConvergerRegistry } from "./registry.ts";
 export {
@@ -31,11 +30,7 @@ export {
   defaultHolderId,
   type SweepReport,
 } from "./runner.ts";
-export {
-  type ConvergeStore,
-  convergeStoreFor,
-  type Inconsistency,
-  type InconsistencyFilter,
-} from "./store.ts";
+export type { ConvergeStore, Inconsistency, InconsistencyFilter } from "../store/index.ts";
+export { convergeStoreFor } from "./store.ts";
 export { isTerminalError, TerminalError } from "./terminal-error.ts";
 export { installWakeTrigger } from "./wake.ts";

@@ -5,7 +5,7 @@ import { TendError } from "../errors/tend-error.ts";
 import type { Limiter } from "../lifecycle/limiter.ts";
 import type { Task } from "../lifecycle/task.ts";
 import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/index.ts";
+import type { ConvergeStore, Fence, Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
 import type { ConvergerEnv, KeyResult } from "./execute.ts";
@@ -13,7 +13,7 @@ import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
 import { InconsistencyRecorder } from "./recorder.ts";
-import { type ConvergeStore, convergeStoreFor, type Fence } from "./store.ts";
+import { convergeStoreFor } from "./store.ts";
 import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
 
 /** Notification channel on which a leader announces it released a converger's lease (payload: name). */

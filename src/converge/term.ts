@@ -3,7 +3,7 @@ import { isTendError } from "../errors/tend-error.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
 import { KeyQueue, type TakenKey } from "./key-queue.ts";
 import { normalizeFound } from "./keys.ts";
-import type { Fence, Wake, WakeListener } from "./store.ts";
+import type { Fence, Wake, WakeListener } from "../store/index.ts";
 
 /** How a wake-up of one table is handled: converge the key, or sweep. */
 export type WakeRoutes = ReadonlyMap<string, "key" | "sweep">;

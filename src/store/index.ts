@@ -4,6 +4,17 @@
  * the migrations runner, and one driver per database (sqlite/, postgres/) implementing them.
  * This file is the store's face towards the rest of tend; src/index.ts re-exports its public part.
  */
+export type {
+  Fence,
+  Inconsistency,
+  InconsistencyFilter,
+  LeaseAttempt,
+  TerminalKey,
+  Wake,
+  WakeListener,
+  WakeTable,
+} from "./converge-model.ts";
+export type { ConvergeStore } from "./converge-store.ts";
 export {
   type BatchProgress,
   type ClaimedJob,
@@ -26,5 +37,8 @@ export {
   UNIQUE_BLOCKING_STATES,
 } from "./job-model.ts";
 export type { CallerTransaction, JobStore } from "./job-store.ts";
+export { decideLease, holdsLease, type LeaseDecision, type LeaseState } from "./lease.ts";
+export type { Channel, Notifier } from "./notifier.ts";
 export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./open.ts";
-export type { Channel, DriverName, Notifier, Store } from "./store.ts";
+export type { DriverName, Store } from "./store.ts";
+export type { OpenTransaction, Row, SqlFn, SqlParam, UserDatabase } from "./user-database.ts";

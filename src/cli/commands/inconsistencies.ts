@@ -1,5 +1,6 @@
 import type { Command } from "commander";
-import { convergeStoreFor, type Inconsistency } from "../../converge/store.ts";
+import { convergeStoreFor } from "../../converge/store.ts";
+import type { Inconsistency } from "../../store/index.ts";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import { parseDuration } from "../../lifecycle/duration.ts";
 import { databaseOption, withStore } from "../database.ts";

@@ -1,9 +1,5 @@
 import type { Pool, PoolClient } from "pg";
-import type { UserDatabase } from "../../converge/context.ts";
-import type { WakeTable } from "../../converge/definition.ts";
-import { decideLease } from "../../converge/lease.ts";
 import type {
-  ConvergeStore,
   Fence,
   Inconsistency,
   InconsistencyFilter,
@@ -11,8 +7,13 @@ import type {
   TerminalKey,
   Wake,
   WakeListener,
-} from "../../converge/store.ts";
-import type { Notifier, RawConnection } from "../store.ts";
+  WakeTable,
+} from "../converge-model.ts";
+import type { ConvergeStore } from "../converge-store.ts";
+import { decideLease } from "../lease.ts";
+import type { Notifier } from "../notifier.ts";
+import type { RawConnection } from "../store.ts";
+import type { UserDatabase } from "../user-database.ts";
 import { PostgresUserDatabase } from "./converge-sql.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { physicalChannel } from "./notifier.ts";

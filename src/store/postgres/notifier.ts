@@ -1,7 +1,7 @@
 import pg from "pg";
 import { invalidArgument, TendError } from "../../errors/tend-error.ts";
 import type { Logger } from "../../log/logger.ts";
-import type { Channel, Notifier } from "../store.ts";
+import type { Channel, Notifier } from "../notifier.ts";
 import { LISTEN_BACKOFF, type ReconnectBackoff, reconnectDelay } from "./backoff.ts";
 import { quoteIdent, storeClosed } from "./identifiers.ts";
 

@@ -1,9 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { UserDatabase } from "../../converge/context.ts";
-import type { WakeTable } from "../../converge/definition.ts";
-import { decideLease } from "../../converge/lease.ts";
 import type {
-  ConvergeStore,
   Fence,
   Inconsistency,
   InconsistencyFilter,
@@ -11,8 +7,12 @@ import type {
   TerminalKey,
   Wake,
   WakeListener,
-} from "../../converge/store.ts";
+  WakeTable,
+} from "../converge-model.ts";
+import type { ConvergeStore } from "../converge-store.ts";
+import { decideLease } from "../lease.ts";
 import type { RawConnection } from "../store.ts";
+import type { UserDatabase } from "../user-database.ts";
 import { type FileLock, fileLock } from "./converge-lock.ts";
 import { openUserConnection, SqliteUserDatabase } from "./converge-sql.ts";
 

@@ -1,7 +1,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import type { Logger } from "../../log/logger.ts";
-import type { Channel, Notifier } from "../store.ts";
+import type { Channel, Notifier } from "../notifier.ts";
 import { storeClosed } from "./validate.ts";
 
 type Listener = (payload: string) => void;
