@@ -31,6 +31,5 @@ export {
   type SweepReport,
 } from "./runner.ts";
 export type { ConvergeStore, Inconsistency, InconsistencyFilter } from "../store/index.ts";
-export { convergeStoreFor } from "./store.ts";
 export { isTerminalError, TerminalError } from "./terminal-error.ts";
 export { installWakeTrigger } from "./wake.ts";

@@ -13,7 +13,7 @@ import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
 import { InconsistencyRecorder } from "./recorder.ts";
-import { convergeStoreFor } from "./store.ts";
+import { convergeStoreOf } from "./store.ts";
 import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
 
 /** Notification channel on which a leader announces it released a converger's lease (payload: name). */
@@ -119,16 +119,18 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
   const metrics = newMetrics();
   let envPromise: Promise<ConvergerEnv> | undefined;
   const env = () => {
-    envPromise ??= convergeStoreFor(deps.store).then((store) => ({
-      def,
-      store,
-      log,
-      limiter: deps.limiter,
-      enqueue: deps.enqueue,
-      metrics,
-      random: deps.random ?? Math.random,
-      recorder: new InconsistencyRecorder(store, def.name),
-    }));
+    envPromise ??= Promise.resolve(deps.store)
+      .then(convergeStoreOf)
+      .then((store) => ({
+        def,
+        store,
+        log,
+        limiter: deps.limiter,
+        enqueue: deps.enqueue,
+        metrics,
+        random: deps.random ?? Math.random,
+        recorder: new InconsistencyRecorder(store, def.name),
+      }));
     return envPromise;
   };
 

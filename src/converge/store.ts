@@ -1,40 +1,18 @@
 import { TendError } from "../errors/tend-error.ts";
 import type { ConvergeStore, Store } from "../store/index.ts";
 
-const cache = new WeakMap<Store, Promise<ConvergeStore>>();
-
 /**
- * The converge storage of a Store, created once per Store and shared by every converger of the
- * app. Its tables come with the Store's migrations (component "converge").
- *
- * @example
- * ```ts
- * const store = await openStore("sqlite:./var/tend.db");
- * const converge = await convergeStoreFor(store);
- * console.log(await converge.listInconsistencies({ converger: "archive-account-resources" }));
- * ```
+ * The converge storage of an open Store (built by its driver when it opened, shared by every
+ * converger of the app; its tables come with the Store's migrations). Throws
+ * TEND_E_CONVERGER_UNSUPPORTED_STORE for an object that is not a store opened by `openStore`.
  */
-export function convergeStoreFor(store: Store): Promise<ConvergeStore> {
-  let found = cache.get(store);
-  if (found === undefined) {
-    found = create(store);
-    cache.set(store, found);
+export function convergeStoreOf(store: Store): ConvergeStore {
+  const converge = (store as Partial<Store> | null | undefined)?.converge;
+  if (converge === undefined || converge === null) {
+    throw new TendError(
+      "TEND_E_CONVERGER_UNSUPPORTED_STORE",
+      `Convergers need an SQLite or PostgreSQL store opened by openStore; got driver ${JSON.stringify((store as { driver?: unknown } | null | undefined)?.driver)}.`,
+    );
   }
-  return found;
-}
-
-async function create(store: Store): Promise<ConvergeStore> {
-  const raw = store.raw;
-  if (raw.driver === "sqlite") {
-    const { SqliteConvergeStore } = await import("../store/sqlite/converge-store.ts");
-    return new SqliteConvergeStore(raw);
-  }
-  if (raw.driver === "postgres") {
-    const { PostgresConvergeStore } = await import("../store/postgres/converge-store.ts");
-    return new PostgresConvergeStore(raw, store.notifier);
-  }
-  throw new TendError(
-    "TEND_E_CONVERGER_UNSUPPORTED_STORE",
-    `Convergers need an SQLite or PostgreSQL store; got driver ${JSON.stringify((raw as { driver?: unknown }).driver)}.`,
-  );
+  return converge;
 }

@@ -1,17 +1,5 @@
 import { invalidArgument } from "../errors/tend-error.ts";
-import type { Store } from "./store.ts";
-
-/** Options for {@link openStore}. */
-export interface StoreOptions {
-  /** PostgreSQL schema holding tend's tables (default `tend`). */
-  schema?: string;
-  /** SQLite table-name prefix (default `tend_`). */
-  tablePrefix?: string;
-  /** PostgreSQL pool size (default 10). */
-  poolSize?: number;
-  /** Apply pending migrations when opening (default true). */
-  migrate?: boolean;
-}
+import type { Store, StoreOptions } from "./store.ts";
 
 /** The default database: an SQLite file under ./var. */
 export const DEFAULT_DATABASE_URL = "sqlite:./var/tend.db";

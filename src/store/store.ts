@@ -1,9 +1,22 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Pool } from "pg";
+import type { ConvergeStore } from "./converge-store.ts";
 import type { JobStore } from "./job-store.ts";
 import type { Notifier } from "./notifier.ts";
 
 export type DriverName = "sqlite" | "postgres";
+
+/** Options for {@link openStore}. */
+export interface StoreOptions {
+  /** PostgreSQL schema holding tend's tables (default `tend`). */
+  schema?: string;
+  /** SQLite table-name prefix (default `tend_`). */
+  tablePrefix?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+  /** Apply pending migrations when opening (default true). */
+  migrate?: boolean;
+}
 
 /**
  * The driver's own connection, for tend's parts that keep their own tables (convergers' leases
@@ -39,6 +52,11 @@ export interface Store {
   readonly url: string;
   readonly jobs: JobStore;
   readonly notifier: Notifier;
+  /**
+   * The converge part's storage (leases, inconsistencies, terminal keys, wake-ups) and the app's
+   * database for converger code, built by the driver when the store opened. Closed with the store.
+   */
+  readonly converge: ConvergeStore;
   /** The driver's own connection (internal). */
   readonly raw: RawConnection;
   /** Applies pending migrations under a lock; safe to call from many processes at once. Returns the names applied. */

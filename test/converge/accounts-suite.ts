@@ -5,7 +5,6 @@ import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { type AccountsApp, createAccountsApp } from "../../examples/accounts/app.ts";
 import { addAccount } from "../../examples/accounts/schema.ts";
-import { convergeStoreFor } from "../../src/converge/store.ts";
 import { Manager } from "../../src/lifecycle/manager.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
@@ -96,7 +95,7 @@ export function describeAccountsExample(driver: "sqlite" | "postgres"): void {
         ),
         1,
       );
-      const converge = await convergeStoreFor(await accounts.app.store());
+      const converge = (await accounts.app.store()).converge;
       const archived = await converge.listInconsistencies({ converger: "archive-account-resources" });
       assert.equal(archived.length, 1, "one inconsistency for the account");
       assert.equal(archived[0]?.key, String(ada));

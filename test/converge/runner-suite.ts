@@ -8,7 +8,6 @@ import {
   installWakeTrigger,
   TerminalError,
 } from "../../src/converge/index.ts";
-import { convergeStoreFor } from "../../src/converge/store.ts";
 import { Limiter } from "../../src/lifecycle/limiter.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -91,7 +90,7 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       assert.deepEqual(first.changed.find((x) => x.key === "2")?.changes, [{ id: 2, actual: "v2" }]);
       const second = await c.sweepOnce();
       assert.deepEqual(second, { keys: [], changed: [], errors: [] });
-      const cs = await convergeStoreFor(store);
+      const cs = store.converge;
       const recorded = await cs.listInconsistencies({ converger: `sweep-${table}` });
       assert.equal(recorded.length, 3);
       assert.deepEqual(recorded.map((r) => r.key).sort(), ["1", "2", "3"]);
@@ -128,7 +127,7 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
         );
         assert.equal(c.metrics().sweeps, sweeps, "converged by the wake-up, not by a sweep");
         assert.ok(c.metrics().wakes >= 1);
-        const cs = await convergeStoreFor(store);
+        const cs = store.converge;
         await waitFor(async () => (await cs.listInconsistencies({ converger: name })).length === 3);
       } finally {
         await task.stop();
@@ -195,7 +194,7 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
             ) === 2,
         );
         await waitFor(() => (calls.get("1") ?? 0) >= 3, { message: "key 1 to be retried" });
-        const cs = await convergeStoreFor(store);
+        const cs = store.converge;
         await waitFor(async () => (await cs.listTerminal(def.name)).length === 1, {
           message: "the terminal key recorded",
         });
@@ -506,7 +505,7 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
           timeoutMs: 10_000,
           message: "b to notice it lost the lease",
         });
-        const cs = await convergeStoreFor(store);
+        const cs = store.converge;
         const fenced = (await cs.listInconsistencies({ converger: name })).filter(
           (r) => r.holder === "proc-b" && r.epoch !== null,
         );

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { convergeStoreFor } from "../../converge/store.ts";
 import type { Inconsistency } from "../../store/index.ts";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import { parseDuration } from "../../lifecycle/duration.ts";
@@ -87,21 +86,16 @@ export function register(program: Command): void {
           ...(opts.until === undefined ? {} : { until: parseSince(opts.until, now, "--until") }),
         };
         await withStore(opts.database, async (store) => {
-          const converge = await convergeStoreFor(store);
-          try {
-            const rows = await converge.listInconsistencies(filter);
-            if (opts.json === true) {
-              for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
-              return;
-            }
-            if (rows.length === 0) {
-              process.stdout.write("no inconsistencies recorded for this filter\n");
-              return;
-            }
-            for (const row of rows) process.stdout.write(`${formatInconsistency(row)}\n`);
-          } finally {
-            await converge.close();
+          const rows = await store.converge.listInconsistencies(filter);
+          if (opts.json === true) {
+            for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+            return;
           }
+          if (rows.length === 0) {
+            process.stdout.write("no inconsistencies recorded for this filter\n");
+            return;
+          }
+          for (const row of rows) process.stdout.write(`${formatInconsistency(row)}\n`);
         });
       },
     );

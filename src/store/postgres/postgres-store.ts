@@ -2,11 +2,11 @@ import pg from "pg";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import type { NewJob } from "../job-model.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
-import type { StoreOptions } from "../open.ts";
 import type { JobStore } from "../job-store.ts";
-import type { Store } from "../store.ts";
+import type { RawConnection, Store, StoreOptions } from "../store.ts";
 import { batchJobsOf, batchProgressOf, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { createContext } from "./context.ts";
+import { PostgresConvergeStore } from "./converge-store.ts";
 import { enqueueTick, lastTick } from "./cron.ts";
 import { validateSchema } from "./identifiers.ts";
 import { insertJobs } from "./insert.ts";
@@ -129,17 +129,27 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     batchJobs: (batchId) => batchJobsOf(ctx, batchId),
   };
 
+  const raw: Extract<RawConnection, { driver: "postgres" }> = {
+    driver: "postgres",
+    pool,
+    schema,
+    connectionString: url,
+  };
+  const converge = new PostgresConvergeStore(raw, notifier);
+
   let closing: Promise<void> | undefined;
   return {
     driver: "postgres",
     url: redactUrl(url),
     jobs,
     notifier,
-    raw: { driver: "postgres", pool, schema, connectionString: url },
+    converge,
+    raw,
     migrate: () => migratePostgres(pool, schema, log),
     close: () => {
       closing ??= (async () => {
         closed = true;
+        await converge.close();
         await notifier.close();
         await pool.end();
       })();

@@ -4,8 +4,8 @@ import { DatabaseSync } from "node:sqlite";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import { migrationsFor } from "../components.ts";
-import type { StoreOptions } from "../open.ts";
-import type { RawConnection, Store } from "../store.ts";
+import type { RawConnection, Store, StoreOptions } from "../store.ts";
+import { SqliteConvergeStore } from "./converge-store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
@@ -117,13 +117,14 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     },
     now: () => Date.now(),
   };
-  const raw: RawConnection = {
+  const raw: Extract<RawConnection, { driver: "sqlite" }> = {
     driver: "sqlite",
     db,
     prefix,
     path: memory ? ":memory:" : realPath,
     writeTransaction: (fn) => writeTransaction(db, fn),
   };
+  const converge = new SqliteConvergeStore(raw);
 
   let closing: Promise<void> | undefined;
   const store: Store = {
@@ -131,6 +132,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     url,
     jobs: new SqliteJobStore(ctx, realPath, notifier),
     notifier,
+    converge,
     raw,
     async migrate() {
       if (closed) throw storeClosed();
@@ -148,6 +150,11 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
           errors.push(err);
         }
         closed = true;
+        try {
+          await converge.close();
+        } catch (err) {
+          errors.push(err);
+        }
         try {
           notifier.close();
         } catch (err) {
