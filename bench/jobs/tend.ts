@@ -15,6 +15,7 @@ import {
   type SystemHarness,
   untilRecorded,
 } from "./system.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 
 export const silentLog = createLogger({ level: "silent", pretty: false });
 
@@ -30,7 +31,7 @@ export async function tendDatabase(
 
 /** The statement counting completed jobs, and ANALYZE, through the store's own connection. */
 function tableOps(store: Store): { completed(): Promise<number>; analyze(): Promise<void> } {
-  const raw = store.raw;
+  const raw = rawConnection(store);
   if (raw.driver === "postgres") {
     const table = `"${raw.schema}".jobs`;
     return {

@@ -1,5 +1,3 @@
-import type { DatabaseSync } from "node:sqlite";
-import type { Pool } from "pg";
 import type { ConvergeStore } from "./converge-store.ts";
 import type { JobStore } from "./job-store.ts";
 import type { Notifier } from "./notifier.ts";
@@ -19,30 +17,6 @@ export interface StoreOptions {
 }
 
 /**
- * The driver's own connection, for tend's parts that keep their own tables (convergers' leases
- * and inconsistencies) and for tests. Not part of the public API.
- */
-export type RawConnection =
-  | {
-      driver: "sqlite";
-      /** The store's `node:sqlite` handle (synchronous; WAL; busy timeout set). */
-      db: DatabaseSync;
-      /** Table-name prefix, e.g. `tend_`. */
-      prefix: string;
-      /** Absolute path of the database file. */
-      path: string;
-      /** Runs `fn` in a `BEGIN IMMEDIATE` write transaction, committing on return and rolling back on throw. */
-      writeTransaction<T>(fn: () => T): T;
-    }
-  | {
-      driver: "postgres";
-      pool: Pool;
-      /** Schema holding tend's tables, e.g. `tend` (already validated as an identifier). */
-      schema: string;
-      connectionString: string;
-    };
-
-/**
  * A database connection set (one pool per process) with tend's tables, shared by every part of
  * an app. Create with `openStore(url)`.
  */
@@ -57,8 +31,6 @@ export interface Store {
    * database for converger code, built by the driver when the store opened. Closed with the store.
    */
   readonly converge: ConvergeStore;
-  /** The driver's own connection (internal). */
-  readonly raw: RawConnection;
   /** Applies pending migrations under a lock; safe to call from many processes at once. Returns the names applied. */
   migrate(): Promise<string[]>;
   /** Closes every connection; memoized, safe to call twice. */

@@ -15,6 +15,7 @@ import { type Backend, createBackend } from "../support/backends.ts";
 import { postgresUrl } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 import { type Operator, openOperator } from "./support.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 
 const log = createLogger({ level: "silent" });
 
@@ -365,7 +366,8 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
           try {
             return await inner(key, ctx);
           } finally {
-            if (small.raw.driver === "postgres") poolPeak = Math.max(poolPeak, small.raw.pool.totalCount);
+            const raw = rawConnection(small);
+            if (raw.driver === "postgres") poolPeak = Math.max(poolPeak, raw.pool.totalCount);
             active--;
           }
         };
@@ -381,7 +383,7 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
           },
         );
         assert.ok(peak <= 2, `at most 2 converge calls at once (saw ${peak})`);
-        if (small.raw.driver === "postgres") {
+        if (rawConnection(small).driver === "postgres") {
           assert.ok(poolPeak <= 2, `the pool never grew past 2 connections (saw ${poolPeak})`);
         }
       } finally {

@@ -5,7 +5,7 @@ import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { type NewJob, openStore, type Store } from "../../src/store/index.ts";
-import type { RawConnection } from "../../src/store/store.ts";
+import { rawConnection, type SqliteRaw } from "../../src/store/raw.ts";
 import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
 import { claimSql } from "../../src/store/sqlite/worker-ops.ts";
 import { makeTempDir } from "../support/tmp.ts";
@@ -30,8 +30,8 @@ async function fresh(
   return { store, path, dir: tmp.dir };
 }
 
-function sqlite(store: Store): Extract<RawConnection, { driver: "sqlite" }> {
-  const raw = store.raw;
+function sqlite(store: Store): SqliteRaw {
+  const raw = rawConnection(store);
   if (raw.driver !== "sqlite") throw new Error("expected the SQLite driver");
   return raw;
 }

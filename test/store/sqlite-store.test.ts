@@ -3,6 +3,7 @@ import { DatabaseSync } from "node:sqlite";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { describeJobStoreContract, type Harness } from "./job-store-contract.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 
 /** A fresh SQLite file per test; the caller's transaction runs on its own DatabaseSync handle. */
 async function sqliteHarness(): Promise<Harness> {
@@ -18,7 +19,7 @@ async function sqliteHarness(): Promise<Harness> {
       return another;
     },
     async inCallerTransaction(fn, outcome) {
-      const raw = store.raw;
+      const raw = rawConnection(store);
       if (raw.driver !== "sqlite") throw new Error("expected the SQLite driver");
       const tx = new DatabaseSync(raw.path, { timeout: 10_000 });
       try {

@@ -12,13 +12,11 @@ import type {
 import type { ConvergeStore } from "../converge-store.ts";
 import { decideLease } from "../lease.ts";
 import type { Notifier } from "../notifier.ts";
-import type { RawConnection } from "../store.ts";
+import type { PostgresRaw } from "../raw.ts";
 import type { UserDatabase } from "../user-database.ts";
 import { PostgresUserDatabase } from "./converge-sql.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { physicalChannel } from "./notifier.ts";
-
-type PostgresRaw = Extract<RawConnection, { driver: "postgres" }>;
 
 /** The logical notification channel of wake-ups (`<schema>.converge` on the wire). */
 export const WAKE_CHANNEL = "converge";
@@ -33,7 +31,7 @@ const MS = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
  *
  * @example
  * ```ts
- * const converge = new PostgresConvergeStore(store.raw as PostgresRaw, store.notifier);
+ * const converge = new PostgresConvergeStore(raw, store.notifier);
  * ```
  */
 export class PostgresConvergeStore implements ConvergeStore {

@@ -3,7 +3,8 @@ import { invalidArgument } from "../../errors/tend-error.ts";
 import type { NewJob } from "../job-model.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import type { JobStore } from "../job-store.ts";
-import type { RawConnection, Store, StoreOptions } from "../store.ts";
+import { type PostgresRaw, withRawConnection } from "../raw.ts";
+import type { Store, StoreOptions } from "../store.ts";
 import { batchJobsOf, batchProgressOf, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { createContext } from "./context.ts";
 import { PostgresConvergeStore } from "./converge-store.ts";
@@ -129,7 +130,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     batchJobs: (batchId) => batchJobsOf(ctx, batchId),
   };
 
-  const raw: Extract<RawConnection, { driver: "postgres" }> = {
+  const raw: PostgresRaw = {
     driver: "postgres",
     pool,
     schema,
@@ -138,13 +139,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const converge = new PostgresConvergeStore(raw, notifier);
 
   let closing: Promise<void> | undefined;
-  return {
+  const store: Store = {
     driver: "postgres",
     url: redactUrl(url),
     jobs,
     notifier,
     converge,
-    raw,
     migrate: () => migratePostgres(pool, schema, log),
     close: () => {
       closing ??= (async () => {
@@ -156,4 +156,5 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       return closing;
     },
   };
+  return withRawConnection(store, raw);
 }

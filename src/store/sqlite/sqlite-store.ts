@@ -4,7 +4,8 @@ import { DatabaseSync } from "node:sqlite";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import { createLogger, type Logger } from "../../log/logger.ts";
 import { migrationsFor } from "../components.ts";
-import type { RawConnection, Store, StoreOptions } from "../store.ts";
+import { type SqliteRaw, withRawConnection } from "../raw.ts";
+import type { Store, StoreOptions } from "../store.ts";
 import { SqliteConvergeStore } from "./converge-store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
 import { GroupCommit } from "./group-commit.ts";
@@ -117,7 +118,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     },
     now: () => Date.now(),
   };
-  const raw: Extract<RawConnection, { driver: "sqlite" }> = {
+  const raw: SqliteRaw = {
     driver: "sqlite",
     db,
     prefix,
@@ -133,7 +134,6 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     jobs: new SqliteJobStore(ctx, realPath, notifier),
     notifier,
     converge,
-    raw,
     async migrate() {
       if (closed) throw storeClosed();
       const applied = applyMigrations(db, prefix, t, await migrationsFor("sqlite"));
@@ -173,5 +173,5 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
       return closing;
     },
   };
-  return store;
+  return withRawConnection(store, raw);
 }
