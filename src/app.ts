@@ -32,7 +32,7 @@ export interface AppOptions {
   log?: Logger;
   /** How long a graceful stop may take before tasks are named in a ShutdownTimeout (default 30 s). */
   shutdownTimeout?: Duration;
-  /** Storage options (schema, table prefix, pool size). */
+  /** Storage options (schema, table prefix, pool size); the store logs through `log` unless `store.log` is given. */
   store?: StoreOptions;
   /** Job worker options (queues, concurrency, lease, poll interval, retention...). */
   jobs?: Omit<JobsOptions, "log">;
@@ -104,7 +104,7 @@ export class App {
 
   /** The app's store, opened (and migrated) on first use. */
   store(): Promise<Store> {
-    this.#store ??= openStore(this.databaseUrl, this.#options.store ?? {});
+    this.#store ??= openStore(this.databaseUrl, { log: this.log, ...this.#options.store });
     return this.#store;
   }
 

@@ -1,3 +1,4 @@
+import type { Logger } from "../log/index.ts";
 import type { ConvergeStore } from "./converge-store.ts";
 import type { JobStore } from "./job-store.ts";
 import type { Notifier } from "./notifier.ts";
@@ -14,6 +15,11 @@ export interface StoreOptions {
   poolSize?: number;
   /** Apply pending migrations when opening (default true). */
   migrate?: boolean;
+  /**
+   * Where the store logs, through a child with `part: "store"` (default: a new `createLogger()`).
+   * An app hands the store its own logger.
+   */
+  log?: Logger;
 }
 
 /**

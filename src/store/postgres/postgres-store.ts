@@ -1,7 +1,7 @@
 import pg from "pg";
 import { invalidArgument } from "../../errors/tend-error.ts";
 import type { NewJob } from "../job-model.ts";
-import { createLogger, type Logger } from "../../log/logger.ts";
+import { createLogger } from "../../log/logger.ts";
 import type { JobStore } from "../job-store.ts";
 import { type PostgresRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
@@ -24,12 +24,6 @@ import {
 import { migratePostgres } from "./migrate.ts";
 import { PostgresNotifier } from "./notifier.ts";
 import { queueStats } from "./stats.ts";
-
-/** Options of {@link openPostgresStore}: the common store options plus a logger. */
-export interface PostgresStoreOptions extends StoreOptions {
-  /** Where the store logs (a child with `part: "store"` is used). Default: a new tend logger. */
-  logger?: Logger;
-}
 
 /**
  * The URL without its password, for logs and `store.url`.
@@ -69,7 +63,7 @@ function poolSizeOf(value: unknown): number {
  * await store.close();
  * ```
  */
-export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<Store> {
+export async function openPostgresStore(url: string, options: StoreOptions = {}): Promise<Store> {
   if (typeof url !== "string" || !/^postgres(ql)?:\/\//.test(url)) {
     throw invalidArgument(
       "TEND_E_INVALID_DATABASE_URL",
@@ -80,7 +74,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   }
   const schema = validateSchema(options.schema ?? "tend");
   const max = poolSizeOf(options.poolSize);
-  const log = (options.logger ?? createLogger()).child({ part: "store" });
+  const log = (options.log ?? createLogger()).child({ part: "store" });
   const pool = new pg.Pool({
     connectionString: url,
     max,

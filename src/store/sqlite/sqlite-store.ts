@@ -2,7 +2,7 @@ import { mkdirSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { invalidArgument } from "../../errors/tend-error.ts";
-import { createLogger, type Logger } from "../../log/logger.ts";
+import { createLogger } from "../../log/logger.ts";
 import { migrationsFor } from "../components.ts";
 import { type SqliteRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
@@ -21,8 +21,6 @@ export interface SqliteStoreOptions extends StoreOptions {
   pollMs?: number;
   /** How long a write waits for another process's write lock before failing, in ms (default 10,000). */
   busyTimeoutMs?: number;
-  /** Logger (default: tend's logger). */
-  logger?: Logger;
 }
 
 const DEFAULT_PREFIX = "tend_";
@@ -71,7 +69,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
       "a whole number of milliseconds >= 0",
     );
   }
-  const log = (options.logger ?? createLogger()).child({ part: "store", driver: "sqlite" });
+  const log = (options.log ?? createLogger()).child({ part: "store", driver: "sqlite" });
 
   const memory = parsed.path === ":memory:";
   if (!memory) mkdirSync(dirname(parsed.path), { recursive: true });
