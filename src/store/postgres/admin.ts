@@ -1,6 +1,7 @@
 import { invalidArgument, TendError } from "../../errors/tend-error.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
-import { BLOCKING, FINAL, intArg, jobId, type PgContext } from "./context.ts";
+import { intArg } from "../args.ts";
+import { BLOCKING, FINAL, jobId, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
 
 /** Reads and operator actions: get, list, cancel, retry, prune, batches. */

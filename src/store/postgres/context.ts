@@ -1,6 +1,7 @@
 import type pg from "pg";
 import { invalidArgument } from "../../errors/tend-error.ts";
-import { quoteIdent, storeClosed } from "./identifiers.ts";
+import { storeClosed } from "../closed.ts";
+import { quoteIdent } from "./identifiers.ts";
 
 /** What the PostgreSQL job statements need: the pool, table names and named (prepared) queries. */
 export interface PgContext {
@@ -36,7 +37,7 @@ export function createContext(pool: pg.Pool, schema: string, isClosed: () => boo
     cron: `${s}.cron`,
     channels: { jobs: `${schema}.jobs`, cancel: `${schema}.cancel`, batch: `${schema}.batch` },
     run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
-      if (isClosed()) throw storeClosed();
+      if (isClosed()) throw storeClosed("postgres");
       return pool.query<R>({ name: `tend.${schema}.${name}`, text, values });
     },
   };
@@ -58,21 +59,6 @@ export function jobId(id: unknown): string {
     throw invalidArgument("TEND_E_INVALID_JOB_ID", "job id", id, "a string of decimal digits");
   }
   return id;
-}
-
-/**
- * Validates an integer argument within bounds.
- *
- * @example
- * ```ts
- * const limit = intArg("limit", request.limit, 1, 10_000);
- * ```
- */
-export function intArg(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
 }
 
 /** SQL list of the pending states, exactly as in the claim index predicate. */

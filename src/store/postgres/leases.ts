@@ -9,7 +9,8 @@ import type {
   RescuedJob,
 } from "../job-model.ts";
 import { invalidArgument } from "../../errors/tend-error.ts";
-import { FINAL, ID_PATTERN, intArg, NOW_ISO, PENDING, type PgContext } from "./context.ts";
+import { intArg, MAX_LEASE_MS } from "../args.ts";
+import { FINAL, ID_PATTERN, NOW_ISO, PENDING, type PgContext } from "./context.ts";
 import { type ClaimRow, type RescueRow, toClaimedJobs, toRescuedJobs } from "./rows.ts";
 
 /**
@@ -17,8 +18,6 @@ import { type ClaimRow, type RescueRow, toClaimedJobs, toRescuedJobs } from "./r
  * markCancelled) in batches through unnest arrays, plus rescue of lapsed leases. Every write
  * matches (id, lease_token, state = 'running'), so a stale attempt can never change a row.
  */
-
-const MAX_LEASE_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * A condition (always true) that makes the statement's own transaction commit without waiting

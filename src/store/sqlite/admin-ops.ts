@@ -2,7 +2,8 @@ import { TendError } from "../../errors/tend-error.ts";
 import type { BatchProgress, JobRecord, ListFilter, NewJob } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
-import { dateArg, intArg, jobIdArg, stateArg } from "./validate.ts";
+import { intArg } from "../args.ts";
+import { dateArg, jobIdArg, stateArg } from "./validate.ts";
 import { insertJobs } from "./worker-ops.ts";
 
 const FINAL = "('completed', 'discarded', 'cancelled')";

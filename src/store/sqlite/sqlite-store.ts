@@ -13,7 +13,7 @@ import { SqliteJobStore } from "./job-store.ts";
 import { applyMigrations } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
 import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
-import { storeClosed } from "./validate.ts";
+import { storeClosed } from "../closed.ts";
 
 /** Options of the SQLite driver beyond the shared StoreOptions. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -103,11 +103,11 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     db,
     t,
     stmt: (sql, on = db) => {
-      if (closed) throw storeClosed();
+      if (closed) throw storeClosed("sqlite");
       return stmt(sql, on);
     },
     write: (fn, relaxed = false) => {
-      if (closed) return Promise.reject(storeClosed());
+      if (closed) return Promise.reject(storeClosed("sqlite"));
       return group.run(fn, relaxed);
     },
     deferWritesWhile: (blocked) => group.deferWhile(blocked),
@@ -133,7 +133,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     notifier,
     converge,
     async migrate() {
-      if (closed) throw storeClosed();
+      if (closed) throw storeClosed("sqlite");
       const applied = applyMigrations(db, prefix, t, await migrationsFor("sqlite"));
       if (applied.length > 0) log.info({ applied, path: raw.path }, "applied SQLite migrations");
       return applied;

@@ -1,8 +1,5 @@
-import { invalidArgument, TendError } from "../../errors/tend-error.ts";
+import { invalidArgument } from "../../errors/tend-error.ts";
 import { JOB_STATES, type JobState } from "../job-model.ts";
-
-/** The longest lease a worker may ask for (7 days). */
-export const MAX_LEASE_MS = 7 * 24 * 3600 * 1000;
 
 const ID_PATTERN = /^[0-9]{1,19}$/;
 const MAX_ROWID = 2n ** 63n - 1n;
@@ -24,21 +21,6 @@ export function jobIdArg(id: unknown): number | bigint {
   const big = BigInt(id);
   // Larger than any rowid: can name no row; -1 matches nothing.
   return big > MAX_ROWID ? -1 : big;
-}
-
-/**
- * Validates an integer argument within bounds (TEND_E_INVALID_STORE_ARGUMENT).
- *
- * @example
- * ```ts
- * const limit = intArg("limit", request.limit, 1, 10_000);
- * ```
- */
-export function intArg(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
 }
 
 /**
@@ -69,19 +51,4 @@ export function stateArg(value: unknown): JobState {
     throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "state", value, JOB_STATES.join(", "));
   }
   return value as JobState;
-}
-
-/**
- * The error thrown by any call on a closed store.
- *
- * @example
- * ```ts
- * if (closed) throw storeClosed();
- * ```
- */
-export function storeClosed(): TendError {
-  return new TendError(
-    "TEND_E_STORE_CLOSED",
-    "The SQLite store is closed: this call came after store.close(). Open a new store with openStore(url).",
-  );
 }

@@ -12,7 +12,7 @@ import type {
 } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
-import { intArg, MAX_LEASE_MS } from "./validate.ts";
+import { intArg, MAX_LEASE_MS } from "../args.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
 
