@@ -28,10 +28,10 @@ export async function openStore(
   }
   let store: Store;
   if (url.startsWith("sqlite:")) {
-    const { openSqliteStore } = await import("./sqlite/sqlite-store.ts");
+    const { openSqliteStore } = await import("./sqlite/open.ts");
     store = await openSqliteStore(url, options);
   } else if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    const { openPostgresStore } = await import("./postgres/postgres-store.ts");
+    const { openPostgresStore } = await import("./postgres/open.ts");
     store = await openPostgresStore(url, options);
   } else {
     throw invalidArgument(

@@ -39,8 +39,8 @@ function onMessage(message: unknown): void {
 async function warm(): Promise<void> {
   const url = process.env[SUPERVISE_ENV.databaseUrl] ?? "";
   const loads: Array<Promise<unknown>> = [import("../index.ts"), import("./worker-side.ts")];
-  if (url.startsWith("postgres")) loads.push(import("../store/postgres/postgres-store.ts"));
-  else loads.push(import("../store/sqlite/sqlite-store.ts"));
+  if (url.startsWith("postgres")) loads.push(import("../store/postgres/open.ts"));
+  else loads.push(import("../store/sqlite/open.ts"));
   await Promise.allSettled(loads);
 }
 

@@ -1,7 +1,8 @@
 import { invalidArgument, TendError } from "../../errors/tend-error.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
 import { intArg } from "../args.ts";
-import { BLOCKING, FINAL, jobId, type PgContext } from "./context.ts";
+import { jobId } from "./args.ts";
+import { BLOCKING, FINAL, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
 
 /** Reads and operator actions: get, list, cancel, retry, prune, batches. */
@@ -163,10 +164,10 @@ export async function pruneJobs(ctx: PgContext, olderThan: Date, limit: number):
  *
  * @example
  * ```ts
- * const { total, finished } = await batchProgressOf(ctx, "b-1");
+ * const { total, finished } = await batchProgress(ctx, "b-1");
  * ```
  */
-export async function batchProgressOf(ctx: PgContext, batchId: string): Promise<BatchProgress> {
+export async function batchProgress(ctx: PgContext, batchId: string): Promise<BatchProgress> {
   const { rows } = await ctx.run<{ total: number; finished: number }>(
     "batch_progress",
     `SELECT count(*)::int AS total, (count(*) FILTER (WHERE state IN ${FINAL}))::int AS finished
@@ -181,10 +182,10 @@ export async function batchProgressOf(ctx: PgContext, batchId: string): Promise<
  *
  * @example
  * ```ts
- * const jobs = await batchJobsOf(ctx, "b-1");
+ * const jobs = await batchJobs(ctx, "b-1");
  * ```
  */
-export async function batchJobsOf(ctx: PgContext, batchId: string): Promise<JobRecord[]> {
+export async function batchJobs(ctx: PgContext, batchId: string): Promise<JobRecord[]> {
   const { rows } = await ctx.run<JobRow>(
     "batch_jobs",
     `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE batch_id = $1 ORDER BY batch_index, id`,

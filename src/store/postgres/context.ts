@@ -1,5 +1,4 @@
 import type pg from "pg";
-import { invalidArgument } from "../../errors/tend-error.ts";
 import { storeClosed } from "../closed.ts";
 import { quoteIdent } from "./identifiers.ts";
 
@@ -43,24 +42,6 @@ export function createContext(pool: pg.Pool, schema: string, isClosed: () => boo
   };
 }
 
-/** Job ids are decimal strings; anything else can never name a row. */
-export const ID_PATTERN = /^[0-9]{1,19}$/;
-
-/**
- * Validates a job id argument.
- *
- * @example
- * ```ts
- * const id = jobId("42");
- * ```
- */
-export function jobId(id: unknown): string {
-  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
-    throw invalidArgument("TEND_E_INVALID_JOB_ID", "job id", id, "a string of decimal digits");
-  }
-  return id;
-}
-
 /** SQL list of the pending states, exactly as in the claim index predicate. */
 export const PENDING = "('available', 'scheduled', 'retryable')";
 /** SQL list of the states in which a unique key blocks another insert (the unique index predicate). */
@@ -69,3 +50,10 @@ export const BLOCKING = "('scheduled', 'available', 'running', 'retryable')";
 export const FINAL = "('completed', 'discarded', 'cancelled')";
 /** SQL expression for the current server time as an ISO-8601 UTC string (as JobError.at). */
 export const NOW_ISO = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Appended to statements whose rows may finish a batch job: one notification per batch. */
+export function batchNotify(param: string): string {
+  return `, notified AS (
+    SELECT pg_notify(${param}, b.batch_id) FROM (SELECT DISTINCT batch_id FROM u WHERE batch_id IS NOT NULL AND state IN ${FINAL}) b
+  )`;
+}

@@ -16,10 +16,15 @@ function tickDate(tickAt: Date): Date {
  *
  * @example
  * ```ts
- * const won = await enqueueTick(ctx, "nightly", tick, job);
+ * const won = await enqueueCronTick(ctx, "nightly", tick, job);
  * ```
  */
-export async function enqueueTick(ctx: PgContext, name: string, tickAt: Date, job: NewJob): Promise<boolean> {
+export async function enqueueCronTick(
+  ctx: PgContext,
+  name: string,
+  tickAt: Date,
+  job: NewJob,
+): Promise<boolean> {
   const { rows } = await ctx.run<{ ticked: number }>(
     "cron_tick",
     `WITH t AS (
@@ -58,10 +63,10 @@ export async function enqueueTick(ctx: PgContext, name: string, tickAt: Date, jo
  *
  * @example
  * ```ts
- * const last = await lastTick(ctx, "nightly");
+ * const last = await lastCronTick(ctx, "nightly");
  * ```
  */
-export async function lastTick(ctx: PgContext, name: string): Promise<Date | null> {
+export async function lastCronTick(ctx: PgContext, name: string): Promise<Date | null> {
   const { rows } = await ctx.run<{ last_tick: Date }>(
     "cron_last",
     `SELECT last_tick FROM ${ctx.cron} WHERE name = $1`,

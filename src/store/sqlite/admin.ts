@@ -1,10 +1,9 @@
 import { TendError } from "../../errors/tend-error.ts";
-import type { BatchProgress, JobRecord, ListFilter, NewJob } from "../job-model.ts";
+import type { BatchProgress, JobRecord, ListFilter } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
 import { intArg } from "../args.ts";
-import { dateArg, jobIdArg, stateArg } from "./validate.ts";
-import { insertJobs } from "./worker-ops.ts";
+import { dateArg, jobIdArg, stateArg } from "./args.ts";
 
 const FINAL = "('completed', 'discarded', 'cancelled')";
 
@@ -154,50 +153,6 @@ export async function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: numb
        SELECT id FROM ${jobs} WHERE state IN ${FINAL} AND finished_at < ? LIMIT ?)`,
   );
   return await ctx.write(() => Number(stmt.run(before, max).changes));
-}
-
-/**
- * Records a cron tick and inserts its job in one transaction, unless that tick or a later one was recorded.
- *
- * @example
- * ```ts
- * const enqueued = await enqueueCronTick(ctx, "nightly", tickAt, job);
- * ```
- */
-export async function enqueueCronTick(
-  ctx: SqliteContext,
-  name: string,
-  tickAt: Date,
-  job: NewJob,
-): Promise<boolean> {
-  const { cron } = ctx.t;
-  const tick = dateArg("tickAt", tickAt);
-  const record = ctx.stmt(
-    `INSERT INTO ${cron} (name, last_tick) VALUES (?1, ?2)
-       ON CONFLICT (name) DO UPDATE SET last_tick = excluded.last_tick WHERE last_tick < excluded.last_tick
-     RETURNING name`,
-  );
-  let wakeups: Wakeup[] = [];
-  const enqueued = await ctx.write(() => {
-    if (record.get(String(name), tick) === undefined) return false;
-    wakeups = insertJobs(ctx, ctx.db, [job]).wakeups;
-    return true;
-  });
-  ctx.emit(wakeups);
-  return enqueued;
-}
-
-/**
- * The last recorded tick of a cron schedule, or null.
- *
- * @example
- * ```ts
- * const last = lastCronTick(ctx, "nightly");
- * ```
- */
-export function lastCronTick(ctx: SqliteContext, name: string): Date | null {
-  const row = ctx.stmt(`SELECT last_tick FROM ${ctx.t.cron} WHERE name = ?`).get(name) as Row | undefined;
-  return row === undefined ? null : new Date(Number(row["last_tick"]));
 }
 
 /**

@@ -1,47 +1,15 @@
 import pg from "pg";
 import { invalidArgument } from "../../errors/tend-error.ts";
-import type { NewJob } from "../job-model.ts";
 import { createLogger } from "../../log/logger.ts";
-import type { JobStore } from "../job-store.ts";
 import { type PostgresRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
-import { batchJobsOf, batchProgressOf, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { createContext } from "./context.ts";
 import { PostgresConvergeStore } from "./converge-store.ts";
-import { enqueueTick, lastTick } from "./cron.ts";
 import { validateSchema } from "./identifiers.ts";
-import { insertJobs } from "./insert.ts";
-import {
-  claimJobs,
-  completeJobs,
-  failJobs,
-  heartbeatJobs,
-  markJobsCancelled,
-  releaseJobs,
-  rescueExpiredJobs,
-  rescueWorkerJobs,
-} from "./leases.ts";
+import { createPostgresJobStore } from "./job-store.ts";
 import { migratePostgres } from "./migrate.ts";
 import { PostgresNotifier } from "./notifier.ts";
-import { queueStats } from "./stats.ts";
-
-/**
- * The URL without its password, for logs and `store.url`.
- *
- * @example
- * ```ts
- * redactUrl("postgres://app:secret@db/app"); // "postgres://app:***@db/app"
- * ```
- */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== "") parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return url.replace(/:[^:@/]*@/, ":***@");
-  }
-}
+import { redactUrl } from "./url.ts";
 
 function poolSizeOf(value: unknown): number {
   if (value === undefined) return 10;
@@ -102,27 +70,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
   const ctx = createContext(pool, schema, () => closed);
   const notifier = new PostgresNotifier({ connectionString: url, schema, pool, log });
 
-  const jobs: JobStore = {
-    insert: (list: readonly NewJob[], tx?: unknown) => insertJobs(ctx, list, tx),
-    claim: (request) => claimJobs(ctx, request),
-    complete: (completions) => completeJobs(ctx, completions),
-    fail: (failures) => failJobs(ctx, failures),
-    heartbeat: (leases, leaseMs) => heartbeatJobs(ctx, leases, leaseMs),
-    release: (leases) => releaseJobs(ctx, leases),
-    markCancelled: (leases, reason) => markJobsCancelled(ctx, leases, reason),
-    rescueExpired: () => rescueExpiredJobs(ctx),
-    rescueWorker: (workerId, reason) => rescueWorkerJobs(ctx, workerId, reason),
-    cancel: (id) => cancelJob(ctx, id),
-    retry: (id) => retryJob(ctx, id),
-    get: (id) => getJob(ctx, id),
-    list: (filter) => listJobs(ctx, filter),
-    prune: (olderThan, limit) => pruneJobs(ctx, olderThan, limit),
-    stats: () => queueStats(ctx),
-    enqueueCronTick: (name, tickAt, job) => enqueueTick(ctx, name, tickAt, job),
-    lastCronTick: (name) => lastTick(ctx, name),
-    batchProgress: (batchId) => batchProgressOf(ctx, batchId),
-    batchJobs: (batchId) => batchJobsOf(ctx, batchId),
-  };
+  const jobs = createPostgresJobStore(ctx);
 
   const raw: PostgresRaw = {
     driver: "postgres",
