@@ -1,15 +1,33 @@
 import type { Logger } from "pino";
-import { AppConvergers, type AppConvergersOptions } from "./converge/app-convergers.ts";
-import type { ConvergerDefinition } from "./converge/definition.ts";
-import type { Converger } from "./converge/runner.ts";
-import { invalidArgument } from "./errors/tend-error.ts";
-import { createInbox, type Inbox } from "./inbox/inbox.ts";
-import type { InboxOptions } from "./inbox/types.ts";
-import type { Batch } from "./jobs/batch.ts";
-import type { CronOptions } from "./jobs/cron.ts";
-import type { JobHandler, JobKindOptions } from "./jobs/definition.ts";
-import type { EnqueueItem, EnqueueOptions } from "./jobs/enqueue.ts";
-import { Jobs, type JobsOptions } from "./jobs/jobs.ts";
+import {
+  AppConvergers,
+  type AppConvergersOptions,
+  type Converger,
+  type ConvergerDefinition,
+} from "./converge/index.ts";
+import { invalidArgument } from "./errors/index.ts";
+import { createInbox, type Inbox, type InboxOptions } from "./inbox/index.ts";
+import {
+  type Batch,
+  type CronOptions,
+  type EnqueueItem,
+  type EnqueueOptions,
+  type JobHandler,
+  type JobKindOptions,
+  Jobs,
+  type JobsOptions,
+} from "./jobs/index.ts";
+import {
+  type Duration,
+  main,
+  type MainOptions,
+  Manager,
+  parseDuration,
+  type Task,
+  type TaskLike,
+  toTask,
+} from "./lifecycle/index.ts";
+import { createLogger } from "./log/index.ts";
 import {
   DEFAULT_DATABASE_URL,
   type InsertResult,
@@ -18,11 +36,6 @@ import {
   type Store,
   type StoreOptions,
 } from "./store/index.ts";
-import { type Duration, parseDuration } from "./lifecycle/duration.ts";
-import { type MainOptions, main } from "./lifecycle/main.ts";
-import { Manager } from "./lifecycle/manager.ts";
-import { type Task, type TaskLike, toTask } from "./lifecycle/task.ts";
-import { createLogger } from "./log/logger.ts";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -242,7 +255,7 @@ export class App {
       else m.run(task);
     }
     if (process.env["TEND_SUPERVISED"] === "1" && typeof process.send === "function") {
-      const { createSupervisedWorkerTask } = await import("./supervise/worker-side.ts");
+      const { createSupervisedWorkerTask } = await import("./supervise/index.ts");
       m.run(
         createSupervisedWorkerTask({
           probe: {

@@ -19,8 +19,8 @@ export {
   TerminalError,
   type WakeOn,
 } from "./converge/index.ts";
-export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
-export { isTendError, TendError } from "./errors/tend-error.ts";
+export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
+export { isTendError, TendError } from "./errors/index.ts";
 export {
   type BackoffPolicy,
   type Batch,

@@ -3,10 +3,10 @@
  * changed, or assert that a converger settles.
  */
 
-import type { Converger, SweepReport } from "./converge/runner.ts";
-import { TendError } from "./errors/tend-error.ts";
+import type { Converger, SweepReport } from "./converge/index.ts";
+import { TendError } from "./errors/index.ts";
 
-export type { SweepReport } from "./converge/runner.ts";
+export type { SweepReport } from "./converge/index.ts";
 
 /**
  * Runs one sweep of `converger` now (its `find`, then `converge` for every key found; no lease

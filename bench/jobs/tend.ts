@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { Jobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 import { onCleanup } from "./cleanup.ts";
 import { freshDatabase } from "./pg-admin.ts";
 import {
@@ -15,7 +16,6 @@ import {
   type SystemHarness,
   untilRecorded,
 } from "./system.ts";
-import { rawConnection } from "../../src/store/raw.ts";
 
 export const silentLog = createLogger({ level: "silent", pretty: false });
 

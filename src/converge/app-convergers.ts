@@ -1,6 +1,6 @@
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import { Limiter } from "../lifecycle/limiter.ts";
-import type { Logger } from "../log/logger.ts";
+import { invalidArgument, TendError } from "../errors/index.ts";
+import { Limiter } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";

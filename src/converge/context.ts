@@ -1,7 +1,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Pool } from "pg";
-import type { Duration } from "../lifecycle/duration.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Duration } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { OpenTransaction, SqlFn } from "../store/index.ts";
 
 /** Options passed through to the jobs layer's `enqueue` (queue, priority, delay, uniqueKey, ...). */

@@ -1,9 +1,9 @@
-import { describeValue, invalidArgument, TendError } from "../errors/tend-error.ts";
-import { type Duration, parseTimeout } from "../lifecycle/duration.ts";
+import { describeValue, invalidArgument, TendError } from "../errors/index.ts";
+import { type Duration, parseTimeout } from "../lifecycle/index.ts";
+import type { WakeTable } from "../store/index.ts";
 import { DEFAULT_KEY_BACKOFF, type KeyBackoff } from "./backoff.ts";
 import type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
 import type { Found } from "./keys.ts";
-import type { WakeTable } from "../store/index.ts";
 
 /**
  * A table whose changes wake a converger. A bare table name (or `{ table }`) makes any change of

@@ -1,8 +1,8 @@
-import { TendError } from "../errors/tend-error.ts";
-import type { Limiter } from "../lifecycle/limiter.ts";
-import type { Logger } from "../log/logger.ts";
-import { keyBackoffMs } from "./backoff.ts";
+import { TendError } from "../errors/index.ts";
+import type { Limiter } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { ConvergeStore, Fence, UserDatabase } from "../store/index.ts";
+import { keyBackoffMs } from "./backoff.ts";
 import type { ConvergeContext, EnqueueFn, FindContext } from "./context.ts";
 import type { NormalizedDefinition } from "./definition.ts";
 import type { KeyFinish, TakenKey } from "./key-queue.ts";

@@ -1,4 +1,4 @@
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 import type { ConvergerDefinition } from "./definition.ts";
 import { type Converger, type ConvergerDeps, createConverger } from "./runner.ts";
 

@@ -1,10 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TendError } from "../errors/tend-error.ts";
-import type { Limiter } from "../lifecycle/limiter.ts";
-import type { Task } from "../lifecycle/task.ts";
-import type { Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Limiter, Task } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { ConvergeStore, Fence, Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";

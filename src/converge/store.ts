@@ -1,4 +1,4 @@
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 import type { ConvergeStore, Store } from "../store/index.ts";
 
 /**

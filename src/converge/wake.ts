@@ -1,4 +1,4 @@
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 import type { Store } from "../store/index.ts";
 import { wakeTable } from "./definition.ts";
 import { convergeStoreOf } from "./store.ts";

@@ -1,8 +1,8 @@
 import { utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import { ClaimFolder } from "./claims.ts";
 import { Discovery } from "./discovery.ts";
 import { type ClaimedFile, type FileJobEnv, type FileJobOutcome, runFileJob } from "./file-job.ts";

@@ -1,6 +1,6 @@
 import { resolve } from "node:path";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import { MAX_TIMER_MS, parseDuration } from "../lifecycle/duration.ts";
+import { invalidArgument, TendError } from "../errors/index.ts";
+import { MAX_TIMER_MS, parseDuration } from "../lifecycle/index.ts";
 import { compileMatch } from "./match.ts";
 import type { InboxOptions, ProcessFile } from "./types.ts";
 

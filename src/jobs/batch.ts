@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 import type { JobError, JobRecord, Json, Store } from "../store/index.ts";
 
 /** The outcome of one job of a batch, in input order. */

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Cron } from "croner";
 import type { Logger } from "pino";
-import { invalidArgument } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
+import { invalidArgument } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
 import type { NewJob, Store } from "../store/index.ts";
 
 /** Options of a cron schedule. */

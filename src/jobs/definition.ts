@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import { parseDuration } from "../lifecycle/duration.ts";
-import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
+import { invalidArgument, TendError } from "../errors/index.ts";
+import { parseDuration } from "../lifecycle/index.ts";
 import type { Json } from "../store/index.ts";
+import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 import { checkInt, checkKind, checkQueue } from "./validate.ts";
 
 /** What a handler gets for one attempt of one job. */

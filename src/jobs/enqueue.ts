@@ -1,6 +1,6 @@
-import { invalidArgument } from "../errors/tend-error.ts";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition, toMs } from "./definition.ts";
+import { invalidArgument } from "../errors/index.ts";
 import type { NewJob } from "../store/index.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition, toMs } from "./definition.ts";
 import { checkInt, checkKind, checkQueue, encodeJson } from "./validate.ts";
 
 /** Options of one enqueued job. */

@@ -14,3 +14,5 @@ export type {
   QueueStats,
 } from "../store/index.ts";
 export type { WorkerCounters } from "./worker.ts";
+// For the CLI, which reads and changes jobs through the store without a Jobs instance.
+export { checkJobId } from "./validate.ts";

@@ -1,8 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
+import { invalidArgument, TendError } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
 import type { InsertResult, JobRecord, Json, ListFilter, QueueStats, Store } from "../store/index.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Task } from "../lifecycle/task.ts";
+import type { Task } from "../lifecycle/index.ts";
 import type { Store } from "../store/index.ts";
 
 /** Settings of the jobs maintenance task. */

@@ -1,4 +1,4 @@
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 import type { JobError } from "../store/index.ts";
 
 /** Why the worker aborted a handler's signal, if it did. */

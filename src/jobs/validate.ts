@@ -1,4 +1,4 @@
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { invalidArgument, TendError } from "../errors/index.ts";
 
 const NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 

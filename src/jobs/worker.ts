@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Task } from "../lifecycle/task.ts";
+import type { Task } from "../lifecycle/index.ts";
 import type { ClaimedJob, Completion, Failure, LeaseRef, Store } from "../store/index.ts";
 import { type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";

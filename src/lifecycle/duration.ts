@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/tend-error.ts";
+import { invalidArgument } from "../errors/index.ts";
 
 /** A length of time: milliseconds as a number, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"1h30m"`. */
 export type Duration = number | string;

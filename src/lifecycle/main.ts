@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
-import { invalidArgument, isTendError } from "../errors/tend-error.ts";
-import { flushLogger } from "../log/flush.ts";
-import { createLogger } from "../log/logger.ts";
+import { invalidArgument, isTendError } from "../errors/index.ts";
+import { createLogger, flushLogger } from "../log/index.ts";
 import { ManagerError, messageOf } from "./errors.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import { signalTask } from "./signals.ts";

@@ -1,6 +1,6 @@
 import type { Logger } from "pino";
-import { invalidArgument, type TendError } from "../errors/tend-error.ts";
-import { createLogger } from "../log/logger.ts";
+import { invalidArgument, type TendError } from "../errors/index.ts";
+import { createLogger } from "../log/index.ts";
 import { type Cleanup, type CleanupOptions, type RegisteredCleanup, runCleanup } from "./cleanup.ts";
 
 import { type CrashSink, runInTaskContext, type TaskContext } from "./context.ts";

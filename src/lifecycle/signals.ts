@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import type { Logger } from "pino";
-import { invalidArgument } from "../errors/tend-error.ts";
-import { flushLogger } from "../log/flush.ts";
+import { invalidArgument } from "../errors/index.ts";
+import { flushLogger } from "../log/index.ts";
 import { currentTask } from "./context.ts";
 import type { Task } from "./task.ts";
 

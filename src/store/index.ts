@@ -37,8 +37,8 @@ export {
   UNIQUE_BLOCKING_STATES,
 } from "./job-model.ts";
 export type { CallerTransaction, JobStore } from "./job-store.ts";
-export { decideLease, holdsLease, type LeaseDecision, type LeaseState } from "./lease.ts";
+export type { LeaseDecision } from "./lease.ts";
 export type { Channel, Notifier } from "./notifier.ts";
-export { DEFAULT_DATABASE_URL, openStore } from "./open.ts";
+export { DEFAULT_DATABASE_URL, openStore, preloadDriver } from "./open.ts";
 export type { DriverName, Store, StoreOptions } from "./store.ts";
 export type { OpenTransaction, Row, SqlFn, SqlParam, UserDatabase } from "./user-database.ts";

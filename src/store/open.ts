@@ -1,5 +1,14 @@
-import { invalidArgument } from "../errors/tend-error.ts";
+import { invalidArgument } from "../errors/index.ts";
 import type { Store, StoreOptions } from "./store.ts";
+
+/**
+ * Loads the driver module that `openStore(url)` would load, opening nothing (the supervisor's
+ * spare processes load tend ahead of the program). Resolves once loaded.
+ */
+export async function preloadDriver(url: string): Promise<void> {
+  if (url.startsWith("postgres")) await import("./postgres/open.ts");
+  else await import("./sqlite/open.ts");
+}
 
 /** The default database: an SQLite file under ./var. */
 export const DEFAULT_DATABASE_URL = "sqlite:./var/tend.db";

@@ -1,7 +1,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { invalidArgument } from "../errors/tend-error.ts";
-import type { Logger } from "../log/logger.ts";
+import { invalidArgument } from "../errors/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
 import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";

@@ -1,5 +1,5 @@
-import type { Task } from "../lifecycle/task.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import type { Task } from "../lifecycle/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import type { SuperviseOptions } from "./options.ts";
 import { createSupervisor, type Supervisor } from "./supervisor.ts";
 
@@ -55,7 +55,7 @@ export async function supervise(options: SuperviseOptions, run: SuperviseRunOpti
   const supervisor = createSupervisor({ ...options, log });
   run.onCreated?.(supervisor);
   const o = supervisor.options;
-  const { main } = await import("../lifecycle/main.ts");
+  const { main } = await import("../lifecycle/index.ts");
   // The budget covers a worker's graceful stop, then SIGTERM and SIGKILL to its group.
   const shutdownTimeout = o.killTimeoutMs + o.termGraceMs + 5_000;
   return main(

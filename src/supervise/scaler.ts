@@ -1,5 +1,5 @@
+import type { Logger } from "../log/index.ts";
 import type { QueueStats, Store } from "../store/index.ts";
-import type { Logger } from "../log/logger.ts";
 import {
   decideWorkerCount,
   initialScalingState,

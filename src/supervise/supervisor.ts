@@ -1,8 +1,8 @@
 import { EventEmitter, once } from "node:events";
 import { hostname } from "node:os";
-import { TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";

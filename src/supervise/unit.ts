@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/tend-error.ts";
+import { invalidArgument } from "../errors/index.ts";
 
 /** Options of {@link renderSystemdUnit}. */
 export interface UnitOptions {

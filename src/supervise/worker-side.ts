@@ -1,6 +1,6 @@
-import { TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import type { Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
 import {
   type HeartbeatMessage,
   isMasterMessage,

@@ -6,9 +6,9 @@ import { CONVERGE_CODES } from "../../src/converge/codes.ts";
 import { normalizeDefinition } from "../../src/converge/definition.ts";
 import { normalizeFound } from "../../src/converge/keys.ts";
 import { leaseDeadline, leaseRetryMs } from "../../src/converge/lease.ts";
-import { decideLease, holdsLease } from "../../src/store/lease.ts";
 import { interpretOutcome } from "../../src/converge/outcome.ts";
 import { isTerminalError, TerminalError } from "../../src/converge/terminal-error.ts";
+import { decideLease, holdsLease } from "../../src/store/lease.ts";
 import { toSqlitePlaceholders } from "../../src/store/sqlite/converge-sql.ts";
 
 const code = (c: string) => (err: unknown) => (err as { code?: string }).code === c;

@@ -11,11 +11,11 @@ import {
 import { Limiter } from "../../src/lifecycle/limiter.ts";
 import { createLogger } from "../../src/log/logger.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
 import { postgresUrl } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 import { type Operator, openOperator } from "./support.ts";
-import { rawConnection } from "../../src/store/raw.ts";
 
 const log = createLogger({ level: "silent" });
 

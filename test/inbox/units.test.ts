@@ -1,20 +1,19 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
+import { createInbox } from "../../src/inbox/index.ts";
+import { compileMatch } from "../../src/inbox/match.ts";
 import {
-  compileMatch,
-  createInbox,
+  decodeName,
+  fitName,
   isTemporaryName,
-  msUntilSettled,
-  observeFile,
   outputNameProblem,
-  ownerIsAlive,
-  parseOwner,
-  resolveInboxOptions,
-  retryDelayMs,
-} from "../../src/inbox/index.ts";
-import { decodeName, fitName, variantName } from "../../src/inbox/names.ts";
+  variantName,
+} from "../../src/inbox/names.ts";
+import { resolveInboxOptions, retryDelayMs } from "../../src/inbox/options.ts";
 import { tempOutputOwner } from "../../src/inbox/outputs.ts";
+import { ownerIsAlive, parseOwner } from "../../src/inbox/owner.ts";
+import { msUntilSettled, observeFile } from "../../src/inbox/settle.ts";
 import { describeError } from "../../src/inbox/sidecar.ts";
 import type { InboxOptions } from "../../src/inbox/types.ts";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../src/errors/index.ts";
-import { every, Manager, ManagerError, nextRunDelay } from "../../src/lifecycle/index.ts";
+import { nextRunDelay } from "../../src/lifecycle/every.ts";
+import { every, Manager, ManagerError } from "../../src/lifecycle/index.ts";
 import { waitFor } from "../support/wait.ts";
 import { aborted } from "./helpers.ts";
 import { captureLog } from "./log-capture.ts";

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError, TendError } from "../../src/errors/index.ts";
-import { currentTask, Manager, ManagerError } from "../../src/lifecycle/index.ts";
+import { currentTask } from "../../src/lifecycle/context.ts";
+import { Manager, ManagerError } from "../../src/lifecycle/index.ts";
 import { aborted, deferred, idleTask } from "./helpers.ts";
 import { captureLog } from "./log-capture.ts";
 

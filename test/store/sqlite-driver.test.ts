@@ -6,8 +6,8 @@ import { after, describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { type NewJob, openStore, type Store } from "../../src/store/index.ts";
 import { rawConnection, type SqliteRaw } from "../../src/store/raw.ts";
-import { openSqliteStore } from "../../src/store/sqlite/open.ts";
 import { claimSql } from "../../src/store/sqlite/leases.ts";
+import { openSqliteStore } from "../../src/store/sqlite/open.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 

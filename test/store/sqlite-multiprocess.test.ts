@@ -4,9 +4,9 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { type NewJob, openStore } from "../../src/store/index.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { rawConnection } from "../../src/store/raw.ts";
 
 const CHILD = fileURLToPath(new URL("./sqlite-child.ts", import.meta.url));
 const children = new Set<ChildProcess>();

@@ -1,9 +1,9 @@
 import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { openStore, type Store } from "../../src/store/index.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { describeJobStoreContract, type Harness } from "./job-store-contract.ts";
-import { rawConnection } from "../../src/store/raw.ts";
 
 /** A fresh SQLite file per test; the caller's transaction runs on its own DatabaseSync handle. */
 async function sqliteHarness(): Promise<Harness> {

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NewJob } from "../../src/store/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import type { NewJob } from "../../src/store/index.ts";
 import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { isProcessAlive } from "../../src/supervise/process-group.ts";
 import { createSupervisor, type Supervisor } from "../../src/supervise/supervisor.ts";

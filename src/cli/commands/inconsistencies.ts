@@ -1,7 +1,7 @@
 import type { Command } from "commander";
+import { invalidArgument } from "../../errors/index.ts";
+import { parseDuration } from "../../lifecycle/index.ts";
 import type { Inconsistency } from "../../store/index.ts";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { parseDuration } from "../../lifecycle/duration.ts";
 import { databaseOption, withStore } from "../database.ts";
 
 /**

@@ -1,7 +1,7 @@
 import { type Command, InvalidArgumentError } from "commander";
+import { checkJobId } from "../../jobs/index.ts";
+import { parseDuration } from "../../lifecycle/index.ts";
 import { JOB_STATES, type JobRecord, type JobState } from "../../store/index.ts";
-import { checkJobId } from "../../jobs/validate.ts";
-import { parseDuration } from "../../lifecycle/duration.ts";
 import { databaseOption, withStore } from "../database.ts";
 import { renderTable } from "../table.ts";
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { supervise } from "../../supervise/run.ts";
+import { supervise } from "../../supervise/index.ts";
 import { databaseOption } from "../database.ts";
 
 /**

@@ -1,8 +1,8 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { renderSystemdUnit } from "../../supervise/unit.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import { renderSystemdUnit } from "../../supervise/index.ts";
 import { msArg, numberArg } from "./supervise.ts";
 
 /** Quotes one ExecStart word for systemd when it holds spaces or quotes. */

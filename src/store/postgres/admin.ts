@@ -1,6 +1,6 @@
-import { invalidArgument, TendError } from "../../errors/tend-error.ts";
-import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
+import { invalidArgument, TendError } from "../../errors/index.ts";
 import { intArg } from "../args.ts";
+import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
 import { jobId } from "./args.ts";
 import { BLOCKING, FINAL, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../../errors/tend-error.ts";
+import { invalidArgument } from "../../errors/index.ts";
 
 /** Job ids are decimal strings; anything else can never name a row. */
 export const ID_PATTERN = /^[0-9]{1,19}$/;

@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { TendError } from "../../errors/tend-error.ts";
+import { TendError } from "../../errors/index.ts";
 import type { CallerTransaction } from "../job-store.ts";
 
 /** Anything with pg's `query(text, values)`: a Client or PoolClient inside the caller's BEGIN. */

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../../errors/tend-error.ts";
+import { invalidArgument } from "../../errors/index.ts";
 import type { NewJob } from "../job-model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
 

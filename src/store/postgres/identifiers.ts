@@ -1,4 +1,4 @@
-import { invalidArgument } from "../../errors/tend-error.ts";
+import { invalidArgument } from "../../errors/index.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 

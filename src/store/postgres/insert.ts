@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { TendError } from "../../errors/tend-error.ts";
+import { TendError } from "../../errors/index.ts";
 import type { InsertResult, NewJob } from "../job-model.ts";
 import type { CallerTransaction } from "../job-store.ts";
 import { callerClient } from "./caller-tx.ts";

@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { invalidArgument } from "../../errors/index.ts";
+import { intArg, MAX_LEASE_MS } from "../args.ts";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -7,8 +9,6 @@ import type {
   HeartbeatResult,
   LeaseRef,
 } from "../job-model.ts";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { intArg, MAX_LEASE_MS } from "../args.ts";
 import { ID_PATTERN } from "./args.ts";
 import { batchNotify, NOW_ISO, PENDING, type PgContext } from "./context.ts";
 import { type ClaimRow, toClaimedJobs } from "./rows.ts";

@@ -1,9 +1,9 @@
 import pg from "pg";
-import { invalidArgument, TendError } from "../../errors/tend-error.ts";
-import type { Logger } from "../../log/logger.ts";
+import { invalidArgument, TendError } from "../../errors/index.ts";
+import type { Logger } from "../../log/index.ts";
+import { storeClosed } from "../closed.ts";
 import type { Channel, Notifier } from "../notifier.ts";
 import { LISTEN_BACKOFF, type ReconnectBackoff, reconnectDelay } from "./backoff.ts";
-import { storeClosed } from "../closed.ts";
 import { quoteIdent } from "./identifiers.ts";
 
 interface Subscription {

@@ -1,6 +1,6 @@
 import pg from "pg";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { createLogger } from "../../log/logger.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import { createLogger } from "../../log/index.ts";
 import { type PostgresRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { createContext } from "./context.ts";

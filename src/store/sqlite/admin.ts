@@ -1,9 +1,9 @@
-import { TendError } from "../../errors/tend-error.ts";
+import { TendError } from "../../errors/index.ts";
+import { intArg } from "../args.ts";
 import type { BatchProgress, JobRecord, ListFilter } from "../job-model.ts";
+import { dateArg, jobIdArg, stateArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
-import { intArg } from "../args.ts";
-import { dateArg, jobIdArg, stateArg } from "./args.ts";
 
 const FINAL = "('completed', 'discarded', 'cancelled')";
 

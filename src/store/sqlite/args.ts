@@ -1,4 +1,4 @@
-import { invalidArgument } from "../../errors/tend-error.ts";
+import { invalidArgument } from "../../errors/index.ts";
 import { JOB_STATES, type JobState } from "../job-model.ts";
 
 const ID_PATTERN = /^[0-9]{1,19}$/;

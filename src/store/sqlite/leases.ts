@@ -1,4 +1,5 @@
-import { invalidArgument } from "../../errors/tend-error.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import { intArg, MAX_LEASE_MS } from "../args.ts";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -9,7 +10,6 @@ import type {
 } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
-import { intArg, MAX_LEASE_MS } from "../args.ts";
 
 /** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
 function ref(r: LeaseRef): [number, string] {

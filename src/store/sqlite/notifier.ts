@@ -1,8 +1,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import type { Logger } from "../../log/logger.ts";
-import type { Channel, Notifier } from "../notifier.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import type { Logger } from "../../log/index.ts";
 import { storeClosed } from "../closed.ts";
+import type { Channel, Notifier } from "../notifier.ts";
 
 type Listener = (payload: string) => void;
 

@@ -1,19 +1,19 @@
 import { mkdirSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { createLogger } from "../../log/logger.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import { createLogger } from "../../log/index.ts";
+import { storeClosed } from "../closed.ts";
 import { migrationsFor } from "../components.ts";
 import { type SqliteRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
-import { SqliteConvergeStore } from "./converge-store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
+import { SqliteConvergeStore } from "./converge-store.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
 import { applyMigrations } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
 import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
-import { storeClosed } from "../closed.ts";
 
 /** Options of the SQLite driver beyond the shared StoreOptions. */
 export interface SqliteStoreOptions extends StoreOptions {

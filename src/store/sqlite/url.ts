@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { parseDuration } from "../../lifecycle/duration.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import { parseDuration } from "../../lifecycle/index.ts";
 
 /** What an `sqlite:` URL says: where the file is and how to run it. */
 export interface SqliteUrl {

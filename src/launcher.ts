@@ -5,9 +5,13 @@
  * worker's environment and arguments and loads the program, which runs as if forked directly
  * (except that `import.meta.main` is false in it: call `app.main()` unconditionally).
  * An idle spare whose master is gone exits at once.
+ *
+ * It sits on tend's top floor, beside src/index.ts: a process entry point that loads the whole of
+ * tend ahead of the program (the supervisor only names its file, see supervise/spare.ts).
  */
 import { pathToFileURL } from "node:url";
-import { isStartMessage, type SpareReadyMessage, SUPERVISE_ENV } from "./protocol.ts";
+import { preloadDriver } from "./store/index.ts";
+import { isStartMessage, type SpareReadyMessage, SUPERVISE_ENV } from "./supervise/index.ts";
 
 const parentPid = process.ppid;
 const onDisconnect = (): void => process.exit(0);
@@ -38,14 +42,13 @@ function onMessage(message: unknown): void {
  */
 async function warm(): Promise<void> {
   const url = process.env[SUPERVISE_ENV.databaseUrl] ?? "";
-  const loads: Array<Promise<unknown>> = [import("../index.ts"), import("./worker-side.ts")];
-  if (url.startsWith("postgres")) loads.push(import("../store/postgres/open.ts"));
-  else loads.push(import("../store/sqlite/open.ts"));
-  await Promise.allSettled(loads);
+  await Promise.allSettled([import("./index.ts"), preloadDriver(url)]);
 }
 
 process.once("disconnect", onDisconnect);
 process.on("message", onMessage);
+// tend's modules loaded before these listeners: a master that died meanwhile left no event behind.
+if (!process.connected) onDisconnect();
 await warm();
 const ready: SpareReadyMessage = { tend: 1, type: "spare" };
 process.send?.(ready);
