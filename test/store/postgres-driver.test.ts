@@ -10,9 +10,9 @@ import { openStore, type Store } from "../../src/store/index.ts";
 import { createContext } from "../../src/store/postgres/context.ts";
 import { claimSql } from "../../src/store/postgres/leases.ts";
 import { rawConnection } from "../../src/store/raw.ts";
+import { newJob } from "../conformance/job-store/helpers.ts";
 import { createTestDatabase, requirePostgres, type TestDatabase } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
-import { newJob } from "./contract/harness.ts";
 
 /** PostgreSQL-specific behaviour: migration lock, listener reconnect, caller transactions, plans. */
 const available = await requirePostgres();

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import type { Store } from "../../../src/store/index.ts";
 import type { Backend } from "../../support/backends.ts";
-import { makeJobs, startJobs, uniqueQueue, waitForState } from "./harness.ts";
+import { makeJobs, startJobs, uniqueQueue, waitForState } from "./helpers.ts";
 
 export function failures(ctx: () => { backend: Backend; store: Store }): void {
   it("retries a failing job with the kind's backoff and keeps every error", async () => {

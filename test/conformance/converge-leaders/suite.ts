@@ -4,12 +4,12 @@ import { once } from "node:events";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
-import { type AppDatabase, openAppDatabase } from "../../examples/accounts/db.ts";
-import { addAccount, ensureSchema } from "../../examples/accounts/schema.ts";
-import { type Backend, createBackend } from "../support/backends.ts";
-import { waitFor } from "../support/wait.ts";
+import { type AppDatabase, openAppDatabase } from "../../../examples/accounts/db.ts";
+import { addAccount, ensureSchema } from "../../../examples/accounts/schema.ts";
+import { type Backend, createBackend } from "../../support/backends.ts";
+import { waitFor } from "../../support/wait.ts";
 
-const MAIN = join(import.meta.dirname, "../../examples/accounts/main.ts");
+const MAIN = join(import.meta.dirname, "../../../examples/accounts/main.ts");
 const TTL_MS = 4000;
 const CONVERGER = "archive-account-resources";
 

@@ -7,15 +7,15 @@ import {
   createConverger,
   installWakeTrigger,
   TerminalError,
-} from "../../src/converge/index.ts";
-import { Limiter } from "../../src/lifecycle/limiter.ts";
-import { createLogger } from "../../src/log/logger.ts";
-import { openStore, type Store } from "../../src/store/index.ts";
-import { rawConnection } from "../../src/store/raw.ts";
-import { type Backend, createBackend } from "../support/backends.ts";
-import { postgresUrl } from "../support/postgres.ts";
-import { waitFor } from "../support/wait.ts";
-import { type Operator, openOperator } from "./support.ts";
+} from "../../../src/converge/index.ts";
+import { Limiter } from "../../../src/lifecycle/limiter.ts";
+import { createLogger } from "../../../src/log/logger.ts";
+import { openStore, type Store } from "../../../src/store/index.ts";
+import { rawConnection } from "../../../src/store/raw.ts";
+import { type Backend, createBackend } from "../../support/backends.ts";
+import { type Operator, openOperator } from "../../support/operator.ts";
+import { postgresUrl } from "../../support/postgres.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const log = createLogger({ level: "silent" });
 

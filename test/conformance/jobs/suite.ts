@@ -1,7 +1,7 @@
 import { describe } from "node:test";
+import { useBackend } from "../../support/backends.ts";
 import { basics } from "./basics.ts";
 import { failures } from "./failures.ts";
-import { useBackend } from "./harness.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
 

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { claimOne, type Harness, insertOne, jobError, newJob, useHarness } from "./harness.ts";
+import type { FreshStore } from "../../support/backends.ts";
+import { claimOne, insertOne, jobError, newJob } from "./helpers.ts";
 
 /** cancel, retry, get, list, prune, stats. */
-export function describeAdmin(harness: () => Promise<Harness>): void {
-  const h = useHarness(harness);
-
+export function describeAdmin(h: () => FreshStore): void {
   describe("cancel", () => {
     it("cancels a pending job at once, requests cancel of a running one, leaves a final one", async () => {
       const { store } = h();

@@ -1,29 +1,10 @@
 import { randomUUID } from "node:crypto";
-import { after, before } from "node:test";
 import { Jobs, type JobsOptions } from "../../../src/jobs/index.ts";
 import { createLogger } from "../../../src/log/logger.ts";
 import type { Store } from "../../../src/store/index.ts";
-import { type Backend, createBackend } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
 
 export const silent = createLogger({ level: process.env["TEND_TEST_LOG_LEVEL"] ?? "silent", pretty: false });
-
-/** One backend and one store for the whole file; every test uses its own queue names. */
-export function useBackend(driver: "sqlite" | "postgres"): () => { backend: Backend; store: Store } {
-  let backend: Backend | null = null;
-  let store: Store | null = null;
-  before(async () => {
-    backend = await createBackend(driver);
-    if (backend !== null) store = await backend.open();
-  });
-  after(async () => {
-    await backend?.cleanup();
-  });
-  return () => {
-    if (backend === null || store === null) throw new Error(`${driver} backend unavailable`);
-    return { backend, store };
-  };
-}
 
 /** A queue name no other test uses. */
 export function uniqueQueue(prefix = "q"): string {

@@ -3,13 +3,13 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
-import { type AccountsApp, createAccountsApp } from "../../examples/accounts/app.ts";
-import { addAccount } from "../../examples/accounts/schema.ts";
-import { Manager } from "../../src/lifecycle/manager.ts";
-import { createLogger } from "../../src/log/logger.ts";
-import { type Backend, createBackend } from "../support/backends.ts";
-import { waitFor } from "../support/wait.ts";
-import { type Operator, openOperator } from "./support.ts";
+import { type AccountsApp, createAccountsApp } from "../../../examples/accounts/app.ts";
+import { addAccount } from "../../../examples/accounts/schema.ts";
+import { Manager } from "../../../src/lifecycle/manager.ts";
+import { createLogger } from "../../../src/log/logger.ts";
+import { type Backend, createBackend } from "../../support/backends.ts";
+import { type Operator, openOperator } from "../../support/operator.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const run = promisify(execFile);
 const log = createLogger({ level: process.env["TEND_TEST_LOG"] ?? "silent", pretty: false });
@@ -115,7 +115,7 @@ export function describeAccountsExample(driver: "sqlite" | "postgres"): void {
       );
       // What the operator sees: `tend inconsistencies`.
       const { stdout } = await run(process.execPath, [
-        join(import.meta.dirname, "../../bin/tend.js"),
+        join(import.meta.dirname, "../../../bin/tend.js"),
         "inconsistencies",
         "--database",
         backend.url,

@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { Store } from "../../../src/store/index.ts";
+import type { FreshStore } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
-import { claimOne, type Harness, insertOne, newJob, sortIds, useHarness } from "./harness.ts";
+import { claimOne, insertOne, newJob, sortIds } from "./helpers.ts";
 
 /** insert(): defaults, order of results, unique keys; claim(): order, scheduling, exclusivity. */
-export function describeInsertAndClaim(harness: () => Promise<Harness>): void {
-  const h = useHarness(harness);
-
+export function describeInsertAndClaim(h: () => FreshStore): void {
   describe("insert", () => {
     it("stores every field with documented defaults and returns ids in input order", async () => {
       const { store } = h();
@@ -233,11 +232,7 @@ export function describeInsertAndClaim(harness: () => Promise<Harness>): void {
     it("never hands the same attempt to two concurrent claimers (several Store instances)", async () => {
       const { store, openAnother } = h();
       const stores: Store[] = [store];
-      if (openAnother) {
-        stores.push(await openAnother(), await openAnother());
-      } else {
-        console.log("# harness has no openAnother: concurrent claims run on one Store instance");
-      }
+      stores.push(await openAnother(), await openAnother());
       const total = 300;
       await store.jobs.insert(Array.from({ length: total }, () => newJob({ queue: "race" })));
       const seen: string[] = [];

@@ -1,18 +1,16 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../../src/errors/tend-error.ts";
+import type { FreshStore } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
-import { claimOne, type Harness, insertOne, jobError, newJob, useHarness } from "./harness.ts";
+import { claimOne, insertOne, jobError, newJob } from "./helpers.ts";
 
 /** cron ticks, batches, the caller's transaction and notifications. */
-export function describeCronBatchTransactions(harness: () => Promise<Harness>): void {
-  const h = useHarness(harness);
-
+export function describeCronBatchTransactions(h: () => FreshStore): void {
   describe("cron", () => {
     it("enqueues a tick exactly once across concurrent callers, and never an older tick", async () => {
       const { store, openAnother } = h();
-      const stores = [store];
-      if (openAnother) stores.push(await openAnother());
+      const stores = [store, await openAnother()];
       assert.equal(await store.jobs.lastCronTick("nightly"), null);
       const tick = new Date(Date.UTC(2030, 0, 1, 3, 0, 0));
       const outcomes = await Promise.all(
@@ -127,7 +125,7 @@ export function describeCronBatchTransactions(harness: () => Promise<Harness>): 
 
     it("delivers notify() payloads to listeners of that channel, from another Store instance too", async () => {
       const { store, openAnother } = h();
-      const other = openAnother ? await openAnother() : store;
+      const other = await openAnother();
       const heard: string[] = [];
       const stop = await store.notifier.listen("custom-channel", (p) => heard.push(p));
       await other.notifier.notify("custom-channel", "hello");

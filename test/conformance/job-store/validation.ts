@@ -2,14 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../../src/errors/tend-error.ts";
 import type { JobState } from "../../../src/store/index.ts";
-import { type Harness, newJob, useHarness } from "./harness.ts";
+import type { FreshStore } from "../../support/backends.ts";
+import { newJob } from "./helpers.ts";
 
 const code = (c: string) => (err: unknown) => isTendError(err, c);
 
 /** Bad arguments fail with stable codes; a closed store refuses calls. */
-export function describeValidation(harness: () => Promise<Harness>): void {
-  const h = useHarness(harness);
-
+export function describeValidation(h: () => FreshStore): void {
   describe("argument validation", () => {
     it("rejects malformed job ids with TEND_E_INVALID_JOB_ID", async () => {
       const { store } = h();

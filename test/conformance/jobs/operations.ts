@@ -3,7 +3,7 @@ import { it } from "node:test";
 import type { Store } from "../../../src/store/index.ts";
 import type { Backend } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
-import { makeJobs, startJobs, uniqueQueue, waitForState } from "./harness.ts";
+import { makeJobs, startJobs, uniqueQueue, waitForState } from "./helpers.ts";
 
 export function operations(ctx: () => { backend: Backend; store: Store }): void {
   it("retries a discarded job with fresh attempts", async () => {

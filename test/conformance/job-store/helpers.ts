@@ -1,44 +1,5 @@
-import { afterEach, beforeEach } from "node:test";
+/** Helpers of the JobStore contract suite: valid jobs, and inserting and claiming one. */
 import type { NewJob, Store } from "../../../src/store/index.ts";
-
-/**
- * What a driver's test file hands the shared JobStore contract: a freshly migrated, empty store of
- * its own (a new SQLite file, a new PostgreSQL schema), a way to run code inside a transaction the
- * caller owns, and optionally a way to open more Store instances on the same database.
- */
-export interface Harness {
-  store: Store;
-  /** Closes every store the harness opened and removes the database (file or schema). */
-  cleanup(): Promise<void>;
-  /**
-   * Opens the caller's own transaction on the same database (PostgreSQL: a pg client after
-   * `BEGIN`; SQLite: a `DatabaseSync` after `BEGIN`), runs `fn(tx)`, then commits or rolls back.
-   */
-  inCallerTransaction(fn: (tx: unknown) => Promise<void>, outcome: "commit" | "rollback"): Promise<void>;
-  /**
-   * Opens one more Store instance on the same database (its own connection/pool). The harness's
-   * cleanup closes it. Optional: without it, "several instances" cases use concurrent calls on
-   * `store` alone.
-   */
-  openAnother?: () => Promise<Store>;
-}
-
-/** Registers beforeEach/afterEach that give every test its own fresh harness; returns a getter. */
-export function useHarness(harness: () => Promise<Harness>): () => Harness {
-  let current: Harness | undefined;
-  beforeEach(async () => {
-    current = await harness();
-  });
-  afterEach(async () => {
-    const h = current;
-    current = undefined;
-    await h?.cleanup();
-  });
-  return () => {
-    if (current === undefined) throw new Error("harness not ready (used outside a test?)");
-    return current;
-  };
-}
 
 let counter = 0;
 

@@ -1,7 +1,7 @@
 import { DatabaseSync } from "node:sqlite";
 import pg from "pg";
 import { toSqlitePlaceholders } from "../../src/store/sqlite/converge-sql.ts";
-import type { Backend } from "../support/backends.ts";
+import type { Backend } from "./backends.ts";
 
 /** An operator's own connection (psql / sqlite3 stand-in): one statement at a time, committed. */
 export interface Operator {

@@ -1,15 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { RescuedJob } from "../../../src/store/index.ts";
+import type { FreshStore } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
-import { claimOne, type Harness, insertOne, jobError, useHarness } from "./harness.ts";
+import { claimOne, insertOne, jobError } from "./helpers.ts";
 
 const STALE = "0000000000000000-stale-token";
 
 /** complete/fail/heartbeat/release/markCancelled, all fenced by lease token; rescue of lapsed leases. */
-export function describeLeases(harness: () => Promise<Harness>): void {
-  const h = useHarness(harness);
-
+export function describeLeases(h: () => FreshStore): void {
   describe("complete", () => {
     it("completes held jobs with their results and ignores stale tokens", async () => {
       const { store } = h();

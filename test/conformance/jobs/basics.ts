@@ -3,7 +3,7 @@ import { it } from "node:test";
 import type { Store } from "../../../src/store/index.ts";
 import type { Backend } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
-import { deferred, makeJobs, startJobs, uniqueQueue, waitForState } from "./harness.ts";
+import { deferred, makeJobs, startJobs, uniqueQueue, waitForState } from "./helpers.ts";
 
 export function basics(ctx: () => { backend: Backend; store: Store }): void {
   it("runs a job's handler with its context and stores the result", async () => {
