@@ -45,7 +45,7 @@ export interface AppOptions {
   log?: Logger;
   /** How long a graceful stop may take before tasks are named in a ShutdownTimeout (default 30 s). */
   shutdownTimeout?: Duration;
-  /** Storage options (schema, table prefix, pool size); the store logs through `log` unless `store.log` is given. */
+  /** Storage options (schema, table prefix, pool size); the store logs through `log` unless given `store.log`. */
   store?: StoreOptions;
   /** Job worker options (queues, concurrency, lease, poll interval, retention...). */
   jobs?: Omit<JobsOptions, "log">;

@@ -2,7 +2,10 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Pool } from "pg";
 import type { Store } from "./store.ts";
 
-/** The driver's own connection under a store (internal: for the drivers' own parts, tests and benchmarks). */
+/**
+ * The driver's own connection under a store: internal, for the driver's own parts, tests and
+ * benchmarks.
+ */
 export type RawConnection =
   | {
       driver: "sqlite";
@@ -32,14 +35,7 @@ export type PostgresRaw = Extract<RawConnection, { driver: "postgres" }>;
 // public type and no object's enumerable keys.
 const RAW = Symbol("tend.store.raw");
 
-/**
- * Attaches the driver's connection to the Store object it opened (non-enumerable) and returns it.
- *
- * @example
- * ```ts
- * return withRawConnection(store, { driver: "postgres", pool, schema, connectionString: url });
- * ```
- */
+/** Attaches the driver's connection to the Store object it opened (non-enumerable); returns the store. */
 export function withRawConnection<S extends Store>(store: S, raw: RawConnection): S {
   Object.defineProperty(store, RAW, { value: raw, enumerable: false });
   return store;
@@ -49,12 +45,6 @@ export function withRawConnection<S extends Store>(store: S, raw: RawConnection)
  * The driver's own connection under a store opened by `openStore` (internal: tests and
  * benchmarks reach the database below tend's interfaces through it). Throws a TypeError for an
  * object that no driver opened.
- *
- * @example
- * ```ts
- * const raw = rawConnection(store);
- * if (raw.driver === "sqlite") raw.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
- * ```
  */
 export function rawConnection(store: Store): RawConnection {
   const raw = (store as unknown as Record<symbol, RawConnection | undefined>)[RAW];

@@ -18,12 +18,6 @@ import { queueStats } from "./stats.ts";
 /**
  * The JobStore over a PostgreSQL pool: each method is one statement (a named prepared statement
  * on a pooled connection), or runs on the caller's client for `insert(jobs, tx)`.
- *
- * @example
- * ```ts
- * const jobs = createPostgresJobStore(createContext(pool, "tend", () => closed));
- * const claimed = await jobs.claim({ queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
- * ```
  */
 export function createPostgresJobStore(ctx: PgContext): JobStore {
   return {
