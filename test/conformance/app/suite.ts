@@ -7,6 +7,7 @@ import { createApp } from "../../../src/app.ts";
 import { isTendError } from "../../../src/errors/tend-error.ts";
 import { Manager } from "../../../src/lifecycle/manager.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
+import { itemConverger } from "../../support/items.ts";
 import { type Operator, openOperator } from "../../support/operator.ts";
 import { makeTempDir } from "../../support/tmp.ts";
 import { waitFor } from "../../support/wait.ts";
@@ -54,23 +55,13 @@ export function describeWholeApp(driver: "sqlite" | "postgres"): void {
         ticks++;
       });
       app.cron("* * * * * *", "app.tick");
-      app.converger({
-        name: "app-items",
-        wakeOn: [{ table: "item", key: "id" }],
-        every: "30s",
-        pollInterval: "25ms",
-        find: async (ctx) =>
-          (await ctx.sql("SELECT id FROM item WHERE actual IS DISTINCT FROM desired")).map((r) =>
-            Number(r["id"]),
-          ),
-        converge: async (key, ctx) => {
-          const rows = await ctx.sql(
-            "UPDATE item SET actual = desired WHERE id = $1 AND actual IS DISTINCT FROM desired RETURNING id, actual",
-            [key],
-          );
-          return { changed: rows.map((r) => ({ id: Number(r["id"]), actual: r["actual"] })) };
-        },
-      });
+      app.converger(
+        itemConverger("app-items", {
+          wakeOn: [{ table: "item", key: "id" }],
+          every: "30s",
+          pollInterval: "25ms",
+        }),
+      );
       const processed: string[] = [];
       app.inbox({
         dir: inboxDir,

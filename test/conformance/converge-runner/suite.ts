@@ -3,7 +3,6 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import {
   type Converger,
-  type ConvergerDefinition,
   createConverger,
   installWakeTrigger,
   TerminalError,
@@ -13,30 +12,12 @@ import { createLogger } from "../../../src/log/logger.ts";
 import { openStore, type Store } from "../../../src/store/index.ts";
 import { rawConnection } from "../../../src/store/raw.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
+import { itemConverger } from "../../support/items.ts";
 import { type Operator, openOperator } from "../../support/operator.ts";
 import { postgresUrl } from "../../support/postgres.ts";
 import { waitFor } from "../../support/wait.ts";
 
 const log = createLogger({ level: "silent" });
-
-/** A converger over table `item`: makes `actual` equal `desired`. */
-function itemConverger(name: string, extra: Partial<ConvergerDefinition> = {}): ConvergerDefinition {
-  return {
-    name,
-    find: async (ctx) =>
-      (await ctx.sql("SELECT id FROM item WHERE actual IS DISTINCT FROM desired ORDER BY id")).map((r) =>
-        Number(r["id"]),
-      ),
-    converge: async (key, ctx) => {
-      const rows = await ctx.sql(
-        "UPDATE item SET actual = desired WHERE id = $1 AND actual IS DISTINCT FROM desired RETURNING id, actual",
-        [key],
-      );
-      return { changed: rows.map((r) => ({ id: Number(r["id"]), actual: r["actual"] })) };
-    },
-    ...extra,
-  };
-}
 
 /** Runs a converger task until stopped. */
 function start(converger: Converger): { stop(): Promise<void>; done: Promise<void> } {
