@@ -90,7 +90,7 @@ export async function requirePostgres(t?: Skippable): Promise<boolean> {
     return false;
   }
   throw new Error(
-    `${reason}. Start PostgreSQL or set TEND_TEST_POSTGRES_URL; set TEND_SKIP_POSTGRES=1 to skip PostgreSQL tests.`,
+    `${reason}. Run the tests with \`npm test\` (it starts an embedded PostgreSQL when none answers), start PostgreSQL or set TEND_TEST_POSTGRES_URL; set TEND_SKIP_POSTGRES=1 to skip PostgreSQL tests.`,
   );
 }
 
