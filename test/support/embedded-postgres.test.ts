@@ -8,20 +8,11 @@ import { createInterface } from "node:readline";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
-import { startEmbeddedPostgres } from "./embedded-postgres/start.ts";
+import { processExists as alive, startEmbeddedPostgres } from "./embedded-postgres/start.ts";
 import { makeTempDir } from "./tmp.ts";
 import { waitFor } from "./wait.ts";
 
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
-}
 
 /** A port where nothing listens (below 1024, and no PostgreSQL runs there). */
 const NOTHING_THERE = "postgres://postgres@127.0.0.1:1/test";

@@ -13,7 +13,8 @@ export interface EmbeddedPostgres extends ServeReady {
 const SERVE = fileURLToPath(new URL("./serve.ts", import.meta.url));
 const STOP_TIMEOUT_MS = 30_000;
 
-function alive(pid: number): boolean {
+/** Whether a process with this PID exists (it may belong to another user). */
+export function processExists(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -66,7 +67,7 @@ export async function startEmbeddedPostgres(): Promise<EmbeddedPostgres> {
       await exited;
       clearTimeout(timer);
       // Only if the helper could not stop it (killed above): leave no server and no folder behind.
-      if (alive(ready.pid)) process.kill(ready.pid, "SIGKILL");
+      if (processExists(ready.pid)) process.kill(ready.pid, "SIGKILL");
       await rm(ready.dir, { recursive: true, force: true });
       if (child.exitCode !== 0) {
         throw new Error(
