@@ -6,7 +6,7 @@
 export { AppConvergers, type AppConvergersOptions } from "./app-convergers.ts";
 export { DEFAULT_KEY_BACKOFF, type KeyBackoff, keyBackoffMs } from "./backoff.ts";
 export { isEmptyChange } from "./changes.ts";
-export { CONVERGE_CODES } from "./codes.ts";
+export { CONVERGE_CODES } from "../errors/codes/converge.ts";
 export type {
   ConvergeContext,
   ConvergeOutcome,

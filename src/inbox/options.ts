@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import type { ErrorCode } from "../errors/catalogue.ts";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
 import { MAX_TIMER_MS, parseDuration } from "../lifecycle/duration.ts";
 import { compileMatch } from "./match.ts";
@@ -72,7 +73,7 @@ function duration(value: unknown, name: string, fallback: number, positive: bool
   return ms;
 }
 
-function integer(value: unknown, name: string, fallback: number, min: number, code: string): number {
+function integer(value: unknown, name: string, fallback: number, min: number, code: ErrorCode): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
     throw invalidArgument(code, name, value, min === 0 ? "a non-negative integer" : `an integer >= ${min}`);

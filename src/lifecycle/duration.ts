@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../errors/catalogue.ts";
 import { invalidArgument } from "../errors/tend-error.ts";
 
 /** A length of time: milliseconds as a number, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"1h30m"`. */
@@ -65,7 +66,11 @@ export function parseDuration(value: unknown, name = "duration"): number {
  * const ms = parseTimeout(options.timeout ?? "30s", "shutdownTimeout"); // 30000
  * ```
  */
-export function parseTimeout(value: unknown, name = "timeout", code = "TEND_E_INVALID_TIMEOUT"): number {
+export function parseTimeout(
+  value: unknown,
+  name = "timeout",
+  code: ErrorCode = "TEND_E_INVALID_TIMEOUT",
+): number {
   let ms: number;
   try {
     ms = parseDuration(value, name);

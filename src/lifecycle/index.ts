@@ -4,7 +4,7 @@
  */
 
 export type { Cleanup, CleanupOptions } from "./cleanup.ts";
-export { LIFECYCLE_CODES, type LifecycleCode } from "./codes.ts";
+export { LIFECYCLE_CODES, type LifecycleCode } from "../errors/codes/lifecycle.ts";
 export { currentTask } from "./context.ts";
 export { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 export { type FailureKind, isAbortError, ManagerError } from "./errors.ts";

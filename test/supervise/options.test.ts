@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { ErrorCode } from "../../src/errors/catalogue.ts";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { resolveOptions } from "../../src/supervise/options.ts";
 
 const program = join(import.meta.dirname, "fixtures", "worker.ts");
-const code = (c: string) => (err: unknown) => isTendError(err, c);
+const code = (c: ErrorCode) => (err: unknown) => isTendError(err, c);
 
 describe("resolveOptions", () => {
   it("fills defaults", () => {
