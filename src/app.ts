@@ -2,7 +2,7 @@ import type { Logger } from "pino";
 import { AppConvergers, type AppConvergersOptions } from "./converge/app-convergers.ts";
 import type { ConvergerDefinition } from "./converge/definition.ts";
 import type { Converger } from "./converge/runner.ts";
-import { invalidArgument } from "./errors/tend-error.ts";
+import { checkFunction, checkObject, checkString } from "./errors/validate.ts";
 import { createInbox, type Inbox } from "./inbox/inbox.ts";
 import type { InboxOptions } from "./inbox/types.ts";
 import type { Batch } from "./jobs/batch.ts";
@@ -73,11 +73,9 @@ export class App {
   readonly #drainMs: number;
 
   constructor(options: AppOptions = {}) {
-    if (options === null || typeof options !== "object") {
-      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "app options", options, "an object");
-    }
-    if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
-      throw invalidArgument(
+    checkObject("TEND_E_INVALID_APP_OPTIONS", "app options", options);
+    if (options.database !== undefined) {
+      checkString(
         "TEND_E_INVALID_DATABASE_URL",
         "database",
         options.database,
@@ -207,8 +205,7 @@ export class App {
 
   /** Adds a part built when the app starts (used by convergers, inboxes and other parts). */
   use(component: Component): this {
-    if (typeof component !== "function")
-      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "component", component, "a function");
+    checkFunction("TEND_E_INVALID_APP_OPTIONS", "component", component);
     this.#components.push(component);
     return this;
   }

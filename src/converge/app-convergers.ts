@@ -1,4 +1,5 @@
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/tend-error.ts";
+import { checkInteger } from "../errors/validate.ts";
 import { Limiter } from "../lifecycle/limiter.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../store/store.ts";
@@ -38,15 +39,10 @@ export class AppConvergers {
   #registry: ConvergerRegistry | null = null;
 
   constructor(options: AppConvergersOptions = {}) {
-    const concurrency = options.concurrency ?? 4;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw invalidArgument(
-        "TEND_E_CONVERGER_INVALID_OPTION",
-        "convergers concurrency",
-        concurrency,
-        "a positive integer",
-      );
-    }
+    const concurrency =
+      options.concurrency === undefined
+        ? 4
+        : checkInteger("TEND_E_CONVERGER_INVALID_OPTION", "convergers concurrency", options.concurrency, 1);
     this.#limiter = new Limiter(concurrency);
     this.#holderId = options.holderId;
   }

@@ -1,4 +1,5 @@
 import { describeValue, invalidArgument, TendError } from "../errors/tend-error.ts";
+import { checkInteger, checkObject } from "../errors/validate.ts";
 import { type Duration, parseTimeout } from "../lifecycle/duration.ts";
 import { DEFAULT_KEY_BACKOFF, type KeyBackoff } from "./backoff.ts";
 import type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
@@ -127,15 +128,12 @@ export function wakeTable(entry: unknown, converger: string): WakeTable {
  * ```
  */
 export function normalizeDefinition(definition: unknown): NormalizedDefinition {
-  if (definition === null || typeof definition !== "object") {
-    throw invalidArgument(
-      "TEND_E_CONVERGER_INVALID_DEFINITION",
-      "converger definition",
-      definition,
-      "an object { name, find, converge, ... }",
-    );
-  }
-  const d = definition as Partial<ConvergerDefinition>;
+  const d = checkObject(
+    "TEND_E_CONVERGER_INVALID_DEFINITION",
+    "converger definition",
+    definition,
+    "an object { name, find, converge, ... }",
+  ) as Partial<ConvergerDefinition>;
   if (typeof d.name !== "string" || !NAME.test(d.name)) {
     throw invalidArgument(
       "TEND_E_CONVERGER_INVALID_NAME",
@@ -154,15 +152,16 @@ export function normalizeDefinition(definition: unknown): NormalizedDefinition {
       );
     }
   }
-  const concurrency = d.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-    throw invalidArgument(
-      "TEND_E_CONVERGER_INVALID_OPTION",
-      `converger "${name}" concurrency`,
-      d.concurrency,
-      "an integer from 1 to 1000",
-    );
-  }
+  const concurrency =
+    d.concurrency === undefined
+      ? 4
+      : checkInteger(
+          "TEND_E_CONVERGER_INVALID_OPTION",
+          `converger "${name}" concurrency`,
+          d.concurrency,
+          1,
+          1000,
+        );
   if (d.wakeOn !== undefined && !Array.isArray(d.wakeOn)) {
     throw invalidArgument(
       "TEND_E_CONVERGER_INVALID_WAKE",

@@ -1,4 +1,5 @@
 import { APP_CODES } from "./codes/app.ts";
+import { COMMON_CODES } from "./codes/common.ts";
 import { CONVERGE_CODES } from "./codes/converge.ts";
 import { INBOX_CODES } from "./codes/inbox.ts";
 import { JOBS_CODES } from "./codes/jobs.ts";
@@ -12,6 +13,7 @@ import { SUPERVISE_CODES } from "./codes/supervise.ts";
  * Codes are never reused for a different meaning.
  */
 export const ERROR_CODES = {
+  ...COMMON_CODES,
   ...APP_CODES,
   ...LIFECYCLE_CODES,
   ...STORE_CODES,

@@ -1,6 +1,13 @@
 import { resolve } from "node:path";
-import type { ErrorCode } from "../errors/catalogue.ts";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkOneOf,
+  checkString,
+} from "../errors/validate.ts";
 import { MAX_TIMER_MS, parseDuration } from "../lifecycle/duration.ts";
 import { compileMatch } from "./match.ts";
 import type { InboxOptions, ProcessFile } from "./types.ts";
@@ -26,6 +33,8 @@ export interface ResolvedInboxOptions {
   readonly drainTimeoutMs: number;
   readonly leaseTtlMs: number;
 }
+
+const ON_DONE = ["move", "delete"] as const;
 
 const KNOWN = new Set([
   "dir",
@@ -73,14 +82,6 @@ function duration(value: unknown, name: string, fallback: number, positive: bool
   return ms;
 }
 
-function integer(value: unknown, name: string, fallback: number, min: number, code: ErrorCode): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw invalidArgument(code, name, value, min === 0 ? "a non-negative integer" : `an integer >= ${min}`);
-  }
-  return value;
-}
-
 /**
  * Validates inbox options and fills in defaults. Throws a `TEND_E_INBOX_...` TendError naming the
  * first bad value. Pure apart from resolving relative folders against the working directory.
@@ -92,32 +93,22 @@ function integer(value: unknown, name: string, fallback: number, min: number, co
  * ```
  */
 export function resolveInboxOptions(options: InboxOptions): ResolvedInboxOptions {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw invalidArgument("TEND_E_INBOX_OPTIONS", "options", options, "an object such as { dir, process }");
-  }
+  checkObject("TEND_E_INBOX_OPTIONS", "options", options, "an object such as { dir, process }");
   for (const key of Object.keys(options)) {
     if (!KNOWN.has(key)) {
       throw invalidArgument("TEND_E_INBOX_OPTIONS", `options.${key}`, key, `one of ${[...KNOWN].join(", ")}`);
     }
   }
   const dir = folder(options.dir, "dir", undefined);
-  if (typeof options.process !== "function") {
-    throw invalidArgument(
-      "TEND_E_INBOX_PROCESS",
-      "process",
-      options.process,
-      "a function (file, ctx) => Promise<void>",
-    );
-  }
-  if (options.name !== undefined && (typeof options.name !== "string" || options.name.trim() === "")) {
-    throw invalidArgument("TEND_E_INBOX_NAME", "name", options.name, "a non-empty string");
-  }
-  if (options.onDone !== undefined && options.onDone !== "move" && options.onDone !== "delete") {
-    throw invalidArgument("TEND_E_INBOX_ON_DONE", "onDone", options.onDone, '"move" or "delete"');
-  }
-  if (options.watch !== undefined && typeof options.watch !== "boolean") {
-    throw invalidArgument("TEND_E_INBOX_OPTIONS", "watch", options.watch, "true or false");
-  }
+  checkFunction(
+    "TEND_E_INBOX_PROCESS",
+    "process",
+    options.process,
+    "a function (file, ctx) => Promise<void>",
+  );
+  if (options.name !== undefined) checkString("TEND_E_INBOX_NAME", "name", options.name);
+  if (options.onDone !== undefined) checkOneOf("TEND_E_INBOX_ON_DONE", "onDone", options.onDone, ON_DONE);
+  if (options.watch !== undefined) checkBoolean("TEND_E_INBOX_OPTIONS", "watch", options.watch);
   const resolved: ResolvedInboxOptions = {
     name: options.name ?? `inbox:${options.dir}`,
     dir,
@@ -127,8 +118,12 @@ export function resolveInboxOptions(options: InboxOptions): ResolvedInboxOptions
     failedDir: folder(options.failedDir, "failedDir", `${dir}/failed`),
     process: options.process,
     match: compileMatch(options.match),
-    concurrency: integer(options.concurrency, "concurrency", 1, 1, "TEND_E_INBOX_CONCURRENCY"),
-    retries: integer(options.retries, "retries", 2, 0, "TEND_E_INBOX_RETRIES"),
+    concurrency:
+      options.concurrency === undefined
+        ? 1
+        : checkInteger("TEND_E_INBOX_CONCURRENCY", "concurrency", options.concurrency, 1),
+    retries:
+      options.retries === undefined ? 2 : checkInteger("TEND_E_INBOX_RETRIES", "retries", options.retries, 0),
     retryDelayMs: duration(options.retryDelay, "retryDelay", 1000, false),
     onDone: options.onDone ?? "move",
     settleMs: duration(options.settle, "settle", 1000, false),

@@ -1,9 +1,10 @@
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { checkFunction, checkInteger, checkNumber, checkObject } from "../errors/validate.ts";
 import { parseDuration } from "../lifecycle/duration.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 import type { Json } from "./model.ts";
-import { checkInt, checkKind, checkQueue } from "./validate.ts";
+import { checkKind, checkQueue } from "./validate.ts";
 
 /** What a handler gets for one attempt of one job. */
 export interface JobContext<P = Json> {
@@ -84,28 +85,17 @@ export function defineJobKind<P>(
   options: JobKindOptions<P> = {},
 ): JobDefinition {
   checkKind(kind);
-  if (typeof handler !== "function") {
-    throw invalidArgument(
-      "TEND_E_INVALID_JOB_OPTIONS",
-      `handler of job kind "${kind}"`,
-      handler,
-      "a function",
-    );
-  }
-  if (options === null || typeof options !== "object") {
-    throw invalidArgument(
-      "TEND_E_INVALID_JOB_OPTIONS",
-      `options of job kind "${kind}"`,
-      options,
-      "an object",
-    );
-  }
+  checkFunction("TEND_E_INVALID_JOB_OPTIONS", `handler of job kind "${kind}"`, handler);
+  checkObject("TEND_E_INVALID_JOB_OPTIONS", `options of job kind "${kind}"`, options);
   const queue = options.queue === undefined ? DEFAULT_QUEUE : checkQueue(options.queue);
   const maxAttempts =
     options.maxAttempts === undefined
       ? DEFAULT_MAX_ATTEMPTS
-      : checkInt("maxAttempts", options.maxAttempts, 1, 1000);
-  const priority = options.priority === undefined ? 0 : checkInt("priority", options.priority, -32768, 32767);
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxAttempts", options.maxAttempts, 1, 1000);
+  const priority =
+    options.priority === undefined
+      ? 0
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "priority", options.priority, -32768, 32767);
   let timeoutMs: number | null = null;
   if (options.timeout !== undefined) {
     timeoutMs = toMs("timeout", options.timeout);
@@ -159,10 +149,7 @@ function backoffFor(backoff: JobKindOptions["backoff"]): (attempt: number) => nu
   }
   const policy: BackoffPolicy = { ...DEFAULT_BACKOFF, ...backoff };
   for (const key of ["baseMs", "factor", "maxMs", "jitter"] as const) {
-    const v = policy[key];
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-      throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `backoff.${key}`, v, "a non-negative number");
-    }
+    checkNumber("TEND_E_INVALID_JOB_OPTIONS", `backoff.${key}`, policy[key], 0);
   }
   return (attempt) => retryDelay(attempt, policy);
 }

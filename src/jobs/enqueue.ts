@@ -1,7 +1,8 @@
 import { invalidArgument } from "../errors/tend-error.ts";
+import { checkInteger, checkObject } from "../errors/validate.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition, toMs } from "./definition.ts";
 import type { NewJob } from "./model.ts";
-import { checkInt, checkKind, checkQueue, encodeJson } from "./validate.ts";
+import { checkKind, checkQueue, encodeJson } from "./validate.ts";
 
 /** Options of one enqueued job. */
 export interface EnqueueOptions {
@@ -40,19 +41,17 @@ export function buildNewJob(
   batch: { batchId: string; batchIndex: number } | null = null,
 ): NewJob {
   checkKind(kind);
-  if (options === null || typeof options !== "object") {
-    throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", "enqueue options", options, "an object");
-  }
+  checkObject("TEND_E_INVALID_JOB_OPTIONS", "enqueue options", options);
   const queue =
     options.queue === undefined ? (definition?.queue ?? DEFAULT_QUEUE) : checkQueue(options.queue);
   const priority =
     options.priority === undefined
       ? (definition?.priority ?? 0)
-      : checkInt("priority", options.priority, -32768, 32767);
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "priority", options.priority, -32768, 32767);
   const maxAttempts =
     options.maxAttempts === undefined
       ? (definition?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
-      : checkInt("maxAttempts", options.maxAttempts, 1, 1000);
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxAttempts", options.maxAttempts, 1, 1000);
   let runAt: Date;
   if (options.runAt !== undefined) {
     if (!(options.runAt instanceof Date) || Number.isNaN(options.runAt.getTime())) {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { checkInteger } from "../errors/validate.ts";
 import type { Task } from "../lifecycle/task.ts";
 import type { Store } from "../store/store.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
@@ -16,7 +17,7 @@ import {
 import { buildNewJob, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import type { InsertResult, JobRecord, Json, ListFilter, QueueStats } from "./model.ts";
-import { checkInt, checkJobId, checkQueue } from "./validate.ts";
+import { checkJobId, checkQueue } from "./validate.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
 
 /** Options of {@link Jobs}. */
@@ -81,13 +82,21 @@ export class Jobs {
     this.#maxPayloadBytes =
       options.maxPayloadBytes === undefined
         ? 1024 * 1024
-        : checkInt("maxPayloadBytes", options.maxPayloadBytes, 1, 256 * 1024 * 1024);
+        : checkInteger(
+            "TEND_E_INVALID_JOB_OPTIONS",
+            "maxPayloadBytes",
+            options.maxPayloadBytes,
+            1,
+            256 * 1024 * 1024,
+          );
     this.#leaseMs = options.lease === undefined ? 30_000 : toMs("lease", options.lease);
-    if (options.concurrency !== undefined) checkInt("concurrency", options.concurrency, 1, 10_000);
-    if (options.prefetch !== undefined) checkInt("prefetch", options.prefetch, 0, 10_000);
+    if (options.concurrency !== undefined)
+      checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrency", options.concurrency, 1, 10_000);
+    if (options.prefetch !== undefined)
+      checkInteger("TEND_E_INVALID_JOB_OPTIONS", "prefetch", options.prefetch, 0, 10_000);
     for (const [queue, q] of Object.entries(options.queues ?? {})) {
       checkQueue(queue);
-      checkInt(`queues.${queue}.concurrency`, q?.concurrency, 1, 10_000);
+      checkInteger("TEND_E_INVALID_JOB_OPTIONS", `queues.${queue}.concurrency`, q?.concurrency, 1, 10_000);
     }
   }
 

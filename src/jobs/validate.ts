@@ -28,14 +28,6 @@ export function checkQueue(queue: unknown): string {
   return queue;
 }
 
-/** Throws TEND_E_INVALID_JOB_OPTIONS unless `value` is an integer in [min, max]. */
-export function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
 /** Throws TEND_E_INVALID_JOB_ID unless `id` is a job id (decimal digits). */
 export function checkJobId(id: unknown): string {
   if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return String(id);

@@ -1,6 +1,7 @@
 import { constants } from "node:os";
 import type { Logger } from "pino";
 import { invalidArgument } from "../errors/tend-error.ts";
+import { checkFunction } from "../errors/validate.ts";
 import { flushLogger } from "../log/flush.ts";
 import { currentTask } from "./context.ts";
 import type { Task } from "./task.ts";
@@ -80,14 +81,8 @@ export function signalTask(options: SignalTaskOptions = {}): SignalTask {
   }
   for (const name of names) if (!isCatchable(name)) throw unknownSignal(name);
   const { onSignal } = options;
-  if (onSignal !== undefined && typeof onSignal !== "function") {
-    throw invalidArgument(
-      "TEND_E_INVALID_LIFECYCLE_OPTION",
-      "onSignal",
-      onSignal,
-      "a function (signal) => void",
-    );
-  }
+  if (onSignal !== undefined)
+    checkFunction("TEND_E_INVALID_LIFECYCLE_OPTION", "onSignal", onSignal, "a function (signal) => void");
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const taskName = options.name ?? "signals";
   let log = options.log;

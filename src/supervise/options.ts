@@ -1,6 +1,15 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidArgument } from "../errors/tend-error.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkOneOf,
+  checkPositiveNumber,
+  checkString,
+} from "../errors/validate.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../store/store.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
@@ -103,45 +112,13 @@ export const DEFAULT_COMPILE_CACHE = "./var/tend-compile-cache";
 export const DEFAULT_STATUS_FILE = "./var/tend-supervisor.json";
 
 function count(name: string, value: unknown, fallback: number, least: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < least) {
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_COUNT", name, value, `a whole number >= ${least}`);
-  }
-  return value;
+  return value === undefined ? fallback : checkInteger("TEND_E_SUPERVISE_INVALID_COUNT", name, value, least);
 }
 
 function ms(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > 86_400_000) {
-    throw invalidArgument(
-      "TEND_E_SUPERVISE_INVALID_TIMEOUT",
-      name,
-      value,
-      "a whole number of milliseconds between 1 and 86400000",
-    );
-  }
-  return value;
-}
-
-function positive(
-  name: string,
-  value: unknown,
-  fallback: number,
-  integer: boolean,
-  atMost = Number.POSITIVE_INFINITY,
-): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    value > atMost ||
-    (integer && !Number.isInteger(value))
-  ) {
-    const what = integer ? "a whole number >= 0" : `a number between 0 and ${atMost}`;
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", name, value, what);
-  }
-  return value;
+  return value === undefined
+    ? fallback
+    : checkInteger("TEND_E_SUPERVISE_INVALID_TIMEOUT", name, value, 1, 86_400_000);
 }
 
 /**
@@ -153,14 +130,7 @@ function positive(
  * ```
  */
 export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) {
-    throw invalidArgument(
-      "TEND_E_SUPERVISE_INVALID_OPTION",
-      "options",
-      options,
-      "an object with at least { program }",
-    );
-  }
+  checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
   if (typeof options.program !== "string" || options.program.length === 0) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_PROGRAM_NOT_FOUND",
@@ -229,25 +199,34 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       "a folder path or false",
     );
   }
-  if (options.spare !== undefined && typeof options.spare !== "boolean") {
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "spare", options.spare, "true or false");
-  }
-  if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
-  }
+  if (options.spare !== undefined) checkBoolean("TEND_E_SUPERVISE_INVALID_OPTION", "spare", options.spare);
+  if (options.database !== undefined)
+    checkString("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
   const s = options.scaling ?? {};
   const r = options.restart ?? {};
   const restart: RestartSettings = {
     backoffBaseMs: ms("restart.backoffBaseMs", r.backoffBaseMs, DEFAULT_RESTART.backoffBaseMs),
     backoffMaxMs: ms("restart.backoffMaxMs", r.backoffMaxMs, DEFAULT_RESTART.backoffMaxMs),
-    jitter: positive("restart.jitter", r.jitter, DEFAULT_RESTART.jitter, false, 1),
+    jitter:
+      r.jitter === undefined
+        ? DEFAULT_RESTART.jitter
+        : checkNumber("TEND_E_SUPERVISE_INVALID_OPTION", "restart.jitter", r.jitter, 0, 1),
     stableUptimeMs: ms("restart.stableUptimeMs", r.stableUptimeMs, DEFAULT_RESTART.stableUptimeMs),
-    maxRestarts: positive("restart.maxRestarts", r.maxRestarts, DEFAULT_RESTART.maxRestarts, true),
+    maxRestarts:
+      r.maxRestarts === undefined
+        ? DEFAULT_RESTART.maxRestarts
+        : checkInteger("TEND_E_SUPERVISE_INVALID_OPTION", "restart.maxRestarts", r.maxRestarts, 0),
     periodMs: ms("restart.periodMs", r.periodMs, DEFAULT_RESTART.periodMs),
   };
   const scaling: ScalingSettings = {
-    jobsPerWorker: positive("scaling.jobsPerWorker", s.jobsPerWorker, DEFAULT_SCALING.jobsPerWorker, false),
-    horizonSec: positive("scaling.horizonSec", s.horizonSec, DEFAULT_SCALING.horizonSec, false),
+    jobsPerWorker:
+      s.jobsPerWorker === undefined
+        ? DEFAULT_SCALING.jobsPerWorker
+        : checkPositiveNumber("TEND_E_SUPERVISE_INVALID_OPTION", "scaling.jobsPerWorker", s.jobsPerWorker),
+    horizonSec:
+      s.horizonSec === undefined
+        ? DEFAULT_SCALING.horizonSec
+        : checkNumber("TEND_E_SUPERVISE_INVALID_OPTION", "scaling.horizonSec", s.horizonSec, 0),
     maxWaitMs: ms("scaling.maxWaitMs", s.maxWaitMs, DEFAULT_SCALING.maxWaitMs),
     scaleDownCooldownMs: ms(
       "scaling.scaleDownCooldownMs",
@@ -255,14 +234,6 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       DEFAULT_SCALING.scaleDownCooldownMs,
     ),
   };
-  if (scaling.jobsPerWorker <= 0) {
-    throw invalidArgument(
-      "TEND_E_SUPERVISE_INVALID_OPTION",
-      "scaling.jobsPerWorker",
-      s.jobsPerWorker,
-      "a number > 0",
-    );
-  }
   const heartbeatMs = ms("heartbeatMs", options.heartbeatMs, 1_000);
   const hangTimeoutMs = ms("hangTimeoutMs", options.hangTimeoutMs, 10_000);
   if (hangTimeoutMs <= heartbeatMs) {
@@ -287,7 +258,10 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     compileCache:
       options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
     spare: options.spare ?? true,
-    stdio: options.stdio ?? "inherit",
+    stdio:
+      options.stdio === undefined
+        ? "inherit"
+        : checkOneOf("TEND_E_SUPERVISE_INVALID_OPTION", "stdio", options.stdio, ["inherit", "ignore"]),
     startTimeoutMs: ms("startTimeoutMs", options.startTimeoutMs, 30_000),
     hangTimeoutMs,
     stallTimeoutMs: ms("stallTimeoutMs", options.stallTimeoutMs, 300_000),
