@@ -12,7 +12,7 @@ import type { EnqueueItem, EnqueueOptions } from "./jobs/enqueue.ts";
 import { Jobs, type JobsOptions } from "./jobs/jobs.ts";
 import type { InsertResult, Json } from "./jobs/model.ts";
 import type { Duration } from "./lifecycle/duration.ts";
-import { parseDuration } from "./lifecycle/duration.ts";
+import { parseTimeout } from "./lifecycle/duration.ts";
 import { type MainOptions, main } from "./lifecycle/main.ts";
 import { Manager } from "./lifecycle/manager.ts";
 import { type Task, type TaskLike, toTask } from "./lifecycle/task.ts";
@@ -85,7 +85,7 @@ export class App {
     this.#options = options;
     this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
     this.log = options.log ?? createLogger();
-    const shutdownMs = parseDuration(options.shutdownTimeout ?? "30s", "shutdownTimeout");
+    const shutdownMs = parseTimeout(options.shutdownTimeout ?? "30s", "shutdownTimeout");
     // In-flight work (jobs, inbox files) gets the shutdown budget less a margin to hand back what
     // did not finish before the manager's timeout.
     this.#drainMs = Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5));

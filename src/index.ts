@@ -22,6 +22,7 @@ export {
 export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
 export { isTendError, TendError } from "./errors/tend-error.ts";
 export {
+  type BackoffOptions,
   type BackoffPolicy,
   type Batch,
   type BatchItemResult,
@@ -81,7 +82,9 @@ export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open
 export {
   createSupervisor,
   renderSystemdUnit,
+  type RestartOptions,
   readStatusFile,
+  type ScalingOptions,
   type SuperviseOptions,
   type SuperviseRunOptions,
   Supervisor,

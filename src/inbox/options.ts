@@ -67,19 +67,7 @@ function folder(value: unknown, name: string, fallback: string | undefined): str
 
 function duration(value: unknown, name: string, fallback: number, positive: boolean): number {
   if (value === undefined) return fallback;
-  const expected = `a ${positive ? "positive" : "non-negative"} duration: milliseconds or a string like "500ms", "5s"`;
-  let ms: number;
-  try {
-    ms = parseDuration(value, name);
-  } catch (err) {
-    const e = invalidArgument("TEND_E_INBOX_DURATION", name, value, expected);
-    e.cause = err;
-    throw e;
-  }
-  if ((positive && ms <= 0) || ms > MAX_TIMER_MS) {
-    throw invalidArgument("TEND_E_INBOX_DURATION", name, value, expected);
-  }
-  return ms;
+  return parseDuration(value, name, { code: "TEND_E_INBOX_DURATION", positive, max: MAX_TIMER_MS });
 }
 
 /**

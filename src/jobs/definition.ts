@@ -1,10 +1,10 @@
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
 import { checkFunction, checkInteger, checkNumber, checkObject } from "../errors/validate.ts";
-import { parseDuration } from "../lifecycle/duration.ts";
+import { type Duration, parseDuration } from "../lifecycle/duration.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 import type { Json } from "./model.ts";
-import { checkKind, checkQueue } from "./validate.ts";
+import { checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
 
 /** What a handler gets for one attempt of one job. */
 export interface JobContext<P = Json> {
@@ -47,6 +47,18 @@ export interface StandardSchema<T> {
   };
 }
 
+/** Retry delays of a job kind, each merged over the default (`1s` doubling up to `1h`, ±25 %). */
+export interface BackoffOptions {
+  /** Delay after the first failure (default `"1s"`). */
+  base?: Duration;
+  /** Growth per attempt (default 2). */
+  factor?: number;
+  /** Upper bound of the delay before jitter (default `"1h"`). */
+  max?: Duration;
+  /** Fraction of the delay randomised, 0..1 (default 0.25: the delay varies by ±25 %). */
+  jitter?: number;
+}
+
 /** Options of a job kind. */
 export interface JobKindOptions<P = Json> {
   /** Queue the kind's jobs go to unless an enqueue says otherwise (default `default`). */
@@ -54,9 +66,9 @@ export interface JobKindOptions<P = Json> {
   /** Attempts before a failing job is discarded (default 10). */
   maxAttempts?: number;
   /** Per-attempt time limit: ms or a duration like "30s"; the handler's signal aborts then (default none). */
-  timeout?: number | string;
+  timeout?: Duration;
   /** Retry delays: a policy (merged over the default) or a function of the failed attempt number returning ms. */
-  backoff?: Partial<BackoffPolicy> | ((attempt: number) => number);
+  backoff?: BackoffOptions | ((attempt: number) => number);
   /** Validates (and may transform) the payload: a function that returns it or throws, or a Standard Schema. A failure discards the job at once with TEND_E_INVALID_PAYLOAD. */
   validate?: ((payload: unknown) => P) | StandardSchema<P>;
   /** Default priority of this kind's jobs (lower runs first; default 0). */
@@ -96,10 +108,8 @@ export function defineJobKind<P>(
     options.priority === undefined
       ? 0
       : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "priority", options.priority, -32768, 32767);
-  let timeoutMs: number | null = null;
-  if (options.timeout !== undefined) {
-    timeoutMs = toMs("timeout", options.timeout);
-  }
+  const timeoutMs =
+    options.timeout === undefined ? null : parseDuration(options.timeout, "timeout", TIMER_DURATION);
   return {
     kind,
     queue,
@@ -110,25 +120,6 @@ export function defineJobKind<P>(
     validate: validatorFor(kind, options.validate),
     handler: handler as JobHandler<never, unknown>,
   };
-}
-
-/** Converts a duration option (ms or "30s") to a positive ms count, or throws TEND_E_INVALID_JOB_OPTIONS. */
-export function toMs(name: string, value: unknown): number {
-  let ms: number | undefined;
-  try {
-    ms = typeof value === "number" ? value : typeof value === "string" ? parseDuration(value) : undefined;
-  } catch {
-    ms = undefined;
-  }
-  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
-    throw invalidArgument(
-      "TEND_E_INVALID_JOB_OPTIONS",
-      name,
-      value,
-      'a positive number of ms or a duration such as "30s"',
-    );
-  }
-  return ms;
 }
 
 function backoffFor(backoff: JobKindOptions["backoff"]): (attempt: number) => number {
@@ -147,10 +138,23 @@ function backoffFor(backoff: JobKindOptions["backoff"]): (attempt: number) => nu
       "a backoff policy object or a function",
     );
   }
-  const policy: BackoffPolicy = { ...DEFAULT_BACKOFF, ...backoff };
-  for (const key of ["baseMs", "factor", "maxMs", "jitter"] as const) {
-    checkNumber("TEND_E_INVALID_JOB_OPTIONS", `backoff.${key}`, policy[key], 0);
-  }
+  const code = "TEND_E_INVALID_JOB_OPTIONS";
+  const policy: BackoffPolicy = {
+    baseMs:
+      backoff.base === undefined
+        ? DEFAULT_BACKOFF.baseMs
+        : parseDuration(backoff.base, "backoff.base", { code }),
+    factor:
+      backoff.factor === undefined
+        ? DEFAULT_BACKOFF.factor
+        : checkNumber(code, "backoff.factor", backoff.factor, 0),
+    maxMs:
+      backoff.max === undefined ? DEFAULT_BACKOFF.maxMs : parseDuration(backoff.max, "backoff.max", { code }),
+    jitter:
+      backoff.jitter === undefined
+        ? DEFAULT_BACKOFF.jitter
+        : checkNumber(code, "backoff.jitter", backoff.jitter, 0),
+  };
   return (attempt) => retryDelay(attempt, policy);
 }
 

@@ -1,8 +1,9 @@
 import { invalidArgument } from "../errors/tend-error.ts";
 import { checkInteger, checkObject } from "../errors/validate.ts";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition, toMs } from "./definition.ts";
+import { type Duration, parseDuration } from "../lifecycle/duration.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
 import type { NewJob } from "./model.ts";
-import { checkKind, checkQueue, encodeJson } from "./validate.ts";
+import { checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
 /** Options of one enqueued job. */
 export interface EnqueueOptions {
@@ -13,7 +14,7 @@ export interface EnqueueOptions {
   /** Earliest time to run. */
   runAt?: Date;
   /** Delay before the job may run: ms or a duration like "5m". Ignored when runAt is given. */
-  delay?: number | string;
+  delay?: Duration;
   /** Attempts before discarding (default: the kind's, else 10). */
   maxAttempts?: number;
   /** While a pending or running job holds this key, another enqueue with it inserts nothing and returns that job's id. */
@@ -59,7 +60,7 @@ export function buildNewJob(
     }
     runAt = options.runAt;
   } else if (options.delay !== undefined) {
-    runAt = new Date(limits.now + toMs("delay", options.delay));
+    runAt = new Date(limits.now + parseDuration(options.delay, "delay", POSITIVE_DURATION));
   } else {
     runAt = new Date(limits.now);
   }

@@ -1,7 +1,7 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
 export type { CronOptions } from "./cron.ts";
-export type { JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
+export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
 export { Jobs, type JobsOptions } from "./jobs.ts";
 export type { InsertResult, JobError, JobRecord, JobState, Json, ListFilter, QueueStats } from "./model.ts";

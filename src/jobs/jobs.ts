@@ -7,17 +7,12 @@ import type { Task } from "../lifecycle/task.ts";
 import type { Store } from "../store/store.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
-import {
-  defineJobKind,
-  type JobDefinition,
-  type JobHandler,
-  type JobKindOptions,
-  toMs,
-} from "./definition.ts";
+import { type Duration, parseDuration } from "../lifecycle/duration.ts";
+import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
 import { buildNewJob, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import type { InsertResult, JobRecord, Json, ListFilter, QueueStats } from "./model.ts";
-import { checkJobId, checkQueue } from "./validate.ts";
+import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
 
 /** Options of {@link Jobs}. */
@@ -36,16 +31,16 @@ export interface JobsOptions {
    * without spending their attempt; if the process dies they are rescued like running jobs.
    */
   prefetch?: number;
-  /** Lease of a running job, renewed while it runs (default 30 s). */
-  lease?: number | string;
-  /** Fallback poll when no notification arrives (default 1 s). */
-  pollInterval?: number | string;
-  /** On stop, how long in-flight jobs may run before they are aborted and returned to the queue (default 25 s). */
-  drainTimeout?: number | string;
+  /** Lease of a running job, renewed while it runs (default `"30s"`). */
+  lease?: Duration;
+  /** Fallback poll when no notification arrives (default `"1s"`). */
+  pollInterval?: Duration;
+  /** On stop, how long in-flight jobs may run before they are aborted and returned to the queue (default `"25s"`). */
+  drainTimeout?: Duration;
   /** Largest payload or result, in bytes of JSON (default 1 MiB). */
   maxPayloadBytes?: number;
-  /** Keep completed, discarded and cancelled jobs this long (default 7 days). */
-  retention?: number | string;
+  /** Keep completed, discarded and cancelled jobs this long (default `"7d"`). */
+  retention?: Duration;
 }
 
 /**
@@ -69,6 +64,9 @@ export class Jobs {
   readonly #schedules: CronSchedule[] = [];
   readonly #maxPayloadBytes: number;
   readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #drainTimeoutMs: number;
+  readonly #retentionMs: number;
   #worker: JobWorker | null = null;
 
   constructor(store: () => Promise<Store>, options: JobsOptions) {
@@ -89,7 +87,10 @@ export class Jobs {
             1,
             256 * 1024 * 1024,
           );
-    this.#leaseMs = options.lease === undefined ? 30_000 : toMs("lease", options.lease);
+    this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
+    this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
+    this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
+    this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
     if (options.concurrency !== undefined)
       checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrency", options.concurrency, 1, 10_000);
     if (options.prefetch !== undefined)
@@ -223,7 +224,7 @@ export class Jobs {
    * @example
    * ```ts
    * const batch = await jobs.batch(files.map((f) => ({ kind: "image.resize", payload: { f } })));
-   * const results = await batch.results({ timeoutMs: 60_000 });
+   * const results = await batch.results({ timeout: "1m" });
    * ```
    */
   async batch(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<Batch> {
@@ -332,12 +333,8 @@ export class Jobs {
         queues,
         leaseMs: this.#leaseMs,
         prefetch: this.#options.prefetch ?? 0,
-        pollIntervalMs:
-          this.#options.pollInterval === undefined ? 1_000 : toMs("pollInterval", this.#options.pollInterval),
-        drainTimeoutMs:
-          this.#options.drainTimeout === undefined
-            ? 25_000
-            : toMs("drainTimeout", this.#options.drainTimeout),
+        pollIntervalMs: this.#pollIntervalMs,
+        drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,
         maxResultBytes: this.#maxPayloadBytes,
         log: this.#log,
@@ -350,10 +347,7 @@ export class Jobs {
         maintenanceTask(store, {
           rescueIntervalMs: rescueIntervalFor(this.#leaseMs),
           pruneIntervalMs: 10 * 60_000,
-          retentionMs:
-            this.#options.retention === undefined
-              ? 7 * 86_400_000
-              : toMs("retention", this.#options.retention),
+          retentionMs: this.#retentionMs,
           log: this.#log,
         }),
       );

@@ -73,22 +73,10 @@ export function every(
       "a non-empty name (options.name or a named function)",
     );
   }
-  let jitterMs = 0;
-  if (options.jitter !== undefined) {
-    try {
-      jitterMs = parseDuration(options.jitter, "jitter");
-    } catch {
-      jitterMs = Number.NaN;
-    }
-    if (!(jitterMs <= MAX_TIMER_MS)) {
-      throw invalidArgument(
-        "TEND_E_INVALID_INTERVAL",
-        "jitter",
-        options.jitter,
-        'a duration like "5s" (0 or more)',
-      );
-    }
-  }
+  const jitterMs =
+    options.jitter === undefined
+      ? 0
+      : parseDuration(options.jitter, "jitter", { code: "TEND_E_INVALID_INTERVAL", max: MAX_TIMER_MS });
   const timeoutMs = options.timeout === undefined ? undefined : parseTimeout(options.timeout, "timeout");
   const immediate = options.immediate ?? false;
   const stopOnError = options.stopOnError ?? false;

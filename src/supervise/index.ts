@@ -8,7 +8,9 @@ export { type HealthLimits, type HealthVerdict, judgeWorker, type ProgressView }
 export {
   DEFAULT_STATUS_FILE,
   type ResolvedOptions,
+  type RestartOptions,
   resolveOptions,
+  type ScalingOptions,
   type SuperviseOptions,
 } from "./options.ts";
 export {

@@ -10,6 +10,7 @@ import {
   checkPositiveNumber,
   checkString,
 } from "../errors/validate.ts";
+import { type Duration, type DurationLimits, parseDuration } from "../lifecycle/duration.ts";
 import type { Logger } from "../log/logger.ts";
 import type { Store } from "../store/store.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
@@ -31,7 +32,7 @@ export interface SuperviseOptions {
   database?: string;
   /** Queues whose statistics drive scaling (default: all). */
   queues?: readonly string[];
-  /** Status file written on every change and every `statusIntervalMs` (default ./var/tend-supervisor.json; null: none). */
+  /** Status file written on every change and every `statusInterval` (default ./var/tend-supervisor.json; null: none). */
   statusFile?: string | null;
   /** Extra environment for workers (added to the master's own). */
   env?: Readonly<Record<string, string>>;
@@ -51,33 +52,61 @@ export interface SuperviseOptions {
   spare?: boolean;
   /** Worker stdio: "inherit" (default) or "ignore". */
   stdio?: "inherit" | "ignore";
-  /** A worker not ready within this is killed and counted as a failed start. Default 30,000. */
-  startTimeoutMs?: number;
-  /** A ready worker with no heartbeat for this long is killed (SIGKILL) and replaced. Default 10,000. */
-  hangTimeoutMs?: number;
-  /** A worker with jobs in flight and no completion for this long is killed and replaced. Default 300,000. */
-  stallTimeoutMs?: number;
-  /** A stopping worker gets this long to finish before SIGTERM to its process group. Default 30,000. */
-  killTimeoutMs?: number;
-  /** After SIGTERM, this long before SIGKILL to the process group. Default 5,000. */
-  termGraceMs?: number;
-  /** Worker heartbeat interval. Default 1,000. */
-  heartbeatMs?: number;
-  /** An orphaned worker drains at most this long, then exits anyway. Default 2,000. */
-  orphanGraceMs?: number;
-  /** How often queue statistics are read and the count decided. Default 1,000. */
-  scaleIntervalMs?: number;
-  /** How often the status file is rewritten even without a change. Default 2,000. */
-  statusIntervalMs?: number;
+  /** A worker not ready within this is killed and counted as a failed start (default `"30s"`). */
+  startTimeout?: Duration;
+  /** A ready worker with no heartbeat for this long is killed (SIGKILL) and replaced (default `"10s"`). */
+  hangTimeout?: Duration;
+  /** A worker with jobs in flight and no completion for this long is killed and replaced (default `"5m"`). */
+  stallTimeout?: Duration;
+  /** A stopping worker gets this long to finish before SIGTERM to its process group (default `"30s"`). */
+  killTimeout?: Duration;
+  /** After SIGTERM, this long before SIGKILL to the process group (default `"5s"`). */
+  termGrace?: Duration;
+  /** Worker heartbeat interval (default `"1s"`). */
+  heartbeat?: Duration;
+  /** An orphaned worker drains at most this long, then exits anyway (default `"2s"`). */
+  orphanGrace?: Duration;
+  /** How often queue statistics are read and the count decided (default `"1s"`). */
+  scaleInterval?: Duration;
+  /** How often the status file is rewritten even without a change (default `"2s"`). */
+  statusInterval?: Duration;
   /** Scaling policy settings. */
-  scaling?: Partial<ScalingSettings>;
+  scaling?: ScalingOptions;
   /** Restart backoff and intensity. */
-  restart?: Partial<RestartSettings>;
+  restart?: RestartOptions;
   /** Logger (the master logs through `part: "supervise"`). */
   log?: Logger;
 }
 
-/** Options after validation, with defaults filled in. */
+/** Scaling policy options of {@link SuperviseOptions} (see {@link ScalingSettings} for their meaning). */
+export interface ScalingOptions {
+  /** Runnable-or-running jobs that justify one worker (about a worker's job concurrency; default 10). */
+  jobsPerWorker?: number;
+  /** Net inflow (enqueue rate minus completion rate) to provision for, this far ahead (default `"10s"`). */
+  horizon?: Duration;
+  /** If the oldest runnable job waited longer than this, add a worker even when the count looks enough (default `"10s"`). */
+  maxWait?: Duration;
+  /** Demand must stay below the current count this long before one worker is removed; also the gap between removals (default `"60s"`). */
+  scaleDownCooldown?: Duration;
+}
+
+/** Restart options of {@link SuperviseOptions}: backoff of replacements and the restart intensity. */
+export interface RestartOptions {
+  /** Delay before the second consecutive restart; doubles with each further one (default `"100ms"`). */
+  backoffBase?: Duration;
+  /** Upper bound of the delay (default `"30s"`). */
+  backoffMax?: Duration;
+  /** Fraction of the delay that is random, 0..1 (default 0.5). */
+  jitter?: number;
+  /** A worker that ran this long before it died resets the consecutive-failure count (default `"30s"`). */
+  stableUptime?: Duration;
+  /** At most this many restarts... (OTP's MaxR; default 5). */
+  maxRestarts?: number;
+  /** ...within this window (OTP's MaxT; default `"60s"`). */
+  period?: Duration;
+}
+
+/** Options after validation, with defaults filled in (durations in ms). */
 export interface ResolvedOptions {
   program: string;
   args: readonly string[];
@@ -115,11 +144,16 @@ function count(name: string, value: unknown, fallback: number, least: number): n
   return value === undefined ? fallback : checkInteger("TEND_E_SUPERVISE_INVALID_COUNT", name, value, least);
 }
 
+/** A supervisor duration: positive, at most a day. */
 function ms(name: string, value: unknown, fallback: number): number {
-  return value === undefined
-    ? fallback
-    : checkInteger("TEND_E_SUPERVISE_INVALID_TIMEOUT", name, value, 1, 86_400_000);
+  return value === undefined ? fallback : parseDuration(value, name, SUPERVISE_DURATION);
 }
+
+const SUPERVISE_DURATION: DurationLimits = {
+  code: "TEND_E_SUPERVISE_INVALID_TIMEOUT",
+  positive: true,
+  max: 86_400_000,
+};
 
 /**
  * Validates supervisor options and fills in defaults; throws a TendError naming the bad value.
@@ -205,18 +239,18 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   const s = options.scaling ?? {};
   const r = options.restart ?? {};
   const restart: RestartSettings = {
-    backoffBaseMs: ms("restart.backoffBaseMs", r.backoffBaseMs, DEFAULT_RESTART.backoffBaseMs),
-    backoffMaxMs: ms("restart.backoffMaxMs", r.backoffMaxMs, DEFAULT_RESTART.backoffMaxMs),
+    backoffBaseMs: ms("restart.backoffBase", r.backoffBase, DEFAULT_RESTART.backoffBaseMs),
+    backoffMaxMs: ms("restart.backoffMax", r.backoffMax, DEFAULT_RESTART.backoffMaxMs),
     jitter:
       r.jitter === undefined
         ? DEFAULT_RESTART.jitter
         : checkNumber("TEND_E_SUPERVISE_INVALID_OPTION", "restart.jitter", r.jitter, 0, 1),
-    stableUptimeMs: ms("restart.stableUptimeMs", r.stableUptimeMs, DEFAULT_RESTART.stableUptimeMs),
+    stableUptimeMs: ms("restart.stableUptime", r.stableUptime, DEFAULT_RESTART.stableUptimeMs),
     maxRestarts:
       r.maxRestarts === undefined
         ? DEFAULT_RESTART.maxRestarts
         : checkInteger("TEND_E_SUPERVISE_INVALID_OPTION", "restart.maxRestarts", r.maxRestarts, 0),
-    periodMs: ms("restart.periodMs", r.periodMs, DEFAULT_RESTART.periodMs),
+    periodMs: ms("restart.period", r.period, DEFAULT_RESTART.periodMs),
   };
   const scaling: ScalingSettings = {
     jobsPerWorker:
@@ -224,24 +258,27 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
         ? DEFAULT_SCALING.jobsPerWorker
         : checkPositiveNumber("TEND_E_SUPERVISE_INVALID_OPTION", "scaling.jobsPerWorker", s.jobsPerWorker),
     horizonSec:
-      s.horizonSec === undefined
+      s.horizon === undefined
         ? DEFAULT_SCALING.horizonSec
-        : checkNumber("TEND_E_SUPERVISE_INVALID_OPTION", "scaling.horizonSec", s.horizonSec, 0),
-    maxWaitMs: ms("scaling.maxWaitMs", s.maxWaitMs, DEFAULT_SCALING.maxWaitMs),
+        : parseDuration(s.horizon, "scaling.horizon", {
+            code: "TEND_E_SUPERVISE_INVALID_OPTION",
+            max: 86_400_000,
+          }) / 1000,
+    maxWaitMs: ms("scaling.maxWait", s.maxWait, DEFAULT_SCALING.maxWaitMs),
     scaleDownCooldownMs: ms(
-      "scaling.scaleDownCooldownMs",
-      s.scaleDownCooldownMs,
+      "scaling.scaleDownCooldown",
+      s.scaleDownCooldown,
       DEFAULT_SCALING.scaleDownCooldownMs,
     ),
   };
-  const heartbeatMs = ms("heartbeatMs", options.heartbeatMs, 1_000);
-  const hangTimeoutMs = ms("hangTimeoutMs", options.hangTimeoutMs, 10_000);
+  const heartbeatMs = ms("heartbeat", options.heartbeat, 1_000);
+  const hangTimeoutMs = ms("hangTimeout", options.hangTimeout, 10_000);
   if (hangTimeoutMs <= heartbeatMs) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_INVALID_TIMEOUT",
-      "hangTimeoutMs",
-      hangTimeoutMs,
-      `more than heartbeatMs (${heartbeatMs})`,
+      "hangTimeout",
+      options.hangTimeout,
+      `more than heartbeat (${heartbeatMs} ms)`,
     );
   }
   return {
@@ -262,15 +299,15 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       options.stdio === undefined
         ? "inherit"
         : checkOneOf("TEND_E_SUPERVISE_INVALID_OPTION", "stdio", options.stdio, ["inherit", "ignore"]),
-    startTimeoutMs: ms("startTimeoutMs", options.startTimeoutMs, 30_000),
+    startTimeoutMs: ms("startTimeout", options.startTimeout, 30_000),
     hangTimeoutMs,
-    stallTimeoutMs: ms("stallTimeoutMs", options.stallTimeoutMs, 300_000),
-    killTimeoutMs: ms("killTimeoutMs", options.killTimeoutMs, 30_000),
-    termGraceMs: ms("termGraceMs", options.termGraceMs, 5_000),
+    stallTimeoutMs: ms("stallTimeout", options.stallTimeout, 300_000),
+    killTimeoutMs: ms("killTimeout", options.killTimeout, 30_000),
+    termGraceMs: ms("termGrace", options.termGrace, 5_000),
     heartbeatMs,
-    orphanGraceMs: ms("orphanGraceMs", options.orphanGraceMs, 2_000),
-    scaleIntervalMs: ms("scaleIntervalMs", options.scaleIntervalMs, 1_000),
-    statusIntervalMs: ms("statusIntervalMs", options.statusIntervalMs, 2_000),
+    orphanGraceMs: ms("orphanGrace", options.orphanGrace, 2_000),
+    scaleIntervalMs: ms("scaleInterval", options.scaleInterval, 1_000),
+    statusIntervalMs: ms("statusInterval", options.statusInterval, 2_000),
     scaling,
     restart,
   };

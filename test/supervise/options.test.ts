@@ -47,12 +47,33 @@ describe("resolveOptions", () => {
     assert.throws(() => resolveOptions({ program: "" }), code("TEND_E_SUPERVISE_PROGRAM_NOT_FOUND"));
   });
 
+  it("takes every duration as ms or a string like 30s", () => {
+    const o = resolveOptions({
+      program,
+      hangTimeout: "15s",
+      heartbeat: 500,
+      killTimeout: "1m30s",
+      restart: { period: "2m", backoffBase: "50ms" },
+      scaling: { horizon: "5s", scaleDownCooldown: "1.5m" },
+    });
+    assert.equal(o.hangTimeoutMs, 15_000);
+    assert.equal(o.heartbeatMs, 500);
+    assert.equal(o.killTimeoutMs, 90_000);
+    assert.equal(o.restart.periodMs, 120_000);
+    assert.equal(o.restart.backoffBaseMs, 50);
+    assert.equal(o.scaling.horizonSec, 5);
+    assert.equal(o.scaling.scaleDownCooldownMs, 90_000);
+  });
+
   it("rejects bad timeouts with TEND_E_SUPERVISE_INVALID_TIMEOUT", () => {
     for (const bad of [
-      { hangTimeoutMs: 0 },
-      { killTimeoutMs: -5 },
-      { startTimeoutMs: 1.5 },
-      { heartbeatMs: 1_000, hangTimeoutMs: 500 },
+      { hangTimeout: 0 },
+      { killTimeout: -5 },
+      { startTimeout: "soon" },
+      { stallTimeout: "2d" },
+      { heartbeat: 1_000, hangTimeout: 500 },
+      { restart: { period: "0s" } },
+      { scaling: { maxWait: "1 minute" } },
     ]) {
       assert.throws(
         () => resolveOptions({ program, ...bad }),
