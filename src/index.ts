@@ -28,6 +28,7 @@ export {
   type BatchItemResult,
   type BatchWaitOptions,
   type CronOptions,
+  type CronScheduleOptions,
   DEFAULT_BACKOFF,
   type EnqueueItem,
   type EnqueueOptions,

@@ -1,4 +1,5 @@
 import { TendError } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import { checkInteger } from "../errors/validate.ts";
 import { Limiter } from "../lifecycle/limiter.ts";
 import type { Logger } from "../log/logger.ts";
@@ -18,6 +19,8 @@ export interface AppConvergersOptions {
   /** This process's identity in leases (default TEND_WORKER_ID, else host:pid:random). */
   holderId?: string;
 }
+
+const OPTION_KEYS = optionKeys<AppConvergersOptions>({ concurrency: true, holderId: true });
 
 /**
  * The convergers of one app: `define` checks a definition at once (bad options and duplicate
@@ -39,6 +42,7 @@ export class AppConvergers {
   #registry: ConvergerRegistry | null = null;
 
   constructor(options: AppConvergersOptions = {}) {
+    rejectUnknownKeys("convergers options", options, OPTION_KEYS);
     const concurrency =
       options.concurrency === undefined
         ? 4

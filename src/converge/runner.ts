@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TendError } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import type { Limiter } from "../lifecycle/limiter.ts";
 import type { Task } from "../lifecycle/task.ts";
 import type { Logger } from "../log/logger.ts";
@@ -32,6 +33,15 @@ export interface ConvergerDeps {
   /** Random source for backoff jitter (tests). */
   random?: () => number;
 }
+
+const DEPS_KEYS = optionKeys<ConvergerDeps>({
+  store: true,
+  log: true,
+  limiter: true,
+  enqueue: true,
+  holderId: true,
+  random: true,
+});
 
 /** A converger: a Task to run under the Manager, with counters and a one-sweep entry for tests. */
 export interface Converger extends Task {
@@ -114,6 +124,7 @@ async function prepareWakes(def: NormalizedDefinition, store: ConvergeStore): Pr
  */
 export function createConverger(definition: ConvergerDefinition, deps: ConvergerDeps): Converger {
   const def = normalizeDefinition(definition);
+  rejectUnknownKeys(`dependencies of converger "${def.name}"`, deps, DEPS_KEYS);
   const holderId = deps.holderId ?? defaultHolderId();
   const log = deps.log.child({ part: "converge", converger: def.name });
   const metrics = newMetrics();

@@ -38,10 +38,10 @@ export function rejectUnknownKeys(where: string, options: unknown, allowed: Read
 function unknownOption(where: string, key: string, allowed: ReadonlySet<string>): TendError {
   const accepted = [...allowed];
   const suggestion = closestKey(key, accepted);
-  const hint = suggestion === undefined ? "" : ` did you mean "${suggestion}"?`;
+  const hint = suggestion === undefined ? "." : `; did you mean "${suggestion}"?`;
   return new TendError(
     "TEND_E_UNKNOWN_OPTION",
-    `Unknown option "${key}" in ${where};${hint} Accepted: ${accepted.join(", ")}.`,
+    `Unknown option "${key}" in ${where}${hint} Accepted: ${accepted.join(", ")}.`,
     { details: { key, where, accepted, ...(suggestion === undefined ? {} : { suggestion }) } },
   );
 }
@@ -49,21 +49,27 @@ function unknownOption(where: string, key: string, allowed: ReadonlySet<string>)
 /**
  * Pure: the candidate closest to `key` by edit distance (insertions, deletions, substitutions and
  * swaps of two neighbours each count one; case is ignored), when it is close enough to be a typo
- * of it: at most a third of the longer name's letters, and at most 3. Undefined otherwise.
+ * of it: at most a third of the longer name's letters, and at most 3; or when one starts with the
+ * other (`logger` for `log`, `hangTimeoutMs` for `hangTimeout`). Undefined otherwise.
  *
  * @example
  * ```ts
  * closestKey("maxAtempts", ["queue", "maxAttempts"]); // "maxAttempts"
+ * closestKey("logger", ["log", "env"]); // "log"
  * closestKey("colour", ["queue", "maxAttempts"]); // undefined
  * ```
  */
 export function closestKey(key: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Number.POSITIVE_INFINITY;
+  const typed = key.toLowerCase();
   for (const candidate of candidates) {
-    const limit = Math.min(3, Math.max(1, Math.floor(Math.max(key.length, candidate.length) / 3)));
-    const distance = editDistance(key.toLowerCase(), candidate.toLowerCase());
-    if (distance <= limit && distance < bestDistance) {
+    const known = candidate.toLowerCase();
+    const limit = Math.min(3, Math.max(1, Math.floor(Math.max(typed.length, known.length) / 3)));
+    const distance = editDistance(typed, known);
+    const extended =
+      Math.min(typed.length, known.length) >= 3 && (typed.startsWith(known) || known.startsWith(typed));
+    if ((distance <= limit || extended) && distance < bestDistance) {
       best = candidate;
       bestDistance = distance;
     }

@@ -1,5 +1,6 @@
 import { resolve } from "node:path";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import {
   checkBoolean,
   checkFunction,
@@ -36,26 +37,26 @@ export interface ResolvedInboxOptions {
 
 const ON_DONE = ["move", "delete"] as const;
 
-const KNOWN = new Set([
-  "dir",
-  "process",
-  "name",
-  "match",
-  "concurrency",
-  "retries",
-  "retryDelay",
-  "onDone",
-  "outDir",
-  "processingDir",
-  "doneDir",
-  "failedDir",
-  "settle",
-  "rescan",
-  "watch",
-  "timeout",
-  "drainTimeout",
-  "leaseTtl",
-]);
+const KEYS = optionKeys<InboxOptions>({
+  dir: true,
+  process: true,
+  name: true,
+  match: true,
+  concurrency: true,
+  retries: true,
+  retryDelay: true,
+  onDone: true,
+  outDir: true,
+  processingDir: true,
+  doneDir: true,
+  failedDir: true,
+  settle: true,
+  rescan: true,
+  watch: true,
+  timeout: true,
+  drainTimeout: true,
+  leaseTtl: true,
+});
 
 function folder(value: unknown, name: string, fallback: string | undefined): string {
   if (value === undefined && fallback !== undefined) return resolve(fallback);
@@ -82,11 +83,11 @@ function duration(value: unknown, name: string, fallback: number, positive: bool
  */
 export function resolveInboxOptions(options: InboxOptions): ResolvedInboxOptions {
   checkObject("TEND_E_INBOX_OPTIONS", "options", options, "an object such as { dir, process }");
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw invalidArgument("TEND_E_INBOX_OPTIONS", `options.${key}`, key, `one of ${[...KNOWN].join(", ")}`);
-    }
-  }
+  rejectUnknownKeys(
+    `inbox options${typeof options.dir === "string" ? ` of ${options.dir}` : ""}`,
+    options,
+    KEYS,
+  );
   const dir = folder(options.dir, "dir", undefined);
   checkFunction(
     "TEND_E_INBOX_PROCESS",

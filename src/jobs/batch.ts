@@ -1,9 +1,12 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { TendError } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import { type Duration, parseDuration } from "../lifecycle/duration.ts";
 import type { Store } from "../store/store.ts";
 import type { JobError, JobRecord, Json } from "./model.ts";
 import { TIMER_DURATION } from "./validate.ts";
+
+const WAIT_KEYS = optionKeys<BatchWaitOptions>({ timeout: true, signal: true, pollInterval: true });
 
 /** A batch wait's timeout may be 0 (look once) and longer than a timer: it is a deadline. */
 const WAIT_DURATION = { code: "TEND_E_INVALID_JOB_OPTIONS" } as const;
@@ -64,6 +67,7 @@ export async function awaitBatch(
   batchId: string,
   options: BatchWaitOptions = {},
 ): Promise<BatchItemResult[]> {
+  rejectUnknownKeys("batch wait options", options, WAIT_KEYS);
   const pollMs = parseDuration(options.pollInterval ?? "500ms", "pollInterval", TIMER_DURATION);
   const timeoutMs =
     options.timeout === undefined ? undefined : parseDuration(options.timeout, "timeout", WAIT_DURATION);

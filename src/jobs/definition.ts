@@ -1,5 +1,6 @@
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import { checkFunction, checkInteger, checkNumber, checkObject } from "../errors/validate.ts";
 import { type Duration, parseDuration } from "../lifecycle/duration.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
@@ -87,6 +88,17 @@ export interface JobDefinition {
   handler: JobHandler<never, unknown>;
 }
 
+const JOB_KIND_KEYS = optionKeys<JobKindOptions<unknown>>({
+  queue: true,
+  maxAttempts: true,
+  timeout: true,
+  backoff: true,
+  validate: true,
+  priority: true,
+});
+
+const BACKOFF_KEYS = optionKeys<BackoffOptions>({ base: true, factor: true, max: true, jitter: true });
+
 export const DEFAULT_MAX_ATTEMPTS = 10;
 export const DEFAULT_QUEUE = "default";
 
@@ -99,6 +111,7 @@ export function defineJobKind<P>(
   checkKind(kind);
   checkFunction("TEND_E_INVALID_JOB_OPTIONS", `handler of job kind "${kind}"`, handler);
   checkObject("TEND_E_INVALID_JOB_OPTIONS", `options of job kind "${kind}"`, options);
+  rejectUnknownKeys(`job kind options of ${kind}`, options, JOB_KIND_KEYS);
   const queue = options.queue === undefined ? DEFAULT_QUEUE : checkQueue(options.queue);
   const maxAttempts =
     options.maxAttempts === undefined
@@ -116,13 +129,13 @@ export function defineJobKind<P>(
     maxAttempts,
     timeoutMs,
     priority,
-    delayFor: backoffFor(options.backoff),
+    delayFor: backoffFor(kind, options.backoff),
     validate: validatorFor(kind, options.validate),
     handler: handler as JobHandler<never, unknown>,
   };
 }
 
-function backoffFor(backoff: JobKindOptions["backoff"]): (attempt: number) => number {
+function backoffFor(kind: string, backoff: JobKindOptions["backoff"]): (attempt: number) => number {
   if (backoff === undefined) return (attempt) => retryDelay(attempt, DEFAULT_BACKOFF);
   if (typeof backoff === "function") {
     return (attempt) => {
@@ -138,6 +151,7 @@ function backoffFor(backoff: JobKindOptions["backoff"]): (attempt: number) => nu
       "a backoff policy object or a function",
     );
   }
+  rejectUnknownKeys(`backoff options of job kind ${kind}`, backoff, BACKOFF_KEYS);
   const code = "TEND_E_INVALID_JOB_OPTIONS";
   const policy: BackoffPolicy = {
     baseMs:

@@ -1,4 +1,5 @@
 import { invalidArgument } from "../errors/tend-error.ts";
+import { optionKeys } from "../errors/unknown-option.ts";
 import { checkInteger, checkObject } from "../errors/validate.ts";
 import { type Duration, parseDuration } from "../lifecycle/duration.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
@@ -32,7 +33,34 @@ export interface EnqueueItem extends Omit<EnqueueOptions, "tx"> {
   payload?: unknown;
 }
 
-/** Builds a validated NewJob. Pure apart from reading the clock through `now`. */
+/** The keys an enqueue accepts. */
+export const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
+  queue: true,
+  priority: true,
+  runAt: true,
+  delay: true,
+  maxAttempts: true,
+  uniqueKey: true,
+  tx: true,
+});
+
+/** The keys an item of `enqueueMany` or `batch` accepts. */
+export const ENQUEUE_ITEM_KEYS = optionKeys<EnqueueItem>({
+  kind: true,
+  payload: true,
+  queue: true,
+  priority: true,
+  runAt: true,
+  delay: true,
+  maxAttempts: true,
+  uniqueKey: true,
+});
+
+/**
+ * Builds a validated NewJob. Its caller checks the option keys (once per call, or once per cron
+ * schedule), so that a cron tick does not check them again. Pure apart from reading the clock
+ * through `now`.
+ */
 export function buildNewJob(
   kind: string,
   payload: unknown,

@@ -2,14 +2,21 @@ import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import { checkInteger } from "../errors/validate.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
+import { checkInteger, checkObject } from "../errors/validate.ts";
 import type { Task } from "../lifecycle/task.ts";
 import type { Store } from "../store/store.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import { type Duration, parseDuration } from "../lifecycle/duration.ts";
 import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
-import { buildNewJob, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
+import {
+  buildNewJob,
+  ENQUEUE_ITEM_KEYS,
+  ENQUEUE_KEYS,
+  type EnqueueItem,
+  type EnqueueOptions,
+} from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import type { InsertResult, JobRecord, Json, ListFilter, QueueStats } from "./model.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
@@ -43,6 +50,40 @@ export interface JobsOptions {
   retention?: Duration;
 }
 
+const JOBS_KEYS = optionKeys<JobsOptions>({
+  log: true,
+  workerId: true,
+  queues: true,
+  concurrency: true,
+  prefetch: true,
+  lease: true,
+  pollInterval: true,
+  drainTimeout: true,
+  maxPayloadBytes: true,
+  retention: true,
+});
+const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
+const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
+const CRON_KEYS = optionKeys<CronScheduleOptions>({
+  name: true,
+  timezone: true,
+  catchUp: true,
+  queue: true,
+  priority: true,
+  maxAttempts: true,
+});
+const LIST_FILTER_KEYS = optionKeys<ListFilter>({
+  queue: true,
+  kind: true,
+  state: true,
+  batchId: true,
+  limit: true,
+  beforeId: true,
+});
+
+/** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
+export type CronScheduleOptions = CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey">;
+
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
  * schedule cron, run batches, inspect and operate. `tasks()` gives the Tasks to run under the
@@ -70,6 +111,8 @@ export class Jobs {
   #worker: JobWorker | null = null;
 
   constructor(store: () => Promise<Store>, options: JobsOptions) {
+    checkObject("TEND_E_INVALID_JOB_OPTIONS", "jobs options", options);
+    rejectUnknownKeys("jobs options", options, JOBS_KEYS);
     this.#store = store;
     this.#options = options;
     this.#log = options.log.child({ part: "jobs" });
@@ -97,6 +140,7 @@ export class Jobs {
       checkInteger("TEND_E_INVALID_JOB_OPTIONS", "prefetch", options.prefetch, 0, 10_000);
     for (const [queue, q] of Object.entries(options.queues ?? {})) {
       checkQueue(queue);
+      rejectUnknownKeys(`jobs options queues.${queue}`, q, QUEUE_KEYS);
       checkInteger("TEND_E_INVALID_JOB_OPTIONS", `queues.${queue}.concurrency`, q?.concurrency, 1, 10_000);
     }
   }
@@ -133,6 +177,7 @@ export class Jobs {
    * ```
    */
   async enqueue(kind: string, payload?: unknown, options: EnqueueOptions = {}): Promise<InsertResult> {
+    rejectUnknownKeys(`enqueue options of ${kind}`, options, ENQUEUE_KEYS);
     const job = buildNewJob(kind, payload, options, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
       now: Date.now(),
@@ -151,6 +196,7 @@ export class Jobs {
    * ```
    */
   async enqueueMany(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<InsertResult[]> {
+    rejectUnknownKeys("enqueueMany options", options, TX_KEYS);
     if (!Array.isArray(items))
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
@@ -163,6 +209,7 @@ export class Jobs {
     const jobs = items.map((item, i) => {
       if (item === null || typeof item !== "object")
         throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
+      rejectUnknownKeys(`enqueueMany items[${i}]`, item, ENQUEUE_ITEM_KEYS);
       const { kind, payload, ...rest } = item;
       return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
         maxPayloadBytes: this.#maxPayloadBytes,
@@ -182,12 +229,8 @@ export class Jobs {
    * jobs.cron("0 3 * * *", "records.purge", { olderThanDays: 30 }, { timezone: "Europe/Berlin" });
    * ```
    */
-  cron(
-    expression: string,
-    kind: string,
-    payload?: unknown,
-    options: CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey"> = {},
-  ): void {
+  cron(expression: string, kind: string, payload?: unknown, options: CronScheduleOptions = {}): void {
+    rejectUnknownKeys(`cron options of ${kind}`, options, CRON_KEYS);
     const { name, timezone, catchUp, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
     const scheduleName = name ?? `${kind}@${expression}`;
@@ -228,6 +271,7 @@ export class Jobs {
    * ```
    */
   async batch(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<Batch> {
+    rejectUnknownKeys("batch options", options, TX_KEYS);
     if (!Array.isArray(items) || items.length === 0) {
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
@@ -241,6 +285,7 @@ export class Jobs {
     const jobs = items.map((item, i) => {
       if (item === null || typeof item !== "object")
         throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
+      rejectUnknownKeys(`batch items[${i}]`, item, ENQUEUE_ITEM_KEYS);
       const { kind, payload, ...rest } = item;
       if (rest.uniqueKey !== undefined)
         throw invalidArgument(
@@ -291,6 +336,7 @@ export class Jobs {
 
   /** Jobs matching a filter, newest first. */
   async list(filter: ListFilter = {}): Promise<JobRecord[]> {
+    rejectUnknownKeys("jobs.list filter", filter, LIST_FILTER_KEYS);
     return (await this.#store()).jobs.list(filter);
   }
 

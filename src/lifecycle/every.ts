@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import { currentTask } from "./context.ts";
 import { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 import { isAbortError, messageOf } from "./errors.ts";
@@ -21,6 +22,15 @@ export interface EveryOptions {
   /** Logger. Default: the logger of the manager the task runs in. */
   log?: Logger;
 }
+
+const KEYS = optionKeys<EveryOptions>({
+  name: true,
+  jitter: true,
+  timeout: true,
+  immediate: true,
+  stopOnError: true,
+  log: true,
+});
 
 /**
  * The delay before the next run of a periodic task: what is left of the interval since the last
@@ -65,6 +75,11 @@ export function every(
     throw invalidArgument("TEND_E_INVALID_TASK", "fn", fn, "a function (signal) => Promise<void>");
   }
   const name = options.name ?? fn.name;
+  rejectUnknownKeys(
+    `every options of ${typeof name === "string" && name !== "" ? name : "a task"}`,
+    options,
+    KEYS,
+  );
   if (typeof name !== "string" || name.trim() === "") {
     throw invalidArgument(
       "TEND_E_INVALID_TASK",

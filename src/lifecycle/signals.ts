@@ -1,6 +1,7 @@
 import { constants } from "node:os";
 import type { Logger } from "pino";
 import { invalidArgument } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import { checkFunction } from "../errors/validate.ts";
 import { flushLogger } from "../log/flush.ts";
 import { currentTask } from "./context.ts";
@@ -29,6 +30,14 @@ export interface SignalTaskOptions {
   /** How to exit on a second signal. Default `process.exit`; tests may replace it. */
   exit?: (code: number) => void;
 }
+
+const KEYS = optionKeys<SignalTaskOptions>({
+  signals: true,
+  onSignal: true,
+  name: true,
+  log: true,
+  exit: true,
+});
 
 /** A Task that returns when a signal arrives; see {@link signalTask}. */
 export interface SignalTask extends Task, Disposable {
@@ -70,6 +79,7 @@ export function signalExitCode(signal: string): number {
  * ```
  */
 export function signalTask(options: SignalTaskOptions = {}): SignalTask {
+  rejectUnknownKeys("signalTask options", options, KEYS);
   const names = options.signals ?? DEFAULT_SIGNALS;
   if (!Array.isArray(names) || names.length === 0) {
     throw invalidArgument(

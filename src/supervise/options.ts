@@ -1,6 +1,7 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import { invalidArgument } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import {
   checkBoolean,
   checkInteger,
@@ -144,6 +145,48 @@ function count(name: string, value: unknown, fallback: number, least: number): n
   return value === undefined ? fallback : checkInteger("TEND_E_SUPERVISE_INVALID_COUNT", name, value, least);
 }
 
+const KEYS = optionKeys<SuperviseOptions>({
+  program: true,
+  args: true,
+  min: true,
+  max: true,
+  store: true,
+  database: true,
+  queues: true,
+  statusFile: true,
+  env: true,
+  execArgv: true,
+  compileCache: true,
+  spare: true,
+  stdio: true,
+  startTimeout: true,
+  hangTimeout: true,
+  stallTimeout: true,
+  killTimeout: true,
+  termGrace: true,
+  heartbeat: true,
+  orphanGrace: true,
+  scaleInterval: true,
+  statusInterval: true,
+  scaling: true,
+  restart: true,
+  log: true,
+});
+const SCALING_KEYS = optionKeys<ScalingOptions>({
+  jobsPerWorker: true,
+  horizon: true,
+  maxWait: true,
+  scaleDownCooldown: true,
+});
+const RESTART_KEYS = optionKeys<RestartOptions>({
+  backoffBase: true,
+  backoffMax: true,
+  jitter: true,
+  stableUptime: true,
+  maxRestarts: true,
+  period: true,
+});
+
 /** A supervisor duration: positive, at most a day. */
 function ms(name: string, value: unknown, fallback: number): number {
   return value === undefined ? fallback : parseDuration(value, name, SUPERVISE_DURATION);
@@ -165,6 +208,9 @@ const SUPERVISE_DURATION: DurationLimits = {
  */
 export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
+  rejectUnknownKeys("supervisor options", options, KEYS);
+  rejectUnknownKeys("supervisor scaling options", options.scaling, SCALING_KEYS);
+  rejectUnknownKeys("supervisor restart options", options.restart, RESTART_KEYS);
   if (typeof options.program !== "string" || options.program.length === 0) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_PROGRAM_NOT_FOUND",

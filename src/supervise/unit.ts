@@ -1,5 +1,6 @@
 import { invalidArgument } from "../errors/tend-error.ts";
-import { checkInteger } from "../errors/validate.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
+import { checkInteger, checkObject } from "../errors/validate.ts";
 import { type Duration, parseDuration } from "../lifecycle/duration.ts";
 
 /** Options of {@link renderSystemdUnit}. */
@@ -22,6 +23,17 @@ export interface UnitOptions {
   startLimitInterval?: Duration;
 }
 
+const KEYS = optionKeys<UnitOptions>({
+  description: true,
+  workingDirectory: true,
+  execStart: true,
+  user: true,
+  environment: true,
+  stopBudget: true,
+  startLimitBurst: true,
+  startLimitInterval: true,
+});
+
 function quoteEnv(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]*$/.test(value) ? value : `"${value.replace(/(["\\])/g, "\\$1")}"`;
 }
@@ -38,6 +50,8 @@ function quoteEnv(value: string): string {
  * ```
  */
 export function renderSystemdUnit(options: UnitOptions): string {
+  checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "unit options", options);
+  rejectUnknownKeys("systemd unit options", options, KEYS);
   if (typeof options.workingDirectory !== "string" || !options.workingDirectory.startsWith("/")) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_INVALID_OPTION",

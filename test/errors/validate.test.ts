@@ -100,7 +100,7 @@ describe("unknown options", () => {
       () => rejectUnknownKeys("cron options", { colour: "red" }, keys),
       (err: unknown) =>
         err instanceof TendError &&
-        err.message === 'Unknown option "colour" in cron options; Accepted: queue, maxAttempts, timeout.' &&
+        err.message === 'Unknown option "colour" in cron options. Accepted: queue, maxAttempts, timeout.' &&
         !("suggestion" in err.details),
     );
   });
@@ -121,6 +121,9 @@ describe("unknown options", () => {
     assert.equal(closestKey("MaxAttempts", ["queue", "maxAttempts"]), "maxAttempts");
     assert.equal(closestKey("tiemout", ["timeout", "time"]), "timeout");
     assert.equal(closestKey("q", ["queue"]), undefined);
+    assert.equal(closestKey("logger", ["log", "env"]), "log");
+    assert.equal(closestKey("hangTimeoutMs", ["hangTimeout", "heartbeat"]), "hangTimeout");
+    assert.equal(closestKey("signal", ["signals", "name"]), "signals");
     assert.equal(closestKey("colour", ["queue", "maxAttempts"]), undefined);
   });
 });

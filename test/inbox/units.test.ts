@@ -164,7 +164,7 @@ test("bad options throw TEND_E_INBOX_ codes naming the value", () => {
   const ok: InboxOptions = { dir: "/tmp/x", process: () => {} };
   const cases: [unknown, ErrorCode][] = [
     [null, "TEND_E_INBOX_OPTIONS"],
-    [{ ...ok, typo: 1 }, "TEND_E_INBOX_OPTIONS"],
+    [{ ...ok, typo: 1 }, "TEND_E_UNKNOWN_OPTION"],
     [{ ...ok, dir: "" }, "TEND_E_INBOX_DIR"],
     [{ ...ok, dir: 3 }, "TEND_E_INBOX_DIR"],
     [{ ...ok, outDir: "" }, "TEND_E_INBOX_DIR"],
