@@ -21,6 +21,7 @@ export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true })
  * Does nothing for a value that is not an object (the caller's own type check reports that).
  *
  * @param where what the options belong to, as a user would say it: `"job kind options of email.send"`
+ *   (or a function returning it, so that a check per item builds no text unless it fails)
  * @example
  * ```ts
  * rejectUnknownKeys("job kind options of email.send", { maxAtempts: 3 }, JOB_KIND_KEYS);
@@ -28,10 +29,16 @@ export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true })
  * // email.send; did you mean "maxAttempts"? Accepted: queue, maxAttempts, ...
  * ```
  */
-export function rejectUnknownKeys(where: string, options: unknown, allowed: ReadonlySet<string>): void {
+export function rejectUnknownKeys(
+  where: string | (() => string),
+  options: unknown,
+  allowed: ReadonlySet<string>,
+): void {
   if (typeof options !== "object" || options === null) return;
   for (const key in options) {
-    if (!allowed.has(key) && Object.hasOwn(options, key)) throw unknownOption(where, key, allowed);
+    if (!allowed.has(key) && Object.hasOwn(options, key)) {
+      throw unknownOption(typeof where === "string" ? where : where(), key, allowed);
+    }
   }
 }
 

@@ -177,7 +177,7 @@ export class Jobs {
    * ```
    */
   async enqueue(kind: string, payload?: unknown, options: EnqueueOptions = {}): Promise<InsertResult> {
-    rejectUnknownKeys(`enqueue options of ${kind}`, options, ENQUEUE_KEYS);
+    rejectUnknownKeys(() => `enqueue options of ${kind}`, options, ENQUEUE_KEYS);
     const job = buildNewJob(kind, payload, options, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
       now: Date.now(),
@@ -209,7 +209,7 @@ export class Jobs {
     const jobs = items.map((item, i) => {
       if (item === null || typeof item !== "object")
         throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
-      rejectUnknownKeys(`enqueueMany items[${i}]`, item, ENQUEUE_ITEM_KEYS);
+      rejectUnknownKeys(() => `enqueueMany items[${i}]`, item, ENQUEUE_ITEM_KEYS);
       const { kind, payload, ...rest } = item;
       return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
         maxPayloadBytes: this.#maxPayloadBytes,
@@ -285,7 +285,7 @@ export class Jobs {
     const jobs = items.map((item, i) => {
       if (item === null || typeof item !== "object")
         throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
-      rejectUnknownKeys(`batch items[${i}]`, item, ENQUEUE_ITEM_KEYS);
+      rejectUnknownKeys(() => `batch items[${i}]`, item, ENQUEUE_ITEM_KEYS);
       const { kind, payload, ...rest } = item;
       if (rest.uniqueKey !== undefined)
         throw invalidArgument(
