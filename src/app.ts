@@ -100,12 +100,13 @@ export class App {
     // In-flight work (jobs, inbox files) gets the shutdown budget less a margin to hand back what
     // did not finish before the manager's timeout.
     this.#drainMs = Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5));
-    this.#convergers = new AppConvergers(options.convergers ?? {});
     this.jobs = new Jobs(() => this.store(), {
       drainTimeout: this.#drainMs,
       ...options.jobs,
       log: this.log,
     });
+    // One identity per app: convergers hold their leases under the jobs worker's id.
+    this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
   }
 
   /** The app's store, opened (and migrated) on first use. */

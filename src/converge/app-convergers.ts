@@ -16,7 +16,7 @@ export interface AppConvergersOptions {
    * Keep it below the store's pool size so that convergers never starve the jobs worker.
    */
   concurrency?: number;
-  /** This process's identity in leases (default TEND_WORKER_ID, else host:pid:random). */
+  /** This process's identity in leases (default: the app's worker id, else TEND_WORKER_ID, else host:pid:random). */
   holderId?: string;
 }
 

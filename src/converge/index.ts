@@ -24,13 +24,7 @@ export type { Found } from "./keys.ts";
 export { decideLease, holdsLease, type LeaseDecision, type LeaseState, leaseDeadline } from "./lease.ts";
 export type { ConvergerMetrics } from "./metrics.ts";
 export { ConvergerRegistry } from "./registry.ts";
-export {
-  type Converger,
-  type ConvergerDeps,
-  createConverger,
-  defaultHolderId,
-  type SweepReport,
-} from "./runner.ts";
+export { type Converger, type ConvergerDeps, createConverger, type SweepReport } from "./runner.ts";
 export {
   type ConvergeStore,
   convergeStoreFor,

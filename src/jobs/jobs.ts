@@ -1,14 +1,14 @@
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Logger } from "pino";
 import { invalidArgument, TendError } from "../errors/tend-error.ts";
 import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
-import { checkInteger, checkObject } from "../errors/validate.ts";
+import { checkInteger, checkObject, checkString } from "../errors/validate.ts";
 import type { Task } from "../lifecycle/task.ts";
 import type { Store } from "../store/store.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import { type Duration, parseDuration } from "../lifecycle/duration.ts";
+import { defaultWorkerId } from "../lifecycle/worker-id.ts";
 import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
 import {
   buildNewJob,
@@ -25,7 +25,7 @@ import { JobWorker, type WorkerCounters } from "./worker.ts";
 /** Options of {@link Jobs}. */
 export interface JobsOptions {
   log: Logger;
-  /** This process's worker id (default: env TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
+  /** This process's worker id (default: {@link defaultWorkerId}: env TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
   workerId?: string;
   /** Queues this process works, with their concurrency (default: the queues of the defined kinds, each at `concurrency`). */
   queues?: Record<string, { concurrency: number }>;
@@ -117,9 +117,9 @@ export class Jobs {
     this.#options = options;
     this.#log = options.log.child({ part: "jobs" });
     this.workerId =
-      options.workerId ??
-      process.env["TEND_WORKER_ID"] ??
-      `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+      options.workerId === undefined
+        ? defaultWorkerId()
+        : checkString("TEND_E_INVALID_JOB_OPTIONS", "workerId", options.workerId);
     this.#maxPayloadBytes =
       options.maxPayloadBytes === undefined
         ? 1024 * 1024

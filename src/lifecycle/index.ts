@@ -28,3 +28,4 @@ export {
   signalTask,
 } from "./signals.ts";
 export { type Task, type TaskLike, toTask } from "./task.ts";
+export { defaultWorkerId } from "./worker-id.ts";
