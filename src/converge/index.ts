@@ -23,7 +23,6 @@ export { type ConvergerDefinition, normalizeDefinition, type WakeOn } from "./de
 export type { Found } from "./keys.ts";
 export { decideLease, holdsLease, type LeaseDecision, type LeaseState, leaseDeadline } from "./lease.ts";
 export type { ConvergerMetrics } from "./metrics.ts";
-export { ConvergerRegistry } from "./registry.ts";
 export { type Converger, type ConvergerDeps, createConverger, type SweepReport } from "./runner.ts";
 export {
   type ConvergeStore,
