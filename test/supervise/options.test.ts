@@ -4,6 +4,9 @@ import { describe, it } from "node:test";
 import type { ErrorCode } from "../../src/errors/catalogue.ts";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { resolveOptions } from "../../src/supervise/options.ts";
+import { createSupervisor } from "../../src/supervise/supervisor.ts";
+import { captureLog } from "../lifecycle/log-capture.ts";
+import { waitFor } from "../support/wait.ts";
 
 const program = join(import.meta.dirname, "fixtures", "worker.ts");
 const code = (c: ErrorCode) => (err: unknown) => isTendError(err, c);
@@ -97,5 +100,24 @@ describe("resolveOptions", () => {
       code("TEND_E_SUPERVISE_INVALID_OPTION"),
     );
     assert.throws(() => resolveOptions({ program, queues: [""] }), code("TEND_E_SUPERVISE_INVALID_OPTION"));
+  });
+});
+
+describe("the supervisor's logger", () => {
+  it("is the `log` it is given: the master logs through it (part supervise)", async () => {
+    const { log, lines } = captureLog();
+    const supervisor = createSupervisor({ program, min: 0, max: 1, spare: false, statusFile: null, log });
+    const stop = new AbortController();
+    const running = supervisor.run(stop.signal);
+    await waitFor(() => lines().some((l) => l["msg"] === "supervisor started"), {
+      message: "the start line in the given logger",
+    });
+    stop.abort();
+    await running;
+    const own = lines().filter((l) => l["part"] === "supervise");
+    assert.deepEqual(
+      own.map((l) => l["msg"]),
+      ["supervisor started", "stopping all workers gracefully", "supervisor stopped"],
+    );
   });
 });
