@@ -1,7 +1,8 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/tend-error.ts";
 import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
+import { checkFunction, checkObject, checkString } from "../errors/validate.ts";
 import { currentTask } from "./context.ts";
 import { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 import { isAbortError, messageOf } from "./errors.ts";
@@ -71,23 +72,20 @@ export function every(
   options: EveryOptions = {},
 ): Task {
   const intervalMs = parseTimeout(interval, "interval", "TEND_E_INVALID_INTERVAL");
-  if (typeof fn !== "function") {
-    throw invalidArgument("TEND_E_INVALID_TASK", "fn", fn, "a function (signal) => Promise<void>");
-  }
-  const name = options.name ?? fn.name;
+  checkFunction("TEND_E_INVALID_TASK", "fn", fn, "a function (signal) => Promise<void>");
+  checkObject("TEND_E_INVALID_LIFECYCLE_OPTION", "every options", options);
+  const given = options.name ?? fn.name;
   rejectUnknownKeys(
-    `every options of ${typeof name === "string" && name !== "" ? name : "a task"}`,
+    `every options of ${typeof given === "string" && given !== "" ? given : "a task"}`,
     options,
     KEYS,
   );
-  if (typeof name !== "string" || name.trim() === "") {
-    throw invalidArgument(
-      "TEND_E_INVALID_TASK",
-      "name",
-      name,
-      "a non-empty name (options.name or a named function)",
-    );
-  }
+  const name = checkString(
+    "TEND_E_INVALID_TASK",
+    "name",
+    given,
+    "a non-empty name (options.name or a named function)",
+  );
   const jitterMs =
     options.jitter === undefined
       ? 0
