@@ -33,28 +33,21 @@ export interface EnqueueItem extends Omit<EnqueueOptions, "tx"> {
   payload?: unknown;
 }
 
-/** The keys an enqueue accepts. */
-export const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({
+/** The options of one job, shared by an enqueue's options and an item of `enqueueMany`. */
+const JOB_FIELDS = {
   queue: true,
   priority: true,
   runAt: true,
   delay: true,
   maxAttempts: true,
   uniqueKey: true,
-  tx: true,
-});
+} as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
+
+/** The keys an enqueue accepts. */
+export const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({ ...JOB_FIELDS, tx: true });
 
 /** The keys an item of `enqueueMany` or `batch` accepts. */
-export const ENQUEUE_ITEM_KEYS = optionKeys<EnqueueItem>({
-  kind: true,
-  payload: true,
-  queue: true,
-  priority: true,
-  runAt: true,
-  delay: true,
-  maxAttempts: true,
-  uniqueKey: true,
-});
+export const ENQUEUE_ITEM_KEYS = optionKeys<EnqueueItem>({ ...JOB_FIELDS, kind: true, payload: true });
 
 /**
  * Builds a validated NewJob. Its caller checks the option keys (once per call, or once per cron
