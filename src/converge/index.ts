@@ -6,7 +6,7 @@
 export { AppConvergers, type AppConvergersOptions } from "./app-convergers.ts";
 export { DEFAULT_KEY_BACKOFF, type KeyBackoff, keyBackoffMs } from "./backoff.ts";
 export { isEmptyChange } from "./changes.ts";
-export { CONVERGE_CODES } from "./codes.ts";
+export { CONVERGE_CODES } from "../errors/codes/converge.ts";
 export type {
   ConvergeContext,
   ConvergeOutcome,
@@ -23,14 +23,7 @@ export { type ConvergerDefinition, normalizeDefinition, type WakeOn } from "./de
 export type { Found } from "./keys.ts";
 export { decideLease, holdsLease, type LeaseDecision, type LeaseState, leaseDeadline } from "./lease.ts";
 export type { ConvergerMetrics } from "./metrics.ts";
-export { ConvergerRegistry } from "./registry.ts";
-export {
-  type Converger,
-  type ConvergerDeps,
-  createConverger,
-  defaultHolderId,
-  type SweepReport,
-} from "./runner.ts";
+export { type Converger, type ConvergerDeps, createConverger, type SweepReport } from "./runner.ts";
 export {
   type ConvergeStore,
   convergeStoreFor,

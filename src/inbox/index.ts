@@ -1,4 +1,4 @@
-export { INBOX_CODES, type InboxCode } from "./codes.ts";
+export { INBOX_CODES, type InboxCode } from "../errors/codes/inbox.ts";
 export { createInbox, type Inbox } from "./inbox.ts";
 export { compileMatch, globToRegExpSource, type MatchOption } from "./match.ts";
 export { assertOutputName, isTemporaryName, outputNameProblem } from "./names.ts";

@@ -4,7 +4,7 @@
  */
 
 export type { Cleanup, CleanupOptions } from "./cleanup.ts";
-export { LIFECYCLE_CODES, type LifecycleCode } from "./codes.ts";
+export { LIFECYCLE_CODES, type LifecycleCode } from "../errors/codes/lifecycle.ts";
 export { currentTask } from "./context.ts";
 export { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 export { type FailureKind, isAbortError, ManagerError } from "./errors.ts";
@@ -28,3 +28,4 @@ export {
   signalTask,
 } from "./signals.ts";
 export { type Task, type TaskLike, toTask } from "./task.ts";
+export { defaultWorkerId } from "./worker-id.ts";

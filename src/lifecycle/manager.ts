@@ -1,5 +1,7 @@
 import type { Logger } from "pino";
 import { invalidArgument, type TendError } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
+import { checkFunction, checkObject } from "../errors/validate.ts";
 import { createLogger } from "../log/logger.ts";
 import { type Cleanup, type CleanupOptions, type RegisteredCleanup, runCleanup } from "./cleanup.ts";
 
@@ -45,6 +47,14 @@ interface Running {
   readonly startedAt: number;
 }
 
+const MANAGER_KEYS = optionKeys<ManagerOptions>({
+  log: true,
+  shutdownTimeout: true,
+  cleanupTimeout: true,
+  captureCrashes: true,
+});
+const CLEANUP_KEYS = optionKeys<CleanupOptions>({ name: true, timeout: true });
+
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 const DEFAULT_CLEANUP_TIMEOUT_MS = 5_000;
 
@@ -86,9 +96,8 @@ export class Manager {
   });
 
   constructor(options: ManagerOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw invalidArgument("TEND_E_INVALID_LIFECYCLE_OPTION", "options", options, "an options object");
-    }
+    checkObject("TEND_E_INVALID_LIFECYCLE_OPTION", "options", options, "an options object");
+    rejectUnknownKeys("Manager options", options, MANAGER_KEYS);
     this.#shutdownTimeoutMs =
       options.shutdownTimeout === undefined
         ? DEFAULT_SHUTDOWN_TIMEOUT_MS
@@ -166,14 +175,8 @@ export class Manager {
    * ```
    */
   cleanup(fn: Cleanup, options: CleanupOptions = {}): void {
-    if (typeof fn !== "function") {
-      throw invalidArgument(
-        "TEND_E_INVALID_CLEANUP",
-        "cleanup",
-        fn,
-        "a function (signal) => void | Promise<void>",
-      );
-    }
+    checkFunction("TEND_E_INVALID_CLEANUP", "cleanup", fn, "a function (signal) => void | Promise<void>");
+    rejectUnknownKeys("cleanup options", options, CLEANUP_KEYS);
     const timeoutMs =
       options.timeout === undefined
         ? this.#cleanupTimeoutMs
@@ -194,14 +197,7 @@ export class Manager {
    * ```
    */
   onShutdownStart(listener: (reason: string) => void): () => void {
-    if (typeof listener !== "function") {
-      throw invalidArgument(
-        "TEND_E_INVALID_LIFECYCLE_OPTION",
-        "listener",
-        listener,
-        "a function (reason) => void",
-      );
-    }
+    checkFunction("TEND_E_INVALID_LIFECYCLE_OPTION", "listener", listener, "a function (reason) => void");
     if (this.#shutdownReason !== undefined) {
       this.#callListener(listener, this.#shutdownReason);
       return () => {};

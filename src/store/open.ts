@@ -1,4 +1,5 @@
 import { invalidArgument } from "../errors/tend-error.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/unknown-option.ts";
 import type { Store } from "./store.ts";
 
 /** Options for {@link openStore}. */
@@ -11,6 +12,26 @@ export interface StoreOptions {
   poolSize?: number;
   /** Apply pending migrations when opening (default true). */
   migrate?: boolean;
+}
+
+const STORE_KEYS = optionKeys<StoreOptions>({
+  schema: true,
+  tablePrefix: true,
+  poolSize: true,
+  migrate: true,
+});
+
+/**
+ * Throws `TEND_E_UNKNOWN_OPTION` for a key of `options` that {@link StoreOptions} does not have,
+ * so that an app finds a typo when it is created, before the store is opened.
+ *
+ * @example
+ * ```ts
+ * checkStoreOptions({ poolsize: 4 }); // throws: did you mean "poolSize"?
+ * ```
+ */
+export function checkStoreOptions(options: unknown): void {
+  rejectUnknownKeys("store options", options, STORE_KEYS);
 }
 
 /** The default database: an SQLite file under ./var. */
@@ -38,6 +59,7 @@ export async function openStore(
       '"sqlite:<path>" or "postgres://..."',
     );
   }
+  checkStoreOptions(options);
   let store: Store;
   if (url.startsWith("sqlite:")) {
     const { openSqliteStore } = await import("./sqlite/sqlite-store.ts");

@@ -3,12 +3,14 @@
  * queue statistics, replaces hung and dead workers, stops them gracefully, and whose workers exit
  * if orphaned. See docs/deploy.md.
  */
-export { SUPERVISE_CODES, type SuperviseCode } from "./codes.ts";
+export { SUPERVISE_CODES, type SuperviseCode } from "../errors/codes/supervise.ts";
 export { type HealthLimits, type HealthVerdict, judgeWorker, type ProgressView } from "./health.ts";
 export {
   DEFAULT_STATUS_FILE,
   type ResolvedOptions,
+  type RestartOptions,
   resolveOptions,
+  type ScalingOptions,
   type SuperviseOptions,
 } from "./options.ts";
 export {
