@@ -89,7 +89,7 @@ function start(
     spare,
     scaling: { jobsPerWorker: 10 },
     // Kills are spaced beyond the stable uptime, so every replacement is a first one (no backoff).
-    restart: { maxRestarts: 100, stableUptimeMs: 500 },
+    restart: { maxRestarts: 100, stableUptime: 500 },
   });
   const ac = new AbortController();
   const done = sup.run(ac.signal);

@@ -5,11 +5,11 @@ import {
   type Converger,
   type ConvergerDefinition,
 } from "./converge/index.ts";
-import { invalidArgument } from "./errors/index.ts";
+import { checkFunction, checkObject, checkString, optionKeys, rejectUnknownKeys } from "./errors/index.ts";
 import { createInbox, type Inbox, type InboxOptions } from "./inbox/index.ts";
 import {
   type Batch,
-  type CronOptions,
+  type CronScheduleOptions,
   type EnqueueItem,
   type EnqueueOptions,
   type JobHandler,
@@ -22,13 +22,14 @@ import {
   main,
   type MainOptions,
   Manager,
-  parseDuration,
+  parseTimeout,
   type Task,
   type TaskLike,
   toTask,
 } from "./lifecycle/index.ts";
 import { createLogger } from "./log/index.ts";
 import {
+  checkStoreOptions,
   DEFAULT_DATABASE_URL,
   type InsertResult,
   type Json,
@@ -52,6 +53,15 @@ export interface AppOptions {
   /** Converger options: the process-wide concurrency shared by all convergers (default 4). */
   convergers?: AppConvergersOptions;
 }
+
+const APP_KEYS = optionKeys<AppOptions>({
+  database: true,
+  log: true,
+  shutdownTimeout: true,
+  store: true,
+  jobs: true,
+  convergers: true,
+});
 
 /** Something an app runs besides its jobs: built once the store is open. */
 export type Component = (context: {
@@ -86,15 +96,15 @@ export class App {
   readonly #components: Component[] = [];
   #store: Promise<Store> | null = null;
   #manager: Manager | null = null;
-  #convergers: AppConvergers | null = null;
+  readonly #convergers: AppConvergers;
   readonly #drainMs: number;
 
   constructor(options: AppOptions = {}) {
-    if (options === null || typeof options !== "object") {
-      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "app options", options, "an object");
-    }
-    if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
-      throw invalidArgument(
+    checkObject("TEND_E_INVALID_APP_OPTIONS", "app options", options);
+    rejectUnknownKeys("createApp options", options, APP_KEYS);
+    if (options.store !== undefined) checkStoreOptions(options.store);
+    if (options.database !== undefined) {
+      checkString(
         "TEND_E_INVALID_DATABASE_URL",
         "database",
         options.database,
@@ -104,7 +114,7 @@ export class App {
     this.#options = options;
     this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
     this.log = options.log ?? createLogger();
-    const shutdownMs = parseDuration(options.shutdownTimeout ?? "30s", "shutdownTimeout");
+    const shutdownMs = parseTimeout(options.shutdownTimeout ?? "30s", "shutdownTimeout");
     // In-flight work (jobs, inbox files) gets the shutdown budget less a margin to hand back what
     // did not finish before the manager's timeout.
     this.#drainMs = Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5));
@@ -113,6 +123,8 @@ export class App {
       ...options.jobs,
       log: this.log,
     });
+    // One identity per app: convergers hold their leases under the jobs worker's id.
+    this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
   }
 
   /** The app's store, opened (and migrated) on first use. */
@@ -143,12 +155,7 @@ export class App {
   }
 
   /** Schedules a job kind on a cron expression. See {@link Jobs.cron}. */
-  cron(
-    expression: string,
-    kind: string,
-    payload?: unknown,
-    options?: Parameters<Jobs["cron"]>[3] & CronOptions,
-  ): this {
+  cron(expression: string, kind: string, payload?: unknown, options?: CronScheduleOptions): this {
     this.jobs.cron(expression, kind, payload, options);
     return this;
   }
@@ -169,9 +176,10 @@ export class App {
    * ```
    */
   converger(definition: ConvergerDefinition): this {
-    if (this.#convergers === null) {
-      const convergers = new AppConvergers(this.#options.convergers ?? {});
-      this.#convergers = convergers;
+    const convergers = this.#convergers;
+    convergers.define(definition);
+    // The first converger adds the component that builds them all once the store is open.
+    if (convergers.size === 1) {
       this.use(({ store, log }) =>
         convergers.tasks({
           store,
@@ -180,13 +188,12 @@ export class App {
         }),
       );
     }
-    this.#convergers.define(definition);
     return this;
   }
 
   /** A converger by name, once the app started (for its metrics). */
   getConverger(name: string): Converger | undefined {
-    return this.#convergers?.get(name);
+    return this.#convergers.get(name);
   }
 
   /**
@@ -224,8 +231,7 @@ export class App {
 
   /** Adds a part built when the app starts (used by convergers, inboxes and other parts). */
   use(component: Component): this {
-    if (typeof component !== "function")
-      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "component", component, "a function");
+    checkFunction("TEND_E_INVALID_APP_OPTIONS", "component", component);
     this.#components.push(component);
     return this;
   }

@@ -22,11 +22,13 @@ export {
 export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
 export { isTendError, TendError } from "./errors/index.ts";
 export {
+  type BackoffOptions,
   type BackoffPolicy,
   type Batch,
   type BatchItemResult,
   type BatchWaitOptions,
   type CronOptions,
+  type CronScheduleOptions,
   DEFAULT_BACKOFF,
   type EnqueueItem,
   type EnqueueOptions,
@@ -81,7 +83,9 @@ export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/inde
 export {
   createSupervisor,
   renderSystemdUnit,
+  type RestartOptions,
   readStatusFile,
+  type ScalingOptions,
   type SuperviseOptions,
   type SuperviseRunOptions,
   Supervisor,

@@ -1,6 +1,6 @@
 import { utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { TendError } from "../errors/index.ts";
+import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import { ClaimFolder } from "./claims.ts";
@@ -11,6 +11,8 @@ import { type ResolvedInboxOptions, resolveInboxOptions } from "./options.ts";
 import { formatOwner, liveTokens, newOwner, type OwnerId } from "./owner.ts";
 import { adoptClaimFolder, findDeadClaimFolders, removeDeadTemporaryOutputs } from "./recovery.ts";
 import type { InboxCounters, InboxDeps, InboxOptions } from "./types.ts";
+
+const DEPS_KEYS = optionKeys<InboxDeps>({ log: true });
 
 /** A folder inbox: a {@link Task} plus its counters. */
 export interface Inbox extends Task {
@@ -48,6 +50,7 @@ export interface Inbox extends Task {
  */
 export function createInbox(options: InboxOptions, deps?: Partial<InboxDeps>): Inbox {
   const resolved = resolveInboxOptions(options);
+  rejectUnknownKeys(`dependencies of ${resolved.name}`, deps, DEPS_KEYS);
   const log = (deps?.log ?? createLogger()).child({ part: "inbox", inbox: resolved.name });
   return new FolderInbox(resolved, log);
 }

@@ -1,9 +1,9 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
 export type { CronOptions } from "./cron.ts";
-export type { JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
+export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
-export { Jobs, type JobsOptions } from "./jobs.ts";
+export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
 export type {
   InsertResult,
   JobError,

@@ -1,4 +1,11 @@
 import { invalidArgument, TendError } from "../errors/index.ts";
+import { type DurationLimits, MAX_TIMER_MS } from "../lifecycle/index.ts";
+
+/** Limits of a jobs duration option that is not a timer (a delay, a retention). */
+export const POSITIVE_DURATION: DurationLimits = { code: "TEND_E_INVALID_JOB_OPTIONS", positive: true };
+
+/** Limits of a jobs duration option that arms a timer (a lease, a timeout, a poll interval). */
+export const TIMER_DURATION: DurationLimits = { ...POSITIVE_DURATION, max: MAX_TIMER_MS };
 
 const NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -26,14 +33,6 @@ export function checkQueue(queue: unknown): string {
     );
   }
   return queue;
-}
-
-/** Throws TEND_E_INVALID_JOB_OPTIONS unless `value` is an integer in [min, max]. */
-export function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
 }
 
 /** Throws TEND_E_INVALID_JOB_ID unless `id` is a job id (decimal digits). */

@@ -5,7 +5,7 @@
  */
 
 export type { Cleanup, CleanupOptions } from "./cleanup.ts";
-export { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
+export { type Duration, type DurationLimits, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 export { ManagerError } from "./errors.ts";
 export { type EveryOptions, every } from "./every.ts";
 export { Limiter } from "./limiter.ts";
@@ -13,3 +13,4 @@ export { EXIT_FAILURE, EXIT_OK, EXIT_SHUTDOWN_TIMEOUT, type MainOptions, main } 
 export { Manager, type ManagerOptions } from "./manager.ts";
 export { type SignalTaskOptions, signalTask } from "./signals.ts";
 export { type Task, type TaskLike, toTask } from "./task.ts";
+export { defaultWorkerId } from "./worker-id.ts";

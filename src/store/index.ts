@@ -39,6 +39,6 @@ export {
 export type { CallerTransaction, JobStore } from "./job-store.ts";
 export type { LeaseDecision } from "./lease.ts";
 export type { Channel, Notifier } from "./notifier.ts";
-export { DEFAULT_DATABASE_URL, openStore, preloadDriver } from "./open.ts";
+export { checkStoreOptions, DEFAULT_DATABASE_URL, openStore, preloadDriver } from "./open.ts";
 export type { DriverName, Store, StoreOptions } from "./store.ts";
 export type { OpenTransaction, Row, SqlFn, SqlParam, UserDatabase } from "./user-database.ts";

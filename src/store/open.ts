@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/index.ts";
+import { invalidArgument, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
 import type { Store, StoreOptions } from "./store.ts";
 
 /**
@@ -8,6 +8,26 @@ import type { Store, StoreOptions } from "./store.ts";
 export async function preloadDriver(url: string): Promise<void> {
   if (url.startsWith("postgres")) await import("./postgres/open.ts");
   else await import("./sqlite/open.ts");
+}
+
+const STORE_KEYS = optionKeys<StoreOptions>({
+  schema: true,
+  tablePrefix: true,
+  poolSize: true,
+  migrate: true,
+});
+
+/**
+ * Throws `TEND_E_UNKNOWN_OPTION` for a key of `options` that {@link StoreOptions} does not have,
+ * so that an app finds a typo when it is created, before the store is opened.
+ *
+ * @example
+ * ```ts
+ * checkStoreOptions({ poolsize: 4 }); // throws: did you mean "poolSize"?
+ * ```
+ */
+export function checkStoreOptions(options: unknown): void {
+  rejectUnknownKeys("store options", options, STORE_KEYS);
 }
 
 /** The default database: an SQLite file under ./var. */
@@ -35,6 +55,7 @@ export async function openStore(
       '"sqlite:<path>" or "postgres://..."',
     );
   }
+  checkStoreOptions(options);
   let store: Store;
   if (url.startsWith("sqlite:")) {
     const { openSqliteStore } = await import("./sqlite/open.ts");

@@ -5,7 +5,12 @@
  * public API (re-exported by src/index.ts), the worker side that a supervised app runs, the spare
  * launcher's protocol, and what the `tend status` command reads.
  */
-export { DEFAULT_STATUS_FILE, type SuperviseOptions } from "./options.ts";
+export {
+  DEFAULT_STATUS_FILE,
+  type RestartOptions,
+  type ScalingOptions,
+  type SuperviseOptions,
+} from "./options.ts";
 export { isProcessAlive } from "./process-group.ts";
 export { isStartMessage, type SpareReadyMessage, SUPERVISE_ENV } from "./protocol.ts";
 export { type SuperviseRunOptions, supervise } from "./run.ts";

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULT_KEY_BACKOFF, keyBackoffMs } from "../../src/converge/backoff.ts";
 import { isEmptyChange } from "../../src/converge/changes.ts";
-import { CONVERGE_CODES } from "../../src/converge/codes.ts";
+import { CONVERGE_CODES } from "../../src/errors/codes/converge.ts";
 import { normalizeDefinition } from "../../src/converge/definition.ts";
 import { normalizeFound } from "../../src/converge/keys.ts";
 import { leaseDeadline, leaseRetryMs } from "../../src/converge/lease.ts";

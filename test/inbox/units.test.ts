@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { ErrorCode } from "../../src/errors/catalogue.ts";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { createInbox } from "../../src/inbox/index.ts";
 import { compileMatch } from "../../src/inbox/match.ts";
@@ -160,9 +161,9 @@ test("describeError keeps message, code and stack; non-errors become text", () =
 
 test("bad options throw TEND_E_INBOX_ codes naming the value", () => {
   const ok: InboxOptions = { dir: "/tmp/x", process: () => {} };
-  const cases: [unknown, string][] = [
+  const cases: [unknown, ErrorCode][] = [
     [null, "TEND_E_INBOX_OPTIONS"],
-    [{ ...ok, typo: 1 }, "TEND_E_INBOX_OPTIONS"],
+    [{ ...ok, typo: 1 }, "TEND_E_UNKNOWN_OPTION"],
     [{ ...ok, dir: "" }, "TEND_E_INBOX_DIR"],
     [{ ...ok, dir: 3 }, "TEND_E_INBOX_DIR"],
     [{ ...ok, outDir: "" }, "TEND_E_INBOX_DIR"],

@@ -14,13 +14,13 @@ export const FIXTURE_MASTER = join(import.meta.dirname, "fixtures", "master.ts")
 
 /** Fast timeouts for tests. */
 export const FAST = {
-  heartbeatMs: 100,
-  hangTimeoutMs: 1_000,
-  startTimeoutMs: 10_000,
-  killTimeoutMs: 5_000,
-  termGraceMs: 1_000,
-  scaleIntervalMs: 100,
-  statusIntervalMs: 200,
+  heartbeat: 100,
+  hangTimeout: 1_000,
+  startTimeout: 10_000,
+  killTimeout: 5_000,
+  termGrace: 1_000,
+  scaleInterval: 100,
+  statusInterval: 200,
 } as const;
 
 /** A supervisor running in this process, with a stop function for `after`. */

@@ -121,7 +121,7 @@ describe("supervisor with real jobs (SQLite)", () => {
     const r = start(t, {
       min: 1,
       max: 3,
-      scaling: { jobsPerWorker: 2, scaleDownCooldownMs: 300, horizonSec: 1 },
+      scaling: { jobsPerWorker: 2, scaleDownCooldown: 300, horizon: "1s" },
       env: { FIXTURE_CONCURRENCY: "2" },
     });
     await nextReady(r.supervisor);

@@ -48,7 +48,7 @@ function startMaster(t: TestContext, name: string, options: Partial<SuperviseOpt
     database,
     statusFile,
     ...FAST,
-    hangTimeoutMs: 5_000,
+    hangTimeout: 5_000,
     ...options,
   };
   const child = spawn(process.execPath, [FIXTURE_MASTER, JSON.stringify(opts)], {
@@ -195,7 +195,7 @@ describe("the master as a real process", () => {
       min: 2,
       max: 2,
       env: { FIXTURE_MODE: "crash" },
-      restart: { maxRestarts: 3, periodMs: 30_000, backoffBaseMs: 20 },
+      restart: { maxRestarts: 3, period: 30_000, backoffBase: 20 },
     });
     const [code] = await m.exited;
     assert.equal(code, 1);

@@ -6,9 +6,12 @@ import { openStore } from "../../src/store/index.ts";
 /**
  * PostgreSQL helpers for tests: the server URL, a reachability check that fails the run (or skips,
  * with TEND_SKIP_POSTGRES=1), and a fresh database per test file cloned from a migrated template.
+ * Which server a run uses is chosen once, before any test file, by global-setup.ts: it sets
+ * TEND_TEST_POSTGRES_URL (to an embedded server when nothing answers at the default URL).
  */
 
-const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
+/** The server tests use when TEND_TEST_POSTGRES_URL is not set. */
+export const DEFAULT_POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/test";
 const TEST_DB_PREFIX = "tend_test_";
 const TEMPLATE_PREFIX = "tend_tpl_";
 /** Advisory lock key (on the admin connection) guarding template creation across test processes. */
@@ -24,7 +27,7 @@ const TEMPLATE_LOCK_KEY = 0x74656e64; // "tend"
  */
 export function postgresUrl(): string {
   const { TEND_TEST_POSTGRES_URL: fromEnv } = process.env;
-  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : DEFAULT_URL;
+  return fromEnv !== undefined && fromEnv !== "" ? fromEnv : DEFAULT_POSTGRES_URL;
 }
 
 /**
@@ -87,7 +90,7 @@ export async function requirePostgres(t?: Skippable): Promise<boolean> {
     return false;
   }
   throw new Error(
-    `${reason}. Start PostgreSQL or set TEND_TEST_POSTGRES_URL; set TEND_SKIP_POSTGRES=1 to skip PostgreSQL tests.`,
+    `${reason}. Run the tests with \`npm test\` (it starts an embedded PostgreSQL when none answers), start PostgreSQL or set TEND_TEST_POSTGRES_URL; set TEND_SKIP_POSTGRES=1 to skip PostgreSQL tests.`,
   );
 }
 

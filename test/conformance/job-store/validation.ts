@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import type { ErrorCode } from "../../../src/errors/catalogue.ts";
 import { isTendError } from "../../../src/errors/tend-error.ts";
 import type { JobState } from "../../../src/store/index.ts";
 import type { FreshStore } from "../../support/backends.ts";
 import { newJob } from "./helpers.ts";
 
-const code = (c: string) => (err: unknown) => isTendError(err, c);
+const code = (c: ErrorCode) => (err: unknown) => isTendError(err, c);
 
 /** Bad arguments fail with stable codes; a closed store refuses calls. */
 export function describeValidation(h: () => FreshStore): void {

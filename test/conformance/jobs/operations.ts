@@ -101,7 +101,7 @@ export function operations(ctx: () => { backend: Backend; store: Store }): void 
     assert.equal(batch.jobIds.length, 5);
     const worker = await startJobs(consumer);
     try {
-      const results = await batch.results({ timeoutMs: 20_000, pollMs: 100 });
+      const results = await batch.results({ timeout: "20s", pollInterval: "100ms" });
       assert.deepEqual(
         results.map((r) => [r.index, r.ok, r.result]),
         [
@@ -114,12 +114,12 @@ export function operations(ctx: () => { backend: Backend; store: Store }): void 
       );
       assert.equal(results[2]?.state, "discarded");
       assert.equal(results[2]?.error?.message, "two is not allowed");
-      const again = await producer.batchResults(batch.id, { timeoutMs: 1_000 });
+      const again = await producer.batchResults(batch.id, { timeout: "1s" });
       assert.deepEqual(again, results);
     } finally {
       await worker.stop();
     }
-    await assert.rejects(producer.batchResults("no-such-batch", { timeoutMs: 100, pollMs: 20 }), {
+    await assert.rejects(producer.batchResults("no-such-batch", { timeout: 100, pollInterval: 20 }), {
       code: "TEND_E_BATCH_TIMEOUT",
     });
   });

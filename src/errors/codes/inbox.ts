@@ -8,7 +8,7 @@
  * ```
  */
 export const INBOX_CODES = {
-  TEND_E_INBOX_OPTIONS: "The inbox options are not an object, or name an unknown option.",
+  TEND_E_INBOX_OPTIONS: "The inbox options are not an object, or `watch` is not true or false.",
   TEND_E_INBOX_DIR:
     "An inbox folder option (dir, outDir, processingDir, doneDir, failedDir) is not a non-empty string.",
   TEND_E_INBOX_PROCESS: "The inbox `process` option is not a function.",

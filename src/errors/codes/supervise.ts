@@ -4,7 +4,7 @@ export const SUPERVISE_CODES = {
     "--min/--max (or min/max) is not a whole number, min > max, min < 0 or max < 1.",
   TEND_E_SUPERVISE_PROGRAM_NOT_FOUND: "The program to supervise does not exist or is not a file.",
   TEND_E_SUPERVISE_INVALID_TIMEOUT:
-    "A supervisor timeout or interval is not a positive whole number of milliseconds.",
+    "A supervisor timeout, interval or window is not a positive duration (ms or a string like `30s`) up to one day, or the hang timeout is not above the heartbeat.",
   TEND_E_SUPERVISE_INVALID_OPTION:
     "A supervisor option (restart limits, scaling settings, status file, queues) is invalid.",
   TEND_E_SUPERVISE_GAVE_UP:
