@@ -210,6 +210,13 @@ describe("a misspelt option is an error at every entry point, naming the option 
       openStore(`sqlite:${(await temp).dir}/never.db`, { migarte: false } as never),
       unknown("migarte", "store options", "migrate"),
     );
+    await assert.rejects(
+      openStore(`sqlite:${(await temp).dir}/never.db`, { logg: log } as never),
+      unknown("logg", "store options", "log"),
+    );
+    // `log` is a store option: an app hands the store its logger.
+    const store = await openStore(`sqlite:${(await temp).dir}/logged.db`, { log, migrate: false });
+    await store.close();
   });
 
   it("inbox options (also through app.inbox) and dependencies", async () => {

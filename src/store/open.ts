@@ -15,6 +15,7 @@ const STORE_KEYS = optionKeys<StoreOptions>({
   tablePrefix: true,
   poolSize: true,
   migrate: true,
+  log: true,
 });
 
 /**
