@@ -73,6 +73,23 @@ export function parseTimeout(
   return parseDuration(value, name, { code, positive: true, max: MAX_TIMER_MS });
 }
 
+/**
+ * Reads a duration typed as text (a command-line flag, a URL query parameter): a bare number is
+ * milliseconds (`"250"` is 250), anything else is kept as typed for {@link parseDuration} to read
+ * or to refuse by name. Pure.
+ *
+ * @example
+ * ```ts
+ * durationFromText("250"); // 250
+ * durationFromText("30s"); // "30s"
+ * parseDuration(durationFromText(flag), "--kill-timeout", { positive: true });
+ * ```
+ */
+export function durationFromText(text: string): Duration {
+  const trimmed = text.trim();
+  return /^\d+(?:\.\d+)?$/.test(trimmed) ? Number(trimmed) : trimmed;
+}
+
 /** Milliseconds of a duration, or undefined when it is not one. */
 function millisecondsOf(value: unknown): number | undefined {
   if (typeof value === "number") return Number.isFinite(value) && value >= 0 ? value : undefined;

@@ -5,7 +5,14 @@
  */
 
 export type { Cleanup, CleanupOptions } from "./cleanup.ts";
-export { type Duration, type DurationLimits, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
+export {
+  type Duration,
+  type DurationLimits,
+  durationFromText,
+  MAX_TIMER_MS,
+  parseDuration,
+  parseTimeout,
+} from "./duration.ts";
 export { ManagerError } from "./errors.ts";
 export { type EveryOptions, every } from "./every.ts";
 export { Limiter } from "./limiter.ts";

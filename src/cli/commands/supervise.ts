@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import type { Duration } from "../../lifecycle/index.ts";
+import { type Duration, durationFromText } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { supervise } from "../../supervise/index.ts";
 import { databaseOption } from "../database.ts";
@@ -16,21 +16,6 @@ import { databaseOption } from "../database.ts";
 export function numberArg(text: string): number {
   const n = Number(text);
   return text.trim() !== "" && Number.isFinite(n) ? n : (text as unknown as number);
-}
-
-/**
- * Reads a duration flag: bare digits are milliseconds (`250`), anything else is kept as typed
- * (`30s`, `1m30s`) for the option's own duration check, which names it when it is not a duration.
- *
- * @example
- * ```ts
- * durationArg("250"); // 250
- * durationArg("30s"); // "30s"
- * ```
- */
-export function durationArg(text: string): Duration {
-  const trimmed = text.trim();
-  return /^\d+$/.test(trimmed) ? Number(trimmed) : trimmed;
 }
 
 interface SuperviseFlags {
@@ -74,29 +59,33 @@ export function register(program: Command): void {
     .option(
       "--start-timeout <duration>",
       "a worker not ready within this is killed (default 30s)",
-      durationArg,
+      durationFromText,
     )
     .option(
       "--hang-timeout <duration>",
       "a worker without heartbeat this long is killed (default 10s)",
-      durationArg,
+      durationFromText,
     )
     .option(
       "--stall-timeout <duration>",
       "a worker with jobs in flight and no completion this long is killed (default 5m)",
-      durationArg,
+      durationFromText,
     )
     .option(
       "--kill-timeout <duration>",
       "graceful stop budget before SIGTERM/SIGKILL to a worker's group (default 30s)",
-      durationArg,
+      durationFromText,
     )
-    .option("--heartbeat <duration>", "worker heartbeat interval (default 1s)", durationArg)
-    .option("--scale-interval <duration>", "how often queue statistics are read (default 1s)", durationArg)
+    .option("--heartbeat <duration>", "worker heartbeat interval (default 1s)", durationFromText)
+    .option(
+      "--scale-interval <duration>",
+      "how often queue statistics are read (default 1s)",
+      durationFromText,
+    )
     .option(
       "--scale-down-cooldown <duration>",
       "idle time before each worker removed (default 60s)",
-      durationArg,
+      durationFromText,
     )
     .option("--jobs-per-worker <n>", "backlog that justifies one worker (default 10)", numberArg)
     .option("--max-restarts <n>", "restart intensity: at most this many restarts... (default 5)", numberArg)
@@ -104,7 +93,7 @@ export function register(program: Command): void {
     .option(
       "--restart-period <duration>",
       "...within this window, else give up and exit 1 (default 60s)",
-      durationArg,
+      durationFromText,
     )
     .action(async (programPath: string, args: string[], flags: SuperviseFlags) => {
       const scaling = {

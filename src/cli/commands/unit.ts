@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { type Duration, parseDuration } from "../../lifecycle/index.ts";
+import { type Duration, durationFromText, parseDuration } from "../../lifecycle/index.ts";
 import { renderSystemdUnit } from "../../supervise/index.ts";
-import { durationArg, numberArg } from "./supervise.ts";
+import { numberArg } from "./supervise.ts";
 
 /** Quotes one ExecStart word for systemd when it holds spaces or quotes. */
 function word(text: string): string {
@@ -47,7 +47,7 @@ export function register(program: Command): void {
     .option(
       "--kill-timeout <duration>",
       "the supervisor's kill timeout (default 30s); sets TimeoutStopSec",
-      durationArg,
+      durationFromText,
     )
     .option("--status-file <path>", "status file of the supervisor")
     .action((programPath: string, flags: UnitFlags) => {

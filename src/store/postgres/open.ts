@@ -1,5 +1,5 @@
 import pg from "pg";
-import { invalidArgument } from "../../errors/index.ts";
+import { checkInteger, invalidArgument } from "../../errors/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { type PostgresRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
@@ -11,13 +11,8 @@ import { migratePostgres } from "./migrate.ts";
 import { PostgresNotifier } from "./notifier.ts";
 import { redactUrl } from "./url.ts";
 
-function poolSizeOf(value: unknown): number {
-  if (value === undefined) return 10;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < 1 || value > 1000) {
-    throw invalidArgument("TEND_E_INVALID_POOL_SIZE", "poolSize", value, "an integer from 1 to 1000");
-  }
-  return value;
-}
+const DEFAULT_POOL_SIZE = 10;
+const MAX_POOL_SIZE = 1000;
 
 /**
  * Opens tend's store on PostgreSQL: a `pg.Pool` for statements and one dedicated connection for
@@ -41,7 +36,13 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     );
   }
   const schema = validateSchema(options.schema ?? "tend");
-  const max = poolSizeOf(options.poolSize);
+  const max = checkInteger(
+    "TEND_E_INVALID_POOL_SIZE",
+    "poolSize",
+    options.poolSize ?? DEFAULT_POOL_SIZE,
+    1,
+    MAX_POOL_SIZE,
+  );
   const log = (options.log ?? createLogger()).child({ part: "store" });
   const pool = new pg.Pool({
     connectionString: url,

@@ -1,7 +1,8 @@
 import { mkdirSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
-import { invalidArgument } from "../../errors/index.ts";
+import { checkInteger, invalidArgument } from "../../errors/index.ts";
+import { MAX_TIMER_MS } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { storeClosed } from "../closed.ts";
 import { migrationsFor } from "../components.ts";
@@ -15,7 +16,10 @@ import { applyMigrations } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
 import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
 
-/** Options of the SQLite driver beyond the shared StoreOptions. */
+/**
+ * Options of the SQLite driver beyond the shared StoreOptions, for tend's own tests and tools:
+ * `openStore` does not take them (users set the poll in the URL, `?poll=25ms`).
+ */
 export interface SqliteStoreOptions extends StoreOptions {
   /** Interval of the cross-process commit poll while anyone listens (default: URL `poll`, else 25 ms). */
   pollMs?: number;
@@ -51,24 +55,20 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
       'lower-case letters, digits and underscores, e.g. "tend_"',
     );
   }
-  const pollMs = options.pollMs ?? parsed.pollMs;
-  if (!Number.isInteger(pollMs) || pollMs < 1) {
-    throw invalidArgument(
-      "TEND_E_INVALID_SQLITE_OPTION",
-      "pollMs",
-      pollMs,
-      "a positive whole number of milliseconds",
-    );
-  }
-  const busyTimeoutMs = options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS;
-  if (!Number.isInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
-    throw invalidArgument(
-      "TEND_E_INVALID_SQLITE_OPTION",
-      "busyTimeoutMs",
-      busyTimeoutMs,
-      "a whole number of milliseconds >= 0",
-    );
-  }
+  const pollMs = checkInteger(
+    "TEND_E_INVALID_SQLITE_OPTION",
+    "pollMs",
+    options.pollMs ?? parsed.pollMs,
+    1,
+    MAX_TIMER_MS,
+  );
+  const busyTimeoutMs = checkInteger(
+    "TEND_E_INVALID_SQLITE_OPTION",
+    "busyTimeoutMs",
+    options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    0,
+    MAX_TIMER_MS,
+  );
   const log = (options.log ?? createLogger()).child({ part: "store", driver: "sqlite" });
 
   const memory = parsed.path === ":memory:";
