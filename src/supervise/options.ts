@@ -76,7 +76,7 @@ export interface SuperviseOptions {
   scaling?: ScalingOptions;
   /** Restart backoff and intensity. */
   restart?: RestartOptions;
-  /** Logger (the master logs through `part: "supervise"`). */
+  /** Logger (the master logs through `part: "supervise"`; the store it opens from `database`, `part: "store"`). */
   log?: Logger;
 }
 

@@ -32,6 +32,8 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  */
 export class Supervisor extends EventEmitter {
   readonly options: ResolvedOptions;
+  /** The logger given (or made), for the store this supervisor opens, which names its own part. */
+  readonly #baseLog: Logger;
   readonly #log: Logger;
   readonly #workers = new Map<string, WorkerProcess>();
   readonly #idPrefix: string;
@@ -53,7 +55,8 @@ export class Supervisor extends EventEmitter {
   constructor(options: SuperviseOptions) {
     super();
     this.options = resolveOptions(options);
-    this.#log = (options.log ?? createLogger()).child({ part: "supervise" });
+    this.#baseLog = options.log ?? createLogger();
+    this.#log = this.#baseLog.child({ part: "supervise" });
     this.#desired = this.options.min;
     this.#store = this.options.store;
     this.#idPrefix = `${hostname()}:${process.pid}.${Date.now().toString(36)}`;
@@ -112,7 +115,7 @@ export class Supervisor extends EventEmitter {
     let ownStore = false;
     if (this.#store === undefined && o.database !== undefined) {
       const { openStore } = await import("../store/index.ts");
-      this.#store = await openStore(o.database);
+      this.#store = await openStore(o.database, { log: this.#baseLog });
       ownStore = true;
     }
     this.#state = "running";

@@ -6,6 +6,7 @@ import { isTendError } from "../../src/errors/tend-error.ts";
 import { resolveOptions } from "../../src/supervise/options.ts";
 import { createSupervisor } from "../../src/supervise/supervisor.ts";
 import { captureLog } from "../lifecycle/log-capture.ts";
+import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
 const program = join(import.meta.dirname, "fixtures", "worker.ts");
@@ -119,5 +120,36 @@ describe("the supervisor's logger", () => {
       own.map((l) => l["msg"]),
       ["supervisor started", "stopping all workers gracefully", "supervisor stopped"],
     );
+  });
+
+  it("is also the store's logger when the supervisor opens its own store (part store)", async () => {
+    const tmp = await makeTempDir("tend-sup-log-");
+    try {
+      const { log, lines } = captureLog();
+      const database = `sqlite:${join(tmp.dir, "sup.db")}`;
+      const supervisor = createSupervisor({
+        program,
+        min: 0,
+        max: 1,
+        spare: false,
+        statusFile: null,
+        database,
+        log,
+      });
+      const stop = new AbortController();
+      const running = supervisor.run(stop.signal);
+      await waitFor(() => lines().some((l) => l["msg"] === "supervisor started"), {
+        message: "the start line in the given logger",
+      });
+      stop.abort();
+      await running;
+      // A fresh file: opening it migrates, and the store says so through the supervisor's logger.
+      assert.ok(
+        lines().some((l) => l["part"] === "store" && l["msg"] === "applied SQLite migrations"),
+        JSON.stringify(lines()),
+      );
+    } finally {
+      await tmp.cleanup();
+    }
   });
 });
