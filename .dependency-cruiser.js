@@ -1,28 +1,23 @@
 // Import boundaries of src/, checked by `npm run lint` (dependency-cruiser). Type-only imports
 // count like any other. The floors, top to bottom; a file imports only from its own floor or below:
 //
-//   top     index.ts, app.ts, testing.ts, launcher.ts, app-codes.ts, cli/
+//   top     index.ts, app.ts, testing.ts, launcher.ts, cli/
 //           supervise/
 //   parts   jobs/  converge/  inbox/
 //   store   store/ (records, interfaces, migrations runner), store/sqlite/, store/postgres/
 //   base    lifecycle/
-//   ground  errors/  log/
+//   ground  errors/ (every part's error codes in errors/codes/), log/
 //
 // Across folders, a file imports another folder only through that folder's index.ts (its face
 // towards the rest of tend); inside a folder (store/ with its drivers included) files import
 // each other directly. No import cycles anywhere.
 
-const TOP = "^src/(app\\.ts|index\\.ts|testing\\.ts|launcher\\.ts|app-codes\\.ts|cli/)";
+const TOP = "^src/(app\\.ts|index\\.ts|testing\\.ts|launcher\\.ts|cli/)";
 const SUPERVISE = "^src/supervise/";
 const PARTS = "^src/(jobs|converge|inbox)/";
 const STORE = "^src/store/";
 const BASE = "^src/lifecycle/";
 const GROUND = "^src/(errors|log)/";
-
-// The error catalogue merges each part's codes.ts (and the app's app-codes.ts): errors/ reaches up
-// to them until those codes live under errors/ themselves.
-const CATALOGUE = "^src/errors/catalogue\\.ts$";
-const CODES = "^src/(app-codes\\.ts|[^/]+/codes\\.ts)$";
 
 /** @type {import("dependency-cruiser").IConfiguration} */
 export default {
@@ -71,17 +66,11 @@ export default {
     },
     {
       name: "ground-above",
-      comment: "errors/ and log/ are the ground floor: they import nothing of tend above them.",
+      comment:
+        "errors/ and log/ are the ground floor: they import nothing of tend above them (every part's error codes live in errors/codes/).",
       severity: "error",
-      from: { path: GROUND, pathNot: CATALOGUE },
+      from: { path: GROUND },
       to: { path: "^src/", pathNot: GROUND },
-    },
-    {
-      name: "catalogue-only-codes",
-      comment: "The error catalogue may reach up to codes.ts files only.",
-      severity: "error",
-      from: { path: CATALOGUE },
-      to: { path: "^src/", pathNot: [GROUND, CODES] },
     },
     {
       name: "drivers-apart",
@@ -94,7 +83,7 @@ export default {
       name: "through-index",
       comment: "Another folder is reached through its index.ts only, never its internals.",
       severity: "error",
-      from: { path: "^src/([^/]+)/", pathNot: CATALOGUE },
+      from: { path: "^src/([^/]+)/" },
       to: { path: "^src/[^/]+/", pathNot: ["^src/$1/", "^src/[^/]+/index\\.ts$"] },
     },
     {
