@@ -3,6 +3,7 @@ export { describeValue, invalidArgument, isTendError, TendError } from "./tend-e
 export { closestKey, editDistance, optionKeys, rejectUnknownKeys } from "./unknown-option.ts";
 export {
   checkBoolean,
+  checkDate,
   checkFunction,
   checkInteger,
   checkNumber,

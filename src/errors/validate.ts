@@ -168,3 +168,17 @@ export function checkFunction(
   if (typeof value !== "function") throw invalidArgument(code, name, value, expected);
   return value as (...args: never[]) => unknown;
 }
+
+/**
+ * A `Date` that holds a time (not `new Date("nonsense")`).
+ *
+ * @example
+ * ```ts
+ * const runAt = checkDate("TEND_E_INVALID_JOB_OPTIONS", "runAt", options.runAt);
+ * ```
+ */
+export function checkDate(code: ErrorCode, name: string, value: unknown, expected = "a valid Date"): Date {
+  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
+    throw invalidArgument(code, name, value, expected);
+  return value;
+}

@@ -1,4 +1,4 @@
-import { checkInteger, checkObject, invalidArgument, optionKeys } from "../errors/index.ts";
+import { checkDate, checkInteger, checkObject, invalidArgument, optionKeys } from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import type { NewJob } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
@@ -74,10 +74,7 @@ export function buildNewJob(
       : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxAttempts", options.maxAttempts, 1, 1000);
   let runAt: Date;
   if (options.runAt !== undefined) {
-    if (!(options.runAt instanceof Date) || Number.isNaN(options.runAt.getTime())) {
-      throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", "runAt", options.runAt, "a valid Date");
-    }
-    runAt = options.runAt;
+    runAt = checkDate("TEND_E_INVALID_JOB_OPTIONS", "runAt", options.runAt);
   } else if (options.delay !== undefined) {
     runAt = new Date(limits.now + parseDuration(options.delay, "delay", POSITIVE_DURATION));
   } else {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
   checkBoolean,
+  checkDate,
   checkFunction,
   checkInteger,
   checkNumber,
@@ -65,6 +66,14 @@ describe("argument checks", () => {
     const fn = () => 1;
     assert.equal(checkFunction(CODE, "f", fn), fn);
     rejects(() => checkFunction(CODE, "f", {}, "a handler"), "f", "a handler");
+  });
+
+  it("checkDate takes a Date that holds a time", () => {
+    const at = new Date(1_700_000_000_000);
+    assert.equal(checkDate(CODE, "at", at), at);
+    rejects(() => checkDate(CODE, "at", new Date(Number.NaN)), "at", "a valid Date");
+    rejects(() => checkDate(CODE, "at", "2024-01-01"), "at", "a valid Date");
+    rejects(() => checkDate(CODE, "at", 1_700_000_000_000, "a Date, or null"), "at", "a Date, or null");
   });
 });
 

@@ -1,13 +1,6 @@
-import { invalidArgument } from "../../errors/index.ts";
+import { checkDate } from "../../errors/index.ts";
 import type { NewJob } from "../job-model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
-
-function tickDate(tickAt: Date): Date {
-  if (!(tickAt instanceof Date) || Number.isNaN(tickAt.getTime())) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "tickAt", tickAt, "a valid Date");
-  }
-  return tickAt;
-}
 
 /**
  * Records cron tick `tickAt` of `name` and inserts `job`, in one statement, only if no tick at
@@ -43,7 +36,7 @@ export async function enqueueCronTick(
     SELECT (SELECT count(*) FROM t)::int AS ticked`,
     [
       String(name),
-      tickDate(tickAt),
+      checkDate("TEND_E_INVALID_STORE_ARGUMENT", "tickAt", tickAt),
       job.kind,
       job.queue,
       job.payload,

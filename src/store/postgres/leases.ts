@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import { invalidArgument } from "../../errors/index.ts";
-import { intArg, MAX_LEASE_MS } from "../args.ts";
+import { checkDate, checkInteger } from "../../errors/index.ts";
+import { ID_PATTERN, MAX_LEASE_MS } from "../args.ts";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -9,7 +9,6 @@ import type {
   HeartbeatResult,
   LeaseRef,
 } from "../job-model.ts";
-import { ID_PATTERN } from "./args.ts";
 import { batchNotify, NOW_ISO, PENDING, type PgContext } from "./context.ts";
 import { type ClaimRow, toClaimedJobs } from "./rows.ts";
 
@@ -83,10 +82,12 @@ function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => A
 
 /** A failure's retry time as the ISO text the fail statement reads. */
 function retryTime(at: unknown): string {
-  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "retryAt", at, "a valid Date, or null to discard");
-  }
-  return at.toISOString();
+  return checkDate(
+    "TEND_E_INVALID_STORE_ARGUMENT",
+    "retryAt",
+    at,
+    "a valid Date, or null to discard",
+  ).toISOString();
 }
 
 /** A failure's retry time (null: discard), from the fail statement's lease map (value 2). */
@@ -170,8 +171,8 @@ export function claimSql(ctx: PgContext): string {
  * ```
  */
 export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<ClaimedJob[]> {
-  const limit = intArg("limit", request.limit, 1, 10_000);
-  const leaseMs = intArg("leaseMs", request.leaseMs, 1, MAX_LEASE_MS);
+  const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", request.limit, 1, 10_000);
+  const leaseMs = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", request.leaseMs, 1, MAX_LEASE_MS);
   const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), [
     request.queue,
     limit,
@@ -262,7 +263,7 @@ export async function heartbeatJobs(
   leases: readonly LeaseRef[],
   leaseMs: number,
 ): Promise<HeartbeatResult[]> {
-  intArg("leaseMs", leaseMs, 1, MAX_LEASE_MS);
+  checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", leaseMs, 1, MAX_LEASE_MS);
   const refs = validRefs(leases);
   const held = new Map<string, boolean>();
   if (refs.length > 0) {

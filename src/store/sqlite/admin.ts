@@ -1,7 +1,6 @@
-import { TendError } from "../../errors/index.ts";
-import { intArg } from "../args.ts";
-import type { BatchProgress, JobRecord, ListFilter } from "../job-model.ts";
-import { dateArg, jobIdArg, stateArg } from "./args.ts";
+import { checkDate, checkInteger, checkOneOf, TendError } from "../../errors/index.ts";
+import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
+import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
 
@@ -118,7 +117,7 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
   }
   if (filter.state !== undefined) {
     where.push("state = ?");
-    args.push(stateArg(filter.state));
+    args.push(checkOneOf("TEND_E_INVALID_STORE_ARGUMENT", "state", filter.state, JOB_STATES));
   }
   if (filter.batchId !== undefined) {
     where.push("batch_id = ?");
@@ -128,7 +127,7 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
     where.push("id < ?");
     args.push(jobIdArg(filter.beforeId));
   }
-  const limit = intArg("limit", filter.limit ?? 100, 1, 10_000);
+  const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   const sql =
     `SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs}` +
     (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
@@ -146,8 +145,8 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
  */
 export async function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: number): Promise<number> {
   const { jobs } = ctx.t;
-  const before = dateArg("olderThan", olderThan);
-  const max = intArg("limit", limit, 1, 1_000_000);
+  const before = checkDate("TEND_E_INVALID_STORE_ARGUMENT", "olderThan", olderThan).getTime();
+  const max = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", limit, 1, 1_000_000);
   const stmt = ctx.stmt(
     `DELETE FROM ${jobs} WHERE id IN (
        SELECT id FROM ${jobs} WHERE state IN ${FINAL} AND finished_at < ? LIMIT ?)`,

@@ -1,5 +1,5 @@
+import { checkDate } from "../../errors/index.ts";
 import type { NewJob } from "../job-model.ts";
-import { dateArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { insertJobs } from "./insert.ts";
 import type { Row } from "./rows.ts";
@@ -19,7 +19,7 @@ export async function enqueueCronTick(
   job: NewJob,
 ): Promise<boolean> {
   const { cron } = ctx.t;
-  const tick = dateArg("tickAt", tickAt);
+  const tick = checkDate("TEND_E_INVALID_STORE_ARGUMENT", "tickAt", tickAt).getTime();
   const record = ctx.stmt(
     `INSERT INTO ${cron} (name, last_tick) VALUES (?1, ?2)
        ON CONFLICT (name) DO UPDATE SET last_tick = excluded.last_tick WHERE last_tick < excluded.last_tick

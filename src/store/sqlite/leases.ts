@@ -1,5 +1,5 @@
-import { invalidArgument } from "../../errors/index.ts";
-import { intArg, MAX_LEASE_MS } from "../args.ts";
+import { checkInteger, checkString } from "../../errors/index.ts";
+import { MAX_LEASE_MS } from "../args.ts";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -15,13 +15,6 @@ import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 function ref(r: LeaseRef): [number, string] {
   if (r === null || typeof r !== "object" || typeof r.leaseToken !== "string") return [-1, ""];
   return [toRowId(r.id), r.leaseToken];
-}
-
-function stringArg(name: string, value: unknown): string {
-  if (typeof value !== "string" || value.length === 0) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", name, value, "a non-empty string");
-  }
-  return value;
 }
 
 /**
@@ -57,10 +50,10 @@ export function claimSql(jobs: string): string {
  * ```
  */
 export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<ClaimedJob[]> {
-  const limit = intArg("limit", req.limit, 1, 10_000);
-  const leaseMs = intArg("leaseMs", req.leaseMs, 1, MAX_LEASE_MS);
-  const queue = stringArg("queue", req.queue);
-  const workerId = stringArg("workerId", req.workerId);
+  const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", req.limit, 1, 10_000);
+  const leaseMs = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", req.leaseMs, 1, MAX_LEASE_MS);
+  const queue = checkString("TEND_E_INVALID_STORE_ARGUMENT", "queue", req.queue);
+  const workerId = checkString("TEND_E_INVALID_STORE_ARGUMENT", "workerId", req.workerId);
   const claim = ctx.stmt(claimSql(ctx.t.jobs));
   const rows = await ctx.write(() => {
     const now = ctx.now();
@@ -162,7 +155,7 @@ export async function heartbeatJobs(
   leases: readonly LeaseRef[],
   leaseMs: number,
 ): Promise<HeartbeatResult[]> {
-  intArg("leaseMs", leaseMs, 1, MAX_LEASE_MS);
+  checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", leaseMs, 1, MAX_LEASE_MS);
   if (leases.length === 0) return [];
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs} SET lease_expires_at = ?
