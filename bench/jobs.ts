@@ -26,6 +26,7 @@ import {
   PLAINJOB,
   type SystemSpec,
   TEND_DEFAULTS,
+  TEND_SQLITE_DEFAULTS,
   TEND_SQLITE_FULL,
   TEND_SQLITE_NORMAL,
   TEND_TUNED,
@@ -126,18 +127,21 @@ function variants(): Variant[] {
     out.push(lite(TEND_SQLITE_FULL), lite(TEND_SQLITE_NORMAL), lite(PLAINJOB), lite(LITEQUE));
     // plainjob's README scales with one worker process per CPU.
     out.push(lite(PLAINJOB, 2));
-    const where = (metric: string, processes: number, statsEveryMs?: number): Variant => ({
-      ...lite(TEND_SQLITE_FULL, processes),
+    const where = (spec: SystemSpec, metric: string, processes: number, statsEveryMs?: number): Variant => ({
+      ...lite(spec, processes),
       metric: `process ${size.sqliteJobs}, ${metric}`,
       section: "where",
       enqueueRow: false,
       ...(statsEveryMs === undefined ? {} : { statsEveryMs }),
     });
-    out.push(
-      where("worker in the enqueuing process", 0),
-      where(`1 worker process, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 1, STATS_EVERY_MS),
-      where(`3 worker processes, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 3, STATS_EVERY_MS),
-    );
+    // The tuned configuration's plain 1-process run is the SQLite table's; the defaults need their own.
+    out.push(where(TEND_SQLITE_DEFAULTS, "1 worker process", 1));
+    for (const spec of [TEND_SQLITE_FULL, TEND_SQLITE_DEFAULTS])
+      out.push(
+        where(spec, "worker in the enqueuing process", 0),
+        where(spec, `1 worker process, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 1, STATS_EVERY_MS),
+        where(spec, `3 worker processes, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 3, STATS_EVERY_MS),
+      );
   }
   return out.filter((v) => included(v.spec));
 }
@@ -220,7 +224,8 @@ async function main(): Promise<void> {
     if (phases.has("procs") && sectionsOf.get(row)!.has("pg") && row.metric === pgProcess)
       if ([TEND_TUNED, GRAPHILE, PGBOSS].some((s) => s.name === row.system))
         add({ ...row, metric: procsMetric(1) }, "procs");
-    if (row.system === TEND_SQLITE_FULL.name && row.metric === sqliteProcess) add(row, "where");
+    if (row.system === TEND_SQLITE_FULL.name && sectionsOf.get(row)!.has("sqlite"))
+      if (row.metric === sqliteProcess || row.metric === "CPU per job, worker processes") add(row, "where");
   }
 
   if (phases.has("latency")) {

@@ -116,6 +116,13 @@ export const TEND_SQLITE_NORMAL: SystemSpec = {
     "tend-sqlite (NORMAL): the URL's ?synchronous=normal, the durability plainjob and liteque run at (WAL, synchronous NORMAL: a power loss may drop the last commits)",
 };
 
+export const TEND_SQLITE_DEFAULTS: SystemSpec = {
+  ...TEND_SQLITE_FULL,
+  name: "tend-sqlite (FULL, defaults)",
+  describe: `tend-sqlite (FULL, defaults): Jobs { concurrency: ${CONCURRENCY} } and nothing else`,
+  options: TEND_DEFAULTS.options,
+};
+
 export const PLAINJOB: SystemSpec = {
   name: "plainjob",
   module: "plainjob",

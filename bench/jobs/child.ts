@@ -5,12 +5,12 @@
  *
  * - `load {n, chunk, offset}`: enqueue n jobs in bulk calls of `chunk`; answers `{ms, callMs}`.
  * - `work`: start the worker; from then on sends `{type: "progress", count}` (handler calls so far)
- *   every 5 ms while it changes.
+ *   every 10 ms while it changes.
  * - `produce {count, gapMinMs, gapMaxMs}`: enqueue latency probes one at a time, a random gap
  *   between them; answers `{sent, callMs}` (send times on the shared monotonic clock, in ms).
  * - `starts`: answers `{starts}`: [index, handler start time] of every probe this worker ran.
  * - `watch {everyMs}`: reads the system's own "unfinished jobs" figure every `everyMs` until it
- *   is 0; answers `{at, polls}`.
+ *   is 0; answers `{at, polls, busyMs}` (busyMs: time spent in those reads).
  * - `close`: stop and close; answers, then the process exits.
  *
  * Times are `process.hrtime` (CLOCK_MONOTONIC, the same clock in every process on the machine).
@@ -76,7 +76,7 @@ async function handle(command: Command): Promise<object> {
           reported = handled;
           send({ type: "progress", count: handled });
         }
-      }, 5);
+      }, 10);
       return {};
     }
     case "produce": {
@@ -96,9 +96,13 @@ async function handle(command: Command): Promise<object> {
     case "watch": {
       if (system.unfinished === undefined) throw new Error(`${spec!.module} has no unfinished-jobs figure`);
       let polls = 0;
+      let busyMs = 0;
       for (;;) {
         polls++;
-        if ((await system.unfinished()) === 0) return { at: nowMs(), polls };
+        const t = nowMs();
+        const left = await system.unfinished();
+        busyMs += nowMs() - t;
+        if (left === 0) return { at: nowMs(), polls, busyMs };
         await sleep(command.everyMs);
       }
     }

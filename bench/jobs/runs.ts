@@ -8,7 +8,7 @@
 import type { SystemSpec } from "./catalogue.ts";
 import { nowMs } from "./clock.ts";
 import { BackendCpu, cpuMsOfAll } from "./cpu.ts";
-import { analyze, benchDatabase, untilDone } from "./databases.ts";
+import { analyze, type BenchDatabase, benchDatabase, untilDone } from "./databases.ts";
 import { checkpoint } from "./pg-admin.ts";
 import { allHandled, BenchChild } from "./procs.ts";
 
@@ -25,7 +25,17 @@ export interface ProcessPlan {
   statsEveryMs?: number;
   /** Extra Node flags for the worker processes (e.g. --cpu-prof). */
   workerExecArgv?: string[];
+  /** Called just before the workers start working, and once the run is done (diagnosis). */
+  hooks?: RunHooks;
   timeoutMs: number;
+}
+
+/** What a run's hooks see: the database, and the worker processes' pids. */
+export interface RunHooks {
+  beforeWork?(db: BenchDatabase, workerPids: readonly number[]): Promise<void>;
+  afterDone?(db: BenchDatabase, workerPids: readonly number[]): Promise<void>;
+  /** After a successful run's processes exited, before the database is dropped. */
+  afterClose?(db: BenchDatabase): Promise<void>;
 }
 
 export interface ProcessResult {
@@ -35,6 +45,16 @@ export interface ProcessResult {
   nodeCpuUs: number;
   /** CPU time of the database's PostgreSQL backends per job, in µs (null on SQLite). */
   pgCpuUs: number | null;
+  /** Length of the processing run. */
+  seconds: number;
+  /** The enqueuer's reads of the unfinished-jobs figure (runs with `statsEveryMs`). */
+  statsReads?: { count: number; busyMs: number };
+}
+
+interface WatchReply {
+  at: number;
+  polls: number;
+  busyMs: number;
 }
 
 export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
@@ -43,6 +63,7 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
   const db = await benchDatabase(spec.driver);
   const url = db.url + (spec.urlSuffix ?? "");
   const keepProducer = k === 0 || plan.statsEveryMs !== undefined;
+  let result: ProcessResult | null = null;
   try {
     const producer = await BenchChild.start(`${spec.name} producer`, {
       module: spec.module,
@@ -71,6 +92,7 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
               ),
             );
       const pids = workers.map((w) => w.pid);
+      await plan.hooks?.beforeWork?.(db, pids);
       const backends = spec.driver === "postgres" ? new BackendCpu(db.name) : null;
       const cpu0 = cpuMsOfAll(pids);
       backends?.start();
@@ -78,23 +100,29 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
       const watch =
         plan.statsEveryMs === undefined
           ? null
-          : producer.request<{ at: number }>({ cmd: "watch", everyMs: plan.statsEveryMs }, plan.timeoutMs);
+          : producer.request<WatchReply>({ cmd: "watch", everyMs: plan.statsEveryMs }, plan.timeoutMs);
       await Promise.all(workers.map((w) => w.request({ cmd: "work" })));
       await allHandled(workers, n, plan.timeoutMs);
       await untilDone(db, spec.done, n, plan.timeoutMs);
-      const t1 = Math.max(nowMs(), watch === null ? 0 : (await watch).at);
+      const watched = watch === null ? null : await watch;
+      const t1 = Math.max(nowMs(), watched?.at ?? 0);
       const nodeCpuMs = cpuMsOfAll(pids) - cpu0;
       const pgCpuMs = backends?.stop() ?? null;
-      return {
+      await plan.hooks?.afterDone?.(db, pids);
+      result = {
         enqueueRate: (n / load.ms) * 1000,
         processRate: (n / (t1 - t0)) * 1000,
         nodeCpuUs: (nodeCpuMs * 1000) / n,
         pgCpuUs: pgCpuMs === null ? null : (pgCpuMs * 1000) / n,
+        seconds: (t1 - t0) / 1000,
+        ...(watched === null ? {} : { statsReads: { count: watched.polls, busyMs: watched.busyMs } }),
       };
     } finally {
       await Promise.all(workers.filter((w) => w !== producer).map((w) => w.close()));
       await producer.close();
     }
+    await plan.hooks?.afterClose?.(db);
+    return result;
   } finally {
     await db.drop();
   }
