@@ -134,9 +134,10 @@ function variants(): Variant[] {
       enqueueRow: false,
       ...(statsEveryMs === undefined ? {} : { statsEveryMs }),
     });
-    // The tuned configuration's plain 1-process run is the SQLite table's; the defaults need their own.
-    out.push(where(TEND_SQLITE_DEFAULTS, "1 worker process", 1));
-    for (const spec of [TEND_SQLITE_FULL, TEND_SQLITE_DEFAULTS])
+    // The tuned configuration's plain 1-process run is the SQLite table's; the defaults need their
+    // own. Smoke runs leave the defaults out (the same code paths, half the processes).
+    if (!flags.smoke) out.push(where(TEND_SQLITE_DEFAULTS, "1 worker process", 1));
+    for (const spec of flags.smoke ? [TEND_SQLITE_FULL] : [TEND_SQLITE_FULL, TEND_SQLITE_DEFAULTS])
       out.push(
         where(spec, "worker in the enqueuing process", 0),
         where(spec, `1 worker process, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 1, STATS_EVERY_MS),

@@ -11,6 +11,7 @@
  * - `starts`: answers `{starts}`: [index, handler start time] of every probe this worker ran.
  * - `watch {everyMs}`: reads the system's own "unfinished jobs" figure every `everyMs` until it
  *   is 0; answers `{at, polls, busyMs}` (busyMs: time spent in those reads).
+ * - `counters`: answers `{counters}`, the worker's own counters (systems that keep them).
  * - `close`: stop and close; answers, then the process exits.
  *
  * Times are `process.hrtime` (CLOCK_MONOTONIC, the same clock in every process on the machine).
@@ -31,6 +32,7 @@ type Command =
   | { id: number; cmd: "produce"; count: number; gapMinMs: number; gapMaxMs: number }
   | { id: number; cmd: "starts" }
   | { id: number; cmd: "watch"; everyMs: number }
+  | { id: number; cmd: "counters" }
   | { id: number; cmd: "close" };
 
 const send = (message: object): void => {
@@ -106,6 +108,8 @@ async function handle(command: Command): Promise<object> {
         await sleep(command.everyMs);
       }
     }
+    case "counters":
+      return { counters: system.counters?.() ?? {} };
     case "close":
       clearInterval(progressTimer);
       await system.close();

@@ -12,9 +12,10 @@
  *
  * `npm exec -- node bench/jobs/diagnose.ts --pg --sqlite [--jobs N] [--runs N] [--port P]`
  */
-import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { postgresUrl } from "../../test/support/postgres.ts";
 import { median } from "../_support/report.ts";
 import {
@@ -31,7 +32,7 @@ import { nowMs } from "./clock.ts";
 import { summariseProfiles, top } from "./cpu-profile.ts";
 import { CHANNELS, type PgDiagnosis, pgDiagnosisHooks } from "./pg-diagnosis.ts";
 import { startPrivateCluster } from "./private-cluster.ts";
-import { type ProcessResult, processRun } from "./runs.ts";
+import { type ProcessResult, processRun, type RunHooks } from "./runs.ts";
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: number): number => {
@@ -105,7 +106,7 @@ function printPg(label: string, r: ProcessResult, d: PgDiagnosis, jobs: number):
   const total = sampled.reduce((n, [, c]) => n + c, 0);
   say(
     `  backends sampled every 10 ms (${d.samples} samples; lock waits in ${d.lockWaitSamples}): ${sampled
-      .slice(0, 8)
+      .slice(0, 12)
       .map(([w, c]) => `${w} ${fmt((100 * c) / total)}%`)
       .join("; ")}`,
   );
@@ -193,8 +194,9 @@ async function sqlitePhase(): Promise<void> {
     const rs = results.get(c)!;
     const busy = rs.map((r) => (r.nodeCpuUs * SQLITE_JOBS) / 1e6 / r.seconds / Math.max(1, c.processes));
     const stats = rs.map((r) => r.statsReads).filter((x) => x !== undefined);
+    const lost = median(rs.map((r) => r.counters["lostLeases"] ?? 0));
     say(
-      `  ${c.label}: ${rs.map((r) => fmt(r.processRate, 0)).join(" / ")} jobs/s (median ${fmt(median(rs.map((r) => r.processRate)), 0)}); worker CPU ${fmt(median(rs.map((r) => r.nodeCpuUs)))} µs/job, each worker busy ${fmt(100 * median(busy), 0)}% of the run${
+      `  ${c.label}: ${rs.map((r) => fmt(r.processRate, 0)).join(" / ")} jobs/s (median ${fmt(median(rs.map((r) => r.processRate)), 0)}); worker CPU ${fmt(median(rs.map((r) => r.nodeCpuUs)))} µs/job, each worker busy ${fmt(100 * median(busy), 0)}% of the run; "lost lease" warnings ${fmt(lost, 0)}${
         stats.length === 0
           ? ""
           : `; stats reads: ${fmt(median(stats.map((s) => s.count)), 0)} taking ${fmt(median(stats.map((s) => s.busyMs / s.count)), 2)} ms each`
@@ -226,7 +228,52 @@ async function sqlitePhase(): Promise<void> {
     say(`\n### ${c.label} (profiled: ${fmt(r.processRate, 0)} jobs/s)`);
     printProfile(prof.files(), window, SQLITE_JOBS);
     rmSync(prof.dir, { recursive: true, force: true });
+    const calls: Array<{ syscall: string; calls: number; seconds: number }> = [];
+    const traced = await processRun({
+      spec: c.spec,
+      jobs: SQLITE_JOBS,
+      chunk: 5_000,
+      processes: c.processes,
+      analyze: false,
+      ...(c.statsEveryMs === undefined ? {} : { statsEveryMs: c.statsEveryMs }),
+      hooks: straceHooks(calls),
+      timeoutMs: 600_000,
+    });
+    say(
+      `  under strace -c (${fmt(traced.processRate, 0)} jobs/s): per job ${calls
+        .sort((a, b) => b.calls - a.calls)
+        .slice(0, 10)
+        .map((x) => `${x.syscall} ${fmt(x.calls / SQLITE_JOBS, 2)}`)
+        .join(", ")}`,
+    );
   }
+}
+
+/** Attaches `strace -c` to the workers for the processing window; returns its summary rows. */
+function straceHooks(out: Array<{ syscall: string; calls: number; seconds: number }>): RunHooks {
+  let tracer: ChildProcess | null = null;
+  let file = "";
+  return {
+    async beforeWork(_db, pids) {
+      file = join(mkdtempSync(join(tmpdir(), "tend-diag-strace-")), "summary.txt");
+      tracer = spawn("strace", ["-c", "-f", "-o", file, ...pids.flatMap((p) => ["-p", String(p)])], {
+        stdio: "ignore",
+      });
+      // strace attaches asynchronously; give it a moment before the work starts.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    },
+    async afterDone() {
+      const t = tracer!;
+      const exited = new Promise((resolve) => t.once("exit", resolve));
+      t.kill("SIGINT");
+      await exited;
+      for (const line of readFileSync(file, "utf8").split("\n")) {
+        const m = /^\s*[0-9.]+\s+([0-9.]+)\s+[0-9]+\s+([0-9]+)\s+(?:[0-9]+\s+)?([a-z_0-9]+)\s*$/.exec(line);
+        if (m !== null) out.push({ syscall: m[3]!, calls: Number(m[2]), seconds: Number(m[1]) });
+      }
+      rmSync(dirname(file), { recursive: true, force: true });
+    },
+  };
 }
 
 cleanupOnSignals();

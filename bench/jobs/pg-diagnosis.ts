@@ -188,7 +188,9 @@ async function startSampler(adminUrl: string, database: string) {
   const loop = (async () => {
     while (!stopped) {
       const { rows } = await client.query<{ w: string; n: number; locks: number }>(
-        `SELECT a.state || ' / ' || coalesce(a.wait_event_type || ':' || a.wait_event, 'on CPU') AS w,
+        `SELECT a.state || ' / ' || coalesce(a.wait_event_type || ':' || a.wait_event, 'on CPU')
+                  || CASE WHEN a.state = 'active'
+                       THEN ' / ' || left(regexp_replace(a.query, '\\s+', ' ', 'g'), 28) ELSE '' END AS w,
                 count(*)::int AS n,
                 (SELECT count(*)::int FROM pg_locks l WHERE NOT l.granted
                    AND l.pid IN (SELECT pid FROM pg_stat_activity WHERE datname = $1)) AS locks

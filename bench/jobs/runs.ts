@@ -49,6 +49,8 @@ export interface ProcessResult {
   seconds: number;
   /** The enqueuer's reads of the unfinished-jobs figure (runs with `statsEveryMs`). */
   statsReads?: { count: number; busyMs: number };
+  /** The workers' own counters, summed (systems that keep them). */
+  counters: Record<string, number>;
 }
 
 interface WatchReply {
@@ -109,12 +111,18 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
       const nodeCpuMs = cpuMsOfAll(pids) - cpu0;
       const pgCpuMs = backends?.stop() ?? null;
       await plan.hooks?.afterDone?.(db, pids);
+      const counters: Record<string, number> = {};
+      for (const w of workers) {
+        const reply = await w.request<{ counters: Record<string, number> }>({ cmd: "counters" });
+        for (const [k, v] of Object.entries(reply.counters)) counters[k] = (counters[k] ?? 0) + v;
+      }
       result = {
         enqueueRate: (n / load.ms) * 1000,
         processRate: (n / (t1 - t0)) * 1000,
         nodeCpuUs: (nodeCpuMs * 1000) / n,
         pgCpuUs: pgCpuMs === null ? null : (pgCpuMs * 1000) / n,
         seconds: (t1 - t0) / 1000,
+        counters,
         ...(watched === null ? {} : { statsReads: { count: watched.polls, busyMs: watched.busyMs } }),
       };
     } finally {

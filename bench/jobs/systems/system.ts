@@ -20,6 +20,8 @@ export interface BenchSystem {
   startWorker(onJob: (payload: BenchPayload) => void): Promise<void>;
   /** Jobs not finished, as the system's own API reports them (only systems that have one). */
   unfinished?(): Promise<number>;
+  /** The worker's own counters (only systems that keep them), for diagnosis. */
+  counters?(): Record<string, number>;
   /** Stops the worker (if started) and closes everything. */
   close(): Promise<void>;
 }

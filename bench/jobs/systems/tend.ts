@@ -2,7 +2,8 @@
  * tend (PostgreSQL or SQLite, by the URL) through its public API: `openStore` and `Jobs`.
  *
  * Options: `concurrency` (required) and `prefetch` (left to tend's default when absent: the bench's
- * "defaults" configuration passes only `concurrency`).
+ * "defaults" configuration passes only `concurrency`). The worker logs nothing unless env
+ * BENCH_TEND_LOG_LEVEL names a level (diagnosis).
  */
 import { createLogger, Jobs, openStore, type Store, type Task } from "../../../src/index.ts";
 import { asPayload, BENCH_KIND, type BenchSystem, type OpenSystem, numberOption } from "./system.ts";
@@ -11,7 +12,7 @@ export const open: OpenSystem = async (url, options) => {
   const store: Store = await openStore(url);
   const prefetch = options["prefetch"];
   const jobs = new Jobs(() => Promise.resolve(store), {
-    log: createLogger({ level: "silent", pretty: false }),
+    log: createLogger({ level: process.env["BENCH_TEND_LOG_LEVEL"] ?? "silent", pretty: false }),
     concurrency: numberOption(options, "concurrency"),
     ...(typeof prefetch === "number" ? { prefetch } : {}),
   });
@@ -35,6 +36,9 @@ export const open: OpenSystem = async (url, options) => {
     async unfinished() {
       const stats = await jobs.stats();
       return stats.reduce((sum, q) => sum + q.available + q.running + q.scheduled + q.retryable, 0);
+    },
+    counters() {
+      return { ...(jobs.counters() ?? {}) };
     },
     async close() {
       controller.abort();
