@@ -11,6 +11,7 @@
  * without the enqueuer reading stats, in rotation; worker CPU use and profiles.
  *
  * `npm exec -- node bench/jobs/diagnose.ts --pg --sqlite [--jobs N] [--runs N] [--port P]`
+ * (`--instrumented-only`: SQLite profiles and syscall counts without the timed rotation)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -176,7 +177,7 @@ async function sqlitePhase(): Promise<void> {
     );
   }
   const results = new Map(cases.map((c) => [c, [] as ProcessResult[]]));
-  for (let rep = 0; rep < RUNS; rep++)
+  for (let rep = 0; rep < (argv.includes("--instrumented-only") ? 0 : RUNS); rep++)
     for (let i = 0; i < cases.length; i++) {
       const c = cases[(i + rep) % cases.length]!;
       const r = await processRun({
@@ -190,7 +191,7 @@ async function sqlitePhase(): Promise<void> {
       });
       results.get(c)!.push(r);
     }
-  for (const c of cases) {
+  for (const c of cases.filter((c) => results.get(c)!.length > 0)) {
     const rs = results.get(c)!;
     const busy = rs.map((r) => (r.nodeCpuUs * SQLITE_JOBS) / 1e6 / r.seconds / Math.max(1, c.processes));
     const stats = rs.map((r) => r.statsReads).filter((x) => x !== undefined);
@@ -243,7 +244,7 @@ async function sqlitePhase(): Promise<void> {
       `  under strace -c (${fmt(traced.processRate, 0)} jobs/s): per job ${calls
         .sort((a, b) => b.calls - a.calls)
         .slice(0, 10)
-        .map((x) => `${x.syscall} ${fmt(x.calls / SQLITE_JOBS, 2)}`)
+        .map((x) => `${x.syscall} ${fmt(x.calls / SQLITE_JOBS, 2)} (${fmt(x.seconds * 1000, 0)} ms)`)
         .join(", ")}`,
     );
   }
@@ -256,7 +257,7 @@ function straceHooks(out: Array<{ syscall: string; calls: number; seconds: numbe
   return {
     async beforeWork(_db, pids) {
       file = join(mkdtempSync(join(tmpdir(), "tend-diag-strace-")), "summary.txt");
-      tracer = spawn("strace", ["-c", "-f", "-o", file, ...pids.flatMap((p) => ["-p", String(p)])], {
+      tracer = spawn("strace", ["-c", "-w", "-f", "-o", file, ...pids.flatMap((p) => ["-p", String(p)])], {
         stdio: "ignore",
       });
       // strace attaches asynchronously; give it a moment before the work starts.
