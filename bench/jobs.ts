@@ -140,6 +140,7 @@ function variants(): Variant[] {
     for (const spec of flags.smoke ? [TEND_SQLITE_FULL] : [TEND_SQLITE_FULL, TEND_SQLITE_DEFAULTS])
       out.push(
         where(spec, "worker in the enqueuing process", 0),
+        where(spec, "3 worker processes", 3),
         where(spec, `1 worker process, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 1, STATS_EVERY_MS),
         where(spec, `3 worker processes, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 3, STATS_EVERY_MS),
       );
@@ -158,26 +159,40 @@ async function main(): Promise<void> {
 
   const plan = variants();
   const results = new Map<Variant, ProcessResult[]>(plan.map((v) => [v, []]));
-  // Repetitions interleave the runs, so that drift on the shared machine hits all alike; the order
-  // rotates by one each repetition, so that no run always follows the same one.
+  // Repetitions interleave the runs, so that drift on the shared machine hits all alike. Runs that
+  // are compared run close together: the PostgreSQL runs as one block, the SQLite runs as another;
+  // within a block the order rotates by one each repetition, so that no run always follows the
+  // same one. Ratios are the median of each repetition's own ratio (paired runs of one block).
+  const blocks = [
+    plan.filter((v) => v.spec.driver === "postgres"),
+    plan.filter((v) => v.spec.driver === "sqlite"),
+  ];
   for (let rep = 0; rep < size.runs; rep++) {
-    const order = plan.map((_, i) => plan[(i + rep) % plan.length]!);
-    for (const v of order) {
-      const r = await processRun({
-        spec: v.spec,
-        jobs: v.jobs,
-        chunk: Math.min(size.chunk, v.jobs),
-        processes: v.processes,
-        analyze: v.analyze,
-        ...(v.statsEveryMs === undefined ? {} : { statsEveryMs: v.statsEveryMs }),
-        timeoutMs: size.timeoutMs,
-      });
-      results.get(v)!.push(r);
-      progress(
-        `run ${rep + 1}/${size.runs} ${v.system} [${v.metric}]: enqueue ${r.enqueueRate.toFixed(0)}/s, process ${r.processRate.toFixed(0)}/s, CPU/job node ${r.nodeCpuUs.toFixed(0)} µs, postgres ${r.pgCpuUs?.toFixed(0) ?? "-"} µs`,
-      );
+    for (const block of blocks) {
+      const order = block.map((_, i) => block[(i + rep) % block.length]!);
+      for (const v of order) {
+        const r = await processRun({
+          spec: v.spec,
+          jobs: v.jobs,
+          chunk: Math.min(size.chunk, v.jobs),
+          processes: v.processes,
+          analyze: v.analyze,
+          ...(v.statsEveryMs === undefined ? {} : { statsEveryMs: v.statsEveryMs }),
+          timeoutMs: size.timeoutMs,
+        });
+        results.get(v)!.push(r);
+        progress(
+          `run ${rep + 1}/${size.runs} ${v.system} [${v.metric}]: enqueue ${r.enqueueRate.toFixed(0)}/s, process ${r.processRate.toFixed(0)}/s, CPU/job node ${r.nodeCpuUs.toFixed(0)} µs, postgres ${r.pgCpuUs?.toFixed(0) ?? "-"} µs`,
+        );
+      }
     }
   }
+  /** The runs of the variant reported as (system, metric), in repetition order. */
+  const runsOf = (system: string, metric: string): ProcessResult[] | undefined => {
+    const m = metric === procsMetric(1) ? pgProcess : metric;
+    const v = plan.find((x) => x.system === system && x.metric === m);
+    return v === undefined ? undefined : results.get(v);
+  };
   for (const v of plan) {
     const rs = results.get(v)!;
     const med = (f: (r: ProcessResult) => number | null): number =>
@@ -282,24 +297,37 @@ async function main(): Promise<void> {
   const ratio = (name: string, a: number | undefined, b: number | undefined): void => {
     if (a !== undefined && b !== undefined) ratios[name] = a / b;
   };
+  /** Median over repetitions of each repetition's ratio a/b (runs of one block, close in time). */
+  const paired = (
+    name: string,
+    a: [string, string],
+    b: [string, string],
+    field: "processRate" | "enqueueRate" = "processRate",
+  ): void => {
+    const ra = runsOf(...a);
+    const rb = runsOf(...b);
+    if (ra === undefined || rb === undefined || ra.length === 0 || ra.length !== rb.length) return;
+    ratios[name] = median(ra.map((r, i) => r[field] / rb[i]![field]));
+  };
   for (const tend of [TEND_TUNED, TEND_DEFAULTS, TEND_UNANALYZED])
     for (const peer of [GRAPHILE, PGBOSS])
-      ratio(`process ${tend.name} / ${peer.name}`, value(tend.name, pgProcess), value(peer.name, pgProcess));
+      paired(`process ${tend.name} / ${peer.name}`, [tend.name, pgProcess], [peer.name, pgProcess]);
   for (const peer of [GRAPHILE, PGBOSS])
-    ratio(
+    paired(
       `enqueue ${TEND_TUNED.name} / ${peer.name}`,
-      value(TEND_TUNED.name, "enqueue"),
-      value(peer.name, "enqueue"),
+      [TEND_TUNED.name, pgProcess],
+      [peer.name, pgProcess],
+      "enqueueRate",
     );
-  ratio(
+  paired(
     `process ${TEND_TUNED.name} 4 processes / 1 process`,
-    value(TEND_TUNED.name, procsMetric(4)),
-    value(TEND_TUNED.name, procsMetric(1)),
+    [TEND_TUNED.name, procsMetric(4)],
+    [TEND_TUNED.name, procsMetric(1)],
   );
-  ratio(
+  paired(
     `process 4 processes ${TEND_TUNED.name} / ${GRAPHILE.name}`,
-    value(TEND_TUNED.name, procsMetric(4)),
-    value(GRAPHILE.name, procsMetric(4)),
+    [TEND_TUNED.name, procsMetric(4)],
+    [GRAPHILE.name, procsMetric(4)],
   );
   for (const peer of [GRAPHILE, PGBOSS])
     ratio(
@@ -309,12 +337,13 @@ async function main(): Promise<void> {
     );
   for (const tend of [TEND_SQLITE_FULL, TEND_SQLITE_NORMAL])
     for (const peer of [PLAINJOB, LITEQUE]) {
-      ratio(
-        `process ${tend.name} / ${peer.name}`,
-        value(tend.name, sqliteProcess),
-        value(peer.name, sqliteProcess),
+      paired(`process ${tend.name} / ${peer.name}`, [tend.name, sqliteProcess], [peer.name, sqliteProcess]);
+      paired(
+        `enqueue ${tend.name} / ${peer.name}`,
+        [tend.name, sqliteProcess],
+        [peer.name, sqliteProcess],
+        "enqueueRate",
       );
-      ratio(`enqueue ${tend.name} / ${peer.name}`, value(tend.name, "enqueue"), value(peer.name, "enqueue"));
     }
 
   const sections: Section[] = [
@@ -332,7 +361,7 @@ async function main(): Promise<void> {
   }));
   const notes = [
     `every worker and every producer is its own fresh Node ${process.version} process; the harness only spawns them, times them and reads the database`,
-    `PostgreSQL: ${size.jobs} no-op jobs a run, SQLite: ${size.sqliteJobs}; enqueued in calls of ${size.chunk}; medians of ${size.runs} run(s), each on a fresh database, the runs' order rotating each repetition`,
+    `PostgreSQL: ${size.jobs} no-op jobs a run, SQLite: ${size.sqliteJobs}; enqueued in calls of ${size.chunk}; medians of ${size.runs} run(s), each on a fresh database; the PostgreSQL runs and the SQLite runs each a block whose order rotates each repetition; processing and enqueue ratios are medians of each repetition's ratio`,
     "processing: PostgreSQL tables ANALYZEd after the load (except the unanalyzed row) and a CHECKPOINT before; timed from the worker's start until the database records every job done",
     "CPU per job: user + system time of the worker processes and of the run's PostgreSQL backends (from /proc) over the processing run, divided by the jobs",
     `latency: ${size.samples} probe jobs (after ${size.warmup} not counted) enqueued one at a time with 5-10 ms gaps by a producer process, to a worker process at the configuration above`,
