@@ -87,6 +87,8 @@ interface Variant {
   statsEveryMs?: number;
   /** Also report the enqueue rate of these runs. */
   enqueueRow: boolean;
+  /** Runs of one group are compared with each other and run back to back (see main). */
+  group: string;
 }
 
 const pgProcess = `process ${size.jobs}, concurrency ${CONCURRENCY}`;
@@ -106,13 +108,21 @@ function variants(): Variant[] {
     processes: 1,
     analyze,
     enqueueRow: analyze && spec !== TEND_DEFAULTS,
+    group: "postgres, 1 process",
   });
   if (phases.has("process"))
     out.push(pg(TEND_TUNED), pg(TEND_DEFAULTS), pg(TEND_UNANALYZED, false), pg(GRAPHILE), pg(PGBOSS));
   if (phases.has("procs"))
     for (const spec of [TEND_TUNED, GRAPHILE, PGBOSS])
       for (const k of manyProcesses)
-        out.push({ ...pg(spec), metric: procsMetric(k), section: "procs", processes: k, enqueueRow: false });
+        out.push({
+          ...pg(spec),
+          metric: procsMetric(k),
+          section: "procs",
+          processes: k,
+          enqueueRow: false,
+          group: `postgres, ${k} processes`,
+        });
   const lite = (spec: SystemSpec, processes = 1): Variant => ({
     system: spec.name,
     metric: processes === 1 ? sqliteProcess : `process ${size.sqliteJobs}, ${processes} worker processes`,
@@ -122,6 +132,7 @@ function variants(): Variant[] {
     processes,
     analyze: false,
     enqueueRow: processes === 1,
+    group: "sqlite queues",
   });
   if (phases.has("sqlite")) {
     out.push(lite(TEND_SQLITE_FULL), lite(TEND_SQLITE_NORMAL), lite(PLAINJOB), lite(LITEQUE));
@@ -132,6 +143,7 @@ function variants(): Variant[] {
       metric: `process ${size.sqliteJobs}, ${metric}`,
       section: "where",
       enqueueRow: false,
+      group: `where ${spec.name}`,
       ...(statsEveryMs === undefined ? {} : { statsEveryMs }),
     });
     // The tuned configuration's plain 1-process run is the SQLite table's; the defaults need their
@@ -159,18 +171,16 @@ async function main(): Promise<void> {
 
   const plan = variants();
   const results = new Map<Variant, ProcessResult[]>(plan.map((v) => [v, []]));
-  // Repetitions interleave the runs, so that drift on the shared machine hits all alike. Runs that
-  // are compared run close together: the PostgreSQL runs as one block, the SQLite runs as another;
-  // within a block the order rotates by one each repetition, so that no run always follows the
-  // same one. Ratios are the median of each repetition's own ratio (paired runs of one block).
-  const blocks = [
-    plan.filter((v) => v.spec.driver === "postgres"),
-    plan.filter((v) => v.spec.driver === "sqlite"),
-  ];
+  // Repetitions interleave the runs, so that drift on the shared machine (2x within minutes) hits
+  // all alike. Runs that are compared run back to back as a group (the systems at one process
+  // count; the SQLite queues; where tend-sqlite's worker runs); each repetition rotates the order
+  // of the groups and the order within each group by one, so that no run always follows the same
+  // one. Ratios are the median of each repetition's own ratio (runs minutes apart at most).
+  const rotate = <T>(xs: readonly T[], by: number): T[] => xs.map((_, i) => xs[(i + by) % xs.length]!);
+  const groups = [...new Set(plan.map((v) => v.group))].map((g) => plan.filter((v) => v.group === g));
   for (let rep = 0; rep < size.runs; rep++) {
-    for (const block of blocks) {
-      const order = block.map((_, i) => block[(i + rep) % block.length]!);
-      for (const v of order) {
+    for (const group of rotate(groups, rep)) {
+      for (const v of rotate(group, rep)) {
         const r = await processRun({
           spec: v.spec,
           jobs: v.jobs,
@@ -369,12 +379,15 @@ async function main(): Promise<void> {
       .map((v) => v.spec)
       .filter((s, i, all) => all.indexOf(s) === i)
       .map((s) => `configuration ${s.describe}`),
-    ...targets(value),
+    ...targets(value, ratios),
   ];
   report("jobs", rows, ratios, flags, notes, sections);
 }
 
-function targets(value: (system: string, metric: string) => number | undefined): string[] {
+function targets(
+  value: (system: string, metric: string) => number | undefined,
+  ratios: Record<string, number>,
+): string[] {
   const out: string[] = [];
   const check = (
     label: string,
@@ -385,18 +398,10 @@ function targets(value: (system: string, metric: string) => number | undefined):
     if (actual === undefined) return;
     out.push(`target ${label}: ${shown} -> ${ok(actual) ? "met" : "NOT MET"}`);
   };
-  const tp = value(TEND_TUNED.name, pgProcess);
-  const gw = value(GRAPHILE.name, pgProcess);
-  const pb = value(PGBOSS.name, pgProcess);
-  if (tp !== undefined && gw !== undefined)
-    check(
-      "process tend-postgres >= 1.5x graphile-worker",
-      tp / gw,
-      (r) => r >= 1.5,
-      `${(tp / gw).toFixed(2)}x`,
-    );
-  if (tp !== undefined && pb !== undefined)
-    check("process tend-postgres >= 3x pg-boss", tp / pb, (r) => r >= 3, `${(tp / pb).toFixed(2)}x`);
+  const gw = ratios[`process ${TEND_TUNED.name} / ${GRAPHILE.name}`];
+  const pb = ratios[`process ${TEND_TUNED.name} / ${PGBOSS.name}`];
+  check("process tend-postgres >= 1.5x graphile-worker", gw, (r) => r >= 1.5, `${gw?.toFixed(2)}x`);
+  check("process tend-postgres >= 3x pg-boss", pb, (r) => r >= 3, `${pb?.toFixed(2)}x`);
   const lp = value(TEND_TUNED.name, "latency enqueue to start, p50");
   check("latency p50 <= 5 ms on PostgreSQL", lp, (v) => v <= 5, `${lp?.toFixed(2)} ms`);
   for (const system of [TEND_TUNED.name, TEND_SQLITE_FULL.name]) {

@@ -243,7 +243,10 @@ async function sqlitePhase(): Promise<void> {
     say(
       `  under strace -c (${fmt(traced.processRate, 0)} jobs/s): per job ${calls
         .sort((a, b) => b.calls - a.calls)
-        .slice(0, 10)
+        .filter(
+          (x, i) =>
+            i < 6 || ["fdatasync", "fsync", "clock_nanosleep", "nanosleep", "fcntl"].includes(x.syscall),
+        )
         .map((x) => `${x.syscall} ${fmt(x.calls / SQLITE_JOBS, 2)} (${fmt(x.seconds * 1000, 0)} ms)`)
         .join(", ")}`,
     );
