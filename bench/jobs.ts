@@ -26,7 +26,6 @@ import {
   PLAINJOB,
   type SystemSpec,
   TEND_DEFAULTS,
-  TEND_SQLITE_DEFAULTS,
   TEND_SQLITE_FULL,
   TEND_SQLITE_NORMAL,
   TEND_TUNED,
@@ -35,6 +34,7 @@ import {
 } from "./jobs/catalogue.ts";
 import { cleanupAll, cleanupOnSignals } from "./jobs/cleanup.ts";
 import { measureRescue } from "./jobs/rescue.ts";
+import { metricNames, planRuns, type Variant } from "./jobs/plan.ts";
 import { latencyRun, type ProcessResult, processRun } from "./jobs/runs.ts";
 
 const flags = parseFlags();
@@ -74,91 +74,7 @@ const progress = (line: string): void => {
   process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(1)} s] ${line}\n`);
 };
 
-/** One kind of processing run: a system, its worker processes, and how it is set up. */
-interface Variant {
-  /** Column (system) and metric the result is reported under. */
-  system: string;
-  metric: string;
-  section: "pg" | "procs" | "sqlite" | "where";
-  spec: SystemSpec;
-  jobs: number;
-  processes: number;
-  analyze: boolean;
-  statsEveryMs?: number;
-  /** Also report the enqueue rate of these runs. */
-  enqueueRow: boolean;
-  /** Runs of one group are compared with each other and run back to back (see main). */
-  group: string;
-}
-
-const pgProcess = `process ${size.jobs}, concurrency ${CONCURRENCY}`;
-const sqliteProcess = `process ${size.sqliteJobs}, 1 worker process`;
-const procsMetric = (k: number): string => `process ${size.jobs}, ${k} worker process${k === 1 ? "" : "es"}`;
-/** Worker processes of the many-processes table besides 1 (smoke: only 2, to keep it short). */
-const manyProcesses = flags.smoke ? [2] : [2, 4];
-
-function variants(): Variant[] {
-  const out: Variant[] = [];
-  const pg = (spec: SystemSpec, analyze = true): Variant => ({
-    system: spec.name,
-    metric: pgProcess,
-    section: "pg",
-    spec,
-    jobs: size.jobs,
-    processes: 1,
-    analyze,
-    enqueueRow: analyze && spec !== TEND_DEFAULTS,
-    group: "postgres, 1 process",
-  });
-  if (phases.has("process"))
-    out.push(pg(TEND_TUNED), pg(TEND_DEFAULTS), pg(TEND_UNANALYZED, false), pg(GRAPHILE), pg(PGBOSS));
-  if (phases.has("procs"))
-    for (const spec of [TEND_TUNED, GRAPHILE, PGBOSS])
-      for (const k of manyProcesses)
-        out.push({
-          ...pg(spec),
-          metric: procsMetric(k),
-          section: "procs",
-          processes: k,
-          enqueueRow: false,
-          group: `postgres, ${k} processes`,
-        });
-  const lite = (spec: SystemSpec, processes = 1): Variant => ({
-    system: spec.name,
-    metric: processes === 1 ? sqliteProcess : `process ${size.sqliteJobs}, ${processes} worker processes`,
-    section: "sqlite",
-    spec,
-    jobs: size.sqliteJobs,
-    processes,
-    analyze: false,
-    enqueueRow: processes === 1,
-    group: "sqlite queues",
-  });
-  if (phases.has("sqlite")) {
-    out.push(lite(TEND_SQLITE_FULL), lite(TEND_SQLITE_NORMAL), lite(PLAINJOB), lite(LITEQUE));
-    // plainjob's README scales with one worker process per CPU.
-    out.push(lite(PLAINJOB, 2));
-    const where = (spec: SystemSpec, metric: string, processes: number, statsEveryMs?: number): Variant => ({
-      ...lite(spec, processes),
-      metric: `process ${size.sqliteJobs}, ${metric}`,
-      section: "where",
-      enqueueRow: false,
-      group: `where ${spec.name}`,
-      ...(statsEveryMs === undefined ? {} : { statsEveryMs }),
-    });
-    // The tuned configuration's plain 1-process run is the SQLite table's; the defaults need their
-    // own. Smoke runs leave the defaults out (the same code paths, half the processes).
-    if (!flags.smoke) out.push(where(TEND_SQLITE_DEFAULTS, "1 worker process", 1));
-    for (const spec of flags.smoke ? [TEND_SQLITE_FULL] : [TEND_SQLITE_FULL, TEND_SQLITE_DEFAULTS])
-      out.push(
-        where(spec, "worker in the enqueuing process", 0),
-        where(spec, "3 worker processes", 3),
-        where(spec, `1 worker process, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 1, STATS_EVERY_MS),
-        where(spec, `3 worker processes, enqueuer reads stats every ${STATS_EVERY_MS} ms`, 3, STATS_EVERY_MS),
-      );
-  }
-  return out.filter((v) => included(v.spec));
-}
+const { pgProcess, sqliteProcess, procsMetric } = metricNames(size);
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
@@ -169,7 +85,13 @@ async function main(): Promise<void> {
     sectionsOf.set(row, new Set([...(sectionsOf.get(row) ?? []), ...sections]));
   };
 
-  const plan = variants();
+  const plan = planRuns({
+    jobs: size.jobs,
+    sqliteJobs: size.sqliteJobs,
+    smoke: flags.smoke,
+    phases,
+    statsEveryMs: STATS_EVERY_MS,
+  }).filter((v) => included(v.spec));
   const results = new Map<Variant, ProcessResult[]>(plan.map((v) => [v, []]));
   // Repetitions interleave the runs, so that drift on the shared machine (2x within minutes) hits
   // all alike. Runs that are compared run back to back as a group (the systems at one process
@@ -218,31 +140,19 @@ async function main(): Promise<void> {
         v.section,
       );
     add({ system: v.system, metric: v.metric, value: med((r) => r.processRate), unit: "jobs/s" }, v.section);
-    {
-      const suffix =
-        v.section === "pg" || v.metric === sqliteProcess
-          ? ""
-          : ` (${v.metric.replace(/^process [0-9]+, /, "")})`;
+    const suffix =
+      v.section === "pg" || v.metric === sqliteProcess
+        ? ""
+        : ` (${v.metric.replace(/^process [0-9]+, /, "")})`;
+    const cpu: Array<[string, (r: ProcessResult) => number | null]> = [
+      ["worker processes", (r) => r.nodeCpuUs],
+    ];
+    if (v.spec.driver === "postgres") cpu.push(["PostgreSQL backends", (r) => r.pgCpuUs]);
+    for (const [who, of] of cpu)
       add(
-        {
-          system: v.system,
-          metric: `CPU per job, worker processes${suffix}`,
-          value: med((r) => r.nodeCpuUs),
-          unit: "µs",
-        },
+        { system: v.system, metric: `CPU per job, ${who}${suffix}`, value: med(of), unit: "µs" },
         v.section,
       );
-      if (v.spec.driver === "postgres")
-        add(
-          {
-            system: v.system,
-            metric: `CPU per job, PostgreSQL backends${suffix}`,
-            value: med((r) => r.pgCpuUs),
-            unit: "µs",
-          },
-          v.section,
-        );
-    }
   }
   // The 1-process rows of the many-processes table and of "where the worker runs" are the plain
   // processing runs.

@@ -154,9 +154,30 @@ async function pgPhase(): Promise<void> {
   }
 }
 
+interface SqliteCase {
+  label: string;
+  spec: SystemSpec;
+  processes: number;
+  statsEveryMs?: number;
+}
+
+/** One tend-sqlite run of `c`, with instruments (Node flags, hooks) if given. */
+function sqliteRun(c: SqliteCase, extra: { workerExecArgv?: string[]; hooks?: RunHooks } = {}) {
+  return processRun({
+    spec: c.spec,
+    jobs: SQLITE_JOBS,
+    chunk: 5_000,
+    processes: c.processes,
+    analyze: false,
+    ...(c.statsEveryMs === undefined ? {} : { statsEveryMs: c.statsEveryMs }),
+    ...extra,
+    timeoutMs: 600_000,
+  });
+}
+
 async function sqlitePhase(): Promise<void> {
   say(`\n# SQLite diagnosis: tend-sqlite (FULL), ${SQLITE_JOBS} jobs a run, ${RUNS} runs each, rotated`);
-  const cases: Array<{ label: string; spec: SystemSpec; processes: number; statsEveryMs?: number }> = [];
+  const cases: SqliteCase[] = [];
   for (const spec of [TEND_SQLITE_FULL, TEND_SQLITE_DEFAULTS]) {
     cases.push(
       { label: `${spec.name}: worker in the enqueuing process`, spec, processes: 0 },
@@ -180,16 +201,7 @@ async function sqlitePhase(): Promise<void> {
   for (let rep = 0; rep < (argv.includes("--instrumented-only") ? 0 : RUNS); rep++)
     for (let i = 0; i < cases.length; i++) {
       const c = cases[(i + rep) % cases.length]!;
-      const r = await processRun({
-        spec: c.spec,
-        jobs: SQLITE_JOBS,
-        chunk: 5_000,
-        processes: c.processes,
-        analyze: false,
-        ...(c.statsEveryMs === undefined ? {} : { statsEveryMs: c.statsEveryMs }),
-        timeoutMs: 600_000,
-      });
-      results.get(c)!.push(r);
+      results.get(c)!.push(await sqliteRun(c));
     }
   for (const c of cases.filter((c) => results.get(c)!.length > 0)) {
     const rs = results.get(c)!;
@@ -208,13 +220,7 @@ async function sqlitePhase(): Promise<void> {
   for (const c of cases.filter((c) => c.spec === TEND_SQLITE_FULL && c.processes > 0)) {
     const prof = profileDir();
     const window = { fromMs: 0, toMs: 0 };
-    const r = await processRun({
-      spec: c.spec,
-      jobs: SQLITE_JOBS,
-      chunk: 5_000,
-      processes: c.processes,
-      analyze: false,
-      ...(c.statsEveryMs === undefined ? {} : { statsEveryMs: c.statsEveryMs }),
+    const r = await sqliteRun(c, {
       workerExecArgv: prof.execArgv,
       hooks: {
         beforeWork: async () => {
@@ -224,22 +230,12 @@ async function sqlitePhase(): Promise<void> {
           window.toMs = nowMs();
         },
       },
-      timeoutMs: 600_000,
     });
     say(`\n### ${c.label} (profiled: ${fmt(r.processRate, 0)} jobs/s)`);
     printProfile(prof.files(), window, SQLITE_JOBS);
     rmSync(prof.dir, { recursive: true, force: true });
     const calls: Array<{ syscall: string; calls: number; seconds: number }> = [];
-    const traced = await processRun({
-      spec: c.spec,
-      jobs: SQLITE_JOBS,
-      chunk: 5_000,
-      processes: c.processes,
-      analyze: false,
-      ...(c.statsEveryMs === undefined ? {} : { statsEveryMs: c.statsEveryMs }),
-      hooks: straceHooks(calls),
-      timeoutMs: 600_000,
-    });
+    const traced = await sqliteRun(c, { hooks: straceHooks(calls) });
     say(
       `  under strace -c (${fmt(traced.processRate, 0)} jobs/s): per job ${calls
         .sort((a, b) => b.calls - a.calls)
