@@ -1,180 +1,303 @@
 /**
- * Jobs benchmark: tend (PostgreSQL and SQLite) against graphile-worker and pg-boss on the same
- * PostgreSQL server, each on its own fresh database.
+ * Jobs benchmark: tend against the job queues a user would compare it with, each run as users run
+ * them: every system's worker in its own fresh Node process, the producer in another, the harness
+ * only orchestrating (bench/jobs/runs.ts) and reading the database.
  *
- * Per system: bulk enqueue of N no-op jobs (jobs/s); ANALYZE of its job table; a CHECKPOINT;
- * processing with concurrency 50 in this process until every job is recorded complete (jobs/s;
- * median of 3 runs, each on a fresh database, the systems' order rotating each run); latency from
- * enqueue to handler start at low load (p50, p99); and, for tend, rescue of a SIGKILLed worker's
- * job (time after the lease lapsed).
+ * PostgreSQL (same server, a fresh database per run): tend tuned (prefetch 500) and at its
+ * defaults, graphile-worker and pg-boss at the throughput settings their docs publish
+ * (bench/jobs/catalogue.ts). Per run: bulk enqueue (calls of 5,000), ANALYZE of the job table
+ * (tend also once never analyzed), CHECKPOINT, then processing at total concurrency 50 until the
+ * database records every job done; with 1, 2 and 4 worker processes sharing the concurrency and
+ * claim-ahead. Latency: single-job enqueue call, and enqueue to handler start, probes one at a time.
+ * Rescue of a SIGKILLed tend worker's job.
  *
- * `npm run bench:jobs` (add `--smoke` for a tiny run, `--json` for the JSON line,
- * `--only=tend-postgres,graphile-worker` to run some systems, `--phases=latency,rescue` to run
- * some measurements, `--jobs=N` and `--reps=N` to change sizes, `--pgboss-batch=N`).
+ * SQLite: tend (synchronous FULL, its default, and NORMAL, the peers' setting) against plainjob and
+ * liteque; and tend's worker in the enqueuing process, in one other process, in three.
+ *
+ * Medians of `--runs` repetitions (default 3), the order of the runs rotating each repetition.
+ * `npm run bench:jobs` (`--smoke` tiny, `--json` JSON last line, `--runs N`, `--jobs N` (PostgreSQL),
+ * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite`, `--only=<system names>`).
  */
-import { median, parseFlags, quantile, type Row, report } from "./_support/report.ts";
+import { median, parseFlags, quantile, type Row, report, type Section } from "./_support/report.ts";
+import {
+  GRAPHILE,
+  LITEQUE,
+  PGBOSS,
+  PLAINJOB,
+  type SystemSpec,
+  TEND_DEFAULTS,
+  TEND_SQLITE_FULL,
+  TEND_SQLITE_NORMAL,
+  TEND_TUNED,
+  TEND_UNANALYZED,
+  CONCURRENCY,
+} from "./jobs/catalogue.ts";
 import { cleanupAll, cleanupOnSignals } from "./jobs/cleanup.ts";
-import { graphileHarness } from "./jobs/graphile.ts";
-import { checkpoint } from "./jobs/pg-admin.ts";
-import { PGBOSS_BATCH, pgbossHarness } from "./jobs/pgboss.ts";
 import { measureRescue } from "./jobs/rescue.ts";
-import type { BenchSettings, HarnessFactory } from "./jobs/system.ts";
-import { tendHarness } from "./jobs/tend.ts";
+import { metricNames, planRuns, type Variant } from "./jobs/plan.ts";
+import { latencyRun, type ProcessResult, processRun } from "./jobs/runs.ts";
 
 const flags = parseFlags();
-// tend's stores log through the default logger: keep migrations' info lines off stdout.
-process.env["TEND_LOG_LEVEL"] ??= "warn";
 const benchStarted = performance.now();
-const argValue = (name: string): string | undefined =>
-  process.argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
-const size = flags.smoke
-  ? { jobs: 500, chunk: 500, reps: 1, samples: 30, warmup: 3, warmupJobs: 0 }
-  : { jobs: 50_000, chunk: 5_000, reps: 3, samples: 500, warmup: 20, warmupJobs: 2_000 };
-if (argValue("jobs") !== undefined) size.jobs = Number(argValue("jobs"));
-if (argValue("reps") !== undefined) size.reps = Number(argValue("reps"));
-const LEASE_MS = 2_000;
-const pgbossBatch = Number(argValue("pgboss-batch") ?? PGBOSS_BATCH);
-const settings: BenchSettings = { concurrency: 50, timeoutMs: flags.smoke ? 30_000 : 600_000 };
 
-interface SystemSpec {
-  name: string;
-  factory: HarnessFactory;
-  analyze: boolean;
-  latency: boolean;
+/** `--name=value` or `--name value`. */
+function argValue(name: string): string | undefined {
+  const argv = process.argv;
+  const eq = argv.find((a) => a.startsWith(`--${name}=`));
+  if (eq !== undefined) return eq.slice(name.length + 3);
+  const at = argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : argv[at + 1];
+}
+function intArg(name: string, fallback: number): number {
+  const text = argValue(name);
+  if (text === undefined) return fallback;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`--${name}: expected a positive integer, got ${text}`);
+  return value;
 }
 
-const allSystems: SystemSpec[] = [
-  { name: "tend-postgres", factory: tendHarness("postgres", settings), analyze: true, latency: true },
-  {
-    name: "tend-postgres (unanalyzed)",
-    factory: tendHarness("postgres", settings),
-    analyze: false,
-    latency: false,
-  },
-  { name: "tend-sqlite", factory: tendHarness("sqlite", settings), analyze: true, latency: true },
-  { name: "graphile-worker", factory: graphileHarness(settings), analyze: true, latency: true },
-  { name: "pg-boss", factory: pgbossHarness(settings, pgbossBatch), analyze: true, latency: true },
-];
+const size = flags.smoke
+  ? { jobs: 400, sqliteJobs: 200, chunk: 100, runs: 1, samples: 10, warmup: 3, timeoutMs: 60_000 }
+  : { jobs: 50_000, sqliteJobs: 20_000, chunk: 5_000, runs: 3, samples: 500, warmup: 20, timeoutMs: 600_000 };
+size.jobs = intArg("jobs", size.jobs);
+size.sqliteJobs = intArg("sqlite-jobs", size.sqliteJobs);
+size.runs = intArg("runs", intArg("reps", size.runs));
+const LEASE_MS = 2_000;
+/** How often the enqueuing process reads `jobs.stats()` in the "where the worker runs" rows. */
+const STATS_EVERY_MS = 20;
+const phases = new Set((argValue("phases") ?? "process,procs,latency,rescue,sqlite").split(","));
 const only = argValue("only")?.split(",");
-const phases = new Set((argValue("phases") ?? "process,latency,rescue").split(","));
-const systems = only === undefined ? allSystems : allSystems.filter((s) => only.includes(s.name));
+const included = (spec: SystemSpec): boolean => only === undefined || only.includes(spec.name);
 
 const progress = (line: string): void => {
   process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(1)} s] ${line}\n`);
 };
 
+const { pgProcess, sqliteProcess, procsMetric } = metricNames(size);
+
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  const enqueueRates = new Map<string, number[]>();
-  const processRates = new Map<string, number[]>();
-  // An untimed small run per system first, so that no system pays for loading and compiling code.
-  for (const system of size.warmupJobs > 0 && phases.has("process") ? systems : []) {
-    const harness = await system.factory();
-    try {
-      await harness.load(size.warmupJobs, size.chunk);
-      await harness.process(size.warmupJobs);
-    } finally {
-      await harness.close();
-    }
-    progress(`warmed up ${system.name}`);
-  }
-  // Repetitions interleave the systems, so that drift on the shared machine hits all alike.
-  // The order rotates by one each repetition, so that no system always follows the same one.
-  for (let rep = 1; rep <= (phases.has("process") ? size.reps : 0); rep++) {
-    const order = systems.map((_, i) => systems[(i + rep - 1) % systems.length]!);
-    for (const system of order) {
-      const harness = await system.factory();
-      try {
-        const loadMs = await harness.load(size.jobs, size.chunk);
-        if (system.analyze) await harness.analyze();
-        await checkpoint();
-        const processMs = await harness.process(size.jobs);
-        const enqueueRate = (size.jobs / loadMs) * 1000;
-        const processRate = (size.jobs / processMs) * 1000;
-        enqueueRates.set(system.name, [...(enqueueRates.get(system.name) ?? []), enqueueRate]);
-        processRates.set(system.name, [...(processRates.get(system.name) ?? []), processRate]);
+  type SectionName = Variant["section"] | "latency";
+  const sectionsOf = new Map<Row, Set<SectionName>>();
+  const add = (row: Row, ...sections: SectionName[]): void => {
+    if (!sectionsOf.has(row)) rows.push(row);
+    sectionsOf.set(row, new Set([...(sectionsOf.get(row) ?? []), ...sections]));
+  };
+
+  const plan = planRuns({
+    jobs: size.jobs,
+    sqliteJobs: size.sqliteJobs,
+    smoke: flags.smoke,
+    phases,
+    statsEveryMs: STATS_EVERY_MS,
+  }).filter((v) => included(v.spec));
+  const results = new Map<Variant, ProcessResult[]>(plan.map((v) => [v, []]));
+  // Repetitions interleave the runs, so that drift on the shared machine (2x within minutes) hits
+  // all alike. Runs that are compared run back to back as a group (the systems at one process
+  // count; the SQLite queues; where tend-sqlite's worker runs); each repetition rotates the order
+  // of the groups and the order within each group by one, so that no run always follows the same
+  // one. Ratios are the median of each repetition's own ratio (runs minutes apart at most).
+  const rotate = <T>(xs: readonly T[], by: number): T[] => xs.map((_, i) => xs[(i + by) % xs.length]!);
+  const groups = [...new Set(plan.map((v) => v.group))].map((g) => plan.filter((v) => v.group === g));
+  for (let rep = 0; rep < size.runs; rep++) {
+    for (const group of rotate(groups, rep)) {
+      for (const v of rotate(group, rep)) {
+        const r = await processRun({
+          spec: v.spec,
+          jobs: v.jobs,
+          chunk: Math.min(size.chunk, v.jobs),
+          processes: v.processes,
+          analyze: v.analyze,
+          ...(v.statsEveryMs === undefined ? {} : { statsEveryMs: v.statsEveryMs }),
+          timeoutMs: size.timeoutMs,
+        });
+        results.get(v)!.push(r);
         progress(
-          `run ${rep}/${size.reps} ${system.name}: enqueue ${enqueueRate.toFixed(0)} jobs/s, process ${processRate.toFixed(0)} jobs/s`,
+          `run ${rep + 1}/${size.runs} ${v.system} [${v.metric}]: enqueue ${r.enqueueRate.toFixed(0)}/s, process ${r.processRate.toFixed(0)}/s, CPU/job node ${r.nodeCpuUs.toFixed(0)} µs, postgres ${r.pgCpuUs?.toFixed(0) ?? "-"} µs`,
         );
-      } finally {
-        await harness.close();
       }
     }
   }
-  for (const system of phases.has("process") ? systems : []) {
-    rows.push({
-      system: system.name,
-      metric: `enqueue ${size.jobs} in bulk`,
-      value: median(enqueueRates.get(system.name)!),
-      unit: "jobs/s",
-    });
-    rows.push({
-      system: system.name,
-      metric: `process ${size.jobs}, concurrency ${settings.concurrency}`,
-      value: median(processRates.get(system.name)!),
-      unit: "jobs/s",
-    });
+  /** The runs of the variant reported as (system, metric), in repetition order. */
+  const runsOf = (system: string, metric: string): ProcessResult[] | undefined => {
+    const m = metric === procsMetric(1) ? pgProcess : metric;
+    const v = plan.find((x) => x.system === system && x.metric === m);
+    return v === undefined ? undefined : results.get(v);
+  };
+  for (const v of plan) {
+    const rs = results.get(v)!;
+    const med = (f: (r: ProcessResult) => number | null): number =>
+      median(rs.map(f).filter((x): x is number => x !== null));
+    if (v.enqueueRow)
+      add(
+        {
+          system: v.system,
+          metric: `enqueue ${v.jobs} in bulk (calls of ${Math.min(size.chunk, v.jobs)})`,
+          value: med((r) => r.enqueueRate),
+          unit: "jobs/s",
+        },
+        v.section,
+      );
+    add({ system: v.system, metric: v.metric, value: med((r) => r.processRate), unit: "jobs/s" }, v.section);
+    const suffix =
+      v.section === "pg" || v.metric === sqliteProcess
+        ? ""
+        : ` (${v.metric.replace(/^process [0-9]+, /, "")})`;
+    const cpu: Array<[string, (r: ProcessResult) => number | null]> = [
+      ["worker processes", (r) => r.nodeCpuUs],
+    ];
+    if (v.spec.driver === "postgres") cpu.push(["PostgreSQL backends", (r) => r.pgCpuUs]);
+    for (const [who, of] of cpu)
+      add(
+        { system: v.system, metric: `CPU per job, ${who}${suffix}`, value: med(of), unit: "µs" },
+        v.section,
+      );
   }
-  for (const system of systems.filter((s) => s.latency && phases.has("latency"))) {
-    const harness = await system.factory();
-    try {
-      const samples = await harness.latency(size.samples, size.warmup);
-      const p50 = quantile(samples, 0.5);
-      const p99 = quantile(samples, 0.99);
-      progress(`latency ${system.name}: p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms`);
-      rows.push({ system: system.name, metric: "latency p50", value: p50, unit: "ms" });
-      rows.push({ system: system.name, metric: "latency p99", value: p99, unit: "ms" });
-    } finally {
-      await harness.close();
+  // The 1-process rows of the many-processes table and of "where the worker runs" are the plain
+  // processing runs.
+  for (const row of [...rows]) {
+    if (phases.has("procs") && sectionsOf.get(row)!.has("pg") && row.metric === pgProcess)
+      if ([TEND_TUNED, GRAPHILE, PGBOSS].some((s) => s.name === row.system))
+        add({ ...row, metric: procsMetric(1) }, "procs");
+    if (row.system === TEND_SQLITE_FULL.name && sectionsOf.get(row)!.has("sqlite"))
+      if (row.metric === sqliteProcess || row.metric === "CPU per job, worker processes") add(row, "where");
+  }
+
+  if (phases.has("latency")) {
+    const latencyRuns: Array<{ spec: SystemSpec; inProcess: boolean; suffix: string }> = [
+      { spec: TEND_TUNED, inProcess: false, suffix: "" },
+      { spec: TEND_DEFAULTS, inProcess: false, suffix: "" },
+      { spec: GRAPHILE, inProcess: false, suffix: "" },
+      { spec: PGBOSS, inProcess: false, suffix: "" },
+      { spec: TEND_SQLITE_FULL, inProcess: false, suffix: ", enqueuer in another process" },
+      { spec: TEND_SQLITE_FULL, inProcess: true, suffix: ", enqueuer in the worker process" },
+    ];
+    for (const { spec, inProcess, suffix } of latencyRuns.filter((l) => included(l.spec))) {
+      const r = await latencyRun(spec, size.samples, size.warmup, inProcess, size.timeoutMs);
+      const section = spec.driver === "postgres" ? "latency" : "where";
+      const system = spec.name;
+      for (const [what, values] of [
+        ["enqueue one job", r.enqueueCallMs],
+        ["latency enqueue to start", r.toStartMs],
+      ] as const)
+        for (const q of [0.5, 0.99])
+          add(
+            { system, metric: `${what}, p${q * 100}${suffix}`, value: quantile(values, q), unit: "ms" },
+            section,
+          );
+      progress(
+        `latency ${system}${suffix}: p50 ${quantile(r.toStartMs, 0.5).toFixed(2)} ms, p99 ${quantile(r.toStartMs, 0.99).toFixed(2)} ms`,
+      );
     }
   }
+
   // Both drivers at once: each run mostly waits for its lease to lapse.
   const drivers = (["postgres", "sqlite"] as const).filter(
-    (driver) => phases.has("rescue") && systems.some((s) => s.name === `tend-${driver}`),
+    (d) => phases.has("rescue") && included(d === "postgres" ? TEND_TUNED : TEND_SQLITE_FULL),
   );
   const rescues = await Promise.all(drivers.map((driver) => measureRescue(driver, LEASE_MS)));
   drivers.forEach((driver, i) => {
-    const rescueMs = rescues[i]!;
-    progress(`rescue tend-${driver}: ${rescueMs.toFixed(0)} ms after SIGKILL (lease ${LEASE_MS} ms)`);
-    rows.push({
-      system: `tend-${driver}`,
-      metric: `rescue after SIGKILL minus lease (${LEASE_MS} ms)`,
-      value: rescueMs - LEASE_MS,
-      unit: "ms",
-    });
+    const system = driver === "postgres" ? TEND_TUNED.name : TEND_SQLITE_FULL.name;
+    progress(`rescue ${system}: ${rescues[i]!.toFixed(0)} ms after SIGKILL (lease ${LEASE_MS} ms)`);
+    add(
+      {
+        system,
+        metric: `rescue after SIGKILL minus lease (${LEASE_MS} ms)`,
+        value: rescues[i]! - LEASE_MS,
+        unit: "ms",
+      },
+      driver === "postgres" ? "latency" : "where",
+    );
   });
+
   const value = (system: string, metric: string): number | undefined =>
     rows.find((r) => r.system === system && r.metric.startsWith(metric))?.value;
   const ratios: Record<string, number> = {};
-  const tendNames = ["tend-postgres", "tend-postgres (unanalyzed)", "tend-sqlite"];
-  const peers = ["graphile-worker", "pg-boss"];
-  for (const metric of ["process", "enqueue"]) {
-    for (const tend of tendNames) {
-      for (const peer of peers) {
-        const a = value(tend, metric);
-        const b = value(peer, metric);
-        if (a !== undefined && b !== undefined) ratios[`${metric} ${tend} / ${peer}`] = a / b;
-      }
+  const ratio = (name: string, a: number | undefined, b: number | undefined): void => {
+    if (a !== undefined && b !== undefined) ratios[name] = a / b;
+  };
+  /** Median over repetitions of each repetition's ratio a/b (runs of one block, close in time). */
+  const paired = (
+    name: string,
+    a: [string, string],
+    b: [string, string],
+    field: "processRate" | "enqueueRate" = "processRate",
+  ): void => {
+    const ra = runsOf(...a);
+    const rb = runsOf(...b);
+    if (ra === undefined || rb === undefined || ra.length === 0 || ra.length !== rb.length) return;
+    ratios[name] = median(ra.map((r, i) => r[field] / rb[i]![field]));
+  };
+  for (const tend of [TEND_TUNED, TEND_DEFAULTS, TEND_UNANALYZED])
+    for (const peer of [GRAPHILE, PGBOSS])
+      paired(`process ${tend.name} / ${peer.name}`, [tend.name, pgProcess], [peer.name, pgProcess]);
+  for (const peer of [GRAPHILE, PGBOSS])
+    paired(
+      `enqueue ${TEND_TUNED.name} / ${peer.name}`,
+      [TEND_TUNED.name, pgProcess],
+      [peer.name, pgProcess],
+      "enqueueRate",
+    );
+  paired(
+    `process ${TEND_TUNED.name} 4 processes / 1 process`,
+    [TEND_TUNED.name, procsMetric(4)],
+    [TEND_TUNED.name, procsMetric(1)],
+  );
+  paired(
+    `process 4 processes ${TEND_TUNED.name} / ${GRAPHILE.name}`,
+    [TEND_TUNED.name, procsMetric(4)],
+    [GRAPHILE.name, procsMetric(4)],
+  );
+  for (const peer of [GRAPHILE, PGBOSS])
+    ratio(
+      `latency p50 ${peer.name} / ${TEND_TUNED.name}`,
+      value(peer.name, "latency enqueue to start, p50"),
+      value(TEND_TUNED.name, "latency enqueue to start, p50"),
+    );
+  for (const tend of [TEND_SQLITE_FULL, TEND_SQLITE_NORMAL])
+    for (const peer of [PLAINJOB, LITEQUE]) {
+      paired(`process ${tend.name} / ${peer.name}`, [tend.name, sqliteProcess], [peer.name, sqliteProcess]);
+      paired(
+        `enqueue ${tend.name} / ${peer.name}`,
+        [tend.name, sqliteProcess],
+        [peer.name, sqliteProcess],
+        "enqueueRate",
+      );
     }
-  }
-  for (const tend of ["tend-postgres", "tend-sqlite"]) {
-    for (const peer of peers) {
-      const a = value(tend, "latency p50");
-      const b = value(peer, "latency p50");
-      if (a !== undefined && b !== undefined) ratios[`latency p50 ${peer} / ${tend}`] = b / a;
-    }
-  }
+
+  const sections: Section[] = [
+    { title: "PostgreSQL: one worker process per system", section: "pg" },
+    { title: "PostgreSQL: latency (probes one at a time) and rescue", section: "latency" },
+    {
+      title: `PostgreSQL: worker processes sharing total concurrency ${CONCURRENCY} (and the claim-ahead)`,
+      section: "procs",
+    },
+    { title: "SQLite: one worker process per system", section: "sqlite" },
+    { title: "tend-sqlite (FULL): where the worker runs", section: "where" },
+  ].map(({ title, section }) => ({
+    title,
+    rows: rows.filter((r) => sectionsOf.get(r)!.has(section as SectionName)),
+  }));
   const notes = [
-    `${size.jobs} no-op jobs per run, enqueued in calls of ${size.chunk}; processing is the median of ${size.reps} run(s), each on a fresh database after ANALYZE of the job table (except the unanalyzed row) and a CHECKPOINT, the systems' order rotating each run; a run ends when every job is recorded complete in the database`,
-    `latency: ${size.samples} single jobs (after ${size.warmup} warm-up), one at a time with 5-10 ms gaps, from before the enqueue call to handler start`,
-    `graphile-worker: its perfTest settings (localQueue 500, refetchDelay 10 ms, completeJobBatchDelay 0, failJobBatchDelay 0, a pool of concurrency+1) for throughput; its latencyTest settings (concurrency 1, no local queue) for latency`,
-    `pg-boss ${"10"}: work() with batchSize ${pgbossBatch}, pollingIntervalSeconds 0.5 (its minimum; v10 polls, no LISTEN), batch handled 50 at a time; after each batch it sleeps out the interval, so its rate is about batchSize / 0.5 s (try --pgboss-batch=N)`,
-    ...targets(value),
+    `every worker and every producer is its own fresh Node ${process.version} process; the harness only spawns them, times them and reads the database`,
+    `PostgreSQL: ${size.jobs} no-op jobs a run, SQLite: ${size.sqliteJobs}; enqueued in calls of ${size.chunk}; medians of ${size.runs} run(s), each on a fresh database; the PostgreSQL runs and the SQLite runs each a block whose order rotates each repetition; processing and enqueue ratios are medians of each repetition's ratio`,
+    "processing: PostgreSQL tables ANALYZEd after the load (except the unanalyzed row) and a CHECKPOINT before; timed from the worker's start until the database records every job done",
+    "CPU per job: user + system time of the worker processes and of the run's PostgreSQL backends (from /proc) over the processing run, divided by the jobs",
+    `latency: ${size.samples} probe jobs (after ${size.warmup} not counted) enqueued one at a time with 5-10 ms gaps by a producer process, to a worker process at the configuration above`,
+    ...plan
+      .map((v) => v.spec)
+      .filter((s, i, all) => all.indexOf(s) === i)
+      .map((s) => `configuration ${s.describe}`),
+    ...targets(value, ratios),
   ];
-  report("jobs", rows, ratios, flags, notes);
+  report("jobs", rows, ratios, flags, notes, sections);
 }
 
-function targets(value: (system: string, metric: string) => number | undefined): string[] {
+function targets(
+  value: (system: string, metric: string) => number | undefined,
+  ratios: Record<string, number>,
+): string[] {
   const out: string[] = [];
   const check = (
     label: string,
@@ -185,25 +308,15 @@ function targets(value: (system: string, metric: string) => number | undefined):
     if (actual === undefined) return;
     out.push(`target ${label}: ${shown} -> ${ok(actual) ? "met" : "NOT MET"}`);
   };
-  const tp = value("tend-postgres", "process");
-  const gw = value("graphile-worker", "process");
-  const pb = value("pg-boss", "process");
-  if (tp !== undefined && gw !== undefined)
-    check(
-      "process tend-postgres >= 1.5x graphile-worker",
-      tp / gw,
-      (r) => r >= 1.5,
-      `${(tp / gw).toFixed(2)}x`,
-    );
-  if (tp !== undefined && pb !== undefined)
-    check("process tend-postgres >= 3x pg-boss", tp / pb, (r) => r >= 3, `${(tp / pb).toFixed(2)}x`);
-  const lp = value("tend-postgres", "latency p50");
+  const gw = ratios[`process ${TEND_TUNED.name} / ${GRAPHILE.name}`];
+  const pb = ratios[`process ${TEND_TUNED.name} / ${PGBOSS.name}`];
+  check("process tend-postgres >= 1.5x graphile-worker", gw, (r) => r >= 1.5, `${gw?.toFixed(2)}x`);
+  check("process tend-postgres >= 3x pg-boss", pb, (r) => r >= 3, `${pb?.toFixed(2)}x`);
+  const lp = value(TEND_TUNED.name, "latency enqueue to start, p50");
   check("latency p50 <= 5 ms on PostgreSQL", lp, (v) => v <= 5, `${lp?.toFixed(2)} ms`);
-  const ls = value("tend-sqlite", "latency p50");
-  check("latency p50 <= 2 ms on SQLite", ls, (v) => v <= 2, `${ls?.toFixed(2)} ms`);
-  for (const driver of ["postgres", "sqlite"]) {
-    const r = value(`tend-${driver}`, "rescue");
-    check(`rescue within lease + 5 s (${driver})`, r, (v) => v <= 5_000, `lease + ${r?.toFixed(0)} ms`);
+  for (const system of [TEND_TUNED.name, TEND_SQLITE_FULL.name]) {
+    const r = value(system, "rescue");
+    check(`rescue within lease + 5 s (${system})`, r, (v) => v <= 5_000, `lease + ${r?.toFixed(0)} ms`);
   }
   return out;
 }

@@ -60,9 +60,15 @@ export function renderRows(rows: readonly Row[]): string {
   return [line(header), line(widths.map((w) => "-".repeat(w))), ...body.map(line)].join("\n");
 }
 
+/** A titled part of a benchmark's rows, printed as its own table. */
+export interface Section {
+  title: string;
+  rows: readonly Row[];
+}
+
 /**
- * Prints the table, the ratios and notes for people, then (with `--json`) the JSON object as the
- * last line: `{"bench", "rows", "ratios"}`.
+ * Prints the table (or one table per section), the ratios and notes for people, then (with
+ * `--json`) the JSON object of all rows as the last line: `{"bench", "rows", "ratios"}`.
  */
 export function report(
   bench: string,
@@ -70,10 +76,15 @@ export function report(
   ratios: Record<string, number>,
   flags: BenchFlags,
   notes: readonly string[] = [],
+  sections: readonly Section[] = [],
 ): void {
+  const tables =
+    sections.length === 0
+      ? [renderRows(rows)]
+      : sections.filter((s) => s.rows.length > 0).map((s) => `${s.title}\n${renderRows(s.rows)}\n`);
   const out: string[] = [
     `\n${bench}${flags.smoke ? " (smoke run: tiny sizes, figures not meaningful)" : ""}`,
-    renderRows(rows),
+    ...tables,
     "",
     "ratios:",
   ];

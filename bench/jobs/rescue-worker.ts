@@ -3,9 +3,7 @@
  * Its handler prints "started <id>" and then waits until aborted (the bench SIGKILLs it).
  */
 import { setTimeout as sleep } from "node:timers/promises";
-import { Jobs } from "../../src/jobs/index.ts";
-import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/index.ts";
+import { createLogger, Jobs, openStore } from "../../src/index.ts";
 
 const store = await openStore(process.env["TEND_DATABASE_URL"] ?? "");
 const queue = process.env["QUEUE"] ?? "rescue";

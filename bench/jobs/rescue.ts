@@ -1,10 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { Jobs } from "../../src/jobs/index.ts";
-import { openStore } from "../../src/store/index.ts";
+import { createLogger, Jobs, openStore } from "../../src/index.ts";
 import { onCleanup } from "./cleanup.ts";
-import { silentLog, tendDatabase } from "./tend.ts";
+import { benchDatabase } from "./databases.ts";
+
+const silentLog = createLogger({ level: "silent", pretty: false });
 
 const workerFile = join(import.meta.dirname, "rescue-worker.ts");
 
@@ -48,7 +49,7 @@ function lineFrom(child: ChildProcess, re: RegExp, timeoutMs: number): Promise<s
  * job is recorded completed by the other worker.
  */
 export async function measureRescue(driver: "postgres" | "sqlite", leaseMs: number): Promise<number> {
-  const db = await tendDatabase(driver);
+  const db = await benchDatabase(driver);
   const store = await openStore(db.url);
   const closeStore = onCleanup("close tend store (rescue)", () => store.close());
   const queue = "rescue";

@@ -1,0 +1,89 @@
+/**
+ * CPU time of processes from /proc (Linux): the bench's worker children, and the PostgreSQL
+ * backends serving one database (found by the database name in their process title), so that a
+ * run can say how many CPU microseconds a job cost in Node and in PostgreSQL.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux port in use). */
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime of `pid` in ms, or null when the process is gone. */
+export function cpuMsOf(pid: number): number | null {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  } catch {
+    return null;
+  }
+  // The command (field 2) may hold spaces and parentheses: fields after it follow the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  return ((utime + stime) * 1000) / TICKS_PER_SECOND;
+}
+
+/** Sum of the CPU ms of `pids` now (gone processes count 0). */
+export function cpuMsOfAll(pids: readonly number[]): number {
+  return pids.reduce((sum, pid) => sum + (cpuMsOf(pid) ?? 0), 0);
+}
+
+/** Pids of PostgreSQL backends connected to `database` (their title: "postgres: ... <user> <database> <host> ..."). */
+export function backendsOf(database: string): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^[0-9]+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8");
+    } catch {
+      continue;
+    }
+    if (cmdline.startsWith("postgres: ") && cmdline.split(" ").includes(database)) out.push(Number(entry));
+  }
+  return out;
+}
+
+/**
+ * Follows the CPU time of one database's backends over a run: samples every `everyMs` (so that a
+ * backend that exits mid-run loses at most one interval), counting from each backend's time at
+ * `start()` (0 for backends that appear later). `stop()` returns the total in ms.
+ */
+export class BackendCpu {
+  readonly #database: string;
+  readonly #everyMs: number;
+  readonly #baseline = new Map<number, number>();
+  readonly #last = new Map<number, number>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(database: string, everyMs = 200) {
+    this.#database = database;
+    this.#everyMs = everyMs;
+  }
+
+  start(): void {
+    for (const pid of backendsOf(this.#database)) {
+      const ms = cpuMsOf(pid);
+      if (ms !== null) {
+        this.#baseline.set(pid, ms);
+        this.#last.set(pid, ms);
+      }
+    }
+    this.#timer = setInterval(() => this.#sample(), this.#everyMs);
+  }
+
+  #sample(): void {
+    for (const pid of backendsOf(this.#database)) {
+      const ms = cpuMsOf(pid);
+      if (ms !== null) this.#last.set(pid, ms);
+    }
+  }
+
+  stop(): number {
+    clearInterval(this.#timer);
+    this.#sample();
+    let total = 0;
+    for (const [pid, ms] of this.#last) total += ms - (this.#baseline.get(pid) ?? 0);
+    return total;
+  }
+}
