@@ -180,6 +180,12 @@ export class Jobs {
   ): void {
     const { name, timezone, catchUp, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
+    if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
+      throw invalidArgument("TEND_E_INVALID_CRON", "cron schedule name", name, "a non-empty string");
+    }
+    if (catchUp !== undefined && typeof catchUp !== "boolean") {
+      throw invalidArgument("TEND_E_INVALID_CRON", "cron catchUp", catchUp, "true or false");
+    }
     const scheduleName = name ?? `${kind}@${expression}`;
     if (this.#schedules.some((s) => s.name === scheduleName)) {
       throw invalidArgument(
