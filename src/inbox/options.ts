@@ -24,6 +24,7 @@ export interface ResolvedInboxOptions {
   readonly timeoutMs: number | undefined;
   readonly drainTimeoutMs: number;
   readonly leaseTtlMs: number;
+  readonly folderTimeoutMs: number;
 }
 
 const KNOWN = new Set([
@@ -45,6 +46,7 @@ const KNOWN = new Set([
   "timeout",
   "drainTimeout",
   "leaseTtl",
+  "folderTimeout",
 ]);
 
 function folder(value: unknown, name: string, fallback: string | undefined): string {
@@ -136,6 +138,7 @@ export function resolveInboxOptions(options: InboxOptions): ResolvedInboxOptions
     timeoutMs: options.timeout === undefined ? undefined : duration(options.timeout, "timeout", 0, true),
     drainTimeoutMs: duration(options.drainTimeout, "drainTimeout", 20_000, false),
     leaseTtlMs: duration(options.leaseTtl, "leaseTtl", 30_000, true),
+    folderTimeoutMs: duration(options.folderTimeout, "folderTimeout", 30_000, true),
   };
   assertDistinctFolders(resolved);
   return resolved;
