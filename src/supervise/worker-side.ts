@@ -1,6 +1,7 @@
 import { TendError } from "../errors/tend-error.ts";
 import type { Task } from "../lifecycle/task.ts";
 import type { Logger } from "../log/logger.ts";
+import { type OrphanWatchdog, startOrphanWatchdog } from "./orphan-watchdog.ts";
 import {
   type HeartbeatMessage,
   isMasterMessage,
@@ -52,7 +53,9 @@ export function isSupervisedWorker(env: NodeJS.ProcessEnv = process.env): boolea
  * `onStop`, then, when the task is aborted and nothing is in flight, says `stopped`.
  * If the master dies (IPC disconnect, or the parent pid changes) it stops gracefully and exits
  * the process after the orphan grace (TEND_ORPHAN_GRACE_MS) at the latest: a worker never keeps
- * running unsupervised.
+ * running unsupervised. An orphan watchdog thread (see orphan-watchdog.ts) backs this up without
+ * needing the event loop: it SIGKILLs the process as soon as the master is gone if the main
+ * thread is frozen, and after the grace otherwise.
  *
  * @example
  * ```ts
@@ -80,6 +83,13 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       const heartbeatMs = envMs(env, SUPERVISE_ENV.heartbeatMs, 1_000);
       const orphanGraceMs = envMs(env, SUPERVISE_ENV.orphanGraceMs, 2_000);
       const initialPpid = process.ppid;
+      let watchdog: OrphanWatchdog | null = null;
+      try {
+        // parentCheck beats it every 500 ms at most, so a second without a beat means a frozen loop.
+        watchdog = startOrphanWatchdog({ masterPid: initialPpid, frozenMs: 1_000, graceMs: orphanGraceMs });
+      } catch (err) {
+        log.warn({ err }, "cannot start the orphan watchdog thread; a frozen worker may outlive its master");
+      }
       let stopping = false;
       const send = (message: WorkerMessage): Promise<void> =>
         new Promise((resolve) => {
@@ -124,6 +134,7 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
         void send(message);
       };
       const parentCheck = (): void => {
+        watchdog?.beat();
         if (process.ppid !== initialPpid)
           orphaned(`the master is gone (parent pid changed from ${initialPpid} to ${process.ppid})`);
       };
@@ -149,6 +160,7 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       } finally {
         clearInterval(heartbeat);
         clearInterval(watch);
+        await watchdog?.stop();
         process.off("message", onMessage);
         process.off("disconnect", onDisconnect);
         // Close the channel so that the process can exit once its other tasks are done.

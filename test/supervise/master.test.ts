@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { openStore } from "../../src/store/open.ts";
@@ -9,7 +10,7 @@ import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { readStatusFile, type SupervisorStatus } from "../../src/supervise/status.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { alive, FAST, FIXTURE_MASTER, FIXTURE_WORKER, sleepJob } from "./helpers.ts";
+import { alive, FAST, FIXTURE_MASTER, FIXTURE_WORKER, fixtureRecord, sleepJob } from "./helpers.ts";
 
 const APP = join(import.meta.dirname, "fixtures", "app.ts");
 let store: Store;
@@ -110,6 +111,42 @@ describe("the master as a real process", () => {
     assert.ok(Date.now() - killedAt <= 3_000);
     // Leave nothing behind for the next test: the job's lease will expire; cancel it now.
     await store.jobs.cancel(inserted!.id);
+  });
+
+  it("kill -9 of the master: a worker whose event loop is blocked dies within 3 s too", async (t) => {
+    const flag = join(dir, "frozen.flag");
+    const m = startMaster(t, "frozen", {
+      program: FIXTURE_WORKER,
+      min: 2,
+      max: 2,
+      // The master must not kill the frozen worker itself before the test kills the master.
+      hangTimeoutMs: 120_000,
+      env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
+    });
+    const pids = await readyPids(m, 2);
+    // Should a worker outlive its master, do not leave it running after the test.
+    t.after(() => {
+      for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+    });
+    writeFileSync(flag, "");
+    const frozen = await waitFor(() => pids.find((pid) => fixtureRecord(dir, pid)?.hangs === true), {
+      message: "one worker blocking its event loop",
+    });
+    const killedAt = Date.now();
+    m.child.kill("SIGKILL");
+    const goneAfter = new Map<number, number>();
+    await waitFor(
+      () => {
+        for (const pid of pids)
+          if (!goneAfter.has(pid) && !alive(pid)) goneAfter.set(pid, Date.now() - killedAt);
+        return goneAfter.size === pids.length;
+      },
+      { timeoutMs: 3_000, message: `every worker gone, the frozen one (${frozen}) included` },
+    );
+    t.diagnostic(
+      `frozen worker gone after ${goneAfter.get(frozen)} ms, the idle one after ${[...goneAfter].find(([p]) => p !== frozen)?.[1]} ms`,
+    );
+    assert.ok(Date.now() - killedAt <= 3_000);
   });
 
   it("SIGTERM with jobs in flight: they all finish, the master exits 0 and no job is left running", async (t) => {
