@@ -45,6 +45,11 @@ export class Supervisor extends EventEmitter {
   #store: Store | undefined;
   readonly #statusWriter: StatusWriter | null;
   #rolling: Promise<void> | null = null;
+  #rollActive = false;
+  /** Bumped by every rolling restart: a worker started at an older generation runs old code. */
+  #generation = 0;
+  /** Generation each live worker was started at. */
+  readonly #generations = new WeakMap<WorkerProcess, number>();
   #pendingRescues = new Set<Promise<unknown>>();
   #reconcileTimer: NodeJS.Timeout | null = null;
   readonly #spare: SpareKeeper;
@@ -156,37 +161,68 @@ export class Supervisor extends EventEmitter {
   /**
    * Rolling restart: replaces every current worker one by one with a fresh process (new code on
    * disk) without dropping below the current count: start a new one, wait until it is ready,
-   * then stop the old one gracefully.
+   * then stop the old one gracefully. A call during a roll makes that roll go on until every
+   * worker started before this call is replaced as well (those it already started included), so
+   * the fleet always ends on the code on disk at the last call; the returned promise resolves
+   * then. The spare, booted from the code on disk before the call, is dropped.
    */
   rollingRestart(): Promise<void> {
-    if (this.#rolling !== null) return this.#rolling;
-    this.#rolling = this.#roll().finally(() => {
-      this.#rolling = null;
-    });
-    return this.#rolling;
+    this.#generation++;
+    // The spare loaded tend's modules from the old code on disk: start the new workers fresh.
+    this.#spare.drop();
+    if (this.#rollActive && this.#rolling !== null) {
+      this.#log.info(
+        { generation: this.#generation },
+        "rolling restart requested during a rolling restart: every worker started before now will be replaced too",
+      );
+      return this.#rolling;
+    }
+    const roll = this.#roll();
+    // A roll with nothing to do has already finished (and cleared #rolling) by now.
+    if (this.#rollActive) this.#rolling = roll;
+    return roll;
+  }
+
+  /** The oldest live worker started before the latest rolling restart, if any. */
+  #outdated(): WorkerProcess | undefined {
+    return this.workers().find(
+      (w) =>
+        !w.planned &&
+        !w.retiring &&
+        w.state !== "exited" &&
+        (this.#generations.get(w) ?? 0) < this.#generation,
+    );
   }
 
   async #roll(): Promise<void> {
-    const olds = this.workers().filter((w) => !w.planned && w.state !== "exited");
-    // The spare was booted from the old code on disk: start the new workers fresh.
-    this.#spare.drop();
-    this.#log.info({ workers: olds.length }, "rolling restart: replacing workers one by one");
-    for (const old of olds) {
-      if (this.#state !== "running") return;
-      if (old.state === "exited" || old.planned) continue;
-      const before = new Set(this.#workers.keys());
-      old.retiring = true;
-      this.#statusChanged();
-      this.#reconcile();
-      while (this.#state === "running" && old.exitInfo === null) {
-        const fresh = this.workers().some((w) => !before.has(w.id) && w.state === "ready" && !w.retiring);
-        if (fresh) break;
-        await once(this, "change");
+    this.#rollActive = true;
+    try {
+      this.#log.info(
+        { workers: this.workers().filter((w) => !w.planned && w.state !== "exited").length },
+        "rolling restart: replacing workers one by one",
+      );
+      for (;;) {
+        if (this.#state !== "running") return;
+        const old = this.#outdated();
+        if (old === undefined) break;
+        const before = new Set(this.#workers.keys());
+        old.retiring = true;
+        this.#statusChanged();
+        this.#reconcile();
+        while (this.#state === "running" && old.exitInfo === null) {
+          const fresh = this.workers().some((w) => !before.has(w.id) && w.state === "ready" && !w.retiring);
+          if (fresh) break;
+          await once(this, "change");
+        }
+        if (this.#state !== "running") return;
+        await old.stop("rolling restart", this.options.killTimeoutMs, this.options.termGraceMs);
       }
-      if (this.#state !== "running") return;
-      await old.stop("rolling restart", this.options.killTimeoutMs, this.options.termGraceMs);
+      this.#log.info({ generation: this.#generation }, "rolling restart finished");
+    } finally {
+      // Cleared in the same tick as the last check, so that a later call starts a new roll.
+      this.#rollActive = false;
+      this.#rolling = null;
     }
-    this.#log.info("rolling restart finished");
   }
 
   /** The status view (what the status file holds). */
@@ -294,6 +330,7 @@ export class Supervisor extends EventEmitter {
     const spare = this.#spare.take();
     const w = spare === null ? WorkerProcess.spawn(spec) : WorkerProcess.adopt(spec, spare);
     this.#workers.set(id, w);
+    this.#generations.set(w, this.#generation);
     this.#log.debug({ workerId: id, pid: w.pid, fromSpare: spare !== null }, "worker started");
     w.once("ready", () => {
       this.#log.info({ workerId: id, pid: w.pid, readyMs: Date.now() - w.startedAt }, "worker ready");

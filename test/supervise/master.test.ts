@@ -227,6 +227,52 @@ describe("the master as a real process", () => {
     assert.equal((await m.status()).restartsTotal, 0);
   });
 
+  it("SIGHUP during a rolling restart: every worker ends on the code on disk at the last SIGHUP", async (t) => {
+    const program = join(dir, "versioned.ts");
+    const writeVersion = (version: string): void =>
+      writeFileSync(
+        program,
+        `process.env.FIXTURE_VERSION = ${JSON.stringify(version)};\nawait import(${JSON.stringify(FIXTURE_WORKER)});\n`,
+      );
+    writeVersion("v1");
+    const m = startMaster(t, "sighup-twice", { program, min: 3, max: 3, env: { FIXTURE_DIR: dir } });
+    const v1 = await readyPids(m, 3);
+    const versionOf = (pid: number): string | undefined => fixtureRecord(dir, pid)?.version;
+    assert.deepEqual(v1.map(versionOf), ["v1", "v1", "v1"]);
+    let lowest = Number.POSITIVE_INFINITY;
+    const readyNow = async (): Promise<number[]> => {
+      const st = await m.status().catch(() => null);
+      const ready = st?.workers.filter((w) => w.state === "ready").map((w) => w.pid) ?? [];
+      lowest = Math.min(lowest, ready.length);
+      return ready;
+    };
+    writeVersion("v2");
+    m.child.kill("SIGHUP");
+    await waitFor(
+      async () => (await readyNow()).some((pid) => !v1.includes(pid) && versionOf(pid) === "v2"),
+      {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+        message: "one worker replaced by a v2 worker",
+      },
+    );
+    writeVersion("v3");
+    m.child.kill("SIGHUP");
+    const final = await waitFor(
+      async () => {
+        const ready = await readyNow();
+        const st = await m.status();
+        return ready.length === 3 && st.workers.length === 3 && ready.every((pid) => versionOf(pid) === "v3")
+          ? ready
+          : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 20, message: "all three workers on v3" },
+    );
+    assert.deepEqual(final.map(versionOf), ["v3", "v3", "v3"]);
+    assert.ok(lowest >= 3, `ready workers dropped to ${lowest} during the rolls`);
+    assert.equal((await m.status()).restartsTotal, 0, "rolling restarts are not failures");
+  });
+
   it("a crash loop makes the master give up: it exits 1 and its status says gave-up", async (t) => {
     const m = startMaster(t, "crashloop", {
       program: FIXTURE_WORKER,
