@@ -52,6 +52,12 @@ export interface JobKindOptions<P = Json> {
   queue?: string;
   /** Attempts before a failing job is discarded (default 10). */
   maxAttempts?: number;
+  /**
+   * Attempts that may end with the worker lost or hung (it died, was killed for a hang, or its
+   * lease lapsed) before the job is discarded as poisoned with TEND_E_JOB_POISONED, whatever
+   * attempts remain (default: the jobs option `maxLost`, else 3).
+   */
+  maxLost?: number;
   /** Per-attempt time limit: ms or a duration like "30s"; the handler's signal aborts then (default none). */
   timeout?: number | string;
   /** Retry delays: a policy (merged over the default) or a function of the failed attempt number returning ms. */
@@ -67,6 +73,8 @@ export interface JobDefinition {
   kind: string;
   queue: string;
   maxAttempts: number;
+  /** Undefined: the app's default. */
+  maxLost: number | undefined;
   timeoutMs: number | null;
   priority: number;
   delayFor(attempt: number): number;
@@ -105,6 +113,7 @@ export function defineJobKind<P>(
     options.maxAttempts === undefined
       ? DEFAULT_MAX_ATTEMPTS
       : checkInt("maxAttempts", options.maxAttempts, 1, 1000);
+  const maxLost = options.maxLost === undefined ? undefined : checkInt("maxLost", options.maxLost, 1, 1000);
   const priority = options.priority === undefined ? 0 : checkInt("priority", options.priority, -32768, 32767);
   let timeoutMs: number | null = null;
   if (options.timeout !== undefined) {
@@ -114,6 +123,7 @@ export function defineJobKind<P>(
     kind,
     queue,
     maxAttempts,
+    maxLost,
     timeoutMs,
     priority,
     delayFor: backoffFor(options.backoff),

@@ -1,6 +1,6 @@
 import { invalidArgument } from "../errors/tend-error.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition, toMs } from "./definition.ts";
-import type { NewJob } from "./model.ts";
+import { DEFAULT_MAX_LOST, type NewJob } from "./model.ts";
 import { checkInt, checkKind, checkQueue, encodeJson } from "./validate.ts";
 
 /** Options of one enqueued job. */
@@ -15,6 +15,8 @@ export interface EnqueueOptions {
   delay?: number | string;
   /** Attempts before discarding (default: the kind's, else 10). */
   maxAttempts?: number;
+  /** Lost or hung attempts before discarding as poisoned (default: the kind's, else the app's, else 3). */
+  maxLost?: number;
   /** While a pending or running job holds this key, another enqueue with it inserts nothing and returns that job's id. */
   uniqueKey?: string;
   /**
@@ -36,7 +38,7 @@ export function buildNewJob(
   payload: unknown,
   options: EnqueueOptions,
   definition: JobDefinition | undefined,
-  limits: { maxPayloadBytes: number; now: number },
+  limits: { maxPayloadBytes: number; now: number; maxLost?: number | undefined },
   batch: { batchId: string; batchIndex: number } | null = null,
 ): NewJob {
   checkKind(kind);
@@ -53,6 +55,10 @@ export function buildNewJob(
     options.maxAttempts === undefined
       ? (definition?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
       : checkInt("maxAttempts", options.maxAttempts, 1, 1000);
+  const maxLost =
+    options.maxLost === undefined
+      ? (definition?.maxLost ?? limits.maxLost ?? DEFAULT_MAX_LOST)
+      : checkInt("maxLost", options.maxLost, 1, 1000);
   let runAt: Date;
   if (options.runAt !== undefined) {
     if (!(options.runAt instanceof Date) || Number.isNaN(options.runAt.getTime())) {
@@ -90,5 +96,6 @@ export function buildNewJob(
     uniqueKey,
     batchId: batch?.batchId ?? null,
     batchIndex: batch?.batchIndex ?? null,
+    maxLost,
   };
 }

@@ -45,6 +45,11 @@ export interface JobsOptions {
   maxPayloadBytes?: number;
   /** Keep completed, discarded and cancelled jobs this long (default 7 days). */
   retention?: number | string;
+  /**
+   * Attempts that may end with the worker lost or hung before a job is discarded as poisoned
+   * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
+   */
+  maxLost?: number;
 }
 
 /**
@@ -68,6 +73,7 @@ export class Jobs {
   readonly #schedules: CronSchedule[] = [];
   readonly #maxPayloadBytes: number;
   readonly #leaseMs: number;
+  readonly #maxLost: number | undefined;
   #worker: JobWorker | null = null;
 
   constructor(store: () => Promise<Store>, options: JobsOptions) {
@@ -83,6 +89,7 @@ export class Jobs {
         ? 1024 * 1024
         : checkInt("maxPayloadBytes", options.maxPayloadBytes, 1, 256 * 1024 * 1024);
     this.#leaseMs = options.lease === undefined ? 30_000 : toMs("lease", options.lease);
+    this.#maxLost = options.maxLost === undefined ? undefined : checkInt("maxLost", options.maxLost, 1, 1000);
     if (options.concurrency !== undefined) checkInt("concurrency", options.concurrency, 1, 10_000);
     if (options.prefetch !== undefined) checkInt("prefetch", options.prefetch, 0, 10_000);
     for (const [queue, q] of Object.entries(options.queues ?? {})) {
@@ -125,6 +132,7 @@ export class Jobs {
   async enqueue(kind: string, payload?: unknown, options: EnqueueOptions = {}): Promise<InsertResult> {
     const job = buildNewJob(kind, payload, options, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
+      maxLost: this.#maxLost,
       now: Date.now(),
     });
     const store = await this.#store();
@@ -156,6 +164,7 @@ export class Jobs {
       const { kind, payload, ...rest } = item;
       return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
         maxPayloadBytes: this.#maxPayloadBytes,
+        maxLost: this.#maxLost,
         now,
       });
     });
@@ -198,6 +207,7 @@ export class Jobs {
     // Validate now, so a bad kind or payload fails at definition, not at 3 a.m.
     buildNewJob(kind, payload, enqueueOptions, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
+      maxLost: this.#maxLost,
       now: Date.now(),
     });
     this.#schedules.push({
@@ -208,6 +218,7 @@ export class Jobs {
       build: (tick) =>
         buildNewJob(kind, payload, { ...enqueueOptions, runAt: tick }, this.#definitions.get(kind), {
           maxPayloadBytes: this.#maxPayloadBytes,
+          maxLost: this.#maxLost,
           now: Date.now(),
         }),
     });
@@ -250,7 +261,7 @@ export class Jobs {
         payload,
         rest,
         this.#definitions.get(kind),
-        { maxPayloadBytes: this.#maxPayloadBytes, now },
+        { maxPayloadBytes: this.#maxPayloadBytes, now, maxLost: this.#maxLost },
         { batchId, batchIndex: i },
       );
     });

@@ -29,7 +29,9 @@ export {
   type WorkerMessage,
 } from "./protocol.ts";
 export {
+  blameFor,
   DEFAULT_RESTART,
+  type KillProblem,
   nextFailureCount,
   RestartBook,
   type RestartDecision,

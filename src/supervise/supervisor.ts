@@ -6,7 +6,8 @@ import { createLogger, type Logger } from "../log/logger.ts";
 import type { Store } from "../store/store.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
-import { RestartBook } from "./restart.ts";
+import type { RescuedJob } from "../jobs/model.ts";
+import { blameFor, type KillProblem, RestartBook } from "./restart.ts";
 import { Scaler } from "./scaler.ts";
 import { SpareKeeper, SpareProcess } from "./spare.ts";
 import { StatusWriter, type SupervisorStatus } from "./status.ts";
@@ -50,6 +51,8 @@ export class Supervisor extends EventEmitter {
   #generation = 0;
   /** Generation each live worker was started at. */
   readonly #generations = new WeakMap<WorkerProcess, number>();
+  /** Why the master killed a worker (hung, stalled, start timeout). */
+  readonly #killedFor = new WeakMap<WorkerProcess, KillProblem>();
   #pendingRescues = new Set<Promise<unknown>>();
   #reconcileTimer: NodeJS.Timeout | null = null;
   readonly #spare: SpareKeeper;
@@ -345,35 +348,80 @@ export class Supervisor extends EventEmitter {
 
   #onExit(w: WorkerProcess, exit: WorkerExit): void {
     this.#workers.delete(w.id);
-    const now = Date.now();
     const failed = !exit.planned;
     const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
-    if (!exit.stoppedCleanly) this.#rescue(w.id, exit.stopReason ?? `worker exited unexpectedly (${how})`);
+    const rescued = exit.stoppedCleanly
+      ? Promise.resolve([])
+      : this.#rescue(w.id, exit.stopReason ?? `worker exited unexpectedly (${how})`);
     if (failed && this.#state === "running") {
-      const wasStart = w.readyAt === null;
-      const decision = this.#restarts.record(now, exit.uptimeMs, w.slot);
       const reason = exit.stopReason ?? `exited with ${how}`;
-      this.#log.warn(
-        {
-          workerId: w.id,
-          pid: w.pid,
-          code: exit.code,
-          signal: exit.signal,
-          uptimeMs: exit.uptimeMs,
-          failedStart: wasStart,
-        },
-        `worker ${wasStart ? "failed to start" : "died"} (${reason}); replacing it`,
-      );
-      if (decision.exceeded) this.#giveUp(reason);
+      const killedFor = this.#killedFor.get(w) ?? null;
+      if (killedFor !== null) {
+        // Killed while it may have held jobs: whom to blame depends on what the rescue finds.
+        const inFlight = w.inFlight;
+        const p = rescued
+          .then((jobs) =>
+            this.#recordFailure(
+              w,
+              exit,
+              reason,
+              blameFor({ killedFor, rescued: jobs?.length ?? null, inFlight }),
+              jobs,
+            ),
+          )
+          .finally(() => this.#pendingRescues.delete(p));
+        this.#pendingRescues.add(p);
+      } else {
+        this.#recordFailure(w, exit, reason, "worker", null);
+      }
     }
     this.emit("worker-exit", w, exit);
     this.#statusChanged();
     this.#reconcile();
   }
 
-  #rescue(workerId: string, reason: string): void {
+  /**
+   * Counts one failed worker: toward the restart intensity (and the backoff) when it is the
+   * worker's fault, else as a job fault only (see blameFor in restart.ts).
+   */
+  #recordFailure(
+    w: WorkerProcess,
+    exit: WorkerExit,
+    reason: string,
+    blame: "worker" | "jobs",
+    jobs: RescuedJob[] | null,
+  ): void {
+    if (this.#state !== "running") return;
+    const details = {
+      workerId: w.id,
+      pid: w.pid,
+      code: exit.code,
+      signal: exit.signal,
+      uptimeMs: exit.uptimeMs,
+    };
+    if (blame === "jobs") {
+      this.#restarts.recordJobFault(w.slot);
+      this.#log.warn(
+        { ...details, jobs: jobs?.map((j) => j.id) ?? [] },
+        `worker killed while running jobs (${reason}); replacing it. Blamed on its jobs, not counted toward the restart intensity: each such loss counts against the job, which is discarded as poisoned at its maxLost`,
+      );
+      this.#statusChanged();
+      return;
+    }
+    const wasStart = w.readyAt === null;
+    const decision = this.#restarts.record(Date.now(), exit.uptimeMs, w.slot);
+    this.#log.warn(
+      { ...details, failedStart: wasStart },
+      `worker ${wasStart ? "failed to start" : "died"} (${reason}); replacing it`,
+    );
+    if (decision.exceeded) this.#giveUp(reason);
+    this.#statusChanged();
+  }
+
+  /** Rescues a dead worker's jobs; resolves with them (null when there is no store or it failed). */
+  #rescue(workerId: string, reason: string): Promise<RescuedJob[] | null> {
     const store = this.#store;
-    if (store === undefined) return;
+    if (store === undefined) return Promise.resolve(null);
     const p = store.jobs
       .rescueWorker(workerId, reason)
       .then((jobs) => {
@@ -382,16 +430,25 @@ export class Supervisor extends EventEmitter {
             { workerId, jobs: jobs.map((j) => j.id), reason },
             "rescued the jobs of a dead worker",
           );
+        const poisoned = jobs.filter((j) => j.poisoned);
+        if (poisoned.length > 0)
+          this.#log.error(
+            { workerId, jobs: poisoned.map((j) => j.id), kinds: [...new Set(poisoned.map((j) => j.kind))] },
+            "discarded poison jobs (TEND_E_JOB_POISONED): their workers died or hung maxLost times while running them; fix them, then `tend jobs retry <id>`",
+          );
         this.emit("rescued", workerId, jobs);
+        return jobs;
       })
-      .catch((err: unknown) => {
+      .catch((err: unknown): null => {
         this.#log.error(
           { err, workerId },
           "could not rescue the jobs of a dead worker; their leases will expire instead",
         );
+        return null;
       })
       .finally(() => this.#pendingRescues.delete(p));
     this.#pendingRescues.add(p);
+    return p;
   }
 
   #giveUp(lastReason: string): void {
@@ -425,6 +482,7 @@ export class Supervisor extends EventEmitter {
         { workerId: w.id, pid: w.pid, problem: v.problem },
         `killing worker (SIGKILL to its process group): ${v.reason}`,
       );
+      this.#killedFor.set(w, v.problem);
       this.emit("worker-killed", w, v.problem, v.reason);
       void w.kill(`${v.problem}: ${v.reason}`);
     }

@@ -48,7 +48,7 @@ export function isSupervisedWorker(env: NodeJS.ProcessEnv = process.env): boolea
 
 /**
  * The worker side of the supervisor's IPC protocol, as a Task (name `supervise.worker`) run
- * beside the app's other tasks: reports `ready` once running, sends heartbeats from the event
+ * beside the app's other tasks (start it first): reports `ready` as soon as it runs, sends heartbeats from the event
  * loop with the in-flight count and the last completion time, and on "stop" from the master calls
  * `onStop`, then, when the task is aborted and nothing is in flight, says `stopped`.
  * If the master dies (IPC disconnect, or the parent pid changes) it stops gracefully and exits
@@ -143,11 +143,14 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       const heartbeat = setInterval(beat, heartbeatMs);
       const watch = setInterval(parentCheck, Math.min(500, heartbeatMs));
       try {
-        // Report ready once the app's other tasks have had their turn to start.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Report ready at once, in this very tick (an IPC write goes out synchronously): the app
+        // starts this task before its other tasks, so that a job blocking the event loop from its
+        // first tick is caught by the hang timeout and blamed on the job, not mistaken for a
+        // program that fails to start.
         const ready: ReadyMessage = { tend: 1, type: "ready", workerId, pid: process.pid };
-        await send(ready);
+        const readySent = send(ready);
         beat();
+        await readySent;
         if (!signal.aborted)
           await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         requestStop("the process is shutting down");

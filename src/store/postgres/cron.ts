@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../errors/tend-error.ts";
-import type { NewJob } from "../../jobs/model.ts";
+import { DEFAULT_MAX_LOST, type NewJob } from "../../jobs/model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
 
 function tickDate(tickAt: Date): Date {
@@ -28,9 +28,9 @@ export async function enqueueTick(ctx: PgContext, name: string, tickAt: Date, jo
       RETURNING 1
     ),
     ins AS (
-      INSERT INTO ${ctx.jobs} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index)
+      INSERT INTO ${ctx.jobs} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost)
       SELECT $3, $4, $5::jsonb, $6, CASE WHEN $7::timestamptz > statement_timestamp() THEN 'scheduled' ELSE 'available' END,
-        $7, $8, $9, $10, $11
+        $7, $8, $9, $10, $11, $12
       FROM t
       ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ${BLOCKING} DO NOTHING
       RETURNING id
@@ -48,6 +48,7 @@ export async function enqueueTick(ctx: PgContext, name: string, tickAt: Date, jo
       job.uniqueKey,
       job.batchId,
       job.batchIndex,
+      job.maxLost ?? DEFAULT_MAX_LOST,
     ],
   );
   return (rows[0]?.ticked ?? 0) > 0;

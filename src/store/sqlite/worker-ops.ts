@@ -1,14 +1,15 @@
 import type { DatabaseSync } from "node:sqlite";
 import { invalidArgument } from "../../errors/tend-error.ts";
-import type {
-  ClaimedJob,
-  ClaimRequest,
-  Completion,
-  Failure,
-  HeartbeatResult,
-  InsertResult,
-  LeaseRef,
-  NewJob,
+import {
+  type ClaimedJob,
+  type ClaimRequest,
+  type Completion,
+  DEFAULT_MAX_LOST,
+  type Failure,
+  type HeartbeatResult,
+  type InsertResult,
+  type LeaseRef,
+  type NewJob,
 } from "../../jobs/model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
@@ -48,8 +49,8 @@ export function insertJobs(
   const { jobs: table } = ctx.t;
   const findKey = ctx.stmt(`SELECT id FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
   const insert = ctx.stmt(
-    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     db,
   );
   const now = ctx.now();
@@ -77,6 +78,7 @@ export function insertJobs(
       now,
       job.batchId,
       job.batchIndex,
+      job.maxLost ?? DEFAULT_MAX_LOST,
     );
     results.push({ id: String(info.lastInsertRowid), inserted: true });
     if (state === "available") queues.add(job.queue);
