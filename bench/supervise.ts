@@ -17,10 +17,8 @@ import { fork } from "node:child_process";
 import { once } from "node:events";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
-import type { NewJob } from "../src/jobs/model.ts";
 import { createLogger } from "../src/log/logger.ts";
-import { openStore } from "../src/store/open.ts";
-import type { Store } from "../src/store/store.ts";
+import { type NewJob, openStore, type Store } from "../src/store/index.ts";
 import { createSupervisor, type Supervisor } from "../src/supervise/supervisor.ts";
 import type { WorkerProcess } from "../src/supervise/worker-process.ts";
 import { createTestDatabase } from "../test/support/postgres.ts";
@@ -94,7 +92,7 @@ function start(
     spare,
     scaling: { jobsPerWorker: 10 },
     // Kills are spaced beyond the stable uptime, so every replacement is a first one (no backoff).
-    restart: { maxRestarts: 100, stableUptimeMs: 500 },
+    restart: { maxRestarts: 100, stableUptime: 500 },
   });
   const ac = new AbortController();
   const done = sup.run(ac.signal);

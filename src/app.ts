@@ -1,24 +1,42 @@
 import type { Logger } from "pino";
-import { AppConvergers, type AppConvergersOptions } from "./converge/app-convergers.ts";
-import type { ConvergerDefinition } from "./converge/definition.ts";
-import type { Converger } from "./converge/runner.ts";
-import { invalidArgument } from "./errors/tend-error.ts";
-import { createInbox, type Inbox } from "./inbox/inbox.ts";
-import type { InboxOptions } from "./inbox/types.ts";
-import type { Batch } from "./jobs/batch.ts";
-import type { CronOptions } from "./jobs/cron.ts";
-import type { JobHandler, JobKindOptions } from "./jobs/definition.ts";
-import type { EnqueueItem, EnqueueOptions } from "./jobs/enqueue.ts";
-import { Jobs, type JobsOptions } from "./jobs/jobs.ts";
-import type { InsertResult, Json } from "./jobs/model.ts";
-import type { Duration } from "./lifecycle/duration.ts";
-import { parseDuration } from "./lifecycle/duration.ts";
-import { type MainOptions, main } from "./lifecycle/main.ts";
-import { Manager } from "./lifecycle/manager.ts";
-import { type Task, type TaskLike, toTask } from "./lifecycle/task.ts";
-import { createLogger } from "./log/logger.ts";
-import { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open.ts";
-import type { Store } from "./store/store.ts";
+import {
+  AppConvergers,
+  type AppConvergersOptions,
+  type Converger,
+  type ConvergerDefinition,
+} from "./converge/index.ts";
+import { checkFunction, checkObject, checkString, optionKeys, rejectUnknownKeys } from "./errors/index.ts";
+import { createInbox, type Inbox, type InboxOptions } from "./inbox/index.ts";
+import {
+  type Batch,
+  type CronScheduleOptions,
+  type EnqueueItem,
+  type EnqueueOptions,
+  type JobHandler,
+  type JobKindOptions,
+  Jobs,
+  type JobsOptions,
+} from "./jobs/index.ts";
+import {
+  type Duration,
+  main,
+  type MainOptions,
+  Manager,
+  parseTimeout,
+  type Task,
+  type TaskLike,
+  toTask,
+} from "./lifecycle/index.ts";
+import { createLogger } from "./log/index.ts";
+import {
+  checkStoreOptions,
+  DEFAULT_DATABASE_URL,
+  type InsertResult,
+  type Json,
+  openStore,
+  type Store,
+  type StoreOptions,
+} from "./store/index.ts";
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
@@ -28,13 +46,22 @@ export interface AppOptions {
   log?: Logger;
   /** How long a graceful stop may take before tasks are named in a ShutdownTimeout (default 30 s). */
   shutdownTimeout?: Duration;
-  /** Storage options (schema, table prefix, pool size). */
+  /** Storage options (schema, table prefix, pool size); the store logs through `log` unless given `store.log`. */
   store?: StoreOptions;
   /** Job worker options (queues, concurrency, lease, poll interval, retention...). */
   jobs?: Omit<JobsOptions, "log">;
   /** Converger options: the process-wide concurrency shared by all convergers (default 4). */
   convergers?: AppConvergersOptions;
 }
+
+const APP_KEYS = optionKeys<AppOptions>({
+  database: true,
+  log: true,
+  shutdownTimeout: true,
+  store: true,
+  jobs: true,
+  convergers: true,
+});
 
 /** Something an app runs besides its jobs: built once the store is open. */
 export type Component = (context: {
@@ -69,15 +96,15 @@ export class App {
   readonly #components: Component[] = [];
   #store: Promise<Store> | null = null;
   #manager: Manager | null = null;
-  #convergers: AppConvergers | null = null;
+  readonly #convergers: AppConvergers;
   readonly #drainMs: number;
 
   constructor(options: AppOptions = {}) {
-    if (options === null || typeof options !== "object") {
-      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "app options", options, "an object");
-    }
-    if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
-      throw invalidArgument(
+    checkObject("TEND_E_INVALID_APP_OPTIONS", "app options", options);
+    rejectUnknownKeys("createApp options", options, APP_KEYS);
+    if (options.store !== undefined) checkStoreOptions(options.store);
+    if (options.database !== undefined) {
+      checkString(
         "TEND_E_INVALID_DATABASE_URL",
         "database",
         options.database,
@@ -87,7 +114,7 @@ export class App {
     this.#options = options;
     this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
     this.log = options.log ?? createLogger();
-    const shutdownMs = parseDuration(options.shutdownTimeout ?? "30s", "shutdownTimeout");
+    const shutdownMs = parseTimeout(options.shutdownTimeout ?? "30s", "shutdownTimeout");
     // In-flight work (jobs, inbox files) gets the shutdown budget less a margin to hand back what
     // did not finish before the manager's timeout.
     this.#drainMs = Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5));
@@ -96,11 +123,13 @@ export class App {
       ...options.jobs,
       log: this.log,
     });
+    // One identity per app: convergers hold their leases under the jobs worker's id.
+    this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
   }
 
   /** The app's store, opened (and migrated) on first use. */
   store(): Promise<Store> {
-    this.#store ??= openStore(this.databaseUrl, this.#options.store ?? {});
+    this.#store ??= openStore(this.databaseUrl, { log: this.log, ...this.#options.store });
     return this.#store;
   }
 
@@ -126,12 +155,7 @@ export class App {
   }
 
   /** Schedules a job kind on a cron expression. See {@link Jobs.cron}. */
-  cron(
-    expression: string,
-    kind: string,
-    payload?: unknown,
-    options?: Parameters<Jobs["cron"]>[3] & CronOptions,
-  ): this {
+  cron(expression: string, kind: string, payload?: unknown, options?: CronScheduleOptions): this {
     this.jobs.cron(expression, kind, payload, options);
     return this;
   }
@@ -152,9 +176,10 @@ export class App {
    * ```
    */
   converger(definition: ConvergerDefinition): this {
-    if (this.#convergers === null) {
-      const convergers = new AppConvergers(this.#options.convergers ?? {});
-      this.#convergers = convergers;
+    const convergers = this.#convergers;
+    convergers.define(definition);
+    // The first converger adds the component that builds them all once the store is open.
+    if (convergers.size === 1) {
       this.use(({ store, log }) =>
         convergers.tasks({
           store,
@@ -163,13 +188,12 @@ export class App {
         }),
       );
     }
-    this.#convergers.define(definition);
     return this;
   }
 
   /** A converger by name, once the app started (for its metrics). */
   getConverger(name: string): Converger | undefined {
-    return this.#convergers?.get(name);
+    return this.#convergers.get(name);
   }
 
   /**
@@ -207,8 +231,7 @@ export class App {
 
   /** Adds a part built when the app starts (used by convergers, inboxes and other parts). */
   use(component: Component): this {
-    if (typeof component !== "function")
-      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "component", component, "a function");
+    checkFunction("TEND_E_INVALID_APP_OPTIONS", "component", component);
     this.#components.push(component);
     return this;
   }
@@ -231,7 +254,7 @@ export class App {
     m.cleanup(() => this.#closeStore(), { name: "close store" });
     if (process.env["TEND_SUPERVISED"] === "1" && typeof process.send === "function") {
       // First, so that it reports ready before any job can block the event loop (see worker-side.ts).
-      const { createSupervisedWorkerTask } = await import("./supervise/worker-side.ts");
+      const { createSupervisedWorkerTask } = await import("./supervise/index.ts");
       m.run(
         createSupervisedWorkerTask({
           probe: {

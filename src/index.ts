@@ -19,14 +19,16 @@ export {
   TerminalError,
   type WakeOn,
 } from "./converge/index.ts";
-export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
-export { isTendError, TendError } from "./errors/tend-error.ts";
+export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
+export { isTendError, TendError } from "./errors/index.ts";
 export {
+  type BackoffOptions,
   type BackoffPolicy,
   type Batch,
   type BatchItemResult,
   type BatchWaitOptions,
   type CronOptions,
+  type CronScheduleOptions,
   DEFAULT_BACKOFF,
   type EnqueueItem,
   type EnqueueOptions,
@@ -77,11 +79,13 @@ export {
   type TaskLike,
 } from "./lifecycle/index.ts";
 export { createLogger, flushLogger, type Logger, type LoggerSettings } from "./log/index.ts";
-export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/open.ts";
+export { DEFAULT_DATABASE_URL, openStore, type StoreOptions } from "./store/index.ts";
 export {
   createSupervisor,
   renderSystemdUnit,
+  type RestartOptions,
   readStatusFile,
+  type ScalingOptions,
   type SuperviseOptions,
   type SuperviseRunOptions,
   Supervisor,
@@ -90,4 +94,4 @@ export {
   type UnitOptions,
   type WorkerStatus,
 } from "./supervise/index.ts";
-export type { Store } from "./store/store.ts";
+export type { Store } from "./store/index.ts";

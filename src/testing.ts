@@ -3,10 +3,19 @@
  * changed, or assert that a converger settles.
  */
 
-import type { Converger, SweepReport } from "./converge/runner.ts";
-import { TendError } from "./errors/tend-error.ts";
+import type { Converger, SweepReport } from "./converge/index.ts";
+import { optionKeys, rejectUnknownKeys, TendError } from "./errors/index.ts";
 
-export type { SweepReport } from "./converge/runner.ts";
+export type { SweepReport } from "./converge/index.ts";
+
+const ONCE_KEYS = optionKeys<{ signal?: AbortSignal; throwOnError?: boolean }>({
+  signal: true,
+  throwOnError: true,
+});
+const CONVERGED_KEYS = optionKeys<{ maxSweeps?: number; signal?: AbortSignal }>({
+  maxSweeps: true,
+  signal: true,
+});
 
 /**
  * Runs one sweep of `converger` now (its `find`, then `converge` for every key found; no lease
@@ -23,6 +32,7 @@ export async function convergeOnce(
   converger: Converger,
   options: { signal?: AbortSignal; throwOnError?: boolean } = {},
 ): Promise<SweepReport> {
+  rejectUnknownKeys("convergeOnce options", options, ONCE_KEYS);
   const report = await converger.sweepOnce(options.signal === undefined ? {} : { signal: options.signal });
   if (options.throwOnError === true && report.errors.length > 0) {
     const first = report.errors[0];
@@ -50,10 +60,15 @@ export async function assertConverged(
   converger: Converger,
   options: { maxSweeps?: number; signal?: AbortSignal } = {},
 ): Promise<Array<{ key: string; changes: unknown }>> {
+  rejectUnknownKeys("assertConverged options", options, CONVERGED_KEYS);
   const name = converger.definition.name;
   const maxSweeps = options.maxSweeps ?? 10;
   const all: Array<{ key: string; changes: unknown }> = [];
-  const sweep = () => convergeOnce(converger, { ...options, throwOnError: true });
+  const sweep = () =>
+    convergeOnce(converger, {
+      throwOnError: true,
+      ...(options.signal === undefined ? {} : { signal: options.signal }),
+    });
   for (let i = 0; i < maxSweeps; i++) {
     const report = await sweep();
     all.push(...report.changed);

@@ -5,7 +5,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Jobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/open.ts";
+import { openStore } from "../../src/store/index.ts";
 
 const store = await openStore(process.env["TEND_DATABASE_URL"] ?? "");
 const queue = process.env["QUEUE"] ?? "rescue";

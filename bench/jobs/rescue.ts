@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Jobs } from "../../src/jobs/index.ts";
-import { openStore } from "../../src/store/open.ts";
+import { openStore } from "../../src/store/index.ts";
 import { onCleanup } from "./cleanup.ts";
 import { silentLog, tendDatabase } from "./tend.ts";
 

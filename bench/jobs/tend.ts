@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Jobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 import { onCleanup } from "./cleanup.ts";
 import { freshDatabase } from "./pg-admin.ts";
 import {
@@ -31,7 +31,7 @@ export async function tendDatabase(
 
 /** The statement counting completed jobs, and ANALYZE, through the store's own connection. */
 function tableOps(store: Store): { completed(): Promise<number>; analyze(): Promise<void> } {
-  const raw = store.raw;
+  const raw = rawConnection(store);
   if (raw.driver === "postgres") {
     const table = `"${raw.schema}".jobs`;
     return {

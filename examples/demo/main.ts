@@ -46,7 +46,7 @@ app.job(
     log.info({ person: name, attempt }, `hello, ${name}`);
     return { greeting: `hello, ${name}` };
   },
-  { maxAttempts: 4, backoff: { baseMs: 500 } },
+  { maxAttempts: 4, backoff: { base: "500ms" } },
 );
 
 app.job("queue.report", async ({ log }) => {

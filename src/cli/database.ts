@@ -1,6 +1,5 @@
 import { Option } from "commander";
-import { DEFAULT_DATABASE_URL, openStore } from "../store/open.ts";
-import type { Store } from "../store/store.ts";
+import { DEFAULT_DATABASE_URL, openStore, type Store } from "../store/index.ts";
 
 /** The `--database` option shared by every command that reads the store. */
 export function databaseOption(): Option {

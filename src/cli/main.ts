@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 
 /** Each command lives in its own module exporting `register(program)`. */
 const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [

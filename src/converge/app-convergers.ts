@@ -1,11 +1,10 @@
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import { Limiter } from "../lifecycle/limiter.ts";
-import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import { checkInteger, optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import { Limiter } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";
-import { ConvergerRegistry } from "./registry.ts";
-import type { Converger } from "./runner.ts";
+import { type Converger, createConverger } from "./runner.ts";
 
 /** Options of {@link AppConvergers}. */
 export interface AppConvergersOptions {
@@ -14,14 +13,18 @@ export interface AppConvergersOptions {
    * Keep it below the store's pool size so that convergers never starve the jobs worker.
    */
   concurrency?: number;
-  /** This process's identity in leases (default TEND_WORKER_ID, else host:pid:random). */
+  /** This process's identity in leases (default: the app's worker id, else TEND_WORKER_ID, else host:pid:random). */
   holderId?: string;
 }
 
+const OPTION_KEYS = optionKeys<AppConvergersOptions>({ concurrency: true, holderId: true });
+
 /**
- * The convergers of one app: `define` checks a definition at once (bad options and duplicate
- * names throw when the app is assembled, not later), `tasks` builds them once the store is open,
- * all sharing one process-wide {@link Limiter}. `app.converger(def)` uses this.
+ * The convergers of one app, by name: the one place that owns converger names. `define` checks a
+ * definition at once (bad options throw, and a second converger with a name already defined
+ * throws TEND_E_CONVERGER_DUPLICATE_NAME, when the app is assembled, not later); `tasks` builds
+ * them once the store is open, all sharing one process-wide {@link Limiter}. `app.converger(def)`
+ * uses this.
  *
  * @example
  * ```ts
@@ -31,65 +34,64 @@ export interface AppConvergersOptions {
  * ```
  */
 export class AppConvergers {
-  readonly #definitions: ConvergerDefinition[] = [];
-  readonly #names = new Set<string>();
+  /** Each definition by its name, in the order defined. */
+  readonly #definitions = new Map<string, ConvergerDefinition>();
   readonly #limiter: Limiter;
   readonly #holderId: string | undefined;
-  #registry: ConvergerRegistry | null = null;
+  /** The convergers, by name, once built. */
+  #built: Map<string, Converger> | null = null;
 
   constructor(options: AppConvergersOptions = {}) {
-    const concurrency = options.concurrency ?? 4;
-    if (!Number.isInteger(concurrency) || concurrency < 1) {
-      throw invalidArgument(
-        "TEND_E_CONVERGER_INVALID_OPTION",
-        "convergers concurrency",
-        concurrency,
-        "a positive integer",
-      );
-    }
+    rejectUnknownKeys("convergers options", options, OPTION_KEYS);
+    const concurrency =
+      options.concurrency === undefined
+        ? 4
+        : checkInteger("TEND_E_CONVERGER_INVALID_OPTION", "convergers concurrency", options.concurrency, 1);
     this.#limiter = new Limiter(concurrency);
     this.#holderId = options.holderId;
   }
 
   /** Checks and keeps a definition; throws TEND_E_CONVERGER_* naming what is wrong. */
   define(definition: ConvergerDefinition): void {
-    const normalized = normalizeDefinition(definition);
-    if (this.#names.has(normalized.name)) {
+    const { name } = normalizeDefinition(definition);
+    if (this.#definitions.has(name)) {
       throw new TendError(
         "TEND_E_CONVERGER_DUPLICATE_NAME",
-        `A converger named "${normalized.name}" is already defined; give each converger its own name (it names its lease and inconsistencies).`,
-        { details: { name: normalized.name } },
+        `A converger named "${name}" is already defined; give each converger its own name (it names its lease and inconsistencies).`,
+        { details: { name } },
       );
     }
-    this.#names.add(normalized.name);
-    this.#definitions.push(definition);
+    this.#definitions.set(name, definition);
   }
 
   /** The number of convergers defined. */
   get size(): number {
-    return this.#definitions.length;
+    return this.#definitions.size;
   }
 
   /** Builds one Task per converger (once; later calls return the same convergers). */
   tasks(deps: { store: Store; log: Logger; enqueue?: EnqueueFn }): Converger[] {
-    if (this.#registry === null) {
-      const registry = new ConvergerRegistry();
-      for (const definition of this.#definitions) {
-        registry.add(definition, {
-          store: deps.store,
-          log: deps.log,
-          limiter: this.#limiter,
-          ...(deps.enqueue === undefined ? {} : { enqueue: deps.enqueue }),
-          ...(this.#holderId === undefined ? {} : { holderId: this.#holderId }),
-        });
+    if (this.#built === null) {
+      const built = new Map<string, Converger>();
+      for (const [name, definition] of this.#definitions) {
+        built.set(
+          name,
+          createConverger(definition, {
+            store: deps.store,
+            log: deps.log,
+            limiter: this.#limiter,
+            ...(deps.enqueue === undefined ? {} : { enqueue: deps.enqueue }),
+            ...(this.#holderId === undefined ? {} : { holderId: this.#holderId }),
+          }),
+        );
       }
-      this.#registry = registry;
+      this.#built = built;
     }
-    return this.#registry.list();
+    return [...this.#built.values()];
   }
 
   /** A converger by name, once `tasks` was called. */
   get(name: string): Converger | undefined {
-    return this.#registry?.get(name);
+    return this.#built?.get(name);
   }
 }

@@ -1,5 +1,14 @@
-import { describeValue, invalidArgument, TendError } from "../errors/tend-error.ts";
-import { type Duration, parseTimeout } from "../lifecycle/duration.ts";
+import {
+  checkInteger,
+  checkObject,
+  describeValue,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+  TendError,
+} from "../errors/index.ts";
+import { type Duration, parseTimeout } from "../lifecycle/index.ts";
+import type { WakeTable } from "../store/index.ts";
 import { DEFAULT_KEY_BACKOFF, type KeyBackoff } from "./backoff.ts";
 import type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
 import type { Found } from "./keys.ts";
@@ -49,15 +58,6 @@ export interface ConvergerDefinition {
   pollInterval?: Duration;
 }
 
-/** A wake-up table, validated. */
-export interface WakeTable {
-  /** Schema (PostgreSQL) or null for the default search path / main database. */
-  schema: string | null;
-  table: string;
-  /** Key column, or null when any change runs a sweep. */
-  key: string | null;
-}
-
 /** A definition with every option checked and defaulted. */
 export interface NormalizedDefinition {
   name: string;
@@ -73,6 +73,21 @@ export interface NormalizedDefinition {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const DEFINITION_KEYS = optionKeys<ConvergerDefinition>({
+  name: true,
+  find: true,
+  converge: true,
+  every: true,
+  wakeOn: true,
+  concurrency: true,
+  timeout: true,
+  leaseTtl: true,
+  backoff: true,
+  pollInterval: true,
+});
+const BACKOFF_KEYS = optionKeys<NonNullable<ConvergerDefinition["backoff"]>>({ base: true, max: true });
+const WAKE_KEYS = optionKeys<{ table: string; key?: string }>({ table: true, key: true });
 /** SQL identifiers tend accepts in `wakeOn` (validated, then quoted). */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -103,6 +118,7 @@ export function wakeTable(entry: unknown, converger: string): WakeTable {
       'a table name like "account" or "app.account", or { table, key } with lower-case SQL identifiers',
     );
   if (raw === null || typeof raw !== "object") throw bad();
+  rejectUnknownKeys(`wakeOn entry of converger "${converger}"`, raw, WAKE_KEYS);
   const { table, key } = raw as { table?: unknown; key?: unknown };
   if (typeof table !== "string") throw bad();
   const parts = table.split(".");
@@ -127,15 +143,12 @@ export function wakeTable(entry: unknown, converger: string): WakeTable {
  * ```
  */
 export function normalizeDefinition(definition: unknown): NormalizedDefinition {
-  if (definition === null || typeof definition !== "object") {
-    throw invalidArgument(
-      "TEND_E_CONVERGER_INVALID_DEFINITION",
-      "converger definition",
-      definition,
-      "an object { name, find, converge, ... }",
-    );
-  }
-  const d = definition as Partial<ConvergerDefinition>;
+  const d = checkObject(
+    "TEND_E_CONVERGER_INVALID_DEFINITION",
+    "converger definition",
+    definition,
+    "an object { name, find, converge, ... }",
+  ) as Partial<ConvergerDefinition>;
   if (typeof d.name !== "string" || !NAME.test(d.name)) {
     throw invalidArgument(
       "TEND_E_CONVERGER_INVALID_NAME",
@@ -145,6 +158,8 @@ export function normalizeDefinition(definition: unknown): NormalizedDefinition {
     );
   }
   const name = d.name;
+  rejectUnknownKeys(`converger definition "${name}"`, d, DEFINITION_KEYS);
+  rejectUnknownKeys(`backoff of converger "${name}"`, d.backoff, BACKOFF_KEYS);
   for (const fn of ["find", "converge"] as const) {
     if (typeof d[fn] !== "function") {
       throw new TendError(
@@ -154,15 +169,16 @@ export function normalizeDefinition(definition: unknown): NormalizedDefinition {
       );
     }
   }
-  const concurrency = d.concurrency ?? 4;
-  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 1000) {
-    throw invalidArgument(
-      "TEND_E_CONVERGER_INVALID_OPTION",
-      `converger "${name}" concurrency`,
-      d.concurrency,
-      "an integer from 1 to 1000",
-    );
-  }
+  const concurrency =
+    d.concurrency === undefined
+      ? 4
+      : checkInteger(
+          "TEND_E_CONVERGER_INVALID_OPTION",
+          `converger "${name}" concurrency`,
+          d.concurrency,
+          1,
+          1000,
+        );
   if (d.wakeOn !== undefined && !Array.isArray(d.wakeOn)) {
     throw invalidArgument(
       "TEND_E_CONVERGER_INVALID_WAKE",

@@ -1,14 +1,14 @@
-import { TendError } from "../errors/tend-error.ts";
-import type { Limiter } from "../lifecycle/limiter.ts";
-import type { Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Limiter } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { ConvergeStore, Fence, UserDatabase } from "../store/index.ts";
 import { keyBackoffMs } from "./backoff.ts";
-import type { ConvergeContext, EnqueueFn, FindContext, UserDatabase } from "./context.ts";
+import type { ConvergeContext, EnqueueFn, FindContext } from "./context.ts";
 import type { NormalizedDefinition } from "./definition.ts";
 import type { KeyFinish, TakenKey } from "./key-queue.ts";
 import { type ConvergerMetrics, observeDuration } from "./metrics.ts";
 import { interpretOutcome } from "./outcome.ts";
 import type { InconsistencyRecorder } from "./recorder.ts";
-import type { ConvergeStore, Fence } from "./store.ts";
 import { isTerminalError } from "./terminal-error.ts";
 
 /** What a converger's calls need, shared by its sweeps and key runs. */

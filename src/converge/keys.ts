@@ -1,4 +1,4 @@
-import { describeValue, TendError } from "../errors/tend-error.ts";
+import { describeValue, TendError } from "../errors/index.ts";
 
 /** What `find` may return for one target: its key, or its key with a version. */
 export type Found =

@@ -1,5 +1,5 @@
-import { describeValue, TendError } from "../errors/tend-error.ts";
-import { parseDuration } from "../lifecycle/duration.ts";
+import { describeValue, TendError } from "../errors/index.ts";
+import { parseDuration } from "../lifecycle/index.ts";
 import { isEmptyChange } from "./changes.ts";
 
 /** A converge call's return value, interpreted. */

@@ -1,4 +1,4 @@
-import type { ConvergeStore, Fence } from "./store.ts";
+import type { ConvergeStore, Fence } from "../store/index.ts";
 
 interface Pending {
   key: string;

@@ -1,11 +1,8 @@
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TendError } from "../errors/tend-error.ts";
-import type { Limiter } from "../lifecycle/limiter.ts";
-import type { Task } from "../lifecycle/task.ts";
-import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import { defaultWorkerId, type Limiter, type Task } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { ConvergeStore, Fence, Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
 import type { ConvergerEnv, KeyResult } from "./execute.ts";
@@ -13,7 +10,7 @@ import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
 import { InconsistencyRecorder } from "./recorder.ts";
-import { type ConvergeStore, convergeStoreFor, type Fence } from "./store.ts";
+import { convergeStoreOf } from "./store.ts";
 import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
 
 /** Notification channel on which a leader announces it released a converger's lease (payload: name). */
@@ -27,11 +24,20 @@ export interface ConvergerDeps {
   limiter?: Limiter;
   /** The jobs layer's enqueue, for `ctx.enqueue`. */
   enqueue?: EnqueueFn;
-  /** This process's identity in leases (default: TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
+  /** This process's identity in leases (default: {@link defaultWorkerId}: TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
   holderId?: string;
   /** Random source for backoff jitter (tests). */
   random?: () => number;
 }
+
+const DEPS_KEYS = optionKeys<ConvergerDeps>({
+  store: true,
+  log: true,
+  limiter: true,
+  enqueue: true,
+  holderId: true,
+  random: true,
+});
 
 /** A converger: a Task to run under the Manager, with counters and a one-sweep entry for tests. */
 export interface Converger extends Task {
@@ -55,21 +61,6 @@ export interface SweepReport {
   keys: string[];
   changed: Array<{ key: string; changes: unknown }>;
   errors: Array<{ key: string; error: unknown }>;
-}
-
-/**
- * The default lease holder id of this process: TEND_WORKER_ID when set, else
- * `<hostname>:<pid>:<random>` (unique per process start, so a restarted process is a new holder).
- *
- * @example
- * ```ts
- * defaultHolderId(); // "web-1:4242:9f3a0c1d"
- * ```
- */
-export function defaultHolderId(): string {
-  const fromEnv = process.env["TEND_WORKER_ID"];
-  if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  return `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
 }
 
 async function prepareWakes(def: NormalizedDefinition, store: ConvergeStore): Promise<WakeRoutes> {
@@ -114,21 +105,24 @@ async function prepareWakes(def: NormalizedDefinition, store: ConvergeStore): Pr
  */
 export function createConverger(definition: ConvergerDefinition, deps: ConvergerDeps): Converger {
   const def = normalizeDefinition(definition);
-  const holderId = deps.holderId ?? defaultHolderId();
+  rejectUnknownKeys(`dependencies of converger "${def.name}"`, deps, DEPS_KEYS);
+  const holderId = deps.holderId ?? defaultWorkerId();
   const log = deps.log.child({ part: "converge", converger: def.name });
   const metrics = newMetrics();
   let envPromise: Promise<ConvergerEnv> | undefined;
   const env = () => {
-    envPromise ??= convergeStoreFor(deps.store).then((store) => ({
-      def,
-      store,
-      log,
-      limiter: deps.limiter,
-      enqueue: deps.enqueue,
-      metrics,
-      random: deps.random ?? Math.random,
-      recorder: new InconsistencyRecorder(store, def.name),
-    }));
+    envPromise ??= Promise.resolve(deps.store)
+      .then(convergeStoreOf)
+      .then((store) => ({
+        def,
+        store,
+        log,
+        limiter: deps.limiter,
+        enqueue: deps.enqueue,
+        metrics,
+        random: deps.random ?? Math.random,
+        recorder: new InconsistencyRecorder(store, def.name),
+      }));
     return envPromise;
   };
 

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isTendError } from "../errors/tend-error.ts";
+import { isTendError } from "../errors/index.ts";
+import type { Fence, Wake, WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
 import { KeyQueue, type TakenKey } from "./key-queue.ts";
 import { normalizeFound } from "./keys.ts";
-import type { Fence, Wake, WakeListener } from "./store.ts";
 
 /** How a wake-up of one table is handled: converge the key, or sweep. */
 export type WakeRoutes = ReadonlyMap<string, "key" | "sweep">;

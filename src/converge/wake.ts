@@ -1,7 +1,7 @@
-import { TendError } from "../errors/tend-error.ts";
-import type { Store } from "../store/store.ts";
+import { TendError } from "../errors/index.ts";
+import type { Store } from "../store/index.ts";
 import { wakeTable } from "./definition.ts";
-import { convergeStoreFor } from "./store.ts";
+import { convergeStoreOf } from "./store.ts";
 
 /**
  * Installs (idempotently) the change trigger that wakes convergers on `table`: on PostgreSQL a row
@@ -17,7 +17,7 @@ import { convergeStoreFor } from "./store.ts";
  */
 export async function installWakeTrigger(store: Store, table: string, keyColumn?: string): Promise<string> {
   const parsed = wakeTable(keyColumn === undefined ? table : { table, key: keyColumn }, "installWakeTrigger");
-  const converge = await convergeStoreFor(store);
+  const converge = convergeStoreOf(store);
   if (!(await converge.tableExists(parsed))) {
     throw new TendError(
       "TEND_E_CONVERGER_UNKNOWN_TABLE",

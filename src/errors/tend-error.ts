@@ -1,3 +1,5 @@
+import type { ErrorCode } from "./catalogue.ts";
+
 /**
  * The one error class tend throws. Every error carries a stable `code` (`TEND_E_...`, listed in
  * docs/errors.md and never reused), structured `details` and, where there is one, a `cause`.
@@ -13,13 +15,13 @@
  * ```
  */
 export class TendError extends Error {
-  /** Stable machine-readable code, e.g. `TEND_E_INVALID_TASK`. */
-  readonly code: string;
+  /** Stable machine-readable code, e.g. `TEND_E_INVALID_TASK` (one of docs/errors.md). */
+  readonly code: ErrorCode;
   /** Structured facts about the failure (the bad value, what was expected, names involved). */
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(
-    code: string,
+    code: ErrorCode,
     message: string,
     options: { details?: Record<string, unknown>; cause?: unknown } = {},
   ) {
@@ -50,16 +52,16 @@ export function describeValue(value: unknown): string {
  *
  * @example
  * ```ts
- * throw invalidArgument("TEND_E_INVALID_TIMEOUT", "shutdownTimeoutMs", -1, "a positive number of milliseconds");
+ * throw invalidArgument("TEND_E_INVALID_TIMEOUT", "shutdownTimeout", -1, "a positive duration");
  * ```
  */
-export function invalidArgument(code: string, name: string, value: unknown, expected: string): TendError {
+export function invalidArgument(code: ErrorCode, name: string, value: unknown, expected: string): TendError {
   return new TendError(code, `Invalid ${name}: got ${describeValue(value)}, expected ${expected}.`, {
     details: { name, value, expected },
   });
 }
 
 /** True when `err` is a TendError with the given code. */
-export function isTendError(err: unknown, code?: string): err is TendError {
+export function isTendError(err: unknown, code?: ErrorCode): err is TendError {
   return err instanceof TendError && (code === undefined || err.code === code);
 }

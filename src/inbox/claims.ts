@@ -1,7 +1,7 @@
 import { lstat, mkdir, rename, rmdir } from "node:fs/promises";
 import { join } from "node:path";
-import { TendError } from "../errors/tend-error.ts";
-import type { Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { StrangeEntry } from "./discovery.ts";
 import { errnoCode, moveNoClobber } from "./folders.ts";
 import { undecodableStandIn } from "./names.ts";

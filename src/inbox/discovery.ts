@@ -1,7 +1,7 @@
 import { type Dirent, type FSWatcher, lstat, type Stats, watch } from "node:fs";
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import { errnoCode } from "./folders.ts";
 import { decodeName, isTemporaryName } from "./names.ts";
 import { type FileSignature, msUntilSettled, observeFile, type SettleState } from "./settle.ts";

@@ -1,8 +1,8 @@
 import { lstat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TendError } from "../errors/tend-error.ts";
-import type { Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Logger } from "../log/index.ts";
 import { errnoCode, freeName, moveNoClobber, moveToFreeName } from "./folders.ts";
 import { fitName } from "./names.ts";
 import { type ResolvedInboxOptions, retryDelayMs } from "./options.ts";

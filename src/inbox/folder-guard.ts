@@ -1,7 +1,7 @@
 import { lstat, mkdir } from "node:fs/promises";
 import { setTimeout as sleep } from "node:timers/promises";
-import { TendError } from "../errors/tend-error.ts";
-import type { Logger } from "../log/logger.ts";
+import { TendError } from "../errors/index.ts";
+import type { Logger } from "../log/index.ts";
 import { errnoCode, prepareFolders } from "./folders.ts";
 import type { ResolvedInboxOptions } from "./options.ts";
 

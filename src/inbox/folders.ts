@@ -1,6 +1,6 @@
 import { link, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 import { fitName, variantName } from "./names.ts";
 import type { ResolvedInboxOptions } from "./options.ts";
 

@@ -1,8 +1,8 @@
 import { utimes } from "node:fs/promises";
 import { join } from "node:path";
-import { TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import { ClaimFolder } from "./claims.ts";
 import { Discovery } from "./discovery.ts";
 import { type ClaimedFile, type FileJobEnv, type FileJobOutcome, runFileJob } from "./file-job.ts";
@@ -12,6 +12,8 @@ import { type ResolvedInboxOptions, resolveInboxOptions } from "./options.ts";
 import { formatOwner, liveTokens, newOwner, type OwnerId } from "./owner.ts";
 import { adoptClaimFolder, findDeadClaimFolders, removeDeadTemporaryOutputs } from "./recovery.ts";
 import type { InboxCounters, InboxDeps, InboxOptions } from "./types.ts";
+
+const DEPS_KEYS = optionKeys<InboxDeps>({ log: true });
 
 /** A folder inbox: a {@link Task} plus its counters. */
 export interface Inbox extends Task {
@@ -49,6 +51,7 @@ export interface Inbox extends Task {
  */
 export function createInbox(options: InboxOptions, deps?: Partial<InboxDeps>): Inbox {
   const resolved = resolveInboxOptions(options);
+  rejectUnknownKeys(`dependencies of ${resolved.name}`, deps, DEPS_KEYS);
   const log = (deps?.log ?? createLogger()).child({ part: "inbox", inbox: resolved.name });
   return new FolderInbox(resolved, log);
 }

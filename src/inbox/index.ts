@@ -1,17 +1,7 @@
-export { INBOX_CODES, type InboxCode } from "./codes.ts";
+/**
+ * The inbox part: folders whose complete files are claimed once, processed, and moved to done/
+ * or failed/. See docs/inbox.md. This file is the part's face towards the rest of tend
+ * (src/index.ts re-exports it); everything else in this folder is internal.
+ */
 export { createInbox, type Inbox } from "./inbox.ts";
-export { compileMatch, globToRegExpSource, type MatchOption } from "./match.ts";
-export { assertOutputName, isTemporaryName, outputNameProblem } from "./names.ts";
-export { type ResolvedInboxOptions, resolveInboxOptions, retryDelayMs } from "./options.ts";
-export { type LivenessFacts, type OwnerId, ownerIsAlive, parseOwner } from "./owner.ts";
-export { type FileSignature, msUntilSettled, observeFile, type SettleState } from "./settle.ts";
-export type { AttemptRecord, FailureRecord } from "./sidecar.ts";
-export type {
-  InboxContext,
-  InboxCounters,
-  InboxDeps,
-  InboxFile,
-  InboxOptions,
-  OutputData,
-  ProcessFile,
-} from "./types.ts";
+export type { InboxContext, InboxCounters, InboxFile, InboxOptions, ProcessFile } from "./types.ts";

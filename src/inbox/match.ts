@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/tend-error.ts";
+import { invalidArgument } from "../errors/index.ts";
 
 /** Which file names an inbox claims: a glob (`"*.csv"`), several globs, a RegExp or a predicate. */
 export type MatchOption = string | readonly string[] | RegExp | ((name: string) => boolean);

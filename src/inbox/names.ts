@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { describeValue, TendError } from "../errors/tend-error.ts";
+import { describeValue, TendError } from "../errors/index.ts";
 
 /** Longest file name (in UTF-8 bytes) that common Linux filesystems accept. */
 export const MAX_NAME_BYTES = 255;

@@ -1,6 +1,17 @@
 import { resolve } from "node:path";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import { MAX_TIMER_MS, parseDuration } from "../lifecycle/duration.ts";
+import {
+  checkBoolean,
+  checkFunction,
+  checkInteger,
+  checkObject,
+  checkOneOf,
+  checkString,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+  TendError,
+} from "../errors/index.ts";
+import { MAX_TIMER_MS, parseDuration } from "../lifecycle/index.ts";
 import { compileMatch } from "./match.ts";
 import type { InboxOptions, ProcessFile } from "./types.ts";
 
@@ -27,27 +38,29 @@ export interface ResolvedInboxOptions {
   readonly folderTimeoutMs: number;
 }
 
-const KNOWN = new Set([
-  "dir",
-  "process",
-  "name",
-  "match",
-  "concurrency",
-  "retries",
-  "retryDelay",
-  "onDone",
-  "outDir",
-  "processingDir",
-  "doneDir",
-  "failedDir",
-  "settle",
-  "rescan",
-  "watch",
-  "timeout",
-  "drainTimeout",
-  "leaseTtl",
-  "folderTimeout",
-]);
+const ON_DONE = ["move", "delete"] as const;
+
+const KEYS = optionKeys<InboxOptions>({
+  dir: true,
+  process: true,
+  name: true,
+  match: true,
+  concurrency: true,
+  retries: true,
+  retryDelay: true,
+  onDone: true,
+  outDir: true,
+  processingDir: true,
+  doneDir: true,
+  failedDir: true,
+  settle: true,
+  rescan: true,
+  watch: true,
+  timeout: true,
+  drainTimeout: true,
+  leaseTtl: true,
+  folderTimeout: true,
+});
 
 function folder(value: unknown, name: string, fallback: string | undefined): string {
   if (value === undefined && fallback !== undefined) return resolve(fallback);
@@ -59,27 +72,7 @@ function folder(value: unknown, name: string, fallback: string | undefined): str
 
 function duration(value: unknown, name: string, fallback: number, positive: boolean): number {
   if (value === undefined) return fallback;
-  const expected = `a ${positive ? "positive" : "non-negative"} duration: milliseconds or a string like "500ms", "5s"`;
-  let ms: number;
-  try {
-    ms = parseDuration(value, name);
-  } catch (err) {
-    const e = invalidArgument("TEND_E_INBOX_DURATION", name, value, expected);
-    e.cause = err;
-    throw e;
-  }
-  if ((positive && ms <= 0) || ms > MAX_TIMER_MS) {
-    throw invalidArgument("TEND_E_INBOX_DURATION", name, value, expected);
-  }
-  return ms;
-}
-
-function integer(value: unknown, name: string, fallback: number, min: number, code: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min) {
-    throw invalidArgument(code, name, value, min === 0 ? "a non-negative integer" : `an integer >= ${min}`);
-  }
-  return value;
+  return parseDuration(value, name, { code: "TEND_E_INBOX_DURATION", positive, max: MAX_TIMER_MS });
 }
 
 /**
@@ -93,32 +86,22 @@ function integer(value: unknown, name: string, fallback: number, min: number, co
  * ```
  */
 export function resolveInboxOptions(options: InboxOptions): ResolvedInboxOptions {
-  if (typeof options !== "object" || options === null || Array.isArray(options)) {
-    throw invalidArgument("TEND_E_INBOX_OPTIONS", "options", options, "an object such as { dir, process }");
-  }
-  for (const key of Object.keys(options)) {
-    if (!KNOWN.has(key)) {
-      throw invalidArgument("TEND_E_INBOX_OPTIONS", `options.${key}`, key, `one of ${[...KNOWN].join(", ")}`);
-    }
-  }
+  checkObject("TEND_E_INBOX_OPTIONS", "options", options, "an object such as { dir, process }");
+  rejectUnknownKeys(
+    `inbox options${typeof options.dir === "string" ? ` of ${options.dir}` : ""}`,
+    options,
+    KEYS,
+  );
   const dir = folder(options.dir, "dir", undefined);
-  if (typeof options.process !== "function") {
-    throw invalidArgument(
-      "TEND_E_INBOX_PROCESS",
-      "process",
-      options.process,
-      "a function (file, ctx) => Promise<void>",
-    );
-  }
-  if (options.name !== undefined && (typeof options.name !== "string" || options.name.trim() === "")) {
-    throw invalidArgument("TEND_E_INBOX_NAME", "name", options.name, "a non-empty string");
-  }
-  if (options.onDone !== undefined && options.onDone !== "move" && options.onDone !== "delete") {
-    throw invalidArgument("TEND_E_INBOX_ON_DONE", "onDone", options.onDone, '"move" or "delete"');
-  }
-  if (options.watch !== undefined && typeof options.watch !== "boolean") {
-    throw invalidArgument("TEND_E_INBOX_OPTIONS", "watch", options.watch, "true or false");
-  }
+  checkFunction(
+    "TEND_E_INBOX_PROCESS",
+    "process",
+    options.process,
+    "a function (file, ctx) => Promise<void>",
+  );
+  if (options.name !== undefined) checkString("TEND_E_INBOX_NAME", "name", options.name);
+  if (options.onDone !== undefined) checkOneOf("TEND_E_INBOX_ON_DONE", "onDone", options.onDone, ON_DONE);
+  if (options.watch !== undefined) checkBoolean("TEND_E_INBOX_OPTIONS", "watch", options.watch);
   const resolved: ResolvedInboxOptions = {
     name: options.name ?? `inbox:${options.dir}`,
     dir,
@@ -128,8 +111,12 @@ export function resolveInboxOptions(options: InboxOptions): ResolvedInboxOptions
     failedDir: folder(options.failedDir, "failedDir", `${dir}/failed`),
     process: options.process,
     match: compileMatch(options.match),
-    concurrency: integer(options.concurrency, "concurrency", 1, 1, "TEND_E_INBOX_CONCURRENCY"),
-    retries: integer(options.retries, "retries", 2, 0, "TEND_E_INBOX_RETRIES"),
+    concurrency:
+      options.concurrency === undefined
+        ? 1
+        : checkInteger("TEND_E_INBOX_CONCURRENCY", "concurrency", options.concurrency, 1),
+    retries:
+      options.retries === undefined ? 2 : checkInteger("TEND_E_INBOX_RETRIES", "retries", options.retries, 0),
     retryDelayMs: duration(options.retryDelay, "retryDelay", 1000, false),
     onDone: options.onDone ?? "move",
     settleMs: duration(options.settle, "settle", 1000, false),

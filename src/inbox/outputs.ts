@@ -1,6 +1,6 @@
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { describeValue, TendError } from "../errors/tend-error.ts";
+import { describeValue, TendError } from "../errors/index.ts";
 import { fsyncDir } from "./folders.ts";
 import { assertOutputName } from "./names.ts";
 import type { OutputData } from "./types.ts";

@@ -1,5 +1,5 @@
-import type { Duration } from "../lifecycle/duration.ts";
-import type { Logger } from "../log/logger.ts";
+import type { Duration } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
 import type { MatchOption } from "./match.ts";
 
 /** The claimed file handed to `process`. */

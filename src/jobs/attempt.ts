@@ -1,8 +1,8 @@
 import type { Logger } from "pino";
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
+import type { ClaimedJob, Completion, Failure, JobError, LeaseRef } from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
-import type { ClaimedJob, Completion, Failure, JobError, LeaseRef } from "./model.ts";
 import { type AbortReason, failureOutcome } from "./outcome.ts";
 import { encodeJson } from "./validate.ts";
 

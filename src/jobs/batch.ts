@@ -1,7 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { TendError } from "../errors/tend-error.ts";
-import type { Store } from "../store/store.ts";
-import type { JobError, JobRecord, Json } from "./model.ts";
+import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import { type Duration, parseDuration } from "../lifecycle/index.ts";
+import type { JobError, JobRecord, Json, Store } from "../store/index.ts";
+import { TIMER_DURATION } from "./validate.ts";
+
+const WAIT_KEYS = optionKeys<BatchWaitOptions>({ timeout: true, signal: true, pollInterval: true });
+
+/** A batch wait's timeout may be 0 (look once) and longer than a timer: it is a deadline. */
+const WAIT_DURATION = { code: "TEND_E_INVALID_JOB_OPTIONS" } as const;
 
 /** The outcome of one job of a batch, in input order. */
 export interface BatchItemResult {
@@ -19,11 +25,12 @@ export interface BatchItemResult {
 
 /** Options for waiting on a batch. */
 export interface BatchWaitOptions {
-  /** Give up after this many ms with TEND_E_BATCH_TIMEOUT (default: wait forever). */
-  timeoutMs?: number;
+  /** Give up after this long with TEND_E_BATCH_TIMEOUT (default: wait forever). */
+  timeout?: Duration;
+  /** Stops the wait (it rejects with the signal's reason). */
   signal?: AbortSignal;
-  /** Poll interval besides notifications (default 500 ms). */
-  pollMs?: number;
+  /** Poll interval besides notifications (default `"500ms"`). */
+  pollInterval?: Duration;
 }
 
 /** A batch of enqueued jobs whose results can be awaited from any process. */
@@ -58,9 +65,11 @@ export async function awaitBatch(
   batchId: string,
   options: BatchWaitOptions = {},
 ): Promise<BatchItemResult[]> {
-  const pollMs = options.pollMs ?? 500;
-  const deadline =
-    options.timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + options.timeoutMs;
+  rejectUnknownKeys("batch wait options", options, WAIT_KEYS);
+  const pollMs = parseDuration(options.pollInterval ?? "500ms", "pollInterval", TIMER_DURATION);
+  const timeoutMs =
+    options.timeout === undefined ? undefined : parseDuration(options.timeout, "timeout", WAIT_DURATION);
+  const deadline = timeoutMs === undefined ? Number.POSITIVE_INFINITY : Date.now() + timeoutMs;
   // Set by a notification that arrives while the progress query runs, so it is not missed.
   const state: { dirty: boolean; wake: (() => void) | null } = { dirty: false, wake: null };
   const unlisten = await store.notifier.listen(
@@ -88,7 +97,7 @@ export async function awaitBatch(
       if (left <= 0) {
         throw new TendError(
           "TEND_E_BATCH_TIMEOUT",
-          `Batch ${batchId} did not finish in ${options.timeoutMs} ms (${progress.finished} of ${progress.total} jobs done).`,
+          `Batch ${batchId} did not finish in ${timeoutMs} ms (${progress.finished} of ${progress.total} jobs done).`,
           {
             details: { ...progress },
           },

@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { Cron } from "croner";
 import type { Logger } from "pino";
-import { invalidArgument } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import type { Store } from "../store/store.ts";
-import type { NewJob } from "./model.ts";
+import { invalidArgument } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import type { NewJob, Store } from "../store/index.ts";
 
 /** Options of a cron schedule. */
 export interface CronOptions {

@@ -1,9 +1,18 @@
 import type { Logger } from "pino";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import { parseDuration } from "../lifecycle/duration.ts";
+import {
+  checkFunction,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+  TendError,
+} from "../errors/index.ts";
+import { type Duration, parseDuration } from "../lifecycle/index.ts";
+import type { Json } from "../store/index.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
-import type { Json } from "./model.ts";
-import { checkInt, checkKind, checkQueue } from "./validate.ts";
+import { checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
 
 /** What a handler gets for one attempt of one job. */
 export interface JobContext<P = Json> {
@@ -46,6 +55,18 @@ export interface StandardSchema<T> {
   };
 }
 
+/** Retry delays of a job kind, each merged over the default (`1s` doubling up to `1h`, ±25 %). */
+export interface BackoffOptions {
+  /** Delay after the first failure (default `"1s"`). */
+  base?: Duration;
+  /** Growth per attempt (default 2). */
+  factor?: number;
+  /** Upper bound of the delay before jitter (default `"1h"`). */
+  max?: Duration;
+  /** Fraction of the delay randomised, 0..1 (default 0.25: the delay varies by ±25 %). */
+  jitter?: number;
+}
+
 /** Options of a job kind. */
 export interface JobKindOptions<P = Json> {
   /** Queue the kind's jobs go to unless an enqueue says otherwise (default `default`). */
@@ -59,9 +80,9 @@ export interface JobKindOptions<P = Json> {
    */
   maxLost?: number;
   /** Per-attempt time limit: ms or a duration like "30s"; the handler's signal aborts then (default none). */
-  timeout?: number | string;
+  timeout?: Duration;
   /** Retry delays: a policy (merged over the default) or a function of the failed attempt number returning ms. */
-  backoff?: Partial<BackoffPolicy> | ((attempt: number) => number);
+  backoff?: BackoffOptions | ((attempt: number) => number);
   /** Validates (and may transform) the payload: a function that returns it or throws, or a Standard Schema. A failure discards the job at once with TEND_E_INVALID_PAYLOAD. */
   validate?: ((payload: unknown) => P) | StandardSchema<P>;
   /** Default priority of this kind's jobs (lower runs first; default 0). */
@@ -82,6 +103,18 @@ export interface JobDefinition {
   handler: JobHandler<never, unknown>;
 }
 
+const JOB_KIND_KEYS = optionKeys<JobKindOptions<unknown>>({
+  queue: true,
+  maxAttempts: true,
+  maxLost: true,
+  timeout: true,
+  backoff: true,
+  validate: true,
+  priority: true,
+});
+
+const BACKOFF_KEYS = optionKeys<BackoffOptions>({ base: true, factor: true, max: true, jitter: true });
+
 export const DEFAULT_MAX_ATTEMPTS = 10;
 export const DEFAULT_QUEUE = "default";
 
@@ -92,33 +125,24 @@ export function defineJobKind<P>(
   options: JobKindOptions<P> = {},
 ): JobDefinition {
   checkKind(kind);
-  if (typeof handler !== "function") {
-    throw invalidArgument(
-      "TEND_E_INVALID_JOB_OPTIONS",
-      `handler of job kind "${kind}"`,
-      handler,
-      "a function",
-    );
-  }
-  if (options === null || typeof options !== "object") {
-    throw invalidArgument(
-      "TEND_E_INVALID_JOB_OPTIONS",
-      `options of job kind "${kind}"`,
-      options,
-      "an object",
-    );
-  }
+  checkFunction("TEND_E_INVALID_JOB_OPTIONS", `handler of job kind "${kind}"`, handler);
+  checkObject("TEND_E_INVALID_JOB_OPTIONS", `options of job kind "${kind}"`, options);
+  rejectUnknownKeys(`job kind options of ${kind}`, options, JOB_KIND_KEYS);
   const queue = options.queue === undefined ? DEFAULT_QUEUE : checkQueue(options.queue);
   const maxAttempts =
     options.maxAttempts === undefined
       ? DEFAULT_MAX_ATTEMPTS
-      : checkInt("maxAttempts", options.maxAttempts, 1, 1000);
-  const maxLost = options.maxLost === undefined ? undefined : checkInt("maxLost", options.maxLost, 1, 1000);
-  const priority = options.priority === undefined ? 0 : checkInt("priority", options.priority, -32768, 32767);
-  let timeoutMs: number | null = null;
-  if (options.timeout !== undefined) {
-    timeoutMs = toMs("timeout", options.timeout);
-  }
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxAttempts", options.maxAttempts, 1, 1000);
+  const maxLost =
+    options.maxLost === undefined
+      ? undefined
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxLost", options.maxLost, 1, 1000);
+  const priority =
+    options.priority === undefined
+      ? 0
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "priority", options.priority, -32768, 32767);
+  const timeoutMs =
+    options.timeout === undefined ? null : parseDuration(options.timeout, "timeout", TIMER_DURATION);
   return {
     kind,
     queue,
@@ -126,32 +150,13 @@ export function defineJobKind<P>(
     maxLost,
     timeoutMs,
     priority,
-    delayFor: backoffFor(options.backoff),
+    delayFor: backoffFor(kind, options.backoff),
     validate: validatorFor(kind, options.validate),
     handler: handler as JobHandler<never, unknown>,
   };
 }
 
-/** Converts a duration option (ms or "30s") to a positive ms count, or throws TEND_E_INVALID_JOB_OPTIONS. */
-export function toMs(name: string, value: unknown): number {
-  let ms: number | undefined;
-  try {
-    ms = typeof value === "number" ? value : typeof value === "string" ? parseDuration(value) : undefined;
-  } catch {
-    ms = undefined;
-  }
-  if (ms === undefined || !Number.isFinite(ms) || ms <= 0) {
-    throw invalidArgument(
-      "TEND_E_INVALID_JOB_OPTIONS",
-      name,
-      value,
-      'a positive number of ms or a duration such as "30s"',
-    );
-  }
-  return ms;
-}
-
-function backoffFor(backoff: JobKindOptions["backoff"]): (attempt: number) => number {
+function backoffFor(kind: string, backoff: JobKindOptions["backoff"]): (attempt: number) => number {
   if (backoff === undefined) return (attempt) => retryDelay(attempt, DEFAULT_BACKOFF);
   if (typeof backoff === "function") {
     return (attempt) => {
@@ -167,13 +172,24 @@ function backoffFor(backoff: JobKindOptions["backoff"]): (attempt: number) => nu
       "a backoff policy object or a function",
     );
   }
-  const policy: BackoffPolicy = { ...DEFAULT_BACKOFF, ...backoff };
-  for (const key of ["baseMs", "factor", "maxMs", "jitter"] as const) {
-    const v = policy[key];
-    if (typeof v !== "number" || !Number.isFinite(v) || v < 0) {
-      throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `backoff.${key}`, v, "a non-negative number");
-    }
-  }
+  rejectUnknownKeys(`backoff options of job kind ${kind}`, backoff, BACKOFF_KEYS);
+  const code = "TEND_E_INVALID_JOB_OPTIONS";
+  const policy: BackoffPolicy = {
+    baseMs:
+      backoff.base === undefined
+        ? DEFAULT_BACKOFF.baseMs
+        : parseDuration(backoff.base, "backoff.base", { code }),
+    factor:
+      backoff.factor === undefined
+        ? DEFAULT_BACKOFF.factor
+        : checkNumber(code, "backoff.factor", backoff.factor, 0),
+    maxMs:
+      backoff.max === undefined ? DEFAULT_BACKOFF.maxMs : parseDuration(backoff.max, "backoff.max", { code }),
+    jitter:
+      backoff.jitter === undefined
+        ? DEFAULT_BACKOFF.jitter
+        : checkNumber(code, "backoff.jitter", backoff.jitter, 0),
+  };
   return (attempt) => retryDelay(attempt, policy);
 }
 

@@ -1,7 +1,8 @@
-import { invalidArgument } from "../errors/tend-error.ts";
-import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition, toMs } from "./definition.ts";
-import { DEFAULT_MAX_LOST, type NewJob } from "./model.ts";
-import { checkInt, checkKind, checkQueue, encodeJson } from "./validate.ts";
+import { checkDate, checkInteger, checkObject, invalidArgument, optionKeys } from "../errors/index.ts";
+import { type Duration, parseDuration } from "../lifecycle/index.ts";
+import { DEFAULT_MAX_LOST, type NewJob } from "../store/index.ts";
+import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
+import { checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
 /** Options of one enqueued job. */
 export interface EnqueueOptions {
@@ -12,7 +13,7 @@ export interface EnqueueOptions {
   /** Earliest time to run. */
   runAt?: Date;
   /** Delay before the job may run: ms or a duration like "5m". Ignored when runAt is given. */
-  delay?: number | string;
+  delay?: Duration;
   /** Attempts before discarding (default: the kind's, else 10). */
   maxAttempts?: number;
   /** Lost or hung attempts before discarding as poisoned (default: the kind's, else the app's, else 3). */
@@ -32,7 +33,28 @@ export interface EnqueueItem extends Omit<EnqueueOptions, "tx"> {
   payload?: unknown;
 }
 
-/** Builds a validated NewJob. Pure apart from reading the clock through `now`. */
+/** The options of one job, shared by an enqueue's options and an item of `enqueueMany`. */
+const JOB_FIELDS = {
+  queue: true,
+  priority: true,
+  runAt: true,
+  delay: true,
+  maxAttempts: true,
+  maxLost: true,
+  uniqueKey: true,
+} as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
+
+/** The keys an enqueue accepts. */
+export const ENQUEUE_KEYS = optionKeys<EnqueueOptions>({ ...JOB_FIELDS, tx: true });
+
+/** The keys an item of `enqueueMany` or `batch` accepts. */
+export const ENQUEUE_ITEM_KEYS = optionKeys<EnqueueItem>({ ...JOB_FIELDS, kind: true, payload: true });
+
+/**
+ * Builds a validated NewJob. Its caller checks the option keys (once per call, or once per cron
+ * schedule), so that a cron tick does not check them again. Pure apart from reading the clock
+ * through `now`.
+ */
 export function buildNewJob(
   kind: string,
   payload: unknown,
@@ -42,31 +64,26 @@ export function buildNewJob(
   batch: { batchId: string; batchIndex: number } | null = null,
 ): NewJob {
   checkKind(kind);
-  if (options === null || typeof options !== "object") {
-    throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", "enqueue options", options, "an object");
-  }
+  checkObject("TEND_E_INVALID_JOB_OPTIONS", "enqueue options", options);
   const queue =
     options.queue === undefined ? (definition?.queue ?? DEFAULT_QUEUE) : checkQueue(options.queue);
   const priority =
     options.priority === undefined
       ? (definition?.priority ?? 0)
-      : checkInt("priority", options.priority, -32768, 32767);
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "priority", options.priority, -32768, 32767);
   const maxAttempts =
     options.maxAttempts === undefined
       ? (definition?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
-      : checkInt("maxAttempts", options.maxAttempts, 1, 1000);
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxAttempts", options.maxAttempts, 1, 1000);
   const maxLost =
     options.maxLost === undefined
       ? (definition?.maxLost ?? limits.maxLost ?? DEFAULT_MAX_LOST)
-      : checkInt("maxLost", options.maxLost, 1, 1000);
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxLost", options.maxLost, 1, 1000);
   let runAt: Date;
   if (options.runAt !== undefined) {
-    if (!(options.runAt instanceof Date) || Number.isNaN(options.runAt.getTime())) {
-      throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", "runAt", options.runAt, "a valid Date");
-    }
-    runAt = options.runAt;
+    runAt = checkDate("TEND_E_INVALID_JOB_OPTIONS", "runAt", options.runAt);
   } else if (options.delay !== undefined) {
-    runAt = new Date(limits.now + toMs("delay", options.delay));
+    runAt = new Date(limits.now + parseDuration(options.delay, "delay", POSITIVE_DURATION));
   } else {
     runAt = new Date(limits.now);
   }

@@ -1,8 +1,18 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
 export type { CronOptions } from "./cron.ts";
-export type { JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
+export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
-export { Jobs, type JobsOptions } from "./jobs.ts";
-export type { InsertResult, JobError, JobRecord, JobState, Json, ListFilter, QueueStats } from "./model.ts";
+export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
+export type {
+  InsertResult,
+  JobError,
+  JobRecord,
+  JobState,
+  Json,
+  ListFilter,
+  QueueStats,
+} from "../store/index.ts";
 export type { WorkerCounters } from "./worker.ts";
+// For the CLI, which reads and changes jobs through the store without a Jobs instance.
+export { checkJobId } from "./validate.ts";

@@ -1,28 +1,35 @@
 import { randomUUID } from "node:crypto";
-import { hostname } from "node:os";
 import type { Logger } from "pino";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import type { Store } from "../store/store.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkObject,
+  checkString,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+  TendError,
+} from "../errors/index.ts";
+import { type Duration, defaultWorkerId, parseDuration, type Task } from "../lifecycle/index.ts";
+import type { InsertResult, JobRecord, Json, ListFilter, QueueStats, Store } from "../store/index.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
+import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
 import {
-  defineJobKind,
-  type JobDefinition,
-  type JobHandler,
-  type JobKindOptions,
-  toMs,
-} from "./definition.ts";
-import { buildNewJob, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
+  buildNewJob,
+  ENQUEUE_ITEM_KEYS,
+  ENQUEUE_KEYS,
+  type EnqueueItem,
+  type EnqueueOptions,
+} from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
-import type { InsertResult, JobRecord, Json, ListFilter, QueueStats } from "./model.ts";
-import { checkInt, checkJobId, checkQueue } from "./validate.ts";
+import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
 
 /** Options of {@link Jobs}. */
 export interface JobsOptions {
   log: Logger;
-  /** This process's worker id (default: env TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
+  /** This process's worker id (default: {@link defaultWorkerId}: env TEND_WORKER_ID, else `<host>:<pid>:<random>`). */
   workerId?: string;
   /** Queues this process works, with their concurrency (default: the queues of the defined kinds, each at `concurrency`). */
   queues?: Record<string, { concurrency: number }>;
@@ -35,22 +42,58 @@ export interface JobsOptions {
    * without spending their attempt; if the process dies they are rescued like running jobs.
    */
   prefetch?: number;
-  /** Lease of a running job, renewed while it runs (default 30 s). */
-  lease?: number | string;
-  /** Fallback poll when no notification arrives (default 1 s). */
-  pollInterval?: number | string;
-  /** On stop, how long in-flight jobs may run before they are aborted and returned to the queue (default 25 s). */
-  drainTimeout?: number | string;
+  /** Lease of a running job, renewed while it runs (default `"30s"`). */
+  lease?: Duration;
+  /** Fallback poll when no notification arrives (default `"1s"`). */
+  pollInterval?: Duration;
+  /** On stop, how long in-flight jobs may run before they are aborted and returned to the queue (default `"25s"`). */
+  drainTimeout?: Duration;
   /** Largest payload or result, in bytes of JSON (default 1 MiB). */
   maxPayloadBytes?: number;
-  /** Keep completed, discarded and cancelled jobs this long (default 7 days). */
-  retention?: number | string;
+  /** Keep completed, discarded and cancelled jobs this long (default `"7d"`). */
+  retention?: Duration;
   /**
    * Attempts that may end with the worker lost or hung before a job is discarded as poisoned
    * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
    */
   maxLost?: number;
 }
+
+const JOBS_KEYS = optionKeys<JobsOptions>({
+  log: true,
+  workerId: true,
+  queues: true,
+  concurrency: true,
+  prefetch: true,
+  lease: true,
+  pollInterval: true,
+  drainTimeout: true,
+  maxPayloadBytes: true,
+  retention: true,
+  maxLost: true,
+});
+const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
+const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
+const CRON_KEYS = optionKeys<CronScheduleOptions>({
+  name: true,
+  timezone: true,
+  catchUp: true,
+  queue: true,
+  priority: true,
+  maxAttempts: true,
+  maxLost: true,
+});
+const LIST_FILTER_KEYS = optionKeys<ListFilter>({
+  queue: true,
+  kind: true,
+  state: true,
+  batchId: true,
+  limit: true,
+  beforeId: true,
+});
+
+/** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
+export type CronScheduleOptions = CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey">;
 
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
@@ -73,28 +116,48 @@ export class Jobs {
   readonly #schedules: CronSchedule[] = [];
   readonly #maxPayloadBytes: number;
   readonly #leaseMs: number;
+  readonly #pollIntervalMs: number;
+  readonly #drainTimeoutMs: number;
+  readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
   #worker: JobWorker | null = null;
 
   constructor(store: () => Promise<Store>, options: JobsOptions) {
+    checkObject("TEND_E_INVALID_JOB_OPTIONS", "jobs options", options);
+    rejectUnknownKeys("jobs options", options, JOBS_KEYS);
     this.#store = store;
     this.#options = options;
     this.#log = options.log.child({ part: "jobs" });
     this.workerId =
-      options.workerId ??
-      process.env["TEND_WORKER_ID"] ??
-      `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+      options.workerId === undefined
+        ? defaultWorkerId()
+        : checkString("TEND_E_INVALID_JOB_OPTIONS", "workerId", options.workerId);
     this.#maxPayloadBytes =
       options.maxPayloadBytes === undefined
         ? 1024 * 1024
-        : checkInt("maxPayloadBytes", options.maxPayloadBytes, 1, 256 * 1024 * 1024);
-    this.#leaseMs = options.lease === undefined ? 30_000 : toMs("lease", options.lease);
-    this.#maxLost = options.maxLost === undefined ? undefined : checkInt("maxLost", options.maxLost, 1, 1000);
-    if (options.concurrency !== undefined) checkInt("concurrency", options.concurrency, 1, 10_000);
-    if (options.prefetch !== undefined) checkInt("prefetch", options.prefetch, 0, 10_000);
+        : checkInteger(
+            "TEND_E_INVALID_JOB_OPTIONS",
+            "maxPayloadBytes",
+            options.maxPayloadBytes,
+            1,
+            256 * 1024 * 1024,
+          );
+    this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
+    this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
+    this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
+    this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
+    this.#maxLost =
+      options.maxLost === undefined
+        ? undefined
+        : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxLost", options.maxLost, 1, 1000);
+    if (options.concurrency !== undefined)
+      checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrency", options.concurrency, 1, 10_000);
+    if (options.prefetch !== undefined)
+      checkInteger("TEND_E_INVALID_JOB_OPTIONS", "prefetch", options.prefetch, 0, 10_000);
     for (const [queue, q] of Object.entries(options.queues ?? {})) {
       checkQueue(queue);
-      checkInt(`queues.${queue}.concurrency`, q?.concurrency, 1, 10_000);
+      rejectUnknownKeys(`jobs options queues.${queue}`, q, QUEUE_KEYS);
+      checkInteger("TEND_E_INVALID_JOB_OPTIONS", `queues.${queue}.concurrency`, q?.concurrency, 1, 10_000);
     }
   }
 
@@ -130,6 +193,7 @@ export class Jobs {
    * ```
    */
   async enqueue(kind: string, payload?: unknown, options: EnqueueOptions = {}): Promise<InsertResult> {
+    rejectUnknownKeys(() => `enqueue options of ${kind}`, options, ENQUEUE_KEYS);
     const job = buildNewJob(kind, payload, options, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
       maxLost: this.#maxLost,
@@ -149,6 +213,7 @@ export class Jobs {
    * ```
    */
   async enqueueMany(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<InsertResult[]> {
+    rejectUnknownKeys("enqueueMany options", options, TX_KEYS);
     if (!Array.isArray(items))
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
@@ -161,6 +226,7 @@ export class Jobs {
     const jobs = items.map((item, i) => {
       if (item === null || typeof item !== "object")
         throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
+      rejectUnknownKeys(() => `enqueueMany items[${i}]`, item, ENQUEUE_ITEM_KEYS);
       const { kind, payload, ...rest } = item;
       return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
         maxPayloadBytes: this.#maxPayloadBytes,
@@ -181,20 +247,12 @@ export class Jobs {
    * jobs.cron("0 3 * * *", "records.purge", { olderThanDays: 30 }, { timezone: "Europe/Berlin" });
    * ```
    */
-  cron(
-    expression: string,
-    kind: string,
-    payload?: unknown,
-    options: CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey"> = {},
-  ): void {
+  cron(expression: string, kind: string, payload?: unknown, options: CronScheduleOptions = {}): void {
+    rejectUnknownKeys(`cron options of ${kind}`, options, CRON_KEYS);
     const { name, timezone, catchUp, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
-    if (name !== undefined && (typeof name !== "string" || name.trim() === "")) {
-      throw invalidArgument("TEND_E_INVALID_CRON", "cron schedule name", name, "a non-empty string");
-    }
-    if (catchUp !== undefined && typeof catchUp !== "boolean") {
-      throw invalidArgument("TEND_E_INVALID_CRON", "cron catchUp", catchUp, "true or false");
-    }
+    if (name !== undefined) checkString("TEND_E_INVALID_CRON", "cron schedule name", name);
+    if (catchUp !== undefined) checkBoolean("TEND_E_INVALID_CRON", "cron catchUp", catchUp);
     const scheduleName = name ?? `${kind}@${expression}`;
     if (this.#schedules.some((s) => s.name === scheduleName)) {
       throw invalidArgument(
@@ -231,10 +289,11 @@ export class Jobs {
    * @example
    * ```ts
    * const batch = await jobs.batch(files.map((f) => ({ kind: "image.resize", payload: { f } })));
-   * const results = await batch.results({ timeoutMs: 60_000 });
+   * const results = await batch.results({ timeout: "1m" });
    * ```
    */
   async batch(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<Batch> {
+    rejectUnknownKeys("batch options", options, TX_KEYS);
     if (!Array.isArray(items) || items.length === 0) {
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
@@ -248,6 +307,7 @@ export class Jobs {
     const jobs = items.map((item, i) => {
       if (item === null || typeof item !== "object")
         throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
+      rejectUnknownKeys(() => `batch items[${i}]`, item, ENQUEUE_ITEM_KEYS);
       const { kind, payload, ...rest } = item;
       if (rest.uniqueKey !== undefined)
         throw invalidArgument(
@@ -298,6 +358,7 @@ export class Jobs {
 
   /** Jobs matching a filter, newest first. */
   async list(filter: ListFilter = {}): Promise<JobRecord[]> {
+    rejectUnknownKeys("jobs.list filter", filter, LIST_FILTER_KEYS);
     return (await this.#store()).jobs.list(filter);
   }
 
@@ -340,12 +401,8 @@ export class Jobs {
         queues,
         leaseMs: this.#leaseMs,
         prefetch: this.#options.prefetch ?? 0,
-        pollIntervalMs:
-          this.#options.pollInterval === undefined ? 1_000 : toMs("pollInterval", this.#options.pollInterval),
-        drainTimeoutMs:
-          this.#options.drainTimeout === undefined
-            ? 25_000
-            : toMs("drainTimeout", this.#options.drainTimeout),
+        pollIntervalMs: this.#pollIntervalMs,
+        drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,
         maxResultBytes: this.#maxPayloadBytes,
         log: this.#log,
@@ -358,10 +415,7 @@ export class Jobs {
         maintenanceTask(store, {
           rescueIntervalMs: rescueIntervalFor(this.#leaseMs),
           pruneIntervalMs: 10 * 60_000,
-          retentionMs:
-            this.#options.retention === undefined
-              ? 7 * 86_400_000
-              : toMs("retention", this.#options.retention),
+          retentionMs: this.#retentionMs,
           log: this.#log,
         }),
       );

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Task } from "../lifecycle/task.ts";
-import type { Store } from "../store/store.ts";
+import type { Task } from "../lifecycle/index.ts";
+import type { Store } from "../store/index.ts";
 
 /** Settings of the jobs maintenance task. */
 export interface MaintenanceSettings {

@@ -1,5 +1,5 @@
-import { TendError } from "../errors/tend-error.ts";
-import type { JobError } from "./model.ts";
+import { TendError } from "../errors/index.ts";
+import type { JobError } from "../store/index.ts";
 
 /** Why the worker aborted a handler's signal, if it did. */
 export type AbortReason = "timeout" | "cancel" | "lease-lost" | "shutdown";

@@ -1,4 +1,4 @@
-import type { ClaimedJob } from "./model.ts";
+import type { ClaimedJob } from "../store/index.ts";
 
 /**
  * What one worker holds of one queue: handlers running, jobs claimed ahead and not started yet,

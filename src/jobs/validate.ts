@@ -1,4 +1,12 @@
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import { invalidArgument, TendError } from "../errors/index.ts";
+import { type DurationLimits, MAX_TIMER_MS } from "../lifecycle/index.ts";
+import { jobIdText } from "../store/index.ts";
+
+/** Limits of a jobs duration option that is not a timer (a delay, a retention). */
+export const POSITIVE_DURATION: DurationLimits = { code: "TEND_E_INVALID_JOB_OPTIONS", positive: true };
+
+/** Limits of a jobs duration option that arms a timer (a lease, a timeout, a poll interval). */
+export const TIMER_DURATION: DurationLimits = { ...POSITIVE_DURATION, max: MAX_TIMER_MS };
 
 const NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 
@@ -28,21 +36,10 @@ export function checkQueue(queue: unknown): string {
   return queue;
 }
 
-/** Throws TEND_E_INVALID_JOB_OPTIONS unless `value` is an integer in [min, max]. */
-export function checkInt(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-/** Throws TEND_E_INVALID_JOB_ID unless `id` is a job id (decimal digits). */
+/** Throws TEND_E_INVALID_JOB_ID unless `id` is a job id (decimal digits, or a positive safe integer). */
 export function checkJobId(id: unknown): string {
   if (typeof id === "number" && Number.isSafeInteger(id) && id > 0) return String(id);
-  if (typeof id !== "string" || !/^[0-9]{1,19}$/.test(id)) {
-    throw invalidArgument("TEND_E_INVALID_JOB_ID", "job id", id, "a string of decimal digits");
-  }
-  return id;
+  return jobIdText(id);
 }
 
 /**

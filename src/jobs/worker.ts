@@ -1,10 +1,9 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Task } from "../lifecycle/task.ts";
-import type { Store } from "../store/store.ts";
+import type { Task } from "../lifecycle/index.ts";
+import type { ClaimedJob, Completion, Failure, LeaseRef, Store } from "../store/index.ts";
 import { type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
-import type { ClaimedJob, Completion, Failure, LeaseRef } from "./model.ts";
 import type { AbortReason } from "./outcome.ts";
 import { QueueState } from "./queue-state.ts";
 import { WriteBatcher } from "./write-batcher.ts";

@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import type { TendError } from "../errors/tend-error.ts";
+import type { TendError } from "../errors/index.ts";
 import { type CrashSink, runInTaskContext, type TaskContext } from "./context.ts";
 import type { Duration } from "./duration.ts";
 import { cleanupFailed, cleanupTimeout, messageOf } from "./errors.ts";

@@ -1,4 +1,4 @@
-import { describeValue, TendError } from "../errors/tend-error.ts";
+import { describeValue, TendError } from "../errors/index.ts";
 
 /**
  * What `Manager.wait()` rejects with: the first error of the run, with every error of the run

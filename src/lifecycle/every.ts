@@ -1,6 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import { invalidArgument, TendError } from "../errors/tend-error.ts";
+import {
+  checkFunction,
+  checkObject,
+  checkString,
+  optionKeys,
+  rejectUnknownKeys,
+  TendError,
+} from "../errors/index.ts";
 import { currentTask } from "./context.ts";
 import { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 import { isAbortError, messageOf } from "./errors.ts";
@@ -21,6 +28,15 @@ export interface EveryOptions {
   /** Logger. Default: the logger of the manager the task runs in. */
   log?: Logger;
 }
+
+const KEYS = optionKeys<EveryOptions>({
+  name: true,
+  jitter: true,
+  timeout: true,
+  immediate: true,
+  stopOnError: true,
+  log: true,
+});
 
 /**
  * The delay before the next run of a periodic task: what is left of the interval since the last
@@ -61,34 +77,24 @@ export function every(
   options: EveryOptions = {},
 ): Task {
   const intervalMs = parseTimeout(interval, "interval", "TEND_E_INVALID_INTERVAL");
-  if (typeof fn !== "function") {
-    throw invalidArgument("TEND_E_INVALID_TASK", "fn", fn, "a function (signal) => Promise<void>");
-  }
-  const name = options.name ?? fn.name;
-  if (typeof name !== "string" || name.trim() === "") {
-    throw invalidArgument(
-      "TEND_E_INVALID_TASK",
-      "name",
-      name,
-      "a non-empty name (options.name or a named function)",
-    );
-  }
-  let jitterMs = 0;
-  if (options.jitter !== undefined) {
-    try {
-      jitterMs = parseDuration(options.jitter, "jitter");
-    } catch {
-      jitterMs = Number.NaN;
-    }
-    if (!(jitterMs <= MAX_TIMER_MS)) {
-      throw invalidArgument(
-        "TEND_E_INVALID_INTERVAL",
-        "jitter",
-        options.jitter,
-        'a duration like "5s" (0 or more)',
-      );
-    }
-  }
+  checkFunction("TEND_E_INVALID_TASK", "fn", fn, "a function (signal) => Promise<void>");
+  checkObject("TEND_E_INVALID_LIFECYCLE_OPTION", "every options", options);
+  const given = options.name ?? fn.name;
+  rejectUnknownKeys(
+    `every options of ${typeof given === "string" && given !== "" ? given : "a task"}`,
+    options,
+    KEYS,
+  );
+  const name = checkString(
+    "TEND_E_INVALID_TASK",
+    "name",
+    given,
+    "a non-empty name (options.name or a named function)",
+  );
+  const jitterMs =
+    options.jitter === undefined
+      ? 0
+      : parseDuration(options.jitter, "jitter", { code: "TEND_E_INVALID_INTERVAL", max: MAX_TIMER_MS });
   const timeoutMs = options.timeout === undefined ? undefined : parseTimeout(options.timeout, "timeout");
   const immediate = options.immediate ?? false;
   const stopOnError = options.stopOnError ?? false;

@@ -1,30 +1,23 @@
 /**
  * The lifecycle part: Tasks, the Manager that runs them, signals, `main()`, periodic tasks,
- * a limiter and durations. See docs/lifecycle.md.
+ * a limiter and durations. See docs/lifecycle.md. This file is the part's face towards the rest
+ * of tend (src/index.ts re-exports its public names); everything else in this folder is internal.
  */
 
 export type { Cleanup, CleanupOptions } from "./cleanup.ts";
-export { LIFECYCLE_CODES, type LifecycleCode } from "./codes.ts";
-export { currentTask } from "./context.ts";
-export { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
-export { type FailureKind, isAbortError, ManagerError } from "./errors.ts";
-export { type EveryOptions, every, nextRunDelay } from "./every.ts";
+export {
+  type Duration,
+  type DurationLimits,
+  durationFromText,
+  MAX_TIMER_MS,
+  parseDuration,
+  parseTimeout,
+} from "./duration.ts";
+export { ManagerError } from "./errors.ts";
+export { type EveryOptions, every } from "./every.ts";
 export { Limiter } from "./limiter.ts";
-export {
-  EXIT_FAILURE,
-  EXIT_OK,
-  EXIT_SHUTDOWN_TIMEOUT,
-  exitCodeFor,
-  type MainOptions,
-  type MainSetup,
-  main,
-} from "./main.ts";
-export { Manager, type ManagerOptions, type ManagerState } from "./manager.ts";
-export {
-  DEFAULT_SIGNALS,
-  type SignalTask,
-  type SignalTaskOptions,
-  signalExitCode,
-  signalTask,
-} from "./signals.ts";
+export { EXIT_FAILURE, EXIT_OK, EXIT_SHUTDOWN_TIMEOUT, type MainOptions, main } from "./main.ts";
+export { Manager, type ManagerOptions } from "./manager.ts";
+export { type SignalTaskOptions, signalTask } from "./signals.ts";
 export { type Task, type TaskLike, toTask } from "./task.ts";
+export { defaultWorkerId } from "./worker-id.ts";

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/tend-error.ts";
+import { checkInteger } from "../errors/index.ts";
 
 interface Waiter {
   resolve(release: () => void): void;
@@ -21,10 +21,7 @@ export class Limiter {
   readonly #queue = new Set<Waiter>();
 
   constructor(concurrency: number) {
-    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
-      throw invalidArgument("TEND_E_INVALID_CONCURRENCY", "concurrency", concurrency, "a positive integer");
-    }
-    this.#concurrency = concurrency;
+    this.#concurrency = checkInteger("TEND_E_INVALID_CONCURRENCY", "concurrency", concurrency, 1);
   }
 
   /** The most operations allowed at once. */

@@ -1,7 +1,6 @@
 import type { Logger } from "pino";
-import { invalidArgument, isTendError } from "../errors/tend-error.ts";
-import { flushLogger } from "../log/flush.ts";
-import { createLogger } from "../log/logger.ts";
+import { invalidArgument, isTendError, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import { createLogger, flushLogger } from "../log/index.ts";
 import { ManagerError, messageOf } from "./errors.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import { signalTask } from "./signals.ts";
@@ -33,6 +32,16 @@ export interface MainOptions extends ManagerOptions {
   /** How to exit. Default `process.exit`. */
   exit?: (code: number) => void;
 }
+
+const MAIN_KEYS = optionKeys<MainOptions>({
+  log: true,
+  shutdownTimeout: true,
+  cleanupTimeout: true,
+  captureCrashes: true,
+  signals: true,
+  onSignal: true,
+  exit: true,
+});
 
 /**
  * The exit code for an outcome of `Manager.wait()`: 0 for none, 70 if the shutdown timed out
@@ -73,6 +82,7 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
       "a Manager or a function (manager, log)",
     );
   }
+  rejectUnknownKeys("main options", options, MAIN_KEYS);
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let manager: Manager;
   let base: Logger;

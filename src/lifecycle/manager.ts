@@ -1,6 +1,13 @@
 import type { Logger } from "pino";
-import { invalidArgument, type TendError } from "../errors/tend-error.ts";
-import { createLogger } from "../log/logger.ts";
+import {
+  checkFunction,
+  checkObject,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+  type TendError,
+} from "../errors/index.ts";
+import { createLogger } from "../log/index.ts";
 import { type Cleanup, type CleanupOptions, type RegisteredCleanup, runCleanup } from "./cleanup.ts";
 
 import { type CrashSink, runInTaskContext, type TaskContext } from "./context.ts";
@@ -45,6 +52,14 @@ interface Running {
   readonly startedAt: number;
 }
 
+const MANAGER_KEYS = optionKeys<ManagerOptions>({
+  log: true,
+  shutdownTimeout: true,
+  cleanupTimeout: true,
+  captureCrashes: true,
+});
+const CLEANUP_KEYS = optionKeys<CleanupOptions>({ name: true, timeout: true });
+
 const DEFAULT_SHUTDOWN_TIMEOUT_MS = 30_000;
 const DEFAULT_CLEANUP_TIMEOUT_MS = 5_000;
 
@@ -86,9 +101,8 @@ export class Manager {
   });
 
   constructor(options: ManagerOptions = {}) {
-    if (typeof options !== "object" || options === null) {
-      throw invalidArgument("TEND_E_INVALID_LIFECYCLE_OPTION", "options", options, "an options object");
-    }
+    checkObject("TEND_E_INVALID_LIFECYCLE_OPTION", "options", options, "an options object");
+    rejectUnknownKeys("Manager options", options, MANAGER_KEYS);
     this.#shutdownTimeoutMs =
       options.shutdownTimeout === undefined
         ? DEFAULT_SHUTDOWN_TIMEOUT_MS
@@ -166,14 +180,8 @@ export class Manager {
    * ```
    */
   cleanup(fn: Cleanup, options: CleanupOptions = {}): void {
-    if (typeof fn !== "function") {
-      throw invalidArgument(
-        "TEND_E_INVALID_CLEANUP",
-        "cleanup",
-        fn,
-        "a function (signal) => void | Promise<void>",
-      );
-    }
+    checkFunction("TEND_E_INVALID_CLEANUP", "cleanup", fn, "a function (signal) => void | Promise<void>");
+    rejectUnknownKeys("cleanup options", options, CLEANUP_KEYS);
     const timeoutMs =
       options.timeout === undefined
         ? this.#cleanupTimeoutMs
@@ -194,14 +202,7 @@ export class Manager {
    * ```
    */
   onShutdownStart(listener: (reason: string) => void): () => void {
-    if (typeof listener !== "function") {
-      throw invalidArgument(
-        "TEND_E_INVALID_LIFECYCLE_OPTION",
-        "listener",
-        listener,
-        "a function (reason) => void",
-      );
-    }
+    checkFunction("TEND_E_INVALID_LIFECYCLE_OPTION", "listener", listener, "a function (reason) => void");
     if (this.#shutdownReason !== undefined) {
       this.#callListener(listener, this.#shutdownReason);
       return () => {};

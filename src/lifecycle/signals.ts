@@ -1,7 +1,7 @@
 import { constants } from "node:os";
 import type { Logger } from "pino";
-import { invalidArgument } from "../errors/tend-error.ts";
-import { flushLogger } from "../log/flush.ts";
+import { checkFunction, invalidArgument, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import { flushLogger } from "../log/index.ts";
 import { currentTask } from "./context.ts";
 import type { Task } from "./task.ts";
 
@@ -28,6 +28,14 @@ export interface SignalTaskOptions {
   /** How to exit on a second signal. Default `process.exit`; tests may replace it. */
   exit?: (code: number) => void;
 }
+
+const KEYS = optionKeys<SignalTaskOptions>({
+  signals: true,
+  onSignal: true,
+  name: true,
+  log: true,
+  exit: true,
+});
 
 /** A Task that returns when a signal arrives; see {@link signalTask}. */
 export interface SignalTask extends Task, Disposable {
@@ -69,6 +77,7 @@ export function signalExitCode(signal: string): number {
  * ```
  */
 export function signalTask(options: SignalTaskOptions = {}): SignalTask {
+  rejectUnknownKeys("signalTask options", options, KEYS);
   const names = options.signals ?? DEFAULT_SIGNALS;
   if (!Array.isArray(names) || names.length === 0) {
     throw invalidArgument(
@@ -80,14 +89,8 @@ export function signalTask(options: SignalTaskOptions = {}): SignalTask {
   }
   for (const name of names) if (!isCatchable(name)) throw unknownSignal(name);
   const { onSignal } = options;
-  if (onSignal !== undefined && typeof onSignal !== "function") {
-    throw invalidArgument(
-      "TEND_E_INVALID_LIFECYCLE_OPTION",
-      "onSignal",
-      onSignal,
-      "a function (signal) => void",
-    );
-  }
+  if (onSignal !== undefined)
+    checkFunction("TEND_E_INVALID_LIFECYCLE_OPTION", "onSignal", onSignal, "a function (signal) => void");
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const taskName = options.name ?? "signals";
   let log = options.log;

@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/tend-error.ts";
+import { invalidArgument } from "../errors/index.ts";
 
 /**
  * A long-lived unit of work run by a {@link Manager}: the job worker, each converger, the inbox,

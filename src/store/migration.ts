@@ -1,4 +1,4 @@
-import { TendError } from "../errors/tend-error.ts";
+import { TendError } from "../errors/index.ts";
 
 /**
  * A numbered schema change of one component (`jobs`, `converge`, ...) for one driver. Versions

@@ -1,16 +1,34 @@
-import { invalidArgument } from "../errors/tend-error.ts";
-import type { Store } from "./store.ts";
+import { invalidArgument, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import type { Store, StoreOptions } from "./store.ts";
 
-/** Options for {@link openStore}. */
-export interface StoreOptions {
-  /** PostgreSQL schema holding tend's tables (default `tend`). */
-  schema?: string;
-  /** SQLite table-name prefix (default `tend_`). */
-  tablePrefix?: string;
-  /** PostgreSQL pool size (default 10). */
-  poolSize?: number;
-  /** Apply pending migrations when opening (default true). */
-  migrate?: boolean;
+/**
+ * Loads the driver module that `openStore(url)` would load, opening nothing (the supervisor's
+ * spare processes load tend ahead of the program). Resolves once loaded.
+ */
+export async function preloadDriver(url: string): Promise<void> {
+  if (url.startsWith("postgres")) await import("./postgres/open.ts");
+  else await import("./sqlite/open.ts");
+}
+
+const STORE_KEYS = optionKeys<StoreOptions>({
+  schema: true,
+  tablePrefix: true,
+  poolSize: true,
+  migrate: true,
+  log: true,
+});
+
+/**
+ * Throws `TEND_E_UNKNOWN_OPTION` for a key of `options` that {@link StoreOptions} does not have,
+ * so that an app finds a typo when it is created, before the store is opened.
+ *
+ * @example
+ * ```ts
+ * checkStoreOptions({ poolsize: 4 }); // throws: did you mean "poolSize"?
+ * ```
+ */
+export function checkStoreOptions(options: unknown): void {
+  rejectUnknownKeys("store options", options, STORE_KEYS);
 }
 
 /** The default database: an SQLite file under ./var. */
@@ -38,12 +56,13 @@ export async function openStore(
       '"sqlite:<path>" or "postgres://..."',
     );
   }
+  checkStoreOptions(options);
   let store: Store;
   if (url.startsWith("sqlite:")) {
-    const { openSqliteStore } = await import("./sqlite/sqlite-store.ts");
+    const { openSqliteStore } = await import("./sqlite/open.ts");
     store = await openSqliteStore(url, options);
   } else if (url.startsWith("postgres://") || url.startsWith("postgresql://")) {
-    const { openPostgresStore } = await import("./postgres/postgres-store.ts");
+    const { openPostgresStore } = await import("./postgres/open.ts");
     store = await openPostgresStore(url, options);
   } else {
     throw invalidArgument(

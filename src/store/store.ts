@@ -1,150 +1,26 @@
-import type { DatabaseSync } from "node:sqlite";
-import type { Pool } from "pg";
-import type {
-  BatchProgress,
-  ClaimedJob,
-  ClaimRequest,
-  Completion,
-  Failure,
-  HeartbeatResult,
-  InsertResult,
-  JobRecord,
-  LeaseRef,
-  ListFilter,
-  NewJob,
-  QueueStats,
-  RescuedJob,
-} from "../jobs/model.ts";
-
-/**
- * A transaction handle owned by the caller, used to enqueue inside the caller's own transaction:
- * on PostgreSQL a `pg` client (anything with `query(text, values)`) inside `BEGIN`; on SQLite a
- * `node:sqlite` `DatabaseSync` inside `BEGIN`. The job exists if and only if that transaction commits.
- */
-export type CallerTransaction = unknown;
-
-/** Storage of jobs. Every method is one round trip (or one SQLite transaction) unless noted. */
-export interface JobStore {
-  /**
-   * Inserts jobs. With `tx`, runs on the caller's handle and does not commit; otherwise in one
-   * transaction of the store's own. Results are in input order. A job whose unique key is held by a
-   * scheduled/available/running/retryable job is not inserted; its result carries that job's id.
-   */
-  insert(jobs: readonly NewJob[], tx?: CallerTransaction): Promise<InsertResult[]>;
-
-  /**
-   * Atomically claims up to `limit` runnable jobs of a queue (available, or scheduled/retryable
-   * with runAt <= now, and not cancel-requested), ordered by priority ascending, then runAt, then
-   * id; sets them running with a fresh lease token, increments attempt, sets startedAt,
-   * workerId and leaseExpiresAt = now + leaseMs. No two claims ever return the same attempt.
-   */
-  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
-
-  /** Marks running jobs completed with their results. Fenced: a ref whose token no longer matches a running job is ignored. Returns the ids that were completed. */
-  complete(completions: readonly Completion[]): Promise<string[]>;
-
-  /** Records failures (appending to errors): retryable at retryAt, or discarded when retryAt is null. Fenced like complete. */
-  fail(failures: readonly Failure[]): Promise<string[]>;
-
-  /** Extends leases to now + leaseMs for refs still held; reports for each ref whether it is held and whether cancel was requested. */
-  heartbeat(leases: readonly LeaseRef[], leaseMs: number): Promise<HeartbeatResult[]>;
-
-  /** Returns held running jobs to available without spending the attempt (attempt - 1), clearing the lease (graceful stop). */
-  release(leases: readonly LeaseRef[]): Promise<string[]>;
-
-  /** Marks held running jobs cancelled (used after a cancel request aborted the handler). */
-  markCancelled(leases: readonly LeaseRef[], reason: string): Promise<string[]>;
-
-  /**
-   * Rescues running jobs whose lease expired before now: each gets an error `lease expired`
-   * (code TEND_E_LEASE_EXPIRED) recorded for its attempt and becomes retryable at now, or
-   * discarded when attempt >= maxAttempts.
-   */
-  rescueExpired(): Promise<RescuedJob[]>;
-
-  /** Same as rescueExpired but for every running job of one worker, regardless of lease (a supervisor saw the worker die). */
-  rescueWorker(workerId: string, reason: string): Promise<RescuedJob[]>;
-
-  /**
-   * Cancels a job. Pending (scheduled/available/retryable): becomes cancelled at once. Running: sets
-   * cancelRequested (its worker aborts the handler and marks it cancelled). Final: unchanged.
-   * Returns the row after the change, or null if no such job.
-   */
-  cancel(id: string): Promise<JobRecord | null>;
-
-  /** Makes a discarded or cancelled (or completed) job available again now, with attempt reset to 0 and maxAttempts kept. Null if no such job; a pending or running job is returned unchanged. */
-  retry(id: string): Promise<JobRecord | null>;
-
-  get(id: string): Promise<JobRecord | null>;
-  list(filter: ListFilter): Promise<JobRecord[]>;
-
-  /** Deletes completed, discarded and cancelled jobs finished before `olderThan`. At most `limit` per call. Returns the count deleted. */
-  prune(olderThan: Date, limit: number): Promise<number>;
-
-  /** Statistics per queue that has any non-final job or activity in the last minute. */
-  stats(): Promise<QueueStats[]>;
-
-  /**
-   * Cron: records that tick `tickAt` of schedule `name` was enqueued and inserts `job`, both in one
-   * transaction, only if that tick (or a later one) was not recorded before. Exactly once across
-   * processes and machines. Returns true when this call enqueued it.
-   */
-  enqueueCronTick(name: string, tickAt: Date, job: NewJob): Promise<boolean>;
-
-  /** The last recorded tick of a cron schedule, or null. */
-  lastCronTick(name: string): Promise<Date | null>;
-
-  /** Progress of a batch (jobs sharing batchId). */
-  batchProgress(batchId: string): Promise<BatchProgress>;
-
-  /** Every job of a batch, ordered by batchIndex. */
-  batchJobs(batchId: string): Promise<JobRecord[]>;
-}
-
-/** Wake-up channels. PostgreSQL: LISTEN/NOTIFY; SQLite: in-process events plus a data_version poll across processes. */
-export type Channel = "jobs" | "cancel" | "batch" | (string & {});
-
-export interface Notifier {
-  /**
-   * Calls `listener(payload)` for each notification on `channel`. Delivery is best effort: callers
-   * must also poll. `onReconnect` (if given) is called after the listener reconnected, because
-   * notifications sent while disconnected are lost; callers re-poll then.
-   * Resolves once listening; the returned function stops listening.
-   */
-  listen(
-    channel: Channel,
-    listener: (payload: string) => void,
-    onReconnect?: () => void,
-  ): Promise<() => Promise<void>>;
-  /** Sends a notification (outside any transaction). */
-  notify(channel: Channel, payload: string): Promise<void>;
-}
+import type { Logger } from "../log/index.ts";
+import type { ConvergeStore } from "./converge-store.ts";
+import type { JobStore } from "./job-store.ts";
+import type { Notifier } from "./notifier.ts";
 
 export type DriverName = "sqlite" | "postgres";
 
-/**
- * The driver's own connection, for tend's parts that keep their own tables (convergers' leases
- * and inconsistencies) and for tests. Not part of the public API.
- */
-export type RawConnection =
-  | {
-      driver: "sqlite";
-      /** The store's `node:sqlite` handle (synchronous; WAL; busy timeout set). */
-      db: DatabaseSync;
-      /** Table-name prefix, e.g. `tend_`. */
-      prefix: string;
-      /** Absolute path of the database file. */
-      path: string;
-      /** Runs `fn` in a `BEGIN IMMEDIATE` write transaction, committing on return and rolling back on throw. */
-      writeTransaction<T>(fn: () => T): T;
-    }
-  | {
-      driver: "postgres";
-      pool: Pool;
-      /** Schema holding tend's tables, e.g. `tend` (already validated as an identifier). */
-      schema: string;
-      connectionString: string;
-    };
+/** Options for {@link openStore}. */
+export interface StoreOptions {
+  /** PostgreSQL schema holding tend's tables (default `tend`). */
+  schema?: string;
+  /** SQLite table-name prefix (default `tend_`). */
+  tablePrefix?: string;
+  /** PostgreSQL pool size (default 10). */
+  poolSize?: number;
+  /** Apply pending migrations when opening (default true). */
+  migrate?: boolean;
+  /**
+   * Where the store logs, through a child with `part: "store"` (default: a new `createLogger()`).
+   * An app hands the store its own logger.
+   */
+  log?: Logger;
+}
 
 /**
  * A database connection set (one pool per process) with tend's tables, shared by every part of
@@ -156,8 +32,11 @@ export interface Store {
   readonly url: string;
   readonly jobs: JobStore;
   readonly notifier: Notifier;
-  /** The driver's own connection (internal). */
-  readonly raw: RawConnection;
+  /**
+   * The converge part's storage (leases, inconsistencies, terminal keys, wake-ups) and the app's
+   * database for converger code, built by the driver when the store opened. Closed with the store.
+   */
+  readonly converge: ConvergeStore;
   /** Applies pending migrations under a lock; safe to call from many processes at once. Returns the names applied. */
   migrate(): Promise<string[]>;
   /** Closes every connection; memoized, safe to call twice. */

@@ -1,8 +1,20 @@
 import { statSync } from "node:fs";
 import { resolve } from "node:path";
-import { invalidArgument } from "../errors/tend-error.ts";
-import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import {
+  checkBoolean,
+  checkInteger,
+  checkNumber,
+  checkObject,
+  checkOneOf,
+  checkPositiveNumber,
+  checkString,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+} from "../errors/index.ts";
+import { type Duration, type DurationLimits, parseDuration } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
+import type { Store } from "../store/index.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
 import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";
 
@@ -22,7 +34,7 @@ export interface SuperviseOptions {
   database?: string;
   /** Queues whose statistics drive scaling (default: all). */
   queues?: readonly string[];
-  /** Status file written on every change and every `statusIntervalMs` (default ./var/tend-supervisor.json; null: none). */
+  /** Status file written on every change and every `statusInterval` (default ./var/tend-supervisor.json; null: none). */
   statusFile?: string | null;
   /** Extra environment for workers (added to the master's own). */
   env?: Readonly<Record<string, string>>;
@@ -42,33 +54,61 @@ export interface SuperviseOptions {
   spare?: boolean;
   /** Worker stdio: "inherit" (default) or "ignore". */
   stdio?: "inherit" | "ignore";
-  /** A worker not ready within this is killed and counted as a failed start. Default 30,000. */
-  startTimeoutMs?: number;
-  /** A ready worker with no heartbeat for this long is killed (SIGKILL) and replaced. Default 10,000. */
-  hangTimeoutMs?: number;
-  /** A worker with jobs in flight and no completion for this long is killed and replaced. Default 300,000. */
-  stallTimeoutMs?: number;
-  /** A stopping worker gets this long to finish before SIGTERM to its process group. Default 30,000. */
-  killTimeoutMs?: number;
-  /** After SIGTERM, this long before SIGKILL to the process group. Default 5,000. */
-  termGraceMs?: number;
-  /** Worker heartbeat interval. Default 1,000. */
-  heartbeatMs?: number;
-  /** An orphaned worker drains at most this long, then exits anyway. Default 2,000. */
-  orphanGraceMs?: number;
-  /** How often queue statistics are read and the count decided. Default 1,000. */
-  scaleIntervalMs?: number;
-  /** How often the status file is rewritten even without a change. Default 2,000. */
-  statusIntervalMs?: number;
+  /** A worker not ready within this is killed and counted as a failed start (default `"30s"`). */
+  startTimeout?: Duration;
+  /** A ready worker with no heartbeat for this long is killed (SIGKILL) and replaced (default `"10s"`). */
+  hangTimeout?: Duration;
+  /** A worker with jobs in flight and no completion for this long is killed and replaced (default `"5m"`). */
+  stallTimeout?: Duration;
+  /** A stopping worker gets this long to finish before SIGTERM to its process group (default `"30s"`). */
+  killTimeout?: Duration;
+  /** After SIGTERM, this long before SIGKILL to the process group (default `"5s"`). */
+  termGrace?: Duration;
+  /** Worker heartbeat interval (default `"1s"`). */
+  heartbeat?: Duration;
+  /** An orphaned worker drains at most this long, then exits anyway (default `"2s"`). */
+  orphanGrace?: Duration;
+  /** How often queue statistics are read and the count decided (default `"1s"`). */
+  scaleInterval?: Duration;
+  /** How often the status file is rewritten even without a change (default `"2s"`). */
+  statusInterval?: Duration;
   /** Scaling policy settings. */
-  scaling?: Partial<ScalingSettings>;
+  scaling?: ScalingOptions;
   /** Restart backoff and intensity. */
-  restart?: Partial<RestartSettings>;
-  /** Logger (the master logs through `part: "supervise"`). */
+  restart?: RestartOptions;
+  /** Logger (the master logs through `part: "supervise"`; the store it opens from `database`, `part: "store"`). */
   log?: Logger;
 }
 
-/** Options after validation, with defaults filled in. */
+/** Scaling policy options of {@link SuperviseOptions} (see {@link ScalingSettings} for their meaning). */
+export interface ScalingOptions {
+  /** Runnable-or-running jobs that justify one worker (about a worker's job concurrency; default 10). */
+  jobsPerWorker?: number;
+  /** Net inflow (enqueue rate minus completion rate) to provision for, this far ahead (default `"10s"`). */
+  horizon?: Duration;
+  /** If the oldest runnable job waited longer than this, add a worker even when the count looks enough (default `"10s"`). */
+  maxWait?: Duration;
+  /** Demand must stay below the current count this long before one worker is removed; also the gap between removals (default `"60s"`). */
+  scaleDownCooldown?: Duration;
+}
+
+/** Restart options of {@link SuperviseOptions}: backoff of replacements and the restart intensity. */
+export interface RestartOptions {
+  /** Delay before the second consecutive restart; doubles with each further one (default `"100ms"`). */
+  backoffBase?: Duration;
+  /** Upper bound of the delay (default `"30s"`). */
+  backoffMax?: Duration;
+  /** Fraction of the delay that is random, 0..1 (default 0.5). */
+  jitter?: number;
+  /** A worker that ran this long before it died resets the consecutive-failure count (default `"30s"`). */
+  stableUptime?: Duration;
+  /** At most this many restarts... (OTP's MaxR; default 5). */
+  maxRestarts?: number;
+  /** ...within this window (OTP's MaxT; default `"60s"`). */
+  period?: Duration;
+}
+
+/** Options after validation, with defaults filled in (durations in ms). */
 export interface ResolvedOptions {
   program: string;
   args: readonly string[];
@@ -103,46 +143,61 @@ export const DEFAULT_COMPILE_CACHE = "./var/tend-compile-cache";
 export const DEFAULT_STATUS_FILE = "./var/tend-supervisor.json";
 
 function count(name: string, value: unknown, fallback: number, least: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value < least) {
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_COUNT", name, value, `a whole number >= ${least}`);
-  }
-  return value;
+  return value === undefined ? fallback : checkInteger("TEND_E_SUPERVISE_INVALID_COUNT", name, value, least);
 }
 
+const KEYS = optionKeys<SuperviseOptions>({
+  program: true,
+  args: true,
+  min: true,
+  max: true,
+  store: true,
+  database: true,
+  queues: true,
+  statusFile: true,
+  env: true,
+  execArgv: true,
+  compileCache: true,
+  spare: true,
+  stdio: true,
+  startTimeout: true,
+  hangTimeout: true,
+  stallTimeout: true,
+  killTimeout: true,
+  termGrace: true,
+  heartbeat: true,
+  orphanGrace: true,
+  scaleInterval: true,
+  statusInterval: true,
+  scaling: true,
+  restart: true,
+  log: true,
+});
+const SCALING_KEYS = optionKeys<ScalingOptions>({
+  jobsPerWorker: true,
+  horizon: true,
+  maxWait: true,
+  scaleDownCooldown: true,
+});
+const RESTART_KEYS = optionKeys<RestartOptions>({
+  backoffBase: true,
+  backoffMax: true,
+  jitter: true,
+  stableUptime: true,
+  maxRestarts: true,
+  period: true,
+});
+
+/** A supervisor duration: positive, at most a day. */
 function ms(name: string, value: unknown, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0 || value > 86_400_000) {
-    throw invalidArgument(
-      "TEND_E_SUPERVISE_INVALID_TIMEOUT",
-      name,
-      value,
-      "a whole number of milliseconds between 1 and 86400000",
-    );
-  }
-  return value;
+  return value === undefined ? fallback : parseDuration(value, name, SUPERVISE_DURATION);
 }
 
-function positive(
-  name: string,
-  value: unknown,
-  fallback: number,
-  integer: boolean,
-  atMost = Number.POSITIVE_INFINITY,
-): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== "number" ||
-    !Number.isFinite(value) ||
-    value < 0 ||
-    value > atMost ||
-    (integer && !Number.isInteger(value))
-  ) {
-    const what = integer ? "a whole number >= 0" : `a number between 0 and ${atMost}`;
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", name, value, what);
-  }
-  return value;
-}
+const SUPERVISE_DURATION: DurationLimits = {
+  code: "TEND_E_SUPERVISE_INVALID_TIMEOUT",
+  positive: true,
+  max: 86_400_000,
+};
 
 /**
  * Validates supervisor options and fills in defaults; throws a TendError naming the bad value.
@@ -153,14 +208,10 @@ function positive(
  * ```
  */
 export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
-  if (typeof options !== "object" || options === null) {
-    throw invalidArgument(
-      "TEND_E_SUPERVISE_INVALID_OPTION",
-      "options",
-      options,
-      "an object with at least { program }",
-    );
-  }
+  checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
+  rejectUnknownKeys("supervisor options", options, KEYS);
+  rejectUnknownKeys("supervisor scaling options", options.scaling, SCALING_KEYS);
+  rejectUnknownKeys("supervisor restart options", options.restart, RESTART_KEYS);
   if (typeof options.program !== "string" || options.program.length === 0) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_PROGRAM_NOT_FOUND",
@@ -229,48 +280,52 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
       "a folder path or false",
     );
   }
-  if (options.spare !== undefined && typeof options.spare !== "boolean") {
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "spare", options.spare, "true or false");
-  }
-  if (options.database !== undefined && (typeof options.database !== "string" || options.database === "")) {
-    throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
-  }
+  if (options.spare !== undefined) checkBoolean("TEND_E_SUPERVISE_INVALID_OPTION", "spare", options.spare);
+  if (options.database !== undefined)
+    checkString("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
   const s = options.scaling ?? {};
   const r = options.restart ?? {};
   const restart: RestartSettings = {
-    backoffBaseMs: ms("restart.backoffBaseMs", r.backoffBaseMs, DEFAULT_RESTART.backoffBaseMs),
-    backoffMaxMs: ms("restart.backoffMaxMs", r.backoffMaxMs, DEFAULT_RESTART.backoffMaxMs),
-    jitter: positive("restart.jitter", r.jitter, DEFAULT_RESTART.jitter, false, 1),
-    stableUptimeMs: ms("restart.stableUptimeMs", r.stableUptimeMs, DEFAULT_RESTART.stableUptimeMs),
-    maxRestarts: positive("restart.maxRestarts", r.maxRestarts, DEFAULT_RESTART.maxRestarts, true),
-    periodMs: ms("restart.periodMs", r.periodMs, DEFAULT_RESTART.periodMs),
+    backoffBaseMs: ms("restart.backoffBase", r.backoffBase, DEFAULT_RESTART.backoffBaseMs),
+    backoffMaxMs: ms("restart.backoffMax", r.backoffMax, DEFAULT_RESTART.backoffMaxMs),
+    jitter:
+      r.jitter === undefined
+        ? DEFAULT_RESTART.jitter
+        : checkNumber("TEND_E_SUPERVISE_INVALID_OPTION", "restart.jitter", r.jitter, 0, 1),
+    stableUptimeMs: ms("restart.stableUptime", r.stableUptime, DEFAULT_RESTART.stableUptimeMs),
+    maxRestarts:
+      r.maxRestarts === undefined
+        ? DEFAULT_RESTART.maxRestarts
+        : checkInteger("TEND_E_SUPERVISE_INVALID_OPTION", "restart.maxRestarts", r.maxRestarts, 0),
+    periodMs: ms("restart.period", r.period, DEFAULT_RESTART.periodMs),
   };
   const scaling: ScalingSettings = {
-    jobsPerWorker: positive("scaling.jobsPerWorker", s.jobsPerWorker, DEFAULT_SCALING.jobsPerWorker, false),
-    horizonSec: positive("scaling.horizonSec", s.horizonSec, DEFAULT_SCALING.horizonSec, false),
-    maxWaitMs: ms("scaling.maxWaitMs", s.maxWaitMs, DEFAULT_SCALING.maxWaitMs),
+    jobsPerWorker:
+      s.jobsPerWorker === undefined
+        ? DEFAULT_SCALING.jobsPerWorker
+        : checkPositiveNumber("TEND_E_SUPERVISE_INVALID_OPTION", "scaling.jobsPerWorker", s.jobsPerWorker),
+    horizonSec:
+      s.horizon === undefined
+        ? DEFAULT_SCALING.horizonSec
+        : parseDuration(s.horizon, "scaling.horizon", {
+            code: "TEND_E_SUPERVISE_INVALID_OPTION",
+            max: 86_400_000,
+          }) / 1000,
+    maxWaitMs: ms("scaling.maxWait", s.maxWait, DEFAULT_SCALING.maxWaitMs),
     scaleDownCooldownMs: ms(
-      "scaling.scaleDownCooldownMs",
-      s.scaleDownCooldownMs,
+      "scaling.scaleDownCooldown",
+      s.scaleDownCooldown,
       DEFAULT_SCALING.scaleDownCooldownMs,
     ),
   };
-  if (scaling.jobsPerWorker <= 0) {
-    throw invalidArgument(
-      "TEND_E_SUPERVISE_INVALID_OPTION",
-      "scaling.jobsPerWorker",
-      s.jobsPerWorker,
-      "a number > 0",
-    );
-  }
-  const heartbeatMs = ms("heartbeatMs", options.heartbeatMs, 1_000);
-  const hangTimeoutMs = ms("hangTimeoutMs", options.hangTimeoutMs, 10_000);
+  const heartbeatMs = ms("heartbeat", options.heartbeat, 1_000);
+  const hangTimeoutMs = ms("hangTimeout", options.hangTimeout, 10_000);
   if (hangTimeoutMs <= heartbeatMs) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_INVALID_TIMEOUT",
-      "hangTimeoutMs",
-      hangTimeoutMs,
-      `more than heartbeatMs (${heartbeatMs})`,
+      "hangTimeout",
+      options.hangTimeout,
+      `more than heartbeat (${heartbeatMs} ms)`,
     );
   }
   return {
@@ -287,16 +342,19 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     compileCache:
       options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
     spare: options.spare ?? true,
-    stdio: options.stdio ?? "inherit",
-    startTimeoutMs: ms("startTimeoutMs", options.startTimeoutMs, 30_000),
+    stdio:
+      options.stdio === undefined
+        ? "inherit"
+        : checkOneOf("TEND_E_SUPERVISE_INVALID_OPTION", "stdio", options.stdio, ["inherit", "ignore"]),
+    startTimeoutMs: ms("startTimeout", options.startTimeout, 30_000),
     hangTimeoutMs,
-    stallTimeoutMs: ms("stallTimeoutMs", options.stallTimeoutMs, 300_000),
-    killTimeoutMs: ms("killTimeoutMs", options.killTimeoutMs, 30_000),
-    termGraceMs: ms("termGraceMs", options.termGraceMs, 5_000),
+    stallTimeoutMs: ms("stallTimeout", options.stallTimeout, 300_000),
+    killTimeoutMs: ms("killTimeout", options.killTimeout, 30_000),
+    termGraceMs: ms("termGrace", options.termGrace, 5_000),
     heartbeatMs,
-    orphanGraceMs: ms("orphanGraceMs", options.orphanGraceMs, 2_000),
-    scaleIntervalMs: ms("scaleIntervalMs", options.scaleIntervalMs, 1_000),
-    statusIntervalMs: ms("statusIntervalMs", options.statusIntervalMs, 2_000),
+    orphanGraceMs: ms("orphanGrace", options.orphanGrace, 2_000),
+    scaleIntervalMs: ms("scaleInterval", options.scaleInterval, 1_000),
+    statusIntervalMs: ms("statusInterval", options.statusInterval, 2_000),
     scaling,
     restart,
   };

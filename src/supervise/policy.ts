@@ -1,4 +1,4 @@
-import { emptyQueueStats, type QueueStats } from "../jobs/model.ts";
+import { emptyQueueStats, type QueueStats } from "../store/index.ts";
 
 /** Settings of the scaling policy. */
 export interface ScalingSettings {

@@ -1,5 +1,6 @@
-import type { Task } from "../lifecycle/task.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
+import { optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
 import type { SuperviseOptions } from "./options.ts";
 import { createSupervisor, type Supervisor } from "./supervisor.ts";
 
@@ -10,6 +11,8 @@ export interface SuperviseRunOptions {
   /** Called with the supervisor once it is created (before workers start). */
   onCreated?: (supervisor: Supervisor) => void;
 }
+
+const RUN_KEYS = optionKeys<SuperviseRunOptions>({ exit: true, onCreated: true });
 
 /**
  * A Task that turns SIGHUP into a rolling restart of the supervisor's workers until aborted.
@@ -51,11 +54,12 @@ export function hangupTask(supervisor: Supervisor, log: Logger): Task {
  * ```
  */
 export async function supervise(options: SuperviseOptions, run: SuperviseRunOptions = {}): Promise<number> {
+  rejectUnknownKeys("supervise run options", run, RUN_KEYS);
   const log = options.log ?? createLogger();
   const supervisor = createSupervisor({ ...options, log });
   run.onCreated?.(supervisor);
   const o = supervisor.options;
-  const { main } = await import("../lifecycle/main.ts");
+  const { main } = await import("../lifecycle/index.ts");
   // The budget covers a worker's graceful stop, then SIGTERM and SIGKILL to its group.
   const shutdownTimeout = o.killTimeoutMs + o.termGraceMs + 5_000;
   return main(

@@ -1,6 +1,5 @@
-import type { QueueStats } from "../jobs/model.ts";
-import type { Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import type { Logger } from "../log/index.ts";
+import type { QueueStats, Store } from "../store/index.ts";
 import {
   decideWorkerCount,
   initialScalingState,

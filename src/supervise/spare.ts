@@ -5,11 +5,11 @@ import { isSpareReadyMessage } from "./protocol.ts";
 
 /** Path of the launcher a spare runs (the .ts source in development, the .js file once built). */
 const LAUNCHER = fileURLToPath(
-  new URL(import.meta.url.endsWith(".ts") ? "./launcher.ts" : "./launcher.js", import.meta.url),
+  new URL(import.meta.url.endsWith(".ts") ? "../launcher.ts" : "../launcher.js", import.meta.url),
 );
 
 /**
- * One pre-booted spare process (see launcher.ts): forked detached like a worker, it says `spare`
+ * One pre-booted spare process (see src/launcher.ts): forked detached like a worker, it says `spare`
  * once Node is up and then waits. `take()` hands its ChildProcess over to become a worker.
  *
  * @example

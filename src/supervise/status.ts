@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { TendError } from "../errors/tend-error.ts";
-import type { QueueStats } from "../jobs/model.ts";
+import { TendError } from "../errors/index.ts";
+import type { QueueStats } from "../store/index.ts";
 
 /** One worker in the supervisor's status view. */
 export interface WorkerStatus {

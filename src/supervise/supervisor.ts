@@ -1,12 +1,11 @@
 import { EventEmitter, once } from "node:events";
 import { hostname } from "node:os";
-import { TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import { createLogger, type Logger } from "../log/logger.ts";
-import type { Store } from "../store/store.ts";
+import { TendError } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import { createLogger, type Logger } from "../log/index.ts";
+import type { RescuedJob, Store } from "../store/index.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
-import type { RescuedJob } from "../jobs/model.ts";
 import { blameFor, type KillProblem, RestartBook } from "./restart.ts";
 import { Scaler } from "./scaler.ts";
 import { SpareKeeper, SpareProcess } from "./spare.ts";
@@ -33,6 +32,8 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
  */
 export class Supervisor extends EventEmitter {
   readonly options: ResolvedOptions;
+  /** The logger given (or made), for the store this supervisor opens, which names its own part. */
+  readonly #baseLog: Logger;
   readonly #log: Logger;
   readonly #workers = new Map<string, WorkerProcess>();
   readonly #idPrefix: string;
@@ -61,7 +62,8 @@ export class Supervisor extends EventEmitter {
   constructor(options: SuperviseOptions) {
     super();
     this.options = resolveOptions(options);
-    this.#log = (options.log ?? createLogger()).child({ part: "supervise" });
+    this.#baseLog = options.log ?? createLogger();
+    this.#log = this.#baseLog.child({ part: "supervise" });
     this.#desired = this.options.min;
     this.#store = this.options.store;
     this.#idPrefix = `${hostname()}:${process.pid}.${Date.now().toString(36)}`;
@@ -119,8 +121,8 @@ export class Supervisor extends EventEmitter {
     }
     let ownStore = false;
     if (this.#store === undefined && o.database !== undefined) {
-      const { openStore } = await import("../store/open.ts");
-      this.#store = await openStore(o.database);
+      const { openStore } = await import("../store/index.ts");
+      this.#store = await openStore(o.database, { log: this.#baseLog });
       ownStore = true;
     }
     this.#state = "running";

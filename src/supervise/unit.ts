@@ -1,4 +1,11 @@
-import { invalidArgument } from "../errors/tend-error.ts";
+import {
+  checkInteger,
+  checkObject,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+} from "../errors/index.ts";
+import { type Duration, parseDuration } from "../lifecycle/index.ts";
 
 /** Options of {@link renderSystemdUnit}. */
 export interface UnitOptions {
@@ -12,12 +19,24 @@ export interface UnitOptions {
   user?: string;
   /** Environment lines (KEY=value). */
   environment?: Readonly<Record<string, string>>;
-  /** The supervisor's kill timeout plus SIGTERM grace, in ms (the stop budget for a worker). Default 35,000. */
-  stopBudgetMs?: number;
-  /** Restart limits of systemd itself: at most `burst` starts in `intervalSec`. Defaults 5 in 300 s. */
+  /** The supervisor's kill timeout plus SIGTERM grace: the stop budget for a worker (default `"35s"`). */
+  stopBudget?: Duration;
+  /** Restart limits of systemd itself: at most `startLimitBurst` starts (default 5)... */
   startLimitBurst?: number;
-  startLimitIntervalSec?: number;
+  /** ...within `startLimitInterval` (default `"5m"`; written in whole seconds). */
+  startLimitInterval?: Duration;
 }
+
+const KEYS = optionKeys<UnitOptions>({
+  description: true,
+  workingDirectory: true,
+  execStart: true,
+  user: true,
+  environment: true,
+  stopBudget: true,
+  startLimitBurst: true,
+  startLimitInterval: true,
+});
 
 function quoteEnv(value: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]*$/.test(value) ? value : `"${value.replace(/(["\\])/g, "\\$1")}"`;
@@ -35,6 +54,8 @@ function quoteEnv(value: string): string {
  * ```
  */
 export function renderSystemdUnit(options: UnitOptions): string {
+  checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "unit options", options);
+  rejectUnknownKeys("systemd unit options", options, KEYS);
   if (typeof options.workingDirectory !== "string" || !options.workingDirectory.startsWith("/")) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_INVALID_OPTION",
@@ -55,23 +76,24 @@ export function renderSystemdUnit(options: UnitOptions): string {
       "one command line",
     );
   }
-  const budgetMs = options.stopBudgetMs ?? 35_000;
-  if (!Number.isInteger(budgetMs) || budgetMs <= 0) {
-    throw invalidArgument(
-      "TEND_E_SUPERVISE_INVALID_TIMEOUT",
-      "stopBudgetMs",
-      budgetMs,
-      "a positive whole number of ms",
-    );
-  }
+  const code = "TEND_E_SUPERVISE_INVALID_TIMEOUT";
+  const budgetMs = parseDuration(options.stopBudget ?? "35s", "stopBudget", { code, positive: true });
   const timeoutStopSec = Math.ceil(budgetMs / 1000) + 15;
+  const intervalMs = parseDuration(options.startLimitInterval ?? "5m", "startLimitInterval", {
+    code,
+    positive: true,
+  });
+  const burst =
+    options.startLimitBurst === undefined
+      ? 5
+      : checkInteger("TEND_E_SUPERVISE_INVALID_OPTION", "startLimitBurst", options.startLimitBurst, 1);
   const lines = [
     "[Unit]",
     `Description=${options.description ?? "tend supervisor"}`,
     "After=network-online.target postgresql.service",
     "Wants=network-online.target",
-    `StartLimitIntervalSec=${options.startLimitIntervalSec ?? 300}`,
-    `StartLimitBurst=${options.startLimitBurst ?? 5}`,
+    `StartLimitIntervalSec=${Math.ceil(intervalMs / 1000)}`,
+    `StartLimitBurst=${burst}`,
     "",
     "[Service]",
     "Type=simple",

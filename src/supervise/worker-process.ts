@@ -1,6 +1,6 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { EventEmitter } from "node:events";
-import type { Logger } from "../log/logger.ts";
+import type { Logger } from "../log/index.ts";
 import type { ProgressView } from "./health.ts";
 import { signalGroup } from "./process-group.ts";
 import { isWorkerMessage, type StartMessage, type StopMessage, SUPERVISE_ENV } from "./protocol.ts";

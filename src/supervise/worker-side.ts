@@ -1,6 +1,6 @@
-import { TendError } from "../errors/tend-error.ts";
-import type { Task } from "../lifecycle/task.ts";
-import type { Logger } from "../log/logger.ts";
+import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import type { Task } from "../lifecycle/index.ts";
+import type { Logger } from "../log/index.ts";
 import { type OrphanWatchdog, startOrphanWatchdog } from "./orphan-watchdog.ts";
 import {
   type HeartbeatMessage,
@@ -28,6 +28,8 @@ export interface SupervisedWorkerOptions {
   /** Environment to read settings from (default process.env). */
   env?: NodeJS.ProcessEnv;
 }
+
+const KEYS = optionKeys<SupervisedWorkerOptions>({ probe: true, onStop: true, log: true, env: true });
 
 function envMs(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
   const n = Number(env[name]);
@@ -67,6 +69,7 @@ export function isSupervisedWorker(env: NodeJS.ProcessEnv = process.env): boolea
  * ```
  */
 export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Task {
+  rejectUnknownKeys("supervised worker options", options, KEYS);
   const { probe, onStop } = options;
   const env = options.env ?? process.env;
   const log = options.log.child({ part: "supervise" });

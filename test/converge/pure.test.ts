@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { DEFAULT_KEY_BACKOFF, keyBackoffMs } from "../../src/converge/backoff.ts";
 import { isEmptyChange } from "../../src/converge/changes.ts";
-import { CONVERGE_CODES } from "../../src/converge/codes.ts";
+import { CONVERGE_CODES } from "../../src/errors/codes/converge.ts";
 import { normalizeDefinition } from "../../src/converge/definition.ts";
 import { normalizeFound } from "../../src/converge/keys.ts";
-import { decideLease, holdsLease, leaseDeadline, leaseRetryMs } from "../../src/converge/lease.ts";
+import { leaseDeadline, leaseRetryMs } from "../../src/converge/lease.ts";
 import { interpretOutcome } from "../../src/converge/outcome.ts";
 import { isTerminalError, TerminalError } from "../../src/converge/terminal-error.ts";
+import { decideLease, holdsLease } from "../../src/store/lease.ts";
 import { toSqlitePlaceholders } from "../../src/store/sqlite/converge-sql.ts";
 
 const code = (c: string) => (err: unknown) => (err as { code?: string }).code === c;

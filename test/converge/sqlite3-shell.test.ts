@@ -5,10 +5,8 @@ import { DatabaseSync } from "node:sqlite";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { createConverger } from "../../src/converge/runner.ts";
-import { convergeStoreFor } from "../../src/converge/store.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -74,7 +72,7 @@ describe("an operator's statement in the sqlite3 shell wakes a converger", () =>
       ]);
       assert.equal(stdout.trim(), "1");
       const at = Date.now();
-      const converge = await convergeStoreFor(store);
+      const converge = store.converge;
       await waitFor(
         async () => (await converge.listInconsistencies({ converger: "note-archived" })).length === 1,
         {

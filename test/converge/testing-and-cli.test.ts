@@ -8,8 +8,7 @@ import { formatInconsistency, parseSince } from "../../src/cli/commands/inconsis
 import { AppConvergers } from "../../src/converge/app-convergers.ts";
 import { createConverger } from "../../src/converge/runner.ts";
 import { createLogger } from "../../src/log/logger.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { assertConverged, convergeOnce } from "../../src/testing.ts";
 import { makeTempDir } from "../support/tmp.ts";
 

@@ -1,21 +1,21 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import type { ErrorCode } from "../../src/errors/catalogue.ts";
 import { isTendError } from "../../src/errors/tend-error.ts";
-import {
-  compileMatch,
-  createInbox,
-  isTemporaryName,
-  msUntilSettled,
-  observeFile,
-  outputNameProblem,
-  ownerIsAlive,
-  parseOwner,
-  resolveInboxOptions,
-  retryDelayMs,
-} from "../../src/inbox/index.ts";
 import { folderRetryDelayMs } from "../../src/inbox/folder-guard.ts";
-import { decodeName, fitName, variantName } from "../../src/inbox/names.ts";
+import { createInbox } from "../../src/inbox/index.ts";
+import { compileMatch } from "../../src/inbox/match.ts";
+import {
+  decodeName,
+  fitName,
+  isTemporaryName,
+  outputNameProblem,
+  variantName,
+} from "../../src/inbox/names.ts";
+import { resolveInboxOptions, retryDelayMs } from "../../src/inbox/options.ts";
 import { tempOutputOwner } from "../../src/inbox/outputs.ts";
+import { ownerIsAlive, parseOwner } from "../../src/inbox/owner.ts";
+import { msUntilSettled, observeFile } from "../../src/inbox/settle.ts";
 import { describeError } from "../../src/inbox/sidecar.ts";
 import type { InboxOptions } from "../../src/inbox/types.ts";
 
@@ -171,9 +171,9 @@ test("describeError keeps message, code and stack; non-errors become text", () =
 
 test("bad options throw TEND_E_INBOX_ codes naming the value", () => {
   const ok: InboxOptions = { dir: "/tmp/x", process: () => {} };
-  const cases: [unknown, string][] = [
+  const cases: [unknown, ErrorCode][] = [
     [null, "TEND_E_INBOX_OPTIONS"],
-    [{ ...ok, typo: 1 }, "TEND_E_INBOX_OPTIONS"],
+    [{ ...ok, typo: 1 }, "TEND_E_UNKNOWN_OPTION"],
     [{ ...ok, dir: "" }, "TEND_E_INBOX_DIR"],
     [{ ...ok, dir: 3 }, "TEND_E_INBOX_DIR"],
     [{ ...ok, outDir: "" }, "TEND_E_INBOX_DIR"],

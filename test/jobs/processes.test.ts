@@ -3,10 +3,10 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
+import { makeJobs, startJobs, uniqueQueue, waitForState } from "../conformance/jobs/helpers.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { makeJobs, startJobs, uniqueQueue, waitForState } from "./conformance/harness.ts";
 
 const fixture = join(import.meta.dirname, "fixtures", "worker.ts");
 

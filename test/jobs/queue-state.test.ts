@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { ClaimedJob } from "../../src/jobs/model.ts";
 import { QueueState } from "../../src/jobs/queue-state.ts";
+import type { ClaimedJob } from "../../src/store/index.ts";
 
 function job(i: number): ClaimedJob {
   return {

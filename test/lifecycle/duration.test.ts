@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../src/errors/index.ts";
-import { MAX_TIMER_MS, parseDuration, parseTimeout } from "../../src/lifecycle/index.ts";
+import { durationFromText, MAX_TIMER_MS, parseDuration, parseTimeout } from "../../src/lifecycle/index.ts";
 
 describe("parseDuration", () => {
   it("reads numbers as milliseconds", () => {
@@ -69,5 +69,18 @@ describe("parseTimeout", () => {
       () => parseTimeout(0, "interval", "TEND_E_INVALID_INTERVAL"),
       (err: unknown) => isTendError(err, "TEND_E_INVALID_INTERVAL"),
     );
+  });
+});
+
+describe("durationFromText", () => {
+  it("reads bare digits as milliseconds and keeps anything else as typed for parseDuration", () => {
+    assert.equal(durationFromText("250"), 250);
+    assert.equal(durationFromText(" 1.5 "), 1.5);
+    assert.equal(durationFromText("30s"), "30s");
+    assert.equal(durationFromText(" 1m30s "), "1m30s");
+    assert.equal(durationFromText("-5"), "-5");
+    assert.equal(durationFromText("soon"), "soon");
+    assert.equal(parseDuration(durationFromText("30s")), 30_000);
+    assert.throws(() => parseDuration(durationFromText("-5"), "--kill-timeout"), /--kill-timeout/);
   });
 });

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isTendError } from "../../src/errors/index.ts";
-import { every, Manager, ManagerError, nextRunDelay } from "../../src/lifecycle/index.ts";
+import { type ErrorCode, isTendError } from "../../src/errors/index.ts";
+import { nextRunDelay } from "../../src/lifecycle/every.ts";
+import { every, Manager, ManagerError } from "../../src/lifecycle/index.ts";
 import { waitFor } from "../support/wait.ts";
 import { aborted } from "./helpers.ts";
 import { captureLog } from "./log-capture.ts";
@@ -141,7 +142,7 @@ describe("every", () => {
 
   it("rejects bad input with TEND_E_ codes naming the value", () => {
     const fn = async function chore() {};
-    const check = (make: () => unknown, code: string, text: string) =>
+    const check = (make: () => unknown, code: ErrorCode, text: string) =>
       assert.throws(make, (err: unknown) => isTendError(err, code) && err.message.includes(text));
     check(() => every(0, fn), "TEND_E_INVALID_INTERVAL", "interval");
     check(() => every("soon", fn), "TEND_E_INVALID_INTERVAL", '"soon"');

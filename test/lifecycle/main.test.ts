@@ -5,11 +5,11 @@ import {
   EXIT_FAILURE,
   EXIT_OK,
   EXIT_SHUTDOWN_TIMEOUT,
-  exitCodeFor,
   Manager,
   ManagerError,
   main,
 } from "../../src/lifecycle/index.ts";
+import { exitCodeFor } from "../../src/lifecycle/main.ts";
 import { aborted } from "./helpers.ts";
 import { captureLog } from "./log-capture.ts";
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { isTendError, TendError } from "../../src/errors/index.ts";
-import { currentTask, Manager, ManagerError } from "../../src/lifecycle/index.ts";
+import { type ErrorCode, isTendError, TendError } from "../../src/errors/index.ts";
+import { currentTask } from "../../src/lifecycle/context.ts";
+import { Manager, ManagerError } from "../../src/lifecycle/index.ts";
 import { aborted, deferred, idleTask } from "./helpers.ts";
 import { captureLog } from "./log-capture.ts";
 
@@ -161,7 +162,7 @@ describe("Manager.run", () => {
 
   it("rejects bad input at once with a TEND_E_ code naming the value", () => {
     const manager = quiet();
-    const cases: [unknown, string][] = [
+    const cases: [unknown, ErrorCode][] = [
       [undefined, "TEND_E_INVALID_TASK"],
       [null, "TEND_E_INVALID_TASK"],
       [42, "TEND_E_INVALID_TASK"],

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { constants } from "node:os";
 import { describe, it } from "node:test";
 import { isTendError } from "../../src/errors/index.ts";
-import { DEFAULT_SIGNALS, Manager, signalExitCode, signalTask } from "../../src/lifecycle/index.ts";
+import { Manager, signalTask } from "../../src/lifecycle/index.ts";
+import { DEFAULT_SIGNALS, signalExitCode } from "../../src/lifecycle/signals.ts";
 import { deferred, idleTask } from "./helpers.ts";
 import { captureLog } from "./log-capture.ts";
 

@@ -6,13 +6,13 @@ import { after, before, describe, it } from "node:test";
 import pg from "pg";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { migrationsFor } from "../../src/store/components.ts";
-import { openStore } from "../../src/store/open.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import { createContext } from "../../src/store/postgres/context.ts";
 import { claimSql } from "../../src/store/postgres/leases.ts";
-import type { Store } from "../../src/store/store.ts";
+import { rawConnection } from "../../src/store/raw.ts";
+import { newJob } from "../conformance/job-store/helpers.ts";
 import { createTestDatabase, requirePostgres, type TestDatabase } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
-import { newJob } from "./contract/harness.ts";
 
 /** PostgreSQL-specific behaviour: migration lock, listener reconnect, caller transactions, plans. */
 const available = await requirePostgres();
@@ -176,11 +176,8 @@ describe(
        FROM pg_class c JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.oid = '"fresh".jobs'::regclass`,
       );
       assert.equal(stats.rows[0]?.analyzed, false, "the table was never analyzed");
-      const ctx = createContext(
-        store.raw.driver === "postgres" ? store.raw.pool : assert.fail(),
-        schema,
-        () => false,
-      );
+      const raw = rawConnection(store);
+      const ctx = createContext(raw.driver === "postgres" ? raw.pool : assert.fail(), schema, () => false);
       const { rows } = await admin.query<{ "QUERY PLAN": unknown }>(
         `EXPLAIN (FORMAT JSON) ${claimSql(ctx)}`,
         ["mail", 50, "w1", 30_000, "token"],

@@ -3,7 +3,7 @@
  * prints "ready", waits for "go" on stdin, migrates and prints the names it applied as JSON.
  */
 import { createInterface } from "node:readline";
-import { openStore } from "../../src/store/open.ts";
+import { openStore } from "../../src/store/index.ts";
 
 const [url, schema] = process.argv.slice(2);
 if (url === undefined || schema === undefined)

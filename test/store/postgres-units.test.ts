@@ -4,8 +4,8 @@ import { isTendError } from "../../src/errors/tend-error.ts";
 import { LISTEN_BACKOFF, reconnectDelay } from "../../src/store/postgres/backoff.ts";
 import { quoteIdent, validateSchema } from "../../src/store/postgres/identifiers.ts";
 import { physicalChannel } from "../../src/store/postgres/notifier.ts";
-import { redactUrl } from "../../src/store/postgres/postgres-store.ts";
 import { compareIds } from "../../src/store/postgres/rows.ts";
+import { redactUrl } from "../../src/store/postgres/url.ts";
 
 /** Pure parts of the PostgreSQL driver (no database needed). */
 describe("PostgreSQL driver: pure parts", () => {

@@ -7,7 +7,7 @@
  *   node sqlite-child.ts work <url> <workerId>  -> claims (500 ms leases) and completes "mp" jobs forever,
  *                                                  never reporting: the parent SIGKILLs it mid-stream
  */
-import { openStore } from "../../src/store/open.ts";
+import { openStore } from "../../src/store/index.ts";
 
 const [mode, url, arg] = process.argv.slice(2);
 

@@ -4,11 +4,10 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
-import type { NewJob } from "../../src/jobs/model.ts";
-import { openStore } from "../../src/store/open.ts";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
-import { claimSql } from "../../src/store/sqlite/worker-ops.ts";
-import type { RawConnection, Store } from "../../src/store/store.ts";
+import { type NewJob, openStore, type Store } from "../../src/store/index.ts";
+import { rawConnection, type SqliteRaw } from "../../src/store/raw.ts";
+import { claimSql } from "../../src/store/sqlite/leases.ts";
+import { openSqliteStore } from "../../src/store/sqlite/open.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -31,8 +30,8 @@ async function fresh(
   return { store, path, dir: tmp.dir };
 }
 
-function sqlite(store: Store): Extract<RawConnection, { driver: "sqlite" }> {
-  const raw = store.raw;
+function sqlite(store: Store): SqliteRaw {
+  const raw = rawConnection(store);
   if (raw.driver !== "sqlite") throw new Error("expected the SQLite driver");
   return raw;
 }

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { after, describe, it } from "node:test";
 import { GroupCommit } from "../../src/store/sqlite/group-commit.ts";
-import { openSqliteStore } from "../../src/store/sqlite/sqlite-store.ts";
+import { openSqliteStore } from "../../src/store/sqlite/open.ts";
 import { makeTempDir } from "../support/tmp.ts";
 
 const cleanups: Array<() => Promise<void>> = [];

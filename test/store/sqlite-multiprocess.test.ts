@@ -3,8 +3,8 @@ import { type ChildProcess, fork } from "node:child_process";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import type { NewJob } from "../../src/jobs/model.ts";
-import { openStore } from "../../src/store/open.ts";
+import { type NewJob, openStore } from "../../src/store/index.ts";
+import { rawConnection } from "../../src/store/raw.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -86,7 +86,7 @@ describe("SQLite with several processes on one file", () => {
     const store = await openStore(url, { migrate: false });
     try {
       assert.deepEqual(await store.migrate(), []);
-      const raw = store.raw;
+      const raw = rawConnection(store);
       assert.equal(raw.driver, "sqlite");
       if (raw.driver !== "sqlite") return;
       const rows = raw.db.prepare(`SELECT count(*) AS n FROM ${raw.prefix}migrations`).get() as { n: number };
@@ -146,7 +146,7 @@ describe("SQLite with several processes on one file", () => {
       for (const c of children) c.kill("SIGKILL");
       assert.match(String(await exited), /exited with SIGKILL/);
 
-      const raw = store.raw;
+      const raw = rawConnection(store);
       if (raw.driver !== "sqlite") throw new Error("expected SQLite");
       assert.equal(Object.values(raw.db.prepare("PRAGMA integrity_check").get() ?? {})[0], "ok");
       // Its in-flight jobs come back once their 500 ms leases lapse.

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { firstTrue } from "../../src/store/sqlite/stats.ts";
-import { isValidTablePrefix, parseDurationMs, parseSqliteUrl } from "../../src/store/sqlite/url.ts";
+import { isValidTablePrefix, parseSqliteUrl } from "../../src/store/sqlite/url.ts";
 
 describe("parseSqliteUrl", () => {
   it("resolves relative, absolute and triple-slash paths", () => {
@@ -48,12 +48,22 @@ describe("parseSqliteUrl", () => {
   });
 });
 
-describe("parseDurationMs", () => {
-  it("parses ms, s and bare numbers; rejects zero, negatives, junk and over an hour", () => {
-    assert.equal(parseDurationMs("25ms"), 25);
-    assert.equal(parseDurationMs("25"), 25);
-    assert.equal(parseDurationMs("1.5s"), 1500);
-    for (const bad of ["0", "-5ms", "abc", "2h", "3600001"]) assert.equal(parseDurationMs(bad), null, bad);
+describe("the poll option of an SQLite URL", () => {
+  it("reads any duration, a bare number as ms; rejects zero, negatives, junk and over an hour", () => {
+    const poll = (text: string) => parseSqliteUrl(`sqlite:/a.db?poll=${encodeURIComponent(text)}`).pollMs;
+    assert.equal(poll("25ms"), 25);
+    assert.equal(poll("25"), 25);
+    assert.equal(poll("1.5s"), 1500);
+    assert.equal(poll("1h"), 3_600_000);
+    assert.equal(poll("0.4"), 1, "a timer runs on whole milliseconds");
+    for (const bad of ["0", "-5ms", "abc", "2h", "3600001", ""]) {
+      assert.throws(
+        () => poll(bad),
+        (e: unknown) =>
+          isTendError(e, "TEND_E_INVALID_SQLITE_OPTION") && e.message.includes("SQLite URL option poll"),
+        bad,
+      );
+    }
   });
 });
 

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { NewJob } from "../../src/jobs/model.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import type { NewJob } from "../../src/store/index.ts";
 import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { isProcessAlive } from "../../src/supervise/process-group.ts";
 import { createSupervisor, type Supervisor } from "../../src/supervise/supervisor.ts";
@@ -14,13 +14,13 @@ export const FIXTURE_MASTER = join(import.meta.dirname, "fixtures", "master.ts")
 
 /** Fast timeouts for tests. */
 export const FAST = {
-  heartbeatMs: 100,
-  hangTimeoutMs: 1_000,
-  startTimeoutMs: 10_000,
-  killTimeoutMs: 5_000,
-  termGraceMs: 1_000,
-  scaleIntervalMs: 100,
-  statusIntervalMs: 200,
+  heartbeat: 100,
+  hangTimeout: 1_000,
+  startTimeout: 10_000,
+  killTimeout: 5_000,
+  termGrace: 1_000,
+  scaleInterval: 100,
+  statusInterval: 200,
 } as const;
 
 /** A supervisor running in this process, with a stop function for `after`. */

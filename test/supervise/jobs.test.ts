@@ -2,9 +2,7 @@ import assert from "node:assert/strict";
 import { once } from "node:events";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import type { JobRecord, NewJob } from "../../src/jobs/model.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { type JobRecord, type NewJob, openStore, type Store } from "../../src/store/index.ts";
 import type { WorkerProcess } from "../../src/supervise/worker-process.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
@@ -121,7 +119,7 @@ describe("supervisor with real jobs (SQLite)", () => {
 
   it("a poison job that hangs every worker is discarded after 3 hangs, and the fleet stays up", async (t) => {
     // An intensity that three hang kills would exceed if they counted against the fleet.
-    const r = start(t, { min: 1, max: 1, restart: { maxRestarts: 2, periodMs: 60_000 } });
+    const r = start(t, { min: 1, max: 1, restart: { maxRestarts: 2, period: 60_000 } });
     await steady(r.supervisor, 1);
     const kills: string[] = [];
     r.supervisor.on("worker-killed", (_w: WorkerProcess, problem: string) => kills.push(problem));
@@ -157,7 +155,7 @@ describe("supervisor with real jobs (SQLite)", () => {
     const r = start(t, {
       min: 1,
       max: 3,
-      scaling: { jobsPerWorker: 2, scaleDownCooldownMs: 300, horizonSec: 1 },
+      scaling: { jobsPerWorker: 2, scaleDownCooldown: 300, horizon: "1s" },
       env: { FIXTURE_CONCURRENCY: "2" },
     });
     await nextReady(r.supervisor);

@@ -4,8 +4,7 @@ import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { openStore, type Store } from "../../src/store/index.ts";
 import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { readStatusFile, type SupervisorStatus } from "../../src/supervise/status.ts";
 import { makeTempDir } from "../support/tmp.ts";
@@ -50,7 +49,7 @@ function startMaster(t: TestContext, name: string, options: Partial<SuperviseOpt
     database,
     statusFile,
     ...FAST,
-    hangTimeoutMs: 5_000,
+    hangTimeout: 5_000,
     ...options,
   };
   const child = spawn(process.execPath, [FIXTURE_MASTER, JSON.stringify(opts)], {
@@ -120,7 +119,7 @@ describe("the master as a real process", () => {
       min: 2,
       max: 2,
       // The master must not kill the frozen worker itself before the test kills the master.
-      hangTimeoutMs: 120_000,
+      hangTimeout: 120_000,
       env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
     });
     const pids = await readyPids(m, 2);
@@ -279,7 +278,7 @@ describe("the master as a real process", () => {
       min: 2,
       max: 2,
       env: { FIXTURE_MODE: "crash" },
-      restart: { maxRestarts: 3, periodMs: 30_000, backoffBaseMs: 20 },
+      restart: { maxRestarts: 3, period: 30_000, backoffBase: 20 },
     });
     const [code] = await m.exited;
     assert.equal(code, 1);

@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import type { ErrorCode } from "../../src/errors/catalogue.ts";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { resolveOptions } from "../../src/supervise/options.ts";
+import { createSupervisor } from "../../src/supervise/supervisor.ts";
+import { captureLog } from "../lifecycle/log-capture.ts";
+import { makeTempDir } from "../support/tmp.ts";
+import { waitFor } from "../support/wait.ts";
 
 const program = join(import.meta.dirname, "fixtures", "worker.ts");
-const code = (c: string) => (err: unknown) => isTendError(err, c);
+const code = (c: ErrorCode) => (err: unknown) => isTendError(err, c);
 
 describe("resolveOptions", () => {
   it("fills defaults", () => {
@@ -46,12 +51,33 @@ describe("resolveOptions", () => {
     assert.throws(() => resolveOptions({ program: "" }), code("TEND_E_SUPERVISE_PROGRAM_NOT_FOUND"));
   });
 
+  it("takes every duration as ms or a string like 30s", () => {
+    const o = resolveOptions({
+      program,
+      hangTimeout: "15s",
+      heartbeat: 500,
+      killTimeout: "1m30s",
+      restart: { period: "2m", backoffBase: "50ms" },
+      scaling: { horizon: "5s", scaleDownCooldown: "1.5m" },
+    });
+    assert.equal(o.hangTimeoutMs, 15_000);
+    assert.equal(o.heartbeatMs, 500);
+    assert.equal(o.killTimeoutMs, 90_000);
+    assert.equal(o.restart.periodMs, 120_000);
+    assert.equal(o.restart.backoffBaseMs, 50);
+    assert.equal(o.scaling.horizonSec, 5);
+    assert.equal(o.scaling.scaleDownCooldownMs, 90_000);
+  });
+
   it("rejects bad timeouts with TEND_E_SUPERVISE_INVALID_TIMEOUT", () => {
     for (const bad of [
-      { hangTimeoutMs: 0 },
-      { killTimeoutMs: -5 },
-      { startTimeoutMs: 1.5 },
-      { heartbeatMs: 1_000, hangTimeoutMs: 500 },
+      { hangTimeout: 0 },
+      { killTimeout: -5 },
+      { startTimeout: "soon" },
+      { stallTimeout: "2d" },
+      { heartbeat: 1_000, hangTimeout: 500 },
+      { restart: { period: "0s" } },
+      { scaling: { maxWait: "1 minute" } },
     ]) {
       assert.throws(
         () => resolveOptions({ program, ...bad }),
@@ -75,5 +101,55 @@ describe("resolveOptions", () => {
       code("TEND_E_SUPERVISE_INVALID_OPTION"),
     );
     assert.throws(() => resolveOptions({ program, queues: [""] }), code("TEND_E_SUPERVISE_INVALID_OPTION"));
+  });
+});
+
+describe("the supervisor's logger", () => {
+  it("is the `log` it is given: the master logs through it (part supervise)", async () => {
+    const { log, lines } = captureLog();
+    const supervisor = createSupervisor({ program, min: 0, max: 1, spare: false, statusFile: null, log });
+    const stop = new AbortController();
+    const running = supervisor.run(stop.signal);
+    await waitFor(() => lines().some((l) => l["msg"] === "supervisor started"), {
+      message: "the start line in the given logger",
+    });
+    stop.abort();
+    await running;
+    const own = lines().filter((l) => l["part"] === "supervise");
+    assert.deepEqual(
+      own.map((l) => l["msg"]),
+      ["supervisor started", "stopping all workers gracefully", "supervisor stopped"],
+    );
+  });
+
+  it("is also the store's logger when the supervisor opens its own store (part store)", async () => {
+    const tmp = await makeTempDir("tend-sup-log-");
+    try {
+      const { log, lines } = captureLog();
+      const database = `sqlite:${join(tmp.dir, "sup.db")}`;
+      const supervisor = createSupervisor({
+        program,
+        min: 0,
+        max: 1,
+        spare: false,
+        statusFile: null,
+        database,
+        log,
+      });
+      const stop = new AbortController();
+      const running = supervisor.run(stop.signal);
+      await waitFor(() => lines().some((l) => l["msg"] === "supervisor started"), {
+        message: "the start line in the given logger",
+      });
+      stop.abort();
+      await running;
+      // A fresh file: opening it migrates, and the store says so through the supervisor's logger.
+      assert.ok(
+        lines().some((l) => l["part"] === "store" && l["msg"] === "applied SQLite migrations"),
+        JSON.stringify(lines()),
+      );
+    } finally {
+      await tmp.cleanup();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import type { QueueStats } from "../../src/jobs/model.ts";
+import type { QueueStats } from "../../src/store/index.ts";
 import {
   decideWorkerCount,
   initialScalingState,

@@ -1,9 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import type { JobRecord } from "../../src/jobs/model.ts";
-import { openStore } from "../../src/store/open.ts";
-import type { Store } from "../../src/store/store.ts";
+import { type JobRecord, openStore, type Store } from "../../src/store/index.ts";
 import { createTestDatabase, requirePostgres, type TestDatabase } from "../support/postgres.ts";
 import { waitFor } from "../support/wait.ts";
 import { nextReady, type Running, readyWorkers, runSupervisor, sleepJob } from "./helpers.ts";

@@ -29,7 +29,7 @@ describe("renderSystemdUnit", () => {
       execStart: "/usr/bin/node /srv/app/node_modules/.bin/tend supervise app.ts --min 1 --max 8",
       user: "app",
       environment: { DATABASE_URL: "postgres://app@db/app", NOTE: "two words" },
-      stopBudgetMs: 60_000,
+      stopBudget: "1m",
     });
     assert.match(unit, /^Restart=on-failure$/m);
     assert.match(unit, /^KillMode=mixed$/m);

@@ -106,7 +106,7 @@ describe("supervisor with fixture workers (real processes)", () => {
   });
 
   it("kills a worker that is not ready within the start timeout and counts a failed start", async (t) => {
-    const r = start(t, { min: 1, max: 1, startTimeoutMs: 400, env: { FIXTURE_MODE: "never-ready" } });
+    const r = start(t, { min: 1, max: 1, startTimeout: 400, env: { FIXTURE_MODE: "never-ready" } });
     const [w, problem] = (await once(r.supervisor, "worker-killed")) as [WorkerProcess, string];
     assert.equal(problem, "start-timeout");
     await w.exited;
@@ -114,7 +114,7 @@ describe("supervisor with fixture workers (real processes)", () => {
   });
 
   it("a worker asked to stop while still starting stops cleanly once its worker side listens", async (t) => {
-    const r = start(t, { min: 1, max: 1, spare: false, killTimeoutMs: 20_000 });
+    const r = start(t, { min: 1, max: 1, spare: false, killTimeout: 20_000 });
     const w = r.supervisor.workers()[0]!;
     assert.equal(w.state, "starting");
     const asked = Date.now();
@@ -128,7 +128,7 @@ describe("supervisor with fixture workers (real processes)", () => {
     const r = start(t, {
       min: 1,
       max: 1,
-      stallTimeoutMs: 500,
+      stallTimeout: 500,
       env: { FIXTURE_MODE: "busy", FIXTURE_IN_FLIGHT: "2" },
     });
     const first = await nextReady(r.supervisor);
@@ -149,7 +149,7 @@ describe("supervisor with fixture workers (real processes)", () => {
       min: 2,
       max: 2,
       env: { FIXTURE_MODE: "crash" },
-      restart: { maxRestarts: 3, periodMs: 10_000, backoffBaseMs: 20 },
+      restart: { maxRestarts: 3, period: 10_000, backoffBase: 20 },
     });
     const exits: WorkerExit[] = [];
     r.supervisor.on("worker-exit", (_w: WorkerProcess, e: WorkerExit) => exits.push(e));
@@ -197,8 +197,8 @@ describe("supervisor with fixture workers (real processes)", () => {
     const r = start(t, {
       min: 1,
       max: 1,
-      killTimeoutMs: 300,
-      termGraceMs: 300,
+      killTimeout: 300,
+      termGrace: 300,
       env: { FIXTURE_MODE: "ignore-stop", FIXTURE_DIR: dir },
     });
     const w = await nextReady(r.supervisor);

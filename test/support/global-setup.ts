@@ -8,7 +8,7 @@
  * by itself if this process is killed).
  */
 import pg from "pg";
-import { redactUrl } from "../../src/store/postgres/postgres-store.ts";
+import { redactUrl } from "../../src/store/postgres/url.ts";
 import { type EmbeddedPostgres, startEmbeddedPostgres } from "./embedded-postgres/start.ts";
 import { planTestPostgres } from "./postgres-plan.ts";
 import { DEFAULT_POSTGRES_URL } from "./postgres.ts";

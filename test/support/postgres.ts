@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import pg from "pg";
 import { migrationsFor } from "../../src/store/components.ts";
-import { openStore } from "../../src/store/open.ts";
+import { openStore } from "../../src/store/index.ts";
 
 /**
  * PostgreSQL helpers for tests: the server URL, a reachability check that fails the run (or skips,

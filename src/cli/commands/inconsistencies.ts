@@ -1,7 +1,7 @@
 import type { Command } from "commander";
-import { convergeStoreFor, type Inconsistency } from "../../converge/store.ts";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { parseDuration } from "../../lifecycle/duration.ts";
+import { checkInteger, invalidArgument } from "../../errors/index.ts";
+import { parseDuration } from "../../lifecycle/index.ts";
+import type { Inconsistency } from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
 
 /**
@@ -70,15 +70,14 @@ export function register(program: Command): void {
         json?: boolean;
       }) => {
         const now = new Date();
-        const limit = Number(opts.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 100_000) {
-          throw invalidArgument(
-            "TEND_E_CONVERGER_INVALID_FILTER",
-            "--limit",
-            opts.limit,
-            "an integer from 1 to 100000",
-          );
-        }
+        // A text that is not a whole number is checked as it was typed, so the error shows it.
+        const limit = checkInteger(
+          "TEND_E_CONVERGER_INVALID_FILTER",
+          "--limit",
+          /^\d+$/.test(opts.limit) ? Number(opts.limit) : opts.limit,
+          1,
+          100_000,
+        );
         const filter = {
           limit,
           ...(opts.converger === undefined ? {} : { converger: opts.converger }),
@@ -86,21 +85,16 @@ export function register(program: Command): void {
           ...(opts.until === undefined ? {} : { until: parseSince(opts.until, now, "--until") }),
         };
         await withStore(opts.database, async (store) => {
-          const converge = await convergeStoreFor(store);
-          try {
-            const rows = await converge.listInconsistencies(filter);
-            if (opts.json === true) {
-              for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
-              return;
-            }
-            if (rows.length === 0) {
-              process.stdout.write("no inconsistencies recorded for this filter\n");
-              return;
-            }
-            for (const row of rows) process.stdout.write(`${formatInconsistency(row)}\n`);
-          } finally {
-            await converge.close();
+          const rows = await store.converge.listInconsistencies(filter);
+          if (opts.json === true) {
+            for (const row of rows) process.stdout.write(`${JSON.stringify(row)}\n`);
+            return;
           }
+          if (rows.length === 0) {
+            process.stdout.write("no inconsistencies recorded for this filter\n");
+            return;
+          }
+          for (const row of rows) process.stdout.write(`${formatInconsistency(row)}\n`);
         });
       },
     );

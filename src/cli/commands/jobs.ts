@@ -1,8 +1,7 @@
-import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
-import { JOB_STATES, type JobRecord, type JobState } from "../../jobs/model.ts";
-import { checkJobId } from "../../jobs/validate.ts";
-import { parseDuration } from "../../lifecycle/duration.ts";
+import { type Command, InvalidArgumentError } from "commander";
+import { checkJobId } from "../../jobs/index.ts";
+import { parseDuration } from "../../lifecycle/index.ts";
+import { JOB_STATES, type JobRecord, type JobState } from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
 import { renderTable } from "../table.ts";
 

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { openStore } from "../../store/open.ts";
+import { openStore } from "../../store/index.ts";
 import { databaseOption } from "../database.ts";
 
 /** `tend migrate`: applies pending migrations under a lock and lists what it applied. */

@@ -1,8 +1,11 @@
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { DEFAULT_STATUS_FILE } from "../../supervise/options.ts";
-import { isProcessAlive } from "../../supervise/process-group.ts";
-import { readStatusFile, type SupervisorStatus } from "../../supervise/status.ts";
+import {
+  DEFAULT_STATUS_FILE,
+  isProcessAlive,
+  readStatusFile,
+  type SupervisorStatus,
+} from "../../supervise/index.ts";
 import { renderTable } from "../table.ts";
 
 /** Exit code of `tend status` when the supervisor is not running (as `systemctl status` does). */

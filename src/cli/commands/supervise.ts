@@ -1,5 +1,7 @@
 import type { Command } from "commander";
-import { supervise } from "../../supervise/run.ts";
+import { type Duration, durationFromText } from "../../lifecycle/index.ts";
+import { createLogger } from "../../log/index.ts";
+import { supervise } from "../../supervise/index.ts";
 import { databaseOption } from "../database.ts";
 
 /**
@@ -16,37 +18,22 @@ export function numberArg(text: string): number {
   return text.trim() !== "" && Number.isFinite(n) ? n : (text as unknown as number);
 }
 
-/**
- * Parses `250`, `250ms`, `30s` or `2m` as milliseconds; anything else is kept as text for the error.
- *
- * @example
- * ```ts
- * msArg("30s"); // 30000
- * ```
- */
-export function msArg(text: string): number {
-  const m = /^(\d+)(ms|s|m)?$/.exec(text.trim());
-  if (m === null) return text as unknown as number;
-  const factor = m[2] === "s" ? 1_000 : m[2] === "m" ? 60_000 : 1;
-  return Number(m[1]) * factor;
-}
-
 interface SuperviseFlags {
   min?: number;
   max?: number;
   database: string;
   queue?: string[];
   statusFile?: string;
-  startTimeout?: number;
-  hangTimeout?: number;
-  stallTimeout?: number;
-  killTimeout?: number;
-  heartbeat?: number;
-  scaleInterval?: number;
-  scaleDownCooldown?: number;
+  startTimeout?: Duration;
+  hangTimeout?: Duration;
+  stallTimeout?: Duration;
+  killTimeout?: Duration;
+  heartbeat?: Duration;
+  scaleInterval?: Duration;
+  scaleDownCooldown?: Duration;
   jobsPerWorker?: number;
   maxRestarts?: number;
-  restartPeriod?: number;
+  restartPeriod?: Duration;
   spare: boolean;
 }
 
@@ -69,35 +56,56 @@ export function register(program: Command): void {
     .addOption(databaseOption())
     .option("-q, --queue <name...>", "queues whose backlog drives scaling (default: all)")
     .option("--status-file <path>", "status file for `tend status` (default ./var/tend-supervisor.json)")
-    .option("--start-timeout <ms>", "a worker not ready within this is killed (default 30s)", msArg)
-    .option("--hang-timeout <ms>", "a worker without heartbeat this long is killed (default 10s)", msArg)
     .option(
-      "--stall-timeout <ms>",
+      "--start-timeout <duration>",
+      "a worker not ready within this is killed (default 30s)",
+      durationFromText,
+    )
+    .option(
+      "--hang-timeout <duration>",
+      "a worker without heartbeat this long is killed (default 10s)",
+      durationFromText,
+    )
+    .option(
+      "--stall-timeout <duration>",
       "a worker with jobs in flight and no completion this long is killed (default 5m)",
-      msArg,
+      durationFromText,
     )
     .option(
-      "--kill-timeout <ms>",
+      "--kill-timeout <duration>",
       "graceful stop budget before SIGTERM/SIGKILL to a worker's group (default 30s)",
-      msArg,
+      durationFromText,
     )
-    .option("--heartbeat <ms>", "worker heartbeat interval (default 1s)", msArg)
-    .option("--scale-interval <ms>", "how often queue statistics are read (default 1s)", msArg)
-    .option("--scale-down-cooldown <ms>", "idle time before each worker removed (default 60s)", msArg)
+    .option("--heartbeat <duration>", "worker heartbeat interval (default 1s)", durationFromText)
+    .option(
+      "--scale-interval <duration>",
+      "how often queue statistics are read (default 1s)",
+      durationFromText,
+    )
+    .option(
+      "--scale-down-cooldown <duration>",
+      "idle time before each worker removed (default 60s)",
+      durationFromText,
+    )
     .option("--jobs-per-worker <n>", "backlog that justifies one worker (default 10)", numberArg)
     .option("--max-restarts <n>", "restart intensity: at most this many restarts... (default 5)", numberArg)
     .option("--no-spare", "do not keep a pre-booted spare process (replacements then start cold)")
-    .option("--restart-period <ms>", "...within this window, else give up and exit 1 (default 60s)", msArg)
+    .option(
+      "--restart-period <duration>",
+      "...within this window, else give up and exit 1 (default 60s)",
+      durationFromText,
+    )
     .action(async (programPath: string, args: string[], flags: SuperviseFlags) => {
       const scaling = {
-        ...(flags.scaleDownCooldown === undefined ? {} : { scaleDownCooldownMs: flags.scaleDownCooldown }),
+        ...(flags.scaleDownCooldown === undefined ? {} : { scaleDownCooldown: flags.scaleDownCooldown }),
         ...(flags.jobsPerWorker === undefined ? {} : { jobsPerWorker: flags.jobsPerWorker }),
       };
       const restart = {
         ...(flags.maxRestarts === undefined ? {} : { maxRestarts: flags.maxRestarts }),
-        ...(flags.restartPeriod === undefined ? {} : { periodMs: flags.restartPeriod }),
+        ...(flags.restartPeriod === undefined ? {} : { period: flags.restartPeriod }),
       };
       await supervise({
+        log: createLogger(),
         program: programPath,
         args,
         database: flags.database,
@@ -108,12 +116,12 @@ export function register(program: Command): void {
         ...(flags.max === undefined ? {} : { max: flags.max }),
         ...(flags.queue === undefined ? {} : { queues: flags.queue }),
         ...(flags.statusFile === undefined ? {} : { statusFile: flags.statusFile }),
-        ...(flags.startTimeout === undefined ? {} : { startTimeoutMs: flags.startTimeout }),
-        ...(flags.hangTimeout === undefined ? {} : { hangTimeoutMs: flags.hangTimeout }),
-        ...(flags.stallTimeout === undefined ? {} : { stallTimeoutMs: flags.stallTimeout }),
-        ...(flags.killTimeout === undefined ? {} : { killTimeoutMs: flags.killTimeout }),
-        ...(flags.heartbeat === undefined ? {} : { heartbeatMs: flags.heartbeat }),
-        ...(flags.scaleInterval === undefined ? {} : { scaleIntervalMs: flags.scaleInterval }),
+        ...(flags.startTimeout === undefined ? {} : { startTimeout: flags.startTimeout }),
+        ...(flags.hangTimeout === undefined ? {} : { hangTimeout: flags.hangTimeout }),
+        ...(flags.stallTimeout === undefined ? {} : { stallTimeout: flags.stallTimeout }),
+        ...(flags.killTimeout === undefined ? {} : { killTimeout: flags.killTimeout }),
+        ...(flags.heartbeat === undefined ? {} : { heartbeat: flags.heartbeat }),
+        ...(flags.scaleInterval === undefined ? {} : { scaleInterval: flags.scaleInterval }),
       });
     });
 }

@@ -1,9 +1,9 @@
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { renderSystemdUnit } from "../../supervise/unit.ts";
-import { msArg, numberArg } from "./supervise.ts";
+import { type Duration, durationFromText, parseDuration } from "../../lifecycle/index.ts";
+import { renderSystemdUnit } from "../../supervise/index.ts";
+import { numberArg } from "./supervise.ts";
 
 /** Quotes one ExecStart word for systemd when it holds spaces or quotes. */
 function word(text: string): string {
@@ -18,7 +18,7 @@ interface UnitFlags {
   description?: string;
   workingDirectory?: string;
   node?: string;
-  killTimeout?: number;
+  killTimeout?: Duration;
   statusFile?: string;
 }
 
@@ -44,29 +44,29 @@ export function register(program: Command): void {
     .option("--description <text>", "unit description")
     .option("--working-directory <dir>", "service working directory (default: the current one)")
     .option("--node <path>", "node executable (default: the one running this command)")
-    .option("--kill-timeout <ms>", "the supervisor's kill timeout (default 30s); sets TimeoutStopSec", msArg)
+    .option(
+      "--kill-timeout <duration>",
+      "the supervisor's kill timeout (default 30s); sets TimeoutStopSec",
+      durationFromText,
+    )
     .option("--status-file <path>", "status file of the supervisor")
     .action((programPath: string, flags: UnitFlags) => {
       const cwd = resolve(flags.workingDirectory ?? process.cwd());
-      const killTimeout = flags.killTimeout ?? 30_000;
-      if (typeof killTimeout !== "number" || !Number.isInteger(killTimeout) || killTimeout <= 0) {
-        throw invalidArgument(
-          "TEND_E_SUPERVISE_INVALID_TIMEOUT",
-          "--kill-timeout",
-          killTimeout,
-          "a duration like 30s",
-        );
-      }
+      const killTimeout = parseDuration(flags.killTimeout ?? "30s", "--kill-timeout", {
+        code: "TEND_E_SUPERVISE_INVALID_TIMEOUT",
+        positive: true,
+        max: 86_400_000,
+      });
       const tend = fileURLToPath(new URL("../../../bin/tend.js", import.meta.url));
       const argv = [flags.node ?? process.execPath, tend, "supervise", resolve(cwd, programPath)];
       if (flags.min !== undefined) argv.push("--min", String(flags.min));
       if (flags.max !== undefined) argv.push("--max", String(flags.max));
-      argv.push("--kill-timeout", String(killTimeout));
+      argv.push("--kill-timeout", String(Math.ceil(killTimeout)));
       if (flags.statusFile !== undefined) argv.push("--status-file", resolve(cwd, flags.statusFile));
       const text = renderSystemdUnit({
         workingDirectory: cwd,
         execStart: argv.map(word).join(" "),
-        stopBudgetMs: killTimeout + 5_000,
+        stopBudget: killTimeout + 5_000,
         ...(flags.user === undefined ? {} : { user: flags.user }),
         ...(flags.description === undefined ? {} : { description: flags.description }),
         ...(flags.database === undefined ? {} : { environment: { TEND_DATABASE_URL: flags.database } }),

@@ -1,6 +1,7 @@
-import { invalidArgument, TendError } from "../../errors/tend-error.ts";
-import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../../jobs/model.ts";
-import { BLOCKING, FINAL, intArg, jobId, type PgContext } from "./context.ts";
+import { checkDate, checkInteger, checkOneOf, invalidArgument, TendError } from "../../errors/index.ts";
+import { jobIdText } from "../args.ts";
+import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
+import { BLOCKING, FINAL, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
 
 /** Reads and operator actions: get, list, cancel, retry, prune, batches. */
@@ -15,7 +16,7 @@ import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
  */
 export async function getJob(ctx: PgContext, id: string): Promise<JobRecord | null> {
   const { rows } = await ctx.run<JobRow>("get", `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE id = $1`, [
-    jobId(id),
+    jobIdText(id),
   ]);
   return rows[0] === undefined ? null : toJobRecord(rows[0]);
 }
@@ -41,14 +42,11 @@ export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobR
   if (filter.queue !== undefined) add("queue = ?", String(filter.queue));
   if (filter.kind !== undefined) add("kind = ?", String(filter.kind));
   if (filter.state !== undefined) {
-    if (!JOB_STATES.includes(filter.state)) {
-      throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "state", filter.state, JOB_STATES.join(", "));
-    }
-    add("state = ?", filter.state);
+    add("state = ?", checkOneOf("TEND_E_INVALID_STORE_ARGUMENT", "state", filter.state, JOB_STATES));
   }
   if (filter.batchId !== undefined) add("batch_id = ?", String(filter.batchId));
-  if (filter.beforeId !== undefined) add("id < ?", jobId(filter.beforeId));
-  const limit = intArg("limit", filter.limit ?? 100, 1, 10_000);
+  if (filter.beforeId !== undefined) add("id < ?", jobIdText(filter.beforeId));
+  const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   values.push(limit);
   // The statement text depends only on which filters are set: one prepared statement per shape.
   const shape = where.map((w) => w.split(" ")[0]).join(",");
@@ -86,7 +84,7 @@ export async function cancelJob(ctx: PgContext, id: string): Promise<JobRecord |
     SELECT *, (SELECT count(*) FROM told) + (SELECT count(*) FROM batch) AS n FROM u
     UNION ALL
     SELECT ${JOB_COLUMNS}, 0 FROM ${ctx.jobs} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM u)`,
-    [jobId(id), ctx.channels.cancel, ctx.channels.batch],
+    [jobIdText(id), ctx.channels.cancel, ctx.channels.batch],
   );
   return rows[0] === undefined ? null : toJobRecord(rows[0]);
 }
@@ -115,7 +113,7 @@ export async function retryJob(ctx: PgContext, id: string): Promise<JobRecord | 
       SELECT *, (SELECT count(*) FROM woken) AS n FROM u
       UNION ALL
       SELECT ${JOB_COLUMNS}, 0 FROM ${ctx.jobs} WHERE id = $1 AND NOT EXISTS (SELECT 1 FROM u)`,
-      [jobId(id), ctx.channels.jobs],
+      [jobIdText(id), ctx.channels.jobs],
     );
     return rows[0] === undefined ? null : toJobRecord(rows[0]);
   } catch (err) {
@@ -139,10 +137,8 @@ export async function retryJob(ctx: PgContext, id: string): Promise<JobRecord | 
  * ```
  */
 export async function pruneJobs(ctx: PgContext, olderThan: Date, limit: number): Promise<number> {
-  if (!(olderThan instanceof Date) || Number.isNaN(olderThan.getTime())) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "olderThan", olderThan, "a valid Date");
-  }
-  const n = intArg("limit", limit, 1, 1_000_000);
+  checkDate("TEND_E_INVALID_STORE_ARGUMENT", "olderThan", olderThan);
+  const n = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", limit, 1, 1_000_000);
   const { rows } = await ctx.run<{ n: number }>(
     "prune",
     `WITH d AS (
@@ -162,10 +158,10 @@ export async function pruneJobs(ctx: PgContext, olderThan: Date, limit: number):
  *
  * @example
  * ```ts
- * const { total, finished } = await batchProgressOf(ctx, "b-1");
+ * const { total, finished } = await batchProgress(ctx, "b-1");
  * ```
  */
-export async function batchProgressOf(ctx: PgContext, batchId: string): Promise<BatchProgress> {
+export async function batchProgress(ctx: PgContext, batchId: string): Promise<BatchProgress> {
   const { rows } = await ctx.run<{ total: number; finished: number }>(
     "batch_progress",
     `SELECT count(*)::int AS total, (count(*) FILTER (WHERE state IN ${FINAL}))::int AS finished
@@ -180,10 +176,10 @@ export async function batchProgressOf(ctx: PgContext, batchId: string): Promise<
  *
  * @example
  * ```ts
- * const jobs = await batchJobsOf(ctx, "b-1");
+ * const jobs = await batchJobs(ctx, "b-1");
  * ```
  */
-export async function batchJobsOf(ctx: PgContext, batchId: string): Promise<JobRecord[]> {
+export async function batchJobs(ctx: PgContext, batchId: string): Promise<JobRecord[]> {
   const { rows } = await ctx.run<JobRow>(
     "batch_jobs",
     `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE batch_id = $1 ORDER BY batch_index, id`,

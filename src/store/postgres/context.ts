@@ -1,6 +1,6 @@
 import type pg from "pg";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { quoteIdent, storeClosed } from "./identifiers.ts";
+import { storeClosed } from "../closed.ts";
+import { quoteIdent } from "./identifiers.ts";
 
 /** What the PostgreSQL job statements need: the pool, table names and named (prepared) queries. */
 export interface PgContext {
@@ -36,43 +36,10 @@ export function createContext(pool: pg.Pool, schema: string, isClosed: () => boo
     cron: `${s}.cron`,
     channels: { jobs: `${schema}.jobs`, cancel: `${schema}.cancel`, batch: `${schema}.batch` },
     run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
-      if (isClosed()) throw storeClosed();
+      if (isClosed()) throw storeClosed("postgres");
       return pool.query<R>({ name: `tend.${schema}.${name}`, text, values });
     },
   };
-}
-
-/** Job ids are decimal strings; anything else can never name a row. */
-export const ID_PATTERN = /^[0-9]{1,19}$/;
-
-/**
- * Validates a job id argument.
- *
- * @example
- * ```ts
- * const id = jobId("42");
- * ```
- */
-export function jobId(id: unknown): string {
-  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
-    throw invalidArgument("TEND_E_INVALID_JOB_ID", "job id", id, "a string of decimal digits");
-  }
-  return id;
-}
-
-/**
- * Validates an integer argument within bounds.
- *
- * @example
- * ```ts
- * const limit = intArg("limit", request.limit, 1, 10_000);
- * ```
- */
-export function intArg(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
 }
 
 /** SQL list of the pending states, exactly as in the claim index predicate. */
@@ -83,3 +50,10 @@ export const BLOCKING = "('scheduled', 'available', 'running', 'retryable')";
 export const FINAL = "('completed', 'discarded', 'cancelled')";
 /** SQL expression for the current server time as an ISO-8601 UTC string (as JobError.at). */
 export const NOW_ISO = `to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** Appended to statements whose rows may finish a batch job: one notification per batch. */
+export function batchNotify(param: string): string {
+  return `, notified AS (
+    SELECT pg_notify(${param}, b.batch_id) FROM (SELECT DISTINCT batch_id FROM u WHERE batch_id IS NOT NULL AND state IN ${FINAL}) b
+  )`;
+}

@@ -1,5 +1,5 @@
 import type { Pool } from "pg";
-import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../../converge/context.ts";
+import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../user-database.ts";
 
 const bind = (params: readonly SqlParam[]): unknown[] =>
   params.map((p) => (typeof p === "bigint" ? p.toString() : p));

@@ -1,9 +1,5 @@
 import type { Pool, PoolClient } from "pg";
-import type { UserDatabase } from "../../converge/context.ts";
-import type { WakeTable } from "../../converge/definition.ts";
-import { decideLease } from "../../converge/lease.ts";
 import type {
-  ConvergeStore,
   Fence,
   Inconsistency,
   InconsistencyFilter,
@@ -11,13 +7,16 @@ import type {
   TerminalKey,
   Wake,
   WakeListener,
-} from "../../converge/store.ts";
-import type { Notifier, RawConnection } from "../store.ts";
+  WakeTable,
+} from "../converge-model.ts";
+import type { ConvergeStore } from "../converge-store.ts";
+import { decideLease } from "../lease.ts";
+import type { Notifier } from "../notifier.ts";
+import type { PostgresRaw } from "../raw.ts";
+import type { UserDatabase } from "../user-database.ts";
 import { PostgresUserDatabase } from "./converge-sql.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { physicalChannel } from "./notifier.ts";
-
-type PostgresRaw = Extract<RawConnection, { driver: "postgres" }>;
 
 /** The logical notification channel of wake-ups (`<schema>.converge` on the wire). */
 export const WAKE_CHANNEL = "converge";
@@ -32,7 +31,7 @@ const MS = (column: string) => `(extract(epoch from ${column}) * 1000)::float8`;
  *
  * @example
  * ```ts
- * const converge = new PostgresConvergeStore(store.raw as PostgresRaw, store.notifier);
+ * const converge = new PostgresConvergeStore(raw, store.notifier);
  * ```
  */
 export class PostgresConvergeStore implements ConvergeStore {

@@ -1,13 +1,6 @@
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { DEFAULT_MAX_LOST, type NewJob } from "../../jobs/model.ts";
+import { checkDate } from "../../errors/index.ts";
+import { DEFAULT_MAX_LOST, type NewJob } from "../job-model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
-
-function tickDate(tickAt: Date): Date {
-  if (!(tickAt instanceof Date) || Number.isNaN(tickAt.getTime())) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "tickAt", tickAt, "a valid Date");
-  }
-  return tickAt;
-}
 
 /**
  * Records cron tick `tickAt` of `name` and inserts `job`, in one statement, only if no tick at
@@ -16,10 +9,15 @@ function tickDate(tickAt: Date): Date {
  *
  * @example
  * ```ts
- * const won = await enqueueTick(ctx, "nightly", tick, job);
+ * const won = await enqueueCronTick(ctx, "nightly", tick, job);
  * ```
  */
-export async function enqueueTick(ctx: PgContext, name: string, tickAt: Date, job: NewJob): Promise<boolean> {
+export async function enqueueCronTick(
+  ctx: PgContext,
+  name: string,
+  tickAt: Date,
+  job: NewJob,
+): Promise<boolean> {
   const { rows } = await ctx.run<{ ticked: number }>(
     "cron_tick",
     `WITH t AS (
@@ -38,7 +36,7 @@ export async function enqueueTick(ctx: PgContext, name: string, tickAt: Date, jo
     SELECT (SELECT count(*) FROM t)::int AS ticked`,
     [
       String(name),
-      tickDate(tickAt),
+      checkDate("TEND_E_INVALID_STORE_ARGUMENT", "tickAt", tickAt),
       job.kind,
       job.queue,
       job.payload,
@@ -59,10 +57,10 @@ export async function enqueueTick(ctx: PgContext, name: string, tickAt: Date, jo
  *
  * @example
  * ```ts
- * const last = await lastTick(ctx, "nightly");
+ * const last = await lastCronTick(ctx, "nightly");
  * ```
  */
-export async function lastTick(ctx: PgContext, name: string): Promise<Date | null> {
+export async function lastCronTick(ctx: PgContext, name: string): Promise<Date | null> {
   const { rows } = await ctx.run<{ last_tick: Date }>(
     "cron_last",
     `SELECT last_tick FROM ${ctx.cron} WHERE name = $1`,

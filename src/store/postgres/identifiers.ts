@@ -1,4 +1,4 @@
-import { invalidArgument, TendError } from "../../errors/tend-error.ts";
+import { invalidArgument } from "../../errors/index.ts";
 
 const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
@@ -34,19 +34,4 @@ export function validateSchema(schema: unknown): string {
  */
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
-}
-
-/**
- * The error thrown by any call on a closed store.
- *
- * @example
- * ```ts
- * if (closed) throw storeClosed();
- * ```
- */
-export function storeClosed(): TendError {
-  return new TendError(
-    "TEND_E_STORE_CLOSED",
-    "The PostgreSQL store is closed: this call came after store.close(). Open a new store with openStore(url).",
-  );
 }

@@ -1,36 +1,9 @@
 import type pg from "pg";
-import { TendError } from "../../errors/tend-error.ts";
-import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../../jobs/model.ts";
-import type { CallerTransaction } from "../store.ts";
+import { TendError } from "../../errors/index.ts";
+import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
+import type { CallerTransaction } from "../job-store.ts";
+import { callerClient } from "./caller-tx.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
-
-/** Anything with pg's `query(text, values)`: a Client or PoolClient inside the caller's BEGIN. */
-type Queryable = Pick<pg.ClientBase, "query">;
-
-/**
- * Checks that a caller's transaction handle can run queries (a pg Client or PoolClient).
- *
- * @example
- * ```ts
- * const client = callerClient(tx);
- * ```
- */
-export function callerClient(tx: CallerTransaction): Queryable {
-  if (
-    tx === null ||
-    typeof tx !== "object" ||
-    typeof (tx as { query?: unknown }).query !== "function" ||
-    // A pg.Pool has query() too, but each call runs on whichever connection is free: no transaction.
-    "totalCount" in tx
-  ) {
-    throw new TendError(
-      "TEND_E_INVALID_TRANSACTION",
-      "The transaction handle passed to insert() is not a pg client: pass the pg Client or PoolClient (from pool.connect(), not the pool itself) on which you ran BEGIN.",
-      { details: { got: typeof tx } },
-    );
-  }
-  return tx as Queryable;
-}
 
 /** The unnest() column arrays of a batch of jobs (one array per column, in input order). */
 function columns(jobs: readonly NewJob[]): unknown[] {

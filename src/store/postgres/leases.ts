@@ -1,4 +1,6 @@
 import { randomUUID } from "node:crypto";
+import { checkDate, checkInteger } from "../../errors/index.ts";
+import { ID_PATTERN, MAX_LEASE_MS } from "../args.ts";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -6,19 +8,15 @@ import type {
   Failure,
   HeartbeatResult,
   LeaseRef,
-  RescuedJob,
-} from "../../jobs/model.ts";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { FINAL, ID_PATTERN, intArg, NOW_ISO, PENDING, type PgContext } from "./context.ts";
-import { type ClaimRow, type RescueRow, toClaimedJobs, toRescuedJobs } from "./rows.ts";
+} from "../job-model.ts";
+import { batchNotify, NOW_ISO, PENDING, type PgContext } from "./context.ts";
+import { type ClaimRow, toClaimedJobs } from "./rows.ts";
 
 /**
  * The worker's statements: claim, and the lease-fenced writes (complete, fail, heartbeat, release,
- * markCancelled) in batches through unnest arrays, plus rescue of lapsed leases. Every write
+ * markCancelled) in batches through unnest arrays (rescue of lapsed leases is in rescue.ts). Every write
  * matches (id, lease_token, state = 'running'), so a stale attempt can never change a row.
  */
-
-const MAX_LEASE_MS = 7 * 24 * 3600 * 1000;
 
 /**
  * A condition (always true) that makes the statement's own transaction commit without waiting
@@ -84,10 +82,12 @@ function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => A
 
 /** A failure's retry time as the ISO text the fail statement reads. */
 function retryTime(at: unknown): string {
-  if (!(at instanceof Date) || Number.isNaN(at.getTime())) {
-    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "retryAt", at, "a valid Date, or null to discard");
-  }
-  return at.toISOString();
+  return checkDate(
+    "TEND_E_INVALID_STORE_ARGUMENT",
+    "retryAt",
+    at,
+    "a valid Date, or null to discard",
+  ).toISOString();
 }
 
 /** A failure's retry time (null: discard), from the fail statement's lease map (value 2). */
@@ -128,13 +128,6 @@ async function fencedRun<T extends LeaseRef, R extends { id: string }>(
     for (const row of rows) out.push(row);
   }
   return out;
-}
-
-/** Appended to statements whose rows may finish a batch job: one notification per batch. */
-function batchNotify(param: string): string {
-  return `, notified AS (
-    SELECT pg_notify(${param}, b.batch_id) FROM (SELECT DISTINCT batch_id FROM u WHERE batch_id IS NOT NULL AND state IN ${FINAL}) b
-  )`;
 }
 
 /**
@@ -178,8 +171,8 @@ export function claimSql(ctx: PgContext): string {
  * ```
  */
 export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<ClaimedJob[]> {
-  const limit = intArg("limit", request.limit, 1, 10_000);
-  const leaseMs = intArg("leaseMs", request.leaseMs, 1, MAX_LEASE_MS);
+  const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", request.limit, 1, 10_000);
+  const leaseMs = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", request.leaseMs, 1, MAX_LEASE_MS);
   const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), [
     request.queue,
     limit,
@@ -270,7 +263,7 @@ export async function heartbeatJobs(
   leases: readonly LeaseRef[],
   leaseMs: number,
 ): Promise<HeartbeatResult[]> {
-  intArg("leaseMs", leaseMs, 1, MAX_LEASE_MS);
+  checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", leaseMs, 1, MAX_LEASE_MS);
   const refs = validRefs(leases);
   const held = new Map<string, boolean>();
   if (refs.length > 0) {
@@ -328,10 +321,10 @@ export async function releaseJobs(ctx: PgContext, leases: readonly LeaseRef[]): 
  *
  * @example
  * ```ts
- * await markJobsCancelled(ctx, [lease], "cancel requested");
+ * await markCancelledJobs(ctx, [lease], "cancel requested");
  * ```
  */
-export async function markJobsCancelled(
+export async function markCancelledJobs(
   ctx: PgContext,
   leases: readonly LeaseRef[],
   reason: string,
@@ -354,87 +347,4 @@ export async function markJobsCancelled(
     (round) => [round.map((r) => r.id), leaseMap(round), String(reason), ctx.channels.batch],
   );
   return inInputOrder(refs, rows);
-}
-
-/** True (before the update) when a rescue discards row `j` as poisoned. */
-const POISONS = "(NOT j.cancel_requested AND j.lost + 1 >= j.max_lost)";
-
-/**
- * The error recorded when a rescue discards a job as poisoned ($1 = this rescue's reason): its
- * worker was lost or hung max_lost times.
- */
-const POISON_ERROR = `jsonb_build_object('attempt', j.attempt, 'at', ${NOW_ISO}, 'code', 'TEND_E_JOB_POISONED', 'message',
-  'the job''s worker died or hung ' || (j.lost + 1) || CASE WHEN j.lost + 1 = 1 THEN ' time' ELSE ' times' END ||
-  ' while running it (maxLost ' || j.max_lost || '; this time: ' || $1::text || '); it was discarded so that it cannot ' ||
-  'take down more workers. Fix what makes it crash or block its worker, then retry it: tend jobs retry ' || j.id)`;
-
-/**
- * The rescue statement: running rows matching `where` become retryable now (or discarded when
- * out of attempts, or as poisoned when this was their max_lost-th lost attempt; cancelled when a
- * cancel was requested), with an error recorded and one more lost attempt counted.
- */
-function rescueSql(ctx: PgContext, where: string): string {
-  return `WITH r AS (
-      SELECT id FROM ${ctx.jobs} WHERE state = 'running' AND ${where}
-      ORDER BY id FOR UPDATE SKIP LOCKED
-    ),
-    u AS (
-      UPDATE ${ctx.jobs} j SET
-        state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN j.attempt >= j.max_attempts OR ${POISONS} THEN 'discarded' ELSE 'retryable' END,
-        run_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts OR ${POISONS} THEN j.run_at ELSE now() END,
-        finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts OR ${POISONS} THEN now() END,
-        errors = j.errors || jsonb_build_array(CASE WHEN ${POISONS} THEN ${POISON_ERROR} ELSE jsonb_build_object(
-          'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $1::text, 'code', $2::text) END),
-        lost = j.lost + 1,
-        worker_id = NULL, lease_token = NULL, lease_expires_at = NULL
-      FROM r WHERE j.id = r.id
-      RETURNING j.id, j.kind, j.queue, j.attempt, j.state, j.batch_id, (j.state = 'discarded' AND j.lost >= j.max_lost) AS poisoned
-    )${batchNotify("$3")},
-    woken AS (SELECT pg_notify($4, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'retryable') q)
-    SELECT id::text AS id, kind, queue, attempt, state, poisoned, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n
-    FROM u`;
-}
-
-/**
- * Rescues running jobs whose lease lapsed (see JobStore.rescueExpired). Jobs that were asked to
- * cancel become cancelled and are not listed (they will not run again and were not discarded).
- *
- * @example
- * ```ts
- * const rescued = await rescueExpiredJobs(ctx);
- * ```
- */
-export async function rescueExpiredJobs(ctx: PgContext): Promise<RescuedJob[]> {
-  const { rows } = await ctx.run<Omit<RescueRow, "state"> & { state: string }>(
-    "rescue_expired",
-    rescueSql(ctx, "lease_expires_at < now()"),
-    [
-      "lease expired: the worker stopped heartbeating (it died, froze or lost the database)",
-      "TEND_E_LEASE_EXPIRED",
-      ctx.channels.batch,
-      ctx.channels.jobs,
-    ],
-  );
-  return toRescuedJobs(rows.filter((r): r is RescueRow => r.state !== "cancelled"));
-}
-
-/**
- * Rescues every running job of one worker (see JobStore.rescueWorker).
- *
- * @example
- * ```ts
- * await rescueWorkerJobs(ctx, "worker-3", "worker process exited with code 1");
- * ```
- */
-export async function rescueWorkerJobs(
-  ctx: PgContext,
-  workerId: string,
-  reason: string,
-): Promise<RescuedJob[]> {
-  const { rows } = await ctx.run<Omit<RescueRow, "state"> & { state: string }>(
-    "rescue_worker",
-    rescueSql(ctx, "worker_id = $5"),
-    [String(reason), "TEND_E_WORKER_LOST", ctx.channels.batch, ctx.channels.jobs, String(workerId)],
-  );
-  return toRescuedJobs(rows.filter((r): r is RescueRow => r.state !== "cancelled"));
 }

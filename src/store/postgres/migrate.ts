@@ -1,6 +1,6 @@
 import type pg from "pg";
-import { TendError } from "../../errors/tend-error.ts";
-import type { Logger } from "../../log/logger.ts";
+import { TendError } from "../../errors/index.ts";
+import type { Logger } from "../../log/index.ts";
 import { migrationsFor } from "../components.ts";
 import { pendingMigrations } from "../migration.ts";
 import { quoteIdent } from "./identifiers.ts";

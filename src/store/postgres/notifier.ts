@@ -1,9 +1,10 @@
 import pg from "pg";
-import { invalidArgument, TendError } from "../../errors/tend-error.ts";
-import type { Logger } from "../../log/logger.ts";
-import type { Channel, Notifier } from "../store.ts";
+import { invalidArgument, TendError } from "../../errors/index.ts";
+import type { Logger } from "../../log/index.ts";
+import { storeClosed } from "../closed.ts";
+import type { Channel, Notifier } from "../notifier.ts";
 import { LISTEN_BACKOFF, type ReconnectBackoff, reconnectDelay } from "./backoff.ts";
-import { quoteIdent, storeClosed } from "./identifiers.ts";
+import { quoteIdent } from "./identifiers.ts";
 
 interface Subscription {
   listener: (payload: string) => void;
@@ -138,7 +139,7 @@ export class PostgresNotifier implements Notifier {
 
   #assertOpen(): void {
     if (this.#closed) {
-      throw storeClosed();
+      throw storeClosed("postgres");
     }
   }
 

@@ -1,4 +1,4 @@
-import type { ClaimedJob, JobError, JobRecord, JobState, Json, RescuedJob } from "../../jobs/model.ts";
+import type { ClaimedJob, JobError, JobRecord, JobState, Json, RescuedJob } from "../job-model.ts";
 
 /**
  * Row shapes returned by `pg` for tend's tables and their conversion to the job model. `pg`

@@ -1,4 +1,4 @@
-import type { QueueStats } from "../../jobs/model.ts";
+import type { QueueStats } from "../job-model.ts";
 import { FINAL, PENDING, type PgContext } from "./context.ts";
 
 interface StatsRow {

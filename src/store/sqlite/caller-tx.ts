@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { describeValue, TendError } from "../../errors/tend-error.ts";
+import { describeValue, TendError } from "../../errors/index.ts";
 
 /**
  * Checks that `tx` is a caller's `DatabaseSync` handle, open, inside a transaction, on the same

@@ -1,5 +1,5 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
-import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../../converge/context.ts";
+import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../user-database.ts";
 import { type FileLock, fileLock } from "./converge-lock.ts";
 
 /**

@@ -1,9 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { UserDatabase } from "../../converge/context.ts";
-import type { WakeTable } from "../../converge/definition.ts";
-import { decideLease } from "../../converge/lease.ts";
 import type {
-  ConvergeStore,
   Fence,
   Inconsistency,
   InconsistencyFilter,
@@ -11,12 +7,14 @@ import type {
   TerminalKey,
   Wake,
   WakeListener,
-} from "../../converge/store.ts";
-import type { RawConnection } from "../store.ts";
+  WakeTable,
+} from "../converge-model.ts";
+import type { ConvergeStore } from "../converge-store.ts";
+import { decideLease } from "../lease.ts";
+import type { SqliteRaw } from "../raw.ts";
+import type { UserDatabase } from "../user-database.ts";
 import { type FileLock, fileLock } from "./converge-lock.ts";
 import { openUserConnection, SqliteUserDatabase } from "./converge-sql.ts";
-
-type SqliteRaw = Extract<RawConnection, { driver: "sqlite" }>;
 
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 // julianday() works in every SQLite version (operators' sqlite3 shells may predate unixepoch('subsec')).
@@ -29,7 +27,7 @@ const NOW_MS = "CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER
  *
  * @example
  * ```ts
- * const converge = new SqliteConvergeStore(store.raw as SqliteRaw);
+ * const converge = new SqliteConvergeStore(raw);
  * ```
  */
 export class SqliteConvergeStore implements ConvergeStore {

@@ -13,15 +13,24 @@ import type {
   NewJob,
   QueueStats,
   RescuedJob,
-} from "../../jobs/model.ts";
-import type { CallerTransaction, JobStore } from "../store.ts";
-import * as admin from "./admin-ops.ts";
+} from "../job-model.ts";
+import type { CallerTransaction, JobStore } from "../job-store.ts";
+import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";
+import { enqueueCronTick, lastCronTick } from "./cron.ts";
+import { insertJobs } from "./insert.ts";
+import {
+  claimJobs,
+  completeJobs,
+  failJobs,
+  heartbeatJobs,
+  markCancelledJobs,
+  releaseJobs,
+} from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
-import * as rescue from "./rescue-ops.ts";
+import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
-import * as worker from "./worker-ops.ts";
 
 /**
  * The JobStore over one SQLite connection. Every write runs in its own `BEGIN IMMEDIATE`
@@ -48,7 +57,7 @@ export class SqliteJobStore implements JobStore {
     const ctx = this.#ctx;
     if (tx !== undefined) return this.#insertInCallerTransaction(jobs, tx);
     if (jobs.length === 0) return [];
-    const { results, wakeups } = await ctx.write(() => worker.insertJobs(ctx, ctx.db, jobs));
+    const { results, wakeups } = await ctx.write(() => insertJobs(ctx, ctx.db, jobs));
     ctx.emit(wakeups);
     return results;
   }
@@ -57,7 +66,7 @@ export class SqliteJobStore implements JobStore {
     const ctx = this.#ctx;
     const db: DatabaseSync = assertCallerTransaction(tx, this.#realPath);
     if (jobs.length === 0) return [];
-    const { results, wakeups } = worker.insertJobs(ctx, db, jobs);
+    const { results, wakeups } = insertJobs(ctx, db, jobs);
     // The caller's handle now holds the write lock until it commits: our own writes wait for that.
     if (db !== ctx.db) ctx.deferWritesWhile(() => db.isOpen && db.isTransaction);
     const firstId = results.find((r) => r.inserted)?.id;
@@ -75,55 +84,55 @@ export class SqliteJobStore implements JobStore {
   }
 
   async claim(request: ClaimRequest): Promise<ClaimedJob[]> {
-    return worker.claimJobs(this.#ctx, request);
+    return claimJobs(this.#ctx, request);
   }
 
   async complete(completions: readonly Completion[]): Promise<string[]> {
-    return completions.length === 0 ? [] : worker.completeJobs(this.#ctx, completions);
+    return completions.length === 0 ? [] : completeJobs(this.#ctx, completions);
   }
 
   async fail(failures: readonly Failure[]): Promise<string[]> {
-    return failures.length === 0 ? [] : worker.failJobs(this.#ctx, failures);
+    return failures.length === 0 ? [] : failJobs(this.#ctx, failures);
   }
 
   async heartbeat(leases: readonly LeaseRef[], leaseMs: number): Promise<HeartbeatResult[]> {
-    return worker.heartbeatJobs(this.#ctx, leases, leaseMs);
+    return heartbeatJobs(this.#ctx, leases, leaseMs);
   }
 
   async release(leases: readonly LeaseRef[]): Promise<string[]> {
-    return leases.length === 0 ? [] : worker.releaseJobs(this.#ctx, leases);
+    return leases.length === 0 ? [] : releaseJobs(this.#ctx, leases);
   }
 
   async markCancelled(leases: readonly LeaseRef[], reason: string): Promise<string[]> {
-    return leases.length === 0 ? [] : worker.markCancelledJobs(this.#ctx, leases, reason);
+    return leases.length === 0 ? [] : markCancelledJobs(this.#ctx, leases, reason);
   }
 
   async rescueExpired(): Promise<RescuedJob[]> {
-    return rescue.rescueExpiredJobs(this.#ctx);
+    return rescueExpiredJobs(this.#ctx);
   }
 
   async rescueWorker(workerId: string, reason: string): Promise<RescuedJob[]> {
-    return rescue.rescueWorkerJobs(this.#ctx, workerId, reason);
+    return rescueWorkerJobs(this.#ctx, workerId, reason);
   }
 
   async cancel(id: string): Promise<JobRecord | null> {
-    return admin.cancelJob(this.#ctx, id);
+    return cancelJob(this.#ctx, id);
   }
 
   async retry(id: string): Promise<JobRecord | null> {
-    return admin.retryJob(this.#ctx, id);
+    return retryJob(this.#ctx, id);
   }
 
   async get(id: string): Promise<JobRecord | null> {
-    return admin.getJob(this.#ctx, id);
+    return getJob(this.#ctx, id);
   }
 
   async list(filter: ListFilter): Promise<JobRecord[]> {
-    return admin.listJobs(this.#ctx, filter);
+    return listJobs(this.#ctx, filter);
   }
 
   async prune(olderThan: Date, limit: number): Promise<number> {
-    return admin.pruneJobs(this.#ctx, olderThan, limit);
+    return pruneJobs(this.#ctx, olderThan, limit);
   }
 
   async stats(): Promise<QueueStats[]> {
@@ -131,18 +140,18 @@ export class SqliteJobStore implements JobStore {
   }
 
   async enqueueCronTick(name: string, tickAt: Date, job: NewJob): Promise<boolean> {
-    return admin.enqueueCronTick(this.#ctx, name, tickAt, job);
+    return enqueueCronTick(this.#ctx, name, tickAt, job);
   }
 
   async lastCronTick(name: string): Promise<Date | null> {
-    return admin.lastCronTick(this.#ctx, name);
+    return lastCronTick(this.#ctx, name);
   }
 
   async batchProgress(batchId: string): Promise<BatchProgress> {
-    return admin.batchProgress(this.#ctx, batchId);
+    return batchProgress(this.#ctx, batchId);
   }
 
   async batchJobs(batchId: string): Promise<JobRecord[]> {
-    return admin.batchJobs(this.#ctx, batchId);
+    return batchJobs(this.#ctx, batchId);
   }
 }

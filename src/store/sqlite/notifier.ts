@@ -1,8 +1,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import type { Logger } from "../../log/logger.ts";
-import type { Channel, Notifier } from "../store.ts";
-import { storeClosed } from "./validate.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import type { Logger } from "../../log/index.ts";
+import { storeClosed } from "../closed.ts";
+import type { Channel, Notifier } from "../notifier.ts";
 
 type Listener = (payload: string) => void;
 
@@ -65,7 +65,7 @@ export class SqliteNotifier implements Notifier {
     if (typeof listener !== "function") {
       throw invalidArgument("TEND_E_INVALID_CHANNEL", "listener", listener, "a function (payload) => void");
     }
-    if (this.#closed) throw storeClosed();
+    if (this.#closed) throw storeClosed("sqlite");
     let set = this.#listeners.get(channel);
     if (set === undefined) {
       set = new Set();
@@ -87,7 +87,7 @@ export class SqliteNotifier implements Notifier {
     if (typeof channel !== "string" || channel.length === 0) {
       throw invalidArgument("TEND_E_INVALID_CHANNEL", "notification channel", channel, "a non-empty string");
     }
-    if (this.#closed) throw storeClosed();
+    if (this.#closed) throw storeClosed("sqlite");
     publish(this.#key, channel, payload);
   }
 

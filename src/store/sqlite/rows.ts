@@ -1,4 +1,4 @@
-import type { ClaimedJob, JobError, JobRecord, JobState, Json } from "../../jobs/model.ts";
+import type { ClaimedJob, JobError, JobRecord, JobState, Json } from "../job-model.ts";
 
 /** A row as node:sqlite returns it. */
 export type Row = Record<string, unknown>;

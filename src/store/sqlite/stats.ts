@@ -1,4 +1,4 @@
-import { emptyQueueStats, type QueueStats } from "../../jobs/model.ts";
+import { emptyQueueStats, type QueueStats } from "../job-model.ts";
 import type { SqliteContext } from "./context.ts";
 import type { Row } from "./rows.ts";
 

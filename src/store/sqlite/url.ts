@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
-import { invalidArgument } from "../../errors/tend-error.ts";
-import { parseDuration } from "../../lifecycle/duration.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import { durationFromText, parseDuration } from "../../lifecycle/index.ts";
 
 /** What an `sqlite:` URL says: where the file is and how to run it. */
 export interface SqliteUrl {
@@ -15,30 +15,10 @@ export interface SqliteUrl {
 /** Default interval of the cross-process commit poll. */
 export const DEFAULT_POLL_MS = 25;
 
-const EXPECTED_URL = '"sqlite:./relative.db", "sqlite:/abs/path.db" or "sqlite:///abs/path.db"';
+/** The longest poll a URL may ask for (1h): a longer one would hide other processes' commits. */
+const MAX_POLL_MS = 3_600_000;
 
-/**
- * Parses a duration such as `25ms`, `1s` or `40` (milliseconds) into milliseconds; null when it is
- * not a positive duration of at most one hour.
- *
- * @example
- * ```ts
- * parseDurationMs("250ms"); // 250
- * parseDurationMs("2s"); // 2000
- * ```
- */
-export function parseDurationMs(text: string): number | null {
-  const trimmed = text.trim();
-  let value: number;
-  try {
-    // A bare number is milliseconds; anything else goes through the shared duration syntax.
-    value = /^[0-9]+(?:\.[0-9]+)?$/.test(trimmed) ? Number(trimmed) : parseDuration(trimmed);
-  } catch {
-    return null;
-  }
-  if (!Number.isFinite(value) || value < 1 || value > 3_600_000) return null;
-  return Math.round(value);
-}
+const EXPECTED_URL = '"sqlite:./relative.db", "sqlite:/abs/path.db" or "sqlite:///abs/path.db"';
 
 /**
  * Pure: parses an `sqlite:` database URL. Relative paths resolve against `cwd`. Query options:
@@ -86,16 +66,14 @@ export function parseSqliteUrl(url: string, cwd: string = process.cwd()): Sqlite
       }
       synchronous = v === "full" ? "FULL" : "NORMAL";
     } else if (key === "poll") {
-      const ms = parseDurationMs(value);
-      if (ms === null) {
-        throw invalidArgument(
-          "TEND_E_INVALID_SQLITE_OPTION",
-          "SQLite URL option poll",
-          value,
-          'a duration from 1ms to 1h such as "25ms" or "1s"',
-        );
-      }
-      pollMs = ms;
+      // A bare number is milliseconds; a timer runs on whole ones (at least 1).
+      pollMs = Math.ceil(
+        parseDuration(durationFromText(value), "SQLite URL option poll", {
+          code: "TEND_E_INVALID_SQLITE_OPTION",
+          positive: true,
+          max: MAX_POLL_MS,
+        }),
+      );
     } else {
       throw invalidArgument(
         "TEND_E_INVALID_SQLITE_OPTION",

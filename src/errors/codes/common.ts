@@ -1,0 +1,13 @@
+/**
+ * Error codes every part throws the same way (see docs/errors.md). Keys are the codes; values
+ * their meaning.
+ *
+ * @example
+ * ```ts
+ * console.log(COMMON_CODES.TEND_E_UNKNOWN_OPTION);
+ * ```
+ */
+export const COMMON_CODES = {
+  TEND_E_UNKNOWN_OPTION:
+    "An options object names a key the entry point does not accept (often a typo); the message names the key, where it was given, the accepted keys and the one probably meant.",
+} as const satisfies Record<`TEND_E_${string}`, string>;

@@ -1,0 +1,63 @@
+import type {
+  Fence,
+  Inconsistency,
+  InconsistencyFilter,
+  LeaseAttempt,
+  TerminalKey,
+  Wake,
+  WakeListener,
+  WakeTable,
+} from "./converge-model.ts";
+import type { UserDatabase } from "./user-database.ts";
+
+/**
+ * The converge part's storage: leases, inconsistencies, terminal keys, wake-up triggers and
+ * listeners, and the user's database access. One implementation per driver, in
+ * src/store/<driver>/converge-store.ts.
+ */
+export interface ConvergeStore {
+  readonly driver: "sqlite" | "postgres";
+  /** Takes or renews the lease of `name` for `holder` (atomic; decided by `decideLease`). */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt>;
+  /** Gives the lease up at once (expiry = now) if `fence` still holds it. */
+  releaseLease(name: string, fence: Fence): Promise<void>;
+  /**
+   * Records inconsistencies of one converger in one statement (one commit), fenced: with a fence,
+   * only if that holder and epoch still hold a live lease of `converger`; all or none. Returns
+   * false when fenced out.
+   */
+  recordInconsistencies(
+    converger: string,
+    records: ReadonlyArray<{ key: string; changes: unknown }>,
+    fence: Fence | null,
+  ): Promise<boolean>;
+  listInconsistencies(filter: InconsistencyFilter): Promise<Inconsistency[]>;
+  /** Records a terminal failure of a key (fenced like recordInconsistency). */
+  recordTerminal(
+    converger: string,
+    key: string,
+    version: string | null,
+    message: string,
+    fence: Fence | null,
+  ): Promise<boolean>;
+  clearTerminal(converger: string, key: string): Promise<void>;
+  listTerminal(converger: string): Promise<TerminalKey[]>;
+  /** Whether a wakeOn table exists. */
+  tableExists(table: WakeTable): Promise<boolean>;
+  /** Whether a column of an existing table exists. */
+  columnExists(table: WakeTable, column: string): Promise<boolean>;
+  /**
+   * Installs (idempotently) the change trigger of a wakeOn table. Returns the table as wake-ups
+   * name it (`schema.table` on PostgreSQL, `table` on SQLite).
+   */
+  installWakeTrigger(table: WakeTable): Promise<string>;
+  /**
+   * Listens for changes of wakeOn tables. `onReconnect` is called when notifications may have
+   * been lost (the listener reconnected), so the caller sweeps.
+   */
+  listenWakes(onWake: (wake: Wake) => void, onReconnect: () => void, pollMs: number): Promise<WakeListener>;
+  /** The app's database for user code (ctx.sql, ctx.transaction, ctx.db / ctx.pool). */
+  readonly access: UserDatabase;
+  /** Closes what this converge store opened (not the Store). */
+  close(): Promise<void>;
+}

@@ -1,0 +1,46 @@
+/**
+ * The store: tend's database floor. It owns the records and storage interfaces that the parts
+ * above it use (jobs, cron, batches, converge leases, inconsistencies, terminal keys, wake-ups),
+ * the migrations runner, and one driver per database (sqlite/, postgres/) implementing them.
+ * This file is the store's face towards the rest of tend; src/index.ts re-exports its public part.
+ */
+export type {
+  Fence,
+  Inconsistency,
+  InconsistencyFilter,
+  LeaseAttempt,
+  TerminalKey,
+  Wake,
+  WakeListener,
+  WakeTable,
+} from "./converge-model.ts";
+export { jobIdText } from "./args.ts";
+export type { ConvergeStore } from "./converge-store.ts";
+export {
+  type BatchProgress,
+  type ClaimedJob,
+  type ClaimRequest,
+  type Completion,
+  DEFAULT_MAX_LOST,
+  emptyQueueStats,
+  type Failure,
+  type HeartbeatResult,
+  type InsertResult,
+  JOB_STATES,
+  type JobError,
+  type JobRecord,
+  type JobState,
+  type Json,
+  type LeaseRef,
+  type ListFilter,
+  type NewJob,
+  type QueueStats,
+  type RescuedJob,
+  UNIQUE_BLOCKING_STATES,
+} from "./job-model.ts";
+export type { CallerTransaction, JobStore } from "./job-store.ts";
+export type { LeaseDecision } from "./lease.ts";
+export type { Channel, Notifier } from "./notifier.ts";
+export { checkStoreOptions, DEFAULT_DATABASE_URL, openStore, preloadDriver } from "./open.ts";
+export type { DriverName, Store, StoreOptions } from "./store.ts";
+export type { OpenTransaction, Row, SqlFn, SqlParam, UserDatabase } from "./user-database.ts";

@@ -1,0 +1,201 @@
+/**
+ * The data model of a job: the records the job store's interface speaks in, owned by the store
+ * and used by the jobs layer above it and by both drivers. Ids are strings (PostgreSQL bigint;
+ * SQLite integer) so that both drivers look the same.
+ */
+
+/** Lifecycle states. `scheduled` and `retryable` jobs become runnable once `runAt` has passed. */
+export type JobState =
+  "scheduled" | "available" | "running" | "completed" | "retryable" | "discarded" | "cancelled";
+
+export const JOB_STATES: readonly JobState[] = [
+  "scheduled",
+  "available",
+  "running",
+  "completed",
+  "retryable",
+  "discarded",
+  "cancelled",
+];
+
+/** States in which a unique key blocks another insert with the same key. */
+export const UNIQUE_BLOCKING_STATES: readonly JobState[] = ["scheduled", "available", "running", "retryable"];
+
+/** JSON value as stored in payloads and results. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** One recorded failure of one attempt. */
+export interface JobError {
+  attempt: number;
+  /** ISO-8601 time of the failure. */
+  at: string;
+  message: string;
+  stack?: string;
+  /** A TendError code when tend itself failed the attempt (unknown kind, bad payload, lease expired, timeout). */
+  code?: string;
+}
+
+/** A job to insert, fully defaulted and validated by the jobs layer. */
+export interface NewJob {
+  kind: string;
+  queue: string;
+  /** Already JSON-encoded payload text (validated for size by the jobs layer). */
+  payload: string;
+  priority: number;
+  /** When the job may first run. A time in the future makes it `scheduled`. */
+  runAt: Date;
+  maxAttempts: number;
+  uniqueKey: string | null;
+  batchId: string | null;
+  batchIndex: number | null;
+  /**
+   * Attempts that may end with the job's worker lost or hung (died, killed for a hang, lease
+   * lapsed) before the job is discarded as poisoned (TEND_E_JOB_POISONED). Default 3.
+   */
+  maxLost?: number;
+}
+
+/** Lost or hung attempts after which a job is discarded as poisoned, unless its kind or the app says otherwise. */
+export const DEFAULT_MAX_LOST = 3;
+
+/** Result of inserting one NewJob: its id and whether a row was inserted (false: unique key hit). */
+export interface InsertResult {
+  id: string;
+  inserted: boolean;
+}
+
+/** A full job row. */
+export interface JobRecord {
+  id: string;
+  kind: string;
+  queue: string;
+  payload: Json;
+  priority: number;
+  state: JobState;
+  runAt: Date;
+  /** Attempts started so far (the running attempt included). */
+  attempt: number;
+  maxAttempts: number;
+  /** Attempts that ended with the job's worker lost or hung (since the last retry). */
+  lost: number;
+  /** At this many lost attempts the job is discarded as poisoned. */
+  maxLost: number;
+  uniqueKey: string | null;
+  errors: JobError[];
+  result: Json | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+  workerId: string | null;
+  leaseToken: string | null;
+  leaseExpiresAt: Date | null;
+  cancelRequested: boolean;
+  batchId: string | null;
+  batchIndex: number | null;
+}
+
+/** Identifies one attempt's hold on a running job; every write by a worker is fenced by it. */
+export interface LeaseRef {
+  id: string;
+  leaseToken: string;
+}
+
+/** A job handed to a worker by `claim`. */
+export interface ClaimedJob {
+  id: string;
+  kind: string;
+  queue: string;
+  payload: Json;
+  attempt: number;
+  maxAttempts: number;
+  leaseToken: string;
+}
+
+export interface ClaimRequest {
+  queue: string;
+  /** Claim at most this many. */
+  limit: number;
+  workerId: string;
+  leaseMs: number;
+}
+
+export interface Completion extends LeaseRef {
+  /** JSON-encoded result text or null. */
+  result: string | null;
+}
+
+export interface Failure extends LeaseRef {
+  error: JobError;
+  /** When to retry; null means discard (attempts exhausted or not retryable). */
+  retryAt: Date | null;
+}
+
+export interface HeartbeatResult {
+  id: string;
+  /** False when the lease is no longer held (rescued, cancelled, completed elsewhere): stop writing. */
+  held: boolean;
+  /** True when someone asked to cancel this job: abort the handler. */
+  cancelRequested: boolean;
+}
+
+export interface ListFilter {
+  queue?: string;
+  kind?: string;
+  state?: JobState;
+  batchId?: string;
+  /** Default 100, at most 10,000. */
+  limit?: number;
+  /** Return jobs with id less than this (pagination, newest first). */
+  beforeId?: string;
+}
+
+/** Per-queue statistics, read from the store (never from a worker's memory). */
+export interface QueueStats {
+  queue: string;
+  /** Runnable now: available, plus scheduled/retryable whose time has come. */
+  available: number;
+  running: number;
+  /** Scheduled for later. */
+  scheduled: number;
+  /** Failed, waiting for their retry time. */
+  retryable: number;
+  /** Jobs enqueued per second over the last 60 s. */
+  enqueuedPerSec: number;
+  /** Jobs completed per second over the last 60 s. */
+  completedPerSec: number;
+  /** Age in ms of the oldest runnable job (0 when none). */
+  oldestAvailableAgeMs: number;
+}
+
+/** Statistics of a queue with nothing in it (the starting point of counts and sums). */
+export function emptyQueueStats(queue: string): QueueStats {
+  return {
+    queue,
+    available: 0,
+    running: 0,
+    scheduled: 0,
+    retryable: 0,
+    enqueuedPerSec: 0,
+    completedPerSec: 0,
+    oldestAvailableAgeMs: 0,
+  };
+}
+
+/** One job rescued from a lapsed lease. */
+export interface RescuedJob {
+  id: string;
+  kind: string;
+  queue: string;
+  attempt: number;
+  /** `retryable` (will run again) or `discarded` (attempts exhausted, or poisoned). */
+  state: "retryable" | "discarded";
+  /** Discarded because its worker was lost or hung `maxLost` times (TEND_E_JOB_POISONED). */
+  poisoned: boolean;
+}
+
+export interface BatchProgress {
+  batchId: string;
+  total: number;
+  /** Jobs in a final state: completed, discarded or cancelled. */
+  finished: number;
+}

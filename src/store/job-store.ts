@@ -1,0 +1,100 @@
+import type {
+  BatchProgress,
+  ClaimedJob,
+  ClaimRequest,
+  Completion,
+  Failure,
+  HeartbeatResult,
+  InsertResult,
+  JobRecord,
+  LeaseRef,
+  ListFilter,
+  NewJob,
+  QueueStats,
+  RescuedJob,
+} from "./job-model.ts";
+
+/**
+ * A transaction handle owned by the caller, used to enqueue inside the caller's own transaction:
+ * on PostgreSQL a `pg` client (anything with `query(text, values)`) inside `BEGIN`; on SQLite a
+ * `node:sqlite` `DatabaseSync` inside `BEGIN`. The job exists if and only if that transaction commits.
+ */
+export type CallerTransaction = unknown;
+
+/** Storage of jobs. Every method is one round trip (or one SQLite transaction) unless noted. */
+export interface JobStore {
+  /**
+   * Inserts jobs. With `tx`, runs on the caller's handle and does not commit; otherwise in one
+   * transaction of the store's own. Results are in input order. A job whose unique key is held by a
+   * scheduled/available/running/retryable job is not inserted; its result carries that job's id.
+   */
+  insert(jobs: readonly NewJob[], tx?: CallerTransaction): Promise<InsertResult[]>;
+
+  /**
+   * Atomically claims up to `limit` runnable jobs of a queue (available, or scheduled/retryable
+   * with runAt <= now, and not cancel-requested), ordered by priority ascending, then runAt, then
+   * id; sets them running with a fresh lease token, increments attempt, sets startedAt,
+   * workerId and leaseExpiresAt = now + leaseMs. No two claims ever return the same attempt.
+   */
+  claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+
+  /** Marks running jobs completed with their results. Fenced: a ref whose token no longer matches a running job is ignored. Returns the ids that were completed. */
+  complete(completions: readonly Completion[]): Promise<string[]>;
+
+  /** Records failures (appending to errors): retryable at retryAt, or discarded when retryAt is null. Fenced like complete. */
+  fail(failures: readonly Failure[]): Promise<string[]>;
+
+  /** Extends leases to now + leaseMs for refs still held; reports for each ref whether it is held and whether cancel was requested. */
+  heartbeat(leases: readonly LeaseRef[], leaseMs: number): Promise<HeartbeatResult[]>;
+
+  /** Returns held running jobs to available without spending the attempt (attempt - 1), clearing the lease (graceful stop). */
+  release(leases: readonly LeaseRef[]): Promise<string[]>;
+
+  /** Marks held running jobs cancelled (used after a cancel request aborted the handler). */
+  markCancelled(leases: readonly LeaseRef[], reason: string): Promise<string[]>;
+
+  /**
+   * Rescues running jobs whose lease expired before now: each gets an error `lease expired`
+   * (code TEND_E_LEASE_EXPIRED) recorded for its attempt and becomes retryable at now, or
+   * discarded when attempt >= maxAttempts.
+   */
+  rescueExpired(): Promise<RescuedJob[]>;
+
+  /** Same as rescueExpired but for every running job of one worker, regardless of lease (a supervisor saw the worker die). */
+  rescueWorker(workerId: string, reason: string): Promise<RescuedJob[]>;
+
+  /**
+   * Cancels a job. Pending (scheduled/available/retryable): becomes cancelled at once. Running: sets
+   * cancelRequested (its worker aborts the handler and marks it cancelled). Final: unchanged.
+   * Returns the row after the change, or null if no such job.
+   */
+  cancel(id: string): Promise<JobRecord | null>;
+
+  /** Makes a discarded or cancelled (or completed) job available again now, with attempt reset to 0 and maxAttempts kept. Null if no such job; a pending or running job is returned unchanged. */
+  retry(id: string): Promise<JobRecord | null>;
+
+  get(id: string): Promise<JobRecord | null>;
+  list(filter: ListFilter): Promise<JobRecord[]>;
+
+  /** Deletes completed, discarded and cancelled jobs finished before `olderThan`. At most `limit` per call. Returns the count deleted. */
+  prune(olderThan: Date, limit: number): Promise<number>;
+
+  /** Statistics per queue that has any non-final job or activity in the last minute. */
+  stats(): Promise<QueueStats[]>;
+
+  /**
+   * Cron: records that tick `tickAt` of schedule `name` was enqueued and inserts `job`, both in one
+   * transaction, only if that tick (or a later one) was not recorded before. Exactly once across
+   * processes and machines. Returns true when this call enqueued it.
+   */
+  enqueueCronTick(name: string, tickAt: Date, job: NewJob): Promise<boolean>;
+
+  /** The last recorded tick of a cron schedule, or null. */
+  lastCronTick(name: string): Promise<Date | null>;
+
+  /** Progress of a batch (jobs sharing batchId). */
+  batchProgress(batchId: string): Promise<BatchProgress>;
+
+  /** Every job of a batch, ordered by batchIndex. */
+  batchJobs(batchId: string): Promise<JobRecord[]>;
+}

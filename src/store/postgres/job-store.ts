@@ -1,0 +1,44 @@
+import type { NewJob } from "../job-model.ts";
+import type { JobStore } from "../job-store.ts";
+import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
+import type { PgContext } from "./context.ts";
+import { enqueueCronTick, lastCronTick } from "./cron.ts";
+import { insertJobs } from "./insert.ts";
+import {
+  claimJobs,
+  completeJobs,
+  failJobs,
+  heartbeatJobs,
+  markCancelledJobs,
+  releaseJobs,
+} from "./leases.ts";
+import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
+import { queueStats } from "./stats.ts";
+
+/**
+ * The JobStore over a PostgreSQL pool: each method is one statement (a named prepared statement
+ * on a pooled connection), or runs on the caller's client for `insert(jobs, tx)`.
+ */
+export function createPostgresJobStore(ctx: PgContext): JobStore {
+  return {
+    insert: (list: readonly NewJob[], tx?: unknown) => insertJobs(ctx, list, tx),
+    claim: (request) => claimJobs(ctx, request),
+    complete: (completions) => completeJobs(ctx, completions),
+    fail: (failures) => failJobs(ctx, failures),
+    heartbeat: (leases, leaseMs) => heartbeatJobs(ctx, leases, leaseMs),
+    release: (leases) => releaseJobs(ctx, leases),
+    markCancelled: (leases, reason) => markCancelledJobs(ctx, leases, reason),
+    rescueExpired: () => rescueExpiredJobs(ctx),
+    rescueWorker: (workerId, reason) => rescueWorkerJobs(ctx, workerId, reason),
+    cancel: (id) => cancelJob(ctx, id),
+    retry: (id) => retryJob(ctx, id),
+    get: (id) => getJob(ctx, id),
+    list: (filter) => listJobs(ctx, filter),
+    prune: (olderThan, limit) => pruneJobs(ctx, olderThan, limit),
+    stats: () => queueStats(ctx),
+    enqueueCronTick: (name, tickAt, job) => enqueueCronTick(ctx, name, tickAt, job),
+    lastCronTick: (name) => lastCronTick(ctx, name),
+    batchProgress: (batchId) => batchProgress(ctx, batchId),
+    batchJobs: (batchId) => batchJobs(ctx, batchId),
+  };
+}

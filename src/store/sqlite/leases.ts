@@ -1,0 +1,250 @@
+import { checkInteger, checkString } from "../../errors/index.ts";
+import { MAX_LEASE_MS } from "../args.ts";
+import type {
+  ClaimedJob,
+  ClaimRequest,
+  Completion,
+  Failure,
+  HeartbeatResult,
+  LeaseRef,
+} from "../job-model.ts";
+import type { SqliteContext, Wakeup } from "./context.ts";
+import { type Row, rowToClaimed, toRowId } from "./rows.ts";
+
+/** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
+function ref(r: LeaseRef): [number, string] {
+  if (r === null || typeof r !== "object" || typeof r.leaseToken !== "string") return [-1, ""];
+  return [toRowId(r.id), r.leaseToken];
+}
+
+/**
+ * The claim statement for the jobs table `jobs`: ?1 now, ?2 worker id, ?3 lease expiry, ?4 queue,
+ * ?5 limit. Its sub-select matches the partial claim index exactly (queue, priority, run_at, id
+ * WHERE state IN the pending states), so it walks the index in claim order and stops at the limit.
+ *
+ * @example
+ * ```ts
+ * db.prepare(claimSql('"tend_jobs"')).all(Date.now(), "worker-1", Date.now() + 30_000, "default", 10);
+ * ```
+ */
+export function claimSql(jobs: string): string {
+  return `UPDATE ${jobs}
+     SET state = 'running', attempt = attempt + 1, started_at = ?1, worker_id = ?2,
+         lease_token = lower(hex(randomblob(16))), lease_expires_at = ?3
+   WHERE id IN (
+           SELECT id FROM ${jobs}
+            WHERE queue = ?4 AND state IN ('available', 'scheduled', 'retryable') AND run_at <= ?1
+              AND cancel_requested = 0
+            ORDER BY priority, run_at, id
+            LIMIT ?5)
+   RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at`;
+}
+
+/**
+ * Claims up to `limit` runnable jobs in one statement: the sub-select walks the claim index in
+ * (priority, run_at, id) order; the UPDATE gives each row its own random lease token.
+ *
+ * @example
+ * ```ts
+ * const claimed = await claimJobs(ctx, { queue: "default", limit: 10, workerId: "w1", leaseMs: 30_000 });
+ * ```
+ */
+export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<ClaimedJob[]> {
+  const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", req.limit, 1, 10_000);
+  const leaseMs = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", req.leaseMs, 1, MAX_LEASE_MS);
+  const queue = checkString("TEND_E_INVALID_STORE_ARGUMENT", "queue", req.queue);
+  const workerId = checkString("TEND_E_INVALID_STORE_ARGUMENT", "workerId", req.workerId);
+  const claim = ctx.stmt(claimSql(ctx.t.jobs));
+  const rows = await ctx.write(() => {
+    const now = ctx.now();
+    return claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
+  }, true);
+  rows.sort(
+    (a, b) =>
+      Number(a["priority"]) - Number(b["priority"]) ||
+      Number(a["run_at"]) - Number(b["run_at"]) ||
+      Number(a["id"]) - Number(b["id"]),
+  );
+  return rows.map(rowToClaimed);
+}
+
+/**
+ * Completes held jobs; stale refs are skipped.
+ *
+ * @example
+ * ```ts
+ * const done = await completeJobs(ctx, [{ id: job.id, leaseToken: job.leaseToken, result: "{\"ok\":true}" }]);
+ * ```
+ */
+export async function completeJobs(
+  ctx: SqliteContext,
+  completions: readonly Completion[],
+): Promise<string[]> {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = 'completed', result = ?, finished_at = ?, lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ? AND lease_token = ? AND state = 'running'
+      RETURNING batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = await ctx.write(() => {
+    const now = ctx.now();
+    const ids: string[] = [];
+    for (const c of completions) {
+      const row = stmt.get(c.result, now, ...ref(c)) as Row | undefined;
+      if (row === undefined) continue;
+      ids.push(c.id);
+      if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}
+
+/**
+ * Records failures: retryable at retryAt, or discarded when retryAt is null.
+ *
+ * @example
+ * ```ts
+ * await failJobs(ctx, [{ id, leaseToken, error: { attempt: 1, at: new Date().toISOString(), message: "boom" }, retryAt: null }]);
+ * ```
+ */
+export async function failJobs(ctx: SqliteContext, failures: readonly Failure[]): Promise<string[]> {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = CASE WHEN ?1 IS NULL THEN 'discarded' ELSE 'retryable' END,
+            run_at = COALESCE(?1, run_at),
+            finished_at = CASE WHEN ?1 IS NULL THEN ?2 ELSE NULL END,
+            errors = json_insert(errors, '$[#]', json(?3)),
+            lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
+      RETURNING queue, state, batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = await ctx.write(() => {
+    const now = ctx.now();
+    const ids: string[] = [];
+    for (const f of failures) {
+      const retryAt = f.retryAt === null ? null : f.retryAt.getTime();
+      const row = stmt.get(retryAt, now, JSON.stringify(f.error), ...ref(f)) as Row | undefined;
+      if (row === undefined) continue;
+      ids.push(f.id);
+      if (row["state"] === "discarded" && row["batch_id"] !== null) {
+        wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+      }
+      if (retryAt !== null && retryAt <= now)
+        wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}
+
+/**
+ * Extends held leases; reports held and cancel-requested for each ref, in input order.
+ *
+ * @example
+ * ```ts
+ * const [beat] = await heartbeatJobs(ctx, [{ id, leaseToken }], 30_000); // beat.held, beat.cancelRequested
+ * ```
+ */
+export async function heartbeatJobs(
+  ctx: SqliteContext,
+  leases: readonly LeaseRef[],
+  leaseMs: number,
+): Promise<HeartbeatResult[]> {
+  checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", leaseMs, 1, MAX_LEASE_MS);
+  if (leases.length === 0) return [];
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs} SET lease_expires_at = ?
+      WHERE id = ? AND lease_token = ? AND state = 'running'
+      RETURNING cancel_requested`,
+  );
+  return await ctx.write(() => {
+    const expires = ctx.now() + leaseMs;
+    return leases.map((l) => {
+      const row = stmt.get(expires, ...ref(l)) as Row | undefined;
+      return {
+        id: l.id,
+        held: row !== undefined,
+        cancelRequested: row !== undefined && Number(row["cancel_requested"]) !== 0,
+      };
+    }, true);
+  });
+}
+
+/**
+ * Returns held jobs to available without spending the attempt. A job whose cancel was requested
+ * is cancelled instead (nobody would ever claim it again).
+ *
+ * @example
+ * ```ts
+ * await releaseJobs(ctx, [{ id, leaseToken }]);
+ * ```
+ */
+export async function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): Promise<string[]> {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' ELSE 'available' END,
+            attempt = MAX(attempt - 1, 0),
+            finished_at = CASE WHEN cancel_requested = 1 THEN ?1 ELSE NULL END,
+            started_at = NULL, worker_id = NULL, lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ?2 AND lease_token = ?3 AND state = 'running'
+      RETURNING queue, state, batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = await ctx.write(() => {
+    const now = ctx.now();
+    const ids: string[] = [];
+    for (const l of leases) {
+      const row = stmt.get(now, ...ref(l)) as Row | undefined;
+      if (row === undefined) continue;
+      ids.push(l.id);
+      if (row["state"] === "available") wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
+      else if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}
+
+/**
+ * Marks held jobs cancelled, recording `reason` for the attempt.
+ *
+ * @example
+ * ```ts
+ * await markCancelledJobs(ctx, [{ id, leaseToken }], "cancel requested");
+ * ```
+ */
+export async function markCancelledJobs(
+  ctx: SqliteContext,
+  leases: readonly LeaseRef[],
+  reason: string,
+): Promise<string[]> {
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs}
+        SET state = 'cancelled', finished_at = ?1,
+            errors = json_insert(errors, '$[#]', json_object('attempt', attempt, 'at', ?2, 'message', ?3)),
+            lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
+      RETURNING batch_id`,
+  );
+  const wakeups: Wakeup[] = [];
+  const done = await ctx.write(() => {
+    const now = ctx.now();
+    const at = new Date(now).toISOString();
+    const ids: string[] = [];
+    for (const l of leases) {
+      const row = stmt.get(now, at, reason, ...ref(l)) as Row | undefined;
+      if (row === undefined) continue;
+      ids.push(l.id);
+      if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    }
+    return ids;
+  });
+  ctx.emit(wakeups);
+  return done;
+}

@@ -1,0 +1,175 @@
+import { mkdirSync, realpathSync } from "node:fs";
+import { dirname } from "node:path";
+import { DatabaseSync } from "node:sqlite";
+import { checkInteger, invalidArgument } from "../../errors/index.ts";
+import { MAX_TIMER_MS } from "../../lifecycle/index.ts";
+import { createLogger } from "../../log/index.ts";
+import { storeClosed } from "../closed.ts";
+import { migrationsFor } from "../components.ts";
+import { type SqliteRaw, withRawConnection } from "../raw.ts";
+import type { Store, StoreOptions } from "../store.ts";
+import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
+import { SqliteConvergeStore } from "./converge-store.ts";
+import { GroupCommit } from "./group-commit.ts";
+import { SqliteJobStore } from "./job-store.ts";
+import { applyMigrations } from "./migrate.ts";
+import { publish, SqliteNotifier } from "./notifier.ts";
+import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
+
+/**
+ * Options of the SQLite driver beyond the shared StoreOptions, for tend's own tests and tools:
+ * `openStore` does not take them (users set the poll in the URL, `?poll=25ms`).
+ */
+export interface SqliteStoreOptions extends StoreOptions {
+  /** Interval of the cross-process commit poll while anyone listens (default: URL `poll`, else 25 ms). */
+  pollMs?: number;
+  /** How long a write waits for another process's write lock before failing, in ms (default 10,000). */
+  busyTimeoutMs?: number;
+}
+
+const DEFAULT_PREFIX = "tend_";
+const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+let memoryCounter = 0;
+
+/**
+ * Opens tend's store on an SQLite file (created with its folder when missing): WAL, a busy
+ * timeout, foreign keys on, `synchronous=FULL` unless the URL says `?synchronous=normal`. Safe for
+ * several processes on one machine: every write takes the write lock up front (`BEGIN IMMEDIATE`).
+ * Does not migrate by itself: `openStore` calls `migrate()` unless told not to.
+ *
+ * @example
+ * ```ts
+ * const store = await openSqliteStore("sqlite:./var/tend.db", {});
+ * await store.migrate();
+ * await store.close();
+ * ```
+ */
+export async function openSqliteStore(url: string, options: SqliteStoreOptions = {}): Promise<Store> {
+  const parsed = parseSqliteUrl(url);
+  const prefix = options.tablePrefix ?? DEFAULT_PREFIX;
+  if (!isValidTablePrefix(prefix)) {
+    throw invalidArgument(
+      "TEND_E_INVALID_SQLITE_OPTION",
+      "tablePrefix",
+      prefix,
+      'lower-case letters, digits and underscores, e.g. "tend_"',
+    );
+  }
+  const pollMs = checkInteger(
+    "TEND_E_INVALID_SQLITE_OPTION",
+    "pollMs",
+    options.pollMs ?? parsed.pollMs,
+    1,
+    MAX_TIMER_MS,
+  );
+  const busyTimeoutMs = checkInteger(
+    "TEND_E_INVALID_SQLITE_OPTION",
+    "busyTimeoutMs",
+    options.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS,
+    0,
+    MAX_TIMER_MS,
+  );
+  const log = (options.log ?? createLogger()).child({ part: "store", driver: "sqlite" });
+
+  const memory = parsed.path === ":memory:";
+  if (!memory) mkdirSync(dirname(parsed.path), { recursive: true });
+  const db = new DatabaseSync(parsed.path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+  let realPath: string;
+  try {
+    if (!memory) {
+      // Switching to WAL needs a moment of exclusive access; the busy timeout covers a racing opener.
+      const mode = db.prepare("PRAGMA journal_mode = WAL").get() as { journal_mode?: string } | undefined;
+      if (mode?.journal_mode !== "wal") {
+        log.warn(
+          { mode: mode?.journal_mode, path: parsed.path },
+          "SQLite refused WAL mode; several processes will contend more",
+        );
+      }
+    }
+    db.exec(`PRAGMA synchronous = ${parsed.synchronous}`);
+    db.exec("PRAGMA foreign_keys = ON");
+    realPath = memory ? `:memory:#${++memoryCounter}` : realpathSync(parsed.path);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+
+  const t = tablesFor(prefix);
+  const notifier = new SqliteNotifier(realPath, db, pollMs, log);
+  const stmt = statementCache();
+  let closed = false;
+  const group = new GroupCommit(db, parsed.synchronous);
+  const ctx: SqliteContext = {
+    db,
+    t,
+    stmt: (sql, on = db) => {
+      if (closed) throw storeClosed("sqlite");
+      return stmt(sql, on);
+    },
+    write: (fn, relaxed = false) => {
+      if (closed) return Promise.reject(storeClosed("sqlite"));
+      return group.run(fn, relaxed);
+    },
+    deferWritesWhile: (blocked) => group.deferWhile(blocked),
+    emit: (wakeups) => {
+      for (const w of dedupeWakeups(wakeups)) publish(realPath, w.channel, w.payload);
+    },
+    now: () => Date.now(),
+  };
+  const raw: SqliteRaw = {
+    driver: "sqlite",
+    db,
+    prefix,
+    path: memory ? ":memory:" : realPath,
+    writeTransaction: (fn) => writeTransaction(db, fn),
+  };
+  const converge = new SqliteConvergeStore(raw);
+
+  let closing: Promise<void> | undefined;
+  const store: Store = {
+    driver: "sqlite",
+    url,
+    jobs: new SqliteJobStore(ctx, realPath, notifier),
+    notifier,
+    converge,
+    async migrate() {
+      if (closed) throw storeClosed("sqlite");
+      const applied = applyMigrations(db, prefix, t, await migrationsFor("sqlite"));
+      if (applied.length > 0) log.info({ applied, path: raw.path }, "applied SQLite migrations");
+      return applied;
+    },
+    close() {
+      closing ??= (async () => {
+        const errors: unknown[] = [];
+        try {
+          // Writes already requested still commit (their callers are waiting for them).
+          group.flush();
+        } catch (err) {
+          errors.push(err);
+        }
+        closed = true;
+        try {
+          await converge.close();
+        } catch (err) {
+          errors.push(err);
+        }
+        try {
+          notifier.close();
+        } catch (err) {
+          errors.push(err);
+        }
+        try {
+          if (db.isOpen) {
+            if (db.isTransaction) db.exec("ROLLBACK");
+            db.close();
+          }
+        } catch (err) {
+          errors.push(err);
+        }
+        if (errors.length > 0) throw new AggregateError(errors, "closing the SQLite store failed");
+      })();
+      return closing;
+    },
+  };
+  return withRawConnection(store, raw);
+}

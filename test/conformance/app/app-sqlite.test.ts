@@ -1,0 +1,3 @@
+import { describeWholeApp } from "./suite.ts";
+
+describeWholeApp("sqlite");

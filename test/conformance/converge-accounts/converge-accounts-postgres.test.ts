@@ -1,0 +1,3 @@
+import { describeAccountsExample } from "./suite.ts";
+
+describeAccountsExample("postgres");

@@ -1,0 +1,3 @@
+import { describeLeaderProcesses } from "./suite.ts";
+
+describeLeaderProcesses("postgres");

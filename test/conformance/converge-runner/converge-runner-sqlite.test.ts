@@ -1,0 +1,3 @@
+import { describeConvergerRunner } from "./suite.ts";
+
+describeConvergerRunner("sqlite");

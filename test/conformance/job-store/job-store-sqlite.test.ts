@@ -1,0 +1,3 @@
+import { describeJobStoreContract } from "./suite.ts";
+
+describeJobStoreContract("sqlite");

@@ -1,0 +1,3 @@
+import { describeJobsConformance } from "./suite.ts";
+
+describeJobsConformance("postgres");

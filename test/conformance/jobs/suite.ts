@@ -1,0 +1,17 @@
+import { describe } from "node:test";
+import { useBackend } from "../../support/backends.ts";
+import { basics } from "./basics.ts";
+import { failures } from "./failures.ts";
+import { leases } from "./leases.ts";
+import { operations } from "./operations.ts";
+
+/** The jobs conformance suite: every behaviour of the queue, proved against one real driver. */
+export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
+  describe(`jobs conformance (${driver})`, () => {
+    const ctx = useBackend(driver);
+    describe("enqueue and run", () => basics(ctx));
+    describe("failures", () => failures(ctx));
+    describe("leases, stop and cancel", () => leases(ctx));
+    describe("operations", () => operations(ctx));
+  });
+}

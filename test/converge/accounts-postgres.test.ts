@@ -1,3 +1,0 @@
-import { describeAccountsExample } from "./accounts-suite.ts";
-
-describeAccountsExample("postgres");

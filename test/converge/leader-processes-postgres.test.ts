@@ -1,3 +1,0 @@
-import { describeLeaderProcesses } from "./leader-processes-suite.ts";
-
-describeLeaderProcesses("postgres");

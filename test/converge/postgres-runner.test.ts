@@ -1,3 +1,0 @@
-import { describeConvergerRunner } from "./runner-suite.ts";
-
-describeConvergerRunner("postgres");

@@ -1,3 +1,0 @@
-import { describeJobsConformance } from "./conformance/index.ts";
-
-describeJobsConformance("sqlite");
