@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { writeFileSync } from "node:fs";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -228,11 +228,15 @@ describe("the master as a real process", () => {
 
   it("SIGHUP during a rolling restart: every worker ends on the code on disk at the last SIGHUP", async (t) => {
     const program = join(dir, "versioned.ts");
-    const writeVersion = (version: string): void =>
+    // Written to a temporary file and renamed over the program, as a deploy would: a worker the
+    // roll starts meanwhile must never read a half-written (or truncated, empty) program.
+    const writeVersion = (version: string): void => {
       writeFileSync(
-        program,
+        `${program}.tmp`,
         `process.env.FIXTURE_VERSION = ${JSON.stringify(version)};\nawait import(${JSON.stringify(FIXTURE_WORKER)});\n`,
       );
+      renameSync(`${program}.tmp`, program);
+    };
     writeVersion("v1");
     const m = startMaster(t, "sighup-twice", { program, min: 3, max: 3, env: { FIXTURE_DIR: dir } });
     const v1 = await readyPids(m, 3);
