@@ -1,4 +1,4 @@
-import { SHARE_ENV, Worker } from "node:worker_threads";
+import { Worker } from "node:worker_threads";
 
 /** Limits of the orphan watchdog. */
 export interface OrphanLimits {
@@ -91,7 +91,9 @@ setInterval(() => {
  * alive. When the master is gone it SIGKILLs this process (see {@link orphanVerdict}): at once if
  * the main thread is frozen (a blocked event loop never runs its own orphan exit), else after the
  * main thread's grace. The main thread proves progress through `beat()`, which bumps a counter in
- * shared memory. The thread is unref'd: it never keeps the process alive.
+ * shared memory. The thread is unref'd: it never keeps the process alive. It runs without the
+ * process's environment and command-line options, so no `--require` preload (from NODE_OPTIONS
+ * or the command line) runs in it.
  *
  * @example
  * ```ts
@@ -105,7 +107,12 @@ export function startOrphanWatchdog(options: OrphanWatchdogOptions): OrphanWatch
   const beat = new Int32Array(new SharedArrayBuffer(4));
   const thread = new Worker(THREAD_SOURCE, {
     eval: true,
-    env: SHARE_ENV,
+    // Nothing of the process's set-up: an empty environment (no copy of process.env, and so no
+    // NODE_OPTIONS) and no command-line options, so that `--require` preloads (an APM agent,
+    // instrumentation) do not run in the thread again, which would cost their memory once more
+    // per worker and run their code beside the watchdog. The thread needs neither.
+    env: {},
+    execArgv: [],
     stdout: false,
     stderr: false,
     workerData: {

@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
 import { describe, it } from "node:test";
 import { orphanVerdict } from "../../src/supervise/orphan-watchdog.ts";
 
@@ -29,4 +32,28 @@ describe("orphanVerdict", () => {
       "kill",
     );
   });
+});
+
+describe("the orphan watchdog thread", () => {
+  const preload = join(import.meta.dirname, "fixtures", "preload.ts");
+  const host = join(import.meta.dirname, "fixtures", "watchdog-host.ts");
+  const cases = [
+    { name: "in NODE_OPTIONS", args: [host], nodeOptions: `--require ${JSON.stringify(preload)}` },
+    { name: "on the command line", args: ["--require", preload, host], nodeOptions: "" },
+  ];
+  for (const c of cases) {
+    it(`does not run the process's preload given ${c.name}, and still kills`, async () => {
+      const child = spawn(process.execPath, c.args, {
+        env: { ...process.env, NODE_OPTIONS: c.nodeOptions },
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let stderr = "";
+      child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
+      const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+      assert.equal(signal, "SIGKILL", `exit code ${code}: ${stderr}`);
+      // The main thread did load it (so the test would see a thread that does too); the watchdog did not.
+      assert.match(stderr, /preload loaded in the main thread/);
+      assert.doesNotMatch(stderr, /preload loaded in a worker thread/);
+    });
+  }
 });
