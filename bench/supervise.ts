@@ -7,7 +7,9 @@
  *     process until it says "ready" over IPC;
  *   - scale-up time: from a backlog appearing in the store to the fleet being at max and ready;
  *   - throughput of a backlog of short CPU-bound jobs (20,000 of 1 ms; smoke: 500) with 1 worker
- *     (min = max = 1) against the autoscaled fleet (min 1, max = cores), on each store.
+ *     (min = max = 1) against the autoscaled fleet (min 1, max = cores), on each store;
+ *   - the cost of the orphan watchdog thread each worker runs: its start time, the resident memory
+ *     and the idle CPU it adds (measured in fresh processes).
  *
  *   npm run bench:supervise [-- --smoke] [--json] [--max N]
  */
@@ -33,6 +35,7 @@ const JOB_MS = 1;
 const KILLS = flags.smoke ? 2 : 7;
 const PROGRAM = join(import.meta.dirname, "_supervise-app.ts");
 const BARE = join(import.meta.dirname, "_supervise-bare.ts");
+const WATCHDOG = join(import.meta.dirname, "_watchdog-cost.ts");
 const LOG_LEVEL_ENV = "TEND_LOG_LEVEL";
 process.env[LOG_LEVEL_ENV] ??= "warn";
 const log = createLogger({ level: "silent" });
@@ -219,7 +222,26 @@ async function replacements(spare: boolean): Promise<number[]> {
   });
 }
 
-// 2 and 3. Backlog throughput: one worker versus the autoscaled fleet; scale-up time; per store.
+// 2. The orphan watchdog thread of every worker: start time, memory and idle CPU.
+{
+  const starts: number[] = [];
+  const rss: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < (flags.smoke ? 1 : 5); i++) {
+    const child = fork(WATCHDOG, [], { execArgv: [], stdio: "ignore" });
+    const [m] = (await once(child, "message")) as [{ startMs: number; rssMb: number; cpuMsPerSec: number }];
+    starts.push(m.startMs);
+    rss.push(m.rssMb);
+    cpu.push(m.cpuMsPerSec);
+    await once(child, "exit");
+  }
+  const system = "orphan watchdog thread";
+  rows.push({ system, metric: "start until running (median)", value: median(starts), unit: "ms" });
+  rows.push({ system, metric: "resident memory added (median)", value: median(rss), unit: "MB" });
+  rows.push({ system, metric: "CPU added while idle (median)", value: median(cpu), unit: "ms/s" });
+}
+
+// 3 and 4. Backlog throughput: one worker versus the autoscaled fleet; scale-up time; per store.
 const ratios: Record<string, number> = {};
 for (const backend of backends) {
   const single = await throughput(1, 1, backend);

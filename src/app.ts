@@ -252,15 +252,8 @@ export class App {
     this.#manager = m;
     const store = await this.store();
     m.cleanup(() => this.#closeStore(), { name: "close store" });
-    for (const task of await this.jobs.tasks()) m.run(task);
-    for (const component of this.#components) {
-      for (const task of await component({ store, log: this.log, manager: m, app: this })) m.run(task);
-    }
-    for (const { task, ephemeral } of this.#tasks) {
-      if (ephemeral) m.runEphemeral(task);
-      else m.run(task);
-    }
     if (process.env["TEND_SUPERVISED"] === "1" && typeof process.send === "function") {
+      // First, so that it reports ready before any job can block the event loop (see worker-side.ts).
       const { createSupervisedWorkerTask } = await import("./supervise/index.ts");
       m.run(
         createSupervisedWorkerTask({
@@ -272,6 +265,14 @@ export class App {
           log: this.log,
         }),
       );
+    }
+    for (const task of await this.jobs.tasks()) m.run(task);
+    for (const component of this.#components) {
+      for (const task of await component({ store, log: this.log, manager: m, app: this })) m.run(task);
+    }
+    for (const { task, ephemeral } of this.#tasks) {
+      if (ephemeral) m.runEphemeral(task);
+      else m.run(task);
     }
     return m;
   }

@@ -51,4 +51,6 @@ process.on("message", onMessage);
 if (!process.connected) onDisconnect();
 await warm();
 const ready: SpareReadyMessage = { tend: 1, type: "spare" };
-process.send?.(ready);
+// The master may have died while this spare booted: then there is no one to tell (and the
+// disconnect handler ends the spare), not an error to crash on.
+if (process.connected) process.send?.(ready, undefined, undefined, () => {});

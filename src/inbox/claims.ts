@@ -60,6 +60,15 @@ export class ClaimFolder {
     this.#held.delete(name);
   }
 
+  /** Releases `name` if its file is no longer in this folder (deleted along with the folder). */
+  async releaseIfVanished(name: string): Promise<void> {
+    try {
+      await lstat(join(this.path, name));
+    } catch (err) {
+      if (errnoCode(err) === "ENOENT" || errnoCode(err) === "ENOTDIR") this.release(name);
+    }
+  }
+
   /**
    * Claims inbox file `name`. With `settled` (the signature at which a written-in-place file
    * settled), a file that changed meanwhile is handed back to settle again ("changed").
@@ -70,11 +79,10 @@ export class ClaimFolder {
       await rename(join(this.#inbox, name), join(this.path, name));
     } catch (err) {
       this.release(name);
-      if (errnoCode(err) !== "ENOENT") {
+      if (!(await this.#intact())) return "folder-missing";
+      if (errnoCode(err) !== "ENOENT")
         this.#log.warn({ err, file: name }, "claiming a file failed; will retry at the next rescan");
-        return "lost";
-      }
-      return (await this.#intact()) ? "lost" : "folder-missing";
+      return "lost";
     }
     if (settled !== undefined && (await this.#changedSince(name, settled))) return "changed";
     return "claimed";
@@ -127,23 +135,14 @@ export class ClaimFolder {
 
   /**
    * A claim's ENOENT normally means another inbox took the file; it can also mean that something
-   * deleted this folder. Recreates it in that case, loudly. True when the folder was intact.
+   * deleted this folder (or its parent). True when the folder is still there; when it is not, the
+   * claim reports "folder-missing" and the inbox's folder guard recreates it.
    */
   async #intact(): Promise<boolean> {
     try {
-      await mkdir(this.path);
-    } catch (err) {
-      if (errnoCode(err) === "EEXIST") return true;
-      this.#log.error(
-        { err, claimDir: this.path },
-        "this inbox's claim folder is missing and cannot be recreated",
-      );
+      return (await lstat(this.path)).isDirectory();
+    } catch {
       return false;
     }
-    this.#log.error(
-      { claimDir: this.path },
-      "this inbox's claim folder had been deleted by something else; recreated it. Do not clean the processing folder while inboxes run",
-    );
-    return false;
   }
 }

@@ -19,6 +19,8 @@ export interface DiscoveryOptions {
   readonly onReady: () => void;
   /** Called with the number of entries ready to claim whenever it may have changed. */
   readonly onBacklog?: (ready: number) => void;
+  /** Called instead of a warning when a scan finds the inbox folder missing (ENOENT, ENOTDIR). */
+  readonly onFolderMissing?: () => void;
 }
 
 /** An inbox entry that is not a regular file, or whose name is not valid UTF-8: failed, not processed. */
@@ -72,6 +74,14 @@ export class Discovery {
     } catch (err) {
       this.#o.log.warn({ err }, "file events for the inbox are unavailable; relying on the periodic rescan");
     }
+  }
+
+  /** Watches the folder again (after it was deleted and recreated, the old watch sees nothing). */
+  restartWatch(): void {
+    if (this.#closed) return;
+    this.#watcher?.close();
+    this.#watcher = undefined;
+    this.start();
   }
 
   /** Stops events and timers. */
@@ -152,10 +162,15 @@ export class Discovery {
           for (const name of names) await this.#look(name);
         }
       } catch (err) {
-        this.#o.log.warn(
-          { err, dir: this.#o.dir },
-          "scanning the inbox folder failed; will retry at the next rescan",
-        );
+        const code = errnoCode(err);
+        if ((code === "ENOENT" || code === "ENOTDIR") && this.#o.onFolderMissing !== undefined) {
+          this.#o.onFolderMissing();
+        } else {
+          this.#o.log.warn(
+            { err, dir: this.#o.dir },
+            "scanning the inbox folder failed; will retry at the next rescan",
+          );
+        }
       }
       this.#o.onBacklog?.(this.readyCount);
       if (this.readyCount > before) this.#o.onReady();

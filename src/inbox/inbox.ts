@@ -6,7 +6,8 @@ import { createLogger, type Logger } from "../log/index.ts";
 import { ClaimFolder } from "./claims.ts";
 import { Discovery } from "./discovery.ts";
 import { type ClaimedFile, type FileJobEnv, type FileJobOutcome, runFileJob } from "./file-job.ts";
-import { prepareFolders } from "./folders.ts";
+import { FolderGuard } from "./folder-guard.ts";
+import { errnoCode, prepareFolders } from "./folders.ts";
 import { type ResolvedInboxOptions, resolveInboxOptions } from "./options.ts";
 import { formatOwner, liveTokens, newOwner, type OwnerId } from "./owner.ts";
 import { adoptClaimFolder, findDeadClaimFolders, removeDeadTemporaryOutputs } from "./recovery.ts";
@@ -111,6 +112,11 @@ class InboxRun {
   readonly #inFlight = new Map<string, Promise<FileJobOutcome>>();
   readonly #adopted: ClaimedFile[] = [];
   readonly #discovery: Discovery;
+  readonly #guard: FolderGuard;
+  /** Set while deleted folders are being recreated: nothing is claimed meanwhile. */
+  #repairing: Promise<void> | undefined;
+  /** Set when deleted folders could not be recreated: the run fails with it. */
+  #fatal: unknown;
   #wake: (() => void) | undefined;
   #poked = false;
   #recovering: Promise<void> | undefined;
@@ -123,6 +129,7 @@ class InboxRun {
     this.#owner = newOwner();
     this.#ownerName = formatOwner(this.#owner);
     this.#claims = new ClaimFolder(o.dir, join(o.processingDir, this.#ownerName), log);
+    this.#guard = new FolderGuard(o, this.#claims.path, log);
     this.#discovery = new Discovery({
       dir: o.dir,
       match: o.match,
@@ -134,6 +141,7 @@ class InboxRun {
       onBacklog: (ready) => {
         this.#counters.backlog = ready;
       },
+      onFolderMissing: () => this.#folderMissing(),
     });
   }
 
@@ -157,8 +165,13 @@ class InboxRun {
       this.#discovery.start();
       this.#discovery.requestFullScan();
       rescan = setInterval(() => {
+        if (this.#repairing !== undefined) return;
         this.#discovery.requestFullScan();
         void this.#recover(false);
+        void this.#guard.intact().then(
+          (ok) => ok || this.#folderMissing(),
+          () => this.#folderMissing(),
+        );
       }, o.rescanMs);
       heartbeat = setInterval(
         () => void utimes(this.#claims.path, new Date(), new Date()).catch(() => {}),
@@ -195,6 +208,31 @@ class InboxRun {
       }
       this.#log.info({ ...this.#counters }, "inbox stopped");
     }
+    if (this.#fatal !== undefined) throw this.#fatal;
+  }
+
+  /**
+   * Something deleted one of the inbox's folders: pause claiming and recreate them (see
+   * FolderGuard); then watch and scan again. If they cannot be recreated in time the run fails.
+   */
+  #folderMissing(): void {
+    if (this.#repairing !== undefined || this.#fatal !== undefined || this.#signal.aborted) return;
+    this.#repairing = this.#guard
+      .repair(this.#signal)
+      .then(
+        () => {
+          this.#discovery.restartWatch();
+          this.#discovery.requestFullScan();
+        },
+        (err: unknown) => {
+          // The task fails with it (the Manager logs it and stops the program).
+          this.#fatal = err;
+        },
+      )
+      .finally(() => {
+        this.#repairing = undefined;
+        this.#poke();
+      });
   }
 
   #poke(): void {
@@ -205,7 +243,7 @@ class InboxRun {
   }
 
   async #loop(): Promise<void> {
-    while (!this.#signal.aborted) {
+    while (!this.#signal.aborted && this.#fatal === undefined) {
       while (this.#inFlight.size < this.#o.concurrency && !this.#signal.aborted) {
         const claimed = await this.#nextClaim();
         if (claimed === undefined) break;
@@ -224,6 +262,7 @@ class InboxRun {
 
   /** The next file to process, claimed into this inbox's claim folder. */
   async #nextClaim(): Promise<ClaimedFile | undefined> {
+    if (this.#repairing !== undefined || this.#fatal !== undefined) return undefined;
     const adopted = this.#adopted.shift();
     if (adopted !== undefined) return adopted;
     for (;;) {
@@ -237,7 +276,11 @@ class InboxRun {
       const ready = this.#discovery.next();
       if (ready === undefined) return undefined;
       const result = await this.#claims.claim(ready.name, ready.settled);
-      if (result === "folder-missing") this.#discovery.requestFullScan();
+      if (result === "folder-missing") {
+        // The name comes back with the full scan that follows the repair.
+        this.#folderMissing();
+        return undefined;
+      }
       if (result !== "claimed") continue;
       this.#counters.claimed++;
       this.#log.debug({ file: ready.name }, "file claimed");
@@ -260,8 +303,10 @@ class InboxRun {
     void job.then((outcome) => {
       this.#counters.inFlight--;
       this.#inFlight.delete(claimed.name);
-      // A stuck file stays in the claim folder: keep its name held so nothing is renamed onto it.
+      // A stuck file stays in the claim folder: keep its name held so nothing is renamed onto it
+      // (unless the file is gone from there, deleted with the folder).
       if (outcome !== "stuck") this.#claims.release(claimed.name);
+      else void this.#claims.releaseIfVanished(claimed.name);
       // A file of the same name may have been left waiting in the inbox meanwhile.
       this.#discovery.hint(claimed.name);
       this.#poke();
@@ -273,9 +318,11 @@ class InboxRun {
   #recover(atStart: boolean): Promise<void> {
     if (this.#recovering !== undefined) return this.#recovering;
     this.#recovering = this.#recoverOnce(atStart)
-      .catch((err: unknown) =>
-        this.#log.warn({ err }, "recovering files of dead inbox processes failed; will retry"),
-      )
+      .catch((err: unknown) => {
+        const code = errnoCode(err);
+        if (!atStart && (code === "ENOENT" || code === "ENOTDIR")) this.#folderMissing();
+        else this.#log.warn({ err }, "recovering files of dead inbox processes failed; will retry");
+      })
       .finally(() => {
         this.#recovering = undefined;
       });

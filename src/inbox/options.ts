@@ -35,6 +35,7 @@ export interface ResolvedInboxOptions {
   readonly timeoutMs: number | undefined;
   readonly drainTimeoutMs: number;
   readonly leaseTtlMs: number;
+  readonly folderTimeoutMs: number;
 }
 
 const ON_DONE = ["move", "delete"] as const;
@@ -58,6 +59,7 @@ const KEYS = optionKeys<InboxOptions>({
   timeout: true,
   drainTimeout: true,
   leaseTtl: true,
+  folderTimeout: true,
 });
 
 function folder(value: unknown, name: string, fallback: string | undefined): string {
@@ -123,6 +125,7 @@ export function resolveInboxOptions(options: InboxOptions): ResolvedInboxOptions
     timeoutMs: options.timeout === undefined ? undefined : duration(options.timeout, "timeout", 0, true),
     drainTimeoutMs: duration(options.drainTimeout, "drainTimeout", 20_000, false),
     leaseTtlMs: duration(options.leaseTtl, "leaseTtl", 30_000, true),
+    folderTimeoutMs: duration(options.folderTimeout, "folderTimeout", 30_000, true),
   };
   assertDistinctFolders(resolved);
   return resolved;

@@ -85,6 +85,11 @@ export interface InboxOptions {
   drainTimeout?: Duration;
   /** A claim folder of a process on another host counts as abandoned after this long without a heartbeat (default "30s"). */
   leaseTtl?: Duration;
+  /**
+   * When folders are deleted while the inbox runs, how long it keeps trying to recreate them
+   * (processing paused) before its task fails with `TEND_E_INBOX_FOLDER_GONE` (default "30s").
+   */
+  folderTimeout?: Duration;
 }
 
 /** Dependencies of {@link createInbox}. */

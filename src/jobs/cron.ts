@@ -24,8 +24,19 @@ export interface CronSchedule {
   build(tick: Date): NewJob;
 }
 
-/** Parses a cron expression (5 or 6 fields, or a nickname like `@hourly`), or throws TEND_E_INVALID_CRON. */
-export function parseCron(expression: unknown, timezone?: string): Cron {
+/**
+ * Parses a cron expression (5 or 6 fields, or a nickname like `@hourly`) read in `timezone`, or
+ * throws TEND_E_INVALID_CRON. Everything croner would only find out when asked for a tick is
+ * checked here: the timezone must be a non-empty IANA name the runtime knows, and the expression
+ * must match at least one future time (a 30 February or a past year never fires).
+ *
+ * @example
+ * ```ts
+ * const pattern = parseCron("0 3 * * *", "Europe/Berlin");
+ * pattern.nextRun(); // the next 03:00 in Berlin
+ * ```
+ */
+export function parseCron(expression: unknown, timezone?: unknown): Cron {
   if (typeof expression !== "string" || expression.trim() === "") {
     throw invalidArgument(
       "TEND_E_INVALID_CRON",
@@ -34,17 +45,57 @@ export function parseCron(expression: unknown, timezone?: string): Cron {
       'a cron expression such as "0 3 * * *"',
     );
   }
+  const tz = timezone === undefined ? undefined : checkTimezone(timezone);
+  let pattern: Cron;
   try {
-    return new Cron(expression, { paused: true, ...(timezone === undefined ? {} : { timezone }) });
+    pattern = new Cron(expression, { paused: true, ...(tz === undefined ? {} : { timezone: tz }) });
   } catch (err) {
-    const e = invalidArgument(
+    throw invalidArgument(
       "TEND_E_INVALID_CRON",
-      timezone === undefined ? "cron expression" : "cron expression or timezone",
-      timezone === undefined ? expression : { expression, timezone },
+      "cron expression",
+      expression,
       `a valid cron expression such as "0 3 * * *" (${(err as Error).message})`,
     );
-    throw e;
   }
+  let next: Date | null;
+  try {
+    next = pattern.nextRun();
+  } catch (err) {
+    throw invalidArgument(
+      "TEND_E_INVALID_CRON",
+      "cron expression or timezone",
+      { expression, timezone },
+      `an expression and timezone croner can compute ticks for (${(err as Error).message})`,
+    );
+  }
+  if (next === null) {
+    throw invalidArgument(
+      "TEND_E_INVALID_CRON",
+      "cron expression",
+      expression,
+      "an expression that matches a future time (this one never fires: check the day, month and year fields)",
+    );
+  }
+  return pattern;
+}
+
+/** Returns `timezone` if it is an IANA time zone name this runtime knows; else throws TEND_E_INVALID_CRON. */
+function checkTimezone(timezone: unknown): string {
+  const expected = 'an IANA time zone name such as "Europe/Berlin" or "UTC"';
+  if (typeof timezone !== "string" || timezone.trim() === "") {
+    throw invalidArgument("TEND_E_INVALID_CRON", "cron timezone", timezone, expected);
+  }
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+  } catch {
+    throw invalidArgument(
+      "TEND_E_INVALID_CRON",
+      "cron timezone",
+      timezone,
+      `${expected} (this runtime does not know it)`,
+    );
+  }
+  return timezone;
 }
 
 /** Pure: the ticks of `schedule` in (after, until], at most `limit` of them, oldest first. */

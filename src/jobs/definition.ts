@@ -73,6 +73,12 @@ export interface JobKindOptions<P = Json> {
   queue?: string;
   /** Attempts before a failing job is discarded (default 10). */
   maxAttempts?: number;
+  /**
+   * Attempts that may end with the worker lost or hung (it died, was killed for a hang, or its
+   * lease lapsed) before the job is discarded as poisoned with TEND_E_JOB_POISONED, whatever
+   * attempts remain (default: the jobs option `maxLost`, else 3).
+   */
+  maxLost?: number;
   /** Per-attempt time limit: ms or a duration like "30s"; the handler's signal aborts then (default none). */
   timeout?: Duration;
   /** Retry delays: a policy (merged over the default) or a function of the failed attempt number returning ms. */
@@ -88,6 +94,8 @@ export interface JobDefinition {
   kind: string;
   queue: string;
   maxAttempts: number;
+  /** Undefined: the app's default. */
+  maxLost: number | undefined;
   timeoutMs: number | null;
   priority: number;
   delayFor(attempt: number): number;
@@ -98,6 +106,7 @@ export interface JobDefinition {
 const JOB_KIND_KEYS = optionKeys<JobKindOptions<unknown>>({
   queue: true,
   maxAttempts: true,
+  maxLost: true,
   timeout: true,
   backoff: true,
   validate: true,
@@ -124,6 +133,10 @@ export function defineJobKind<P>(
     options.maxAttempts === undefined
       ? DEFAULT_MAX_ATTEMPTS
       : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxAttempts", options.maxAttempts, 1, 1000);
+  const maxLost =
+    options.maxLost === undefined
+      ? undefined
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxLost", options.maxLost, 1, 1000);
   const priority =
     options.priority === undefined
       ? 0
@@ -134,6 +147,7 @@ export function defineJobKind<P>(
     kind,
     queue,
     maxAttempts,
+    maxLost,
     timeoutMs,
     priority,
     delayFor: backoffFor(kind, options.backoff),

@@ -1,6 +1,6 @@
 import { checkDate, checkInteger, checkObject, invalidArgument, optionKeys } from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
-import type { NewJob } from "../store/index.ts";
+import { DEFAULT_MAX_LOST, type NewJob } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
 import { checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
@@ -16,6 +16,8 @@ export interface EnqueueOptions {
   delay?: Duration;
   /** Attempts before discarding (default: the kind's, else 10). */
   maxAttempts?: number;
+  /** Lost or hung attempts before discarding as poisoned (default: the kind's, else the app's, else 3). */
+  maxLost?: number;
   /** While a pending or running job holds this key, another enqueue with it inserts nothing and returns that job's id. */
   uniqueKey?: string;
   /**
@@ -38,6 +40,7 @@ const JOB_FIELDS = {
   runAt: true,
   delay: true,
   maxAttempts: true,
+  maxLost: true,
   uniqueKey: true,
 } as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
 
@@ -57,7 +60,7 @@ export function buildNewJob(
   payload: unknown,
   options: EnqueueOptions,
   definition: JobDefinition | undefined,
-  limits: { maxPayloadBytes: number; now: number },
+  limits: { maxPayloadBytes: number; now: number; maxLost?: number | undefined },
   batch: { batchId: string; batchIndex: number } | null = null,
 ): NewJob {
   checkKind(kind);
@@ -72,6 +75,10 @@ export function buildNewJob(
     options.maxAttempts === undefined
       ? (definition?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS)
       : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxAttempts", options.maxAttempts, 1, 1000);
+  const maxLost =
+    options.maxLost === undefined
+      ? (definition?.maxLost ?? limits.maxLost ?? DEFAULT_MAX_LOST)
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxLost", options.maxLost, 1, 1000);
   let runAt: Date;
   if (options.runAt !== undefined) {
     runAt = checkDate("TEND_E_INVALID_JOB_OPTIONS", "runAt", options.runAt);
@@ -106,5 +113,6 @@ export function buildNewJob(
     uniqueKey,
     batchId: batch?.batchId ?? null,
     batchIndex: batch?.batchIndex ?? null,
+    maxLost,
   };
 }

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import {
+  checkBoolean,
   checkInteger,
   checkObject,
   checkString,
@@ -51,6 +52,11 @@ export interface JobsOptions {
   maxPayloadBytes?: number;
   /** Keep completed, discarded and cancelled jobs this long (default `"7d"`). */
   retention?: Duration;
+  /**
+   * Attempts that may end with the worker lost or hung before a job is discarded as poisoned
+   * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
+   */
+  maxLost?: number;
 }
 
 const JOBS_KEYS = optionKeys<JobsOptions>({
@@ -64,6 +70,7 @@ const JOBS_KEYS = optionKeys<JobsOptions>({
   drainTimeout: true,
   maxPayloadBytes: true,
   retention: true,
+  maxLost: true,
 });
 const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
 const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
@@ -74,6 +81,7 @@ const CRON_KEYS = optionKeys<CronScheduleOptions>({
   queue: true,
   priority: true,
   maxAttempts: true,
+  maxLost: true,
 });
 const LIST_FILTER_KEYS = optionKeys<ListFilter>({
   queue: true,
@@ -111,6 +119,7 @@ export class Jobs {
   readonly #pollIntervalMs: number;
   readonly #drainTimeoutMs: number;
   readonly #retentionMs: number;
+  readonly #maxLost: number | undefined;
   #worker: JobWorker | null = null;
 
   constructor(store: () => Promise<Store>, options: JobsOptions) {
@@ -137,6 +146,10 @@ export class Jobs {
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
     this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
+    this.#maxLost =
+      options.maxLost === undefined
+        ? undefined
+        : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "maxLost", options.maxLost, 1, 1000);
     if (options.concurrency !== undefined)
       checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrency", options.concurrency, 1, 10_000);
     if (options.prefetch !== undefined)
@@ -183,6 +196,7 @@ export class Jobs {
     rejectUnknownKeys(() => `enqueue options of ${kind}`, options, ENQUEUE_KEYS);
     const job = buildNewJob(kind, payload, options, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
+      maxLost: this.#maxLost,
       now: Date.now(),
     });
     const store = await this.#store();
@@ -216,6 +230,7 @@ export class Jobs {
       const { kind, payload, ...rest } = item;
       return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
         maxPayloadBytes: this.#maxPayloadBytes,
+        maxLost: this.#maxLost,
         now,
       });
     });
@@ -236,6 +251,8 @@ export class Jobs {
     rejectUnknownKeys(`cron options of ${kind}`, options, CRON_KEYS);
     const { name, timezone, catchUp, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
+    if (name !== undefined) checkString("TEND_E_INVALID_CRON", "cron schedule name", name);
+    if (catchUp !== undefined) checkBoolean("TEND_E_INVALID_CRON", "cron catchUp", catchUp);
     const scheduleName = name ?? `${kind}@${expression}`;
     if (this.#schedules.some((s) => s.name === scheduleName)) {
       throw invalidArgument(
@@ -248,6 +265,7 @@ export class Jobs {
     // Validate now, so a bad kind or payload fails at definition, not at 3 a.m.
     buildNewJob(kind, payload, enqueueOptions, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
+      maxLost: this.#maxLost,
       now: Date.now(),
     });
     this.#schedules.push({
@@ -258,6 +276,7 @@ export class Jobs {
       build: (tick) =>
         buildNewJob(kind, payload, { ...enqueueOptions, runAt: tick }, this.#definitions.get(kind), {
           maxPayloadBytes: this.#maxPayloadBytes,
+          maxLost: this.#maxLost,
           now: Date.now(),
         }),
     });
@@ -302,7 +321,7 @@ export class Jobs {
         payload,
         rest,
         this.#definitions.get(kind),
-        { maxPayloadBytes: this.#maxPayloadBytes, now },
+        { maxPayloadBytes: this.#maxPayloadBytes, now, maxLost: this.#maxLost },
         { batchId, batchIndex: i },
       );
     });

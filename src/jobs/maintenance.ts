@@ -37,9 +37,11 @@ export function maintenanceTask(store: Store, settings: MaintenanceSettings): Ta
           for (const job of rescued) {
             log.warn(
               { jobId: job.id, kind: job.kind, attempt: job.attempt, state: job.state },
-              job.state === "discarded"
-                ? "rescued a job whose lease lapsed; attempts exhausted, discarded"
-                : "rescued a job whose lease lapsed (its worker died or froze); it will run again",
+              job.poisoned
+                ? "rescued a job whose lease lapsed; its worker was lost or hung maxLost times while running it, so it was discarded as poisoned (TEND_E_JOB_POISONED)"
+                : job.state === "discarded"
+                  ? "rescued a job whose lease lapsed; attempts exhausted, discarded"
+                  : "rescued a job whose lease lapsed (its worker died or froze); it will run again",
             );
           }
           if (Date.now() >= nextPrune) {

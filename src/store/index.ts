@@ -21,6 +21,7 @@ export {
   type ClaimedJob,
   type ClaimRequest,
   type Completion,
+  DEFAULT_MAX_LOST,
   emptyQueueStats,
   type Failure,
   type HeartbeatResult,

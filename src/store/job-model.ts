@@ -48,7 +48,15 @@ export interface NewJob {
   uniqueKey: string | null;
   batchId: string | null;
   batchIndex: number | null;
+  /**
+   * Attempts that may end with the job's worker lost or hung (died, killed for a hang, lease
+   * lapsed) before the job is discarded as poisoned (TEND_E_JOB_POISONED). Default 3.
+   */
+  maxLost?: number;
 }
+
+/** Lost or hung attempts after which a job is discarded as poisoned, unless its kind or the app says otherwise. */
+export const DEFAULT_MAX_LOST = 3;
 
 /** Result of inserting one NewJob: its id and whether a row was inserted (false: unique key hit). */
 export interface InsertResult {
@@ -68,6 +76,10 @@ export interface JobRecord {
   /** Attempts started so far (the running attempt included). */
   attempt: number;
   maxAttempts: number;
+  /** Attempts that ended with the job's worker lost or hung (since the last retry). */
+  lost: number;
+  /** At this many lost attempts the job is discarded as poisoned. */
+  maxLost: number;
   uniqueKey: string | null;
   errors: JobError[];
   result: Json | null;
@@ -175,8 +187,10 @@ export interface RescuedJob {
   kind: string;
   queue: string;
   attempt: number;
-  /** `retryable` (will run again) or `discarded` (attempts exhausted). */
+  /** `retryable` (will run again) or `discarded` (attempts exhausted, or poisoned). */
   state: "retryable" | "discarded";
+  /** Discarded because its worker was lost or hung `maxLost` times (TEND_E_JOB_POISONED). */
+  poisoned: boolean;
 }
 
 export interface BatchProgress {

@@ -85,6 +85,36 @@ export function recordRestart(
   return { history: kept, exceeded: kept.length > settings.maxRestarts };
 }
 
+/** Why the master killed a worker, if it did. */
+export type KillProblem = "start-timeout" | "hung" | "stalled";
+
+/**
+ * Pure: whom a worker's end is blamed on. A kill the master made (a hang, a stall, or a start
+ * timeout) while the worker ran jobs is the jobs' fault when those jobs were rescued
+ * (`rescued` > 0), or will be when their leases lapse (it reported jobs in flight): every such
+ * rescue counts one lost attempt against each job, which is discarded as poisoned at its
+ * `maxLost`, so these kills are bounded per job and need no fleet-wide limit. Everything else is
+ * the worker's fault and counts toward the restart intensity: a crash or exit on its own, a
+ * failed start that ran no job, a hang with no job.
+ *
+ * @example
+ * ```ts
+ * blameFor({ killedFor: "hung", rescued: 1, inFlight: 1 }); // "jobs"
+ * blameFor({ killedFor: null, rescued: 1, inFlight: 1 }); // "worker": it crashed on its own
+ * ```
+ */
+export function blameFor(end: {
+  killedFor: KillProblem | null;
+  /** Jobs the master rescued from it (null: the rescue failed or there is no store). */
+  rescued: number | null;
+  /** Jobs in flight at its last heartbeat. */
+  inFlight: number;
+}): "worker" | "jobs" {
+  if (end.killedFor === null) return "worker";
+  if ((end.rescued ?? 0) > 0) return "jobs";
+  return end.killedFor !== "start-timeout" && end.inFlight > 0 ? "jobs" : "worker";
+}
+
 /** What {@link RestartBook.record} decided about one failure. */
 export interface RestartDecision {
   /** The restart intensity is exceeded: give up. */
@@ -110,6 +140,7 @@ export class RestartBook {
   #failures = 0;
   #history: number[] = [];
   #total = 0;
+  #jobFaults = 0;
   #notBefore = 0;
 
   constructor(settings: RestartSettings) {
@@ -129,6 +160,21 @@ export class RestartBook {
         now + restartDelayMs(this.#failures, this.#settings, random),
       );
     return { exceeded: r.exceeded, notBefore: this.#notBefore };
+  }
+
+  /**
+   * Records a worker killed for a hang or stall its jobs caused (see {@link blameFor}): counted in
+   * the totals, but neither toward the restart intensity nor the backoff.
+   */
+  recordJobFault(slot: number): void {
+    this.#total++;
+    this.#jobFaults++;
+    this.#perSlot.set(slot, (this.#perSlot.get(slot) ?? 0) + 1);
+  }
+
+  /** Restarts blamed on jobs (see {@link recordJobFault}). */
+  get jobFaults(): number {
+    return this.#jobFaults;
   }
 
   /** Earliest time to start a replacement. */

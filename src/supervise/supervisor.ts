@@ -3,10 +3,10 @@ import { hostname } from "node:os";
 import { TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
-import type { Store } from "../store/index.ts";
+import type { RescuedJob, Store } from "../store/index.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
-import { RestartBook } from "./restart.ts";
+import { blameFor, type KillProblem, RestartBook } from "./restart.ts";
 import { Scaler } from "./scaler.ts";
 import { SpareKeeper, SpareProcess } from "./spare.ts";
 import { StatusWriter, type SupervisorStatus } from "./status.ts";
@@ -47,6 +47,13 @@ export class Supervisor extends EventEmitter {
   #store: Store | undefined;
   readonly #statusWriter: StatusWriter | null;
   #rolling: Promise<void> | null = null;
+  #rollActive = false;
+  /** Bumped by every rolling restart: a worker started at an older generation runs old code. */
+  #generation = 0;
+  /** Generation each live worker was started at. */
+  readonly #generations = new WeakMap<WorkerProcess, number>();
+  /** Why the master killed a worker (hung, stalled, start timeout). */
+  readonly #killedFor = new WeakMap<WorkerProcess, KillProblem>();
   #pendingRescues = new Set<Promise<unknown>>();
   #reconcileTimer: NodeJS.Timeout | null = null;
   readonly #spare: SpareKeeper;
@@ -159,37 +166,68 @@ export class Supervisor extends EventEmitter {
   /**
    * Rolling restart: replaces every current worker one by one with a fresh process (new code on
    * disk) without dropping below the current count: start a new one, wait until it is ready,
-   * then stop the old one gracefully.
+   * then stop the old one gracefully. A call during a roll makes that roll go on until every
+   * worker started before this call is replaced as well (those it already started included), so
+   * the fleet always ends on the code on disk at the last call; the returned promise resolves
+   * then. The spare, booted from the code on disk before the call, is dropped.
    */
   rollingRestart(): Promise<void> {
-    if (this.#rolling !== null) return this.#rolling;
-    this.#rolling = this.#roll().finally(() => {
-      this.#rolling = null;
-    });
-    return this.#rolling;
+    this.#generation++;
+    // The spare loaded tend's modules from the old code on disk: start the new workers fresh.
+    this.#spare.drop();
+    if (this.#rollActive && this.#rolling !== null) {
+      this.#log.info(
+        { generation: this.#generation },
+        "rolling restart requested during a rolling restart: every worker started before now will be replaced too",
+      );
+      return this.#rolling;
+    }
+    const roll = this.#roll();
+    // A roll with nothing to do has already finished (and cleared #rolling) by now.
+    if (this.#rollActive) this.#rolling = roll;
+    return roll;
+  }
+
+  /** The oldest live worker started before the latest rolling restart, if any. */
+  #outdated(): WorkerProcess | undefined {
+    return this.workers().find(
+      (w) =>
+        !w.planned &&
+        !w.retiring &&
+        w.state !== "exited" &&
+        (this.#generations.get(w) ?? 0) < this.#generation,
+    );
   }
 
   async #roll(): Promise<void> {
-    const olds = this.workers().filter((w) => !w.planned && w.state !== "exited");
-    // The spare was booted from the old code on disk: start the new workers fresh.
-    this.#spare.drop();
-    this.#log.info({ workers: olds.length }, "rolling restart: replacing workers one by one");
-    for (const old of olds) {
-      if (this.#state !== "running") return;
-      if (old.state === "exited" || old.planned) continue;
-      const before = new Set(this.#workers.keys());
-      old.retiring = true;
-      this.#statusChanged();
-      this.#reconcile();
-      while (this.#state === "running" && old.exitInfo === null) {
-        const fresh = this.workers().some((w) => !before.has(w.id) && w.state === "ready" && !w.retiring);
-        if (fresh) break;
-        await once(this, "change");
+    this.#rollActive = true;
+    try {
+      this.#log.info(
+        { workers: this.workers().filter((w) => !w.planned && w.state !== "exited").length },
+        "rolling restart: replacing workers one by one",
+      );
+      for (;;) {
+        if (this.#state !== "running") return;
+        const old = this.#outdated();
+        if (old === undefined) break;
+        const before = new Set(this.#workers.keys());
+        old.retiring = true;
+        this.#statusChanged();
+        this.#reconcile();
+        while (this.#state === "running" && old.exitInfo === null) {
+          const fresh = this.workers().some((w) => !before.has(w.id) && w.state === "ready" && !w.retiring);
+          if (fresh) break;
+          await once(this, "change");
+        }
+        if (this.#state !== "running") return;
+        await old.stop("rolling restart", this.options.killTimeoutMs, this.options.termGraceMs);
       }
-      if (this.#state !== "running") return;
-      await old.stop("rolling restart", this.options.killTimeoutMs, this.options.termGraceMs);
+      this.#log.info({ generation: this.#generation }, "rolling restart finished");
+    } finally {
+      // Cleared in the same tick as the last check, so that a later call starts a new roll.
+      this.#rollActive = false;
+      this.#rolling = null;
     }
-    this.#log.info("rolling restart finished");
   }
 
   /** The status view (what the status file holds). */
@@ -297,6 +335,7 @@ export class Supervisor extends EventEmitter {
     const spare = this.#spare.take();
     const w = spare === null ? WorkerProcess.spawn(spec) : WorkerProcess.adopt(spec, spare);
     this.#workers.set(id, w);
+    this.#generations.set(w, this.#generation);
     this.#log.debug({ workerId: id, pid: w.pid, fromSpare: spare !== null }, "worker started");
     w.once("ready", () => {
       this.#log.info({ workerId: id, pid: w.pid, readyMs: Date.now() - w.startedAt }, "worker ready");
@@ -311,35 +350,80 @@ export class Supervisor extends EventEmitter {
 
   #onExit(w: WorkerProcess, exit: WorkerExit): void {
     this.#workers.delete(w.id);
-    const now = Date.now();
     const failed = !exit.planned;
     const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
-    if (!exit.stoppedCleanly) this.#rescue(w.id, exit.stopReason ?? `worker exited unexpectedly (${how})`);
+    const rescued = exit.stoppedCleanly
+      ? Promise.resolve([])
+      : this.#rescue(w.id, exit.stopReason ?? `worker exited unexpectedly (${how})`);
     if (failed && this.#state === "running") {
-      const wasStart = w.readyAt === null;
-      const decision = this.#restarts.record(now, exit.uptimeMs, w.slot);
       const reason = exit.stopReason ?? `exited with ${how}`;
-      this.#log.warn(
-        {
-          workerId: w.id,
-          pid: w.pid,
-          code: exit.code,
-          signal: exit.signal,
-          uptimeMs: exit.uptimeMs,
-          failedStart: wasStart,
-        },
-        `worker ${wasStart ? "failed to start" : "died"} (${reason}); replacing it`,
-      );
-      if (decision.exceeded) this.#giveUp(reason);
+      const killedFor = this.#killedFor.get(w) ?? null;
+      if (killedFor !== null) {
+        // Killed while it may have held jobs: whom to blame depends on what the rescue finds.
+        const inFlight = w.inFlight;
+        const p = rescued
+          .then((jobs) =>
+            this.#recordFailure(
+              w,
+              exit,
+              reason,
+              blameFor({ killedFor, rescued: jobs?.length ?? null, inFlight }),
+              jobs,
+            ),
+          )
+          .finally(() => this.#pendingRescues.delete(p));
+        this.#pendingRescues.add(p);
+      } else {
+        this.#recordFailure(w, exit, reason, "worker", null);
+      }
     }
     this.emit("worker-exit", w, exit);
     this.#statusChanged();
     this.#reconcile();
   }
 
-  #rescue(workerId: string, reason: string): void {
+  /**
+   * Counts one failed worker: toward the restart intensity (and the backoff) when it is the
+   * worker's fault, else as a job fault only (see blameFor in restart.ts).
+   */
+  #recordFailure(
+    w: WorkerProcess,
+    exit: WorkerExit,
+    reason: string,
+    blame: "worker" | "jobs",
+    jobs: RescuedJob[] | null,
+  ): void {
+    if (this.#state !== "running") return;
+    const details = {
+      workerId: w.id,
+      pid: w.pid,
+      code: exit.code,
+      signal: exit.signal,
+      uptimeMs: exit.uptimeMs,
+    };
+    if (blame === "jobs") {
+      this.#restarts.recordJobFault(w.slot);
+      this.#log.warn(
+        { ...details, jobs: jobs?.map((j) => j.id) ?? [] },
+        `worker killed while running jobs (${reason}); replacing it. Blamed on its jobs, not counted toward the restart intensity: each such loss counts against the job, which is discarded as poisoned at its maxLost`,
+      );
+      this.#statusChanged();
+      return;
+    }
+    const wasStart = w.readyAt === null;
+    const decision = this.#restarts.record(Date.now(), exit.uptimeMs, w.slot);
+    this.#log.warn(
+      { ...details, failedStart: wasStart },
+      `worker ${wasStart ? "failed to start" : "died"} (${reason}); replacing it`,
+    );
+    if (decision.exceeded) this.#giveUp(reason);
+    this.#statusChanged();
+  }
+
+  /** Rescues a dead worker's jobs; resolves with them (null when there is no store or it failed). */
+  #rescue(workerId: string, reason: string): Promise<RescuedJob[] | null> {
     const store = this.#store;
-    if (store === undefined) return;
+    if (store === undefined) return Promise.resolve(null);
     const p = store.jobs
       .rescueWorker(workerId, reason)
       .then((jobs) => {
@@ -348,16 +432,25 @@ export class Supervisor extends EventEmitter {
             { workerId, jobs: jobs.map((j) => j.id), reason },
             "rescued the jobs of a dead worker",
           );
+        const poisoned = jobs.filter((j) => j.poisoned);
+        if (poisoned.length > 0)
+          this.#log.error(
+            { workerId, jobs: poisoned.map((j) => j.id), kinds: [...new Set(poisoned.map((j) => j.kind))] },
+            "discarded poison jobs (TEND_E_JOB_POISONED): their workers died or hung maxLost times while running them; fix them, then `tend jobs retry <id>`",
+          );
         this.emit("rescued", workerId, jobs);
+        return jobs;
       })
-      .catch((err: unknown) => {
+      .catch((err: unknown): null => {
         this.#log.error(
           { err, workerId },
           "could not rescue the jobs of a dead worker; their leases will expire instead",
         );
+        return null;
       })
       .finally(() => this.#pendingRescues.delete(p));
     this.#pendingRescues.add(p);
+    return p;
   }
 
   #giveUp(lastReason: string): void {
@@ -391,6 +484,7 @@ export class Supervisor extends EventEmitter {
         { workerId: w.id, pid: w.pid, problem: v.problem },
         `killing worker (SIGKILL to its process group): ${v.reason}`,
       );
+      this.#killedFor.set(w, v.problem);
       this.emit("worker-killed", w, v.problem, v.reason);
       void w.kill(`${v.problem}: ${v.reason}`);
     }

@@ -1,6 +1,7 @@
 import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
+import { type OrphanWatchdog, startOrphanWatchdog } from "./orphan-watchdog.ts";
 import {
   type HeartbeatMessage,
   isMasterMessage,
@@ -49,12 +50,14 @@ export function isSupervisedWorker(env: NodeJS.ProcessEnv = process.env): boolea
 
 /**
  * The worker side of the supervisor's IPC protocol, as a Task (name `supervise.worker`) run
- * beside the app's other tasks: reports `ready` once running, sends heartbeats from the event
+ * beside the app's other tasks (start it first): reports `ready` as soon as it runs, sends heartbeats from the event
  * loop with the in-flight count and the last completion time, and on "stop" from the master calls
  * `onStop`, then, when the task is aborted and nothing is in flight, says `stopped`.
  * If the master dies (IPC disconnect, or the parent pid changes) it stops gracefully and exits
  * the process after the orphan grace (TEND_ORPHAN_GRACE_MS) at the latest: a worker never keeps
- * running unsupervised.
+ * running unsupervised. An orphan watchdog thread (see orphan-watchdog.ts) backs this up without
+ * needing the event loop: it SIGKILLs the process as soon as the master is gone if the main
+ * thread is frozen, and after the grace otherwise.
  *
  * @example
  * ```ts
@@ -83,6 +86,13 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       const heartbeatMs = envMs(env, SUPERVISE_ENV.heartbeatMs, 1_000);
       const orphanGraceMs = envMs(env, SUPERVISE_ENV.orphanGraceMs, 2_000);
       const initialPpid = process.ppid;
+      let watchdog: OrphanWatchdog | null = null;
+      try {
+        // parentCheck beats it every 500 ms at most, so a second without a beat means a frozen loop.
+        watchdog = startOrphanWatchdog({ masterPid: initialPpid, frozenMs: 1_000, graceMs: orphanGraceMs });
+      } catch (err) {
+        log.warn({ err }, "cannot start the orphan watchdog thread; a frozen worker may outlive its master");
+      }
       let stopping = false;
       const send = (message: WorkerMessage): Promise<void> =>
         new Promise((resolve) => {
@@ -127,6 +137,7 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
         void send(message);
       };
       const parentCheck = (): void => {
+        watchdog?.beat();
         if (process.ppid !== initialPpid)
           orphaned(`the master is gone (parent pid changed from ${initialPpid} to ${process.ppid})`);
       };
@@ -135,11 +146,14 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       const heartbeat = setInterval(beat, heartbeatMs);
       const watch = setInterval(parentCheck, Math.min(500, heartbeatMs));
       try {
-        // Report ready once the app's other tasks have had their turn to start.
-        await new Promise((resolve) => setImmediate(resolve));
+        // Report ready at once, in this very tick (an IPC write goes out synchronously): the app
+        // starts this task before its other tasks, so that a job blocking the event loop from its
+        // first tick is caught by the hang timeout and blamed on the job, not mistaken for a
+        // program that fails to start.
         const ready: ReadyMessage = { tend: 1, type: "ready", workerId, pid: process.pid };
-        await send(ready);
+        const readySent = send(ready);
         beat();
+        await readySent;
         if (!signal.aborted)
           await new Promise((resolve) => signal.addEventListener("abort", resolve, { once: true }));
         requestStop("the process is shutting down");
@@ -152,6 +166,7 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       } finally {
         clearInterval(heartbeat);
         clearInterval(watch);
+        await watchdog?.stop();
         process.off("message", onMessage);
         process.off("disconnect", onDisconnect);
         // Close the channel so that the process can exit once its other tasks are done.

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { ErrorCode } from "../../src/errors/catalogue.ts";
 import { isTendError } from "../../src/errors/tend-error.ts";
+import { folderRetryDelayMs } from "../../src/inbox/folder-guard.ts";
 import { createInbox } from "../../src/inbox/index.ts";
 import { compileMatch } from "../../src/inbox/match.ts";
 import {
@@ -105,6 +106,15 @@ test("retryDelayMs doubles and caps at 30 s", () => {
   assert.equal(retryDelayMs(2, 60_000), 60_000);
 });
 
+test("folderRetryDelayMs doubles from 100 ms and caps at 5 s", () => {
+  assert.deepEqual(
+    [1, 2, 3, 4].map((step) => folderRetryDelayMs(step)),
+    [100, 200, 400, 800],
+  );
+  assert.equal(folderRetryDelayMs(7), 5_000);
+  assert.equal(folderRetryDelayMs(1_000), 5_000);
+});
+
 test("owner ids round-trip and liveness follows the documented rules", () => {
   const self = { host: "h1", boot: "b1", pid: 100, start: "555", token: "aaaa" };
   assert.deepEqual(parseOwner("h1~b1~100~555~aaaa"), self);
@@ -174,6 +184,7 @@ test("bad options throw TEND_E_INBOX_ codes naming the value", () => {
     [{ ...ok, settle: "soon" }, "TEND_E_INBOX_DURATION"],
     [{ ...ok, rescan: 0 }, "TEND_E_INBOX_DURATION"],
     [{ ...ok, timeout: -5 }, "TEND_E_INBOX_DURATION"],
+    [{ ...ok, folderTimeout: 0 }, "TEND_E_INBOX_DURATION"],
     [{ ...ok, onDone: "archive" }, "TEND_E_INBOX_ON_DONE"],
     [{ ...ok, name: "" }, "TEND_E_INBOX_NAME"],
     [{ ...ok, match: 7 }, "TEND_E_INBOX_MATCH"],
@@ -195,4 +206,6 @@ test("bad options throw TEND_E_INBOX_ codes naming the value", () => {
   assert.equal(r.processingDir, "/tmp/x/.processing");
   assert.equal(r.concurrency, 1);
   assert.equal(r.retries, 2);
+  assert.equal(r.folderTimeoutMs, 30_000);
+  assert.equal(resolveInboxOptions({ ...ok, folderTimeout: "2s" }).folderTimeoutMs, 2_000);
 });

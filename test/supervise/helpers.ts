@@ -86,6 +86,7 @@ export interface FixtureRecord {
   pid: number;
   mode: string;
   workerId?: string;
+  version?: string;
   grandchildPid?: number;
   finishedJobs?: boolean;
   hangs?: boolean;

@@ -117,6 +117,40 @@ describe("supervisor with real jobs (SQLite)", () => {
     assert.ok(!alive(first.pid));
   });
 
+  it("a poison job that hangs every worker is discarded after 3 hangs, and the fleet stays up", async (t) => {
+    // An intensity that three hang kills would exceed if they counted against the fleet.
+    const r = start(t, { min: 1, max: 1, restart: { maxRestarts: 2, period: 60_000 } });
+    await steady(r.supervisor, 1);
+    const kills: string[] = [];
+    r.supervisor.on("worker-killed", (_w: WorkerProcess, problem: string) => kills.push(problem));
+    const [id] = await enqueue("poison", {});
+    const discarded = await waitFor(
+      async () => {
+        const j = await store.jobs.get(id!);
+        return j?.state === "discarded" ? j : null;
+      },
+      { timeoutMs: 20_000, message: "the poison job discarded" },
+    );
+    assert.deepEqual(kills, ["hung", "hung", "hung"]);
+    assert.equal(discarded.attempt, 3);
+    assert.equal(discarded.lost, 3);
+    assert.deepEqual(
+      discarded.errors.map((e) => e.code),
+      ["TEND_E_WORKER_LOST", "TEND_E_WORKER_LOST", "TEND_E_JOB_POISONED"],
+    );
+    assert.match(discarded.errors[2]?.message ?? "", /died or hung 3 times/);
+    const status = r.supervisor.status();
+    assert.equal(status.state, "running", "the fleet did not give up");
+    assert.equal(
+      status.restartsInWindow,
+      0,
+      "hang kills caused by the job do not count toward the intensity",
+    );
+    // The fleet still works.
+    const [ok] = await enqueue("sleep", { ms: 10 });
+    await completed(ok!);
+  });
+
   it("scales up to max under a backlog and back down to min when idle", async (t) => {
     const r = start(t, {
       min: 1,

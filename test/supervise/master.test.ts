@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -8,7 +9,7 @@ import type { SuperviseOptions } from "../../src/supervise/options.ts";
 import { readStatusFile, type SupervisorStatus } from "../../src/supervise/status.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { alive, FAST, FIXTURE_MASTER, FIXTURE_WORKER, sleepJob } from "./helpers.ts";
+import { alive, FAST, FIXTURE_MASTER, FIXTURE_WORKER, fixtureRecord, sleepJob } from "./helpers.ts";
 
 const APP = join(import.meta.dirname, "fixtures", "app.ts");
 let store: Store;
@@ -111,6 +112,42 @@ describe("the master as a real process", () => {
     await store.jobs.cancel(inserted!.id);
   });
 
+  it("kill -9 of the master: a worker whose event loop is blocked dies within 3 s too", async (t) => {
+    const flag = join(dir, "frozen.flag");
+    const m = startMaster(t, "frozen", {
+      program: FIXTURE_WORKER,
+      min: 2,
+      max: 2,
+      // The master must not kill the frozen worker itself before the test kills the master.
+      hangTimeout: 120_000,
+      env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
+    });
+    const pids = await readyPids(m, 2);
+    // Should a worker outlive its master, do not leave it running after the test.
+    t.after(() => {
+      for (const pid of pids) if (alive(pid)) process.kill(pid, "SIGKILL");
+    });
+    writeFileSync(flag, "");
+    const frozen = await waitFor(() => pids.find((pid) => fixtureRecord(dir, pid)?.hangs === true), {
+      message: "one worker blocking its event loop",
+    });
+    const killedAt = Date.now();
+    m.child.kill("SIGKILL");
+    const goneAfter = new Map<number, number>();
+    await waitFor(
+      () => {
+        for (const pid of pids)
+          if (!goneAfter.has(pid) && !alive(pid)) goneAfter.set(pid, Date.now() - killedAt);
+        return goneAfter.size === pids.length;
+      },
+      { timeoutMs: 3_000, message: `every worker gone, the frozen one (${frozen}) included` },
+    );
+    t.diagnostic(
+      `frozen worker gone after ${goneAfter.get(frozen)} ms, the idle one after ${[...goneAfter].find(([p]) => p !== frozen)?.[1]} ms`,
+    );
+    assert.ok(Date.now() - killedAt <= 3_000);
+  });
+
   it("SIGTERM with jobs in flight: they all finish, the master exits 0 and no job is left running", async (t) => {
     const m = startMaster(t, "sigterm", { min: 2, max: 2, env: { FIXTURE_CONCURRENCY: "2" } });
     const pids = await readyPids(m, 2);
@@ -187,6 +224,56 @@ describe("the master as a real process", () => {
       "new workers completed jobs",
     );
     assert.equal((await m.status()).restartsTotal, 0);
+  });
+
+  it("SIGHUP during a rolling restart: every worker ends on the code on disk at the last SIGHUP", async (t) => {
+    const program = join(dir, "versioned.ts");
+    // Written to a temporary file and renamed over the program, as a deploy would: a worker the
+    // roll starts meanwhile must never read a half-written (or truncated, empty) program.
+    const writeVersion = (version: string): void => {
+      writeFileSync(
+        `${program}.tmp`,
+        `process.env.FIXTURE_VERSION = ${JSON.stringify(version)};\nawait import(${JSON.stringify(FIXTURE_WORKER)});\n`,
+      );
+      renameSync(`${program}.tmp`, program);
+    };
+    writeVersion("v1");
+    const m = startMaster(t, "sighup-twice", { program, min: 3, max: 3, env: { FIXTURE_DIR: dir } });
+    const v1 = await readyPids(m, 3);
+    const versionOf = (pid: number): string | undefined => fixtureRecord(dir, pid)?.version;
+    assert.deepEqual(v1.map(versionOf), ["v1", "v1", "v1"]);
+    let lowest = Number.POSITIVE_INFINITY;
+    const readyNow = async (): Promise<number[]> => {
+      const st = await m.status().catch(() => null);
+      const ready = st?.workers.filter((w) => w.state === "ready").map((w) => w.pid) ?? [];
+      lowest = Math.min(lowest, ready.length);
+      return ready;
+    };
+    writeVersion("v2");
+    m.child.kill("SIGHUP");
+    await waitFor(
+      async () => (await readyNow()).some((pid) => !v1.includes(pid) && versionOf(pid) === "v2"),
+      {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+        message: "one worker replaced by a v2 worker",
+      },
+    );
+    writeVersion("v3");
+    m.child.kill("SIGHUP");
+    const final = await waitFor(
+      async () => {
+        const ready = await readyNow();
+        const st = await m.status();
+        return ready.length === 3 && st.workers.length === 3 && ready.every((pid) => versionOf(pid) === "v3")
+          ? ready
+          : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 20, message: "all three workers on v3" },
+    );
+    assert.deepEqual(final.map(versionOf), ["v3", "v3", "v3"]);
+    assert.ok(lowest >= 3, `ready workers dropped to ${lowest} during the rolls`);
+    assert.equal((await m.status()).restartsTotal, 0, "rolling restarts are not failures");
   });
 
   it("a crash loop makes the master give up: it exits 1 and its status says gave-up", async (t) => {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import {
+  blameFor,
   DEFAULT_RESTART,
   nextFailureCount,
   RestartBook,
@@ -105,5 +106,38 @@ describe("RestartBook", () => {
     book.record(0, 10, 0);
     book.record(10, 10, 0);
     assert.equal(book.record(5_000, 600, 0).notBefore, 5_000);
+  });
+
+  it("counts job faults in the totals but neither in the intensity window nor in the backoff", () => {
+    const book = new RestartBook(settings);
+    for (let i = 0; i < 5; i++) book.recordJobFault(0);
+    assert.equal(book.total, 5);
+    assert.equal(book.jobFaults, 5);
+    assert.equal(book.forSlot(0), 5);
+    assert.equal(book.inWindow(1_000), 0);
+    assert.deepEqual(
+      book.record(1_000, 10, 0),
+      { exceeded: false, notBefore: 1_000 },
+      "still a first failure",
+    );
+  });
+});
+
+describe("blameFor", () => {
+  it("blames kills of workers running jobs on the jobs", () => {
+    assert.equal(blameFor({ killedFor: "hung", rescued: 1, inFlight: 1 }), "jobs");
+    assert.equal(blameFor({ killedFor: "stalled", rescued: 2, inFlight: 2 }), "jobs");
+    // Rescued by lease expiry elsewhere, or the rescue failed: the heartbeat said jobs were running.
+    assert.equal(blameFor({ killedFor: "hung", rescued: 0, inFlight: 1 }), "jobs");
+    assert.equal(blameFor({ killedFor: "hung", rescued: null, inFlight: 1 }), "jobs");
+    // A job that blocked the worker before its first heartbeat.
+    assert.equal(blameFor({ killedFor: "start-timeout", rescued: 1, inFlight: 0 }), "jobs");
+  });
+
+  it("blames everything else on the worker", () => {
+    assert.equal(blameFor({ killedFor: null, rescued: 3, inFlight: 3 }), "worker", "a crash on its own");
+    assert.equal(blameFor({ killedFor: "hung", rescued: 0, inFlight: 0 }), "worker", "a hang without jobs");
+    assert.equal(blameFor({ killedFor: "start-timeout", rescued: 0, inFlight: 0 }), "worker");
+    assert.equal(blameFor({ killedFor: "start-timeout", rescued: null, inFlight: 0 }), "worker");
   });
 });

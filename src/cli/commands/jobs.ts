@@ -12,7 +12,7 @@ function print(json: boolean, value: unknown, human: () => string): void {
 function summary(job: JobRecord): string {
   const lines = [
     `job ${job.id}  ${job.kind}  [${job.state}]`,
-    `queue ${job.queue}  priority ${job.priority}  attempt ${job.attempt}/${job.maxAttempts}`,
+    `queue ${job.queue}  priority ${job.priority}  attempt ${job.attempt}/${job.maxAttempts}  worker lost ${job.lost}/${job.maxLost}`,
     `created ${job.createdAt.toISOString()}  run at ${job.runAt.toISOString()}`,
     `started ${job.startedAt?.toISOString() ?? "-"}  finished ${job.finishedAt?.toISOString() ?? "-"}`,
     `payload ${JSON.stringify(job.payload)}`,

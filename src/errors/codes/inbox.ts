@@ -24,6 +24,8 @@ export const INBOX_CODES = {
   TEND_E_INBOX_CROSS_DEVICE:
     "The inbox, processing, done and failed folders are not all on one filesystem, so claims could not be atomic renames.",
   TEND_E_INBOX_FOLDER_UNUSABLE: "An inbox folder could not be created or is not a folder.",
+  TEND_E_INBOX_FOLDER_GONE:
+    "Inbox folders were deleted while the inbox ran and could not be recreated within `folderTimeout`; the inbox task failed.",
   TEND_E_INBOX_ALREADY_RUNNING: "run() was called on an inbox that is already running.",
   TEND_E_INBOX_OUTPUT_NAME:
     "A name given to writeOutput() is not a plain file name (empty, dot-leading, a path, control characters or too long).",

@@ -18,8 +18,11 @@ export const JOBS_CODES = {
     "A running job's lease lapsed (its worker died or froze); the job was rescued (recorded on the job).",
   TEND_E_WORKER_LOST:
     "A supervisor saw a job's worker die or hang and rescued the job (recorded on the job).",
+  TEND_E_JOB_POISONED:
+    "The job's worker died or hung `maxLost` times (3 by default) while running it; the job was discarded so that it cannot take down more workers (recorded on the job).",
   TEND_E_JOB_CANCELLED: "A job was cancelled while running; its handler's signal was aborted.",
-  TEND_E_INVALID_CRON: "A cron expression or timezone could not be parsed.",
+  TEND_E_INVALID_CRON:
+    "A cron schedule is invalid: the expression cannot be parsed or never fires, the timezone is not a known IANA name, or a schedule option (name, catchUp) is wrong.",
   TEND_E_BATCH_TIMEOUT: "Waiting for a batch's results took longer than the given timeout.",
   TEND_E_JOB_NOT_FOUND: "No job has the given id.",
   TEND_E_INVALID_JOB_ID: "A job id is not a string of decimal digits.",

@@ -103,7 +103,7 @@ export async function retryJob(ctx: PgContext, id: string): Promise<JobRecord | 
     const { rows } = await ctx.run<JobRow>(
       "retry",
       `WITH u AS (
-        UPDATE ${ctx.jobs} j SET state = 'available', run_at = now(), attempt = 0, result = NULL,
+        UPDATE ${ctx.jobs} j SET state = 'available', run_at = now(), attempt = 0, lost = 0, result = NULL,
           started_at = NULL, finished_at = NULL, worker_id = NULL, lease_token = NULL,
           lease_expires_at = NULL, cancel_requested = false
         WHERE j.id = $1 AND j.state IN ${FINAL}

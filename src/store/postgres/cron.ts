@@ -1,5 +1,5 @@
 import { checkDate } from "../../errors/index.ts";
-import type { NewJob } from "../job-model.ts";
+import { DEFAULT_MAX_LOST, type NewJob } from "../job-model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
 
 /**
@@ -26,9 +26,9 @@ export async function enqueueCronTick(
       RETURNING 1
     ),
     ins AS (
-      INSERT INTO ${ctx.jobs} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index)
+      INSERT INTO ${ctx.jobs} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost)
       SELECT $3, $4, $5::jsonb, $6, CASE WHEN $7::timestamptz > statement_timestamp() THEN 'scheduled' ELSE 'available' END,
-        $7, $8, $9, $10, $11
+        $7, $8, $9, $10, $11, $12
       FROM t
       ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ${BLOCKING} DO NOTHING
       RETURNING id
@@ -46,6 +46,7 @@ export async function enqueueCronTick(
       job.uniqueKey,
       job.batchId,
       job.batchIndex,
+      job.maxLost ?? DEFAULT_MAX_LOST,
     ],
   );
   return (rows[0]?.ticked ?? 0) > 0;

@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { TendError } from "../../errors/index.ts";
-import type { InsertResult, NewJob } from "../job-model.ts";
+import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
 import type { CallerTransaction } from "../job-store.ts";
 import { callerClient } from "./caller-tx.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
@@ -17,22 +17,23 @@ function columns(jobs: readonly NewJob[]): unknown[] {
     jobs.map((j) => j.uniqueKey),
     jobs.map((j) => j.batchId),
     jobs.map((j) => j.batchIndex),
+    jobs.map((j) => j.maxLost ?? DEFAULT_MAX_LOST),
   ];
 }
 
 function inputCte(ctx: PgContext): string {
   return `input AS MATERIALIZED (
     SELECT nextval('${ctx.jobs}_id_seq') AS id, t.*
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::int[])
-      WITH ORDINALITY AS t(kind, queue, payload, priority, run_at, max_attempts, unique_key, batch_id, batch_index, ord)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[])
+      WITH ORDINALITY AS t(kind, queue, payload, priority, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, ord)
   )`;
 }
 
 function insertSelect(ctx: PgContext): string {
-  return `INSERT INTO ${ctx.jobs} (id, kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index)
+  return `INSERT INTO ${ctx.jobs} (id, kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost)
     SELECT id, kind, queue, payload::jsonb, priority,
       CASE WHEN run_at > statement_timestamp() THEN 'scheduled' ELSE 'available' END,
-      run_at, max_attempts, unique_key, batch_id, batch_index
+      run_at, max_attempts, unique_key, batch_id, batch_index, max_lost
     FROM input ORDER BY ord`;
 }
 

@@ -87,4 +87,15 @@ CREATE TRIGGER jobs_notify_insert AFTER INSERT ON {{schema}}.jobs
   FOR EACH STATEMENT EXECUTE FUNCTION {{schema}}.jobs_notify_insert();
 `,
   },
+  {
+    component: "jobs",
+    version: 2,
+    name: "jobs: lost and max_lost, for the discard of poison jobs",
+    // A constant default: PostgreSQL adds both columns without rewriting the table.
+    sql: `
+ALTER TABLE {{schema}}.jobs
+  ADD COLUMN lost integer NOT NULL DEFAULT 0,
+  ADD COLUMN max_lost integer NOT NULL DEFAULT 3;
+`,
+  },
 ];

@@ -2,9 +2,22 @@ import type { RescuedJob } from "../job-model.ts";
 import { batchNotify, NOW_ISO, type PgContext } from "./context.ts";
 import { type RescueRow, toRescuedJobs } from "./rows.ts";
 
+/** True (before the update) when a rescue discards row `j` as poisoned. */
+const POISONS = "(NOT j.cancel_requested AND j.lost + 1 >= j.max_lost)";
+
+/**
+ * The error recorded when a rescue discards a job as poisoned ($1 = this rescue's reason): its
+ * worker was lost or hung max_lost times.
+ */
+const POISON_ERROR = `jsonb_build_object('attempt', j.attempt, 'at', ${NOW_ISO}, 'code', 'TEND_E_JOB_POISONED', 'message',
+  'the job''s worker died or hung ' || (j.lost + 1) || CASE WHEN j.lost + 1 = 1 THEN ' time' ELSE ' times' END ||
+  ' while running it (maxLost ' || j.max_lost || '; this time: ' || $1::text || '); it was discarded so that it cannot ' ||
+  'take down more workers. Fix what makes it crash or block its worker, then retry it: tend jobs retry ' || j.id)`;
+
 /**
  * The rescue statement: running rows matching `where` become retryable now (or discarded when
- * out of attempts; cancelled when a cancel was requested), with an error recorded.
+ * out of attempts, or as poisoned when this was their max_lost-th lost attempt; cancelled when a
+ * cancel was requested), with an error recorded and one more lost attempt counted.
  */
 function rescueSql(ctx: PgContext, where: string): string {
   return `WITH r AS (
@@ -13,17 +26,18 @@ function rescueSql(ctx: PgContext, where: string): string {
     ),
     u AS (
       UPDATE ${ctx.jobs} j SET
-        state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN j.attempt >= j.max_attempts THEN 'discarded' ELSE 'retryable' END,
-        run_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN j.run_at ELSE now() END,
-        finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts THEN now() END,
-        errors = j.errors || jsonb_build_array(jsonb_build_object(
-          'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $1::text, 'code', $2::text)),
+        state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN j.attempt >= j.max_attempts OR ${POISONS} THEN 'discarded' ELSE 'retryable' END,
+        run_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts OR ${POISONS} THEN j.run_at ELSE now() END,
+        finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts OR ${POISONS} THEN now() END,
+        errors = j.errors || jsonb_build_array(CASE WHEN ${POISONS} THEN ${POISON_ERROR} ELSE jsonb_build_object(
+          'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $1::text, 'code', $2::text) END),
+        lost = j.lost + 1,
         worker_id = NULL, lease_token = NULL, lease_expires_at = NULL
       FROM r WHERE j.id = r.id
-      RETURNING j.id, j.kind, j.queue, j.attempt, j.state, j.batch_id
+      RETURNING j.id, j.kind, j.queue, j.attempt, j.state, j.batch_id, (j.state = 'discarded' AND j.lost >= j.max_lost) AS poisoned
     )${batchNotify("$3")},
     woken AS (SELECT pg_notify($4, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'retryable') q)
-    SELECT id::text AS id, kind, queue, attempt, state, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n
+    SELECT id::text AS id, kind, queue, attempt, state, poisoned, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n
     FROM u`;
 }
 

@@ -29,12 +29,15 @@ export interface JobRow {
   cancel_requested: boolean;
   batch_id: string | null;
   batch_index: number | null;
+  lost: number;
+  max_lost: number;
 }
 
 /** Columns selected for a full row, in a stable order (prefixable with a table alias). */
 export const JOB_COLUMNS =
   "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
-  "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index";
+  "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index, " +
+  "lost, max_lost";
 
 /**
  * Converts a `jobs` row to a JobRecord.
@@ -56,6 +59,8 @@ export function toJobRecord(row: JobRow): JobRecord {
     runAt: row.run_at,
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
+    lost: row.lost,
+    maxLost: row.max_lost,
     uniqueKey: row.unique_key,
     errors: Array.isArray(row.errors) ? row.errors : [],
     result: row.result,
@@ -109,6 +114,7 @@ export interface RescueRow {
   queue: string;
   attempt: number;
   state: "retryable" | "discarded";
+  poisoned: boolean;
 }
 
 /**
@@ -128,6 +134,7 @@ export function toRescuedJobs(rows: readonly RescueRow[]): RescuedJob[] {
       queue: row.queue,
       attempt: row.attempt,
       state: row.state,
+      poisoned: row.poisoned === true,
     }));
 }
 

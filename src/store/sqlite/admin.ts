@@ -73,7 +73,7 @@ export async function retryJob(ctx: SqliteContext, id: string): Promise<JobRecor
   );
   const retry = ctx.stmt(
     `UPDATE ${jobs}
-        SET state = 'available', attempt = 0, run_at = ?, finished_at = NULL, started_at = NULL, worker_id = NULL,
+        SET state = 'available', attempt = 0, lost = 0, run_at = ?, finished_at = NULL, started_at = NULL, worker_id = NULL,
             lease_token = NULL, lease_expires_at = NULL, cancel_requested = 0, result = NULL
       WHERE id = ? AND state IN ${FINAL}
       RETURNING queue`,

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import type { InsertResult, NewJob } from "../job-model.ts";
+import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
 
@@ -24,8 +24,8 @@ export function insertJobs(
   const { jobs: table } = ctx.t;
   const findKey = ctx.stmt(`SELECT id FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
   const insert = ctx.stmt(
-    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     db,
   );
   const now = ctx.now();
@@ -53,6 +53,7 @@ export function insertJobs(
       now,
       job.batchId,
       job.batchIndex,
+      job.maxLost ?? DEFAULT_MAX_LOST,
     );
     results.push({ id: String(info.lastInsertRowid), inserted: true });
     if (state === "available") queues.add(job.queue);

@@ -71,4 +71,13 @@ CREATE TABLE {{schema}}cron (
 );
 `,
   },
+  {
+    component: "jobs",
+    version: 2,
+    name: "jobs: lost and max_lost, for the discard of poison jobs",
+    sql: `
+ALTER TABLE {{schema}}jobs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE {{schema}}jobs ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3;
+`,
+  },
 ];

@@ -12,19 +12,37 @@ import type { Row } from "./rows.ts";
 export const LEASE_EXPIRED_CODE = "TEND_E_LEASE_EXPIRED";
 /** Error code recorded on an attempt whose worker a supervisor saw die or hang. */
 export const WORKER_LOST_CODE = "TEND_E_WORKER_LOST";
+/** Error code recorded on the attempt that made a job's lost count reach its max_lost. */
+export const POISONED_CODE = "TEND_E_JOB_POISONED";
 
-/** The SET clause shared by both rescues: ?1 = now, ?2 = ISO time, ?3 = message, ?4 = code or NULL. */
+/** True (before the update) when this rescue discards the job as poisoned. */
+const POISONS = "(cancel_requested = 0 AND lost + 1 >= max_lost)";
+
+/** The error recorded when a job is discarded as poisoned; ?2 = ISO time, ?3 = this rescue's reason. */
+const POISON_ERROR = `json_object('attempt', attempt, 'at', ?2, 'code', '${POISONED_CODE}', 'message',
+  'the job''s worker died or hung ' || (lost + 1) || CASE WHEN lost + 1 = 1 THEN ' time' ELSE ' times' END ||
+  ' while running it (maxLost ' || max_lost || '; this time: ' || ?3 || '); it was discarded so that it cannot ' ||
+  'take down more workers. Fix what makes it crash or block its worker, then retry it: tend jobs retry ' || id)`;
+
+/**
+ * The SET clause shared by both rescues: ?1 = now, ?2 = ISO time, ?3 = message, ?4 = code or NULL.
+ * Every rescue counts one more lost attempt; the one that reaches max_lost discards the job as
+ * poisoned, whatever attempts remain.
+ */
 const RESCUE_SET = `
         SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled'
-                         WHEN attempt >= max_attempts THEN 'discarded' ELSE 'retryable' END,
-            run_at = CASE WHEN cancel_requested = 0 AND attempt < max_attempts THEN ?1 ELSE run_at END,
-            finished_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts THEN ?1 ELSE NULL END,
+                         WHEN attempt >= max_attempts OR ${POISONS} THEN 'discarded' ELSE 'retryable' END,
+            run_at = CASE WHEN cancel_requested = 0 AND attempt < max_attempts AND NOT ${POISONS} THEN ?1 ELSE run_at END,
+            finished_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts OR ${POISONS} THEN ?1 ELSE NULL END,
             errors = json_insert(errors, '$[#]',
-              CASE WHEN ?4 IS NULL THEN json_object('attempt', attempt, 'at', ?2, 'message', ?3)
+              CASE WHEN ${POISONS} THEN ${POISON_ERROR}
+                   WHEN ?4 IS NULL THEN json_object('attempt', attempt, 'at', ?2, 'message', ?3)
                    ELSE json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', ?4) END),
+            lost = lost + 1,
             lease_token = NULL, lease_expires_at = NULL`;
 
-const RESCUE_RETURNING = "RETURNING id, kind, queue, attempt, state, batch_id";
+const RESCUE_RETURNING =
+  "RETURNING id, kind, queue, attempt, state, batch_id, (state = 'discarded' AND lost >= max_lost) AS poisoned";
 
 function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
   const wakeups: Wakeup[] = [];
@@ -41,6 +59,7 @@ function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
       queue: String(row["queue"]),
       attempt: Number(row["attempt"]),
       state,
+      poisoned: Number(row["poisoned"]) === 1,
     });
   }
   ctx.emit(wakeups);

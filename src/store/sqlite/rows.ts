@@ -6,7 +6,8 @@ export type Row = Record<string, unknown>;
 /** Every column of the jobs table, in the order `rowToJob` reads them. */
 export const JOB_COLUMNS =
   "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
-  "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index";
+  "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index, " +
+  "lost, max_lost";
 
 /**
  * Pure: an id string to the SQLite rowid it names, or -1 (matches nothing) when it is not one.
@@ -71,6 +72,8 @@ export function rowToJob(row: Row): JobRecord {
     runAt: new Date(num(row["run_at"])),
     attempt: num(row["attempt"]),
     maxAttempts: num(row["max_attempts"]),
+    lost: num(row["lost"]),
+    maxLost: num(row["max_lost"]),
     uniqueKey: strOrNull(row["unique_key"]),
     errors: parseErrors(row["errors"]),
     result: row["result"] === null || row["result"] === undefined ? null : parseJson(row["result"]),

@@ -166,8 +166,8 @@ export function describeLeases(h: () => FreshStore): void {
       );
       rescued.sort((x, y) => x.kind.localeCompare(y.kind));
       assert.deepEqual(rescued, [
-        { id: last, kind: "k.last", queue: "r", attempt: 1, state: "discarded" },
-        { id: retry, kind: "k.retry", queue: "r", attempt: 1, state: "retryable" },
+        { id: last, kind: "k.last", queue: "r", attempt: 1, state: "discarded", poisoned: false },
+        { id: retry, kind: "k.retry", queue: "r", attempt: 1, state: "retryable", poisoned: false },
       ]);
       const row = await store.jobs.get(retry);
       assert.equal(row?.state, "retryable");
@@ -187,6 +187,76 @@ export function describeLeases(h: () => FreshStore): void {
       assert.equal(again.id, retry);
       assert.equal(again.attempt, 2);
       assert.deepEqual(await store.jobs.rescueExpired(), []);
+    });
+  });
+
+  describe("poison jobs", () => {
+    it("discards a job with TEND_E_JOB_POISONED once its worker was lost or hung maxLost times, lease expiries included", async () => {
+      const { store } = h();
+      const id = await insertOne(store, { queue: "p", kind: "k.poison", maxAttempts: 10, maxLost: 3 });
+      const bystander = await insertOne(store, { queue: "p2", kind: "k.ok", maxAttempts: 10 });
+      assert.equal((await store.jobs.get(id))?.maxLost, 3);
+      assert.equal((await store.jobs.get(bystander))?.maxLost, 3, "3 by default");
+      // A handler's own failure is not a lost worker.
+      const l0 = await claimOne(store, { queue: "p", workerId: "w0" });
+      assert.equal(l0.id, id);
+      await store.jobs.fail([{ ...l0, error: jobError(1), retryAt: new Date(Date.now() - 1) }]);
+      assert.equal((await store.jobs.get(id))?.lost, 0);
+      for (const [n, workerId] of [
+        [1, "w1"],
+        [2, "w2"],
+      ] as const) {
+        const lease = await claimOne(store, { queue: "p", workerId });
+        assert.equal(lease.id, id);
+        const rescued = await store.jobs.rescueWorker(workerId, "worker hung: no heartbeat");
+        assert.deepEqual(rescued, [
+          { id, kind: "k.poison", queue: "p", attempt: n + 1, state: "retryable", poisoned: false },
+        ]);
+        assert.equal((await store.jobs.get(id))?.lost, n);
+      }
+      // The third loss is a lapsed lease.
+      await claimOne(store, { queue: "p", workerId: "w3", leaseMs: 1 });
+      const rescued: RescuedJob[] = [];
+      await waitFor(
+        async () => {
+          rescued.push(...(await store.jobs.rescueExpired()));
+          return rescued.length > 0;
+        },
+        { message: "the 1 ms lease to be rescued" },
+      );
+      assert.deepEqual(rescued, [
+        { id, kind: "k.poison", queue: "p", attempt: 4, state: "discarded", poisoned: true },
+      ]);
+      const row = await store.jobs.get(id);
+      assert.equal(row?.state, "discarded");
+      assert.equal(row?.lost, 3);
+      assert.ok(row?.finishedAt instanceof Date);
+      assert.deepEqual(
+        row?.errors.map((e) => e.code ?? null),
+        [null, "TEND_E_WORKER_LOST", "TEND_E_WORKER_LOST", "TEND_E_JOB_POISONED"],
+      );
+      assert.match(row?.errors[3]?.message ?? "", /died or hung 3 times/);
+      assert.match(row?.errors[3]?.message ?? "", /lease expired/);
+      assert.equal((await store.jobs.get(bystander))?.state, "available", "other jobs are left alone");
+      // A retry gives the job a clean slate.
+      const again = await store.jobs.retry(id);
+      assert.equal(again?.state, "available");
+      assert.equal(again?.lost, 0);
+      assert.equal(again?.maxLost, 3);
+    });
+
+    it("honours a per-job maxLost of 1 on a worker rescue", async () => {
+      const { store } = h();
+      const id = await insertOne(store, { kind: "k.once", maxLost: 1 });
+      await claimOne(store, { workerId: "dead" });
+      const rescued = await store.jobs.rescueWorker("dead", "worker exited with signal SIGKILL");
+      assert.deepEqual(rescued, [
+        { id, kind: "k.once", queue: "default", attempt: 1, state: "discarded", poisoned: true },
+      ]);
+      const row = await store.jobs.get(id);
+      assert.equal(row?.errors.at(-1)?.code, "TEND_E_JOB_POISONED");
+      assert.match(row?.errors.at(-1)?.message ?? "", /died or hung 1 time /);
+      assert.match(row?.errors.at(-1)?.message ?? "", /SIGKILL/);
     });
   });
 

@@ -143,6 +143,34 @@ export function failures(ctx: () => { backend: Backend; store: Store }): void {
     }
   });
 
+  it("sets each job's maxLost from the enqueue, else its kind, else the app, else 3", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const appDefault = makeJobs(store, { maxLost: 2 });
+    appDefault.define("fragile", () => undefined, { queue, maxLost: 1 });
+    appDefault.define("plain", () => undefined, { queue });
+    const fromKind = await appDefault.enqueue("fragile");
+    const fromEnqueue = await appDefault.enqueue("fragile", null, { maxLost: 5 });
+    const fromApp = await appDefault.enqueue("plain");
+    const fromDefault = await makeJobs(store).enqueue("plain", null, { queue });
+    const maxLost = async (id: string) => (await appDefault.get(id))?.maxLost;
+    assert.equal(await maxLost(fromKind.id), 1);
+    assert.equal(await maxLost(fromEnqueue.id), 5);
+    assert.equal(await maxLost(fromApp.id), 2);
+    assert.equal(await maxLost(fromDefault.id), 3);
+    assert.equal((await appDefault.get(fromKind.id))?.lost, 0);
+    for (const bad of [0, 1.5, "3", 1001]) {
+      assert.throws(() => makeJobs(store, { maxLost: bad as never }), { code: "TEND_E_INVALID_JOB_OPTIONS" });
+      assert.throws(() => appDefault.define(`k${String(bad)}`, () => undefined, { maxLost: bad as never }), {
+        code: "TEND_E_INVALID_JOB_OPTIONS",
+      });
+      await assert.rejects(appDefault.enqueue("plain", null, { maxLost: bad as never }), {
+        code: "TEND_E_INVALID_JOB_OPTIONS",
+      });
+    }
+    for (const id of [fromKind.id, fromEnqueue.id, fromApp.id, fromDefault.id]) await appDefault.cancel(id);
+  });
+
   it("rejects bad enqueue input with TEND_E_ codes naming the value", async () => {
     const { store } = ctx();
     const jobs = makeJobs(store, { maxPayloadBytes: 1024 });
