@@ -1,11 +1,11 @@
 /**
  * Scenario 5: a poison job under `tend supervise`.
  *
- * `tend supervise` runs two workers of the fleet app (hang timeout 3 s; smoke 2 s; the default
- * restart intensity of 5 restarts a minute). Normal jobs are enqueued steadily; one job of a kind
- * whose handler busy-loops for ever (it hangs every worker that runs it) is enqueued among them
- * with the default maxAttempts (10). The scenario runs until the poison job is final, or the
- * master exits, or a deadline.
+ * `tend supervise` runs two workers of the fleet app, one job at a time each (hang timeout 3 s;
+ * smoke 2 s; the default restart intensity of 5 restarts a minute). Normal jobs are enqueued
+ * steadily; one job of a kind whose handler busy-loops for ever (it hangs every worker that runs
+ * it) is enqueued among them with the default maxAttempts (10). The scenario runs until the poison
+ * job is final, or the master exits, or a deadline.
  *
  * Verdict: the master stays up, hung workers are replaced, normal jobs keep completing (the
  * longest stretch without a completion stays under 10 s) and all complete, and the poison job
@@ -35,7 +35,8 @@ await runScenario("poison-job", "sqlite", async (ctx) => {
   const hangTimeout = ctx.smoke ? "2s" : "3s";
   const master = startMaster(ctx, PROGRAM, url, ["--min", "2", "--max", "2", "--hang-timeout", hangTimeout], {
     CHAOS_RECORD_DIR: recordDir,
-    CHAOS_CONCURRENCY: "2",
+    // One job per worker: a hung worker holds the poison job alone, so no normal job shares its fate.
+    CHAOS_CONCURRENCY: "1",
   });
   const first = new Set((await master.ready(2)).map((w) => w.pid));
 

@@ -111,10 +111,12 @@ export class Processes {
 
   /**
    * Sends SIGTERM to every process still running and waits up to `graceMs` for each, then
-   * SIGKILLs what is left (the adopted pids too) and waits for them.
+   * SIGKILLs what is left, the adopted pids and every descendant the processes had (a master's
+   * workers, which leave its process group), and waits for them.
    */
   async stopAll(graceMs = 0): Promise<void> {
     const live = this.running();
+    for (const c of live) for (const pid of descendants(c.pid)) this.#extraPids.add(pid);
     if (graceMs > 0) {
       for (const c of live) c.process.kill("SIGTERM");
       await Promise.race([
