@@ -3,7 +3,7 @@
  * through (stderr), collects the one JSON verdict line each prints, then prints a summary table.
  * Exits 1 if any verdict failed or a scenario printed none. See docs/chaos.md.
  *
- *   npm run chaos                          # full size (about 10 minutes on 2 cores)
+ *   npm run chaos                          # full size (5 to 10 minutes on 2 cores)
  *   npm run chaos -- --smoke               # small sizes (CI; about 2 minutes)
  *   npm run chaos -- --only job-kill-loop,master-kill
  *   npm run chaos -- --json                # also the verdicts as one JSON array on the last line
