@@ -24,17 +24,17 @@
  *
  *   node chaos/scenarios/job-kill-loop.ts --driver sqlite|postgres [--smoke]
  */
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
 import { createApp, createLogger } from "../../src/index.ts";
-import { scenarioDatabase } from "../support/database.ts";
-import { auditRun, readExecutions, workerReady } from "../support/executions.ts";
 import { waitFor } from "../../test/support/wait.ts";
+import { scenarioDatabase } from "../support/database.ts";
 import { unfinishedJobs } from "../support/enqueuer.ts";
+import { auditRun, readExecutions, workerReady } from "../support/executions.ts";
 import { killLoop } from "../support/kill-loop.ts";
 import { countLogLines } from "../support/logs.ts";
 import type { Child } from "../support/processes.ts";
 import { runScenario, sleep } from "../support/scenario.ts";
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 
 const WORKER = join(import.meta.dirname, "..", "fixtures", "job-worker.ts");
 const KIND = "chaos.work";
@@ -116,9 +116,10 @@ await runScenario("job-kill-loop", "sqlite", async (ctx) => {
   const holder = start({ CHAOS_CONCURRENCY: "1", CHAOS_PREFETCH: String(prefetch) });
   await waitFor(
     async () => {
-      const executions = await readExecutions(recordDir);
-      const running = await app.jobs.list({ state: "running", limit: 1_000 });
-      return executions.has(blocker.id) && running.length === probeCount + 1;
+      if (!(await readExecutions(recordDir)).has(blocker.id)) return false;
+      // Claimed: no longer available to other workers (whatever state a claim ahead shows as).
+      const probes = await Promise.all(probeIds.map((id) => app.jobs.get(id)));
+      return probes.every((j) => j !== null && j.state !== "available");
     },
     { timeoutMs: 30_000, intervalMs: 100, message: "the blocker running and the probe jobs claimed ahead" },
   );

@@ -3,9 +3,10 @@
  * `E <id> <attempt>` when it returns; one file per process, see fixtures/job-worker.ts) and
  * checks them against the job rows, which are read through the public API (`app.jobs.list`).
  */
-import { readdir, readFile } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { App, JobRecord } from "../../src/index.ts";
+import { readRecords } from "./records.ts";
 
 /** What the records say about one job. */
 export interface Executions {
@@ -20,22 +21,17 @@ export interface Executions {
 /** Reads every record file in `dir`: job id to its executions. */
 export async function readExecutions(dir: string): Promise<Map<string, Executions>> {
   const byId = new Map<string, Executions>();
-  for (const name of await readdir(dir)) {
-    if (!name.endsWith(".log")) continue;
-    const text = await readFile(join(dir, name), "utf8");
-    for (const line of text.split("\n")) {
-      const [what, id, attempt] = line.split(" ");
-      if (id === undefined || attempt === undefined) continue;
-      let e = byId.get(id);
-      if (e === undefined) {
-        e = { starts: 0, ends: 0, startedAttempts: new Set() };
-        byId.set(id, e);
-      }
-      if (what === "S") {
-        e.starts++;
-        e.startedAttempts.add(Number(attempt));
-      } else if (what === "E") e.ends++;
+  for (const { tag, a: id, b: attempt } of await readRecords(dir)) {
+    if (tag !== "S" && tag !== "E") continue;
+    let e = byId.get(id);
+    if (e === undefined) {
+      e = { starts: 0, ends: 0, startedAttempts: new Set() };
+      byId.set(id, e);
     }
+    if (tag === "S") {
+      e.starts++;
+      e.startedAttempts.add(Number(attempt));
+    } else e.ends++;
   }
   return byId;
 }

@@ -1,4 +1,7 @@
-/** Reads the record lines the fleet app's workers write (see fixtures/fleet-app.ts). */
+/**
+ * Reads the record lines worker processes write, one file per process (`<pid>.log`, lines
+ * `<tag> <a> <b>`; see fixtures/job-worker.ts and fixtures/fleet-app.ts).
+ */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 
