@@ -217,6 +217,7 @@ export class Jobs {
       return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
         maxPayloadBytes: this.#maxPayloadBytes,
         now,
+        item: i,
       });
     });
     const store = await this.#store();
@@ -302,7 +303,7 @@ export class Jobs {
         payload,
         rest,
         this.#definitions.get(kind),
-        { maxPayloadBytes: this.#maxPayloadBytes, now },
+        { maxPayloadBytes: this.#maxPayloadBytes, now, item: i },
         { batchId, batchIndex: i },
       );
     });

@@ -17,6 +17,10 @@ export const STORE_CODES = {
     "A job cannot be retried because another pending or running job holds its unique key.",
   TEND_E_MIGRATION_FAILED:
     "A migration failed; the whole migration transaction was rolled back (nothing applied). The message names the migration and the database's error.",
+  TEND_E_STORE_TIMEOUT:
+    "A database call got no answer in time: connecting, a statement or a lock wait ran past its timeout (the message names which and the setting that bounds it). The connection was discarded; calls after it open a new one.",
+  TEND_E_STORE_UNREACHABLE:
+    "The database server cannot be reached: the connection was refused, the host name does not resolve, or the connection was lost.",
   TEND_E_LISTEN_FAILED:
     "The store could not open its LISTEN connection to PostgreSQL (server unreachable or refusing connections).",
 } as const satisfies Record<`TEND_E_${string}`, string>;
