@@ -2,7 +2,7 @@ import type pg from "pg";
 import { TendError } from "../../errors/index.ts";
 import type { Logger } from "../../log/index.ts";
 import { migrationsFor } from "../components.ts";
-import { pendingMigrations } from "../migration.ts";
+import { pendingMigrations, requireMigrated } from "../migration.ts";
 import { quoteIdent } from "./identifiers.ts";
 
 /**
@@ -21,7 +21,7 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
   const all = await migrationsFor("postgres");
   const s = quoteIdent(schema);
   const client = await pool.connect();
-  let broken = false;
+  let broken: unknown;
   try {
     await client.query("BEGIN");
     try {
@@ -63,12 +63,40 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
       }
       return pending.map((m) => m.name);
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => {
-        broken = true;
+      await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
+        broken = rollbackErr;
       });
       throw err;
     }
   } finally {
-    client.release(broken);
+    // A connection whose rollback failed (or never answered) is discarded, not reused.
+    client.release(broken instanceof Error ? broken : undefined);
   }
+}
+
+/**
+ * Throws TEND_E_DATABASE_NOT_MIGRATED unless every migration is applied in `schema` (applies
+ * nothing). `url` (password removed) names the database in the message.
+ *
+ * @example
+ * ```ts
+ * await verifyPostgresMigrated(pool, "tend", "postgres://app@db/app");
+ * ```
+ */
+export async function verifyPostgresMigrated(pool: pg.Pool, schema: string, url: string): Promise<void> {
+  const all = await migrationsFor("postgres");
+  let applied: Array<{ component: string; version: number }> | null;
+  try {
+    applied = (
+      await pool.query<{ component: string; version: number }>(
+        `SELECT component, version FROM ${quoteIdent(schema)}.migrations`,
+      )
+    ).rows;
+  } catch (err) {
+    // 42P01: no such table; 3F000: no such schema.
+    const code = (err as { code?: unknown }).code;
+    if (code !== "42P01" && code !== "3F000") throw err;
+    applied = null;
+  }
+  requireMigrated(all, applied, { url, tables: `schema "${schema}"` });
 }
