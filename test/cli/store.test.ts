@@ -21,7 +21,7 @@ interface Run {
 
 /** Runs `tend` in a real process; the store logs at debug level, so that any stray log line shows. */
 async function tend(cwd: string, ...args: string[]): Promise<Run> {
-  const env = { ...process.env, TEND_LOG_LEVEL: "debug", TEND_LOG_PRETTY: "0" };
+  const env: NodeJS.ProcessEnv = { ...process.env, TEND_LOG_LEVEL: "debug", TEND_LOG_PRETTY: "0" };
   delete env["TEND_DATABASE_URL"];
   try {
     const { stdout, stderr } = await exec(process.execPath, [TEND, ...args], { cwd, env, timeout: 30_000 });

@@ -16,6 +16,7 @@ import type { PostgresRaw } from "../raw.ts";
 import type { UserDatabase } from "../user-database.ts";
 import { PostgresUserDatabase } from "./converge-sql.ts";
 import { quoteIdent } from "./identifiers.ts";
+import { noAnswer } from "./pool.ts";
 import { physicalChannel } from "./notifier.ts";
 
 /** The logical notification channel of wake-ups (`<schema>.converge` on the wire). */
@@ -65,9 +66,12 @@ export class PostgresConvergeStore implements ConvergeStore {
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch((e: unknown) => {
-        broken = e;
-      });
+      // A connection that stopped answering is dropped, not asked to roll back.
+      if (noAnswer(err)) broken = err;
+      else
+        await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
+          broken = rollbackErr;
+        });
       throw err;
     } finally {
       client.release(broken instanceof Error ? broken : undefined);

@@ -5,6 +5,7 @@ import { storeClosed } from "../closed.ts";
 import type { Channel, Notifier } from "../notifier.ts";
 import { LISTEN_BACKOFF, type ReconnectBackoff, reconnectDelay } from "./backoff.ts";
 import { type ErrorContext, storeError } from "./errors.ts";
+import { destroySocket } from "./pool.ts";
 import { quoteIdent } from "./identifiers.ts";
 
 interface Subscription {
@@ -51,14 +52,6 @@ export interface PostgresNotifierOptions {
   /** The store's URL (password removed) and timeouts, for errors and for the connection's own timeouts. */
   errors: ErrorContext;
   backoff?: ReconnectBackoff;
-}
-
-/** Drops a client's socket at once (ending it politely would wait on a peer that may never answer). */
-function destroySocket(client: pg.Client): void {
-  // pg keeps the socket on `connection.stream`; it has no public way to drop it without a reply.
-  const stream = (client as unknown as { connection?: { stream?: { destroy?: () => void } } }).connection
-    ?.stream;
-  stream?.destroy?.();
 }
 
 /**

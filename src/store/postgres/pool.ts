@@ -1,6 +1,43 @@
+import type { Socket } from "node:net";
 import pg from "pg";
 import type { Logger } from "../../log/index.ts";
 import { type ErrorContext, storeError } from "./errors.ts";
+
+/**
+ * Drops a client's socket at once, with a reset. Ending it politely, or even closing it, would
+ * leave the statement that got no answer with the kernel, which retransmits it once a frozen path
+ * comes back: the server would run it late (a claim would take jobs for a worker that gave up on
+ * it). A reset discards what was not delivered.
+ *
+ * @example
+ * ```ts
+ * destroySocket(client);
+ * ```
+ */
+export function destroySocket(client: pg.ClientBase): void {
+  // pg keeps the socket on `connection.stream`; it has no public way to drop it without a reply.
+  const stream = (client as unknown as { connection?: { stream?: Partial<Socket> } }).connection?.stream;
+  if (stream === undefined) return;
+  try {
+    if (typeof stream.resetAndDestroy === "function") {
+      stream.resetAndDestroy();
+      return;
+    }
+  } catch {
+    // Not a plain TCP socket (TLS, or already closed): close it as it allows.
+  }
+  stream.destroy?.();
+}
+
+/** True for the error of a statement that got no answer in time (pg's own, or tend's). */
+export function noAnswer(err: unknown): boolean {
+  return (
+    err instanceof Error &&
+    (err.message === "Query read timeout" ||
+      ((err as { code?: unknown }).code === "TEND_E_STORE_TIMEOUT" &&
+        (err as { details?: { timeout?: unknown } }).details?.timeout === "statement"))
+  );
+}
 
 /** How much longer than the server's statement timeout the client waits for any answer at all. */
 export const ANSWER_GRACE_MS = 1_000;
@@ -36,8 +73,8 @@ function connectFailure(err: unknown, context: ErrorContext, startedAt: number):
  * each new connection: a plain statement also passes through PgBouncer, unlike a startup
  * parameter), TCP keepalive, and errors about reaching the database turned into TendErrors that
  * say what was tried and what to do (see {@link storeError}); a statement that gets no answer
- * within its timeout is abandoned and its connection discarded (pg-pool drops a client released
- * with an error), never reused.
+ * within its timeout is abandoned and its connection's socket dropped (see {@link destroySocket}),
+ * never reused.
  *
  * @example
  * ```ts
@@ -75,6 +112,10 @@ export class StorePool extends pg.Pool {
       },
     });
     this.#context = context;
+    // A connection released after a statement got no answer is dropped before pg-pool ends it.
+    this.on("release", (err: Error | undefined, client: pg.PoolClient) => {
+      if (noAnswer(err)) destroySocket(client);
+    });
   }
 
   // pg's overloads cannot be restated here; the override keeps every calling form: callback forms
