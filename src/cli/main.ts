@@ -7,6 +7,7 @@ const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }
   () => import("./commands/migrate.ts"),
   () => import("./commands/jobs.ts"),
   () => import("./commands/inconsistencies.ts"),
+  () => import("./commands/converge.ts"),
   () => import("./commands/supervise.ts"),
   () => import("./commands/unit.ts"),
   () => import("./commands/status.ts"),
