@@ -139,7 +139,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         result === undefined
           ? null
           : encodeJson(
-              { root: "result", code: "TEND_E_INVALID_RESULT", owner: `job ${job.id} (kind "${job.kind}")` },
+              { value: "result", code: "TEND_E_INVALID_RESULT", kind: job.kind, jobId: job.id },
               result,
               deps.maxResultBytes,
             );

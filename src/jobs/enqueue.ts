@@ -103,11 +103,9 @@ export function buildNewJob(
     kind,
     queue,
     payload: encodeJson(
-      {
-        root: limits.item === undefined ? "payload" : `items[${limits.item}].payload`,
-        code: "TEND_E_INVALID_PAYLOAD",
-        owner: `job kind "${kind}"`,
-      },
+      limits.item === undefined
+        ? { value: "payload", code: "TEND_E_INVALID_PAYLOAD", kind }
+        : { value: "payload", code: "TEND_E_INVALID_PAYLOAD", kind, item: limits.item },
       payload,
       limits.maxPayloadBytes,
     ),

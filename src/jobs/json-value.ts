@@ -55,7 +55,7 @@ function step(key: string | number): string {
 }
 
 /** A problem found during a walk: its path is built from the leaf up, only when there is one. */
-class Found {
+export class Found {
   readonly steps: Array<string | number> = [];
   readonly why: string;
   readonly fix: string;
@@ -245,28 +245,32 @@ function property(
   return found;
 }
 
-/** The problem of a walk, with its path from `root`. */
-function located(found: Found, root: string): JsonProblem {
+/**
+ * The problem a walk found, with its path from `root` (built only here, on an error).
+ *
+ * @example
+ * ```ts
+ * const r = encodeJsonValue([Number.NaN]);
+ * if (!r.ok) located(r.problem, "payload").path; // "payload[0]"
+ * ```
+ */
+export function located(found: Found, root: string): JsonProblem {
   let path = root;
   for (let i = found.steps.length - 1; i >= 0; i--) path += step(found.steps[i]!);
   return { path, why: found.why, fix: found.fix };
 }
 
 /**
- * Encodes a payload or result as JSON text, or says where and why it cannot be stored faithfully
- * (see the rule at the top of this file). `root` names the value in the path (`payload`,
- * `items[3].payload`, `result`).
+ * Encodes a payload or result as JSON text, or says what in it cannot be stored faithfully (see
+ * the rule at the top of this file); {@link located} gives the problem's path.
  *
  * @example
  * ```ts
- * const r = encodeJsonValue({ items: [1, Number.NaN] }, "payload");
- * // { ok: false, problem: { path: "payload.items[1]", why: "is NaN, which JSON stores as null", ... } }
+ * const r = encodeJsonValue({ items: [1, Number.NaN] });
+ * if (!r.ok) located(r.problem, "payload"); // { path: "payload.items[1]", why: "is NaN, which JSON stores as null", ... }
  * ```
  */
-export function encodeJsonValue(
-  value: unknown,
-  root: string,
-): { ok: true; text: string } | { ok: false; problem: JsonProblem } {
+export function encodeJsonValue(value: unknown): { ok: true; text: string } | { ok: false; problem: Found } {
   let text: string | undefined;
   try {
     text = JSON.stringify(value);
@@ -279,7 +283,7 @@ export function encodeJsonValue(
       found = new Found(`cannot be encoded: ${(walkErr as Error).message}`, "pass plain data");
     }
     found ??= new Found(`cannot be encoded as JSON: ${(err as Error).message}`, "pass plain data");
-    return { ok: false, problem: located(found, root) };
+    return { ok: false, problem: found };
   }
   const found =
     text === undefined
@@ -287,6 +291,6 @@ export function encodeJsonValue(
       : (walk(value, "", 0, false, null, false) ??
         // JSON.stringify writes U+0000 and lone surrogates as \u escapes: only then look at strings.
         (text.includes("\\u") ? walk(value, "", 0, true, null, false) : null));
-  if (found !== null) return { ok: false, problem: located(found, root) };
+  if (found !== null) return { ok: false, problem: found };
   return { ok: true, text: text! };
 }

@@ -1,19 +1,19 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { encodeJsonValue, MAX_DEPTH } from "../../src/jobs/json-value.ts";
+import { encodeJsonValue, located, MAX_DEPTH } from "../../src/jobs/json-value.ts";
 import { storableText } from "../../src/store/index.ts";
 
 function problem(value: unknown, root = "payload") {
-  const r = encodeJsonValue(value, root);
-  assert.equal(r.ok, false, `expected ${root} to be refused`);
-  return (r as { problem: { path: string; why: string; fix: string } }).problem;
+  const r = encodeJsonValue(value);
+  if (r.ok) return assert.fail(`expected ${root} to be refused`);
+  return located(r.problem, root);
 }
 
 describe("what a job may carry (encodeJsonValue)", () => {
   it("encodes plain data exactly as JSON.stringify does", () => {
     const value = { a: [1, "two", true, null, { b: -0.25 }], "odd key": "x", u: undefined, at: new Date(0) };
-    assert.deepEqual(encodeJsonValue(value, "payload"), { ok: true, text: JSON.stringify(value) });
-    assert.deepEqual(encodeJsonValue(null, "result"), { ok: true, text: "null" });
+    assert.deepEqual(encodeJsonValue(value), { ok: true, text: JSON.stringify(value) });
+    assert.deepEqual(encodeJsonValue(null), { ok: true, text: "null" });
   });
 
   it("names the path of the first bad value, with what JSON would make of it and what to do", () => {
@@ -38,7 +38,7 @@ describe("what a job may carry (encodeJsonValue)", () => {
     assert.equal(problem({ ["k\u0000"]: 1 }).path, 'payload["k\\u0000"]');
     assert.match(problem({ ["k\u0000"]: 1 }).why, /property name/);
     assert.match(problem("\udfff").why, /lone UTF-16 surrogate/);
-    assert.equal(encodeJsonValue({ s: "\u0001\u001f", pair: "\ud83d\ude00", t: "\\u0000" }, "p").ok, true);
+    assert.equal(encodeJsonValue({ s: "\u0001\u001f", pair: "\ud83d\ude00", t: "\\u0000" }).ok, true);
   });
 
   it("follows toJSON like JSON does, and accepts class instances as their own properties", () => {
@@ -47,9 +47,9 @@ describe("what a job may carry (encodeJsonValue)", () => {
       y = 2;
     }
     const withToJson = { toJSON: () => ({ inner: Number.NaN }) };
-    assert.equal(encodeJsonValue({ p: new Point() }, "payload").ok, true);
+    assert.equal(encodeJsonValue({ p: new Point() }).ok, true);
     assert.equal(problem({ w: withToJson }).path, "payload.w.inner");
-    assert.deepEqual(encodeJsonValue({ b: Buffer.from("hi") }, "payload"), {
+    assert.deepEqual(encodeJsonValue({ b: Buffer.from("hi") }), {
       ok: true,
       text: '{"b":{"type":"Buffer","data":[104,105]}}',
     });
