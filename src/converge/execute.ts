@@ -1,7 +1,13 @@
 import { TendError } from "../errors/index.ts";
 import type { Limiter } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { ConvergeStore, Fence, Notifier, UserDatabase } from "../store/index.ts";
+import {
+  type ConvergeStore,
+  type Fence,
+  type Notifier,
+  storableText,
+  type UserDatabase,
+} from "../store/index.ts";
 import { keyBackoffMs } from "./backoff.ts";
 import type { ConvergeContext, EnqueueFn, FindContext } from "./context.ts";
 import type { NormalizedDefinition } from "./definition.ts";
@@ -162,7 +168,7 @@ export async function runKey(
         `converge failed terminally; key ${item.key} is not retried until it changes`,
       );
       try {
-        await env.store.recordTerminal(def.name, item.key, item.version, message, fence);
+        await env.store.recordTerminal(def.name, item.key, item.version, storableText(message), fence);
       } catch (err) {
         log.warn({ err }, "could not record the terminal failure; it is kept in memory");
       }

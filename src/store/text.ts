@@ -18,3 +18,26 @@ export function storableText(text: string): string {
   if (!text.includes("\u0000") && text.isWellFormed()) return text;
   return text.replace(UNSTORABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
+
+/** A `\u0000` or lone-surrogate escape in JSON text whose backslash is not itself escaped. */
+const UNSTORABLE_ESCAPE = /(?<!\\)((?:\\\\)*)\\u(0000|d[89a-f][0-9a-f]{2})/gi;
+
+/**
+ * Pure: a JSON value whose strings hold no U+0000 and no lone surrogate: those are written as
+ * the text of their escape (`"\u0000"` becomes the six characters `\u0000`), which any database
+ * can store. For records tend keeps as they were reported (a converger's changes), so that one bad
+ * string can never keep a record, or the records written with it, from being stored. A value
+ * without them is returned as it is, after one JSON encoding.
+ *
+ * @example
+ * ```ts
+ * storableValue({ note: "a\u0000b" }); // { note: "a\\u0000b" }
+ * ```
+ */
+export function storableValue(value: unknown): unknown {
+  const text = JSON.stringify(value);
+  // JSON.stringify writes U+0000 and lone surrogates as \u escapes, and nothing else of that range.
+  if (text === undefined || !text.includes("\\u")) return value;
+  const fixed = text.replace(UNSTORABLE_ESCAPE, "$1\\\\u$2");
+  return fixed === text ? value : (JSON.parse(fixed) as unknown);
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { encodeJsonValue, located, MAX_DEPTH } from "../../src/jobs/json-value.ts";
-import { storableText } from "../../src/store/index.ts";
+import { storableText, storableValue } from "../../src/store/index.ts";
 
 function problem(value: unknown, root = "payload") {
   const r = encodeJsonValue(value);
@@ -78,5 +78,13 @@ describe("what a job may carry (encodeJsonValue)", () => {
     const plain = "nothing to escape \u0007";
     assert.equal(storableText(plain), plain);
     assert.equal(storableText("cut \ud83d"), "cut \\ud83d");
+  });
+
+  it("storableValue writes U+0000 and lone surrogates in any string as their escapes' text", () => {
+    const plain = { a: [1, "x\u0007", { "\\u0000": "\\u0000" }], pair: "\ud83d\ude00" };
+    assert.equal(storableValue(plain), plain, "nothing to change: the same value");
+    assert.deepEqual(storableValue({ ["k\u0000"]: ["a\u0000", "\ud800", "\\\u0000"] }), {
+      "k\\u0000": ["a\\u0000", "\\ud800", "\\\\u0000"],
+    });
   });
 });
