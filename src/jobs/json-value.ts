@@ -170,19 +170,23 @@ function walkObject(
         ? new Found("is an invalid Date, which JSON stores as null", "pass a valid Date or null")
         : null;
     }
-    // As JSON.stringify: the value's own JSON form stands in for it.
+    // As JSON.stringify: the value's own JSON form stands in for it (its toJSON is not called again).
     const replaced: unknown = toJSON.call(value, typeof key === "number" ? String(key) : key);
     if (replaced !== null && typeof replaced === "object" && !Array.isArray(replaced)) {
-      return walkProperties(
-        replaced,
-        Object.getPrototypeOf(replaced) === Object.prototype,
-        depth,
-        strings,
-        ancestors,
-      );
+      return objectProblem(replaced, depth, strings, ancestors);
     }
     return walk(replaced, key, depth, strings, ancestors, false);
   }
+  return objectProblem(value, depth, strings, ancestors);
+}
+
+/** Why a non-array object without a toJSON of its own (or a toJSON's result) cannot be stored, or null. */
+function objectProblem(
+  value: object,
+  depth: number,
+  strings: boolean,
+  ancestors: object[] | null,
+): Found | null {
   const proto: unknown = Object.getPrototypeOf(value);
   const plain = proto === Object.prototype;
   if (!plain && proto !== null) {

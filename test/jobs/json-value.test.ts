@@ -49,6 +49,7 @@ describe("what a job may carry (encodeJsonValue)", () => {
     const withToJson = { toJSON: () => ({ inner: Number.NaN }) };
     assert.equal(encodeJsonValue({ p: new Point() }).ok, true);
     assert.equal(problem({ w: withToJson }).path, "payload.w.inner");
+    assert.match(problem({ w: { toJSON: () => new Map() } }).why, /Map/);
     assert.deepEqual(encodeJsonValue({ b: Buffer.from("hi") }), {
       ok: true,
       text: '{"b":{"type":"Buffer","data":[104,105]}}',
