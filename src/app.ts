@@ -129,7 +129,14 @@ export class App {
 
   /** The app's store, opened (and migrated) on first use. */
   store(): Promise<Store> {
-    this.#store ??= openStore(this.databaseUrl, { log: this.log, ...this.#options.store });
+    if (this.#store === null) {
+      const opening = openStore(this.databaseUrl, { log: this.log, ...this.#options.store });
+      // A store that failed to open is forgotten, so that a later call tries again.
+      this.#store = opening;
+      opening.catch(() => {
+        if (this.#store === opening) this.#store = null;
+      });
+    }
     return this.#store;
   }
 
@@ -300,7 +307,8 @@ export class App {
   async #closeStore(): Promise<void> {
     const pending = this.#store;
     this.#store = null;
-    if (pending !== null) await (await pending).close();
+    const store = await pending?.catch(() => null);
+    await store?.close();
   }
 }
 

@@ -6,6 +6,7 @@ export { App, type AppOptions, type Component, createApp } from "./app.ts";
 export {
   AppConvergers,
   type AppConvergersOptions,
+  clearParkedKeys,
   type ConvergeContext,
   type ConvergeOutcome,
   type Converger,
@@ -16,6 +17,8 @@ export {
   type Inconsistency,
   installWakeTrigger,
   isTerminalError,
+  listParkedKeys,
+  type TerminalKey,
   TerminalError,
   type WakeOn,
 } from "./converge/index.ts";

@@ -7,6 +7,7 @@ const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }
   () => import("./commands/migrate.ts"),
   () => import("./commands/jobs.ts"),
   () => import("./commands/inconsistencies.ts"),
+  () => import("./commands/converge.ts"),
   () => import("./commands/supervise.ts"),
   () => import("./commands/unit.ts"),
   () => import("./commands/status.ts"),
@@ -28,15 +29,49 @@ export async function buildProgram(): Promise<Command> {
   const program = new Command("tend")
     .description("tend: jobs, convergers, inboxes and supervised workers for a TypeScript service")
     .version(version())
+    .option("--verbose", "on an error, also print its causes and stack")
     .showHelpAfterError()
     .exitOverride();
   for (const load of COMMANDS) (await load()).register(program);
   return program;
 }
 
+/** The causes of an error, outermost first, at most 5 deep. */
+function causes(err: unknown): unknown[] {
+  const out: unknown[] = [];
+  let at: unknown = err;
+  while (at instanceof Error && at.cause !== undefined && out.length < 5) {
+    out.push(at.cause);
+    at = at.cause;
+  }
+  return out;
+}
+
 /**
- * Runs the CLI with `argv` (as in process.argv). Errors are printed as one clear line with their
- * code; the exit code is 1 for an error, 2 for a usage mistake.
+ * Pure: what the CLI prints for an error: one line, `tend: <message> [<code>]`, with a pointer to
+ * `--verbose`; with `verbose`, also each cause and the stacks.
+ *
+ * @example
+ * ```ts
+ * process.stderr.write(renderCliError(err, argv.includes("--verbose")));
+ * ```
+ */
+export function renderCliError(err: unknown, verbose: boolean): string {
+  const message = err instanceof Error ? err.message || err.name : String(err);
+  const code = err instanceof TendError ? err.code : (err as { code?: unknown } | null)?.code;
+  const line = `tend: ${message.replaceAll("\n", " ")}${typeof code === "string" ? ` [${code}]` : ""}\n`;
+  if (!verbose) return `${line}(run again with --verbose for the cause and stack)\n`;
+  const parts = [line, `${err instanceof Error ? err.stack : String(err)}\n`];
+  for (const cause of causes(err)) {
+    parts.push(`caused by: ${cause instanceof Error ? cause.stack : String(cause)}\n`);
+  }
+  return parts.join("");
+}
+
+/**
+ * Runs the CLI with `argv` (as in process.argv). An error is printed as one clear line with its
+ * code on stderr (`--verbose` adds its causes and stack); the exit code is 1 for an error, 2 for a
+ * usage mistake.
  */
 export async function runCli(argv: readonly string[]): Promise<void> {
   const program = await buildProgram();
@@ -47,11 +82,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    if (err instanceof TendError) {
-      process.stderr.write(`tend: ${err.message} [${err.code}]\n`);
-    } else {
-      process.stderr.write(`tend: ${(err as Error)?.stack ?? String(err)}\n`);
-    }
+    process.stderr.write(renderCliError(err, argv.includes("--verbose")));
     process.exitCode = 1;
   }
 }

@@ -1,9 +1,10 @@
 import { checkInteger, optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
-import { Limiter } from "../lifecycle/index.ts";
+import { type Duration, Limiter } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";
+import { type ConvergerRetention, DEFAULT_RETENTION, retentionMs } from "./retention.ts";
 import { type Converger, createConverger } from "./runner.ts";
 
 /** Options of {@link AppConvergers}. */
@@ -15,9 +16,25 @@ export interface AppConvergersOptions {
   concurrency?: number;
   /** This process's identity in leases (default: the app's worker id, else TEND_WORKER_ID, else host:pid:random). */
   holderId?: string;
+  /**
+   * How long inconsistencies are kept (default `"30d"`; `false`: forever). Each converger's leader
+   * deletes its older ones when it starts leading and every 10 minutes, in batches of 1,000.
+   */
+  inconsistencyRetention?: Duration | false;
+  /**
+   * How long a key stays parked after its `converge` threw a TerminalError, unless it changes
+   * first (default `"30d"`; `false`: until it changes or is cleared). Then its record is deleted
+   * and the next sweep that finds it runs it again.
+   */
+  parkedKeyRetention?: Duration | false;
 }
 
-const OPTION_KEYS = optionKeys<AppConvergersOptions>({ concurrency: true, holderId: true });
+const OPTION_KEYS = optionKeys<AppConvergersOptions>({
+  concurrency: true,
+  holderId: true,
+  inconsistencyRetention: true,
+  parkedKeyRetention: true,
+});
 
 /**
  * The convergers of one app, by name: the one place that owns converger names. `define` checks a
@@ -38,6 +55,7 @@ export class AppConvergers {
   readonly #definitions = new Map<string, ConvergerDefinition>();
   readonly #limiter: Limiter;
   readonly #holderId: string | undefined;
+  readonly #retention: ConvergerRetention;
   /** The convergers, by name, once built. */
   #built: Map<string, Converger> | null = null;
 
@@ -49,6 +67,18 @@ export class AppConvergers {
         : checkInteger("TEND_E_CONVERGER_INVALID_OPTION", "convergers concurrency", options.concurrency, 1);
     this.#limiter = new Limiter(concurrency);
     this.#holderId = options.holderId;
+    this.#retention = {
+      inconsistenciesMs: retentionMs(
+        options.inconsistencyRetention,
+        "convergers inconsistencyRetention",
+        DEFAULT_RETENTION.inconsistenciesMs,
+      ),
+      parkedKeysMs: retentionMs(
+        options.parkedKeyRetention,
+        "convergers parkedKeyRetention",
+        DEFAULT_RETENTION.parkedKeysMs,
+      ),
+    };
   }
 
   /** Checks and keeps a definition; throws TEND_E_CONVERGER_* naming what is wrong. */
@@ -80,6 +110,7 @@ export class AppConvergers {
             store: deps.store,
             log: deps.log,
             limiter: this.#limiter,
+            retention: this.#retention,
             ...(deps.enqueue === undefined ? {} : { enqueue: deps.enqueue }),
             ...(this.#holderId === undefined ? {} : { holderId: this.#holderId }),
           }),

@@ -1,7 +1,13 @@
 import { TendError } from "../errors/index.ts";
 import type { Limiter } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
-import type { ConvergeStore, Fence, UserDatabase } from "../store/index.ts";
+import {
+  type ConvergeStore,
+  type Fence,
+  type Notifier,
+  storableText,
+  type UserDatabase,
+} from "../store/index.ts";
 import { keyBackoffMs } from "./backoff.ts";
 import type { ConvergeContext, EnqueueFn, FindContext } from "./context.ts";
 import type { NormalizedDefinition } from "./definition.ts";
@@ -9,6 +15,7 @@ import type { KeyFinish, TakenKey } from "./key-queue.ts";
 import { type ConvergerMetrics, observeDuration } from "./metrics.ts";
 import { interpretOutcome } from "./outcome.ts";
 import type { InconsistencyRecorder } from "./recorder.ts";
+import type { ConvergerRetention } from "./retention.ts";
 import { isTerminalError } from "./terminal-error.ts";
 
 /** What a converger's calls need, shared by its sweeps and key runs. */
@@ -22,6 +29,10 @@ export interface ConvergerEnv {
   random: () => number;
   /** Batches this converger's inconsistency inserts. */
   recorder: InconsistencyRecorder;
+  /** The store's notifier, to hear that an operator cleared parked keys (absent in one-off sweeps). */
+  notifier: Notifier | undefined;
+  /** How long this converger's records are kept. */
+  retention: ConvergerRetention;
 }
 
 /** How one key run ended. */
@@ -157,7 +168,7 @@ export async function runKey(
         `converge failed terminally; key ${item.key} is not retried until it changes`,
       );
       try {
-        await env.store.recordTerminal(def.name, item.key, item.version, message, fence);
+        await env.store.recordTerminal(def.name, item.key, item.version, storableText(message), fence);
       } catch (err) {
         log.warn({ err }, "could not record the terminal failure; it is kept in memory");
       }

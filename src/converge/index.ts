@@ -4,11 +4,13 @@
  * See docs/convergers.md. This file is the part's face towards the rest of tend (src/index.ts
  * re-exports it); everything else in this folder is internal.
  */
-export type { Inconsistency } from "../store/index.ts";
+export type { Inconsistency, TerminalKey } from "../store/index.ts";
 export { AppConvergers, type AppConvergersOptions } from "./app-convergers.ts";
 export type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
 export type { ConvergerDefinition, WakeOn } from "./definition.ts";
 export type { ConvergerMetrics } from "./metrics.ts";
+export { clearParkedKeys, listParkedKeys, PARKED_CHANNEL } from "./parked.ts";
+export type { ConvergerRetention } from "./retention.ts";
 export { type Converger, createConverger, type SweepReport } from "./runner.ts";
 export { isTerminalError, TerminalError } from "./terminal-error.ts";
 export { installWakeTrigger } from "./wake.ts";

@@ -105,6 +105,26 @@ export class KeyQueue {
     s.terminal = { version, message };
   }
 
+  /**
+   * Unparks a terminal key (its record expired or was cleared): it runs again when next offered.
+   * Returns false when it was not parked.
+   */
+  unpark(key: string): boolean {
+    const s = this.#states.get(key);
+    if (s === undefined || s.terminal === null) return false;
+    s.terminal = null;
+    s.failures = 0;
+    if (!s.running && !s.queued && s.dueAt === null && s.pending === null) this.#states.delete(key);
+    return true;
+  }
+
+  /** The keys parked now. */
+  parkedKeys(): string[] {
+    const keys: string[] = [];
+    for (const [key, s] of this.#states) if (s.terminal !== null) keys.push(key);
+    return keys;
+  }
+
   /** Whether a key is terminal now. */
   isTerminal(key: string): boolean {
     return this.#states.get(key)?.terminal != null;

@@ -1,4 +1,4 @@
-import type { ConvergeStore, Fence } from "../store/index.ts";
+import { type ConvergeStore, type Fence, storableValue } from "../store/index.ts";
 
 interface Pending {
   key: string;
@@ -57,7 +57,8 @@ export class InconsistencyRecorder {
         this.#store
           .recordInconsistencies(
             this.#converger,
-            batch.map((p) => ({ key: p.key, changes: p.changes })),
+            // Strings a database cannot store (U+0000, lone surrogates) are kept as their escapes.
+            batch.map((p) => ({ key: p.key, changes: storableValue(p.changes) })),
             fence,
           )
           .then(

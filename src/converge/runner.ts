@@ -10,6 +10,7 @@ import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
 import { InconsistencyRecorder } from "./recorder.ts";
+import { type ConvergerRetention, DEFAULT_RETENTION } from "./retention.ts";
 import { convergeStoreOf } from "./store.ts";
 import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
 
@@ -28,6 +29,8 @@ export interface ConvergerDeps {
   holderId?: string;
   /** Random source for backoff jitter (tests). */
   random?: () => number;
+  /** How long the converger's inconsistencies and parked keys are kept (default 30 days each). */
+  retention?: ConvergerRetention;
 }
 
 const DEPS_KEYS = optionKeys<ConvergerDeps>({
@@ -37,6 +40,7 @@ const DEPS_KEYS = optionKeys<ConvergerDeps>({
   enqueue: true,
   holderId: true,
   random: true,
+  retention: true,
 });
 
 /** A converger: a Task to run under the Manager, with counters and a one-sweep entry for tests. */
@@ -122,6 +126,8 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         metrics,
         random: deps.random ?? Math.random,
         recorder: new InconsistencyRecorder(store, def.name),
+        notifier: deps.store.notifier,
+        retention: deps.retention ?? DEFAULT_RETENTION,
       }));
     return envPromise;
   };
@@ -289,6 +295,8 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
       const find = def.find;
       const wrapped: ConvergerEnv = {
         ...e,
+        notifier: undefined,
+        retention: { inconsistenciesMs: null, parkedKeysMs: null },
         def: {
           ...def,
           everyMs: 2_147_483_647,

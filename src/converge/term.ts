@@ -4,6 +4,8 @@ import type { Fence, Wake, WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
 import { KeyQueue, type TakenKey } from "./key-queue.ts";
 import { normalizeFound } from "./keys.ts";
+import { PARKED_CHANNEL } from "./parked.ts";
+import { keepPruned } from "./retention.ts";
 
 /** How a wake-up of one table is handled: converge the key, or sweep. */
 export type WakeRoutes = ReadonlyMap<string, "key" | "sweep">;
@@ -61,6 +63,29 @@ export async function runTerm(options: TermOptions): Promise<void> {
   let firstSweep = true;
 
   for (const t of await env.store.listTerminal(def.name)) queue.markTerminal(t.key, t.version, t.message);
+
+  // Parked keys an operator cleared (tend converge keys clear) run again at once: re-read which
+  // are still parked when told (at most once a second: on SQLite any commit elsewhere tells).
+  let resyncing = false;
+  let lastResync = 0;
+  const resyncParked = async () => {
+    if (resyncing || queue.parkedKeys().length === 0 || Date.now() - lastResync < 1_000) return;
+    resyncing = true;
+    lastResync = Date.now();
+    try {
+      const still = new Set((await env.store.listTerminal(def.name)).map((t) => t.key));
+      for (const key of queue.parkedKeys()) {
+        if (still.has(key) || !queue.unpark(key)) continue;
+        log.info({ key }, "a parked key was cleared; running it again");
+        queue.offer(key, null, "wake", Date.now());
+        wake();
+      }
+    } catch (err) {
+      log.warn({ err }, "could not re-read the parked keys; they are re-read when the converger next leads");
+    } finally {
+      resyncing = false;
+    }
+  };
 
   const offer = (key: string, version: string | null, cause: "sweep" | "wake") => {
     const outcome = queue.offer(key, version, cause, Date.now());
@@ -135,6 +160,23 @@ export async function runTerm(options: TermOptions): Promise<void> {
     running.add(tracked);
   };
 
+  const stopParkedListener =
+    env.notifier === undefined
+      ? async () => {}
+      : await env.notifier
+          .listen(PARKED_CHANNEL, (payload) => {
+            if (payload === def.name || payload === "*") void resyncParked();
+          })
+          .catch((err: unknown) => {
+            log.warn(
+              { err },
+              "cannot hear cleared parked keys; they run again when the converger next leads",
+            );
+            return async () => {};
+          });
+  const pruning = keepPruned(env.store, def.name, env.retention, log, signal, (keys) => {
+    for (const key of keys) queue.unpark(key);
+  });
   try {
     while (!signal.aborted) {
       kicked = false;
@@ -158,7 +200,9 @@ export async function runTerm(options: TermOptions): Promise<void> {
     }
   } finally {
     await listener?.stop().catch(() => {});
+    await stopParkedListener().catch(() => {});
     await Promise.allSettled(running);
     await sweepRun;
+    await pruning;
   }
 }

@@ -1,9 +1,16 @@
 import type { Logger } from "pino";
-import { TendError } from "../errors/index.ts";
-import type { ClaimedJob, Completion, Failure, JobError, LeaseRef } from "../store/index.ts";
+import { isTendError, TendError } from "../errors/index.ts";
+import {
+  type ClaimedJob,
+  type Completion,
+  type Failure,
+  isStoreUnavailable,
+  type JobError,
+  type LeaseRef,
+} from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
-import { type AbortReason, failureOutcome } from "./outcome.ts";
+import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
 import { encodeJson } from "./validate.ts";
 
 /** A job this process is running. */
@@ -129,19 +136,36 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
     let encoded: string | null;
     try {
       encoded =
-        result === undefined ? null : encodeJson(`result of job ${job.id}`, result, deps.maxResultBytes);
+        result === undefined
+          ? null
+          : encodeJson(
+              { value: "result", code: "TEND_E_INVALID_RESULT", kind: job.kind, jobId: job.id },
+              result,
+              deps.maxResultBytes,
+            );
     } catch (err) {
-      const wrapped = new TendError(
-        "TEND_E_INVALID_RESULT",
-        `Job kind "${job.kind}" returned a result that cannot be stored: ${(err as Error).message}`,
-        {
-          cause: err,
-        },
-      );
+      const wrapped = isTendError(err, "TEND_E_INVALID_RESULT")
+        ? err
+        : new TendError("TEND_E_INVALID_RESULT", (err as Error).message, { cause: err });
       await recordFailure(entry, deps, log(), wrapped, true);
       return;
     }
-    const written = await deps.writes.complete({ ...entry.ref, result: encoded });
+    let written: ReadonlySet<string>;
+    try {
+      written = await deps.writes.complete({ ...entry.ref, result: encoded });
+    } catch (err) {
+      if (isStoreUnavailable(err)) throw err;
+      // The database refused this job's completion (its batch was already retried one by one):
+      // record why on the job, so that it is retried at once instead of after its lease.
+      log().error({ err }, "the store refused to record this job's result; recording the failure instead");
+      const refused = new TendError(
+        "TEND_E_RESULT_NOT_RECORDED",
+        `The store refused to record the result of job ${job.id} (kind "${job.kind}"): ${messageOf(err)}`,
+        { cause: err },
+      );
+      await recordFailure(entry, deps, log(), refused, true);
+      return;
+    }
     if (written.has(job.id)) {
       deps.onOutcome("completed");
       if (debug) log().debug({ ms: Math.round(performance.now() - started) }, "job completed");

@@ -60,7 +60,7 @@ export function buildNewJob(
   payload: unknown,
   options: EnqueueOptions,
   definition: JobDefinition | undefined,
-  limits: { maxPayloadBytes: number; now: number; maxLost?: number | undefined },
+  limits: { maxPayloadBytes: number; now: number; maxLost?: number | undefined; item?: number },
   batch: { batchId: string; batchIndex: number } | null = null,
 ): NewJob {
   checkKind(kind);
@@ -92,13 +92,16 @@ export function buildNewJob(
     if (
       typeof options.uniqueKey !== "string" ||
       options.uniqueKey.length === 0 ||
-      options.uniqueKey.length > 512
+      options.uniqueKey.length > 512 ||
+      // Stored as text: PostgreSQL refuses U+0000, and a lone surrogate is not text.
+      options.uniqueKey.includes("\u0000") ||
+      !options.uniqueKey.isWellFormed()
     ) {
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
         "uniqueKey",
         options.uniqueKey,
-        "a string of 1-512 characters",
+        "a string of 1-512 characters of Unicode text without U+0000",
       );
     }
     uniqueKey = options.uniqueKey;
@@ -106,7 +109,13 @@ export function buildNewJob(
   return {
     kind,
     queue,
-    payload: encodeJson(`payload of job kind "${kind}"`, payload, limits.maxPayloadBytes),
+    payload: encodeJson(
+      limits.item === undefined
+        ? { value: "payload", code: "TEND_E_INVALID_PAYLOAD", kind }
+        : { value: "payload", code: "TEND_E_INVALID_PAYLOAD", kind, item: limits.item },
+      payload,
+      limits.maxPayloadBytes,
+    ),
     priority,
     runAt,
     maxAttempts,

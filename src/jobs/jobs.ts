@@ -232,6 +232,7 @@ export class Jobs {
         maxPayloadBytes: this.#maxPayloadBytes,
         maxLost: this.#maxLost,
         now,
+        item: i,
       });
     });
     const store = await this.#store();
@@ -321,7 +322,7 @@ export class Jobs {
         payload,
         rest,
         this.#definitions.get(kind),
-        { maxPayloadBytes: this.#maxPayloadBytes, now, maxLost: this.#maxLost },
+        { maxPayloadBytes: this.#maxPayloadBytes, now, maxLost: this.#maxLost, item: i },
         { batchId, batchIndex: i },
       );
     });

@@ -1,5 +1,5 @@
 import { TendError } from "../errors/index.ts";
-import type { JobError } from "../store/index.ts";
+import { type JobError, storableText } from "../store/index.ts";
 
 /** Why the worker aborted a handler's signal, if it did. */
 export type AbortReason = "timeout" | "cancel" | "lease-lost" | "shutdown";
@@ -16,6 +16,8 @@ export type FailureOutcome =
  * aborted its signal. A shutdown returns the job without spending the attempt; a cancel marks it
  * cancelled; a lost lease writes nothing (a newer attempt owns the job); a timeout or an ordinary
  * error records the error and retries (bad payloads and other non-retryable TendErrors excepted).
+ * The recorded message and stack have U+0000 and lone surrogates escaped, so that any failure can
+ * be recorded on either database.
  */
 export function failureOutcome(
   err: unknown,
@@ -50,7 +52,7 @@ export function failureOutcome(
         error: {
           attempt,
           at: now.toISOString(),
-          message: messageOf(err),
+          message: storableText(messageOf(err)),
           ...(code === undefined ? {} : { code }),
           ...stackOf(err),
         },
@@ -70,6 +72,10 @@ export function messageOf(err: unknown): string {
   }
 }
 
+/** The error's stack, at most 8,000 characters, with what a database cannot store escaped. */
 function stackOf(err: unknown): { stack?: string } {
-  return err instanceof Error && typeof err.stack === "string" ? { stack: err.stack.slice(0, 8_000) } : {};
+  // Escaped after the cut, which may split a surrogate pair.
+  return err instanceof Error && typeof err.stack === "string"
+    ? { stack: storableText(err.stack.slice(0, 8_000)) }
+    : {};
 }

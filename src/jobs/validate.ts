@@ -1,6 +1,7 @@
 import { invalidArgument, TendError } from "../errors/index.ts";
 import { type DurationLimits, MAX_TIMER_MS } from "../lifecycle/index.ts";
 import { jobIdText } from "../store/index.ts";
+import { encodeJsonValue, located } from "./json-value.ts";
 
 /** Limits of a jobs duration option that is not a timer (a delay, a retention). */
 export const POSITIVE_DURATION: DurationLimits = { code: "TEND_E_INVALID_JOB_OPTIONS", positive: true };
@@ -42,43 +43,56 @@ export function checkJobId(id: unknown): string {
   return jobIdText(id);
 }
 
+/** What is being encoded: the value, its job and its error code (message text is built only on an error). */
+export interface EncodedValue {
+  value: "payload" | "result";
+  code: "TEND_E_INVALID_PAYLOAD" | "TEND_E_INVALID_RESULT";
+  kind: string;
+  /** The job's id, once it has one (a result). */
+  jobId?: string;
+  /** The index of the item in an enqueueMany or batch call. */
+  item?: number;
+}
+
 /**
- * Encodes a payload or result as JSON, enforcing a byte limit.
- * Throws TEND_E_PAYLOAD_NOT_JSON or TEND_E_PAYLOAD_TOO_LARGE.
+ * Encodes a payload or result as JSON, enforcing the rule of what a job may carry (see
+ * json-value.ts) and a byte limit. Throws `what.code` naming the path of a bad value (for
+ * example `items[3].payload.tags[1]`), or TEND_E_PAYLOAD_TOO_LARGE.
+ *
+ * @example
+ * ```ts
+ * const text = encodeJson({ value: "payload", code: "TEND_E_INVALID_PAYLOAD", kind: "k" }, { n: 1 }, 1024);
+ * ```
  */
-export function encodeJson(what: string, value: unknown, limitBytes: number): string {
-  let text: string | undefined;
-  try {
-    text = JSON.stringify(value === undefined ? null : value);
-  } catch (err) {
+export function encodeJson(what: EncodedValue, value: unknown, limitBytes: number): string {
+  const encoded = encodeJsonValue(value === undefined ? null : value);
+  if (!encoded.ok) {
+    const { path, why, fix } = located(encoded.problem, rootOf(what));
     throw new TendError(
-      "TEND_E_PAYLOAD_NOT_JSON",
-      `The ${what} cannot be encoded as JSON: ${(err as Error).message}`,
-      {
-        details: { what },
-        cause: err,
-      },
+      what.code,
+      `The ${what.value} of ${ownerOf(what)} cannot be stored as it is: ${path} ${why}; ${fix}.`,
+      { details: { path, why } },
     );
   }
-  if (text === undefined) {
-    throw new TendError(
-      "TEND_E_PAYLOAD_NOT_JSON",
-      `The ${what} cannot be encoded as JSON (got a ${typeof value}).`,
-      {
-        details: { what },
-      },
-    );
-  }
+  const text = encoded.text;
   // Cheap bound first: a UTF-8 byte is at most 3 bytes per UTF-16 unit.
   if (text.length * 3 > limitBytes) {
     const bytes = Buffer.byteLength(text, "utf8");
     if (bytes > limitBytes) {
       throw new TendError(
         "TEND_E_PAYLOAD_TOO_LARGE",
-        `The ${what} is ${bytes} bytes of JSON, more than the limit of ${limitBytes}. Store large data elsewhere and pass a reference.`,
-        { details: { what, bytes, limitBytes } },
+        `The ${what.value} of ${ownerOf(what)} is ${bytes} bytes of JSON, more than the limit of ${limitBytes}. Store large data elsewhere and pass a reference.`,
+        { details: { path: rootOf(what), bytes, limitBytes } },
       );
     }
   }
   return text;
+}
+
+function rootOf(what: EncodedValue): string {
+  return what.item === undefined ? what.value : `items[${what.item}].${what.value}`;
+}
+
+function ownerOf(what: EncodedValue): string {
+  return what.jobId === undefined ? `job kind "${what.kind}"` : `job ${what.jobId} (kind "${what.kind}")`;
 }

@@ -1,12 +1,19 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Task } from "../lifecycle/index.ts";
-import type { ClaimedJob, Completion, Failure, LeaseRef, Store } from "../store/index.ts";
+import {
+  type ClaimedJob,
+  type Completion,
+  type Failure,
+  isStoreUnavailable,
+  type LeaseRef,
+  type Store,
+} from "../store/index.ts";
 import { type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { AbortReason } from "./outcome.ts";
 import { QueueState } from "./queue-state.ts";
-import { WriteBatcher } from "./write-batcher.ts";
+import { type SplitPolicy, WriteBatcher } from "./write-batcher.ts";
 
 /** Settings of the job worker. */
 export interface WorkerSettings {
@@ -84,13 +91,26 @@ export class JobWorker implements Task {
     this.#definitions = definitions;
     this.#settings = settings;
     this.#log = settings.log;
+    // A batch the database refuses is written again one item at a time: one job's bad data must
+    // not keep the others of its batch from being recorded.
+    const split = (what: string): { split: SplitPolicy } => ({
+      split: {
+        retrySingly: (err) => !isStoreUnavailable(err),
+        onSplit: (err, items) =>
+          this.#log.warn({ err, items }, `the store refused a batch of ${what}; writing them one by one`),
+      },
+    });
     // A batch's completed ids as a set: each of its jobs looks itself up once.
     this.#completions = new WriteBatcher(
       async (items): Promise<ReadonlySet<string>> => new Set(await store.jobs.complete(items)),
+      split("completions"),
     );
-    this.#failures = new WriteBatcher((items) => store.jobs.fail(items));
-    this.#releases = new WriteBatcher((items) => store.jobs.release(items));
-    this.#cancels = new WriteBatcher((items) => store.jobs.markCancelled(items, "cancelled while running"));
+    this.#failures = new WriteBatcher((items) => store.jobs.fail(items), split("failures"));
+    this.#releases = new WriteBatcher((items) => store.jobs.release(items), split("releases"));
+    this.#cancels = new WriteBatcher(
+      (items) => store.jobs.markCancelled(items, "cancelled while running"),
+      split("cancellations"),
+    );
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
     }

@@ -10,6 +10,11 @@ export interface LoggerSettings {
   pretty?: boolean;
   /** Logger name, shown on every line. Default `tend`. */
   name?: string;
+  /**
+   * Where lines go (default `"stdout"`). Command-line tools that print results on stdout log to
+   * `"stderr"`, so that their output stays parseable (`tend jobs list --json | jq`).
+   */
+  destination?: "stdout" | "stderr";
 }
 
 /** Reads an environment variable (a function, so the key is not a literal index). */
@@ -25,16 +30,16 @@ function defaultLevel(): string {
   return "info";
 }
 
-function defaultPretty(): boolean {
+function defaultPretty(destination: "stdout" | "stderr"): boolean {
   const fromEnv = env("TEND_LOG_PRETTY");
   if (fromEnv === "0") return false;
   if (fromEnv === "1") return true;
-  return process.stdout.isTTY === true;
+  return process[destination].isTTY === true;
 }
 
 /**
- * Creates the process logger: JSON lines on stdout for machines, colourised lines when a person
- * runs the program in a terminal. Writes go through pino's fast asynchronous destination; call
+ * Creates the process logger: JSON lines on stdout (or stderr, see `destination`) for machines,
+ * colourised lines when a person runs the program in a terminal. Writes go through pino's fast asynchronous destination; call
  * `logger.flush()` (done by `main()`) before exiting.
  *
  * @example
@@ -51,7 +56,9 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     // Errors keep their own message; causes and aggregated `errors` are logged as structured fields.
     serializers: { err: pino.stdSerializers.errWithCause },
   };
-  if (settings.pretty ?? defaultPretty()) {
+  const destination = settings.destination ?? "stdout";
+  const fd = destination === "stderr" ? 2 : 1;
+  if (settings.pretty ?? defaultPretty(destination)) {
     // Loaded lazily so that production processes never pay for it.
     const require = createRequireOnce();
     const pretty = require("pino-pretty") as (opts: Record<string, unknown>) => NodeJS.WritableStream;
@@ -63,10 +70,11 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
         singleLine: true,
         ignore: "pid,hostname",
         translateTime: "SYS:HH:MM:ss.l",
+        destination: fd,
       }),
     );
   }
-  return pino(options, pino.destination({ dest: 1, sync: false, minLength: 0 }));
+  return pino(options, pino.destination({ dest: fd, sync: false, minLength: 0 }));
 }
 
 let requireFn: NodeJS.Require | undefined;

@@ -45,8 +45,9 @@ export type LeaseAttempt =
   | { held: true; epoch: number; expiresAt: number; now: number }
   | { held: false; holder: string; expiresAt: number; now: number };
 
-/** A key that failed with a terminal error and is not retried until it changes. */
+/** A key that failed with a terminal error and is not retried until it changes (a parked key). */
 export interface TerminalKey {
+  converger: string;
   key: string;
   version: string | null;
   message: string;

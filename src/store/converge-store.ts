@@ -40,8 +40,17 @@ export interface ConvergeStore {
     message: string,
     fence: Fence | null,
   ): Promise<boolean>;
-  clearTerminal(converger: string, key: string): Promise<void>;
-  listTerminal(converger: string): Promise<TerminalKey[]>;
+  /** Deletes the parked (terminal) record of one key, or of every key of `converger` when `key` is null. Returns how many. */
+  clearTerminal(converger: string, key: string | null): Promise<number>;
+  /** Parked keys of one converger, or of every converger when none is named; oldest first. */
+  listTerminal(converger?: string): Promise<TerminalKey[]>;
+  /**
+   * Deletes up to `limit` inconsistencies recorded before `olderThan`, of one converger or of all
+   * (null). Returns how many; call again while it returns `limit`.
+   */
+  pruneInconsistencies(converger: string | null, olderThan: Date, limit: number): Promise<number>;
+  /** Deletes up to `limit` parked keys of `converger` parked before `olderThan`; returns their keys. */
+  pruneTerminal(converger: string, olderThan: Date, limit: number): Promise<string[]>;
   /** Whether a wakeOn table exists. */
   tableExists(table: WakeTable): Promise<boolean>;
   /** Whether a column of an existing table exists. */

@@ -43,4 +43,6 @@ export type { LeaseDecision } from "./lease.ts";
 export type { Channel, Notifier } from "./notifier.ts";
 export { checkStoreOptions, DEFAULT_DATABASE_URL, openStore, preloadDriver } from "./open.ts";
 export type { DriverName, Store, StoreOptions } from "./store.ts";
+export { storableText, storableValue } from "./text.ts";
+export { isStoreUnavailable } from "./unavailable.ts";
 export type { OpenTransaction, Row, SqlFn, SqlParam, UserDatabase } from "./user-database.ts";

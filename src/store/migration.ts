@@ -52,3 +52,31 @@ export function pendingMigrations(
   }
   return out;
 }
+
+/**
+ * Pure: throws TEND_E_DATABASE_NOT_MIGRATED unless every migration of `all` is in `applied`
+ * (`null`: the migrations table does not exist, so none is). `url` and `tables` (the schema or
+ * table prefix) say which database; the message says how to migrate it.
+ *
+ * @example
+ * ```ts
+ * requireMigrated(await migrationsFor("sqlite"), rows, { url: "sqlite:./var/tend.db", tables: 'table prefix "tend_"' });
+ * ```
+ */
+export function requireMigrated(
+  all: readonly Migration[],
+  applied: ReadonlyArray<{ component: string; version: number }> | null,
+  where: { url: string; tables: string },
+): void {
+  const pending = applied === null ? [...all] : pendingMigrations(all, applied);
+  if (pending.length === 0) return;
+  const state =
+    applied === null || applied.length === 0
+      ? `has no tend tables (${where.tables})`
+      : `is behind this version of tend: ${pending.length} migration(s) not applied (${pending.map((m) => `${m.component} ${m.version}`).join(", ")})`;
+  throw new TendError(
+    "TEND_E_DATABASE_NOT_MIGRATED",
+    `The database at ${where.url} ${state}. Run \`tend migrate --database ${where.url}\` (or start the app, which migrates on start), or check that the URL names the right database.`,
+    { details: { url: where.url, pending: pending.map((m) => `${m.component}:${m.version}`) } },
+  );
+}

@@ -15,6 +15,8 @@ const STORE_KEYS = optionKeys<StoreOptions>({
   tablePrefix: true,
   poolSize: true,
   migrate: true,
+  create: true,
+  timeouts: true,
   log: true,
 });
 
@@ -35,8 +37,12 @@ export function checkStoreOptions(options: unknown): void {
 export const DEFAULT_DATABASE_URL = "sqlite:./var/tend.db";
 
 /**
- * Opens tend's store from one URL: `sqlite:./var/tend.db` (a file; created with its folder) or
- * `postgres://user@host:5432/db`. Applies pending migrations under a lock unless told not to.
+ * Opens tend's store from one URL: `sqlite:./var/tend.db` (a file; created with its folder unless
+ * `create: false`) or `postgres://user@host:5432/db`. Applies pending migrations under a lock
+ * unless told not to (`migrate: "verify"` applies none and fails with TEND_E_DATABASE_NOT_MIGRATED
+ * unless all are applied). Failures to reach or open the database are TendErrors saying what was
+ * tried and what to do: TEND_E_STORE_UNREACHABLE, TEND_E_STORE_AUTH_FAILED, TEND_E_STORE_TIMEOUT,
+ * TEND_E_DATABASE_NOT_FOUND, TEND_E_DATABASE_UNREADABLE.
  *
  * @example
  * ```ts
@@ -57,6 +63,22 @@ export async function openStore(
     );
   }
   checkStoreOptions(options);
+  if (options.migrate !== undefined && typeof options.migrate !== "boolean" && options.migrate !== "verify") {
+    throw invalidArgument(
+      "TEND_E_INVALID_STORE_ARGUMENT",
+      "store option migrate",
+      options.migrate,
+      'true, false or "verify"',
+    );
+  }
+  if (options.create !== undefined && typeof options.create !== "boolean") {
+    throw invalidArgument(
+      "TEND_E_INVALID_STORE_ARGUMENT",
+      "store option create",
+      options.create,
+      "true or false",
+    );
+  }
   let store: Store;
   if (url.startsWith("sqlite:")) {
     const { openSqliteStore } = await import("./sqlite/open.ts");
@@ -74,7 +96,8 @@ export async function openStore(
   }
   if (options.migrate !== false) {
     try {
-      await store.migrate();
+      if (options.migrate === "verify") await store.verifyMigrated();
+      else await store.migrate();
     } catch (err) {
       await store.close();
       throw err;

@@ -1,3 +1,4 @@
+import type { Duration } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ConvergeStore } from "./converge-store.ts";
 import type { JobStore } from "./job-store.ts";
@@ -13,13 +14,55 @@ export interface StoreOptions {
   tablePrefix?: string;
   /** PostgreSQL pool size (default 10). */
   poolSize?: number;
-  /** Apply pending migrations when opening (default true). */
-  migrate?: boolean;
+  /**
+   * Apply pending migrations when opening (default true). `false`: apply none and check nothing.
+   * `"verify"`: apply none, and fail with TEND_E_DATABASE_NOT_MIGRATED unless every migration of
+   * this version of tend is applied (for tools that only read or operate, like the CLI).
+   */
+  migrate?: boolean | "verify";
+  /**
+   * SQLite: create the database file (and its folder) when it does not exist (default true).
+   * `false`: fail with TEND_E_DATABASE_NOT_FOUND naming the path instead.
+   */
+  create?: boolean;
+  /** PostgreSQL timeouts (each also settable in the URL's query; see {@link PostgresTimeouts}). */
+  timeouts?: PostgresTimeouts;
   /**
    * Where the store logs, through a child with `part: "store"` (default: a new `createLogger()`).
    * An app hands the store its own logger.
    */
   log?: Logger;
+}
+
+/**
+ * Timeouts of a PostgreSQL store (`StoreOptions.timeouts`; each also in the URL's query, where
+ * the option wins). Durations: ms or text like `"5s"`.
+ */
+export interface PostgresTimeouts {
+  /**
+   * Opening a connection, waiting for a free one of the pool included (default `"5s"`; URL
+   * `connect_timeout`, in seconds as libpq reads it).
+   */
+  connect?: Duration;
+  /**
+   * Any one statement (default `"30s"`; URL `statement_timeout`, ms or a duration): the server
+   * cancels it then, and a statement that gets no answer at all (a frozen network path) is
+   * abandoned one second later and its connection discarded.
+   */
+  statement?: Duration;
+  /**
+   * The job worker's own statements: claim, complete, fail, heartbeat, release, rescue (default
+   * `"10s"`; URL `worker_statement_timeout`): given up sooner, so that a frozen path stalls a
+   * worker briefly and leases are renewed in time once it answers again.
+   */
+  worker?: Duration;
+  /** Waiting for a row or table lock (default `"10s"`; URL `lock_timeout`). */
+  lock?: Duration;
+  /**
+   * A transaction left open and idle (default `"60s"`; URL
+   * `idle_in_transaction_session_timeout`): the server ends its connection, releasing its locks.
+   */
+  idleInTransaction?: Duration;
 }
 
 /**
@@ -39,6 +82,8 @@ export interface Store {
   readonly converge: ConvergeStore;
   /** Applies pending migrations under a lock; safe to call from many processes at once. Returns the names applied. */
   migrate(): Promise<string[]>;
+  /** Throws TEND_E_DATABASE_NOT_MIGRATED unless every migration of this version of tend is applied (applies nothing). */
+  verifyMigrated(): Promise<void>;
   /** Closes every connection; memoized, safe to call twice. */
   close(): Promise<void>;
 }

@@ -84,4 +84,31 @@ describe("KeyQueue", () => {
     q.due(5000);
     assert.deepEqual(q.take(), { key: "k", version: null, failures: 0 });
   });
+
+  it("unparks a terminal key (cleared or expired): the next offer runs it", () => {
+    const q = new KeyQueue();
+    q.markTerminal("k", "v1", "bad");
+    q.markTerminal("j", null, "bad");
+    assert.deepEqual(q.parkedKeys().sort(), ["j", "k"]);
+    assert.equal(q.unpark("k"), true);
+    assert.equal(q.unpark("k"), false);
+    assert.equal(q.unpark("nobody"), false);
+    assert.deepEqual(q.parkedKeys(), ["j"]);
+    assert.equal(q.offer("k", "v1", "sweep", 0), "queued");
+    assert.deepEqual(q.take(), { key: "k", version: "v1", failures: 0 });
+    assert.equal(q.size().tracked, 2, "k (running) and j (parked)");
+  });
+});
+
+describe("retentionMs", () => {
+  it("reads a positive duration, false for forever, and refuses anything else", async () => {
+    const { retentionMs } = await import("../../src/converge/retention.ts");
+    assert.equal(retentionMs(undefined, "r", 5), 5);
+    assert.equal(retentionMs("7d", "r", 5), 7 * 86_400_000);
+    assert.equal(retentionMs(false, "r", 5), null);
+    assert.throws(() => retentionMs(0, "inconsistencyRetention", 5), {
+      code: "TEND_E_CONVERGER_INVALID_OPTION",
+    });
+    assert.throws(() => retentionMs(true as never, "r", 5), { code: "TEND_E_CONVERGER_INVALID_OPTION" });
+  });
 });

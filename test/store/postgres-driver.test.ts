@@ -177,7 +177,12 @@ describe(
       );
       assert.equal(stats.rows[0]?.analyzed, false, "the table was never analyzed");
       const raw = rawConnection(store);
-      const ctx = createContext(raw.driver === "postgres" ? raw.pool : assert.fail(), schema, () => false);
+      const ctx = createContext(
+        raw.driver === "postgres" ? raw.pool : assert.fail(),
+        schema,
+        () => false,
+        10_000,
+      );
       const { rows } = await admin.query<{ "QUERY PLAN": unknown }>(
         `EXPLAIN (FORMAT JSON) ${claimSql(ctx)}`,
         ["mail", 50, "w1", 30_000, "token"],

@@ -5,6 +5,7 @@ import { LISTEN_BACKOFF, reconnectDelay } from "../../src/store/postgres/backoff
 import { quoteIdent, validateSchema } from "../../src/store/postgres/identifiers.ts";
 import { physicalChannel } from "../../src/store/postgres/notifier.ts";
 import { compareIds } from "../../src/store/postgres/rows.ts";
+import { DEFAULT_TIMEOUTS, postgresSettings } from "../../src/store/postgres/settings.ts";
 import { redactUrl } from "../../src/store/postgres/url.ts";
 
 /** Pure parts of the PostgreSQL driver (no database needed). */
@@ -64,5 +65,37 @@ describe("PostgreSQL driver: pure parts", () => {
   it("removes passwords from URLs", () => {
     assert.equal(redactUrl("postgres://app:secret@db:5432/app"), "postgres://app:***@db:5432/app");
     assert.equal(redactUrl("postgres://app@db/app"), "postgres://app@db/app");
+  });
+
+  it("reads timeouts from the URL and the options (options win), and takes them out of the URL", () => {
+    assert.deepEqual(postgresSettings("postgres://db/app", undefined), {
+      url: "postgres://db/app",
+      timeouts: DEFAULT_TIMEOUTS,
+    });
+    const { url, timeouts } = postgresSettings(
+      "postgres://u:p@db/app?sslmode=require&connect_timeout=2&statement_timeout=1500&lock_timeout=2s&worker_statement_timeout=3s&idle_in_transaction_session_timeout=1m",
+      { lock: 250 },
+    );
+    assert.equal(url, "postgres://u:p@db/app?sslmode=require");
+    assert.deepEqual(timeouts, {
+      connectMs: 2_000,
+      statementMs: 1_500,
+      workerMs: 3_000,
+      lockMs: 250,
+      idleInTransactionMs: 60_000,
+    });
+    assert.equal(
+      postgresSettings("postgres://db/app?statement_timeout=5s", undefined).url,
+      "postgres://db/app",
+    );
+    assert.throws(() => postgresSettings("postgres://db/app?lock_timeout=soon", undefined), {
+      code: "TEND_E_INVALID_POSTGRES_OPTION",
+    });
+    assert.throws(() => postgresSettings("postgres://db/app", { statement: 0 }), {
+      code: "TEND_E_INVALID_POSTGRES_OPTION",
+    });
+    assert.throws(() => postgresSettings("postgres://db/app", { statment: "1s" } as never), {
+      code: "TEND_E_UNKNOWN_OPTION",
+    });
   });
 });

@@ -183,16 +183,19 @@ async function dropOldTemplates(admin: pg.Client, current: string): Promise<void
 export async function createTestDatabase(): Promise<TestDatabase> {
   await dropStaleTestDatabases().catch(() => {});
   return withAdmin(async (admin) => {
-    const template = await ensureTemplate(admin);
+    let template = await ensureTemplate(admin);
     const name = `${TEST_DB_PREFIX}${Math.floor(Date.now() / 1000)}_${randomBytes(4).toString("hex")}`;
     for (let attempt = 1; ; attempt++) {
       try {
         await admin.query(`CREATE DATABASE ${quoteIdent(name)} TEMPLATE ${quoteIdent(template)}`);
         break;
       } catch (err) {
-        // Another process may briefly hold a connection to the template (e.g. while renaming it).
-        const busy = (err as { code?: string }).code === "55006";
-        if (!busy || attempt >= 20) throw err;
+        const code = (err as { code?: string }).code;
+        // Another process may briefly hold a connection to the template (e.g. while renaming it),
+        // or, running another version of the migrations on the same server (another checkout),
+        // have dropped it as old: then it is built again.
+        if ((code !== "55006" && code !== "3D000") || attempt >= 20) throw err;
+        if (code === "3D000") template = await ensureTemplate(admin);
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
       }
     }

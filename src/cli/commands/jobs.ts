@@ -21,8 +21,13 @@ function summary(job: JobRecord): string {
   if (job.uniqueKey !== null) lines.push(`unique key ${job.uniqueKey}`);
   if (job.workerId !== null)
     lines.push(`worker ${job.workerId}  lease until ${job.leaseExpiresAt?.toISOString() ?? "-"}`);
-  for (const e of job.errors)
+  for (const e of job.errors) {
     lines.push(`error (attempt ${e.attempt}, ${e.at})${e.code ? ` ${e.code}` : ""}: ${e.message}`);
+    // The stack's first lines repeat the message: show its frames, or all of it when it has none.
+    const stack = (e.stack ?? "").split("\n").filter((l) => l.trim() !== "");
+    const frames = stack.filter((l) => /^\s+at /.test(l));
+    for (const line of frames.length > 0 ? frames : stack) lines.push(`    ${line.trim()}`);
+  }
   return lines.join("\n");
 }
 

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { openStore } from "../../store/index.ts";
-import { databaseOption } from "../database.ts";
+import { cliLogger, databaseOption } from "../database.ts";
 
 /** `tend migrate`: applies pending migrations under a lock and lists what it applied. */
 export function register(program: Command): void {
@@ -9,7 +9,7 @@ export function register(program: Command): void {
     .description("apply pending database migrations (safe to run from several processes at once)")
     .addOption(databaseOption())
     .action(async (opts: { database: string }) => {
-      const store = await openStore(opts.database, { migrate: false });
+      const store = await openStore(opts.database, { migrate: false, log: cliLogger() });
       try {
         process.stdout.write(`migrating ${store.url} ...\n`);
         const applied = await store.migrate();

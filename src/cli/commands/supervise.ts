@@ -105,7 +105,7 @@ export function register(program: Command): void {
         ...(flags.restartPeriod === undefined ? {} : { period: flags.restartPeriod }),
       };
       await supervise({
-        log: createLogger(),
+        log: createLogger({ destination: "stderr" }),
         program: programPath,
         args,
         database: flags.database,

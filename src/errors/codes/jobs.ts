@@ -6,12 +6,14 @@ export const JOBS_CODES = {
     "An option given to define, enqueue, cron or batch is out of range or of the wrong type.",
   TEND_E_DUPLICATE_JOB_KIND: "A job kind was defined twice in one app.",
   TEND_E_PAYLOAD_TOO_LARGE: "A payload's JSON is larger than the configured limit (1 MiB by default).",
-  TEND_E_PAYLOAD_NOT_JSON: "A payload or result cannot be encoded as JSON (a BigInt, a cycle, a function).",
   TEND_E_UNKNOWN_JOB_KIND:
     "A worker claimed a job of a kind it has no handler for (recorded on the job; retried with backoff).",
   TEND_E_INVALID_PAYLOAD:
-    "A job's payload failed its kind's validation (recorded on the job; discarded without retry).",
-  TEND_E_INVALID_RESULT: "A handler returned a value that cannot be stored as JSON (recorded on the job).",
+    "A payload cannot be stored as it is (thrown at enqueue, naming the path of the bad value: NaN, a Map, U+0000, a cycle...), or failed its kind's validation (recorded on the job; discarded without retry).",
+  TEND_E_INVALID_RESULT:
+    "A handler returned a result that cannot be stored as it is (NaN, a Map, U+0000, a cycle, too large...); the message names its path (recorded on the job; retried).",
+  TEND_E_RESULT_NOT_RECORDED:
+    "The database refused to record one job's result (the message has its error); the attempt is recorded as failed and retried, and the jobs written with it are not affected.",
   TEND_E_JOB_TIMEOUT:
     "A handler ran longer than its kind's timeout; its signal was aborted (recorded on the job).",
   TEND_E_LEASE_EXPIRED:

@@ -17,6 +17,20 @@ export const STORE_CODES = {
     "A job cannot be retried because another pending or running job holds its unique key.",
   TEND_E_MIGRATION_FAILED:
     "A migration failed; the whole migration transaction was rolled back (nothing applied). The message names the migration and the database's error.",
+  TEND_E_STORE_TIMEOUT:
+    "A database call got no answer in time: connecting, a statement or a lock wait ran past its timeout (the message names which and the setting that bounds it). The connection was discarded; calls after it open a new one.",
+  TEND_E_STORE_UNREACHABLE:
+    "The database server cannot be reached: the connection was refused, the host name does not resolve, or the connection was lost.",
+  TEND_E_STORE_AUTH_FAILED:
+    "PostgreSQL refused the login (a wrong password, an unknown user, or pg_hba.conf refuses this client).",
+  TEND_E_DATABASE_NOT_FOUND:
+    "The database does not exist: an SQLite file at a path where a tool that must not create one looked, or a PostgreSQL database missing on the server.",
+  TEND_E_DATABASE_NOT_MIGRATED:
+    "The database has no tend tables, or lacks migrations of this version of tend, and the caller only reads or operates (it does not migrate): run `tend migrate`.",
+  TEND_E_DATABASE_UNREADABLE:
+    "The SQLite path is not a database tend can use: a file that is not SQLite, a folder, or a file or folder this user cannot read, write or create.",
+  TEND_E_INVALID_POSTGRES_OPTION:
+    "A PostgreSQL store option or URL query parameter (a timeout) has an unsupported value.",
   TEND_E_LISTEN_FAILED:
     "The store could not open its LISTEN connection to PostgreSQL (server unreachable or refusing connections).",
 } as const satisfies Record<`TEND_E_${string}`, string>;

@@ -20,14 +20,35 @@ export interface PgContext {
 }
 
 /**
- * Builds the statement context of a store.
+ * The job worker's own statements: each gets the worker's shorter client-side timeout, so that a
+ * frozen network path stalls a worker only briefly (its claim loop and lease renewals retry).
+ */
+const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
+  "claim",
+  "complete",
+  "fail",
+  "heartbeat",
+  "release",
+  "mark_cancelled",
+  "rescue_expired",
+  "rescue_worker",
+]);
+
+/**
+ * Builds the statement context of a store. `workerTimeoutMs` bounds the worker's own statements
+ * (see {@link WORKER_STATEMENTS}); the others have the pool's statement timeout.
  *
  * @example
  * ```ts
- * const ctx = createContext(pool, "tend", () => closed);
+ * const ctx = createContext(pool, "tend", () => closed, 10_000);
  * ```
  */
-export function createContext(pool: pg.Pool, schema: string, isClosed: () => boolean): PgContext {
+export function createContext(
+  pool: pg.Pool,
+  schema: string,
+  isClosed: () => boolean,
+  workerTimeoutMs: number,
+): PgContext {
   const s = quoteIdent(schema);
   return {
     pool,
@@ -37,7 +58,12 @@ export function createContext(pool: pg.Pool, schema: string, isClosed: () => boo
     channels: { jobs: `${schema}.jobs`, cancel: `${schema}.cancel`, batch: `${schema}.batch` },
     run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
       if (isClosed()) throw storeClosed("postgres");
-      return pool.query<R>({ name: `tend.${schema}.${name}`, text, values });
+      return pool.query<R>({
+        name: `tend.${schema}.${name}`,
+        text,
+        values,
+        ...(WORKER_STATEMENTS.has(name) ? { query_timeout: workerTimeoutMs } : {}),
+      });
     },
   };
 }

@@ -1,5 +1,6 @@
 import type { Pool } from "pg";
 import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../user-database.ts";
+import { noAnswer } from "./pool.ts";
 
 const bind = (params: readonly SqlParam[]): unknown[] =>
   params.map((p) => (typeof p === "bigint" ? p.toString() : p));
@@ -38,9 +39,12 @@ export class PostgresUserDatabase implements UserDatabase {
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
-        broken = rollbackErr;
-      });
+      // A connection that stopped answering is dropped, not asked to roll back.
+      if (noAnswer(err)) broken = err;
+      else
+        await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
+          broken = rollbackErr;
+        });
       throw err;
     } finally {
       client.release(broken instanceof Error ? broken : undefined);

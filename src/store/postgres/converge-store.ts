@@ -16,6 +16,7 @@ import type { PostgresRaw } from "../raw.ts";
 import type { UserDatabase } from "../user-database.ts";
 import { PostgresUserDatabase } from "./converge-sql.ts";
 import { quoteIdent } from "./identifiers.ts";
+import { noAnswer } from "./pool.ts";
 import { physicalChannel } from "./notifier.ts";
 
 /** The logical notification channel of wake-ups (`<schema>.converge` on the wire). */
@@ -65,9 +66,12 @@ export class PostgresConvergeStore implements ConvergeStore {
       await client.query("COMMIT");
       return result;
     } catch (err) {
-      await client.query("ROLLBACK").catch((e: unknown) => {
-        broken = e;
-      });
+      // A connection that stopped answering is dropped, not asked to roll back.
+      if (noAnswer(err)) broken = err;
+      else
+        await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
+          broken = rollbackErr;
+        });
       throw err;
     } finally {
       client.release(broken instanceof Error ? broken : undefined);
@@ -180,19 +184,41 @@ export class PostgresConvergeStore implements ConvergeStore {
     return result.rowCount === 1;
   }
 
-  async clearTerminal(converger: string, key: string): Promise<void> {
-    await this.#pool.query(`DELETE FROM ${this.#t.terminal} WHERE converger = $1 AND key = $2`, [
-      converger,
-      key,
-    ]);
+  async clearTerminal(converger: string, key: string | null): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      `DELETE FROM ${this.#t.terminal} WHERE converger = $1 AND ($2::text IS NULL OR key = $2)`,
+      [converger, key],
+    );
+    return rowCount ?? 0;
   }
 
-  async listTerminal(converger: string): Promise<TerminalKey[]> {
+  async listTerminal(converger?: string): Promise<TerminalKey[]> {
     const { rows } = await this.#pool.query<TerminalKey>(
-      `SELECT key, version, message, at FROM ${this.#t.terminal} WHERE converger = $1`,
-      [converger],
+      `SELECT converger, key, version, message, at FROM ${this.#t.terminal}
+       WHERE ($1::text IS NULL OR converger = $1) ORDER BY at, converger, key`,
+      [converger ?? null],
     );
     return rows;
+  }
+
+  async pruneInconsistencies(converger: string | null, olderThan: Date, limit: number): Promise<number> {
+    const { rowCount } = await this.#pool.query(
+      `DELETE FROM ${this.#t.inconsistencies} WHERE id IN (
+         SELECT id FROM ${this.#t.inconsistencies}
+         WHERE ($1::text IS NULL OR converger = $1) AND at < $2 ORDER BY at LIMIT $3)`,
+      [converger, olderThan, limit],
+    );
+    return rowCount ?? 0;
+  }
+
+  async pruneTerminal(converger: string, olderThan: Date, limit: number): Promise<string[]> {
+    const { rows } = await this.#pool.query<{ key: string }>(
+      `DELETE FROM ${this.#t.terminal} WHERE converger = $1 AND key IN (
+         SELECT key FROM ${this.#t.terminal} WHERE converger = $1 AND at < $2 ORDER BY at LIMIT $3)
+       RETURNING key`,
+      [converger, olderThan, limit],
+    );
+    return rows.map((r) => r.key);
   }
 
   #qualified(table: WakeTable): string {

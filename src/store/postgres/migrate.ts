@@ -1,9 +1,11 @@
 import type pg from "pg";
 import { TendError } from "../../errors/index.ts";
+import { MAX_TIMER_MS } from "../../lifecycle/index.ts";
 import type { Logger } from "../../log/index.ts";
 import { migrationsFor } from "../components.ts";
-import { pendingMigrations } from "../migration.ts";
+import { pendingMigrations, requireMigrated } from "../migration.ts";
 import { quoteIdent } from "./identifiers.ts";
+import { noAnswer } from "./pool.ts";
 
 /**
  * Applies every pending migration of every component in ONE transaction that first takes a
@@ -21,11 +23,18 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
   const all = await migrationsFor("postgres");
   const s = quoteIdent(schema);
   const client = await pool.connect();
-  let broken = false;
+  let broken: unknown;
   try {
     await client.query("BEGIN");
     try {
-      await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [`tend.migrate.${schema}`]);
+      // A migration may rebuild an index of a large table, and processes starting together wait
+      // for the first one's migrations: no statement or lock timeout inside this transaction.
+      await client.query("SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0");
+      await client.query({
+        text: "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+        values: [`tend.migrate.${schema}`],
+        query_timeout: MAX_TIMER_MS,
+      } as pg.QueryConfig);
       await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
       await client.query(`CREATE TABLE IF NOT EXISTS ${s}.migrations (
         component text NOT NULL,
@@ -40,7 +49,11 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
       const pending = pendingMigrations(all, rows);
       for (const m of pending) {
         try {
-          await client.query(m.sql.replaceAll("{{schema}}", s));
+          // pg reads a per-query query_timeout (its types do not list it): no client-side limit either.
+          await client.query({
+            text: m.sql.replaceAll("{{schema}}", s),
+            query_timeout: MAX_TIMER_MS,
+          } as pg.QueryConfig);
         } catch (err) {
           throw new TendError(
             "TEND_E_MIGRATION_FAILED",
@@ -63,12 +76,43 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
       }
       return pending.map((m) => m.name);
     } catch (err) {
-      await client.query("ROLLBACK").catch(() => {
-        broken = true;
-      });
+      // A connection that stopped answering is dropped, not asked to roll back.
+      if (noAnswer(err)) broken = err;
+      else
+        await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
+          broken = rollbackErr;
+        });
       throw err;
     }
   } finally {
-    client.release(broken);
+    // A connection whose rollback failed (or never answered) is discarded, not reused.
+    client.release(broken instanceof Error ? broken : undefined);
   }
+}
+
+/**
+ * Throws TEND_E_DATABASE_NOT_MIGRATED unless every migration is applied in `schema` (applies
+ * nothing). `url` (password removed) names the database in the message.
+ *
+ * @example
+ * ```ts
+ * await verifyPostgresMigrated(pool, "tend", "postgres://app@db/app");
+ * ```
+ */
+export async function verifyPostgresMigrated(pool: pg.Pool, schema: string, url: string): Promise<void> {
+  const all = await migrationsFor("postgres");
+  let applied: Array<{ component: string; version: number }> | null;
+  try {
+    applied = (
+      await pool.query<{ component: string; version: number }>(
+        `SELECT component, version FROM ${quoteIdent(schema)}.migrations`,
+      )
+    ).rows;
+  } catch (err) {
+    // 42P01: no such table; 3F000: no such schema.
+    const code = (err as { code?: unknown }).code;
+    if (code !== "42P01" && code !== "3F000") throw err;
+    applied = null;
+  }
+  requireMigrated(all, applied, { url, tables: `schema "${schema}"` });
 }

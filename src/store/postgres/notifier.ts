@@ -4,6 +4,8 @@ import type { Logger } from "../../log/index.ts";
 import { storeClosed } from "../closed.ts";
 import type { Channel, Notifier } from "../notifier.ts";
 import { LISTEN_BACKOFF, type ReconnectBackoff, reconnectDelay } from "./backoff.ts";
+import { type ErrorContext, storeError } from "./errors.ts";
+import { destroySocket } from "./pool.ts";
 import { quoteIdent } from "./identifiers.ts";
 
 interface Subscription {
@@ -47,6 +49,8 @@ export interface PostgresNotifierOptions {
   schema: string;
   pool: pg.Pool;
   log: Logger;
+  /** The store's URL (password removed) and timeouts, for errors and for the connection's own timeouts. */
+  errors: ErrorContext;
   backoff?: ReconnectBackoff;
 }
 
@@ -54,6 +58,9 @@ export interface PostgresNotifierOptions {
  * LISTEN/NOTIFY over one dedicated connection per store. When that connection drops, it
  * reconnects with capped exponential backoff and jitter, LISTENs again on every channel and then
  * calls every listener's `onReconnect` (notifications sent meanwhile are lost; callers re-poll).
+ * An idle connection whose network path froze shows no error (TCP keeps it open), so the listener
+ * sends `SELECT 1` every twice the connect timeout; one not answered within the connect timeout
+ * counts as a lost connection.
  *
  * @example
  * ```ts
@@ -134,7 +141,12 @@ export class PostgresNotifier implements Notifier {
     this.#channels.clear();
     const client = this.#client ?? (await this.#connecting?.catch(() => null)) ?? null;
     this.#client = null;
-    if (client !== null) await client.end().catch(() => {});
+    if (client === null) return;
+    // A frozen path never answers the goodbye: give it the connect timeout, then drop the socket.
+    const ended = client.end().catch(() => {});
+    const timer = setTimeout(() => destroySocket(client), this.#options.errors.timeouts.connectMs);
+    await ended;
+    clearTimeout(timer);
   }
 
   #assertOpen(): void {
@@ -170,15 +182,20 @@ export class PostgresNotifier implements Notifier {
   }
 
   async #open(): Promise<pg.Client> {
+    const { timeouts } = this.#options.errors;
     const client = new pg.Client({
       connectionString: this.#options.connectionString,
       keepAlive: true,
+      keepAliveInitialDelayMillis: 10_000,
+      connectionTimeoutMillis: timeouts.connectMs,
       application_name: "tend:listen",
     });
     let lost = false;
+    let ping: NodeJS.Timeout | undefined;
     const onLost = (err?: Error) => {
       if (lost) return;
       lost = true;
+      clearInterval(ping);
       if (this.#client === client) this.#connectionLost(err);
     };
     client.on("error", onLost);
@@ -187,11 +204,12 @@ export class PostgresNotifier implements Notifier {
     try {
       await client.connect();
     } catch (err) {
-      client.end().catch(() => {});
+      destroySocket(client);
+      const mapped = storeError(err, this.#options.errors);
       throw new TendError(
         "TEND_E_LISTEN_FAILED",
-        `Could not open the LISTEN connection to PostgreSQL: ${(err as Error).message}. Check that the server is reachable at the store's URL.`,
-        { cause: err },
+        `Could not open the LISTEN connection to PostgreSQL: ${(mapped as Error).message}`,
+        { cause: mapped },
       );
     }
     if (this.#closed) {
@@ -200,6 +218,25 @@ export class PostgresNotifier implements Notifier {
     }
     this.#client = client;
     this.#everConnected = true;
+    ping = setInterval(() => {
+      this.#commands
+        .then(() =>
+          client.query(
+            // pg reads a per-query query_timeout; its types do not list it.
+            { text: "SELECT 1", query_timeout: timeouts.connectMs } as pg.QueryConfig,
+          ),
+        )
+        .catch((err: unknown) => {
+          if (lost) return;
+          onLost(
+            new Error(`the LISTEN connection did not answer a check within ${timeouts.connectMs} ms`, {
+              cause: err,
+            }),
+          );
+          destroySocket(client);
+        });
+    }, 2 * timeouts.connectMs);
+    ping.unref();
     return client;
   }
 

@@ -1,4 +1,3 @@
-import pg from "pg";
 import { checkInteger, invalidArgument } from "../../errors/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { type PostgresRaw, withRawConnection } from "../raw.ts";
@@ -7,8 +6,11 @@ import { createContext } from "./context.ts";
 import { PostgresConvergeStore } from "./converge-store.ts";
 import { validateSchema } from "./identifiers.ts";
 import { createPostgresJobStore } from "./job-store.ts";
-import { migratePostgres } from "./migrate.ts";
+import type { ErrorContext } from "./errors.ts";
+import { migratePostgres, verifyPostgresMigrated } from "./migrate.ts";
 import { PostgresNotifier } from "./notifier.ts";
+import { StorePool } from "./pool.ts";
+import { postgresSettings } from "./settings.ts";
 import { redactUrl } from "./url.ts";
 
 const DEFAULT_POOL_SIZE = 10;
@@ -44,23 +46,9 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     MAX_POOL_SIZE,
   );
   const log = (options.log ?? createLogger()).child({ part: "store" });
-  const pool = new pg.Pool({
-    connectionString: url,
-    max,
-    keepAlive: true,
-    application_name: "tend",
-    // tend's statements find rows by primary key; on a freshly loaded, never analyzed table the
-    // default random_page_cost (4, tuned for spinning disks) makes the planner scan the whole
-    // table instead. 1.1 is the usual setting for SSD-backed servers; it applies to tend's own
-    // pool only. The pool awaits this hook before it hands the connection out, so the SET never
-    // overlaps the first query (a plain SQL statement, unlike a startup parameter, also passes
-    // through PgBouncer). A failure is logged and the connection used as it is.
-    onConnect: async (client: pg.ClientBase) => {
-      await client
-        .query("SET random_page_cost = 1.1")
-        .catch((err: Error) => log.warn({ err: err.message }, "could not set random_page_cost"));
-    },
-  });
+  const settings = postgresSettings(url, options.timeouts);
+  const errors: ErrorContext = { url: redactUrl(url), timeouts: settings.timeouts, poolSize: max };
+  const pool = new StorePool(settings.url, errors, log);
   // An idle pooled connection that the server dropped emits here; pg discards it and the next
   // query opens a fresh one. Without a listener the process would crash.
   pool.on("error", (err) =>
@@ -68,8 +56,8 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
   );
 
   let closed = false;
-  const ctx = createContext(pool, schema, () => closed);
-  const notifier = new PostgresNotifier({ connectionString: url, schema, pool, log });
+  const ctx = createContext(pool, schema, () => closed, settings.timeouts.workerMs);
+  const notifier = new PostgresNotifier({ connectionString: settings.url, schema, pool, log, errors });
 
   const jobs = createPostgresJobStore(ctx);
 
@@ -77,7 +65,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     driver: "postgres",
     pool,
     schema,
-    connectionString: url,
+    connectionString: settings.url,
   };
   const converge = new PostgresConvergeStore(raw, notifier);
 
@@ -89,6 +77,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     notifier,
     converge,
     migrate: () => migratePostgres(pool, schema, log),
+    verifyMigrated: () => verifyPostgresMigrated(pool, schema, errors.url),
     close: () => {
       closing ??= (async () => {
         closed = true;

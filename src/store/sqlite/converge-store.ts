@@ -171,19 +171,61 @@ export class SqliteConvergeStore implements ConvergeStore {
     });
   }
 
-  async clearTerminal(converger: string, key: string): Promise<void> {
+  async clearTerminal(converger: string, key: string | null): Promise<number> {
     return this.#lock.run(() => {
-      this.#raw.db
-        .prepare(`DELETE FROM ${this.#t.terminal} WHERE converger = ? AND key = ?`)
+      const result = this.#raw.db
+        .prepare(`DELETE FROM ${this.#t.terminal} WHERE converger = ?1 AND (?2 IS NULL OR key = ?2)`)
         .run(converger, key);
+      return Number(result.changes);
     });
   }
 
-  async listTerminal(converger: string): Promise<TerminalKey[]> {
+  async listTerminal(converger?: string): Promise<TerminalKey[]> {
     const rows = this.#raw.db
-      .prepare(`SELECT key, version, message, at FROM ${this.#t.terminal} WHERE converger = ?`)
-      .all(converger) as Array<{ key: string; version: string | null; message: string; at: number }>;
-    return rows.map((r) => ({ key: r.key, version: r.version, message: r.message, at: new Date(r.at) }));
+      .prepare(
+        `SELECT converger, key, version, message, at FROM ${this.#t.terminal}
+         WHERE (?1 IS NULL OR converger = ?1) ORDER BY at, converger, key`,
+      )
+      .all(converger ?? null) as Array<{
+      converger: string;
+      key: string;
+      version: string | null;
+      message: string;
+      at: number;
+    }>;
+    return rows.map((r) => ({
+      converger: r.converger,
+      key: r.key,
+      version: r.version,
+      message: r.message,
+      at: new Date(r.at),
+    }));
+  }
+
+  async pruneInconsistencies(converger: string | null, olderThan: Date, limit: number): Promise<number> {
+    return this.#lock.run(() => {
+      const result = this.#raw.db
+        .prepare(
+          `DELETE FROM ${this.#t.inconsistencies} WHERE id IN (
+             SELECT id FROM ${this.#t.inconsistencies}
+             WHERE (?1 IS NULL OR converger = ?1) AND at < ?2 ORDER BY at LIMIT ?3)`,
+        )
+        .run(converger, olderThan.getTime(), limit);
+      return Number(result.changes);
+    });
+  }
+
+  async pruneTerminal(converger: string, olderThan: Date, limit: number): Promise<string[]> {
+    return this.#lock.run(() => {
+      const rows = this.#raw.db
+        .prepare(
+          `DELETE FROM ${this.#t.terminal} WHERE converger = ?1 AND key IN (
+             SELECT key FROM ${this.#t.terminal} WHERE converger = ?1 AND at < ?2 ORDER BY at LIMIT ?3)
+           RETURNING key`,
+        )
+        .all(converger, olderThan.getTime(), limit) as Array<{ key: string }>;
+      return rows.map((r) => r.key);
+    });
   }
 
   async tableExists(table: WakeTable): Promise<boolean> {

@@ -43,3 +43,26 @@ export function applyMigrations(
     return todo.map((m) => m.name);
   });
 }
+
+/**
+ * The migrations recorded in the database, or null when its migrations table does not exist
+ * (tend never migrated it). Reads only.
+ *
+ * @example
+ * ```ts
+ * const applied = appliedMigrations(db, tablesFor("tend_")); // [{ component: "jobs", version: 1 }, ...]
+ * ```
+ */
+export function appliedMigrations(
+  db: DatabaseSync,
+  t: Tables,
+): Array<{ component: string; version: number }> | null {
+  const exists = db
+    .prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?")
+    .get(t.migrations.replaceAll('"', ""));
+  if (exists === undefined) return null;
+  return db.prepare(`SELECT component, version FROM ${t.migrations}`).all() as Array<{
+    component: string;
+    version: number;
+  }>;
+}

@@ -1,4 +1,4 @@
-import { mkdirSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { dirname } from "node:path";
 import { DatabaseSync } from "node:sqlite";
 import { checkInteger, invalidArgument } from "../../errors/index.ts";
@@ -6,13 +6,15 @@ import { MAX_TIMER_MS } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { storeClosed } from "../closed.ts";
 import { migrationsFor } from "../components.ts";
+import { requireMigrated } from "../migration.ts";
 import { type SqliteRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
 import { SqliteConvergeStore } from "./converge-store.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
-import { applyMigrations } from "./migrate.ts";
+import { databaseNotFound, unusableDatabase } from "./errors.ts";
+import { appliedMigrations, applyMigrations } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
 import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
 
@@ -32,7 +34,9 @@ const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 let memoryCounter = 0;
 
 /**
- * Opens tend's store on an SQLite file (created with its folder when missing): WAL, a busy
+ * Opens tend's store on an SQLite file (created with its folder when missing, unless
+ * `options.create` is false: then TEND_E_DATABASE_NOT_FOUND; a path that is not a usable database
+ * is TEND_E_DATABASE_UNREADABLE): WAL, a busy
  * timeout, foreign keys on, `synchronous=FULL` unless the URL says `?synchronous=normal`. Safe for
  * several processes on one machine: every write takes the write lock up front (`BEGIN IMMEDIATE`).
  * Does not migrate by itself: `openStore` calls `migrate()` unless told not to.
@@ -72,8 +76,16 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
   const log = (options.log ?? createLogger()).child({ part: "store", driver: "sqlite" });
 
   const memory = parsed.path === ":memory:";
-  if (!memory) mkdirSync(dirname(parsed.path), { recursive: true });
-  const db = new DatabaseSync(parsed.path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+  if (!memory && options.create === false && !existsSync(parsed.path)) {
+    throw databaseNotFound(parsed.path, url);
+  }
+  let db: DatabaseSync;
+  try {
+    if (!memory) mkdirSync(dirname(parsed.path), { recursive: true });
+    db = new DatabaseSync(parsed.path, { timeout: busyTimeoutMs, enableForeignKeyConstraints: true });
+  } catch (err) {
+    throw unusableDatabase(err, parsed.path);
+  }
   let realPath: string;
   try {
     if (!memory) {
@@ -91,7 +103,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     realPath = memory ? `:memory:#${++memoryCounter}` : realpathSync(parsed.path);
   } catch (err) {
     db.close();
-    throw err;
+    throw unusableDatabase(err, parsed.path);
   }
 
   const t = tablesFor(prefix);
@@ -134,9 +146,21 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     converge,
     async migrate() {
       if (closed) throw storeClosed("sqlite");
-      const applied = applyMigrations(db, prefix, t, await migrationsFor("sqlite"));
+      let applied: string[];
+      try {
+        applied = applyMigrations(db, prefix, t, await migrationsFor("sqlite"));
+      } catch (err) {
+        throw unusableDatabase(err, raw.path);
+      }
       if (applied.length > 0) log.info({ applied, path: raw.path }, "applied SQLite migrations");
       return applied;
+    },
+    async verifyMigrated() {
+      if (closed) throw storeClosed("sqlite");
+      requireMigrated(await migrationsFor("sqlite"), appliedMigrations(db, t), {
+        url,
+        tables: `table prefix "${prefix}"`,
+      });
     },
     close() {
       closing ??= (async () => {

@@ -79,6 +79,32 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       assert.equal(c.metrics().changes, 3);
     });
 
+    it("records a change or a terminal message holding U+0000 or a lone surrogate, escaped, with the rest of its batch", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      const name = `nul-${table}`;
+      const c = createConverger(
+        {
+          name,
+          find: () => ["a", "b", "c", "d"],
+          converge: (key) => {
+            if (key === "d") throw new TerminalError("bad \u0000 data \ud800");
+            return { changed: key === "b" ? { note: "nul \u0000 and \udc00" } : { ok: key } };
+          },
+        },
+        { store, log },
+      );
+      const report = await c.sweepOnce();
+      assert.equal(report.changed.length, 3);
+      const recorded = await store.converge.listInconsistencies({ converger: name });
+      assert.deepEqual(Object.fromEntries(recorded.map((r) => [r.key, r.changes])), {
+        a: { ok: "a" },
+        b: { note: "nul \\u0000 and \\udc00" },
+        c: { ok: "c" },
+      });
+      const [parked] = await store.converge.listTerminal(name);
+      assert.equal(parked?.message, "bad \\u0000 data \\ud800");
+    });
+
     it("a keyed wakeOn converges an operator's UPDATE without waiting for the sweep", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
       await items(2);

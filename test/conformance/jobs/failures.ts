@@ -177,7 +177,7 @@ export function failures(ctx: () => { backend: Backend; store: Store }): void {
     await assert.rejects(jobs.enqueue("bad kind!"), { code: "TEND_E_INVALID_JOB_KIND" });
     await assert.rejects(jobs.enqueue("k", {}, { queue: "" }), { code: "TEND_E_INVALID_QUEUE" });
     await assert.rejects(jobs.enqueue("k", { big: "x".repeat(2000) }), { code: "TEND_E_PAYLOAD_TOO_LARGE" });
-    await assert.rejects(jobs.enqueue("k", { n: 1n }), { code: "TEND_E_PAYLOAD_NOT_JSON" });
+    await assert.rejects(jobs.enqueue("k", { n: 1n }), { code: "TEND_E_INVALID_PAYLOAD" });
     await assert.rejects(jobs.enqueue("k", {}, { maxAttempts: 0 }), (err: Error & { code?: string }) => {
       assert.equal(err.code, "TEND_E_INVALID_JOB_OPTIONS");
       assert.match(err.message, /maxAttempts/);

@@ -4,6 +4,7 @@ import { basics } from "./basics.ts";
 import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
+import { storedValues } from "./stored-values.ts";
 
 /** The jobs conformance suite: every behaviour of the queue, proved against one real driver. */
 export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
@@ -13,5 +14,6 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("failures", () => failures(ctx));
     describe("leases, stop and cancel", () => leases(ctx));
     describe("operations", () => operations(ctx));
+    describe("what a job may carry", () => storedValues(ctx));
   });
 }

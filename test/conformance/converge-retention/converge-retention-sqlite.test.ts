@@ -1,0 +1,3 @@
+import { describeConvergeRetention } from "./suite.ts";
+
+describeConvergeRetention("sqlite");
