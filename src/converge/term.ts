@@ -65,11 +65,27 @@ export async function runTerm(options: TermOptions): Promise<void> {
   for (const t of await env.store.listTerminal(def.name)) queue.markTerminal(t.key, t.version, t.message);
 
   // Parked keys an operator cleared (tend converge keys clear) run again at once: re-read which
-  // are still parked when told (at most once a second: on SQLite any commit elsewhere tells).
+  // are still parked when told, at most once a second (on SQLite any commit elsewhere tells). A
+  // notice inside that second, or during a re-read, is not dropped: one re-read follows it.
   let resyncing = false;
+  let resyncAgain = false;
+  let resyncTimer: NodeJS.Timeout | null = null;
   let lastResync = 0;
-  const resyncParked = async () => {
-    if (resyncing || queue.parkedKeys().length === 0 || Date.now() - lastResync < 1_000) return;
+  const resyncParked = async (): Promise<void> => {
+    if (signal.aborted || queue.parkedKeys().length === 0) return;
+    if (resyncing) {
+      resyncAgain = true;
+      return;
+    }
+    const wait = lastResync + 1_000 - Date.now();
+    if (wait > 0) {
+      resyncTimer ??= setTimeout(() => {
+        resyncTimer = null;
+        void resyncParked();
+      }, wait);
+      resyncTimer.unref();
+      return;
+    }
     resyncing = true;
     lastResync = Date.now();
     try {
@@ -84,6 +100,10 @@ export async function runTerm(options: TermOptions): Promise<void> {
       log.warn({ err }, "could not re-read the parked keys; they are re-read when the converger next leads");
     } finally {
       resyncing = false;
+      if (resyncAgain) {
+        resyncAgain = false;
+        void resyncParked();
+      }
     }
   };
 
@@ -199,6 +219,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
       kick = () => {};
     }
   } finally {
+    if (resyncTimer !== null) clearTimeout(resyncTimer);
     await listener?.stop().catch(() => {});
     await stopParkedListener().catch(() => {});
     await Promise.allSettled(running);

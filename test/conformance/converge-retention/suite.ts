@@ -163,6 +163,41 @@ export function describeConvergeRetention(driver: "sqlite" | "postgres"): void {
       }
     });
 
+    it("two keys cleared one right after the other both run again at once (no notice is dropped)", async () => {
+      const { backend, store } = get();
+      const name = "cleared-twice";
+      const calls = new Map<string, number>();
+      const converger = createConverger(
+        {
+          name,
+          every: "1h",
+          find: () => ["a", "b"],
+          converge: (key) => {
+            const n = (calls.get(key) ?? 0) + 1;
+            calls.set(key, n);
+            if (n === 1) throw new TerminalError(`${key} has bad data`);
+            return undefined;
+          },
+        },
+        { store, log },
+      );
+      const task = start(converger);
+      const operator = await backend.open();
+      try {
+        await waitFor(async () => (await store.converge.listTerminal(name)).length === 2, {
+          message: "a and b to be parked",
+        });
+        assert.equal(await clearParkedKeys(operator, name, "a"), 1);
+        await waitFor(() => calls.get("a") === 2, { timeoutMs: 5_000, message: "a to run again" });
+        // Within a second of the first notice: the leader re-reads its parked keys once more.
+        assert.equal(await clearParkedKeys(operator, name, "b"), 1);
+        await waitFor(() => calls.get("b") === 2, { timeoutMs: 5_000, message: "b to run again" });
+      } finally {
+        await task.stop();
+        await operator.close();
+      }
+    });
+
     it("a parked key an operator clears runs again at once on the running leader", async () => {
       const { backend, store } = get();
       const name = "cleared";
