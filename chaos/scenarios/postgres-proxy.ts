@@ -8,7 +8,8 @@
  *
  * 1. cut: every connection is destroyed and new ones are refused for 3 s, then the path comes back;
  * 2. freeze: every connection stays open but no byte is forwarded (nothing dropped) for 8 s; an
- *    enqueue issued at the start of the freeze is timed.
+ *    enqueue issued at the start of the freeze is timed (the enqueuing app's URL sets
+ *    `statement_timeout=5000ms`: the default of 30 s would outlast the freeze).
  *
  * Verdict: no job lost (every acknowledged job completes), enqueues refused during the cut fail
  * with a `TEND_E_` code, the enqueue during the freeze fails with a `TEND_E_` code before the
@@ -31,6 +32,8 @@ const WORKER = join(import.meta.dirname, "..", "fixtures", "job-worker.ts");
 const CUT_MS = 3_000;
 const FREEZE_MS = 8_000;
 const RESUME_LIMIT_MS = 5_000;
+/** The enqueuing app's statement timeout (URL parameter `statement_timeout`): below FREEZE_MS. */
+const STATEMENT_TIMEOUT_MS = 5_000;
 
 /** How the enqueue issued at the start of the freeze ended. */
 interface ProbeResult {
@@ -61,7 +64,11 @@ await runScenario("postgres-proxy", "postgres", async (ctx) => {
       CHAOS_LEASE_MS: String(leaseMs),
     },
   });
-  const app = createApp({ database: proxied.toString(), log: createLogger({ level: "fatal" }) });
+  // The enqueuer's statements get a 5 s timeout (the default is 30 s, longer than the freeze), so
+  // that the scenario sees the timeout fire and the call fail with its code while the path is frozen.
+  const enqueuerUrl = new URL(proxied);
+  enqueuerUrl.searchParams.set("statement_timeout", `${STATEMENT_TIMEOUT_MS}ms`);
+  const app = createApp({ database: enqueuerUrl.toString(), log: createLogger({ level: "fatal" }) });
   ctx.defer(() => app.close());
   // Audits read the database directly, not through the proxy.
   const auditor = createApp({ database: db.url, log: createLogger({ level: "warn" }) });
