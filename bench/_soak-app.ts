@@ -7,6 +7,7 @@
  * Env: TEND_DATABASE_URL, SOAK_INBOX, SOAK_OUT, SOAK_RATE (jobs/s), SOAK_SAMPLE_MS.
  */
 import { readFile } from "node:fs/promises";
+import { getHeapSpaceStatistics } from "node:v8";
 import { createApp, every } from "../src/index.ts";
 
 /** What the app sends the benchmark at every sample. */
@@ -14,6 +15,10 @@ export interface SoakSample {
   at: number;
   rss: number;
   heapUsed: number;
+  /** Heap bytes used by compiled code (V8's code spaces): grows while the JIT warms up. */
+  codeUsed: number;
+  /** Off-heap memory of JS objects (Buffers, ArrayBuffers). */
+  external: number;
   jobs: number;
   files: number;
   converges: number;
@@ -86,6 +91,10 @@ app.task(
         at: Date.now(),
         rss: memory.rss,
         heapUsed: memory.heapUsed,
+        codeUsed: getHeapSpaceStatistics()
+          .filter((space) => space.space_name.includes("code"))
+          .reduce((sum, space) => sum + space.space_used_size, 0),
+        external: memory.external,
         jobs,
         files: inbox.counters.done,
         converges: app.getConverger("soak-items")?.metrics().runs ?? 0,

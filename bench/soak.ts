@@ -209,6 +209,9 @@ try {
   };
   const rssJobs = per100k(steady.map((s) => s.rss));
   const heapJobs = per100k(steady.map((s) => s.heapUsed));
+  const dataJobs = per100k(steady.map((s) => s.heapUsed - s.codeUsed));
+  const codeJobs = per100k(steady.map((s) => s.codeUsed));
+  const externalJobs = per100k(steady.map((s) => s.external));
   const rssHour = perHour(steady.map((s) => s.rss));
   const heapHour = perHour(steady.map((s) => s.heapUsed));
   const system = `tend-${driver}`;
@@ -225,6 +228,10 @@ try {
     { system, metric: "RSS noise band per 100k jobs (±2 SE)", value: rssJobs.noise, unit: "MB" },
     { system, metric: "heap growth per 100k jobs", value: heapJobs.growth, unit: "MB" },
     { system, metric: "heap noise band per 100k jobs (±2 SE)", value: heapJobs.noise, unit: "MB" },
+    { system, metric: "heap growth per 100k jobs: objects (all but code)", value: dataJobs.growth, unit: "MB" },
+    { system, metric: "objects noise band per 100k jobs (±2 SE)", value: dataJobs.noise, unit: "MB" },
+    { system, metric: "heap growth per 100k jobs: compiled code", value: codeJobs.growth, unit: "MB" },
+    { system, metric: "off-heap (external) growth per 100k jobs", value: externalJobs.growth, unit: "MB" },
     { system, metric: "RSS growth per hour", value: rssHour.growth, unit: "MB" },
     { system, metric: "RSS noise band per hour (±2 SE)", value: rssHour.noise, unit: "MB" },
     { system, metric: "heap growth per hour", value: heapHour.growth, unit: "MB" },
@@ -235,6 +242,7 @@ try {
   const ratios = {
     "RSS growth / noise band (per 100k jobs; within noise when at most 1)": rssJobs.growth / rssJobs.noise,
     "heap growth / noise band (per 100k jobs; within noise when at most 1)": heapJobs.growth / heapJobs.noise,
+    "heap objects growth / noise band (per 100k jobs; code excluded)": dataJobs.growth / dataJobs.noise,
   };
   const within = (g: { growth: number; noise: number }) => g.growth <= g.noise;
   const notes = [

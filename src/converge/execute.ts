@@ -1,5 +1,5 @@
 import { TendError } from "../errors/index.ts";
-import type { Limiter } from "../lifecycle/index.ts";
+import { type Limiter, linkSignals } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import {
   type ConvergeStore,
@@ -119,8 +119,8 @@ export async function runKey(
   } catch {
     return aborted;
   }
-  const timeout = AbortSignal.timeout(def.timeoutMs);
-  const signal = AbortSignal.any([parent, timeout]);
+  const link = linkSignals([parent], def.timeoutMs);
+  const signal = link.signal;
   const log = env.log.child({ key: item.key });
   // The find context is the prototype so that its lazy `db` getter is not evaluated here.
   const ctx: ConvergeContext = Object.assign(Object.create(findContext(env, signal, log)) as FindContext, {
@@ -137,6 +137,7 @@ export async function runKey(
   } catch (err) {
     error = err;
   } finally {
+    link.dispose();
     release?.();
   }
   metrics.runs++;
@@ -150,9 +151,9 @@ export async function runKey(
     }
   }
   if (error !== null) {
-    if (parent.aborted && !timeout.aborted) return { ...aborted, error };
+    if (parent.aborted && !link.timedOut) return { ...aborted, error };
     metrics.errors++;
-    if (timeout.aborted) {
+    if (link.timedOut) {
       metrics.timeouts++;
       error = new TendError(
         "TEND_E_CONVERGER_TIMEOUT",

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
-import { defaultWorkerId, type Limiter, type Task } from "../lifecycle/index.ts";
+import { defaultWorkerId, type Limiter, linkSignals, type Task } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ConvergeStore, Fence, Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
@@ -240,7 +240,9 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
           attempt.now,
           def.leaseTtlMs,
         );
-        await sleep(wait, undefined, { signal: AbortSignal.any([signal, freedSignal()]) }).catch(() => {});
+        const link = linkSignals([signal, freedSignal()]);
+        await sleep(wait, undefined, { signal: link.signal }).catch(() => {});
+        link.dispose();
         continue;
       }
       await lead(e, routes, signal, { holder: holderId, epoch: attempt.epoch });

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTendError } from "../errors/index.ts";
+import { linkSignals } from "../lifecycle/index.ts";
 import type { Fence, Wake, WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
 import { KeyQueue, type TakenKey } from "./key-queue.ts";
@@ -145,11 +146,12 @@ export async function runTerm(options: TermOptions): Promise<void> {
     try {
       // find takes a slot of the shared limiter too, so sweeps never exceed the process-wide bound.
       const release = env.limiter === undefined ? undefined : await env.limiter.acquire(signal);
-      const timeout = AbortSignal.timeout(def.timeoutMs);
+      const link = linkSignals([signal], def.timeoutMs);
       let result: unknown;
       try {
-        result = await def.find(findContext(env, AbortSignal.any([signal, timeout])));
+        result = await def.find(findContext(env, link.signal));
       } finally {
+        link.dispose();
         release?.();
       }
       const found = normalizeFound(def.name, result);
@@ -211,11 +213,10 @@ export async function runTerm(options: TermOptions): Promise<void> {
       if (kicked) continue;
       const due = queue.nextDueAt();
       const until = Math.min(nextSweepAt, due ?? Number.POSITIVE_INFINITY) - Date.now();
-      const kickSignal = new AbortController();
-      kick = () => kickSignal.abort();
-      await sleep(Math.max(1, until), undefined, {
-        signal: AbortSignal.any([signal, kickSignal.signal]),
-      }).catch(() => {});
+      const link = linkSignals([signal]);
+      kick = () => link.abort();
+      await sleep(Math.max(1, until), undefined, { signal: link.signal }).catch(() => {});
+      link.dispose();
       kick = () => {};
     }
   } finally {

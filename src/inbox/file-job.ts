@@ -2,6 +2,7 @@ import { lstat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { TendError } from "../errors/index.ts";
+import { linkSignals } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import { errnoCode, freeName, moveNoClobber, moveToFreeName } from "./folders.ts";
 import { fitName } from "./names.ts";
@@ -156,7 +157,8 @@ async function attemptOnce(
             ),
           );
         }, o.timeoutMs);
-  const signal = AbortSignal.any([env.drainSignal, timeout.signal]);
+  const link = linkSignals([env.drainSignal, timeout.signal]);
+  const signal = link.signal;
   const log = parentLog.child({ attempt });
   try {
     await o.process(file, { signal, attempt, log, writeOutput: outputs.write });
@@ -167,6 +169,7 @@ async function attemptOnce(
     const error = timeout.signal.aborted ? timeout.signal.reason : err;
     return { ok: false, error, aborted: signal.aborted };
   } finally {
+    link.dispose();
     if (timer !== undefined) clearTimeout(timer);
   }
 }

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
-import { type Duration, parseDuration } from "../lifecycle/index.ts";
+import { type Duration, linkSignals, parseDuration } from "../lifecycle/index.ts";
 import type { JobError, JobRecord, Json, Store } from "../store/index.ts";
 import { TIMER_DURATION } from "./validate.ts";
 
@@ -104,11 +104,10 @@ export async function awaitBatch(
         );
       }
       if (state.dirty) continue;
-      const controller = new AbortController();
-      state.wake = () => controller.abort();
-      const signals =
-        options.signal === undefined ? [controller.signal] : [controller.signal, options.signal];
-      await sleep(Math.min(pollMs, left), undefined, { signal: AbortSignal.any(signals) }).catch(() => {});
+      const link = linkSignals(options.signal === undefined ? [] : [options.signal]);
+      state.wake = () => link.abort();
+      await sleep(Math.min(pollMs, left), undefined, { signal: link.signal }).catch(() => {});
+      link.dispose();
       state.wake = null;
     }
   } finally {

@@ -11,6 +11,7 @@ import {
 import { currentTask } from "./context.ts";
 import { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 import { isAbortError, messageOf } from "./errors.ts";
+import { linkSignals } from "./linked-signal.ts";
 import type { Task } from "./task.ts";
 
 /** Options for {@link every}. */
@@ -116,8 +117,8 @@ export function every(
           }
         }
         lastStart = performance.now();
-        const runSignal =
-          timeoutMs === undefined ? signal : AbortSignal.any([signal, AbortSignal.timeout(timeoutMs)]);
+        const link = timeoutMs === undefined ? null : linkSignals([signal], timeoutMs);
+        const runSignal = link?.signal ?? signal;
         try {
           await fn(runSignal);
           if (runSignal.aborted && !signal.aborted) throw runSignal.reason;
@@ -136,6 +137,8 @@ export function every(
             { task: name, run: n, err: failure, durationMs: Math.round(performance.now() - lastStart) },
             `periodic run failed: ${messageOf(failure)}`,
           );
+        } finally {
+          link?.dispose();
         }
       }
     },

@@ -16,6 +16,7 @@ export {
 export { ManagerError } from "./errors.ts";
 export { type EveryOptions, every } from "./every.ts";
 export { Limiter } from "./limiter.ts";
+export { type LinkedSignal, linkSignals } from "./linked-signal.ts";
 export { EXIT_FAILURE, EXIT_OK, EXIT_SHUTDOWN_TIMEOUT, type MainOptions, main } from "./main.ts";
 export { Manager, type ManagerOptions } from "./manager.ts";
 export { type SignalTaskOptions, signalTask } from "./signals.ts";
