@@ -30,6 +30,7 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "heartbeat",
   "release",
   "mark_cancelled",
+  "mark_started",
   "rescue_expired",
   "rescue_worker",
 ]);
