@@ -10,8 +10,15 @@ export class QueueState {
   readonly prefetch: number;
   /** Claimed ahead, waiting for a free slot (their lease is held and renewed). */
   readonly buffer: ClaimedJob[] = [];
-  /** Handlers running now; never more than `concurrency`. */
+  /**
+   * Handler slots in use: handlers running, plus jobs claimed ahead whose start is being marked
+   * (see `marking`); never more than `concurrency`.
+   */
   running = 0;
+  /** Jobs claimed ahead taken from the buffer for a free slot, waiting for their start mark. */
+  marking = 0;
+  /** While the store fails start marks: no new marks before this time (ms since epoch). */
+  markRetryAt = 0;
   /** Claimed jobs whose outcome is not written yet (buffered, running, or finished and unwritten). */
   held = 0;
   /** Something changed (a slot freed, a notification): re-evaluate. */
@@ -51,6 +58,14 @@ export class QueueState {
     if (this.buffer.length > Math.floor(this.prefetch / 10)) return 0;
     const want = this.concurrency - this.running + (this.prefetch - this.buffer.length);
     return Math.max(0, Math.min(want, this.maxHeld - this.held));
+  }
+
+  /**
+   * Pure decision: how many of a claim of `size` start at once (the claim marks them started):
+   * the free slots not taken by buffered jobs. The rest are claimed ahead, marked when they start.
+   */
+  startNow(size: number): number {
+    return Math.max(0, Math.min(size, this.concurrency - this.running - this.buffer.length));
   }
 
   /** Wakes the claim loop. `notified`: the wake-up says the database may have new jobs. */

@@ -72,6 +72,9 @@ export class JobWorker implements Task {
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
+  /** Start marks of jobs claimed ahead, written before their handlers run. */
+  readonly #starts: WriteBatcher<LeaseRef, string[]>;
+  #stopping = false;
   #lastCompletionAt: number | null = null;
   /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
   readonly #writes: AttemptDeps["writes"] = {
@@ -111,6 +114,7 @@ export class JobWorker implements Task {
       (items) => store.jobs.markCancelled(items, "cancelled while running"),
       split("cancellations"),
     );
+    this.#starts = new WriteBatcher((items) => store.jobs.markStarted(items));
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
     }
@@ -119,7 +123,7 @@ export class JobWorker implements Task {
   /** Jobs held by this process now: running, claimed ahead, or finished with their outcome being written. */
   inFlight(): number {
     let buffered = 0;
-    for (const q of this.#queues.values()) buffered += q.buffer.length;
+    for (const q of this.#queues.values()) buffered += q.buffer.length + q.marking;
     return this.#running.size + buffered;
   }
 
@@ -154,6 +158,8 @@ export class JobWorker implements Task {
     );
     try {
       await Promise.all([...this.#queues.values()].map((q) => this.#claimLoop(q, signal)));
+      this.#stopping = true;
+      await this.#starts.flush();
       await this.#releaseBuffered();
       await this.#drain();
     } finally {
@@ -186,6 +192,7 @@ export class JobWorker implements Task {
             limit: size,
             workerId: this.#settings.workerId,
             leaseMs: this.#settings.leaseMs,
+            start: q.startNow(size),
           });
           errorDelay = 100;
         } catch (err) {
@@ -209,13 +216,61 @@ export class JobWorker implements Task {
     }
   }
 
-  /** Starts buffered jobs while the queue has free handler slots. */
+  /**
+   * Starts buffered jobs while the queue has free handler slots. A job the claim marked started
+   * runs at once; one claimed ahead takes its slot and runs once its start is marked, so that a
+   * job whose worker dies before it started never spends an attempt (the rescue can tell).
+   */
   #startBuffered(q: QueueState): void {
-    while (q.running < q.concurrency) {
-      const job = q.buffer.shift();
-      if (job === undefined) return;
-      this.#start(job, q);
+    let marks: ClaimedJob[] | null = null;
+    while (q.running < q.concurrency && q.buffer.length > 0) {
+      const job = q.buffer[0]!;
+      if (!job.started) {
+        if (Date.now() < q.markRetryAt) break;
+        (marks ??= []).push(job);
+        q.running++;
+        q.marking++;
+      } else this.#start(job, q);
+      q.buffer.shift();
     }
+    if (marks !== null) this.#markStarted(marks, q);
+  }
+
+  /** Marks jobs claimed ahead started, then runs the ones still held. */
+  #markStarted(jobs: ClaimedJob[], q: QueueState): void {
+    const refs = jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken }));
+    this.#starts.addAll(refs).then(
+      (results) => {
+        q.marking -= jobs.length;
+        q.running -= jobs.length;
+        const held = results.length === 1 ? new Set(results[0]) : new Set(results.flat());
+        for (const job of jobs) {
+          if (!held.has(job.id)) {
+            // Rescued or cancelled meanwhile: someone else owns it now.
+            q.held--;
+            this.counters.lostLeases++;
+            continue;
+          }
+          job.started = true;
+          // At stop it goes back to the buffer, which is released (its attempt not spent).
+          if (this.#stopping) q.buffer.push(job);
+          else this.#start(job, q);
+        }
+        q.wake(false);
+      },
+      (err: unknown) => {
+        q.marking -= jobs.length;
+        q.running -= jobs.length;
+        q.buffer.unshift(...jobs);
+        const delay = 500;
+        q.markRetryAt = Date.now() + delay;
+        setTimeout(() => q.wake(false), delay).unref();
+        this.#log.warn(
+          { err, queue: q.name, jobs: jobs.length, retryInMs: delay },
+          "marking jobs claimed ahead as started failed; retrying (is the database reachable?)",
+        );
+      },
+    );
   }
 
   #wakeQueue(queue: string, notified: boolean): void {
@@ -321,6 +376,7 @@ export class JobWorker implements Task {
 
   async #flushWrites(): Promise<void> {
     await Promise.allSettled([
+      this.#starts.flush(),
       this.#completions.flush(),
       this.#failures.flush(),
       this.#releases.flush(),
