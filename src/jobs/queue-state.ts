@@ -10,15 +10,8 @@ export class QueueState {
   readonly prefetch: number;
   /** Claimed ahead, waiting for a free slot (their lease is held and renewed). */
   readonly buffer: ClaimedJob[] = [];
-  /**
-   * Handler slots in use: handlers running, plus jobs claimed ahead whose start is being marked
-   * (see `marking`); never more than `concurrency`.
-   */
+  /** Handlers running now; never more than `concurrency`. */
   running = 0;
-  /** Jobs claimed ahead taken from the buffer for a free slot, waiting for their start mark. */
-  marking = 0;
-  /** While the store fails start marks: no new marks before this time (ms since epoch). */
-  markRetryAt = 0;
   /** Claimed jobs whose outcome is not written yet (buffered, running, or finished and unwritten). */
   held = 0;
   /** Something changed (a slot freed, a notification): re-evaluate. */

@@ -72,9 +72,8 @@ export class JobWorker implements Task {
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
-  /** Start marks of jobs claimed ahead, written before their handlers run. */
+  /** Start marks of jobs claimed ahead (see #startBuffered). */
   readonly #starts: WriteBatcher<LeaseRef, string[]>;
-  #stopping = false;
   #lastCompletionAt: number | null = null;
   /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
   readonly #writes: AttemptDeps["writes"] = {
@@ -123,7 +122,7 @@ export class JobWorker implements Task {
   /** Jobs held by this process now: running, claimed ahead, or finished with their outcome being written. */
   inFlight(): number {
     let buffered = 0;
-    for (const q of this.#queues.values()) buffered += q.buffer.length + q.marking;
+    for (const q of this.#queues.values()) buffered += q.buffer.length;
     return this.#running.size + buffered;
   }
 
@@ -158,8 +157,6 @@ export class JobWorker implements Task {
     );
     try {
       await Promise.all([...this.#queues.values()].map((q) => this.#claimLoop(q, signal)));
-      this.#stopping = true;
-      await this.#starts.flush();
       await this.#releaseBuffered();
       await this.#drain();
     } finally {
@@ -218,58 +215,53 @@ export class JobWorker implements Task {
 
   /**
    * Starts buffered jobs while the queue has free handler slots. A job the claim marked started
-   * runs at once; one claimed ahead takes its slot and runs once its start is marked, so that a
-   * job whose worker dies before it started never spends an attempt (the rescue can tell).
+   * runs at once. For jobs claimed ahead, the start mark is sent first (one statement for the jobs
+   * starting together, dispatched before any of their handlers' code runs unless a mark is in
+   * flight), and the handlers start without waiting for it: a worker that dies holding jobs it
+   * never started spends none of their attempts, at the cost of a window of one round trip in
+   * which a job that did start is counted as never started.
    */
   #startBuffered(q: QueueState): void {
-    let marks: ClaimedJob[] | null = null;
-    while (q.running < q.concurrency && q.buffer.length > 0) {
-      const job = q.buffer[0]!;
-      if (!job.started) {
-        if (Date.now() < q.markRetryAt) break;
-        (marks ??= []).push(job);
-        q.running++;
-        q.marking++;
-      } else this.#start(job, q);
-      q.buffer.shift();
+    let ahead: ClaimedJob[] | null = null;
+    let starts = 0;
+    while (q.running + starts < q.concurrency && starts < q.buffer.length) {
+      const job = q.buffer[starts]!;
+      if (!job.started) (ahead ??= []).push(job);
+      starts++;
     }
-    if (marks !== null) this.#markStarted(marks, q);
+    if (starts === 0) return;
+    const jobs = q.buffer.splice(0, starts);
+    if (ahead !== null) this.#markStarted(ahead);
+    for (const job of jobs) this.#start(job, q);
   }
 
-  /** Marks jobs claimed ahead started, then runs the ones still held. */
-  #markStarted(jobs: ClaimedJob[], q: QueueState): void {
-    const refs = jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken }));
-    this.#starts.addAll(refs).then(
+  /** Sends the start marks of jobs claimed ahead; aborts any whose lease was lost before it. */
+  #markStarted(jobs: ClaimedJob[]): void {
+    for (const job of jobs) job.started = true;
+    // A claimed job is its own lease ref (id, leaseToken).
+    this.#starts.addAll(jobs).then(
       (results) => {
-        q.marking -= jobs.length;
-        q.running -= jobs.length;
-        const held = results.length === 1 ? new Set(results[0]) : new Set(results.flat());
+        let held = 0;
+        for (const r of results) held += r.length;
+        if (held >= jobs.length) return;
+        const ids = new Set(results.flat());
         for (const job of jobs) {
-          if (!held.has(job.id)) {
-            // Rescued or cancelled meanwhile: someone else owns it now.
-            q.held--;
-            this.counters.lostLeases++;
-            continue;
-          }
-          job.started = true;
-          // At stop it goes back to the buffer, which is released (its attempt not spent).
-          if (this.#stopping) q.buffer.push(job);
-          else this.#start(job, q);
+          if (ids.has(job.id)) continue;
+          const entry = this.#running.get(job.id);
+          if (entry === undefined || entry.job !== job) continue;
+          this.counters.lostLeases++;
+          this.#log.warn(
+            { jobId: job.id, kind: job.kind },
+            "a job claimed ahead lost its lease before it started; aborting it without writing",
+          );
+          abort(entry, "lease-lost");
         }
-        q.wake(false);
       },
-      (err: unknown) => {
-        q.marking -= jobs.length;
-        q.running -= jobs.length;
-        q.buffer.unshift(...jobs);
-        const delay = 500;
-        q.markRetryAt = Date.now() + delay;
-        setTimeout(() => q.wake(false), delay).unref();
+      (err: unknown) =>
         this.#log.warn(
-          { err, queue: q.name, jobs: jobs.length, retryInMs: delay },
-          "marking jobs claimed ahead as started failed; retrying (is the database reachable?)",
-        );
-      },
+          { err, jobs: jobs.length },
+          "marking jobs claimed ahead as started failed; if this worker dies now, they count as never started",
+        ),
     );
   }
 

@@ -31,6 +31,7 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "release",
   "mark_cancelled",
   "mark_started",
+  "mark_started_held",
   "rescue_expired",
   "rescue_worker",
 ]);

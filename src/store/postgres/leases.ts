@@ -195,6 +195,20 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
 }
 
 /**
+ * The start mark statement ($1 ids, $2 the claim tokens of their lease tokens): a lease token is
+ * its claim's token and the job id (see {@link claimSql}), so the rows of a few claims are fenced
+ * by matching the id and the token's claim part, without a per-row token list to send or search.
+ * It returns only a count; the rare batch where some job is no longer held is asked again with
+ * its ids (see {@link markStartedJobs}).
+ */
+function markStartedSql(ctx: PgContext, returning: boolean): string {
+  return `UPDATE ${ctx.jobs} j SET started_at = COALESCE(j.started_at, now())
+      WHERE j.id = ANY($1::bigint[]) AND split_part(j.lease_token, '.', 1) = ANY($2::text[])
+        AND j.state = (SELECT 'running'::text) AND ${ASYNC_COMMIT}
+      ${returning ? "RETURNING j.id::text AS id" : ""}`;
+}
+
+/**
  * Marks held jobs claimed ahead as started (see JobStore.markStarted). Committed without waiting
  * for the WAL flush, like the claim: if the server crashes before the flush, the job is at worst
  * rescued as never started (or its claim is lost with it), and its handler's outcome is fenced.
@@ -205,18 +219,33 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
  * ```
  */
 export async function markStartedJobs(ctx: PgContext, leases: readonly LeaseRef[]): Promise<string[]> {
-  const refs = validRefs(leases);
-  if (refs.length === 0) return [];
-  const rows = await fencedRun<LeaseRef, { id: string }>(
-    ctx,
-    "mark_started",
-    `UPDATE ${ctx.jobs} j SET started_at = COALESCE(j.started_at, now())
-      WHERE ${HELD} AND ${ASYNC_COMMIT}
-      RETURNING j.id::text AS id`,
-    refs,
-    (round) => [round.map((r) => r.id), leaseMap(round)],
+  const ids: string[] = [];
+  const claims: string[] = [];
+  let lastClaim = "";
+  for (const r of leases) {
+    if (r === null || typeof r !== "object" || typeof r.id !== "string" || typeof r.leaseToken !== "string")
+      continue;
+    const dot = r.leaseToken.lastIndexOf(".");
+    // Only tokens of the form <claim>.<id> were ever handed out.
+    if (dot <= 0 || r.leaseToken.slice(dot + 1) !== r.id.replace(/^0+(?=\d)/, "") || !ID_PATTERN.test(r.id))
+      continue;
+    const claim = r.leaseToken.slice(0, dot);
+    if (claim !== lastClaim && !claims.includes(claim)) claims.push(claim);
+    lastClaim = claim;
+    ids.push(r.id);
+  }
+  if (ids.length === 0) return [];
+  const { rowCount } = await ctx.run("mark_started", markStartedSql(ctx, false), [ids, claims]);
+  if (rowCount === ids.length) return ids;
+  // Some job is no longer held (or a ref was repeated): ask which ones are.
+  const { rows } = await ctx.run<{ id: string }>("mark_started_held", markStartedSql(ctx, true), [
+    ids,
+    claims,
+  ]);
+  return inInputOrder(
+    ids.map((id) => ({ id, leaseToken: "" })),
+    rows,
   );
-  return inInputOrder(refs, rows);
 }
 
 /**

@@ -44,7 +44,7 @@ function spawnHangingWorker(
 /**
  * Enqueues 2 quick jobs, then 8 that hang, into a fresh queue, and starts a worker process with
  * concurrency 2 and prefetch 6: its first claim takes 8 jobs and starts the 2 quick ones at once;
- * once they finish, it marks 2 hanging jobs of its buffer started and runs them; 4 stay claimed
+ * once they finish, it runs 2 hanging jobs of its buffer (marking them started); 4 stay claimed
  * ahead, never started; 2 are never claimed. Then the process is SIGKILLed.
  */
 async function killWorkerHoldingClaimedAhead(
@@ -69,16 +69,18 @@ async function killWorkerHoldingClaimedAhead(
       timeoutMs: 20_000,
       message: "the worker process to start two hanging jobs from its buffer",
     });
-    // The quick jobs' completions are written in a batch of their own: wait for them too.
+    // The quick jobs' completions and the hanging jobs' start marks are written after their
+    // handlers start (a worker dying within that round trip counts them as never started): wait
+    // until the database has them.
     const running = await waitFor(
       async () => {
         const list = await jobs.list({ queue });
-        const count = (state: string): number => list.filter((j) => j.state === state).length;
-        return count("completed") === 2 && count("running") === 6
-          ? list.filter((j) => j.state === "running")
-          : null;
+        const running = list.filter((j) => j.state === "running");
+        const completed = list.filter((j) => j.state === "completed").length;
+        const marked = running.filter((j) => j.startedAt !== null).length;
+        return completed === 2 && running.length === 6 && marked === 2 ? running : null;
       },
-      { timeoutMs: 20_000, message: "2 jobs completed, 2 hanging and 4 claimed ahead" },
+      { timeoutMs: 20_000, message: "2 jobs completed, 2 hanging (marked started) and 4 claimed ahead" },
     );
     const workerId = running[0]!.workerId!;
     return { ids, started: new Set(w.started), workerId };
