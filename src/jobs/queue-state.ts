@@ -53,6 +53,14 @@ export class QueueState {
     return Math.max(0, Math.min(want, this.maxHeld - this.held));
   }
 
+  /**
+   * Pure decision: how many of a claim of `size` start at once (the claim marks them started):
+   * the free slots not taken by buffered jobs. The rest are claimed ahead, marked when they start.
+   */
+  startNow(size: number): number {
+    return Math.max(0, Math.min(size, this.concurrency - this.running - this.buffer.length));
+  }
+
   /** Wakes the claim loop. `notified`: the wake-up says the database may have new jobs. */
   wake(notified: boolean): void {
     if (notified) this.notified = true;

@@ -72,6 +72,8 @@ export class JobWorker implements Task {
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
+  /** Start marks of jobs claimed ahead (see #startBuffered). */
+  readonly #starts: WriteBatcher<LeaseRef, string[]>;
   #lastCompletionAt: number | null = null;
   /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
   readonly #writes: AttemptDeps["writes"] = {
@@ -111,6 +113,7 @@ export class JobWorker implements Task {
       (items) => store.jobs.markCancelled(items, "cancelled while running"),
       split("cancellations"),
     );
+    this.#starts = new WriteBatcher((items) => store.jobs.markStarted(items));
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
     }
@@ -186,6 +189,7 @@ export class JobWorker implements Task {
             limit: size,
             workerId: this.#settings.workerId,
             leaseMs: this.#settings.leaseMs,
+            start: q.startNow(size),
           });
           errorDelay = 100;
         } catch (err) {
@@ -209,13 +213,56 @@ export class JobWorker implements Task {
     }
   }
 
-  /** Starts buffered jobs while the queue has free handler slots. */
+  /**
+   * Starts buffered jobs while the queue has free handler slots. A job the claim marked started
+   * runs at once. For jobs claimed ahead, the start mark is sent first (one statement for the jobs
+   * starting together, dispatched before any of their handlers' code runs unless a mark is in
+   * flight), and the handlers start without waiting for it: a worker that dies holding jobs it
+   * never started spends none of their attempts, at the cost of a window of one round trip in
+   * which a job that did start is counted as never started.
+   */
   #startBuffered(q: QueueState): void {
-    while (q.running < q.concurrency) {
-      const job = q.buffer.shift();
-      if (job === undefined) return;
-      this.#start(job, q);
+    let ahead: ClaimedJob[] | null = null;
+    let starts = 0;
+    while (q.running + starts < q.concurrency && starts < q.buffer.length) {
+      const job = q.buffer[starts]!;
+      if (!job.started) (ahead ??= []).push(job);
+      starts++;
     }
+    if (starts === 0) return;
+    const jobs = q.buffer.splice(0, starts);
+    if (ahead !== null) this.#markStarted(ahead);
+    for (const job of jobs) this.#start(job, q);
+  }
+
+  /** Sends the start marks of jobs claimed ahead; aborts any whose lease was lost before it. */
+  #markStarted(jobs: ClaimedJob[]): void {
+    for (const job of jobs) job.started = true;
+    // A claimed job is its own lease ref (id, leaseToken).
+    this.#starts.addAll(jobs).then(
+      (results) => {
+        let held = 0;
+        for (const r of results) held += r.length;
+        if (held >= jobs.length) return;
+        const ids = new Set(results.flat());
+        for (const job of jobs) {
+          if (ids.has(job.id)) continue;
+          const entry = this.#running.get(job.id);
+          if (entry === undefined || entry.job !== job) continue;
+          this.counters.lostLeases++;
+          this.#log.warn(
+            { jobId: job.id, kind: job.kind },
+            "a job claimed ahead lost its lease before it started; aborting it without writing",
+          );
+          abort(entry, "lease-lost");
+        }
+      },
+      (err: unknown) =>
+        this.#log.warn(
+          { err, jobs: jobs.length },
+          "marking jobs claimed ahead as started failed; if this worker dies now, they count as never started",
+        ),
+    );
   }
 
   #wakeQueue(queue: string, notified: boolean): void {
@@ -321,6 +368,7 @@ export class JobWorker implements Task {
 
   async #flushWrites(): Promise<void> {
     await Promise.allSettled([
+      this.#starts.flush(),
       this.#completions.flush(),
       this.#failures.flush(),
       this.#releases.flush(),

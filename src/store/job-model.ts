@@ -109,6 +109,12 @@ export interface ClaimedJob {
   attempt: number;
   maxAttempts: number;
   leaseToken: string;
+  /**
+   * True when the claim marked the job started (startedAt set): its handler may run at once.
+   * False for a job claimed ahead: it must be marked started (`markStarted`) before its handler
+   * runs, and until then a rescue returns it without spending its attempt.
+   */
+  started: boolean;
 }
 
 export interface ClaimRequest {
@@ -117,6 +123,11 @@ export interface ClaimRequest {
   limit: number;
   workerId: string;
   leaseMs: number;
+  /**
+   * How many of the claimed jobs (the first, in claim order) start at once; the others are
+   * claimed ahead: held, but not started until `markStarted`. Default: all of them.
+   */
+  start?: number;
 }
 
 export interface Completion extends LeaseRef {

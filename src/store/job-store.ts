@@ -33,10 +33,19 @@ export interface JobStore {
   /**
    * Atomically claims up to `limit` runnable jobs of a queue (available, or scheduled/retryable
    * with runAt <= now, and not cancel-requested), ordered by priority ascending, then runAt, then
-   * id; sets them running with a fresh lease token, increments attempt, sets startedAt,
-   * workerId and leaseExpiresAt = now + leaseMs. No two claims ever return the same attempt.
+   * id; sets them running with a fresh lease token, increments attempt, sets workerId and
+   * leaseExpiresAt = now + leaseMs, and startedAt for the first `request.start` of them (all by
+   * default); the others are claimed ahead (startedAt null) until `markStarted`. No two claims
+   * ever return the same attempt.
    */
   claim(request: ClaimRequest): Promise<ClaimedJob[]>;
+
+  /**
+   * Marks held jobs claimed ahead as started (startedAt = now), before their handlers run: from
+   * then on a rescue counts the attempt as spent and the worker as lost. Fenced like complete;
+   * returns the ids still held (already started ones included).
+   */
+  markStarted(leases: readonly LeaseRef[]): Promise<string[]>;
 
   /** Marks running jobs completed with their results. Fenced: a ref whose token no longer matches a running job is ignored. Returns the ids that were completed. */
   complete(completions: readonly Completion[]): Promise<string[]>;
@@ -56,7 +65,9 @@ export interface JobStore {
   /**
    * Rescues running jobs whose lease expired before now: each gets an error `lease expired`
    * (code TEND_E_LEASE_EXPIRED) recorded for its attempt and becomes retryable at now, or
-   * discarded when attempt >= maxAttempts.
+   * discarded when attempt >= maxAttempts. A job claimed ahead and never started (startedAt
+   * null) is returned to available as `release` does: its attempt is not spent, no error is
+   * recorded and it does not count as lost; it is not listed in the result.
    */
   rescueExpired(): Promise<RescuedJob[]>;
 

@@ -12,6 +12,7 @@ function job(i: number): ClaimedJob {
     attempt: 1,
     maxAttempts: 3,
     leaseToken: `t${i}`,
+    started: false,
   };
 }
 

@@ -185,7 +185,7 @@ describe(
       );
       const { rows } = await admin.query<{ "QUERY PLAN": unknown }>(
         `EXPLAIN (FORMAT JSON) ${claimSql(ctx)}`,
-        ["mail", 50, "w1", 30_000, "token"],
+        ["mail", 50, "w1", 30_000, "token", 50],
       );
       const plan = JSON.stringify(rows[0]?.["QUERY PLAN"]);
       assert.match(plan, /"Index Name":"jobs_claim_idx"/, `claim uses the claim index: ${plan}`);

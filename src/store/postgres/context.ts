@@ -30,6 +30,8 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "heartbeat",
   "release",
   "mark_cancelled",
+  "mark_started",
+  "mark_started_held",
   "rescue_expired",
   "rescue_worker",
 ]);

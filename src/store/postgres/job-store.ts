@@ -10,6 +10,7 @@ import {
   failJobs,
   heartbeatJobs,
   markCancelledJobs,
+  markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -28,6 +29,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     heartbeat: (leases, leaseMs) => heartbeatJobs(ctx, leases, leaseMs),
     release: (leases) => releaseJobs(ctx, leases),
     markCancelled: (leases, reason) => markCancelledJobs(ctx, leases, reason),
+    markStarted: (leases) => markStartedJobs(ctx, leases),
     rescueExpired: () => rescueExpiredJobs(ctx),
     rescueWorker: (workerId, reason) => rescueWorkerJobs(ctx, workerId, reason),
     cancel: (id) => cancelJob(ctx, id),

@@ -131,34 +131,40 @@ async function fencedRun<T extends LeaseRef, R extends { id: string }>(
 }
 
 /**
- * The claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token). Its inner
- * SELECT matches the claim index (queue, priority, run_at, id) WHERE state IN pending exactly, so
- * the planner walks the index in order even on a freshly loaded, never analyzed table. Each row's
- * lease token is the claim's random token joined with the job id: unique per attempt without
- * drawing random bytes per row (`gen_random_uuid()` per row was a tenth of the claim's cost).
- * Rows come back in claim order (priority, run_at, id).
+ * The claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token, $6 how many
+ * start at once). Its inner SELECT matches the claim index (queue, priority, run_at, id) WHERE
+ * state IN pending exactly, so the planner walks the index in order even on a freshly loaded,
+ * never analyzed table. Each row's lease token is the claim's random token joined with the job id:
+ * unique per attempt without drawing random bytes per row (`gen_random_uuid()` per row was a tenth
+ * of the claim's cost). The first $6 rows in claim order are marked started (`started_at`); the
+ * others are claimed ahead with `started_at` NULL until the worker marks them (see
+ * {@link markStartedJobs}), so that a rescue can tell them apart. Rows come back in claim order
+ * (priority, run_at, id).
  *
  * @example
  * ```ts
- * await pool.query(`EXPLAIN ${claimSql(ctx)}`, ["default", 10, "w1", 30_000, randomUUID()]);
+ * await pool.query(`EXPLAIN ${claimSql(ctx)}`, ["default", 10, "w1", 30_000, randomUUID(), 10]);
  * ```
  */
 export function claimSql(ctx: PgContext): string {
   return `WITH c AS (
-      SELECT id FROM ${ctx.jobs}
+      SELECT id, priority, run_at FROM ${ctx.jobs}
       WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
       ORDER BY priority, run_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED
     ),
+    n AS (SELECT id, row_number() OVER (ORDER BY priority, run_at, id) AS rank FROM c),
     u AS (
       UPDATE ${ctx.jobs} j SET
-        state = 'running', attempt = j.attempt + 1, started_at = now(), worker_id = $3,
+        state = 'running', attempt = j.attempt + 1, worker_id = $3,
+        started_at = CASE WHEN n.rank <= $6 THEN now() END,
         lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
-      FROM c WHERE j.id = c.id AND ${ASYNC_COMMIT}
-      RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token
+      FROM n WHERE j.id = n.id AND ${ASYNC_COMMIT}
+      RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token,
+        j.started_at IS NOT NULL AS started
     )
-    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started
     FROM u ORDER BY priority, run_at, id`;
 }
 
@@ -173,14 +179,73 @@ export function claimSql(ctx: PgContext): string {
 export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<ClaimedJob[]> {
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", request.limit, 1, 10_000);
   const leaseMs = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", request.leaseMs, 1, MAX_LEASE_MS);
+  const start =
+    request.start === undefined
+      ? limit
+      : checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "start", request.start, 0, 10_000);
   const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), [
     request.queue,
     limit,
     request.workerId,
     leaseMs,
     randomUUID(),
+    start,
   ]);
   return toClaimedJobs(rows);
+}
+
+/**
+ * The start mark statement ($1 ids, $2 the claim tokens of their lease tokens): a lease token is
+ * its claim's token and the job id (see {@link claimSql}), so the rows of a few claims are fenced
+ * by matching the id and the token's claim part, without a per-row token list to send or search.
+ * It returns only a count; the rare batch where some job is no longer held is asked again with
+ * its ids (see {@link markStartedJobs}).
+ */
+function markStartedSql(ctx: PgContext, returning: boolean): string {
+  return `UPDATE ${ctx.jobs} j SET started_at = COALESCE(j.started_at, now())
+      WHERE j.id = ANY($1::bigint[]) AND split_part(j.lease_token, '.', 1) = ANY($2::text[])
+        AND j.state = (SELECT 'running'::text) AND ${ASYNC_COMMIT}
+      ${returning ? "RETURNING j.id::text AS id" : ""}`;
+}
+
+/**
+ * Marks held jobs claimed ahead as started (see JobStore.markStarted). Committed without waiting
+ * for the WAL flush, like the claim: if the server crashes before the flush, the job is at worst
+ * rescued as never started (or its claim is lost with it), and its handler's outcome is fenced.
+ *
+ * @example
+ * ```ts
+ * const held = await markStartedJobs(ctx, [{ id, leaseToken }]);
+ * ```
+ */
+export async function markStartedJobs(ctx: PgContext, leases: readonly LeaseRef[]): Promise<string[]> {
+  const ids: string[] = [];
+  const claims: string[] = [];
+  let lastClaim = "";
+  for (const r of leases) {
+    if (r === null || typeof r !== "object" || typeof r.id !== "string" || typeof r.leaseToken !== "string")
+      continue;
+    const dot = r.leaseToken.lastIndexOf(".");
+    // Only tokens of the form <claim>.<id> were ever handed out.
+    if (dot <= 0 || r.leaseToken.slice(dot + 1) !== r.id.replace(/^0+(?=\d)/, "") || !ID_PATTERN.test(r.id))
+      continue;
+    const claim = r.leaseToken.slice(0, dot);
+    if (claim !== lastClaim && !claims.includes(claim)) claims.push(claim);
+    lastClaim = claim;
+    ids.push(r.id);
+  }
+  if (ids.length === 0) return [];
+  const { rowCount } = await ctx.run("mark_started", markStartedSql(ctx, false), [ids, claims]);
+  if (rowCount === ids.length) return ids;
+  // Some job is no longer held (or a ref was repeated): ask which ones are.
+  const { rows } = await ctx.run<{ id: string }>("mark_started_held", markStartedSql(ctx, true), [
+    ids,
+    claims,
+  ]);
+  return inInputOrder(
+    ids.map((id) => ({ id, leaseToken: "" })),
+    rows,
+  );
 }
 
 /**

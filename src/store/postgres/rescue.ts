@@ -14,10 +14,18 @@ const POISON_ERROR = `jsonb_build_object('attempt', j.attempt, 'at', ${NOW_ISO},
   ' while running it (maxLost ' || j.max_lost || '; this time: ' || $1::text || '); it was discarded so that it cannot ' ||
   'take down more workers. Fix what makes it crash or block its worker, then retry it: tend jobs retry ' || j.id)`;
 
+/** True (before the update) when row `j` was claimed ahead and never started. */
+const UNSTARTED = "(j.started_at IS NULL)";
+
+/** True (before the update) when a rescue ends row `j` (cancelled or discarded). */
+const ENDS = `(j.cancel_requested OR (NOT ${UNSTARTED} AND (j.attempt >= j.max_attempts OR ${POISONS})))`;
+
 /**
  * The rescue statement: running rows matching `where` become retryable now (or discarded when
  * out of attempts, or as poisoned when this was their max_lost-th lost attempt; cancelled when a
- * cancel was requested), with an error recorded and one more lost attempt counted.
+ * cancel was requested), with an error recorded and one more lost attempt counted. A row claimed
+ * ahead and never started (`started_at` NULL) is returned as a release returns it: available,
+ * its attempt given back, no error, not counted as lost.
  */
 function rescueSql(ctx: PgContext, where: string): string {
   return `WITH r AS (
@@ -26,17 +34,19 @@ function rescueSql(ctx: PgContext, where: string): string {
     ),
     u AS (
       UPDATE ${ctx.jobs} j SET
-        state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN j.attempt >= j.max_attempts OR ${POISONS} THEN 'discarded' ELSE 'retryable' END,
-        run_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts OR ${POISONS} THEN j.run_at ELSE now() END,
-        finished_at = CASE WHEN j.cancel_requested OR j.attempt >= j.max_attempts OR ${POISONS} THEN now() END,
-        errors = j.errors || jsonb_build_array(CASE WHEN ${POISONS} THEN ${POISON_ERROR} ELSE jsonb_build_object(
-          'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $1::text, 'code', $2::text) END),
-        lost = j.lost + 1,
+        state = CASE WHEN j.cancel_requested THEN 'cancelled' WHEN ${UNSTARTED} THEN 'available'
+          WHEN j.attempt >= j.max_attempts OR ${POISONS} THEN 'discarded' ELSE 'retryable' END,
+        run_at = CASE WHEN ${ENDS} OR ${UNSTARTED} THEN j.run_at ELSE now() END,
+        finished_at = CASE WHEN ${ENDS} THEN now() END,
+        errors = CASE WHEN ${UNSTARTED} THEN j.errors ELSE j.errors || jsonb_build_array(CASE WHEN ${POISONS} THEN ${POISON_ERROR} ELSE jsonb_build_object(
+          'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $1::text, 'code', $2::text) END) END,
+        attempt = CASE WHEN ${UNSTARTED} THEN GREATEST(j.attempt - 1, 0) ELSE j.attempt END,
+        lost = CASE WHEN ${UNSTARTED} THEN j.lost ELSE j.lost + 1 END,
         worker_id = NULL, lease_token = NULL, lease_expires_at = NULL
       FROM r WHERE j.id = r.id
       RETURNING j.id, j.kind, j.queue, j.attempt, j.state, j.batch_id, (j.state = 'discarded' AND j.lost >= j.max_lost) AS poisoned
     )${batchNotify("$3")},
-    woken AS (SELECT pg_notify($4, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'retryable') q)
+    woken AS (SELECT pg_notify($4, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state IN ('retryable', 'available')) q)
     SELECT id::text AS id, kind, queue, attempt, state, poisoned, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n
     FROM u`;
 }
@@ -61,7 +71,9 @@ export async function rescueExpiredJobs(ctx: PgContext): Promise<RescuedJob[]> {
       ctx.channels.jobs,
     ],
   );
-  return toRescuedJobs(rows.filter((r): r is RescueRow => r.state !== "cancelled"));
+  return toRescuedJobs(
+    rows.filter((r): r is RescueRow => r.state === "retryable" || r.state === "discarded"),
+  );
 }
 
 /**
@@ -82,5 +94,7 @@ export async function rescueWorkerJobs(
     rescueSql(ctx, "worker_id = $5"),
     [String(reason), "TEND_E_WORKER_LOST", ctx.channels.batch, ctx.channels.jobs, String(workerId)],
   );
-  return toRescuedJobs(rows.filter((r): r is RescueRow => r.state !== "cancelled"));
+  return toRescuedJobs(
+    rows.filter((r): r is RescueRow => r.state === "retryable" || r.state === "discarded"),
+  );
 }

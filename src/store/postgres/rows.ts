@@ -85,6 +85,7 @@ export interface ClaimRow {
   attempt: number;
   max_attempts: number;
   lease_token: string;
+  started: boolean;
 }
 
 /**
@@ -104,6 +105,7 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     leaseToken: row.lease_token,
+    started: row.started,
   }));
 }
 

@@ -26,6 +26,7 @@ import {
   failJobs,
   heartbeatJobs,
   markCancelledJobs,
+  markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
@@ -105,6 +106,10 @@ export class SqliteJobStore implements JobStore {
 
   async markCancelled(leases: readonly LeaseRef[], reason: string): Promise<string[]> {
     return leases.length === 0 ? [] : markCancelledJobs(this.#ctx, leases, reason);
+  }
+
+  async markStarted(leases: readonly LeaseRef[]): Promise<string[]> {
+    return markStartedJobs(this.#ctx, leases);
   }
 
   async rescueExpired(): Promise<RescuedJob[]> {

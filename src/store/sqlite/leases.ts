@@ -29,7 +29,7 @@ function ref(r: LeaseRef): [number, string] {
  */
 export function claimSql(jobs: string): string {
   return `UPDATE ${jobs}
-     SET state = 'running', attempt = attempt + 1, started_at = ?1, worker_id = ?2,
+     SET state = 'running', attempt = attempt + 1, started_at = NULL, worker_id = ?2,
          lease_token = lower(hex(randomblob(16))), lease_expires_at = ?3
    WHERE id IN (
            SELECT id FROM ${jobs}
@@ -40,9 +40,16 @@ export function claimSql(jobs: string): string {
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at`;
 }
 
+/** Marks one claimed row started (?1 now, ?2 id); in the claim's transaction. */
+function startSql(jobs: string): string {
+  return `UPDATE ${jobs} SET started_at = ?1 WHERE id = ?2`;
+}
+
 /**
  * Claims up to `limit` runnable jobs in one statement: the sub-select walks the claim index in
- * (priority, run_at, id) order; the UPDATE gives each row its own random lease token.
+ * (priority, run_at, id) order; the UPDATE gives each row its own random lease token. The claim
+ * leaves `started_at` NULL; in the same transaction the first `start` rows in claim order are
+ * marked started, the others stay claimed ahead until `markStarted` (see JobStore.claim).
  *
  * @example
  * ```ts
@@ -54,18 +61,54 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
   const leaseMs = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", req.leaseMs, 1, MAX_LEASE_MS);
   const queue = checkString("TEND_E_INVALID_STORE_ARGUMENT", "queue", req.queue);
   const workerId = checkString("TEND_E_INVALID_STORE_ARGUMENT", "workerId", req.workerId);
+  const start =
+    req.start === undefined
+      ? limit
+      : checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "start", req.start, 0, 10_000);
   const claim = ctx.stmt(claimSql(ctx.t.jobs));
+  const mark = ctx.stmt(startSql(ctx.t.jobs));
   const rows = await ctx.write(() => {
     const now = ctx.now();
-    return claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
+    const claimed = claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
+    claimed.sort(
+      (a, b) =>
+        Number(a["priority"]) - Number(b["priority"]) ||
+        Number(a["run_at"]) - Number(b["run_at"]) ||
+        Number(a["id"]) - Number(b["id"]),
+    );
+    for (let i = 0; i < claimed.length && i < start; i++) {
+      mark.run(now, claimed[i]!["id"] as number);
+      claimed[i]!["started_at"] = now;
+    }
+    return claimed;
   }, true);
-  rows.sort(
-    (a, b) =>
-      Number(a["priority"]) - Number(b["priority"]) ||
-      Number(a["run_at"]) - Number(b["run_at"]) ||
-      Number(a["id"]) - Number(b["id"]),
-  );
   return rows.map(rowToClaimed);
+}
+
+/**
+ * Marks held jobs claimed ahead as started (see JobStore.markStarted); returns the ids still held.
+ * Relaxed like a claim: losing it to a power cut only makes the job count as never started.
+ *
+ * @example
+ * ```ts
+ * const held = await markStartedJobs(ctx, [{ id, leaseToken }]);
+ * ```
+ */
+export async function markStartedJobs(ctx: SqliteContext, leases: readonly LeaseRef[]): Promise<string[]> {
+  if (leases.length === 0) return [];
+  const stmt = ctx.stmt(
+    `UPDATE ${ctx.t.jobs} SET started_at = COALESCE(started_at, ?)
+      WHERE id = ? AND lease_token = ? AND state = 'running'
+      RETURNING id`,
+  );
+  return await ctx.write(() => {
+    const now = ctx.now();
+    const ids: string[] = [];
+    for (const l of leases) {
+      if (stmt.get(now, ...ref(l)) !== undefined) ids.push(l.id);
+    }
+    return ids;
+  }, true);
 }
 
 /**

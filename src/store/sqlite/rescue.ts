@@ -24,21 +24,30 @@ const POISON_ERROR = `json_object('attempt', attempt, 'at', ?2, 'code', '${POISO
   ' while running it (maxLost ' || max_lost || '; this time: ' || ?3 || '); it was discarded so that it cannot ' ||
   'take down more workers. Fix what makes it crash or block its worker, then retry it: tend jobs retry ' || id)`;
 
+/** True (before the update) when the row was claimed ahead and never started. */
+const UNSTARTED = "(started_at IS NULL)";
+
+/** True (before the update) when this rescue ends the job (cancelled or discarded). */
+const ENDS = `(cancel_requested = 1 OR (NOT ${UNSTARTED} AND (attempt >= max_attempts OR ${POISONS})))`;
+
 /**
  * The SET clause shared by both rescues: ?1 = now, ?2 = ISO time, ?3 = message, ?4 = code or NULL.
- * Every rescue counts one more lost attempt; the one that reaches max_lost discards the job as
- * poisoned, whatever attempts remain.
+ * Every rescue of a started job counts one more lost attempt; the one that reaches max_lost
+ * discards the job as poisoned, whatever attempts remain. A job claimed ahead and never started
+ * is returned as a release returns it: available, its attempt given back, no error, not lost.
  */
 const RESCUE_SET = `
-        SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled'
+        SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN ${UNSTARTED} THEN 'available'
                          WHEN attempt >= max_attempts OR ${POISONS} THEN 'discarded' ELSE 'retryable' END,
-            run_at = CASE WHEN cancel_requested = 0 AND attempt < max_attempts AND NOT ${POISONS} THEN ?1 ELSE run_at END,
-            finished_at = CASE WHEN cancel_requested = 1 OR attempt >= max_attempts OR ${POISONS} THEN ?1 ELSE NULL END,
-            errors = json_insert(errors, '$[#]',
+            run_at = CASE WHEN ${ENDS} OR ${UNSTARTED} THEN run_at ELSE ?1 END,
+            finished_at = CASE WHEN ${ENDS} THEN ?1 ELSE NULL END,
+            errors = CASE WHEN ${UNSTARTED} THEN errors ELSE json_insert(errors, '$[#]',
               CASE WHEN ${POISONS} THEN ${POISON_ERROR}
                    WHEN ?4 IS NULL THEN json_object('attempt', attempt, 'at', ?2, 'message', ?3)
-                   ELSE json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', ?4) END),
-            lost = lost + 1,
+                   ELSE json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', ?4) END) END,
+            attempt = CASE WHEN ${UNSTARTED} THEN MAX(attempt - 1, 0) ELSE attempt END,
+            lost = CASE WHEN ${UNSTARTED} THEN lost ELSE lost + 1 END,
+            worker_id = CASE WHEN ${UNSTARTED} THEN NULL ELSE worker_id END,
             lease_token = NULL, lease_expires_at = NULL`;
 
 const RESCUE_RETURNING =
@@ -49,7 +58,8 @@ function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
   const rescued: RescuedJob[] = [];
   for (const row of rows) {
     const state = String(row["state"]);
-    if (state === "retryable") wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
+    if (state === "retryable" || state === "available")
+      wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
     else if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
     // A job whose cancel was requested is cancelled, not rescued: it will not run again.
     if (state !== "retryable" && state !== "discarded") continue;

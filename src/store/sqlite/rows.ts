@@ -107,5 +107,6 @@ export function rowToClaimed(row: Row): ClaimedJob {
     attempt: num(row["attempt"]),
     maxAttempts: num(row["max_attempts"]),
     leaseToken: str(row["lease_token"]),
+    started: row["started_at"] !== null && row["started_at"] !== undefined,
   };
 }

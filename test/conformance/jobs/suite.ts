@@ -1,6 +1,7 @@
 import { describe } from "node:test";
 import { useBackend } from "../../support/backends.ts";
 import { basics } from "./basics.ts";
+import { claimedAhead } from "./claimed-ahead.ts";
 import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
@@ -13,6 +14,7 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("enqueue and run", () => basics(ctx));
     describe("failures", () => failures(ctx));
     describe("leases, stop and cancel", () => leases(ctx));
+    describe("jobs claimed ahead when their worker dies", () => claimedAhead(ctx));
     describe("operations", () => operations(ctx));
     describe("what a job may carry", () => storedValues(ctx));
   });
