@@ -11,9 +11,12 @@
  *   - the cost of the orphan watchdog thread each worker runs: its start time, the resident memory
  *     and the idle CPU it adds (measured in fresh processes).
  *
- *   npm run bench:supervise [-- --smoke] [--json] [--max N]
+ *   - the same worker program run alone (a plain `node program.ts`, no supervisor), for the
+ *     supervised worker's cost;
+ *
+ *   npm run bench:supervise [-- --smoke] [--json] [--max N] [--jobs N] [--runs N]
  */
-import { fork } from "node:child_process";
+import { fork, spawn } from "node:child_process";
 import { once } from "node:events";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
@@ -30,7 +33,8 @@ const argv = process.argv.slice(2);
 const maxArg = argv.indexOf("--max");
 const CORES = availableParallelism();
 const MAX = maxArg >= 0 ? Number(argv[maxArg + 1]) : Math.max(2, CORES);
-const JOBS = flags.smoke ? 500 : 20_000;
+const jobsArg = argv.indexOf("--jobs");
+const JOBS = jobsArg >= 0 ? Number(argv[jobsArg + 1]) : flags.smoke ? 500 : 20_000;
 const JOB_MS = 1;
 const KILLS = flags.smoke ? 2 : 7;
 const PROGRAM = join(import.meta.dirname, "_supervise-app.ts");
@@ -170,6 +174,29 @@ async function throughput(
   return { perSec, scaleUpMs, peak };
 }
 
+/**
+ * Runs the backlog with the worker program started alone (`node program.ts`, no supervisor, no
+ * IPC); timed like `throughput`, from the backlog's first insert, once a warm-up job completed.
+ */
+async function throughputAlone(backend: Backend): Promise<number> {
+  const { store } = backend;
+  const child = spawn(process.execPath, [PROGRAM], {
+    env: { ...process.env, ...workerEnv, TEND_DATABASE_URL: backend.database },
+    stdio: "ignore",
+  });
+  try {
+    await store.jobs.insert(spinJobs(1));
+    await drained(store);
+    const t0 = performance.now();
+    for (let i = 0; i < JOBS; i += 1_000) await store.jobs.insert(spinJobs(Math.min(1_000, JOBS - i)));
+    await drained(store);
+    return JOBS / ((performance.now() - t0) / 1_000);
+  } finally {
+    child.kill("SIGTERM");
+    if (child.exitCode === null && child.signalCode === null) await once(child, "exit");
+  }
+}
+
 const rows: Row[] = [];
 
 // 1. Replacement after SIGKILL versus a bare fork, with the warm spare (default) and without.
@@ -242,12 +269,28 @@ async function replacements(spare: boolean): Promise<number[]> {
 }
 
 // 3 and 4. Backlog throughput: one worker versus the autoscaled fleet; scale-up time; per store.
+const runsArg = argv.indexOf("--runs");
+const RUNS = runsArg >= 0 ? Number(argv[runsArg + 1]) : 1;
 const ratios: Record<string, number> = {};
 for (const backend of backends) {
-  const single = await throughput(1, 1, backend);
+  // Alone and supervised alternate; medians of RUNS each.
+  const alone: number[] = [];
+  const supervised: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    if (r % 2 === 0) {
+      alone.push(await throughputAlone(backend));
+      supervised.push((await throughput(1, 1, backend)).perSec);
+    } else {
+      supervised.push((await throughput(1, 1, backend)).perSec);
+      alone.push(await throughputAlone(backend));
+    }
+  }
+  const single = { perSec: median(supervised) };
   const fleet = await throughput(1, MAX, backend);
   const metric = `throughput, ${JOBS} x ${JOB_MS} ms jobs, ${backend.name}`;
+  rows.push({ system: "1 worker alone (no supervisor)", metric, value: median(alone), unit: "jobs/s" });
   rows.push({ system: "1 worker", metric, value: single.perSec, unit: "jobs/s" });
+  ratios[`supervised 1 worker / the same worker alone, ${backend.name}`] = single.perSec / median(alone);
   rows.push({ system: `autoscaled 1..${MAX}`, metric, value: fleet.perSec, unit: "jobs/s" });
   rows.push({
     system: `autoscaled 1..${MAX}`,

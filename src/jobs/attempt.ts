@@ -19,6 +19,11 @@ export interface RunningJob {
   ref: LeaseRef;
   controller: AbortController;
   abortReason: AbortReason | null;
+  /**
+   * True once the handler returned or threw: the job's outcome is being written, fenced by its
+   * lease token, and that write (not a heartbeat) decides whether the lease was lost.
+   */
+  handlerReturned?: boolean;
 }
 
 export type AttemptOutcome = "completed" | "failed" | "released" | "cancelled" | "lostLeases";

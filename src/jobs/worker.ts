@@ -289,6 +289,7 @@ export class JobWorker implements Task {
       heartbeat: () => this.#heartbeatOf([entry], []),
       // The slot frees when the handler returns; its outcome is written in the next batch.
       handlerDone: () => {
+        entry.handlerReturned = true;
         q.running--;
         q.wake(false);
       },
@@ -397,6 +398,10 @@ export class JobWorker implements Task {
         if (result.held && !result.cancelRequested) continue;
         const entry = this.#running.get(result.id);
         if (entry !== undefined) {
+          // Its handler already returned: the row is no longer running because this process
+          // just wrote its outcome (or that fenced write will find the lease lost and say so).
+          // Only a job whose handler still runs can have lost its lease to someone else.
+          if (entry.handlerReturned === true) continue;
           if (!result.held) {
             this.counters.lostLeases++;
             this.#log.warn(

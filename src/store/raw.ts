@@ -9,14 +9,23 @@ import type { Store } from "./store.ts";
 export type RawConnection =
   | {
       driver: "sqlite";
-      /** The store's `node:sqlite` handle (synchronous; WAL; busy timeout set). */
+      /** The store's `node:sqlite` handle (synchronous; WAL; a short busy timeout for reads). */
       db: DatabaseSync;
       /** Table-name prefix, e.g. `tend_`. */
       prefix: string;
       /** Absolute path of the database file. */
       path: string;
-      /** Runs `fn` in a `BEGIN IMMEDIATE` write transaction, committing on return and rolling back on throw. */
+      /**
+       * Runs `fn` in a `BEGIN IMMEDIATE` write transaction, committing on return and rolling back
+       * on throw. Synchronous: when another process holds the write lock it fails at once (after
+       * the short read busy timeout); prefer `write`.
+       */
       writeTransaction<T>(fn: () => T): T;
+      /**
+       * Runs `fn` in the store's next group write transaction (its own savepoint), waiting for
+       * another process's write lock on a timer rather than in the event loop; resolves after COMMIT.
+       */
+      write<T>(fn: () => T): Promise<T>;
     }
   | {
       driver: "postgres";

@@ -6,8 +6,9 @@ import { after, describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { type NewJob, openStore, type Store } from "../../src/store/index.ts";
 import { rawConnection, type SqliteRaw } from "../../src/store/raw.ts";
+import { ROWS_PER_INSERT } from "../../src/store/sqlite/insert.ts";
 import { claimSql } from "../../src/store/sqlite/leases.ts";
-import { openSqliteStore } from "../../src/store/sqlite/open.ts";
+import { openSqliteStore, READ_BUSY_TIMEOUT_MS } from "../../src/store/sqlite/open.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -56,7 +57,7 @@ function pragma(db: DatabaseSync, name: string): unknown {
 }
 
 describe("SQLite driver: opening", () => {
-  it("creates the folder and file, in WAL, synchronous FULL, foreign keys on, 10 s busy timeout", async () => {
+  it("creates the folder and file, in WAL, synchronous FULL, foreign keys on, a short busy timeout for reads", async () => {
     const { store, path } = await fresh();
     assert.ok(existsSync(path));
     const raw = sqlite(store);
@@ -65,7 +66,8 @@ describe("SQLite driver: opening", () => {
     assert.equal(pragma(raw.db, "journal_mode"), "wal");
     assert.equal(pragma(raw.db, "synchronous"), 2);
     assert.equal(pragma(raw.db, "foreign_keys"), 1);
-    assert.equal(pragma(raw.db, "busy_timeout"), 10_000);
+    // Write locks are waited for on a timer (lock-wait.ts); only reads may wait in the loop, briefly.
+    assert.equal(pragma(raw.db, "busy_timeout"), READ_BUSY_TIMEOUT_MS);
     assert.equal(store.driver, "sqlite");
   });
 
@@ -316,5 +318,34 @@ describe("SQLite driver: edge semantics", () => {
     await store.jobs.complete([{ id: c.id, leaseToken: c.leaseToken, result: "1" }]);
     await waitFor(() => heard.includes("bx"), { message: "a 'batch' notification" });
     await stop();
+  });
+});
+
+describe("SQLite driver: bulk insert", () => {
+  it("inserts in multi-row statements, keeping input order, unique keys and in-call duplicates", async () => {
+    const { store } = await fresh();
+    const jobs: NewJob[] = Array.from({ length: 3 * ROWS_PER_INSERT + 5 }, (_, n) =>
+      job({ payload: JSON.stringify({ n }), runAt: new Date(Date.now() + (n % 7 === 0 ? 60_000 : -1)) }),
+    );
+    jobs[70] = job({ payload: JSON.stringify({ n: 70 }), uniqueKey: "u" });
+    jobs[150] = job({ payload: JSON.stringify({ n: 150 }), uniqueKey: "u" });
+    const results = await store.jobs.insert(jobs);
+    assert.equal(results.length, jobs.length);
+    assert.deepEqual(results[150], { id: results[70]!.id, inserted: false }, "the duplicate sees the first");
+    const inserted = results.filter((r, n) => n !== 150);
+    assert.ok(inserted.every((r) => r.inserted));
+    assert.equal(new Set(inserted.map((r) => r.id)).size, inserted.length, "distinct ids");
+    const ids = inserted.map((r) => Number(r.id));
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => a - b),
+      "ids in input order",
+    );
+    for (const [n, r] of results.entries()) {
+      if (n === 150) continue;
+      const row = await store.jobs.get(r.id);
+      assert.deepEqual(row?.payload, { n }, `job ${n}`);
+      assert.equal(row?.state, n % 7 === 0 && n !== 70 ? "scheduled" : "available", `job ${n} state`);
+    }
   });
 });

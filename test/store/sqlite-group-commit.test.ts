@@ -67,13 +67,17 @@ describe("GroupCommit", () => {
     const db = new DatabaseSync(path, { timeout: 50 });
     const holder = new DatabaseSync(path);
     try {
-      const group = new GroupCommit(db, "FULL");
+      const group = new GroupCommit(db, "FULL", { busyTimeoutMs: 50 });
       holder.exec("BEGIN IMMEDIATE");
       const results = await Promise.allSettled([
         group.run(() => db.prepare("INSERT INTO t VALUES (10)").run()),
         group.run(() => db.prepare("INSERT INTO t VALUES (11)").run()),
       ]);
-      assert.ok(results.every((r) => r.status === "rejected" && /locked|busy/i.test(String(r.reason))));
+      assert.ok(
+        results.every(
+          (r) => r.status === "rejected" && (r.reason as { code?: string }).code === "TEND_E_STORE_TIMEOUT",
+        ),
+      );
       holder.exec("ROLLBACK");
       await group.run(() => db.prepare("INSERT INTO t VALUES (12)").run());
       assert.deepEqual(rows(db), [12]);
@@ -124,6 +128,35 @@ describe("GroupCommit", () => {
       assert.equal((await again.jobs.get(r?.id ?? ""))?.queue, "q");
     } finally {
       await again.close();
+    }
+  });
+});
+
+describe("GroupCommit: another connection holds the write lock", () => {
+  it("waits for it on a timer: the event loop keeps turning, and the write commits once the lock is free", async () => {
+    const { db, path } = await tempDb();
+    const other = new DatabaseSync(path);
+    try {
+      const group = new GroupCommit(db, "FULL", { busyTimeoutMs: 10_000 });
+      other.exec("BEGIN IMMEDIATE");
+      let settled = false;
+      const write = group.run(() => db.prepare("INSERT INTO t VALUES (7)").run().changes);
+      void write.finally(() => (settled = true));
+      // Timers fire while the write waits: nothing sleeps on the lock inside the event loop.
+      const ticks: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const at = performance.now();
+        await new Promise((r) => setTimeout(r, 5));
+        ticks.push(performance.now() - at);
+      }
+      assert.equal(settled, false, "the write waits while the lock is held");
+      assert.ok(Math.max(...ticks) < 1_000, `timers kept firing (${ticks.map(Math.round).join(", ")} ms)`);
+      other.exec("COMMIT");
+      assert.equal(await write, 1);
+      assert.deepEqual(rows(db), [7]);
+    } finally {
+      if (other.isTransaction) other.exec("ROLLBACK");
+      other.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import { DatabaseSync, type SQLInputValue } from "node:sqlite";
 import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../user-database.ts";
 import { type FileLock, fileLock } from "./converge-lock.ts";
+import { retryWhileBusy } from "./lock-wait.ts";
 
 /**
  * Pure: rewrites PostgreSQL-style `$1` placeholders into SQLite's numbered `?1`, leaving quoted
@@ -43,18 +44,22 @@ function bind(params: readonly SqlParam[]): SQLInputValue[] {
   return params.map((p) => (typeof p === "boolean" ? (p ? 1 : 0) : p));
 }
 
+/** How long converger statements and transactions wait for another connection's write lock. */
+const LOCK_WAIT_MS = 10_000;
+
 /**
- * Opens a connection to the app's SQLite file for converger code (busy timeout 10 s; the file is
- * already in WAL mode, set by the store).
+ * Opens a connection to the app's SQLite file for converger code (the file is already in WAL
+ * mode, set by the store). `busyTimeoutMs` is how long a statement sleeps in the event loop on a
+ * lock held elsewhere: 0 for tend's own connections, which wait on a timer instead (lock-wait.ts).
  *
  * @example
  * ```ts
- * const db = openUserConnection("/srv/app/var/tend.db");
+ * const db = openUserConnection("/srv/app/var/tend.db", 0);
  * ```
  */
-export function openUserConnection(path: string): DatabaseSync {
-  const db = new DatabaseSync(path, { timeout: 10_000 });
-  db.exec("PRAGMA busy_timeout = 10000");
+export function openUserConnection(path: string, busyTimeoutMs: number): DatabaseSync {
+  const db = new DatabaseSync(path, { timeout: busyTimeoutMs });
+  db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
   return db;
 }
 
@@ -83,14 +88,18 @@ export class SqliteUserDatabase implements UserDatabase {
     this.#lock = fileLock(path);
   }
 
-  /** A separate connection for direct synchronous use by user code. */
+  /**
+   * A separate connection for direct synchronous use by user code (busy timeout 10 s: a statement
+   * that meets another connection's write lock waits for it in the event loop).
+   */
   get db(): DatabaseSync {
-    this.#direct ??= openUserConnection(this.#path);
+    this.#direct ??= openUserConnection(this.#path, LOCK_WAIT_MS);
     return this.#direct;
   }
 
   #connection(): DatabaseSync {
-    this.#conn ??= openUserConnection(this.#path);
+    // Busy timeout 0: a held lock is waited for on a timer (retryWhileBusy), not in the event loop.
+    this.#conn ??= openUserConnection(this.#path, 0);
     return this.#conn;
   }
 
@@ -105,13 +114,17 @@ export class SqliteUserDatabase implements UserDatabase {
     return stmt.all(...bind(params)).map((row) => ({ ...row }));
   }
 
+  // Outside a transaction each statement commits alone: one that met a busy lock applied nothing
+  // and is tried again.
   sql = (text: string, params: readonly SqlParam[] = []): Promise<Row[]> =>
-    this.#lock.run(() => this.#run(text, params));
+    this.#lock.run(() =>
+      retryWhileBusy(() => this.#run(text, params), LOCK_WAIT_MS, "A converger statement"),
+    );
 
   transaction<T>(fn: (tx: OpenTransaction) => Promise<T>): Promise<T> {
     return this.#lock.run(async () => {
       const conn = this.#connection();
-      conn.exec("BEGIN IMMEDIATE");
+      await retryWhileBusy(() => conn.exec("BEGIN IMMEDIATE"), LOCK_WAIT_MS, "A converger transaction");
       try {
         const result = await fn({ sql: async (text, params = []) => this.#run(text, params), handle: conn });
         conn.exec("COMMIT");

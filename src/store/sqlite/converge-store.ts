@@ -61,7 +61,7 @@ export class SqliteConvergeStore implements ConvergeStore {
         // Held by another and live: no need for the write lock to know we wait.
         return { held: false, holder: peek.holder, expiresAt: peek.expires_at, now: before };
       }
-      return this.#raw.writeTransaction(() => {
+      return this.#raw.write(() => {
         const now = Date.now();
         const row = db
           .prepare(`SELECT holder, epoch, expires_at FROM ${this.#t.leases} WHERE name = ?`)
@@ -82,10 +82,12 @@ export class SqliteConvergeStore implements ConvergeStore {
   }
 
   async releaseLease(name: string, fence: Fence): Promise<void> {
-    return this.#lock.run(() => {
-      this.#raw.db
-        .prepare(`UPDATE ${this.#t.leases} SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?`)
-        .run(Date.now(), name, fence.holder, fence.epoch);
+    return this.#lock.run(async () => {
+      await this.#raw.write(() => {
+        this.#raw.db
+          .prepare(`UPDATE ${this.#t.leases} SET expires_at = ? WHERE name = ? AND holder = ? AND epoch = ?`)
+          .run(Date.now(), name, fence.holder, fence.epoch);
+      });
     });
   }
 
@@ -101,7 +103,7 @@ export class SqliteConvergeStore implements ConvergeStore {
     fence: Fence | null,
   ): Promise<boolean> {
     return this.#lock.run(() =>
-      this.#raw.writeTransaction(() => {
+      this.#raw.write(() => {
         const db = this.#raw.db;
         const holder = fence?.holder ?? null;
         const epoch = fence?.epoch ?? null;
@@ -159,25 +161,29 @@ export class SqliteConvergeStore implements ConvergeStore {
     message: string,
     fence: Fence | null,
   ): Promise<boolean> {
-    return this.#lock.run(() => {
-      const result = this.#raw.db
-        .prepare(
-          `INSERT INTO ${this.#t.terminal} (converger, key, version, message, at)
+    return this.#lock.run(() =>
+      this.#raw.write(() => {
+        const result = this.#raw.db
+          .prepare(
+            `INSERT INTO ${this.#t.terminal} (converger, key, version, message, at)
            SELECT ?1, ?2, ?5, ?6, ${NOW_MS} WHERE ${this.#fenced(fence)}
            ON CONFLICT (converger, key) DO UPDATE SET version = excluded.version, message = excluded.message, at = excluded.at`,
-        )
-        .run(converger, key, fence?.holder ?? null, fence?.epoch ?? null, version, message);
-      return Number(result.changes) === 1;
-    });
+          )
+          .run(converger, key, fence?.holder ?? null, fence?.epoch ?? null, version, message);
+        return Number(result.changes) === 1;
+      }),
+    );
   }
 
   async clearTerminal(converger: string, key: string | null): Promise<number> {
-    return this.#lock.run(() => {
-      const result = this.#raw.db
-        .prepare(`DELETE FROM ${this.#t.terminal} WHERE converger = ?1 AND (?2 IS NULL OR key = ?2)`)
-        .run(converger, key);
-      return Number(result.changes);
-    });
+    return this.#lock.run(() =>
+      this.#raw.write(() => {
+        const result = this.#raw.db
+          .prepare(`DELETE FROM ${this.#t.terminal} WHERE converger = ?1 AND (?2 IS NULL OR key = ?2)`)
+          .run(converger, key);
+        return Number(result.changes);
+      }),
+    );
   }
 
   async listTerminal(converger?: string): Promise<TerminalKey[]> {
@@ -203,29 +209,33 @@ export class SqliteConvergeStore implements ConvergeStore {
   }
 
   async pruneInconsistencies(converger: string | null, olderThan: Date, limit: number): Promise<number> {
-    return this.#lock.run(() => {
-      const result = this.#raw.db
-        .prepare(
-          `DELETE FROM ${this.#t.inconsistencies} WHERE id IN (
+    return this.#lock.run(() =>
+      this.#raw.write(() => {
+        const result = this.#raw.db
+          .prepare(
+            `DELETE FROM ${this.#t.inconsistencies} WHERE id IN (
              SELECT id FROM ${this.#t.inconsistencies}
              WHERE (?1 IS NULL OR converger = ?1) AND at < ?2 ORDER BY at LIMIT ?3)`,
-        )
-        .run(converger, olderThan.getTime(), limit);
-      return Number(result.changes);
-    });
+          )
+          .run(converger, olderThan.getTime(), limit);
+        return Number(result.changes);
+      }),
+    );
   }
 
   async pruneTerminal(converger: string, olderThan: Date, limit: number): Promise<string[]> {
-    return this.#lock.run(() => {
-      const rows = this.#raw.db
-        .prepare(
-          `DELETE FROM ${this.#t.terminal} WHERE converger = ?1 AND key IN (
+    return this.#lock.run(() =>
+      this.#raw.write(() => {
+        const rows = this.#raw.db
+          .prepare(
+            `DELETE FROM ${this.#t.terminal} WHERE converger = ?1 AND key IN (
              SELECT key FROM ${this.#t.terminal} WHERE converger = ?1 AND at < ?2 ORDER BY at LIMIT ?3)
            RETURNING key`,
-        )
-        .all(converger, olderThan.getTime(), limit) as Array<{ key: string }>;
-      return rows.map((r) => r.key);
-    });
+          )
+          .all(converger, olderThan.getTime(), limit) as Array<{ key: string }>;
+        return rows.map((r) => r.key);
+      }),
+    );
   }
 
   async tableExists(table: WakeTable): Promise<boolean> {
@@ -244,7 +254,7 @@ export class SqliteConvergeStore implements ConvergeStore {
   }
 
   async installWakeTrigger(table: WakeTable): Promise<string> {
-    return this.#lock.run(() => {
+    return this.#lock.run(async () => {
       const db = this.#raw.db;
       const columns = (
         db.prepare(`PRAGMA table_info(${quote(table.table)})`).all() as Array<{ name: string }>
@@ -281,7 +291,7 @@ export class SqliteConvergeStore implements ConvergeStore {
         ).map((r) => [r.name, r.sql]),
       );
       if ([...wanted].every(([name, sql]) => existing.get(name) === sql)) return table.table;
-      this.#raw.writeTransaction(() => {
+      await this.#raw.write(() => {
         for (const [name, sql] of wanted) {
           db.exec(`DROP TRIGGER IF EXISTS ${quote(name)}`);
           db.exec(sql);
@@ -296,7 +306,8 @@ export class SqliteConvergeStore implements ConvergeStore {
     _onReconnect: () => void,
     pollMs: number,
   ): Promise<WakeListener> {
-    const conn: DatabaseSync = openUserConnection(this.#raw.path);
+    // Reads only: a busy file (another connection recovering the WAL) is retried on the next poll.
+    const conn: DatabaseSync = openUserConnection(this.#raw.path, 0);
     const version = conn.prepare("PRAGMA data_version");
     const fetch = conn.prepare(
       `SELECT seq, tbl, col, key FROM ${this.#t.wake} WHERE seq > ? ORDER BY seq LIMIT 1000`,
@@ -330,7 +341,11 @@ export class SqliteConvergeStore implements ConvergeStore {
           lastPrune = Date.now();
           const cutoff = Date.now() - 60_000;
           void this.#lock
-            .run(() => this.#raw.db.prepare(`DELETE FROM ${this.#t.wake} WHERE at < ?`).run(cutoff))
+            .run(() =>
+              this.#raw.write(() =>
+                this.#raw.db.prepare(`DELETE FROM ${this.#t.wake} WHERE at < ?`).run(cutoff),
+              ),
+            )
             .catch(() => {});
         }
       } catch {

@@ -1,5 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
-import { writeTransaction } from "./context.ts";
+import { busyRetryDelay, isBusy, lockTimeout } from "./lock-wait.ts";
 
 interface Pending {
   fn: () => unknown;
@@ -27,6 +27,12 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
  * heartbeat only shortens a lease. Every other write (enqueue, complete, fail, cancel, retry,
  * release, rescue, cron) waits for the configured level (FULL by default) before it resolves.
  *
+ * The write lock is tried without waiting (busy timeout 0 for the `BEGIN IMMEDIATE` only): when
+ * another process holds it, the group stays queued and is tried again on a timer with backoff and
+ * jitter (see lock-wait.ts), so that the event loop never sleeps on the file lock; writes that
+ * arrive meanwhile join the group. After `busyTimeoutMs` of busy answers the waiting writes fail
+ * with TEND_E_STORE_TIMEOUT.
+ *
  * @example
  * ```ts
  * const group = new GroupCommit(db, "FULL");
@@ -37,17 +43,33 @@ export class GroupCommit {
   readonly #db: DatabaseSync;
   readonly #maxOps: number;
   readonly #durable: "FULL" | "NORMAL";
+  readonly #busyTimeoutMs: number;
+  readonly #readBusyMs: number;
   #current: "FULL" | "NORMAL";
   #queue: Pending[] = [];
   #scheduled: { cancel(): void } | undefined;
+  /** When the current run of busy answers started (ms), and how many there were. */
+  #busySince: number | null = null;
+  #busyTries = 0;
   /** Caller transactions in this process that hold the write lock: our writes wait for them. */
   readonly #blockers = new Set<() => boolean>();
 
-  constructor(db: DatabaseSync, synchronous: "FULL" | "NORMAL", maxOps = 500) {
+  /**
+   * `busyTimeoutMs`: how long queued writes wait for the write lock before failing;
+   * `readBusyMs`: the connection's busy timeout outside lock attempts (for its reads), restored
+   * after each `BEGIN IMMEDIATE`.
+   */
+  constructor(
+    db: DatabaseSync,
+    synchronous: "FULL" | "NORMAL",
+    { maxOps = 500, busyTimeoutMs = 10_000, readBusyMs = 0 } = {},
+  ) {
     this.#db = db;
     this.#maxOps = maxOps;
     this.#durable = synchronous;
     this.#current = synchronous;
+    this.#busyTimeoutMs = busyTimeoutMs;
+    this.#readBusyMs = readBusyMs;
   }
 
   /** Sets the connection's synchronous level for the next commit (cheap; only when it changes). */
@@ -64,23 +86,24 @@ export class GroupCommit {
   run<T>(fn: () => T, relaxed = false): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, relaxed, resolve: resolve as (value: unknown) => void, reject });
-      if (this.#scheduled === undefined) this.#schedule(false);
+      if (this.#scheduled === undefined) this.#schedule(0);
     });
   }
 
   /**
    * Holds queued writes back while `blocked()` returns true: a transaction in this process (a
    * caller's handle that enqueued, or the store's own handle inside the caller's BEGIN) holds the
-   * write lock, and taking it here would block the event loop until the busy timeout, so the
-   * caller could never commit. Dropped once it returns false.
+   * write lock, so taking it here could not succeed before that transaction ends. Dropped once it
+   * returns false.
    */
   deferWhile(blocked: () => boolean): void {
     this.#blockers.add(blocked);
   }
 
-  #schedule(later: boolean): void {
-    if (later) {
-      const timer = setTimeout(() => this.#tick(), 1);
+  /** Schedules the next attempt: at once (0: setImmediate, grouping this turn's writes) or after `ms`. */
+  #schedule(ms: number): void {
+    if (ms > 0) {
+      const timer = setTimeout(() => this.#tick(), ms);
       this.#scheduled = { cancel: () => clearTimeout(timer) };
     } else {
       const immediate = setImmediate(() => this.#tick());
@@ -106,27 +129,69 @@ export class GroupCommit {
   #tick(): void {
     this.#scheduled = undefined;
     if (this.#queue.length === 0) return;
-    if (this.#blocked()) this.#schedule(true);
-    else this.flush();
+    if (this.#blocked()) {
+      this.#schedule(1);
+      return;
+    }
+    this.#drain(false);
   }
 
-  /** Runs every queued write now (also used before close, whatever holds the lock). */
+  /**
+   * Commits queued groups while the lock is free. On a busy lock, keeps them queued and schedules
+   * another attempt (or fails them once the busy timeout is spent).
+   */
+  #drain(blocking: boolean): void {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0, this.#maxOps);
+      const busy = this.#commit(batch, blocking);
+      if (busy === null) {
+        this.#busySince = null;
+        this.#busyTries = 0;
+        continue;
+      }
+      const now = Date.now();
+      this.#busySince ??= now;
+      if (now - this.#busySince >= this.#busyTimeoutMs) {
+        const err = lockTimeout("A write", this.#busyTimeoutMs, busy);
+        this.#busySince = null;
+        this.#busyTries = 0;
+        for (const p of [...batch, ...this.#queue.splice(0)]) p.reject(err);
+        return;
+      }
+      this.#queue.unshift(...batch);
+      this.#busyTries++;
+      if (this.#scheduled === undefined) this.#schedule(busyRetryDelay(this.#busyTries, Math.random()));
+      return;
+    }
+  }
+
+  /**
+   * Runs every queued write now, waiting for the lock in the event loop up to the busy timeout:
+   * only for close, where nothing else is left to run (whatever this process holds).
+   */
   flush(): void {
     this.#scheduled?.cancel();
     this.#scheduled = undefined;
-    while (this.#queue.length > 0) this.#commit(this.#queue.splice(0, this.#maxOps));
+    this.#drain(true);
+    // Whatever is still queued got no lock within the busy timeout in blocking mode.
+    const left = this.#queue.splice(0);
+    if (left.length > 0) {
+      const err = lockTimeout("A write at close", this.#busyTimeoutMs, null);
+      for (const p of left) p.reject(err);
+    }
   }
 
-  #commit(batch: Pending[]): void {
+  /** Commits `batch`; returns SQLite's busy error (nothing done, batch untouched) when the lock was held. */
+  #commit(batch: Pending[], blocking: boolean): unknown {
     const relaxed = batch.every((p) => p.relaxed);
     try {
       if (relaxed) this.#sync("NORMAL");
     } catch (err) {
       for (const p of batch) p.reject(err);
-      return;
+      return null;
     }
     try {
-      this.#commitGroup(batch);
+      return this.#commitGroup(batch, blocking);
     } finally {
       // Back to the configured level at once: other users of the connection (raw.writeTransaction) expect it.
       if (relaxed) {
@@ -139,27 +204,41 @@ export class GroupCommit {
     }
   }
 
-  #commitGroup(batch: Pending[]): void {
+  /** `BEGIN IMMEDIATE` without waiting (or waiting up to the busy timeout when `blocking`). */
+  #begin(blocking: boolean): void {
     const db = this.#db;
-    if (batch.length === 1) {
-      const only = batch[0]!;
-      try {
-        only.resolve(writeTransaction(db, only.fn));
-      } catch (err) {
-        only.reject(err);
-      }
-      return;
-    }
-    const outcomes: Outcome[] = [];
+    db.exec(`PRAGMA busy_timeout = ${blocking ? this.#busyTimeoutMs : 0}`);
     try {
       db.exec("BEGIN IMMEDIATE");
+    } finally {
+      db.exec(`PRAGMA busy_timeout = ${this.#readBusyMs}`);
+    }
+  }
+
+  #commitGroup(batch: Pending[], blocking: boolean): unknown {
+    const db = this.#db;
+    try {
+      this.#begin(blocking);
+    } catch (err) {
+      if (isBusy(err) && !blocking) return err;
+      for (const p of batch) p.reject(err);
+      return null;
+    }
+    const outcomes: Outcome[] = [];
+    const single = batch.length === 1;
+    try {
       for (const p of batch) {
-        db.exec("SAVEPOINT tend_op");
+        if (!single) db.exec("SAVEPOINT tend_op");
         try {
           const value = p.fn();
-          db.exec("RELEASE tend_op");
+          if (!single) db.exec("RELEASE tend_op");
           outcomes.push({ ok: true, value });
         } catch (err) {
+          if (single) {
+            if (db.isTransaction) db.exec("ROLLBACK");
+            p.reject(err);
+            return null;
+          }
           db.exec("ROLLBACK TO tend_op");
           db.exec("RELEASE tend_op");
           outcomes.push({ ok: false, err });
@@ -167,19 +246,20 @@ export class GroupCommit {
       }
       db.exec("COMMIT");
     } catch (err) {
-      // BEGIN (busy), a savepoint statement or COMMIT failed: nothing of this group was written.
+      // A savepoint statement or COMMIT failed: nothing of this group was written.
       try {
         if (db.isOpen && db.isTransaction) db.exec("ROLLBACK");
       } catch {
         // The connection is unusable; each caller gets the original error below.
       }
       for (const p of batch) p.reject(err);
-      return;
+      return null;
     }
     batch.forEach((p, i) => {
       const o = outcomes[i]!;
       if (o.ok) p.resolve(o.value);
       else p.reject(o.err);
     });
+    return null;
   }
 }

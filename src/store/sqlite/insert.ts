@@ -1,14 +1,48 @@
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
 
+/** Jobs per multi-row INSERT statement (12 parameters a row: 768, well under SQLite's limit). */
+export const ROWS_PER_INSERT = 64;
+
+const COLUMNS =
+  "(kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost)";
+const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+/**
+ * Pure: the INSERT of `rows` jobs in one statement, returning the new ids.
+ *
+ * @example
+ * ```ts
+ * insertSql('"tend_jobs"', 2); // INSERT INTO "tend_jobs" (...) VALUES (?, ...), (?, ...) RETURNING id
+ * ```
+ */
+export function insertSql(table: string, rows: number): string {
+  return `INSERT INTO ${table} ${COLUMNS} VALUES ${Array.from({ length: rows }, () => ROW).join(", ")} RETURNING id`;
+}
+
+/** The statement texts built so far, by table and row count (the same string each time: cheap cache lookups). */
+const sqlTexts = new Map<string, string[]>();
+
+function insertSqlOf(table: string, rows: number): string {
+  let texts = sqlTexts.get(table);
+  if (texts === undefined) {
+    texts = [];
+    sqlTexts.set(table, texts);
+  }
+  return (texts[rows] ??= insertSql(table, rows));
+}
+
 /**
  * Inserts jobs on `db` (the store's connection inside its own transaction, or a caller's handle
  * inside the caller's transaction). A unique key held by a blocking job yields that job's id; the
- * check runs under the write lock, so duplicates inside one call see the first one.
+ * check runs under the write lock, so duplicates inside one call see the first one. Jobs without
+ * a unique key go in multi-row statements of up to ROWS_PER_INSERT rows (one call into SQLite for
+ * many rows); their ids are the statement's new rowids in ascending order, which is the order the
+ * rows were inserted in (SQLite gives each new row the largest rowid plus one).
  *
  * @example
  * ```ts
@@ -23,25 +57,36 @@ export function insertJobs(
 ): { results: InsertResult[]; wakeups: Wakeup[] } {
   const { jobs: table } = ctx.t;
   const findKey = ctx.stmt(`SELECT id FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
-  const insert = ctx.stmt(
-    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    db,
-  );
   const now = ctx.now();
-  const results: InsertResult[] = [];
+  const results: InsertResult[] = new Array<InsertResult>(jobs.length);
   const queues = new Set<string>();
-  for (const job of jobs) {
+  // Parameters of the rows not yet inserted, and the result slots they fill.
+  let args: SQLInputValue[] = [];
+  let slots: number[] = [];
+  const flush = (): void => {
+    if (slots.length === 0) return;
+    const rows = ctx.stmt(insertSqlOf(table, slots.length), db).all(...args) as Row[];
+    const ids = rows.map((r) => Number(r["id"])).sort((a, b) => a - b);
+    slots.forEach((slot, i) => {
+      results[slot] = { id: String(ids[i]), inserted: true };
+    });
+    args = [];
+    slots = [];
+  };
+  for (let n = 0; n < jobs.length; n++) {
+    const job = jobs[n]!;
     if (job.uniqueKey !== null) {
+      // The rows before it first: a duplicate key inside this call must see them.
+      flush();
       const held = findKey.get(job.uniqueKey) as Row | undefined;
       if (held !== undefined) {
-        results.push({ id: String(held["id"]), inserted: false });
+        results[n] = { id: String(held["id"]), inserted: false };
         continue;
       }
     }
     const runAt = job.runAt.getTime();
     const state = runAt > now ? "scheduled" : "available";
-    const info = insert.run(
+    args.push(
       job.kind,
       job.queue,
       job.payload,
@@ -55,8 +100,10 @@ export function insertJobs(
       job.batchIndex,
       job.maxLost ?? DEFAULT_MAX_LOST,
     );
-    results.push({ id: String(info.lastInsertRowid), inserted: true });
+    slots.push(n);
     if (state === "available") queues.add(job.queue);
+    if (job.uniqueKey !== null || slots.length === ROWS_PER_INSERT) flush();
   }
+  flush();
   return { results, wakeups: [...queues].map((q) => ({ channel: "jobs", payload: q })) };
 }

@@ -214,8 +214,8 @@ export async function heartbeatJobs(
         held: row !== undefined,
         cancelRequested: row !== undefined && Number(row["cancel_requested"]) !== 0,
       };
-    }, true);
-  });
+    });
+  }, true);
 }
 
 /**

@@ -14,6 +14,7 @@ import { SqliteConvergeStore } from "./converge-store.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
 import { databaseNotFound, unusableDatabase } from "./errors.ts";
+import { retryWhileBusy, withoutBusyWait } from "./lock-wait.ts";
 import { appliedMigrations, applyMigrations } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
 import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
@@ -25,19 +26,27 @@ import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
 export interface SqliteStoreOptions extends StoreOptions {
   /** Interval of the cross-process commit poll while anyone listens (default: URL `poll`, else 25 ms). */
   pollMs?: number;
-  /** How long a write waits for another process's write lock before failing, in ms (default 10,000). */
+  /**
+   * How long a write waits for another process's write lock before failing, in ms (default
+   * 10,000). The wait is asynchronous: the lock is tried on a timer, never slept on in the event loop.
+   */
   busyTimeoutMs?: number;
 }
 
 const DEFAULT_PREFIX = "tend_";
 const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+/**
+ * The connection's busy timeout outside write-lock attempts: reads in WAL mode meet a lock only
+ * while another connection recovers the WAL after a crash; they wait at most this long for it.
+ */
+export const READ_BUSY_TIMEOUT_MS = 50;
 let memoryCounter = 0;
 
 /**
  * Opens tend's store on an SQLite file (created with its folder when missing, unless
  * `options.create` is false: then TEND_E_DATABASE_NOT_FOUND; a path that is not a usable database
- * is TEND_E_DATABASE_UNREADABLE): WAL, a busy
- * timeout, foreign keys on, `synchronous=FULL` unless the URL says `?synchronous=normal`. Safe for
+ * is TEND_E_DATABASE_UNREADABLE): WAL, write locks waited for asynchronously (see lock-wait.ts),
+ * foreign keys on, `synchronous=FULL` unless the URL says `?synchronous=normal`. Safe for
  * several processes on one machine: every write takes the write lock up front (`BEGIN IMMEDIATE`).
  * Does not migrate by itself: `openStore` calls `migrate()` unless told not to.
  *
@@ -100,6 +109,8 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     }
     db.exec(`PRAGMA synchronous = ${parsed.synchronous}`);
     db.exec("PRAGMA foreign_keys = ON");
+    // From here on, write locks are tried without waiting and waited for on a timer (lock-wait.ts).
+    db.exec(`PRAGMA busy_timeout = ${READ_BUSY_TIMEOUT_MS}`);
     realPath = memory ? `:memory:#${++memoryCounter}` : realpathSync(parsed.path);
   } catch (err) {
     db.close();
@@ -110,7 +121,10 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
   const notifier = new SqliteNotifier(realPath, db, pollMs, log);
   const stmt = statementCache();
   let closed = false;
-  const group = new GroupCommit(db, parsed.synchronous);
+  const group = new GroupCommit(db, parsed.synchronous, {
+    busyTimeoutMs,
+    readBusyMs: READ_BUSY_TIMEOUT_MS,
+  });
   const ctx: SqliteContext = {
     db,
     t,
@@ -134,6 +148,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     prefix,
     path: memory ? ":memory:" : realPath,
     writeTransaction: (fn) => writeTransaction(db, fn),
+    write: (fn) => (closed ? Promise.reject(storeClosed("sqlite")) : group.run(fn)),
   };
   const converge = new SqliteConvergeStore(raw);
 
@@ -148,7 +163,13 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
       if (closed) throw storeClosed("sqlite");
       let applied: string[];
       try {
-        applied = applyMigrations(db, prefix, t, await migrationsFor("sqlite"));
+        const all = await migrationsFor("sqlite");
+        // Processes starting together: the others wait for the first one's migration on a timer.
+        applied = await retryWhileBusy(
+          () => withoutBusyWait(db, READ_BUSY_TIMEOUT_MS, () => applyMigrations(db, prefix, t, all)),
+          busyTimeoutMs,
+          "Migrating the SQLite database",
+        );
       } catch (err) {
         throw unusableDatabase(err, raw.path);
       }
