@@ -228,7 +228,12 @@ try {
     { system, metric: "RSS noise band per 100k jobs (±2 SE)", value: rssJobs.noise, unit: "MB" },
     { system, metric: "heap growth per 100k jobs", value: heapJobs.growth, unit: "MB" },
     { system, metric: "heap noise band per 100k jobs (±2 SE)", value: heapJobs.noise, unit: "MB" },
-    { system, metric: "heap growth per 100k jobs: objects (all but code)", value: dataJobs.growth, unit: "MB" },
+    {
+      system,
+      metric: "heap growth per 100k jobs: objects (all but code)",
+      value: dataJobs.growth,
+      unit: "MB",
+    },
     { system, metric: "objects noise band per 100k jobs (±2 SE)", value: dataJobs.noise, unit: "MB" },
     { system, metric: "heap growth per 100k jobs: compiled code", value: codeJobs.growth, unit: "MB" },
     { system, metric: "off-heap (external) growth per 100k jobs", value: externalJobs.growth, unit: "MB" },
