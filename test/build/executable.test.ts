@@ -188,4 +188,91 @@ describe("tend build: one executable file", () => {
       assert.throws(() => process.kill(w.pid, 0), "no worker left running");
     }
   });
+
+  it("restart as systemd does it with jobs in flight loses nothing; SIGHUP rolls the workers onto a replaced file", async () => {
+    const { dir, exe } = await install("restart");
+    const url = "sqlite:./var/app.db";
+    const args = ["tend", "supervise", "--min", "2", "--database", url, "--status-file", "./status.json"];
+    const workersOf = async (masterPid: number, count: number) => {
+      try {
+        const s = JSON.parse(await readFile(join(dir, "status.json"), "utf8")) as {
+          masterPid: number;
+          workers: Array<{ state: string; pid: number }>;
+        };
+        const ready = s.workers.filter((w) => w.state === "ready").map((w) => w.pid);
+        return s.masterPid === masterPid && ready.length >= count ? ready : null;
+      } catch {
+        return null;
+      }
+    };
+    const first = launch(exe, args, dir, {});
+    running.push(first);
+    const oldWorkers = await waitFor(() => workersOf(first.child.pid!, 2), {
+      timeoutMs: 30_000,
+      message: "two ready workers",
+    });
+    const { openStore } = await import("../../src/store/index.ts");
+    const store = await openStore(`sqlite:${join(dir, "var", "app.db")}`, { migrate: "verify" });
+    try {
+      const jobs = makeJobs(store);
+      const ids: string[] = [];
+      for (let i = 0; i < 80; i++) ids.push((await jobs.enqueue("work", { ms: 150 })).id);
+      await waitFor(async () => ((await store.jobs.stats())[0]?.running ?? 0) >= 4, {
+        timeoutMs: 20_000,
+        message: "jobs in flight",
+      });
+      const stopAt = Date.now();
+      first.child.kill("SIGTERM");
+      assert.equal(await first.exit, 0, first.out.join("\n"));
+      const stoppedAt = Date.now();
+      for (const pid of oldWorkers) assert.throws(() => process.kill(pid, 0), `worker ${pid} left running`);
+      assert.equal((await store.jobs.stats())[0]?.running ?? 0, 0, "no job left running");
+
+      const startAt = Date.now();
+      const second = launch(exe, args, dir, {});
+      running.push(second);
+      const records = await waitFor(
+        async () => {
+          const all = await Promise.all(ids.map((id) => jobs.get(id)));
+          return all.every((j) => j?.state === "completed") ? all : null;
+        },
+        { timeoutMs: 60_000, message: "every job completed" },
+      );
+      for (const j of records) assert.equal(j!.attempt, 1, `job ${j!.id} ran once`);
+      const resumed = Math.min(
+        ...records.filter((j) => j!.startedAt!.getTime() >= startAt).map((j) => j!.finishedAt!.getTime()),
+      );
+      process.stdout.write(
+        `# restart (executable, sqlite): graceful stop ${stoppedAt - stopAt} ms, start to first job completed ${resumed - startAt} ms, SIGTERM to first completion ${resumed - stopAt} ms\n`,
+      );
+
+      // A new version: the file is replaced (a new inode, as a deploy's rename does), then SIGHUP.
+      const before = await waitFor(() => workersOf(second.child.pid!, 2), {
+        timeoutMs: 30_000,
+        message: "two ready workers after the restart",
+      });
+      const { rename } = await import("node:fs/promises");
+      await copyFile(built, `${exe}.new`);
+      await rename(`${exe}.new`, exe);
+      for (const pid of before) {
+        const { readlinkSync } = await import("node:fs");
+        assert.match(readlinkSync(`/proc/${pid}/exe`), / \(deleted\)$/, "old workers run the replaced file");
+      }
+      second.child.kill("SIGHUP");
+      const rolled = await waitFor(
+        async () => {
+          const pids = await workersOf(second.child.pid!, 2);
+          if (pids === null || pids.some((p) => before.includes(p))) return null;
+          const { readlinkSync } = await import("node:fs");
+          return pids.every((p) => readlinkSync(`/proc/${p}/exe`) === exe) ? pids : null;
+        },
+        { timeoutMs: 30_000, message: "every worker rolled onto the new file" },
+      );
+      assert.equal(rolled.length, 2);
+      second.child.kill("SIGTERM");
+      assert.equal(await second.exit, 0, second.out.join("\n"));
+    } finally {
+      await store.close();
+    }
+  });
 });
