@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
 import { TendError } from "../errors/index.ts";
+import { TEND_VERSION } from "../store/index.ts";
 
 /** Each command lives in its own module exporting `register(program)`. */
 const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
@@ -11,24 +11,14 @@ const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }
   () => import("./commands/supervise.ts"),
   () => import("./commands/unit.ts"),
   () => import("./commands/status.ts"),
+  () => import("./commands/build.ts"),
 ];
-
-function version(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
-      version?: string;
-    };
-    return pkg.version ?? "unknown";
-  } catch {
-    return "unknown";
-  }
-}
 
 /** Builds the `tend` command with every subcommand registered. */
 export async function buildProgram(): Promise<Command> {
   const program = new Command("tend")
     .description("tend: jobs, convergers, inboxes and supervised workers for a TypeScript service")
-    .version(version())
+    .version(TEND_VERSION)
     .option("--verbose", "on an error, also print its causes and stack")
     .showHelpAfterError()
     .exitOverride();

@@ -1,4 +1,5 @@
 import { APP_CODES } from "./codes/app.ts";
+import { BUILD_CODES } from "./codes/build.ts";
 import { COMMON_CODES } from "./codes/common.ts";
 import { CONVERGE_CODES } from "./codes/converge.ts";
 import { INBOX_CODES } from "./codes/inbox.ts";
@@ -21,6 +22,7 @@ export const ERROR_CODES = {
   ...CONVERGE_CODES,
   ...INBOX_CODES,
   ...SUPERVISE_CODES,
+  ...BUILD_CODES,
 } as const;
 
 /**

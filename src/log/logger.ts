@@ -58,10 +58,8 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
   };
   const destination = settings.destination ?? "stdout";
   const fd = destination === "stderr" ? 2 : 1;
-  if (settings.pretty ?? defaultPretty(destination)) {
-    // Loaded lazily so that production processes never pay for it.
-    const require = createRequireOnce();
-    const pretty = require("pino-pretty") as (opts: Record<string, unknown>) => NodeJS.WritableStream;
+  const pretty = (settings.pretty ?? defaultPretty(destination)) ? loadPretty() : null;
+  if (pretty !== null) {
     return pino(
       options,
       pretty({
@@ -75,6 +73,20 @@ export function createLogger(settings: LoggerSettings = {}): Logger {
     );
   }
   return pino(options, pino.destination({ dest: fd, sync: false, minLength: 0 }));
+}
+
+type PrettyFactory = (opts: Record<string, unknown>) => NodeJS.WritableStream;
+
+/**
+ * pino-pretty, loaded on first use so that production processes never pay for it; null where it
+ * cannot be loaded (an executable made by `tend build` does not hold it): lines are then JSON.
+ */
+function loadPretty(): PrettyFactory | null {
+  try {
+    return createRequireOnce()("pino-pretty") as PrettyFactory;
+  } catch {
+    return null;
+  }
 }
 
 let requireFn: NodeJS.Require | undefined;

@@ -41,6 +41,9 @@ export {
 export type { CallerTransaction, JobStore } from "./job-store.ts";
 export type { LeaseDecision } from "./lease.ts";
 export type { Channel, Notifier } from "./notifier.ts";
+export { TEND_VERSION } from "./code-version.ts";
+export type { MigrationStatusRow } from "./migration.ts";
+export { migrationStatus } from "./migration-status.ts";
 export { checkStoreOptions, DEFAULT_DATABASE_URL, openStore, preloadDriver } from "./open.ts";
 export type { DriverName, Store, StoreOptions } from "./store.ts";
 export { storableText, storableValue } from "./text.ts";

@@ -16,6 +16,7 @@ import { type Duration, type DurationLimits, parseDuration } from "../lifecycle/
 import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
+import { runsItself } from "./self-executable.ts";
 import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";
 
 /** Options of {@link createSupervisor} and `supervise()`. */
@@ -341,7 +342,8 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     execArgv: [...(options.execArgv ?? [])],
     compileCache:
       options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
-    spare: options.spare ?? true,
+    // The single executable has no launcher file for a spare to run: its workers start cold.
+    spare: runsItself(program) ? false : (options.spare ?? true),
     stdio:
       options.stdio === undefined
         ? "inherit"

@@ -17,8 +17,13 @@ export interface UnitOptions {
   execStart: string;
   /** Run as this user (recommended). */
   user?: string;
-  /** Environment lines (KEY=value). */
+  /** Environment lines (KEY=value): settings only, never secrets (the unit file is world-readable). */
   environment?: Readonly<Record<string, string>>;
+  /**
+   * Absolute paths of environment files (`EnvironmentFile=`), where secrets such as a database
+   * URL with its password live, readable by root only; tend never writes them.
+   */
+  environmentFiles?: readonly string[];
   /** The supervisor's kill timeout plus SIGTERM grace: the stop budget for a worker (default `"35s"`). */
   stopBudget?: Duration;
   /** Restart limits of systemd itself: at most `startLimitBurst` starts (default 5)... */
@@ -33,6 +38,7 @@ const KEYS = optionKeys<UnitOptions>({
   execStart: true,
   user: true,
   environment: true,
+  environmentFiles: true,
   stopBudget: true,
   startLimitBurst: true,
   startLimitInterval: true,
@@ -107,6 +113,12 @@ export function renderSystemdUnit(options: UnitOptions): string {
       throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "environment key", key, "a variable name");
     }
     lines.push(`Environment=${key}=${quoteEnv(value)}`);
+  }
+  for (const file of options.environmentFiles ?? []) {
+    if (typeof file !== "string" || !file.startsWith("/") || /[\r\n]/.test(file)) {
+      throw invalidArgument("TEND_E_SUPERVISE_INVALID_OPTION", "environment file", file, "an absolute path");
+    }
+    lines.push(`EnvironmentFile=${file}`);
   }
   lines.push(
     "Restart=on-failure",

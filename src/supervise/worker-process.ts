@@ -1,4 +1,5 @@
-import { type ChildProcess, fork } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { startProgram } from "./self-executable.ts";
 import { EventEmitter } from "node:events";
 import type { Logger } from "../log/index.ts";
 import type { ProgressView } from "./health.ts";
@@ -111,7 +112,7 @@ export class WorkerProcess extends EventEmitter {
 
   /** Forks the program as a supervised worker. */
   static spawn(spec: SpawnSpec): WorkerProcess {
-    const child = fork(spec.program, [...spec.args], {
+    const child = startProgram(spec.program, spec.args, {
       detached: true,
       env: { ...spec.env, [SUPERVISE_ENV.supervised]: "1", [SUPERVISE_ENV.workerId]: spec.id },
       execArgv: [...spec.execArgv],

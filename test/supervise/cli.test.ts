@@ -84,6 +84,8 @@ describe("tend supervise / unit / status (CLI)", () => {
     const r = tend(
       "unit",
       APP,
+      "--node",
+      "/usr/bin/node",
       "--min",
       "1",
       "--max",

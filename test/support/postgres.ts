@@ -127,7 +127,7 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
 export async function templateName(): Promise<string> {
   const hash = createHash("sha256");
   for (const m of await migrationsFor("postgres")) {
-    hash.update(`${m.component}\0${m.version}\0${m.name}\0${m.sql}\0`);
+    hash.update(`${m.component}\0${m.version}\0${m.name}\0${m.compatibleFrom}\0${m.sql}\0`);
   }
   return `${TEMPLATE_PREFIX}${hash.digest("hex").slice(0, 16)}`;
 }

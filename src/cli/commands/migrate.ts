@@ -1,14 +1,49 @@
 import type { Command } from "commander";
-import { openStore } from "../../store/index.ts";
+import { migrationStatus, openStore, TEND_VERSION } from "../../store/index.ts";
 import { cliLogger, databaseOption } from "../database.ts";
+import { renderTable } from "../table.ts";
 
-/** `tend migrate`: applies pending migrations under a lock and lists what it applied. */
+/** `tend migrate [--status]`: applies pending migrations under a lock, or lists them. */
 export function register(program: Command): void {
   program
     .command("migrate")
     .description("apply pending database migrations (safe to run from several processes at once)")
     .addOption(databaseOption())
-    .action(async (opts: { database: string }) => {
+    .option("--status", "list applied, pending and unknown (newer) migrations; apply nothing")
+    .option("--json", "with --status: print JSON")
+    .action(async (opts: { database: string; status?: boolean; json?: boolean }) => {
+      if (opts.status === true) {
+        const store = await openStore(opts.database, { migrate: false, create: false, log: cliLogger() });
+        try {
+          const rows = await migrationStatus(store);
+          if (opts.json === true) {
+            process.stdout.write(`${JSON.stringify({ code: TEND_VERSION, migrations: rows })}\n`);
+            return;
+          }
+          process.stdout.write(`${store.url} (this tend: ${TEND_VERSION})\n`);
+          process.stdout.write(
+            `${renderTable(
+              ["state", "component", "version", "compatible from", "applied at", "name"],
+              rows.map((r) => [
+                r.state,
+                r.component,
+                r.version,
+                r.compatibleFrom,
+                r.appliedAt === null ? null : new Date(r.appliedAt),
+                r.name,
+              ]),
+            )}\n`,
+          );
+          const pending = rows.filter((r) => r.state === "pending").length;
+          const unknown = rows.filter((r) => r.state === "unknown").length;
+          process.stdout.write(
+            `${pending} pending${unknown > 0 ? `, ${unknown} unknown to this version (applied by a newer one)` : ""}\n`,
+          );
+        } finally {
+          await store.close();
+        }
+        return;
+      }
       const store = await openStore(opts.database, { migrate: false, log: cliLogger() });
       try {
         process.stdout.write(`migrating ${store.url} ...\n`);

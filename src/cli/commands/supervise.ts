@@ -1,3 +1,4 @@
+import { isSea } from "node:sea";
 import type { Command } from "commander";
 import { type Duration, durationFromText } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
@@ -49,7 +50,10 @@ export function register(program: Command): void {
   program
     .command("supervise")
     .description("run a program's workers in N processes: autoscaled, watched, replaced, stopped gracefully")
-    .argument("<program>", "the program (a script that calls app.main())")
+    .argument(
+      "[program]",
+      "the program (a script that calls app.main()); inside an executable made by `tend build`: omit it, the executable runs itself",
+    )
     .argument("[args...]", "arguments passed to the program")
     .option("--min <n>", "fewest workers (default 1)", numberArg)
     .option("--max <n>", "most workers (default: min)", numberArg)
@@ -95,7 +99,7 @@ export function register(program: Command): void {
       "...within this window, else give up and exit 1 (default 60s)",
       durationFromText,
     )
-    .action(async (programPath: string, args: string[], flags: SuperviseFlags) => {
+    .action(async (programPath: string | undefined, args: string[], flags: SuperviseFlags) => {
       const scaling = {
         ...(flags.scaleDownCooldown === undefined ? {} : { scaleDownCooldown: flags.scaleDownCooldown }),
         ...(flags.jobsPerWorker === undefined ? {} : { jobsPerWorker: flags.jobsPerWorker }),
@@ -106,7 +110,8 @@ export function register(program: Command): void {
       };
       await supervise({
         log: createLogger({ destination: "stderr" }),
-        program: programPath,
+        // Inside a single executable, the program is the executable itself.
+        program: programPath ?? (isSea() ? process.execPath : ""),
         args,
         database: flags.database,
         scaling,

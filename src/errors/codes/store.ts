@@ -27,6 +27,8 @@ export const STORE_CODES = {
     "The database does not exist: an SQLite file at a path where a tool that must not create one looked, or a PostgreSQL database missing on the server.",
   TEND_E_DATABASE_NOT_MIGRATED:
     "The database has no tend tables, or lacks migrations of this version of tend, and the caller only reads or operates (it does not migrate): run `tend migrate`.",
+  TEND_E_SCHEMA_TOO_NEW:
+    "The database holds migrations that this version of tend does not know and that declare they need newer code (their `compatibleFrom` is above this version): run the newer version, or restore a backup taken before it migrated. The message names them.",
   TEND_E_DATABASE_UNREADABLE:
     "The SQLite path is not a database tend can use: a file that is not SQLite, a folder, or a file or folder this user cannot read, write or create.",
   TEND_E_INVALID_POSTGRES_OPTION:

@@ -20,6 +20,7 @@ export const CONVERGE_MIGRATIONS: Migration[] = [
     component: "converge",
     version: 1,
     name: "converge: leases, inconsistencies, terminal keys, wake-up trigger function",
+    compatibleFrom: "0.1.0",
     sql: `
 CREATE TABLE {{schema}}.converge_leases (
   name text PRIMARY KEY,

@@ -3,7 +3,13 @@ import { TendError } from "../../errors/index.ts";
 import { MAX_TIMER_MS } from "../../lifecycle/index.ts";
 import type { Logger } from "../../log/index.ts";
 import { migrationsFor } from "../components.ts";
-import { pendingMigrations, requireMigrated } from "../migration.ts";
+import {
+  type AppliedMigration,
+  checkSchemaNotTooNew,
+  logUnknownMigrations,
+  pendingMigrations,
+  requireMigrated,
+} from "../migration.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { noAnswer } from "./pool.ts";
 
@@ -12,14 +18,21 @@ import { noAnswer } from "./pool.ts";
  * transaction-level advisory lock keyed by the schema, so processes starting together queue up
  * (the second sees the first's work once it commits) and the lock is released on commit or on a
  * lost connection, even behind a transaction-pooling proxy. Creates the schema if needed.
- * Returns the names applied.
+ * Migrations recorded by a newer version of tend are checked first: TEND_E_SCHEMA_TOO_NEW (nothing
+ * applied) unless each declares it works with this code (then they are logged). Returns the names
+ * applied.
  *
  * @example
  * ```ts
- * const applied = await migratePostgres(pool, "tend", log);
+ * const applied = await migratePostgres(pool, "tend", log, "postgres://app@db/app");
  * ```
  */
-export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger): Promise<string[]> {
+export async function migratePostgres(
+  pool: pg.Pool,
+  schema: string,
+  log: Logger,
+  url: string,
+): Promise<string[]> {
   const all = await migrationsFor("postgres");
   const s = quoteIdent(schema);
   const client = await pool.connect();
@@ -41,12 +54,16 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
         version integer NOT NULL,
         name text NOT NULL,
         applied_at timestamptz NOT NULL DEFAULT now(),
+        compatible_from text,
         PRIMARY KEY (component, version)
       )`);
-      const { rows } = await client.query<{ component: string; version: number }>(
-        `SELECT component, version FROM ${s}.migrations`,
-      );
-      const pending = pendingMigrations(all, rows);
+      // Tables made before tend recorded compatibility lack the column.
+      await client.query(`ALTER TABLE ${s}.migrations ADD COLUMN IF NOT EXISTS compatible_from text`);
+      const { rows } = await client.query<MigrationRow>(`SELECT * FROM ${s}.migrations`);
+      const applied = toApplied(rows);
+      const unknown = checkSchemaNotTooNew(all, applied, { url });
+      if (unknown.length > 0) logUnknownMigrations(log, unknown);
+      const pending = pendingMigrations(all, applied);
       for (const m of pending) {
         try {
           // pg reads a per-query query_timeout (its types do not list it): no client-side limit either.
@@ -61,11 +78,10 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
             { cause: err, details: { component: m.component, version: m.version, schema } },
           );
         }
-        await client.query(`INSERT INTO ${s}.migrations (component, version, name) VALUES ($1, $2, $3)`, [
-          m.component,
-          m.version,
-          m.name,
-        ]);
+        await client.query(
+          `INSERT INTO ${s}.migrations (component, version, name, compatible_from) VALUES ($1, $2, $3, $4)`,
+          [m.component, m.version, m.name, m.compatibleFrom],
+        );
       }
       await client.query("COMMIT");
       if (pending.length > 0) {
@@ -90,8 +106,49 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
   }
 }
 
+interface MigrationRow {
+  component: string;
+  version: number;
+  name: string;
+  compatible_from?: string | null;
+  applied_at: Date;
+}
+
+function toApplied(rows: readonly MigrationRow[]): AppliedMigration[] {
+  return rows.map((r) => ({
+    component: r.component,
+    version: Number(r.version),
+    name: r.name,
+    compatibleFrom: r.compatible_from ?? null,
+    appliedAt: new Date(r.applied_at).getTime(),
+  }));
+}
+
 /**
- * Throws TEND_E_DATABASE_NOT_MIGRATED unless every migration is applied in `schema` (applies
+ * The migrations recorded in `schema`, or null when it has no migrations table. Reads only.
+ *
+ * @example
+ * ```ts
+ * const applied = await appliedPostgresMigrations(pool, "tend");
+ * ```
+ */
+export async function appliedPostgresMigrations(
+  pool: pg.Pool,
+  schema: string,
+): Promise<AppliedMigration[] | null> {
+  try {
+    return toApplied((await pool.query<MigrationRow>(`SELECT * FROM ${quoteIdent(schema)}.migrations`)).rows);
+  } catch (err) {
+    // 42P01: no such table; 3F000: no such schema.
+    const code = (err as { code?: unknown }).code;
+    if (code !== "42P01" && code !== "3F000") throw err;
+    return null;
+  }
+}
+
+/**
+ * Throws TEND_E_DATABASE_NOT_MIGRATED unless every migration is applied in `schema`, and
+ * TEND_E_SCHEMA_TOO_NEW when a newer version applied migrations that need newer code (applies
  * nothing). `url` (password removed) names the database in the message.
  *
  * @example
@@ -101,18 +158,6 @@ export async function migratePostgres(pool: pg.Pool, schema: string, log: Logger
  */
 export async function verifyPostgresMigrated(pool: pg.Pool, schema: string, url: string): Promise<void> {
   const all = await migrationsFor("postgres");
-  let applied: Array<{ component: string; version: number }> | null;
-  try {
-    applied = (
-      await pool.query<{ component: string; version: number }>(
-        `SELECT component, version FROM ${quoteIdent(schema)}.migrations`,
-      )
-    ).rows;
-  } catch (err) {
-    // 42P01: no such table; 3F000: no such schema.
-    const code = (err as { code?: unknown }).code;
-    if (code !== "42P01" && code !== "3F000") throw err;
-    applied = null;
-  }
+  const applied = await appliedPostgresMigrations(pool, schema);
   requireMigrated(all, applied, { url, tables: `schema "${schema}"` });
 }

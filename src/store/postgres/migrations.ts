@@ -23,6 +23,7 @@ export const JOBS_MIGRATIONS: Migration[] = [
     component: "jobs",
     version: 1,
     name: "jobs: jobs and cron tables, claim/lease/unique/finished/batch indexes, insert notification",
+    compatibleFrom: "0.1.0",
     sql: `
 CREATE SEQUENCE {{schema}}.jobs_id_seq AS bigint;
 
@@ -91,6 +92,7 @@ CREATE TRIGGER jobs_notify_insert AFTER INSERT ON {{schema}}.jobs
     component: "jobs",
     version: 2,
     name: "jobs: lost and max_lost, for the discard of poison jobs",
+    compatibleFrom: "0.1.0",
     // A constant default: PostgreSQL adds both columns without rewriting the table.
     sql: `
 ALTER TABLE {{schema}}.jobs

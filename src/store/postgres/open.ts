@@ -76,7 +76,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     jobs,
     notifier,
     converge,
-    migrate: () => migratePostgres(pool, schema, log),
+    migrate: () => migratePostgres(pool, schema, log, errors.url),
     verifyMigrated: () => verifyPostgresMigrated(pool, schema, errors.url),
     close: () => {
       closing ??= (async () => {

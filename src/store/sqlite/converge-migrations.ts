@@ -18,6 +18,7 @@ export const CONVERGE_MIGRATIONS: Migration[] = [
     component: "converge",
     version: 1,
     name: "converge: leases, inconsistencies, terminal keys, wake-up log",
+    compatibleFrom: "0.1.0",
     sql: `
 CREATE TABLE {{schema}}converge_leases (
   name TEXT PRIMARY KEY,

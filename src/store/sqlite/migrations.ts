@@ -25,6 +25,7 @@ export const JOBS_MIGRATIONS: Migration[] = [
     component: "jobs",
     version: 1,
     name: "jobs: jobs and cron tables, claim/running/unique/finished/batch indexes",
+    compatibleFrom: "0.1.0",
     sql: `
 CREATE TABLE {{schema}}jobs (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -75,6 +76,7 @@ CREATE TABLE {{schema}}cron (
     component: "jobs",
     version: 2,
     name: "jobs: lost and max_lost, for the discard of poison jobs",
+    compatibleFrom: "0.1.0",
     sql: `
 ALTER TABLE {{schema}}jobs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE {{schema}}jobs ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3;

@@ -6,7 +6,7 @@ import { MAX_TIMER_MS } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { storeClosed } from "../closed.ts";
 import { migrationsFor } from "../components.ts";
-import { requireMigrated } from "../migration.ts";
+import { logUnknownMigrations, requireMigrated } from "../migration.ts";
 import { type SqliteRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
@@ -15,7 +15,7 @@ import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
 import { databaseNotFound, unusableDatabase } from "./errors.ts";
 import { retryWhileBusy, withoutBusyWait } from "./lock-wait.ts";
-import { appliedMigrations, applyMigrations } from "./migrate.ts";
+import { appliedMigrations, applyMigrations, type MigrateOutcome } from "./migrate.ts";
 import { publish, SqliteNotifier } from "./notifier.ts";
 import { isValidTablePrefix, parseSqliteUrl } from "./url.ts";
 
@@ -161,18 +161,20 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     converge,
     async migrate() {
       if (closed) throw storeClosed("sqlite");
-      let applied: string[];
+      let outcome: MigrateOutcome;
       try {
         const all = await migrationsFor("sqlite");
         // Processes starting together: the others wait for the first one's migration on a timer.
-        applied = await retryWhileBusy(
-          () => withoutBusyWait(db, READ_BUSY_TIMEOUT_MS, () => applyMigrations(db, prefix, t, all)),
+        outcome = await retryWhileBusy(
+          () => withoutBusyWait(db, READ_BUSY_TIMEOUT_MS, () => applyMigrations(db, prefix, t, all, url)),
           busyTimeoutMs,
           "Migrating the SQLite database",
         );
       } catch (err) {
         throw unusableDatabase(err, raw.path);
       }
+      const { applied, unknown } = outcome;
+      if (unknown.length > 0) logUnknownMigrations(log, unknown);
       if (applied.length > 0) log.info({ applied, path: raw.path }, "applied SQLite migrations");
       return applied;
     },

@@ -1,0 +1,3 @@
+import { describeRollback } from "./suite.ts";
+
+describeRollback("sqlite");
