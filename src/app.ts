@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import {
   AppConvergers,
   type AppConvergersOptions,
@@ -6,6 +7,16 @@ import {
   type ConvergerDefinition,
 } from "./converge/index.ts";
 import { checkFunction, checkObject, checkString, optionKeys, rejectUnknownKeys } from "./errors/index.ts";
+import {
+  checkHttpOptions,
+  EventLoopWatch,
+  type HttpOptions,
+  type HttpServer,
+  type HttpSettings,
+  listenHttp,
+  observedRouter,
+  Readiness,
+} from "./http/index.ts";
 import { createInbox, type Inbox, type InboxOptions } from "./inbox/index.ts";
 import {
   type Batch,
@@ -28,6 +39,7 @@ import {
   toTask,
 } from "./lifecycle/index.ts";
 import { createLogger } from "./log/index.ts";
+import { createRegistry, registerQueueMetrics } from "./observe/index.ts";
 import {
   checkStoreOptions,
   DEFAULT_DATABASE_URL,
@@ -52,6 +64,12 @@ export interface AppOptions {
   jobs?: Omit<JobsOptions, "log">;
   /** Converger options: the process-wide concurrency shared by all convergers (default 4). */
   convergers?: AppConvergersOptions;
+  /**
+   * Serve `/healthz`, `/readyz` and `/metrics` over HTTP, as a Task that listens before
+   * `start()` returns and closes gracefully at shutdown. Binds 127.0.0.1 unless `host` is given.
+   * See docs/observability.md.
+   */
+  http?: HttpOptions;
 }
 
 const APP_KEYS = optionKeys<AppOptions>({
@@ -61,6 +79,7 @@ const APP_KEYS = optionKeys<AppOptions>({
   store: true,
   jobs: true,
   convergers: true,
+  http: true,
 });
 
 /** Something an app runs besides its jobs: built once the store is open. */
@@ -98,6 +117,9 @@ export class App {
   #manager: Manager | null = null;
   readonly #convergers: AppConvergers;
   readonly #drainMs: number;
+  readonly #http: HttpSettings | undefined;
+  #httpServer: HttpServer | null = null;
+  #metrics: Registry | undefined;
 
   constructor(options: AppOptions = {}) {
     checkObject("TEND_E_INVALID_APP_OPTIONS", "app options", options);
@@ -111,6 +133,7 @@ export class App {
         '"sqlite:<path>" or "postgres://..."',
       );
     }
+    this.#http = options.http === undefined ? undefined : checkHttpOptions(options.http);
     this.#options = options;
     this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
     this.log = options.log ?? createLogger();
@@ -125,6 +148,31 @@ export class App {
     });
     // One identity per app: convergers hold their leases under the jobs worker's id.
     this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
+  }
+
+  /**
+   * The app's Prometheus registry (prom-client), with the process defaults and tend's own
+   * metrics; `/metrics` serves it. Register your own metrics on it. Created (and prom-client
+   * loaded) on first use.
+   *
+   * @example
+   * ```ts
+   * import { Counter } from "prom-client";
+   * const signups = new Counter({ name: "app_signups_total", help: "Signups.", registers: [app.metrics] });
+   * ```
+   */
+  get metrics(): Registry {
+    if (this.#metrics === undefined) {
+      const registry = createRegistry();
+      registerQueueMetrics(registry, async () => (await this.store()).jobs.stats());
+      this.#metrics = registry;
+    }
+    return this.#metrics;
+  }
+
+  /** The HTTP server's address (`http://127.0.0.1:9464`) once started with `http`, else null. */
+  get httpAddress(): string | null {
+    return this.#httpServer?.url ?? null;
   }
 
   /** The app's store, opened (and migrated) on first use. */
@@ -259,6 +307,9 @@ export class App {
     this.#manager = m;
     const store = await this.store();
     m.cleanup(() => this.#closeStore(), { name: "close store" });
+    // Listening before any other task starts: a port in use fails start at once, and the probes
+    // answer from the first moment.
+    if (this.#http !== undefined) m.run(await this.#startHttp(this.#http, m, store));
     if (process.env["TEND_SUPERVISED"] === "1" && typeof process.send === "function") {
       // First, so that it reports ready before any job can block the event loop (see worker-side.ts).
       const { createSupervisedWorkerTask } = await import("./supervise/index.ts");
@@ -296,6 +347,39 @@ export class App {
       },
       { ...options, log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" },
     );
+  }
+
+  async #startHttp(settings: HttpSettings, m: Manager, store: Store): Promise<Task> {
+    const log = this.log.child({ part: "http" });
+    const loop = new EventLoopWatch({ maxDelayMs: settings.maxEventLoopDelayMs });
+    const readiness = new Readiness({
+      shutdownReason: () => m.shutdownReason,
+      checkStore: () => store.verifyMigrated(),
+    });
+    const registry = this.metrics;
+    const router = observedRouter({
+      loop,
+      readiness,
+      metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    });
+    const server = await listenHttp(settings, router, log);
+    this.#httpServer = server;
+    loop.start();
+    const task = server.task({
+      // Probes and scrapes are answered until the rest of the app has drained.
+      serveWhile: () => m.tasks.some((name) => name !== "http"),
+      budgetMs: this.#drainMs,
+    });
+    return {
+      name: task.name,
+      run: async (signal) => {
+        try {
+          await task.run(signal);
+        } finally {
+          loop.stop();
+        }
+      },
+    };
   }
 
   /** Stops the app's tasks (if started) and closes the store. */

@@ -1,6 +1,7 @@
 import { APP_CODES } from "./codes/app.ts";
 import { COMMON_CODES } from "./codes/common.ts";
 import { CONVERGE_CODES } from "./codes/converge.ts";
+import { HTTP_CODES } from "./codes/http.ts";
 import { INBOX_CODES } from "./codes/inbox.ts";
 import { JOBS_CODES } from "./codes/jobs.ts";
 import { LIFECYCLE_CODES } from "./codes/lifecycle.ts";
@@ -21,6 +22,7 @@ export const ERROR_CODES = {
   ...CONVERGE_CODES,
   ...INBOX_CODES,
   ...SUPERVISE_CODES,
+  ...HTTP_CODES,
 } as const;
 
 /**
