@@ -6,7 +6,14 @@ import {
   type Converger,
   type ConvergerDefinition,
 } from "./converge/index.ts";
-import { checkFunction, checkObject, checkString, optionKeys, rejectUnknownKeys } from "./errors/index.ts";
+import {
+  checkBoolean,
+  checkFunction,
+  checkObject,
+  checkString,
+  optionKeys,
+  rejectUnknownKeys,
+} from "./errors/index.ts";
 import {
   checkHttpOptions,
   EventLoopWatch,
@@ -39,7 +46,15 @@ import {
   toTask,
 } from "./lifecycle/index.ts";
 import { createLogger } from "./log/index.ts";
-import { createRegistry, registerQueueMetrics } from "./observe/index.ts";
+import {
+  createRegistry,
+  type ErrorHook,
+  ErrorReporter,
+  JobMetrics,
+  JobsWatch,
+  registerQueueMetrics,
+  tendTracer,
+} from "./observe/index.ts";
 import {
   checkStoreOptions,
   DEFAULT_DATABASE_URL,
@@ -70,6 +85,18 @@ export interface AppOptions {
    * See docs/observability.md.
    */
   http?: HttpOptions;
+  /**
+   * Called for every failed job attempt, discarded job, failed task, converger error and inbox
+   * failure, with where it happened (see {@link App.onError}).
+   */
+  onError?: ErrorHook;
+  /**
+   * OpenTelemetry spans through `@opentelemetry/api` (default true): they cost next to nothing
+   * until the program registers an SDK. `false` skips them entirely.
+   */
+  tracing?: boolean;
+  /** Keep the metrics of this process even without `http` (default: only with `http` or once `app.metrics` is read). */
+  metrics?: boolean;
 }
 
 const APP_KEYS = optionKeys<AppOptions>({
@@ -80,6 +107,9 @@ const APP_KEYS = optionKeys<AppOptions>({
   jobs: true,
   convergers: true,
   http: true,
+  onError: true,
+  tracing: true,
+  metrics: true,
 });
 
 /** Something an app runs besides its jobs: built once the store is open. */
@@ -120,6 +150,8 @@ export class App {
   readonly #http: HttpSettings | undefined;
   #httpServer: HttpServer | null = null;
   #metrics: Registry | undefined;
+  readonly #watch = new JobsWatch();
+  readonly #errors: ErrorReporter;
 
   constructor(options: AppOptions = {}) {
     checkObject("TEND_E_INVALID_APP_OPTIONS", "app options", options);
@@ -146,6 +178,13 @@ export class App {
       ...options.jobs,
       log: this.log,
     });
+    this.#errors = new ErrorReporter(this.log.child({ part: "observe" }));
+    if (options.onError !== undefined) this.onError(options.onError);
+    if (options.tracing !== undefined) checkBoolean("TEND_E_INVALID_APP_OPTIONS", "tracing", options.tracing);
+    if (options.metrics !== undefined) checkBoolean("TEND_E_INVALID_APP_OPTIONS", "metrics", options.metrics);
+    if (options.tracing !== false) this.#watch.tracer = tendTracer();
+    this.#watch.errors = this.#errors;
+    this.jobs.observe(this.#watch);
     // One identity per app: convergers hold their leases under the jobs worker's id.
     this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
   }
@@ -165,9 +204,27 @@ export class App {
     if (this.#metrics === undefined) {
       const registry = createRegistry();
       registerQueueMetrics(registry, async () => (await this.store()).jobs.stats());
+      this.#watch.metrics = new JobMetrics(registry, () => this.jobs.inFlight());
       this.#metrics = registry;
     }
     return this.#metrics;
+  }
+
+  /**
+   * Adds an error hook: called for every failed job attempt (`job.failed`), discarded job
+   * (`job.discarded`), failed or crashed task (`task.failed`), converger error and inbox failure,
+   * with the part, the ids and the attempt: the place to send errors to Sentry, Raygun or the
+   * like. A hook that throws or rejects is logged and never breaks the runtime.
+   *
+   * @example
+   * ```ts
+   * app.onError((error, context) => Sentry.captureException(error, { tags: { part: context.part }, extra: context }));
+   * ```
+   */
+  onError(hook: ErrorHook): this {
+    checkFunction("TEND_E_INVALID_APP_OPTIONS", "onError", hook, "a function (error, context) => void");
+    this.#errors.add(hook);
+    return this;
   }
 
   /** The HTTP server's address (`http://127.0.0.1:9464`) once started with `http`, else null. */
@@ -305,6 +362,7 @@ export class App {
     const m =
       manager ?? new Manager({ log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" });
     this.#manager = m;
+    if (this.#options.metrics === true || process.env["TEND_METRICS"] === "1") void this.metrics;
     const store = await this.store();
     m.cleanup(() => this.#closeStore(), { name: "close store" });
     // Listening before any other task starts: a port in use fails start at once, and the probes

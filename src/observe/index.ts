@@ -4,3 +4,10 @@
  */
 export { createRegistry } from "./registry.ts";
 export { type QueueMetricsOptions, registerQueueMetrics } from "./queue-metrics.ts";
+export { CHANNELS } from "./channels.ts";
+export { errorType } from "./error-type.ts";
+export { JobMetrics } from "./job-metrics.ts";
+export { tendTracer } from "./job-tracing.ts";
+export { JobsWatch } from "./jobs-watch.ts";
+export { type ErrorContext, type ErrorHook, ErrorReporter } from "./on-error.ts";
+export { formatTraceContext, parseTraceContext } from "./trace-context.ts";

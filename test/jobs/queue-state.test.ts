@@ -12,6 +12,8 @@ function job(i: number): ClaimedJob {
     attempt: 1,
     maxAttempts: 3,
     leaseToken: `t${i}`,
+    runAt: new Date(0),
+    traceContext: null,
   };
 }
 

@@ -156,9 +156,9 @@ export function claimSql(ctx: PgContext): string {
         state = 'running', attempt = j.attempt + 1, started_at = now(), worker_id = $3,
         lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
       FROM c WHERE j.id = c.id AND ${ASYNC_COMMIT}
-      RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token
+      RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token, j.trace_context
     )
-    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, run_at, trace_context
     FROM u ORDER BY priority, run_at, id`;
 }
 

@@ -98,4 +98,13 @@ ALTER TABLE {{schema}}.jobs
   ADD COLUMN max_lost integer NOT NULL DEFAULT 3;
 `,
   },
+  {
+    component: "jobs",
+    version: 3,
+    name: "jobs: trace_context, the enqueuer's W3C trace context",
+    // Nullable without a default: a catalogue-only change, no table rewrite.
+    sql: `
+ALTER TABLE {{schema}}.jobs ADD COLUMN trace_context text;
+`,
+  },
 ];

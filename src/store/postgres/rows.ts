@@ -85,6 +85,8 @@ export interface ClaimRow {
   attempt: number;
   max_attempts: number;
   lease_token: string;
+  run_at: Date;
+  trace_context: string | null;
 }
 
 /**
@@ -104,6 +106,8 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     leaseToken: row.lease_token,
+    runAt: row.run_at,
+    traceContext: row.trace_context,
   }));
 }
 

@@ -24,8 +24,8 @@ export function insertJobs(
   const { jobs: table } = ctx.t;
   const findKey = ctx.stmt(`SELECT id FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
   const insert = ctx.stmt(
-    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO ${table} (kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost, trace_context)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     db,
   );
   const now = ctx.now();
@@ -54,6 +54,7 @@ export function insertJobs(
       job.batchId,
       job.batchIndex,
       job.maxLost ?? DEFAULT_MAX_LOST,
+      job.traceContext ?? null,
     );
     results.push({ id: String(info.lastInsertRowid), inserted: true });
     if (state === "available") queues.add(job.queue);

@@ -80,4 +80,12 @@ ALTER TABLE {{schema}}jobs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE {{schema}}jobs ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3;
 `,
   },
+  {
+    component: "jobs",
+    version: 3,
+    name: "jobs: trace_context, the enqueuer's W3C trace context",
+    sql: `
+ALTER TABLE {{schema}}jobs ADD COLUMN trace_context TEXT;
+`,
+  },
 ];

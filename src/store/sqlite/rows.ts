@@ -107,5 +107,7 @@ export function rowToClaimed(row: Row): ClaimedJob {
     attempt: num(row["attempt"]),
     maxAttempts: num(row["max_attempts"]),
     leaseToken: str(row["lease_token"]),
+    runAt: new Date(num(row["run_at"])),
+    traceContext: row["trace_context"] == null ? null : str(row["trace_context"]),
   };
 }
