@@ -50,8 +50,10 @@ import {
   createRegistry,
   type ErrorHook,
   ErrorReporter,
+  InboxWatch,
   JobMetrics,
   JobsWatch,
+  registerConvergerMetrics,
   registerQueueMetrics,
   tendTracer,
 } from "./observe/index.ts";
@@ -151,6 +153,8 @@ export class App {
   #httpServer: HttpServer | null = null;
   #metrics: Registry | undefined;
   readonly #watch = new JobsWatch();
+  readonly #inboxWatch = new InboxWatch();
+  readonly #inboxes: Inbox[] = [];
   readonly #errors: ErrorReporter;
 
   constructor(options: AppOptions = {}) {
@@ -185,8 +189,17 @@ export class App {
     if (options.tracing !== false) this.#watch.tracer = tendTracer();
     this.#watch.errors = this.#errors;
     this.jobs.observe(this.#watch);
+    this.#inboxWatch.errors = this.#errors;
     // One identity per app: convergers hold their leases under the jobs worker's id.
     this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
+    this.#convergers.observe((error, where) =>
+      this.#errors.report(error, {
+        part: "converge",
+        event: "converger.error",
+        converger: where.converger,
+        ...(where.key === undefined ? {} : { key: where.key }),
+      }),
+    );
   }
 
   /**
@@ -205,6 +218,8 @@ export class App {
       const registry = createRegistry();
       registerQueueMetrics(registry, async () => (await this.store()).jobs.stats());
       this.#watch.metrics = new JobMetrics(registry, () => this.jobs.inFlight());
+      registerConvergerMetrics(registry, () => this.#convergers.all());
+      this.#inboxWatch.register(registry, () => this.#inboxes);
       this.#metrics = registry;
     }
     return this.#metrics;
@@ -322,8 +337,12 @@ export class App {
    * ```
    */
   inbox(options: InboxOptions): Inbox {
-    const inbox = createInbox({ drainTimeout: this.#drainMs, ...options }, { log: this.log });
+    const inbox = createInbox(
+      { drainTimeout: this.#drainMs, ...options },
+      { log: this.log, observer: this.#inboxWatch },
+    );
     this.#tasks.push({ task: inbox, ephemeral: false });
+    this.#inboxes.push(inbox);
     return inbox;
   }
 
@@ -362,6 +381,14 @@ export class App {
     const m =
       manager ?? new Manager({ log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" });
     this.#manager = m;
+    m.onError((error) => {
+      const task = error.details["task"];
+      this.#errors.report(error, {
+        part: "lifecycle",
+        event: "task.failed",
+        ...(typeof task === "string" ? { task } : {}),
+      });
+    });
     if (this.#options.metrics === true || process.env["TEND_METRICS"] === "1") void this.metrics;
     const store = await this.store();
     m.cleanup(() => this.#closeStore(), { name: "close store" });

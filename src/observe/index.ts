@@ -11,3 +11,5 @@ export { tendTracer } from "./job-tracing.ts";
 export { JobsWatch } from "./jobs-watch.ts";
 export { type ErrorContext, type ErrorHook, ErrorReporter } from "./on-error.ts";
 export { formatTraceContext, parseTraceContext } from "./trace-context.ts";
+export { registerConvergerMetrics } from "./converge-metrics.ts";
+export { InboxWatch } from "./inbox-watch.ts";

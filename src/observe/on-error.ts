@@ -19,6 +19,7 @@ export interface ErrorContext {
   maxAttempts?: number;
   converger?: string;
   key?: string;
+  inbox?: string;
   file?: string;
   task?: string;
   worker?: number;

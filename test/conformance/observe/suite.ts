@@ -1,10 +1,13 @@
 import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createApp } from "../../../src/app.ts";
 import { Manager } from "../../../src/lifecycle/manager.ts";
 import type { ErrorContext } from "../../../src/observe/index.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
+import { makeTempDir } from "../../support/tmp.ts";
 import { waitFor } from "../../support/wait.ts";
 import { captureLog } from "../../lifecycle/log-capture.ts";
 
@@ -131,6 +134,98 @@ export function describeObservedJobs(driver: "sqlite" | "postgres"): void {
         "discarded",
         "failed",
       ]);
+    });
+
+    it("exposes converger and inbox metrics and reports converger errors, inbox failures and task failures to onError", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const capture = captureLog();
+      const tmp = await makeTempDir("tend-observe-");
+      t.after(() => tmp.cleanup());
+      const reported: Array<{ error: unknown; context: ErrorContext }> = [];
+      const app = createApp({
+        database: backend.url,
+        log: capture.log,
+        metrics: true,
+        onError: (error, context) => void reported.push({ error, context }),
+      });
+      const converged: string[] = [];
+      app.converger({
+        name: "obs-keys",
+        every: "1h",
+        find: () => ["good", "bad"],
+        converge: async (key) => {
+          if (key === "bad") throw new Error("cannot converge bad");
+          converged.push(key);
+          return { changed: converged.length === 1 ? { fixed: key } : null };
+        },
+      });
+      app.inbox({
+        dir: join(tmp.dir, "inbox"),
+        settle: 0,
+        retries: 0,
+        process: async (file) => {
+          if (file.name.startsWith("bad")) throw new Error("bad file");
+        },
+      });
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      await writeFile(join(tmp.dir, "inbox", "good.txt"), "ok");
+      await writeFile(join(tmp.dir, "inbox", "bad.txt"), "no");
+      await waitFor(
+        () =>
+          reported.some((r) => r.context.event === "converger.error") &&
+          reported.some((r) => r.context.event === "inbox.failed") &&
+          app.getConverger("obs-keys")?.metrics().changes === 1,
+        { message: "a converger error, an inbox failure and a converged key" },
+      );
+      const text = await app.metrics.metrics();
+      await manager.stop().catch(() => {});
+      const s = (series: string): number | undefined => sample(text, series);
+      assert.ok(s('tend_converger_sweeps_total{converger="obs-keys"}')! >= 1);
+      assert.equal(s('tend_converger_leader{converger="obs-keys"}'), 1);
+      assert.ok(s('tend_converger_errors_total{converger="obs-keys"}')! >= 1);
+      assert.equal(s('tend_converger_inconsistencies_total{converger="obs-keys"}'), 1);
+      assert.ok(s('tend_converger_last_sweep_age_seconds{converger="obs-keys"}')! >= 0);
+      const inboxName = text.match(/tend_inbox_files_total\{inbox="([^"]+)",outcome="failed"\}/)?.[1];
+      assert.ok(inboxName, "an inbox_files_total series for the failed file");
+      assert.equal(s(`tend_inbox_files_total{inbox="${inboxName}",outcome="failed"}`), 1);
+      assert.equal(s(`tend_inbox_backlog{inbox="${inboxName}"}`), 0);
+      assert.match(text, /^tend_inbox_processing_seconds_count\{inbox="[^"]+",outcome="failed"\} 1$/m);
+
+      const byEvent = (event: string) =>
+        reported.filter((r) => r.context.event === event).map((r) => r.context);
+      const convergeError = byEvent("converger.error")[0]!;
+      assert.deepEqual(convergeError, {
+        part: "converge",
+        event: "converger.error",
+        converger: "obs-keys",
+        key: "bad",
+      });
+      const inboxFailure = byEvent("inbox.failed")[0]!;
+      assert.equal(inboxFailure.part, "inbox");
+      assert.equal(inboxFailure.file, "bad.txt");
+    });
+
+    it("reports a failed task to onError", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const capture = captureLog();
+      const reported: Array<{ error: unknown; context: ErrorContext }> = [];
+      const app = createApp({ database: backend.url, log: capture.log, tracing: false });
+      app.onError((error, context) => void reported.push({ error, context }));
+      const failure = new Error("the task fails");
+      app.task(async function failingTask() {
+        throw failure;
+      });
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      await assert.rejects(manager.wait());
+      assert.equal(reported.length, 1);
+      assert.deepEqual(reported[0]!.context, {
+        part: "lifecycle",
+        event: "task.failed",
+        task: "failingTask",
+      });
+      assert.equal((reported[0]!.error as Error).cause, failure);
     });
   });
 }
