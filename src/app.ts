@@ -1,11 +1,29 @@
 import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import {
   AppConvergers,
   type AppConvergersOptions,
   type Converger,
   type ConvergerDefinition,
 } from "./converge/index.ts";
-import { checkFunction, checkObject, checkString, optionKeys, rejectUnknownKeys } from "./errors/index.ts";
+import {
+  checkBoolean,
+  checkFunction,
+  checkObject,
+  checkString,
+  optionKeys,
+  rejectUnknownKeys,
+} from "./errors/index.ts";
+import {
+  checkHttpOptions,
+  EventLoopWatch,
+  type HttpOptions,
+  type HttpServer,
+  type HttpSettings,
+  listenHttp,
+  observedRouter,
+  Readiness,
+} from "./http/index.ts";
 import { createInbox, type Inbox, type InboxOptions } from "./inbox/index.ts";
 import {
   type Batch,
@@ -28,6 +46,17 @@ import {
   toTask,
 } from "./lifecycle/index.ts";
 import { createLogger } from "./log/index.ts";
+import {
+  createRegistry,
+  type ErrorHook,
+  ErrorReporter,
+  InboxWatch,
+  JobMetrics,
+  JobsWatch,
+  registerConvergerMetrics,
+  registerQueueMetrics,
+  tendTracer,
+} from "./observe/index.ts";
 import {
   checkStoreOptions,
   DEFAULT_DATABASE_URL,
@@ -52,6 +81,24 @@ export interface AppOptions {
   jobs?: Omit<JobsOptions, "log">;
   /** Converger options: the process-wide concurrency shared by all convergers (default 4). */
   convergers?: AppConvergersOptions;
+  /**
+   * Serve `/healthz`, `/readyz` and `/metrics` over HTTP, as a Task that listens before
+   * `start()` returns and closes gracefully at shutdown. Binds 127.0.0.1 unless `host` is given.
+   * See docs/observability.md.
+   */
+  http?: HttpOptions;
+  /**
+   * Called for every failed job attempt, discarded job, failed task, converger error and inbox
+   * failure, with where it happened (see {@link App.onError}).
+   */
+  onError?: ErrorHook;
+  /**
+   * OpenTelemetry spans through `@opentelemetry/api` (default true): they cost next to nothing
+   * until the program registers an SDK. `false` skips them entirely.
+   */
+  tracing?: boolean;
+  /** Keep the metrics of this process even without `http` (default: only with `http` or once `app.metrics` is read). */
+  metrics?: boolean;
 }
 
 const APP_KEYS = optionKeys<AppOptions>({
@@ -61,6 +108,10 @@ const APP_KEYS = optionKeys<AppOptions>({
   store: true,
   jobs: true,
   convergers: true,
+  http: true,
+  onError: true,
+  tracing: true,
+  metrics: true,
 });
 
 /** Something an app runs besides its jobs: built once the store is open. */
@@ -98,6 +149,13 @@ export class App {
   #manager: Manager | null = null;
   readonly #convergers: AppConvergers;
   readonly #drainMs: number;
+  readonly #http: HttpSettings | undefined;
+  #httpServer: HttpServer | null = null;
+  #metrics: Registry | undefined;
+  readonly #watch = new JobsWatch();
+  readonly #inboxWatch = new InboxWatch();
+  readonly #inboxes: Inbox[] = [];
+  readonly #errors: ErrorReporter;
 
   constructor(options: AppOptions = {}) {
     checkObject("TEND_E_INVALID_APP_OPTIONS", "app options", options);
@@ -111,6 +169,7 @@ export class App {
         '"sqlite:<path>" or "postgres://..."',
       );
     }
+    this.#http = options.http === undefined ? undefined : checkHttpOptions(options.http);
     this.#options = options;
     this.databaseUrl = options.database ?? process.env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL;
     this.log = options.log ?? createLogger();
@@ -123,8 +182,69 @@ export class App {
       ...options.jobs,
       log: this.log,
     });
+    this.#errors = new ErrorReporter(this.log.child({ part: "observe" }));
+    if (options.onError !== undefined) this.onError(options.onError);
+    if (options.tracing !== undefined) checkBoolean("TEND_E_INVALID_APP_OPTIONS", "tracing", options.tracing);
+    if (options.metrics !== undefined) checkBoolean("TEND_E_INVALID_APP_OPTIONS", "metrics", options.metrics);
+    if (options.tracing !== false) this.#watch.tracer = tendTracer();
+    this.#watch.errors = this.#errors;
+    this.jobs.observe(this.#watch);
+    this.#inboxWatch.errors = this.#errors;
     // One identity per app: convergers hold their leases under the jobs worker's id.
     this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
+    this.#convergers.observe((error, where) =>
+      this.#errors.report(error, {
+        part: "converge",
+        event: "converger.error",
+        converger: where.converger,
+        ...(where.key === undefined ? {} : { key: where.key }),
+      }),
+    );
+  }
+
+  /**
+   * The app's Prometheus registry (prom-client), with the process defaults and tend's own
+   * metrics; `/metrics` serves it. Register your own metrics on it. Created (and prom-client
+   * loaded) on first use.
+   *
+   * @example
+   * ```ts
+   * import { Counter } from "prom-client";
+   * const signups = new Counter({ name: "app_signups_total", help: "Signups.", registers: [app.metrics] });
+   * ```
+   */
+  get metrics(): Registry {
+    if (this.#metrics === undefined) {
+      const registry = createRegistry();
+      registerQueueMetrics(registry, async () => (await this.store()).jobs.stats());
+      this.#watch.metrics = new JobMetrics(registry, () => this.jobs.inFlight());
+      registerConvergerMetrics(registry, () => this.#convergers.all());
+      this.#inboxWatch.register(registry, () => this.#inboxes);
+      this.#metrics = registry;
+    }
+    return this.#metrics;
+  }
+
+  /**
+   * Adds an error hook: called for every failed job attempt (`job.failed`), discarded job
+   * (`job.discarded`), failed or crashed task (`task.failed`), converger error and inbox failure,
+   * with the part, the ids and the attempt: the place to send errors to Sentry, Raygun or the
+   * like. A hook that throws or rejects is logged and never breaks the runtime.
+   *
+   * @example
+   * ```ts
+   * app.onError((error, context) => Sentry.captureException(error, { tags: { part: context.part }, extra: context }));
+   * ```
+   */
+  onError(hook: ErrorHook): this {
+    checkFunction("TEND_E_INVALID_APP_OPTIONS", "onError", hook, "a function (error, context) => void");
+    this.#errors.add(hook);
+    return this;
+  }
+
+  /** The HTTP server's address (`http://127.0.0.1:9464`) once started with `http`, else null. */
+  get httpAddress(): string | null {
+    return this.#httpServer?.url ?? null;
   }
 
   /** The app's store, opened (and migrated) on first use. */
@@ -217,8 +337,12 @@ export class App {
    * ```
    */
   inbox(options: InboxOptions): Inbox {
-    const inbox = createInbox({ drainTimeout: this.#drainMs, ...options }, { log: this.log });
+    const inbox = createInbox(
+      { drainTimeout: this.#drainMs, ...options },
+      { log: this.log, observer: this.#inboxWatch },
+    );
     this.#tasks.push({ task: inbox, ephemeral: false });
+    this.#inboxes.push(inbox);
     return inbox;
   }
 
@@ -257,8 +381,20 @@ export class App {
     const m =
       manager ?? new Manager({ log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" });
     this.#manager = m;
+    m.onError((error) => {
+      const task = error.details["task"];
+      this.#errors.report(error, {
+        part: "lifecycle",
+        event: "task.failed",
+        ...(typeof task === "string" ? { task } : {}),
+      });
+    });
+    if (this.#options.metrics === true || process.env["TEND_METRICS"] === "1") void this.metrics;
     const store = await this.store();
     m.cleanup(() => this.#closeStore(), { name: "close store" });
+    // Listening before any other task starts: a port in use fails start at once, and the probes
+    // answer from the first moment.
+    if (this.#http !== undefined) m.run(await this.#startHttp(this.#http, m, store));
     if (process.env["TEND_SUPERVISED"] === "1" && typeof process.send === "function") {
       // First, so that it reports ready before any job can block the event loop (see worker-side.ts).
       const { createSupervisedWorkerTask } = await import("./supervise/index.ts");
@@ -296,6 +432,39 @@ export class App {
       },
       { ...options, log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" },
     );
+  }
+
+  async #startHttp(settings: HttpSettings, m: Manager, store: Store): Promise<Task> {
+    const log = this.log.child({ part: "http" });
+    const loop = new EventLoopWatch({ maxDelayMs: settings.maxEventLoopDelayMs });
+    const readiness = new Readiness({
+      shutdownReason: () => m.shutdownReason,
+      checkStore: () => store.verifyMigrated(),
+    });
+    const registry = this.metrics;
+    const router = observedRouter({
+      loop,
+      readiness,
+      metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    });
+    const server = await listenHttp(settings, router, log);
+    this.#httpServer = server;
+    loop.start();
+    const task = server.task({
+      // Probes and scrapes are answered until the rest of the app has drained.
+      serveWhile: () => m.tasks.some((name) => name !== "http"),
+      budgetMs: this.#drainMs,
+    });
+    return {
+      name: task.name,
+      run: async (signal) => {
+        try {
+          await task.run(signal);
+        } finally {
+          loop.stop();
+        }
+      },
+    };
   }
 
   /** Stops the app's tasks (if started) and closes the store. */

@@ -23,6 +23,7 @@ export {
   type WakeOn,
 } from "./converge/index.ts";
 export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
+export type { HttpOptions, ReadinessReport } from "./http/index.ts";
 export { isTendError, TendError } from "./errors/index.ts";
 export {
   type BackoffOptions,

@@ -3,6 +3,7 @@ import { type Duration, Limiter } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
+import type { ConvergeErrorHook } from "./execute.ts";
 import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";
 import { type ConvergerRetention, DEFAULT_RETENTION, retentionMs } from "./retention.ts";
 import { type Converger, createConverger } from "./runner.ts";
@@ -58,6 +59,7 @@ export class AppConvergers {
   readonly #retention: ConvergerRetention;
   /** The convergers, by name, once built. */
   #built: Map<string, Converger> | null = null;
+  #onError: ConvergeErrorHook | undefined;
 
   constructor(options: AppConvergersOptions = {}) {
     rejectUnknownKeys("convergers options", options, OPTION_KEYS);
@@ -113,12 +115,23 @@ export class AppConvergers {
             retention: this.#retention,
             ...(deps.enqueue === undefined ? {} : { enqueue: deps.enqueue }),
             ...(this.#holderId === undefined ? {} : { holderId: this.#holderId }),
+            ...(this.#onError === undefined ? {} : { onError: this.#onError }),
           }),
         );
       }
       this.#built = built;
     }
     return [...this.#built.values()];
+  }
+
+  /** Sets what is told of every converger's failures (the app's error hook); before `tasks`. */
+  observe(onError: ConvergeErrorHook | undefined): void {
+    this.#onError = onError;
+  }
+
+  /** Every converger built, once `tasks` was called. */
+  all(): Converger[] {
+    return this.#built === null ? [] : [...this.#built.values()];
   }
 
   /** A converger by name, once `tasks` was called. */

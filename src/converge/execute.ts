@@ -33,7 +33,12 @@ export interface ConvergerEnv {
   notifier: Notifier | undefined;
   /** How long this converger's records are kept. */
   retention: ConvergerRetention;
+  /** Told of every failed `find` and `converge` (the app's error hook). */
+  onError?: ConvergeErrorHook | undefined;
 }
+
+/** Told of a converger's failures: `key` is absent for a failed `find`. */
+export type ConvergeErrorHook = (error: unknown, context: { converger: string; key?: string }) => void;
 
 /** How one key run ended. */
 export interface KeyResult {
@@ -161,6 +166,7 @@ export async function runKey(
         { details: { converger: def.name, key: item.key, timeoutMs: def.timeoutMs }, cause: error },
       );
     }
+    env.onError?.(error, { converger: def.name, key: item.key });
     const message = error instanceof Error ? error.message : String(error);
     if (isTerminalError(error)) {
       metrics.terminal++;

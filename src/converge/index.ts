@@ -7,6 +7,7 @@
 export type { Inconsistency, TerminalKey } from "../store/index.ts";
 export { AppConvergers, type AppConvergersOptions } from "./app-convergers.ts";
 export type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
+export type { ConvergeErrorHook } from "./execute.ts";
 export type { ConvergerDefinition, WakeOn } from "./definition.ts";
 export type { ConvergerMetrics } from "./metrics.ts";
 export { clearParkedKeys, listParkedKeys, PARKED_CHANNEL } from "./parked.ts";

@@ -29,6 +29,10 @@ export interface ConvergerMetrics {
   leasesLost: number;
   /** Whether this process leads the converger now. */
   leader: boolean;
+  /** When the last sweep (`find` and offering its keys) ended without error (ms since epoch), or null. */
+  lastSweepAt: number | null;
+  /** Keys parked (terminal) in this process's current term, as of the last key run or sweep. */
+  parked: number;
   /** Duration of `converge` calls: count, sum, max (ms) and cumulative counts per bucket. */
   duration: { count: number; sumMs: number; maxMs: number; buckets: number[] };
 }
@@ -56,6 +60,8 @@ export function newMetrics(): ConvergerMetrics {
     leaderTerms: 0,
     leasesLost: 0,
     leader: false,
+    lastSweepAt: null,
+    parked: 0,
     duration: { count: 0, sumMs: 0, maxMs: 0, buckets: DURATION_BUCKETS_MS.map(() => 0).concat(0) },
   };
 }

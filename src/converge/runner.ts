@@ -5,7 +5,7 @@ import type { Logger } from "../log/index.ts";
 import type { ConvergeStore, Fence, Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
-import type { ConvergerEnv, KeyResult } from "./execute.ts";
+import type { ConvergeErrorHook, ConvergerEnv, KeyResult } from "./execute.ts";
 import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
@@ -31,6 +31,8 @@ export interface ConvergerDeps {
   random?: () => number;
   /** How long the converger's inconsistencies and parked keys are kept (default 30 days each). */
   retention?: ConvergerRetention;
+  /** Told of every failed `find` and `converge` (the app's error hook). */
+  onError?: ConvergeErrorHook;
 }
 
 const DEPS_KEYS = optionKeys<ConvergerDeps>({
@@ -41,6 +43,7 @@ const DEPS_KEYS = optionKeys<ConvergerDeps>({
   holderId: true,
   random: true,
   retention: true,
+  onError: true,
 });
 
 /** A converger: a Task to run under the Manager, with counters and a one-sweep entry for tests. */
@@ -128,6 +131,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         recorder: new InconsistencyRecorder(store, def.name),
         notifier: deps.store.notifier,
         retention: deps.retention ?? DEFAULT_RETENTION,
+        onError: deps.onError,
       }));
     return envPromise;
   };

@@ -156,9 +156,12 @@ export async function runTerm(options: TermOptions): Promise<void> {
       }
       const found = normalizeFound(def.name, result);
       for (const f of found) offer(f.key, f.version, "sweep");
+      metrics.lastSweepAt = Date.now();
+      metrics.parked = queue.size().terminal;
     } catch (err) {
       if (!signal.aborted) {
         metrics.findErrors++;
+        env.onError?.(err, { converger: def.name });
         if (firstSweep && isTendError(err, "TEND_E_CONVERGER_INVALID_KEYS")) options.onInvalidKeys(err);
         else log.error({ err }, "find failed; the next sweep tries again");
       }
@@ -173,6 +176,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
     const p = runKey(env, item, signal, fence).then((result) => {
       if (result.fencedOut) options.onFencedOut();
       if (!result.aborted) queue.finish(item.key, result.finish, Date.now());
+      if (result.finish.kind === "terminal") env.metrics.parked = queue.size().terminal;
       options.onResult?.(item.key, result);
     });
     const tracked = p.finally(() => {

@@ -2,6 +2,7 @@ import { APP_CODES } from "./codes/app.ts";
 import { BUILD_CODES } from "./codes/build.ts";
 import { COMMON_CODES } from "./codes/common.ts";
 import { CONVERGE_CODES } from "./codes/converge.ts";
+import { HTTP_CODES } from "./codes/http.ts";
 import { INBOX_CODES } from "./codes/inbox.ts";
 import { JOBS_CODES } from "./codes/jobs.ts";
 import { LIFECYCLE_CODES } from "./codes/lifecycle.ts";
@@ -23,6 +24,7 @@ export const ERROR_CODES = {
   ...INBOX_CODES,
   ...SUPERVISE_CODES,
   ...BUILD_CODES,
+  ...HTTP_CODES,
 } as const;
 
 /**

@@ -10,6 +10,7 @@ import { type ResolvedInboxOptions, retryDelayMs } from "./options.ts";
 import { OutputStager } from "./outputs.ts";
 import { type AttemptRecord, describeError, type FailureRecord, writeFileAtomic } from "./sidecar.ts";
 import type { InboxCounters, InboxFile } from "./types.ts";
+import type { InboxObserver } from "./observer.ts";
 
 /** Everything one file's processing needs from its inbox. */
 export interface FileJobEnv {
@@ -24,6 +25,7 @@ export interface FileJobEnv {
   readonly drainSignal: AbortSignal;
   /** Aborts when the inbox stops: no new retries are started. */
   readonly stopSignal: AbortSignal;
+  readonly observer?: InboxObserver | undefined;
 }
 
 /** How one file's processing ended. */
@@ -93,6 +95,7 @@ export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise
           const ms = Date.now() - started;
           counters.done++;
           recordDuration(counters, ms);
+          env.observer?.fileEnded(env.options.name, claimed.name, "done", ms);
           log.info({ ms, attempt, outputs: result.outputs, doneAs }, "file done");
           return "done";
         } catch (err) {
@@ -116,6 +119,7 @@ export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise
       if (attempt <= o.retries) {
         const delay = retryDelayMs(attempt, o.retryDelayMs);
         counters.retried++;
+        env.observer?.fileEnded(env.options.name, claimed.name, "retried", Date.now() - started, lastError);
         log.warn({ err: lastError, attempt, retryInMs: delay }, "processing a file failed; will retry");
         try {
           await sleep(delay, undefined, { signal: env.stopSignal });
@@ -222,6 +226,7 @@ async function fail(
   const ms = Date.now() - started;
   env.counters.failed++;
   recordDuration(env.counters, ms);
+  env.observer?.fileEnded(env.options.name, claimed.name, "failed", ms, err);
   log.warn(
     { err, attempts: attemptLog.length, failedAs, ms },
     "file failed; moved to the failed folder with an .error.json sidecar",

@@ -11,9 +11,10 @@ import { errnoCode, prepareFolders } from "./folders.ts";
 import { type ResolvedInboxOptions, resolveInboxOptions } from "./options.ts";
 import { formatOwner, liveTokens, newOwner, type OwnerId } from "./owner.ts";
 import { adoptClaimFolder, findDeadClaimFolders, removeDeadTemporaryOutputs } from "./recovery.ts";
+import type { InboxObserver } from "./observer.ts";
 import type { InboxCounters, InboxDeps, InboxOptions } from "./types.ts";
 
-const DEPS_KEYS = optionKeys<InboxDeps>({ log: true });
+const DEPS_KEYS = optionKeys<InboxDeps>({ log: true, observer: true });
 
 /** A folder inbox: a {@link Task} plus its counters. */
 export interface Inbox extends Task {
@@ -53,7 +54,7 @@ export function createInbox(options: InboxOptions, deps?: Partial<InboxDeps>): I
   const resolved = resolveInboxOptions(options);
   rejectUnknownKeys(`dependencies of ${resolved.name}`, deps, DEPS_KEYS);
   const log = (deps?.log ?? createLogger()).child({ part: "inbox", inbox: resolved.name });
-  return new FolderInbox(resolved, log);
+  return new FolderInbox(resolved, log, deps?.observer);
 }
 
 class FolderInbox implements Inbox {
@@ -72,12 +73,14 @@ class FolderInbox implements Inbox {
     processingMsMax: 0,
   };
   readonly #log: Logger;
+  readonly #observer: InboxObserver | undefined;
   #running = false;
 
-  constructor(options: ResolvedInboxOptions, log: Logger) {
+  constructor(options: ResolvedInboxOptions, log: Logger, observer: InboxObserver | undefined) {
     this.name = options.name;
     this.options = options;
     this.#log = log;
+    this.#observer = observer;
   }
 
   async run(signal: AbortSignal): Promise<void> {
@@ -92,7 +95,7 @@ class FolderInbox implements Inbox {
     }
     this.#running = true;
     try {
-      await new InboxRun(this.options, this.#log, this.counters, signal).run();
+      await new InboxRun(this.options, this.#log, this.counters, signal, this.#observer).run();
     } finally {
       this.#running = false;
     }
@@ -121,7 +124,16 @@ class InboxRun {
   #poked = false;
   #recovering: Promise<void> | undefined;
 
-  constructor(o: ResolvedInboxOptions, log: Logger, counters: InboxCounters, signal: AbortSignal) {
+  readonly #observer: InboxObserver | undefined;
+
+  constructor(
+    o: ResolvedInboxOptions,
+    log: Logger,
+    counters: InboxCounters,
+    signal: AbortSignal,
+    observer: InboxObserver | undefined,
+  ) {
+    this.#observer = observer;
     this.#o = o;
     this.#log = log;
     this.#counters = counters;
@@ -297,6 +309,7 @@ class InboxRun {
       counters: this.#counters,
       drainSignal: this.#drain.signal,
       stopSignal: this.#signal,
+      observer: this.#observer,
     };
     this.#counters.inFlight++;
     const job = runFileJob(env, claimed).catch((): FileJobOutcome => "stuck");

@@ -1,3 +1,4 @@
+import type { InboxObserver } from "./observer.ts";
 import type { Duration } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { MatchOption } from "./match.ts";
@@ -95,6 +96,8 @@ export interface InboxOptions {
 /** Dependencies of {@link createInbox}. */
 export interface InboxDeps {
   log: Logger;
+  /** What watches the inbox's files (the app's metrics and error hook). */
+  observer: InboxObserver;
 }
 
 /** Counters of one inbox since it was created, for logs and a metrics registry. */

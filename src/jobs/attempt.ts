@@ -10,6 +10,7 @@ import {
 } from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
+import type { AttemptEnd, AttemptOutcome, JobObserver } from "./observer.ts";
 import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
 import { encodeJson } from "./validate.ts";
 
@@ -26,7 +27,7 @@ export interface RunningJob {
   handlerReturned?: boolean;
 }
 
-export type AttemptOutcome = "completed" | "failed" | "released" | "cancelled" | "lostLeases";
+export type { AttemptOutcome } from "./observer.ts";
 
 export interface AttemptDeps {
   definition: JobDefinition | undefined;
@@ -45,15 +46,27 @@ export interface AttemptDeps {
     release(r: LeaseRef): Promise<string[]>;
     cancel(r: LeaseRef): Promise<string[]>;
   };
-  onOutcome(outcome: AttemptOutcome): void;
+  onOutcome(outcome: AttemptOutcome, detail?: AttemptEnd): void;
+  observer?: JobObserver | undefined;
 }
 
 /**
  * Runs one attempt of a claimed job and writes its outcome (fenced by its lease token). Never
  * throws: an unknown kind, a bad payload, a handler error or a write failure is recorded or logged.
  */
-export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<void> {
+export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): Promise<void> {
   const { job } = entry;
+  const watch = attemptDeps.observer?.attempt?.(job);
+  const deps: AttemptDeps =
+    watch === undefined
+      ? attemptDeps
+      : {
+          ...attemptDeps,
+          onOutcome: (outcome: AttemptOutcome, detail: AttemptEnd = {}) => {
+            attemptDeps.onOutcome(outcome);
+            watch.end(outcome, detail);
+          },
+        };
   // The job's child logger is made on first use: most attempts of short jobs never log.
   let jobLog: Logger | undefined;
   const log = (): Logger =>
@@ -114,7 +127,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
     const started = performance.now();
     try {
       if (debug) log().debug("job started");
-      result = await definition.handler({
+      const context = {
         id: job.id,
         kind: job.kind,
         queue: job.queue,
@@ -126,7 +139,10 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
           return log();
         },
         heartbeat: deps.heartbeat,
-      });
+      };
+      result = await (watch === undefined
+        ? definition.handler(context)
+        : watch.run(() => definition.handler(context)));
     } catch (err) {
       await recordFailure(entry, deps, log(), err, true);
       return;
@@ -207,7 +223,7 @@ async function recordFailure(
       return;
     case "cancel":
       await deps.writes.cancel(entry.ref);
-      deps.onOutcome("cancelled");
+      deps.onOutcome("cancelled", { error: err });
       log.info("job cancelled while running");
       return;
     case "fail": {
@@ -220,7 +236,7 @@ async function recordFailure(
         retryable && outcome.retryable,
       );
       await deps.writes.fail({ ...entry.ref, error, retryAt });
-      deps.onOutcome("failed");
+      deps.onOutcome("failed", { error: err, discarded: retryAt === null });
       if (retryAt === null)
         log.error(
           { err },

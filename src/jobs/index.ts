@@ -12,7 +12,17 @@ export type {
   Json,
   ListFilter,
   QueueStats,
+  ClaimedJob,
+  NewJob,
+  RescuedJob,
 } from "../store/index.ts";
+export type {
+  AttemptEnd,
+  AttemptObservation,
+  AttemptOutcome,
+  EnqueueObservation,
+  JobObserver,
+} from "./observer.ts";
 export type { WorkerCounters } from "./worker.ts";
 // For the CLI, which reads and changes jobs through the store without a Jobs instance.
 export { checkJobId } from "./validate.ts";

@@ -11,7 +11,7 @@ import {
   TendError,
 } from "../errors/index.ts";
 import { type Duration, defaultWorkerId, parseDuration, type Task } from "../lifecycle/index.ts";
-import type { InsertResult, JobRecord, Json, ListFilter, QueueStats, Store } from "../store/index.ts";
+import type { InsertResult, JobRecord, Json, ListFilter, NewJob, QueueStats, Store } from "../store/index.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
@@ -24,6 +24,7 @@ import {
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
+import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
 
 /** Options of {@link Jobs}. */
@@ -121,6 +122,7 @@ export class Jobs {
   readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
   #worker: JobWorker | null = null;
+  #observer: JobObserver | undefined;
 
   constructor(store: () => Promise<Store>, options: JobsOptions) {
     checkObject("TEND_E_INVALID_JOB_OPTIONS", "jobs options", options);
@@ -200,7 +202,7 @@ export class Jobs {
       now: Date.now(),
     });
     const store = await this.#store();
-    const [result] = await store.jobs.insert([job], options.tx);
+    const [result] = await this.#insert(store, [job], options.tx);
     return result!;
   }
 
@@ -236,7 +238,7 @@ export class Jobs {
       });
     });
     const store = await this.#store();
-    return store.jobs.insert(jobs, options.tx);
+    return this.#insert(store, jobs, options.tx);
   }
 
   /**
@@ -327,7 +329,7 @@ export class Jobs {
       );
     });
     const store = await this.#store();
-    const inserted = await store.jobs.insert(jobs, options.tx);
+    const inserted = await this.#insert(store, jobs, options.tx);
     return {
       id: batchId,
       jobIds: inserted.map((r) => r.id),
@@ -407,6 +409,7 @@ export class Jobs {
         abortGraceMs: 2_000,
         maxResultBytes: this.#maxPayloadBytes,
         log: this.#log,
+        observer: this.#observer,
       });
       tasks.push(this.#worker);
     }
@@ -418,10 +421,36 @@ export class Jobs {
           pruneIntervalMs: 10 * 60_000,
           retentionMs: this.#retentionMs,
           log: this.#log,
+          ...(this.#observer?.rescued === undefined ? {} : { onRescued: this.#observer.rescued }),
         }),
       );
     }
     return tasks;
+  }
+
+  /**
+   * Sets what watches this part (metrics, traces, the error hook); set before `tasks()`.
+   *
+   * @example
+   * ```ts
+   * jobs.observe({ rescued: (jobs) => rescuedTotal.inc(jobs.length) });
+   * ```
+   */
+  observe(observer: JobObserver | undefined): void {
+    this.#observer = observer;
+  }
+
+  async #insert(store: Store, jobs: NewJob[], tx: unknown): Promise<InsertResult[]> {
+    const watch = this.#observer?.enqueue?.(jobs);
+    if (watch === undefined) return store.jobs.insert(jobs, tx);
+    try {
+      const results = await store.jobs.insert(jobs, tx);
+      watch.end(null, results);
+      return results;
+    } catch (err) {
+      watch.end(err, null);
+      throw err;
+    }
   }
 
   #queues(): Map<string, number> {

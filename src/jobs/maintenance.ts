@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
 import type { Task } from "../lifecycle/index.ts";
-import type { Store } from "../store/index.ts";
+import type { RescuedJob, Store } from "../store/index.ts";
 
 /** Settings of the jobs maintenance task. */
 export interface MaintenanceSettings {
@@ -12,6 +12,8 @@ export interface MaintenanceSettings {
   /** Completed, discarded and cancelled jobs older than this are deleted. */
   retentionMs: number;
   log: Logger;
+  /** Told of every rescue that moved jobs (metrics). */
+  onRescued?: (jobs: readonly RescuedJob[]) => void;
 }
 
 /** Pure: the rescue interval for a lease length: a sixth of the lease, between 250 ms and 5 s. */
@@ -34,6 +36,7 @@ export function maintenanceTask(store: Store, settings: MaintenanceSettings): Ta
       while (!signal.aborted) {
         try {
           const rescued = await store.jobs.rescueExpired();
+          if (rescued.length > 0) settings.onRescued?.(rescued);
           for (const job of rescued) {
             log.warn(
               { jobId: job.id, kind: job.kind, attempt: job.attempt, state: job.state },

@@ -11,6 +11,7 @@ import {
 } from "../store/index.ts";
 import { type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
+import type { JobObserver } from "./observer.ts";
 import type { AbortReason } from "./outcome.ts";
 import { QueueState } from "./queue-state.ts";
 import { type SplitPolicy, WriteBatcher } from "./write-batcher.ts";
@@ -31,6 +32,8 @@ export interface WorkerSettings {
   abortGraceMs: number;
   maxResultBytes: number;
   log: Logger;
+  /** What watches attempts (metrics, traces, the error hook), if anything. */
+  observer?: JobObserver | undefined;
 }
 
 /** Counters a worker keeps; the supervisor and metrics read them. */
@@ -295,6 +298,7 @@ export class JobWorker implements Task {
       },
       writes: this.#writes,
       onOutcome: this.#onOutcome,
+      observer: this.#settings.observer,
     }).finally(() => this.#settle(entry, q));
   }
 

@@ -88,6 +88,7 @@ export class Manager {
   readonly #errors: TendError[] = [];
   readonly #cleanups: RegisteredCleanup[] = [];
   readonly #shutdownListeners = new Set<(reason: string) => void>();
+  readonly #errorListeners = new Set<(error: TendError) => void>();
   readonly #sink: CrashSink;
   #state: ManagerState = "idle";
   #waitRequested = false;
@@ -212,6 +213,22 @@ export class Manager {
   }
 
   /**
+   * Calls `listener` with every error the manager records (a task failed or crashed, a crash
+   * outside any task, a cleanup failed, the shutdown timed out), as it is recorded: the place to
+   * report them. A listener that throws is logged. Returns a function that removes it.
+   *
+   * @example
+   * ```ts
+   * manager.onError((error) => report(error, { task: error.details["task"] }));
+   * ```
+   */
+  onError(listener: (error: TendError) => void): () => void {
+    checkFunction("TEND_E_INVALID_LIFECYCLE_OPTION", "listener", listener, "a function (error) => void");
+    this.#errorListeners.add(listener);
+    return () => this.#errorListeners.delete(listener);
+  }
+
+  /**
    * Waits for the manager to finish: every task ended (or the shutdown timeout ran out) and every
    * cleanup ran. Resolves on a clean run; rejects with a {@link ManagerError} otherwise: the first
    * error, with all of them in `.errors`. Safe to call many times, concurrently: the same outcome
@@ -328,6 +345,13 @@ export class Manager {
       return;
     }
     this.#errors.push(error);
+    for (const listener of this.#errorListeners) {
+      try {
+        listener(error);
+      } catch (err) {
+        this.#log.error({ err }, "onError listener failed");
+      }
+    }
   }
 
   #beginShutdown(reason: string): void {

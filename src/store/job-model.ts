@@ -53,6 +53,11 @@ export interface NewJob {
    * lapsed) before the job is discarded as poisoned (TEND_E_JOB_POISONED). Default 3.
    */
   maxLost?: number;
+  /**
+   * The W3C trace context (`traceparent`, and `tracestate` after a space when present) of the
+   * span that enqueued the job, so that each attempt's span links to it. Null or absent: none.
+   */
+  traceContext?: string | null;
 }
 
 /** Lost or hung attempts after which a job is discarded as poisoned, unless its kind or the app says otherwise. */
@@ -115,6 +120,10 @@ export interface ClaimedJob {
    * runs, and until then a rescue returns it without spending its attempt.
    */
   started: boolean;
+  /** When the job was due (for the schedule-to-start time). */
+  runAt: Date;
+  /** The enqueuer's trace context (see {@link NewJob.traceContext}), or null. */
+  traceContext: string | null;
 }
 
 export interface ClaimRequest {

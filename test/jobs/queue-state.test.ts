@@ -13,6 +13,8 @@ function job(i: number): ClaimedJob {
     maxAttempts: 3,
     leaseToken: `t${i}`,
     started: false,
+    runAt: new Date(0),
+    traceContext: null,
   };
 }
 

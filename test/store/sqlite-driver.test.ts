@@ -113,7 +113,7 @@ describe("SQLite driver: opening", () => {
       .all();
     assert.deepEqual(
       rows.map((r) => `${String(r["component"])}:${String(r["version"])}`),
-      ["jobs:1", "jobs:2"],
+      ["jobs:1", "jobs:2", "jobs:3"],
     );
   });
 

@@ -162,9 +162,9 @@ export function claimSql(ctx: PgContext): string {
         lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND ${ASYNC_COMMIT}
       RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token,
-        j.started_at IS NOT NULL AS started
+        j.started_at IS NOT NULL AS started, j.trace_context
     )
-    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context
     FROM u ORDER BY priority, run_at, id`;
 }
 

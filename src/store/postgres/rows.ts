@@ -86,6 +86,8 @@ export interface ClaimRow {
   max_attempts: number;
   lease_token: string;
   started: boolean;
+  run_at: Date;
+  trace_context: string | null;
 }
 
 /**
@@ -106,6 +108,8 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     maxAttempts: row.max_attempts,
     leaseToken: row.lease_token,
     started: row.started,
+    runAt: row.run_at,
+    traceContext: row.trace_context,
   }));
 }
 

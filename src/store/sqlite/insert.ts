@@ -5,12 +5,12 @@ import type { Row } from "./rows.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
 
-/** Jobs per multi-row INSERT statement (12 parameters a row: 768, well under SQLite's limit). */
+/** Jobs per multi-row INSERT statement (13 parameters a row: 832, well under SQLite's limit). */
 export const ROWS_PER_INSERT = 64;
 
 const COLUMNS =
-  "(kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost)";
-const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "(kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost, trace_context)";
+const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /**
  * Pure: the INSERT of `rows` jobs in one statement, returning the new ids.
@@ -99,6 +99,7 @@ export function insertJobs(
       job.batchId,
       job.batchIndex,
       job.maxLost ?? DEFAULT_MAX_LOST,
+      job.traceContext ?? null,
     );
     slots.push(n);
     if (state === "available") queues.add(job.queue);

@@ -37,7 +37,7 @@ export function claimSql(jobs: string): string {
               AND cancel_requested = 0
             ORDER BY priority, run_at, id
             LIMIT ?5)
-   RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at`;
+   RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context`;
 }
 
 /** Marks one claimed row started (?1 now, ?2 id); in the claim's transaction. */

@@ -82,4 +82,14 @@ ALTER TABLE {{schema}}jobs ADD COLUMN lost INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE {{schema}}jobs ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3;
 `,
   },
+  {
+    component: "jobs",
+    version: 3,
+    name: "jobs: trace_context, the enqueuer's W3C trace context",
+    // A nullable column older code never reads or writes: every 0.x binary works on it.
+    compatibleFrom: "0.1.0",
+    sql: `
+ALTER TABLE {{schema}}jobs ADD COLUMN trace_context TEXT;
+`,
+  },
 ];

@@ -108,5 +108,7 @@ export function rowToClaimed(row: Row): ClaimedJob {
     maxAttempts: num(row["max_attempts"]),
     leaseToken: str(row["lease_token"]),
     started: row["started_at"] !== null && row["started_at"] !== undefined,
+    runAt: new Date(num(row["run_at"])),
+    traceContext: row["trace_context"] == null ? null : str(row["trace_context"]),
   };
 }

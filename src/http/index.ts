@@ -1,0 +1,11 @@
+/**
+ * The HTTP surface: a small server run as a Task, probes (`/healthz`, `/readyz`) and the
+ * metrics endpoint. Loaded by the app only when `http` is configured. This file is the folder's
+ * face towards the rest of tend.
+ */
+export { EventLoopWatch } from "./health.ts";
+export { checkHttpOptions, type HttpOptions, type HttpSettings, parseHttpAddress } from "./options.ts";
+export { type ReadinessReport, Readiness, type ReadinessSources } from "./readiness.ts";
+export { type RouteHandler, Router, sendJson } from "./router.ts";
+export { type HttpServer, type HttpStopOptions, listenHttp } from "./server.ts";
+export { type ObservedRoutes, observedRouter } from "./routes.ts";

@@ -1,0 +1,74 @@
+import {
+  checkInteger,
+  checkObject,
+  checkString,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+} from "../errors/index.ts";
+import { type Duration, MAX_TIMER_MS, parseDuration } from "../lifecycle/index.ts";
+
+/** Options of tend's HTTP server (`createApp({ http })`, `tend supervise --http`). */
+export interface HttpOptions {
+  /** TCP port; 0 picks a free one (read it back from `app.httpAddress`). */
+  port: number;
+  /** Address to bind (default `127.0.0.1`: reachable from this machine only). */
+  host?: string;
+  /** `/healthz` answers 503 once the event loop was blocked this long in the last seconds (default `"5s"`). */
+  maxEventLoopDelay?: Duration;
+}
+
+/** Checked HTTP options. */
+export interface HttpSettings {
+  port: number;
+  host: string;
+  maxEventLoopDelayMs: number;
+}
+
+const HTTP_KEYS = optionKeys<HttpOptions>({ port: true, host: true, maxEventLoopDelay: true });
+
+/**
+ * Checks `http` options; throws TEND_E_INVALID_HTTP_OPTIONS (or TEND_E_UNKNOWN_OPTION).
+ *
+ * @example
+ * ```ts
+ * const settings = checkHttpOptions({ port: 9464 }); // { port: 9464, host: "127.0.0.1", ... }
+ * ```
+ */
+export function checkHttpOptions(options: unknown): HttpSettings {
+  checkObject("TEND_E_INVALID_HTTP_OPTIONS", "http options", options, "{ port, host? }");
+  rejectUnknownKeys("http options", options, HTTP_KEYS);
+  const o = options as Partial<HttpOptions>;
+  const port = checkInteger("TEND_E_INVALID_HTTP_OPTIONS", "http.port", o.port, 0, 65_535);
+  const host =
+    o.host === undefined ? "127.0.0.1" : checkString("TEND_E_INVALID_HTTP_OPTIONS", "http.host", o.host);
+  if (/[\s/]/.test(host))
+    throw invalidArgument("TEND_E_INVALID_HTTP_OPTIONS", "http.host", host, "a host name or IP address");
+  const maxEventLoopDelayMs = parseDuration(o.maxEventLoopDelay ?? "5s", "http.maxEventLoopDelay", {
+    code: "TEND_E_INVALID_HTTP_OPTIONS",
+    positive: true,
+    max: MAX_TIMER_MS,
+  });
+  return { port, host, maxEventLoopDelayMs };
+}
+
+/**
+ * Parses `--http` of the CLI: `9464`, `:9464`, `0.0.0.0:9464` or `[::1]:9464`.
+ *
+ * @example
+ * ```ts
+ * parseHttpAddress("0.0.0.0:9464"); // { port: 9464, host: "0.0.0.0" }
+ * ```
+ */
+export function parseHttpAddress(text: string): HttpOptions {
+  const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d{1,5})$/.exec(text.trim());
+  if (m === null)
+    throw invalidArgument(
+      "TEND_E_INVALID_HTTP_OPTIONS",
+      "--http",
+      text,
+      "PORT or HOST:PORT (e.g. 127.0.0.1:9464)",
+    );
+  const host = m[1] === undefined || m[1] === "" ? undefined : m[1].replace(/^\[|\]$/g, "");
+  return { port: Number(m[2]), ...(host === undefined ? {} : { host }) };
+}

@@ -1,0 +1,23 @@
+import { channel } from "node:diagnostics_channel";
+
+/**
+ * tend's `node:diagnostics_channel` channels, for APM agents and your own probes. A message is
+ * built only when a channel has subscribers, so they cost nothing otherwise. See
+ * docs/observability.md for each message's fields.
+ *
+ * @example
+ * ```ts
+ * import { subscribe } from "node:diagnostics_channel";
+ * subscribe("tend:job:end", (message) => console.log(message));
+ * ```
+ */
+export const CHANNELS = {
+  jobEnqueue: channel("tend:job:enqueue"),
+  jobStart: channel("tend:job:start"),
+  jobEnd: channel("tend:job:end"),
+  jobRescued: channel("tend:job:rescued"),
+  convergeRun: channel("tend:converge:run"),
+  inboxFile: channel("tend:inbox:file"),
+  superviseWorker: channel("tend:supervise:worker"),
+  error: channel("tend:error"),
+} as const;

@@ -1,0 +1,3 @@
+import { describeHttp } from "./suite.ts";
+
+describeHttp("sqlite");

@@ -1,0 +1,3 @@
+import { describeObservedJobs } from "./suite.ts";
+
+describeObservedJobs("sqlite");

@@ -1,0 +1,231 @@
+import assert from "node:assert/strict";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { createApp } from "../../../src/app.ts";
+import { Manager } from "../../../src/lifecycle/manager.ts";
+import type { ErrorContext } from "../../../src/observe/index.ts";
+import { type Backend, createBackend } from "../../support/backends.ts";
+import { makeTempDir } from "../../support/tmp.ts";
+import { waitFor } from "../../support/wait.ts";
+import { captureLog } from "../../lifecycle/log-capture.ts";
+
+/** The value of one sample of a Prometheus exposition, or undefined. */
+function sample(text: string, series: string): number | undefined {
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${series} `)) return Number(line.slice(series.length + 1));
+  }
+  return undefined;
+}
+
+/**
+ * The jobs part observed on one driver: per-process metrics on `app.metrics`, the error hook
+ * and diagnostics channels, for jobs that complete, fail and retry, and are discarded.
+ */
+export function describeObservedJobs(driver: "sqlite" | "postgres"): void {
+  describe(`observed jobs on ${driver}`, () => {
+    let backend: Backend | null;
+
+    before(async () => {
+      backend = await createBackend(driver);
+    });
+    after(async () => {
+      await backend?.cleanup();
+    });
+
+    it("counts enqueues and attempts by queue, kind and outcome, times them, and reports failures to onError and the channels", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const capture = captureLog();
+      const reported: Array<{ error: unknown; context: ErrorContext }> = [];
+      const app = createApp({
+        database: backend.url,
+        log: capture.log,
+        metrics: true,
+        jobs: { pollInterval: 50 },
+        onError: (error, context) => void reported.push({ error, context }),
+      });
+      // A throwing hook is logged and changes nothing.
+      app.onError(() => {
+        throw new Error("the hook itself fails");
+      });
+      const ended: Array<Record<string, unknown>> = [];
+      const onEnd = (message: unknown): void => void ended.push(message as Record<string, unknown>);
+      subscribe("tend:job:end", onEnd);
+      t.after(() => unsubscribe("tend:job:end", onEnd));
+
+      let flaky = 0;
+      app.job("obs.ok", () => {});
+      app.job(
+        "obs.flaky",
+        () => {
+          if (++flaky === 1) throw new Error("first attempt fails");
+        },
+        { backoff: () => 1 },
+      );
+      app.job(
+        "obs.doomed",
+        () => {
+          throw new TypeError("never works");
+        },
+        { maxAttempts: 1, queue: "doomed" },
+      );
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      t.after(() => manager.stop());
+      await app.enqueue("obs.ok", {});
+      await app.enqueue("obs.ok", {});
+      const flakyJob = await app.enqueue("obs.flaky", {});
+      const doomed = await app.enqueue("obs.doomed", {});
+      await waitFor(async () => (await app.jobs.get(flakyJob.id))?.state === "completed", {
+        message: "the flaky job to complete on its retry",
+        timeoutMs: 20_000,
+      });
+      await waitFor(async () => (await app.jobs.get(doomed.id))?.state === "discarded", {
+        message: "the doomed job to be discarded",
+      });
+      await waitFor(() => ended.length >= 5, { message: "five attempts ended on tend:job:end" });
+
+      const text = await app.metrics.metrics();
+      const s = (series: string): number | undefined => sample(text, series);
+      assert.equal(s('tend_jobs_enqueued_total{queue="default",kind="obs.ok"}'), 2);
+      assert.equal(s('tend_jobs_enqueued_total{queue="doomed",kind="obs.doomed"}'), 1);
+      assert.equal(s('tend_job_attempts_started_total{queue="default",kind="obs.flaky"}'), 2);
+      assert.equal(
+        s('tend_job_attempts_finished_total{queue="default",kind="obs.ok",outcome="completed"}'),
+        2,
+      );
+      assert.equal(
+        s('tend_job_attempts_finished_total{queue="default",kind="obs.flaky",outcome="failed"}'),
+        1,
+      );
+      assert.equal(
+        s('tend_job_attempts_finished_total{queue="default",kind="obs.flaky",outcome="completed"}'),
+        1,
+      );
+      assert.equal(
+        s('tend_job_attempts_finished_total{queue="doomed",kind="obs.doomed",outcome="discarded"}'),
+        1,
+      );
+      assert.equal(s('tend_job_attempt_duration_seconds_count{queue="default",kind="obs.ok"}'), 2);
+      assert.equal(s('tend_job_schedule_to_start_seconds_count{queue="default",kind="obs.flaky"}'), 2);
+      assert.equal(s("tend_jobs_in_flight"), 0);
+      assert.doesNotMatch(text, /jobId|job_id/, "no job id in any label");
+
+      const contexts = reported.map((r) => r.context);
+      assert.deepEqual(contexts.map((c) => [c.event, c.kind, c.attempt]).sort(), [
+        ["job.discarded", "obs.doomed", 1],
+        ["job.failed", "obs.flaky", 1],
+      ]);
+      const discarded = reported.find((r) => r.context.event === "job.discarded")!;
+      assert.ok(discarded.error instanceof TypeError);
+      assert.equal(discarded.context.jobId, doomed.id);
+      assert.equal(discarded.context.queue, "doomed");
+      assert.equal(discarded.context.part, "jobs");
+      assert.ok(
+        capture
+          .lines()
+          .some((l) => l["msg"] === "an onError hook threw; the error it was given is in context"),
+      );
+      assert.deepEqual(ended.map((m) => m["outcome"]).sort(), [
+        "completed",
+        "completed",
+        "completed",
+        "discarded",
+        "failed",
+      ]);
+    });
+
+    it("exposes converger and inbox metrics and reports converger errors, inbox failures and task failures to onError", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const capture = captureLog();
+      const tmp = await makeTempDir("tend-observe-");
+      t.after(() => tmp.cleanup());
+      const reported: Array<{ error: unknown; context: ErrorContext }> = [];
+      const app = createApp({
+        database: backend.url,
+        log: capture.log,
+        metrics: true,
+        onError: (error, context) => void reported.push({ error, context }),
+      });
+      const converged: string[] = [];
+      app.converger({
+        name: "obs-keys",
+        every: "1h",
+        find: () => ["good", "bad"],
+        converge: async (key) => {
+          if (key === "bad") throw new Error("cannot converge bad");
+          converged.push(key);
+          return { changed: converged.length === 1 ? { fixed: key } : null };
+        },
+      });
+      app.inbox({
+        dir: join(tmp.dir, "inbox"),
+        settle: 0,
+        retries: 0,
+        process: async (file) => {
+          if (file.name.startsWith("bad")) throw new Error("bad file");
+        },
+      });
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      await writeFile(join(tmp.dir, "inbox", "good.txt"), "ok");
+      await writeFile(join(tmp.dir, "inbox", "bad.txt"), "no");
+      await waitFor(
+        () =>
+          reported.some((r) => r.context.event === "converger.error") &&
+          reported.some((r) => r.context.event === "inbox.failed") &&
+          app.getConverger("obs-keys")?.metrics().changes === 1,
+        { message: "a converger error, an inbox failure and a converged key" },
+      );
+      const text = await app.metrics.metrics();
+      await manager.stop().catch(() => {});
+      const s = (series: string): number | undefined => sample(text, series);
+      assert.ok(s('tend_converger_sweeps_total{converger="obs-keys"}')! >= 1);
+      assert.equal(s('tend_converger_leader{converger="obs-keys"}'), 1);
+      assert.ok(s('tend_converger_errors_total{converger="obs-keys"}')! >= 1);
+      assert.equal(s('tend_converger_inconsistencies_total{converger="obs-keys"}'), 1);
+      assert.ok(s('tend_converger_last_sweep_age_seconds{converger="obs-keys"}')! >= 0);
+      const inboxName = text.match(/tend_inbox_files_total\{inbox="([^"]+)",outcome="failed"\}/)?.[1];
+      assert.ok(inboxName, "an inbox_files_total series for the failed file");
+      assert.equal(s(`tend_inbox_files_total{inbox="${inboxName}",outcome="failed"}`), 1);
+      assert.equal(s(`tend_inbox_backlog{inbox="${inboxName}"}`), 0);
+      assert.match(text, /^tend_inbox_processing_seconds_count\{inbox="[^"]+",outcome="failed"\} 1$/m);
+
+      const byEvent = (event: string) =>
+        reported.filter((r) => r.context.event === event).map((r) => r.context);
+      const convergeError = byEvent("converger.error")[0]!;
+      assert.deepEqual(convergeError, {
+        part: "converge",
+        event: "converger.error",
+        converger: "obs-keys",
+        key: "bad",
+      });
+      const inboxFailure = byEvent("inbox.failed")[0]!;
+      assert.equal(inboxFailure.part, "inbox");
+      assert.equal(inboxFailure.file, "bad.txt");
+    });
+
+    it("reports a failed task to onError", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const capture = captureLog();
+      const reported: Array<{ error: unknown; context: ErrorContext }> = [];
+      const app = createApp({ database: backend.url, log: capture.log, tracing: false });
+      app.onError((error, context) => void reported.push({ error, context }));
+      const failure = new Error("the task fails");
+      app.task(async function failingTask() {
+        throw failure;
+      });
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      await assert.rejects(manager.wait());
+      assert.equal(reported.length, 1);
+      assert.deepEqual(reported[0]!.context, {
+        part: "lifecycle",
+        event: "task.failed",
+        task: "failingTask",
+      });
+      assert.equal((reported[0]!.error as Error).cause, failure);
+    });
+  });
+}
