@@ -101,7 +101,17 @@ export class WorkerProcess extends EventEmitter {
         resolve(this.exitInfo);
         this.emit("exit", this.exitInfo);
       };
-      child.once("exit", finish);
+      // A worker that says "stopped" and exits at once: its last IPC messages may still be unread
+      // when "exit" fires. Finish once the channel has closed (all messages read), or soon after.
+      child.once("exit", (code, signal) => {
+        if (!child.connected) return finish(code, signal);
+        const late = setTimeout(() => finish(code, signal), 500);
+        late.unref();
+        child.once("disconnect", () => {
+          clearTimeout(late);
+          finish(code, signal);
+        });
+      });
       child.once("error", (err) => {
         this.#log.error({ err, workerId: this.id }, "worker process error");
         if (child.pid === undefined) finish(null, null);
