@@ -401,7 +401,7 @@ export class Jobs {
         workerId: this.workerId,
         queues,
         leaseMs: this.#leaseMs,
-        prefetch: this.#options.prefetch ?? 0,
+        prefetch: this.#options.prefetch ?? null,
         pollIntervalMs: this.#pollIntervalMs,
         drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,

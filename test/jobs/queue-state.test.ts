@@ -59,3 +59,32 @@ describe("QueueState.claimSize (the claim decision)", () => {
     assert.equal(q.claimSize(), 10);
   });
 });
+
+describe("QueueState.afterClaim (adaptive claim-ahead, no prefetch configured)", () => {
+  it("doubles the depth while claims come back full and slots sat free, up to ten times the concurrency", () => {
+    const q = new QueueState("q", 50, null);
+    assert.equal(q.prefetch, 0);
+    assert.equal(q.claimSize(), 50, "at first, free slots only");
+    q.afterClaim(50, 50);
+    assert.equal(q.prefetch, 50, "grows to the concurrency first");
+    for (const expected of [100, 200, 400, 500, 500]) {
+      q.afterClaim(100, 100);
+      assert.equal(q.prefetch, expected);
+    }
+  });
+
+  it("keeps the depth while the slots stay busy, and halves it when a claim comes back short", () => {
+    const q = state(50, 0, { running: 50 });
+    const adaptive = new QueueState("q", 50, null);
+    adaptive.prefetch = 400;
+    adaptive.running = 50;
+    adaptive.afterClaim(400, 400);
+    assert.equal(adaptive.prefetch, 400, "slots were busy: the buffer did not run dry");
+    adaptive.afterClaim(400, 12);
+    assert.equal(adaptive.prefetch, 200);
+    adaptive.afterClaim(200, 0);
+    assert.equal(adaptive.prefetch, 100);
+    q.afterClaim(10, 10);
+    assert.equal(q.prefetch, 0, "a configured prefetch never changes");
+  });
+});
