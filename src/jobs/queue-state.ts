@@ -40,17 +40,32 @@ export class QueueState {
     this.maxPrefetch = Math.min(10 * concurrency, 10_000 - concurrency);
   }
 
+  /** Handlers that returned since the last claim was sent. */
+  finished = 0;
+  /** At the last claim's send: free slots with nothing buffered for them. */
+  #idleAtClaim = 0;
+  /** At the last claim's send: handlers had returned since the claim before (slots are cycling). */
+  #cyclingAtClaim = false;
+
+  /** Records, as a claim is sent, what `afterClaim` decides on. */
+  beforeClaim(): void {
+    this.#idleAtClaim = Math.max(0, this.concurrency - this.running - this.buffer.length);
+    this.#cyclingAtClaim = this.finished > 0;
+    this.finished = 0;
+  }
+
   /**
    * Pure decision, after a claim of `asked` returned `got` jobs, before they are buffered: adapts
-   * the claim-ahead depth when it is not configured. A full claim while handler slots sat free
-   * (the buffer ran dry before the claim came back) doubles it, up to `maxPrefetch`; a claim that
-   * came back short (the queue is drained) halves it, so that an idle worker holds nothing ahead
-   * that other workers could run.
+   * the claim-ahead depth when it is not configured. A full claim sent while handlers were
+   * returning and at least half the slots sat idle with nothing buffered (short jobs waiting for
+   * the round trip) doubles it, up to `maxPrefetch`; a claim that came back short (the queue is
+   * drained) halves it, so that an idle worker holds nothing ahead that other workers could run.
+   * Slow jobs free one slot at a time, so their worker does not claim ahead.
    */
   afterClaim(asked: number, got: number): void {
     if (!this.adaptive) return;
     if (got < asked) this.prefetch = Math.floor(this.prefetch / 2);
-    else if (this.running + this.buffer.length < this.concurrency)
+    else if (this.#cyclingAtClaim && 2 * this.#idleAtClaim >= this.concurrency)
       this.prefetch = Math.min(this.maxPrefetch, Math.max(this.concurrency, this.prefetch * 2));
   }
 

@@ -185,6 +185,7 @@ export class JobWorker implements Task {
           continue;
         }
         q.notified = false;
+        q.beforeClaim();
         let claimed: ClaimedJob[];
         try {
           claimed = await this.#store.jobs.claim({
@@ -316,6 +317,7 @@ export class JobWorker implements Task {
       // a claim is in flight); its outcome is written in the next batch.
       handlerDone: () => {
         q.running--;
+        q.finished++;
         this.#startBuffered(q);
         q.wake(false);
       },
