@@ -19,6 +19,8 @@ export interface RunningJob {
   ref: LeaseRef;
   controller: AbortController;
   abortReason: AbortReason | null;
+  /** The handler returned (or no handler ran): its slot is free, its outcome not yet written. */
+  handlerReturned: boolean;
 }
 
 export type AttemptOutcome = "completed" | "failed" | "released" | "cancelled" | "lostLeases";

@@ -234,11 +234,12 @@ export class JobWorker implements Task {
       while (q.running < q.concurrency) {
         const job = q.buffer.shift();
         if (job === undefined) break;
+        this.#start(job, q);
+        // Sent before the handler's code runs: runAttempt reaches the handler only after an await.
         if (!job.started) {
           job.started = true;
           this.#queueMark(job);
         }
-        this.#start(job, q);
       }
     } finally {
       q.starting = false;
@@ -257,8 +258,14 @@ export class JobWorker implements Task {
   async #sendMarks(): Promise<void> {
     try {
       while (this.#marks.length > 0) {
-        const jobs = this.#marks;
+        // A job whose handler already returned needs no mark: its outcome's write records the
+        // start (a death before that write counts it as never started, as within a mark's trip).
+        const jobs = this.#marks.filter((job) => {
+          const entry = this.#running.get(job.id);
+          return entry !== undefined && entry.job === job && !entry.handlerReturned;
+        });
         this.#marks = [];
+        if (jobs.length === 0) continue;
         try {
           // A claimed job is its own lease ref (id, leaseToken).
           const held = await this.#store.jobs.markStarted(jobs);
@@ -305,6 +312,7 @@ export class JobWorker implements Task {
       ref: { id: job.id, leaseToken: job.leaseToken },
       controller: new AbortController(),
       abortReason: null,
+      handlerReturned: false,
     };
     this.#running.set(job.id, entry);
     q.running++;
@@ -316,6 +324,7 @@ export class JobWorker implements Task {
       // The slot frees when the handler returns (the next buffered job starts at once, even while
       // a claim is in flight); its outcome is written in the next batch.
       handlerDone: () => {
+        entry.handlerReturned = true;
         q.running--;
         q.finished++;
         this.#startBuffered(q);

@@ -274,6 +274,7 @@ export async function completeJobs(ctx: PgContext, completions: readonly Complet
     "complete",
     `WITH u AS (
       UPDATE ${ctx.jobs} j SET state = 'completed', result = ${mapValue(1)}, finished_at = now(),
+        started_at = COALESCE(j.started_at, now()),
         lease_token = NULL, lease_expires_at = NULL
       WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
@@ -307,6 +308,7 @@ export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Pr
         errors = j.errors || jsonb_build_array(${mapValue(1)}),
         finished_at = CASE WHEN ${RETRY_AT} IS NULL OR j.cancel_requested THEN now() END,
         worker_id = CASE WHEN ${RETRY_AT} IS NULL THEN j.worker_id END,
+        started_at = COALESCE(j.started_at, now()),
         lease_token = NULL, lease_expires_at = NULL
       WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
