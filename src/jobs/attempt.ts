@@ -17,8 +17,11 @@ import { encodeJson } from "./validate.ts";
 export interface RunningJob {
   job: ClaimedJob;
   ref: LeaseRef;
-  controller: AbortController;
+  /** Made when the handler first reads its signal (most short handlers never do); see signalOf. */
+  controller: AbortController | null;
   abortReason: AbortReason | null;
+  /** What the signal aborts with, once aborted (kept for a signal made after the abort). */
+  abortValue?: unknown;
   /** The handler returned (or no handler ran): its slot is free, its outcome not yet written. */
   handlerReturned: boolean;
 }
@@ -43,6 +46,21 @@ export interface AttemptDeps {
     cancel(r: LeaseRef): Promise<string[]>;
   };
   onOutcome(outcome: AttemptOutcome): void;
+}
+
+/** The job's abort signal, made on first use (already aborted if the job was). */
+export function signalOf(entry: RunningJob): AbortSignal {
+  if (entry.controller === null) {
+    entry.controller = new AbortController();
+    if (entry.abortReason !== null) entry.controller.abort(entry.abortValue);
+  }
+  return entry.controller.signal;
+}
+
+/** Aborts the job's signal with `value` (or records it for a signal not made yet). */
+export function abortSignalOf(entry: RunningJob, value: unknown): void {
+  entry.abortValue = value;
+  entry.controller?.abort(value);
 }
 
 /**
@@ -99,7 +117,8 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         : setTimeout(() => {
             if (entry.abortReason === null) {
               entry.abortReason = "timeout";
-              entry.controller.abort(
+              abortSignalOf(
+                entry,
                 new TendError(
                   "TEND_E_JOB_TIMEOUT",
                   `Job ${job.id} exceeded its ${definition.timeoutMs} ms timeout.`,
@@ -118,7 +137,9 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         payload: payload as never,
         attempt: job.attempt,
         maxAttempts: job.maxAttempts,
-        signal: entry.controller.signal,
+        get signal() {
+          return signalOf(entry);
+        },
         get log() {
           return log();
         },

@@ -9,7 +9,7 @@ import {
   type LeaseRef,
   type Store,
 } from "../store/index.ts";
-import { type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
+import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { AbortReason } from "./outcome.ts";
 import { QueueState } from "./queue-state.ts";
@@ -310,7 +310,7 @@ export class JobWorker implements Task {
     const entry: RunningJob = {
       job,
       ref: { id: job.id, leaseToken: job.leaseToken },
-      controller: new AbortController(),
+      controller: null,
       abortReason: null,
       handlerReturned: false,
     };
@@ -487,5 +487,5 @@ function abort(entry: RunningJob, reason: AbortReason): void {
   if (entry.abortReason === "lease-lost") return;
   if (entry.abortReason !== null && reason !== "lease-lost") return;
   entry.abortReason = reason;
-  entry.controller.abort(reason);
+  abortSignalOf(entry, reason);
 }
