@@ -60,7 +60,7 @@ export const TEND_TUNED: SystemSpec = {
 export const TEND_DEFAULTS: SystemSpec = {
   ...TEND_TUNED,
   name: "tend-postgres (defaults)",
-  describe: `tend-postgres (defaults): Jobs { concurrency: ${CONCURRENCY} } and nothing else (prefetch 0: claims only for free slots)`,
+  describe: `tend-postgres (defaults): Jobs { concurrency: ${CONCURRENCY} } and nothing else (prefetch unset: adaptive claim-ahead)`,
   options: (k, i) => ({ concurrency: share(CONCURRENCY, k, i) }),
 };
 

@@ -18,13 +18,13 @@ import { encodeJson } from "./validate.ts";
 export interface RunningJob {
   job: ClaimedJob;
   ref: LeaseRef;
-  controller: AbortController;
+  /** Made when the handler first reads its signal (most short handlers never do); see signalOf. */
+  controller: AbortController | null;
   abortReason: AbortReason | null;
-  /**
-   * True once the handler returned or threw: the job's outcome is being written, fenced by its
-   * lease token, and that write (not a heartbeat) decides whether the lease was lost.
-   */
-  handlerReturned?: boolean;
+  /** What the signal aborts with, once aborted (kept for a signal made after the abort). */
+  abortValue?: unknown;
+  /** The handler returned (or no handler ran): its slot is free, its outcome not yet written. */
+  handlerReturned: boolean;
 }
 
 export type { AttemptOutcome } from "./observer.ts";
@@ -48,6 +48,21 @@ export interface AttemptDeps {
   };
   onOutcome(outcome: AttemptOutcome, detail?: AttemptEnd): void;
   observer?: JobObserver | undefined;
+}
+
+/** The job's abort signal, made on first use (already aborted if the job was). */
+export function signalOf(entry: RunningJob): AbortSignal {
+  if (entry.controller === null) {
+    entry.controller = new AbortController();
+    if (entry.abortReason !== null) entry.controller.abort(entry.abortValue);
+  }
+  return entry.controller.signal;
+}
+
+/** Aborts the job's signal with `value` (or records it for a signal not made yet). */
+export function abortSignalOf(entry: RunningJob, value: unknown): void {
+  entry.abortValue = value;
+  entry.controller?.abort(value);
 }
 
 /**
@@ -115,7 +130,8 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
         : setTimeout(() => {
             if (entry.abortReason === null) {
               entry.abortReason = "timeout";
-              entry.controller.abort(
+              abortSignalOf(
+                entry,
                 new TendError(
                   "TEND_E_JOB_TIMEOUT",
                   `Job ${job.id} exceeded its ${definition.timeoutMs} ms timeout.`,
@@ -134,7 +150,9 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
         payload: payload as never,
         attempt: job.attempt,
         maxAttempts: job.maxAttempts,
-        signal: entry.controller.signal,
+        get signal() {
+          return signalOf(entry);
+        },
         get log() {
           return log();
         },

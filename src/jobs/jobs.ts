@@ -37,10 +37,12 @@ export interface JobsOptions {
   /** Concurrency of each queue not listed in `queues` (default 10). */
   concurrency?: number;
   /**
-   * Jobs per queue claimed ahead of free slots, so that short jobs do not wait for a round trip
-   * (default 0). Raise it (e.g. 500) for many short jobs; keep it 0 for slow jobs so that other
-   * workers are not starved of jobs this one holds. Claimed-ahead jobs are returned on stop
-   * without spending their attempt; if the process dies they are rescued like running jobs.
+   * Jobs per queue claimed ahead of free slots, so that short jobs do not wait for a round trip.
+   * Unset (the default), the depth adapts: it grows (up to ten times the concurrency) while claims
+   * come back full and slots wait for them, and shrinks when claims come back short, so that an
+   * idle worker holds nothing ahead. Set a number to fix it (0: claim only for free slots).
+   * Claimed-ahead jobs are returned on stop without spending their attempt; if the process dies
+   * before they started, they are returned by the rescue without spending it either.
    */
   prefetch?: number;
   /** Lease of a running job, renewed while it runs (default `"30s"`). */
@@ -403,7 +405,7 @@ export class Jobs {
         workerId: this.workerId,
         queues,
         leaseMs: this.#leaseMs,
-        prefetch: this.#options.prefetch ?? 0,
+        prefetch: this.#options.prefetch ?? null,
         pollIntervalMs: this.#pollIntervalMs,
         drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,

@@ -7,11 +7,18 @@ import type { ClaimedJob } from "../store/index.ts";
 export class QueueState {
   readonly name: string;
   readonly concurrency: number;
-  readonly prefetch: number;
+  /** Claim-ahead depth: fixed when configured, else adapted after each claim (see `afterClaim`). */
+  prefetch: number;
+  /** The depth adapts (no `prefetch` configured). */
+  readonly adaptive: boolean;
+  /** The most the adaptive depth grows to: ten times the concurrency (a claim is at most 10,000). */
+  readonly maxPrefetch: number;
   /** Claimed ahead, waiting for a free slot (their lease is held and renewed). */
   readonly buffer: ClaimedJob[] = [];
   /** Handlers running now; never more than `concurrency`. */
   running = 0;
+  /** Buffered jobs are being started (guards against starting re-entrantly). */
+  starting = false;
   /** Claimed jobs whose outcome is not written yet (buffered, running, or finished and unwritten). */
   held = 0;
   /** Something changed (a slot freed, a notification): re-evaluate. */
@@ -24,10 +31,42 @@ export class QueueState {
   nextPollAt = 0;
   resolve: (() => void) | null = null;
 
-  constructor(name: string, concurrency: number, prefetch: number) {
+  /** `prefetch` null: adaptive claim-ahead, starting at 0. */
+  constructor(name: string, concurrency: number, prefetch: number | null) {
     this.name = name;
     this.concurrency = concurrency;
-    this.prefetch = prefetch;
+    this.adaptive = prefetch === null;
+    this.prefetch = prefetch ?? 0;
+    this.maxPrefetch = Math.min(10 * concurrency, 10_000 - concurrency);
+  }
+
+  /** Handlers that returned since the last claim was sent. */
+  finished = 0;
+  /** At the last claim's send: free slots with nothing buffered for them. */
+  #idleAtClaim = 0;
+  /** At the last claim's send: handlers had returned since the claim before (slots are cycling). */
+  #cyclingAtClaim = false;
+
+  /** Records, as a claim is sent, what `afterClaim` decides on. */
+  beforeClaim(): void {
+    this.#idleAtClaim = Math.max(0, this.concurrency - this.running - this.buffer.length);
+    this.#cyclingAtClaim = this.finished > 0;
+    this.finished = 0;
+  }
+
+  /**
+   * Pure decision, after a claim of `asked` returned `got` jobs, before they are buffered: adapts
+   * the claim-ahead depth when it is not configured. A full claim sent while handlers were
+   * returning and at least half the slots sat idle with nothing buffered (short jobs waiting for
+   * the round trip) doubles it, up to `maxPrefetch`; a claim that came back short (the queue is
+   * drained) halves it, so that an idle worker holds nothing ahead that other workers could run.
+   * Slow jobs free one slot at a time, so their worker does not claim ahead.
+   */
+  afterClaim(asked: number, got: number): void {
+    if (!this.adaptive) return;
+    if (got < asked) this.prefetch = Math.floor(this.prefetch / 2);
+    else if (this.#cyclingAtClaim && 2 * this.#idleAtClaim >= this.concurrency)
+      this.prefetch = Math.min(this.maxPrefetch, Math.max(this.concurrency, this.prefetch * 2));
   }
 
   /**

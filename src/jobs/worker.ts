@@ -9,7 +9,7 @@ import {
   type LeaseRef,
   type Store,
 } from "../store/index.ts";
-import { type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
+import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { JobObserver } from "./observer.ts";
 import type { AbortReason } from "./outcome.ts";
@@ -24,8 +24,8 @@ export interface WorkerSettings {
   leaseMs: number;
   /** Fallback poll when no wake-up arrives (scheduled jobs, lost notifications). */
   pollIntervalMs: number;
-  /** Jobs per queue claimed ahead of free slots (0: claim only for free slots). */
-  prefetch: number;
+  /** Jobs per queue claimed ahead of free slots (0: claim only for free slots; null: adapt). */
+  prefetch: number | null;
   /** On stop, how long in-flight jobs may run before their signals abort. */
   drainTimeoutMs: number;
   /** After aborting, how long handlers get to return before their jobs are released anyway. */
@@ -75,8 +75,11 @@ export class JobWorker implements Task {
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
-  /** Start marks of jobs claimed ahead (see #startBuffered). */
-  readonly #starts: WriteBatcher<LeaseRef, string[]>;
+  /** Start marks of jobs claimed ahead waiting for the mark in flight (see #queueMark). */
+  #marks: ClaimedJob[] = [];
+  #marking: Promise<void> | null = null;
+  /** Aborted on stop: from then on no buffered job starts (they are returned instead). */
+  #stop: AbortSignal | null = null;
   #lastCompletionAt: number | null = null;
   /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
   readonly #writes: AttemptDeps["writes"] = {
@@ -116,7 +119,6 @@ export class JobWorker implements Task {
       (items) => store.jobs.markCancelled(items, "cancelled while running"),
       split("cancellations"),
     );
-    this.#starts = new WriteBatcher((items) => store.jobs.markStarted(items));
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
     }
@@ -135,6 +137,7 @@ export class JobWorker implements Task {
   }
 
   async run(signal: AbortSignal): Promise<void> {
+    this.#stop = signal;
     const { notifier } = this.#store;
     const unlisten = await Promise.all([
       notifier.listen(
@@ -185,6 +188,7 @@ export class JobWorker implements Task {
           continue;
         }
         q.notified = false;
+        q.beforeClaim();
         let claimed: ClaimedJob[];
         try {
           claimed = await this.#store.jobs.claim({
@@ -206,6 +210,7 @@ export class JobWorker implements Task {
           continue;
         }
         this.counters.claimed += claimed.length;
+        q.afterClaim(size, claimed.length);
         q.held += claimed.length;
         q.buffer.push(...claimed);
         q.drained = claimed.length < size;
@@ -225,47 +230,75 @@ export class JobWorker implements Task {
    * which a job that did start is counted as never started.
    */
   #startBuffered(q: QueueState): void {
-    let ahead: ClaimedJob[] | null = null;
-    let starts = 0;
-    while (q.running + starts < q.concurrency && starts < q.buffer.length) {
-      const job = q.buffer[starts]!;
-      if (!job.started) (ahead ??= []).push(job);
-      starts++;
+    // A handler that returns at once frees its slot inside #start: this loop takes it.
+    if (q.starting || this.#stop?.aborted === true) return;
+    q.starting = true;
+    try {
+      while (q.running < q.concurrency) {
+        const job = q.buffer.shift();
+        if (job === undefined) break;
+        this.#start(job, q);
+        // Sent before the handler's code runs: runAttempt reaches the handler only after an await.
+        if (!job.started) {
+          job.started = true;
+          this.#queueMark(job);
+        }
+      }
+    } finally {
+      q.starting = false;
     }
-    if (starts === 0) return;
-    const jobs = q.buffer.splice(0, starts);
-    if (ahead !== null) this.#markStarted(ahead);
-    for (const job of jobs) this.#start(job, q);
   }
 
-  /** Sends the start marks of jobs claimed ahead; aborts any whose lease was lost before it. */
-  #markStarted(jobs: ClaimedJob[]): void {
-    for (const job of jobs) job.started = true;
-    // A claimed job is its own lease ref (id, leaseToken).
-    this.#starts.addAll(jobs).then(
-      (results) => {
-        let held = 0;
-        for (const r of results) held += r.length;
-        if (held >= jobs.length) return;
-        const ids = new Set(results.flat());
-        for (const job of jobs) {
-          if (ids.has(job.id)) continue;
+  /**
+   * Queues the start mark of a job claimed ahead; sends it at once when no mark is in flight
+   * (the statement is on the wire before the job's handler code runs), else with the next batch.
+   */
+  #queueMark(job: ClaimedJob): void {
+    this.#marks.push(job);
+    if (this.#marking === null) this.#marking = this.#sendMarks();
+  }
+
+  async #sendMarks(): Promise<void> {
+    try {
+      while (this.#marks.length > 0) {
+        // A job whose handler already returned needs no mark: its outcome's write records the
+        // start (a death before that write counts it as never started, as within a mark's trip).
+        const jobs = this.#marks.filter((job) => {
           const entry = this.#running.get(job.id);
-          if (entry === undefined || entry.job !== job) continue;
-          this.counters.lostLeases++;
+          return entry !== undefined && entry.job === job && !entry.handlerReturned;
+        });
+        this.#marks = [];
+        if (jobs.length === 0) continue;
+        try {
+          // A claimed job is its own lease ref (id, leaseToken).
+          const held = await this.#store.jobs.markStarted(jobs);
+          if (held.length < jobs.length) this.#lostBeforeStart(jobs, held);
+        } catch (err) {
           this.#log.warn(
-            { jobId: job.id, kind: job.kind },
-            "a job claimed ahead lost its lease before it started; aborting it without writing",
+            { err, jobs: jobs.length },
+            "marking jobs claimed ahead as started failed; if this worker dies now, they count as never started",
           );
-          abort(entry, "lease-lost");
         }
-      },
-      (err: unknown) =>
-        this.#log.warn(
-          { err, jobs: jobs.length },
-          "marking jobs claimed ahead as started failed; if this worker dies now, they count as never started",
-        ),
-    );
+      }
+    } finally {
+      this.#marking = null;
+    }
+  }
+
+  /** Aborts the jobs whose start mark found their lease lost (rescued or cancelled meanwhile). */
+  #lostBeforeStart(jobs: readonly ClaimedJob[], held: readonly string[]): void {
+    const ids = new Set(held);
+    for (const job of jobs) {
+      if (ids.has(job.id)) continue;
+      const entry = this.#running.get(job.id);
+      if (entry === undefined || entry.job !== job) continue;
+      this.counters.lostLeases++;
+      this.#log.warn(
+        { jobId: job.id, kind: job.kind },
+        "a job claimed ahead lost its lease before it started; aborting it without writing",
+      );
+      abort(entry, "lease-lost");
+    }
   }
 
   #wakeQueue(queue: string, notified: boolean): void {
@@ -280,8 +313,9 @@ export class JobWorker implements Task {
     const entry: RunningJob = {
       job,
       ref: { id: job.id, leaseToken: job.leaseToken },
-      controller: new AbortController(),
+      controller: null,
       abortReason: null,
+      handlerReturned: false,
     };
     this.#running.set(job.id, entry);
     q.running++;
@@ -290,10 +324,13 @@ export class JobWorker implements Task {
       log: this.#log,
       maxResultBytes: this.#settings.maxResultBytes,
       heartbeat: () => this.#heartbeatOf([entry], []),
-      // The slot frees when the handler returns; its outcome is written in the next batch.
+      // The slot frees when the handler returns (the next buffered job starts at once, even while
+      // a claim is in flight); its outcome is written in the next batch.
       handlerDone: () => {
         entry.handlerReturned = true;
         q.running--;
+        q.finished++;
+        this.#startBuffered(q);
         q.wake(false);
       },
       writes: this.#writes,
@@ -373,7 +410,7 @@ export class JobWorker implements Task {
 
   async #flushWrites(): Promise<void> {
     await Promise.allSettled([
-      this.#starts.flush(),
+      this.#marking ?? Promise.resolve(),
       this.#completions.flush(),
       this.#failures.flush(),
       this.#releases.flush(),
@@ -458,5 +495,5 @@ function abort(entry: RunningJob, reason: AbortReason): void {
   if (entry.abortReason === "lease-lost") return;
   if (entry.abortReason !== null && reason !== "lease-lost") return;
   entry.abortReason = reason;
-  entry.controller.abort(reason);
+  abortSignalOf(entry, reason);
 }

@@ -45,34 +45,6 @@ export class WriteBatcher<T, R> {
     });
   }
 
-  /**
-   * Adds several items that settle together (one promise for the group, not one per item):
-   * resolves with the distinct results of the batches that wrote them (one, unless the group
-   * straddles the batch limit), or rejects with the first error.
-   */
-  addAll(items: readonly T[]): Promise<R[]> {
-    return new Promise<R[]>((resolve, reject) => {
-      let left = items.length;
-      if (left === 0) {
-        resolve([]);
-        return;
-      }
-      const results: R[] = [];
-      let failed = false;
-      const done = (r: R): void => {
-        if (!results.includes(r)) results.push(r);
-        if (--left === 0 && !failed) resolve(results);
-      };
-      const fail = (err: unknown): void => {
-        if (failed) return;
-        failed = true;
-        reject(err);
-      };
-      for (const item of items) this.#pending.push({ item, resolve: done, reject: fail });
-      if (this.#running === null) this.#running = this.#loop();
-    });
-  }
-
   /** Resolves when every item added so far was written (or failed). */
   async flush(): Promise<void> {
     while (this.#running !== null) await this.#running;

@@ -61,3 +61,43 @@ describe("QueueState.claimSize (the claim decision)", () => {
     assert.equal(q.claimSize(), 10);
   });
 });
+
+describe("QueueState.afterClaim (adaptive claim-ahead, no prefetch configured)", () => {
+  /** Sends a claim with `running` handlers busy after `finished` returned, and gets `got` of `asked`. */
+  function claim(q: QueueState, o: { running: number; finished: number; asked: number; got: number }): void {
+    q.running = o.running;
+    q.finished = o.finished;
+    q.beforeClaim();
+    q.afterClaim(o.asked, o.got);
+  }
+
+  it("doubles the depth while full claims find short jobs' slots idle, up to ten times the concurrency", () => {
+    const q = new QueueState("q", 50, null);
+    assert.equal(q.prefetch, 0);
+    assert.equal(q.claimSize(), 50, "at first, free slots only");
+    claim(q, { running: 0, finished: 0, asked: 50, got: 50 });
+    assert.equal(q.prefetch, 0, "the first claim: no handler has returned yet");
+    claim(q, { running: 0, finished: 50, asked: 50, got: 50 });
+    assert.equal(q.prefetch, 50, "grows to the concurrency first");
+    for (const expected of [100, 200, 400, 500, 500]) {
+      claim(q, { running: 10, finished: 50, asked: 100, got: 100 });
+      assert.equal(q.prefetch, expected);
+    }
+  });
+
+  it("does not grow for slow jobs, halves when a claim comes back short, and never changes a configured prefetch", () => {
+    const q = new QueueState("q", 50, null);
+    claim(q, { running: 49, finished: 1, asked: 1, got: 1 });
+    assert.equal(q.prefetch, 0, "one slot at a time: slow jobs");
+    q.prefetch = 400;
+    claim(q, { running: 50, finished: 3, asked: 400, got: 400 });
+    assert.equal(q.prefetch, 400, "slots were busy");
+    claim(q, { running: 50, finished: 3, asked: 400, got: 12 });
+    assert.equal(q.prefetch, 200);
+    claim(q, { running: 0, finished: 50, asked: 250, got: 0 });
+    assert.equal(q.prefetch, 100);
+    const fixed = state(50, 0);
+    claim(fixed, { running: 0, finished: 50, asked: 50, got: 50 });
+    assert.equal(fixed.prefetch, 0);
+  });
+});

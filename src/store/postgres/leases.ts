@@ -80,6 +80,16 @@ function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => A
   return `{${parts.join(",")}}`;
 }
 
+/**
+ * Ids (already checked against ID_PATTERN: digits only) as one bigint[] array literal: one string
+ * parameter, where an array parameter makes the driver escape every element.
+ */
+function idArray(refs: ReadonlyArray<{ id: string }>): string {
+  let out = "{";
+  for (let i = 0; i < refs.length; i++) out += i === 0 ? refs[i]!.id : `,${refs[i]!.id}`;
+  return `${out}}`;
+}
+
 /** A failure's retry time as the ISO text the fail statement reads. */
 function retryTime(at: unknown): string {
   return checkDate(
@@ -219,33 +229,33 @@ function markStartedSql(ctx: PgContext, returning: boolean): string {
  * ```
  */
 export async function markStartedJobs(ctx: PgContext, leases: readonly LeaseRef[]): Promise<string[]> {
-  const ids: string[] = [];
+  const refs: LeaseRef[] = [];
   const claims: string[] = [];
   let lastClaim = "";
   for (const r of leases) {
     if (r === null || typeof r !== "object" || typeof r.id !== "string" || typeof r.leaseToken !== "string")
       continue;
-    const dot = r.leaseToken.lastIndexOf(".");
-    // Only tokens of the form <claim>.<id> were ever handed out.
-    if (dot <= 0 || r.leaseToken.slice(dot + 1) !== r.id.replace(/^0+(?=\d)/, "") || !ID_PATTERN.test(r.id))
+    // Only tokens of the form <claim>.<id> were ever handed out (ids as PostgreSQL prints them).
+    const dot = r.leaseToken.length - r.id.length - 1;
+    if (
+      dot <= 0 ||
+      r.leaseToken.charCodeAt(dot) !== 46 ||
+      !r.leaseToken.endsWith(r.id) ||
+      !ID_PATTERN.test(r.id)
+    )
       continue;
     const claim = r.leaseToken.slice(0, dot);
     if (claim !== lastClaim && !claims.includes(claim)) claims.push(claim);
     lastClaim = claim;
-    ids.push(r.id);
+    refs.push(r);
   }
-  if (ids.length === 0) return [];
-  const { rowCount } = await ctx.run("mark_started", markStartedSql(ctx, false), [ids, claims]);
-  if (rowCount === ids.length) return ids;
+  if (refs.length === 0) return [];
+  const values = [idArray(refs), claims];
+  const { rowCount } = await ctx.run("mark_started", markStartedSql(ctx, false), values);
+  if (rowCount === refs.length) return refs.map((r) => r.id);
   // Some job is no longer held (or a ref was repeated): ask which ones are.
-  const { rows } = await ctx.run<{ id: string }>("mark_started_held", markStartedSql(ctx, true), [
-    ids,
-    claims,
-  ]);
-  return inInputOrder(
-    ids.map((id) => ({ id, leaseToken: "" })),
-    rows,
-  );
+  const { rows } = await ctx.run<{ id: string }>("mark_started_held", markStartedSql(ctx, true), values);
+  return inInputOrder(refs, rows);
 }
 
 /**
@@ -264,13 +274,14 @@ export async function completeJobs(ctx: PgContext, completions: readonly Complet
     "complete",
     `WITH u AS (
       UPDATE ${ctx.jobs} j SET state = 'completed', result = ${mapValue(1)}, finished_at = now(),
+        started_at = COALESCE(j.started_at, now()),
         lease_token = NULL, lease_expires_at = NULL
       WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
     )${batchNotify("$3")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
     refs,
-    (round) => [round.map((r) => r.id), leaseMap(round, (r) => [r.result]), ctx.channels.batch],
+    (round) => [idArray(round), leaseMap(round, (r) => [r.result]), ctx.channels.batch],
   );
   return inInputOrder(refs, rows);
 }
@@ -297,6 +308,7 @@ export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Pr
         errors = j.errors || jsonb_build_array(${mapValue(1)}),
         finished_at = CASE WHEN ${RETRY_AT} IS NULL OR j.cancel_requested THEN now() END,
         worker_id = CASE WHEN ${RETRY_AT} IS NULL THEN j.worker_id END,
+        started_at = COALESCE(j.started_at, now()),
         lease_token = NULL, lease_expires_at = NULL
       WHERE ${HELD}
       RETURNING j.id, j.batch_id, j.state
@@ -304,7 +316,7 @@ export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Pr
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
     refs,
     (round) => [
-      round.map((r) => r.id),
+      idArray(round),
       leaseMap(round, (r) => [
         JSON.stringify(r.error),
         r.retryAt === null ? null : JSON.stringify(retryTime(r.retryAt)),
@@ -339,7 +351,7 @@ export async function heartbeatJobs(
       WHERE ${HELD} AND ${ASYNC_COMMIT}
       RETURNING j.id::text AS id, j.lease_token AS token, j.cancel_requested`,
       refs,
-      (round) => [round.map((r) => r.id), leaseMap(round), leaseMs],
+      (round) => [idArray(round), leaseMap(round), leaseMs],
     );
     for (const row of rows) held.set(`${row.id}\0${row.token}`, row.cancel_requested);
   }
@@ -376,7 +388,7 @@ export async function releaseJobs(ctx: PgContext, leases: readonly LeaseRef[]): 
     woken AS (SELECT pg_notify($3, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'available') q)
     SELECT id::text AS id, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n FROM u`,
     refs,
-    (round) => [round.map((r) => r.id), leaseMap(round), ctx.channels.jobs, ctx.channels.batch],
+    (round) => [idArray(round), leaseMap(round), ctx.channels.jobs, ctx.channels.batch],
   );
   return inInputOrder(refs, rows);
 }
@@ -409,7 +421,7 @@ export async function markCancelledJobs(
     )${batchNotify("$4")}
     SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
     refs,
-    (round) => [round.map((r) => r.id), leaseMap(round), String(reason), ctx.channels.batch],
+    (round) => [idArray(round), leaseMap(round), String(reason), ctx.channels.batch],
   );
   return inInputOrder(refs, rows);
 }

@@ -125,8 +125,9 @@ export async function completeJobs(
 ): Promise<string[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
-        SET state = 'completed', result = ?, finished_at = ?, lease_token = NULL, lease_expires_at = NULL
-      WHERE id = ? AND lease_token = ? AND state = 'running'
+        SET state = 'completed', result = ?1, finished_at = ?2, started_at = COALESCE(started_at, ?2),
+            lease_token = NULL, lease_expires_at = NULL
+      WHERE id = ?3 AND lease_token = ?4 AND state = 'running'
       RETURNING batch_id`,
   );
   const wakeups: Wakeup[] = [];
@@ -159,6 +160,7 @@ export async function failJobs(ctx: SqliteContext, failures: readonly Failure[])
         SET state = CASE WHEN ?1 IS NULL THEN 'discarded' ELSE 'retryable' END,
             run_at = COALESCE(?1, run_at),
             finished_at = CASE WHEN ?1 IS NULL THEN ?2 ELSE NULL END,
+            started_at = COALESCE(started_at, ?2),
             errors = json_insert(errors, '$[#]', json(?3)),
             lease_token = NULL, lease_expires_at = NULL
       WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
