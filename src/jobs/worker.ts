@@ -16,6 +16,9 @@ import type { AbortReason } from "./outcome.ts";
 import { QueueState } from "./queue-state.ts";
 import { type SplitPolicy, WriteBatcher } from "./write-batcher.ts";
 
+/** At most one lease renewal this often for change notices that name no job (see #unattributedCancelCheck). */
+const UNATTRIBUTED_CANCEL_CHECK_MS = 250;
+
 /** Settings of the job worker. */
 export interface WorkerSettings {
   workerId: string;
@@ -93,6 +96,8 @@ export class JobWorker implements Task {
     if (outcome === "completed") this.#lastCompletionAt = Date.now();
   };
   #settledWaiters: Array<() => void> = [];
+  #cancelCheckTimer: NodeJS.Timeout | null = null;
+  #lastCancelCheckAt = 0;
 
   constructor(store: Store, definitions: ReadonlyMap<string, JobDefinition>, settings: WorkerSettings) {
     this.#store = store;
@@ -167,6 +172,8 @@ export class JobWorker implements Task {
       await this.#drain();
     } finally {
       clearInterval(heartbeat);
+      if (this.#cancelCheckTimer !== null) clearTimeout(this.#cancelCheckTimer);
+      this.#cancelCheckTimer = null;
       await Promise.allSettled(unlisten.map((stop) => stop()));
       await this.#flushWrites();
     }
@@ -486,7 +493,25 @@ export class JobWorker implements Task {
   #onCancelNotice(id: string): void {
     const entry = this.#running.get(id);
     if (entry !== undefined) abort(entry, "cancel");
+    else if (id === "*") this.#unattributedCancelCheck();
     else if (this.inFlight() > 0) void this.#heartbeat();
+  }
+
+  /**
+   * "Something changed, maybe a cancel" (SQLite: another process committed; it cannot say what):
+   * renewing every lease to learn about cancels is a write, so it runs at most once per
+   * UNATTRIBUTED_CANCEL_CHECK_MS (the last notice of a window is never dropped), not once per
+   * commit by every other process, which would compete for the write lock all the time.
+   */
+  #unattributedCancelCheck(): void {
+    if (this.#cancelCheckTimer !== null) return;
+    const wait = Math.max(0, this.#lastCancelCheckAt + UNATTRIBUTED_CANCEL_CHECK_MS - Date.now());
+    this.#cancelCheckTimer = setTimeout(() => {
+      this.#cancelCheckTimer = null;
+      this.#lastCancelCheckAt = Date.now();
+      if (this.inFlight() > 0) void this.#heartbeat();
+    }, wait);
+    this.#cancelCheckTimer.unref();
   }
 }
 

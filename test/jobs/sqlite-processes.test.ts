@@ -17,6 +17,7 @@ import { waitFor } from "../support/wait.ts";
  */
 
 const fixture = join(import.meta.dirname, "fixtures", "sleeper-worker.ts");
+const hangFixture = join(import.meta.dirname, "fixtures", "worker.ts");
 const LEASE_MS = 2_000;
 const TOTAL = 3_000;
 
@@ -26,8 +27,8 @@ interface Report {
   counters: { claimed: number; completed: number; lostLeases: number } | null;
 }
 
-function spawnWorker(url: string, env: Record<string, string>) {
-  const child = spawn(process.execPath, [fixture], {
+function spawnWorker(url: string, env: Record<string, string>, program = fixture) {
+  const child = spawn(process.execPath, [program], {
     env: { ...process.env, TEND_DATABASE_URL: url, TEND_LOG_LEVEL: "warn", TEND_LOG_PRETTY: "0", ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -131,5 +132,29 @@ describe("SQLite: several worker processes on one file", () => {
       done.every((j) => j.attempt === 1),
       "every job completed on its first attempt",
     );
+  });
+
+  it("a cancel requested from another process stops the running job promptly", async () => {
+    const tmp = await makeTempDir("tend-sqlite-procs-");
+    cleanups.push(tmp.cleanup);
+    const url = `sqlite:${join(tmp.dir, "cancel.db")}`;
+    const store = await openStore(url);
+    cleanups.push(() => store.close());
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    const w = spawnWorker(url, { QUEUE: queue, MODE: "hang", LEASE_MS: "30000" }, hangFixture);
+    children.push(w.child);
+    const { id } = await jobs.enqueue("work", {}, { queue });
+    await waitFor(() => w.out.includes(`started ${id}`), { timeoutMs: 30_000, message: "the job started" });
+    const asked = Date.now();
+    await jobs.cancel(id);
+    // The worker learns of it from its check of other processes' commits, not its 10 s heartbeat.
+    await waitFor(async () => (await jobs.get(id))?.state === "cancelled", {
+      timeoutMs: 5_000,
+      message: "the job cancelled by its worker",
+    });
+    assert.ok(Date.now() - asked < 5_000);
+    w.child.kill("SIGTERM");
+    assert.equal(await exited(w.child), 0);
   });
 });
