@@ -26,6 +26,8 @@ import {
   PLAINJOB,
   type SystemSpec,
   TEND_DEFAULTS,
+  TEND_OBSERVED,
+  TEND_OBSERVED_SDK,
   TEND_SQLITE_FULL,
   TEND_SQLITE_NORMAL,
   TEND_TUNED,
@@ -66,7 +68,7 @@ size.runs = intArg("runs", intArg("reps", size.runs));
 const LEASE_MS = 2_000;
 /** How often the enqueuing process reads `jobs.stats()` in the "where the worker runs" rows. */
 const STATS_EVERY_MS = 20;
-const phases = new Set((argValue("phases") ?? "process,procs,latency,rescue,sqlite").split(","));
+const phases = new Set((argValue("phases") ?? "process,procs,latency,rescue,sqlite,observe").split(","));
 const only = argValue("only")?.split(",");
 const included = (spec: SystemSpec): boolean => only === undefined || only.includes(spec.name);
 
@@ -74,7 +76,7 @@ const progress = (line: string): void => {
   process.stderr.write(`[${((performance.now() - benchStarted) / 1000).toFixed(1)} s] ${line}\n`);
 };
 
-const { pgProcess, sqliteProcess, procsMetric } = metricNames(size);
+const { pgProcess, sqliteProcess, procsMetric, observeProcess } = metricNames(size);
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
@@ -255,6 +257,12 @@ async function main(): Promise<void> {
       value(peer.name, "latency enqueue to start, p50"),
       value(TEND_TUNED.name, "latency enqueue to start, p50"),
     );
+  for (const observed of [TEND_OBSERVED, TEND_OBSERVED_SDK])
+    paired(
+      `process ${observed.name} / ${TEND_TUNED.name}`,
+      [observed.name, observeProcess],
+      [TEND_TUNED.name, observeProcess],
+    );
   for (const tend of [TEND_SQLITE_FULL, TEND_SQLITE_NORMAL])
     for (const peer of [PLAINJOB, LITEQUE]) {
       paired(`process ${tend.name} / ${peer.name}`, [tend.name, sqliteProcess], [peer.name, sqliteProcess]);
@@ -275,6 +283,10 @@ async function main(): Promise<void> {
     },
     { title: "SQLite: one worker process per system", section: "sqlite" },
     { title: "tend-sqlite (FULL): where the worker runs", section: "where" },
+    {
+      title: "PostgreSQL: the cost of observability (metrics, OpenTelemetry, onError) on processing",
+      section: "observe",
+    },
   ].map(({ title, section }) => ({
     title,
     rows: rows.filter((r) => sectionsOf.get(r)!.has(section as SectionName)),
@@ -312,6 +324,8 @@ function targets(
   const pb = ratios[`process ${TEND_TUNED.name} / ${PGBOSS.name}`];
   check("process tend-postgres >= 1.5x graphile-worker", gw, (r) => r >= 1.5, `${gw?.toFixed(2)}x`);
   check("process tend-postgres >= 3x pg-boss", pb, (r) => r >= 3, `${pb?.toFixed(2)}x`);
+  const ob = ratios[`process ${TEND_OBSERVED.name} / ${TEND_TUNED.name}`];
+  check("process with observability on (no SDK) >= 0.95x off", ob, (r) => r >= 0.95, `${ob?.toFixed(3)}x`);
   const lp = value(TEND_TUNED.name, "latency enqueue to start, p50");
   check("latency p50 <= 5 ms on PostgreSQL", lp, (v) => v <= 5, `${lp?.toFixed(2)} ms`);
   for (const system of [TEND_TUNED.name, TEND_SQLITE_FULL.name]) {

@@ -16,13 +16,10 @@ import {
 } from "./errors/index.ts";
 import {
   checkHttpOptions,
-  EventLoopWatch,
   type HttpOptions,
   type HttpServer,
   type HttpSettings,
-  listenHttp,
-  observedRouter,
-  Readiness,
+  serveObservability,
 } from "./http/index.ts";
 import { createInbox, type Inbox, type InboxOptions } from "./inbox/index.ts";
 import {
@@ -435,36 +432,18 @@ export class App {
   }
 
   async #startHttp(settings: HttpSettings, m: Manager, store: Store): Promise<Task> {
-    const log = this.log.child({ part: "http" });
-    const loop = new EventLoopWatch({ maxDelayMs: settings.maxEventLoopDelayMs });
-    const readiness = new Readiness({
+    const { server, task } = await serveObservability({
+      settings,
+      registry: this.metrics,
       shutdownReason: () => m.shutdownReason,
       checkStore: () => store.verifyMigrated(),
-    });
-    const registry = this.metrics;
-    const router = observedRouter({
-      loop,
-      readiness,
-      metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
-    });
-    const server = await listenHttp(settings, router, log);
-    this.#httpServer = server;
-    loop.start();
-    const task = server.task({
       // Probes and scrapes are answered until the rest of the app has drained.
       serveWhile: () => m.tasks.some((name) => name !== "http"),
       budgetMs: this.#drainMs,
+      log: this.log.child({ part: "http" }),
     });
-    return {
-      name: task.name,
-      run: async (signal) => {
-        try {
-          await task.run(signal);
-        } finally {
-          loop.stop();
-        }
-      },
-    };
+    this.#httpServer = server;
+    return task;
   }
 
   /** Stops the app's tasks (if started) and closes the store. */

@@ -71,6 +71,22 @@ export const TEND_UNANALYZED: SystemSpec = {
   describe: "tend-postgres (unanalyzed): the tuned configuration on a job table never ANALYZEd",
 };
 
+export const TEND_OBSERVED: SystemSpec = {
+  ...TEND_TUNED,
+  name: "tend-postgres (observed)",
+  describe:
+    "tend-postgres (observed): the tuned configuration with job metrics on a prom-client registry, spans through @opentelemetry/api with no SDK registered, and an onError hook",
+  options: (k, i) => ({ ...TEND_TUNED.options(k, i), observe: "on" }),
+};
+
+export const TEND_OBSERVED_SDK: SystemSpec = {
+  ...TEND_TUNED,
+  name: "tend-postgres (observed, OTel SDK)",
+  describe:
+    "tend-postgres (observed, OTel SDK): as observed, with the OpenTelemetry SDK registered (BasicTracerProvider, BatchSpanProcessor at its defaults, an exporter that drops the spans)",
+  options: (k, i) => ({ ...TEND_TUNED.options(k, i), observe: "sdk" }),
+};
+
 export const GRAPHILE: SystemSpec = {
   name: "graphile-worker",
   module: "graphile",

@@ -11,6 +11,8 @@ import {
   PLAINJOB,
   type SystemSpec,
   TEND_DEFAULTS,
+  TEND_OBSERVED,
+  TEND_OBSERVED_SDK,
   TEND_SQLITE_DEFAULTS,
   TEND_SQLITE_FULL,
   TEND_SQLITE_NORMAL,
@@ -23,7 +25,7 @@ export interface Variant {
   /** Column (system) and metric the result is reported under. */
   system: string;
   metric: string;
-  section: "pg" | "procs" | "sqlite" | "where";
+  section: "pg" | "procs" | "sqlite" | "where" | "observe";
   spec: SystemSpec;
   jobs: number;
   processes: number;
@@ -49,13 +51,14 @@ export interface PlanOptions {
 export function metricNames(o: Pick<PlanOptions, "jobs" | "sqliteJobs">) {
   return {
     pgProcess: `process ${o.jobs}, concurrency ${CONCURRENCY}`,
+    observeProcess: `process ${o.jobs}, concurrency ${CONCURRENCY}, observability phase`,
     sqliteProcess: `process ${o.sqliteJobs}, 1 worker process`,
     procsMetric: (k: number): string => `process ${o.jobs}, ${k} worker process${k === 1 ? "" : "es"}`,
   };
 }
 
 export function planRuns(o: PlanOptions): Variant[] {
-  const { pgProcess, sqliteProcess, procsMetric } = metricNames(o);
+  const { pgProcess, sqliteProcess, procsMetric, observeProcess } = metricNames(o);
   const { phases } = o;
   /** Worker processes of the many-processes table besides 1 (smoke: only 2, to keep it short). */
   const manyProcesses = o.smoke ? [2] : [2, 4];
@@ -73,6 +76,16 @@ export function planRuns(o: PlanOptions): Variant[] {
   });
   if (phases.has("process"))
     out.push(pg(TEND_TUNED), pg(TEND_DEFAULTS), pg(TEND_UNANALYZED, false), pg(GRAPHILE), pg(PGBOSS));
+  // Observability on against off, back to back in their own group (same configuration otherwise).
+  if (phases.has("observe"))
+    for (const spec of [TEND_TUNED, TEND_OBSERVED, TEND_OBSERVED_SDK])
+      out.push({
+        ...pg(spec),
+        metric: observeProcess,
+        section: "observe",
+        enqueueRow: false,
+        group: "observability",
+      });
   if (phases.has("procs"))
     for (const spec of [TEND_TUNED, GRAPHILE, PGBOSS])
       for (const k of manyProcesses)

@@ -9,3 +9,4 @@ export { type ReadinessReport, Readiness, type ReadinessSources } from "./readin
 export { type RouteHandler, Router, sendJson } from "./router.ts";
 export { type HttpServer, type HttpStopOptions, listenHttp } from "./server.ts";
 export { type ObservedRoutes, observedRouter } from "./routes.ts";
+export { type ObservabilityServerOptions, serveObservability } from "./serve.ts";

@@ -16,8 +16,5 @@ export const CHANNELS = {
   jobStart: channel("tend:job:start"),
   jobEnd: channel("tend:job:end"),
   jobRescued: channel("tend:job:rescued"),
-  convergeRun: channel("tend:converge:run"),
   inboxFile: channel("tend:inbox:file"),
-  superviseWorker: channel("tend:supervise:worker"),
-  error: channel("tend:error"),
 } as const;

@@ -13,3 +13,4 @@ export { type ErrorContext, type ErrorHook, ErrorReporter } from "./on-error.ts"
 export { formatTraceContext, parseTraceContext } from "./trace-context.ts";
 export { registerConvergerMetrics } from "./converge-metrics.ts";
 export { InboxWatch } from "./inbox-watch.ts";
+export { registerSupervisorMetrics } from "./supervisor-metrics.ts";

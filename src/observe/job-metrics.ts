@@ -1,4 +1,4 @@
-import type { Counter, Histogram, Registry } from "prom-client";
+import type { Registry } from "prom-client";
 import type {
   AttemptEnd,
   AttemptOutcome,
@@ -7,13 +7,16 @@ import type {
   NewJob,
   RescuedJob,
 } from "../jobs/index.ts";
-import { promClient } from "./prom.ts";
+import { LocalHistogram, registerCollected, type Sample } from "./collected.ts";
 
 /** Seconds: from 5 ms to 10 min, for attempt durations and waits before start. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600];
 
+const OUTCOMES = ["completed", "failed", "discarded", "cancelled", "released", "lost"] as const;
+type OutcomeLabel = (typeof OUTCOMES)[number];
+
 /** The label an attempt's end counts under in `tend_job_attempts_finished_total`. */
-export function outcomeLabel(outcome: AttemptOutcome, detail: AttemptEnd): string {
+export function outcomeLabel(outcome: AttemptOutcome, detail: AttemptEnd): OutcomeLabel {
   switch (outcome) {
     case "failed":
       return detail.discarded === true ? "discarded" : "failed";
@@ -24,6 +27,23 @@ export function outcomeLabel(outcome: AttemptOutcome, detail: AttemptEnd): strin
   }
 }
 
+/** What this process counted for one (queue, kind). */
+class KindStats {
+  enqueued = 0;
+  started = 0;
+  readonly finished: Record<OutcomeLabel, number> = {
+    completed: 0,
+    failed: 0,
+    discarded: 0,
+    cancelled: 0,
+    released: 0,
+    lost: 0,
+  };
+  readonly rescued = { retryable: 0, discarded: 0 };
+  readonly duration = new LocalHistogram(DURATION_BUCKETS);
+  readonly wait = new LocalHistogram(DURATION_BUCKETS);
+}
+
 /**
  * This process's job metrics (labels: queue and kind, both bounded by the program's
  * definitions; never a job id or unique key):
@@ -31,102 +51,132 @@ export function outcomeLabel(outcome: AttemptOutcome, detail: AttemptEnd): strin
  * `tend_job_attempts_finished_total{outcome}` (completed, failed, discarded, cancelled, released,
  * lost), `tend_job_attempt_duration_seconds`, `tend_job_schedule_to_start_seconds`,
  * `tend_jobs_in_flight`, `tend_job_leases_lost_total`, `tend_jobs_rescued_total{outcome}`.
+ * Updates are plain additions; the samples are built when scraped.
  *
  * @example
  * ```ts
  * const metrics = new JobMetrics(registry, () => jobs.inFlight());
- * metrics.started(job);
+ * metrics.started(job, Date.now());
  * ```
  */
 export class JobMetrics {
-  readonly #enqueued: Counter<"queue" | "kind">;
-  readonly #started: Counter<"queue" | "kind">;
-  readonly #finished: Counter<"queue" | "kind" | "outcome">;
-  readonly #duration: Histogram<"queue" | "kind">;
-  readonly #wait: Histogram<"queue" | "kind">;
-  readonly #lost: Counter<"queue" | "kind">;
-  readonly #rescued: Counter<"queue" | "kind" | "outcome">;
+  readonly #byQueue = new Map<string, Map<string, KindStats>>();
 
   constructor(registry: Registry, inFlight: () => number) {
-    const { Counter, Gauge, Histogram } = promClient();
-    const registers = [registry];
-    const labelNames = ["queue", "kind"] as const;
-    this.#enqueued = new Counter({
-      name: "tend_jobs_enqueued_total",
-      help: "Jobs inserted by this process (a unique key already held does not count).",
-      labelNames,
-      registers,
-    });
-    this.#started = new Counter({
-      name: "tend_job_attempts_started_total",
-      help: "Job attempts started by this process.",
-      labelNames,
-      registers,
-    });
-    this.#finished = new Counter({
-      name: "tend_job_attempts_finished_total",
-      help: "Job attempts finished in this process, by outcome: completed, failed (will retry), discarded (no attempt left), cancelled, released (returned at shutdown), lost (lease lost).",
-      labelNames: ["queue", "kind", "outcome"] as const,
-      registers,
-    });
-    this.#duration = new Histogram({
-      name: "tend_job_attempt_duration_seconds",
-      help: "Duration of job attempts in this process, from start to outcome.",
-      labelNames,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    this.#wait = new Histogram({
-      name: "tend_job_schedule_to_start_seconds",
-      help: "Time from when a job was due to when an attempt started in this process.",
-      labelNames,
-      buckets: DURATION_BUCKETS,
-      registers,
-    });
-    new Gauge({
-      name: "tend_jobs_in_flight",
-      help: "Jobs held by this process: running, claimed ahead, or with their outcome being written.",
-      registers,
-      collect() {
-        this.set(inFlight());
-      },
-    });
-    this.#lost = new Counter({
-      name: "tend_job_leases_lost_total",
-      help: "Attempts in this process whose lease was lost (rescued or cancelled elsewhere); their results were not recorded.",
-      labelNames,
-      registers,
-    });
-    this.#rescued = new Counter({
-      name: "tend_jobs_rescued_total",
-      help: "Jobs whose lease lapsed (worker died or hung), rescued by this process's maintenance, by outcome: retryable or discarded.",
-      labelNames: ["queue", "kind", "outcome"] as const,
-      registers,
-    });
+    const each = (pick: (s: KindStats, labels: Record<string, string>) => Sample[]) => (): Sample[] => {
+      const out: Sample[] = [];
+      for (const [queue, kinds] of this.#byQueue)
+        for (const [kind, stats] of kinds) out.push(...pick(stats, { queue, kind }));
+      return out;
+    };
+    registerCollected(
+      registry,
+      "tend_jobs_enqueued_total",
+      "Jobs inserted by this process (a unique key already held does not count).",
+      "counter",
+      each((s, labels) => (s.enqueued === 0 ? [] : [{ labels, value: s.enqueued }])),
+    );
+    registerCollected(
+      registry,
+      "tend_job_attempts_started_total",
+      "Job attempts started by this process.",
+      "counter",
+      each((s, labels) => (s.started === 0 ? [] : [{ labels, value: s.started }])),
+    );
+    registerCollected(
+      registry,
+      "tend_job_attempts_finished_total",
+      "Job attempts finished in this process, by outcome: completed, failed (will retry), discarded (no attempt left), cancelled, released (returned at shutdown), lost (lease lost).",
+      "counter",
+      each((s, labels) =>
+        s.started === 0
+          ? []
+          : OUTCOMES.map((outcome) => ({ labels: { ...labels, outcome }, value: s.finished[outcome] })),
+      ),
+    );
+    registerCollected(
+      registry,
+      "tend_job_attempt_duration_seconds",
+      "Duration of job attempts in this process, from start to outcome.",
+      "histogram",
+      each((s, labels) =>
+        s.started === 0 ? [] : s.duration.samples("tend_job_attempt_duration_seconds", labels),
+      ),
+    );
+    registerCollected(
+      registry,
+      "tend_job_schedule_to_start_seconds",
+      "Time from when a job was due to when an attempt started in this process.",
+      "histogram",
+      each((s, labels) =>
+        s.started === 0 ? [] : s.wait.samples("tend_job_schedule_to_start_seconds", labels),
+      ),
+    );
+    registerCollected(
+      registry,
+      "tend_jobs_in_flight",
+      "Jobs held by this process: running, claimed ahead, or with their outcome being written.",
+      "gauge",
+      () => [{ labels: {}, value: inFlight() }],
+    );
+    registerCollected(
+      registry,
+      "tend_job_leases_lost_total",
+      "Attempts in this process whose lease was lost (rescued or cancelled elsewhere); their results were not recorded.",
+      "counter",
+      each((s, labels) => (s.started === 0 ? [] : [{ labels, value: s.finished.lost }])),
+    );
+    registerCollected(
+      registry,
+      "tend_jobs_rescued_total",
+      "Jobs whose lease lapsed (worker died or hung), rescued by this process's maintenance, by outcome: retryable or discarded.",
+      "counter",
+      each((s, labels) =>
+        s.rescued.retryable + s.rescued.discarded === 0
+          ? []
+          : [
+              { labels: { ...labels, outcome: "retryable" }, value: s.rescued.retryable },
+              { labels: { ...labels, outcome: "discarded" }, value: s.rescued.discarded },
+            ],
+      ),
+    );
+  }
+
+  #of(queue: string, kind: string): KindStats {
+    let kinds = this.#byQueue.get(queue);
+    if (kinds === undefined) {
+      kinds = new Map();
+      this.#byQueue.set(queue, kinds);
+    }
+    let stats = kinds.get(kind);
+    if (stats === undefined) {
+      stats = new KindStats();
+      kinds.set(kind, stats);
+    }
+    return stats;
   }
 
   enqueued(jobs: readonly NewJob[], results: readonly InsertResult[]): void {
     for (let i = 0; i < jobs.length; i++) {
       if (results[i]?.inserted !== true) continue;
       const job = jobs[i]!;
-      this.#enqueued.inc({ queue: job.queue, kind: job.kind });
+      this.#of(job.queue, job.kind).enqueued++;
     }
   }
 
   started(job: ClaimedJob, now: number): void {
-    const labels = { queue: job.queue, kind: job.kind };
-    this.#started.inc(labels);
-    this.#wait.observe(labels, Math.max(0, now - job.runAt.getTime()) / 1000);
+    const stats = this.#of(job.queue, job.kind);
+    stats.started++;
+    stats.wait.observe(Math.max(0, now - job.runAt.getTime()) / 1000);
   }
 
   finished(job: ClaimedJob, outcome: AttemptOutcome, detail: AttemptEnd, seconds: number): void {
-    const label = outcomeLabel(outcome, detail);
-    this.#finished.inc({ queue: job.queue, kind: job.kind, outcome: label });
-    this.#duration.observe({ queue: job.queue, kind: job.kind }, seconds);
-    if (label === "lost") this.#lost.inc({ queue: job.queue, kind: job.kind });
+    const stats = this.#of(job.queue, job.kind);
+    stats.finished[outcomeLabel(outcome, detail)]++;
+    stats.duration.observe(seconds);
   }
 
   rescued(jobs: readonly RescuedJob[]): void {
-    for (const job of jobs) this.#rescued.inc({ queue: job.queue, kind: job.kind, outcome: job.state });
+    for (const job of jobs) this.#of(job.queue, job.kind).rescued[job.state]++;
   }
 }

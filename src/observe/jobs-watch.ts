@@ -48,7 +48,9 @@ export class JobsWatch implements JobObserver {
   attempt(job: ClaimedJob): AttemptObservation | undefined {
     const metrics = this.metrics;
     const errors = this.errors !== undefined && this.errors.size > 0 ? this.errors : undefined;
-    const span: Span | undefined = this.tracer === undefined ? undefined : startProcessSpan(this.tracer, job);
+    let span: Span | undefined = this.tracer === undefined ? undefined : startProcessSpan(this.tracer, job);
+    // No SDK registered (or this attempt not sampled): nothing to run inside or end.
+    if (span !== undefined && !span.isRecording()) span = undefined;
     const channels = CHANNELS.jobStart.hasSubscribers || CHANNELS.jobEnd.hasSubscribers;
     if (metrics === undefined && errors === undefined && span === undefined && !channels) return undefined;
     const startedAt = performance.now();

@@ -1,5 +1,5 @@
 import { optionKeys, rejectUnknownKeys } from "../errors/index.ts";
-import type { Task } from "../lifecycle/index.ts";
+import type { Manager, Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import type { SuperviseOptions } from "./options.ts";
 import { createSupervisor, type Supervisor } from "./supervisor.ts";
@@ -10,9 +10,14 @@ export interface SuperviseRunOptions {
   exit?: (code: number) => void;
   /** Called with the supervisor once it is created (before workers start). */
   onCreated?: (supervisor: Supervisor) => void;
+  /**
+   * Called with the manager before the supervisor's tasks start, to run more tasks beside them
+   * (the CLI's `--http` server). A rejection fails the start.
+   */
+  setup?: (manager: Manager, supervisor: Supervisor) => Promise<void>;
 }
 
-const RUN_KEYS = optionKeys<SuperviseRunOptions>({ exit: true, onCreated: true });
+const RUN_KEYS = optionKeys<SuperviseRunOptions>({ exit: true, onCreated: true, setup: true });
 
 /**
  * A Task that turns SIGHUP into a rolling restart of the supervisor's workers until aborted.
@@ -63,7 +68,8 @@ export async function supervise(options: SuperviseOptions, run: SuperviseRunOpti
   // The budget covers a worker's graceful stop, then SIGTERM and SIGKILL to its group.
   const shutdownTimeout = o.killTimeoutMs + o.termGraceMs + 5_000;
   return main(
-    (manager) => {
+    async (manager) => {
+      await run.setup?.(manager, supervisor);
       manager.run(supervisor.task());
       manager.run(hangupTask(supervisor, log));
     },

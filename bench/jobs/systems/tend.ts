@@ -1,21 +1,25 @@
 /**
  * tend (PostgreSQL or SQLite, by the URL) through its public API: `openStore` and `Jobs`.
  *
- * Options: `concurrency` (required) and `prefetch` (left to tend's default when absent: the bench's
- * "defaults" configuration passes only `concurrency`). The worker logs nothing unless env
+ * Options: `concurrency` (required), `prefetch` (left to tend's default when absent: the bench's
+ * "defaults" configuration passes only `concurrency`) and `observe` (`on` or `sdk`: see observe.ts). The worker logs nothing unless env
  * BENCH_TEND_LOG_LEVEL names a level (diagnosis).
  */
 import { createLogger, Jobs, openStore, type Store, type Task } from "../../../src/index.ts";
+import { observeJobs } from "./observe.ts";
 import { asPayload, BENCH_KIND, type BenchSystem, type OpenSystem, numberOption } from "./system.ts";
 
 export const open: OpenSystem = async (url, options) => {
   const store: Store = await openStore(url);
   const prefetch = options["prefetch"];
+  const log = createLogger({ level: process.env["BENCH_TEND_LOG_LEVEL"] ?? "silent", pretty: false });
   const jobs = new Jobs(() => Promise.resolve(store), {
-    log: createLogger({ level: process.env["BENCH_TEND_LOG_LEVEL"] ?? "silent", pretty: false }),
+    log,
     concurrency: numberOption(options, "concurrency"),
     ...(typeof prefetch === "number" ? { prefetch } : {}),
   });
+  const observe = options["observe"];
+  const unobserve = observe === "on" || observe === "sdk" ? observeJobs(jobs, observe, log) : undefined;
   const controller = new AbortController();
   let runs: Promise<void>[] = [];
   const system: BenchSystem = {
@@ -43,6 +47,7 @@ export const open: OpenSystem = async (url, options) => {
     async close() {
       controller.abort();
       await Promise.allSettled(runs);
+      await unobserve?.();
       await store.close();
     },
   };

@@ -4,6 +4,43 @@ import { type Duration, durationFromText } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { supervise } from "../../supervise/index.ts";
 import { databaseOption } from "../database.ts";
+import {
+  checkHttpOptions,
+  type HttpSettings,
+  parseHttpAddress,
+  serveObservability,
+} from "../../http/index.ts";
+import type { Manager } from "../../lifecycle/index.ts";
+import type { Logger } from "../../log/index.ts";
+import { createRegistry, registerSupervisorMetrics } from "../../observe/index.ts";
+import type { Supervisor } from "../../supervise/index.ts";
+
+/**
+ * The master's HTTP surface (`--http`): probes, and the supervisor's metrics with the process
+ * defaults. `/readyz` is ready while the supervisor runs its workers.
+ */
+async function serveSupervisor(
+  settings: HttpSettings,
+  manager: Manager,
+  supervisor: Supervisor,
+  log: Logger,
+): Promise<void> {
+  const registry = createRegistry();
+  registerSupervisorMetrics(registry, supervisor);
+  const { task } = await serveObservability({
+    settings,
+    registry,
+    shutdownReason: () => manager.shutdownReason,
+    checkStore: async () => {
+      const state = supervisor.status().state;
+      if (state !== "running" && state !== "starting") throw new Error(`the supervisor is ${state}`);
+    },
+    serveWhile: () => manager.tasks.some((name) => name !== "http"),
+    budgetMs: 5_000,
+    log: log.child({ part: "http" }),
+  });
+  manager.run(task);
+}
 
 /**
  * Parses a number argument; keeps text that is not a number as it was, so that the validation
@@ -36,6 +73,7 @@ interface SuperviseFlags {
   maxRestarts?: number;
   restartPeriod?: Duration;
   spare: boolean;
+  http?: string;
 }
 
 /**
@@ -93,6 +131,10 @@ export function register(program: Command): void {
     )
     .option("--jobs-per-worker <n>", "backlog that justifies one worker (default 10)", numberArg)
     .option("--max-restarts <n>", "restart intensity: at most this many restarts... (default 5)", numberArg)
+    .option(
+      "--http <address>",
+      "serve /healthz, /readyz and /metrics (the supervisor's and its workers') on PORT or HOST:PORT (host default 127.0.0.1)",
+    )
     .option("--no-spare", "do not keep a pre-booted spare process (replacements then start cold)")
     .option(
       "--restart-period <duration>",
@@ -108,25 +150,33 @@ export function register(program: Command): void {
         ...(flags.maxRestarts === undefined ? {} : { maxRestarts: flags.maxRestarts }),
         ...(flags.restartPeriod === undefined ? {} : { period: flags.restartPeriod }),
       };
-      await supervise({
-        log: createLogger({ destination: "stderr" }),
-        // Inside a single executable, the program is the executable itself.
-        program: programPath ?? (isSea() ? process.execPath : ""),
-        args,
-        database: flags.database,
-        scaling,
-        restart,
-        spare: flags.spare,
-        ...(flags.min === undefined ? {} : { min: flags.min }),
-        ...(flags.max === undefined ? {} : { max: flags.max }),
-        ...(flags.queue === undefined ? {} : { queues: flags.queue }),
-        ...(flags.statusFile === undefined ? {} : { statusFile: flags.statusFile }),
-        ...(flags.startTimeout === undefined ? {} : { startTimeout: flags.startTimeout }),
-        ...(flags.hangTimeout === undefined ? {} : { hangTimeout: flags.hangTimeout }),
-        ...(flags.stallTimeout === undefined ? {} : { stallTimeout: flags.stallTimeout }),
-        ...(flags.killTimeout === undefined ? {} : { killTimeout: flags.killTimeout }),
-        ...(flags.heartbeat === undefined ? {} : { heartbeat: flags.heartbeat }),
-        ...(flags.scaleInterval === undefined ? {} : { scaleInterval: flags.scaleInterval }),
-      });
+      const log = createLogger({ destination: "stderr" });
+      // Checked before anything starts: a bad address fails with its code at once.
+      const http = flags.http === undefined ? undefined : checkHttpOptions(parseHttpAddress(flags.http));
+      await supervise(
+        {
+          log,
+          // Inside a single executable, the program is the executable itself.
+          program: programPath ?? (isSea() ? process.execPath : ""),
+          args,
+          database: flags.database,
+          scaling,
+          restart,
+          spare: flags.spare,
+          ...(flags.min === undefined ? {} : { min: flags.min }),
+          ...(flags.max === undefined ? {} : { max: flags.max }),
+          ...(flags.queue === undefined ? {} : { queues: flags.queue }),
+          ...(flags.statusFile === undefined ? {} : { statusFile: flags.statusFile }),
+          ...(flags.startTimeout === undefined ? {} : { startTimeout: flags.startTimeout }),
+          ...(flags.hangTimeout === undefined ? {} : { hangTimeout: flags.hangTimeout }),
+          ...(flags.stallTimeout === undefined ? {} : { stallTimeout: flags.stallTimeout }),
+          ...(flags.killTimeout === undefined ? {} : { killTimeout: flags.killTimeout }),
+          ...(flags.heartbeat === undefined ? {} : { heartbeat: flags.heartbeat }),
+          ...(flags.scaleInterval === undefined ? {} : { scaleInterval: flags.scaleInterval }),
+        },
+        http === undefined
+          ? {}
+          : { setup: (manager, supervisor) => serveSupervisor(http, manager, supervisor, log) },
+      );
     });
 }
