@@ -31,6 +31,7 @@ interface SuperviseFlags {
   killTimeout?: Duration;
   heartbeat?: Duration;
   scaleInterval?: Duration;
+  masterLease?: Duration;
   scaleDownCooldown?: Duration;
   jobsPerWorker?: number;
   maxRestarts?: number;
@@ -93,6 +94,11 @@ export function register(program: Command): void {
     )
     .option("--jobs-per-worker <n>", "backlog that justifies one worker (default 10)", numberArg)
     .option("--max-restarts <n>", "restart intensity: at most this many restarts... (default 5)", numberArg)
+    .option(
+      "--master-lease <duration>",
+      "PostgreSQL: a master silent this long counts as dead and the others take its share (default 10s)",
+      durationFromText,
+    )
     .option("--no-spare", "do not keep a pre-booted spare process (replacements then start cold)")
     .option(
       "--restart-period <duration>",
@@ -127,6 +133,7 @@ export function register(program: Command): void {
         ...(flags.killTimeout === undefined ? {} : { killTimeout: flags.killTimeout }),
         ...(flags.heartbeat === undefined ? {} : { heartbeat: flags.heartbeat }),
         ...(flags.scaleInterval === undefined ? {} : { scaleInterval: flags.scaleInterval }),
+        ...(flags.masterLease === undefined ? {} : { masterLease: flags.masterLease }),
       });
     });
 }
