@@ -20,7 +20,7 @@
  *   npm run bench:lifecycle [-- --runs 15] [--smoke] [--json] [--no-exe]
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 
 import { median, parseFlags, report } from "./_support/report.ts";
