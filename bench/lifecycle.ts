@@ -12,10 +12,15 @@
  * repository runs in development). Targets (built JS): ready <= 1.5x bare, RSS <= 1.3x bare,
  * SIGTERM-to-exit < 50 ms.
  *
- *   npm run bench:lifecycle [-- --runs 15] [--smoke] [--json]
+ * Then a whole app (createApp on SQLite, one job kind, "ready" once started) two ways, as it is
+ * deployed: `node dist/main.js` (built JavaScript with node_modules beside it) and the single
+ * executable `tend build` makes of the same main.js (its size is reported too). `--no-exe` skips
+ * the executable (building it takes tens of seconds).
+ *
+ *   npm run bench:lifecycle [-- --runs 15] [--smoke] [--json] [--no-exe]
  */
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 
 import { median, parseFlags, report } from "./_support/report.ts";
@@ -36,14 +41,18 @@ interface Sample {
 interface System {
   readonly name: string;
   readonly argv: readonly string[];
+  /** The executable to run (default: this Node). */
+  readonly command?: string;
+  /** Working directory (default: the repository). */
+  readonly cwd?: string;
 }
 
-/** Compiles the lifecycle entry and everything it imports into plain JavaScript under var/. */
-async function buildLifecycle(): Promise<string> {
+/** Compiles an entry of src/ and everything it imports into plain JavaScript under var/bench/lifecycle/. */
+async function buildLifecycle(entry = join("lifecycle", "index.ts")): Promise<string> {
   const ts = (await import("typescript")).default;
   const srcDir = join(ROOT, "src");
   const outDir = join(ROOT, "var", "bench", "lifecycle");
-  const pending = [join(srcDir, "lifecycle", "index.ts")];
+  const pending = [join(srcDir, entry)];
   const done = new Set<string>();
   while (pending.length > 0) {
     const file = pending.pop() as string;
@@ -67,7 +76,25 @@ async function buildLifecycle(): Promise<string> {
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, outputText);
   }
-  return join(outDir, "lifecycle", "index.js");
+  return join(outDir, entry.replace(/\.ts$/, ".js"));
+}
+
+/** A whole app on SQLite, built JavaScript: main.js beside the compiled tend. */
+function writeApp(tendIndex: string): { dir: string; main: string } {
+  const dir = join(ROOT, "var", "bench", "lifecycle", "app");
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const main = join(dir, "main.js");
+  writeFileSync(
+    main,
+    `import { createApp } from ${JSON.stringify(relative(dir, tendIndex).startsWith(".") ? relative(dir, tendIndex) : `./${relative(dir, tendIndex)}`)};
+const app = createApp({ database: "sqlite:./var/app.db", jobs: { concurrency: 4 } });
+app.job("work", () => {});
+app.ephemeral({ name: "announce", async run() { process.stdout.write("ready\\n"); } });
+await app.main();
+`,
+  );
+  return { dir, main };
 }
 
 /** The tend program: main() with three idle tasks, printing "ready" once they run. */
@@ -95,8 +122,8 @@ function rssMb(pid: number): number {
 function measure(system: System): Promise<Sample> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn(process.execPath, system.argv, {
-      cwd: ROOT,
+    const child = spawn(system.command ?? process.execPath, system.argv, {
+      cwd: system.cwd ?? ROOT,
       env: { ...process.env, TEND_LOG_PRETTY: "0" },
       stdio: ["ignore", "pipe", "inherit"],
     });
@@ -136,6 +163,18 @@ const systems: System[] = [
   },
 ];
 
+const tendIndex = await buildLifecycle("index.ts");
+const app = writeApp(tendIndex);
+systems.push({ name: "app: node dist/main.js", argv: [app.main], cwd: app.dir });
+let exeBytes = Number.NaN;
+if (!args.includes("--no-exe")) {
+  const { buildExecutable } = await import("../src/cli/build/build.ts");
+  const exe = join(app.dir, "app-exe");
+  const built = await buildExecutable({ entry: app.main, output: exe });
+  exeBytes = built.bytes;
+  systems.push({ name: "app: single executable", command: exe, argv: [], cwd: app.dir });
+}
+
 // One warm-up round (file cache), then interleaved runs so that load on the machine hits all alike.
 for (const system of systems) await measure(system);
 const samples = new Map<string, Sample[]>(systems.map((s) => [s.name, []]));
@@ -167,11 +206,30 @@ const ratios = {
   rss_ts: round(stripped.rssMb / bare.rssMb, 2),
 };
 
+const appNode = medians.get("app: node dist/main.js") as Sample;
+const appExe = medians.get("app: single executable");
+if (appExe !== undefined) {
+  Object.assign(ratios, {
+    app_exe_ready_vs_node_dist: round(appExe.readyMs / appNode.readyMs, 2),
+    app_exe_rss_vs_node_dist: round(appExe.rssMb / appNode.rssMb, 2),
+  });
+}
+Object.assign(ratios, { app_node_dist_ready_vs_bare: round(appNode.readyMs / bare.readyMs, 2) });
+
 const rows = [...medians].flatMap(([system, m]) => [
   { system, metric: "ready_ms", value: round(m.readyMs), unit: "ms" },
   { system, metric: "idle_rss", value: round(m.rssMb), unit: "MiB" },
   { system, metric: "sigterm_to_exit_ms", value: round(m.exitMs), unit: "ms" },
 ]);
+
+if (appExe !== undefined) {
+  rows.push({
+    system: "app: single executable",
+    metric: "file_size",
+    value: round(exeBytes / 1048576),
+    unit: "MiB",
+  });
+}
 
 const verdict = (ok: boolean) => (ok ? "meets target" : "MISSES target");
 report("lifecycle", rows, ratios, flags, [
@@ -180,4 +238,8 @@ report("lifecycle", rows, ratios, flags, [
   `RSS ratio (built JS / bare): ${ratios.rss}x, ${verdict(ratios.rss <= 1.3)} (<= 1.3x)`,
   `SIGTERM->exit (built JS): ${round(built.exitMs)} ms, ${verdict(built.exitMs < 50)} (< 50 ms)`,
   `with type stripping (.ts): ready ${ratios.ready_ts}x, RSS ${ratios.rss_ts}x`,
+  `app (createApp on SQLite): node dist/main.js ready ${round(appNode.readyMs)} ms, RSS ${round(appNode.rssMb)} MiB` +
+    (appExe === undefined
+      ? "; single executable skipped (--no-exe)"
+      : `; single executable ready ${round(appExe.readyMs)} ms, RSS ${round(appExe.rssMb)} MiB, file ${round(exeBytes / 1048576)} MiB`),
 ]);

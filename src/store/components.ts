@@ -14,6 +14,7 @@ const registry: Record<DriverName, Array<() => Promise<readonly Migration[]>>> =
   postgres: [
     async () => (await import("./postgres/migrations.ts")).JOBS_MIGRATIONS,
     async () => (await import("./postgres/converge-migrations.ts")).CONVERGE_MIGRATIONS,
+    async () => (await import("./postgres/fleet-migrations.ts")).FLEET_MIGRATIONS,
   ],
 };
 

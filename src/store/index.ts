@@ -42,6 +42,8 @@ export type { CallerTransaction, JobStore } from "./job-store.ts";
 export type { LeaseDecision } from "./lease.ts";
 export type { Channel, Notifier } from "./notifier.ts";
 export { TEND_VERSION } from "./code-version.ts";
+export type { FleetStore, MasterRecord } from "./fleet.ts";
+export { fleetStore } from "./fleet-store.ts";
 export type { MigrationStatusRow } from "./migration.ts";
 export { migrationStatus } from "./migration-status.ts";
 export { checkStoreOptions, DEFAULT_DATABASE_URL, openStore, preloadDriver } from "./open.ts";

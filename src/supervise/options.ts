@@ -73,6 +73,12 @@ export interface SuperviseOptions {
   scaleInterval?: Duration;
   /** How often the status file is rewritten even without a change (default `"2s"`). */
   statusInterval?: Duration;
+  /**
+   * PostgreSQL: the lease of this master's row in the fleet table, renewed at every scale
+   * interval (default `"10s"`). Masters sharing one database divide the worker count between the
+   * live ones; one silent this long counts as dead and the others take over its share.
+   */
+  masterLease?: Duration;
   /** Scaling policy settings. */
   scaling?: ScalingOptions;
   /** Restart backoff and intensity. */
@@ -133,6 +139,7 @@ export interface ResolvedOptions {
   orphanGraceMs: number;
   scaleIntervalMs: number;
   statusIntervalMs: number;
+  masterLeaseMs: number;
   scaling: ScalingSettings;
   restart: RestartSettings;
 }
@@ -170,6 +177,7 @@ const KEYS = optionKeys<SuperviseOptions>({
   orphanGrace: true,
   scaleInterval: true,
   statusInterval: true,
+  masterLease: true,
   scaling: true,
   restart: true,
   log: true,
@@ -357,6 +365,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     orphanGraceMs: ms("orphanGrace", options.orphanGrace, 2_000),
     scaleIntervalMs: ms("scaleInterval", options.scaleInterval, 1_000),
     statusIntervalMs: ms("statusInterval", options.statusInterval, 2_000),
+    masterLeaseMs: ms("masterLease", options.masterLease, 10_000),
     scaling,
     restart,
   };

@@ -1,5 +1,6 @@
 import type { Logger } from "../log/index.ts";
 import type { QueueStats, Store } from "../store/index.ts";
+import { divideWorkers, type FleetMember, fleetTotals } from "./fleet-share.ts";
 import {
   decideWorkerCount,
   initialScalingState,
@@ -56,8 +57,17 @@ export class Scaler {
     this.#log = options.log;
   }
 
-  /** Reads the statistics and decides; resolves with the change, or null (no change, busy, or unreadable). */
-  async evaluate(store: Store, current: number): Promise<ScaleChange | null> {
+  /**
+   * Reads the statistics and decides; resolves with the change, or null (no change, busy, or
+   * unreadable). With `fleet` (this master's id and every live master, itself included), the
+   * policy decides the whole fleet's count from the shared backlog, and this master takes its
+   * share of it (see {@link divideWorkers}).
+   */
+  async evaluate(
+    store: Store,
+    current: number,
+    fleet?: { me: string; members: readonly FleetMember[] },
+  ): Promise<ScaleChange | null> {
     if (this.#busy) return null;
     this.#busy = true;
     try {
@@ -66,19 +76,27 @@ export class Scaler {
       this.#failing = false;
       this.lastStats = stats;
       const now = Date.now();
+      const shared = fleet !== undefined && fleet.members.length > 1;
+      const totals = shared ? fleetTotals(fleet.members) : { min: this.#min, max: this.#max, current };
       const d = decideWorkerCount(
-        { stats, current, min: this.#min, max: this.#max, now },
+        { stats, current: totals.current, min: totals.min, max: totals.max, now },
         this.#state,
         this.#settings,
       );
       this.#state = d.state;
-      if (d.desired === current) return null;
-      this.lastChange = { at: new Date(now).toISOString(), from: current, to: d.desired, reason: d.reason };
+      const desired = shared
+        ? (divideWorkers(d.desired, fleet.members).get(fleet.me) ?? this.#min)
+        : d.desired;
+      if (desired === current) return null;
+      const reason = shared
+        ? `${d.reason}; share of ${d.desired} across ${fleet.members.length} masters`
+        : d.reason;
+      this.lastChange = { at: new Date(now).toISOString(), from: current, to: desired, reason };
       this.#log.info(
         {
           from: current,
-          to: d.desired,
-          reason: d.reason,
+          to: desired,
+          reason,
           available: stats.available,
           running: stats.running,
         },

@@ -42,6 +42,11 @@ export interface SupervisorStatus {
   /** Pid of the booted spare process waiting to become the next worker (null: none). */
   sparePid: number | null;
   workers: WorkerStatus[];
+  /**
+   * PostgreSQL: every master registered in the fleet table as this master last read it (itself
+   * included), with whether its lease runs. Absent on SQLite.
+   */
+  fleet?: Array<{ id: string; host: string; pid: number; alive: boolean; desired: number; workers: number }>;
 }
 
 /**

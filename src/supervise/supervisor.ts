@@ -3,7 +3,8 @@ import { hostname } from "node:os";
 import { TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
-import type { RescuedJob, Store } from "../store/index.ts";
+import type { FleetStore, MasterRecord, RescuedJob, Store } from "../store/index.ts";
+import type { FleetMember } from "./fleet-share.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
 import { blameFor, type KillProblem, RestartBook } from "./restart.ts";
@@ -58,6 +59,11 @@ export class Supervisor extends EventEmitter {
   #reconcileTimer: NodeJS.Timeout | null = null;
   readonly #spare: SpareKeeper;
   readonly #scaler: Scaler;
+  /** The masters sharing this database (PostgreSQL), or null. */
+  #fleet: FleetStore | null = null;
+  /** The fleet as last read (every registered master). */
+  #fleetView: Array<MasterRecord & { alive: boolean }> = [];
+  #fleetFailing = false;
 
   constructor(options: SuperviseOptions) {
     super();
@@ -125,6 +131,10 @@ export class Supervisor extends EventEmitter {
       this.#store = await openStore(o.database, { log: this.#baseLog });
       ownStore = true;
     }
+    if (this.#store !== undefined) {
+      const { fleetStore } = await import("../store/index.ts");
+      this.#fleet = await fleetStore(this.#store);
+    }
     this.#state = "running";
     this.#startedAt = Date.now();
     this.#log.info(
@@ -157,6 +167,10 @@ export class Supervisor extends EventEmitter {
       clearInterval(status);
       if (this.#state === "stopping") this.#state = "stopped";
       await this.#statusWriter?.request();
+      // A clean stop leaves the fleet at once: the others take over its share without waiting for its lease.
+      await this.#fleet?.remove(this.#idPrefix).catch((err: unknown) => {
+        this.#log.warn({ err }, "could not remove this master from the fleet table; its lease will lapse");
+      });
       if (ownStore) await this.#store?.close();
       this.#log.info({ state: this.#state }, "supervisor stopped");
     }
@@ -264,6 +278,18 @@ export class Supervisor extends EventEmitter {
         lastHeartbeatAt: iso(w.lastHeartbeatAt),
         lastCompletionAt: iso(w.lastCompletionAt),
       })),
+      ...(this.#fleet === null
+        ? {}
+        : {
+            fleet: this.#fleetView.map((m) => ({
+              id: m.id,
+              host: m.host,
+              pid: m.pid,
+              alive: m.alive,
+              desired: m.desired,
+              workers: m.workers.length,
+            })),
+          }),
     };
   }
 
@@ -495,12 +521,59 @@ export class Supervisor extends EventEmitter {
   async #scale(): Promise<void> {
     const store = this.#store;
     if (this.#state !== "running" || store === undefined) return;
-    const change = await this.#scaler.evaluate(store, this.#desired);
+    const fleet = await this.#fleetMembers();
+    const change = await this.#scaler.evaluate(
+      store,
+      this.#desired,
+      fleet === null ? undefined : { me: this.#idPrefix, members: fleet },
+    );
     if (change === null || this.#state !== "running") return;
     this.#desired = change.to;
     this.emit("scaled", change.from, change.to, change.reason);
     this.#reconcile();
     this.#statusChanged();
+  }
+
+  /** The fleet as last read from the database (PostgreSQL; empty otherwise). */
+  get fleet(): ReadonlyArray<MasterRecord & { alive: boolean }> {
+    return this.#fleetView;
+  }
+
+  /**
+   * Renews this master's row in the fleet table and reads the live masters (itself included), or
+   * null when there is no fleet table or it cannot be read (then this master scales alone).
+   */
+  async #fleetMembers(): Promise<FleetMember[] | null> {
+    const fleet = this.#fleet;
+    if (fleet === null) return null;
+    const o = this.options;
+    const me: FleetMember = { id: this.#idPrefix, min: o.min, max: o.max, desired: this.#desired };
+    try {
+      await fleet.heartbeat(
+        {
+          ...me,
+          host: hostname(),
+          pid: process.pid,
+          program: o.program,
+          workers: this.workers().map((w) => ({
+            id: w.id,
+            pid: w.pid,
+            state: w.state,
+            inFlight: w.inFlight,
+          })),
+        },
+        o.masterLeaseMs,
+      );
+      this.#fleetView = await fleet.masters();
+      if (this.#fleetFailing) this.#log.info("fleet table readable again");
+      this.#fleetFailing = false;
+    } catch (err) {
+      if (!this.#fleetFailing) this.#log.warn({ err }, "cannot renew or read the fleet table; scaling alone");
+      this.#fleetFailing = true;
+      return null;
+    }
+    const others = this.#fleetView.filter((m) => m.alive && m.id !== me.id);
+    return [me, ...others.map((m) => ({ id: m.id, min: m.min, max: m.max, desired: m.desired }))];
   }
 
   #statusChanged(): void {

@@ -6,6 +6,9 @@ import {
   readStatusFile,
   type SupervisorStatus,
 } from "../../supervise/index.ts";
+import { invalidArgument } from "../../errors/index.ts";
+import { fleetStore, type MasterRecord } from "../../store/index.ts";
+import { withStore } from "../database.ts";
 import { renderTable } from "../table.ts";
 
 /** Exit code of `tend status` when the supervisor is not running (as `systemctl status` does). */
@@ -79,6 +82,44 @@ export function renderStatus(s: SupervisorStatus, running: boolean, now: number)
 }
 
 /**
+ * Renders the fleet (every master sharing the database, and every worker of each) for people.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(renderFleet(await fleet.masters(), Date.now()));
+ * ```
+ */
+export function renderFleet(masters: ReadonlyArray<MasterRecord & { alive: boolean }>, now: number): string {
+  const live = masters.filter((m) => m.alive);
+  const lines = [
+    `fleet: ${live.length} live master(s), ${live.reduce((n, m) => n + m.workers.length, 0)} worker(s)` +
+      (masters.length > live.length ? `; ${masters.length - live.length} dead (lease lapsed)` : ""),
+    "",
+    renderTable(
+      ["master", "host", "pid", "state", "workers", "target", "min", "max", "last heartbeat", "up"],
+      masters.map((m) => [
+        m.id,
+        m.host,
+        m.pid,
+        m.alive ? "alive" : "DEAD (lease lapsed)",
+        m.workers.length,
+        m.desired,
+        m.min,
+        m.max,
+        `${duration(now - m.heartbeatAt.getTime())} ago`,
+        duration(now - m.startedAt.getTime()),
+      ]),
+    ),
+    "",
+    renderTable(
+      ["master", "worker", "pid", "state", "in-flight"],
+      masters.flatMap((m) => m.workers.map((w) => [m.id, w.id, w.pid, w.state, w.inFlight])),
+    ),
+  ];
+  return `${lines.join("\n")}\n`;
+}
+
+/**
  * `tend status`: prints the supervisor's view of its workers from its status file, and says
  * clearly (exit code 3) when the supervisor is not running.
  *
@@ -90,10 +131,34 @@ export function renderStatus(s: SupervisorStatus, running: boolean, now: number)
 export function register(program: Command): void {
   program
     .command("status")
-    .description("show the supervisor's workers (pid, state, uptime, restarts, in-flight, last heartbeat)")
+    .description(
+      "show the supervisor's workers (pid, state, uptime, restarts, in-flight, last heartbeat); with --database, every master of the fleet",
+    )
     .option("--status-file <path>", "the supervisor's status file", DEFAULT_STATUS_FILE)
     .option("--json", "print the status file's JSON with a `running` field")
-    .action(async (flags: { statusFile: string; json?: boolean }) => {
+    .option(
+      "-d, --database <url>",
+      "PostgreSQL: show every master sharing this database (every machine) and its workers",
+    )
+    .action(async (flags: { statusFile: string; json?: boolean; database?: string }) => {
+      if (flags.database !== undefined) {
+        const masters = await withStore(flags.database, async (store) => {
+          const fleet = await fleetStore(store);
+          if (fleet === null) {
+            throw invalidArgument(
+              "TEND_E_SUPERVISE_INVALID_OPTION",
+              "--database",
+              flags.database,
+              "a PostgreSQL URL (masters register in the database only on PostgreSQL; on SQLite use --status-file)",
+            );
+          }
+          return fleet.masters();
+        });
+        process.stdout.write(
+          flags.json === true ? `${JSON.stringify({ masters })}\n` : renderFleet(masters, Date.now()),
+        );
+        return;
+      }
       const status = await readStatusFile(resolve(flags.statusFile));
       const running = isProcessAlive(status.masterPid);
       if (flags.json === true) {

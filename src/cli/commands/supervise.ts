@@ -68,6 +68,7 @@ interface SuperviseFlags {
   killTimeout?: Duration;
   heartbeat?: Duration;
   scaleInterval?: Duration;
+  masterLease?: Duration;
   scaleDownCooldown?: Duration;
   jobsPerWorker?: number;
   maxRestarts?: number;
@@ -135,6 +136,11 @@ export function register(program: Command): void {
       "--http <address>",
       "serve /healthz, /readyz and /metrics (the supervisor's and its workers') on PORT or HOST:PORT (host default 127.0.0.1)",
     )
+    .option(
+      "--master-lease <duration>",
+      "PostgreSQL: a master silent this long counts as dead and the others take its share (default 10s)",
+      durationFromText,
+    )
     .option("--no-spare", "do not keep a pre-booted spare process (replacements then start cold)")
     .option(
       "--restart-period <duration>",
@@ -173,6 +179,7 @@ export function register(program: Command): void {
           ...(flags.killTimeout === undefined ? {} : { killTimeout: flags.killTimeout }),
           ...(flags.heartbeat === undefined ? {} : { heartbeat: flags.heartbeat }),
           ...(flags.scaleInterval === undefined ? {} : { scaleInterval: flags.scaleInterval }),
+          ...(flags.masterLease === undefined ? {} : { masterLease: flags.masterLease }),
         },
         http === undefined
           ? {}
