@@ -400,6 +400,10 @@ export class App {
           probe: {
             inFlight: () => this.jobs.inFlight(),
             lastCompletionAt: () => this.jobs.lastCompletionAt(),
+            // The master serves the fleet's metrics (tend supervise --http): send ours after heartbeats.
+            ...(process.env["TEND_METRICS"] === "1"
+              ? { metrics: async () => (await this.metrics.getMetricsAsJSON()) as unknown[] }
+              : {}),
           },
           onStop: () => void m.stop("the supervisor asked this worker to stop"),
           log: this.log,

@@ -18,6 +18,8 @@ export interface ObservabilityServerOptions {
   checkStore(): Promise<void>;
   /** While true after shutdown began, keep answering (the rest of the program drains). */
   serveWhile(): boolean;
+  /** The exposition of `/metrics` (default: `registry`'s). */
+  metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The longest the server waits at shutdown (ms). */
   budgetMs: number;
   log: Logger;
@@ -42,7 +44,9 @@ export async function serveObservability(
   const router = observedRouter({
     loop,
     readiness,
-    metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    metrics:
+      options.metrics ??
+      (async () => ({ contentType: registry.contentType, body: await registry.metrics() })),
   });
   const server = await listenHttp(options.settings, router, options.log);
   loop.start();

@@ -35,6 +35,8 @@ export function registerQueueMetrics(
     name: "tend_store_up",
     help: "1 when the last read of queue statistics from the store succeeded in time, else 0.",
     registers,
+    // Across a supervised fleet: 0 if any worker cannot reach the store.
+    aggregator: "min",
     async collect() {
       this.set((await cached.get()).ok ? 1 : 0);
     },
@@ -44,6 +46,8 @@ export function registerQueueMetrics(
     help: "Jobs by queue and state (available: runnable now), read from the store.",
     labelNames: ["queue", "state"] as const,
     registers,
+    // Every process reads the same global figures: a fleet's aggregate is one of them, not the sum.
+    aggregator: "max",
     async collect() {
       const result = await cached.get();
       this.reset();
@@ -62,6 +66,7 @@ export function registerQueueMetrics(
       help,
       labelNames: ["queue"] as const,
       registers,
+      aggregator: "max",
       async collect() {
         const result = await cached.get();
         this.reset();

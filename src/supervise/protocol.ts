@@ -51,6 +51,16 @@ export interface StoppedMessage {
 }
 
 /** Master asks the worker to stop gracefully. */
+/**
+ * A worker's metrics (prom-client's `getMetricsAsJSON()`), sent after heartbeats when the master
+ * serves the fleet's metrics (`tend supervise --http`, env TEND_METRICS=1).
+ */
+export interface MetricsMessage {
+  tend: 1;
+  type: "metrics";
+  metrics: unknown[];
+}
+
 export interface StopMessage {
   tend: 1;
   type: "stop";
@@ -73,7 +83,7 @@ export interface SpareReadyMessage {
 }
 
 /** Any message a worker sends. */
-export type WorkerMessage = ReadyMessage | HeartbeatMessage | StoppedMessage;
+export type WorkerMessage = ReadyMessage | HeartbeatMessage | StoppedMessage | MetricsMessage;
 /** Any message a master sends. */
 export type MasterMessage = StopMessage;
 
@@ -89,6 +99,7 @@ interface Loose {
   program?: unknown;
   args?: unknown;
   env?: unknown;
+  metrics?: unknown;
 }
 
 function isRecord(value: unknown): value is Loose {
@@ -117,6 +128,8 @@ export function isWorkerMessage(value: unknown): value is WorkerMessage {
       );
     case "stopped":
       return typeof value.workerId === "string";
+    case "metrics":
+      return Array.isArray(value.metrics);
     default:
       return false;
   }

@@ -105,6 +105,14 @@ export class Supervisor extends EventEmitter {
     return this.#spare.ready;
   }
 
+  /** The last metrics snapshot of each ready worker that sends them (prom-client JSON). */
+  workerMetrics(): unknown[][] {
+    const out: unknown[][] = [];
+    for (const w of this.#workers.values())
+      if (w.state === "ready" && w.metrics !== null) out.push(w.metrics);
+    return out;
+  }
+
   /** Live workers (not exited), oldest first. */
   workers(): WorkerProcess[] {
     return [...this.#workers.values()];

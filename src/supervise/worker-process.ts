@@ -53,6 +53,8 @@ export class WorkerProcess extends EventEmitter {
   state: WorkerState = "starting";
   readyAt: number | null = null;
   lastHeartbeatAt: number | null = null;
+  /** The worker's last metrics snapshot (prom-client JSON), when it sends them. */
+  metrics: unknown[] | null = null;
   inFlight = 0;
   lastCompletionAt: number | null = null;
   busySince: number | null = null;
@@ -203,6 +205,9 @@ export class WorkerProcess extends EventEmitter {
       case "stopped":
         this.#stoppedCleanly = true;
         this.inFlight = 0;
+        break;
+      case "metrics":
+        this.metrics = message.metrics;
         break;
     }
   }

@@ -17,6 +17,8 @@ export interface ProgressProbe {
   inFlight(): number;
   /** ms epoch of this process's last job completion, or null. */
   lastCompletionAt(): number | null;
+  /** This process's metrics as prom-client JSON, sent to the master after heartbeats (when given). */
+  metrics?: () => Promise<unknown[]>;
 }
 
 /** Options of {@link createSupervisedWorkerTask}. */
@@ -135,6 +137,19 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
           sentAt: Date.now(),
         };
         void send(message);
+        sendMetrics();
+      };
+      let metricsPending = false;
+      const sendMetrics = (): void => {
+        if (probe.metrics === undefined || metricsPending) return;
+        metricsPending = true;
+        probe
+          .metrics()
+          .then((metrics) => send({ tend: 1, type: "metrics", metrics }))
+          .catch((err: unknown) => log.warn({ err }, "could not collect metrics for the master"))
+          .finally(() => {
+            metricsPending = false;
+          });
       };
       const parentCheck = (): void => {
         watchdog?.beat();

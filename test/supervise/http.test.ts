@@ -3,6 +3,8 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { createApp } from "../../src/app.ts";
+import { captureLog } from "../lifecycle/log-capture.ts";
 import { freePort } from "../support/free-port.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
@@ -17,7 +19,7 @@ function sample(text: string, series: string): number | undefined {
 }
 
 describe("tend supervise --http", () => {
-  it("serves the master's probes and the supervisor's metrics (workers by state, restarts, scale events), then stops with it", async (t) => {
+  it("serves the master's probes, the supervisor's metrics and the fleet's job metrics gathered from its workers, then stops with it", async (t) => {
     const tmp = await makeTempDir("tend-supervise-http-");
     t.after(() => tmp.cleanup());
     const port = await freePort();
@@ -62,6 +64,29 @@ describe("tend supervise --http", () => {
     assert.equal(sample(text, 'tend_supervisor_hangs_total{problem="hung"}'), 0);
     assert.equal(sample(text, "tend_supervisor_up"), 1);
     assert.match(text, /^process_resident_memory_bytes /m);
+    // The fleet's job metrics: jobs run by either worker, summed in one scrape.
+    const producer = createApp({
+      database: `sqlite:${join(tmp.dir, "tend.db")}`,
+      log: captureLog().log,
+      tracing: false,
+    });
+    t.after(() => producer.close());
+    for (let i = 0; i < 6; i++) await producer.enqueue("sleep", { ms: 1 });
+    const fleet = await waitFor(
+      async () => {
+        const body = await (await fetch(`${base}/metrics`)).text();
+        return sample(
+          body,
+          'tend_job_attempts_finished_total{queue="default",kind="sleep",outcome="completed"}',
+        ) === 6
+          ? body
+          : null;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, message: "six completed jobs summed over the fleet" },
+    );
+    assert.equal(sample(fleet, 'tend_job_attempts_started_total{queue="default",kind="sleep"}'), 6);
+    assert.equal(sample(fleet, "tend_store_up"), 1, "min over the workers, not a sum");
+    assert.equal(sample(fleet, "tend_supervisor_desired_workers"), 2);
     const ready = await fetch(`${base}/readyz`);
     assert.equal(ready.status, 200, await ready.text());
     assert.equal((await fetch(`${base}/healthz`)).status, 200);

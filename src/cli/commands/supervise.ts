@@ -12,7 +12,7 @@ import {
 } from "../../http/index.ts";
 import type { Manager } from "../../lifecycle/index.ts";
 import type { Logger } from "../../log/index.ts";
-import { createRegistry, registerSupervisorMetrics } from "../../observe/index.ts";
+import { createRegistry, fleetRegistry, registerSupervisorMetrics } from "../../observe/index.ts";
 import type { Supervisor } from "../../supervise/index.ts";
 
 /**
@@ -30,6 +30,12 @@ async function serveSupervisor(
   const { task } = await serveObservability({
     settings,
     registry,
+    // One scrape sees the fleet: the master's metrics and the last snapshot each ready worker
+    // sent after its heartbeat, aggregated (counters and histograms summed, queue gauges not).
+    metrics: async () => {
+      const fleet = fleetRegistry([await registry.getMetricsAsJSON(), ...supervisor.workerMetrics()]);
+      return { contentType: fleet.contentType, body: await fleet.metrics() };
+    },
     shutdownReason: () => manager.shutdownReason,
     checkStore: async () => {
       const state = supervisor.status().state;
@@ -159,6 +165,8 @@ export function register(program: Command): void {
       const log = createLogger({ destination: "stderr" });
       // Checked before anything starts: a bad address fails with its code at once.
       const http = flags.http === undefined ? undefined : checkHttpOptions(parseHttpAddress(flags.http));
+      // Workers inherit the master's environment: with --http they send their metrics after heartbeats.
+      if (http !== undefined) process.env["TEND_METRICS"] = "1";
       await supervise(
         {
           log,
