@@ -56,16 +56,21 @@ export class QueueState {
 
   /**
    * Pure decision, after a claim of `asked` returned `got` jobs, before they are buffered: adapts
-   * the claim-ahead depth when it is not configured. A full claim sent while handlers were
-   * returning and at least half the slots sat idle with nothing buffered (short jobs waiting for
-   * the round trip) doubles it, up to `maxPrefetch`; a claim that came back short (the queue is
+   * the claim-ahead depth when it is not configured. A full claim while handlers were returning
+   * and at least half the slots sat idle with nothing buffered, when it was sent or by the time it
+   * came back (short jobs waiting for the round trip), doubles it, up to `maxPrefetch`; a claim that came back short (the queue is
    * drained) halves it, so that an idle worker holds nothing ahead that other workers could run.
    * Slow jobs free one slot at a time, so their worker does not claim ahead.
    */
   afterClaim(asked: number, got: number): void {
     if (!this.adaptive) return;
-    if (got < asked) this.prefetch = Math.floor(this.prefetch / 2);
-    else if (this.#cyclingAtClaim && 2 * this.#idleAtClaim >= this.concurrency)
+    if (got < asked) {
+      this.prefetch = Math.floor(this.prefetch / 2);
+      return;
+    }
+    // Idle when the claim was sent, or by the time it came back (the buffer ran dry meanwhile).
+    const idle = Math.max(this.#idleAtClaim, this.concurrency - this.running - this.buffer.length);
+    if ((this.#cyclingAtClaim || this.finished > 0) && 2 * idle >= this.concurrency)
       this.prefetch = Math.min(this.maxPrefetch, Math.max(this.concurrency, this.prefetch * 2));
   }
 

@@ -85,6 +85,18 @@ describe("QueueState.afterClaim (adaptive claim-ahead, no prefetch configured)",
     }
   });
 
+  it("grows when a claim sent with busy slots comes back after the buffer ran dry", () => {
+    const q = new QueueState("q", 50, null);
+    q.prefetch = 100;
+    q.running = 50;
+    q.finished = 5;
+    q.beforeClaim();
+    q.running = 10; // handlers returned while the claim was in flight, and nothing was buffered
+    q.finished = 40;
+    q.afterClaim(100, 100);
+    assert.equal(q.prefetch, 200);
+  });
+
   it("does not grow for slow jobs, halves when a claim comes back short, and never changes a configured prefetch", () => {
     const q = new QueueState("q", 50, null);
     claim(q, { running: 49, finished: 1, asked: 1, got: 1 });
