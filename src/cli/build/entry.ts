@@ -23,31 +23,68 @@ if (argv[2] === "tend") {
 }
 
 /**
- * The lines put before the bundled ES module: CommonJS packages inside it (pg, pino) call
- * `require` for Node's own modules and read `__dirname`, which an ES module does not have; and
- * `import.meta.url` (replaced by `__tendMetaUrl`) names the executable file, since the module
- * itself is loaded from memory.
+ * The lines put before the bundled ES module: CommonJS packages inside it (pg, pino) read
+ * `__dirname`; and `import.meta` (replaced by `__tendImportMeta`) names the executable file. The
+ * script the executable runs is CommonJS (see {@link esmToSeaScript}), so `require` is Node's
+ * own, which loads Node's modules.
  */
 export const BUNDLE_BANNER = [
-  'import { createRequire as __tendCreateRequire } from "node:module";',
   'import { dirname as __tendDirname } from "node:path";',
   'import { pathToFileURL as __tendPathToFileURL } from "node:url";',
-  "const require = __tendCreateRequire(process.execPath);",
   "const __filename = process.execPath;",
   "const __dirname = __tendDirname(process.execPath);",
-  "const __tendMetaUrl = __tendPathToFileURL(process.execPath).href;",
+  "const __tendImportMeta = { url: __tendPathToFileURL(process.execPath).href, filename: process.execPath, dirname: __dirname, main: false };",
 ].join("\n");
 
 /**
- * The CommonJS main script of the single executable (Node 24 runs only CommonJS there, and the
- * program and tend use top-level await): it imports the bundled ES module from the executable's
- * own asset, in memory. `asset` names the asset.
+ * Pure: turns the bundled ES module into the CommonJS script a Node 24 single executable runs as
+ * its main (compiled ahead with a code cache): its `import` statements, all of Node's own modules
+ * (everything else is bundled), become `require` calls at the top, as an ES module evaluates its
+ * imports before its body, and the body runs inside an async function, so top-level `await` keeps
+ * working. Throws on an import form it does not know.
+ *
+ * @example
+ * ```ts
+ * esmToSeaScript('import { a as b } from "node:fs";\nawait b();'); // const { a: b } = require("node:fs"); ... (async () => { ... })()
+ * ```
  */
-export function seaMainSource(asset: string): string {
+export function esmToSeaScript(esm: string): string {
+  const requires: string[] = [];
+  const body = esm.replace(
+    /^import\s+([^"';]*?)\s*from\s*"([^"]+)";?[ \t]*$|^import\s*"([^"]+)";?[ \t]*$/gm,
+    (_line, what: string | undefined, from: string | undefined, bare: string | undefined) => {
+      if (bare !== undefined) {
+        requires.push(`require(${JSON.stringify(bare)});`);
+        return "";
+      }
+      const source = JSON.stringify(from);
+      const clause = (what ?? "").trim();
+      const named = /^\{([^}]*)\}$/.exec(clause);
+      const namespace = /^\*\s+as\s+([A-Za-z_$][\w$]*)$/.exec(clause);
+      const plain = /^([A-Za-z_$][\w$]*)$/.exec(clause);
+      if (named !== null) {
+        const names = named[1]!
+          .split(",")
+          .map((n) => n.trim())
+          .filter((n) => n !== "")
+          .map((n) => n.replace(/^([\w$]+)\s+as\s+([\w$]+)$/, "$1: $2"));
+        requires.push(`const { ${names.join(", ")} } = require(${source});`);
+      } else if (namespace !== null || plain !== null) {
+        requires.push(`const ${(namespace ?? plain)![1]} = require(${source});`);
+      } else {
+        throw new Error(
+          `tend build: an import form the executable cannot run: import ${clause} from ${source}`,
+        );
+      }
+      return "";
+    },
+  );
+  if (/^\s*export\s/m.test(body)) throw new Error("tend build: the bundle exports names; an entry must not");
   return `"use strict";
-const { getAsset } = require("node:sea");
-const source = Buffer.from(getAsset(${JSON.stringify(asset)})).toString("base64");
-import("data:text/javascript;base64," + source).catch((err) => {
+${requires.join("\n")}
+(async () => {
+${body}
+})().catch((err) => {
   process.stderr.write((err && err.stack) ? err.stack + "\\n" : String(err) + "\\n");
   process.exit(1);
 });
