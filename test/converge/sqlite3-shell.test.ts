@@ -66,7 +66,11 @@ describe("an operator's statement in the sqlite3 shell wakes a converger", () =>
     const task = c.run(controller.signal);
     try {
       await waitFor(() => c.isLeader(), { message: "the converger to lead" });
+      // As docs/operations.md tells operators: a live database's writers hold its lock for
+      // moments, so the shell waits for it (.timeout) instead of failing at once.
       const { stdout } = await run("sqlite3", [
+        "-cmd",
+        ".timeout 5000",
         path,
         "UPDATE account SET archived_at = CURRENT_TIMESTAMP WHERE email = 'ada@example.com' RETURNING id;",
       ]);
