@@ -15,6 +15,7 @@ import {
   rejectUnknownKeys,
 } from "./errors/index.ts";
 import {
+  addAdminApi,
   checkHttpOptions,
   EventLoopWatch,
   type HttpOptions,
@@ -447,6 +448,15 @@ export class App {
       readiness,
       metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     });
+    if (settings.dashboard) {
+      addAdminApi(router, {
+        store,
+        enqueue: (kind, payload, options) => this.jobs.enqueue(kind, payload, options),
+        convergers: () => this.#convergers.all(),
+        worker: () => ({ id: this.jobs.workerId, inFlight: this.jobs.inFlight() }),
+        adminToken: settings.adminToken,
+      });
+    }
     const server = await listenHttp(settings, router, log);
     this.#httpServer = server;
     loop.start();
