@@ -16,6 +16,8 @@ import {
 } from "./errors/index.ts";
 import {
   addAdminApi,
+  addDashboard,
+  type AdminSources,
   checkHttpOptions,
   EventLoopWatch,
   type HttpOptions,
@@ -449,13 +451,14 @@ export class App {
       metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     });
     if (settings.dashboard) {
-      addAdminApi(router, {
+      const sources: AdminSources = {
         store,
         enqueue: (kind, payload, options) => this.jobs.enqueue(kind, payload, options),
         convergers: () => this.#convergers.all(),
         worker: () => ({ id: this.jobs.workerId, inFlight: this.jobs.inFlight() }),
         adminToken: settings.adminToken,
-      });
+      };
+      addDashboard(addAdminApi(router, sources), sources);
     }
     const server = await listenHttp(settings, router, log);
     this.#httpServer = server;

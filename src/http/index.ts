@@ -11,3 +11,4 @@ export { type HttpServer, type HttpStopOptions, listenHttp } from "./server.ts";
 export { type ObservedRoutes, observedRouter } from "./routes.ts";
 export { addAdminApi } from "./api/routes.ts";
 export type { AdminSources } from "./api/sources.ts";
+export { addDashboard } from "./ui/routes.ts";

@@ -225,6 +225,43 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
       assert.equal(rest.json["next"], null);
     });
 
+    it("/ui renders the overview, the jobs list and a job with every value escaped; buttons only with a token", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const evil = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
+      for (const adminToken of [undefined, TOKEN]) {
+        const { app, base } = await startApp(
+          adminToken === undefined ? { dashboard: true } : { dashboard: true, adminToken },
+          t,
+        );
+        const { id } = await app.enqueue(
+          "ui.kind",
+          { note: evil },
+          { queue: "ui", uniqueKey: `<u>key</u>${String(adminToken)}` },
+        );
+        const overview = await fetch(`${base}/ui`, { headers: { connection: "close" } });
+        assert.equal(overview.status, 200);
+        assert.match(String(overview.headers.get("content-security-policy")), /script-src 'self'/);
+        assert.match(
+          await overview.text(),
+          new RegExp(`data-count="ui:available">${adminToken === undefined ? 1 : 2}<`),
+        );
+        const list = await (await fetch(`${base}/ui/jobs?queue=ui&kind=ui.kind`)).text();
+        assert.match(list, new RegExp(`href="/ui/jobs/${id}"`));
+        const page = await (await fetch(`${base}/ui/jobs/${id}`)).text();
+        assert.ok(!page.includes("<script>window"), "the payload's script tag is escaped");
+        assert.ok(!page.includes("<img src=x"), "the payload's img tag is escaped");
+        assert.match(page, /&lt;script&gt;window\.pwned=1&lt;\/script&gt;/);
+        assert.match(page, /&lt;u&gt;key&lt;\/u&gt;/);
+        assert.equal(page.includes(`data-url="/api/jobs/${id}/cancel"`), adminToken !== undefined);
+        assert.equal((await fetch(`${base}/ui/jobs/424242424`)).status, 404);
+        assert.equal((await fetch(`${base}/ui/jobs?state=bogus`)).status, 400);
+        const css = await fetch(`${base}/ui/style.css`);
+        assert.match(String(css.headers.get("content-type")), /text\/css/);
+        assert.match(await css.text(), /prefers-color-scheme: dark/);
+        await app.close();
+      }
+    });
+
     it("a running job is not deleted (409); bad http options fail createApp", async (t) => {
       if (backend === null) return t.skip("PostgreSQL unavailable");
       const { app, base } = await startApp({ dashboard: true, adminToken: TOKEN }, t);
