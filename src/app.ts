@@ -15,10 +15,14 @@ import {
   rejectUnknownKeys,
 } from "./errors/index.ts";
 import {
+  addAdminApi,
+  addDashboard,
+  type AdminSources,
   checkHttpOptions,
   type HttpOptions,
   type HttpServer,
   type HttpSettings,
+  type Router,
   serveObservability,
 } from "./http/index.ts";
 import { createInbox, type Inbox, type InboxOptions } from "./inbox/index.ts";
@@ -435,12 +439,27 @@ export class App {
     );
   }
 
+  /** The admin API under /api and the dashboard at /ui, on the app's HTTP server. */
+  #addDashboard(router: Router, settings: HttpSettings, store: Store): void {
+    const sources: AdminSources = {
+      store,
+      enqueue: (kind, payload, options) => this.jobs.enqueue(kind, payload, options),
+      convergers: () => this.#convergers.all(),
+      worker: () => ({ id: this.jobs.workerId, inFlight: this.jobs.inFlight() }),
+      adminToken: settings.adminToken,
+    };
+    addDashboard(addAdminApi(router, sources), sources);
+  }
+
   async #startHttp(settings: HttpSettings, m: Manager, store: Store): Promise<Task> {
     const { server, task } = await serveObservability({
       settings,
       registry: this.metrics,
       shutdownReason: () => m.shutdownReason,
       checkStore: () => store.verifyMigrated(),
+      ...(settings.dashboard
+        ? { extend: (router: Router) => this.#addDashboard(router, settings, store) }
+        : {}),
       // Probes and scrapes are answered until the rest of the app has drained.
       serveWhile: () => m.tasks.some((name) => name !== "http"),
       budgetMs: this.#drainMs,

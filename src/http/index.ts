@@ -6,7 +6,10 @@
 export { EventLoopWatch } from "./health.ts";
 export { checkHttpOptions, type HttpOptions, type HttpSettings, parseHttpAddress } from "./options.ts";
 export { type ReadinessReport, Readiness, type ReadinessSources } from "./readiness.ts";
-export { type RouteHandler, Router, sendJson } from "./router.ts";
+export { type RouteHandler, type RouteMethod, type RouteParams, Router, sendJson } from "./router.ts";
 export { type HttpServer, type HttpStopOptions, listenHttp } from "./server.ts";
 export { type ObservedRoutes, observedRouter } from "./routes.ts";
 export { type ObservabilityServerOptions, serveObservability } from "./serve.ts";
+export { addAdminApi } from "./api/routes.ts";
+export type { AdminSources } from "./api/sources.ts";
+export { addDashboard } from "./ui/routes.ts";

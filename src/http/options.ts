@@ -1,4 +1,5 @@
 import {
+  checkBoolean,
   checkInteger,
   checkObject,
   checkString,
@@ -16,6 +17,16 @@ export interface HttpOptions {
   host?: string;
   /** `/healthz` answers 503 once the event loop was blocked this long in the last seconds (default `"5s"`). */
   maxEventLoopDelay?: Duration;
+  /**
+   * Serve the admin API under `/api` and the dashboard under `/ui` (default false). Read-only
+   * unless `adminToken` is set. See docs/dashboard.md.
+   */
+  dashboard?: boolean;
+  /**
+   * The token that mutating admin requests (retry, cancel, delete, enqueue) must carry as
+   * `Authorization: Bearer <token>`; at least 16 characters. Without it the API is read-only.
+   */
+  adminToken?: string;
 }
 
 /** Checked HTTP options. */
@@ -23,9 +34,18 @@ export interface HttpSettings {
   port: number;
   host: string;
   maxEventLoopDelayMs: number;
+  dashboard: boolean;
+  /** The admin token, or null (read-only). */
+  adminToken: string | null;
 }
 
-const HTTP_KEYS = optionKeys<HttpOptions>({ port: true, host: true, maxEventLoopDelay: true });
+const HTTP_KEYS = optionKeys<HttpOptions>({
+  port: true,
+  host: true,
+  maxEventLoopDelay: true,
+  dashboard: true,
+  adminToken: true,
+});
 
 /**
  * Checks `http` options; throws TEND_E_INVALID_HTTP_OPTIONS (or TEND_E_UNKNOWN_OPTION).
@@ -49,7 +69,29 @@ export function checkHttpOptions(options: unknown): HttpSettings {
     positive: true,
     max: MAX_TIMER_MS,
   });
-  return { port, host, maxEventLoopDelayMs };
+  const dashboard =
+    o.dashboard === undefined
+      ? false
+      : checkBoolean("TEND_E_INVALID_HTTP_OPTIONS", "http.dashboard", o.dashboard);
+  let adminToken: string | null = null;
+  if (o.adminToken !== undefined) {
+    adminToken = checkString("TEND_E_INVALID_HTTP_OPTIONS", "http.adminToken", o.adminToken);
+    if (adminToken.length < 16 || /\s/.test(adminToken))
+      throw invalidArgument(
+        "TEND_E_INVALID_HTTP_OPTIONS",
+        "http.adminToken",
+        "(hidden)",
+        "at least 16 characters without spaces (e.g. from `openssl rand -hex 24`)",
+      );
+    if (!dashboard)
+      throw invalidArgument(
+        "TEND_E_INVALID_HTTP_OPTIONS",
+        "http.adminToken",
+        "(hidden)",
+        "used only with `dashboard: true`",
+      );
+  }
+  return { port, host, maxEventLoopDelayMs, dashboard, adminToken };
 }
 
 /**

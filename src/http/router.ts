@@ -1,7 +1,17 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 
+/** Path parameters of a matched route (`/api/jobs/:id` gives `{ id }`), decoded. */
+export type RouteParams = Readonly<Record<string, string>>;
+
 /** A route's handler: writes the whole response (it may be async). */
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse) => void | Promise<void>;
+export type RouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  params: RouteParams,
+) => void | Promise<void>;
+
+/** Methods a route may answer (HEAD is answered by GET routes). */
+export type RouteMethod = "GET" | "POST" | "DELETE";
 
 /** Writes `body` as JSON with `status`. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -14,43 +24,87 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+interface Route {
+  method: RouteMethod;
+  /** The pattern's segments; `:name` matches any one non-empty segment. */
+  segments: string[];
+  handler: RouteHandler;
+}
+
+/** Pure: the params when `pattern` matches `path` (both split on `/`), else null. */
+function match(pattern: readonly string[], path: readonly string[]): Record<string, string> | null {
+  if (pattern.length !== path.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const s = path[i]!;
+    if (p.startsWith(":")) {
+      if (s === "") return null;
+      let value: string;
+      try {
+        value = decodeURIComponent(s);
+      } catch {
+        return null;
+      }
+      params[p.slice(1)] = value;
+    } else if (p !== s) return null;
+  }
+  return params;
+}
+
 /**
- * A tiny exact-path router for GET (and HEAD) requests: the few endpoints tend serves need no
- * patterns. Unknown paths answer 404 and other methods 405, both as JSON.
+ * A tiny router: exact paths with `:name` segments, per method. The few endpoints tend serves
+ * need nothing more. Unknown paths answer 404 and other methods 405, both as JSON.
  *
  * @example
  * ```ts
- * const router = new Router().get("/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }));
- * createServer((req, res) => router.handle(req, res));
+ * const router = new Router()
+ *   .get("/healthz", (_req, res) => sendJson(res, 200, { status: "ok" }))
+ *   .route("POST", "/api/jobs/:id/retry", (_req, res, { id }) => sendJson(res, 200, { id }));
+ * createServer((req, res) => router.handle(req, res, console.error));
  * ```
  */
 export class Router {
-  readonly #routes = new Map<string, RouteHandler>();
+  readonly #routes: Route[] = [];
 
-  /** Adds a GET route on an exact path (HEAD is answered by it too). */
+  /** Adds a GET route (HEAD is answered by it too). */
   get(path: string, handler: RouteHandler): this {
-    this.#routes.set(path, handler);
+    return this.route("GET", path, handler);
+  }
+
+  /** Adds a route for one method on a path pattern (`/api/jobs/:id`). */
+  route(method: RouteMethod, pattern: string, handler: RouteHandler): this {
+    this.#routes.push({ method, segments: pattern.split("/"), handler });
     return this;
   }
 
-  /** The paths served. */
+  /** The path patterns served. */
   get paths(): string[] {
-    return [...this.#routes.keys()];
+    return [...new Set(this.#routes.map((r) => r.segments.join("/")))];
   }
 
   /** Answers one request; a handler that throws answers 500 (and the error goes to `onError`). */
   async handle(req: IncomingMessage, res: ServerResponse, onError: (err: unknown) => void): Promise<void> {
     const url = req.url ?? "/";
     const q = url.indexOf("?");
-    const path = q === -1 ? url : url.slice(0, q);
-    const handler = this.#routes.get(path);
-    if (handler === undefined) return sendJson(res, 404, { error: "not found", paths: this.paths });
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.setHeader("allow", "GET, HEAD");
+    const path = (q === -1 ? url : url.slice(0, q)).split("/");
+    const method = req.method === "HEAD" ? "GET" : req.method;
+    const allowed = new Set<string>();
+    let found: { route: Route; params: Record<string, string> } | undefined;
+    for (const route of this.#routes) {
+      const params = match(route.segments, path);
+      if (params === null) continue;
+      allowed.add(route.method);
+      if (found === undefined && route.method === method) found = { route, params };
+    }
+    if (allowed.size === 0) return sendJson(res, 404, { error: "not found", paths: this.paths });
+    if (found === undefined) {
+      if (allowed.has("GET")) allowed.add("HEAD");
+      res.setHeader("allow", [...allowed].join(", "));
       return sendJson(res, 405, { error: "method not allowed" });
     }
     try {
-      await handler(req, res);
+      await found.route.handler(req, res, found.params);
     } catch (err) {
       onError(err);
       if (!res.headersSent) sendJson(res, 500, { error: "internal error" });

@@ -5,6 +5,7 @@ import { EventLoopWatch } from "./health.ts";
 import type { HttpSettings } from "./options.ts";
 import type { HttpServer } from "./server.ts";
 import { Readiness } from "./readiness.ts";
+import type { Router } from "./router.ts";
 import { observedRouter } from "./routes.ts";
 import { listenHttp } from "./server.ts";
 
@@ -23,6 +24,8 @@ export interface ObservabilityServerOptions {
   /** The longest the server waits at shutdown (ms). */
   budgetMs: number;
   log: Logger;
+  /** Adds more routes (the admin API, the dashboard) before the server listens. */
+  extend?: (router: Router) => void;
 }
 
 /**
@@ -48,6 +51,7 @@ export async function serveObservability(
       options.metrics ??
       (async () => ({ contentType: registry.contentType, body: await registry.metrics() })),
   });
+  options.extend?.(router);
   const server = await listenHttp(options.settings, router, options.log);
   loop.start();
   const inner = server.task({ serveWhile: options.serveWhile, budgetMs: options.budgetMs });

@@ -10,11 +10,13 @@ const registry: Record<DriverName, Array<() => Promise<readonly Migration[]>>> =
   sqlite: [
     async () => (await import("./sqlite/migrations.ts")).JOBS_MIGRATIONS,
     async () => (await import("./sqlite/converge-migrations.ts")).CONVERGE_MIGRATIONS,
+    async () => (await import("./sqlite/admin-migrations.ts")).ADMIN_MIGRATIONS,
   ],
   postgres: [
     async () => (await import("./postgres/migrations.ts")).JOBS_MIGRATIONS,
     async () => (await import("./postgres/converge-migrations.ts")).CONVERGE_MIGRATIONS,
     async () => (await import("./postgres/fleet-migrations.ts")).FLEET_MIGRATIONS,
+    async () => (await import("./postgres/admin-migrations.ts")).ADMIN_MIGRATIONS,
   ],
 };
 

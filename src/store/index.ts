@@ -14,6 +14,7 @@ export type {
   WakeListener,
   WakeTable,
 } from "./converge-model.ts";
+export type { AdminStore, AuditEntry, AuditFilter, DeleteOutcome, NewAuditEntry } from "./admin-model.ts";
 export { jobIdText } from "./args.ts";
 export type { ConvergeStore } from "./converge-store.ts";
 export {

@@ -1,5 +1,6 @@
 import type { Duration } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
+import type { AdminStore } from "./admin-model.ts";
 import type { ConvergeStore } from "./converge-store.ts";
 import type { JobStore } from "./job-store.ts";
 import type { Notifier } from "./notifier.ts";
@@ -80,6 +81,8 @@ export interface Store {
    * database for converger code, built by the driver when the store opened. Closed with the store.
    */
   readonly converge: ConvergeStore;
+  /** The admin surface's storage: deleting jobs and the audit trail of operator actions. */
+  readonly admin: AdminStore;
   /** Applies pending migrations under a lock; safe to call from many processes at once. Returns the names applied. */
   migrate(): Promise<string[]>;
   /** Throws TEND_E_DATABASE_NOT_MIGRATED unless every migration of this version of tend is applied (applies nothing). */

@@ -12,4 +12,13 @@ export const HTTP_CODES = {
     "An option of `http` (createApp) or `--http` (tend supervise) is invalid: a port outside 0-65535, an empty host, a bad duration.",
   TEND_E_HTTP_LISTEN:
     "The HTTP server could not listen on the address given (the port is in use, the host does not resolve or is not an address of this machine); the message names the address.",
+  TEND_E_ADMIN_READ_ONLY:
+    "A mutating admin API request (retry, cancel, delete, enqueue) reached a server without `http.adminToken`: the API is read-only; configure a token to allow actions.",
+  TEND_E_ADMIN_FORBIDDEN:
+    "A mutating admin API request carried no `Authorization: Bearer <token>` header, or a token that is not the configured `http.adminToken`.",
+  TEND_E_ADMIN_BAD_REQUEST:
+    "An admin API request is malformed: a body that is not a JSON object or is too large, an unknown filter value, a bad cursor or limit; the message names the field.",
+  TEND_E_ADMIN_NOT_FOUND: "An admin API request names a job that does not exist (or no longer exists).",
+  TEND_E_ADMIN_CONFLICT:
+    "An admin action cannot apply to the job in its current state (deleting a running job: cancel it first).",
 } as const satisfies Record<`TEND_E_${string}`, string>;

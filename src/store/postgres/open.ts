@@ -3,6 +3,7 @@ import { createLogger } from "../../log/index.ts";
 import { type PostgresRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { createContext } from "./context.ts";
+import { PostgresAdminStore } from "./admin-store.ts";
 import { PostgresConvergeStore } from "./converge-store.ts";
 import { validateSchema } from "./identifiers.ts";
 import { createPostgresJobStore } from "./job-store.ts";
@@ -76,6 +77,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     jobs,
     notifier,
     converge,
+    admin: new PostgresAdminStore(ctx),
     migrate: () => migratePostgres(pool, schema, log, errors.url),
     verifyMigrated: () => verifyPostgresMigrated(pool, schema, errors.url),
     close: () => {

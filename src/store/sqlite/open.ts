@@ -10,6 +10,7 @@ import { logUnknownMigrations, requireMigrated } from "../migration.ts";
 import { type SqliteRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
+import { SqliteAdminStore } from "./admin-store.ts";
 import { SqliteConvergeStore } from "./converge-store.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
@@ -159,6 +160,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     jobs: new SqliteJobStore(ctx, realPath, notifier),
     notifier,
     converge,
+    admin: new SqliteAdminStore(ctx, prefix),
     async migrate() {
       if (closed) throw storeClosed("sqlite");
       let outcome: MigrateOutcome;

@@ -1,0 +1,79 @@
+import { invalidArgument } from "../../errors/index.ts";
+import { JOB_STATES, type JobState, type ListFilter } from "../../store/index.ts";
+
+/** The largest page the admin API returns. */
+export const MAX_PAGE = 500;
+const DEFAULT_PAGE = 50;
+
+/** Pure: the query parameters of a request URL. */
+export function queryOf(url: string | undefined): URLSearchParams {
+  const q = (url ?? "").indexOf("?");
+  return new URLSearchParams(q === -1 ? "" : (url ?? "").slice(q + 1));
+}
+
+function text(q: URLSearchParams, name: string): string | undefined {
+  const v = q.get(name);
+  return v === null || v === "" ? undefined : v;
+}
+
+/**
+ * Pure: a page request (`limit`, `before`: the cursor, an id) from query parameters; throws
+ * TEND_E_ADMIN_BAD_REQUEST naming a bad one.
+ *
+ * @example
+ * ```ts
+ * pageOf(new URLSearchParams("limit=20&before=1042")); // { limit: 20, beforeId: "1042" }
+ * ```
+ */
+export function pageOf(q: URLSearchParams): { limit: number; beforeId?: string } {
+  const rawLimit = text(q, "limit");
+  const limit = rawLimit === undefined ? DEFAULT_PAGE : Number(rawLimit);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
+    throw invalidArgument("TEND_E_ADMIN_BAD_REQUEST", "limit", rawLimit, `an integer from 1 to ${MAX_PAGE}`);
+  const before = text(q, "before");
+  if (before !== undefined && !/^[0-9]{1,19}$/.test(before))
+    throw invalidArgument("TEND_E_ADMIN_BAD_REQUEST", "before", before, "an id (decimal digits)");
+  return before === undefined ? { limit } : { limit, beforeId: before };
+}
+
+/**
+ * Pure: the jobs filter of a list request (`state`, `queue`, `kind`, and the page).
+ *
+ * @example
+ * ```ts
+ * jobFilterOf(new URLSearchParams("state=discarded&queue=mail")); // { state: "discarded", queue: "mail", limit: 50 }
+ * ```
+ */
+export function jobFilterOf(q: URLSearchParams): ListFilter & { limit: number } {
+  const filter: ListFilter & { limit: number } = pageOf(q);
+  const state = text(q, "state");
+  if (state !== undefined) {
+    if (!(JOB_STATES as readonly string[]).includes(state))
+      throw invalidArgument("TEND_E_ADMIN_BAD_REQUEST", "state", state, `one of ${JOB_STATES.join(", ")}`);
+    filter.state = state as JobState;
+  }
+  const queue = text(q, "queue");
+  if (queue !== undefined) filter.queue = queue;
+  const kind = text(q, "kind");
+  if (kind !== undefined) filter.kind = kind;
+  return filter;
+}
+
+/**
+ * Pure: one page out of `limit + 1` rows read newest first: the rows to show and the cursor of
+ * the next page (the last row's id), or null on the last page. Keyset pagination: no OFFSET and
+ * no count.
+ *
+ * @example
+ * ```ts
+ * pageFrom([{ id: "9" }, { id: "8" }, { id: "7" }], 2); // { items: [9, 8], next: "8" }
+ * ```
+ */
+export function pageFrom<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+): { items: T[]; next: string | null } {
+  if (rows.length <= limit) return { items: rows, next: null };
+  const items = rows.slice(0, limit);
+  return { items, next: items.at(-1)!.id };
+}

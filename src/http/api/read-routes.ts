@@ -1,0 +1,127 @@
+import type { Router } from "../router.ts";
+import { sendJson } from "../router.ts";
+import { jobFilterOf, pageFrom, pageOf, queryOf } from "./query.ts";
+import { api } from "./respond.ts";
+import type { AdminSources } from "./sources.ts";
+import { TendError } from "../../errors/index.ts";
+import { jobIdText } from "../../store/index.ts";
+
+/** Pure: a job id from a path, or TEND_E_ADMIN_BAD_REQUEST. */
+export function pathJobId(id: string | undefined): string {
+  if (id === undefined || !/^[0-9]{1,19}$/.test(id))
+    throw new TendError(
+      "TEND_E_ADMIN_BAD_REQUEST",
+      `"${String(id).slice(0, 40)}" is not a job id (decimal digits).`,
+    );
+  return jobIdText(id);
+}
+
+/** Throws TEND_E_ADMIN_NOT_FOUND for a job that does not exist. */
+export function notFound(id: string): TendError {
+  return new TendError("TEND_E_ADMIN_NOT_FOUND", `There is no job ${id}.`, { details: { id } });
+}
+
+/**
+ * The admin API's read routes: queues, jobs (filtered, keyset-paginated), one job, convergers
+ * with parked keys and inconsistencies, this process's worker, and the audit trail.
+ *
+ * @example
+ * ```ts
+ * addReadRoutes(router, sources);
+ * ```
+ */
+export function addReadRoutes(router: Router, s: AdminSources): void {
+  router
+    .get(
+      "/api",
+      api(async (_req, res) =>
+        sendJson(res, 200, {
+          readOnly: s.adminToken === null,
+          driver: s.store.driver,
+          routes: router.paths.filter((p) => p.startsWith("/api")),
+        }),
+      ),
+    )
+    .get(
+      "/api/queues",
+      api(async (_req, res) => {
+        const queues = await s.store.jobs.stats();
+        sendJson(res, 200, { queues: queues.sort((a, b) => a.queue.localeCompare(b.queue)) });
+      }),
+    )
+    .get(
+      "/api/jobs",
+      api(async (req, res) => {
+        const filter = jobFilterOf(queryOf(req.url));
+        const rows = await s.store.jobs.list({ ...filter, limit: filter.limit + 1 });
+        const { items, next } = pageFrom(rows, filter.limit);
+        sendJson(res, 200, { jobs: items, next });
+      }),
+    )
+    .get(
+      "/api/jobs/:id",
+      api(async (_req, res, params) => {
+        const id = pathJobId(params["id"]);
+        const job = await s.store.jobs.get(id);
+        if (job === null) throw notFound(id);
+        sendJson(res, 200, { job });
+      }),
+    )
+    .get(
+      "/api/convergers",
+      api(async (_req, res) => {
+        const parked = await s.store.converge.listTerminal();
+        sendJson(res, 200, {
+          convergers: s.convergers().map((c) => {
+            const m = c.metrics();
+            return {
+              name: c.name,
+              leader: c.isLeader(),
+              holderId: c.holderId,
+              lastSweepAt: m.lastSweepAt === null ? null : new Date(m.lastSweepAt).toISOString(),
+              sweeps: m.sweeps,
+              runs: m.runs,
+              changes: m.changes,
+              errors: m.errors,
+              parked: parked.filter((k) => k.converger === c.name).length,
+            };
+          }),
+          parked: parked.slice(0, 500),
+        });
+      }),
+    )
+    .get(
+      "/api/convergers/inconsistencies",
+      api(async (req, res) => {
+        const q = queryOf(req.url);
+        const { limit } = pageOf(q);
+        const converger = q.get("converger");
+        const rows = await s.store.converge.listInconsistencies({
+          limit,
+          ...(converger === null || converger === "" ? {} : { converger }),
+        });
+        sendJson(res, 200, { inconsistencies: rows });
+      }),
+    )
+    .get(
+      "/api/workers",
+      api(async (_req, res) => {
+        const w = s.worker();
+        sendJson(res, 200, {
+          workers: [
+            { id: w.id, pid: process.pid, inFlight: w.inFlight, uptimeS: Math.round(process.uptime()) },
+          ],
+          note: "this process only; other processes are not registered yet",
+        });
+      }),
+    )
+    .get(
+      "/api/audit",
+      api(async (req, res) => {
+        const page = pageOf(queryOf(req.url));
+        const rows = await s.store.admin.listAudit({ ...page, limit: page.limit + 1 });
+        const { items, next } = pageFrom(rows, page.limit);
+        sendJson(res, 200, { entries: items, next });
+      }),
+    );
+}

@@ -1,0 +1,43 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { isTendError } from "../../errors/index.ts";
+import { type RouteHandler, type RouteParams, sendJson } from "../router.ts";
+
+/** Pure: the HTTP status of a TendError code met by an admin request. */
+export function statusOf(code: string): number {
+  if (code === "TEND_E_ADMIN_READ_ONLY" || code === "TEND_E_ADMIN_FORBIDDEN") return 403;
+  if (code === "TEND_E_ADMIN_NOT_FOUND") return 404;
+  if (code === "TEND_E_ADMIN_CONFLICT" || code === "TEND_E_RETRY_UNIQUE_KEY_HELD") return 409;
+  if (code === "TEND_E_UNKNOWN_OPTION" || code === "TEND_E_ADMIN_BAD_REQUEST") return 400;
+  if (/^TEND_E_INVALID_/.test(code) || code === "TEND_E_PAYLOAD_TOO_LARGE") return 400;
+  return 500;
+}
+
+/** Writes an admin error as JSON: `{ error: { code, message } }`. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
+/**
+ * Wraps an admin handler: a TendError it throws answers with its code and the status that code
+ * means (400 for bad input, 403, 404, 409); anything else stays a 500 (logged by the router).
+ *
+ * @example
+ * ```ts
+ * router.get("/api/queues", api(async (_req, res) => sendJson(res, 200, await store.jobs.stats())));
+ * ```
+ */
+export function api(
+  fn: (req: IncomingMessage, res: ServerResponse, params: RouteParams) => Promise<void>,
+): RouteHandler {
+  return async (req, res, params) => {
+    try {
+      await fn(req, res, params);
+    } catch (err) {
+      if (isTendError(err)) {
+        const status = statusOf(err.code);
+        if (status !== 500) return sendError(res, status, err.code, err.message);
+      }
+      throw err;
+    }
+  };
+}

@@ -1,0 +1,19 @@
+import type { Router } from "../router.ts";
+import { addActionRoutes } from "./action-routes.ts";
+import { addReadRoutes } from "./read-routes.ts";
+import type { AdminSources } from "./sources.ts";
+
+/**
+ * Adds the admin API under `/api` to a router: read routes for everyone who can reach the
+ * server, actions for holders of the admin token. See docs/dashboard.md.
+ *
+ * @example
+ * ```ts
+ * addAdminApi(observedRouter(...), { store, enqueue, convergers, worker, adminToken: null });
+ * ```
+ */
+export function addAdminApi(router: Router, sources: AdminSources): Router {
+  addReadRoutes(router, sources);
+  addActionRoutes(router, sources);
+  return router;
+}

@@ -1,0 +1,15 @@
+import type { Converger } from "../../converge/index.ts";
+import type { InsertResult, Store } from "../../store/index.ts";
+
+/** What the admin API reads and acts on: the app's store and parts, behind plain functions. */
+export interface AdminSources {
+  store: Store;
+  /** Enqueues with the app's own validation (kind options, payload schema, limits). */
+  enqueue(kind: string, payload: unknown, options: Record<string, unknown>): Promise<InsertResult>;
+  /** The convergers defined in this process (empty when none, or not started yet). */
+  convergers(): Converger[];
+  /** This process's job worker. */
+  worker(): { id: string; inFlight: number };
+  /** The admin token (null: read-only). */
+  adminToken: string | null;
+}

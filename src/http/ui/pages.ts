@@ -1,0 +1,264 @@
+import type { AuditEntry, JobRecord, QueueStats } from "../../store/index.ts";
+import { JOB_STATES } from "../../store/index.ts";
+import { html, type SafeHtml } from "./html.ts";
+
+/** Pure: a query string from the set values (each encoded). */
+function queryString(values: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== "") q.set(k, v);
+  const text = q.toString();
+  return text === "" ? "" : `?${text}`;
+}
+
+function time(d: Date | null): string {
+  return d === null
+    ? "-"
+    : d
+        .toISOString()
+        .replace("T", " ")
+        .replace(/\.\d+Z$/, "Z");
+}
+
+/**
+ * Pure: the overview: every queue with its counts by state, rates and oldest age; each count
+ * links to the jobs list filtered on it.
+ *
+ * @example
+ * ```ts
+ * overviewPage(await store.jobs.stats());
+ * ```
+ */
+export function overviewPage(queues: readonly QueueStats[]): SafeHtml {
+  const states = ["available", "running", "scheduled", "retryable"] as const;
+  const cell = (q: QueueStats, s: (typeof states)[number]) =>
+    html`<td class="n">
+      <a href="/ui/jobs${queryString({ queue: q.queue, state: s })}" data-count="${q.queue}:${s}">${q[s]}</a>
+    </td>`;
+  return html`<h1>Queues</h1>
+    ${
+      queues.length === 0
+        ? html`<p class="muted">No queue has pending jobs or activity in the last minute.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>queue</th>
+                ${states.map((s) => html`<th class="n">${s}</th>`)}
+                <th class="n">enqueued/s</th>
+                <th class="n">completed/s</th>
+                <th class="n">oldest available</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${queues.map(
+                (q) =>
+                  html`<tr>
+                    <td><a href="/ui/jobs${queryString({ queue: q.queue })}">${q.queue}</a></td>
+                    ${states.map((s) => cell(q, s))}
+                    <td class="n">${q.enqueuedPerSec.toFixed(2)}</td>
+                    <td class="n">${q.completedPerSec.toFixed(2)}</td>
+                    <td class="n">${Math.round(q.oldestAvailableAgeMs / 1000)} s</td>
+                  </tr> `,
+              )}
+            </tbody>
+          </table>`
+    }
+    <p>
+      <a href="/ui/jobs?state=discarded">Discarded jobs</a> ·
+      <a href="/ui/jobs?state=retryable">Retrying jobs</a>
+    </p>`;
+}
+
+/** The filters of the jobs list page. */
+export interface JobsView {
+  state?: string;
+  queue?: string;
+  kind?: string;
+  next: string | null;
+}
+
+/**
+ * Pure: the jobs list with its filter form and a link to the next page (keyset cursor).
+ *
+ * @example
+ * ```ts
+ * jobsPage(jobs, { state: "discarded", next: "1042" });
+ * ```
+ */
+export function jobsPage(jobs: readonly JobRecord[], view: JobsView): SafeHtml {
+  const filters = { state: view.state, queue: view.queue, kind: view.kind };
+  return html`<h1>Jobs</h1>
+    <form class="filters" method="get" action="/ui/jobs">
+      <label
+        >state
+        <select name="state">
+          <option value="">any</option>
+          ${JOB_STATES.map((s) => html`<option${s === view.state ? html` selected` : ""}>${s}</option>`)}
+        </select></label
+      >
+      <label>queue <input name="queue" value="${view.queue ?? ""}" /></label>
+      <label>kind <input name="kind" value="${view.kind ?? ""}" /></label>
+      <button type="submit">Filter</button>
+    </form>
+    ${
+      jobs.length === 0
+        ? html`<p class="muted">No job matches.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>id</th>
+                <th>kind</th>
+                <th>queue</th>
+                <th>state</th>
+                <th class="n">attempt</th>
+                <th>run at</th>
+                <th>last error</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${jobs.map(
+                (j) =>
+                  html`<tr>
+                    <td><a href="/ui/jobs/${encodeURIComponent(j.id)}">${j.id}</a></td>
+                    <td>${j.kind}</td>
+                    <td>${j.queue}</td>
+                    <td class="state-${j.state}">${j.state}</td>
+                    <td class="n">${j.attempt}/${j.maxAttempts}</td>
+                    <td>${time(j.runAt)}</td>
+                    <td>${j.errors.at(-1)?.message.slice(0, 80) ?? ""}</td>
+                  </tr> `,
+              )}
+            </tbody>
+          </table>`
+    }
+    ${view.next === null ? "" : html`<p><a rel="next" href="/ui/jobs${queryString({ ...filters, before: view.next })}">Older jobs →</a></p>`}`;
+}
+
+/**
+ * Pure: one job: its fields, payload, result and every error, with retry/cancel/delete buttons
+ * when actions are allowed.
+ *
+ * @example
+ * ```ts
+ * jobPage(job, { readOnly: false });
+ * ```
+ */
+export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtml {
+  const id = encodeURIComponent(job.id);
+  const final = job.state === "completed" || job.state === "discarded" || job.state === "cancelled";
+  const buttons: SafeHtml[] = [];
+  if (!options.readOnly) {
+    if (final) buttons.push(html`<button data-method="POST" data-url="/api/jobs/${id}/retry">Retry</button>`);
+    if (!final && !job.cancelRequested)
+      buttons.push(
+        html`<button data-method="POST" data-url="/api/jobs/${id}/cancel" class="danger">Cancel</button>`,
+      );
+    if (job.state !== "running")
+      buttons.push(
+        html`<button data-method="DELETE" data-url="/api/jobs/${id}" data-after="/ui/jobs" class="danger">
+          Delete
+        </button>`,
+      );
+  }
+  return html`<h1>Job ${job.id} <span class="state-${job.state}">${job.state}</span></h1>
+    ${buttons.length > 0 ? html`<p class="actions">${buttons}</p>` : ""}
+    <dl>
+      <dt>kind</dt>
+      <dd>${job.kind}</dd>
+      <dt>queue</dt>
+      <dd><a href="/ui/jobs?queue=${encodeURIComponent(job.queue)}">${job.queue}</a></dd>
+      <dt>priority</dt>
+      <dd>${job.priority}</dd>
+      <dt>attempt</dt>
+      <dd>${job.attempt}/${job.maxAttempts} (worker lost ${job.lost}/${job.maxLost})</dd>
+      <dt>created</dt>
+      <dd>${time(job.createdAt)}</dd>
+      <dt>run at</dt>
+      <dd>${time(job.runAt)}</dd>
+      <dt>started</dt>
+      <dd>${time(job.startedAt)}</dd>
+      <dt>finished</dt>
+      <dd>${time(job.finishedAt)}</dd>
+      ${
+        job.uniqueKey === null
+          ? ""
+          : html`<dt>unique key</dt>
+              <dd>${job.uniqueKey}</dd>`
+      }
+      ${
+        job.workerId === null
+          ? ""
+          : html`<dt>worker</dt>
+              <dd>${job.workerId} (lease until ${time(job.leaseExpiresAt)})</dd>`
+      }
+      ${
+        job.cancelRequested
+          ? html`<dt>cancel</dt>
+              <dd>requested</dd>`
+          : ""
+      }
+      ${
+        job.batchId === null
+          ? ""
+          : html`<dt>batch</dt>
+              <dd>${job.batchId} #${job.batchIndex}</dd>`
+      }
+    </dl>
+    <h2>Payload</h2>
+    <pre id="payload">${JSON.stringify(job.payload, null, 2)}</pre>
+    ${
+      job.result === null
+        ? ""
+        : html`<h2>Result</h2>
+            <pre id="result">${JSON.stringify(job.result, null, 2)}</pre>`
+    }
+    <h2>Errors</h2>
+    ${
+      job.errors.length === 0
+        ? html`<p class="muted">None.</p>`
+        : job.errors.map(
+            (e) =>
+              html`<h3>attempt ${e.attempt} · ${e.at}${e.code === undefined ? "" : html` · ${e.code}`}</h3>
+                <pre>${e.message}${e.stack === undefined ? "" : `\n${e.stack}`}</pre>`,
+          )
+    }`;
+}
+
+/**
+ * Pure: the audit trail, newest first.
+ *
+ * @example
+ * ```ts
+ * auditPage(entries, null);
+ * ```
+ */
+export function auditPage(entries: readonly AuditEntry[], next: string | null): SafeHtml {
+  return html`<h1>Audit</h1>
+    ${
+      entries.length === 0
+        ? html`<p class="muted">No action was taken through the admin API yet.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>when</th>
+                <th>action</th>
+                <th>target</th>
+                <th>outcome</th>
+                <th>token</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${entries.map(
+                (e) =>
+                  html`<tr>
+                    <td>${time(e.at)}</td>
+                    <td>${e.action}</td>
+                    <td>${e.target}</td>
+                    <td>${e.outcome}</td>
+                    <td>${e.tokenId ?? "-"}</td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }
+    ${next === null ? "" : html`<p><a rel="next" href="/ui/audit?before=${encodeURIComponent(next)}">Older entries →</a></p>`}`;
+}

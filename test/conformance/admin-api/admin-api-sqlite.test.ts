@@ -1,0 +1,3 @@
+import { describeAdminApi } from "./suite.ts";
+
+describeAdminApi("sqlite");

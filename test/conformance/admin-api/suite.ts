@@ -1,0 +1,293 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { createApp } from "../../../src/app.ts";
+import { Manager } from "../../../src/lifecycle/manager.ts";
+import { type Backend, createBackend } from "../../support/backends.ts";
+import { captureLog } from "../../lifecycle/log-capture.ts";
+
+const TOKEN = "admin-token-for-tests-0123456789";
+
+interface Answer {
+  status: number;
+  json: Record<string, unknown>;
+}
+
+async function call(
+  url: string,
+  options: { method?: string; token?: string; body?: unknown } = {},
+): Promise<Answer> {
+  const headers: Record<string, string> = { connection: "close" };
+  if (options.token !== undefined) headers["authorization"] = `Bearer ${options.token}`;
+  if (options.body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(url, {
+    method: options.method ?? "GET",
+    headers,
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  });
+  const text = await res.text();
+  return { status: res.status, json: text === "" ? {} : (JSON.parse(text) as Record<string, unknown>) };
+}
+
+function errorCode(answer: Answer): string {
+  return String((answer.json["error"] as { code?: string } | undefined)?.code);
+}
+
+/** The admin API of a real app over real HTTP on one driver. */
+export function describeAdminApi(driver: "sqlite" | "postgres"): void {
+  describe(`the admin API on ${driver}`, () => {
+    let backend: Backend | null;
+
+    before(async () => {
+      backend = await createBackend(driver);
+    });
+    after(async () => {
+      await backend?.cleanup();
+    });
+
+    async function startApp(http: Record<string, unknown>, t: { after(fn: () => unknown): void }) {
+      const capture = captureLog();
+      const app = createApp({
+        database: backend!.url,
+        log: capture.log,
+        http: { port: 0, ...http },
+        // No queue is worked: the jobs stay where the test puts them.
+        jobs: { queues: {} },
+      });
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      t.after(() => manager.stop());
+      return { app, base: app.httpAddress! };
+    }
+
+    it("without dashboard: true there is no /api", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { base } = await startApp({}, t);
+      assert.equal((await call(`${base}/api/queues`)).status, 404);
+    });
+
+    it("reads queues, a filtered keyset-paginated jobs list and a job; refuses every action with 403 when read-only", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp({ dashboard: true }, t);
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) ids.push((await app.enqueue("api.mail", { i }, { queue: "mail" })).id);
+      const other = await app.enqueue("api.report", { r: 1 }, { queue: "reports", delay: "1h" });
+
+      const info = await call(`${base}/api`);
+      assert.equal(info.json["readOnly"], true);
+
+      const queues = await call(`${base}/api/queues`);
+      assert.equal(queues.status, 200);
+      const byName = new Map(
+        (queues.json["queues"] as Array<Record<string, unknown>>).map((q) => [q["queue"], q]),
+      );
+      assert.equal(byName.get("mail")?.["available"], 5);
+      assert.equal(byName.get("reports")?.["scheduled"], 1);
+
+      const page1 = await call(`${base}/api/jobs?queue=mail&limit=2`);
+      assert.equal(page1.status, 200);
+      const jobs1 = page1.json["jobs"] as Array<{ id: string }>;
+      assert.deepEqual(
+        jobs1.map((j) => j.id),
+        [ids[4], ids[3]],
+      );
+      assert.equal(page1.json["next"], ids[3]);
+      const page3 = await call(`${base}/api/jobs?queue=mail&limit=2&before=${ids[1]}`);
+      assert.deepEqual(
+        (page3.json["jobs"] as Array<{ id: string }>).map((j) => j.id),
+        [ids[0]],
+      );
+      assert.equal(page3.json["next"], null);
+      const scheduled = await call(`${base}/api/jobs?state=scheduled`);
+      assert.deepEqual(
+        (scheduled.json["jobs"] as Array<{ id: string }>).map((j) => j.id),
+        [other.id],
+      );
+      const byKind = await call(`${base}/api/jobs?kind=api.report`);
+      assert.equal((byKind.json["jobs"] as unknown[]).length, 1);
+
+      const one = await call(`${base}/api/jobs/${ids[0]}`);
+      assert.equal(one.status, 200);
+      assert.deepEqual((one.json["job"] as { payload: unknown }).payload, { i: 0 });
+      assert.equal((await call(`${base}/api/jobs/999999999`)).status, 404);
+      const bad = await call(`${base}/api/jobs?state=nope`);
+      assert.equal(bad.status, 400);
+      assert.equal(errorCode(bad), "TEND_E_ADMIN_BAD_REQUEST");
+      assert.equal((await call(`${base}/api/jobs?limit=0`)).status, 400);
+      assert.equal((await call(`${base}/api/jobs?before=x`)).status, 400);
+      assert.equal((await call(`${base}/api/jobs/abc`)).status, 400);
+
+      for (const [method, path] of [
+        ["POST", `/api/jobs/${ids[0]}/cancel`],
+        ["POST", `/api/jobs/${ids[0]}/retry`],
+        ["DELETE", `/api/jobs/${ids[0]}`],
+        ["POST", "/api/jobs"],
+      ] as const) {
+        const refused = await call(`${base}${path}`, { method, token: TOKEN, body: { kind: "api.mail" } });
+        assert.equal(refused.status, 403, `${method} ${path}`);
+        assert.equal(errorCode(refused), "TEND_E_ADMIN_READ_ONLY");
+      }
+      assert.equal((await app.jobs.get(ids[0]!))?.state, "available", "nothing changed");
+      assert.deepEqual((await call(`${base}/api/audit`)).json["entries"], []);
+
+      const workers = await call(`${base}/api/workers`);
+      assert.equal((workers.json["workers"] as Array<{ pid: number }>)[0]?.pid, process.pid);
+      const convergers = await call(`${base}/api/convergers`);
+      assert.deepEqual(convergers.json, { convergers: [], parked: [] });
+      const inconsistencies = await call(`${base}/api/convergers/inconsistencies`);
+      assert.deepEqual(inconsistencies.json, { inconsistencies: [] });
+    });
+
+    it("with a token: cancel, retry, delete and enqueue act, each one audited; a missing or wrong token is 403", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp({ dashboard: true, adminToken: TOKEN }, t);
+      const { id } = await app.enqueue("api.act", { n: 1 }, { queue: "acts" });
+
+      const noToken = await call(`${base}/api/jobs/${id}/cancel`, { method: "POST" });
+      assert.equal(noToken.status, 403);
+      assert.equal(errorCode(noToken), "TEND_E_ADMIN_FORBIDDEN");
+      const wrong = await call(`${base}/api/jobs/${id}/cancel`, { method: "POST", token: `${TOKEN}x` });
+      assert.equal(wrong.status, 403);
+      assert.equal(errorCode(wrong), "TEND_E_ADMIN_FORBIDDEN");
+      assert.equal((await app.jobs.get(id))?.state, "available");
+
+      const cancelled = await call(`${base}/api/jobs/${id}/cancel`, { method: "POST", token: TOKEN });
+      assert.equal(cancelled.status, 200);
+      assert.equal((cancelled.json["job"] as { state: string }).state, "cancelled");
+      const retried = await call(`${base}/api/jobs/${id}/retry`, { method: "POST", token: TOKEN });
+      assert.equal(retried.status, 200);
+      assert.equal((await app.jobs.get(id))?.state, "available");
+
+      const enqueued = await call(`${base}/api/jobs`, {
+        method: "POST",
+        token: TOKEN,
+        body: { kind: "api.remote", payload: { from: "python" }, options: { queue: "remote", priority: 3 } },
+      });
+      assert.equal(enqueued.status, 201, JSON.stringify(enqueued.json));
+      const newId = String(enqueued.json["id"]);
+      const stored = await app.jobs.get(newId);
+      assert.equal(stored?.queue, "remote");
+      assert.equal(stored?.priority, 3);
+      assert.deepEqual(stored?.payload, { from: "python" });
+
+      // enqueue's own validation answers 400 with its code.
+      const badOption = await call(`${base}/api/jobs`, {
+        method: "POST",
+        token: TOKEN,
+        body: { kind: "api.remote", options: { priority: "high" } },
+      });
+      assert.equal(badOption.status, 400);
+      assert.equal(errorCode(badOption), "TEND_E_INVALID_JOB_OPTIONS");
+      const unknownOption = await call(`${base}/api/jobs`, {
+        method: "POST",
+        token: TOKEN,
+        body: { kind: "api.remote", options: { colour: "blue" } },
+      });
+      assert.equal(errorCode(unknownOption), "TEND_E_UNKNOWN_OPTION");
+      const notJson = await fetch(`${base}/api/jobs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, connection: "close" },
+        body: "{not json",
+      });
+      assert.equal(notJson.status, 400);
+      await notJson.body?.cancel();
+
+      const deleted = await call(`${base}/api/jobs/${id}`, { method: "DELETE", token: TOKEN });
+      assert.equal(deleted.status, 200);
+      assert.equal(await app.jobs.get(id), null);
+      const again = await call(`${base}/api/jobs/${id}`, { method: "DELETE", token: TOKEN });
+      assert.equal(again.status, 404);
+
+      const audit = await call(`${base}/api/audit?limit=3`);
+      const entries = audit.json["entries"] as Array<Record<string, unknown>>;
+      assert.equal(entries.length, 3);
+      assert.deepEqual(
+        entries.map((e) => [e["action"], e["outcome"]]),
+        [
+          ["job.delete", "TEND_E_ADMIN_NOT_FOUND"],
+          ["job.delete", "ok"],
+          ["job.enqueue", "TEND_E_ADMIN_BAD_REQUEST"],
+        ],
+      );
+      assert.equal(entries[1]?.["target"], `job:${id}`);
+      assert.match(String(entries[1]?.["tokenId"]), /^[0-9a-f]{16}$/);
+      assert.ok(!JSON.stringify(audit.json).includes(TOKEN), "the token itself is never stored");
+      const rest = await call(`${base}/api/audit?limit=50&before=${String(audit.json["next"])}`);
+      assert.deepEqual(
+        (rest.json["entries"] as Array<Record<string, unknown>>).map((e) => [e["action"], e["outcome"]]),
+        [
+          ["job.enqueue", "TEND_E_UNKNOWN_OPTION"],
+          ["job.enqueue", "TEND_E_INVALID_JOB_OPTIONS"],
+          ["job.enqueue", "ok"],
+          ["job.retry", "ok"],
+          ["job.cancel", "ok"],
+        ],
+      );
+      assert.equal(rest.json["next"], null);
+    });
+
+    it("/ui renders the overview, the jobs list and a job with every value escaped; buttons only with a token", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const evil = '<script>window.pwned=1</script><img src=x onerror="window.pwned=2">';
+      for (const adminToken of [undefined, TOKEN]) {
+        const { app, base } = await startApp(
+          adminToken === undefined ? { dashboard: true } : { dashboard: true, adminToken },
+          t,
+        );
+        const { id } = await app.enqueue(
+          "ui.kind",
+          { note: evil },
+          { queue: "ui", uniqueKey: `<u>key</u>${String(adminToken)}` },
+        );
+        const overview = await fetch(`${base}/ui`, { headers: { connection: "close" } });
+        assert.equal(overview.status, 200);
+        assert.match(String(overview.headers.get("content-security-policy")), /script-src 'self'/);
+        assert.match(
+          await overview.text(),
+          new RegExp(`data-count="ui:available">${adminToken === undefined ? 1 : 2}<`),
+        );
+        const list = await (await fetch(`${base}/ui/jobs?queue=ui&kind=ui.kind`)).text();
+        assert.match(list, new RegExp(`href="/ui/jobs/${id}"`));
+        const page = await (await fetch(`${base}/ui/jobs/${id}`)).text();
+        assert.ok(!page.includes("<script>window"), "the payload's script tag is escaped");
+        assert.ok(!page.includes("<img src=x"), "the payload's img tag is escaped");
+        assert.match(page, /&lt;script&gt;window\.pwned=1&lt;\/script&gt;/);
+        assert.match(page, /&lt;u&gt;key&lt;\/u&gt;/);
+        assert.equal(page.includes(`data-url="/api/jobs/${id}/cancel"`), adminToken !== undefined);
+        assert.equal((await fetch(`${base}/ui/jobs/424242424`)).status, 404);
+        assert.equal((await fetch(`${base}/ui/jobs?state=bogus`)).status, 400);
+        const css = await fetch(`${base}/ui/style.css`);
+        assert.match(String(css.headers.get("content-type")), /text\/css/);
+        assert.match(await css.text(), /prefers-color-scheme: dark/);
+        await app.close();
+      }
+    });
+
+    it("a running job is not deleted (409); bad http options fail createApp", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp({ dashboard: true, adminToken: TOKEN }, t);
+      const { id } = await app.enqueue("api.held", {}, { queue: "held" });
+      const store = await app.store();
+      const [claimed] = await store.jobs.claim({
+        queue: "held",
+        limit: 1,
+        workerId: "test",
+        leaseMs: 60_000,
+      });
+      assert.equal(claimed?.id, id);
+      const refused = await call(`${base}/api/jobs/${id}`, { method: "DELETE", token: TOKEN });
+      assert.equal(refused.status, 409);
+      assert.equal(errorCode(refused), "TEND_E_ADMIN_CONFLICT");
+      assert.equal((await app.jobs.get(id))?.state, "running");
+
+      for (const http of [
+        { port: 0, adminToken: "short" },
+        { port: 0, adminToken: TOKEN },
+        { port: 0, dashboard: "yes" },
+      ]) {
+        assert.throws(() => createApp({ database: backend!.url, http } as never), {
+          code: "TEND_E_INVALID_HTTP_OPTIONS",
+        });
+      }
+    });
+  });
+}
