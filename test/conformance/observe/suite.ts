@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { subscribe, unsubscribe } from "node:diagnostics_channel";
-import { writeFile } from "node:fs/promises";
+import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createApp } from "../../../src/app.ts";
@@ -159,6 +159,9 @@ export function describeObservedJobs(driver: "sqlite" | "postgres"): void {
           return { changed: converged.length === 1 ? { fixed: key } : null };
         },
       });
+      // The folder exists before the app starts (as a producer's would): the writes below do not
+      // race the inbox task creating it.
+      await mkdir(join(tmp.dir, "inbox"), { recursive: true });
       app.inbox({
         dir: join(tmp.dir, "inbox"),
         settle: 0,
