@@ -108,6 +108,33 @@ export interface AppliedMigration {
   appliedAt: number;
 }
 
+/** A row of the migrations table as a driver reads it (`applied_at`: a Date, or ms on SQLite). */
+export interface MigrationRow {
+  component: string;
+  version: number;
+  name: string;
+  compatible_from?: string | null;
+  applied_at: Date | number;
+}
+
+/**
+ * Pure: the migrations table's rows as {@link AppliedMigration}s (both drivers).
+ *
+ * @example
+ * ```ts
+ * toAppliedMigrations([{ component: "jobs", version: 1, name: "jobs", applied_at: 0 }]);
+ * ```
+ */
+export function toAppliedMigrations(rows: readonly MigrationRow[]): AppliedMigration[] {
+  return rows.map((r) => ({
+    component: r.component,
+    version: Number(r.version),
+    name: r.name,
+    compatibleFrom: r.compatible_from ?? null,
+    appliedAt: r.applied_at instanceof Date ? r.applied_at.getTime() : Number(r.applied_at),
+  }));
+}
+
 /** Pure: the applied migrations that `all` (this version's migrations) does not hold, ordered. */
 export function unknownMigrations(
   all: readonly Migration[],

@@ -5,6 +5,8 @@ import type { Logger } from "../../log/index.ts";
 import { migrationsFor } from "../components.ts";
 import {
   type AppliedMigration,
+  type MigrationRow,
+  toAppliedMigrations,
   checkSchemaNotTooNew,
   logUnknownMigrations,
   pendingMigrations,
@@ -60,7 +62,7 @@ export async function migratePostgres(
       // Tables made before tend recorded compatibility lack the column.
       await client.query(`ALTER TABLE ${s}.migrations ADD COLUMN IF NOT EXISTS compatible_from text`);
       const { rows } = await client.query<MigrationRow>(`SELECT * FROM ${s}.migrations`);
-      const applied = toApplied(rows);
+      const applied = toAppliedMigrations(rows);
       const unknown = checkSchemaNotTooNew(all, applied, { url });
       if (unknown.length > 0) logUnknownMigrations(log, unknown);
       const pending = pendingMigrations(all, applied);
@@ -106,24 +108,6 @@ export async function migratePostgres(
   }
 }
 
-interface MigrationRow {
-  component: string;
-  version: number;
-  name: string;
-  compatible_from?: string | null;
-  applied_at: Date;
-}
-
-function toApplied(rows: readonly MigrationRow[]): AppliedMigration[] {
-  return rows.map((r) => ({
-    component: r.component,
-    version: Number(r.version),
-    name: r.name,
-    compatibleFrom: r.compatible_from ?? null,
-    appliedAt: new Date(r.applied_at).getTime(),
-  }));
-}
-
 /**
  * The migrations recorded in `schema`, or null when it has no migrations table. Reads only.
  *
@@ -137,7 +121,9 @@ export async function appliedPostgresMigrations(
   schema: string,
 ): Promise<AppliedMigration[] | null> {
   try {
-    return toApplied((await pool.query<MigrationRow>(`SELECT * FROM ${quoteIdent(schema)}.migrations`)).rows);
+    return toAppliedMigrations(
+      (await pool.query<MigrationRow>(`SELECT * FROM ${quoteIdent(schema)}.migrations`)).rows,
+    );
   } catch (err) {
     // 42P01: no such table; 3F000: no such schema.
     const code = (err as { code?: unknown }).code;

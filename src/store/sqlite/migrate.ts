@@ -1,6 +1,8 @@
 import type { DatabaseSync } from "node:sqlite";
 import {
   type AppliedMigration,
+  type MigrationRow,
+  toAppliedMigrations,
   checkSchemaNotTooNew,
   type Migration,
   pendingMigrations,
@@ -13,24 +15,6 @@ export interface MigrateOutcome {
   applied: string[];
   /** Migrations in the database that this version does not know (each declares it works with this code). */
   unknown: AppliedMigration[];
-}
-
-interface MigrationRow {
-  component: string;
-  version: number;
-  name: string;
-  compatible_from?: string | null;
-  applied_at: number;
-}
-
-function toApplied(rows: readonly MigrationRow[]): AppliedMigration[] {
-  return rows.map((r) => ({
-    component: r.component,
-    version: Number(r.version),
-    name: r.name,
-    compatibleFrom: r.compatible_from ?? null,
-    appliedAt: Number(r.applied_at),
-  }));
 }
 
 /**
@@ -68,7 +52,9 @@ export function applyMigrations(
     if (!columns.some((c) => c.name === "compatible_from")) {
       db.exec(`ALTER TABLE ${t.migrations} ADD COLUMN compatible_from TEXT`);
     }
-    const applied = toApplied(db.prepare(`SELECT * FROM ${t.migrations}`).all() as unknown as MigrationRow[]);
+    const applied = toAppliedMigrations(
+      db.prepare(`SELECT * FROM ${t.migrations}`).all() as unknown as MigrationRow[],
+    );
     const unknown = checkSchemaNotTooNew(all, applied, { url });
     const todo = pendingMigrations(all, applied);
     const record = db.prepare(
@@ -96,5 +82,5 @@ export function appliedMigrations(db: DatabaseSync, t: Tables): AppliedMigration
     .prepare("SELECT 1 AS found FROM sqlite_master WHERE type = 'table' AND name = ?")
     .get(t.migrations.replaceAll('"', ""));
   if (exists === undefined) return null;
-  return toApplied(db.prepare(`SELECT * FROM ${t.migrations}`).all() as unknown as MigrationRow[]);
+  return toAppliedMigrations(db.prepare(`SELECT * FROM ${t.migrations}`).all() as unknown as MigrationRow[]);
 }
