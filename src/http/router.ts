@@ -66,6 +66,20 @@ function match(pattern: readonly string[], path: readonly string[]): Record<stri
  */
 export class Router {
   readonly #routes: Route[] = [];
+  readonly #closing = new AbortController();
+
+  /**
+   * Aborted when the server begins to close: long-lived responses (an event stream) end then,
+   * so that closing does not wait for them.
+   */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
+  }
+
+  /** Aborts {@link closing} (called by the server as it closes). */
+  close(): void {
+    this.#closing.abort();
+  }
 
   /** Adds a GET route (HEAD is answered by it too). */
   get(path: string, handler: RouteHandler): this {

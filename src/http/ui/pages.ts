@@ -1,4 +1,5 @@
-import type { AuditEntry, JobRecord, QueueStats } from "../../store/index.ts";
+import type { AuditEntry, QueueStats } from "../../store/index.ts";
+import type { JobView } from "../api/job-view.ts";
 import { JOB_STATES } from "../../store/index.ts";
 import { html, type SafeHtml } from "./html.ts";
 
@@ -35,33 +36,35 @@ export function overviewPage(queues: readonly QueueStats[]): SafeHtml {
       <a href="/ui/jobs${queryString({ queue: q.queue, state: s })}" data-count="${q.queue}:${s}">${q[s]}</a>
     </td>`;
   return html`<h1>Queues</h1>
-    ${
-      queues.length === 0
-        ? html`<p class="muted">No queue has pending jobs or activity in the last minute.</p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>queue</th>
-                ${states.map((s) => html`<th class="n">${s}</th>`)}
-                <th class="n">enqueued/s</th>
-                <th class="n">completed/s</th>
-                <th class="n">oldest available</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${queues.map(
-                (q) =>
-                  html`<tr>
-                    <td><a href="/ui/jobs${queryString({ queue: q.queue })}">${q.queue}</a></td>
-                    ${states.map((s) => cell(q, s))}
-                    <td class="n">${q.enqueuedPerSec.toFixed(2)}</td>
-                    <td class="n">${q.completedPerSec.toFixed(2)}</td>
-                    <td class="n">${Math.round(q.oldestAvailableAgeMs / 1000)} s</td>
-                  </tr> `,
-              )}
-            </tbody>
-          </table>`
-    }
+    <div data-live="queues">
+      ${
+        queues.length === 0
+          ? html`<p class="muted">No queue has pending jobs or activity in the last minute.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>queue</th>
+                  ${states.map((s) => html`<th class="n">${s}</th>`)}
+                  <th class="n">enqueued/s</th>
+                  <th class="n">completed/s</th>
+                  <th class="n">oldest available</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${queues.map(
+                  (q) =>
+                    html`<tr>
+                      <td><a href="/ui/jobs${queryString({ queue: q.queue })}">${q.queue}</a></td>
+                      ${states.map((s) => cell(q, s))}
+                      <td class="n">${q.enqueuedPerSec.toFixed(2)}</td>
+                      <td class="n">${q.completedPerSec.toFixed(2)}</td>
+                      <td class="n">${Math.round(q.oldestAvailableAgeMs / 1000)} s</td>
+                    </tr> `,
+                )}
+              </tbody>
+            </table>`
+      }
+    </div>
     <p>
       <a href="/ui/jobs?state=discarded">Discarded jobs</a> ·
       <a href="/ui/jobs?state=retryable">Retrying jobs</a>
@@ -84,7 +87,7 @@ export interface JobsView {
  * jobsPage(jobs, { state: "discarded", next: "1042" });
  * ```
  */
-export function jobsPage(jobs: readonly JobRecord[], view: JobsView): SafeHtml {
+export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
   const filters = { state: view.state, queue: view.queue, kind: view.kind };
   return html`<h1>Jobs</h1>
     <form class="filters" method="get" action="/ui/jobs">
@@ -142,7 +145,7 @@ export function jobsPage(jobs: readonly JobRecord[], view: JobsView): SafeHtml {
  * jobPage(job, { readOnly: false });
  * ```
  */
-export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtml {
+export function jobPage(job: JobView, options: { readOnly: boolean }): SafeHtml {
   const id = encodeURIComponent(job.id);
   const final = job.state === "completed" || job.state === "discarded" || job.state === "cancelled";
   const buttons: SafeHtml[] = [];
@@ -159,7 +162,8 @@ export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtm
         </button>`,
       );
   }
-  return html`<h1>Job ${job.id} <span class="state-${job.state}">${job.state}</span></h1>
+  return html`<div data-live="job" data-job="${job.id}">
+    <h1>Job ${job.id} <span class="state-${job.state}" id="state">${job.state}</span></h1>
     ${buttons.length > 0 ? html`<p class="actions">${buttons}</p>` : ""}
     <dl>
       <dt>kind</dt>
@@ -204,12 +208,16 @@ export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtm
       }
     </dl>
     <h2>Payload</h2>
-    <pre id="payload">${JSON.stringify(job.payload, null, 2)}</pre>
     ${
-      job.result === null
-        ? ""
-        : html`<h2>Result</h2>
-            <pre id="result">${JSON.stringify(job.result, null, 2)}</pre>`
+      job.payloadHidden === true
+        ? html`<p class="muted" id="payload-hidden">Hidden: this dashboard hides payloads and results.</p>`
+        : html`<pre id="payload">${JSON.stringify(job.payload, null, 2)}</pre>
+            ${
+              job.result === null
+                ? ""
+                : html`<h2>Result</h2>
+                    <pre id="result">${JSON.stringify(job.result, null, 2)}</pre>`
+            }`
     }
     <h2>Errors</h2>
     ${
@@ -220,7 +228,8 @@ export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtm
               html`<h3>attempt ${e.attempt} · ${e.at}${e.code === undefined ? "" : html` · ${e.code}`}</h3>
                 <pre>${e.message}${e.stack === undefined ? "" : `\n${e.stack}`}</pre>`,
           )
-    }`;
+    }
+  </div>`;
 }
 
 /**
