@@ -153,6 +153,49 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
       assert.deepEqual(errors, []);
     });
 
+    it("bulk-cancels 500 scheduled jobs after showing their count, and audits it with the count", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, {});
+      const items = Array.from({ length: 500 }, (_, i) => ({
+        kind: "browser.later",
+        payload: { i },
+        queue: "many",
+        delay: "1h",
+      }));
+      await app.enqueueMany(items);
+      await app.enqueue("browser.now", {}, { queue: "many" });
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/jobs?state=scheduled&queue=many`);
+      await page.selectOption('form[data-bulk] select[name="action"]', "cancel");
+      await page.click('form[data-bulk] button[type="submit"]');
+      const result = page.locator("[data-bulk-result]");
+      await result.filter({ hasText: "500 job(s) match." }).waitFor();
+      const store = await app.store();
+      assert.equal(
+        await store.admin.countBulk("cancel", { queue: "many" }),
+        501,
+        "nothing was cancelled by counting",
+      );
+      await shot(page, "bulk");
+      await page.click('form[data-bulk] button:has-text("Confirm: cancel 500 job(s)")');
+      await result.filter({ hasText: "cancel: 500 job(s) done." }).waitFor();
+      assert.equal(
+        await store.admin.countBulk("cancel", { queue: "many" }),
+        1,
+        "only the available job is left",
+      );
+      assert.equal((await store.jobs.list({ queue: "many", state: "cancelled", limit: 1000 })).length, 500);
+      await page.goto(`${base}/ui/audit`);
+      const first = await page.locator("tbody tr").first().locator("td").allTextContents();
+      assert.deepEqual(first.slice(1, 5), [
+        "jobs.bulk.cancel",
+        "jobs?state=scheduled&queue=many",
+        "ok",
+        '{"count":500,"skipped":0}',
+      ]);
+      assert.deepEqual(errors, []);
+    });
+
     it("keeps a <script> payload inert on the job page", async (t) => {
       if (why !== null) return t.skip(why);
       const { app, base } = await startApp(t, {});

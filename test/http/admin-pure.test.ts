@@ -7,7 +7,8 @@ import { statusOf } from "../../src/http/api/respond.ts";
 import { sseMessage } from "../../src/http/api/events.ts";
 import { jobView } from "../../src/http/api/job-view.ts";
 import { checkHttpOptions } from "../../src/http/options.ts";
-import type { JobRecord } from "../../src/store/index.ts";
+import { bulkStates, type JobRecord } from "../../src/store/index.ts";
+import { bulkActionOf, bulkFilterOf, bulkTarget } from "../../src/http/api/bulk-routes.ts";
 import { escapeHtml, html } from "../../src/http/ui/html.ts";
 
 describe("the admin API's pure parts", () => {
@@ -80,5 +81,22 @@ describe("the admin API's pure parts", () => {
     assert.throws(() => checkHttpOptions({ port: 0, dashboard: { hidePayloads: "yes" } }), {
       code: "TEND_E_INVALID_HTTP_OPTIONS",
     });
+  });
+
+  it("bulk actions: the states each takes, filters checked, the audit target", () => {
+    assert.deepEqual(bulkStates("retry"), ["completed", "discarded", "cancelled"]);
+    assert.deepEqual(bulkStates("cancel", "scheduled"), ["scheduled"]);
+    assert.deepEqual(bulkStates("cancel", "running"), [], "a running job is cancelled on its own");
+    assert.ok(!bulkStates("delete").includes("running"));
+    assert.throws(() => bulkStates("explode" as never), { code: "TEND_E_INVALID_STORE_ARGUMENT" });
+    assert.equal(bulkActionOf("cancel"), "cancel");
+    assert.throws(() => bulkActionOf("drop"), { code: "TEND_E_ADMIN_BAD_REQUEST" });
+    assert.deepEqual(bulkFilterOf({ state: "scheduled", queue: "q", kind: "" }), {
+      state: "scheduled",
+      queue: "q",
+    });
+    for (const bad of [{}, { kind: "" }, { state: "nope" }, { queue: 3 }, { limit: "5" }])
+      assert.throws(() => bulkFilterOf(bad), { code: "TEND_E_ADMIN_BAD_REQUEST" }, JSON.stringify(bad));
+    assert.equal(bulkTarget({ queue: "a&b", state: "discarded" }), "jobs?state=discarded&queue=a%26b");
   });
 });

@@ -22,7 +22,7 @@ interface ActionResult {
  * it, and records it in the audit trail with its outcome (the code when it failed) before
  * answering, so that every action answered is durable in the trail.
  */
-function action(
+export function action(
   s: AdminSources,
   name: string,
   run: (req: IncomingMessage, params: Readonly<Record<string, string>>) => Promise<ActionResult>,

@@ -100,33 +100,48 @@ document.addEventListener("click", async (event) => {
   else await refresh();
 });
 
-function bulkBody(form) {
+function bulkFilter(form) {
   const filter = {};
   for (const [k, v] of new FormData(form)) if (v !== "" && k !== "action") filter[k] = v;
   return filter;
 }
 
+// A bulk form: the first press counts the matching jobs and shows the count; only a second press
+// with the same action and filter acts (and is told the count it confirmed).
 document.addEventListener("submit", async (event) => {
   const form = event.target;
   if (!(form instanceof HTMLFormElement) || !form.dataset.bulk) return;
   event.preventDefault();
-  const action = form.querySelector("[name=action]").value;
+  const action = form.elements.namedItem("action").value;
   const out = form.querySelector("[data-bulk-result]");
-  const filter = bulkBody(form);
-  const confirmed = form.dataset.confirm === action + " " + JSON.stringify(filter);
-  if (!confirmed) {
-    const preview = await act("POST", "/api/jobs/bulk/" + action, { ...filter, dryRun: true });
-    if (preview === null) return;
-    form.dataset.confirm = action + " " + JSON.stringify(filter);
-    out.textContent = preview.count + " job(s) match: press the button again to " + action + " them.";
-    form.querySelector("button[type=submit]").textContent = "Confirm: " + action + " " + preview.count + " job(s)";
+  const button = form.querySelector("button[type=submit]");
+  const filter = bulkFilter(form);
+  const key = action + " " + JSON.stringify(filter);
+  if (form.dataset.confirm !== key) {
+    const res = await fetch("/api/jobs/bulk/" + action + "?" + new URLSearchParams(filter));
+    const preview = await res.json().catch(() => ({}));
+    if (!res.ok) { out.textContent = (preview.error && preview.error.message) || "HTTP " + res.status; return; }
+    form.dataset.confirm = key;
+    out.textContent = preview.count + " job(s) match.";
+    out.dataset.count = String(preview.count);
+    button.textContent = "Confirm: " + action + " " + preview.count + " job(s)";
     return;
   }
   delete form.dataset.confirm;
+  button.textContent = "Count";
   const done = await act("POST", "/api/jobs/bulk/" + action, filter);
-  form.querySelector("button[type=submit]").textContent = "Preview";
   if (done === null) return;
-  out.textContent = action + ": " + done.count + " job(s) done.";
+  out.textContent = action + ": " + done.count + " job(s) done" + (done.skipped ? ", " + done.skipped + " skipped." : ".");
+  out.dataset.done = String(done.count);
+});
+
+// Choosing another action asks for the count again.
+document.addEventListener("change", (event) => {
+  const form = event.target instanceof Element ? event.target.closest("form[data-bulk]") : null;
+  if (form && form.dataset.confirm) {
+    delete form.dataset.confirm;
+    form.querySelector("button[type=submit]").textContent = "Count";
+  }
 });
 
 const live = document.querySelector("[data-live]");

@@ -77,6 +77,29 @@ export interface JobsView {
   queue?: string;
   kind?: string;
   next: string | null;
+  /** No admin token: no bulk form. */
+  readOnly: boolean;
+}
+
+/** Pure: the bulk form of a filtered list: the count first, then the confirmation (app.js). */
+function bulkForm(view: JobsView): SafeHtml | "" {
+  if (view.readOnly || (view.state === undefined && view.queue === undefined && view.kind === undefined))
+    return "";
+  const hidden = (name: string, value: string | undefined) =>
+    value === undefined ? "" : html`<input type="hidden" name="${name}" value="${value}" />`;
+  return html`<form class="bulk filters" data-bulk="1">
+    ${hidden("state", view.state)} ${hidden("queue", view.queue)} ${hidden("kind", view.kind)}
+    <label
+      >every job matching this filter
+      <select name="action">
+        <option value="cancel">cancel</option>
+        <option value="retry">retry</option>
+        <option value="delete">delete</option>
+      </select></label
+    >
+    <button type="submit">Count</button>
+    <span data-bulk-result class="muted" aria-live="polite"></span>
+  </form>`;
 }
 
 /**
@@ -102,6 +125,7 @@ export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
       <label>kind <input name="kind" value="${view.kind ?? ""}" /></label>
       <button type="submit">Filter</button>
     </form>
+    ${bulkForm(view)}
     ${
       jobs.length === 0
         ? html`<p class="muted">No job matches.</p>`
@@ -252,6 +276,7 @@ export function auditPage(entries: readonly AuditEntry[], next: string | null): 
                 <th>action</th>
                 <th>target</th>
                 <th>outcome</th>
+                <th>detail</th>
                 <th>token</th>
               </tr>
             </thead>
@@ -263,6 +288,7 @@ export function auditPage(entries: readonly AuditEntry[], next: string | null): 
                     <td>${e.action}</td>
                     <td>${e.target}</td>
                     <td>${e.outcome}</td>
+                    <td>${Object.keys(e.detail).length === 0 ? "" : JSON.stringify(e.detail)}</td>
                     <td>${e.tokenId ?? "-"}</td>
                   </tr>`,
               )}

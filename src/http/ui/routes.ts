@@ -76,7 +76,7 @@ export function addDashboard(router: Router, s: AdminSources): Router {
         const { items, next } = pageFrom(rows, filter.limit);
         return jobsPage(
           items.map((j) => jobView(j, s.hidePayloads)),
-          { ...filter, next },
+          { ...filter, next, readOnly: s.adminToken === null },
         );
       }),
     )
