@@ -2,6 +2,7 @@ import type { Router } from "../router.ts";
 import { addActionRoutes } from "./action-routes.ts";
 import { addBulkRoutes } from "./bulk-routes.ts";
 import { addEventRoutes } from "./events.ts";
+import { addOpenApi } from "./openapi.ts";
 import { addReadRoutes } from "./read-routes.ts";
 import type { AdminSources } from "./sources.ts";
 
@@ -19,5 +20,6 @@ export function addAdminApi(router: Router, sources: AdminSources): Router {
   addEventRoutes(router, sources);
   addBulkRoutes(router, sources);
   addActionRoutes(router, sources);
+  addOpenApi(router);
   return router;
 }

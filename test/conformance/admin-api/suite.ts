@@ -74,6 +74,9 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
 
       const info = await call(`${base}/api`);
       assert.equal(info.json["readOnly"], true);
+      const openapi = await call(`${base}/api/openapi.json`);
+      assert.equal(openapi.json["openapi"], "3.1.0");
+      assert.ok("/api/jobs/{id}" in (openapi.json["paths"] as object));
 
       const queues = await call(`${base}/api/queues`);
       assert.equal(queues.status, 200);
