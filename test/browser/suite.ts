@@ -196,6 +196,35 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
       assert.deepEqual(errors, []);
     });
 
+    it("logs in through the form: an HttpOnly SameSite=Strict cookie, then actions without a token prompt", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, {});
+      const { id } = await app.enqueue("browser.login", {}, { queue: "login", delay: "1h" });
+      const { page, errors } = await openPage(t);
+      let prompts = 0;
+      page.on("dialog", () => prompts++);
+      await page.goto(`${base}/ui`);
+      await page.click('a[href="/ui/login"]');
+      await page.fill('input[name="token"]', TOKEN);
+      await shot(page, "login");
+      await page.click('form.login button[type="submit"]');
+      await page.waitForURL(`${base}/ui`);
+      assert.match((await page.textContent("header .mode")) ?? "", /logged in/);
+      const [cookie] = await page.context().cookies();
+      assert.equal(cookie?.name, "tend_admin");
+      assert.equal(cookie?.httpOnly, true);
+      assert.equal(cookie?.sameSite, "Strict");
+      assert.equal(await page.evaluate("document.cookie"), "", "scripts cannot read it");
+      await page.goto(`${base}/ui/jobs/${id}`);
+      await page.click('button[data-url$="/cancel"]');
+      await page.locator("#state", { hasText: "cancelled" }).waitFor();
+      assert.equal(prompts, 0, "no token was asked");
+      await page.click('header button:has-text("Log out")');
+      await page.waitForURL(`${base}/ui`);
+      assert.deepEqual(await page.context().cookies(), []);
+      assert.deepEqual(errors, []);
+    });
+
     it("keeps a <script> payload inert on the job page", async (t) => {
       if (why !== null) return t.skip(why);
       const { app, base } = await startApp(t, {});
