@@ -7,7 +7,7 @@ import { pageFrom } from "./query.ts";
  * searches this many ids and, when it found fewer jobs than asked, gives the next window as its
  * cursor, so every page answers in bounded time however large the table is.
  */
-export const SCAN_WINDOW = 100_000;
+export const SCAN_WINDOW = 20_000;
 
 /** Pure: the lowest id of the window below `top` (exclusive), or null when it reaches the first id. */
 export function windowStart(top: bigint, window: number): bigint | null {
