@@ -103,13 +103,24 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
       const { page, errors } = await openPage(t);
       await page.goto(`${base}/ui`);
       await mark(page);
-      const running = page.locator('[data-count="live:running"]');
-      await running.filter({ hasText: /^3$/ }).waitFor();
-      assert.equal(await page.textContent('[data-count="live:available"]'), "2");
+      // Both counts from one rendering (a worker may claim ahead of its concurrency).
+      const counts = async () =>
+        (await page.evaluate(
+          `["available", "running"].map((s) => Number(document.querySelector('[data-count="live:' + s + '"]')?.textContent ?? "NaN"))`,
+        )) as number[];
+      await waitFor(
+        async () => {
+          const [available, running] = await counts();
+          return running! > 0 && available! + running! === 5;
+        },
+        { timeoutMs: 30_000, message: "the overview to show the jobs running" },
+      );
       await shot(page, "overview");
       release();
-      await running.filter({ hasText: /^0$/ }).waitFor();
-      assert.equal(await page.textContent('[data-count="live:available"]'), "0");
+      await waitFor(async () => (await counts()).every((n) => n === 0), {
+        timeoutMs: 30_000,
+        message: "the overview to show every job done",
+      });
       await stillMarked(page);
       assert.deepEqual(errors, []);
     });
