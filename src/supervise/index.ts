@@ -13,6 +13,7 @@ export {
 } from "./options.ts";
 export { isProcessAlive } from "./process-group.ts";
 export { isStartMessage, type SpareReadyMessage, SUPERVISE_ENV } from "./protocol.ts";
+export { type SpareSide, serveAsSpare } from "./spare-side.ts";
 export { type SuperviseRunOptions, supervise } from "./run.ts";
 export { readStatusFile, type SupervisorStatus, type WorkerStatus } from "./status.ts";
 export { createSupervisor, Supervisor } from "./supervisor.ts";

@@ -16,7 +16,6 @@ import { type Duration, type DurationLimits, parseDuration } from "../lifecycle/
 import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
-import { runsItself } from "./self-executable.ts";
 import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";
 
 /** Options of {@link createSupervisor} and `supervise()`. */
@@ -350,8 +349,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     execArgv: [...(options.execArgv ?? [])],
     compileCache:
       options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
-    // The single executable has no launcher file for a spare to run: its workers start cold.
-    spare: runsItself(program) ? false : (options.spare ?? true),
+    spare: options.spare ?? true,
     stdio:
       options.stdio === undefined
         ? "inherit"
