@@ -350,7 +350,9 @@ export class Supervisor extends EventEmitter {
     const o = this.options;
     if (!o.spare || this.#state !== "running" || this.workers().some((w) => w.state === "starting")) return;
     const env = workerEnv(o, process.env, process.pid);
-    this.#spare.ensure(() => SpareProcess.spawn({ program: o.program, execArgv: o.execArgv, env, stdio: o.stdio }));
+    this.#spare.ensure(() =>
+      SpareProcess.spawn({ program: o.program, execArgv: o.execArgv, env, stdio: o.stdio }),
+    );
   }
 
   #start(): void {
