@@ -22,7 +22,7 @@ export {
   TerminalError,
   type WakeOn,
 } from "./converge/index.ts";
-export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
+export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
 export type { HttpOptions, ReadinessReport } from "./http/index.ts";
 export { isTendError, TendError } from "./errors/index.ts";
 export {
