@@ -23,6 +23,7 @@ import {
   type EnqueueOptions,
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
+import { presenceTask } from "./presence.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
@@ -60,6 +61,12 @@ export interface JobsOptions {
    * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
    */
   maxLost?: number;
+  /**
+   * How often this process refreshes its row in the store's process registry, which the
+   * dashboard's workers page and `tend status --database` read (default `"10s"`; the row lapses
+   * after three missed beats). `false`: the process does not register.
+   */
+  presence?: Duration | false;
 }
 
 const JOBS_KEYS = optionKeys<JobsOptions>({
@@ -74,6 +81,7 @@ const JOBS_KEYS = optionKeys<JobsOptions>({
   maxPayloadBytes: true,
   retention: true,
   maxLost: true,
+  presence: true,
 });
 const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
 const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
@@ -120,6 +128,7 @@ export class Jobs {
   readonly #maxPayloadBytes: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #presenceMs: number | null;
   readonly #drainTimeoutMs: number;
   readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
@@ -148,6 +157,10 @@ export class Jobs {
           );
     this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
+    this.#presenceMs =
+      options.presence === false
+        ? null
+        : parseDuration(options.presence ?? "10s", "presence", TIMER_DURATION);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
     this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
     this.#maxLost =
@@ -424,6 +437,17 @@ export class Jobs {
           retentionMs: this.#retentionMs,
           log: this.#log,
           ...(this.#observer?.rescued === undefined ? {} : { onRescued: this.#observer.rescued }),
+        }),
+      );
+    }
+    if (this.#presenceMs !== null) {
+      tasks.push(
+        presenceTask(store, {
+          workerId: this.workerId,
+          intervalMs: this.#presenceMs,
+          queues: () => queues,
+          inFlight: () => this.inFlight(),
+          log: this.#log,
         }),
       );
     }

@@ -15,6 +15,7 @@ export type {
   WakeTable,
 } from "./converge-model.ts";
 export type { AdminStore, AuditEntry, AuditFilter, DeleteOutcome, NewAuditEntry } from "./admin-model.ts";
+export type { ProcessHeartbeat, ProcessRecord, ProcessRegistry } from "./process-model.ts";
 export { jobIdText } from "./args.ts";
 export type { ConvergeStore } from "./converge-store.ts";
 export {
