@@ -11,7 +11,7 @@ const BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600];
 /**
  * The app's observer of its inboxes: `tend_inbox_files_total{inbox,outcome=done|failed|retried}`,
  * `tend_inbox_processing_seconds{inbox,outcome}`, and the gauges `tend_inbox_backlog` and
- * `tend_inbox_in_flight` read from each inbox's counters at scrape time; failures go to the
+ * `tend_inbox_in_flight` and `tend_inbox_oldest_file_age_seconds` read from each inbox at scrape time; failures go to the
  * error hook (`inbox.failed`), every file's end to `tend:inbox:file`, and with an OpenTelemetry
  * SDK one span per file (`inbox <name>`), active while `process` runs.
  *
@@ -62,6 +62,14 @@ export class InboxWatch implements InboxObserver {
       (i) => i.counters.backlog,
     );
     gauge("tend_inbox_in_flight", "Inbox files being processed now.", (i) => i.counters.inFlight);
+    gauge(
+      "tend_inbox_oldest_file_age_seconds",
+      "Seconds since the oldest file waiting to be claimed (complete, not yet taken) first appeared in the inbox folder; 0 when none waits.",
+      (i) => {
+        const since = i.oldestWaitingSince();
+        return since === null ? 0 : Math.max(0, (Date.now() - since) / 1000);
+      },
+    );
   }
 
   fileStarted(inbox: string, file: string): InboxFileObservation | undefined {
