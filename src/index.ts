@@ -93,9 +93,11 @@ export {
   type SuperviseOptions,
   type SuperviseRunOptions,
   Supervisor,
+  type SupervisorErrorHook,
   type SupervisorStatus,
   supervise,
   type UnitOptions,
+  type WorkerCrashContext,
   type WorkerStatus,
 } from "./supervise/index.ts";
 export type { Store } from "./store/index.ts";

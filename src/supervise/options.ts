@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   checkBoolean,
+  checkFunction,
   checkInteger,
   checkNumber,
   checkObject,
@@ -16,6 +17,7 @@ import { type Duration, type DurationLimits, parseDuration } from "../lifecycle/
 import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
+import type { SupervisorErrorHook } from "./crash-hook.ts";
 import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";
 
 /** Options of {@link createSupervisor} and `supervise()`. */
@@ -84,6 +86,13 @@ export interface SuperviseOptions {
   restart?: RestartOptions;
   /** Logger (the master logs through `part: "supervise"`; the store it opens from `database`, `part: "store"`). */
   log?: Logger;
+  /**
+   * Called when a worker process dies unexpectedly (crashed, killed by a signal, or killed by
+   * the master as hung), with `{ part: "supervise", event: "worker.crashed", workerId, pid,
+   * exitCode, signal, uptimeMs, problem }`: the place to send it to an error service. A hook
+   * that throws or rejects is logged and never breaks the master.
+   */
+  onError?: SupervisorErrorHook;
 }
 
 /** Scaling policy options of {@link SuperviseOptions} (see {@link ScalingSettings} for their meaning). */
@@ -141,6 +150,7 @@ export interface ResolvedOptions {
   masterLeaseMs: number;
   scaling: ScalingSettings;
   restart: RestartSettings;
+  onError: SupervisorErrorHook | undefined;
 }
 
 /** Default compile cache folder of the workers (relative to the working directory). */
@@ -180,6 +190,7 @@ const KEYS = optionKeys<SuperviseOptions>({
   scaling: true,
   restart: true,
   log: true,
+  onError: true,
 });
 const SCALING_KEYS = optionKeys<ScalingOptions>({
   jobsPerWorker: true,
@@ -289,6 +300,13 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     );
   }
   if (options.spare !== undefined) checkBoolean("TEND_E_SUPERVISE_INVALID_OPTION", "spare", options.spare);
+  if (options.onError !== undefined)
+    checkFunction(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "onError",
+      options.onError,
+      "a function (error, context) => void",
+    );
   if (options.database !== undefined)
     checkString("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
   const s = options.scaling ?? {};
@@ -366,5 +384,6 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     masterLeaseMs: ms("masterLease", options.masterLease, 10_000),
     scaling,
     restart,
+    onError: options.onError,
   };
 }
