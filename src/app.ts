@@ -449,6 +449,7 @@ export class App {
       convergers: () => this.#convergers.all(),
       worker: () => ({ id: this.jobs.workerId, inFlight: this.jobs.inFlight() }),
       adminToken: settings.adminToken,
+      hidePayloads: settings.hidePayloads,
     };
     addDashboard(addAdminApi(router, sources), sources);
   }
