@@ -47,6 +47,8 @@ export {
   type JobsOptions,
   type Json,
   type ListFilter,
+  type QueueInfo,
+  type QueueSetting,
   type QueueStats,
   retryDelay,
   type StandardSchema,

@@ -4,6 +4,7 @@ export type { CronOptions } from "./cron.ts";
 export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
 export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
+export { type QueueInfo, queueInfos } from "./queue-info.ts";
 export type {
   InsertResult,
   JobError,
@@ -11,6 +12,7 @@ export type {
   JobState,
   Json,
   ListFilter,
+  QueueSetting,
   QueueStats,
   ClaimedJob,
   NewJob,
@@ -25,4 +27,4 @@ export type {
 } from "./observer.ts";
 export type { WorkerCounters } from "./worker.ts";
 // For the CLI, which reads and changes jobs through the store without a Jobs instance.
-export { checkJobId } from "./validate.ts";
+export { checkJobId, checkQueue } from "./validate.ts";

@@ -11,7 +11,16 @@ import {
   TendError,
 } from "../errors/index.ts";
 import { type Duration, defaultWorkerId, parseDuration, type Task } from "../lifecycle/index.ts";
-import type { InsertResult, JobRecord, Json, ListFilter, NewJob, QueueStats, Store } from "../store/index.ts";
+import type {
+  InsertResult,
+  JobRecord,
+  Json,
+  ListFilter,
+  NewJob,
+  QueueSetting,
+  QueueStats,
+  Store,
+} from "../store/index.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
@@ -24,6 +33,7 @@ import {
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import { presenceTask } from "./presence.ts";
+import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
@@ -383,6 +393,45 @@ export class Jobs {
   /** Per-queue statistics read from the store. */
   async stats(): Promise<QueueStats[]> {
     return (await this.#store()).jobs.stats();
+  }
+
+  /**
+   * Pauses a queue, in every process: within a second no worker claims its jobs (each claim checks
+   * the stored flag); jobs already running finish, and jobs a worker claimed ahead are returned
+   * without spending an attempt. Enqueueing still works. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await jobs.pauseQueue("emails"); // the mail provider is down
+   * ```
+   */
+  async pauseQueue(queue: string): Promise<QueueSetting> {
+    return (await this.#store()).jobs.pauseQueue(checkQueue(queue));
+  }
+
+  /**
+   * Resumes a paused queue: its workers in every process claim again at once. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await jobs.resumeQueue("emails");
+   * ```
+   */
+  async resumeQueue(queue: string): Promise<QueueSetting> {
+    return (await this.#store()).jobs.resumeQueue(checkQueue(queue));
+  }
+
+  /**
+   * Every queue with jobs, recent activity or a stored setting: its statistics and whether it is
+   * paused, by name.
+   *
+   * @example
+   * ```ts
+   * const paused = (await jobs.listQueues()).filter((q) => q.paused).map((q) => q.queue);
+   * ```
+   */
+  async listQueues(): Promise<QueueInfo[]> {
+    return queueInfos((await this.#store()).jobs);
   }
 
   /** Kinds defined in this process. */

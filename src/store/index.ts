@@ -46,6 +46,7 @@ export {
   type LeaseRef,
   type ListFilter,
   type NewJob,
+  type QueueSetting,
   type QueueStats,
   type RescuedJob,
   UNIQUE_BLOCKING_STATES,

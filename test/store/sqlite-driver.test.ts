@@ -113,7 +113,7 @@ describe("SQLite driver: opening", () => {
       .all();
     assert.deepEqual(
       rows.map((r) => `${String(r["component"])}:${String(r["version"])}`),
-      ["jobs:1", "jobs:2", "jobs:3"],
+      ["jobs:1", "jobs:2", "jobs:3", "jobs:4"],
     );
   });
 
@@ -153,7 +153,7 @@ describe("SQLite driver: claim plan", () => {
     const raw = sqlite(store);
     const plan = (
       raw.db
-        .prepare(`EXPLAIN QUERY PLAN ${claimSql('"tend_jobs"')}`)
+        .prepare(`EXPLAIN QUERY PLAN ${claimSql('"tend_jobs"', '"tend_queues"')}`)
         .all(t, "w", t + 1000, "q1", 10) as Array<{
         detail: string;
       }>

@@ -13,6 +13,7 @@ import {
   markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
+import { listQueueSettings, setQueuePaused } from "./queues.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -40,6 +41,9 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     stats: () => queueStats(ctx),
     enqueueCronTick: (name, tickAt, job) => enqueueCronTick(ctx, name, tickAt, job),
     lastCronTick: (name) => lastCronTick(ctx, name),
+    pauseQueue: (queue) => setQueuePaused(ctx, queue, true),
+    resumeQueue: (queue) => setQueuePaused(ctx, queue, false),
+    listQueues: () => listQueueSettings(ctx),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
   };

@@ -5,6 +5,10 @@ export interface Tables {
   jobs: string;
   cron: string;
   migrations: string;
+  /** Per-queue settings (pause). */
+  queues: string;
+  /** Rate-limit windows of the claim. */
+  rateWindows: string;
 }
 
 /**
@@ -16,7 +20,13 @@ export interface Tables {
  * ```
  */
 export function tablesFor(prefix: string): Tables {
-  return { jobs: `"${prefix}jobs"`, cron: `"${prefix}cron"`, migrations: `"${prefix}migrations"` };
+  return {
+    jobs: `"${prefix}jobs"`,
+    cron: `"${prefix}cron"`,
+    migrations: `"${prefix}migrations"`,
+    queues: `"${prefix}queues"`,
+    rateWindows: `"${prefix}rate_windows"`,
+  };
 }
 
 /** A notification to deliver once the transaction that caused it committed. */

@@ -5,6 +5,7 @@ import { claimedAhead } from "./claimed-ahead.ts";
 import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
+import { queues } from "./queues.ts";
 import { storedValues } from "./stored-values.ts";
 
 /** The jobs conformance suite: every behaviour of the queue, proved against one real driver. */
@@ -16,6 +17,7 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("leases, stop and cancel", () => leases(ctx));
     describe("jobs claimed ahead when their worker dies", () => claimedAhead(ctx));
     describe("operations", () => operations(ctx));
+    describe("queue pause and resume", () => queues(ctx));
     describe("what a job may carry", () => storedValues(ctx));
   });
 }
