@@ -111,4 +111,12 @@ ALTER TABLE {{schema}}.jobs
 ALTER TABLE {{schema}}.jobs ADD COLUMN trace_context text;
 `,
   },
+  // Placeholder: version 4 belongs to the queue-state table, merged from its own branch (which replaces this entry).
+  {
+    component: "jobs",
+    version: 4,
+    name: "jobs: reserved for the queue-state table",
+    compatibleFrom: "0.1.0",
+    sql: `SELECT 1;`,
+  },
 ];
