@@ -7,11 +7,13 @@ import {
   isStoreUnavailable,
   type JobError,
   type LeaseRef,
+  type ProgressUpdate,
 } from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { AttemptEnd, AttemptOutcome, JobObserver } from "./observer.ts";
 import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
+import { MAX_PROGRESS_BYTES, ProgressReporter } from "./progress.ts";
 import { encodeJson } from "./validate.ts";
 
 /** A job this process is running. */
@@ -45,7 +47,11 @@ export interface AttemptDeps {
     fail(f: Failure): Promise<string[]>;
     release(r: LeaseRef): Promise<string[]>;
     cancel(r: LeaseRef): Promise<string[]>;
+    /** Stores a progress value (throttled per attempt by a ProgressReporter). */
+    progress(p: ProgressUpdate): Promise<string[]>;
   };
+  /** Least interval between two progress writes of one attempt. */
+  progressIntervalMs: number;
   onOutcome(outcome: AttemptOutcome, detail?: AttemptEnd): void;
   observer?: JobObserver | undefined;
 }
@@ -139,6 +145,29 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
               );
             }
           }, definition.timeoutMs);
+    // Made on the first ctx.progress call: attempts that report none pay nothing.
+    let reporter: ProgressReporter | undefined;
+    const progress = (value: unknown): void => {
+      const text = encodeJson(
+        { value: "progress", code: "TEND_E_INVALID_PROGRESS", kind: job.kind, jobId: job.id },
+        value,
+        MAX_PROGRESS_BYTES,
+      );
+      reporter ??= new ProgressReporter(async (progressText) => {
+        try {
+          await deps.writes.progress({ ...entry.ref, progress: progressText });
+        } catch (err) {
+          log().warn({ err }, "storing the job's progress failed; its next value is written as usual");
+        }
+      }, deps.progressIntervalMs);
+      reporter.set(text);
+    };
+    /** Before the outcome: the last progress is written (nothing once the lease is lost). */
+    const settleProgress = async (): Promise<void> => {
+      if (reporter === undefined) return;
+      if (entry.abortReason === "lease-lost") reporter.close();
+      else await reporter.flush();
+    };
     let result: unknown;
     const started = performance.now();
     try {
@@ -157,17 +186,20 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
           return log();
         },
         heartbeat: deps.heartbeat,
+        progress,
       };
       result = await (watch === undefined
         ? definition.handler(context)
         : watch.run(() => definition.handler(context)));
     } catch (err) {
+      await settleProgress();
       await recordFailure(entry, deps, log(), err, true);
       return;
     } finally {
       if (timer !== null) clearTimeout(timer);
       freeSlot();
     }
+    await settleProgress();
     if (entry.abortReason === "lease-lost") {
       deps.onOutcome("lostLeases");
       return;

@@ -30,6 +30,19 @@ export interface JobContext<P = Json> {
   log: Logger;
   /** Extends this job's lease now (the worker also renews leases on its own while the event loop runs). */
   heartbeat(): Promise<void>;
+  /**
+   * Reports the job's progress: a JSON value of at most 4 KiB, stored on the job (`progress` of
+   * `jobs.get(id)`, `tend jobs show`). Cheap to call in a hot loop: the latest value wins and is
+   * written at most once per `progressInterval` (jobs option, default 1 s), and the last one
+   * before the attempt's outcome. Throws TEND_E_INVALID_PROGRESS (or TEND_E_PAYLOAD_TOO_LARGE)
+   * for a value that cannot be stored.
+   *
+   * @example
+   * ```ts
+   * for (const [i, row] of rows.entries()) { await load(row); ctx.progress({ done: i + 1, of: rows.length }); }
+   * ```
+   */
+  progress(value: unknown): void;
 }
 
 /** A job handler: may return a JSON-encodable result, which is stored on the job. */

@@ -60,6 +60,8 @@ export interface JobsOptions {
    * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
    */
   maxLost?: number;
+  /** Least interval between two writes of one running job's progress (`ctx.progress`; default `"1s"`). */
+  progressInterval?: Duration;
 }
 
 const JOBS_KEYS = optionKeys<JobsOptions>({
@@ -74,6 +76,7 @@ const JOBS_KEYS = optionKeys<JobsOptions>({
   maxPayloadBytes: true,
   retention: true,
   maxLost: true,
+  progressInterval: true,
 });
 const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
 const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
@@ -123,6 +126,7 @@ export class Jobs {
   readonly #drainTimeoutMs: number;
   readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
+  readonly #progressIntervalMs: number;
   #worker: JobWorker | null = null;
   #observer: JobObserver | undefined;
 
@@ -149,6 +153,11 @@ export class Jobs {
     this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
+    this.#progressIntervalMs = parseDuration(
+      options.progressInterval ?? "1s",
+      "progressInterval",
+      TIMER_DURATION,
+    );
     this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
     this.#maxLost =
       options.maxLost === undefined
@@ -410,6 +419,7 @@ export class Jobs {
         drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,
         maxResultBytes: this.#maxPayloadBytes,
+        progressIntervalMs: this.#progressIntervalMs,
         log: this.#log,
         observer: this.#observer,
       });

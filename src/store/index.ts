@@ -35,6 +35,7 @@ export {
   type LeaseRef,
   type ListFilter,
   type NewJob,
+  type ProgressUpdate,
   type QueueStats,
   type RescuedJob,
   UNIQUE_BLOCKING_STATES,

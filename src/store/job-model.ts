@@ -97,6 +97,8 @@ export interface JobRecord {
   cancelRequested: boolean;
   batchId: string | null;
   batchIndex: number | null;
+  /** The last progress a handler reported (`ctx.progress`), or null. */
+  progress: Json | null;
 }
 
 /** Identifies one attempt's hold on a running job; every write by a worker is fenced by it. */
@@ -218,4 +220,10 @@ export interface BatchProgress {
   total: number;
   /** Jobs in a final state: completed, discarded or cancelled. */
   finished: number;
+}
+
+/** A progress value to store on a held running job (see JobStore.progress). */
+export interface ProgressUpdate extends LeaseRef {
+  /** JSON-encoded progress text (validated for size by the jobs layer). */
+  progress: string;
 }

@@ -10,6 +10,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  ProgressUpdate,
   QueueStats,
   RescuedJob,
 } from "./job-model.ts";
@@ -108,4 +109,10 @@ export interface JobStore {
 
   /** Every job of a batch, ordered by batchIndex. */
   batchJobs(batchId: string): Promise<JobRecord[]>;
+
+  /**
+   * Stores each update's progress (JSON text) on its job, fenced like complete. Durable like a
+   * heartbeat (a crash may lose the latest value). Returns the ids written.
+   */
+  progress(updates: readonly ProgressUpdate[]): Promise<string[]>;
 }

@@ -13,6 +13,7 @@ import {
   markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
+import { progressJobs } from "./progress.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -42,5 +43,6 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     lastCronTick: (name) => lastCronTick(ctx, name),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
+    progress: (updates) => progressJobs(ctx, updates),
   };
 }

@@ -11,6 +11,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  ProgressUpdate,
   QueueStats,
   RescuedJob,
 } from "../job-model.ts";
@@ -30,6 +31,7 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
+import { progressJobs } from "./progress.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -158,5 +160,9 @@ export class SqliteJobStore implements JobStore {
 
   async batchJobs(batchId: string): Promise<JobRecord[]> {
     return batchJobs(this.#ctx, batchId);
+  }
+
+  async progress(updates: readonly ProgressUpdate[]): Promise<string[]> {
+    return progressJobs(this.#ctx, updates);
   }
 }

@@ -5,6 +5,7 @@ import { claimedAhead } from "./claimed-ahead.ts";
 import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
+import { progress } from "./progress.ts";
 import { storedValues } from "./stored-values.ts";
 
 /** The jobs conformance suite: every behaviour of the queue, proved against one real driver. */
@@ -17,5 +18,6 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("jobs claimed ahead when their worker dies", () => claimedAhead(ctx));
     describe("operations", () => operations(ctx));
     describe("what a job may carry", () => storedValues(ctx));
+    describe("progress", () => progress(ctx));
   });
 }
