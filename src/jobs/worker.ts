@@ -8,6 +8,7 @@ import {
   isStoreUnavailable,
   type LeaseRef,
   type ProgressUpdate,
+  type SnoozeRequest,
   type Store,
 } from "../store/index.ts";
 import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
@@ -82,6 +83,7 @@ export class JobWorker implements Task {
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
   readonly #progress: WriteBatcher<ProgressUpdate, string[]>;
+  readonly #snoozes: WriteBatcher<SnoozeRequest, string[]>;
   /** Start marks of jobs claimed ahead waiting for the mark in flight (see #queueMark). */
   #marks: ClaimedJob[] = [];
   #marking: Promise<void> | null = null;
@@ -95,6 +97,7 @@ export class JobWorker implements Task {
     release: (r) => this.#releases.add(r),
     cancel: (r) => this.#cancels.add(r),
     progress: (p) => this.#progress.add(p),
+    snooze: (s) => this.#snoozes.add(s),
   };
   readonly #onOutcome: AttemptDeps["onOutcome"] = (outcome) => {
     this.counters[outcome]++;
@@ -130,6 +133,7 @@ export class JobWorker implements Task {
       split("cancellations"),
     );
     this.#progress = new WriteBatcher((items) => store.jobs.progress(items), split("progress values"));
+    this.#snoozes = new WriteBatcher((items) => store.jobs.snooze(items), split("snoozes"));
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
     }
@@ -430,6 +434,7 @@ export class JobWorker implements Task {
       this.#releases.flush(),
       this.#cancels.flush(),
       this.#progress.flush(),
+      this.#snoozes.flush(),
     ]);
   }
 

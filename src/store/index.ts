@@ -36,6 +36,7 @@ export {
   type ListFilter,
   type NewJob,
   type ProgressUpdate,
+  type SnoozeRequest,
   type QueueStats,
   type RescuedJob,
   UNIQUE_BLOCKING_STATES,

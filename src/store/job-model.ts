@@ -227,3 +227,9 @@ export interface ProgressUpdate extends LeaseRef {
   /** JSON-encoded progress text (validated for size by the jobs layer). */
   progress: string;
 }
+
+/** A held running job to put back to wait, without spending its attempt (see JobStore.snooze). */
+export interface SnoozeRequest extends LeaseRef {
+  /** When the job may run again. */
+  runAt: Date;
+}

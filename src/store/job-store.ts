@@ -13,6 +13,7 @@ import type {
   ProgressUpdate,
   QueueStats,
   RescuedJob,
+  SnoozeRequest,
 } from "./job-model.ts";
 
 /**
@@ -115,4 +116,12 @@ export interface JobStore {
    * heartbeat (a crash may lose the latest value). Returns the ids written.
    */
   progress(updates: readonly ProgressUpdate[]): Promise<string[]>;
+
+  /**
+   * Puts held running jobs back to wait until each request's runAt (`scheduled`, or `available`
+   * when that time has passed), without spending the attempt (attempt - 1) and clearing the
+   * lease, as a handler's snooze asks. A job whose cancel was requested becomes cancelled
+   * instead. Fenced like complete; returns the ids changed.
+   */
+  snooze(requests: readonly SnoozeRequest[]): Promise<string[]>;
 }

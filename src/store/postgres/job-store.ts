@@ -14,6 +14,7 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import { progressJobs } from "./progress.ts";
+import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -44,5 +45,6 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
     progress: (updates) => progressJobs(ctx, updates),
+    snooze: (requests) => snoozeJobs(ctx, requests),
   };
 }

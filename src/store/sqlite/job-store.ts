@@ -14,6 +14,7 @@ import type {
   ProgressUpdate,
   QueueStats,
   RescuedJob,
+  SnoozeRequest,
 } from "../job-model.ts";
 import type { CallerTransaction, JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
@@ -32,6 +33,7 @@ import {
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
 import { progressJobs } from "./progress.ts";
+import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -164,5 +166,9 @@ export class SqliteJobStore implements JobStore {
 
   async progress(updates: readonly ProgressUpdate[]): Promise<string[]> {
     return progressJobs(this.#ctx, updates);
+  }
+
+  async snooze(requests: readonly SnoozeRequest[]): Promise<string[]> {
+    return snoozeJobs(this.#ctx, requests);
   }
 }

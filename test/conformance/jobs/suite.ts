@@ -6,6 +6,7 @@ import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
 import { progress } from "./progress.ts";
+import { snooze } from "./snooze.ts";
 import { storedValues } from "./stored-values.ts";
 
 /** The jobs conformance suite: every behaviour of the queue, proved against one real driver. */
@@ -19,5 +20,6 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("operations", () => operations(ctx));
     describe("what a job may carry", () => storedValues(ctx));
     describe("progress", () => progress(ctx));
+    describe("snooze", () => snooze(ctx));
   });
 }
