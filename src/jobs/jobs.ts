@@ -99,7 +99,8 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
 });
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
-export type CronScheduleOptions = CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey">;
+export type CronScheduleOptions = CronOptions &
+  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode">;
 
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
@@ -197,8 +198,10 @@ export class Jobs {
   }
 
   /**
-   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, and whether it
-   * was inserted (false when its unique key is held by a pending or running job, whose id is returned).
+   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, whether it was
+   * inserted (false when its unique key is held by a pending or running job, whose id is returned)
+   * and the `outcome`: `inserted`, `kept` (the holder is unchanged) or `replaced` (a `uniqueMode` of
+   * `debounce` or `throttle` gave the pending holder this payload).
    *
    * @example
    * ```ts

@@ -26,6 +26,7 @@ export {
   emptyQueueStats,
   type Failure,
   type HeartbeatResult,
+  type InsertOutcome,
   type InsertResult,
   JOB_STATES,
   type JobError,
@@ -40,6 +41,8 @@ export {
   type QueueStats,
   type RescuedJob,
   UNIQUE_BLOCKING_STATES,
+  UNIQUE_MODES,
+  type UniqueMode,
 } from "./job-model.ts";
 export type { CallerTransaction, JobStore } from "./job-store.ts";
 export type { LeaseDecision } from "./lease.ts";

@@ -7,6 +7,7 @@ import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
 import { progress } from "./progress.ts";
 import { snooze } from "./snooze.ts";
+import { uniqueModes } from "./unique-modes.ts";
 import { storedValues } from "./stored-values.ts";
 
 /** The jobs conformance suite: every behaviour of the queue, proved against one real driver. */
@@ -21,5 +22,6 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("what a job may carry", () => storedValues(ctx));
     describe("progress", () => progress(ctx));
     describe("snooze", () => snooze(ctx));
+    describe("unique key modes: debounce and throttle", () => uniqueModes(ctx));
   });
 }
