@@ -135,7 +135,7 @@ export function buildNewJob(
     }
     uniqueMode = options.uniqueMode;
   }
-  return {
+  const job: NewJob = {
     kind,
     queue,
     payload: encodeJson(
@@ -149,9 +149,11 @@ export function buildNewJob(
     runAt,
     maxAttempts,
     uniqueKey,
-    ...(uniqueMode === undefined || uniqueMode === "keep" ? {} : { uniqueMode }),
     batchId: batch?.batchId ?? null,
     batchIndex: batch?.batchIndex ?? null,
     maxLost,
   };
+  // Only on the jobs that ask for it: an ordinary job's object stays as it was.
+  if (uniqueMode !== undefined && uniqueMode !== "keep") job.uniqueMode = uniqueMode;
+  return job;
 }
