@@ -42,6 +42,7 @@ export {
   type JobHandler,
   type JobKindOptions,
   type JobRecord,
+  JobSnooze,
   type JobState,
   Jobs,
   type JobsOptions,

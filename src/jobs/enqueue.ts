@@ -1,6 +1,6 @@
 import { checkDate, checkInteger, checkObject, invalidArgument, optionKeys } from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
-import { DEFAULT_MAX_LOST, type NewJob } from "../store/index.ts";
+import { DEFAULT_MAX_LOST, type NewJob, UNIQUE_MODES, type UniqueMode } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
 import { checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
@@ -20,6 +20,14 @@ export interface EnqueueOptions {
   maxLost?: number;
   /** While a pending or running job holds this key, another enqueue with it inserts nothing and returns that job's id. */
   uniqueKey?: string;
+  /**
+   * What to do when a job holds `uniqueKey` (requires it): `"keep"` (default) leaves the holder as
+   * it is; `"debounce"` gives a pending holder this payload and this job's run time (now, or
+   * `delay`/`runAt`), pushing its run out; `"throttle"` gives a pending holder this payload and
+   * keeps its run time. A running holder is always kept. The result's `outcome` says which
+   * happened: `inserted`, `kept` or `replaced`.
+   */
+  uniqueMode?: UniqueMode;
   /**
    * The caller's open transaction: a `pg` client inside BEGIN (PostgreSQL) or a `node:sqlite`
    * DatabaseSync inside BEGIN (SQLite). The job then exists if and only if that transaction commits.
@@ -42,6 +50,7 @@ const JOB_FIELDS = {
   maxAttempts: true,
   maxLost: true,
   uniqueKey: true,
+  uniqueMode: true,
 } as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
 
 /** The keys an enqueue accepts. */
@@ -106,7 +115,27 @@ export function buildNewJob(
     }
     uniqueKey = options.uniqueKey;
   }
-  return {
+  let uniqueMode: UniqueMode | undefined;
+  if (options.uniqueMode !== undefined) {
+    if (!(UNIQUE_MODES as readonly unknown[]).includes(options.uniqueMode)) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "uniqueMode",
+        options.uniqueMode,
+        `one of ${UNIQUE_MODES.map((m) => `"${m}"`).join(", ")}`,
+      );
+    }
+    if (uniqueKey === null) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "uniqueMode",
+        options.uniqueMode,
+        "a uniqueMode only together with a uniqueKey",
+      );
+    }
+    uniqueMode = options.uniqueMode;
+  }
+  const job: NewJob = {
     kind,
     queue,
     payload: encodeJson(
@@ -124,4 +153,7 @@ export function buildNewJob(
     batchIndex: batch?.batchIndex ?? null,
     maxLost,
   };
+  // Only on the jobs that ask for it: an ordinary job's object stays as it was.
+  if (uniqueMode !== undefined && uniqueMode !== "keep") job.uniqueMode = uniqueMode;
+  return job;
 }

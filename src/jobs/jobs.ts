@@ -77,6 +77,8 @@ export interface JobsOptions {
    * after three missed beats). `false`: the process does not register.
    */
   presence?: Duration | false;
+  /** Least interval between two writes of one running job's progress (`ctx.progress`; default `"1s"`). */
+  progressInterval?: Duration;
 }
 
 const JOBS_KEYS = optionKeys<JobsOptions>({
@@ -92,6 +94,7 @@ const JOBS_KEYS = optionKeys<JobsOptions>({
   retention: true,
   maxLost: true,
   presence: true,
+  progressInterval: true,
 });
 const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
 const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
@@ -114,7 +117,8 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
 });
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
-export type CronScheduleOptions = CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey">;
+export type CronScheduleOptions = CronOptions &
+  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode">;
 
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
@@ -142,6 +146,7 @@ export class Jobs {
   readonly #drainTimeoutMs: number;
   readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
+  readonly #progressIntervalMs: number;
   #worker: JobWorker | null = null;
   #observer: JobObserver | undefined;
 
@@ -172,6 +177,11 @@ export class Jobs {
         ? null
         : parseDuration(options.presence ?? "10s", "presence", TIMER_DURATION);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
+    this.#progressIntervalMs = parseDuration(
+      options.progressInterval ?? "1s",
+      "progressInterval",
+      TIMER_DURATION,
+    );
     this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
     this.#maxLost =
       options.maxLost === undefined
@@ -211,8 +221,10 @@ export class Jobs {
   }
 
   /**
-   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, and whether it
-   * was inserted (false when its unique key is held by a pending or running job, whose id is returned).
+   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, whether it was
+   * inserted (false when its unique key is held by a pending or running job, whose id is returned)
+   * and the `outcome`: `inserted`, `kept` (the holder is unchanged) or `replaced` (a `uniqueMode` of
+   * `debounce` or `throttle` gave the pending holder this payload).
    *
    * @example
    * ```ts
@@ -472,6 +484,7 @@ export class Jobs {
         drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,
         maxResultBytes: this.#maxPayloadBytes,
+        progressIntervalMs: this.#progressIntervalMs,
         log: this.#log,
         observer: this.#observer,
       });

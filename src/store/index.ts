@@ -37,6 +37,7 @@ export {
   emptyQueueStats,
   type Failure,
   type HeartbeatResult,
+  type InsertOutcome,
   type InsertResult,
   JOB_STATES,
   type JobError,
@@ -47,9 +48,13 @@ export {
   type ListFilter,
   type NewJob,
   type QueueSetting,
+  type ProgressUpdate,
+  type SnoozeRequest,
   type QueueStats,
   type RescuedJob,
   UNIQUE_BLOCKING_STATES,
+  UNIQUE_MODES,
+  type UniqueMode,
 } from "./job-model.ts";
 export type { CallerTransaction, JobStore } from "./job-store.ts";
 export type { LeaseDecision } from "./lease.ts";

@@ -12,7 +12,7 @@ import type { SqliteContext, Wakeup } from "./context.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 
 /** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
-function ref(r: LeaseRef): [number, string] {
+export function ref(r: LeaseRef): [number, string] {
   if (r === null || typeof r !== "object" || typeof r.leaseToken !== "string") return [-1, ""];
   return [toRowId(r.id), r.leaseToken];
 }
