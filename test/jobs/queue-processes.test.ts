@@ -96,7 +96,10 @@ for (const driver of ["sqlite", "postgres"] as const) {
       await waitFor(() => records(record).some(([what, id]) => what === "end" && id === long.id), {
         message: "the running job of the paused queue to finish",
       });
-      assert.equal((await jobs.get(long.id))?.state, "completed", "the in-flight job finished");
+      // The handler's end is recorded before its completion is written: wait for the write.
+      await waitFor(async () => (await jobs.get(long.id))?.state === "completed", {
+        message: "the in-flight job of the paused queue recorded completed",
+      });
       const controlPids = new Set(
         records(record)
           .filter(([what, id]) => what === "start" && controlIds.has(id))
