@@ -10,7 +10,7 @@ import {
 } from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
-import type { AttemptEnd, AttemptOutcome, JobObserver } from "./observer.ts";
+import type { AttemptEnd, AttemptObservation, AttemptOutcome, JobObserver } from "./observer.ts";
 import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
 import { encodeJson } from "./validate.ts";
 
@@ -71,17 +71,9 @@ export function abortSignalOf(entry: RunningJob, value: unknown): void {
  */
 export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): Promise<void> {
   const { job } = entry;
-  const watch = attemptDeps.observer?.attempt?.(job);
-  const deps: AttemptDeps =
-    watch === undefined
-      ? attemptDeps
-      : {
-          ...attemptDeps,
-          onOutcome: (outcome: AttemptOutcome, detail: AttemptEnd = {}) => {
-            attemptDeps.onOutcome(outcome);
-            watch.end(outcome, detail);
-          },
-        };
+  const deps = attemptDeps;
+  // Made once per attempt, and only when something watches (no allocation otherwise).
+  const watch = deps.observer?.attempt?.(job);
   // The job's child logger is made on first use: most attempts of short jobs never log.
   let jobLog: Logger | undefined;
   const log = (): Logger =>
@@ -102,7 +94,7 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
         `No handler for job kind "${job.kind}" in this worker. Define it with app.job("${job.kind}", handler), or route the kind to a queue this worker does not serve.`,
         { details: { kind: job.kind } },
       );
-      await recordFailure(entry, deps, log(), err, true);
+      await recordFailure(entry, deps, watch, log(), err, true);
       return;
     }
     let payload: unknown;
@@ -121,7 +113,7 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
               },
             );
       freeSlot();
-      await recordFailure(entry, deps, log(), wrapped, false);
+      await recordFailure(entry, deps, watch, log(), wrapped, false);
       return;
     }
     const timer =
@@ -158,18 +150,18 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
         },
         heartbeat: deps.heartbeat,
       };
-      result = await (watch === undefined
+      result = await (watch?.run === undefined
         ? definition.handler(context)
         : watch.run(() => definition.handler(context)));
     } catch (err) {
-      await recordFailure(entry, deps, log(), err, true);
+      await recordFailure(entry, deps, watch, log(), err, true);
       return;
     } finally {
       if (timer !== null) clearTimeout(timer);
       freeSlot();
     }
     if (entry.abortReason === "lease-lost") {
-      deps.onOutcome("lostLeases");
+      ended(deps, watch, "lostLeases");
       return;
     }
     let encoded: string | null;
@@ -186,7 +178,7 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
       const wrapped = isTendError(err, "TEND_E_INVALID_RESULT")
         ? err
         : new TendError("TEND_E_INVALID_RESULT", (err as Error).message, { cause: err });
-      await recordFailure(entry, deps, log(), wrapped, true);
+      await recordFailure(entry, deps, watch, log(), wrapped, true);
       return;
     }
     let written: ReadonlySet<string>;
@@ -202,14 +194,14 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
         `The store refused to record the result of job ${job.id} (kind "${job.kind}"): ${messageOf(err)}`,
         { cause: err },
       );
-      await recordFailure(entry, deps, log(), refused, true);
+      await recordFailure(entry, deps, watch, log(), refused, true);
       return;
     }
     if (written.has(job.id)) {
-      deps.onOutcome("completed");
+      ended(deps, watch, "completed");
       if (debug) log().debug({ ms: Math.round(performance.now() - started) }, "job completed");
     } else {
-      deps.onOutcome("lostLeases");
+      ended(deps, watch, "lostLeases");
       log().warn(
         "job finished after its lease was lost (rescued or cancelled elsewhere); its result was not recorded",
       );
@@ -221,9 +213,23 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
   }
 }
 
+const NO_DETAIL: AttemptEnd = Object.freeze({});
+
+/** Tells the worker and the attempt's observation (if any) how the attempt ended. */
+function ended(
+  deps: AttemptDeps,
+  watch: AttemptObservation | undefined,
+  outcome: AttemptOutcome,
+  detail: AttemptEnd = NO_DETAIL,
+): void {
+  deps.onOutcome(outcome, detail);
+  watch?.end(outcome, detail);
+}
+
 async function recordFailure(
   entry: RunningJob,
   deps: AttemptDeps,
+  watch: AttemptObservation | undefined,
   log: Logger,
   err: unknown,
   retryable: boolean,
@@ -232,16 +238,16 @@ async function recordFailure(
   const outcome = failureOutcome(err, entry.abortReason, job.attempt, new Date());
   switch (outcome.write) {
     case "nothing":
-      deps.onOutcome("lostLeases");
+      ended(deps, watch, "lostLeases");
       return;
     case "release":
       await deps.writes.release(entry.ref);
-      deps.onOutcome("released");
+      ended(deps, watch, "released");
       log.info("job returned to the queue at shutdown; its attempt was not spent");
       return;
     case "cancel":
       await deps.writes.cancel(entry.ref);
-      deps.onOutcome("cancelled", { error: err });
+      ended(deps, watch, "cancelled", { error: err });
       log.info("job cancelled while running");
       return;
     case "fail": {
@@ -254,7 +260,7 @@ async function recordFailure(
         retryable && outcome.retryable,
       );
       await deps.writes.fail({ ...entry.ref, error, retryAt });
-      deps.onOutcome("failed", { error: err, discarded: retryAt === null });
+      ended(deps, watch, "failed", { error: err, discarded: retryAt === null });
       if (retryAt === null)
         log.error(
           { err },
