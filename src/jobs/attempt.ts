@@ -69,9 +69,8 @@ export function abortSignalOf(entry: RunningJob, value: unknown): void {
  * Runs one attempt of a claimed job and writes its outcome (fenced by its lease token). Never
  * throws: an unknown kind, a bad payload, a handler error or a write failure is recorded or logged.
  */
-export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): Promise<void> {
+export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<void> {
   const { job } = entry;
-  const deps = attemptDeps;
   // Made once per attempt, and only when something watches (no allocation otherwise).
   const watch = deps.observer?.attempt?.(job);
   // The job's child logger is made on first use: most attempts of short jobs never log.
