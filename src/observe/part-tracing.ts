@@ -20,11 +20,7 @@ import { errorType } from "./error-type.ts";
  * ```
  */
 export function startWorkSpan(tracer: Tracer, name: string, attributes: Attributes): Span | undefined {
-  const span = tracer.startSpan(
-    name,
-    { kind: SpanKind.INTERNAL, attributes },
-    trace.deleteSpan(context.active()),
-  );
+  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, root: true, attributes });
   return span.isRecording() ? span : undefined;
 }
 
