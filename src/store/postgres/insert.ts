@@ -19,22 +19,27 @@ function columns(jobs: readonly NewJob[]): unknown[] {
     jobs.map((j) => j.batchIndex),
     jobs.map((j) => j.maxLost ?? DEFAULT_MAX_LOST),
     jobs.map((j) => j.traceContext ?? null),
+    jobs.map((j) => j.concurrencyKey ?? null),
+    jobs.map((j) => (j.concurrencyKey == null ? null : (j.concurrencyLimit ?? 1))),
   ];
 }
 
 function inputCte(ctx: PgContext): string {
   return `input AS MATERIALIZED (
     SELECT nextval('${ctx.jobs}_id_seq') AS id, t.*
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[], $11::text[])
-      WITH ORDINALITY AS t(kind, queue, payload, priority, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context, ord)
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[], $11::text[], $12::text[], $13::int[])
+      WITH ORDINALITY AS t(kind, queue, payload, priority, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context,
+        concurrency_key, concurrency_limit, ord)
   )`;
 }
 
 function insertSelect(ctx: PgContext): string {
-  return `INSERT INTO ${ctx.jobs} (id, kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context)
+  return `INSERT INTO ${ctx.jobs} (id, kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context,
+      concurrency_key, concurrency_limit)
     SELECT id, kind, queue, payload::jsonb, priority,
       CASE WHEN run_at > statement_timestamp() THEN 'scheduled' ELSE 'available' END,
-      run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context
+      run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context,
+      concurrency_key, concurrency_limit
     FROM input ORDER BY ord`;
 }
 
