@@ -22,7 +22,7 @@ export {
   TerminalError,
   type WakeOn,
 } from "./converge/index.ts";
-export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
+export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
 export type { HttpOptions, ReadinessReport } from "./http/index.ts";
 export { isTendError, TendError } from "./errors/index.ts";
 export {
@@ -42,6 +42,7 @@ export {
   type JobHandler,
   type JobKindOptions,
   type JobRecord,
+  JobSnooze,
   type JobState,
   Jobs,
   type JobsOptions,
@@ -95,9 +96,11 @@ export {
   type SuperviseOptions,
   type SuperviseRunOptions,
   Supervisor,
+  type SupervisorErrorHook,
   type SupervisorStatus,
   supervise,
   type UnitOptions,
+  type WorkerCrashContext,
   type WorkerStatus,
 } from "./supervise/index.ts";
 export type { Store } from "./store/index.ts";

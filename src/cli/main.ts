@@ -13,6 +13,7 @@ const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }
   () => import("./commands/unit.ts"),
   () => import("./commands/status.ts"),
   () => import("./commands/build.ts"),
+  () => import("./commands/dashboard.ts"),
 ];
 
 /** Builds the `tend` command with every subcommand registered. */

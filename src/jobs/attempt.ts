@@ -7,11 +7,15 @@ import {
   isStoreUnavailable,
   type JobError,
   type LeaseRef,
+  type ProgressUpdate,
+  type SnoozeRequest,
 } from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { AttemptEnd, AttemptOutcome, JobObserver } from "./observer.ts";
 import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
+import { MAX_PROGRESS_BYTES, ProgressReporter } from "./progress.ts";
+import { JobSnooze, snoozeFor } from "./snooze.ts";
 import { encodeJson } from "./validate.ts";
 
 /** A job this process is running. */
@@ -45,7 +49,13 @@ export interface AttemptDeps {
     fail(f: Failure): Promise<string[]>;
     release(r: LeaseRef): Promise<string[]>;
     cancel(r: LeaseRef): Promise<string[]>;
+    /** Stores a progress value (throttled per attempt by a ProgressReporter). */
+    progress(p: ProgressUpdate): Promise<string[]>;
+    /** Puts the job back to wait without spending the attempt (the handler snoozed). */
+    snooze(s: SnoozeRequest): Promise<string[]>;
   };
+  /** Least interval between two progress writes of one attempt. */
+  progressIntervalMs: number;
   onOutcome(outcome: AttemptOutcome, detail?: AttemptEnd): void;
   observer?: JobObserver | undefined;
 }
@@ -139,6 +149,29 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
               );
             }
           }, definition.timeoutMs);
+    // Made on the first ctx.progress call: attempts that report none pay nothing.
+    let reporter: ProgressReporter | undefined;
+    const progress = (value: unknown): void => {
+      const text = encodeJson(
+        { value: "progress", code: "TEND_E_INVALID_PROGRESS", kind: job.kind, jobId: job.id },
+        value,
+        MAX_PROGRESS_BYTES,
+      );
+      reporter ??= new ProgressReporter(async (progressText) => {
+        try {
+          await deps.writes.progress({ ...entry.ref, progress: progressText });
+        } catch (err) {
+          log().warn({ err }, "storing the job's progress failed; its next value is written as usual");
+        }
+      }, deps.progressIntervalMs);
+      reporter.set(text);
+    };
+    /** Before the outcome: the last progress is written (nothing once the lease is lost). */
+    const settleProgress = async (): Promise<void> => {
+      if (reporter === undefined) return;
+      if (entry.abortReason === "lease-lost") reporter.close();
+      else await reporter.flush();
+    };
     let result: unknown;
     const started = performance.now();
     try {
@@ -157,19 +190,28 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
           return log();
         },
         heartbeat: deps.heartbeat,
+        progress,
+        snooze: snoozeFor,
       };
       result = await (watch === undefined
         ? definition.handler(context)
         : watch.run(() => definition.handler(context)));
     } catch (err) {
-      await recordFailure(entry, deps, log(), err, true);
+      await settleProgress();
+      if (err instanceof JobSnooze) await recordSnooze(entry, deps, log(), err);
+      else await recordFailure(entry, deps, log(), err, true);
       return;
     } finally {
       if (timer !== null) clearTimeout(timer);
       freeSlot();
     }
+    await settleProgress();
     if (entry.abortReason === "lease-lost") {
       deps.onOutcome("lostLeases");
+      return;
+    }
+    if (result instanceof JobSnooze) {
+      await recordSnooze(entry, deps, log(), result);
       return;
     }
     let encoded: string | null;
@@ -219,6 +261,32 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
   } finally {
     freeSlot();
   }
+}
+
+/**
+ * Writes a snooze: the job waits until now + the snooze, its attempt not spent. Counted as
+ * `released` (the job went back to the queue without spending its attempt). A lost lease writes
+ * nothing; a requested cancel is applied by the store.
+ */
+async function recordSnooze(
+  entry: RunningJob,
+  deps: AttemptDeps,
+  log: Logger,
+  snooze: JobSnooze,
+): Promise<void> {
+  if (entry.abortReason === "lease-lost") {
+    deps.onOutcome("lostLeases");
+    return;
+  }
+  const runAt = new Date(Date.now() + snooze.ms);
+  const written = await deps.writes.snooze({ ...entry.ref, runAt });
+  if (!written.includes(entry.job.id)) {
+    deps.onOutcome("lostLeases");
+    log.warn("job snoozed after its lease was lost (rescued or cancelled elsewhere); nothing was written");
+    return;
+  }
+  deps.onOutcome("released");
+  if (log.isLevelEnabled("debug")) log.debug({ runAt }, "job snoozed; its attempt was not spent");
 }
 
 async function recordFailure(

@@ -12,6 +12,7 @@ import {
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import type { Json } from "../store/index.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
+import type { JobSnooze } from "./snooze.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
 
 /** What a handler gets for one attempt of one job. */
@@ -30,6 +31,31 @@ export interface JobContext<P = Json> {
   log: Logger;
   /** Extends this job's lease now (the worker also renews leases on its own while the event loop runs). */
   heartbeat(): Promise<void>;
+  /**
+   * Reports the job's progress: a JSON value of at most 4 KiB, stored on the job (`progress` of
+   * `jobs.get(id)`, `tend jobs show`). Cheap to call in a hot loop: the latest value wins and is
+   * written at most once per `progressInterval` (jobs option, default 1 s), and the last one
+   * before the attempt's outcome. Throws TEND_E_INVALID_PROGRESS (or TEND_E_PAYLOAD_TOO_LARGE)
+   * for a value that cannot be stored.
+   *
+   * @example
+   * ```ts
+   * for (const [i, row] of rows.entries()) { await load(row); ctx.progress({ done: i + 1, of: rows.length }); }
+   * ```
+   */
+  progress(value: unknown): void;
+  /**
+   * Asks to run the job again later without spending this attempt: return the value it gives
+   * (`return ctx.snooze("30s")`; throwing it works too). The job goes back to `scheduled` with
+   * runAt = now + duration, its lease released; `attempt` counts only attempts that did not snooze.
+   * Throws TEND_E_INVALID_SNOOZE unless `duration` is ms or a duration string from 0 to ten years.
+   *
+   * @example
+   * ```ts
+   * app.job("export.fetch", async (ctx) => ((await ready(ctx.payload.id)) ? download(ctx.payload.id) : ctx.snooze("30s")));
+   * ```
+   */
+  snooze(duration: Duration): JobSnooze;
 }
 
 /** A job handler: may return a JSON-encodable result, which is stored on the job. */

@@ -7,7 +7,7 @@ import {
   TendError,
 } from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
-import { DEFAULT_MAX_LOST, type NewJob } from "../store/index.ts";
+import { DEFAULT_MAX_LOST, type NewJob, UNIQUE_MODES, type UniqueMode } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
@@ -27,6 +27,14 @@ export interface EnqueueOptions {
   maxLost?: number;
   /** While a pending or running job holds this key, another enqueue with it inserts nothing and returns that job's id. */
   uniqueKey?: string;
+  /**
+   * What to do when a job holds `uniqueKey` (requires it): `"keep"` (default) leaves the holder as
+   * it is; `"debounce"` gives a pending holder this payload and this job's run time (now, or
+   * `delay`/`runAt`), pushing its run out; `"throttle"` gives a pending holder this payload and
+   * keeps its run time. A running holder is always kept. The result's `outcome` says which
+   * happened: `inserted`, `kept` or `replaced`.
+   */
+  uniqueMode?: UniqueMode;
   /**
    * This job's concurrency key (default: the kind's `concurrencyKey`): at most
    * `concurrencyLimit` running jobs of one key (per queue) at once, across every process, keys
@@ -57,6 +65,7 @@ const JOB_FIELDS = {
   maxAttempts: true,
   maxLost: true,
   uniqueKey: true,
+  uniqueMode: true,
   concurrencyKey: true,
   concurrencyLimit: true,
 } as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
@@ -123,8 +132,28 @@ export function buildNewJob(
     }
     uniqueKey = options.uniqueKey;
   }
+  let uniqueMode: UniqueMode | undefined;
+  if (options.uniqueMode !== undefined) {
+    if (!(UNIQUE_MODES as readonly unknown[]).includes(options.uniqueMode)) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "uniqueMode",
+        options.uniqueMode,
+        `one of ${UNIQUE_MODES.map((m) => `"${m}"`).join(", ")}`,
+      );
+    }
+    if (uniqueKey === null) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "uniqueMode",
+        options.uniqueMode,
+        "a uniqueMode only together with a uniqueKey",
+      );
+    }
+    uniqueMode = options.uniqueMode;
+  }
   const concurrency = concurrencyOf(options, definition, payload);
-  return {
+  const job: NewJob = {
     kind,
     queue,
     ...concurrency,
@@ -143,6 +172,9 @@ export function buildNewJob(
     batchIndex: batch?.batchIndex ?? null,
     maxLost,
   };
+  // Only on the jobs that ask for it: an ordinary job's object stays as it was.
+  if (uniqueMode !== undefined && uniqueMode !== "keep") job.uniqueMode = uniqueMode;
+  return job;
 }
 
 /**

@@ -3,6 +3,7 @@ export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
 export type { CronOptions } from "./cron.ts";
 export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
+export { JobSnooze } from "./snooze.ts";
 export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
 export { type QueueInfo, queueInfos } from "./queue-info.ts";
 export type {

@@ -32,6 +32,7 @@ import {
   type EnqueueOptions,
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
+import { presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import type { JobObserver } from "./observer.ts";
@@ -70,6 +71,14 @@ export interface JobsOptions {
    * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
    */
   maxLost?: number;
+  /**
+   * How often this process refreshes its row in the store's process registry, which the
+   * dashboard's workers page and `tend status --database` read (default `"10s"`; the row lapses
+   * after three missed beats). `false`: the process does not register.
+   */
+  presence?: Duration | false;
+  /** Least interval between two writes of one running job's progress (`ctx.progress`; default `"1s"`). */
+  progressInterval?: Duration;
 }
 
 const JOBS_KEYS = optionKeys<JobsOptions>({
@@ -84,6 +93,8 @@ const JOBS_KEYS = optionKeys<JobsOptions>({
   maxPayloadBytes: true,
   retention: true,
   maxLost: true,
+  presence: true,
+  progressInterval: true,
 });
 const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
 const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
@@ -108,7 +119,8 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
 });
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
-export type CronScheduleOptions = CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey">;
+export type CronScheduleOptions = CronOptions &
+  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode">;
 
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
@@ -132,9 +144,11 @@ export class Jobs {
   readonly #maxPayloadBytes: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #presenceMs: number | null;
   readonly #drainTimeoutMs: number;
   readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
+  readonly #progressIntervalMs: number;
   #worker: JobWorker | null = null;
   #observer: JobObserver | undefined;
 
@@ -160,7 +174,16 @@ export class Jobs {
           );
     this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
+    this.#presenceMs =
+      options.presence === false
+        ? null
+        : parseDuration(options.presence ?? "10s", "presence", TIMER_DURATION);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
+    this.#progressIntervalMs = parseDuration(
+      options.progressInterval ?? "1s",
+      "progressInterval",
+      TIMER_DURATION,
+    );
     this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
     this.#maxLost =
       options.maxLost === undefined
@@ -200,8 +223,10 @@ export class Jobs {
   }
 
   /**
-   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, and whether it
-   * was inserted (false when its unique key is held by a pending or running job, whose id is returned).
+   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, whether it was
+   * inserted (false when its unique key is held by a pending or running job, whose id is returned)
+   * and the `outcome`: `inserted`, `kept` (the holder is unchanged) or `replaced` (a `uniqueMode` of
+   * `debounce` or `throttle` gave the pending holder this payload).
    *
    * @example
    * ```ts
@@ -461,6 +486,7 @@ export class Jobs {
         drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,
         maxResultBytes: this.#maxPayloadBytes,
+        progressIntervalMs: this.#progressIntervalMs,
         log: this.#log,
         observer: this.#observer,
       });
@@ -475,6 +501,17 @@ export class Jobs {
           retentionMs: this.#retentionMs,
           log: this.#log,
           ...(this.#observer?.rescued === undefined ? {} : { onRescued: this.#observer.rescued }),
+        }),
+      );
+    }
+    if (this.#presenceMs !== null) {
+      tasks.push(
+        presenceTask(store, {
+          workerId: this.workerId,
+          intervalMs: this.#presenceMs,
+          queues: () => queues,
+          inFlight: () => this.inFlight(),
+          log: this.#log,
         }),
       );
     }

@@ -45,8 +45,8 @@ export function checkJobId(id: unknown): string {
 
 /** What is being encoded: the value, its job and its error code (message text is built only on an error). */
 export interface EncodedValue {
-  value: "payload" | "result";
-  code: "TEND_E_INVALID_PAYLOAD" | "TEND_E_INVALID_RESULT";
+  value: "payload" | "result" | "progress";
+  code: "TEND_E_INVALID_PAYLOAD" | "TEND_E_INVALID_RESULT" | "TEND_E_INVALID_PROGRESS";
   kind: string;
   /** The job's id, once it has one (a result). */
   jobId?: string;

@@ -7,6 +7,8 @@ import {
   type Failure,
   isStoreUnavailable,
   type LeaseRef,
+  type ProgressUpdate,
+  type SnoozeRequest,
   type Store,
 } from "../store/index.ts";
 import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
@@ -37,6 +39,8 @@ export interface WorkerSettings {
   /** After aborting, how long handlers get to return before their jobs are released anyway. */
   abortGraceMs: number;
   maxResultBytes: number;
+  /** Least interval between two progress writes of one running job. */
+  progressIntervalMs: number;
   log: Logger;
   /** What watches attempts (metrics, traces, the error hook), if anything. */
   observer?: JobObserver | undefined;
@@ -81,6 +85,8 @@ export class JobWorker implements Task {
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
+  readonly #progress: WriteBatcher<ProgressUpdate, string[]>;
+  readonly #snoozes: WriteBatcher<SnoozeRequest, string[]>;
   /** Start marks of jobs claimed ahead waiting for the mark in flight (see #queueMark). */
   #marks: ClaimedJob[] = [];
   #marking: Promise<void> | null = null;
@@ -93,6 +99,8 @@ export class JobWorker implements Task {
     fail: (f) => this.#failures.add(f),
     release: (r) => this.#releases.add(r),
     cancel: (r) => this.#cancels.add(r),
+    progress: (p) => this.#progress.add(p),
+    snooze: (s) => this.#snoozes.add(s),
   };
   readonly #onOutcome: AttemptDeps["onOutcome"] = (outcome) => {
     this.counters[outcome]++;
@@ -129,6 +137,8 @@ export class JobWorker implements Task {
       (items) => store.jobs.markCancelled(items, "cancelled while running"),
       split("cancellations"),
     );
+    this.#progress = new WriteBatcher((items) => store.jobs.progress(items), split("progress values"));
+    this.#snoozes = new WriteBatcher((items) => store.jobs.snooze(items), split("snoozes"));
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
     }
@@ -347,6 +357,7 @@ export class JobWorker implements Task {
       definition: this.#definitions.get(job.kind),
       log: this.#log,
       maxResultBytes: this.#settings.maxResultBytes,
+      progressIntervalMs: this.#settings.progressIntervalMs,
       heartbeat: () => this.#heartbeatOf([entry], []),
       // The slot frees when the handler returns (the next buffered job starts at once, even while
       // a claim is in flight); its outcome is written in the next batch.
@@ -440,6 +451,8 @@ export class JobWorker implements Task {
       this.#failures.flush(),
       this.#releases.flush(),
       this.#cancels.flush(),
+      this.#progress.flush(),
+      this.#snoozes.flush(),
     ]);
   }
 

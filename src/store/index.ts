@@ -14,7 +14,18 @@ export type {
   WakeListener,
   WakeTable,
 } from "./converge-model.ts";
-export type { AdminStore, AuditEntry, AuditFilter, DeleteOutcome, NewAuditEntry } from "./admin-model.ts";
+export type {
+  AdminStore,
+  AuditEntry,
+  AuditFilter,
+  BulkAction,
+  BulkFilter,
+  BulkOutcome,
+  DeleteOutcome,
+  NewAuditEntry,
+} from "./admin-model.ts";
+export { BULK_ACTIONS, bulkStates, checkBulkFilter } from "./admin-model.ts";
+export type { ProcessHeartbeat, ProcessRecord, ProcessRegistry } from "./process-model.ts";
 export { jobIdText } from "./args.ts";
 export type { ConvergeStore } from "./converge-store.ts";
 export {
@@ -26,6 +37,7 @@ export {
   emptyQueueStats,
   type Failure,
   type HeartbeatResult,
+  type InsertOutcome,
   type InsertResult,
   JOB_STATES,
   type JobError,
@@ -36,9 +48,13 @@ export {
   type ListFilter,
   type NewJob,
   type QueueSetting,
+  type ProgressUpdate,
+  type SnoozeRequest,
   type QueueStats,
   type RescuedJob,
   UNIQUE_BLOCKING_STATES,
+  UNIQUE_MODES,
+  type UniqueMode,
 } from "./job-model.ts";
 export type { CallerTransaction, JobStore } from "./job-store.ts";
 export type { LeaseDecision } from "./lease.ts";

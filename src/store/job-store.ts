@@ -11,8 +11,10 @@ import type {
   ListFilter,
   NewJob,
   QueueSetting,
+  ProgressUpdate,
   QueueStats,
   RescuedJob,
+  SnoozeRequest,
 } from "./job-model.ts";
 
 /**
@@ -122,4 +124,18 @@ export interface JobStore {
 
   /** Every job of a batch, ordered by batchIndex. */
   batchJobs(batchId: string): Promise<JobRecord[]>;
+
+  /**
+   * Stores each update's progress (JSON text) on its job, fenced like complete. Durable like a
+   * heartbeat (a crash may lose the latest value). Returns the ids written.
+   */
+  progress(updates: readonly ProgressUpdate[]): Promise<string[]>;
+
+  /**
+   * Puts held running jobs back to wait until each request's runAt (`scheduled`, or `available`
+   * when that time has passed), without spending the attempt (attempt - 1) and clearing the
+   * lease, as a handler's snooze asks. A job whose cancel was requested becomes cancelled
+   * instead. Fenced like complete; returns the ids changed.
+   */
+  snooze(requests: readonly SnoozeRequest[]): Promise<string[]>;
 }

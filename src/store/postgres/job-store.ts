@@ -14,6 +14,8 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { progressJobs } from "./progress.ts";
+import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -46,5 +48,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     listQueues: () => listQueueSettings(ctx),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
+    progress: (updates) => progressJobs(ctx, updates),
+    snooze: (requests) => snoozeJobs(ctx, requests),
   };
 }

@@ -28,10 +28,10 @@ import { type ClaimRow, toClaimedJobs } from "./rows.ts";
  * heartbeat only lets a lease lapse sooner. Every durable write (insert, complete, fail, ...)
  * commits synchronously, which also flushes these.
  */
-const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL";
+export const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL";
 
 /** Refs with a well-formed id and token (others can never be held), in input order. */
-function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
+export function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
   return refs.filter(
     (r) =>
       r !== null &&
@@ -51,11 +51,11 @@ function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
  * lets the planner walk the running index, which fills with dead entries while jobs complete; the
  * sub-select keeps it on the primary key.
  */
-const HELD = `j.id = ANY($1::bigint[]) AND j.lease_token = ($2::jsonb -> j.id::text ->> 0)
+export const HELD = `j.id = ANY($1::bigint[]) AND j.lease_token = ($2::jsonb -> j.id::text ->> 0)
       AND j.state = (SELECT 'running'::text)`;
 
 /** Value `i` (1-based after the token) of row `j`'s entry in the lease map `$2`, as jsonb. */
-function mapValue(i: number): string {
+export function mapValue(i: number): string {
   return `($2::jsonb -> j.id::text -> ${i})`;
 }
 
@@ -64,7 +64,10 @@ function mapValue(i: number): string {
  * (already encoded), placed as they are; a null value is left out of the entry, so that the
  * statement reads SQL NULL for it.
  */
-function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => Array<string | null>): string {
+export function leaseMap<T extends LeaseRef>(
+  refs: readonly T[],
+  values?: (ref: T) => Array<string | null>,
+): string {
   const parts: string[] = [];
   for (const r of refs) {
     let entry = JSON.stringify(r.leaseToken);
@@ -85,7 +88,7 @@ function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => A
  * Ids (already checked against ID_PATTERN: digits only) as one bigint[] array literal: one string
  * parameter, where an array parameter makes the driver escape every element.
  */
-function idArray(refs: ReadonlyArray<{ id: string }>): string {
+export function idArray(refs: ReadonlyArray<{ id: string }>): string {
   let out = "{";
   for (let i = 0; i < refs.length; i++) out += i === 0 ? refs[i]!.id : `,${refs[i]!.id}`;
   return `${out}}`;
@@ -105,7 +108,7 @@ function retryTime(at: unknown): string {
 const RETRY_AT = `NULLIF(${mapValue(2)}, 'null'::jsonb) #>> '{}'`;
 
 /** The ids of `refs` (input order, each once) that the statement reported as changed. */
-function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: string }>): string[] {
+export function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: string }>): string[] {
   const set = new Set(changed.map((r) => r.id));
   const out: string[] = [];
   for (const r of refs) {
@@ -119,7 +122,7 @@ function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: st
  * token per id, so refs naming one id twice (a stale and a current attempt) go in separate rounds,
  * each with distinct ids; in normal use there is one round.
  */
-async function fencedRun<T extends LeaseRef, R extends { id: string }>(
+export async function fencedRun<T extends LeaseRef, R extends { id: string }>(
   ctx: PgContext,
   name: string,
   text: string,

@@ -147,4 +147,28 @@ CREATE INDEX jobs_keyed_running_idx ON {{schema}}.jobs (queue, concurrency_key)
   WHERE state = 'running' AND concurrency_key IS NOT NULL;
 `,
   },
+  {
+    component: "jobs",
+    version: 5,
+    name: "jobs: progress, cron last_job_id and the cron_entries table (overlap, pause)",
+    // Nullable columns and a new table that older code never reads or writes: every 0.x binary works on it.
+    compatibleFrom: "0.1.0",
+    // Nullable without defaults: catalogue-only changes, no table rewrite.
+    sql: `
+ALTER TABLE {{schema}}.jobs ADD COLUMN progress jsonb;
+ALTER TABLE {{schema}}.cron ADD COLUMN last_job_id bigint;
+
+CREATE TABLE {{schema}}.cron_entries (
+  name text PRIMARY KEY,
+  kind text NOT NULL,
+  expression text NOT NULL,
+  timezone text,
+  overlap text NOT NULL DEFAULT 'skip',
+  paused boolean NOT NULL DEFAULT false,
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  skipped bigint NOT NULL DEFAULT 0,
+  last_skipped_at timestamptz
+);
+`,
+  },
 ];

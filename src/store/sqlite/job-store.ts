@@ -12,8 +12,10 @@ import type {
   ListFilter,
   NewJob,
   QueueSetting,
+  ProgressUpdate,
   QueueStats,
   RescuedJob,
+  SnoozeRequest,
 } from "../job-model.ts";
 import type { CallerTransaction, JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
@@ -32,6 +34,8 @@ import {
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
 import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { progressJobs } from "./progress.ts";
+import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -172,5 +176,13 @@ export class SqliteJobStore implements JobStore {
 
   async batchJobs(batchId: string): Promise<JobRecord[]> {
     return batchJobs(this.#ctx, batchId);
+  }
+
+  async progress(updates: readonly ProgressUpdate[]): Promise<string[]> {
+    return progressJobs(this.#ctx, updates);
+  }
+
+  async snooze(requests: readonly SnoozeRequest[]): Promise<string[]> {
+    return snoozeJobs(this.#ctx, requests);
   }
 }

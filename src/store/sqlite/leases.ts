@@ -13,7 +13,7 @@ import { hasLimitedJobs, pickLimited } from "./limited-claim.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 
 /** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
-function ref(r: LeaseRef): [number, string] {
+export function ref(r: LeaseRef): [number, string] {
   if (r === null || typeof r !== "object" || typeof r.leaseToken !== "string") return [-1, ""];
   return [toRowId(r.id), r.leaseToken];
 }

@@ -125,4 +125,27 @@ CREATE INDEX {{schema}}jobs_keyed_running_idx ON {{schema}}jobs (queue, concurre
   WHERE state = 'running' AND concurrency_key IS NOT NULL;
 `,
   },
+  {
+    component: "jobs",
+    version: 5,
+    name: "jobs: progress, cron last_job_id and the cron_entries table (overlap, pause)",
+    // Nullable columns and a new table that older code never reads or writes: every 0.x binary works on it.
+    compatibleFrom: "0.1.0",
+    sql: `
+ALTER TABLE {{schema}}jobs ADD COLUMN progress TEXT;
+ALTER TABLE {{schema}}cron ADD COLUMN last_job_id INTEGER;
+
+CREATE TABLE {{schema}}cron_entries (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  expression TEXT NOT NULL,
+  timezone TEXT,
+  overlap TEXT NOT NULL DEFAULT 'skip',
+  paused INTEGER NOT NULL DEFAULT 0,
+  registered_at INTEGER NOT NULL,
+  skipped INTEGER NOT NULL DEFAULT 0,
+  last_skipped_at INTEGER
+);
+`,
+  },
 ];

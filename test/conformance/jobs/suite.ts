@@ -6,6 +6,9 @@ import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
 import { queues } from "./queues.ts";
+import { progress } from "./progress.ts";
+import { snooze } from "./snooze.ts";
+import { uniqueModes } from "./unique-modes.ts";
 import { storedValues } from "./stored-values.ts";
 
 /** The jobs conformance suite: every behaviour of the queue, proved against one real driver. */
@@ -19,5 +22,8 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("operations", () => operations(ctx));
     describe("queue pause and resume", () => queues(ctx));
     describe("what a job may carry", () => storedValues(ctx));
+    describe("progress", () => progress(ctx));
+    describe("snooze", () => snooze(ctx));
+    describe("unique key modes: debounce and throttle", () => uniqueModes(ctx));
   });
 }
