@@ -3,7 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { makeJobs, uniqueQueue } from "../conformance/jobs/helpers.ts";
+import { makeJobs, uniqueQueue, waitForState } from "../conformance/jobs/helpers.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
@@ -98,7 +98,8 @@ for (const driver of ["sqlite", "postgres"] as const) {
       await waitFor(() => records(record).some(([what, id]) => what === "end" && id === long.id), {
         message: "the running job of the paused queue to finish",
       });
-      assert.equal((await jobs.get(long.id))?.state, "completed", "the in-flight job finished");
+      // Its outcome is written just after its handler returned.
+      await waitForState(jobs, long.id, "completed");
       const controlPids = new Set(
         records(record)
           .filter(([what, id]) => what === "start" && controlIds.has(id))
