@@ -1,8 +1,15 @@
-import { checkDate, checkInteger, checkObject, invalidArgument, optionKeys } from "../errors/index.ts";
+import {
+  checkDate,
+  checkInteger,
+  checkObject,
+  invalidArgument,
+  optionKeys,
+  TendError,
+} from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import { DEFAULT_MAX_LOST, type NewJob, UNIQUE_MODES, type UniqueMode } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
-import { checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
+import { checkConcurrencyKey, checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
 /** Options of one enqueued job. */
 export interface EnqueueOptions {
@@ -29,6 +36,14 @@ export interface EnqueueOptions {
    */
   uniqueMode?: UniqueMode;
   /**
+   * This job's concurrency key (default: the kind's `concurrencyKey`): at most
+   * `concurrencyLimit` running jobs of one key (per queue) at once, across every process, keys
+   * served round-robin.
+   */
+  concurrencyKey?: string;
+  /** Jobs of this job's key that may run at once (default: the kind's, else 1). */
+  concurrencyLimit?: number;
+  /**
    * The caller's open transaction: a `pg` client inside BEGIN (PostgreSQL) or a `node:sqlite`
    * DatabaseSync inside BEGIN (SQLite). The job then exists if and only if that transaction commits.
    */
@@ -51,6 +66,8 @@ const JOB_FIELDS = {
   maxLost: true,
   uniqueKey: true,
   uniqueMode: true,
+  concurrencyKey: true,
+  concurrencyLimit: true,
 } as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
 
 /** The keys an enqueue accepts. */
@@ -135,9 +152,11 @@ export function buildNewJob(
     }
     uniqueMode = options.uniqueMode;
   }
+  const concurrency = concurrencyOf(options, definition, payload);
   const job: NewJob = {
     kind,
     queue,
+    ...concurrency,
     payload: encodeJson(
       limits.item === undefined
         ? { value: "payload", code: "TEND_E_INVALID_PAYLOAD", kind }
@@ -156,4 +175,41 @@ export function buildNewJob(
   // Only on the jobs that ask for it: an ordinary job's object stays as it was.
   if (uniqueMode !== undefined && uniqueMode !== "keep") job.uniqueMode = uniqueMode;
   return job;
+}
+
+/**
+ * A job's concurrency key and limit: the enqueue's, else the kind's (its key function is called
+ * with the payload here, at enqueue; a throw or a bad result fails the enqueue with
+ * TEND_E_INVALID_JOB_OPTIONS). No key: none of either.
+ */
+function concurrencyOf(
+  options: EnqueueOptions,
+  definition: JobDefinition | undefined,
+  payload: unknown,
+): { concurrencyKey?: string; concurrencyLimit?: number } {
+  const limit =
+    options.concurrencyLimit === undefined
+      ? (definition?.concurrencyLimit ?? 1)
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrencyLimit", options.concurrencyLimit, 1, 10_000);
+  if (options.concurrencyKey !== undefined)
+    return { concurrencyKey: checkConcurrencyKey(options.concurrencyKey), concurrencyLimit: limit };
+  const keyOf = definition?.concurrencyKey;
+  if (keyOf === undefined || keyOf === null) return {};
+  let key: unknown;
+  try {
+    key = keyOf(payload);
+  } catch (err) {
+    throw new TendError(
+      "TEND_E_INVALID_JOB_OPTIONS",
+      `The concurrencyKey function of job kind "${definition!.kind}" threw: ${(err as Error)?.message ?? String(err)}`,
+      { cause: err, details: { kind: definition!.kind } },
+    );
+  }
+  return {
+    concurrencyKey: checkConcurrencyKey(
+      key,
+      `concurrencyKey of job kind "${definition!.kind}" (its function's result)`,
+    ),
+    concurrencyLimit: limit,
+  };
 }

@@ -106,6 +106,8 @@ const CRON_KEYS = optionKeys<CronScheduleOptions>({
   priority: true,
   maxAttempts: true,
   maxLost: true,
+  concurrencyKey: true,
+  concurrencyLimit: true,
 });
 const LIST_FILTER_KEYS = optionKeys<ListFilter>({
   queue: true,

@@ -96,3 +96,30 @@ function rootOf(what: EncodedValue): string {
 function ownerOf(what: EncodedValue): string {
   return what.jobId === undefined ? `job kind "${what.kind}"` : `job ${what.jobId} (kind "${what.kind}")`;
 }
+
+/**
+ * Throws TEND_E_INVALID_JOB_OPTIONS unless `key` is a concurrency key: a string of 1-512
+ * characters of Unicode text without U+0000 (stored as text on both drivers).
+ *
+ * @example
+ * ```ts
+ * checkConcurrencyKey(`tenant:${tenantId}`);
+ * ```
+ */
+export function checkConcurrencyKey(key: unknown, what = "concurrencyKey"): string {
+  if (
+    typeof key !== "string" ||
+    key.length === 0 ||
+    key.length > 512 ||
+    key.includes("\u0000") ||
+    !key.isWellFormed()
+  ) {
+    throw invalidArgument(
+      "TEND_E_INVALID_JOB_OPTIONS",
+      what,
+      key,
+      "a string of 1-512 characters of Unicode text without U+0000",
+    );
+  }
+  return key;
+}

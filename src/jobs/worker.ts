@@ -377,7 +377,8 @@ export class JobWorker implements Task {
   #settle(entry: RunningJob, q: QueueState): void {
     this.#running.delete(entry.job.id);
     q.held--;
-    q.wake(false);
+    // A keyed job's end frees a slot of its key in the store: jobs of that key may be claimable.
+    q.wake(entry.job.concurrencyKey != null);
     if (this.#running.size === 0) {
       const waiters = this.#settledWaiters;
       this.#settledWaiters = [];

@@ -63,6 +63,13 @@ export interface NewJob {
    * span that enqueued the job, so that each attempt's span links to it. Null or absent: none.
    */
   traceContext?: string | null;
+  /**
+   * The job's concurrency key: at most `concurrencyLimit` running jobs of one (queue, key) at once,
+   * across every process, and keys are served round-robin. Null or absent: no key.
+   */
+  concurrencyKey?: string | null;
+  /** Jobs of the key that may run at once (with a key; default 1). */
+  concurrencyLimit?: number | null;
 }
 
 /** Lost or hung attempts after which a job is discarded as poisoned, unless its kind or the app says otherwise. */
@@ -147,6 +154,11 @@ export interface ClaimedJob {
   runAt: Date;
   /** The enqueuer's trace context (see {@link NewJob.traceContext}), or null. */
   traceContext: string | null;
+  /**
+   * The job's concurrency key, when it has one: its end frees a slot of the key, so its worker
+   * claims again at once rather than waiting for a notification.
+   */
+  concurrencyKey?: string | null;
 }
 
 export interface ClaimRequest {

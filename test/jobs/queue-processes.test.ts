@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { makeJobs, uniqueQueue } from "../conformance/jobs/helpers.ts";
+import { after, before, describe, it } from "node:test";
+import { makeJobs, uniqueQueue, waitForState } from "../conformance/jobs/helpers.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
@@ -46,6 +46,9 @@ for (const driver of ["sqlite", "postgres"] as const) {
   describe(`queue pause across worker processes (${driver})`, () => {
     let backend: Backend | null = null;
     const children: ChildProcess[] = [];
+    before(async () => {
+      backend = await createBackend(driver);
+    });
     after(async () => {
       for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill("SIGKILL");
       await Promise.all(children.map(exited));
@@ -53,7 +56,6 @@ for (const driver of ["sqlite", "postgres"] as const) {
     });
 
     it("two processes claim nothing from a paused queue, finish its running job, and run it once resumed", async (t) => {
-      backend = await createBackend(driver);
       if (backend === null) return t.skip("PostgreSQL unavailable (TEND_SKIP_POSTGRES=1)");
       const store = await backend.open();
       const paused = uniqueQueue("paused");
@@ -96,10 +98,8 @@ for (const driver of ["sqlite", "postgres"] as const) {
       await waitFor(() => records(record).some(([what, id]) => what === "end" && id === long.id), {
         message: "the running job of the paused queue to finish",
       });
-      // The handler's end is recorded before its completion is written: wait for the write.
-      await waitFor(async () => (await jobs.get(long.id))?.state === "completed", {
-        message: "the in-flight job of the paused queue recorded completed",
-      });
+      // Its outcome is written just after its handler returned.
+      await waitForState(jobs, long.id, "completed");
       const controlPids = new Set(
         records(record)
           .filter(([what, id]) => what === "start" && controlIds.has(id))
@@ -125,6 +125,77 @@ for (const driver of ["sqlite", "postgres"] as const) {
       t.diagnostic(`first job of the resumed queue started ${firstStartMs} ms after resume`);
       assert.ok(firstStartMs < 2_000, `resumed within 2 s (took ${firstStartMs} ms)`);
 
+      for (const w of workers) w.child.kill("SIGTERM");
+      assert.deepEqual(await Promise.all(workers.map((w) => exited(w.child))), [0, 0]);
+    });
+
+    it("concurrency keys: at most 2 of a key run at once across two processes; small keys finish before a big key's backlog", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable (TEND_SKIP_POSTGRES=1)");
+      const store = await backend.open();
+      const queue = uniqueQueue("keyed");
+      const tmp = await makeTempDir();
+      t.after(() => tmp.cleanup());
+      const record = join(tmp.dir, "record.log");
+      writeFileSync(record, "");
+      const jobs = makeJobs(store);
+      const workers = [0, 1].map(() =>
+        spawnWorker(backend!.url, { QUEUES: queue, RECORD_FILE: record, CONCURRENCY: "8", KEY_LIMIT: "2" }),
+      );
+      children.push(...workers.map((w) => w.child));
+      await Promise.all(workers.map((w) => w.ready));
+      // The big key's backlog first, then ten small keys: round-robin serves them long before it drains.
+      const big = Array.from({ length: 150 }, (_, n) => ({ n, key: "big", holdMs: 10 }));
+      const small = Array.from({ length: 30 }, (_, n) => ({ n, key: `small-${n % 10}`, holdMs: 10 }));
+      const enqueuedAt = Date.now();
+      await jobs.enqueueMany(
+        [...big, ...small].map((payload) => ({
+          kind: `work.${queue}`,
+          queue,
+          payload,
+          concurrencyKey: payload.key,
+          concurrencyLimit: 2,
+        })),
+      );
+      await waitFor(
+        () =>
+          readFileSync(record, "utf8")
+            .split("\n")
+            .filter((l) => l.startsWith("end ")).length === 180,
+        {
+          timeoutMs: 60_000,
+          message: "the 180 keyed jobs to finish",
+        },
+      );
+      t.diagnostic(
+        `180 keyed jobs (150 of one key, limit 2, 10 ms each) ran in ${Date.now() - enqueuedAt} ms`,
+      );
+      const lines = readFileSync(record, "utf8")
+        .split("\n")
+        .filter((l) => l !== "");
+      const running = new Map<string, number>();
+      const most = new Map<string, number>();
+      const lastEnd = new Map<string, number>();
+      const pids = new Set<string>();
+      lines.forEach((line, at) => {
+        const [what, , pid, key] = line.split(" ") as [string, string, string, string];
+        pids.add(pid);
+        const n = (running.get(key) ?? 0) + (what === "start" ? 1 : -1);
+        running.set(key, n);
+        most.set(key, Math.max(most.get(key) ?? 0, n));
+        if (what === "end") lastEnd.set(key, at);
+      });
+      t.diagnostic(
+        `most running at once: big ${most.get("big")}, small keys ${[...most]
+          .filter(([k]) => k !== "big")
+          .map(([, n]) => n)
+          .join(",")}`,
+      );
+      for (const [key, n] of most) assert.ok(n <= 2, `key ${key} had ${n} jobs running at once`);
+      assert.equal(most.get("big"), 2, "the big key ran 2 at once");
+      assert.equal(pids.size, 2, "both processes ran keyed jobs");
+      const bigDone = lastEnd.get("big")!;
+      for (let k = 0; k < 10; k++)
+        assert.ok(lastEnd.get(`small-${k}`)! < bigDone, `small-${k} finished before the big key's backlog`);
       for (const w of workers) w.child.kill("SIGTERM");
       assert.deepEqual(await Promise.all(workers.map((w) => exited(w.child))), [0, 0]);
     });

@@ -21,6 +21,8 @@ export interface PgContext {
    * once per connection).
    */
   run<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>>;
+  /** The client-side timeout of the worker's own statements (ms). */
+  workerTimeoutMs: number;
 }
 
 /**
@@ -38,6 +40,7 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "mark_started_held",
   "rescue_expired",
   "rescue_worker",
+  "claim_probe",
 ]);
 
 /**
@@ -69,6 +72,7 @@ export function createContext(
       batch: `${schema}.batch`,
       queues: `${schema}.queues`,
     },
+    workerTimeoutMs,
     run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
       if (isClosed()) throw storeClosed("postgres");
       return pool.query<R>({

@@ -10,6 +10,7 @@ import type {
   LeaseRef,
 } from "../job-model.ts";
 import { batchNotify, NOW_ISO, PENDING, type PgContext } from "./context.ts";
+import { claimLimited, hasLimitedJobs } from "./limited-claim.ts";
 import { type ClaimRow, toClaimedJobs } from "./rows.ts";
 
 /**
@@ -148,7 +149,8 @@ export async function fencedRun<T extends LeaseRef, R extends { id: string }>(
  * start at once). Its inner SELECT matches the claim index (queue, priority, run_at, id) WHERE
  * state IN pending exactly, so the planner walks the index in order even on a freshly loaded,
  * never analyzed table. A paused queue (a row of the queues table) yields nothing: the check
- * does not depend on the row, so it runs once per statement, one primary-key probe. Each row's lease token is the claim's random token joined with the job id:
+ * does not depend on the row, so it runs once per statement, one primary-key probe. Jobs under a
+ * concurrency key or a rate limit are left to the limited claim (limited-claim.ts). Each row's lease token is the claim's random token joined with the job id:
  * unique per attempt without drawing random bytes per row (`gen_random_uuid()` per row was a tenth
  * of the claim's cost). The first $6 rows in claim order are marked started (`started_at`); the
  * others are claimed ahead with `started_at` NULL until the worker marks them (see
@@ -164,6 +166,7 @@ export function claimSql(ctx: PgContext): string {
   return `WITH c AS (
       SELECT id, priority, run_at FROM ${ctx.jobs}
       WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
+        AND concurrency_key IS NULL AND rate_key IS NULL
         AND NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
       ORDER BY priority, run_at, id
       LIMIT $2
@@ -184,7 +187,8 @@ export function claimSql(ctx: PgContext): string {
 }
 
 /**
- * Claims up to `limit` runnable jobs of a queue (see JobStore.claim).
+ * Claims up to `limit` runnable jobs of a queue (see JobStore.claim): the plain statement, or the
+ * limited claim while the queue holds jobs under a concurrency key (see limited-claim.ts).
  *
  * @example
  * ```ts
@@ -198,14 +202,17 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
     request.start === undefined
       ? limit
       : checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "start", request.start, 0, 10_000);
-  const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), [
+  const values: [string, number, string, number, string, number] = [
     request.queue,
     limit,
     request.workerId,
     leaseMs,
     randomUUID(),
     start,
-  ]);
+  ];
+  if (await hasLimitedJobs(ctx, request.queue))
+    return toClaimedJobs(await claimLimited(ctx, values, ctx.workerTimeoutMs));
+  const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), values);
   return toClaimedJobs(rows);
 }
 

@@ -90,6 +90,8 @@ export interface ClaimRow {
   started: boolean;
   run_at: Date;
   trace_context: string | null;
+  /** Returned by the limited claim only. */
+  concurrency_key?: string | null;
 }
 
 /**
@@ -112,6 +114,7 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     started: row.started,
     runAt: row.run_at,
     traceContext: row.trace_context,
+    ...(row.concurrency_key == null ? {} : { concurrencyKey: row.concurrency_key }),
   }));
 }
 

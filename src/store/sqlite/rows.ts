@@ -111,5 +111,6 @@ export function rowToClaimed(row: Row): ClaimedJob {
     started: row["started_at"] !== null && row["started_at"] !== undefined,
     runAt: new Date(num(row["run_at"])),
     traceContext: row["trace_context"] == null ? null : str(row["trace_context"]),
+    ...(row["concurrency_key"] == null ? {} : { concurrencyKey: str(row["concurrency_key"]) }),
   };
 }

@@ -1,6 +1,7 @@
 import { describe } from "node:test";
 import { useFreshStore } from "../../support/backends.ts";
 import { describeAdmin } from "./admin.ts";
+import { describeConcurrencyKeys } from "./concurrency-keys.ts";
 import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
 import { describeInsertAndClaim } from "./insert-claim.ts";
 import { describeLeases } from "./lease.ts";
@@ -20,6 +21,7 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeAdmin(fresh);
     describeCronBatchTransactions(fresh);
     describeQueues(fresh);
+    describeConcurrencyKeys(fresh);
     describeValidation(fresh);
   });
 }
