@@ -10,6 +10,7 @@ export interface PgContext {
   /** Quoted table names. */
   jobs: string;
   cron: string;
+  cronEntries: string;
   /** Physical channel names used by statements that notify. */
   channels: { jobs: string; cancel: string; batch: string };
   /**
@@ -57,6 +58,7 @@ export function createContext(
     schema,
     jobs: `${s}.jobs`,
     cron: `${s}.cron`,
+    cronEntries: `${s}.cron_entries`,
     channels: { jobs: `${schema}.jobs`, cancel: `${schema}.cancel`, batch: `${schema}.batch` },
     run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
       if (isClosed()) throw storeClosed("postgres");

@@ -4,6 +4,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 export interface Tables {
   jobs: string;
   cron: string;
+  cronEntries: string;
   migrations: string;
 }
 
@@ -16,7 +17,12 @@ export interface Tables {
  * ```
  */
 export function tablesFor(prefix: string): Tables {
-  return { jobs: `"${prefix}jobs"`, cron: `"${prefix}cron"`, migrations: `"${prefix}migrations"` };
+  return {
+    jobs: `"${prefix}jobs"`,
+    cron: `"${prefix}cron"`,
+    cronEntries: `"${prefix}cron_entries"`,
+    migrations: `"${prefix}migrations"`,
+  };
 }
 
 /** A notification to deliver once the transaction that caused it committed. */
