@@ -22,7 +22,7 @@ export {
   TerminalError,
   type WakeOn,
 } from "./converge/index.ts";
-export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
+export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
 export type { HttpOptions, ReadinessReport } from "./http/index.ts";
 export { isTendError, TendError } from "./errors/index.ts";
 export {
@@ -51,6 +51,8 @@ export {
   type JobsOptions,
   type Json,
   type ListFilter,
+  type QueueInfo,
+  type QueueSetting,
   type QueueStats,
   retryDelay,
   type StandardSchema,
@@ -98,9 +100,11 @@ export {
   type SuperviseOptions,
   type SuperviseRunOptions,
   Supervisor,
+  type SupervisorErrorHook,
   type SupervisorStatus,
   supervise,
   type UnitOptions,
+  type WorkerCrashContext,
   type WorkerStatus,
 } from "./supervise/index.ts";
 export type { Store } from "./store/index.ts";

@@ -7,12 +7,14 @@ const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }
   () => import("./commands/migrate.ts"),
   () => import("./commands/jobs.ts"),
   () => import("./commands/cron.ts"),
+  () => import("./commands/queues.ts"),
   () => import("./commands/inconsistencies.ts"),
   () => import("./commands/converge.ts"),
   () => import("./commands/supervise.ts"),
   () => import("./commands/unit.ts"),
   () => import("./commands/status.ts"),
   () => import("./commands/build.ts"),
+  () => import("./commands/dashboard.ts"),
 ];
 
 /** Builds the `tend` command with every subcommand registered. */

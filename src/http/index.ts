@@ -4,7 +4,13 @@
  * face towards the rest of tend.
  */
 export { EventLoopWatch } from "./health.ts";
-export { checkHttpOptions, type HttpOptions, type HttpSettings, parseHttpAddress } from "./options.ts";
+export {
+  checkHttpOptions,
+  type DashboardOptions,
+  type HttpOptions,
+  type HttpSettings,
+  parseHttpAddress,
+} from "./options.ts";
 export { type ReadinessReport, Readiness, type ReadinessSources } from "./readiness.ts";
 export { type RouteHandler, type RouteMethod, type RouteParams, Router, sendJson } from "./router.ts";
 export { type HttpServer, type HttpStopOptions, listenHttp } from "./server.ts";

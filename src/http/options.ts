@@ -19,9 +19,9 @@ export interface HttpOptions {
   maxEventLoopDelay?: Duration;
   /**
    * Serve the admin API under `/api` and the dashboard under `/ui` (default false). Read-only
-   * unless `adminToken` is set. See docs/dashboard.md.
+   * unless `adminToken` is set. An object turns it on with options. See docs/dashboard.md.
    */
-  dashboard?: boolean;
+  dashboard?: boolean | DashboardOptions;
   /**
    * The token that mutating admin requests (retry, cancel, delete, enqueue) must carry as
    * `Authorization: Bearer <token>`; at least 16 characters. Without it the API is read-only.
@@ -29,12 +29,25 @@ export interface HttpOptions {
   adminToken?: string;
 }
 
+/** Options of the dashboard and admin API (`http: { dashboard: { ... } }`). */
+export interface DashboardOptions {
+  /**
+   * Never render nor return jobs' payloads and results (default false): for deployments whose
+   * payloads hold personal or secret data. Errors, kinds and queues are still shown.
+   */
+  hidePayloads?: boolean;
+}
+
+const DASHBOARD_KEYS = optionKeys<DashboardOptions>({ hidePayloads: true });
+
 /** Checked HTTP options. */
 export interface HttpSettings {
   port: number;
   host: string;
   maxEventLoopDelayMs: number;
   dashboard: boolean;
+  /** Never render nor return payloads and results (see {@link DashboardOptions}). */
+  hidePayloads: boolean;
   /** The admin token, or null (read-only). */
   adminToken: string | null;
 }
@@ -69,10 +82,17 @@ export function checkHttpOptions(options: unknown): HttpSettings {
     positive: true,
     max: MAX_TIMER_MS,
   });
-  const dashboard =
-    o.dashboard === undefined
-      ? false
-      : checkBoolean("TEND_E_INVALID_HTTP_OPTIONS", "http.dashboard", o.dashboard);
+  let dashboard = false;
+  let hidePayloads = false;
+  if (o.dashboard !== null && typeof o.dashboard === "object" && !Array.isArray(o.dashboard)) {
+    rejectUnknownKeys("http.dashboard options", o.dashboard, DASHBOARD_KEYS);
+    dashboard = true;
+    const hide = o.dashboard.hidePayloads;
+    if (hide !== undefined)
+      hidePayloads = checkBoolean("TEND_E_INVALID_HTTP_OPTIONS", "http.dashboard.hidePayloads", hide);
+  } else if (o.dashboard !== undefined) {
+    dashboard = checkBoolean("TEND_E_INVALID_HTTP_OPTIONS", "http.dashboard", o.dashboard);
+  }
   let adminToken: string | null = null;
   if (o.adminToken !== undefined) {
     adminToken = checkString("TEND_E_INVALID_HTTP_OPTIONS", "http.adminToken", o.adminToken);
@@ -91,7 +111,7 @@ export function checkHttpOptions(options: unknown): HttpSettings {
         "used only with `dashboard: true`",
       );
   }
-  return { port, host, maxEventLoopDelayMs, dashboard, adminToken };
+  return { port, host, maxEventLoopDelayMs, dashboard, hidePayloads, adminToken };
 }
 
 /**

@@ -24,8 +24,30 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** What the OpenAPI description says of a route (see src/http/api/openapi.ts). */
+export interface RouteDoc {
+  /** One line: what it answers or does. */
+  summary: string;
+  /** Query parameters it reads (all optional strings). */
+  query?: readonly string[];
+  /** What its JSON request body holds, when it reads one. */
+  body?: string;
+  /** It needs the admin token (Bearer). */
+  auth?: boolean;
+  /** Its answer is not JSON (an event stream, a page). */
+  produces?: string;
+}
+
+/** A route as served: method, path pattern and its description. */
+export interface RouteInfo {
+  method: RouteMethod;
+  path: string;
+  doc: RouteDoc | undefined;
+}
+
 interface Route {
   method: RouteMethod;
+  doc?: RouteDoc;
   /** The pattern's segments; `:name` matches any one non-empty segment. */
   segments: string[];
   handler: RouteHandler;
@@ -66,16 +88,48 @@ function match(pattern: readonly string[], path: readonly string[]): Record<stri
  */
 export class Router {
   readonly #routes: Route[] = [];
+  readonly #closing = new AbortController();
 
-  /** Adds a GET route (HEAD is answered by it too). */
-  get(path: string, handler: RouteHandler): this {
-    return this.route("GET", path, handler);
+  /**
+   * Aborted when the server begins to close: long-lived responses (an event stream) end then,
+   * so that closing does not wait for them.
+   */
+  get closing(): AbortSignal {
+    return this.#closing.signal;
   }
 
-  /** Adds a route for one method on a path pattern (`/api/jobs/:id`). */
-  route(method: RouteMethod, pattern: string, handler: RouteHandler): this {
-    this.#routes.push({ method, segments: pattern.split("/"), handler });
+  /** Aborts {@link closing} (called by the server as it closes). */
+  close(): void {
+    this.#closing.abort();
+  }
+
+  /** Adds a GET route (HEAD is answered by it too). */
+  get(path: string, handler: RouteHandler, doc?: RouteDoc): this {
+    return this.route("GET", path, handler, doc);
+  }
+
+  /** Adds a route for one method on a path pattern (`/api/jobs/:id`), described by `doc`. */
+  route(method: RouteMethod, pattern: string, handler: RouteHandler, doc?: RouteDoc): this {
+    this.#routes.push({
+      method,
+      segments: pattern.split("/"),
+      handler,
+      ...(doc === undefined ? {} : { doc }),
+    });
     return this;
+  }
+
+  /** Sets the description of a route already added (`method` and its exact pattern). */
+  describe(method: RouteMethod, pattern: string, doc: RouteDoc): this {
+    const route = this.#routes.find((r) => r.method === method && r.segments.join("/") === pattern);
+    if (route === undefined) throw new Error(`No route ${method} ${pattern} to describe.`);
+    route.doc = doc;
+    return this;
+  }
+
+  /** Every route in the order added, with its description. */
+  get routes(): RouteInfo[] {
+    return this.#routes.map((r) => ({ method: r.method, path: r.segments.join("/"), doc: r.doc }));
   }
 
   /** The path patterns served. */

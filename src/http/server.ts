@@ -83,14 +83,18 @@ export async function listenHttp(settings: HttpSettings, router: Router, log: Lo
     url,
     task: (options) => ({
       name: "http",
-      run: (signal) => serveUntil(server, signal, options, log),
+      run: (signal) => serveUntil(server, router, signal, options, log),
     }),
-    close: () => closeNow(server),
+    close: () => {
+      router.close();
+      return closeNow(server);
+    },
   };
 }
 
 async function serveUntil(
   server: Server,
+  router: Router,
   signal: AbortSignal,
   options: HttpStopOptions,
   log: Logger,
@@ -101,6 +105,7 @@ async function serveUntil(
   const deadline = performance.now() + options.budgetMs;
   // Keep answering probes and scrapes while the rest of the app drains.
   while (options.serveWhile?.() === true && performance.now() < deadline) await sleep(25);
+  router.close();
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
   // A keep-alive connection busy at close becomes idle when its response ends: close it then.

@@ -5,6 +5,7 @@ export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSc
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
 export { JobSnooze } from "./snooze.ts";
 export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
+export { type QueueInfo, queueInfos } from "./queue-info.ts";
 export type {
   CronEntryState,
   CronOverlap,
@@ -16,6 +17,7 @@ export type {
   JobState,
   Json,
   ListFilter,
+  QueueSetting,
   QueueStats,
   ClaimedJob,
   NewJob,
@@ -30,4 +32,4 @@ export type {
 } from "./observer.ts";
 export type { WorkerCounters } from "./worker.ts";
 // For the CLI, which reads and changes jobs through the store without a Jobs instance.
-export { checkJobId } from "./validate.ts";
+export { checkJobId, checkQueue } from "./validate.ts";

@@ -20,6 +20,7 @@ import {
   type Json,
   type ListFilter,
   type NewJob,
+  type QueueSetting,
   type QueueStats,
   type Store,
 } from "../store/index.ts";
@@ -34,6 +35,8 @@ import {
   type EnqueueOptions,
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
+import { presenceTask } from "./presence.ts";
+import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
@@ -71,6 +74,12 @@ export interface JobsOptions {
    * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
    */
   maxLost?: number;
+  /**
+   * How often this process refreshes its row in the store's process registry, which the
+   * dashboard's workers page and `tend status --database` read (default `"10s"`; the row lapses
+   * after three missed beats). `false`: the process does not register.
+   */
+  presence?: Duration | false;
   /** Least interval between two writes of one running job's progress (`ctx.progress`; default `"1s"`). */
   progressInterval?: Duration;
 }
@@ -87,6 +96,7 @@ const JOBS_KEYS = optionKeys<JobsOptions>({
   maxPayloadBytes: true,
   retention: true,
   maxLost: true,
+  presence: true,
   progressInterval: true,
 });
 const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
@@ -136,6 +146,7 @@ export class Jobs {
   readonly #maxPayloadBytes: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #presenceMs: number | null;
   readonly #drainTimeoutMs: number;
   readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
@@ -165,6 +176,10 @@ export class Jobs {
           );
     this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
+    this.#presenceMs =
+      options.presence === false
+        ? null
+        : parseDuration(options.presence ?? "10s", "presence", TIMER_DURATION);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
     this.#progressIntervalMs = parseDuration(
       options.progressInterval ?? "1s",
@@ -442,6 +457,45 @@ export class Jobs {
     return (await this.#store()).jobs.stats();
   }
 
+  /**
+   * Pauses a queue, in every process: within a second no worker claims its jobs (each claim checks
+   * the stored flag); jobs already running finish, and jobs a worker claimed ahead are returned
+   * without spending an attempt. Enqueueing still works. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await jobs.pauseQueue("emails"); // the mail provider is down
+   * ```
+   */
+  async pauseQueue(queue: string): Promise<QueueSetting> {
+    return (await this.#store()).jobs.pauseQueue(checkQueue(queue));
+  }
+
+  /**
+   * Resumes a paused queue: its workers in every process claim again at once. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await jobs.resumeQueue("emails");
+   * ```
+   */
+  async resumeQueue(queue: string): Promise<QueueSetting> {
+    return (await this.#store()).jobs.resumeQueue(checkQueue(queue));
+  }
+
+  /**
+   * Every queue with jobs, recent activity or a stored setting: its statistics and whether it is
+   * paused, by name.
+   *
+   * @example
+   * ```ts
+   * const paused = (await jobs.listQueues()).filter((q) => q.paused).map((q) => q.queue);
+   * ```
+   */
+  async listQueues(): Promise<QueueInfo[]> {
+    return queueInfos((await this.#store()).jobs);
+  }
+
   /** Kinds defined in this process. */
   kinds(): string[] {
     return [...this.#definitions.keys()];
@@ -495,6 +549,17 @@ export class Jobs {
           retentionMs: this.#retentionMs,
           log: this.#log,
           ...(this.#observer?.rescued === undefined ? {} : { onRescued: this.#observer.rescued }),
+        }),
+      );
+    }
+    if (this.#presenceMs !== null) {
+      tasks.push(
+        presenceTask(store, {
+          workerId: this.workerId,
+          intervalMs: this.#presenceMs,
+          queues: () => queues,
+          inFlight: () => this.inFlight(),
+          log: this.#log,
         }),
       );
     }

@@ -21,6 +21,9 @@ import { type SplitPolicy, WriteBatcher } from "./write-batcher.ts";
 /** At most one lease renewal this often for change notices that name no job (see #unattributedCancelCheck). */
 const UNATTRIBUTED_CANCEL_CHECK_MS = 250;
 
+/** At most one read of the queues' paused flags this often on change notices (see #pauseCheck). */
+const PAUSE_CHECK_MS = 100;
+
 /** Settings of the job worker. */
 export interface WorkerSettings {
   workerId: string;
@@ -106,6 +109,8 @@ export class JobWorker implements Task {
   #settledWaiters: Array<() => void> = [];
   #cancelCheckTimer: NodeJS.Timeout | null = null;
   #lastCancelCheckAt = 0;
+  #pauseCheckTimer: NodeJS.Timeout | null = null;
+  #lastPauseCheckAt = 0;
 
   constructor(store: Store, definitions: ReadonlyMap<string, JobDefinition>, settings: WorkerSettings) {
     this.#store = store;
@@ -161,12 +166,21 @@ export class JobWorker implements Task {
         () => this.#wakeQueue("*", true),
       ),
       notifier.listen("cancel", (id) => this.#onCancelNotice(id)),
+      notifier.listen(
+        "queues",
+        () => this.#pauseCheck(),
+        () => this.#pauseCheck(),
+      ),
     ]);
+    await this.#readPaused();
     const heartbeat = setInterval(
       () => void this.#heartbeat(),
       Math.max(50, Math.floor(this.#settings.leaseMs / 3)),
     );
     heartbeat.unref();
+    // Notices can be lost (a reconnect): the paused flags are also read once per poll interval.
+    const pauseRead = setInterval(() => this.#pauseCheck(), this.#settings.pollIntervalMs);
+    pauseRead.unref();
     this.#log.info(
       {
         workerId: this.#settings.workerId,
@@ -182,8 +196,11 @@ export class JobWorker implements Task {
       await this.#drain();
     } finally {
       clearInterval(heartbeat);
+      clearInterval(pauseRead);
       if (this.#cancelCheckTimer !== null) clearTimeout(this.#cancelCheckTimer);
       this.#cancelCheckTimer = null;
+      if (this.#pauseCheckTimer !== null) clearTimeout(this.#pauseCheckTimer);
+      this.#pauseCheckTimer = null;
       await Promise.allSettled(unlisten.map((stop) => stop()));
       await this.#flushWrites();
     }
@@ -248,7 +265,7 @@ export class JobWorker implements Task {
    */
   #startBuffered(q: QueueState): void {
     // A handler that returns at once frees its slot inside #start: this loop takes it.
-    if (q.starting || this.#stop?.aborted === true) return;
+    if (q.starting || q.paused || this.#stop?.aborted === true) return;
     q.starting = true;
     try {
       while (q.running < q.concurrency) {
@@ -501,6 +518,68 @@ export class JobWorker implements Task {
       return job;
     }
     return undefined;
+  }
+
+  /**
+   * A queue's settings changed (PostgreSQL: a notice naming it; SQLite: "another process
+   * committed something"): reads the paused flags again, at most once per PAUSE_CHECK_MS (the
+   * last notice of a window is never dropped).
+   */
+  #pauseCheck(): void {
+    if (this.#pauseCheckTimer !== null || this.#stop?.aborted === true) return;
+    const wait = Math.max(0, this.#lastPauseCheckAt + PAUSE_CHECK_MS - Date.now());
+    this.#pauseCheckTimer = setTimeout(() => {
+      this.#pauseCheckTimer = null;
+      this.#lastPauseCheckAt = Date.now();
+      void this.#readPaused();
+    }, wait);
+    this.#pauseCheckTimer.unref();
+  }
+
+  /**
+   * Reads which of this worker's queues are paused. A queue that became paused returns the jobs
+   * it claimed ahead (never started) to the store without spending their attempt; its running
+   * jobs finish. A queue that was resumed claims again at once.
+   */
+  async #readPaused(): Promise<void> {
+    let paused: Set<string>;
+    try {
+      const settings = await this.#store.jobs.listQueues();
+      paused = new Set(settings.filter((s) => s.paused).map((s) => s.queue));
+    } catch (err) {
+      this.#log.debug(
+        { err },
+        "reading the queues' paused flags failed; the claim still refuses paused queues",
+      );
+      return;
+    }
+    const returned: LeaseRef[] = [];
+    for (const q of this.#queues.values()) {
+      const now = paused.has(q.name);
+      if (now === q.paused) continue;
+      q.paused = now;
+      this.#log.info(
+        { queue: q.name },
+        now ? "queue paused: claiming nothing more from it" : "queue resumed",
+      );
+      if (now) {
+        const jobs = q.buffer.splice(0);
+        q.held -= jobs.length;
+        for (const job of jobs) returned.push({ id: job.id, leaseToken: job.leaseToken });
+      } else {
+        q.wake(true);
+      }
+    }
+    if (returned.length === 0) return;
+    try {
+      await this.#store.jobs.release(returned);
+      this.counters.released += returned.length;
+    } catch (err) {
+      this.#log.warn(
+        { err, jobs: returned.length },
+        "returning the jobs claimed ahead of a paused queue failed; they are rescued when their lease lapses",
+      );
+    }
   }
 
   #onCancelNotice(id: string): void {

@@ -3,7 +3,8 @@
  * the storage interface (AdminStore) that keeps it and the actions that need a store method of
  * their own (deleting a job).
  */
-import type { JobRecord } from "./job-model.ts";
+import { invalidArgument } from "../errors/index.ts";
+import { JOB_STATES, type JobRecord, type JobState } from "./job-model.ts";
 
 /** One operator action to record. */
 export interface NewAuditEntry {
@@ -46,6 +47,81 @@ export interface DeleteOutcome {
   job: JobRecord | null;
 }
 
+/** What a bulk action does to every job a filter matches. */
+export type BulkAction = "retry" | "cancel" | "delete";
+
+/** The bulk actions. */
+export const BULK_ACTIONS: readonly BulkAction[] = ["retry", "cancel", "delete"];
+
+/** The jobs a bulk action acts on: the jobs list's filters (at least one). */
+export interface BulkFilter {
+  state?: JobState;
+  queue?: string;
+  kind?: string;
+}
+
+/** What a bulk action did. */
+export interface BulkOutcome {
+  /** Jobs acted on. */
+  count: number;
+  /** Jobs that matched but were left alone (a retry whose unique key another job holds). */
+  skipped: number;
+}
+
+/**
+ * Pure: the states a bulk action acts on, given the filter's state: retry takes final jobs
+ * (completed, discarded, cancelled), cancel pending ones (scheduled, available, retryable: a
+ * running job is cancelled on its own page, where its worker is asked to stop), delete every
+ * job but running ones. Empty when the filter's state is not one the action takes.
+ *
+ * @example
+ * ```ts
+ * bulkStates("cancel", "scheduled"); // ["scheduled"]
+ * bulkStates("retry", "scheduled"); // []
+ * ```
+ */
+export function bulkStates(action: BulkAction, state?: JobState): JobState[] {
+  if (!BULK_ACTIONS.includes(action))
+    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "bulk action", action, BULK_ACTIONS.join(", "));
+  const takes: readonly JobState[] =
+    action === "retry"
+      ? ["completed", "discarded", "cancelled"]
+      : action === "cancel"
+        ? ["scheduled", "available", "retryable"]
+        : JOB_STATES.filter((s) => s !== "running");
+  return state === undefined ? [...takes] : takes.filter((s) => s === state);
+}
+
+/**
+ * Checks a bulk filter (TEND_E_INVALID_STORE_ARGUMENT): known keys, a known state, text queue
+ * and kind, and at least one of them, so that no bulk action runs on every job by mistake.
+ */
+export function checkBulkFilter(filter: BulkFilter): BulkFilter {
+  if (filter === null || typeof filter !== "object")
+    throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "bulk filter", filter, "an object");
+  const out: BulkFilter = {};
+  if (filter.state !== undefined) {
+    if (!JOB_STATES.includes(filter.state))
+      throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "state", filter.state, JOB_STATES.join(", "));
+    out.state = filter.state;
+  }
+  for (const key of ["queue", "kind"] as const) {
+    const v = filter[key];
+    if (v === undefined) continue;
+    if (typeof v !== "string" || v === "")
+      throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", key, v, "a non-empty string");
+    out[key] = v;
+  }
+  if (Object.keys(out).length === 0)
+    throw invalidArgument(
+      "TEND_E_INVALID_STORE_ARGUMENT",
+      "bulk filter",
+      filter,
+      "at least one of state, queue, kind",
+    );
+  return out;
+}
+
 /**
  * Storage of the admin surface. One implementation per driver, in
  * src/store/<driver>/admin-store.ts.
@@ -60,4 +136,12 @@ export interface AdminStore {
   recordAudit(entry: NewAuditEntry): Promise<AuditEntry>;
   /** Audit entries, newest first. */
   listAudit(filter: AuditFilter): Promise<AuditEntry[]>;
+  /** How many jobs a bulk action would act on now (an exact count over the filter's index). */
+  countBulk(action: BulkAction, filter: BulkFilter): Promise<number>;
+  /**
+   * Acts on every job the filter matches, newest first, in bounded batches of `batchSize`
+   * (default 1,000), each its own transaction: a million rows never make one long transaction.
+   * Jobs changed by workers meanwhile are taken or left by their state at their batch.
+   */
+  runBulk(action: BulkAction, filter: BulkFilter, options?: { batchSize?: number }): Promise<BulkOutcome>;
 }

@@ -14,7 +14,18 @@ export type {
   WakeListener,
   WakeTable,
 } from "./converge-model.ts";
-export type { AdminStore, AuditEntry, AuditFilter, DeleteOutcome, NewAuditEntry } from "./admin-model.ts";
+export type {
+  AdminStore,
+  AuditEntry,
+  AuditFilter,
+  BulkAction,
+  BulkFilter,
+  BulkOutcome,
+  DeleteOutcome,
+  NewAuditEntry,
+} from "./admin-model.ts";
+export { BULK_ACTIONS, bulkStates, checkBulkFilter } from "./admin-model.ts";
+export type { ProcessHeartbeat, ProcessRecord, ProcessRegistry } from "./process-model.ts";
 export { jobIdText } from "./args.ts";
 export type { ConvergeStore } from "./converge-store.ts";
 export {
@@ -36,6 +47,7 @@ export {
   type LeaseRef,
   type ListFilter,
   type NewJob,
+  type QueueSetting,
   type ProgressUpdate,
   type SnoozeRequest,
   type QueueStats,

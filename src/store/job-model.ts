@@ -224,6 +224,15 @@ export function emptyQueueStats(queue: string): QueueStats {
   };
 }
 
+/** The stored settings of one queue (a queue without a row is not paused). */
+export interface QueueSetting {
+  queue: string;
+  /** No worker claims from a paused queue; jobs already running finish. */
+  paused: boolean;
+  /** When `paused` last changed. */
+  changedAt: Date;
+}
+
 /** One job rescued from a lapsed lease. */
 export interface RescuedJob {
   id: string;

@@ -11,6 +11,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueSetting,
   ProgressUpdate,
   QueueStats,
   RescuedJob,
@@ -105,6 +106,19 @@ export interface JobStore {
 
   /** The last recorded tick of a cron schedule, or null. */
   lastCronTick(name: string): Promise<Date | null>;
+
+  /**
+   * Pauses a queue: from the commit on, no claim (in any process) returns its jobs; jobs already
+   * claimed are not touched. Notifies the `queues` channel with the queue's name. Idempotent:
+   * pausing a paused queue keeps its `changedAt`.
+   */
+  pauseQueue(queue: string): Promise<QueueSetting>;
+
+  /** Resumes a paused queue (idempotent); notifies the `queues` channel and wakes its workers (`jobs` channel). */
+  resumeQueue(queue: string): Promise<QueueSetting>;
+
+  /** The stored settings of every queue ever paused or resumed, by name. */
+  listQueues(): Promise<QueueSetting[]>;
 
   /** Progress of a batch (jobs sharing batchId). */
   batchProgress(batchId: string): Promise<BatchProgress>;

@@ -4,6 +4,11 @@ import { enqueueOptionsOf } from "../../src/http/api/action-routes.ts";
 import { tokenId } from "../../src/http/api/auth.ts";
 import { jobFilterOf, pageFrom, pageOf } from "../../src/http/api/query.ts";
 import { statusOf } from "../../src/http/api/respond.ts";
+import { sseMessage } from "../../src/http/api/events.ts";
+import { jobView } from "../../src/http/api/job-view.ts";
+import { checkHttpOptions } from "../../src/http/options.ts";
+import { bulkStates, type JobRecord } from "../../src/store/index.ts";
+import { bulkActionOf, bulkFilterOf, bulkTarget } from "../../src/http/api/bulk-routes.ts";
 import { escapeHtml, html } from "../../src/http/ui/html.ts";
 
 describe("the admin API's pure parts", () => {
@@ -47,5 +52,51 @@ describe("the admin API's pure parts", () => {
       html`<p>${inner}${[1, "<", null, undefined, false]}</p>`.text,
       "<p><b>&lt;i&gt;</b>1&lt;</p>",
     );
+  });
+
+  it("event stream messages are one event line and one JSON data line", () => {
+    assert.equal(sseMessage("job", { job: null }), 'event: job\ndata: {"job":null}\n\n');
+    assert.equal(sseMessage("queues", { q: "a\nb" }), 'event: queues\ndata: {"q":"a\\nb"}\n\n');
+  });
+
+  it("a job's view never holds its lease token, and hides payload and result when asked", () => {
+    const job = {
+      id: "1",
+      payload: { secret: 1 },
+      result: { ok: 2 },
+      leaseToken: "t",
+    } as unknown as JobRecord;
+    assert.deepEqual(jobView(job, false), { id: "1", payload: { secret: 1 }, result: { ok: 2 } });
+    assert.deepEqual(jobView(job, true), { id: "1", payload: null, result: null, payloadHidden: true });
+  });
+
+  it("http.dashboard is a boolean or an options object", () => {
+    assert.equal(checkHttpOptions({ port: 0, dashboard: true }).hidePayloads, false);
+    const hidden = checkHttpOptions({ port: 0, dashboard: { hidePayloads: true } });
+    assert.equal(hidden.dashboard, true);
+    assert.equal(hidden.hidePayloads, true);
+    assert.throws(() => checkHttpOptions({ port: 0, dashboard: { hide: true } }), {
+      code: "TEND_E_UNKNOWN_OPTION",
+    });
+    assert.throws(() => checkHttpOptions({ port: 0, dashboard: { hidePayloads: "yes" } }), {
+      code: "TEND_E_INVALID_HTTP_OPTIONS",
+    });
+  });
+
+  it("bulk actions: the states each takes, filters checked, the audit target", () => {
+    assert.deepEqual(bulkStates("retry"), ["completed", "discarded", "cancelled"]);
+    assert.deepEqual(bulkStates("cancel", "scheduled"), ["scheduled"]);
+    assert.deepEqual(bulkStates("cancel", "running"), [], "a running job is cancelled on its own");
+    assert.ok(!bulkStates("delete").includes("running"));
+    assert.throws(() => bulkStates("explode" as never), { code: "TEND_E_INVALID_STORE_ARGUMENT" });
+    assert.equal(bulkActionOf("cancel"), "cancel");
+    assert.throws(() => bulkActionOf("drop"), { code: "TEND_E_ADMIN_BAD_REQUEST" });
+    assert.deepEqual(bulkFilterOf({ state: "scheduled", queue: "q", kind: "" }), {
+      state: "scheduled",
+      queue: "q",
+    });
+    for (const bad of [{}, { kind: "" }, { state: "nope" }, { queue: 3 }, { limit: "5" }])
+      assert.throws(() => bulkFilterOf(bad), { code: "TEND_E_ADMIN_BAD_REQUEST" }, JSON.stringify(bad));
+    assert.equal(bulkTarget({ queue: "a&b", state: "discarded" }), "jobs?state=discarded&queue=a%26b");
   });
 });

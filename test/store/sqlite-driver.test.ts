@@ -154,7 +154,7 @@ describe("SQLite driver: claim plan", () => {
     const raw = sqlite(store);
     const plan = (
       raw.db
-        .prepare(`EXPLAIN QUERY PLAN ${claimSql('"tend_jobs"')}`)
+        .prepare(`EXPLAIN QUERY PLAN ${claimSql('"tend_jobs"', '"tend_queues"')}`)
         .all(t, "w", t + 1000, "q1", 10) as Array<{
         detail: string;
       }>

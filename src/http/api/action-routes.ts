@@ -5,6 +5,7 @@ import { sendJson } from "../router.ts";
 import { authorize } from "./auth.ts";
 import { readJsonObject } from "./body.ts";
 import { notFound, pathJobId } from "./read-routes.ts";
+import { jobView } from "./job-view.ts";
 import { api } from "./respond.ts";
 import type { AdminSources } from "./sources.ts";
 
@@ -21,7 +22,7 @@ interface ActionResult {
  * it, and records it in the audit trail with its outcome (the code when it failed) before
  * answering, so that every action answered is durable in the trail.
  */
-function action(
+export function action(
   s: AdminSources,
   name: string,
   run: (req: IncomingMessage, params: Readonly<Record<string, string>>) => Promise<ActionResult>,
@@ -88,7 +89,12 @@ export function addActionRoutes(router: Router, s: AdminSources): void {
           const id = pathJobId(params["id"]);
           const job = await s.store.jobs.retry(id);
           if (job === null) throw notFound(id);
-          return { target: `job:${id}`, status: 200, body: { job }, detail: { state: job.state } };
+          return {
+            target: `job:${id}`,
+            status: 200,
+            body: { job: jobView(job, s.hidePayloads) },
+            detail: { state: job.state },
+          };
         },
         jobTarget,
       ),
@@ -106,7 +112,7 @@ export function addActionRoutes(router: Router, s: AdminSources): void {
           return {
             target: `job:${id}`,
             status: 200,
-            body: { job },
+            body: { job: jobView(job, s.hidePayloads) },
             detail: { state: job.state, cancelRequested: job.cancelRequested },
           };
         },
@@ -132,7 +138,7 @@ export function addActionRoutes(router: Router, s: AdminSources): void {
           return {
             target: `job:${id}`,
             status: 200,
-            body: { deleted: true, job },
+            body: { deleted: true, job: jobView(job, s.hidePayloads) },
             detail: { kind: job.kind, state: job.state },
           };
         },

@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../errors/index.ts";
-import { JOB_STATES, type JobState, type ListFilter } from "../../store/index.ts";
+import { JOB_STATES, type JobState, type ListFilter, type QueueStats } from "../../store/index.ts";
 
 /** The largest page the admin API returns. */
 export const MAX_PAGE = 500;
@@ -76,4 +76,9 @@ export function pageFrom<T extends { id: string }>(
   if (rows.length <= limit) return { items: rows, next: null };
   const items = rows.slice(0, limit);
   return { items, next: items.at(-1)!.id };
+}
+
+/** Pure: queue statistics sorted by name (the order the API and pages show). */
+export function sortedQueues(queues: QueueStats[]): QueueStats[] {
+  return queues.sort((a, b) => a.queue.localeCompare(b.queue));
 }

@@ -1,6 +1,7 @@
 import type { Router } from "../router.ts";
 import { sendJson } from "../router.ts";
-import { jobFilterOf, pageFrom, pageOf, queryOf } from "./query.ts";
+import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "./query.ts";
+import { jobView } from "./job-view.ts";
 import { api } from "./respond.ts";
 import type { AdminSources } from "./sources.ts";
 import { TendError } from "../../errors/index.ts";
@@ -45,8 +46,7 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
     .get(
       "/api/queues",
       api(async (_req, res) => {
-        const queues = await s.store.jobs.stats();
-        sendJson(res, 200, { queues: queues.sort((a, b) => a.queue.localeCompare(b.queue)) });
+        sendJson(res, 200, { queues: sortedQueues(await s.store.jobs.stats()) });
       }),
     )
     .get(
@@ -55,7 +55,7 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
         const filter = jobFilterOf(queryOf(req.url));
         const rows = await s.store.jobs.list({ ...filter, limit: filter.limit + 1 });
         const { items, next } = pageFrom(rows, filter.limit);
-        sendJson(res, 200, { jobs: items, next });
+        sendJson(res, 200, { jobs: items.map((j) => jobView(j, s.hidePayloads)), next });
       }),
     )
     .get(
@@ -64,7 +64,7 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
         const id = pathJobId(params["id"]);
         const job = await s.store.jobs.get(id);
         if (job === null) throw notFound(id);
-        sendJson(res, 200, { job });
+        sendJson(res, 200, { job: jobView(job, s.hidePayloads) });
       }),
     )
     .get(
@@ -106,13 +106,8 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
     .get(
       "/api/workers",
       api(async (_req, res) => {
-        const w = s.worker();
-        sendJson(res, 200, {
-          workers: [
-            { id: w.id, pid: process.pid, inFlight: w.inFlight, uptimeS: Math.round(process.uptime()) },
-          ],
-          note: "this process only; other processes are not registered yet",
-        });
+        // Every tend process registered in the database (any machine), newest heartbeat first per host.
+        sendJson(res, 200, { workers: await s.store.processes.list() });
       }),
     )
     .get(

@@ -1,5 +1,8 @@
 import type { Router } from "../router.ts";
 import { addActionRoutes } from "./action-routes.ts";
+import { addBulkRoutes } from "./bulk-routes.ts";
+import { addEventRoutes } from "./events.ts";
+import { addOpenApi } from "./openapi.ts";
 import { addReadRoutes } from "./read-routes.ts";
 import type { AdminSources } from "./sources.ts";
 
@@ -14,6 +17,9 @@ import type { AdminSources } from "./sources.ts";
  */
 export function addAdminApi(router: Router, sources: AdminSources): Router {
   addReadRoutes(router, sources);
+  addEventRoutes(router, sources);
+  addBulkRoutes(router, sources);
   addActionRoutes(router, sources);
+  addOpenApi(router);
   return router;
 }

@@ -35,29 +35,122 @@ dt { color: var(--muted); }
 `;
 
 /**
- * `/ui/app.js`: the action buttons (`data-action` `POST`/`DELETE` on `data-url`) send the admin
- * token as a Bearer header, asked once per tab and kept in sessionStorage; then reload.
+ * `/ui/app.js`, the dashboard's only script (no framework, no build step):
+ * - action buttons (`data-url`, `data-method`) send the admin token as a Bearer header, asked once
+ *   per tab and kept in sessionStorage, then refresh the page's content (or go to `data-after`);
+ * - a page with `data-live` (the overview, a job) follows `/api/events` and swaps in its freshly
+ *   rendered `<main>` when the stream says something changed: live without reloading;
+ * - bulk forms (`data-bulk`) ask the API for the count of matching jobs first, show it, and only
+ *   then offer to confirm the action.
  */
 export const APP_JS = `
 "use strict";
+let refreshing = null;
+let again = false;
+// Fetches this page again and swaps in its <main> (the page itself is not reloaded); a change
+// noticed while a refresh is in flight runs one more.
+async function refresh() {
+  if (refreshing) { again = true; return refreshing; }
+  refreshing = (async () => {
+    do {
+      again = false;
+      const res = await fetch(location.href, { headers: { accept: "text/html" } });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.querySelector("main");
+      const current = document.querySelector("main");
+      if (fresh && current) current.replaceWith(document.adoptNode(fresh));
+    } while (again);
+  })().finally(() => { refreshing = null; });
+  return refreshing;
+}
+
+function token() {
+  let value = sessionStorage.getItem("tend-admin-token");
+  if (!value) {
+    value = prompt("Admin token");
+    if (!value) return null;
+    sessionStorage.setItem("tend-admin-token", value);
+  }
+  return value;
+}
+
+async function act(method, url, body) {
+  const value = token();
+  if (!value) return null;
+  const headers = { authorization: "Bearer " + value };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+  if (res.status === 403) sessionStorage.removeItem("tend-admin-token");
+  const answer = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    alert((answer.error && answer.error.message) || "HTTP " + res.status);
+    return null;
+  }
+  return answer;
+}
+
 document.addEventListener("click", async (event) => {
   const button = event.target instanceof Element ? event.target.closest("button[data-url]") : null;
   if (!button) return;
   event.preventDefault();
-  let token = sessionStorage.getItem("tend-admin-token");
-  if (!token) {
-    token = prompt("Admin token");
-    if (!token) return;
-    sessionStorage.setItem("tend-admin-token", token);
-  }
-  const res = await fetch(button.dataset.url, { method: button.dataset.method, headers: { authorization: "Bearer " + token } });
-  if (res.status === 403) sessionStorage.removeItem("tend-admin-token");
-  if (!res.ok) {
-    const body = await res.json().catch(() => ({}));
-    alert((body.error && body.error.message) || "HTTP " + res.status);
+  const answer = await act(button.dataset.method, button.dataset.url);
+  if (answer === null) return;
+  if (button.dataset.after) location.assign(button.dataset.after);
+  else await refresh();
+});
+
+function bulkFilter(form) {
+  const filter = {};
+  for (const [k, v] of new FormData(form)) if (v !== "" && k !== "action") filter[k] = v;
+  return filter;
+}
+
+// A bulk form: the first press counts the matching jobs and shows the count; only a second press
+// with the same action and filter acts (and is told the count it confirmed).
+document.addEventListener("submit", async (event) => {
+  const form = event.target;
+  if (!(form instanceof HTMLFormElement) || !form.dataset.bulk) return;
+  event.preventDefault();
+  const action = form.elements.namedItem("action").value;
+  const out = form.querySelector("[data-bulk-result]");
+  const button = form.querySelector("button[type=submit]");
+  const filter = bulkFilter(form);
+  const key = action + " " + JSON.stringify(filter);
+  if (form.dataset.confirm !== key) {
+    const res = await fetch("/api/jobs/bulk/" + action + "?" + new URLSearchParams(filter));
+    const preview = await res.json().catch(() => ({}));
+    if (!res.ok) { out.textContent = (preview.error && preview.error.message) || "HTTP " + res.status; return; }
+    form.dataset.confirm = key;
+    out.textContent = preview.count + " job(s) match.";
+    out.dataset.count = String(preview.count);
+    button.textContent = "Confirm: " + action + " " + preview.count + " job(s)";
     return;
   }
-  if (button.dataset.after) location.assign(button.dataset.after);
-  else location.reload();
+  delete form.dataset.confirm;
+  button.textContent = "Count";
+  const done = await act("POST", "/api/jobs/bulk/" + action, filter);
+  if (done === null) return;
+  out.textContent = action + ": " + done.count + " job(s) done" + (done.skipped ? ", " + done.skipped + " skipped." : ".");
+  out.dataset.done = String(done.count);
 });
+
+// Choosing another action asks for the count again.
+document.addEventListener("change", (event) => {
+  const form = event.target instanceof Element ? event.target.closest("form[data-bulk]") : null;
+  if (form && form.dataset.confirm) {
+    delete form.dataset.confirm;
+    form.querySelector("button[type=submit]").textContent = "Count";
+  }
+});
+
+const live = document.querySelector("[data-live]");
+if (live && window.EventSource) {
+  const job = live.dataset.job;
+  const source = new EventSource("/api/events" + (job ? "?job=" + encodeURIComponent(job) : ""));
+  // The server sends only what changed (and once when the stream opens).
+  source.addEventListener("queues", () => refresh());
+  source.addEventListener("job", () => refresh());
+  window.addEventListener("pagehide", () => source.close());
+}
 `;

@@ -1,4 +1,5 @@
-import type { AuditEntry, JobRecord, QueueStats } from "../../store/index.ts";
+import type { AuditEntry, QueueStats } from "../../store/index.ts";
+import type { JobView } from "../api/job-view.ts";
 import { JOB_STATES } from "../../store/index.ts";
 import { html, type SafeHtml } from "./html.ts";
 
@@ -35,33 +36,35 @@ export function overviewPage(queues: readonly QueueStats[]): SafeHtml {
       <a href="/ui/jobs${queryString({ queue: q.queue, state: s })}" data-count="${q.queue}:${s}">${q[s]}</a>
     </td>`;
   return html`<h1>Queues</h1>
-    ${
-      queues.length === 0
-        ? html`<p class="muted">No queue has pending jobs or activity in the last minute.</p>`
-        : html`<table>
-            <thead>
-              <tr>
-                <th>queue</th>
-                ${states.map((s) => html`<th class="n">${s}</th>`)}
-                <th class="n">enqueued/s</th>
-                <th class="n">completed/s</th>
-                <th class="n">oldest available</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${queues.map(
-                (q) =>
-                  html`<tr>
-                    <td><a href="/ui/jobs${queryString({ queue: q.queue })}">${q.queue}</a></td>
-                    ${states.map((s) => cell(q, s))}
-                    <td class="n">${q.enqueuedPerSec.toFixed(2)}</td>
-                    <td class="n">${q.completedPerSec.toFixed(2)}</td>
-                    <td class="n">${Math.round(q.oldestAvailableAgeMs / 1000)} s</td>
-                  </tr> `,
-              )}
-            </tbody>
-          </table>`
-    }
+    <div data-live="queues">
+      ${
+        queues.length === 0
+          ? html`<p class="muted">No queue has pending jobs or activity in the last minute.</p>`
+          : html`<table>
+              <thead>
+                <tr>
+                  <th>queue</th>
+                  ${states.map((s) => html`<th class="n">${s}</th>`)}
+                  <th class="n">enqueued/s</th>
+                  <th class="n">completed/s</th>
+                  <th class="n">oldest available</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${queues.map(
+                  (q) =>
+                    html`<tr>
+                      <td><a href="/ui/jobs${queryString({ queue: q.queue })}">${q.queue}</a></td>
+                      ${states.map((s) => cell(q, s))}
+                      <td class="n">${q.enqueuedPerSec.toFixed(2)}</td>
+                      <td class="n">${q.completedPerSec.toFixed(2)}</td>
+                      <td class="n">${Math.round(q.oldestAvailableAgeMs / 1000)} s</td>
+                    </tr> `,
+                )}
+              </tbody>
+            </table>`
+      }
+    </div>
     <p>
       <a href="/ui/jobs?state=discarded">Discarded jobs</a> ·
       <a href="/ui/jobs?state=retryable">Retrying jobs</a>
@@ -74,6 +77,29 @@ export interface JobsView {
   queue?: string;
   kind?: string;
   next: string | null;
+  /** No admin token: no bulk form. */
+  readOnly: boolean;
+}
+
+/** Pure: the bulk form of a filtered list: the count first, then the confirmation (app.js). */
+function bulkForm(view: JobsView): SafeHtml | "" {
+  if (view.readOnly || (view.state === undefined && view.queue === undefined && view.kind === undefined))
+    return "";
+  const hidden = (name: string, value: string | undefined) =>
+    value === undefined ? "" : html`<input type="hidden" name="${name}" value="${value}" />`;
+  return html`<form class="bulk filters" data-bulk="1">
+    ${hidden("state", view.state)} ${hidden("queue", view.queue)} ${hidden("kind", view.kind)}
+    <label
+      >every job matching this filter
+      <select name="action">
+        <option value="cancel">cancel</option>
+        <option value="retry">retry</option>
+        <option value="delete">delete</option>
+      </select></label
+    >
+    <button type="submit">Count</button>
+    <span data-bulk-result class="muted" aria-live="polite"></span>
+  </form>`;
 }
 
 /**
@@ -84,7 +110,7 @@ export interface JobsView {
  * jobsPage(jobs, { state: "discarded", next: "1042" });
  * ```
  */
-export function jobsPage(jobs: readonly JobRecord[], view: JobsView): SafeHtml {
+export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
   const filters = { state: view.state, queue: view.queue, kind: view.kind };
   return html`<h1>Jobs</h1>
     <form class="filters" method="get" action="/ui/jobs">
@@ -99,6 +125,7 @@ export function jobsPage(jobs: readonly JobRecord[], view: JobsView): SafeHtml {
       <label>kind <input name="kind" value="${view.kind ?? ""}" /></label>
       <button type="submit">Filter</button>
     </form>
+    ${bulkForm(view)}
     ${
       jobs.length === 0
         ? html`<p class="muted">No job matches.</p>`
@@ -142,7 +169,7 @@ export function jobsPage(jobs: readonly JobRecord[], view: JobsView): SafeHtml {
  * jobPage(job, { readOnly: false });
  * ```
  */
-export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtml {
+export function jobPage(job: JobView, options: { readOnly: boolean }): SafeHtml {
   const id = encodeURIComponent(job.id);
   const final = job.state === "completed" || job.state === "discarded" || job.state === "cancelled";
   const buttons: SafeHtml[] = [];
@@ -159,7 +186,8 @@ export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtm
         </button>`,
       );
   }
-  return html`<h1>Job ${job.id} <span class="state-${job.state}">${job.state}</span></h1>
+  return html`<div data-live="job" data-job="${job.id}">
+    <h1>Job ${job.id} <span class="state-${job.state}" id="state">${job.state}</span></h1>
     ${buttons.length > 0 ? html`<p class="actions">${buttons}</p>` : ""}
     <dl>
       <dt>kind</dt>
@@ -204,12 +232,16 @@ export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtm
       }
     </dl>
     <h2>Payload</h2>
-    <pre id="payload">${JSON.stringify(job.payload, null, 2)}</pre>
     ${
-      job.result === null
-        ? ""
-        : html`<h2>Result</h2>
-            <pre id="result">${JSON.stringify(job.result, null, 2)}</pre>`
+      job.payloadHidden === true
+        ? html`<p class="muted" id="payload-hidden">Hidden: this dashboard hides payloads and results.</p>`
+        : html`<pre id="payload">${JSON.stringify(job.payload, null, 2)}</pre>
+            ${
+              job.result === null
+                ? ""
+                : html`<h2>Result</h2>
+                    <pre id="result">${JSON.stringify(job.result, null, 2)}</pre>`
+            }`
     }
     <h2>Errors</h2>
     ${
@@ -220,7 +252,8 @@ export function jobPage(job: JobRecord, options: { readOnly: boolean }): SafeHtm
               html`<h3>attempt ${e.attempt} · ${e.at}${e.code === undefined ? "" : html` · ${e.code}`}</h3>
                 <pre>${e.message}${e.stack === undefined ? "" : `\n${e.stack}`}</pre>`,
           )
-    }`;
+    }
+  </div>`;
 }
 
 /**
@@ -243,6 +276,7 @@ export function auditPage(entries: readonly AuditEntry[], next: string | null): 
                 <th>action</th>
                 <th>target</th>
                 <th>outcome</th>
+                <th>detail</th>
                 <th>token</th>
               </tr>
             </thead>
@@ -254,6 +288,7 @@ export function auditPage(entries: readonly AuditEntry[], next: string | null): 
                     <td>${e.action}</td>
                     <td>${e.target}</td>
                     <td>${e.outcome}</td>
+                    <td>${Object.keys(e.detail).length === 0 ? "" : JSON.stringify(e.detail)}</td>
                     <td>${e.tokenId ?? "-"}</td>
                   </tr>`,
               )}

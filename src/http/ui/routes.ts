@@ -1,6 +1,7 @@
 import type { ServerResponse } from "node:http";
 import { isTendError } from "../../errors/index.ts";
-import { jobFilterOf, pageFrom, pageOf, queryOf } from "../api/query.ts";
+import { jobView } from "../api/job-view.ts";
+import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "../api/query.ts";
 import { notFound, pathJobId } from "../api/read-routes.ts";
 import { statusOf } from "../api/respond.ts";
 import type { AdminSources } from "../api/sources.ts";
@@ -64,8 +65,7 @@ export function addDashboard(router: Router, s: AdminSources): Router {
     .get(
       "/ui",
       page(s, "Overview", async () => {
-        const queues = await s.store.jobs.stats();
-        return overviewPage(queues.sort((a, b) => a.queue.localeCompare(b.queue)));
+        return overviewPage(sortedQueues(await s.store.jobs.stats()));
       }),
     )
     .get(
@@ -74,7 +74,10 @@ export function addDashboard(router: Router, s: AdminSources): Router {
         const filter = jobFilterOf(queryOf(url));
         const rows = await s.store.jobs.list({ ...filter, limit: filter.limit + 1 });
         const { items, next } = pageFrom(rows, filter.limit);
-        return jobsPage(items, { ...filter, next });
+        return jobsPage(
+          items.map((j) => jobView(j, s.hidePayloads)),
+          { ...filter, next, readOnly: s.adminToken === null },
+        );
       }),
     )
     .get(
@@ -85,7 +88,7 @@ export function addDashboard(router: Router, s: AdminSources): Router {
         if (job === null) {
           throw notFound(id);
         }
-        return jobPage(job, { readOnly: s.adminToken === null });
+        return jobPage(jobView(job, s.hidePayloads), { readOnly: s.adminToken === null });
       }),
     )
     .get(

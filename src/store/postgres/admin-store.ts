@@ -1,7 +1,19 @@
-import { checkInteger } from "../../errors/index.ts";
-import type { AdminStore, AuditEntry, AuditFilter, DeleteOutcome, NewAuditEntry } from "../admin-model.ts";
+import { checkInteger, isTendError } from "../../errors/index.ts";
+import {
+  type AdminStore,
+  type AuditEntry,
+  type AuditFilter,
+  type BulkAction,
+  type BulkFilter,
+  type BulkOutcome,
+  bulkStates,
+  checkBulkFilter,
+  type DeleteOutcome,
+  type NewAuditEntry,
+} from "../admin-model.ts";
 import { jobIdText } from "../args.ts";
-import type { PgContext } from "./context.ts";
+import { retryJob } from "./admin.ts";
+import { FINAL, PENDING, type PgContext } from "./context.ts";
 import { quoteIdent } from "./identifiers.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
 
@@ -90,5 +102,118 @@ export class PostgresAdminStore implements AdminStore {
             [jobIdText(filter.beforeId), limit],
           );
     return rows.map(toEntry);
+  }
+
+  /** The WHERE clause, its values ($1...) and its shape (for the statement's name), or null. */
+  #bulkWhere(
+    action: BulkAction,
+    filter: BulkFilter,
+  ): { where: string; values: unknown[]; shape: string } | null {
+    const f = checkBulkFilter(filter);
+    const states = bulkStates(action, f.state);
+    if (states.length === 0) return null;
+    const values: unknown[] = [states];
+    const where = ["state = ANY($1::text[])"];
+    if (f.queue !== undefined) {
+      values.push(f.queue);
+      where.push(`queue = $${values.length}`);
+    }
+    if (f.kind !== undefined) {
+      values.push(f.kind);
+      where.push(`kind = $${values.length}`);
+    }
+    return {
+      where: where.join(" AND "),
+      values,
+      shape: `${f.queue === undefined ? "" : "q"}${f.kind === undefined ? "" : "k"}`,
+    };
+  }
+
+  async countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
+    const w = this.#bulkWhere(action, filter);
+    if (w === null) return 0;
+    const { rows } = await this.#ctx.run<{ n: number }>(
+      `bulk_count:${w.shape}`,
+      `SELECT count(*)::int AS n FROM ${this.#ctx.jobs} WHERE ${w.where}`,
+      w.values,
+    );
+    return rows[0]?.n ?? 0;
+  }
+
+  async runBulk(
+    action: BulkAction,
+    filter: BulkFilter,
+    options: { batchSize?: number } = {},
+  ): Promise<BulkOutcome> {
+    const ctx = this.#ctx;
+    const batchSize = checkInteger(
+      "TEND_E_INVALID_STORE_ARGUMENT",
+      "batchSize",
+      options.batchSize ?? 1000,
+      1,
+      10_000,
+    );
+    const w = this.#bulkWhere(action, filter);
+    if (w === null) return { count: 0, skipped: 0 };
+    const n = w.values.length;
+    // $n+1: the cursor (an id, or null for the first batch); $n+2: the batch size; $n+3: the channel.
+    const batch = `SELECT id FROM ${ctx.jobs} WHERE ${w.where} AND ($${n + 1}::bigint IS NULL OR id < $${n + 1})
+      ORDER BY id DESC LIMIT $${n + 2} FOR UPDATE SKIP LOCKED`;
+    const change =
+      action === "cancel"
+        ? `UPDATE ${ctx.jobs} j SET state = 'cancelled', finished_at = now()
+             FROM b WHERE j.id = b.id AND j.state IN ${PENDING} RETURNING j.batch_id AS note`
+        : action === "retry"
+          ? `UPDATE ${ctx.jobs} j SET state = 'available', run_at = now(), attempt = 0, lost = 0, result = NULL,
+               started_at = NULL, finished_at = NULL, worker_id = NULL, lease_token = NULL,
+               lease_expires_at = NULL, cancel_requested = false
+             FROM b WHERE j.id = b.id AND j.state IN ${FINAL} RETURNING j.queue AS note`
+          : `DELETE FROM ${ctx.jobs} j USING b WHERE j.id = b.id AND j.state <> 'running' RETURNING NULL::text AS note`;
+    const sql = `WITH b AS (${batch}),
+      u AS (${change}),
+      w AS (SELECT pg_notify($${n + 3}, x.note) FROM (SELECT DISTINCT note FROM u WHERE note IS NOT NULL) x)
+      SELECT (SELECT count(*)::int FROM b) AS seen, (SELECT min(id)::text FROM b) AS low,
+             (SELECT count(*)::int FROM u) AS done, (SELECT count(*)::int FROM w) AS woken`;
+    const channel = action === "cancel" ? ctx.channels.batch : ctx.channels.jobs;
+    let cursor: string | null = null;
+    let count = 0;
+    let skipped = 0;
+    for (;;) {
+      let seen: number;
+      let low: string | null;
+      try {
+        const { rows }: { rows: Array<{ seen: number; low: string | null; done: number }> } = await ctx.run(
+          `bulk_${action}:${w.shape}`,
+          sql,
+          [...w.values, cursor, batchSize, channel],
+        );
+        seen = rows[0]!.seen;
+        low = rows[0]!.low;
+        count += rows[0]!.done;
+      } catch (err) {
+        if (action !== "retry" || (err as { code?: string }).code !== "23505") throw err;
+        // A unique key another job holds: this batch one job at a time, skipping those.
+        const { rows }: { rows: Array<{ id: string }> } = await ctx.run(
+          `bulk_ids:${w.shape}`,
+          `SELECT id::text AS id FROM ${ctx.jobs} WHERE ${w.where} AND ($${n + 1}::bigint IS NULL OR id < $${n + 1})
+           ORDER BY id DESC LIMIT $${n + 2}`,
+          [...w.values, cursor, batchSize],
+        );
+        for (const { id } of rows) {
+          try {
+            const job = await retryJob(ctx, id);
+            if (job?.state === "available") count++;
+          } catch (e) {
+            if (!isTendError(e) || e.code !== "TEND_E_RETRY_UNIQUE_KEY_HELD") throw e;
+            skipped++;
+          }
+        }
+        seen = rows.length;
+        low = rows.at(-1)?.id ?? null;
+      }
+      if (seen < batchSize || low === null) break;
+      cursor = low;
+    }
+    return { count, skipped };
   }
 }

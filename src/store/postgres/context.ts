@@ -11,8 +11,12 @@ export interface PgContext {
   jobs: string;
   cron: string;
   cronEntries: string;
+  /** Per-queue settings (pause). */
+  queues: string;
+  /** Rate-limit windows of the claim. */
+  rateWindows: string;
   /** Physical channel names used by statements that notify. */
-  channels: { jobs: string; cancel: string; batch: string };
+  channels: { jobs: string; cancel: string; batch: string; queues: string };
   /**
    * Runs a statement as a named prepared statement on a pooled connection (parsed and planned
    * once per connection).
@@ -59,7 +63,14 @@ export function createContext(
     jobs: `${s}.jobs`,
     cron: `${s}.cron`,
     cronEntries: `${s}.cron_entries`,
-    channels: { jobs: `${schema}.jobs`, cancel: `${schema}.cancel`, batch: `${schema}.batch` },
+    queues: `${s}.queues`,
+    rateWindows: `${s}.rate_windows`,
+    channels: {
+      jobs: `${schema}.jobs`,
+      cancel: `${schema}.cancel`,
+      batch: `${schema}.batch`,
+      queues: `${schema}.queues`,
+    },
     run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
       if (isClosed()) throw storeClosed("postgres");
       return pool.query<R>({

@@ -13,6 +13,7 @@ import {
   markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
+import { listQueueSettings, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -42,6 +43,9 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     stats: () => queueStats(ctx),
     enqueueCronTick: (name, tickAt, job) => enqueueCronTick(ctx, name, tickAt, job),
     lastCronTick: (name) => lastCronTick(ctx, name),
+    pauseQueue: (queue) => setQueuePaused(ctx, queue, true),
+    resumeQueue: (queue) => setQueuePaused(ctx, queue, false),
+    listQueues: () => listQueueSettings(ctx),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
     progress: (updates) => progressJobs(ctx, updates),

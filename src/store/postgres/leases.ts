@@ -147,7 +147,8 @@ export async function fencedRun<T extends LeaseRef, R extends { id: string }>(
  * The claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token, $6 how many
  * start at once). Its inner SELECT matches the claim index (queue, priority, run_at, id) WHERE
  * state IN pending exactly, so the planner walks the index in order even on a freshly loaded,
- * never analyzed table. Each row's lease token is the claim's random token joined with the job id:
+ * never analyzed table. A paused queue (a row of the queues table) yields nothing: the check
+ * does not depend on the row, so it runs once per statement, one primary-key probe. Each row's lease token is the claim's random token joined with the job id:
  * unique per attempt without drawing random bytes per row (`gen_random_uuid()` per row was a tenth
  * of the claim's cost). The first $6 rows in claim order are marked started (`started_at`); the
  * others are claimed ahead with `started_at` NULL until the worker marks them (see
@@ -163,6 +164,7 @@ export function claimSql(ctx: PgContext): string {
   return `WITH c AS (
       SELECT id, priority, run_at FROM ${ctx.jobs}
       WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
+        AND NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
       ORDER BY priority, run_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED

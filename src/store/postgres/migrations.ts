@@ -111,13 +111,41 @@ ALTER TABLE {{schema}}.jobs
 ALTER TABLE {{schema}}.jobs ADD COLUMN trace_context text;
 `,
   },
-  // Placeholder: version 4 belongs to the queue-state table, merged from its own branch (which replaces this entry).
   {
     component: "jobs",
     version: 4,
-    name: "jobs: reserved for the queue-state table",
+    name: "jobs: queues (pause), concurrency keys and rate limits of the claim",
+    // New tables, nullable columns and indexes older code never reads: every 0.x binary works on it
+    // (it ignores pauses, keys and limits).
     compatibleFrom: "0.1.0",
-    sql: `SELECT 1;`,
+    sql: `
+CREATE TABLE {{schema}}.queues (
+  name text PRIMARY KEY,
+  paused boolean NOT NULL DEFAULT false,
+  changed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE {{schema}}.rate_windows (
+  bucket text PRIMARY KEY,
+  window_start timestamptz NOT NULL,
+  started integer NOT NULL
+);
+
+ALTER TABLE {{schema}}.jobs
+  ADD COLUMN concurrency_key text,
+  ADD COLUMN concurrency_limit integer,
+  ADD COLUMN rate_key text,
+  ADD COLUMN rate_limit integer,
+  ADD COLUMN rate_period_ms integer;
+
+-- Pending jobs under a key or a rate limit, walked key by key by the limited claim; empty (and
+-- free to probe) while no job uses either.
+CREATE INDEX jobs_limited_claim_idx ON {{schema}}.jobs (queue, concurrency_key, priority, run_at, id)
+  WHERE state IN ('available', 'scheduled', 'retryable') AND (concurrency_key IS NOT NULL OR rate_key IS NOT NULL);
+
+CREATE INDEX jobs_keyed_running_idx ON {{schema}}.jobs (queue, concurrency_key)
+  WHERE state = 'running' AND concurrency_key IS NOT NULL;
+`,
   },
   {
     component: "jobs",

@@ -1,9 +1,20 @@
 import { checkInteger } from "../../errors/index.ts";
-import type { AdminStore, AuditEntry, AuditFilter, DeleteOutcome, NewAuditEntry } from "../admin-model.ts";
+import {
+  type AdminStore,
+  type AuditEntry,
+  type AuditFilter,
+  type BulkAction,
+  type BulkFilter,
+  type BulkOutcome,
+  bulkStates,
+  checkBulkFilter,
+  type DeleteOutcome,
+  type NewAuditEntry,
+} from "../admin-model.ts";
 import { jobIdText } from "../args.ts";
 import { getJob } from "./admin.ts";
 import { jobIdArg } from "./args.ts";
-import type { SqliteContext } from "./context.ts";
+import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
 
 function toEntry(row: Row): AuditEntry {
@@ -77,5 +88,104 @@ export class SqliteAdminStore implements AdminStore {
       " ORDER BY id DESC LIMIT ?";
     const args = before === null ? [limit] : [before, limit];
     return Promise.resolve((this.#ctx.stmt(sql).all(...args) as Row[]).map(toEntry));
+  }
+
+  /** The WHERE clause and arguments of a bulk action's jobs, or null when it takes none. */
+  #bulkWhere(action: BulkAction, filter: BulkFilter): { where: string; args: string[] } | null {
+    const f = checkBulkFilter(filter);
+    const states = bulkStates(action, f.state);
+    if (states.length === 0) return null;
+    const where = [`state IN (${states.map(() => "?").join(", ")})`];
+    const args: string[] = [...states];
+    if (f.queue !== undefined) {
+      where.push("queue = ?");
+      args.push(f.queue);
+    }
+    if (f.kind !== undefined) {
+      where.push("kind = ?");
+      args.push(f.kind);
+    }
+    return { where: where.join(" AND "), args };
+  }
+
+  countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
+    const w = this.#bulkWhere(action, filter);
+    if (w === null) return Promise.resolve(0);
+    const row = this.#ctx
+      .stmt(`SELECT count(*) AS n FROM ${this.#ctx.t.jobs} WHERE ${w.where}`)
+      .get(...w.args) as Row;
+    return Promise.resolve(Number(row["n"]));
+  }
+
+  async runBulk(
+    action: BulkAction,
+    filter: BulkFilter,
+    options: { batchSize?: number } = {},
+  ): Promise<BulkOutcome> {
+    const ctx = this.#ctx;
+    const { jobs } = ctx.t;
+    const batchSize = checkInteger(
+      "TEND_E_INVALID_STORE_ARGUMENT",
+      "batchSize",
+      options.batchSize ?? 1000,
+      1,
+      10_000,
+    );
+    const w = this.#bulkWhere(action, filter);
+    if (w === null) return { count: 0, skipped: 0 };
+    const first = ctx.stmt(`SELECT id FROM ${jobs} WHERE ${w.where} ORDER BY id DESC LIMIT ?`);
+    const next = ctx.stmt(`SELECT id FROM ${jobs} WHERE ${w.where} AND id < ? ORDER BY id DESC LIMIT ?`);
+    const pending = "('scheduled', 'available', 'retryable')";
+    const final = "('completed', 'discarded', 'cancelled')";
+    const act =
+      action === "cancel"
+        ? ctx.stmt(
+            `UPDATE ${jobs} SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ${pending} RETURNING batch_id AS note`,
+          )
+        : action === "retry"
+          ? ctx.stmt(
+              `UPDATE ${jobs}
+                  SET state = 'available', attempt = 0, lost = 0, run_at = ?, finished_at = NULL, started_at = NULL,
+                      worker_id = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = 0, result = NULL
+                WHERE id = ? AND state IN ${final} RETURNING queue AS note`,
+            )
+          : ctx.stmt(`DELETE FROM ${jobs} WHERE id = ? AND state <> 'running' RETURNING NULL AS note`);
+    let cursor: number | bigint | null = null;
+    let count = 0;
+    let skipped = 0;
+    for (;;) {
+      const wakeups: Wakeup[] = [];
+      const seen = await ctx.write(() => {
+        const ids = (
+          cursor === null ? first.all(...w.args, batchSize) : next.all(...w.args, cursor, batchSize)
+        ) as Row[];
+        const now = ctx.now();
+        const notes = new Set<string>();
+        for (const r of ids) {
+          const id = r["id"] as number | bigint;
+          let done: Row | undefined;
+          try {
+            done = (action === "delete" ? act.get(id) : act.get(now, id)) as Row | undefined;
+          } catch (err) {
+            // A retry whose unique key another pending or running job holds is left alone.
+            if (action === "retry" && /UNIQUE constraint failed/.test((err as Error).message)) {
+              skipped++;
+              continue;
+            }
+            throw err;
+          }
+          if (done === undefined) continue;
+          count++;
+          if (done["note"] !== null && done["note"] !== undefined) notes.add(String(done["note"]));
+        }
+        for (const note of notes)
+          wakeups.push({ channel: action === "cancel" ? "batch" : "jobs", payload: note });
+        return ids;
+      });
+      ctx.emit(wakeups);
+      if (seen.length < batchSize) break;
+      cursor = seen.at(-1)!["id"] as number | bigint;
+    }
+    return { count, skipped };
   }
 }

@@ -6,6 +6,10 @@ export interface Tables {
   cron: string;
   cronEntries: string;
   migrations: string;
+  /** Per-queue settings (pause). */
+  queues: string;
+  /** Rate-limit windows of the claim. */
+  rateWindows: string;
 }
 
 /**
@@ -22,6 +26,8 @@ export function tablesFor(prefix: string): Tables {
     cron: `"${prefix}cron"`,
     cronEntries: `"${prefix}cron_entries"`,
     migrations: `"${prefix}migrations"`,
+    queues: `"${prefix}queues"`,
+    rateWindows: `"${prefix}rate_windows"`,
   };
 }
 

@@ -11,6 +11,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueSetting,
   ProgressUpdate,
   QueueStats,
   RescuedJob,
@@ -33,6 +34,7 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
+import { listQueueSettings, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -155,6 +157,18 @@ export class SqliteJobStore implements JobStore {
 
   async lastCronTick(name: string): Promise<Date | null> {
     return lastCronTick(this.#ctx, name);
+  }
+
+  async pauseQueue(queue: string): Promise<QueueSetting> {
+    return setQueuePaused(this.#ctx, queue, true);
+  }
+
+  async resumeQueue(queue: string): Promise<QueueSetting> {
+    return setQueuePaused(this.#ctx, queue, false);
+  }
+
+  async listQueues(): Promise<QueueSetting[]> {
+    return listQueueSettings(this.#ctx);
   }
 
   async batchProgress(batchId: string): Promise<BatchProgress> {

@@ -19,15 +19,16 @@ export function ref(r: LeaseRef): [number, string] {
 
 /**
  * The claim statement for the jobs table `jobs`: ?1 now, ?2 worker id, ?3 lease expiry, ?4 queue,
- * ?5 limit. Its sub-select matches the partial claim index exactly (queue, priority, run_at, id
+ * ?5 limit, on the queue settings table `queues` (a paused queue yields nothing). Its sub-select
+ * matches the partial claim index exactly (queue, priority, run_at, id
  * WHERE state IN the pending states), so it walks the index in claim order and stops at the limit.
  *
  * @example
  * ```ts
- * db.prepare(claimSql('"tend_jobs"')).all(Date.now(), "worker-1", Date.now() + 30_000, "default", 10);
+ * db.prepare(claimSql('"tend_jobs"', '"tend_queues"')).all(Date.now(), "worker-1", Date.now() + 30_000, "default", 10);
  * ```
  */
-export function claimSql(jobs: string): string {
+export function claimSql(jobs: string, queues: string): string {
   return `UPDATE ${jobs}
      SET state = 'running', attempt = attempt + 1, started_at = NULL, worker_id = ?2,
          lease_token = lower(hex(randomblob(16))), lease_expires_at = ?3
@@ -35,6 +36,7 @@ export function claimSql(jobs: string): string {
            SELECT id FROM ${jobs}
             WHERE queue = ?4 AND state IN ('available', 'scheduled', 'retryable') AND run_at <= ?1
               AND cancel_requested = 0
+              AND NOT EXISTS (SELECT 1 FROM ${queues} WHERE name = ?4 AND paused = 1)
             ORDER BY priority, run_at, id
             LIMIT ?5)
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context`;
@@ -65,7 +67,7 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
     req.start === undefined
       ? limit
       : checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "start", req.start, 0, 10_000);
-  const claim = ctx.stmt(claimSql(ctx.t.jobs));
+  const claim = ctx.stmt(claimSql(ctx.t.jobs, ctx.t.queues));
   const mark = ctx.stmt(startSql(ctx.t.jobs));
   const rows = await ctx.write(() => {
     const now = ctx.now();

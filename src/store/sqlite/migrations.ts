@@ -92,13 +92,38 @@ ALTER TABLE {{schema}}jobs ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3;
 ALTER TABLE {{schema}}jobs ADD COLUMN trace_context TEXT;
 `,
   },
-  // Placeholder: version 4 belongs to the queue-state table, merged from its own branch (which replaces this entry).
   {
     component: "jobs",
     version: 4,
-    name: "jobs: reserved for the queue-state table",
+    name: "jobs: queues (pause), concurrency keys and rate limits of the claim",
+    // New tables, nullable columns and indexes older code never reads: every 0.x binary works on it
+    // (it ignores pauses, keys and limits).
     compatibleFrom: "0.1.0",
-    sql: `SELECT 1;`,
+    sql: `
+CREATE TABLE {{schema}}queues (
+  name TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  changed_at INTEGER NOT NULL
+);
+
+CREATE TABLE {{schema}}rate_windows (
+  bucket TEXT PRIMARY KEY,
+  window_start INTEGER NOT NULL,
+  started INTEGER NOT NULL
+);
+
+ALTER TABLE {{schema}}jobs ADD COLUMN concurrency_key TEXT;
+ALTER TABLE {{schema}}jobs ADD COLUMN concurrency_limit INTEGER;
+ALTER TABLE {{schema}}jobs ADD COLUMN rate_key TEXT;
+ALTER TABLE {{schema}}jobs ADD COLUMN rate_limit INTEGER;
+ALTER TABLE {{schema}}jobs ADD COLUMN rate_period_ms INTEGER;
+
+CREATE INDEX {{schema}}jobs_limited_claim_idx ON {{schema}}jobs (queue, concurrency_key, priority, run_at, id)
+  WHERE state IN ('available', 'scheduled', 'retryable') AND (concurrency_key IS NOT NULL OR rate_key IS NOT NULL);
+
+CREATE INDEX {{schema}}jobs_keyed_running_idx ON {{schema}}jobs (queue, concurrency_key)
+  WHERE state = 'running' AND concurrency_key IS NOT NULL;
+`,
   },
   {
     component: "jobs",

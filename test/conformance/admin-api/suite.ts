@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createApp } from "../../../src/app.ts";
 import { Manager } from "../../../src/lifecycle/manager.ts";
+import { waitFor } from "../../support/wait.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
 import { captureLog } from "../../lifecycle/log-capture.ts";
 
@@ -74,6 +75,9 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
 
       const info = await call(`${base}/api`);
       assert.equal(info.json["readOnly"], true);
+      const openapi = await call(`${base}/api/openapi.json`);
+      assert.equal(openapi.json["openapi"], "3.1.0");
+      assert.ok("/api/jobs/{id}" in (openapi.json["paths"] as object));
 
       const queues = await call(`${base}/api/queues`);
       assert.equal(queues.status, 200);
@@ -129,8 +133,20 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
       assert.equal((await app.jobs.get(ids[0]!))?.state, "available", "nothing changed");
       assert.deepEqual((await call(`${base}/api/audit`)).json["entries"], []);
 
-      const workers = await call(`${base}/api/workers`);
-      assert.equal((workers.json["workers"] as Array<{ pid: number }>)[0]?.pid, process.pid);
+      // This process registered itself (its first heartbeat is written as it starts).
+      const me = await waitFor(
+        async () => {
+          const workers = (await call(`${base}/api/workers`)).json["workers"] as Array<{
+            id: string;
+            pid: number;
+            alive: boolean;
+            queues: string[];
+          }>;
+          return workers.find((w) => w.pid === process.pid && w.alive) ?? null;
+        },
+        { timeoutMs: 10_000, message: "this process in /api/workers" },
+      );
+      assert.equal(me.id, app.jobs.workerId);
       const convergers = await call(`${base}/api/convergers`);
       assert.deepEqual(convergers.json, { convergers: [], parked: [] });
       const inconsistencies = await call(`${base}/api/convergers/inconsistencies`);
@@ -288,6 +304,97 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
           code: "TEND_E_INVALID_HTTP_OPTIONS",
         });
       }
+    });
+
+    it("bulk actions: the count first, then bounded batches on both drivers, audited with the count", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp({ dashboard: true, adminToken: TOKEN }, t);
+      const store = await app.store();
+      for (let i = 0; i < 25; i++) await app.enqueue("bulk.later", { i }, { queue: "bulk", delay: "1h" });
+      for (let i = 0; i < 3; i++) await app.enqueue("bulk.now", { i }, { queue: "bulk" });
+
+      const preview = await call(`${base}/api/jobs/bulk/cancel?state=scheduled&queue=bulk`);
+      assert.equal(preview.status, 200);
+      assert.equal(preview.json["count"], 25);
+      assert.equal(
+        (await call(`${base}/api/jobs/bulk/retry?queue=bulk`)).json["count"],
+        0,
+        "nothing final yet",
+      );
+      assert.equal((await call(`${base}/api/jobs/bulk/delete?kind=bulk.now`)).json["count"], 3);
+
+      // Batches of 7: 25 jobs take four, each its own transaction.
+      const outcome = await store.admin.runBulk(
+        "cancel",
+        { state: "scheduled", queue: "bulk" },
+        { batchSize: 7 },
+      );
+      assert.deepEqual(outcome, { count: 25, skipped: 0 });
+      assert.equal(await store.admin.countBulk("cancel", { state: "scheduled", queue: "bulk" }), 0);
+      const cancelled = await store.jobs.list({ queue: "bulk", state: "cancelled", limit: 100 });
+      assert.equal(cancelled.length, 25);
+      assert.equal((await store.jobs.list({ queue: "bulk", state: "available", limit: 100 })).length, 3);
+
+      const retried = await call(`${base}/api/jobs/bulk/retry`, {
+        method: "POST",
+        token: TOKEN,
+        body: { queue: "bulk", state: "cancelled" },
+      });
+      assert.equal(retried.status, 200, JSON.stringify(retried.json));
+      assert.equal(retried.json["count"], 25);
+      assert.equal((await store.jobs.list({ queue: "bulk", state: "available", limit: 100 })).length, 28);
+
+      // A retry whose unique key another pending job holds is skipped, not failed.
+      const a = await app.enqueue("bulk.unique", {}, { queue: "uq", uniqueKey: "only-one" });
+      await store.jobs.cancel(a.id);
+      const b = await app.enqueue("bulk.unique", {}, { queue: "uq", uniqueKey: "only-one" });
+      assert.notEqual(a.id, b.id);
+      const free = await app.enqueue("bulk.unique", {}, { queue: "uq" });
+      await store.jobs.cancel(free.id);
+      const uniq = await call(`${base}/api/jobs/bulk/retry`, {
+        method: "POST",
+        token: TOKEN,
+        body: { queue: "uq" },
+      });
+      assert.deepEqual([uniq.json["count"], uniq.json["skipped"]], [1, 1]);
+      assert.equal((await app.jobs.get(a.id))?.state, "cancelled");
+      assert.equal((await app.jobs.get(free.id))?.state, "available");
+
+      const deleted = await call(`${base}/api/jobs/bulk/delete`, {
+        method: "POST",
+        token: TOKEN,
+        body: { queue: "bulk" },
+      });
+      assert.equal(deleted.json["count"], 28);
+      assert.equal((await store.jobs.list({ queue: "bulk", limit: 10 })).length, 0);
+
+      for (const [path, body] of [
+        ["/api/jobs/bulk/cancel", {}],
+        ["/api/jobs/bulk/cancel", { state: "nope" }],
+        ["/api/jobs/bulk/cancel", { colour: "red" }],
+      ] as const) {
+        const bad = await call(`${base}${path}`, { method: "POST", token: TOKEN, body });
+        assert.equal(bad.status, 400, JSON.stringify(body));
+        assert.equal(errorCode(bad), "TEND_E_ADMIN_BAD_REQUEST");
+      }
+      assert.equal((await call(`${base}/api/jobs/bulk/explode?queue=x`)).status, 400);
+      assert.equal((await call(`${base}/api/jobs/bulk/cancel`)).status, 400, "a filter is required");
+      const refused = await call(`${base}/api/jobs/bulk/cancel`, { method: "POST", body: { queue: "uq" } });
+      assert.equal(refused.status, 403);
+      await assert.rejects(store.admin.runBulk("cancel", {}), { code: "TEND_E_INVALID_STORE_ARGUMENT" });
+
+      const audit = await call(`${base}/api/audit?limit=50`);
+      const entries = (audit.json["entries"] as Array<Record<string, unknown>>).filter((e) =>
+        String(e["action"]).startsWith("jobs.bulk."),
+      );
+      assert.deepEqual(
+        entries.slice(-3).map((e) => [e["action"], e["target"], e["outcome"], e["detail"]]),
+        [
+          ["jobs.bulk.delete", "jobs?queue=bulk", "ok", { count: 28, skipped: 0 }],
+          ["jobs.bulk.retry", "jobs?queue=uq", "ok", { count: 1, skipped: 1 }],
+          ["jobs.bulk.retry", "jobs?state=cancelled&queue=bulk", "ok", { count: 25, skipped: 0 }],
+        ],
+      );
     });
   });
 }

@@ -4,6 +4,7 @@ import { describeAdmin } from "./admin.ts";
 import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
 import { describeInsertAndClaim } from "./insert-claim.ts";
 import { describeLeases } from "./lease.ts";
+import { describeQueues } from "./queues.ts";
 import { describeValidation } from "./validation.ts";
 
 /**
@@ -18,6 +19,7 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeLeases(fresh);
     describeAdmin(fresh);
     describeCronBatchTransactions(fresh);
+    describeQueues(fresh);
     describeValidation(fresh);
   });
 }

@@ -6,6 +6,7 @@ import { cronOverlap } from "./cron-overlap.ts";
 import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
+import { queues } from "./queues.ts";
 import { progress } from "./progress.ts";
 import { snooze } from "./snooze.ts";
 import { uniqueModes } from "./unique-modes.ts";
@@ -20,6 +21,7 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("leases, stop and cancel", () => leases(ctx));
     describe("jobs claimed ahead when their worker dies", () => claimedAhead(ctx));
     describe("operations", () => operations(ctx));
+    describe("queue pause and resume", () => queues(ctx));
     describe("what a job may carry", () => storedValues(ctx));
     describe("progress", () => progress(ctx));
     describe("snooze", () => snooze(ctx));

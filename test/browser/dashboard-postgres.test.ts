@@ -1,0 +1,3 @@
+import { describeDashboardInBrowser } from "./suite.ts";
+
+describeDashboardInBrowser("postgres");

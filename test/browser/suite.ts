@@ -1,0 +1,289 @@
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import type { Browser, Page } from "playwright-core";
+import { type App, createApp, type AppOptions } from "../../src/app.ts";
+import { Manager } from "../../src/lifecycle/manager.ts";
+import { type Backend, createBackend } from "../support/backends.ts";
+import { waitFor } from "../support/wait.ts";
+import { captureLog } from "../lifecycle/log-capture.ts";
+
+const CHROMIUM = process.env["TEND_CHROMIUM"] ?? "/usr/bin/chromium";
+const TOKEN = "browser-test-token-0123456789";
+/** Set to a folder (e.g. docs/images) to save a screenshot of each page visited. */
+const SHOTS = process.env["TEND_SCREENSHOT_DIR"];
+
+interface TestContext {
+  after(fn: () => unknown): void;
+  skip(message: string): void;
+}
+
+/**
+ * The dashboard in a real headless Chromium (Debian's, driven by playwright-core: no browser is
+ * downloaded) against a real app on one driver: live counts, the discarded-job retry round trip
+ * without reloading, bulk cancel after seeing the count, read-only mode, the audit page, and a
+ * payload holding `<script>` that stays inert.
+ */
+export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void {
+  describe(`the dashboard in Chromium on ${driver}`, () => {
+    let backend: Backend | null = null;
+    let browser: Browser | null = null;
+    let why: string | null = null;
+
+    before(async () => {
+      if (!existsSync(CHROMIUM)) {
+        why = `no Chromium at ${CHROMIUM} (.ci/run installs Debian's chromium; or set TEND_CHROMIUM)`;
+        return;
+      }
+      backend = await createBackend(driver);
+      if (backend === null) {
+        why = "PostgreSQL unavailable";
+        return;
+      }
+      const { chromium } = await import("playwright-core");
+      browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
+    });
+    after(async () => {
+      await browser?.close();
+      await backend?.cleanup();
+    });
+
+    async function startApp(
+      t: TestContext,
+      options: Partial<AppOptions>,
+    ): Promise<{ app: App; base: string }> {
+      const capture = captureLog();
+      const app = createApp({
+        database: backend!.url,
+        log: capture.log,
+        jobs: { queues: {} },
+        ...options,
+        http: options.http ?? { port: 0, dashboard: true, adminToken: TOKEN },
+      });
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      t.after(() => manager.stop());
+      return { app, base: app.httpAddress! };
+    }
+
+    /** A new page that answers the token prompt and records script errors. */
+    async function openPage(t: TestContext): Promise<{ page: Page; errors: string[] }> {
+      const context = await browser!.newContext({ viewport: { width: 1100, height: 640 } });
+      t.after(() => context.close());
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (err) => errors.push(err.message));
+      page.on(
+        "dialog",
+        (dialog) => void (dialog.type() === "prompt" ? dialog.accept(TOKEN) : dialog.accept()),
+      );
+      return { page, errors };
+    }
+
+    /** Saves a screenshot (SQLite run only, when TEND_SCREENSHOT_DIR is set). */
+    async function shot(page: Page, name: string): Promise<void> {
+      if (SHOTS === undefined || driver !== "sqlite") return;
+      await mkdir(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, `dashboard-${name}.png`) });
+    }
+
+    /** Marks the page; the mark survives only while the page is not reloaded. */
+    const mark = (page: Page) => page.evaluate("window.notReloaded = true");
+    const stillMarked = async (page: Page) => assert.equal(await page.evaluate("window.notReloaded"), true);
+
+    it("shows queue counts that change while jobs run, without reloading", async (t) => {
+      if (why !== null) return t.skip(why);
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const { app, base } = await startApp(t, { jobs: { queues: { live: { concurrency: 3 } } } });
+      app.job("browser.slow", async () => gate, { queue: "live" });
+      for (let i = 0; i < 5; i++) await app.enqueue("browser.slow", { i }, { queue: "live" });
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui`);
+      await mark(page);
+      const running = page.locator('[data-count="live:running"]');
+      await running.filter({ hasText: /^3$/ }).waitFor();
+      assert.equal(await page.textContent('[data-count="live:available"]'), "2");
+      await shot(page, "overview");
+      release();
+      await running.filter({ hasText: /^0$/ }).waitFor();
+      assert.equal(await page.textContent('[data-count="live:available"]'), "0");
+      await stillMarked(page);
+      assert.deepEqual(errors, []);
+    });
+
+    it("filters discarded jobs, opens one, retries it and watches it complete without reloading", async (t) => {
+      if (why !== null) return t.skip(why);
+      let broken = true;
+      let release!: () => void;
+      const gate = new Promise<void>((resolve) => (release = resolve));
+      const { app, base } = await startApp(t, { jobs: { queues: { flaky: { concurrency: 1 } } } });
+      app.job(
+        "browser.flaky",
+        async () => {
+          if (broken) throw new Error("the mail server said no");
+          await gate;
+          return { sent: true };
+        },
+        { queue: "flaky", maxAttempts: 1 },
+      );
+      const { id } = await app.enqueue("browser.flaky", { to: "a@example.com" }, { queue: "flaky" });
+      await waitFor(async () => (await app.jobs.get(id))?.state === "discarded", { message: "discarded" });
+
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/jobs`);
+      await page.selectOption('select[name="state"]', "discarded");
+      await page.click('form.filters button[type="submit"]');
+      assert.equal(new URL(page.url()).searchParams.get("state"), "discarded");
+      await shot(page, "jobs");
+      await page.click(`a[href="/ui/jobs/${id}"]`);
+      assert.equal(await page.textContent("#state"), "discarded");
+      assert.match((await page.textContent("main")) ?? "", /the mail server said no/);
+      await mark(page);
+      broken = false;
+      await page.click('button[data-url$="/retry"]');
+      await page.locator("#state", { hasText: "running" }).waitFor();
+      await shot(page, "job");
+      release();
+      await page.locator("#state", { hasText: "completed" }).waitFor();
+      assert.match((await page.textContent("#result")) ?? "", /"sent": true/);
+      await stillMarked(page);
+      assert.deepEqual(errors, []);
+    });
+
+    it("bulk-cancels 500 scheduled jobs after showing their count, and audits it with the count", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, {});
+      const items = Array.from({ length: 500 }, (_, i) => ({
+        kind: "browser.later",
+        payload: { i },
+        queue: "many",
+        delay: "1h",
+      }));
+      await app.enqueueMany(items);
+      await app.enqueue("browser.now", {}, { queue: "many" });
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/jobs?state=scheduled&queue=many`);
+      await page.selectOption('form[data-bulk] select[name="action"]', "cancel");
+      await page.click('form[data-bulk] button[type="submit"]');
+      const result = page.locator("[data-bulk-result]");
+      await result.filter({ hasText: "500 job(s) match." }).waitFor();
+      const store = await app.store();
+      assert.equal(
+        await store.admin.countBulk("cancel", { queue: "many" }),
+        501,
+        "nothing was cancelled by counting",
+      );
+      await shot(page, "bulk");
+      await page.click('form[data-bulk] button:has-text("Confirm: cancel 500 job(s)")');
+      await result.filter({ hasText: "cancel: 500 job(s) done." }).waitFor();
+      assert.equal(
+        await store.admin.countBulk("cancel", { queue: "many" }),
+        1,
+        "only the available job is left",
+      );
+      assert.equal((await store.jobs.list({ queue: "many", state: "cancelled", limit: 1000 })).length, 500);
+      await page.goto(`${base}/ui/audit`);
+      const first = await page.locator("tbody tr").first().locator("td").allTextContents();
+      assert.deepEqual(first.slice(1, 5), [
+        "jobs.bulk.cancel",
+        "jobs?state=scheduled&queue=many",
+        "ok",
+        '{"count":500,"skipped":0}',
+      ]);
+      assert.deepEqual(errors, []);
+    });
+
+    it("keeps a <script> payload inert on the job page", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, {});
+      const evil = await app.enqueue(
+        "browser.evil",
+        { html: '<script>window.pwned = 1</script><img src=x onerror="window.pwned = 2">' },
+        { queue: "evil", delay: "1h" },
+      );
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui`);
+      assert.equal(await page.textContent('[data-count="evil:scheduled"]'), "1");
+      await page.click('a[href="/ui/jobs?queue=evil"]');
+      await page.click(`a[href="/ui/jobs/${evil.id}"]`);
+      assert.equal(new URL(page.url()).pathname, `/ui/jobs/${evil.id}`);
+      const payload = await page.textContent("#payload");
+      assert.match(payload ?? "", /<script>window\.pwned = 1<\/script>/, "the script shows as text");
+      assert.equal(await page.locator("#payload script, #payload img").count(), 0, "no element was made");
+      assert.equal(await page.evaluate("window.pwned"), undefined);
+      assert.equal(
+        await page.locator('button[data-url$="/cancel"]').count(),
+        1,
+        "actions shown with a token",
+      );
+      assert.deepEqual(errors, []);
+    });
+
+    it("in read-only mode shows no action and the API refuses them with 403", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, { http: { port: 0, dashboard: true } });
+      const { id } = await app.enqueue("browser.ro", { n: 1 }, { queue: "readonly" });
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/jobs/${id}`);
+      assert.match((await page.textContent("header .mode")) ?? "", /read-only/);
+      assert.equal(await page.locator("button[data-url]").count(), 0, "no action button");
+      await shot(page, "read-only");
+      const answers = await page.evaluate(async (jobId) => {
+        const out: Array<[number, string]> = [];
+        for (const [method, url] of [
+          ["POST", `/api/jobs/${jobId}/cancel`],
+          ["POST", `/api/jobs/${jobId}/retry`],
+          ["DELETE", `/api/jobs/${jobId}`],
+        ]) {
+          const res = await fetch(url!, {
+            method: method!,
+            headers: { authorization: "Bearer whatever-token-0123456789" },
+          });
+          const body = (await res.json()) as { error: { code: string } };
+          out.push([res.status, body.error.code]);
+        }
+        return out;
+      }, id);
+      assert.deepEqual(answers, [
+        [403, "TEND_E_ADMIN_READ_ONLY"],
+        [403, "TEND_E_ADMIN_READ_ONLY"],
+        [403, "TEND_E_ADMIN_READ_ONLY"],
+      ]);
+      assert.equal((await app.jobs.get(id))?.state, "available", "nothing changed");
+      assert.deepEqual(errors, []);
+    });
+
+    it("lists every action taken from the pages on the audit page", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, {});
+      const { id } = await app.enqueue("browser.audited", { n: 1 }, { queue: "audited", delay: "1h" });
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/jobs/${id}`);
+      await page.click('button[data-url$="/cancel"]');
+      await page.locator("#state", { hasText: "cancelled" }).waitFor();
+      await page.click('button[data-url$="/retry"]');
+      await page.locator("#state", { hasText: "available" }).waitFor();
+      await page.click(`button[data-method="DELETE"]`);
+      await page.waitForURL(`${base}/ui/jobs`);
+      assert.equal(await app.jobs.get(id), null);
+      await page.click('a[href="/ui/audit"]');
+      const rows = await page
+        .locator("tbody tr")
+        .evaluateAll((trs) =>
+          trs.map((tr) => [...tr.querySelectorAll("td")].slice(1, 4).map((td) => td.textContent)),
+        );
+      const target = `job:${id}`;
+      const mine = rows.filter((r) => r[1] === target);
+      assert.deepEqual(mine, [
+        ["job.delete", target, "ok"],
+        ["job.retry", target, "ok"],
+        ["job.cancel", target, "ok"],
+      ]);
+      await shot(page, "audit");
+      assert.deepEqual(errors, []);
+    });
+  });
+}

@@ -1,0 +1,143 @@
+import assert from "node:assert/strict";
+import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { createApp } from "../../src/app.ts";
+import { createLogger } from "../../src/log/index.ts";
+import { type Backend, createBackend } from "../support/backends.ts";
+import { makeTempDir } from "../support/tmp.ts";
+
+const TEND = join(import.meta.dirname, "..", "..", "bin", "tend.js");
+const TOKEN = "dashboard-cli-token-0123456789";
+const log = createLogger({ level: "silent" });
+const ENV = { ...process.env, TEND_LOG_LEVEL: "warn", TEND_LOG_PRETTY: "0" };
+
+/** Starts `tend dashboard` as a child process and resolves with its URL once it says where it listens. */
+async function startDashboard(args: string[], t: { after(fn: () => unknown): void }) {
+  const child = spawn(process.execPath, [TEND, "dashboard", ...args], {
+    env: ENV,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const exited = once(child, "exit") as Promise<[number | null, NodeJS.Signals | null]>;
+  t.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill("SIGKILL");
+      await exited;
+    }
+  });
+  let stderr = "";
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString("utf8");
+      const m = /tend dashboard: (http:\/\/[^\s/]+)\/ui/.exec(stderr);
+      if (m !== null) resolve(m[1]!);
+    });
+    void exited.then(([code]) => reject(new Error(`tend dashboard exited ${code}: ${stderr}`)));
+  });
+  return { child, url, exited, stderr: () => stderr };
+}
+
+for (const driver of ["sqlite", "postgres"] as const) {
+  describe(`tend dashboard against a ${driver} database (a real child process)`, () => {
+    let backend: Backend | null;
+    before(async () => {
+      backend = await createBackend(driver);
+    });
+    after(() => backend?.cleanup());
+
+    it("serves /ui and /api, acts with the token file, says where it listens, stops on SIGTERM", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const app = createApp({ database: backend.url, log, jobs: { queues: {} } });
+      const { id } = await app.enqueue(
+        "cli.dash",
+        { secret: "s3cr3t" },
+        { queue: "standalone", delay: "1h" },
+      );
+      await app.close();
+      const tmp = await makeTempDir();
+      t.after(tmp.cleanup);
+      const tokenFile = join(tmp.dir, "token");
+      await writeFile(tokenFile, `${TOKEN}\n`);
+
+      const dash = await startDashboard(
+        ["--database", backend.url, "--listen", "127.0.0.1:0", "--admin-token-file", tokenFile],
+        t,
+      );
+      assert.match(dash.stderr(), new RegExp(`on ${driver} .*actions need the admin token`));
+      const queues = (await (await fetch(`${dash.url}/api/queues`)).json()) as {
+        queues: Array<{ queue: string; scheduled: number }>;
+      };
+      assert.equal(queues.queues.find((q) => q.queue === "standalone")?.scheduled, 1);
+      const page = await fetch(`${dash.url}/ui/jobs/${id}`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /s3cr3t/);
+      const refused = await fetch(`${dash.url}/api/jobs/${id}/cancel`, { method: "POST" });
+      assert.equal(refused.status, 403);
+      const cancelled = await fetch(`${dash.url}/api/jobs/${id}/cancel`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}` },
+      });
+      assert.equal(cancelled.status, 200);
+      const enqueued = await fetch(`${dash.url}/api/jobs`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "application/json" },
+        body: JSON.stringify({ kind: "cli.remote", payload: { n: 1 }, options: { queue: "standalone" } }),
+      });
+      assert.equal(enqueued.status, 201);
+      const audit = (await (await fetch(`${dash.url}/api/audit`)).json()) as {
+        entries: Array<{ action: string }>;
+      };
+      assert.deepEqual(
+        audit.entries.map((e) => e.action),
+        ["job.enqueue", "job.cancel"],
+      );
+      // An open event stream does not hold the shutdown.
+      const events = await fetch(`${dash.url}/api/events`);
+      assert.equal(events.headers.get("content-type"), "text/event-stream; charset=utf-8");
+      dash.child.kill("SIGTERM");
+      const [code] = await dash.exited;
+      assert.equal(code, 0, dash.stderr());
+      await events.body?.cancel().catch(() => {});
+
+      const hidden = await startDashboard(
+        ["--database", backend.url, "--listen", "127.0.0.1:0", "--hide-payloads"],
+        t,
+      );
+      assert.match(hidden.stderr(), /read-only/);
+      const job = (await (await fetch(`${hidden.url}/api/jobs/${id}`)).json()) as {
+        job: Record<string, unknown>;
+      };
+      assert.equal(job.job["payload"], null);
+      assert.equal(job.job["payloadHidden"], true);
+      assert.ok(!(await (await fetch(`${hidden.url}/ui/jobs/${id}`)).text()).includes("s3cr3t"));
+      hidden.child.kill("SIGINT");
+      assert.equal((await hidden.exited)[0], 0);
+    });
+
+    it("fails with a clear error for a database that does not exist or a bad address", async (t) => {
+      if (backend === null || driver !== "sqlite") return t.skip("SQLite only: a missing file");
+      const run = promisify(execFile);
+      const missing = await run(
+        process.execPath,
+        [TEND, "dashboard", "--database", "sqlite:/nonexistent/x.db"],
+        {
+          env: ENV,
+        },
+      ).catch((err: { code: number; stderr: string }) => err);
+      assert.equal((missing as { code: number }).code, 1);
+      assert.match((missing as { stderr: string }).stderr, /TEND_E_DATABASE_NOT_FOUND/);
+      const bad = await run(
+        process.execPath,
+        [TEND, "dashboard", "--database", backend.url, "--listen", "nope"],
+        {
+          env: ENV,
+        },
+      ).catch((err: { code: number; stderr: string }) => err);
+      assert.equal((bad as { code: number }).code, 1);
+      assert.match((bad as { stderr: string }).stderr, /TEND_E_INVALID_HTTP_OPTIONS/);
+    });
+  });
+}
