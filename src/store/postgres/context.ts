@@ -39,6 +39,8 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "mark_started_held",
   "rescue_expired",
   "rescue_worker",
+  "progress",
+  "snooze",
 ]);
 
 /**
