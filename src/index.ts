@@ -31,11 +31,14 @@ export {
   type Batch,
   type BatchItemResult,
   type BatchWaitOptions,
+  type CronEntryState,
   type CronOptions,
+  type CronOverlap,
   type CronScheduleOptions,
   DEFAULT_BACKOFF,
   type EnqueueItem,
   type EnqueueOptions,
+  type InsertOutcome,
   type InsertResult,
   type JobContext,
   type JobError,
@@ -53,6 +56,7 @@ export {
   type QueueStats,
   retryDelay,
   type StandardSchema,
+  type UniqueMode,
   type WorkerCounters,
 } from "./jobs/index.ts";
 export {

@@ -4,6 +4,7 @@ import {
   checkBoolean,
   checkInteger,
   checkObject,
+  checkOneOf,
   checkString,
   invalidArgument,
   optionKeys,
@@ -11,15 +12,17 @@ import {
   TendError,
 } from "../errors/index.ts";
 import { type Duration, defaultWorkerId, parseDuration, type Task } from "../lifecycle/index.ts";
-import type {
-  InsertResult,
-  JobRecord,
-  Json,
-  ListFilter,
-  NewJob,
-  QueueSetting,
-  QueueStats,
-  Store,
+import {
+  CRON_OVERLAPS,
+  type CronEntryState,
+  type InsertResult,
+  type JobRecord,
+  type Json,
+  type ListFilter,
+  type NewJob,
+  type QueueSetting,
+  type QueueStats,
+  type Store,
 } from "../store/index.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
@@ -102,6 +105,7 @@ const CRON_KEYS = optionKeys<CronScheduleOptions>({
   name: true,
   timezone: true,
   catchUp: true,
+  overlap: true,
   queue: true,
   priority: true,
   maxAttempts: true,
@@ -291,10 +295,11 @@ export class Jobs {
    */
   cron(expression: string, kind: string, payload?: unknown, options: CronScheduleOptions = {}): void {
     rejectUnknownKeys(`cron options of ${kind}`, options, CRON_KEYS);
-    const { name, timezone, catchUp, ...enqueueOptions } = options;
+    const { name, timezone, catchUp, overlap, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
     if (name !== undefined) checkString("TEND_E_INVALID_CRON", "cron schedule name", name);
     if (catchUp !== undefined) checkBoolean("TEND_E_INVALID_CRON", "cron catchUp", catchUp);
+    if (overlap !== undefined) checkOneOf("TEND_E_INVALID_CRON", "cron overlap", overlap, CRON_OVERLAPS);
     const scheduleName = name ?? `${kind}@${expression}`;
     if (this.#schedules.some((s) => s.name === scheduleName)) {
       throw invalidArgument(
@@ -312,7 +317,10 @@ export class Jobs {
     });
     this.#schedules.push({
       name: scheduleName,
+      kind,
       expression,
+      timezone: timezone ?? null,
+      overlap: overlap ?? "skip",
       catchUp: catchUp ?? true,
       pattern,
       build: (tick) =>
@@ -402,6 +410,48 @@ export class Jobs {
   async list(filter: ListFilter = {}): Promise<JobRecord[]> {
     rejectUnknownKeys("jobs.list filter", filter, LIST_FILTER_KEYS);
     return (await this.#store()).jobs.list(filter);
+  }
+
+  /**
+   * Every cron schedule registered in the store (by any process that ran one), with whether it
+   * is paused, its last tick, the last tick's job and its skipped ticks.
+   *
+   * @example
+   * ```ts
+   * for (const e of await jobs.cronEntries()) console.log(e.name, e.paused, e.lastTick);
+   * ```
+   */
+  async cronEntries(): Promise<CronEntryState[]> {
+    return (await this.#store()).jobs.listCron();
+  }
+
+  /**
+   * Pauses a cron schedule for every process (persisted): its ticks are recorded and enqueue
+   * nothing until it is resumed. Throws TEND_E_CRON_NOT_FOUND for a name no process registered.
+   *
+   * @example
+   * ```ts
+   * await jobs.pauseCron("records.purge@0 3 * * *");
+   * ```
+   */
+  async pauseCron(name: string): Promise<void> {
+    await this.#setCronPaused(name, true);
+  }
+
+  /** Resumes a paused cron schedule: its next tick enqueues again (missed ticks are not made up). */
+  async resumeCron(name: string): Promise<void> {
+    await this.#setCronPaused(name, false);
+  }
+
+  async #setCronPaused(name: string, paused: boolean): Promise<void> {
+    checkString("TEND_E_INVALID_CRON", "cron schedule name", name);
+    if (!(await (await this.#store()).jobs.setCronPaused(name, paused))) {
+      throw new TendError(
+        "TEND_E_CRON_NOT_FOUND",
+        `No cron schedule named "${name}" is registered (a process registers its schedules when it starts them).`,
+        { details: { name } },
+      );
+    }
   }
 
   /** Per-queue statistics read from the store. */

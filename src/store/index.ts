@@ -57,6 +57,14 @@ export {
   type UniqueMode,
 } from "./job-model.ts";
 export type { CallerTransaction, JobStore } from "./job-store.ts";
+export {
+  CRON_OVERLAPS,
+  type CronEntryDefinition,
+  type CronEntryState,
+  type CronOverlap,
+  type CronTickOutcome,
+  type CronTickResult,
+} from "./cron-model.ts";
 export type { LeaseDecision } from "./lease.ts";
 export type { Channel, Notifier } from "./notifier.ts";
 export { TEND_VERSION } from "./code-version.ts";

@@ -1,3 +1,4 @@
+import type { CronEntryDefinition, CronEntryState, CronOverlap, CronTickResult } from "./cron-model.ts";
 import type {
   BatchProgress,
   ClaimedJob,
@@ -138,4 +139,22 @@ export interface JobStore {
    * instead. Fenced like complete; returns the ids changed.
    */
   snooze(requests: readonly SnoozeRequest[]): Promise<string[]>;
+
+  /**
+   * Cron with an overlap policy and pause: in one transaction, records tick `tickAt` of `name`
+   * unless that tick or a later one was recorded (`taken`), then enqueues `job` unless the entry
+   * is paused (`paused`) or `overlap` is `skip` and the job of the last tick that enqueued one is
+   * still scheduled, available, running or retryable (`skipped`, counted on the entry). Exactly
+   * once across processes and machines.
+   */
+  cronTick(name: string, tickAt: Date, job: NewJob, overlap: CronOverlap): Promise<CronTickResult>;
+
+  /** Registers cron entries as this process defines them (kind, expression, time zone, overlap), keeping their pause and history. */
+  registerCron(entries: readonly CronEntryDefinition[]): Promise<void>;
+
+  /** Every registered cron entry with its state, by name. */
+  listCron(): Promise<CronEntryState[]>;
+
+  /** Pauses or resumes a registered cron entry (for every process); false when no entry has that name. */
+  setCronPaused(name: string, paused: boolean): Promise<boolean>;
 }

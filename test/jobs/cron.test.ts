@@ -65,6 +65,15 @@ describe("cron definitions are checked at the call", () => {
     assert.throws(() => jobs.cron("0 3 * * *", "k", {}, { catchUp: "yes" as never }), invalidCron(/catchUp/));
   });
 
+  it("rejects an overlap policy it does not know, naming the ones it does", () => {
+    const jobs = jobsWithoutStore();
+    assert.throws(
+      () => jobs.cron("0 3 * * *", "k", {}, { overlap: "queue" as never }),
+      invalidCron(/overlap.*"skip", "allow"/),
+    );
+    jobs.cron("0 3 * * *", "k", {}, { overlap: "allow" });
+  });
+
   it("accepts valid timezones and expressions, and computes their next tick", () => {
     const jobs = jobsWithoutStore();
     for (const timezone of ["Europe/Berlin", "UTC", "America/New_York", "Etc/GMT+2"]) {

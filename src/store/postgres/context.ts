@@ -10,6 +10,7 @@ export interface PgContext {
   /** Quoted table names. */
   jobs: string;
   cron: string;
+  cronEntries: string;
   /** Per-queue settings (pause). */
   queues: string;
   /** Rate-limit windows of the claim. */
@@ -41,6 +42,8 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "rescue_expired",
   "rescue_worker",
   "claim_probe",
+  "progress",
+  "snooze",
 ]);
 
 /**
@@ -64,6 +67,7 @@ export function createContext(
     schema,
     jobs: `${s}.jobs`,
     cron: `${s}.cron`,
+    cronEntries: `${s}.cron_entries`,
     queues: `${s}.queues`,
     rateWindows: `${s}.rate_windows`,
     channels: {

@@ -2,7 +2,7 @@ import type { NewJob } from "../job-model.ts";
 import type { JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import type { PgContext } from "./context.ts";
-import { enqueueCronTick, lastCronTick } from "./cron.ts";
+import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -50,5 +50,9 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     batchJobs: (batchId) => batchJobs(ctx, batchId),
     progress: (updates) => progressJobs(ctx, updates),
     snooze: (requests) => snoozeJobs(ctx, requests),
+    cronTick: (name, tickAt, job, overlap) => cronTick(ctx, name, tickAt, job, overlap),
+    registerCron: (entries) => registerCron(ctx, entries),
+    listCron: () => listCron(ctx),
+    setCronPaused: (name, paused) => setCronPaused(ctx, name, paused),
   };
 }

@@ -4,6 +4,7 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 export interface Tables {
   jobs: string;
   cron: string;
+  cronEntries: string;
   migrations: string;
   /** Per-queue settings (pause). */
   queues: string;
@@ -23,6 +24,7 @@ export function tablesFor(prefix: string): Tables {
   return {
     jobs: `"${prefix}jobs"`,
     cron: `"${prefix}cron"`,
+    cronEntries: `"${prefix}cron_entries"`,
     migrations: `"${prefix}migrations"`,
     queues: `"${prefix}queues"`,
     rateWindows: `"${prefix}rate_windows"`,

@@ -17,11 +17,12 @@ import type {
   RescuedJob,
   SnoozeRequest,
 } from "../job-model.ts";
+import type { CronEntryDefinition, CronEntryState, CronOverlap, CronTickResult } from "../cron-model.ts";
 import type { CallerTransaction, JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";
-import { enqueueCronTick, lastCronTick } from "./cron.ts";
+import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -184,5 +185,21 @@ export class SqliteJobStore implements JobStore {
 
   async snooze(requests: readonly SnoozeRequest[]): Promise<string[]> {
     return snoozeJobs(this.#ctx, requests);
+  }
+
+  async cronTick(name: string, tickAt: Date, job: NewJob, overlap: CronOverlap): Promise<CronTickResult> {
+    return cronTick(this.#ctx, name, tickAt, job, overlap);
+  }
+
+  async registerCron(entries: readonly CronEntryDefinition[]): Promise<void> {
+    return registerCron(this.#ctx, entries);
+  }
+
+  async listCron(): Promise<CronEntryState[]> {
+    return listCron(this.#ctx);
+  }
+
+  async setCronPaused(name: string, paused: boolean): Promise<boolean> {
+    return setCronPaused(this.#ctx, name, paused);
   }
 }

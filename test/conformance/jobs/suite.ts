@@ -2,6 +2,7 @@ import { describe } from "node:test";
 import { useBackend } from "../../support/backends.ts";
 import { basics } from "./basics.ts";
 import { claimedAhead } from "./claimed-ahead.ts";
+import { cronOverlap } from "./cron-overlap.ts";
 import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
@@ -25,5 +26,6 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("progress", () => progress(ctx));
     describe("snooze", () => snooze(ctx));
     describe("unique key modes: debounce and throttle", () => uniqueModes(ctx));
+    describe("cron overlap and pause", () => cronOverlap(ctx));
   });
 }
