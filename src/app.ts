@@ -50,6 +50,7 @@ import { createLogger } from "./log/index.ts";
 import {
   createRegistry,
   type ErrorHook,
+  ConvergeWatch,
   ErrorReporter,
   InboxWatch,
   JobMetrics,
@@ -155,6 +156,7 @@ export class App {
   #metrics: Registry | undefined;
   readonly #watch = new JobsWatch();
   readonly #inboxWatch = new InboxWatch();
+  readonly #convergeWatch = new ConvergeWatch();
   readonly #inboxes: Inbox[] = [];
   readonly #errors: ErrorReporter;
 
@@ -187,20 +189,20 @@ export class App {
     if (options.onError !== undefined) this.onError(options.onError);
     if (options.tracing !== undefined) checkBoolean("TEND_E_INVALID_APP_OPTIONS", "tracing", options.tracing);
     if (options.metrics !== undefined) checkBoolean("TEND_E_INVALID_APP_OPTIONS", "metrics", options.metrics);
-    if (options.tracing !== false) this.#watch.tracer = tendTracer();
+    if (options.tracing !== false) {
+      const tracer = tendTracer();
+      this.#watch.tracer = tracer;
+      this.#convergeWatch.tracer = tracer;
+      this.#inboxWatch.tracer = tracer;
+    }
     this.#watch.errors = this.#errors;
     this.jobs.observe(this.#watch);
     this.#inboxWatch.errors = this.#errors;
+    this.#convergeWatch.errors = this.#errors;
     // One identity per app: convergers hold their leases under the jobs worker's id.
     this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
-    this.#convergers.observe((error, where) =>
-      this.#errors.report(error, {
-        part: "converge",
-        event: "converger.error",
-        converger: where.converger,
-        ...(where.key === undefined ? {} : { key: where.key }),
-      }),
-    );
+    const convergeWatch = this.#convergeWatch;
+    this.#convergers.observe((error, where) => convergeWatch.error(error, where), convergeWatch);
   }
 
   /**

@@ -22,7 +22,7 @@ export {
   TerminalError,
   type WakeOn,
 } from "./converge/index.ts";
-export { ERROR_CODES, type ErrorCode } from "./errors/index.ts";
+export { ERROR_CODES, type ErrorCode } from "./errors/catalogue.ts";
 export type { HttpOptions, ReadinessReport } from "./http/index.ts";
 export { isTendError, TendError } from "./errors/index.ts";
 export {
@@ -31,25 +31,32 @@ export {
   type Batch,
   type BatchItemResult,
   type BatchWaitOptions,
+  type CronEntryState,
   type CronOptions,
+  type CronOverlap,
   type CronScheduleOptions,
   DEFAULT_BACKOFF,
   type EnqueueItem,
   type EnqueueOptions,
+  type InsertOutcome,
   type InsertResult,
   type JobContext,
   type JobError,
   type JobHandler,
   type JobKindOptions,
   type JobRecord,
+  JobSnooze,
   type JobState,
   Jobs,
   type JobsOptions,
   type Json,
   type ListFilter,
+  type QueueInfo,
+  type QueueSetting,
   type QueueStats,
   retryDelay,
   type StandardSchema,
+  type UniqueMode,
   type WorkerCounters,
 } from "./jobs/index.ts";
 export {
@@ -93,9 +100,11 @@ export {
   type SuperviseOptions,
   type SuperviseRunOptions,
   Supervisor,
+  type SupervisorErrorHook,
   type SupervisorStatus,
   supervise,
   type UnitOptions,
+  type WorkerCrashContext,
   type WorkerStatus,
 } from "./supervise/index.ts";
 export type { Store } from "./store/index.ts";

@@ -11,29 +11,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { preloadDriver } from "./store/index.ts";
-import { isStartMessage, type SpareReadyMessage, SUPERVISE_ENV } from "./supervise/index.ts";
-
-const parentPid = process.ppid;
-const onDisconnect = (): void => process.exit(0);
-const watch = setInterval(() => {
-  if (process.ppid !== parentPid) process.exit(0);
-}, 500);
-
-function onMessage(message: unknown): void {
-  if (!isStartMessage(message)) return;
-  process.off("message", onMessage);
-  process.off("disconnect", onDisconnect);
-  clearInterval(watch);
-  for (const key of Object.keys(process.env)) if (!(key in message.env)) delete process.env[key];
-  Object.assign(process.env, message.env);
-  process.argv = [process.argv[0] ?? process.execPath, message.program, ...message.args];
-  import(pathToFileURL(message.program).href).catch((err: unknown) => {
-    process.stderr.write(
-      `tend: the program ${message.program} failed to load: ${(err as Error)?.stack ?? String(err)}\n`,
-    );
-    process.exit(1);
-  });
-}
+import { SUPERVISE_ENV, serveAsSpare } from "./supervise/index.ts";
 
 /**
  * Loads tend's own modules while idle, so that the program finds them already evaluated (its
@@ -45,12 +23,4 @@ async function warm(): Promise<void> {
   await Promise.allSettled([import("./index.ts"), preloadDriver(url)]);
 }
 
-process.once("disconnect", onDisconnect);
-process.on("message", onMessage);
-// tend's modules loaded before these listeners: a master that died meanwhile left no event behind.
-if (!process.connected) onDisconnect();
-await warm();
-const ready: SpareReadyMessage = { tend: 1, type: "spare" };
-// The master may have died while this spare booted: then there is no one to tell (and the
-// disconnect handler ends the spare), not an error to crash on.
-if (process.connected) process.send?.(ready, undefined, undefined, () => {});
+await serveAsSpare({ load: (program) => import(pathToFileURL(program).href), warm });

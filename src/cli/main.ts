@@ -6,6 +6,8 @@ import { TEND_VERSION } from "../store/index.ts";
 const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
   () => import("./commands/migrate.ts"),
   () => import("./commands/jobs.ts"),
+  () => import("./commands/cron.ts"),
+  () => import("./commands/queues.ts"),
   () => import("./commands/inconsistencies.ts"),
   () => import("./commands/converge.ts"),
   () => import("./commands/supervise.ts"),

@@ -4,6 +4,7 @@ import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import type { ConvergeErrorHook } from "./execute.ts";
+import type { ConvergeObserver } from "./observer.ts";
 import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";
 import { type ConvergerRetention, DEFAULT_RETENTION, retentionMs } from "./retention.ts";
 import { type Converger, createConverger } from "./runner.ts";
@@ -60,6 +61,7 @@ export class AppConvergers {
   /** The convergers, by name, once built. */
   #built: Map<string, Converger> | null = null;
   #onError: ConvergeErrorHook | undefined;
+  #observer: ConvergeObserver | undefined;
 
   constructor(options: AppConvergersOptions = {}) {
     rejectUnknownKeys("convergers options", options, OPTION_KEYS);
@@ -116,6 +118,7 @@ export class AppConvergers {
             ...(deps.enqueue === undefined ? {} : { enqueue: deps.enqueue }),
             ...(this.#holderId === undefined ? {} : { holderId: this.#holderId }),
             ...(this.#onError === undefined ? {} : { onError: this.#onError }),
+            ...(this.#observer === undefined ? {} : { observer: this.#observer }),
           }),
         );
       }
@@ -124,9 +127,13 @@ export class AppConvergers {
     return [...this.#built.values()];
   }
 
-  /** Sets what is told of every converger's failures (the app's error hook); before `tasks`. */
-  observe(onError: ConvergeErrorHook | undefined): void {
+  /**
+   * Sets what is told of every converger's failures (the app's error hook) and of its sweeps,
+   * runs and inconsistencies (traces, channels); before `tasks`.
+   */
+  observe(onError: ConvergeErrorHook | undefined, observer?: ConvergeObserver): void {
     this.#onError = onError;
+    this.#observer = observer;
   }
 
   /** Every converger built, once `tasks` was called. */

@@ -13,6 +13,7 @@ import type { ConvergeContext, EnqueueFn, FindContext } from "./context.ts";
 import type { NormalizedDefinition } from "./definition.ts";
 import type { KeyFinish, TakenKey } from "./key-queue.ts";
 import { type ConvergerMetrics, observeDuration } from "./metrics.ts";
+import type { ConvergeObserver } from "./observer.ts";
 import { interpretOutcome } from "./outcome.ts";
 import type { InconsistencyRecorder } from "./recorder.ts";
 import type { ConvergerRetention } from "./retention.ts";
@@ -35,6 +36,8 @@ export interface ConvergerEnv {
   retention: ConvergerRetention;
   /** Told of every failed `find` and `converge` (the app's error hook). */
   onError?: ConvergeErrorHook | undefined;
+  /** Told of every sweep, key run and inconsistency (traces, diagnostics channels). */
+  observer?: ConvergeObserver | undefined;
 }
 
 /** Told of a converger's failures: `key` is absent for a failed `find`. */
@@ -134,11 +137,14 @@ export async function runKey(
     failures: item.failures,
     enqueue: env.enqueue ?? noJobs(def.name),
   });
+  const watch = env.observer?.run?.(def.name, item.key, item.failures);
   const started = performance.now();
   let value: unknown;
   let error: unknown = null;
   try {
-    value = await def.converge(item.key, ctx);
+    value = await (watch === undefined
+      ? def.converge(item.key, ctx)
+      : watch.run(() => def.converge(item.key, ctx)));
   } catch (err) {
     error = err;
   } finally {
@@ -156,7 +162,10 @@ export async function runKey(
     }
   }
   if (error !== null) {
-    if (parent.aborted && !link.timedOut) return { ...aborted, error };
+    if (parent.aborted && !link.timedOut) {
+      watch?.end("aborted", error);
+      return { ...aborted, error };
+    }
     metrics.errors++;
     if (link.timedOut) {
       metrics.timeouts++;
@@ -167,6 +176,7 @@ export async function runKey(
       );
     }
     env.onError?.(error, { converger: def.name, key: item.key });
+    watch?.end(isTerminalError(error) ? "terminal" : "error", error);
     const message = error instanceof Error ? error.message : String(error);
     if (isTerminalError(error)) {
       metrics.terminal++;
@@ -205,6 +215,7 @@ export async function runKey(
     });
     if (recorded) {
       metrics.changes++;
+      env.observer?.inconsistency?.(def.name, item.key, outcome.changed);
       log.info({ changes: outcome.changed }, "inconsistency converged");
     } else {
       fencedOut = true;
@@ -213,8 +224,10 @@ export async function runKey(
         "lease lost before the inconsistency was recorded; stopping here",
       );
     }
+    watch?.end("changed", null);
   } else {
     metrics.unchanged++;
+    watch?.end("unchanged", null);
   }
   const finish: KeyFinish =
     outcome.requeueAfterMs === null ? { kind: "ok" } : { kind: "requeue", afterMs: outcome.requeueAfterMs };

@@ -10,6 +10,12 @@ export type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts
 export type { ConvergeErrorHook } from "./execute.ts";
 export type { ConvergerDefinition, WakeOn } from "./definition.ts";
 export type { ConvergerMetrics } from "./metrics.ts";
+export type {
+  ConvergeObserver,
+  ConvergeRunObservation,
+  ConvergeRunOutcome,
+  ConvergeSweepObservation,
+} from "./observer.ts";
 export { clearParkedKeys, listParkedKeys, PARKED_CHANNEL } from "./parked.ts";
 export type { ConvergerRetention } from "./retention.ts";
 export { type Converger, createConverger, type SweepReport } from "./runner.ts";

@@ -9,6 +9,7 @@ import type { ConvergeErrorHook, ConvergerEnv, KeyResult } from "./execute.ts";
 import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
+import type { ConvergeObserver } from "./observer.ts";
 import { InconsistencyRecorder } from "./recorder.ts";
 import { type ConvergerRetention, DEFAULT_RETENTION } from "./retention.ts";
 import { convergeStoreOf } from "./store.ts";
@@ -33,6 +34,8 @@ export interface ConvergerDeps {
   retention?: ConvergerRetention;
   /** Told of every failed `find` and `converge` (the app's error hook). */
   onError?: ConvergeErrorHook;
+  /** Told of every sweep, key run and inconsistency recorded (the app's traces and channels). */
+  observer?: ConvergeObserver;
 }
 
 const DEPS_KEYS = optionKeys<ConvergerDeps>({
@@ -44,6 +47,7 @@ const DEPS_KEYS = optionKeys<ConvergerDeps>({
   random: true,
   retention: true,
   onError: true,
+  observer: true,
 });
 
 /** A converger: a Task to run under the Manager, with counters and a one-sweep entry for tests. */
@@ -132,6 +136,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         notifier: deps.store.notifier,
         retention: deps.retention ?? DEFAULT_RETENTION,
         onError: deps.onError,
+        observer: deps.observer,
       }));
     return envPromise;
   };

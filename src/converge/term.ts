@@ -143,13 +143,15 @@ export async function runTerm(options: TermOptions): Promise<void> {
     sweepWanted = false;
     nextSweepAt = Date.now() + def.everyMs;
     metrics.sweeps++;
+    const watch = env.observer?.sweep?.(def.name);
     try {
       // find takes a slot of the shared limiter too, so sweeps never exceed the process-wide bound.
       const release = env.limiter === undefined ? undefined : await env.limiter.acquire(signal);
       const link = linkSignals([signal], def.timeoutMs);
       let result: unknown;
       try {
-        result = await def.find(findContext(env, link.signal));
+        const ctx = findContext(env, link.signal);
+        result = await (watch === undefined ? def.find(ctx) : watch.run(() => def.find(ctx)));
       } finally {
         link.dispose();
         release?.();
@@ -158,7 +160,9 @@ export async function runTerm(options: TermOptions): Promise<void> {
       for (const f of found) offer(f.key, f.version, "sweep");
       metrics.lastSweepAt = Date.now();
       metrics.parked = queue.size().terminal;
+      watch?.end(null, found.length);
     } catch (err) {
+      watch?.end(err, 0);
       if (!signal.aborted) {
         metrics.findErrors++;
         env.onError?.(err, { converger: def.name });

@@ -47,6 +47,8 @@ export class Discovery {
   readonly #strange = new Map<string, StrangeEntry>();
   readonly #settle = new Map<string, SettleState>();
   readonly #hints = new Set<string>();
+  /** When each candidate name was first seen (ms since epoch), until it is taken or disappears. */
+  readonly #firstSeen = new Map<string, number>();
   #full = false;
   #running: Promise<void> | undefined;
   #watcher: FSWatcher | undefined;
@@ -126,6 +128,7 @@ export class Discovery {
   next(): { name: string; settled: FileSignature | undefined } | undefined {
     for (const name of this.#ready) {
       this.#ready.delete(name);
+      this.#firstSeen.delete(name);
       const settled = this.#settle.get(name)?.sig;
       this.#settle.delete(name);
       if (this.#o.busy(name)) continue;
@@ -133,6 +136,20 @@ export class Discovery {
       return { name, settled };
     }
     return undefined;
+  }
+
+  /** When the oldest name ready to claim was first seen (ms since epoch), or null. */
+  oldestReadySince(): number | null {
+    let oldest: number | null = null;
+    for (const name of this.#ready) {
+      const seen = this.#firstSeen.get(name);
+      if (seen !== undefined && (oldest === null || seen < oldest)) oldest = seen;
+    }
+    return oldest;
+  }
+
+  #seen(name: string, now: number): void {
+    if (!this.#firstSeen.has(name)) this.#firstSeen.set(name, now);
   }
 
   /** Number of names ready to claim. */
@@ -194,6 +211,7 @@ export class Discovery {
       seen.add(name);
       if (isTemporaryName(name) || entry.isDirectory() || !this.#o.match(name) || this.#o.busy(name))
         continue;
+      this.#seen(name, now);
       if (this.#ready.has(name)) continue;
       const known = entry.isFile() || entry.isSymbolicLink() || entry.isFIFO() || entry.isSocket();
       if (entry.isFile() && this.#o.settleMs === 0) {
@@ -212,6 +230,7 @@ export class Discovery {
     }
     for (const name of this.#settle.keys()) if (!seen.has(name)) this.#settle.delete(name);
     for (const name of this.#ready) if (!seen.has(name)) this.#ready.delete(name);
+    for (const name of this.#firstSeen.keys()) if (!seen.has(name)) this.#firstSeen.delete(name);
   }
 
   async #look(name: string): Promise<void> {
@@ -222,9 +241,11 @@ export class Discovery {
     } catch (err) {
       if (errnoCode(err) !== "ENOENT") throw err;
       this.#settle.delete(name);
+      this.#firstSeen.delete(name);
       return;
     }
     if (st.isDirectory()) return;
+    this.#seen(name, Date.now());
     if (!st.isFile()) {
       this.#strange.set(name, { raw: Buffer.from(name), name });
       return;

@@ -10,7 +10,7 @@ import { type ResolvedInboxOptions, retryDelayMs } from "./options.ts";
 import { OutputStager } from "./outputs.ts";
 import { type AttemptRecord, describeError, type FailureRecord, writeFileAtomic } from "./sidecar.ts";
 import type { InboxCounters, InboxFile } from "./types.ts";
-import type { InboxObserver } from "./observer.ts";
+import type { InboxFileObservation, InboxObserver } from "./observer.ts";
 
 /** Everything one file's processing needs from its inbox. */
 export interface FileJobEnv {
@@ -48,6 +48,29 @@ export interface ClaimedFile {
  * the inbox when the inbox stops first. Never throws: trouble with this file stays with this file.
  */
 export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise<FileJobOutcome> {
+  const watch = env.observer?.fileStarted?.(env.options.name, claimed.name);
+  if (watch === undefined) return processFile(env, claimed, undefined);
+  const watched: WatchedFile = { watch, error: null };
+  let outcome: FileJobOutcome = "stuck";
+  try {
+    outcome = await processFile(env, claimed, watched);
+    return outcome;
+  } finally {
+    watch.end(outcome, outcome === "failed" ? watched.error : null);
+  }
+}
+
+/** A file's observation, and the error it failed with. */
+interface WatchedFile {
+  watch: InboxFileObservation;
+  error: unknown;
+}
+
+async function processFile(
+  env: FileJobEnv,
+  claimed: ClaimedFile,
+  watched: WatchedFile | undefined,
+): Promise<FileJobOutcome> {
   const { options: o, counters } = env;
   const log = env.log.child({ file: claimed.name });
   const path = join(env.claimDir, claimed.name);
@@ -72,6 +95,7 @@ export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise
           `Inbox entry ${JSON.stringify(claimed.name)} is not a regular file (a symlink, FIFO, socket or device); drop regular files only.`,
           { details: { name: claimed.name } },
         );
+      if (watched !== undefined) watched.error = err;
       return await fail(env, claimed, path, err, attemptLog, size, started, log);
     }
     const file: InboxFile = {
@@ -85,7 +109,7 @@ export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise
     for (let attempt = 1; attempt <= o.retries + 1; attempt++) {
       const outputs = new OutputStager(o.outDir, env.ownerName);
       const attemptStart = Date.now();
-      const result = await attemptOnce(env, file, attempt, outputs, log);
+      const result = await attemptOnce(env, file, attempt, outputs, log, watched?.watch);
       if (result.ok) {
         try {
           await outputs.commit();
@@ -128,6 +152,7 @@ export async function runFileJob(env: FileJobEnv, claimed: ClaimedFile): Promise
         }
       }
     }
+    if (watched !== undefined) watched.error = lastError;
     return await fail(env, claimed, path, lastError, attemptLog, size, started, log);
   } catch (err) {
     log.error(
@@ -146,6 +171,7 @@ async function attemptOnce(
   attempt: number,
   outputs: OutputStager,
   parentLog: Logger,
+  watch: InboxFileObservation | undefined,
 ): Promise<AttemptResult> {
   const { options: o } = env;
   const timeout = new AbortController();
@@ -165,7 +191,8 @@ async function attemptOnce(
   const signal = link.signal;
   const log = parentLog.child({ attempt });
   try {
-    await o.process(file, { signal, attempt, log, writeOutput: outputs.write });
+    const context = { signal, attempt, log, writeOutput: outputs.write };
+    await (watch === undefined ? o.process(file, context) : watch.run(() => o.process(file, context)));
     await outputs.close();
     return { ok: true, outputs: outputs.size };
   } catch (err) {

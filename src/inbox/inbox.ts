@@ -22,6 +22,11 @@ export interface Inbox extends Task {
   readonly counters: Readonly<InboxCounters>;
   /** The options in force, defaults filled in and folders absolute. */
   readonly options: ResolvedInboxOptions;
+  /**
+   * When the oldest file waiting to be claimed (complete, not yet taken) was first seen in the
+   * folder (ms since epoch), or null when none waits or the inbox is not running.
+   */
+  oldestWaitingSince(): number | null;
 }
 
 /**
@@ -75,6 +80,7 @@ class FolderInbox implements Inbox {
   readonly #log: Logger;
   readonly #observer: InboxObserver | undefined;
   #running = false;
+  #run: InboxRun | null = null;
 
   constructor(options: ResolvedInboxOptions, log: Logger, observer: InboxObserver | undefined) {
     this.name = options.name;
@@ -95,10 +101,16 @@ class FolderInbox implements Inbox {
     }
     this.#running = true;
     try {
-      await new InboxRun(this.options, this.#log, this.counters, signal, this.#observer).run();
+      this.#run = new InboxRun(this.options, this.#log, this.counters, signal, this.#observer);
+      await this.#run.run();
     } finally {
       this.#running = false;
+      this.#run = null;
     }
+  }
+
+  oldestWaitingSince(): number | null {
+    return this.#run?.oldestWaitingSince() ?? null;
   }
 }
 
@@ -155,6 +167,10 @@ class InboxRun {
       },
       onFolderMissing: () => this.#folderMissing(),
     });
+  }
+
+  oldestWaitingSince(): number | null {
+    return this.#discovery.oldestReadySince();
   }
 
   async run(): Promise<void> {

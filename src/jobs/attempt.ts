@@ -7,11 +7,15 @@ import {
   isStoreUnavailable,
   type JobError,
   type LeaseRef,
+  type ProgressUpdate,
+  type SnoozeRequest,
 } from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
-import type { AttemptEnd, AttemptOutcome, JobObserver } from "./observer.ts";
+import type { AttemptEnd, AttemptObservation, AttemptOutcome, JobObserver } from "./observer.ts";
 import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
+import { MAX_PROGRESS_BYTES, ProgressReporter } from "./progress.ts";
+import { JobSnooze, snoozeFor } from "./snooze.ts";
 import { encodeJson } from "./validate.ts";
 
 /** A job this process is running. */
@@ -45,7 +49,13 @@ export interface AttemptDeps {
     fail(f: Failure): Promise<string[]>;
     release(r: LeaseRef): Promise<string[]>;
     cancel(r: LeaseRef): Promise<string[]>;
+    /** Stores a progress value (throttled per attempt by a ProgressReporter). */
+    progress(p: ProgressUpdate): Promise<string[]>;
+    /** Puts the job back to wait without spending the attempt (the handler snoozed). */
+    snooze(s: SnoozeRequest): Promise<string[]>;
   };
+  /** Least interval between two progress writes of one attempt. */
+  progressIntervalMs: number;
   onOutcome(outcome: AttemptOutcome, detail?: AttemptEnd): void;
   observer?: JobObserver | undefined;
 }
@@ -69,19 +79,10 @@ export function abortSignalOf(entry: RunningJob, value: unknown): void {
  * Runs one attempt of a claimed job and writes its outcome (fenced by its lease token). Never
  * throws: an unknown kind, a bad payload, a handler error or a write failure is recorded or logged.
  */
-export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): Promise<void> {
+export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<void> {
   const { job } = entry;
-  const watch = attemptDeps.observer?.attempt?.(job);
-  const deps: AttemptDeps =
-    watch === undefined
-      ? attemptDeps
-      : {
-          ...attemptDeps,
-          onOutcome: (outcome: AttemptOutcome, detail: AttemptEnd = {}) => {
-            attemptDeps.onOutcome(outcome);
-            watch.end(outcome, detail);
-          },
-        };
+  // Made once per attempt, and only when something watches (no allocation otherwise).
+  const watch = deps.observer?.attempt?.(job);
   // The job's child logger is made on first use: most attempts of short jobs never log.
   let jobLog: Logger | undefined;
   const log = (): Logger =>
@@ -102,7 +103,7 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
         `No handler for job kind "${job.kind}" in this worker. Define it with app.job("${job.kind}", handler), or route the kind to a queue this worker does not serve.`,
         { details: { kind: job.kind } },
       );
-      await recordFailure(entry, deps, log(), err, true);
+      await recordFailure(entry, deps, watch, log(), err, true);
       return;
     }
     let payload: unknown;
@@ -121,7 +122,7 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
               },
             );
       freeSlot();
-      await recordFailure(entry, deps, log(), wrapped, false);
+      await recordFailure(entry, deps, watch, log(), wrapped, false);
       return;
     }
     const timer =
@@ -139,6 +140,29 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
               );
             }
           }, definition.timeoutMs);
+    // Made on the first ctx.progress call: attempts that report none pay nothing.
+    let reporter: ProgressReporter | undefined;
+    const progress = (value: unknown): void => {
+      const text = encodeJson(
+        { value: "progress", code: "TEND_E_INVALID_PROGRESS", kind: job.kind, jobId: job.id },
+        value,
+        MAX_PROGRESS_BYTES,
+      );
+      reporter ??= new ProgressReporter(async (progressText) => {
+        try {
+          await deps.writes.progress({ ...entry.ref, progress: progressText });
+        } catch (err) {
+          log().warn({ err }, "storing the job's progress failed; its next value is written as usual");
+        }
+      }, deps.progressIntervalMs);
+      reporter.set(text);
+    };
+    /** Before the outcome: the last progress is written (nothing once the lease is lost). */
+    const settleProgress = async (): Promise<void> => {
+      if (reporter === undefined) return;
+      if (entry.abortReason === "lease-lost") reporter.close();
+      else await reporter.flush();
+    };
     let result: unknown;
     const started = performance.now();
     try {
@@ -157,19 +181,28 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
           return log();
         },
         heartbeat: deps.heartbeat,
+        progress,
+        snooze: snoozeFor,
       };
-      result = await (watch === undefined
+      result = await (watch?.run === undefined
         ? definition.handler(context)
         : watch.run(() => definition.handler(context)));
     } catch (err) {
-      await recordFailure(entry, deps, log(), err, true);
+      await settleProgress();
+      if (err instanceof JobSnooze) await recordSnooze(entry, deps, watch, log(), err);
+      else await recordFailure(entry, deps, watch, log(), err, true);
       return;
     } finally {
       if (timer !== null) clearTimeout(timer);
       freeSlot();
     }
+    await settleProgress();
     if (entry.abortReason === "lease-lost") {
-      deps.onOutcome("lostLeases");
+      ended(deps, watch, "lostLeases");
+      return;
+    }
+    if (result instanceof JobSnooze) {
+      await recordSnooze(entry, deps, watch, log(), result);
       return;
     }
     let encoded: string | null;
@@ -186,7 +219,7 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
       const wrapped = isTendError(err, "TEND_E_INVALID_RESULT")
         ? err
         : new TendError("TEND_E_INVALID_RESULT", (err as Error).message, { cause: err });
-      await recordFailure(entry, deps, log(), wrapped, true);
+      await recordFailure(entry, deps, watch, log(), wrapped, true);
       return;
     }
     let written: ReadonlySet<string>;
@@ -202,14 +235,14 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
         `The store refused to record the result of job ${job.id} (kind "${job.kind}"): ${messageOf(err)}`,
         { cause: err },
       );
-      await recordFailure(entry, deps, log(), refused, true);
+      await recordFailure(entry, deps, watch, log(), refused, true);
       return;
     }
     if (written.has(job.id)) {
-      deps.onOutcome("completed");
+      ended(deps, watch, "completed");
       if (debug) log().debug({ ms: Math.round(performance.now() - started) }, "job completed");
     } else {
-      deps.onOutcome("lostLeases");
+      ended(deps, watch, "lostLeases");
       log().warn(
         "job finished after its lease was lost (rescued or cancelled elsewhere); its result was not recorded",
       );
@@ -221,9 +254,50 @@ export async function runAttempt(entry: RunningJob, attemptDeps: AttemptDeps): P
   }
 }
 
+const NO_DETAIL: AttemptEnd = Object.freeze({});
+
+/** Tells the worker and the attempt's observation (if any) how the attempt ended. */
+function ended(
+  deps: AttemptDeps,
+  watch: AttemptObservation | undefined,
+  outcome: AttemptOutcome,
+  detail: AttemptEnd = NO_DETAIL,
+): void {
+  deps.onOutcome(outcome, detail);
+  watch?.end(outcome, detail);
+}
+
+/**
+ * Writes a snooze: the job waits until now + the snooze, its attempt not spent. Counted as
+ * `released` (the job went back to the queue without spending its attempt). A lost lease writes
+ * nothing; a requested cancel is applied by the store.
+ */
+async function recordSnooze(
+  entry: RunningJob,
+  deps: AttemptDeps,
+  watch: AttemptObservation | undefined,
+  log: Logger,
+  snooze: JobSnooze,
+): Promise<void> {
+  if (entry.abortReason === "lease-lost") {
+    ended(deps, watch, "lostLeases");
+    return;
+  }
+  const runAt = new Date(Date.now() + snooze.ms);
+  const written = await deps.writes.snooze({ ...entry.ref, runAt });
+  if (!written.includes(entry.job.id)) {
+    ended(deps, watch, "lostLeases");
+    log.warn("job snoozed after its lease was lost (rescued or cancelled elsewhere); nothing was written");
+    return;
+  }
+  ended(deps, watch, "released");
+  if (log.isLevelEnabled("debug")) log.debug({ runAt }, "job snoozed; its attempt was not spent");
+}
+
 async function recordFailure(
   entry: RunningJob,
   deps: AttemptDeps,
+  watch: AttemptObservation | undefined,
   log: Logger,
   err: unknown,
   retryable: boolean,
@@ -232,16 +306,16 @@ async function recordFailure(
   const outcome = failureOutcome(err, entry.abortReason, job.attempt, new Date());
   switch (outcome.write) {
     case "nothing":
-      deps.onOutcome("lostLeases");
+      ended(deps, watch, "lostLeases");
       return;
     case "release":
       await deps.writes.release(entry.ref);
-      deps.onOutcome("released");
+      ended(deps, watch, "released");
       log.info("job returned to the queue at shutdown; its attempt was not spent");
       return;
     case "cancel":
       await deps.writes.cancel(entry.ref);
-      deps.onOutcome("cancelled", { error: err });
+      ended(deps, watch, "cancelled", { error: err });
       log.info("job cancelled while running");
       return;
     case "fail": {
@@ -254,7 +328,7 @@ async function recordFailure(
         retryable && outcome.retryable,
       );
       await deps.writes.fail({ ...entry.ref, error, retryAt });
-      deps.onOutcome("failed", { error: err, discarded: retryAt === null });
+      ended(deps, watch, "failed", { error: err, discarded: retryAt === null });
       if (retryAt === null)
         log.error(
           { err },

@@ -3,7 +3,7 @@ import { Cron } from "croner";
 import type { Logger } from "pino";
 import { invalidArgument } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
-import type { NewJob, Store } from "../store/index.ts";
+import type { CronOverlap, NewJob, Store } from "../store/index.ts";
 
 /** Options of a cron schedule. */
 export interface CronOptions {
@@ -13,12 +13,22 @@ export interface CronOptions {
   timezone?: string;
   /** On start, enqueue the most recent tick missed while no process ran (default true). */
   catchUp?: boolean;
+  /**
+   * What a tick does while the job of the schedule's previous tick is still scheduled, available,
+   * running or retryable: `"skip"` (default) records the tick without enqueueing (and logs it);
+   * `"allow"` enqueues anyway, so that jobs of several ticks may run at once.
+   */
+  overlap?: CronOverlap;
 }
 
 /** A validated schedule; `build(tick)` makes the job for one tick. */
 export interface CronSchedule {
   name: string;
+  kind: string;
   expression: string;
+  /** IANA time zone, or null: the process's. */
+  timezone: string | null;
+  overlap: CronOverlap;
   catchUp: boolean;
   pattern: Cron;
   build(tick: Date): NewJob;
@@ -98,6 +108,28 @@ function checkTimezone(timezone: unknown): string {
   return timezone;
 }
 
+/**
+ * The next `count` ticks of an expression read in `timezone` (null: the process's) after `from`,
+ * or an empty list when the expression cannot be read here (for listing registered entries).
+ *
+ * @example
+ * ```ts
+ * nextCronRuns("0 3 * * *", "Europe/Berlin", 3); // the next three 03:00 in Berlin
+ * ```
+ */
+export function nextCronRuns(
+  expression: string,
+  timezone: string | null,
+  count: number,
+  from = new Date(),
+): Date[] {
+  try {
+    return parseCron(expression, timezone ?? undefined).nextRuns(count, from);
+  } catch {
+    return [];
+  }
+}
+
 /** Pure: the ticks of `schedule` in (after, until], at most `limit` of them, oldest first. */
 export function ticksBetween(pattern: Cron, after: Date, until: Date, limit = 1000): Date[] {
   const out: Date[] = [];
@@ -120,6 +152,8 @@ export function cronTask(store: Store, schedules: readonly CronSchedule[], log: 
     name: "jobs.cron",
     async run(signal) {
       if (schedules.length === 0) return;
+      // Registered for `tend cron list` and pause; retried before each tick until it succeeds.
+      let registered = await register(store, schedules, log);
       const next = new Map<CronSchedule, Date | null>();
       const now = new Date();
       for (const s of schedules) {
@@ -133,6 +167,7 @@ export function cronTask(store: Store, schedules: readonly CronSchedule[], log: 
         if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
         if (signal.aborted) return;
         const at = Date.now();
+        if (!registered) registered = await register(store, schedules, log);
         let failed = false;
         for (const [s, tick] of next) {
           if (tick === null || tick.getTime() > at) continue;
@@ -165,13 +200,43 @@ async function catchUp(store: Store, s: CronSchedule, now: Date, log: Logger): P
   }
 }
 
+async function register(store: Store, schedules: readonly CronSchedule[], log: Logger): Promise<boolean> {
+  try {
+    await store.jobs.registerCron(
+      schedules.map((s) => ({
+        name: s.name,
+        kind: s.kind,
+        expression: s.expression,
+        timezone: s.timezone,
+        overlap: s.overlap,
+      })),
+    );
+    return true;
+  } catch (err) {
+    log.warn({ err }, "registering cron schedules failed; retrying at the next tick");
+    return false;
+  }
+}
+
 async function enqueueTick(store: Store, s: CronSchedule, tick: Date, log: Logger): Promise<boolean> {
   try {
-    const inserted = await store.jobs.enqueueCronTick(s.name, tick, s.build(tick));
-    log.debug(
-      { schedule: s.name, tick, inserted },
-      inserted ? "cron tick enqueued" : "cron tick already enqueued elsewhere",
-    );
+    const { outcome, jobId } = await store.jobs.cronTick(s.name, tick, s.build(tick), s.overlap);
+    switch (outcome) {
+      case "skipped":
+        log.info(
+          { schedule: s.name, tick, runningJobId: jobId },
+          `cron tick skipped: the previous tick's job ${jobId} is still pending or running (overlap "skip")`,
+        );
+        break;
+      case "paused":
+        log.debug({ schedule: s.name, tick }, "cron tick not enqueued: the schedule is paused");
+        break;
+      default:
+        log.debug(
+          { schedule: s.name, tick, jobId },
+          outcome === "enqueued" ? "cron tick enqueued" : "cron tick already recorded elsewhere",
+        );
+    }
     return true;
   } catch (err) {
     log.error({ err, schedule: s.name, tick }, "enqueueing a cron tick failed; retrying in 1 s");

@@ -12,7 +12,8 @@ import {
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import type { Json } from "../store/index.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
-import { checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
+import type { JobSnooze } from "./snooze.ts";
+import { checkConcurrencyKey, checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
 
 /** What a handler gets for one attempt of one job. */
 export interface JobContext<P = Json> {
@@ -30,6 +31,31 @@ export interface JobContext<P = Json> {
   log: Logger;
   /** Extends this job's lease now (the worker also renews leases on its own while the event loop runs). */
   heartbeat(): Promise<void>;
+  /**
+   * Reports the job's progress: a JSON value of at most 4 KiB, stored on the job (`progress` of
+   * `jobs.get(id)`, `tend jobs show`). Cheap to call in a hot loop: the latest value wins and is
+   * written at most once per `progressInterval` (jobs option, default 1 s), and the last one
+   * before the attempt's outcome. Throws TEND_E_INVALID_PROGRESS (or TEND_E_PAYLOAD_TOO_LARGE)
+   * for a value that cannot be stored.
+   *
+   * @example
+   * ```ts
+   * for (const [i, row] of rows.entries()) { await load(row); ctx.progress({ done: i + 1, of: rows.length }); }
+   * ```
+   */
+  progress(value: unknown): void;
+  /**
+   * Asks to run the job again later without spending this attempt: return the value it gives
+   * (`return ctx.snooze("30s")`; throwing it works too). The job goes back to `scheduled` with
+   * runAt = now + duration, its lease released; `attempt` counts only attempts that did not snooze.
+   * Throws TEND_E_INVALID_SNOOZE unless `duration` is ms or a duration string from 0 to ten years.
+   *
+   * @example
+   * ```ts
+   * app.job("export.fetch", async (ctx) => ((await ready(ctx.payload.id)) ? download(ctx.payload.id) : ctx.snooze("30s")));
+   * ```
+   */
+  snooze(duration: Duration): JobSnooze;
 }
 
 /** A job handler: may return a JSON-encodable result, which is stored on the job. */
@@ -87,6 +113,19 @@ export interface JobKindOptions<P = Json> {
   validate?: ((payload: unknown) => P) | StandardSchema<P>;
   /** Default priority of this kind's jobs (lower runs first; default 0). */
   priority?: number;
+  /**
+   * The concurrency key of each job (for example its tenant): a string, or a function of the
+   * payload returning one (1-512 characters), evaluated at enqueue. At most `concurrencyLimit` jobs
+   * of one key (per queue) run at once across every process, and keys are served round-robin. An
+   * enqueue's own `concurrencyKey` wins. A bad result fails the enqueue with
+   * TEND_E_INVALID_JOB_OPTIONS.
+   */
+  concurrencyKey?: string | ((payload: P) => string);
+  /**
+   * Jobs of one concurrency key that may run at once (1-10,000; default 1). Set without a
+   * `concurrencyKey`, the kind's name is the key: at most this many of the kind's jobs run at once.
+   */
+  concurrencyLimit?: number;
 }
 
 /** A validated job kind. */
@@ -98,6 +137,10 @@ export interface JobDefinition {
   maxLost: number | undefined;
   timeoutMs: number | null;
   priority: number;
+  /** The kind's concurrency key (a function of the payload, or null for none). */
+  concurrencyKey: ((payload: unknown) => unknown) | null;
+  /** The kind's concurrency limit, or null. */
+  concurrencyLimit: number | null;
   delayFor(attempt: number): number;
   validate(payload: unknown): Promise<unknown>;
   handler: JobHandler<never, unknown>;
@@ -111,6 +154,8 @@ const JOB_KIND_KEYS = optionKeys<JobKindOptions<unknown>>({
   backoff: true,
   validate: true,
   priority: true,
+  concurrencyKey: true,
+  concurrencyLimit: true,
 });
 
 const BACKOFF_KEYS = optionKeys<BackoffOptions>({ base: true, factor: true, max: true, jitter: true });
@@ -143,6 +188,17 @@ export function defineJobKind<P>(
       : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "priority", options.priority, -32768, 32767);
   const timeoutMs =
     options.timeout === undefined ? null : parseDuration(options.timeout, "timeout", TIMER_DURATION);
+  const concurrencyLimit =
+    options.concurrencyLimit === undefined
+      ? null
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrencyLimit", options.concurrencyLimit, 1, 10_000);
+  let concurrencyKey: JobDefinition["concurrencyKey"] = null;
+  const key: unknown = options.concurrencyKey;
+  if (typeof key === "function") concurrencyKey = key as (payload: unknown) => unknown;
+  else if (key !== undefined) {
+    const fixed = checkConcurrencyKey(key);
+    concurrencyKey = () => fixed;
+  } else if (concurrencyLimit !== null) concurrencyKey = () => kind;
   return {
     kind,
     queue,
@@ -150,6 +206,8 @@ export function defineJobKind<P>(
     maxLost,
     timeoutMs,
     priority,
+    concurrencyKey,
+    concurrencyLimit,
     delayFor: backoffFor(kind, options.backoff),
     validate: validatorFor(kind, options.validate),
     handler: handler as JobHandler<never, unknown>,

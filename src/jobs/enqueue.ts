@@ -1,8 +1,15 @@
-import { checkDate, checkInteger, checkObject, invalidArgument, optionKeys } from "../errors/index.ts";
+import {
+  checkDate,
+  checkInteger,
+  checkObject,
+  invalidArgument,
+  optionKeys,
+  TendError,
+} from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
-import { DEFAULT_MAX_LOST, type NewJob } from "../store/index.ts";
+import { DEFAULT_MAX_LOST, type NewJob, UNIQUE_MODES, type UniqueMode } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
-import { checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
+import { checkConcurrencyKey, checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
 /** Options of one enqueued job. */
 export interface EnqueueOptions {
@@ -20,6 +27,22 @@ export interface EnqueueOptions {
   maxLost?: number;
   /** While a pending or running job holds this key, another enqueue with it inserts nothing and returns that job's id. */
   uniqueKey?: string;
+  /**
+   * What to do when a job holds `uniqueKey` (requires it): `"keep"` (default) leaves the holder as
+   * it is; `"debounce"` gives a pending holder this payload and this job's run time (now, or
+   * `delay`/`runAt`), pushing its run out; `"throttle"` gives a pending holder this payload and
+   * keeps its run time. A running holder is always kept. The result's `outcome` says which
+   * happened: `inserted`, `kept` or `replaced`.
+   */
+  uniqueMode?: UniqueMode;
+  /**
+   * This job's concurrency key (default: the kind's `concurrencyKey`): at most
+   * `concurrencyLimit` running jobs of one key (per queue) at once, across every process, keys
+   * served round-robin.
+   */
+  concurrencyKey?: string;
+  /** Jobs of this job's key that may run at once (default: the kind's, else 1). */
+  concurrencyLimit?: number;
   /**
    * The caller's open transaction: a `pg` client inside BEGIN (PostgreSQL) or a `node:sqlite`
    * DatabaseSync inside BEGIN (SQLite). The job then exists if and only if that transaction commits.
@@ -42,6 +65,9 @@ const JOB_FIELDS = {
   maxAttempts: true,
   maxLost: true,
   uniqueKey: true,
+  uniqueMode: true,
+  concurrencyKey: true,
+  concurrencyLimit: true,
 } as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
 
 /** The keys an enqueue accepts. */
@@ -106,9 +132,31 @@ export function buildNewJob(
     }
     uniqueKey = options.uniqueKey;
   }
-  return {
+  let uniqueMode: UniqueMode | undefined;
+  if (options.uniqueMode !== undefined) {
+    if (!(UNIQUE_MODES as readonly unknown[]).includes(options.uniqueMode)) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "uniqueMode",
+        options.uniqueMode,
+        `one of ${UNIQUE_MODES.map((m) => `"${m}"`).join(", ")}`,
+      );
+    }
+    if (uniqueKey === null) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "uniqueMode",
+        options.uniqueMode,
+        "a uniqueMode only together with a uniqueKey",
+      );
+    }
+    uniqueMode = options.uniqueMode;
+  }
+  const concurrency = concurrencyOf(options, definition, payload);
+  const job: NewJob = {
     kind,
     queue,
+    ...concurrency,
     payload: encodeJson(
       limits.item === undefined
         ? { value: "payload", code: "TEND_E_INVALID_PAYLOAD", kind }
@@ -123,5 +171,45 @@ export function buildNewJob(
     batchId: batch?.batchId ?? null,
     batchIndex: batch?.batchIndex ?? null,
     maxLost,
+  };
+  // Only on the jobs that ask for it: an ordinary job's object stays as it was.
+  if (uniqueMode !== undefined && uniqueMode !== "keep") job.uniqueMode = uniqueMode;
+  return job;
+}
+
+/**
+ * A job's concurrency key and limit: the enqueue's, else the kind's (its key function is called
+ * with the payload here, at enqueue; a throw or a bad result fails the enqueue with
+ * TEND_E_INVALID_JOB_OPTIONS). No key: none of either.
+ */
+function concurrencyOf(
+  options: EnqueueOptions,
+  definition: JobDefinition | undefined,
+  payload: unknown,
+): { concurrencyKey?: string; concurrencyLimit?: number } {
+  const limit =
+    options.concurrencyLimit === undefined
+      ? (definition?.concurrencyLimit ?? 1)
+      : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrencyLimit", options.concurrencyLimit, 1, 10_000);
+  if (options.concurrencyKey !== undefined)
+    return { concurrencyKey: checkConcurrencyKey(options.concurrencyKey), concurrencyLimit: limit };
+  const keyOf = definition?.concurrencyKey;
+  if (keyOf === undefined || keyOf === null) return {};
+  let key: unknown;
+  try {
+    key = keyOf(payload);
+  } catch (err) {
+    throw new TendError(
+      "TEND_E_INVALID_JOB_OPTIONS",
+      `The concurrencyKey function of job kind "${definition!.kind}" threw: ${(err as Error)?.message ?? String(err)}`,
+      { cause: err, details: { kind: definition!.kind } },
+    );
+  }
+  return {
+    concurrencyKey: checkConcurrencyKey(
+      key,
+      `concurrencyKey of job kind "${definition!.kind}" (its function's result)`,
+    ),
+    concurrencyLimit: limit,
   };
 }

@@ -1,16 +1,23 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
-export type { CronOptions } from "./cron.ts";
+export { type CronOptions, nextCronRuns } from "./cron.ts";
 export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
+export { JobSnooze } from "./snooze.ts";
 export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
+export { type QueueInfo, queueInfos } from "./queue-info.ts";
 export type {
+  CronEntryState,
+  CronOverlap,
+  InsertOutcome,
   InsertResult,
+  UniqueMode,
   JobError,
   JobRecord,
   JobState,
   Json,
   ListFilter,
+  QueueSetting,
   QueueStats,
   ClaimedJob,
   NewJob,
@@ -25,4 +32,4 @@ export type {
 } from "./observer.ts";
 export type { WorkerCounters } from "./worker.ts";
 // For the CLI, which reads and changes jobs through the store without a Jobs instance.
-export { checkJobId } from "./validate.ts";
+export { checkJobId, checkQueue } from "./validate.ts";

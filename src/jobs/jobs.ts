@@ -4,6 +4,7 @@ import {
   checkBoolean,
   checkInteger,
   checkObject,
+  checkOneOf,
   checkString,
   invalidArgument,
   optionKeys,
@@ -11,7 +12,18 @@ import {
   TendError,
 } from "../errors/index.ts";
 import { type Duration, defaultWorkerId, parseDuration, type Task } from "../lifecycle/index.ts";
-import type { InsertResult, JobRecord, Json, ListFilter, NewJob, QueueStats, Store } from "../store/index.ts";
+import {
+  CRON_OVERLAPS,
+  type CronEntryState,
+  type InsertResult,
+  type JobRecord,
+  type Json,
+  type ListFilter,
+  type NewJob,
+  type QueueSetting,
+  type QueueStats,
+  type Store,
+} from "../store/index.ts";
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
@@ -23,6 +35,8 @@ import {
   type EnqueueOptions,
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
+import { presenceTask } from "./presence.ts";
+import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
@@ -60,6 +74,14 @@ export interface JobsOptions {
    * (TEND_E_JOB_POISONED), for kinds that do not set their own `maxLost` (default 3).
    */
   maxLost?: number;
+  /**
+   * How often this process refreshes its row in the store's process registry, which the
+   * dashboard's workers page and `tend status --database` read (default `"10s"`; the row lapses
+   * after three missed beats). `false`: the process does not register.
+   */
+  presence?: Duration | false;
+  /** Least interval between two writes of one running job's progress (`ctx.progress`; default `"1s"`). */
+  progressInterval?: Duration;
 }
 
 const JOBS_KEYS = optionKeys<JobsOptions>({
@@ -74,6 +96,8 @@ const JOBS_KEYS = optionKeys<JobsOptions>({
   maxPayloadBytes: true,
   retention: true,
   maxLost: true,
+  presence: true,
+  progressInterval: true,
 });
 const QUEUE_KEYS = optionKeys<{ concurrency: number }>({ concurrency: true });
 const TX_KEYS = optionKeys<{ tx?: unknown }>({ tx: true });
@@ -81,10 +105,13 @@ const CRON_KEYS = optionKeys<CronScheduleOptions>({
   name: true,
   timezone: true,
   catchUp: true,
+  overlap: true,
   queue: true,
   priority: true,
   maxAttempts: true,
   maxLost: true,
+  concurrencyKey: true,
+  concurrencyLimit: true,
 });
 const LIST_FILTER_KEYS = optionKeys<ListFilter>({
   queue: true,
@@ -97,7 +124,8 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
 });
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
-export type CronScheduleOptions = CronOptions & Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey">;
+export type CronScheduleOptions = CronOptions &
+  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode">;
 
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
@@ -121,9 +149,11 @@ export class Jobs {
   readonly #maxPayloadBytes: number;
   readonly #leaseMs: number;
   readonly #pollIntervalMs: number;
+  readonly #presenceMs: number | null;
   readonly #drainTimeoutMs: number;
   readonly #retentionMs: number;
   readonly #maxLost: number | undefined;
+  readonly #progressIntervalMs: number;
   #worker: JobWorker | null = null;
   #observer: JobObserver | undefined;
 
@@ -149,7 +179,16 @@ export class Jobs {
           );
     this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
+    this.#presenceMs =
+      options.presence === false
+        ? null
+        : parseDuration(options.presence ?? "10s", "presence", TIMER_DURATION);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
+    this.#progressIntervalMs = parseDuration(
+      options.progressInterval ?? "1s",
+      "progressInterval",
+      TIMER_DURATION,
+    );
     this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
     this.#maxLost =
       options.maxLost === undefined
@@ -189,8 +228,10 @@ export class Jobs {
   }
 
   /**
-   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, and whether it
-   * was inserted (false when its unique key is held by a pending or running job, whose id is returned).
+   * Enqueues one job. With `tx`, inside the caller's transaction. Returns its id, whether it was
+   * inserted (false when its unique key is held by a pending or running job, whose id is returned)
+   * and the `outcome`: `inserted`, `kept` (the holder is unchanged) or `replaced` (a `uniqueMode` of
+   * `debounce` or `throttle` gave the pending holder this payload).
    *
    * @example
    * ```ts
@@ -255,10 +296,11 @@ export class Jobs {
    */
   cron(expression: string, kind: string, payload?: unknown, options: CronScheduleOptions = {}): void {
     rejectUnknownKeys(`cron options of ${kind}`, options, CRON_KEYS);
-    const { name, timezone, catchUp, ...enqueueOptions } = options;
+    const { name, timezone, catchUp, overlap, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
     if (name !== undefined) checkString("TEND_E_INVALID_CRON", "cron schedule name", name);
     if (catchUp !== undefined) checkBoolean("TEND_E_INVALID_CRON", "cron catchUp", catchUp);
+    if (overlap !== undefined) checkOneOf("TEND_E_INVALID_CRON", "cron overlap", overlap, CRON_OVERLAPS);
     const scheduleName = name ?? `${kind}@${expression}`;
     if (this.#schedules.some((s) => s.name === scheduleName)) {
       throw invalidArgument(
@@ -276,7 +318,10 @@ export class Jobs {
     });
     this.#schedules.push({
       name: scheduleName,
+      kind,
       expression,
+      timezone: timezone ?? null,
+      overlap: overlap ?? "skip",
       catchUp: catchUp ?? true,
       pattern,
       build: (tick) =>
@@ -368,9 +413,90 @@ export class Jobs {
     return (await this.#store()).jobs.list(filter);
   }
 
+  /**
+   * Every cron schedule registered in the store (by any process that ran one), with whether it
+   * is paused, its last tick, the last tick's job and its skipped ticks.
+   *
+   * @example
+   * ```ts
+   * for (const e of await jobs.cronEntries()) console.log(e.name, e.paused, e.lastTick);
+   * ```
+   */
+  async cronEntries(): Promise<CronEntryState[]> {
+    return (await this.#store()).jobs.listCron();
+  }
+
+  /**
+   * Pauses a cron schedule for every process (persisted): its ticks are recorded and enqueue
+   * nothing until it is resumed. Throws TEND_E_CRON_NOT_FOUND for a name no process registered.
+   *
+   * @example
+   * ```ts
+   * await jobs.pauseCron("records.purge@0 3 * * *");
+   * ```
+   */
+  async pauseCron(name: string): Promise<void> {
+    await this.#setCronPaused(name, true);
+  }
+
+  /** Resumes a paused cron schedule: its next tick enqueues again (missed ticks are not made up). */
+  async resumeCron(name: string): Promise<void> {
+    await this.#setCronPaused(name, false);
+  }
+
+  async #setCronPaused(name: string, paused: boolean): Promise<void> {
+    checkString("TEND_E_INVALID_CRON", "cron schedule name", name);
+    if (!(await (await this.#store()).jobs.setCronPaused(name, paused))) {
+      throw new TendError(
+        "TEND_E_CRON_NOT_FOUND",
+        `No cron schedule named "${name}" is registered (a process registers its schedules when it starts them).`,
+        { details: { name } },
+      );
+    }
+  }
+
   /** Per-queue statistics read from the store. */
   async stats(): Promise<QueueStats[]> {
     return (await this.#store()).jobs.stats();
+  }
+
+  /**
+   * Pauses a queue, in every process: within a second no worker claims its jobs (each claim checks
+   * the stored flag); jobs already running finish, and jobs a worker claimed ahead are returned
+   * without spending an attempt. Enqueueing still works. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await jobs.pauseQueue("emails"); // the mail provider is down
+   * ```
+   */
+  async pauseQueue(queue: string): Promise<QueueSetting> {
+    return (await this.#store()).jobs.pauseQueue(checkQueue(queue));
+  }
+
+  /**
+   * Resumes a paused queue: its workers in every process claim again at once. Idempotent.
+   *
+   * @example
+   * ```ts
+   * await jobs.resumeQueue("emails");
+   * ```
+   */
+  async resumeQueue(queue: string): Promise<QueueSetting> {
+    return (await this.#store()).jobs.resumeQueue(checkQueue(queue));
+  }
+
+  /**
+   * Every queue with jobs, recent activity or a stored setting: its statistics and whether it is
+   * paused, by name.
+   *
+   * @example
+   * ```ts
+   * const paused = (await jobs.listQueues()).filter((q) => q.paused).map((q) => q.queue);
+   * ```
+   */
+  async listQueues(): Promise<QueueInfo[]> {
+    return queueInfos((await this.#store()).jobs);
   }
 
   /** Kinds defined in this process. */
@@ -411,6 +537,7 @@ export class Jobs {
         drainTimeoutMs: this.#drainTimeoutMs,
         abortGraceMs: 2_000,
         maxResultBytes: this.#maxPayloadBytes,
+        progressIntervalMs: this.#progressIntervalMs,
         log: this.#log,
         observer: this.#observer,
       });
@@ -425,6 +552,17 @@ export class Jobs {
           retentionMs: this.#retentionMs,
           log: this.#log,
           ...(this.#observer?.rescued === undefined ? {} : { onRescued: this.#observer.rescued }),
+        }),
+      );
+    }
+    if (this.#presenceMs !== null) {
+      tasks.push(
+        presenceTask(store, {
+          workerId: this.workerId,
+          intervalMs: this.#presenceMs,
+          queues: () => queues,
+          inFlight: () => this.inFlight(),
+          log: this.#log,
         }),
       );
     }

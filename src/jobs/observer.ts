@@ -13,8 +13,11 @@ export interface AttemptEnd {
 
 /** One attempt being watched (a span, a timer): made when the attempt starts. */
 export interface AttemptObservation {
-  /** Runs the handler inside the attempt's context (its span is the active one). */
-  run<T>(fn: () => T): T;
+  /**
+   * Runs the handler inside the attempt's context (its span is the active one); absent when
+   * there is no context to enter (the handler is then called directly).
+   */
+  run?<T>(fn: () => T): T;
   /** Called once, when the attempt's outcome is known. */
   end(outcome: AttemptOutcome, detail: AttemptEnd): void;
 }

@@ -29,6 +29,11 @@ export class QueueState {
   drained = false;
   /** When a drained queue is next polled (ms since epoch). */
   nextPollAt = 0;
+  /**
+   * The queue is paused, as last read from the store: claim nothing and start nothing buffered.
+   * The claim itself also refuses a paused queue, so a stale `false` only costs an empty claim.
+   */
+  paused = false;
   resolve: (() => void) | null = null;
 
   /** `prefetch` null: adaptive claim-ahead, starting at 0. */
@@ -91,6 +96,7 @@ export class QueueState {
    * round trip) is that of dozens of rows, and with a deep buffer few slots wait for it.
    */
   claimSize(): number {
+    if (this.paused) return 0;
     if (this.drained && !this.notified) return 0;
     if (this.buffer.length > Math.floor(this.prefetch / 10)) return 0;
     const want = this.concurrency - this.running + (this.prefetch - this.buffer.length);

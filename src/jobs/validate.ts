@@ -45,8 +45,8 @@ export function checkJobId(id: unknown): string {
 
 /** What is being encoded: the value, its job and its error code (message text is built only on an error). */
 export interface EncodedValue {
-  value: "payload" | "result";
-  code: "TEND_E_INVALID_PAYLOAD" | "TEND_E_INVALID_RESULT";
+  value: "payload" | "result" | "progress";
+  code: "TEND_E_INVALID_PAYLOAD" | "TEND_E_INVALID_RESULT" | "TEND_E_INVALID_PROGRESS";
   kind: string;
   /** The job's id, once it has one (a result). */
   jobId?: string;
@@ -95,4 +95,31 @@ function rootOf(what: EncodedValue): string {
 
 function ownerOf(what: EncodedValue): string {
   return what.jobId === undefined ? `job kind "${what.kind}"` : `job ${what.jobId} (kind "${what.kind}")`;
+}
+
+/**
+ * Throws TEND_E_INVALID_JOB_OPTIONS unless `key` is a concurrency key: a string of 1-512
+ * characters of Unicode text without U+0000 (stored as text on both drivers).
+ *
+ * @example
+ * ```ts
+ * checkConcurrencyKey(`tenant:${tenantId}`);
+ * ```
+ */
+export function checkConcurrencyKey(key: unknown, what = "concurrencyKey"): string {
+  if (
+    typeof key !== "string" ||
+    key.length === 0 ||
+    key.length > 512 ||
+    key.includes("\u0000") ||
+    !key.isWellFormed()
+  ) {
+    throw invalidArgument(
+      "TEND_E_INVALID_JOB_OPTIONS",
+      what,
+      key,
+      "a string of 1-512 characters of Unicode text without U+0000",
+    );
+  }
+  return key;
 }

@@ -7,6 +7,8 @@ import {
   type Failure,
   isStoreUnavailable,
   type LeaseRef,
+  type ProgressUpdate,
+  type SnoozeRequest,
   type Store,
 } from "../store/index.ts";
 import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
@@ -18,6 +20,9 @@ import { type SplitPolicy, WriteBatcher } from "./write-batcher.ts";
 
 /** At most one lease renewal this often for change notices that name no job (see #unattributedCancelCheck). */
 const UNATTRIBUTED_CANCEL_CHECK_MS = 250;
+
+/** At most one read of the queues' paused flags this often on change notices (see #pauseCheck). */
+const PAUSE_CHECK_MS = 100;
 
 /** Settings of the job worker. */
 export interface WorkerSettings {
@@ -34,6 +39,8 @@ export interface WorkerSettings {
   /** After aborting, how long handlers get to return before their jobs are released anyway. */
   abortGraceMs: number;
   maxResultBytes: number;
+  /** Least interval between two progress writes of one running job. */
+  progressIntervalMs: number;
   log: Logger;
   /** What watches attempts (metrics, traces, the error hook), if anything. */
   observer?: JobObserver | undefined;
@@ -78,6 +85,8 @@ export class JobWorker implements Task {
   readonly #failures: WriteBatcher<Failure, string[]>;
   readonly #releases: WriteBatcher<LeaseRef, string[]>;
   readonly #cancels: WriteBatcher<LeaseRef, string[]>;
+  readonly #progress: WriteBatcher<ProgressUpdate, string[]>;
+  readonly #snoozes: WriteBatcher<SnoozeRequest, string[]>;
   /** Start marks of jobs claimed ahead waiting for the mark in flight (see #queueMark). */
   #marks: ClaimedJob[] = [];
   #marking: Promise<void> | null = null;
@@ -90,6 +99,8 @@ export class JobWorker implements Task {
     fail: (f) => this.#failures.add(f),
     release: (r) => this.#releases.add(r),
     cancel: (r) => this.#cancels.add(r),
+    progress: (p) => this.#progress.add(p),
+    snooze: (s) => this.#snoozes.add(s),
   };
   readonly #onOutcome: AttemptDeps["onOutcome"] = (outcome) => {
     this.counters[outcome]++;
@@ -98,6 +109,8 @@ export class JobWorker implements Task {
   #settledWaiters: Array<() => void> = [];
   #cancelCheckTimer: NodeJS.Timeout | null = null;
   #lastCancelCheckAt = 0;
+  #pauseCheckTimer: NodeJS.Timeout | null = null;
+  #lastPauseCheckAt = 0;
 
   constructor(store: Store, definitions: ReadonlyMap<string, JobDefinition>, settings: WorkerSettings) {
     this.#store = store;
@@ -124,6 +137,8 @@ export class JobWorker implements Task {
       (items) => store.jobs.markCancelled(items, "cancelled while running"),
       split("cancellations"),
     );
+    this.#progress = new WriteBatcher((items) => store.jobs.progress(items), split("progress values"));
+    this.#snoozes = new WriteBatcher((items) => store.jobs.snooze(items), split("snoozes"));
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
     }
@@ -151,12 +166,21 @@ export class JobWorker implements Task {
         () => this.#wakeQueue("*", true),
       ),
       notifier.listen("cancel", (id) => this.#onCancelNotice(id)),
+      notifier.listen(
+        "queues",
+        () => this.#pauseCheck(),
+        () => this.#pauseCheck(),
+      ),
     ]);
+    await this.#readPaused();
     const heartbeat = setInterval(
       () => void this.#heartbeat(),
       Math.max(50, Math.floor(this.#settings.leaseMs / 3)),
     );
     heartbeat.unref();
+    // Notices can be lost (a reconnect): the paused flags are also read once per poll interval.
+    const pauseRead = setInterval(() => this.#pauseCheck(), this.#settings.pollIntervalMs);
+    pauseRead.unref();
     this.#log.info(
       {
         workerId: this.#settings.workerId,
@@ -172,8 +196,11 @@ export class JobWorker implements Task {
       await this.#drain();
     } finally {
       clearInterval(heartbeat);
+      clearInterval(pauseRead);
       if (this.#cancelCheckTimer !== null) clearTimeout(this.#cancelCheckTimer);
       this.#cancelCheckTimer = null;
+      if (this.#pauseCheckTimer !== null) clearTimeout(this.#pauseCheckTimer);
+      this.#pauseCheckTimer = null;
       await Promise.allSettled(unlisten.map((stop) => stop()));
       await this.#flushWrites();
     }
@@ -238,7 +265,7 @@ export class JobWorker implements Task {
    */
   #startBuffered(q: QueueState): void {
     // A handler that returns at once frees its slot inside #start: this loop takes it.
-    if (q.starting || this.#stop?.aborted === true) return;
+    if (q.starting || q.paused || this.#stop?.aborted === true) return;
     q.starting = true;
     try {
       while (q.running < q.concurrency) {
@@ -330,6 +357,7 @@ export class JobWorker implements Task {
       definition: this.#definitions.get(job.kind),
       log: this.#log,
       maxResultBytes: this.#settings.maxResultBytes,
+      progressIntervalMs: this.#settings.progressIntervalMs,
       heartbeat: () => this.#heartbeatOf([entry], []),
       // The slot frees when the handler returns (the next buffered job starts at once, even while
       // a claim is in flight); its outcome is written in the next batch.
@@ -349,7 +377,8 @@ export class JobWorker implements Task {
   #settle(entry: RunningJob, q: QueueState): void {
     this.#running.delete(entry.job.id);
     q.held--;
-    q.wake(false);
+    // A keyed job's end frees a slot of its key in the store: jobs of that key may be claimable.
+    q.wake(entry.job.concurrencyKey != null);
     if (this.#running.size === 0) {
       const waiters = this.#settledWaiters;
       this.#settledWaiters = [];
@@ -422,6 +451,8 @@ export class JobWorker implements Task {
       this.#failures.flush(),
       this.#releases.flush(),
       this.#cancels.flush(),
+      this.#progress.flush(),
+      this.#snoozes.flush(),
     ]);
   }
 
@@ -488,6 +519,68 @@ export class JobWorker implements Task {
       return job;
     }
     return undefined;
+  }
+
+  /**
+   * A queue's settings changed (PostgreSQL: a notice naming it; SQLite: "another process
+   * committed something"): reads the paused flags again, at most once per PAUSE_CHECK_MS (the
+   * last notice of a window is never dropped).
+   */
+  #pauseCheck(): void {
+    if (this.#pauseCheckTimer !== null || this.#stop?.aborted === true) return;
+    const wait = Math.max(0, this.#lastPauseCheckAt + PAUSE_CHECK_MS - Date.now());
+    this.#pauseCheckTimer = setTimeout(() => {
+      this.#pauseCheckTimer = null;
+      this.#lastPauseCheckAt = Date.now();
+      void this.#readPaused();
+    }, wait);
+    this.#pauseCheckTimer.unref();
+  }
+
+  /**
+   * Reads which of this worker's queues are paused. A queue that became paused returns the jobs
+   * it claimed ahead (never started) to the store without spending their attempt; its running
+   * jobs finish. A queue that was resumed claims again at once.
+   */
+  async #readPaused(): Promise<void> {
+    let paused: Set<string>;
+    try {
+      const settings = await this.#store.jobs.listQueues();
+      paused = new Set(settings.filter((s) => s.paused).map((s) => s.queue));
+    } catch (err) {
+      this.#log.debug(
+        { err },
+        "reading the queues' paused flags failed; the claim still refuses paused queues",
+      );
+      return;
+    }
+    const returned: LeaseRef[] = [];
+    for (const q of this.#queues.values()) {
+      const now = paused.has(q.name);
+      if (now === q.paused) continue;
+      q.paused = now;
+      this.#log.info(
+        { queue: q.name },
+        now ? "queue paused: claiming nothing more from it" : "queue resumed",
+      );
+      if (now) {
+        const jobs = q.buffer.splice(0);
+        q.held -= jobs.length;
+        for (const job of jobs) returned.push({ id: job.id, leaseToken: job.leaseToken });
+      } else {
+        q.wake(true);
+      }
+    }
+    if (returned.length === 0) return;
+    try {
+      await this.#store.jobs.release(returned);
+      this.counters.released += returned.length;
+    } catch (err) {
+      this.#log.warn(
+        { err, jobs: returned.length },
+        "returning the jobs claimed ahead of a paused queue failed; they are rescued when their lease lapses",
+      );
+    }
   }
 
   #onCancelNotice(id: string): void {

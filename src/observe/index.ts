@@ -12,5 +12,6 @@ export { JobsWatch } from "./jobs-watch.ts";
 export { type ErrorContext, type ErrorHook, ErrorReporter } from "./on-error.ts";
 export { formatTraceContext, parseTraceContext } from "./trace-context.ts";
 export { registerConvergerMetrics } from "./converge-metrics.ts";
+export { ConvergeWatch } from "./converge-watch.ts";
 export { InboxWatch } from "./inbox-watch.ts";
 export { registerSupervisorMetrics } from "./supervisor-metrics.ts";

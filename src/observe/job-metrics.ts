@@ -28,7 +28,7 @@ export function outcomeLabel(outcome: AttemptOutcome, detail: AttemptEnd): Outco
 }
 
 /** What this process counted for one (queue, kind). */
-class KindStats {
+export class KindStats {
   enqueued = 0;
   started = 0;
   readonly finished: Record<OutcomeLabel, number> = {
@@ -61,6 +61,7 @@ class KindStats {
  */
 export class JobMetrics {
   readonly #byQueue = new Map<string, Map<string, KindStats>>();
+  #last: { queue: string; kind: string; stats: KindStats } | undefined;
 
   constructor(registry: Registry, inFlight: () => number) {
     const each = (pick: (s: KindStats, labels: Record<string, string>) => Sample[]) => (): Sample[] => {
@@ -143,6 +144,9 @@ export class JobMetrics {
   }
 
   #of(queue: string, kind: string): KindStats {
+    // Most attempts in a row are of the same queue and kind: skip the two map lookups.
+    const last = this.#last;
+    if (last !== undefined && last.queue === queue && last.kind === kind) return last.stats;
     let kinds = this.#byQueue.get(queue);
     if (kinds === undefined) {
       kinds = new Map();
@@ -153,6 +157,7 @@ export class JobMetrics {
       stats = new KindStats();
       kinds.set(kind, stats);
     }
+    this.#last = { queue, kind, stats };
     return stats;
   }
 
@@ -164,14 +169,16 @@ export class JobMetrics {
     }
   }
 
-  started(job: ClaimedJob, now: number): void {
+  /** Counts an attempt's start; returns its (queue, kind) counters, for {@link finished}. */
+  started(job: ClaimedJob, now: number): KindStats {
     const stats = this.#of(job.queue, job.kind);
     stats.started++;
     stats.wait.observe(Math.max(0, now - job.runAt.getTime()) / 1000);
+    return stats;
   }
 
-  finished(job: ClaimedJob, outcome: AttemptOutcome, detail: AttemptEnd, seconds: number): void {
-    const stats = this.#of(job.queue, job.kind);
+  /** Counts an attempt's end on the counters {@link started} returned. */
+  finished(stats: KindStats, outcome: AttemptOutcome, detail: AttemptEnd, seconds: number): void {
     stats.finished[outcomeLabel(outcome, detail)]++;
     stats.duration.observe(seconds);
   }

@@ -76,26 +76,24 @@ export function endSendSpans(spans: Span[], error: unknown, ids: readonly string
  * ```
  */
 export function startProcessSpan(tracer: Tracer, job: ClaimedJob): Span {
-  const enqueuer = parseTraceContext(job.traceContext);
-  const links: Link[] = enqueuer === null ? [] : [{ context: enqueuer }];
-  return tracer.startSpan(
-    `process ${job.queue}`,
-    {
-      kind: SpanKind.CONSUMER,
-      links,
-      attributes: {
-        "messaging.system": "tend",
-        "messaging.operation.name": "process",
-        "messaging.operation.type": "process",
-        "messaging.destination.name": job.queue,
-        "messaging.message.id": job.id,
-        "tend.job.kind": job.kind,
-        "tend.job.attempt": job.attempt,
-      },
-    },
+  const enqueuer = job.traceContext === null ? null : parseTraceContext(job.traceContext);
+  const links: Link[] | undefined = enqueuer === null ? undefined : [{ context: enqueuer }];
+  return tracer.startSpan(`process ${job.queue}`, {
+    kind: SpanKind.CONSUMER,
     // A new trace per attempt, linked to the enqueuer: not a child of whatever is active here.
-    trace.deleteSpan(context.active()),
-  );
+    // (`root` rather than a context without the active span: the no-op tracer then returns at once.)
+    root: true,
+    ...(links === undefined ? {} : { links }),
+    attributes: {
+      "messaging.system": "tend",
+      "messaging.operation.name": "process",
+      "messaging.operation.type": "process",
+      "messaging.destination.name": job.queue,
+      "messaging.message.id": job.id,
+      "tend.job.kind": job.kind,
+      "tend.job.attempt": job.attempt,
+    },
+  });
 }
 
 /** Runs `fn` with `span` active (the handler's own spans become its children). */

@@ -11,7 +11,7 @@ import type {
   RescuedJob,
 } from "../jobs/index.ts";
 import { CHANNELS } from "./channels.ts";
-import type { JobMetrics } from "./job-metrics.ts";
+import type { JobMetrics, KindStats } from "./job-metrics.ts";
 import { endProcessSpan, endSendSpans, runInSpan, startProcessSpan, startSendSpans } from "./job-tracing.ts";
 import type { ErrorReporter } from "./on-error.ts";
 
@@ -53,36 +53,12 @@ export class JobsWatch implements JobObserver {
     if (span !== undefined && !span.isRecording()) span = undefined;
     const channels = CHANNELS.jobStart.hasSubscribers || CHANNELS.jobEnd.hasSubscribers;
     if (metrics === undefined && errors === undefined && span === undefined && !channels) return undefined;
-    const startedAt = performance.now();
-    metrics?.started(job, Date.now());
+    const stats = metrics?.started(job, Date.now());
     if (CHANNELS.jobStart.hasSubscribers) CHANNELS.jobStart.publish(jobMessage(job));
-    return {
-      run: span === undefined ? (fn) => fn() : (fn) => runInSpan(span, fn),
-      end: (outcome: AttemptOutcome, detail: AttemptEnd) => {
-        const ms = performance.now() - startedAt;
-        metrics?.finished(job, outcome, detail, ms / 1000);
-        if (span !== undefined) endProcessSpan(span, outcome, detail);
-        if (outcome === "failed" && errors !== undefined) {
-          errors.report(detail.error, {
-            part: "jobs",
-            event: detail.discarded === true ? "job.discarded" : "job.failed",
-            jobId: job.id,
-            kind: job.kind,
-            queue: job.queue,
-            attempt: job.attempt,
-            maxAttempts: job.maxAttempts,
-          });
-        }
-        if (CHANNELS.jobEnd.hasSubscribers) {
-          CHANNELS.jobEnd.publish({
-            ...jobMessage(job),
-            outcome: outcome === "failed" && detail.discarded === true ? "discarded" : outcome,
-            durationMs: ms,
-            error: detail.error,
-          });
-        }
-      },
-    };
+    // One object per attempt (no closures); `run` only when there is a span to enter.
+    return span === undefined
+      ? new WatchedAttempt(job, metrics, stats, errors)
+      : new TracedAttempt(job, metrics, stats, errors, span);
   }
 
   rescued(jobs: readonly RescuedJob[]): void {
@@ -115,4 +91,78 @@ function enqueueMessage(
     })),
     error,
   };
+}
+
+/** An attempt being watched: its metrics, the error hook and the channels at its end. */
+class WatchedAttempt implements AttemptObservation {
+  readonly #job: ClaimedJob;
+  readonly #metrics: JobMetrics | undefined;
+  readonly #stats: KindStats | undefined;
+  readonly #errors: ErrorReporter | undefined;
+  readonly #startedAt = performance.now();
+
+  constructor(
+    job: ClaimedJob,
+    metrics: JobMetrics | undefined,
+    stats: KindStats | undefined,
+    errors: ErrorReporter | undefined,
+  ) {
+    this.#job = job;
+    this.#metrics = metrics;
+    this.#stats = stats;
+    this.#errors = errors;
+  }
+
+  end(outcome: AttemptOutcome, detail: AttemptEnd): void {
+    const ms = performance.now() - this.#startedAt;
+    const job = this.#job;
+    if (this.#stats !== undefined) this.#metrics?.finished(this.#stats, outcome, detail, ms / 1000);
+    this.ended(outcome, detail);
+    if (outcome === "failed" && this.#errors !== undefined) {
+      this.#errors.report(detail.error, {
+        part: "jobs",
+        event: detail.discarded === true ? "job.discarded" : "job.failed",
+        jobId: job.id,
+        kind: job.kind,
+        queue: job.queue,
+        attempt: job.attempt,
+        maxAttempts: job.maxAttempts,
+      });
+    }
+    if (CHANNELS.jobEnd.hasSubscribers) {
+      CHANNELS.jobEnd.publish({
+        ...jobMessage(job),
+        outcome: outcome === "failed" && detail.discarded === true ? "discarded" : outcome,
+        durationMs: ms,
+        error: detail.error,
+      });
+    }
+  }
+
+  /** Ends what a subclass started. */
+  protected ended(_outcome: AttemptOutcome, _detail: AttemptEnd): void {}
+}
+
+/** An attempt with a recording span, active while the handler runs. */
+class TracedAttempt extends WatchedAttempt {
+  readonly #span: Span;
+
+  constructor(
+    job: ClaimedJob,
+    metrics: JobMetrics | undefined,
+    stats: KindStats | undefined,
+    errors: ErrorReporter | undefined,
+    span: Span,
+  ) {
+    super(job, metrics, stats, errors);
+    this.#span = span;
+  }
+
+  run<T>(fn: () => T): T {
+    return runInSpan(this.#span, fn);
+  }
+
+  protected override ended(outcome: AttemptOutcome, detail: AttemptEnd): void {
+    endProcessSpan(this.#span, outcome, detail);
+  }
 }

@@ -8,7 +8,8 @@ export interface ErrorContext {
   part: "jobs" | "converge" | "inbox" | "lifecycle" | "supervise";
   /**
    * `job.failed` (an attempt failed, will retry), `job.discarded` (no attempt left),
-   * `task.failed` (a Task failed or crashed), `converger.error`, `inbox.failed`, `worker.crashed`.
+   * `task.failed` (a Task failed or crashed), `converger.error`, `inbox.failed`, `worker.crashed`
+   * (the supervisor's hook: see `WorkerCrashContext`).
    */
   event:
     "job.failed" | "job.discarded" | "task.failed" | "converger.error" | "inbox.failed" | "worker.crashed";
@@ -22,7 +23,8 @@ export interface ErrorContext {
   inbox?: string;
   file?: string;
   task?: string;
-  worker?: number;
+  workerId?: string;
+  pid?: number;
 }
 
 /** An error hook (`createApp({ onError })`, `app.onError(fn)`). */

@@ -3,7 +3,9 @@ import { promClient } from "./prom.ts";
 
 /**
  * A new metrics registry with the process defaults (CPU, resident memory, heap, GC, event-loop
- * delay, handles), all prefixed by prom-client's standard names (`process_*`, `nodejs_*`).
+ * delay, handles), all prefixed by prom-client's standard names (`process_*`, `nodejs_*`), less
+ * the three gauges named `*_total` (`nodejs_active_handles_total`, ...: `sum` their by-type
+ * siblings instead).
  *
  * @example
  * ```ts
@@ -14,9 +16,21 @@ import { promClient } from "./prom.ts";
 export function createRegistry(options: { defaults?: boolean } = {}): Registry {
   const client = promClient();
   const registry = new client.Registry();
-  if (options.defaults !== false) client.collectDefaultMetrics({ register: registry });
+  if (options.defaults !== false) {
+    client.collectDefaultMetrics({ register: registry });
+    // Gauges named like counters, which `promtool check metrics` rejects; their by-type
+    // siblings (`nodejs_active_handles{type}`, ...) stay, and sum to the same totals.
+    for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
+  }
   return registry;
 }
+
+/** prom-client's default gauges whose `_total` suffix marks counters in Prometheus' conventions. */
+const MISNAMED_DEFAULTS = [
+  "nodejs_active_handles_total",
+  "nodejs_active_requests_total",
+  "nodejs_active_resources_total",
+] as const;
 
 /**
  * One registry holding the aggregate of several processes' metrics (prom-client JSON snapshots):

@@ -20,3 +20,26 @@ export function jobIdText(id: unknown): string {
   }
   return id;
 }
+
+/** Queue names as the jobs layer allows them (letters, digits and `._:-`, 1-128 characters). */
+const QUEUE_PATTERN = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+/**
+ * Validates a queue name argument of a store method (TEND_E_INVALID_QUEUE).
+ *
+ * @example
+ * ```ts
+ * const queue = queueArg("emails");
+ * ```
+ */
+export function queueArg(queue: unknown): string {
+  if (typeof queue !== "string" || !QUEUE_PATTERN.test(queue)) {
+    throw invalidArgument(
+      "TEND_E_INVALID_QUEUE",
+      "queue",
+      queue,
+      "1-128 characters of letters, digits and ._:-",
+    );
+  }
+  return queue;
+}

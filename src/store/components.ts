@@ -11,12 +11,14 @@ const registry: Record<DriverName, Array<() => Promise<readonly Migration[]>>> =
     async () => (await import("./sqlite/migrations.ts")).JOBS_MIGRATIONS,
     async () => (await import("./sqlite/converge-migrations.ts")).CONVERGE_MIGRATIONS,
     async () => (await import("./sqlite/admin-migrations.ts")).ADMIN_MIGRATIONS,
+    async () => (await import("./sqlite/process-migrations.ts")).PROCESS_MIGRATIONS,
   ],
   postgres: [
     async () => (await import("./postgres/migrations.ts")).JOBS_MIGRATIONS,
     async () => (await import("./postgres/converge-migrations.ts")).CONVERGE_MIGRATIONS,
     async () => (await import("./postgres/fleet-migrations.ts")).FLEET_MIGRATIONS,
     async () => (await import("./postgres/admin-migrations.ts")).ADMIN_MIGRATIONS,
+    async () => (await import("./postgres/process-migrations.ts")).PROCESS_MIGRATIONS,
   ],
 };
 

@@ -25,6 +25,7 @@ export type {
   NewAuditEntry,
 } from "./admin-model.ts";
 export { BULK_ACTIONS, bulkStates, checkBulkFilter } from "./admin-model.ts";
+export type { ProcessHeartbeat, ProcessRecord, ProcessRegistry } from "./process-model.ts";
 export { jobIdText } from "./args.ts";
 export type { ConvergeStore } from "./converge-store.ts";
 export {
@@ -36,6 +37,7 @@ export {
   emptyQueueStats,
   type Failure,
   type HeartbeatResult,
+  type InsertOutcome,
   type InsertResult,
   JOB_STATES,
   type JobError,
@@ -45,11 +47,24 @@ export {
   type LeaseRef,
   type ListFilter,
   type NewJob,
+  type QueueSetting,
+  type ProgressUpdate,
+  type SnoozeRequest,
   type QueueStats,
   type RescuedJob,
   UNIQUE_BLOCKING_STATES,
+  UNIQUE_MODES,
+  type UniqueMode,
 } from "./job-model.ts";
 export type { CallerTransaction, JobStore } from "./job-store.ts";
+export {
+  CRON_OVERLAPS,
+  type CronEntryDefinition,
+  type CronEntryState,
+  type CronOverlap,
+  type CronTickOutcome,
+  type CronTickResult,
+} from "./cron-model.ts";
 export type { LeaseDecision } from "./lease.ts";
 export type { Channel, Notifier } from "./notifier.ts";
 export { TEND_VERSION } from "./code-version.ts";

@@ -46,6 +46,11 @@ export interface NewJob {
   runAt: Date;
   maxAttempts: number;
   uniqueKey: string | null;
+  /**
+   * What an insert does when a pending or running job holds `uniqueKey` (see {@link UniqueMode});
+   * absent: `keep`.
+   */
+  uniqueMode?: UniqueMode;
   batchId: string | null;
   batchIndex: number | null;
   /**
@@ -58,15 +63,38 @@ export interface NewJob {
    * span that enqueued the job, so that each attempt's span links to it. Null or absent: none.
    */
   traceContext?: string | null;
+  /**
+   * The job's concurrency key: at most `concurrencyLimit` running jobs of one (queue, key) at once,
+   * across every process, and keys are served round-robin. Null or absent: no key.
+   */
+  concurrencyKey?: string | null;
+  /** Jobs of the key that may run at once (with a key; default 1). */
+  concurrencyLimit?: number | null;
 }
 
 /** Lost or hung attempts after which a job is discarded as poisoned, unless its kind or the app says otherwise. */
 export const DEFAULT_MAX_LOST = 3;
 
-/** Result of inserting one NewJob: its id and whether a row was inserted (false: unique key hit). */
+/**
+ * What an insert does when its unique key is held by a job:
+ * - `keep`: nothing; the holder stays as it is (the default);
+ * - `debounce`: a pending holder (scheduled, available, retryable) takes the new payload and the
+ *   new job's runAt (its run is pushed out);
+ * - `throttle`: a pending holder takes the new payload and keeps its runAt.
+ * A running holder is always kept (its handler already read its payload).
+ */
+export type UniqueMode = "keep" | "debounce" | "throttle";
+
+export const UNIQUE_MODES: readonly UniqueMode[] = ["keep", "debounce", "throttle"];
+
+/** What an insert did: inserted a row, kept the holder of its unique key, or replaced the holder's payload (and runAt). */
+export type InsertOutcome = "inserted" | "kept" | "replaced";
+
+/** Result of inserting one NewJob: its id (the holder's when not inserted), whether a row was inserted, and what happened. */
 export interface InsertResult {
   id: string;
   inserted: boolean;
+  outcome: InsertOutcome;
 }
 
 /** A full job row. */
@@ -97,6 +125,8 @@ export interface JobRecord {
   cancelRequested: boolean;
   batchId: string | null;
   batchIndex: number | null;
+  /** The last progress a handler reported (`ctx.progress`), or null. */
+  progress: Json | null;
 }
 
 /** Identifies one attempt's hold on a running job; every write by a worker is fenced by it. */
@@ -124,6 +154,11 @@ export interface ClaimedJob {
   runAt: Date;
   /** The enqueuer's trace context (see {@link NewJob.traceContext}), or null. */
   traceContext: string | null;
+  /**
+   * The job's concurrency key, when it has one: its end frees a slot of the key, so its worker
+   * claims again at once rather than waiting for a notification.
+   */
+  concurrencyKey?: string | null;
 }
 
 export interface ClaimRequest {
@@ -203,6 +238,15 @@ export function emptyQueueStats(queue: string): QueueStats {
   };
 }
 
+/** The stored settings of one queue (a queue without a row is not paused). */
+export interface QueueSetting {
+  queue: string;
+  /** No worker claims from a paused queue; jobs already running finish. */
+  paused: boolean;
+  /** When `paused` last changed. */
+  changedAt: Date;
+}
+
 /** One job rescued from a lapsed lease. */
 export interface RescuedJob {
   id: string;
@@ -220,4 +264,16 @@ export interface BatchProgress {
   total: number;
   /** Jobs in a final state: completed, discarded or cancelled. */
   finished: number;
+}
+
+/** A progress value to store on a held running job (see JobStore.progress). */
+export interface ProgressUpdate extends LeaseRef {
+  /** JSON-encoded progress text (validated for size by the jobs layer). */
+  progress: string;
+}
+
+/** A held running job to put back to wait, without spending its attempt (see JobStore.snooze). */
+export interface SnoozeRequest extends LeaseRef {
+  /** When the job may run again. */
+  runAt: Date;
 }

@@ -1,3 +1,4 @@
+import type { CronEntryDefinition, CronEntryState, CronOverlap, CronTickResult } from "./cron-model.ts";
 import type {
   BatchProgress,
   ClaimedJob,
@@ -10,8 +11,11 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueSetting,
+  ProgressUpdate,
   QueueStats,
   RescuedJob,
+  SnoozeRequest,
 } from "./job-model.ts";
 
 /**
@@ -103,9 +107,54 @@ export interface JobStore {
   /** The last recorded tick of a cron schedule, or null. */
   lastCronTick(name: string): Promise<Date | null>;
 
+  /**
+   * Pauses a queue: from the commit on, no claim (in any process) returns its jobs; jobs already
+   * claimed are not touched. Notifies the `queues` channel with the queue's name. Idempotent:
+   * pausing a paused queue keeps its `changedAt`.
+   */
+  pauseQueue(queue: string): Promise<QueueSetting>;
+
+  /** Resumes a paused queue (idempotent); notifies the `queues` channel and wakes its workers (`jobs` channel). */
+  resumeQueue(queue: string): Promise<QueueSetting>;
+
+  /** The stored settings of every queue ever paused or resumed, by name. */
+  listQueues(): Promise<QueueSetting[]>;
+
   /** Progress of a batch (jobs sharing batchId). */
   batchProgress(batchId: string): Promise<BatchProgress>;
 
   /** Every job of a batch, ordered by batchIndex. */
   batchJobs(batchId: string): Promise<JobRecord[]>;
+
+  /**
+   * Stores each update's progress (JSON text) on its job, fenced like complete. Durable like a
+   * heartbeat (a crash may lose the latest value). Returns the ids written.
+   */
+  progress(updates: readonly ProgressUpdate[]): Promise<string[]>;
+
+  /**
+   * Puts held running jobs back to wait until each request's runAt (`scheduled`, or `available`
+   * when that time has passed), without spending the attempt (attempt - 1) and clearing the
+   * lease, as a handler's snooze asks. A job whose cancel was requested becomes cancelled
+   * instead. Fenced like complete; returns the ids changed.
+   */
+  snooze(requests: readonly SnoozeRequest[]): Promise<string[]>;
+
+  /**
+   * Cron with an overlap policy and pause: in one transaction, records tick `tickAt` of `name`
+   * unless that tick or a later one was recorded (`taken`), then enqueues `job` unless the entry
+   * is paused (`paused`) or `overlap` is `skip` and the job of the last tick that enqueued one is
+   * still scheduled, available, running or retryable (`skipped`, counted on the entry). Exactly
+   * once across processes and machines.
+   */
+  cronTick(name: string, tickAt: Date, job: NewJob, overlap: CronOverlap): Promise<CronTickResult>;
+
+  /** Registers cron entries as this process defines them (kind, expression, time zone, overlap), keeping their pause and history. */
+  registerCron(entries: readonly CronEntryDefinition[]): Promise<void>;
+
+  /** Every registered cron entry with its state, by name. */
+  listCron(): Promise<CronEntryState[]>;
+
+  /** Pauses or resumes a registered cron entry (for every process); false when no entry has that name. */
+  setCronPaused(name: string, paused: boolean): Promise<boolean>;
 }

@@ -1,6 +1,7 @@
 import type { Duration } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { AdminStore } from "./admin-model.ts";
+import type { ProcessRegistry } from "./process-model.ts";
 import type { ConvergeStore } from "./converge-store.ts";
 import type { JobStore } from "./job-store.ts";
 import type { Notifier } from "./notifier.ts";
@@ -83,6 +84,8 @@ export interface Store {
   readonly converge: ConvergeStore;
   /** The admin surface's storage: deleting jobs and the audit trail of operator actions. */
   readonly admin: AdminStore;
+  /** The registry of running tend processes (heartbeats), read by the dashboard and `tend status`. */
+  readonly processes: ProcessRegistry;
   /** Applies pending migrations under a lock; safe to call from many processes at once. Returns the names applied. */
   migrate(): Promise<string[]>;
   /** Throws TEND_E_DATABASE_NOT_MIGRATED unless every migration of this version of tend is applied (applies nothing). */

@@ -11,8 +11,11 @@ export {
   type ScalingOptions,
   type SuperviseOptions,
 } from "./options.ts";
+export { SUPERVISOR_CHANNELS } from "./channels.ts";
+export type { SupervisorErrorHook, WorkerCrashContext } from "./crash-hook.ts";
 export { isProcessAlive } from "./process-group.ts";
 export { isStartMessage, type SpareReadyMessage, SUPERVISE_ENV } from "./protocol.ts";
+export { type SpareSide, serveAsSpare } from "./spare-side.ts";
 export { type SuperviseRunOptions, supervise } from "./run.ts";
 export { readStatusFile, type SupervisorStatus, type WorkerStatus } from "./status.ts";
 export { createSupervisor, Supervisor } from "./supervisor.ts";

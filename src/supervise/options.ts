@@ -2,6 +2,7 @@ import { statSync } from "node:fs";
 import { resolve } from "node:path";
 import {
   checkBoolean,
+  checkFunction,
   checkInteger,
   checkNumber,
   checkObject,
@@ -16,7 +17,7 @@ import { type Duration, type DurationLimits, parseDuration } from "../lifecycle/
 import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import { DEFAULT_SCALING, type ScalingSettings } from "./policy.ts";
-import { runsItself } from "./self-executable.ts";
+import type { SupervisorErrorHook } from "./crash-hook.ts";
 import { DEFAULT_RESTART, type RestartSettings } from "./restart.ts";
 
 /** Options of {@link createSupervisor} and `supervise()`. */
@@ -85,6 +86,13 @@ export interface SuperviseOptions {
   restart?: RestartOptions;
   /** Logger (the master logs through `part: "supervise"`; the store it opens from `database`, `part: "store"`). */
   log?: Logger;
+  /**
+   * Called when a worker process dies unexpectedly (crashed, killed by a signal, or killed by
+   * the master as hung), with `{ part: "supervise", event: "worker.crashed", workerId, pid,
+   * exitCode, signal, uptimeMs, problem }`: the place to send it to an error service. A hook
+   * that throws or rejects is logged and never breaks the master.
+   */
+  onError?: SupervisorErrorHook;
 }
 
 /** Scaling policy options of {@link SuperviseOptions} (see {@link ScalingSettings} for their meaning). */
@@ -142,6 +150,7 @@ export interface ResolvedOptions {
   masterLeaseMs: number;
   scaling: ScalingSettings;
   restart: RestartSettings;
+  onError: SupervisorErrorHook | undefined;
 }
 
 /** Default compile cache folder of the workers (relative to the working directory). */
@@ -181,6 +190,7 @@ const KEYS = optionKeys<SuperviseOptions>({
   scaling: true,
   restart: true,
   log: true,
+  onError: true,
 });
 const SCALING_KEYS = optionKeys<ScalingOptions>({
   jobsPerWorker: true,
@@ -290,6 +300,13 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     );
   }
   if (options.spare !== undefined) checkBoolean("TEND_E_SUPERVISE_INVALID_OPTION", "spare", options.spare);
+  if (options.onError !== undefined)
+    checkFunction(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "onError",
+      options.onError,
+      "a function (error, context) => void",
+    );
   if (options.database !== undefined)
     checkString("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
   const s = options.scaling ?? {};
@@ -350,8 +367,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     execArgv: [...(options.execArgv ?? [])],
     compileCache:
       options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
-    // The single executable has no launcher file for a spare to run: its workers start cold.
-    spare: runsItself(program) ? false : (options.spare ?? true),
+    spare: options.spare ?? true,
     stdio:
       options.stdio === undefined
         ? "inherit"
@@ -368,5 +384,6 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     masterLeaseMs: ms("masterLease", options.masterLease, 10_000),
     scaling,
     restart,
+    onError: options.onError,
   };
 }

@@ -22,6 +22,8 @@ export const SUPERVISE_ENV = {
   masterPid: "TEND_MASTER_PID",
   /** The store URL the master reads, for the worker's app to use the same database. */
   databaseUrl: "TEND_DATABASE_URL",
+  /** `1` when a single executable is started as a spare (see spare-side.ts), not as the program. */
+  spare: "TEND_SPARE",
 } as const;
 
 /** Worker reports its tasks run. */

@@ -1,7 +1,8 @@
 import { type ChildProcess, fork } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { signalGroup } from "./process-group.ts";
-import { isSpareReadyMessage } from "./protocol.ts";
+import { isSpareReadyMessage, SUPERVISE_ENV } from "./protocol.ts";
+import { runsItself, startProgram } from "./self-executable.ts";
 
 /** Path of the launcher a spare runs (the .ts source in development, the .js file once built). */
 const LAUNCHER = fileURLToPath(
@@ -9,12 +10,14 @@ const LAUNCHER = fileURLToPath(
 );
 
 /**
- * One pre-booted spare process (see src/launcher.ts): forked detached like a worker, it says `spare`
- * once Node is up and then waits. `take()` hands its ChildProcess over to become a worker.
+ * One pre-booted spare process (see spare-side.ts): started detached like a worker, it says `spare`
+ * once Node is up and then waits. `take()` hands its ChildProcess over to become a worker. For a
+ * script the spare runs the launcher (src/launcher.ts); for a single executable it is the
+ * executable itself, started with `TEND_SPARE=1`.
  *
  * @example
  * ```ts
- * const spare = SpareProcess.spawn({ execArgv: [], env: process.env, stdio: "inherit" });
+ * const spare = SpareProcess.spawn({ program: "dist/main.js", execArgv: [], env: process.env, stdio: "inherit" });
  * const child = spare.take(); // null until it has booted
  * ```
  */
@@ -41,20 +44,25 @@ export class SpareProcess {
 
   /** Forks a spare. */
   static spawn(options: {
+    program: string;
     execArgv: readonly string[];
     env: NodeJS.ProcessEnv;
     stdio: "inherit" | "ignore";
   }): SpareProcess {
-    const child = fork(LAUNCHER, [], {
+    const self = runsItself(options.program);
+    const forkOptions = {
       detached: true,
-      env: options.env,
+      env: self ? { ...options.env, [SUPERVISE_ENV.spare]: "1" } : options.env,
       execArgv: [...options.execArgv],
       stdio:
         options.stdio === "inherit"
-          ? ["ignore", "inherit", "inherit", "ipc"]
-          : ["ignore", "ignore", "ignore", "ipc"],
-      serialization: "json",
-    });
+          ? (["ignore", "inherit", "inherit", "ipc"] as const)
+          : (["ignore", "ignore", "ignore", "ipc"] as const),
+      serialization: "json" as const,
+    };
+    const child = self
+      ? startProgram(options.program, [], { ...forkOptions, stdio: [...forkOptions.stdio] })
+      : fork(LAUNCHER, [], { ...forkOptions, stdio: [...forkOptions.stdio] });
     return new SpareProcess(child);
   }
 
@@ -92,7 +100,7 @@ export class SpareProcess {
  *
  * @example
  * ```ts
- * keeper.ensure(() => SpareProcess.spawn({ execArgv: [], env, stdio: "inherit" }));
+ * keeper.ensure(() => SpareProcess.spawn({ program, execArgv: [], env, stdio: "inherit" }));
  * const child = keeper.take();
  * ```
  */

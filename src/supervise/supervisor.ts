@@ -4,6 +4,8 @@ import { TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import type { FleetStore, MasterRecord, RescuedJob, Store } from "../store/index.ts";
+import { SUPERVISOR_CHANNELS as CH } from "./channels.ts";
+import { callCrashHook } from "./crash-hook.ts";
 import type { FleetMember } from "./fleet-share.ts";
 import { judgeWorker } from "./health.ts";
 import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./options.ts";
@@ -350,7 +352,9 @@ export class Supervisor extends EventEmitter {
     const o = this.options;
     if (!o.spare || this.#state !== "running" || this.workers().some((w) => w.state === "starting")) return;
     const env = workerEnv(o, process.env, process.pid);
-    this.#spare.ensure(() => SpareProcess.spawn({ execArgv: o.execArgv, env, stdio: o.stdio }));
+    this.#spare.ensure(() =>
+      SpareProcess.spawn({ program: o.program, execArgv: o.execArgv, env, stdio: o.stdio }),
+    );
   }
 
   #start(): void {
@@ -378,6 +382,8 @@ export class Supervisor extends EventEmitter {
     });
     w.on("heartbeat", () => this.emit("heartbeat", w));
     w.once("exit", (exit: WorkerExit) => this.#onExit(w, exit));
+    if (CH.workerSpawned.hasSubscribers)
+      CH.workerSpawned.publish({ workerId: id, pid: w.pid, slot: w.slot, fromSpare: spare !== null });
     this.emit("worker-started", w);
     this.#statusChanged();
   }
@@ -386,6 +392,19 @@ export class Supervisor extends EventEmitter {
     this.#workers.delete(w.id);
     const failed = !exit.planned;
     const how = exit.signal !== null ? `signal ${exit.signal}` : `code ${exit.code}`;
+    if (CH.workerExited.hasSubscribers) {
+      CH.workerExited.publish({
+        workerId: w.id,
+        pid: w.pid,
+        slot: w.slot,
+        exitCode: exit.code,
+        signal: exit.signal,
+        planned: exit.planned,
+        uptimeMs: exit.uptimeMs,
+        reason: exit.stopReason,
+      });
+    }
+    if (failed) this.#reportCrash(w, exit, how);
     const rescued = exit.stoppedCleanly
       ? Promise.resolve([])
       : this.#rescue(w.id, exit.stopReason ?? `worker exited unexpectedly (${how})`);
@@ -416,6 +435,41 @@ export class Supervisor extends EventEmitter {
     this.#reconcile();
   }
 
+  /** Tells the error hook of a worker that died unexpectedly. */
+  #reportCrash(w: WorkerProcess, exit: WorkerExit, how: string): void {
+    const hook = this.options.onError;
+    if (hook === undefined) return;
+    const problem = this.#killedFor.get(w);
+    const error = new TendError(
+      "TEND_E_SUPERVISE_WORKER_DIED",
+      `Worker ${w.id} (pid ${w.pid}) exited unexpectedly with ${how} after ${exit.uptimeMs} ms${problem === undefined ? "" : ` (killed by the master: ${problem})`}; the master replaces it and rescues its jobs.`,
+      {
+        details: {
+          workerId: w.id,
+          pid: w.pid,
+          code: exit.code,
+          signal: exit.signal,
+          problem: problem ?? null,
+        },
+      },
+    );
+    callCrashHook(
+      hook,
+      error,
+      {
+        part: "supervise",
+        event: "worker.crashed",
+        workerId: w.id,
+        pid: w.pid,
+        exitCode: exit.code,
+        signal: exit.signal,
+        uptimeMs: exit.uptimeMs,
+        ...(problem === undefined ? {} : { problem }),
+      },
+      this.#log,
+    );
+  }
+
   /**
    * Counts one failed worker: toward the restart intensity (and the backoff) when it is the
    * worker's fault, else as a job fault only (see blameFor in restart.ts).
@@ -435,8 +489,13 @@ export class Supervisor extends EventEmitter {
       signal: exit.signal,
       uptimeMs: exit.uptimeMs,
     };
+    const replaced = (): void => {
+      if (CH.workerReplaced.hasSubscribers)
+        CH.workerReplaced.publish({ workerId: w.id, pid: w.pid, slot: w.slot, reason, blame });
+    };
     if (blame === "jobs") {
       this.#restarts.recordJobFault(w.slot);
+      replaced();
       this.#log.warn(
         { ...details, jobs: jobs?.map((j) => j.id) ?? [] },
         `worker killed while running jobs (${reason}); replacing it. Blamed on its jobs, not counted toward the restart intensity: each such loss counts against the job, which is discarded as poisoned at its maxLost`,
@@ -451,6 +510,7 @@ export class Supervisor extends EventEmitter {
       `worker ${wasStart ? "failed to start" : "died"} (${reason}); replacing it`,
     );
     if (decision.exceeded) this.#giveUp(reason);
+    else replaced();
     this.#statusChanged();
   }
 
@@ -519,6 +579,14 @@ export class Supervisor extends EventEmitter {
         `killing worker (SIGKILL to its process group): ${v.reason}`,
       );
       this.#killedFor.set(w, v.problem);
+      if (CH.workerHung.hasSubscribers)
+        CH.workerHung.publish({
+          workerId: w.id,
+          pid: w.pid,
+          slot: w.slot,
+          problem: v.problem,
+          reason: v.reason,
+        });
       this.emit("worker-killed", w, v.problem, v.reason);
       void w.kill(`${v.problem}: ${v.reason}`);
     }
@@ -537,6 +605,8 @@ export class Supervisor extends EventEmitter {
     );
     if (change === null || this.#state !== "running") return;
     this.#desired = change.to;
+    if (CH.scale.hasSubscribers)
+      CH.scale.publish({ from: change.from, to: change.to, reason: change.reason });
     this.emit("scaled", change.from, change.to, change.reason);
     this.#reconcile();
     this.#statusChanged();

@@ -147,7 +147,7 @@ describe("tend build: one executable file", () => {
     await serves("postgres", t);
   });
 
-  it("`./service tend supervise` runs workers from the same file, and `./service tend status` shows them", async () => {
+  it("`./service tend supervise` runs workers and a spare from the same file, and `./service tend status` shows them", async () => {
     const { dir, exe } = await install("supervised");
     const url = "sqlite:./var/app.db";
     const master = launch(
@@ -182,10 +182,36 @@ describe("tend build: one executable file", () => {
     assert.equal(status.running, true);
     const text = await tendCommand(exe, dir, ["status", "--status-file", "./status.json"]);
     for (const w of status.workers) assert.match(text.stdout, new RegExp(String(w.pid)));
+
+    // The file keeps a booted spare of itself; a killed worker's place goes to that spare.
+    type Status = { sparePid?: number | null; workers: Array<{ state: string; pid: number }> };
+    const readStatus = async (): Promise<Status | null> => {
+      try {
+        return JSON.parse(await readFile(join(dir, "status.json"), "utf8")) as Status;
+      } catch {
+        return null;
+      }
+    };
+    const sparePid = await waitFor(async () => (await readStatus())?.sparePid ?? null, {
+      timeoutMs: 30_000,
+      message: "a booted spare in the status file",
+    });
+    const victim = status.workers[0]!.pid;
+    process.kill(victim, "SIGKILL");
+    const replaced = await waitFor(
+      async () => {
+        const s = await readStatus();
+        const ready = s?.workers.filter((w) => w.state === "ready").map((w) => w.pid) ?? [];
+        return ready.length === 2 && !ready.includes(victim) ? ready : null;
+      },
+      { timeoutMs: 30_000, message: "the killed worker replaced" },
+    );
+    assert.ok(replaced.includes(sparePid), `the spare ${sparePid} became the worker (ready: ${replaced})`);
+
     master.child.kill("SIGTERM");
     assert.equal(await master.exit, 0, master.out.join("\n"));
-    for (const w of status.workers) {
-      assert.throws(() => process.kill(w.pid, 0), "no worker left running");
+    for (const pid of [...replaced, sparePid]) {
+      assert.throws(() => process.kill(pid, 0), "no worker or spare left running");
     }
   });
 

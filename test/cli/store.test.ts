@@ -131,6 +131,36 @@ describe("the CLI and the store (real processes running bin/tend.js)", () => {
     }
   });
 
+  it("`queues pause|resume|list` pause a queue in the store, list it, resume it; a bad name is TEND_E_INVALID_QUEUE", async () => {
+    const path = join(tmp.dir, "queues.db");
+    const url = `sqlite:${path}`;
+    const store = await openStore(url);
+    await insertOne(store, { queue: "mail" });
+    await store.close();
+    const paused = await tend(tmp.dir, "queues", "pause", "mail", "--json", "-d", url);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.equal(JSON.parse(paused.stdout).paused, true);
+    const listed = await tend(tmp.dir, "queues", "list", "-d", url);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /mail\s+paused\s+1\s/);
+    const check = await openStore(url);
+    try {
+      assert.deepEqual(await check.jobs.claim({ queue: "mail", limit: 1, workerId: "w", leaseMs: 1000 }), []);
+    } finally {
+      await check.close();
+    }
+    const resumed = await tend(tmp.dir, "queues", "resume", "mail", "-d", url);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stdout, /queue mail is running/);
+    const json = await tend(tmp.dir, "queues", "list", "--json", "-d", url);
+    assert.equal(JSON.parse(json.stdout)[0].paused, false);
+    failedWith(
+      await tend(tmp.dir, "queues", "pause", "bad name", "-d", url),
+      "TEND_E_INVALID_QUEUE",
+      /bad name/,
+    );
+  });
+
   it("a PostgreSQL server that refuses connections: one line with the code; --verbose shows the cause", async () => {
     const server = createServer();
     await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
-import { parseCron } from "../../src/jobs/cron.ts";
+import { nextCronRuns, parseCron } from "../../src/jobs/cron.ts";
 import { Jobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
 
@@ -65,6 +65,15 @@ describe("cron definitions are checked at the call", () => {
     assert.throws(() => jobs.cron("0 3 * * *", "k", {}, { catchUp: "yes" as never }), invalidCron(/catchUp/));
   });
 
+  it("rejects an overlap policy it does not know, naming the ones it does", () => {
+    const jobs = jobsWithoutStore();
+    assert.throws(
+      () => jobs.cron("0 3 * * *", "k", {}, { overlap: "queue" as never }),
+      invalidCron(/overlap.*"skip", "allow"/),
+    );
+    jobs.cron("0 3 * * *", "k", {}, { overlap: "allow" });
+  });
+
   it("accepts valid timezones and expressions, and computes their next tick", () => {
     const jobs = jobsWithoutStore();
     for (const timezone of ["Europe/Berlin", "UTC", "America/New_York", "Etc/GMT+2"]) {
@@ -74,5 +83,21 @@ describe("cron definitions are checked at the call", () => {
     }
     jobs.cron("@hourly", "k", {}, { name: "hourly" });
     jobs.cron("*/5 * * * * *", "k", {}, { name: "six-fields" });
+  });
+});
+
+describe("nextCronRuns", () => {
+  it("gives the next runs in the entry's time zone, and nothing for an expression it cannot read", () => {
+    const from = new Date("2026-03-28T12:00:00Z");
+    // Berlin moves to summer time on 29 March 2026: 03:00 is 02:00 UTC before, 01:00 UTC after.
+    assert.deepEqual(
+      nextCronRuns("0 3 * * *", "Europe/Berlin", 3, from).map((d) => d.toISOString()),
+      ["2026-03-29T01:00:00.000Z", "2026-03-30T01:00:00.000Z", "2026-03-31T01:00:00.000Z"],
+    );
+    assert.deepEqual(
+      nextCronRuns("0 3 * * *", "UTC", 1, from).map((d) => d.toISOString()),
+      ["2026-03-29T03:00:00.000Z"],
+    );
+    assert.deepEqual(nextCronRuns("not cron", null, 3, from), []);
   });
 });

@@ -1,6 +1,9 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createTraceState, TraceFlags } from "@opentelemetry/api";
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
+import { createTraceState, trace, TraceFlags } from "@opentelemetry/api";
+import { ConvergeWatch } from "../../src/observe/converge-watch.ts";
+import { InboxWatch } from "../../src/observe/inbox-watch.ts";
 import { errorType } from "../../src/observe/error-type.ts";
 import { outcomeLabel } from "../../src/observe/job-metrics.ts";
 import { formatTraceContext, parseTraceContext } from "../../src/observe/trace-context.ts";
@@ -44,5 +47,43 @@ describe("observability's pure parts", () => {
     );
     assert.equal(errorType(new TypeError("x")), "TypeError");
     assert.equal(errorType("a string"), "_OTHER");
+  });
+});
+
+describe("converger and inbox observers cost nothing unwatched", () => {
+  it("makes no observation without an SDK recording and without channel subscribers, and one with a subscriber", () => {
+    const watch = new ConvergeWatch();
+    watch.tracer = trace.getTracer("tend"); // no SDK registered: spans do not record
+    assert.equal(watch.run("c", "k", 0), undefined);
+    assert.equal(watch.sweep("c"), undefined);
+    const inbox = new InboxWatch();
+    inbox.tracer = trace.getTracer("tend");
+    assert.equal(inbox.fileStarted("i", "f.txt"), undefined);
+    const seen: unknown[] = [];
+    const listener = (m: unknown): void => void seen.push(m);
+    subscribe("tend:converger:end", listener);
+    try {
+      const run = watch.run("c", "k", 2);
+      assert.ok(run, "a subscriber gets an observation");
+      assert.equal(
+        run.run(() => 7),
+        7,
+      );
+      run.end("unchanged", null);
+      assert.equal(seen.length, 1);
+      assert.deepEqual(
+        { ...(seen[0] as object), durationMs: 0 },
+        {
+          converger: "c",
+          key: "k",
+          failures: 2,
+          outcome: "unchanged",
+          durationMs: 0,
+          error: null,
+        },
+      );
+    } finally {
+      unsubscribe("tend:converger:end", listener);
+    }
   });
 });

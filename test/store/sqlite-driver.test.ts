@@ -8,6 +8,7 @@ import { type NewJob, openStore, type Store } from "../../src/store/index.ts";
 import { rawConnection, type SqliteRaw } from "../../src/store/raw.ts";
 import { ROWS_PER_INSERT } from "../../src/store/sqlite/insert.ts";
 import { claimSql } from "../../src/store/sqlite/leases.ts";
+import { JOBS_MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
 import { openSqliteStore, READ_BUSY_TIMEOUT_MS } from "../../src/store/sqlite/open.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
@@ -113,7 +114,7 @@ describe("SQLite driver: opening", () => {
       .all();
     assert.deepEqual(
       rows.map((r) => `${String(r["component"])}:${String(r["version"])}`),
-      ["jobs:1", "jobs:2", "jobs:3"],
+      JOBS_MIGRATIONS.map((m) => `jobs:${m.version}`),
     );
   });
 
@@ -153,7 +154,7 @@ describe("SQLite driver: claim plan", () => {
     const raw = sqlite(store);
     const plan = (
       raw.db
-        .prepare(`EXPLAIN QUERY PLAN ${claimSql('"tend_jobs"')}`)
+        .prepare(`EXPLAIN QUERY PLAN ${claimSql('"tend_jobs"', '"tend_queues"')}`)
         .all(t, "w", t + 1000, "q1", 10) as Array<{
         detail: string;
       }>
@@ -331,7 +332,11 @@ describe("SQLite driver: bulk insert", () => {
     jobs[150] = job({ payload: JSON.stringify({ n: 150 }), uniqueKey: "u" });
     const results = await store.jobs.insert(jobs);
     assert.equal(results.length, jobs.length);
-    assert.deepEqual(results[150], { id: results[70]!.id, inserted: false }, "the duplicate sees the first");
+    assert.deepEqual(
+      results[150],
+      { id: results[70]!.id, inserted: false, outcome: "kept" },
+      "the duplicate sees the first",
+    );
     const inserted = results.filter((r, n) => n !== 150);
     assert.ok(inserted.every((r) => r.inserted));
     assert.equal(new Set(inserted.map((r) => r.id)).size, inserted.length, "distinct ids");

@@ -101,6 +101,10 @@ describe("resolveOptions", () => {
       code("TEND_E_SUPERVISE_INVALID_OPTION"),
     );
     assert.throws(() => resolveOptions({ program, queues: [""] }), code("TEND_E_SUPERVISE_INVALID_OPTION"));
+    assert.throws(
+      () => resolveOptions({ program, onError: "report" as never }),
+      (err: Error) => code("TEND_E_SUPERVISE_INVALID_OPTION")(err) && /onError/.test(err.message),
+    );
   });
 });
 

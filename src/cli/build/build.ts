@@ -58,10 +58,10 @@ function failed(step: string, err: unknown): TendError {
   });
 }
 
-/** tend's CLI entry beside this file (sources or built JavaScript, whichever is running). */
-function cliEntry(): string {
+/** A module of tend's, relative to this file's folder (sources or built JavaScript, whichever is running). */
+function tendModule(path: string): string {
   const ext = import.meta.url.endsWith(".ts") ? "ts" : "js";
-  return fileURLToPath(new URL(`../main.${ext}`, import.meta.url));
+  return fileURLToPath(new URL(`${path}.${ext}`, import.meta.url));
 }
 
 interface EsbuildApi {
@@ -118,7 +118,12 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
   try {
     const result = await esbuild.build({
       stdin: {
-        contents: bundleEntrySource(entry, cliEntry()),
+        contents: bundleEntrySource({
+          program: entry,
+          cli: tendModule("../main"),
+          supervise: tendModule("../../supervise/index"),
+          tend: tendModule("../../index"),
+        }),
         resolveDir: dirname(entry),
         sourcefile: "tend-executable-entry.mjs",
         loader: "js",

@@ -1,18 +1,39 @@
+import { SUPERVISE_ENV } from "../../supervise/index.ts";
+
+/** The modules the executable's entry imports, by absolute path (bundled, evaluated lazily). */
+export interface BundleEntryModules {
+  /** The program: a script that calls `app.main()`. */
+  program: string;
+  /** tend's command line (`runCli`). */
+  cli: string;
+  /** tend's supervise module (`serveAsSpare`). */
+  supervise: string;
+  /** tend's public module, evaluated by a spare while it waits. */
+  tend: string;
+}
+
 /**
  * Pure: the source of the bundle's entry module. A single executable runs the program, or, when
  * its first argument is `tend`, tend's command line with the arguments after it
- * (`./myservice tend jobs stats`). Both are imported lazily, so the program never evaluates the
- * CLI and the CLI never evaluates the program.
+ * (`./myservice tend jobs stats`), or, when started by a supervisor with `TEND_SPARE=1` in its
+ * environment, waits as a spare and runs the program when the master hands it a worker's place.
+ * Each is imported lazily, so the program never evaluates the CLI and the CLI never evaluates the
+ * program.
  *
  * @example
  * ```ts
- * const source = bundleEntrySource("/srv/app/main.ts", "/srv/app/node_modules/tend/dist/cli/main.js");
+ * const source = bundleEntrySource({ program: "/srv/app/main.ts", cli, supervise, tend });
  * ```
  */
-export function bundleEntrySource(program: string, cli: string): string {
+export function bundleEntrySource(modules: BundleEntryModules): string {
+  const { program, cli, supervise, tend } = modules;
   return `
 const argv = process.argv;
-if (argv[2] === "tend") {
+if (process.env.${SUPERVISE_ENV.spare} === "1") {
+  delete process.env.${SUPERVISE_ENV.spare};
+  const { serveAsSpare } = await import(${JSON.stringify(supervise)});
+  await serveAsSpare({ load: () => import(${JSON.stringify(program)}), warm: () => import(${JSON.stringify(tend)}) });
+} else if (argv[2] === "tend") {
   process.argv = [argv[0], argv[1], ...argv.slice(3)];
   const { runCli } = await import(${JSON.stringify(cli)});
   await runCli(process.argv);

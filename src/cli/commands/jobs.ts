@@ -17,6 +17,7 @@ function summary(job: JobRecord): string {
     `started ${job.startedAt?.toISOString() ?? "-"}  finished ${job.finishedAt?.toISOString() ?? "-"}`,
     `payload ${JSON.stringify(job.payload)}`,
   ];
+  if (job.progress !== null) lines.push(`progress ${JSON.stringify(job.progress)}`);
   if (job.result !== null) lines.push(`result ${JSON.stringify(job.result)}`);
   if (job.uniqueKey !== null) lines.push(`unique key ${job.uniqueKey}`);
   if (job.workerId !== null)

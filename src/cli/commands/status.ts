@@ -6,8 +6,7 @@ import {
   readStatusFile,
   type SupervisorStatus,
 } from "../../supervise/index.ts";
-import { invalidArgument } from "../../errors/index.ts";
-import { fleetStore, type MasterRecord } from "../../store/index.ts";
+import { fleetStore, type MasterRecord, type ProcessRecord } from "../../store/index.ts";
 import { withStore } from "../database.ts";
 import { renderTable } from "../table.ts";
 
@@ -120,6 +119,59 @@ export function renderFleet(masters: ReadonlyArray<MasterRecord & { alive: boole
 }
 
 /**
+ * Renders the process registry (every tend process with a heartbeat in the database) for people.
+ *
+ * @example
+ * ```ts
+ * process.stdout.write(renderProcesses(await store.processes.list(), Date.now()));
+ * ```
+ */
+export function renderProcesses(processes: readonly ProcessRecord[], now: number): string {
+  const live = processes.filter((p) => p.alive);
+  const mib = (bytes: number): string => `${(bytes / 1_048_576).toFixed(1)} MiB`;
+  const lines = [
+    `processes: ${live.length} alive, ${live.reduce((n, p) => n + p.inFlight, 0)} job(s) in flight` +
+      (processes.length > live.length
+        ? `; ${processes.length - live.length} gone (no heartbeat within their lease)`
+        : ""),
+  ];
+  if (processes.length > 0) {
+    lines.push(
+      "",
+      renderTable(
+        [
+          "process",
+          "host",
+          "pid",
+          "state",
+          "master",
+          "queues",
+          "in-flight",
+          "rss",
+          "last heartbeat",
+          "up",
+          "version",
+        ],
+        processes.map((p) => [
+          p.id,
+          p.host,
+          p.pid,
+          p.alive ? "alive" : "GONE (lease lapsed)",
+          p.masterPid ?? "-",
+          p.queues.join(",") || "-",
+          `${p.inFlight}/${p.concurrency}`,
+          mib(p.rssBytes),
+          `${duration(now - p.heartbeatAt.getTime())} ago`,
+          duration(now - p.startedAt.getTime()),
+          p.version,
+        ]),
+      ),
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}
+
+/**
  * `tend status`: prints the supervisor's view of its workers from its status file, and says
  * clearly (exit code 3) when the supervisor is not running.
  *
@@ -132,30 +184,27 @@ export function register(program: Command): void {
   program
     .command("status")
     .description(
-      "show the supervisor's workers (pid, state, uptime, restarts, in-flight, last heartbeat); with --database, every master of the fleet",
+      "show the supervisor's workers (pid, state, uptime, restarts, in-flight, last heartbeat); with --database, every tend process registered in the database and every master of the fleet",
     )
     .option("--status-file <path>", "the supervisor's status file", DEFAULT_STATUS_FILE)
     .option("--json", "print the status file's JSON with a `running` field")
     .option(
       "-d, --database <url>",
-      "PostgreSQL: show every master sharing this database (every machine) and its workers",
+      "show every tend process registered in this database (any machine) and, on PostgreSQL, every master sharing it with its workers",
     )
     .action(async (flags: { statusFile: string; json?: boolean; database?: string }) => {
       if (flags.database !== undefined) {
-        const masters = await withStore(flags.database, async (store) => {
+        const { masters, processes } = await withStore(flags.database, async (store) => {
           const fleet = await fleetStore(store);
-          if (fleet === null) {
-            throw invalidArgument(
-              "TEND_E_SUPERVISE_INVALID_OPTION",
-              "--database",
-              flags.database,
-              "a PostgreSQL URL (masters register in the database only on PostgreSQL; on SQLite use --status-file)",
-            );
-          }
-          return fleet.masters();
+          return {
+            masters: fleet === null ? [] : await fleet.masters(),
+            processes: await store.processes.list(),
+          };
         });
         process.stdout.write(
-          flags.json === true ? `${JSON.stringify({ masters })}\n` : renderFleet(masters, Date.now()),
+          flags.json === true
+            ? `${JSON.stringify({ masters, processes })}\n`
+            : `${masters.length > 0 ? `${renderFleet(masters, Date.now())}\n` : ""}${renderProcesses(processes, Date.now())}`,
         );
         return;
       }

@@ -24,8 +24,14 @@ export const JOBS_CODES = {
     "The job's worker died or hung `maxLost` times (3 by default) while running it; the job was discarded so that it cannot take down more workers (recorded on the job).",
   TEND_E_JOB_CANCELLED: "A job was cancelled while running; its handler's signal was aborted.",
   TEND_E_INVALID_CRON:
-    "A cron schedule is invalid: the expression cannot be parsed or never fires, the timezone is not a known IANA name, or a schedule option (name, catchUp) is wrong.",
+    "A cron schedule is invalid: the expression cannot be parsed or never fires, the timezone is not a known IANA name, or a schedule option (name, catchUp, overlap) is wrong.",
   TEND_E_BATCH_TIMEOUT: "Waiting for a batch's results took longer than the given timeout.",
   TEND_E_JOB_NOT_FOUND: "No job has the given id.",
   TEND_E_INVALID_JOB_ID: "A job id is not a string of decimal digits.",
+  TEND_E_CRON_NOT_FOUND:
+    "No cron schedule of that name is registered in the store (pause, resume); a process registers its schedules when it starts running them.",
+  TEND_E_INVALID_SNOOZE:
+    "A handler asked to snooze (`ctx.snooze`) for something that is not a duration from 0 to ten years; thrown inside the handler.",
+  TEND_E_INVALID_PROGRESS:
+    "A handler reported a progress value (`ctx.progress`) that cannot be stored as it is (NaN, a Map, U+0000, a cycle...); thrown inside the handler, naming the path of the bad value (larger than 4 KiB of JSON: TEND_E_PAYLOAD_TOO_LARGE).",
 } as const satisfies Record<`TEND_E_${string}`, string>;

@@ -9,6 +9,8 @@ export const SUPERVISE_CODES = {
     "A supervisor option (restart limits, scaling settings, status file, queues) is invalid.",
   TEND_E_SUPERVISE_GAVE_UP:
     "Workers were restarted more often than the restart intensity allows; the supervisor stopped the rest and exited.",
+  TEND_E_SUPERVISE_WORKER_DIED:
+    "A worker process exited unexpectedly (crashed, was killed by a signal, or was killed by the master as hung); given to the supervisor's onError hook.",
   TEND_E_SUPERVISE_NOT_SUPERVISED:
     "The supervised-worker task was started in a process that has no IPC channel to a master.",
   TEND_E_SUPERVISE_STATUS_UNREADABLE:

@@ -33,7 +33,10 @@ export const API_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary: "Recorded inconsistencies, newest first.",
     query: ["converger", "limit"],
   },
-  "GET /api/workers": { summary: "This process's job worker." },
+  "GET /api/workers": {
+    summary:
+      "Every tend process registered in the database (host, pid, master, queues, jobs in flight, memory, last heartbeat, alive).",
+  },
   "GET /api/audit": { summary: "The audit trail of actions, newest first.", query: PAGE },
   "POST /api/jobs/bulk/retry": {
     summary: "Retry every final job matching the filter (a job whose unique key is held is skipped).",

@@ -113,14 +113,8 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
     .get(
       "/api/workers",
       api(async (_req, res) => {
-        const w = s.worker();
-        sendJson(res, 200, {
-          workers:
-            w === null
-              ? []
-              : [{ id: w.id, pid: process.pid, inFlight: w.inFlight, uptimeS: Math.round(process.uptime()) }],
-          note: "this process only; other processes are not registered yet",
-        });
+        // Every tend process registered in the database (any machine), newest heartbeat first per host.
+        sendJson(res, 200, { workers: await s.store.processes.list() });
       }),
     )
     .get(

@@ -10,13 +10,20 @@ export interface PgContext {
   /** Quoted table names. */
   jobs: string;
   cron: string;
+  cronEntries: string;
+  /** Per-queue settings (pause). */
+  queues: string;
+  /** Rate-limit windows of the claim. */
+  rateWindows: string;
   /** Physical channel names used by statements that notify. */
-  channels: { jobs: string; cancel: string; batch: string };
+  channels: { jobs: string; cancel: string; batch: string; queues: string };
   /**
    * Runs a statement as a named prepared statement on a pooled connection (parsed and planned
    * once per connection).
    */
   run<R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]): Promise<pg.QueryResult<R>>;
+  /** The client-side timeout of the worker's own statements (ms). */
+  workerTimeoutMs: number;
 }
 
 /**
@@ -34,6 +41,9 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "mark_started_held",
   "rescue_expired",
   "rescue_worker",
+  "claim_probe",
+  "progress",
+  "snooze",
 ]);
 
 /**
@@ -57,7 +67,16 @@ export function createContext(
     schema,
     jobs: `${s}.jobs`,
     cron: `${s}.cron`,
-    channels: { jobs: `${schema}.jobs`, cancel: `${schema}.cancel`, batch: `${schema}.batch` },
+    cronEntries: `${s}.cron_entries`,
+    queues: `${s}.queues`,
+    rateWindows: `${s}.rate_windows`,
+    channels: {
+      jobs: `${schema}.jobs`,
+      cancel: `${schema}.cancel`,
+      batch: `${schema}.batch`,
+      queues: `${schema}.queues`,
+    },
+    workerTimeoutMs,
     run: async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) => {
       if (isClosed()) throw storeClosed("postgres");
       return pool.query<R>({

@@ -2,7 +2,7 @@ import type { NewJob } from "../job-model.ts";
 import type { JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import type { PgContext } from "./context.ts";
-import { enqueueCronTick, lastCronTick } from "./cron.ts";
+import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -13,6 +13,9 @@ import {
   markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
+import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { progressJobs } from "./progress.ts";
+import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -40,7 +43,16 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     stats: () => queueStats(ctx),
     enqueueCronTick: (name, tickAt, job) => enqueueCronTick(ctx, name, tickAt, job),
     lastCronTick: (name) => lastCronTick(ctx, name),
+    pauseQueue: (queue) => setQueuePaused(ctx, queue, true),
+    resumeQueue: (queue) => setQueuePaused(ctx, queue, false),
+    listQueues: () => listQueueSettings(ctx),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
+    progress: (updates) => progressJobs(ctx, updates),
+    snooze: (requests) => snoozeJobs(ctx, requests),
+    cronTick: (name, tickAt, job, overlap) => cronTick(ctx, name, tickAt, job, overlap),
+    registerCron: (entries) => registerCron(ctx, entries),
+    listCron: () => listCron(ctx),
+    setCronPaused: (name, paused) => setCronPaused(ctx, name, paused),
   };
 }

@@ -10,6 +10,7 @@ import type {
   LeaseRef,
 } from "../job-model.ts";
 import { batchNotify, NOW_ISO, PENDING, type PgContext } from "./context.ts";
+import { claimLimited, hasLimitedJobs } from "./limited-claim.ts";
 import { type ClaimRow, toClaimedJobs } from "./rows.ts";
 
 /**
@@ -27,10 +28,10 @@ import { type ClaimRow, toClaimedJobs } from "./rows.ts";
  * heartbeat only lets a lease lapse sooner. Every durable write (insert, complete, fail, ...)
  * commits synchronously, which also flushes these.
  */
-const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL";
+export const ASYNC_COMMIT = "set_config('synchronous_commit', 'off', true) IS NOT NULL";
 
 /** Refs with a well-formed id and token (others can never be held), in input order. */
-function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
+export function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
   return refs.filter(
     (r) =>
       r !== null &&
@@ -50,11 +51,11 @@ function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
  * lets the planner walk the running index, which fills with dead entries while jobs complete; the
  * sub-select keeps it on the primary key.
  */
-const HELD = `j.id = ANY($1::bigint[]) AND j.lease_token = ($2::jsonb -> j.id::text ->> 0)
+export const HELD = `j.id = ANY($1::bigint[]) AND j.lease_token = ($2::jsonb -> j.id::text ->> 0)
       AND j.state = (SELECT 'running'::text)`;
 
 /** Value `i` (1-based after the token) of row `j`'s entry in the lease map `$2`, as jsonb. */
-function mapValue(i: number): string {
+export function mapValue(i: number): string {
   return `($2::jsonb -> j.id::text -> ${i})`;
 }
 
@@ -63,7 +64,10 @@ function mapValue(i: number): string {
  * (already encoded), placed as they are; a null value is left out of the entry, so that the
  * statement reads SQL NULL for it.
  */
-function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => Array<string | null>): string {
+export function leaseMap<T extends LeaseRef>(
+  refs: readonly T[],
+  values?: (ref: T) => Array<string | null>,
+): string {
   const parts: string[] = [];
   for (const r of refs) {
     let entry = JSON.stringify(r.leaseToken);
@@ -84,7 +88,7 @@ function leaseMap<T extends LeaseRef>(refs: readonly T[], values?: (ref: T) => A
  * Ids (already checked against ID_PATTERN: digits only) as one bigint[] array literal: one string
  * parameter, where an array parameter makes the driver escape every element.
  */
-function idArray(refs: ReadonlyArray<{ id: string }>): string {
+export function idArray(refs: ReadonlyArray<{ id: string }>): string {
   let out = "{";
   for (let i = 0; i < refs.length; i++) out += i === 0 ? refs[i]!.id : `,${refs[i]!.id}`;
   return `${out}}`;
@@ -104,7 +108,7 @@ function retryTime(at: unknown): string {
 const RETRY_AT = `NULLIF(${mapValue(2)}, 'null'::jsonb) #>> '{}'`;
 
 /** The ids of `refs` (input order, each once) that the statement reported as changed. */
-function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: string }>): string[] {
+export function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: string }>): string[] {
   const set = new Set(changed.map((r) => r.id));
   const out: string[] = [];
   for (const r of refs) {
@@ -118,7 +122,7 @@ function inInputOrder(refs: readonly LeaseRef[], changed: ReadonlyArray<{ id: st
  * token per id, so refs naming one id twice (a stale and a current attempt) go in separate rounds,
  * each with distinct ids; in normal use there is one round.
  */
-async function fencedRun<T extends LeaseRef, R extends { id: string }>(
+export async function fencedRun<T extends LeaseRef, R extends { id: string }>(
   ctx: PgContext,
   name: string,
   text: string,
@@ -144,7 +148,9 @@ async function fencedRun<T extends LeaseRef, R extends { id: string }>(
  * The claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token, $6 how many
  * start at once). Its inner SELECT matches the claim index (queue, priority, run_at, id) WHERE
  * state IN pending exactly, so the planner walks the index in order even on a freshly loaded,
- * never analyzed table. Each row's lease token is the claim's random token joined with the job id:
+ * never analyzed table. A paused queue (a row of the queues table) yields nothing: the check
+ * does not depend on the row, so it runs once per statement, one primary-key probe. Jobs under a
+ * concurrency key or a rate limit are left to the limited claim (limited-claim.ts). Each row's lease token is the claim's random token joined with the job id:
  * unique per attempt without drawing random bytes per row (`gen_random_uuid()` per row was a tenth
  * of the claim's cost). The first $6 rows in claim order are marked started (`started_at`); the
  * others are claimed ahead with `started_at` NULL until the worker marks them (see
@@ -160,6 +166,8 @@ export function claimSql(ctx: PgContext): string {
   return `WITH c AS (
       SELECT id, priority, run_at FROM ${ctx.jobs}
       WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
+        AND concurrency_key IS NULL AND rate_key IS NULL
+        AND NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
       ORDER BY priority, run_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED
@@ -179,7 +187,8 @@ export function claimSql(ctx: PgContext): string {
 }
 
 /**
- * Claims up to `limit` runnable jobs of a queue (see JobStore.claim).
+ * Claims up to `limit` runnable jobs of a queue (see JobStore.claim): the plain statement, or the
+ * limited claim while the queue holds jobs under a concurrency key (see limited-claim.ts).
  *
  * @example
  * ```ts
@@ -193,14 +202,17 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
     request.start === undefined
       ? limit
       : checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "start", request.start, 0, 10_000);
-  const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), [
+  const values: [string, number, string, number, string, number] = [
     request.queue,
     limit,
     request.workerId,
     leaseMs,
     randomUUID(),
     start,
-  ]);
+  ];
+  if (await hasLimitedJobs(ctx, request.queue))
+    return toClaimedJobs(await claimLimited(ctx, values, ctx.workerTimeoutMs));
+  const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), values);
   return toClaimedJobs(rows);
 }
 

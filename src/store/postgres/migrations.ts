@@ -111,4 +111,64 @@ ALTER TABLE {{schema}}.jobs
 ALTER TABLE {{schema}}.jobs ADD COLUMN trace_context text;
 `,
   },
+  {
+    component: "jobs",
+    version: 4,
+    name: "jobs: queues (pause), concurrency keys and rate limits of the claim",
+    // New tables, nullable columns and indexes older code never reads: every 0.x binary works on it
+    // (it ignores pauses, keys and limits).
+    compatibleFrom: "0.1.0",
+    sql: `
+CREATE TABLE {{schema}}.queues (
+  name text PRIMARY KEY,
+  paused boolean NOT NULL DEFAULT false,
+  changed_at timestamptz NOT NULL DEFAULT now()
+);
+
+CREATE TABLE {{schema}}.rate_windows (
+  bucket text PRIMARY KEY,
+  window_start timestamptz NOT NULL,
+  started integer NOT NULL
+);
+
+ALTER TABLE {{schema}}.jobs
+  ADD COLUMN concurrency_key text,
+  ADD COLUMN concurrency_limit integer,
+  ADD COLUMN rate_key text,
+  ADD COLUMN rate_limit integer,
+  ADD COLUMN rate_period_ms integer;
+
+-- Pending jobs under a key or a rate limit, walked key by key by the limited claim; empty (and
+-- free to probe) while no job uses either.
+CREATE INDEX jobs_limited_claim_idx ON {{schema}}.jobs (queue, concurrency_key, priority, run_at, id)
+  WHERE state IN ('available', 'scheduled', 'retryable') AND (concurrency_key IS NOT NULL OR rate_key IS NOT NULL);
+
+CREATE INDEX jobs_keyed_running_idx ON {{schema}}.jobs (queue, concurrency_key)
+  WHERE state = 'running' AND concurrency_key IS NOT NULL;
+`,
+  },
+  {
+    component: "jobs",
+    version: 5,
+    name: "jobs: progress, cron last_job_id and the cron_entries table (overlap, pause)",
+    // Nullable columns and a new table that older code never reads or writes: every 0.x binary works on it.
+    compatibleFrom: "0.1.0",
+    // Nullable without defaults: catalogue-only changes, no table rewrite.
+    sql: `
+ALTER TABLE {{schema}}.jobs ADD COLUMN progress jsonb;
+ALTER TABLE {{schema}}.cron ADD COLUMN last_job_id bigint;
+
+CREATE TABLE {{schema}}.cron_entries (
+  name text PRIMARY KEY,
+  kind text NOT NULL,
+  expression text NOT NULL,
+  timezone text,
+  overlap text NOT NULL DEFAULT 'skip',
+  paused boolean NOT NULL DEFAULT false,
+  registered_at timestamptz NOT NULL DEFAULT now(),
+  skipped bigint NOT NULL DEFAULT 0,
+  last_skipped_at timestamptz
+);
+`,
+  },
 ];

@@ -4,6 +4,7 @@ import { type PostgresRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { createContext } from "./context.ts";
 import { PostgresAdminStore } from "./admin-store.ts";
+import { PostgresProcessRegistry } from "./process-registry.ts";
 import { PostgresConvergeStore } from "./converge-store.ts";
 import { validateSchema } from "./identifiers.ts";
 import { createPostgresJobStore } from "./job-store.ts";
@@ -78,6 +79,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     notifier,
     converge,
     admin: new PostgresAdminStore(ctx),
+    processes: new PostgresProcessRegistry(ctx),
     migrate: () => migratePostgres(pool, schema, log, errors.url),
     verifyMigrated: () => verifyPostgresMigrated(pool, schema, errors.url),
     close: () => {

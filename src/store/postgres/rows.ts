@@ -31,13 +31,14 @@ export interface JobRow {
   batch_index: number | null;
   lost: number;
   max_lost: number;
+  progress: Json | null;
 }
 
 /** Columns selected for a full row, in a stable order (prefixable with a table alias). */
 export const JOB_COLUMNS =
   "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
   "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index, " +
-  "lost, max_lost";
+  "lost, max_lost, progress";
 
 /**
  * Converts a `jobs` row to a JobRecord.
@@ -73,6 +74,7 @@ export function toJobRecord(row: JobRow): JobRecord {
     cancelRequested: row.cancel_requested,
     batchId: row.batch_id,
     batchIndex: row.batch_index,
+    progress: row.progress ?? null,
   };
 }
 
@@ -88,6 +90,8 @@ export interface ClaimRow {
   started: boolean;
   run_at: Date;
   trace_context: string | null;
+  /** Returned by the limited claim only. */
+  concurrency_key?: string | null;
 }
 
 /**
@@ -110,6 +114,7 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     started: row.started,
     runAt: row.run_at,
     traceContext: row.trace_context,
+    ...(row.concurrency_key == null ? {} : { concurrencyKey: row.concurrency_key }),
   }));
 }
 

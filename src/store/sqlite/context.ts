@@ -4,7 +4,12 @@ import type { DatabaseSync, StatementSync } from "node:sqlite";
 export interface Tables {
   jobs: string;
   cron: string;
+  cronEntries: string;
   migrations: string;
+  /** Per-queue settings (pause). */
+  queues: string;
+  /** Rate-limit windows of the claim. */
+  rateWindows: string;
 }
 
 /**
@@ -16,7 +21,14 @@ export interface Tables {
  * ```
  */
 export function tablesFor(prefix: string): Tables {
-  return { jobs: `"${prefix}jobs"`, cron: `"${prefix}cron"`, migrations: `"${prefix}migrations"` };
+  return {
+    jobs: `"${prefix}jobs"`,
+    cron: `"${prefix}cron"`,
+    cronEntries: `"${prefix}cron_entries"`,
+    migrations: `"${prefix}migrations"`,
+    queues: `"${prefix}queues"`,
+    rateWindows: `"${prefix}rate_windows"`,
+  };
 }
 
 /** A notification to deliver once the transaction that caused it committed. */

@@ -5,12 +5,12 @@ import type { Row } from "./rows.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
 
-/** Jobs per multi-row INSERT statement (13 parameters a row: 832, well under SQLite's limit). */
+/** Jobs per multi-row INSERT statement (15 parameters a row: 960, well under SQLite's limit). */
 export const ROWS_PER_INSERT = 64;
 
 const COLUMNS =
-  "(kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost, trace_context)";
-const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  "(kind, queue, payload, priority, state, run_at, max_attempts, unique_key, created_at, batch_id, batch_index, max_lost, trace_context, concurrency_key, concurrency_limit)";
+const ROW = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
 
 /**
  * Pure: the INSERT of `rows` jobs in one statement, returning the new ids.
@@ -37,9 +37,41 @@ function insertSqlOf(table: string, rows: number): string {
 }
 
 /**
+ * Gives the pending holder `id` of a unique key the new job's payload, and for `debounce` its
+ * runAt (a scheduled or available holder becomes whichever its new time makes it; a retryable one
+ * stays retryable). Returns the holder's queue when it is runnable now (to wake its workers).
+ */
+function replaceHolder(
+  ctx: SqliteContext,
+  db: DatabaseSync,
+  id: number,
+  job: NewJob,
+  mode: "debounce" | "throttle",
+  now: number,
+): string | null {
+  const { jobs: table } = ctx.t;
+  const row = (
+    mode === "debounce"
+      ? ctx
+          .stmt(
+            `UPDATE ${table} SET payload = ?1, run_at = ?2,
+                 state = CASE WHEN state = 'retryable' THEN state WHEN ?2 > ?3 THEN 'scheduled' ELSE 'available' END
+               WHERE id = ?4 RETURNING queue, state`,
+            db,
+          )
+          .get(job.payload, job.runAt.getTime(), now, id)
+      : ctx
+          .stmt(`UPDATE ${table} SET payload = ?1 WHERE id = ?2 RETURNING queue, state`, db)
+          .get(job.payload, id)
+  ) as Row | undefined;
+  return row !== undefined && row["state"] === "available" ? String(row["queue"]) : null;
+}
+
+/**
  * Inserts jobs on `db` (the store's connection inside its own transaction, or a caller's handle
  * inside the caller's transaction). A unique key held by a blocking job yields that job's id; the
- * check runs under the write lock, so duplicates inside one call see the first one. Jobs without
+ * check runs under the write lock, so duplicates inside one call see the first one; a `debounce`
+ * or `throttle` job replaces a pending holder's payload (see replaceHolder). Jobs without
  * a unique key go in multi-row statements of up to ROWS_PER_INSERT rows (one call into SQLite for
  * many rows); their ids are the statement's new rowids in ascending order, which is the order the
  * rows were inserted in (SQLite gives each new row the largest rowid plus one).
@@ -56,7 +88,7 @@ export function insertJobs(
   jobs: readonly NewJob[],
 ): { results: InsertResult[]; wakeups: Wakeup[] } {
   const { jobs: table } = ctx.t;
-  const findKey = ctx.stmt(`SELECT id FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
+  const findKey = ctx.stmt(`SELECT id, state FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
   const now = ctx.now();
   const results: InsertResult[] = new Array<InsertResult>(jobs.length);
   const queues = new Set<string>();
@@ -68,7 +100,7 @@ export function insertJobs(
     const rows = ctx.stmt(insertSqlOf(table, slots.length), db).all(...args) as Row[];
     const ids = rows.map((r) => Number(r["id"])).sort((a, b) => a - b);
     slots.forEach((slot, i) => {
-      results[slot] = { id: String(ids[i]), inserted: true };
+      results[slot] = { id: String(ids[i]), inserted: true, outcome: "inserted" };
     });
     args = [];
     slots = [];
@@ -80,7 +112,14 @@ export function insertJobs(
       flush();
       const held = findKey.get(job.uniqueKey) as Row | undefined;
       if (held !== undefined) {
-        results[n] = { id: String(held["id"]), inserted: false };
+        const mode = job.uniqueMode ?? "keep";
+        if (mode === "keep" || held["state"] === "running") {
+          results[n] = { id: String(held["id"]), inserted: false, outcome: "kept" };
+        } else {
+          const queue = replaceHolder(ctx, db, Number(held["id"]), job, mode, now);
+          if (queue !== null) queues.add(queue);
+          results[n] = { id: String(held["id"]), inserted: false, outcome: "replaced" };
+        }
         continue;
       }
     }
@@ -100,6 +139,8 @@ export function insertJobs(
       job.batchIndex,
       job.maxLost ?? DEFAULT_MAX_LOST,
       job.traceContext ?? null,
+      job.concurrencyKey ?? null,
+      job.concurrencyKey == null ? null : (job.concurrencyLimit ?? 1),
     );
     slots.push(n);
     if (state === "available") queues.add(job.queue);

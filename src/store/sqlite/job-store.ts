@@ -11,14 +11,18 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueSetting,
+  ProgressUpdate,
   QueueStats,
   RescuedJob,
+  SnoozeRequest,
 } from "../job-model.ts";
+import type { CronEntryDefinition, CronEntryState, CronOverlap, CronTickResult } from "../cron-model.ts";
 import type { CallerTransaction, JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";
-import { enqueueCronTick, lastCronTick } from "./cron.ts";
+import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -30,6 +34,9 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
+import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { progressJobs } from "./progress.ts";
+import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
 import { queueStats } from "./stats.ts";
 
@@ -152,11 +159,47 @@ export class SqliteJobStore implements JobStore {
     return lastCronTick(this.#ctx, name);
   }
 
+  async pauseQueue(queue: string): Promise<QueueSetting> {
+    return setQueuePaused(this.#ctx, queue, true);
+  }
+
+  async resumeQueue(queue: string): Promise<QueueSetting> {
+    return setQueuePaused(this.#ctx, queue, false);
+  }
+
+  async listQueues(): Promise<QueueSetting[]> {
+    return listQueueSettings(this.#ctx);
+  }
+
   async batchProgress(batchId: string): Promise<BatchProgress> {
     return batchProgress(this.#ctx, batchId);
   }
 
   async batchJobs(batchId: string): Promise<JobRecord[]> {
     return batchJobs(this.#ctx, batchId);
+  }
+
+  async progress(updates: readonly ProgressUpdate[]): Promise<string[]> {
+    return progressJobs(this.#ctx, updates);
+  }
+
+  async snooze(requests: readonly SnoozeRequest[]): Promise<string[]> {
+    return snoozeJobs(this.#ctx, requests);
+  }
+
+  async cronTick(name: string, tickAt: Date, job: NewJob, overlap: CronOverlap): Promise<CronTickResult> {
+    return cronTick(this.#ctx, name, tickAt, job, overlap);
+  }
+
+  async registerCron(entries: readonly CronEntryDefinition[]): Promise<void> {
+    return registerCron(this.#ctx, entries);
+  }
+
+  async listCron(): Promise<CronEntryState[]> {
+    return listCron(this.#ctx);
+  }
+
+  async setCronPaused(name: string, paused: boolean): Promise<boolean> {
+    return setCronPaused(this.#ctx, name, paused);
   }
 }

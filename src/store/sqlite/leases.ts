@@ -9,35 +9,48 @@ import type {
   LeaseRef,
 } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
+import { hasLimitedJobs, pickLimited } from "./limited-claim.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 
 /** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
-function ref(r: LeaseRef): [number, string] {
+export function ref(r: LeaseRef): [number, string] {
   if (r === null || typeof r !== "object" || typeof r.leaseToken !== "string") return [-1, ""];
   return [toRowId(r.id), r.leaseToken];
 }
 
 /**
  * The claim statement for the jobs table `jobs`: ?1 now, ?2 worker id, ?3 lease expiry, ?4 queue,
- * ?5 limit. Its sub-select matches the partial claim index exactly (queue, priority, run_at, id
+ * ?5 limit, on the queue settings table `queues` (a paused queue yields nothing). Its sub-select
+ * matches the partial claim index exactly (queue, priority, run_at, id
  * WHERE state IN the pending states), so it walks the index in claim order and stops at the limit.
  *
  * @example
  * ```ts
- * db.prepare(claimSql('"tend_jobs"')).all(Date.now(), "worker-1", Date.now() + 30_000, "default", 10);
+ * db.prepare(claimSql('"tend_jobs"', '"tend_queues"')).all(Date.now(), "worker-1", Date.now() + 30_000, "default", 10);
  * ```
  */
-export function claimSql(jobs: string): string {
+export function claimSql(jobs: string, queues: string): string {
   return `UPDATE ${jobs}
      SET state = 'running', attempt = attempt + 1, started_at = NULL, worker_id = ?2,
          lease_token = lower(hex(randomblob(16))), lease_expires_at = ?3
    WHERE id IN (
            SELECT id FROM ${jobs}
             WHERE queue = ?4 AND state IN ('available', 'scheduled', 'retryable') AND run_at <= ?1
-              AND cancel_requested = 0
+              AND cancel_requested = 0 AND concurrency_key IS NULL AND rate_key IS NULL
+              AND NOT EXISTS (SELECT 1 FROM ${queues} WHERE name = ?4 AND paused = 1)
             ORDER BY priority, run_at, id
             LIMIT ?5)
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context`;
+}
+
+/** Claims one row picked by the limited claim (?1 worker id, ?2 lease expiry, ?3 id). */
+function claimOneSql(jobs: string): string {
+  return `UPDATE ${jobs}
+     SET state = 'running', attempt = attempt + 1, started_at = NULL, worker_id = ?1,
+         lease_token = lower(hex(randomblob(16))), lease_expires_at = ?2
+   WHERE id = ?3
+   RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context,
+     concurrency_key`;
 }
 
 /** Marks one claimed row started (?1 now, ?2 id); in the claim's transaction. */
@@ -65,17 +78,28 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
     req.start === undefined
       ? limit
       : checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "start", req.start, 0, 10_000);
-  const claim = ctx.stmt(claimSql(ctx.t.jobs));
+  const claim = ctx.stmt(claimSql(ctx.t.jobs, ctx.t.queues));
   const mark = ctx.stmt(startSql(ctx.t.jobs));
   const rows = await ctx.write(() => {
     const now = ctx.now();
-    const claimed = claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
-    claimed.sort(
-      (a, b) =>
-        Number(a["priority"]) - Number(b["priority"]) ||
-        Number(a["run_at"]) - Number(b["run_at"]) ||
-        Number(a["id"]) - Number(b["id"]),
-    );
+    let claimed: Row[];
+    if (hasLimitedJobs(ctx, queue)) {
+      // Jobs under a concurrency key: picked key by key, claimed one by one, in round-robin order.
+      const one = ctx.stmt(claimOneSql(ctx.t.jobs));
+      claimed = [];
+      for (const id of pickLimited(ctx, now, queue, limit)) {
+        const row = one.get(workerId, now + leaseMs, id) as Row | undefined;
+        if (row !== undefined) claimed.push(row);
+      }
+    } else {
+      claimed = claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
+      claimed.sort(
+        (a, b) =>
+          Number(a["priority"]) - Number(b["priority"]) ||
+          Number(a["run_at"]) - Number(b["run_at"]) ||
+          Number(a["id"]) - Number(b["id"]),
+      );
+    }
     for (let i = 0; i < claimed.length && i < start; i++) {
       mark.run(now, claimed[i]!["id"] as number);
       claimed[i]!["started_at"] = now;

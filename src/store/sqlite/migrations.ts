@@ -92,4 +92,60 @@ ALTER TABLE {{schema}}jobs ADD COLUMN max_lost INTEGER NOT NULL DEFAULT 3;
 ALTER TABLE {{schema}}jobs ADD COLUMN trace_context TEXT;
 `,
   },
+  {
+    component: "jobs",
+    version: 4,
+    name: "jobs: queues (pause), concurrency keys and rate limits of the claim",
+    // New tables, nullable columns and indexes older code never reads: every 0.x binary works on it
+    // (it ignores pauses, keys and limits).
+    compatibleFrom: "0.1.0",
+    sql: `
+CREATE TABLE {{schema}}queues (
+  name TEXT PRIMARY KEY,
+  paused INTEGER NOT NULL DEFAULT 0,
+  changed_at INTEGER NOT NULL
+);
+
+CREATE TABLE {{schema}}rate_windows (
+  bucket TEXT PRIMARY KEY,
+  window_start INTEGER NOT NULL,
+  started INTEGER NOT NULL
+);
+
+ALTER TABLE {{schema}}jobs ADD COLUMN concurrency_key TEXT;
+ALTER TABLE {{schema}}jobs ADD COLUMN concurrency_limit INTEGER;
+ALTER TABLE {{schema}}jobs ADD COLUMN rate_key TEXT;
+ALTER TABLE {{schema}}jobs ADD COLUMN rate_limit INTEGER;
+ALTER TABLE {{schema}}jobs ADD COLUMN rate_period_ms INTEGER;
+
+CREATE INDEX {{schema}}jobs_limited_claim_idx ON {{schema}}jobs (queue, concurrency_key, priority, run_at, id)
+  WHERE state IN ('available', 'scheduled', 'retryable') AND (concurrency_key IS NOT NULL OR rate_key IS NOT NULL);
+
+CREATE INDEX {{schema}}jobs_keyed_running_idx ON {{schema}}jobs (queue, concurrency_key)
+  WHERE state = 'running' AND concurrency_key IS NOT NULL;
+`,
+  },
+  {
+    component: "jobs",
+    version: 5,
+    name: "jobs: progress, cron last_job_id and the cron_entries table (overlap, pause)",
+    // Nullable columns and a new table that older code never reads or writes: every 0.x binary works on it.
+    compatibleFrom: "0.1.0",
+    sql: `
+ALTER TABLE {{schema}}jobs ADD COLUMN progress TEXT;
+ALTER TABLE {{schema}}cron ADD COLUMN last_job_id INTEGER;
+
+CREATE TABLE {{schema}}cron_entries (
+  name TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  expression TEXT NOT NULL,
+  timezone TEXT,
+  overlap TEXT NOT NULL DEFAULT 'skip',
+  paused INTEGER NOT NULL DEFAULT 0,
+  registered_at INTEGER NOT NULL,
+  skipped INTEGER NOT NULL DEFAULT 0,
+  last_skipped_at INTEGER
+);
+`,
+  },
 ];

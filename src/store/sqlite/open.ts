@@ -11,6 +11,7 @@ import { type SqliteRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
 import { dedupeWakeups, type SqliteContext, statementCache, tablesFor, writeTransaction } from "./context.ts";
 import { SqliteAdminStore } from "./admin-store.ts";
+import { SqliteProcessRegistry } from "./process-registry.ts";
 import { SqliteConvergeStore } from "./converge-store.ts";
 import { GroupCommit } from "./group-commit.ts";
 import { SqliteJobStore } from "./job-store.ts";
@@ -161,6 +162,7 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     notifier,
     converge,
     admin: new SqliteAdminStore(ctx, prefix),
+    processes: new SqliteProcessRegistry(ctx, prefix),
     async migrate() {
       if (closed) throw storeClosed("sqlite");
       let outcome: MigrateOutcome;

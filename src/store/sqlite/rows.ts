@@ -7,7 +7,7 @@ export type Row = Record<string, unknown>;
 export const JOB_COLUMNS =
   "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
   "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index, " +
-  "lost, max_lost";
+  "lost, max_lost, progress";
 
 /**
  * Pure: an id string to the SQLite rowid it names, or -1 (matches nothing) when it is not one.
@@ -87,6 +87,7 @@ export function rowToJob(row: Row): JobRecord {
     batchId: strOrNull(row["batch_id"]),
     batchIndex:
       row["batch_index"] === null || row["batch_index"] === undefined ? null : num(row["batch_index"]),
+    progress: row["progress"] === null || row["progress"] === undefined ? null : parseJson(row["progress"]),
   };
 }
 
@@ -110,5 +111,6 @@ export function rowToClaimed(row: Row): ClaimedJob {
     started: row["started_at"] !== null && row["started_at"] !== undefined,
     runAt: new Date(num(row["run_at"])),
     traceContext: row["trace_context"] == null ? null : str(row["trace_context"]),
+    ...(row["concurrency_key"] == null ? {} : { concurrencyKey: str(row["concurrency_key"]) }),
   };
 }

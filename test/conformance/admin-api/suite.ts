@@ -3,6 +3,7 @@ import { after, before, describe, it } from "node:test";
 import { createApp } from "../../../src/app.ts";
 import { listPage } from "../../../src/http/api/list-page.ts";
 import { Manager } from "../../../src/lifecycle/manager.ts";
+import { waitFor } from "../../support/wait.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
 import { captureLog } from "../../lifecycle/log-capture.ts";
 
@@ -133,8 +134,20 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
       assert.equal((await app.jobs.get(ids[0]!))?.state, "available", "nothing changed");
       assert.deepEqual((await call(`${base}/api/audit`)).json["entries"], []);
 
-      const workers = await call(`${base}/api/workers`);
-      assert.equal((workers.json["workers"] as Array<{ pid: number }>)[0]?.pid, process.pid);
+      // This process registered itself (its first heartbeat is written as it starts).
+      const me = await waitFor(
+        async () => {
+          const workers = (await call(`${base}/api/workers`)).json["workers"] as Array<{
+            id: string;
+            pid: number;
+            alive: boolean;
+            queues: string[];
+          }>;
+          return workers.find((w) => w.pid === process.pid && w.alive) ?? null;
+        },
+        { timeoutMs: 10_000, message: "this process in /api/workers" },
+      );
+      assert.equal(me.id, app.jobs.workerId);
       const convergers = await call(`${base}/api/convergers`);
       assert.deepEqual(convergers.json, { convergers: [], parked: [] });
       const inconsistencies = await call(`${base}/api/convergers/inconsistencies`);

@@ -34,6 +34,82 @@ export function describeCronBatchTransactions(h: () => FreshStore): void {
       assert.equal((await store.jobs.list({ queue: "cron" })).length, 2);
       assert.equal(await store.jobs.lastCronTick("other"), null);
     });
+
+    it("skips a tick while the last tick's job is pending or running (overlap skip), and counts it", async () => {
+      const { store } = h();
+      await store.jobs.registerCron([
+        { name: "every", kind: "cron.job", expression: "* * * * * *", timezone: "UTC", overlap: "skip" },
+      ]);
+      const t = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s));
+      const job = () => newJob({ kind: "cron.job", queue: "ov" });
+      const first = await store.jobs.cronTick("every", t(1), job(), "skip");
+      assert.equal(first.outcome, "enqueued");
+      assert.deepEqual(await store.jobs.cronTick("every", t(2), job(), "skip"), {
+        outcome: "skipped",
+        jobId: first.jobId,
+      });
+      assert.deepEqual(await store.jobs.cronTick("every", t(2), job(), "skip"), {
+        outcome: "taken",
+        jobId: null,
+      });
+      const lease = await claimOne(store, { queue: "ov" });
+      assert.equal(lease.id, first.jobId);
+      assert.equal((await store.jobs.cronTick("every", t(3), job(), "skip")).outcome, "skipped", "running");
+      // overlap allow enqueues whatever runs.
+      const allowed = await store.jobs.cronTick("every", t(4), job(), "allow");
+      assert.equal(allowed.outcome, "enqueued");
+      await store.jobs.complete([{ ...lease, result: null }]);
+      assert.equal(
+        (await store.jobs.cronTick("every", t(5), job(), "skip")).outcome,
+        "skipped",
+        "the allowed one pends",
+      );
+      await store.jobs.cancel(allowed.jobId!);
+      const again = await store.jobs.cronTick("every", t(6), job(), "skip");
+      assert.equal(again.outcome, "enqueued");
+      assert.equal((await store.jobs.list({ queue: "ov" })).length, 3);
+      const [entry] = await store.jobs.listCron();
+      assert.equal(entry?.name, "every");
+      assert.equal(entry.skipped, 3);
+      assert.equal(entry.lastSkippedAt?.getTime(), t(5).getTime());
+      assert.equal(entry.lastTick?.getTime(), t(6).getTime());
+      assert.equal(entry.lastJobId, again.jobId);
+      assert.equal(entry.lastJobState, "available");
+      assert.equal(entry.timezone, "UTC");
+      assert.equal(entry.overlap, "skip");
+      assert.equal(entry.paused, false);
+    });
+
+    it("pauses an entry for every store instance: ticks are recorded and enqueue nothing until resumed", async () => {
+      const { store, openAnother } = h();
+      const other = await openAnother();
+      await store.jobs.registerCron([
+        { name: "p", kind: "cron.job", expression: "0 * * * *", timezone: null, overlap: "allow" },
+      ]);
+      assert.equal(await other.jobs.setCronPaused("p", true), true);
+      assert.equal(await other.jobs.setCronPaused("nope", true), false);
+      const t = (h: number) => new Date(Date.UTC(2030, 0, 1, h));
+      assert.deepEqual(await store.jobs.cronTick("p", t(1), newJob({ queue: "pz" }), "allow"), {
+        outcome: "paused",
+        jobId: null,
+      });
+      assert.equal((await store.jobs.lastCronTick("p"))?.getTime(), t(1).getTime(), "the tick is recorded");
+      assert.equal(await store.jobs.enqueueCronTick("p", t(2), newJob({ queue: "pz" })), false);
+      assert.equal((await store.jobs.list({ queue: "pz" })).length, 0);
+      assert.equal((await other.jobs.listCron())[0]?.paused, true);
+      // Registering again (a restart) keeps the pause.
+      await store.jobs.registerCron([
+        { name: "p", kind: "cron.job", expression: "30 * * * *", timezone: "UTC", overlap: "skip" },
+      ]);
+      const [entry] = await store.jobs.listCron();
+      assert.equal(entry?.paused, true);
+      assert.equal(entry.expression, "30 * * * *");
+      assert.equal(await store.jobs.setCronPaused("p", false), true);
+      assert.equal(
+        (await store.jobs.cronTick("p", t(3), newJob({ queue: "pz" }), "skip")).outcome,
+        "enqueued",
+      );
+    });
   });
 
   describe("batches", () => {

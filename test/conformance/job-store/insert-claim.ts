@@ -85,12 +85,12 @@ export function describeInsertAndClaim(h: () => FreshStore): void {
       const [first] = await store.jobs.insert([newJob({ uniqueKey: "k1" })]);
       assert.equal(first?.inserted, true);
       const [dup] = await store.jobs.insert([newJob({ uniqueKey: "k1", kind: "other" })]);
-      assert.deepEqual(dup, { id: first?.id, inserted: false });
+      assert.deepEqual(dup, { id: first?.id, inserted: false, outcome: "kept" });
 
       const lease = await claimOne(store);
       assert.equal(lease.id, first?.id);
       const [whileRunning] = await store.jobs.insert([newJob({ uniqueKey: "k1" })]);
-      assert.deepEqual(whileRunning, { id: first?.id, inserted: false });
+      assert.deepEqual(whileRunning, { id: first?.id, inserted: false, outcome: "kept" });
 
       assert.deepEqual(await store.jobs.complete([{ ...lease, result: null }]), [lease.id]);
       const [afterDone] = await store.jobs.insert([newJob({ uniqueKey: "k1" })]);
@@ -104,6 +104,7 @@ export function describeInsertAndClaim(h: () => FreshStore): void {
       assert.deepEqual((await store.jobs.insert([newJob({ uniqueKey: "s" })]))[0], {
         id: scheduled,
         inserted: false,
+        outcome: "kept",
       });
       await store.jobs.cancel(scheduled);
       assert.equal((await store.jobs.insert([newJob({ uniqueKey: "s" })]))[0]?.inserted, true);
@@ -117,6 +118,7 @@ export function describeInsertAndClaim(h: () => FreshStore): void {
       assert.deepEqual((await store.jobs.insert([newJob({ uniqueKey: "r" })]))[0], {
         id: failing,
         inserted: false,
+        outcome: "kept",
       });
       await store.jobs.cancel(failing);
       assert.equal((await store.jobs.insert([newJob({ uniqueKey: "r" })]))[0]?.inserted, true);

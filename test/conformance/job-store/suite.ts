@@ -1,9 +1,11 @@
 import { describe } from "node:test";
 import { useFreshStore } from "../../support/backends.ts";
 import { describeAdmin } from "./admin.ts";
+import { describeConcurrencyKeys } from "./concurrency-keys.ts";
 import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
 import { describeInsertAndClaim } from "./insert-claim.ts";
 import { describeLeases } from "./lease.ts";
+import { describeQueues } from "./queues.ts";
 import { describeValidation } from "./validation.ts";
 
 /**
@@ -18,6 +20,8 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeLeases(fresh);
     describeAdmin(fresh);
     describeCronBatchTransactions(fresh);
+    describeQueues(fresh);
+    describeConcurrencyKeys(fresh);
     describeValidation(fresh);
   });
 }

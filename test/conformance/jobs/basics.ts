@@ -93,13 +93,13 @@ export function basics(ctx: () => { backend: Backend; store: Store }): void {
     const first = await jobs.enqueue("dedupe", { n: 1 }, { queue, uniqueKey: `k-${queue}` });
     const second = await jobs.enqueue("dedupe", { n: 2 }, { queue, uniqueKey: `k-${queue}` });
     assert.equal(first.inserted, true);
-    assert.deepEqual(second, { id: first.id, inserted: false });
+    assert.deepEqual(second, { id: first.id, inserted: false, outcome: "kept" });
     const many = await jobs.enqueueMany([
       { kind: "dedupe", queue, uniqueKey: `m-${queue}` },
       { kind: "dedupe", queue, uniqueKey: `m-${queue}` },
     ]);
     assert.equal(many[0]!.inserted, true);
-    assert.deepEqual(many[1], { id: many[0]!.id, inserted: false });
+    assert.deepEqual(many[1], { id: many[0]!.id, inserted: false, outcome: "kept" });
     jobs.define("dedupe", () => undefined, { queue });
     const worker = await startJobs(jobs);
     try {

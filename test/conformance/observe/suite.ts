@@ -3,6 +3,7 @@ import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { createApp } from "../../../src/app.ts";
 import { Manager } from "../../../src/lifecycle/manager.ts";
 import type { ErrorContext } from "../../../src/observe/index.ts";
@@ -10,6 +11,7 @@ import { type Backend, createBackend } from "../../support/backends.ts";
 import { makeTempDir } from "../../support/tmp.ts";
 import { waitFor } from "../../support/wait.ts";
 import { captureLog } from "../../lifecycle/log-capture.ts";
+import { registerInMemorySdk } from "../../observe/fixtures/sdk.ts";
 
 /** The value of one sample of a Prometheus exposition, or undefined. */
 function sample(text: string, series: string): number | undefined {
@@ -207,6 +209,132 @@ export function describeObservedJobs(driver: "sqlite" | "postgres"): void {
       const inboxFailure = byEvent("inbox.failed")[0]!;
       assert.equal(inboxFailure.part, "inbox");
       assert.equal(inboxFailure.file, "bad.txt");
+    });
+
+    it("traces converger sweeps and key runs and inbox files, and publishes the converger channels", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const sdk = registerInMemorySdk();
+      t.after(() => sdk.shutdown());
+      const capture = captureLog();
+      const tmp = await makeTempDir("tend-observe-");
+      t.after(() => tmp.cleanup());
+      const messages: Array<{ channel: string; message: Record<string, unknown> }> = [];
+      for (const name of ["sweep", "start", "end", "error", "inconsistency"]) {
+        const channel = `tend:converger:${name}`;
+        const listener = (message: unknown): void =>
+          void messages.push({ channel, message: message as Record<string, unknown> });
+        subscribe(channel, listener);
+        t.after(() => unsubscribe(channel, listener));
+      }
+      const of = (name: string) =>
+        messages.filter((m) => m.channel === `tend:converger:${name}`).map((m) => m.message);
+      const files: Array<Record<string, unknown>> = [];
+      const onFile = (message: unknown): void => void files.push(message as Record<string, unknown>);
+      subscribe("tend:inbox:file", onFile);
+      t.after(() => unsubscribe("tend:inbox:file", onFile));
+
+      const app = createApp({ database: backend.url, log: capture.log });
+      app.converger({
+        name: "traced",
+        every: "1h",
+        find: () => ["good", "bad", "same"],
+        converge: (key) =>
+          trace.getTracer("test").startActiveSpan(`inner ${key}`, (inner) => {
+            inner.end();
+            if (key === "bad") throw new TypeError("cannot converge bad");
+            return { changed: key === "good" ? { fixed: key } : null };
+          }),
+      });
+      await mkdir(join(tmp.dir, "inbox"), { recursive: true });
+      app.inbox({
+        dir: join(tmp.dir, "inbox"),
+        name: "traced-inbox",
+        settle: 0,
+        retries: 1,
+        retryDelay: 1,
+        process: (file) =>
+          trace.getTracer("test").startActiveSpan(`inner ${file.name}`, (inner) => {
+            inner.end();
+            if (file.name.startsWith("bad")) throw new Error("bad file");
+          }),
+      });
+      const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      t.after(() => manager.stop().catch(() => {}));
+      await writeFile(join(tmp.dir, "inbox", "good.txt"), "ok");
+      await writeFile(join(tmp.dir, "inbox", "bad.txt"), "no");
+      await waitFor(
+        () =>
+          new Set(of("end").map((m) => m["key"])).size === 3 &&
+          of("sweep").length >= 1 &&
+          files.filter((f) => f["outcome"] !== "retried").length === 2,
+        { message: "three keys converged, a sweep and two inbox files ended" },
+      );
+      await manager.stop();
+      const spans = sdk.spans();
+
+      // Channels.
+      assert.deepEqual(of("sweep")[0]!["converger"], "traced");
+      assert.equal(of("sweep")[0]!["keys"], 3);
+      assert.equal(of("sweep")[0]!["error"], null);
+      assert.deepEqual(
+        of("start")
+          .filter((m) => m["failures"] === 0)
+          .map((m) => m["key"])
+          .sort(),
+        ["bad", "good", "same"],
+      );
+      const firstEnd = (key: string) => of("end").find((m) => m["key"] === key)!;
+      assert.equal(firstEnd("good")["outcome"], "changed");
+      assert.equal(firstEnd("same")["outcome"], "unchanged");
+      assert.equal(firstEnd("bad")["outcome"], "error");
+      assert.ok(firstEnd("bad")["error"] instanceof TypeError);
+      assert.equal(typeof firstEnd("good")["durationMs"], "number");
+      assert.deepEqual(of("inconsistency"), [
+        { converger: "traced", key: "good", changes: { fixed: "good" } },
+      ]);
+      const error = of("error")[0]!;
+      assert.equal(error["converger"], "traced");
+      assert.equal(error["key"], "bad");
+      assert.ok(error["error"] instanceof TypeError);
+
+      // Converger spans.
+      const sweep = spans.find((s) => s.name === "sweep traced");
+      assert.ok(sweep, JSON.stringify(spans.map((s) => s.name)));
+      assert.equal(sweep.attributes["tend.converger.name"], "traced");
+      assert.equal(sweep.attributes["tend.converger.keys"], 3);
+      assert.equal(sweep.parentSpanId, null, "a sweep starts its own trace");
+      const runs = spans.filter((s) => s.name === "converge traced");
+      const run = (key: string) => runs.find((s) => s.attributes["tend.converger.key"] === key)!;
+      for (const key of ["good", "bad", "same"]) {
+        assert.ok(run(key), `a converge span for ${key}`);
+        assert.equal(run(key).attributes["tend.converger.name"], "traced");
+        assert.equal(run(key).parentSpanId, null);
+        const inner = spans.find((s) => s.name === `inner ${key}`);
+        assert.equal(inner?.parentSpanId, run(key).spanId, "converge's own span is a child of the run's");
+      }
+      assert.equal(run("good").attributes["tend.converger.outcome"], "changed");
+      assert.equal(run("good").status, SpanStatusCode.UNSET);
+      assert.equal(run("same").attributes["tend.converger.outcome"], "unchanged");
+      assert.equal(run("bad").attributes["tend.converger.outcome"], "error");
+      assert.equal(run("bad").status, SpanStatusCode.ERROR);
+      assert.equal(run("bad").attributes["error.type"], "TypeError");
+
+      // Inbox spans: one per file, its attempts inside it.
+      const inboxSpans = spans.filter((s) => s.name === "inbox traced-inbox");
+      assert.equal(inboxSpans.length, 2, JSON.stringify(spans.map((s) => s.name)));
+      const fileSpan = (file: string) => inboxSpans.find((s) => s.attributes["tend.inbox.file"] === file)!;
+      assert.equal(fileSpan("good.txt").attributes["tend.inbox.outcome"], "done");
+      assert.equal(fileSpan("good.txt").attributes["tend.inbox.attempts"], 1);
+      assert.equal(fileSpan("good.txt").attributes["tend.inbox.name"], "traced-inbox");
+      assert.equal(fileSpan("good.txt").status, SpanStatusCode.UNSET);
+      assert.equal(fileSpan("bad.txt").attributes["tend.inbox.outcome"], "failed");
+      assert.equal(fileSpan("bad.txt").attributes["tend.inbox.attempts"], 2);
+      assert.equal(fileSpan("bad.txt").status, SpanStatusCode.ERROR);
+      assert.equal(fileSpan("bad.txt").attributes["error.type"], "Error");
+      const badInner = spans.filter((s) => s.name === "inner bad.txt");
+      assert.equal(badInner.length, 2);
+      for (const inner of badInner) assert.equal(inner.parentSpanId, fileSpan("bad.txt").spanId);
     });
 
     it("reports a failed task to onError", async (t) => {

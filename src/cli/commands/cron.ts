@@ -1,0 +1,86 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { nextCronRuns } from "../../jobs/index.ts";
+import { databaseOption, withStore } from "../database.ts";
+import { renderTable } from "../table.ts";
+
+function runsCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 100)
+    throw new InvalidArgumentError("expected an integer from 0 to 100");
+  return n;
+}
+
+/** `tend cron ...`: list, pause and resume cron schedules, read from and written to the store. */
+export function register(program: Command): void {
+  const cron = program.command("cron").description("list, pause and resume cron schedules");
+
+  cron
+    .command("list")
+    .description("every cron schedule a process registered, with its next runs and last tick")
+    .addOption(databaseOption())
+    .option("-n, --next <n>", "next runs to show per schedule", runsCount, 3)
+    .option("--json", "print JSON")
+    .action(async (o: { database: string; next: number; json?: boolean }) => {
+      const entries = await withStore(o.database, (store) => store.jobs.listCron());
+      const now = new Date();
+      const rows = entries.map((e) => ({
+        ...e,
+        nextRuns: e.paused ? [] : nextCronRuns(e.expression, e.timezone, o.next, now),
+      }));
+      if (o.json === true) {
+        process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        return;
+      }
+      process.stdout.write(
+        `${
+          rows.length === 0
+            ? "no cron schedules registered (a process registers its schedules when it starts them)"
+            : renderTable(
+                [
+                  "name",
+                  "kind",
+                  "expression",
+                  "timezone",
+                  "overlap",
+                  "state",
+                  "last tick",
+                  "last job",
+                  "skipped",
+                  "next runs",
+                ],
+                rows.map((e) => [
+                  e.name,
+                  e.kind,
+                  e.expression,
+                  e.timezone ?? "(process)",
+                  e.overlap,
+                  e.paused ? "paused" : "active",
+                  e.lastTick,
+                  e.lastJobId === null ? null : `${e.lastJobId} ${e.lastJobState ?? "pruned"}`,
+                  e.skipped,
+                  e.paused ? "(paused)" : e.nextRuns.map((d) => d.toISOString()).join(", "),
+                ]),
+              )
+        }\n`,
+      );
+    });
+
+  for (const [name, paused, description] of [
+    ["pause", true, "pause a cron schedule in every process: its ticks enqueue nothing until resumed"],
+    ["resume", false, "resume a paused cron schedule from its next tick (missed ticks are not made up)"],
+  ] as const) {
+    cron
+      .command(`${name} <name>`)
+      .description(description)
+      .addOption(databaseOption())
+      .action(async (schedule: string, o: { database: string }) => {
+        const found = await withStore(o.database, (store) => store.jobs.setCronPaused(schedule, paused));
+        if (!found) {
+          process.stderr.write(`no cron schedule named ${JSON.stringify(schedule)} is registered\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(`cron schedule ${schedule} is now ${paused ? "paused" : "active"}\n`);
+      });
+  }
+}

@@ -1,0 +1,178 @@
+import type pg from "pg";
+import { PENDING, type PgContext } from "./context.ts";
+import type { ClaimRow } from "./rows.ts";
+
+/**
+ * The claim of a queue holding jobs under a concurrency key: at most the key's limit of its jobs
+ * running at once across every process, keys served round-robin. Such claims of one queue are
+ * serialized by a transaction-level advisory lock, taken by a statement of its own, so that the
+ * claim statement's snapshot (READ COMMITTED: one per statement) sees every claim committed
+ * before it and counts each key's running jobs exactly. Queues without keyed jobs never get here:
+ * their claim is the plain statement (see leases.ts), which leaves keyed jobs alone.
+ */
+
+/** Pending rows of the limited claim index: its predicate, exactly. */
+const LIMITED = `state IN ${PENDING} AND (concurrency_key IS NOT NULL OR rate_key IS NOT NULL)`;
+
+/** How long a queue's "has keyed jobs" answer is reused before it is asked again. */
+export const LIMITED_PROBE_MS = 1_000;
+
+/**
+ * The limited claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token,
+ * $6 how many start at once). It walks the distinct keys of the queue's pending keyed jobs with a
+ * loose index scan (one probe per key), and for each key takes up to its limit (the limit of its
+ * first pending job) minus its running jobs, in (priority, run_at, id) order, numbering them
+ * 1, 2, ... within the key. Jobs without a key each count as a key of their own (number 1). The
+ * claim takes the first `$2` in order of (number, priority, run_at, id): one job of every key
+ * before a second of any, so a key with a large backlog cannot starve the others. Rows locked by
+ * another claim are skipped. A paused queue yields nothing.
+ *
+ * @example
+ * ```ts
+ * await client.query(limitedClaimSql(ctx), ["default", 10, "w1", 30_000, randomUUID(), 10]);
+ * ```
+ */
+export function limitedClaimSql(ctx: PgContext): string {
+  const j = ctx.jobs;
+  return `WITH RECURSIVE keys AS (
+      (SELECT concurrency_key AS k FROM ${j}
+        WHERE queue = $1 AND ${LIMITED} AND concurrency_key IS NOT NULL
+        ORDER BY concurrency_key LIMIT 1)
+      UNION ALL
+      SELECT (SELECT concurrency_key FROM ${j}
+        WHERE queue = $1 AND ${LIMITED} AND concurrency_key > keys.k
+        ORDER BY concurrency_key LIMIT 1)
+      FROM keys WHERE keys.k IS NOT NULL
+    ),
+    keyed AS (
+      SELECT p.id, p.priority, p.run_at, p.rank
+      FROM keys
+      CROSS JOIN LATERAL (
+        SELECT count(*) AS n FROM ${j} r WHERE r.queue = $1 AND r.concurrency_key = keys.k AND r.state = 'running'
+      ) running
+      CROSS JOIN LATERAL (
+        SELECT h.concurrency_limit AS lim FROM ${j} h
+        WHERE h.queue = $1 AND h.concurrency_key = keys.k AND h.${LIMITED}
+        ORDER BY h.priority, h.run_at, h.id LIMIT 1
+      ) head
+      CROSS JOIN LATERAL (
+        SELECT q.id, q.priority, q.run_at, row_number() OVER (ORDER BY q.priority, q.run_at, q.id) AS rank
+        FROM ${j} q
+        WHERE q.queue = $1 AND q.concurrency_key = keys.k AND q.${LIMITED}
+          AND q.run_at <= now() AND NOT q.cancel_requested
+        ORDER BY q.priority, q.run_at, q.id
+        LIMIT GREATEST(0, LEAST(COALESCE(head.lim, 1) - running.n, $2))
+      ) p
+      WHERE keys.k IS NOT NULL
+    ),
+    plain AS (
+      SELECT id, priority, run_at, 1::bigint AS rank FROM ${j}
+      WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
+        AND concurrency_key IS NULL AND rate_key IS NULL
+      ORDER BY priority, run_at, id
+      LIMIT $2
+    ),
+    chosen AS (
+      SELECT a.id, row_number() OVER (ORDER BY a.rank, a.priority, a.run_at, a.id) AS ord
+      FROM (SELECT * FROM keyed UNION ALL SELECT * FROM plain) a
+      WHERE NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
+      ORDER BY a.rank, a.priority, a.run_at, a.id
+      LIMIT $2
+    ),
+    c AS (
+      SELECT j.id FROM ${j} j
+      WHERE j.id IN (SELECT id FROM chosen) AND j.state IN ${PENDING} AND NOT j.cancel_requested
+      FOR UPDATE SKIP LOCKED
+    ),
+    n AS (SELECT c.id, row_number() OVER (ORDER BY chosen.ord) AS ord FROM c JOIN chosen ON chosen.id = c.id),
+    u AS (
+      UPDATE ${j} j SET
+        state = 'running', attempt = j.attempt + 1, worker_id = $3,
+        started_at = CASE WHEN n.ord <= $6 THEN now() END,
+        lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
+      FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
+      RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
+        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, n.ord
+    )
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
+      concurrency_key
+    FROM u ORDER BY ord`;
+}
+
+/**
+ * Runs the limited claim in its own transaction on a pooled connection: the queue's advisory
+ * lock, then the claim statement, then the commit (see the module comment).
+ *
+ * @example
+ * ```ts
+ * const rows = await claimLimited(ctx, ["default", 10, "w1", 30_000, randomUUID(), 10], 10_000);
+ * ```
+ */
+export async function claimLimited(
+  ctx: PgContext,
+  values: [queue: string, limit: number, workerId: string, leaseMs: number, token: string, start: number],
+  timeoutMs: number,
+): Promise<ClaimRow[]> {
+  const client = await ctx.pool.connect();
+  let failure: Error | undefined;
+  try {
+    // pg reads a per-query query_timeout; its types do not list it.
+    const query = <R extends pg.QueryResultRow>(name: string, text: string, args: unknown[]) =>
+      client.query<R>({
+        name: `tend.${ctx.schema}.${name}`,
+        text,
+        values: args,
+        query_timeout: timeoutMs,
+      } as pg.QueryConfig);
+    await client.query("BEGIN");
+    try {
+      await query("claim_limited_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+        `${ctx.schema}.claim.${values[0]}`,
+      ]);
+      const { rows } = await query<ClaimRow>("claim_limited", limitedClaimSql(ctx), values);
+      await client.query("COMMIT");
+      return rows;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    }
+  } catch (err) {
+    failure = err instanceof Error ? err : new Error(String(err));
+    throw err;
+  } finally {
+    // A connection whose statement failed mid-transaction is discarded rather than reused.
+    client.release(failure);
+  }
+}
+
+/** Per store context: per queue, whether it has pending limited jobs, and when that was asked. */
+const probes = new WeakMap<PgContext, Map<string, { limited: boolean; at: number }>>();
+
+/**
+ * Whether a queue has pending jobs under a concurrency key (or a rate limit), asked at most once
+ * per {@link LIMITED_PROBE_MS} per queue and store (one probe of an index that is empty while no
+ * job uses keys). Keyed jobs enqueued meanwhile wait at most that long for the limited claim.
+ *
+ * @example
+ * ```ts
+ * const claim = (await hasLimitedJobs(ctx, "default")) ? "limited" : "plain";
+ * ```
+ */
+export async function hasLimitedJobs(ctx: PgContext, queue: string): Promise<boolean> {
+  let byQueue = probes.get(ctx);
+  if (byQueue === undefined) {
+    byQueue = new Map();
+    probes.set(ctx, byQueue);
+  }
+  const now = Date.now();
+  const known = byQueue.get(queue);
+  if (known !== undefined && now - known.at < LIMITED_PROBE_MS) return known.limited;
+  const { rows } = await ctx.run<{ limited: boolean }>(
+    "claim_probe",
+    `SELECT EXISTS (SELECT 1 FROM ${ctx.jobs} WHERE queue = $1 AND ${LIMITED}) AS limited`,
+    [queue],
+  );
+  const limited = rows[0]?.limited === true;
+  byQueue.set(queue, { limited, at: now });
+  return limited;
+}

@@ -1,0 +1,118 @@
+import type { SqliteContext } from "./context.ts";
+import type { Row } from "./rows.ts";
+
+/**
+ * The claim of a queue holding jobs under a concurrency key, on SQLite: inside the claim's write
+ * transaction (one writer at a time, so each key's running jobs are counted exactly), at most the
+ * key's limit of its jobs run at once, keys served round-robin. See the PostgreSQL driver's
+ * limited-claim.ts for the same rule in one statement.
+ */
+
+const PENDING = "('available', 'scheduled', 'retryable')";
+/** Pending rows of the limited claim index: its predicate, exactly. */
+const LIMITED = `state IN ${PENDING} AND (concurrency_key IS NOT NULL OR rate_key IS NOT NULL)`;
+
+/**
+ * True when the queue has pending jobs under a concurrency key or a rate limit (one probe of an
+ * index that is empty while no job uses them). Runs inside the claim's transaction.
+ *
+ * @example
+ * ```ts
+ * if (hasLimitedJobs(ctx, "default")) rows = claimLimited(ctx, now, "default", 10);
+ * ```
+ */
+export function hasLimitedJobs(ctx: SqliteContext, queue: string): boolean {
+  return (
+    ctx.stmt(`SELECT 1 AS found FROM ${ctx.t.jobs} WHERE queue = ? AND ${LIMITED} LIMIT 1`).get(queue) !==
+    undefined
+  );
+}
+
+interface Candidate {
+  id: number;
+  priority: number;
+  runAt: number;
+  /** 1 for a key's first job, 2 for its second, ...; 1 for every job without a key. */
+  rank: number;
+}
+
+/**
+ * Pure: candidates in claim order, (rank, priority, run_at, id): one job of every key before a
+ * second of any.
+ *
+ * @example
+ * ```ts
+ * roundRobin([{ id: 2, priority: 0, runAt: 5, rank: 2 }, { id: 9, priority: 0, runAt: 7, rank: 1 }]); // id 9 first
+ * ```
+ */
+export function roundRobin(candidates: readonly Candidate[]): Candidate[] {
+  return [...candidates].sort(
+    (a, b) => a.rank - b.rank || a.priority - b.priority || a.runAt - b.runAt || a.id - b.id,
+  );
+}
+
+/**
+ * Picks the ids to claim (in claim order) from a queue with keyed jobs: walks the distinct keys of
+ * its pending keyed jobs (one index probe each); for each key, takes up to its limit (that of its
+ * first pending job) minus its running jobs; jobs without a key each count as a key of their own;
+ * then the first `limit` in round-robin order. Nothing when the queue is paused. Must run inside
+ * the claim's write transaction.
+ *
+ * @example
+ * ```ts
+ * const ids = pickLimited(ctx, Date.now(), "default", 10);
+ * ```
+ */
+export function pickLimited(ctx: SqliteContext, now: number, queue: string, limit: number): number[] {
+  const j = ctx.t.jobs;
+  if (
+    ctx.stmt(`SELECT 1 AS found FROM ${ctx.t.queues} WHERE name = ? AND paused = 1`).get(queue) !== undefined
+  )
+    return [];
+  const nextKey = ctx.stmt(
+    `SELECT concurrency_key AS k FROM ${j} WHERE queue = ? AND ${LIMITED} AND concurrency_key > ?
+      ORDER BY concurrency_key LIMIT 1`,
+  );
+  const running = ctx.stmt(
+    `SELECT count(*) AS n FROM ${j} WHERE queue = ? AND concurrency_key = ? AND state = 'running'`,
+  );
+  const head = ctx.stmt(
+    `SELECT concurrency_limit AS lim FROM ${j} WHERE queue = ? AND concurrency_key = ? AND ${LIMITED}
+      ORDER BY priority, run_at, id LIMIT 1`,
+  );
+  const runnable = ctx.stmt(
+    `SELECT id, priority, run_at FROM ${j}
+      WHERE queue = ? AND concurrency_key = ? AND ${LIMITED} AND run_at <= ? AND cancel_requested = 0
+      ORDER BY priority, run_at, id LIMIT ?`,
+  );
+  const plain = ctx.stmt(
+    `SELECT id, priority, run_at FROM ${j}
+      WHERE queue = ? AND state IN ${PENDING} AND run_at <= ? AND cancel_requested = 0
+        AND concurrency_key IS NULL AND rate_key IS NULL
+      ORDER BY priority, run_at, id LIMIT ?`,
+  );
+  const candidates: Candidate[] = [];
+  const add = (rows: Row[], ranked: boolean): void => {
+    rows.forEach((r, i) =>
+      candidates.push({
+        id: Number(r["id"]),
+        priority: Number(r["priority"]),
+        runAt: Number(r["run_at"]),
+        rank: ranked ? i + 1 : 1,
+      }),
+    );
+  };
+  // Keys are non-empty text: every key sorts after "".
+  for (let key = ""; ;) {
+    const next = nextKey.get(queue, key) as Row | undefined;
+    if (next === undefined) break;
+    key = String(next["k"]);
+    const lim = Number((head.get(queue, key) as Row | undefined)?.["lim"] ?? 1);
+    const free = Math.min(limit, lim - Number((running.get(queue, key) as Row)["n"]));
+    if (free > 0) add(runnable.all(queue, key, now, free) as Row[], true);
+  }
+  add(plain.all(queue, now, limit) as Row[], false);
+  return roundRobin(candidates)
+    .slice(0, limit)
+    .map((c) => c.id);
+}

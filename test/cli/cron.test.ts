@@ -1,0 +1,106 @@
+import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { promisify } from "node:util";
+import { openStore, type Store } from "../../src/store/index.ts";
+import { claimOne, insertOne } from "../conformance/job-store/helpers.ts";
+import { makeTempDir } from "../support/tmp.ts";
+
+const TEND = join(import.meta.dirname, "..", "..", "bin", "tend.js");
+const exec = promisify(execFile);
+
+async function tend(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  delete env["TEND_DATABASE_URL"];
+  try {
+    const { stdout, stderr } = await exec(process.execPath, [TEND, ...args], { env, timeout: 30_000 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code?: number; stdout?: string; stderr?: string };
+    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
+  }
+}
+
+describe("tend cron and tend jobs show progress (real processes running bin/tend.js)", () => {
+  let tmp: { dir: string; cleanup(): Promise<void> };
+  let url: string;
+  let store: Store;
+  before(async () => {
+    tmp = await makeTempDir("tend-cli-cron-");
+    url = `sqlite:${join(tmp.dir, "tend.db")}`;
+    store = await openStore(url);
+  });
+  after(async () => {
+    await store.close();
+    await tmp.cleanup();
+  });
+
+  it("lists registered schedules with their next runs, pauses and resumes them", async () => {
+    await store.jobs.registerCron([
+      {
+        name: "nightly",
+        kind: "records.purge",
+        expression: "0 3 * * *",
+        timezone: "Europe/Berlin",
+        overlap: "skip",
+      },
+    ]);
+    const tick = new Date(Date.UTC(2026, 0, 1, 2));
+    await store.jobs.cronTick(
+      "nightly",
+      tick,
+      {
+        kind: "records.purge",
+        queue: "default",
+        payload: "{}",
+        priority: 0,
+        runAt: tick,
+        maxAttempts: 3,
+        uniqueKey: null,
+        batchId: null,
+        batchIndex: null,
+      },
+      "skip",
+    );
+    const listed = await tend("cron", "list", "--json", "-n", "2", "-d", url);
+    assert.equal(listed.code, 0, listed.stderr);
+    const [entry] = JSON.parse(listed.stdout) as Array<Record<string, unknown>>;
+    assert.equal(entry?.["name"], "nightly");
+    assert.equal(entry["paused"], false);
+    assert.equal(entry["lastTick"], tick.toISOString());
+    assert.equal(entry["lastJobState"], "available");
+    const runs = entry["nextRuns"] as string[];
+    assert.equal(runs.length, 2);
+    // 03:00 in Berlin is 01:00 or 02:00 UTC.
+    assert.ok(
+      runs.every((r) => /T0[12]:00:00\.000Z$/.test(r)),
+      runs.join(),
+    );
+
+    const human = await tend("cron", "list", "-d", url);
+    assert.match(human.stdout, /nightly\s+records\.purge\s+0 3 \* \* \*\s+Europe\/Berlin\s+skip\s+active/);
+
+    const paused = await tend("cron", "pause", "nightly", "-d", url);
+    assert.equal(paused.code, 0, paused.stderr);
+    assert.match(paused.stdout, /nightly is now paused/);
+    assert.equal((await store.jobs.listCron())[0]?.paused, true);
+    assert.match((await tend("cron", "list", "-d", url)).stdout, /paused/);
+    assert.equal((await tend("cron", "resume", "nightly", "-d", url)).code, 0);
+    assert.equal((await store.jobs.listCron())[0]?.paused, false);
+
+    const unknown = await tend("cron", "pause", "nope", "-d", url);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /no cron schedule named "nope"/);
+  });
+
+  it("tend jobs show prints a running job's progress", async () => {
+    const id = await insertOne(store, { queue: "cli-progress" });
+    const lease = await claimOne(store, { queue: "cli-progress" });
+    assert.equal(lease.id, id);
+    await store.jobs.progress([{ ...lease, progress: JSON.stringify({ done: 3, of: 10 }) }]);
+    const shown = await tend("jobs", "show", id, "-d", url);
+    assert.equal(shown.code, 0, shown.stderr);
+    assert.match(shown.stdout, /^progress \{"done":3,"of":10\}$/m);
+  });
+});

@@ -1,0 +1,86 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Store } from "../../../src/store/index.ts";
+import type { FreshStore } from "../../support/backends.ts";
+import { insertOne, newJob } from "./helpers.ts";
+
+async function claim(store: Store, limit: number, queue = "keyed") {
+  return store.jobs.claim({ queue, limit, workerId: "w", leaseMs: 60_000 });
+}
+
+/** Concurrency keys: the claim's per-key limit, round-robin order, and exactness across store instances. */
+export function describeConcurrencyKeys(h: () => FreshStore): void {
+  describe("concurrency keys", () => {
+    it("claims at most a key's limit minus its running jobs, one of every key before a second of any", async () => {
+      const { store } = h();
+      const t = Date.now() - 10_000;
+      const a = [];
+      for (let i = 0; i < 5; i++)
+        a.push(
+          await insertOne(store, {
+            queue: "keyed",
+            runAt: new Date(t + i),
+            concurrencyKey: "a",
+            concurrencyLimit: 2,
+          }),
+        );
+      const b = await insertOne(store, {
+        queue: "keyed",
+        runAt: new Date(t + 10),
+        concurrencyKey: "b",
+        concurrencyLimit: 2,
+      });
+      const plain = await insertOne(store, { queue: "keyed", runAt: new Date(t + 20) });
+      const first = await claim(store, 10);
+      assert.deepEqual(
+        first.map((j) => j.id),
+        [a[0], b, plain, a[1]],
+        "round-robin: a's first, b's, the keyless one, then a's second",
+      );
+      assert.deepEqual(
+        first.map((j) => j.concurrencyKey ?? null),
+        ["a", "b", null, "a"],
+      );
+      assert.deepEqual(await claim(store, 10), [], "key a is at its limit");
+      const [done] = first;
+      await store.jobs.complete([{ id: done!.id, leaseToken: done!.leaseToken, result: null }]);
+      assert.deepEqual(
+        (await claim(store, 10)).map((j) => j.id),
+        [a[2]],
+        "a slot of key a freed: one more",
+      );
+      // A claim of 1 still serves keys in order: the plain claim limit applies to the total.
+      await insertOne(store, { queue: "keyed", concurrencyKey: "c", concurrencyLimit: 1 });
+      assert.equal((await claim(store, 1)).length, 1);
+    });
+
+    it("never exceeds a key's limit under concurrent claims from several store instances", async () => {
+      const { store, openAnother } = h();
+      const other = await openAnother();
+      const jobs = [];
+      for (let k = 0; k < 8; k++)
+        for (let n = 0; n < 6; n++)
+          jobs.push(newJob({ queue: "race", concurrencyKey: `k${k}`, concurrencyLimit: 2 }));
+      await store.jobs.insert(jobs);
+      const claims = await Promise.all(
+        Array.from({ length: 12 }, (_, i) => claim(i % 2 === 0 ? store : other, 3, "race")),
+      );
+      const perKey = new Map<string, number>();
+      for (const job of claims.flat())
+        perKey.set(job.concurrencyKey!, (perKey.get(job.concurrencyKey!) ?? 0) + 1);
+      assert.equal(perKey.size, 8, "every key was served");
+      for (const [key, n] of perKey) assert.equal(n, 2, `key ${key}: ${n} claimed, limit 2`);
+      const running = await store.jobs.list({ queue: "race", state: "running", limit: 1000 });
+      assert.equal(running.length, 16);
+    });
+
+    it("leaves keyed jobs of a paused queue alone", async () => {
+      const { store } = h();
+      await insertOne(store, { queue: "keyed", concurrencyKey: "a", concurrencyLimit: 2 });
+      await store.jobs.pauseQueue("keyed");
+      assert.deepEqual(await claim(store, 10), []);
+      await store.jobs.resumeQueue("keyed");
+      assert.equal((await claim(store, 10)).length, 1);
+    });
+  });
+}

@@ -1,0 +1,3 @@
+import { describeProcessRegistry } from "./suite.ts";
+
+describeProcessRegistry("sqlite");
