@@ -120,6 +120,7 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
   batchId: true,
   limit: true,
   beforeId: true,
+  fromId: true,
 });
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */

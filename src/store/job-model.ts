@@ -202,6 +202,8 @@ export interface ListFilter {
   limit?: number;
   /** Return jobs with id less than this (pagination, newest first). */
   beforeId?: string;
+  /** Return jobs with id at least this: a bounded window of ids, so that a sparse filter scans a bounded range. */
+  fromId?: string;
 }
 
 /** Per-queue statistics, read from the store (never from a worker's memory). */

@@ -7,6 +7,9 @@ import { statusOf } from "../../src/http/api/respond.ts";
 import { sseMessage } from "../../src/http/api/events.ts";
 import { jobView } from "../../src/http/api/job-view.ts";
 import { checkHttpOptions } from "../../src/http/options.ts";
+import { cookieOf, sameOrigin, sessionValue, validSession } from "../../src/http/api/session.ts";
+import { windowStart } from "../../src/http/api/list-page.ts";
+import { sessionCookie } from "../../src/http/ui/routes.ts";
 import { bulkStates, type JobRecord } from "../../src/store/index.ts";
 import { bulkActionOf, bulkFilterOf, bulkTarget } from "../../src/http/api/bulk-routes.ts";
 import { escapeHtml, html } from "../../src/http/ui/html.ts";
@@ -98,5 +101,39 @@ describe("the admin API's pure parts", () => {
     for (const bad of [{}, { kind: "" }, { state: "nope" }, { queue: 3 }, { limit: "5" }])
       assert.throws(() => bulkFilterOf(bad), { code: "TEND_E_ADMIN_BAD_REQUEST" }, JSON.stringify(bad));
     assert.equal(bulkTarget({ queue: "a&b", state: "discarded" }), "jobs?state=discarded&queue=a%26b");
+  });
+
+  it("login sessions: an expiring HMAC of the token, read from the cookie, only from this origin", () => {
+    const token = "session-token-0123456789";
+    const v = sessionValue(token, 1_000);
+    assert.ok(validSession(v, token, 2_000));
+    assert.ok(!validSession(v, token, 1_000 + 12 * 3_600_000), "expired");
+    assert.ok(!validSession(v, `${token}x`, 2_000), "another token");
+    assert.ok(
+      !validSession(
+        v.replace(/.$/, (c) => (c === "A" ? "B" : "A")),
+        token,
+        2_000,
+      ),
+      "tampered",
+    );
+    assert.ok(!validSession(undefined, token, 0));
+    assert.equal(cookieOf("a=1; tend_admin=xyz; b=2", "tend_admin"), "xyz");
+    assert.equal(cookieOf(undefined, "tend_admin"), undefined);
+    assert.ok(sameOrigin({ origin: "http://127.0.0.1:9470", host: "127.0.0.1:9470" }));
+    assert.ok(!sameOrigin({ origin: "null", host: "127.0.0.1:9470" }));
+    assert.ok(!sameOrigin({ origin: "http://evil.example", host: "127.0.0.1:9470" }));
+    assert.ok(!sameOrigin({ host: "127.0.0.1:9470" }));
+    assert.match(
+      sessionCookie("v", false),
+      /^tend_admin=v; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
+    );
+    assert.match(sessionCookie("v", true), /; Secure;/);
+    assert.match(sessionCookie(null, false), /Max-Age=0$/);
+  });
+
+  it("a filtered page's window of ids stops at the first id", () => {
+    assert.equal(windowStart(1_000_001n, 100_000), 900_001n);
+    assert.equal(windowStart(50n, 100_000), null);
   });
 });

@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";
 import { TendError } from "../../errors/index.ts";
+import { hasSession, sameOrigin } from "./session.ts";
 
 /**
  * Pure: the name under which a token is recorded in the audit trail: the first 16 hex digits of
@@ -16,12 +17,30 @@ export function tokenId(token: string): string {
 }
 
 /**
- * Checks that a mutating request may act: a token is configured and the request carries it as
- * `Authorization: Bearer <token>` (compared in constant time). Returns the token's audit id;
- * throws TEND_E_ADMIN_READ_ONLY or TEND_E_ADMIN_FORBIDDEN (both answered 403).
+ * Pure: whether `given` is the admin token, compared in constant time (on SHA-256 digests, so
+ * that lengths leak nothing either).
  *
- * Only a header authorizes: browsers never add one on their own, so a page of another site
- * cannot make a logged-in browser act (no CSRF), and there is no cookie to steal.
+ * @example
+ * ```ts
+ * tokenMatches(formToken, settings.adminToken); // true or false
+ * ```
+ */
+export function tokenMatches(given: string, adminToken: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(adminToken).digest();
+  return timingSafeEqual(a, b);
+}
+
+/**
+ * Checks that a mutating request may act: a token is configured and the request carries it as
+ * `Authorization: Bearer <token>` (compared in constant time), or it carries the dashboard's
+ * session cookie (see session.ts) AND comes from a page of this server (its `Origin` names this
+ * host). Returns the token's audit id; throws TEND_E_ADMIN_READ_ONLY or TEND_E_ADMIN_FORBIDDEN
+ * (both answered 403).
+ *
+ * CSRF: browsers never add the header on their own; the cookie is HttpOnly and SameSite=Strict
+ * (never sent from another site's page), and a cookie-borne request must also show this server
+ * as its Origin, so a page of another site cannot make a logged-in browser act.
  *
  * @example
  * ```ts
@@ -36,12 +55,16 @@ export function authorize(req: IncomingMessage, adminToken: string | null): stri
     );
   }
   const header = req.headers.authorization ?? "";
+  if (header === "" && hasSession(req, adminToken)) {
+    if (!sameOrigin(req.headers))
+      throw new TendError(
+        "TEND_E_ADMIN_FORBIDDEN",
+        "A request authorized by the dashboard's login cookie must come from a page of this server (its Origin header does not name this host).",
+      );
+    return tokenId(adminToken);
+  }
   const m = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
-  const given = createHash("sha256")
-    .update(m?.[1] ?? "")
-    .digest();
-  const wanted = createHash("sha256").update(adminToken).digest();
-  if (m === null || !timingSafeEqual(given, wanted)) {
+  if (m === null || !tokenMatches(m[1]!, adminToken)) {
     throw new TendError(
       "TEND_E_ADMIN_FORBIDDEN",
       m === null

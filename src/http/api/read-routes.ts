@@ -2,6 +2,7 @@ import type { Router } from "../router.ts";
 import { sendJson } from "../router.ts";
 import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "./query.ts";
 import { jobView } from "./job-view.ts";
+import { listPage } from "./list-page.ts";
 import { api } from "./respond.ts";
 import type { AdminSources } from "./sources.ts";
 import { TendError } from "../../errors/index.ts";
@@ -52,10 +53,16 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
     .get(
       "/api/jobs",
       api(async (req, res) => {
-        const filter = jobFilterOf(queryOf(req.url));
-        const rows = await s.store.jobs.list({ ...filter, limit: filter.limit + 1 });
-        const { items, next } = pageFrom(rows, filter.limit);
-        sendJson(res, 200, { jobs: items.map((j) => jobView(j, s.hidePayloads)), next });
+        const { items, next, searchedTo } = await listPage(
+          s.store,
+          jobFilterOf(queryOf(req.url)),
+          s.listWindow,
+        );
+        sendJson(res, 200, {
+          jobs: items.map((j) => jobView(j, s.hidePayloads)),
+          next,
+          ...(searchedTo === null ? {} : { searchedTo }),
+        });
       }),
     )
     .get(

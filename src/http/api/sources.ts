@@ -14,6 +14,8 @@ export interface AdminSources {
   adminToken: string | null;
   /** Never render nor return jobs' payloads and results. */
   hidePayloads: boolean;
+  /** How many ids a filtered jobs page searches at most (default SCAN_WINDOW, 20,000). */
+  listWindow?: number;
   /** How often the event stream (`/api/events`) reads the store (ms; default 1000). */
   eventIntervalMs?: number;
 }

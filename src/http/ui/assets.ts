@@ -14,6 +14,9 @@ body { margin: 0; background: var(--bg); color: var(--fg); font: 14px/1.45 syste
 header { display: flex; gap: 1.5rem; align-items: center; padding: .6rem 1.2rem; border-bottom: 1px solid var(--line); }
 header strong { font-size: 1.05rem; }
 header .mode { margin-left: auto; color: var(--muted); }
+form.inline { display: inline; }
+form.login { display: flex; gap: .6rem; align-items: end; }
+.error { color: var(--bad); }
 main { padding: 1rem 1.2rem; max-width: 80rem; }
 a { color: var(--accent); }
 a:focus-visible, button:focus-visible, input:focus-visible, select:focus-visible { outline: 2px solid var(--accent); outline-offset: 2px; }
@@ -76,12 +79,14 @@ function token() {
 }
 
 async function act(method, url, body) {
-  const value = token();
-  if (!value) return null;
-  const headers = { authorization: "Bearer " + value };
+  // Logged in: the HttpOnly cookie authorizes (with this page's Origin); else the Bearer token.
+  const session = document.body.dataset.session === "1";
+  const value = session ? null : token();
+  if (!session && !value) return null;
+  const headers = session ? {} : { authorization: "Bearer " + value };
   if (body !== undefined) headers["content-type"] = "application/json";
   const res = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status === 403) sessionStorage.removeItem("tend-admin-token");
+  if (res.status === 403 && !session) sessionStorage.removeItem("tend-admin-token");
   const answer = await res.json().catch(() => ({}));
   if (!res.ok) {
     alert((answer.error && answer.error.message) || "HTTP " + res.status);

@@ -9,7 +9,11 @@ import { html, type SafeHtml } from "./html.ts";
  * const page = layout("Overview", html`<h1>Queues</h1>`, { readOnly: true });
  * ```
  */
-export function layout(title: string, body: SafeHtml, options: { readOnly: boolean }): string {
+export function layout(
+  title: string,
+  body: SafeHtml,
+  options: { readOnly: boolean; session?: boolean },
+): string {
   return html`<!doctype html>
     <html lang="en">
       <head>
@@ -19,12 +23,21 @@ export function layout(title: string, body: SafeHtml, options: { readOnly: boole
         <link rel="stylesheet" href="/ui/style.css" />
         <script src="/ui/app.js" defer></script>
       </head>
-      <body>
+      <body data-session="${options.session === true ? "1" : "0"}">
         <header>
           <strong>tend</strong>
           <nav><a href="/ui">Overview</a> · <a href="/ui/jobs">Jobs</a> · <a href="/ui/audit">Audit</a></nav>
           <span class="mode"
-            >${options.readOnly ? "read-only (no admin token configured)" : "actions need the admin token"}</span
+            >${
+              options.readOnly
+                ? "read-only (no admin token configured)"
+                : options.session === true
+                  ? html`logged in
+                      <form method="post" action="/ui/logout" class="inline">
+                        <button type="submit">Log out</button>
+                      </form>`
+                  : html`actions need the admin token · <a href="/ui/login">Log in</a>`
+            }</span
           >
         </header>
         <main>${body}</main>

@@ -77,6 +77,8 @@ export interface JobsView {
   queue?: string;
   kind?: string;
   next: string | null;
+  /** Set when the page searched a bounded window of ids down to this one (see listPage). */
+  searchedTo?: string | null;
   /** No admin token: no bulk form. */
   readOnly: boolean;
 }
@@ -157,7 +159,18 @@ export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
             </tbody>
           </table>`
     }
-    ${view.next === null ? "" : html`<p><a rel="next" href="/ui/jobs${queryString({ ...filters, before: view.next })}">Older jobs →</a></p>`}`;
+    ${
+      view.next === null
+        ? ""
+        : html`<p>
+            ${
+              view.searchedTo === undefined || view.searchedTo === null
+                ? ""
+                : html`<span class="muted">Searched the jobs down to id ${view.searchedTo}.</span>`
+            }
+            <a rel="next" href="/ui/jobs${queryString({ ...filters, before: view.next })}">Older jobs →</a>
+          </p>`
+    }`;
 }
 
 /**

@@ -93,12 +93,13 @@ export class PostgresAdminStore implements AdminStore {
       filter.beforeId === undefined
         ? await this.#ctx.run<AuditRow>(
             "admin_audit_list",
-            `SELECT ${AUDIT_COLUMNS} FROM ${this.#audit} ORDER BY id DESC LIMIT $1`,
+            // By the column, not the text alias of the same name ("9" > "16" as text).
+            `SELECT ${AUDIT_COLUMNS} FROM ${this.#audit} a ORDER BY a.id DESC LIMIT $1`,
             [limit],
           )
         : await this.#ctx.run<AuditRow>(
             "admin_audit_list_before",
-            `SELECT ${AUDIT_COLUMNS} FROM ${this.#audit} WHERE id < $1 ORDER BY id DESC LIMIT $2`,
+            `SELECT ${AUDIT_COLUMNS} FROM ${this.#audit} a WHERE a.id < $1 ORDER BY a.id DESC LIMIT $2`,
             [jobIdText(filter.beforeId), limit],
           );
     return rows.map(toEntry);

@@ -46,10 +46,11 @@ export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobR
   }
   if (filter.batchId !== undefined) add("batch_id = ?", String(filter.batchId));
   if (filter.beforeId !== undefined) add("id < ?", jobIdText(filter.beforeId));
+  if (filter.fromId !== undefined) add("id >= ?", jobIdText(filter.fromId));
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   values.push(limit);
   // The statement text depends only on which filters are set: one prepared statement per shape.
-  const shape = where.map((w) => w.split(" ")[0]).join(",");
+  const shape = where.map((w) => w.split(" ").slice(0, 2).join(" ")).join(",");
   const { rows } = await ctx.run<JobRow>(
     `list:${shape}`,
     `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}

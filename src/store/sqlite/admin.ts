@@ -127,6 +127,10 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
     where.push("id < ?");
     args.push(jobIdArg(filter.beforeId));
   }
+  if (filter.fromId !== undefined) {
+    where.push("id >= ?");
+    args.push(jobIdArg(filter.fromId));
+  }
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   const sql =
     `SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs}` +

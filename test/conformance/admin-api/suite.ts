@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { createApp } from "../../../src/app.ts";
+import { listPage } from "../../../src/http/api/list-page.ts";
 import { Manager } from "../../../src/lifecycle/manager.ts";
 import { waitFor } from "../../support/wait.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
@@ -395,6 +396,113 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
           ["jobs.bulk.retry", "jobs?state=cancelled&queue=bulk", "ok", { count: 25, skipped: 0 }],
         ],
       );
+    });
+
+    it("the login form sets an HttpOnly SameSite=Strict cookie that acts only from this server's pages", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp({ dashboard: true, adminToken: TOKEN }, t);
+      const { id } = await app.enqueue("api.login", {}, { queue: "login", delay: "1h" });
+      const login = (token: string, origin?: string) =>
+        fetch(`${base}/ui/login`, {
+          method: "POST",
+          redirect: "manual",
+          headers: {
+            "content-type": "application/x-www-form-urlencoded",
+            connection: "close",
+            ...(origin === undefined ? {} : { origin }),
+          },
+          body: new URLSearchParams({ token }).toString(),
+        });
+      assert.equal((await login(`${TOKEN}x`, base)).status, 403, "wrong token");
+      assert.equal((await login(TOKEN)).status, 403, "no Origin: a login from another site is refused");
+      assert.equal((await login(TOKEN, "http://evil.example")).status, 403);
+      const ok = await login(TOKEN, base);
+      assert.equal(ok.status, 303);
+      assert.equal(ok.headers.get("location"), "/ui");
+      const setCookie = String(ok.headers.get("set-cookie"));
+      assert.match(
+        setCookie,
+        /^tend_admin=\d+\.[\w-]{43}; Path=\/; HttpOnly; SameSite=Strict; Max-Age=43200$/,
+      );
+      assert.ok(!setCookie.includes(TOKEN), "the token is not in the cookie");
+      const cookie = setCookie.split(";")[0]!;
+
+      const act = (headers: Record<string, string>) =>
+        fetch(`${base}/api/jobs/${id}/cancel`, {
+          method: "POST",
+          headers: { connection: "close", ...headers },
+        });
+      const noOrigin = await act({ cookie });
+      assert.equal(noOrigin.status, 403);
+      assert.equal(
+        ((await noOrigin.json()) as { error: { code: string } }).error.code,
+        "TEND_E_ADMIN_FORBIDDEN",
+      );
+      assert.equal((await act({ cookie, origin: "http://evil.example" })).status, 403);
+      assert.equal(
+        (
+          await act({
+            cookie: "tend_admin=99999999999999.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
+            origin: base,
+          })
+        ).status,
+        403,
+      );
+      assert.equal((await app.jobs.get(id))?.state, "scheduled", "nothing was done");
+      const done = await act({ cookie, origin: base });
+      assert.equal(done.status, 200);
+      assert.equal((await app.jobs.get(id))?.state, "cancelled");
+      // More than 9 entries: ids 10 and up sort after 9 as numbers, not as text.
+      const entries = (await call(`${base}/api/audit?limit=1`)).json["entries"] as Array<
+        Record<string, unknown>
+      >;
+      assert.deepEqual([entries[0]?.["action"], entries[0]?.["outcome"]], ["job.cancel", "ok"]);
+
+      const page = await (await fetch(`${base}/ui`, { headers: { cookie, connection: "close" } })).text();
+      assert.match(page, /data-session="1"/);
+      assert.match(page, /action="\/ui\/logout"/);
+      const out = await fetch(`${base}/ui/logout`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { cookie, origin: base, connection: "close" },
+      });
+      assert.equal(out.status, 303);
+      assert.match(String(out.headers.get("set-cookie")), /^tend_admin=; .*Max-Age=0$/);
+    });
+
+    it("a filtered page searches a bounded window of ids; following next finds every match", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app } = await startApp({ dashboard: true }, t);
+      const store = await app.store();
+      const rare: string[] = [];
+      for (let i = 0; i < 30; i++) {
+        const kind = i === 2 || i === 26 ? "window.rare" : "window.common";
+        const { id } = await app.enqueue(kind, { i }, { queue: "window" });
+        if (kind === "window.rare") rare.unshift(id);
+      }
+      const found: string[] = [];
+      let before: string | undefined;
+      let short = 0;
+      for (let pages = 0; pages < 1000; pages++) {
+        const page = await listPage(
+          store,
+          { kind: "window.rare", limit: 5, ...(before === undefined ? {} : { beforeId: before }) },
+          10,
+        );
+        for (const j of page.items) {
+          assert.equal(j.kind, "window.rare");
+          if (page.searchedTo !== null) assert.ok(BigInt(j.id) >= BigInt(page.searchedTo));
+        }
+        found.push(...page.items.map((j) => j.id));
+        if (page.searchedTo !== null) short++;
+        if (page.next === null) break;
+        before = page.next;
+      }
+      assert.deepEqual(found, rare);
+      assert.ok(short >= 2, `${short} windowed pages`);
+      const unfiltered = await listPage(store, { limit: 5 }, 10);
+      assert.equal(unfiltered.items.length, 5);
+      assert.equal(unfiltered.searchedTo, null, "an unfiltered page is never windowed");
     });
   });
 }

@@ -1,0 +1,52 @@
+import type { JobRecord, ListFilter, Store } from "../../store/index.ts";
+import { pageFrom } from "./query.ts";
+
+/**
+ * How many ids one filtered page reads at most. A filter that matches few jobs (a rare kind, or
+ * none at all) would otherwise walk the whole table newest first to fill a page; instead a page
+ * searches this many ids and, when it found fewer jobs than asked, gives the next window as its
+ * cursor, so every page answers in bounded time however large the table is.
+ */
+export const SCAN_WINDOW = 20_000;
+
+/** Pure: the lowest id of the window below `top` (exclusive), or null when it reaches the first id. */
+export function windowStart(top: bigint, window: number): bigint | null {
+  const from = top - BigInt(window);
+  return from <= 1n ? null : from;
+}
+
+/**
+ * One page of the jobs list: the newest `limit` jobs matching `filter` below its cursor. A filtered
+ * page searches at most `window` ids ({@link SCAN_WINDOW} by default): `next` is then the window's start
+ * even when the page is short, and `searchedTo` says so.
+ *
+ * @example
+ * ```ts
+ * const { items, next } = await listPage(store, { state: "discarded", limit: 50 });
+ * ```
+ */
+export async function listPage(
+  store: Store,
+  filter: ListFilter & { limit: number },
+  window: number = SCAN_WINDOW,
+): Promise<{ items: JobRecord[]; next: string | null; searchedTo: string | null }> {
+  const filtered = filter.state !== undefined || filter.queue !== undefined || filter.kind !== undefined;
+  let from: bigint | null = null;
+  let top: bigint | null = null;
+  if (filtered) {
+    if (filter.beforeId !== undefined) top = BigInt(filter.beforeId);
+    else {
+      const [newest] = await store.jobs.list({ limit: 1 });
+      top = newest === undefined ? null : BigInt(newest.id) + 1n;
+    }
+    from = top === null ? null : windowStart(top, window);
+  }
+  const rows = await store.jobs.list({
+    ...filter,
+    ...(from === null ? {} : { fromId: String(from) }),
+    limit: filter.limit + 1,
+  });
+  const page = pageFrom(rows, filter.limit);
+  if (page.next !== null || from === null) return { ...page, searchedTo: null };
+  return { items: page.items, next: String(from), searchedTo: String(from) };
+}
