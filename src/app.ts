@@ -447,7 +447,6 @@ export class App {
       store,
       enqueue: (kind, payload, options) => this.jobs.enqueue(kind, payload, options),
       convergers: () => this.#convergers.all(),
-      worker: () => ({ id: this.jobs.workerId, inFlight: this.jobs.inFlight() }),
       adminToken: settings.adminToken,
       hidePayloads: settings.hidePayloads,
     };

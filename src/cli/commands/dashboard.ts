@@ -81,7 +81,6 @@ export function register(program: Command): void {
         store,
         enqueue: (kind, payload, options) => jobs.enqueue(kind, payload, options),
         convergers: () => [],
-        worker: () => null,
         adminToken: settings.adminToken,
         hidePayloads: settings.hidePayloads,
       };

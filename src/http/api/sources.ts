@@ -8,8 +8,6 @@ export interface AdminSources {
   enqueue(kind: string, payload: unknown, options: Record<string, unknown>): Promise<InsertResult>;
   /** The convergers defined in this process (empty when none, or not started yet). */
   convergers(): Converger[];
-  /** This process's job worker, or null when this process works no jobs (`tend dashboard`). */
-  worker(): { id: string; inFlight: number } | null;
   /** The admin token (null: read-only). */
   adminToken: string | null;
   /** Never render nor return jobs' payloads and results. */
