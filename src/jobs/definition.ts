@@ -12,6 +12,7 @@ import {
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import type { Json } from "../store/index.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
+import { checkRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
 import type { JobSnooze } from "./snooze.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
 
@@ -126,6 +127,13 @@ export interface JobKindOptions<P = Json> {
    * `concurrencyKey`, the kind's name is the key: at most this many of the kind's jobs run at once.
    */
   concurrencyLimit?: number;
+  /**
+   * At most `limit` of this kind's jobs start per `per` window, across every process (for example
+   * `{ limit: 10, per: "1s" }` for an outbound API), counted per concurrency key when the job has
+   * one (10 per second per tenant), else for the kind. A job over the limit waits, pending: it is
+   * not failed and spends no attempt.
+   */
+  rateLimit?: RateLimitOptions;
 }
 
 /** A validated job kind. */
@@ -141,6 +149,8 @@ export interface JobDefinition {
   concurrencyKey: ((payload: unknown) => unknown) | null;
   /** The kind's concurrency limit, or null. */
   concurrencyLimit: number | null;
+  /** The kind's rate limit, or null. */
+  rateLimit: RateLimit | null;
   delayFor(attempt: number): number;
   validate(payload: unknown): Promise<unknown>;
   handler: JobHandler<never, unknown>;
@@ -156,6 +166,7 @@ const JOB_KIND_KEYS = optionKeys<JobKindOptions<unknown>>({
   priority: true,
   concurrencyKey: true,
   concurrencyLimit: true,
+  rateLimit: true,
 });
 
 const BACKOFF_KEYS = optionKeys<BackoffOptions>({ base: true, factor: true, max: true, jitter: true });
@@ -192,6 +203,7 @@ export function defineJobKind<P>(
     options.concurrencyLimit === undefined
       ? null
       : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrencyLimit", options.concurrencyLimit, 1, 10_000);
+  const rateLimit = options.rateLimit === undefined ? null : checkRateLimit(options.rateLimit, "rateLimit");
   let concurrencyKey: JobDefinition["concurrencyKey"] = null;
   const key: unknown = options.concurrencyKey;
   if (typeof key === "function") concurrencyKey = key as (payload: unknown) => unknown;
@@ -208,6 +220,7 @@ export function defineJobKind<P>(
     priority,
     concurrencyKey,
     concurrencyLimit,
+    rateLimit,
     delayFor: backoffFor(kind, options.backoff),
     validate: validatorFor(kind, options.validate),
     handler: handler as JobHandler<never, unknown>,

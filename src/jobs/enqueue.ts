@@ -9,6 +9,7 @@ import {
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import { DEFAULT_MAX_LOST, type NewJob, UNIQUE_MODES, type UniqueMode } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
+import { checkRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
 /** Options of one enqueued job. */
@@ -44,6 +45,11 @@ export interface EnqueueOptions {
   /** Jobs of this job's key that may run at once (default: the kind's, else 1). */
   concurrencyLimit?: number;
   /**
+   * At most `limit` starts per `per` window of the jobs sharing this job's concurrency key (or,
+   * without a key, its kind), across every process (default: the kind's `rateLimit`).
+   */
+  rateLimit?: RateLimitOptions;
+  /**
    * The caller's open transaction: a `pg` client inside BEGIN (PostgreSQL) or a `node:sqlite`
    * DatabaseSync inside BEGIN (SQLite). The job then exists if and only if that transaction commits.
    */
@@ -68,6 +74,7 @@ const JOB_FIELDS = {
   uniqueMode: true,
   concurrencyKey: true,
   concurrencyLimit: true,
+  rateLimit: true,
 } as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
 
 /** The keys an enqueue accepts. */
@@ -152,7 +159,7 @@ export function buildNewJob(
     }
     uniqueMode = options.uniqueMode;
   }
-  const concurrency = concurrencyOf(options, definition, payload);
+  const concurrency = concurrencyOf(kind, options, definition, payload);
   const job: NewJob = {
     kind,
     queue,
@@ -178,38 +185,48 @@ export function buildNewJob(
 }
 
 /**
- * A job's concurrency key and limit: the enqueue's, else the kind's (its key function is called
- * with the payload here, at enqueue; a throw or a bad result fails the enqueue with
- * TEND_E_INVALID_JOB_OPTIONS). No key: none of either.
+ * A job's concurrency key, limit and rate limit: the enqueue's, else the kind's (its key function
+ * is called with the payload here, at enqueue; a throw or a bad result fails the enqueue with
+ * TEND_E_INVALID_JOB_OPTIONS). A rate limit without a key counts per kind: the key is the kind's
+ * name, with no concurrency limit (null) unless one is given.
  */
 function concurrencyOf(
+  kind: string,
   options: EnqueueOptions,
   definition: JobDefinition | undefined,
   payload: unknown,
-): { concurrencyKey?: string; concurrencyLimit?: number } {
-  const limit =
+): Pick<NewJob, "concurrencyKey" | "concurrencyLimit" | "rateLimit" | "ratePeriodMs"> {
+  const givenLimit =
     options.concurrencyLimit === undefined
-      ? (definition?.concurrencyLimit ?? 1)
+      ? (definition?.concurrencyLimit ?? null)
       : checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrencyLimit", options.concurrencyLimit, 1, 10_000);
-  if (options.concurrencyKey !== undefined)
-    return { concurrencyKey: checkConcurrencyKey(options.concurrencyKey), concurrencyLimit: limit };
-  const keyOf = definition?.concurrencyKey;
-  if (keyOf === undefined || keyOf === null) return {};
+  const rate =
+    options.rateLimit === undefined
+      ? (definition?.rateLimit ?? null)
+      : checkRateLimit(options.rateLimit, "rateLimit");
+  const rated = rate === null ? {} : { rateLimit: rate.limit, ratePeriodMs: rate.periodMs };
+  let key: string | null = null;
+  if (options.concurrencyKey !== undefined) key = checkConcurrencyKey(options.concurrencyKey);
+  else if (definition?.concurrencyKey != null) key = keyFromKind(definition, payload);
+  if (key === null) {
+    if (rate === null) return {};
+    return { concurrencyKey: kind, concurrencyLimit: givenLimit, ...rated };
+  }
+  // A key without a limit anywhere runs one at a time, unless only a rate limit was asked for.
+  return { concurrencyKey: key, concurrencyLimit: givenLimit ?? (rate === null ? 1 : null), ...rated };
+}
+
+/** The kind's concurrency key for a payload (its function's result, checked). */
+function keyFromKind(definition: JobDefinition, payload: unknown): string {
   let key: unknown;
   try {
-    key = keyOf(payload);
+    key = definition.concurrencyKey!(payload);
   } catch (err) {
     throw new TendError(
       "TEND_E_INVALID_JOB_OPTIONS",
-      `The concurrencyKey function of job kind "${definition!.kind}" threw: ${(err as Error)?.message ?? String(err)}`,
-      { cause: err, details: { kind: definition!.kind } },
+      `The concurrencyKey function of job kind "${definition.kind}" threw: ${(err as Error)?.message ?? String(err)}`,
+      { cause: err, details: { kind: definition.kind } },
     );
   }
-  return {
-    concurrencyKey: checkConcurrencyKey(
-      key,
-      `concurrencyKey of job kind "${definition!.kind}" (its function's result)`,
-    ),
-    concurrencyLimit: limit,
-  };
+  return checkConcurrencyKey(key, `concurrencyKey of job kind "${definition.kind}" (its function's result)`);
 }

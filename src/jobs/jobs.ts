@@ -112,6 +112,7 @@ const CRON_KEYS = optionKeys<CronScheduleOptions>({
   maxLost: true,
   concurrencyKey: true,
   concurrencyLimit: true,
+  rateLimit: true,
 });
 const LIST_FILTER_KEYS = optionKeys<ListFilter>({
   queue: true,

@@ -68,8 +68,12 @@ export interface NewJob {
    * across every process, and keys are served round-robin. Null or absent: no key.
    */
   concurrencyKey?: string | null;
-  /** Jobs of the key that may run at once (with a key; default 1). */
+  /** Jobs of the key that may run at once (with a key; default 1; null: no limit, only a rate limit). */
   concurrencyLimit?: number | null;
+  /** With a key: at most this many of the key's jobs start per `ratePeriodMs` window. */
+  rateLimit?: number | null;
+  /** The rate limit's window in ms. */
+  ratePeriodMs?: number | null;
 }
 
 /** Lost or hung attempts after which a job is discarded as poisoned, unless its kind or the app says otherwise. */

@@ -55,6 +55,31 @@ describe("concurrency key options", () => {
   });
 });
 
+describe("rate limit options", () => {
+  it("rejects a negative or zero limit, a bad window and a misspelt key, at define and at enqueue", async () => {
+    const j = jobs();
+    for (const rateLimit of [
+      { limit: -1, per: "1s" },
+      { limit: 0, per: "1s" },
+      { limit: 1.5, per: "1s" },
+      { limit: 10, per: "0s" },
+      { limit: 10, per: "2d" },
+      { limit: 10, per: "soon" },
+      { limit: 10 },
+      null,
+      "10/s",
+    ]) {
+      assert.throws(() => j.define("r.kind", () => {}, { rateLimit: rateLimit as never }), invalid);
+      await assert.rejects(j.enqueue("x", {}, { rateLimit: rateLimit as never }), invalid);
+    }
+    const unknown = (e: unknown) => isTendError(e, "TEND_E_UNKNOWN_OPTION") && /perSecond/.test(String(e));
+    assert.throws(
+      () => j.define("r.kind", () => {}, { rateLimit: { limit: 1, per: "1s", perSecond: 1 } as never }),
+      unknown,
+    );
+  });
+});
+
 describe("roundRobin", () => {
   it("orders one job of every key before a second of any, then by priority, run_at, id", () => {
     const order = roundRobin([

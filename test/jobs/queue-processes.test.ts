@@ -199,5 +199,63 @@ for (const driver of ["sqlite", "postgres"] as const) {
       for (const w of workers) w.child.kill("SIGTERM");
       assert.deepEqual(await Promise.all(workers.map((w) => exited(w.child))), [0, 0]);
     });
+
+    it("rate limit: across two processes no window starts more than the limit, and every job runs", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable (TEND_SKIP_POSTGRES=1)");
+      const store = await backend.open();
+      const queue = uniqueQueue("rated");
+      const tmp = await makeTempDir();
+      t.after(() => tmp.cleanup());
+      const record = join(tmp.dir, "record.log");
+      writeFileSync(record, "");
+      const jobs = makeJobs(store);
+      const workers = [0, 1].map(() =>
+        spawnWorker(backend!.url, {
+          QUEUES: queue,
+          RECORD_FILE: record,
+          CONCURRENCY: "8",
+          RATE_LIMIT: "4/500",
+        }),
+      );
+      children.push(...workers.map((w) => w.child));
+      await Promise.all(workers.map((w) => w.ready));
+      const enqueuedAt = Date.now();
+      await jobs.enqueueMany(
+        Array.from({ length: 24 }, (_, n) => ({
+          kind: `work.${queue}`,
+          queue,
+          payload: { n },
+          rateLimit: { limit: 4, per: 500 },
+        })),
+      );
+      await waitFor(async () => (await jobs.list({ queue, state: "completed" })).length === 24, {
+        timeoutMs: 30_000,
+        message: "the 24 rate-limited jobs to complete",
+      });
+      const tookMs = Date.now() - enqueuedAt;
+      const done = await jobs.list({ queue, state: "completed" });
+      const perWindow = new Map<number, number>();
+      for (const j of done) {
+        const w = Math.floor(j.startedAt!.getTime() / 500);
+        perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
+      }
+      t.diagnostic(
+        `starts per 500 ms window: ${[...perWindow.values()].join(",")}; all done in ${tookMs} ms`,
+      );
+      for (const [w, n] of perWindow) assert.ok(n <= 4, `window ${w} started ${n} jobs (limit 4)`);
+      assert.ok(
+        done.every((j) => j.attempt === 1 && j.errors.length === 0),
+        "no attempt spent waiting",
+      );
+      const pids = new Set(
+        readFileSync(record, "utf8")
+          .split("\n")
+          .filter((l) => l.startsWith("start "))
+          .map((l) => l.split(" ")[2]),
+      );
+      assert.equal(pids.size, 2, "both processes ran jobs");
+      for (const w of workers) w.child.kill("SIGTERM");
+      assert.deepEqual(await Promise.all(workers.map((w) => exited(w.child))), [0, 0]);
+    });
   });
 }

@@ -20,26 +20,32 @@ function columns(jobs: readonly NewJob[]): unknown[] {
     jobs.map((j) => j.maxLost ?? DEFAULT_MAX_LOST),
     jobs.map((j) => j.traceContext ?? null),
     jobs.map((j) => j.concurrencyKey ?? null),
-    jobs.map((j) => (j.concurrencyKey == null ? null : (j.concurrencyLimit ?? 1))),
+    jobs.map((j) =>
+      j.concurrencyKey == null ? null : j.concurrencyLimit === undefined ? 1 : j.concurrencyLimit,
+    ),
+    // The rate key marks a rate-limited job; its window is counted per (queue, concurrency key).
+    jobs.map((j) => (j.concurrencyKey == null || j.rateLimit == null ? null : j.concurrencyKey)),
+    jobs.map((j) => (j.concurrencyKey == null ? null : (j.rateLimit ?? null))),
+    jobs.map((j) => (j.concurrencyKey == null || j.rateLimit == null ? null : (j.ratePeriodMs ?? null))),
   ];
 }
 
 function inputCte(ctx: PgContext): string {
   return `input AS MATERIALIZED (
     SELECT nextval('${ctx.jobs}_id_seq') AS id, t.*
-    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[], $11::text[], $12::text[], $13::int[])
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::timestamptz[], $6::int[], $7::text[], $8::text[], $9::int[], $10::int[], $11::text[], $12::text[], $13::int[], $14::text[], $15::int[], $16::int[])
       WITH ORDINALITY AS t(kind, queue, payload, priority, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context,
-        concurrency_key, concurrency_limit, ord)
+        concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period_ms, ord)
   )`;
 }
 
 function insertSelect(ctx: PgContext): string {
   return `INSERT INTO ${ctx.jobs} (id, kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context,
-      concurrency_key, concurrency_limit)
+      concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period_ms)
     SELECT id, kind, queue, payload::jsonb, priority,
       CASE WHEN run_at > statement_timestamp() THEN 'scheduled' ELSE 'available' END,
       run_at, max_attempts, unique_key, batch_id, batch_index, max_lost, trace_context,
-      concurrency_key, concurrency_limit
+      concurrency_key, concurrency_limit, rate_key, rate_limit, rate_period_ms
     FROM input ORDER BY ord`;
 }
 
@@ -143,13 +149,13 @@ export async function insertJobs(
 /**
  * With `debounce` or `throttle` jobs: a pending holder of the key is updated (payload, and runAt
  * for debounce) by the UPDATE, the other jobs go through the INSERT, and skipped rows report the
- * holder visible to the statement's snapshot. $14 holds the modes, $15 the jobs channel (a
+ * holder visible to the statement's snapshot. $17 holds the modes, $18 the jobs channel (a
  * debounced holder that became runnable now wakes its queue's workers).
  */
 function modesSql(ctx: PgContext): string {
   const input = inputCte(ctx)
-    .replace("$13::int[])", "$13::int[], $14::text[])")
-    .replace("concurrency_limit, ord)", "concurrency_limit, mode, ord)");
+    .replace("$16::int[])", "$16::int[], $17::text[])")
+    .replace("rate_period_ms, ord)", "rate_period_ms, mode, ord)");
   return `WITH ${input},
     upd AS (
       UPDATE ${ctx.jobs} j SET payload = i.payload::jsonb,
@@ -164,7 +170,7 @@ function modesSql(ctx: PgContext): string {
     ins AS (${insertSelect(ctx).replace("FROM input ORDER BY ord", "FROM input WHERE ord NOT IN (SELECT ord FROM upd) ORDER BY ord")}
       ON CONFLICT (unique_key) WHERE unique_key IS NOT NULL AND state IN ${BLOCKING} DO NOTHING
       RETURNING id),
-    woken AS (SELECT pg_notify($15, q.queue) FROM (SELECT DISTINCT queue FROM upd WHERE state = 'available') q)
+    woken AS (SELECT pg_notify($18, q.queue) FROM (SELECT DISTINCT queue FROM upd WHERE state = 'available') q)
     SELECT i.id::text AS id, (ins.id IS NOT NULL) AS inserted, upd.held_id::text AS replaced_id,
       held.id::text AS held_id, held.state AS held_state, (SELECT count(*) FROM woken) AS n
     FROM input i

@@ -24,8 +24,12 @@ export const LIMITED_PROBE_MS = 1_000;
  * first pending job) minus its running jobs, in (priority, run_at, id) order, numbering them
  * 1, 2, ... within the key. Jobs without a key each count as a key of their own (number 1). The
  * claim takes the first `$2` in order of (number, priority, run_at, id): one job of every key
- * before a second of any, so a key with a large backlog cannot starve the others. Rows locked by
- * another claim are skipped. A paused queue yields nothing.
+ * before a second of any, so a key with a large backlog cannot starve the others. A key with a
+ * rate limit takes at most its limit minus the starts counted in the current window (row
+ * `<queue>/<key>` of the rate windows table, reset when the window moves on), and only among the
+ * first `$6` (they start now, so the window counts real starts); the statement counts them. A key
+ * without a concurrency limit (null: only a rate limit) is bounded by the claim's size alone. Rows
+ * locked by another claim are skipped. A paused queue yields nothing.
  *
  * @example
  * ```ts
@@ -45,38 +49,49 @@ export function limitedClaimSql(ctx: PgContext): string {
       FROM keys WHERE keys.k IS NOT NULL
     ),
     keyed AS (
-      SELECT p.id, p.priority, p.run_at, p.rank
+      SELECT p.id, p.priority, p.run_at, p.rank, keys.k, head.win, head.rate_limit IS NOT NULL AS rated
       FROM keys
       CROSS JOIN LATERAL (
         SELECT count(*) AS n FROM ${j} r WHERE r.queue = $1 AND r.concurrency_key = keys.k AND r.state = 'running'
       ) running
       CROSS JOIN LATERAL (
-        SELECT h.concurrency_limit AS lim FROM ${j} h
+        SELECT h.concurrency_limit AS lim, h.rate_limit,
+          to_timestamp(floor(extract(epoch FROM now()) * 1000 / h.rate_period_ms) * h.rate_period_ms / 1000.0) AS win
+        FROM ${j} h
         WHERE h.queue = $1 AND h.concurrency_key = keys.k AND h.${LIMITED}
         ORDER BY h.priority, h.run_at, h.id LIMIT 1
       ) head
+      LEFT JOIN ${ctx.rateWindows} w ON head.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || keys.k
       CROSS JOIN LATERAL (
         SELECT q.id, q.priority, q.run_at, row_number() OVER (ORDER BY q.priority, q.run_at, q.id) AS rank
         FROM ${j} q
         WHERE q.queue = $1 AND q.concurrency_key = keys.k AND q.${LIMITED}
           AND q.run_at <= now() AND NOT q.cancel_requested
         ORDER BY q.priority, q.run_at, q.id
-        LIMIT GREATEST(0, LEAST(COALESCE(head.lim, 1) - running.n, $2))
+        LIMIT GREATEST(0, LEAST($2,
+          CASE WHEN head.lim IS NULL THEN $2 ELSE head.lim - running.n END,
+          CASE WHEN head.rate_limit IS NULL THEN $2
+            ELSE head.rate_limit - CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END END))
       ) p
       WHERE keys.k IS NOT NULL
     ),
     plain AS (
-      SELECT id, priority, run_at, 1::bigint AS rank FROM ${j}
+      SELECT id, priority, run_at, 1::bigint AS rank, NULL::text AS k, NULL::timestamptz AS win, false AS rated
+      FROM ${j}
       WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
         AND concurrency_key IS NULL AND rate_key IS NULL
       ORDER BY priority, run_at, id
       LIMIT $2
     ),
-    chosen AS (
-      SELECT a.id, row_number() OVER (ORDER BY a.rank, a.priority, a.run_at, a.id) AS ord
+    ordered AS (
+      SELECT a.*, row_number() OVER (ORDER BY a.rank, a.priority, a.run_at, a.id) AS ord
       FROM (SELECT * FROM keyed UNION ALL SELECT * FROM plain) a
       WHERE NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
-      ORDER BY a.rank, a.priority, a.run_at, a.id
+    ),
+    chosen AS (
+      SELECT id, ord, k, win, rated FROM ordered
+      WHERE NOT rated OR ord <= $6
+      ORDER BY ord
       LIMIT $2
     ),
     c AS (
@@ -93,6 +108,14 @@ export function limitedClaimSql(ctx: PgContext): string {
       FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
         j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, n.ord
+    ),
+    counted AS (
+      INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started)
+      SELECT $1 || '/' || chosen.k, chosen.win, count(*) FROM u JOIN chosen ON chosen.id = u.id
+      WHERE chosen.rated GROUP BY chosen.k, chosen.win
+      ON CONFLICT (bucket) DO UPDATE SET
+        started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
+        window_start = EXCLUDED.window_start
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
       concurrency_key

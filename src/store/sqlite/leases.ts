@@ -87,7 +87,7 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
       // Jobs under a concurrency key: picked key by key, claimed one by one, in round-robin order.
       const one = ctx.stmt(claimOneSql(ctx.t.jobs));
       claimed = [];
-      for (const id of pickLimited(ctx, now, queue, limit)) {
+      for (const id of pickLimited(ctx, now, queue, limit, start)) {
         const row = one.get(workerId, now + leaseMs, id) as Row | undefined;
         if (row !== undefined) claimed.push(row);
       }

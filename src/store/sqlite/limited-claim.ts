@@ -34,6 +34,8 @@ interface Candidate {
   runAt: number;
   /** 1 for a key's first job, 2 for its second, ...; 1 for every job without a key. */
   rank: number;
+  /** The rate window bucket of a rate-limited job. */
+  bucket?: string;
 }
 
 /**
@@ -54,16 +56,25 @@ export function roundRobin(candidates: readonly Candidate[]): Candidate[] {
 /**
  * Picks the ids to claim (in claim order) from a queue with keyed jobs: walks the distinct keys of
  * its pending keyed jobs (one index probe each); for each key, takes up to its limit (that of its
- * first pending job) minus its running jobs; jobs without a key each count as a key of their own;
- * then the first `limit` in round-robin order. Nothing when the queue is paused. Must run inside
- * the claim's write transaction.
+ * first pending job) minus its running jobs, and, for a rate-limited key, at most its rate limit
+ * minus the starts already counted in the current window; jobs without a key each count as a key
+ * of their own; then the first `limit` in round-robin order, of which rate-limited jobs only among
+ * the first `start` (they start now, so the window counts real starts). The windows of the chosen
+ * rate-limited jobs are counted. Nothing when the queue is paused. Must run inside the claim's
+ * write transaction.
  *
  * @example
  * ```ts
  * const ids = pickLimited(ctx, Date.now(), "default", 10);
  * ```
  */
-export function pickLimited(ctx: SqliteContext, now: number, queue: string, limit: number): number[] {
+export function pickLimited(
+  ctx: SqliteContext,
+  now: number,
+  queue: string,
+  limit: number,
+  start: number,
+): number[] {
   const j = ctx.t.jobs;
   if (
     ctx.stmt(`SELECT 1 AS found FROM ${ctx.t.queues} WHERE name = ? AND paused = 1`).get(queue) !== undefined
@@ -77,7 +88,7 @@ export function pickLimited(ctx: SqliteContext, now: number, queue: string, limi
     `SELECT count(*) AS n FROM ${j} WHERE queue = ? AND concurrency_key = ? AND state = 'running'`,
   );
   const head = ctx.stmt(
-    `SELECT concurrency_limit AS lim FROM ${j} WHERE queue = ? AND concurrency_key = ? AND ${LIMITED}
+    `SELECT concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j} WHERE queue = ? AND concurrency_key = ? AND ${LIMITED}
       ORDER BY priority, run_at, id LIMIT 1`,
   );
   const runnable = ctx.stmt(
@@ -91,14 +102,23 @@ export function pickLimited(ctx: SqliteContext, now: number, queue: string, limi
         AND concurrency_key IS NULL AND rate_key IS NULL
       ORDER BY priority, run_at, id LIMIT ?`,
   );
+  const windowOf = ctx.stmt(`SELECT window_start, started FROM ${ctx.t.rateWindows} WHERE bucket = ?`);
+  const count = ctx.stmt(
+    `INSERT INTO ${ctx.t.rateWindows} AS w (bucket, window_start, started) VALUES (?1, ?2, ?3)
+     ON CONFLICT (bucket) DO UPDATE SET
+       started = CASE WHEN w.window_start = excluded.window_start THEN w.started + excluded.started ELSE excluded.started END,
+       window_start = excluded.window_start`,
+  );
   const candidates: Candidate[] = [];
-  const add = (rows: Row[], ranked: boolean): void => {
+  const windows = new Map<string, number>();
+  const add = (rows: Row[], ranked: boolean, bucket?: string): void => {
     rows.forEach((r, i) =>
       candidates.push({
         id: Number(r["id"]),
         priority: Number(r["priority"]),
         runAt: Number(r["run_at"]),
         rank: ranked ? i + 1 : 1,
+        ...(bucket === undefined ? {} : { bucket }),
       }),
     );
   };
@@ -107,12 +127,31 @@ export function pickLimited(ctx: SqliteContext, now: number, queue: string, limi
     const next = nextKey.get(queue, key) as Row | undefined;
     if (next === undefined) break;
     key = String(next["k"]);
-    const lim = Number((head.get(queue, key) as Row | undefined)?.["lim"] ?? 1);
-    const free = Math.min(limit, lim - Number((running.get(queue, key) as Row)["n"]));
-    if (free > 0) add(runnable.all(queue, key, now, free) as Row[], true);
+    const first = head.get(queue, key) as Row | undefined;
+    if (first === undefined) continue;
+    let free = limit;
+    // A null limit: no concurrency limit (a key with only a rate limit).
+    if (first["lim"] !== null)
+      free = Math.min(free, Number(first["lim"]) - Number((running.get(queue, key) as Row)["n"]));
+    let bucket: string | undefined;
+    if (first["rate_limit"] !== null && first["rate_period_ms"] !== null) {
+      const period = Number(first["rate_period_ms"]);
+      const windowStart = Math.floor(now / period) * period;
+      // Queue names never hold "/": the bucket names one (queue, key).
+      bucket = `${queue}/${key}`;
+      windows.set(bucket, windowStart);
+      const w = windowOf.get(bucket) as Row | undefined;
+      const used = w !== undefined && Number(w["window_start"]) === windowStart ? Number(w["started"]) : 0;
+      free = Math.min(free, Number(first["rate_limit"]) - used);
+    }
+    if (free > 0) add(runnable.all(queue, key, now, free) as Row[], true, bucket);
   }
   add(plain.all(queue, now, limit) as Row[], false);
-  return roundRobin(candidates)
-    .slice(0, limit)
-    .map((c) => c.id);
+  const chosen = roundRobin(candidates)
+    .filter((c, at) => c.bucket === undefined || at < start)
+    .slice(0, limit);
+  const started = new Map<string, number>();
+  for (const c of chosen) if (c.bucket !== undefined) started.set(c.bucket, (started.get(c.bucket) ?? 0) + 1);
+  for (const [bucket, n] of started) count.run(bucket, windows.get(bucket)!, n);
+  return chosen.map((c) => c.id);
 }

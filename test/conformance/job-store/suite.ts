@@ -6,6 +6,7 @@ import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
 import { describeInsertAndClaim } from "./insert-claim.ts";
 import { describeLeases } from "./lease.ts";
 import { describeQueues } from "./queues.ts";
+import { describeRateLimits } from "./rate-limits.ts";
 import { describeValidation } from "./validation.ts";
 
 /**
@@ -22,6 +23,7 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeCronBatchTransactions(fresh);
     describeQueues(fresh);
     describeConcurrencyKeys(fresh);
+    describeRateLimits(fresh);
     describeValidation(fresh);
   });
 }
