@@ -279,9 +279,12 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         });
       try {
         await contend(e, routes, signal, () => {
+          // A release heard since the last look (even while that acquire was in flight, when it
+          // still saw the old holder) is returned already aborted: the standby retries at once
+          // instead of sleeping through it. The next look gets a fresh signal.
           const s = freed.signal;
           if (s.aborted) freed = new AbortController();
-          return freed.signal;
+          return s;
         });
       } finally {
         await stopListening();
