@@ -1,6 +1,6 @@
 import { invalidArgument, TendError } from "../errors/index.ts";
 import { type DurationLimits, MAX_TIMER_MS } from "../lifecycle/index.ts";
-import { jobIdText } from "../store/index.ts";
+import { jobIdText, queueArg } from "../store/index.ts";
 import { encodeJsonValue, located } from "./json-value.ts";
 
 /** Limits of a jobs duration option that is not a timer (a delay, a retention). */
@@ -24,18 +24,8 @@ export function checkKind(kind: unknown): string {
   return kind;
 }
 
-/** Throws TEND_E_INVALID_QUEUE unless `queue` is a valid queue name. */
-export function checkQueue(queue: unknown): string {
-  if (typeof queue !== "string" || !NAME.test(queue)) {
-    throw invalidArgument(
-      "TEND_E_INVALID_QUEUE",
-      "queue",
-      queue,
-      "1-128 characters of letters, digits and ._:-",
-    );
-  }
-  return queue;
-}
+/** Throws TEND_E_INVALID_QUEUE unless `queue` is a valid queue name (the store's own check). */
+export const checkQueue: (queue: unknown) => string = queueArg;
 
 /** Throws TEND_E_INVALID_JOB_ID unless `id` is a job id (decimal digits, or a positive safe integer). */
 export function checkJobId(id: unknown): string {

@@ -26,7 +26,7 @@ export type {
 } from "./admin-model.ts";
 export { BULK_ACTIONS, bulkStates, checkBulkFilter } from "./admin-model.ts";
 export type { ProcessHeartbeat, ProcessRecord, ProcessRegistry } from "./process-model.ts";
-export { jobIdText } from "./args.ts";
+export { jobIdText, queueArg } from "./args.ts";
 export type { ConvergeStore } from "./converge-store.ts";
 export {
   type BatchProgress,
