@@ -35,7 +35,7 @@ import {
   type EnqueueOptions,
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
-import { presenceTask } from "./presence.ts";
+import { presenceInterval, presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import type { JobObserver } from "./observer.ts";
@@ -180,10 +180,7 @@ export class Jobs {
           );
     this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
-    this.#presenceMs =
-      options.presence === false
-        ? null
-        : parseDuration(options.presence ?? "10s", "presence", TIMER_DURATION);
+    this.#presenceMs = presenceInterval(options.presence);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
     this.#progressIntervalMs = parseDuration(
       options.progressInterval ?? "1s",
