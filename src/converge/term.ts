@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTendError } from "../errors/index.ts";
 import { linkSignals } from "../lifecycle/index.ts";
-import type { Fence, Wake, WakeListener } from "../store/index.ts";
+import { type Fence, SWEEP_REQUEST_TABLE, type Wake, type WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
 import { KeyQueue, type TakenKey } from "./key-queue.ts";
 import { normalizeFound } from "./keys.ts";
@@ -118,6 +118,15 @@ export async function runTerm(options: TermOptions): Promise<void> {
   };
 
   const onWake = (w: Wake) => {
+    if (w.table === SWEEP_REQUEST_TABLE) {
+      // An operator asked for a sweep now (the dashboard's "sweep now", over the database).
+      if (w.key === def.name) {
+        log.info("a sweep was requested; sweeping now");
+        sweepWanted = true;
+        wake();
+      }
+      return;
+    }
     const route = routes.get(wakeRoute(w.table, w.column));
     if (route === undefined) return;
     metrics.wakes++;
@@ -126,7 +135,9 @@ export async function runTerm(options: TermOptions): Promise<void> {
     wake();
   };
   let listener: WakeListener | null = null;
-  if (routes.size > 0) {
+  // Listened to even without wakeOn tables: sweep requests come as wake-ups too. A term run
+  // without a fence (sweepOnce) does not listen.
+  if (routes.size > 0 || fence !== null) {
     listener = await env.store.listenWakes(
       onWake,
       () => {

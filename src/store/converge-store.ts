@@ -3,6 +3,7 @@ import type {
   Inconsistency,
   InconsistencyFilter,
   LeaseAttempt,
+  LeaseRecord,
   TerminalKey,
   Wake,
   WakeListener,
@@ -51,6 +52,15 @@ export interface ConvergeStore {
   pruneInconsistencies(converger: string | null, olderThan: Date, limit: number): Promise<number>;
   /** Deletes up to `limit` parked keys of `converger` parked before `olderThan`; returns their keys. */
   pruneTerminal(converger: string, olderThan: Date, limit: number): Promise<string[]>;
+  /** Every converger lease ever taken (live or expired), by name. */
+  listLeases(): Promise<LeaseRecord[]>;
+  /**
+   * Asks the leader of `converger`, in whichever process, to sweep now: a wake-up whose table is
+   * `SWEEP_REQUEST_TABLE` and whose key is the converger's name (on SQLite a row of the
+   * wake-up log, read by the leader's poll; on PostgreSQL a notification). Best effort: a converger
+   * without a leader sweeps when one takes the lease anyway.
+   */
+  requestSweep(converger: string): Promise<void>;
   /** Whether a wakeOn table exists. */
   tableExists(table: WakeTable): Promise<boolean>;
   /** Whether a column of an existing table exists. */

@@ -103,9 +103,11 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
         const q = queryOf(req.url);
         const { limit } = pageOf(q);
         const converger = q.get("converger");
+        const key = q.get("key");
         const rows = await s.store.converge.listInconsistencies({
           limit,
           ...(converger === null || converger === "" ? {} : { converger }),
+          ...(key === null || key === "" ? {} : { key }),
         });
         sendJson(res, 200, { inconsistencies: rows });
       }),
