@@ -34,6 +34,8 @@ export interface TermOptions {
   onInvalidKeys: (err: unknown) => void;
   /** Called after every key run (tests, testing helpers). */
   onResult?: (key: string, result: KeyResult) => void;
+  /** Told of the term's key queue when it starts and of null when it ends (for `backingOff`). */
+  onQueue?: (queue: KeyQueue | null) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
   const { env, fence, signal, routes } = options;
   const { def, metrics, log } = env;
   const queue = new KeyQueue();
+  options.onQueue?.(queue);
   const running = new Set<Promise<void>>();
   let kick: () => void = () => {};
   let kicked = false;
@@ -119,12 +122,16 @@ export async function runTerm(options: TermOptions): Promise<void> {
 
   const onWake = (w: Wake) => {
     if (w.table === SWEEP_REQUEST_TABLE) {
-      // An operator asked for a sweep now (the dashboard's "sweep now", over the database).
-      if (w.key === def.name) {
+      // An operator asked for a sweep, or for one key to run, now (the dashboard, over the database).
+      if (w.column !== def.name) return;
+      if (w.key === null) {
         log.info("a sweep was requested; sweeping now");
         sweepWanted = true;
-        wake();
+      } else {
+        log.info({ key: w.key }, "a run of the key was requested; running it now");
+        offer(w.key, null, "wake");
       }
+      wake();
       return;
     }
     const route = routes.get(wakeRoute(w.table, w.column));
@@ -239,6 +246,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
       kick = () => {};
     }
   } finally {
+    options.onQueue?.(null);
     if (resyncTimer !== null) clearTimeout(resyncTimer);
     await listener?.stop().catch(() => {});
     await stopParkedListener().catch(() => {});

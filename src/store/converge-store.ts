@@ -55,12 +55,13 @@ export interface ConvergeStore {
   /** Every converger lease ever taken (live or expired), by name. */
   listLeases(): Promise<LeaseRecord[]>;
   /**
-   * Asks the leader of `converger`, in whichever process, to sweep now: a wake-up whose table is
-   * `SWEEP_REQUEST_TABLE` and whose key is the converger's name (on SQLite a row of the
-   * wake-up log, read by the leader's poll; on PostgreSQL a notification). Best effort: a converger
-   * without a leader sweeps when one takes the lease anyway.
+   * Asks the leader of `converger`, in whichever process, to sweep now (`key` null) or to run one
+   * key now (a key backing off after failures, or a parked one): a wake-up whose table is
+   * `SWEEP_REQUEST_TABLE`, whose column is the converger's name and whose key is `key` (on SQLite
+   * a row of the wake-up log, read by the leader's poll; on PostgreSQL a notification). Best
+   * effort: a converger without a leader sweeps when one takes the lease anyway.
    */
-  requestSweep(converger: string): Promise<void>;
+  requestSweep(converger: string, key?: string | null): Promise<void>;
   /** Whether a wakeOn table exists. */
   tableExists(table: WakeTable): Promise<boolean>;
   /** Whether a column of an existing table exists. */

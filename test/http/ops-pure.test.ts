@@ -70,6 +70,7 @@ describe("the operations pages' pure parts", () => {
       definition: { name: "here", everyMs: 30_000 },
       isLeader: () => true,
       metrics: () => ({ lastSweepAt: 1_000_000 }),
+      backingOff: () => [{ key: "9", failures: 2, dueAt: 2_000_000 }],
     } as unknown as Converger;
     const rows = convergerRows(
       [
@@ -105,6 +106,8 @@ describe("the operations pages' pure parts", () => {
         ["parked-only", null, null, false, false, null, 1],
       ],
     );
+    assert.deepEqual(rows[1]?.backingOff, [{ key: "9", failures: 2, dueAt: new Date(2_000_000) }]);
+    assert.deepEqual(rows[0]?.backingOff, []);
   });
 
   it("mastersOf uses the fleet table when there is one, else groups workers by their master's pid", () => {

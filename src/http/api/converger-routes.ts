@@ -29,6 +29,8 @@ export interface ConvergerRow {
   lagMs: number | null;
   /** Its parked keys. */
   parked: number;
+  /** Keys waiting out a backoff after failing, known where this process leads it (else empty). */
+  backingOff: Array<{ key: string; failures: number; dueAt: Date }>;
 }
 
 /**
@@ -69,6 +71,7 @@ export function convergerRows(
           ? null
           : Math.max(0, now - lastSweepAt - everyMs),
       parked: parked.filter((p) => p.converger === name).length,
+      backingOff: (c?.backingOff() ?? []).map((b) => ({ ...b, dueAt: new Date(b.dueAt) })),
     };
   });
 }
@@ -101,7 +104,8 @@ const target = (params: Readonly<Record<string, string>>) =>
  * The convergers page's routes: `GET /api/convergers/leases` (every converger's leader, epoch,
  * last sweep, lag and parked count), and the actions (admin token; audited):
  * `POST /api/convergers/:name/sweep` asks its leader, in whichever process, to sweep now (through
- * the store); `POST /api/convergers/:name/keys/:key/retry` clears one parked key and
+ * the store); `POST /api/convergers/:name/keys/:key/run` asks it to run one key now (a key
+ * backing off); `POST /api/convergers/:name/keys/:key/retry` clears one parked key and
  * `POST /api/convergers/:name/parked/retry` all of them, which the leader then runs again at once.
  *
  * @example
@@ -168,6 +172,31 @@ export function addConvergerRoutes(router: Router, s: AdminSources): void {
   );
   router.describe("POST", "/api/convergers/:name/keys/:key/retry", {
     summary: "Clear a parked key: the converger's leader runs it again at once.",
+    auth: true,
+  });
+  router.route(
+    "POST",
+    "/api/convergers/:name/keys/:key/run",
+    action(
+      s,
+      "converger.key.run",
+      async (_req, params) => {
+        const name = String(params["name"]);
+        const key = String(params["key"]);
+        await knownConverger(s, name);
+        await s.store.converge.requestSweep(name, key);
+        return {
+          target: `converger:${name.slice(0, 100)}/${key.slice(0, 90)}`,
+          status: 202,
+          body: { converger: name, key, requested: true },
+        };
+      },
+      target,
+    ),
+  );
+  router.describe("POST", "/api/convergers/:name/keys/:key/run", {
+    summary:
+      "Ask the converger's leader, in whichever process, to run one key now (a key backing off after failures need not wait out its delay).",
     auth: true,
   });
   router.route(

@@ -32,6 +32,7 @@ function changes(value: unknown): string {
 export function convergersPage(view: ConvergersView): SafeHtml {
   const enc = encodeURIComponent;
   const anyHere = view.convergers.some((c) => c.here);
+  const anyLeaderHere = view.convergers.some((c) => c.leaderHere);
   return html`<h1>Convergers</h1>
     <div data-refresh="2">
       ${
@@ -146,10 +147,55 @@ export function convergersPage(view: ConvergersView): SafeHtml {
               </tbody>
             </table>`
       }
+      <h2>Backing off</h2>
+      ${(() => {
+        const waiting = view.convergers.flatMap((c) =>
+          c.backingOff.map((b) => ({ converger: c.name, ...b })),
+        );
+        if (waiting.length === 0)
+          return html`<p class="muted">
+            No key is backing
+            off${anyLeaderHere ? "" : " in this process (keys backing off are known to their converger's leader: see its dashboard)"}.
+          </p>`;
+        return html`<table>
+          <thead>
+            <tr>
+              <th>converger</th>
+              <th>key</th>
+              <th class="n">failures in a row</th>
+              <th>next try</th>
+              ${view.readOnly ? "" : html`<th>action</th>`}
+            </tr>
+          </thead>
+          <tbody>
+            ${waiting.map(
+              (b) =>
+                html`<tr data-backoff="${b.converger}/${b.key}">
+                  <td>${b.converger}</td>
+                  <td>${b.key}</td>
+                  <td class="n">${b.failures}</td>
+                  <td>${utcTime(b.dueAt)}</td>
+                  ${
+                    view.readOnly
+                      ? ""
+                      : html`<td>
+                          <button
+                            data-method="POST"
+                            data-url="/api/convergers/${enc(b.converger)}/keys/${enc(b.key)}/run"
+                          >
+                            Run now
+                          </button>
+                        </td>`
+                  }
+                </tr>`,
+            )}
+          </tbody>
+        </table>`;
+      })()}
       <p class="muted">
         A parked key failed with a terminal error and is not tried again until it changes; "Retry" clears it
-        and its converger's leader runs it again at once. Keys backing off after ordinary errors are retried
-        by their leader on their own.
+        and its converger's leader runs it again at once. A key backing off after ordinary errors is tried
+        again by its leader at its next try; "Run now" asks the leader to run it at once.
       </p>
     </div>
     <h2>Inconsistencies</h2>

@@ -279,10 +279,10 @@ export class PostgresConvergeStore implements ConvergeStore {
     }));
   }
 
-  async requestSweep(converger: string): Promise<void> {
+  async requestSweep(converger: string, key: string | null = null): Promise<void> {
     await this.#notifier.notify(
       WAKE_CHANNEL,
-      JSON.stringify({ t: SWEEP_REQUEST_TABLE, c: "", k: converger }),
+      JSON.stringify({ t: SWEEP_REQUEST_TABLE, c: converger, k: key }),
     );
   }
 

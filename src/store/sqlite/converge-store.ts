@@ -266,12 +266,12 @@ export class SqliteConvergeStore implements ConvergeStore {
     }));
   }
 
-  async requestSweep(converger: string): Promise<void> {
+  async requestSweep(converger: string, key: string | null = null): Promise<void> {
     await this.#lock.run(() =>
       this.#raw.write(() => {
         this.#raw.db
-          .prepare(`INSERT INTO ${this.#t.wake} (tbl, col, key, at) VALUES (?, '', ?, ${NOW_MS})`)
-          .run(SWEEP_REQUEST_TABLE, converger);
+          .prepare(`INSERT INTO ${this.#t.wake} (tbl, col, key, at) VALUES (?, ?, ?, ${NOW_MS})`)
+          .run(SWEEP_REQUEST_TABLE, converger, key);
       }),
     );
   }

@@ -200,6 +200,50 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
       );
     });
 
+    it("shows a key backing off after an ordinary error and runs it now on request, without waiting out its backoff", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      await op.exec("INSERT INTO item (id, desired) VALUES (13, 'amber')");
+      let broken = true;
+      const { app, base } = await start(t, { adminToken: TOKEN }, (a) => {
+        const def = itemConverger("ops-backoff", {
+          every: "1h",
+          pollInterval: "25ms",
+          backoff: { base: "1h" },
+        });
+        const converge = def.converge;
+        a.converger({
+          ...def,
+          converge: async (key, ctx) => {
+            if (broken) throw new Error("the API is down");
+            return converge(key, ctx);
+          },
+        });
+      });
+      const row = await waitFor(
+        async () => {
+          const list = (await call(`${base}/api/convergers/leases`)).json["convergers"] as Array<
+            Record<string, unknown>
+          >;
+          const mine = list.find((c) => c["name"] === "ops-backoff");
+          return (mine?.["backingOff"] as unknown[] | undefined)?.length === 1 ? mine : null;
+        },
+        { message: "the key backs off" },
+      );
+      const [waiting] = row["backingOff"] as Array<Record<string, unknown>>;
+      assert.equal(waiting?.["key"], "13");
+      assert.equal(waiting?.["failures"], 1);
+      assert.ok(Date.parse(String(waiting?.["dueAt"])) > Date.now() + 30 * 60_000, "due in about an hour");
+      broken = false;
+      const run = await post(`${base}/api/convergers/ops-backoff/keys/13/run`);
+      assert.equal(run.status, 202, JSON.stringify(run.json));
+      const store = await app.store();
+      await waitFor(
+        async () =>
+          (await store.converge.listInconsistencies({ converger: "ops-backoff", key: "13" })).length === 1,
+        { message: "the key ran at once and converged", timeoutMs: 20_000 },
+      );
+    });
+
     it("lists an inbox's failed file with its error and retries it into the inbox", async (t) => {
       if (backend === null) return t.skip("PostgreSQL unavailable");
       const dir = join(tmp.dir, `inbox-${driver}`);
@@ -253,6 +297,7 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
         "/api/cron/x/resume",
         "/api/convergers/x/sweep",
         "/api/convergers/x/keys/1/retry",
+        "/api/convergers/x/keys/1/run",
         "/api/convergers/x/parked/retry",
         "/api/inboxes/x/failed/y/retry",
       ]) {

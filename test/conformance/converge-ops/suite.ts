@@ -39,7 +39,7 @@ export function describeConvergeOps(driver: "sqlite" | "postgres"): void {
       assert.ok(leases[0]!.expiresAt.getTime() > leases[0]!.acquiredAt.getTime());
     });
 
-    it("a sweep request reaches a wake-up listener of another Store instance", async (t) => {
+    it("a sweep request, and a request to run one key, reach a wake-up listener of another Store instance", async (t) => {
       if (backend === null) return t.skip("PostgreSQL unavailable");
       const { store, openAnother, cleanup } = await backend.fresh();
       t.after(cleanup);
@@ -53,7 +53,12 @@ export function describeConvergeOps(driver: "sqlite" | "postgres"): void {
       t.after(() => listener.stop());
       await store.converge.requestSweep("alpha");
       await waitFor(() => heard.length > 0, { message: "the request heard" });
-      assert.deepEqual(heard, [{ table: SWEEP_REQUEST_TABLE, column: "", key: "alpha" }]);
+      await store.converge.requestSweep("alpha", "key 7");
+      await waitFor(() => heard.length > 1, { message: "the key's request heard" });
+      assert.deepEqual(heard, [
+        { table: SWEEP_REQUEST_TABLE, column: "alpha", key: null },
+        { table: SWEEP_REQUEST_TABLE, column: "alpha", key: "key 7" },
+      ]);
     });
 
     it("filters inconsistencies by key as well as by converger", async (t) => {
