@@ -90,7 +90,7 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
               runs: m.runs,
               changes: m.changes,
               errors: m.errors,
-              parked: parked.filter((k) => k.converger === c.name).length,
+              parked: parked.filter((k) => k.converger === c.definition.name).length,
             };
           }),
           parked: parked.slice(0, 500),

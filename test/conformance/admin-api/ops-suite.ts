@@ -182,6 +182,10 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
         Record<string, unknown>
       >;
       assert.equal(parked[0]?.["parked"], 1);
+      const classic = (await call(`${base}/api/convergers`)).json["convergers"] as Array<
+        Record<string, unknown>
+      >;
+      assert.equal(classic[0]?.["parked"], 1, "/api/convergers counts the converger's parked keys too");
       const retried = await post(`${base}/api/convergers/ops-items/keys/7/retry`);
       assert.equal(retried.status, 200);
       assert.deepEqual(await store.converge.listTerminal("ops-items"), []);
