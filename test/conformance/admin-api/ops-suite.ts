@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { type App, createApp } from "../../../src/app.ts";
 import { Manager } from "../../../src/lifecycle/manager.ts";
+import { fleetStore } from "../../../src/store/index.ts";
 import { type Backend, createBackend } from "../../support/backends.ts";
 import { itemConverger } from "../../support/items.ts";
 import { type Operator, openOperator } from "../../support/operator.ts";
@@ -287,6 +288,64 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
       assert.equal(errorCode(again), "TEND_E_INBOX_FAILED_FILE_NOT_FOUND");
       const sneaky = await post(`${base}/api/inboxes/orders/failed/..%2F..%2Fetc/retry`);
       assert.equal(sneaky.status, 404);
+    });
+
+    it("lists supervise masters with their registered workers (the fleet table on PostgreSQL)", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await start(t, {});
+      const store = await app.store();
+      for (const pid of [5001, 5002])
+        await store.processes.heartbeat(
+          {
+            id: `w-${pid}`,
+            host: "ops-host",
+            pid,
+            program: "app.js",
+            version: "0.1.0",
+            masterPid: 5000,
+            queues: ["default"],
+            concurrency: 4,
+            inFlight: 1,
+            rssBytes: 50_000_000,
+            heapUsedBytes: 10_000_000,
+          },
+          60_000,
+        );
+      const fleet = await fleetStore(store);
+      if (fleet !== null) {
+        await fleet.heartbeat(
+          {
+            id: "ops-host:5000.1",
+            host: "ops-host",
+            pid: 5000,
+            program: "app.js",
+            min: 1,
+            max: 4,
+            desired: 2,
+            workers: [],
+          },
+          60_000,
+        );
+      }
+      try {
+        const { masters } = (await call(`${base}/api/workers/masters`)).json as {
+          masters: Array<Record<string, unknown>>;
+        };
+        const mine = masters.find((m) => m["host"] === "ops-host");
+        assert.equal(mine?.["pid"], 5000);
+        assert.equal(mine?.["alive"], true);
+        assert.deepEqual(
+          (mine?.["workers"] as Array<{ pid: number }>).map((w) => w.pid).sort(),
+          [5001, 5002],
+        );
+        assert.equal(mine?.["desired"], driver === "postgres" ? 2 : null);
+        const page = await (await fetch(`${base}/ui/workers`, { headers: { connection: "close" } })).text();
+        assert.match(page, /data-master="ops-host:5000"/);
+        assert.match(page, /data-worker="w-5001"/);
+      } finally {
+        for (const pid of [5001, 5002]) await store.processes.remove(`w-${pid}`);
+        await fleet?.remove("ops-host:5000.1");
+      }
     });
 
     it("read-only: every operations action is refused with 403 and nothing changes; the reads answer", async (t) => {
