@@ -1,10 +1,11 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
 export { type CronOptions, nextCronRuns } from "./cron.ts";
+export { describeCron } from "./cron-words.ts";
 export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
 export { JobSnooze } from "./snooze.ts";
-export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
+export { type CronScheduleOptions, Jobs, type JobsOptions, type QueueLimits } from "./jobs.ts";
 export { type QueueInfo, queueInfos } from "./queue-info.ts";
 export type {
   CronEntryState,

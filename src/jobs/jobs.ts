@@ -592,6 +592,52 @@ export class Jobs {
     }
   }
 
+  /**
+   * What this process knows of each queue's limits: its worker's concurrency (0 when it does not
+   * work the queue) and the kinds defined on it with a concurrency or rate limit. For the
+   * dashboard's queues page.
+   *
+   * @example
+   * ```ts
+   * jobs.queueLimits(); // [{ queue: "mail", concurrency: 4, kinds: [{ kind: "mail.send", concurrencyLimit: null, rateLimit: { limit: 10, periodMs: 1000 } }] }]
+   * ```
+   */
+  queueLimits(): QueueLimits[] {
+    const byQueue = new Map<string, QueueLimits>();
+    const of = (queue: string) => {
+      let q = byQueue.get(queue);
+      if (q === undefined) byQueue.set(queue, (q = { queue, concurrency: 0, kinds: [] }));
+      return q;
+    };
+    for (const [queue, concurrency] of this.#queues()) of(queue).concurrency = concurrency;
+    for (const def of this.#definitions.values()) {
+      if (def.concurrencyLimit === null && def.rateLimit === null) continue;
+      of(def.queue).kinds.push({
+        kind: def.kind,
+        concurrencyLimit: def.concurrencyLimit,
+        rateLimit: def.rateLimit === null ? null : { ...def.rateLimit },
+      });
+    }
+    return [...byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+
+  /**
+   * Enqueues the job of a cron schedule this process defines now, as its next tick would (same
+   * kind, payload and options), without recording a tick. Returns null when this process defines
+   * no schedule of that name.
+   *
+   * @example
+   * ```ts
+   * await jobs.runCronNow("records.purge@0 3 * * *"); // { id: "42", inserted: true }
+   * ```
+   */
+  async runCronNow(name: string): Promise<InsertResult | null> {
+    const schedule = this.#schedules.find((s) => s.name === name);
+    if (schedule === undefined) return null;
+    const [result] = await (await this.#store()).jobs.insert([schedule.build(new Date())]);
+    return result!;
+  }
+
   #queues(): Map<string, number> {
     const perQueue = this.#options.concurrency ?? 10;
     const queues = new Map<string, number>();
@@ -608,4 +654,17 @@ export class Jobs {
       throw new TendError("TEND_E_JOB_NOT_FOUND", `No job with id ${id}.`, { details: { id } });
     return job;
   }
+}
+
+/** A queue's limits as one process knows them (see {@link Jobs.queueLimits}). */
+export interface QueueLimits {
+  queue: string;
+  /** This process's worker concurrency on the queue (0: it does not work it). */
+  concurrency: number;
+  /** Kinds of the queue with a concurrency or rate limit. */
+  kinds: Array<{
+    kind: string;
+    concurrencyLimit: number | null;
+    rateLimit: { limit: number; periodMs: number } | null;
+  }>;
 }

@@ -9,11 +9,13 @@ export type {
   Inconsistency,
   InconsistencyFilter,
   LeaseAttempt,
+  LeaseRecord,
   TerminalKey,
   Wake,
   WakeListener,
   WakeTable,
 } from "./converge-model.ts";
+export { SWEEP_REQUEST_TABLE } from "./converge-model.ts";
 export type {
   AdminStore,
   AuditEntry,
