@@ -1,6 +1,9 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
+import type { InsertResult, NewJob } from "../job-model.ts";
+import { hasDependencies } from "../dependencies.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
+import { insertWithDependencies } from "./dependencies.ts";
+import { rowValues } from "./job-row.ts";
 import type { Row } from "./rows.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
@@ -88,6 +91,8 @@ export function insertJobs(
   db: DatabaseSync,
   jobs: readonly NewJob[],
 ): { results: InsertResult[]; wakeups: Wakeup[] } {
+  // Jobs with parents go one by one through the dependency path (dependencies.ts).
+  if (hasDependencies(jobs)) return insertWithDependencies(ctx, db, jobs, insertJobs);
   const { jobs: table } = ctx.t;
   const findKey = ctx.stmt(`SELECT id, state FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
   const now = ctx.now();
@@ -126,27 +131,7 @@ export function insertJobs(
     }
     const runAt = job.runAt.getTime();
     const state = runAt > now ? "scheduled" : "available";
-    args.push(
-      job.kind,
-      job.queue,
-      job.payload,
-      job.priority,
-      state,
-      runAt,
-      job.maxAttempts,
-      job.uniqueKey,
-      now,
-      job.batchId,
-      job.batchIndex,
-      job.maxLost ?? DEFAULT_MAX_LOST,
-      job.traceContext ?? null,
-      job.concurrencyKey ?? null,
-      job.concurrencyKey == null ? null : job.concurrencyLimit === undefined ? 1 : job.concurrencyLimit,
-      // The rate key marks a rate-limited job; its window is counted per (queue, concurrency key).
-      job.concurrencyKey == null || job.rateLimit == null ? null : job.concurrencyKey,
-      job.concurrencyKey == null ? null : (job.rateLimit ?? null),
-      job.concurrencyKey == null || job.rateLimit == null ? null : (job.ratePeriodMs ?? null),
-    );
+    args.push(...rowValues(job, state, now));
     slots.push(n);
     if (state === "available") queues.add(job.queue);
     if (job.uniqueKey !== null || slots.length === ROWS_PER_INSERT) flush();

@@ -1,0 +1,34 @@
+import type { SQLInputValue } from "node:sqlite";
+import { DEFAULT_MAX_LOST, type NewJob } from "../job-model.ts";
+
+/**
+ * The values of one job's row, in the order of the insert's columns, starting in `state`.
+ *
+ * @example
+ * ```ts
+ * db.prepare(insertSql('"tend_jobs"', 1)).all(...rowValues(job, "available", Date.now()));
+ * ```
+ */
+export function rowValues(job: NewJob, state: string, now: number): SQLInputValue[] {
+  return [
+    job.kind,
+    job.queue,
+    job.payload,
+    job.priority,
+    state,
+    job.runAt.getTime(),
+    job.maxAttempts,
+    job.uniqueKey,
+    now,
+    job.batchId,
+    job.batchIndex,
+    job.maxLost ?? DEFAULT_MAX_LOST,
+    job.traceContext ?? null,
+    job.concurrencyKey ?? null,
+    job.concurrencyKey == null ? null : job.concurrencyLimit === undefined ? 1 : job.concurrencyLimit,
+    // The rate key marks a rate-limited job; its window is counted per (queue, concurrency key).
+    job.concurrencyKey == null || job.rateLimit == null ? null : job.concurrencyKey,
+    job.concurrencyKey == null ? null : (job.rateLimit ?? null),
+    job.concurrencyKey == null || job.rateLimit == null ? null : (job.ratePeriodMs ?? null),
+  ];
+}
