@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
 import { it } from "node:test";
 import { TendError } from "../../../src/errors/index.ts";
 import type { AfterResult } from "../../../src/jobs/index.ts";
@@ -259,6 +262,53 @@ export function dependencies(ctx: () => { backend: Backend; store: Store }): voi
       assert.equal(done.result, "ran");
     } finally {
       await worker.stop();
+    }
+  });
+
+  it("two parents completed at once in two transactions both count: their dependent is released", async () => {
+    const { store, backend } = ctx();
+    const other = await backend.open();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    for (let round = 0; round < 5; round++) {
+      const a = await jobs.enqueue("dep.a", null, { queue });
+      const b = await jobs.enqueue("dep.b", null, { queue });
+      const c = await jobs.enqueue("dep.c", null, { queue: `${queue}-c`, after: [a.id, b.id] });
+      const [ja] = await store.jobs.claim({ queue, limit: 1, ...lease });
+      const [jb] = await other.jobs.claim({ queue, limit: 1, ...lease });
+      await Promise.all([
+        store.jobs.complete([{ ...ja!, result: null }]),
+        other.jobs.complete([{ ...jb!, result: null }]),
+      ]);
+      assert.equal((await jobs.get(c.id))?.state, "available", `round ${round}`);
+    }
+  });
+
+  it("a parent completed in this process releases a dependent that a worker in another process runs", async () => {
+    const { store, backend } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    const child = spawn(process.execPath, [join(import.meta.dirname, "fixtures", "dependent-worker.ts")], {
+      env: { ...process.env, DATABASE_URL: backend.url, QUEUE: queue },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const exited = once(child, "exit");
+    try {
+      child.stdout.setEncoding("utf8");
+      let out = "";
+      while (!out.includes("ready")) {
+        const [chunk] = (await once(child.stdout, "data")) as [string];
+        out += chunk;
+      }
+      const parent = await jobs.enqueue("dep.parent", null, { queue: `${queue}-p` });
+      const dependent = await jobs.enqueue("dep.remote", null, { queue, after: [parent.id] });
+      const [claimed] = await store.jobs.claim({ queue: `${queue}-p`, limit: 1, ...lease });
+      await store.jobs.complete([{ ...claimed!, result: JSON.stringify({ x: 1 }) }]);
+      const done = await waitForState(jobs, dependent.id, "completed");
+      assert.deepEqual(done.result, { parents: [{ x: 1 }] });
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
     }
   });
 }
