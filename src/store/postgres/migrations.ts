@@ -204,10 +204,11 @@ CREATE INDEX job_deps_parent_idx ON {{schema}}.job_deps (parent_id, job_id);
 -- A parent with dependents reached a final state (or was deleted before it did): cancel the
 -- dependents that do not run after a failed parent (unless it completed), then release every
 -- waiting dependent whose parents have all finished as it asks (completed; or, for 'run',
--- discarded or cancelled too; a deleted parent counts as finished), and wake their queues. The
--- dependents are locked first, so that two parents finishing at once in two transactions cannot
--- both miss the other's completion: the second waits for the first to commit, then sees it. A
--- cancelled dependent fires this trigger in turn, so a cancellation runs down the whole tree.
+-- discarded or cancelled too; a deleted parent counts as finished), and wake their queues and
+-- the waiters of batches whose jobs were cancelled. The dependents are locked first, so that two
+-- parents finishing at once in two transactions cannot both miss the other's completion: the
+-- second waits for the first to commit, then sees it. A cancelled dependent fires this trigger in
+-- turn, so a cancellation runs down the whole tree.
 CREATE FUNCTION {{schema}}.jobs_settle_dependents() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
   v_parent bigint;
@@ -234,13 +235,20 @@ BEGIN
     WHERE j.id IN (SELECT d.job_id FROM {{schema}}.job_deps d WHERE d.parent_id = v_parent) AND j.state = 'waiting'
     ORDER BY j.id FOR UPDATE;
   IF v_failed THEN
-    UPDATE {{schema}}.jobs j SET state = 'cancelled', finished_at = now(),
-        errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt,
-          'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
-          'message', 'parent job ' || v_parent || ' was ' || v_state,
-          'code', 'TEND_E_JOB_PARENT_FAILED'))
-      WHERE j.id IN (SELECT d.job_id FROM {{schema}}.job_deps d WHERE d.parent_id = v_parent)
-        AND j.state = 'waiting' AND j.on_parent_failure = 'cancel';
+    FOR q IN
+      WITH cancelled AS (
+        UPDATE {{schema}}.jobs j SET state = 'cancelled', finished_at = now(),
+            errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt,
+              'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'message', 'parent job ' || v_parent || ' was ' || v_state,
+              'code', 'TEND_E_JOB_PARENT_FAILED'))
+          WHERE j.id IN (SELECT d.job_id FROM {{schema}}.job_deps d WHERE d.parent_id = v_parent)
+            AND j.state = 'waiting' AND j.on_parent_failure = 'cancel'
+          RETURNING j.batch_id)
+      SELECT DISTINCT c.batch_id FROM cancelled c WHERE c.batch_id IS NOT NULL
+    LOOP
+      PERFORM pg_notify(TG_TABLE_SCHEMA || '.batch', q.batch_id);
+    END LOOP;
   END IF;
   FOR q IN
     WITH released AS (

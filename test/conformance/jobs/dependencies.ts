@@ -7,6 +7,7 @@ import { TendError } from "../../../src/errors/index.ts";
 import type { AfterResult } from "../../../src/jobs/index.ts";
 import type { Store } from "../../../src/store/index.ts";
 import type { Backend } from "../../support/backends.ts";
+import { waitFor } from "../../support/wait.ts";
 import { makeJobs, startJobs, uniqueQueue, waitForState } from "./helpers.ts";
 
 const lease = { workerId: "w-deps", leaseMs: 30_000 };
@@ -309,6 +310,55 @@ export function dependencies(ctx: () => { backend: Backend; store: Store }): voi
     } finally {
       child.kill("SIGTERM");
       await exited;
+    }
+  });
+
+  it("a parent discarded by a rescue (lease lapsed, attempts spent) cancels its dependents", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    const a = await jobs.enqueue("dep.a", null, { queue, maxAttempts: 1 });
+    const b = await jobs.enqueue("dep.b", null, { queue, after: [a.id] });
+    await store.jobs.claim({ queue, limit: 1, workerId: "w-lapsing", leaseMs: 1 });
+    await waitFor(async () => (await store.jobs.rescueExpired()).some((r) => r.id === a.id) || null, {
+      timeoutMs: 10_000,
+      message: "the lapsed lease to be rescued",
+    });
+    assert.equal((await jobs.get(a.id))?.state, "discarded");
+    const jb = await jobs.get(b.id);
+    assert.equal(jb?.state, "cancelled");
+    assert.match(jb!.errors.at(-1)!.message, new RegExp(`parent job ${a.id} was discarded`));
+  });
+
+  it("batches compose: a batch item cancelled by its failed parent finishes the batch", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    jobs.define(
+      "dep.fails",
+      () => {
+        throw new Error("no");
+      },
+      { queue, maxAttempts: 1 },
+    );
+    const parent = await jobs.enqueue("dep.fails", null, { queue });
+    const batch = await jobs.batch([
+      { kind: "dep.never", queue, after: [parent.id] },
+      { kind: "dep.never", queue: `${queue}-x`, delay: "1h" },
+    ]);
+    await jobs.cancel(batch.jobIds[1]!);
+    const worker = await startJobs(jobs);
+    try {
+      const results = await batch.results({ timeout: "15s" });
+      assert.deepEqual(
+        results.map((r) => [r.state, r.error?.code]),
+        [
+          ["cancelled", "TEND_E_JOB_PARENT_FAILED"],
+          ["cancelled", undefined],
+        ],
+      );
+    } finally {
+      await worker.stop();
     }
   });
 }
