@@ -268,7 +268,8 @@ BEGIN
 END
 $fn$;
 
-CREATE TRIGGER jobs_settle_dependents AFTER UPDATE OF state ON {{schema}}.jobs
+-- Every statement that finishes a job sets finished_at; claims, which do not, skip the trigger.
+CREATE TRIGGER jobs_settle_dependents AFTER UPDATE OF finished_at ON {{schema}}.jobs
   FOR EACH ROW
   WHEN (NEW.has_dependents AND NEW.state IN ('completed', 'discarded', 'cancelled')
     AND OLD.state NOT IN ('completed', 'discarded', 'cancelled'))

@@ -1,4 +1,4 @@
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { jobIdText } from "../args.ts";
 import { dependentStart, isDependent, parentIdsOf, parentsNotFound } from "../dependencies.ts";
 import type {
@@ -11,7 +11,7 @@ import type {
   NewJob,
 } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
-import { rowValues } from "./job-row.ts";
+import { pushRowValues } from "./job-row.ts";
 import type { Row } from "./rows.ts";
 
 type PlainInsert = (
@@ -82,12 +82,10 @@ export function insertWithDependencies(
             },
           ]
         : [];
-    const row = insert.get(
-      ...rowValues(job, state, now),
-      policy,
-      JSON.stringify(errors),
-      state === "cancelled" ? now : null,
-    ) as Row;
+    const values: SQLInputValue[] = [];
+    pushRowValues(values, job, state, now);
+    values.push(policy, JSON.stringify(errors), state === "cancelled" ? now : null);
+    const row = insert.get(...values) as Row;
     const id = String(row["id"]);
     link.run(Number(id), JSON.stringify(rowIds));
     results.push({ id, inserted: true, outcome: "inserted" });

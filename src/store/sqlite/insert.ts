@@ -3,7 +3,7 @@ import type { InsertResult, NewJob } from "../job-model.ts";
 import { hasDependencies } from "../dependencies.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { insertWithDependencies } from "./dependencies.ts";
-import { rowValues } from "./job-row.ts";
+import { pushRowValues } from "./job-row.ts";
 import type { Row } from "./rows.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
@@ -131,7 +131,7 @@ export function insertJobs(
     }
     const runAt = job.runAt.getTime();
     const state = runAt > now ? "scheduled" : "available";
-    args.push(...rowValues(job, state, now));
+    pushRowValues(args, job, state, now);
     slots.push(n);
     if (state === "available") queues.add(job.queue);
     if (job.uniqueKey !== null || slots.length === ROWS_PER_INSERT) flush();

@@ -2,15 +2,18 @@ import type { SQLInputValue } from "node:sqlite";
 import { DEFAULT_MAX_LOST, type NewJob } from "../job-model.ts";
 
 /**
- * The values of one job's row, in the order of the insert's columns, starting in `state`.
+ * Appends the values of one job's row to `into`, in the order of the insert's columns, the row
+ * starting in `state`.
  *
  * @example
  * ```ts
- * db.prepare(insertSql('"tend_jobs"', 1)).all(...rowValues(job, "available", Date.now()));
+ * const args: SQLInputValue[] = [];
+ * pushRowValues(args, job, "available", Date.now());
+ * db.prepare(insertSql('"tend_jobs"', 1)).all(...args);
  * ```
  */
-export function rowValues(job: NewJob, state: string, now: number): SQLInputValue[] {
-  return [
+export function pushRowValues(into: SQLInputValue[], job: NewJob, state: string, now: number): void {
+  into.push(
     job.kind,
     job.queue,
     job.payload,
@@ -30,5 +33,5 @@ export function rowValues(job: NewJob, state: string, now: number): SQLInputValu
     job.concurrencyKey == null || job.rateLimit == null ? null : job.concurrencyKey,
     job.concurrencyKey == null ? null : (job.rateLimit ?? null),
     job.concurrencyKey == null || job.rateLimit == null ? null : (job.ratePeriodMs ?? null),
-  ];
+  );
 }

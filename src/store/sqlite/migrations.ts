@@ -246,8 +246,10 @@ CREATE INDEX {{schema}}job_deps_parent_idx ON {{schema}}job_deps (parent_id, job
 -- failed parent (unless it completed), then release every waiting dependent whose parents have
 -- all finished as it asks (completed; or, for 'run', discarded or cancelled too; a deleted parent
 -- counts as finished). A cancelled dependent fires this trigger in turn (recursive triggers are
--- on for tend's connections), so a cancellation runs down the whole tree.
-CREATE TRIGGER {{schema}}jobs_settle_dependents AFTER UPDATE OF state ON {{schema}}jobs
+-- on for tend's connections), so a cancellation runs down the whole tree. Every statement that
+-- finishes a job sets finished_at, so the trigger watches that column: a claim, which does not,
+-- does not run the trigger's program at all.
+CREATE TRIGGER {{schema}}jobs_settle_dependents AFTER UPDATE OF finished_at ON {{schema}}jobs
   WHEN NEW.has_dependents = 1 AND NEW.state IN ('completed', 'discarded', 'cancelled')
     AND OLD.state NOT IN ('completed', 'discarded', 'cancelled')
 BEGIN
