@@ -189,9 +189,6 @@ ALTER TABLE {{schema}}.jobs
   ADD COLUMN has_dependents boolean NOT NULL DEFAULT false,
   ADD COLUMN on_parent_failure text;
 
--- Waiting jobs, for counts by queue; empty while no job uses dependencies.
-CREATE INDEX jobs_waiting_idx ON {{schema}}.jobs (queue) WHERE state = 'waiting';
-
 -- One row per (dependent, parent); found by parent when a parent finishes.
 CREATE TABLE {{schema}}.job_deps (
   job_id bigint NOT NULL,

@@ -1,9 +1,8 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
-import type { InsertResult, NewJob } from "../job-model.ts";
+import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
 import { hasDependencies } from "../dependencies.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { insertWithDependencies } from "./dependencies.ts";
-import { pushRowValues } from "./job-row.ts";
 import type { Row } from "./rows.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
@@ -131,7 +130,27 @@ export function insertJobs(
     }
     const runAt = job.runAt.getTime();
     const state = runAt > now ? "scheduled" : "available";
-    pushRowValues(args, job, state, now);
+    args.push(
+      job.kind,
+      job.queue,
+      job.payload,
+      job.priority,
+      state,
+      runAt,
+      job.maxAttempts,
+      job.uniqueKey,
+      now,
+      job.batchId,
+      job.batchIndex,
+      job.maxLost ?? DEFAULT_MAX_LOST,
+      job.traceContext ?? null,
+      job.concurrencyKey ?? null,
+      job.concurrencyKey == null ? null : job.concurrencyLimit === undefined ? 1 : job.concurrencyLimit,
+      // The rate key marks a rate-limited job; its window is counted per (queue, concurrency key).
+      job.concurrencyKey == null || job.rateLimit == null ? null : job.concurrencyKey,
+      job.concurrencyKey == null ? null : (job.rateLimit ?? null),
+      job.concurrencyKey == null || job.rateLimit == null ? null : (job.ratePeriodMs ?? null),
+    );
     slots.push(n);
     if (state === "available") queues.add(job.queue);
     if (job.uniqueKey !== null || slots.length === ROWS_PER_INSERT) flush();

@@ -3,7 +3,9 @@ import { DEFAULT_MAX_LOST, type NewJob } from "../job-model.ts";
 
 /**
  * Appends the values of one job's row to `into`, in the order of the insert's columns, the row
- * starting in `state`.
+ * starting in `state`: for the inserts of jobs with parents. The plain insert (insert.ts) writes
+ * the same values inline, since a call per row measured about 2 µs per job slower there; keep the
+ * two in step.
  *
  * @example
  * ```ts

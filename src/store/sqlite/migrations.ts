@@ -230,9 +230,6 @@ CREATE INDEX {{schema}}jobs_limited_claim_idx ON {{schema}}jobs (queue, concurre
 CREATE INDEX {{schema}}jobs_keyed_running_idx ON {{schema}}jobs (queue, concurrency_key)
   WHERE state = 'running' AND concurrency_key IS NOT NULL;
 
--- Waiting jobs, for counts by queue; empty while no job uses dependencies.
-CREATE INDEX {{schema}}jobs_waiting_idx ON {{schema}}jobs (queue) WHERE state = 'waiting';
-
 -- One row per (dependent, parent); found by parent when a parent finishes.
 CREATE TABLE {{schema}}job_deps (
   job_id INTEGER NOT NULL,
@@ -242,32 +239,26 @@ CREATE TABLE {{schema}}job_deps (
 
 CREATE INDEX {{schema}}job_deps_parent_idx ON {{schema}}job_deps (parent_id, job_id);
 
--- A parent with dependents reached a final state: cancel the dependents that do not run after a
--- failed parent (unless it completed), then release every waiting dependent whose parents have
--- all finished as it asks (completed; or, for 'run', discarded or cancelled too; a deleted parent
--- counts as finished). A cancelled dependent fires this trigger in turn (recursive triggers are
--- on for tend's connections), so a cancellation runs down the whole tree. Every statement that
--- finishes a job sets finished_at, so the trigger watches that column: a claim, which does not,
--- does not run the trigger's program at all.
+-- A parent with dependents reached a final state, or was deleted before it did: the first two
+-- triggers only note it in job_settle (a small trigger program: every statement that finishes a
+-- job sets finished_at and so runs the first one's program for each row, and SQLite's cost for
+-- that grows with the program); job_settle's trigger does the work and removes the note. It
+-- cancels the dependents that do not run after a failed parent (unless it completed), then
+-- releases every waiting dependent whose parents have all finished as it asks (completed; or, for
+-- 'run', discarded or cancelled too; a deleted parent counts as finished). A cancelled dependent
+-- fires the first trigger in turn (recursive triggers are on for tend's connections), so a
+-- cancellation runs down the whole tree.
+CREATE TABLE {{schema}}job_settle (
+  parent_id INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  at INTEGER NOT NULL
+);
+
 CREATE TRIGGER {{schema}}jobs_settle_dependents AFTER UPDATE OF finished_at ON {{schema}}jobs
   WHEN NEW.has_dependents = 1 AND NEW.state IN ('completed', 'discarded', 'cancelled')
     AND OLD.state NOT IN ('completed', 'discarded', 'cancelled')
 BEGIN
-  UPDATE {{schema}}jobs SET state = 'cancelled',
-      finished_at = COALESCE(NEW.finished_at, CAST(unixepoch('subsec') * 1000 AS INTEGER)),
-      errors = json_insert(errors, '$[#]', json_object('attempt', attempt,
-        'at', strftime('%Y-%m-%dT%H:%M:%fZ', COALESCE(NEW.finished_at, CAST(unixepoch('subsec') * 1000 AS INTEGER)) / 1000.0, 'unixepoch'),
-        'message', 'parent job ' || NEW.id || ' was ' || NEW.state,
-        'code', 'TEND_E_JOB_PARENT_FAILED'))
-    WHERE NEW.state <> 'completed' AND state = 'waiting' AND on_parent_failure = 'cancel'
-      AND id IN (SELECT job_id FROM {{schema}}job_deps WHERE parent_id = NEW.id);
-  UPDATE {{schema}}jobs SET
-      state = CASE WHEN run_at > COALESCE(NEW.finished_at, CAST(unixepoch('subsec') * 1000 AS INTEGER)) THEN 'scheduled' ELSE 'available' END
-    WHERE state = 'waiting' AND id IN (SELECT job_id FROM {{schema}}job_deps WHERE parent_id = NEW.id)
-      AND NOT EXISTS (
-        SELECT 1 FROM {{schema}}job_deps x JOIN {{schema}}jobs p ON p.id = x.parent_id
-         WHERE x.job_id = {{schema}}jobs.id AND p.state <> 'completed'
-           AND (p.state NOT IN ('discarded', 'cancelled') OR {{schema}}jobs.on_parent_failure <> 'run'));
+  INSERT INTO {{schema}}job_settle (parent_id, state, at) VALUES (NEW.id, NEW.state, NEW.finished_at);
 END;
 
 -- A deleted job: its own dependency rows go; a parent deleted before it finished fails its
@@ -276,22 +267,27 @@ CREATE TRIGGER {{schema}}jobs_delete_dependencies AFTER DELETE ON {{schema}}jobs
   WHEN OLD.has_dependents = 1 OR OLD.on_parent_failure IS NOT NULL
 BEGIN
   DELETE FROM {{schema}}job_deps WHERE OLD.on_parent_failure IS NOT NULL AND job_id = OLD.id;
-  UPDATE {{schema}}jobs SET state = 'cancelled', finished_at = CAST(unixepoch('subsec') * 1000 AS INTEGER),
+  INSERT INTO {{schema}}job_settle (parent_id, state, at)
+    SELECT OLD.id, 'deleted', CAST(unixepoch('subsec') * 1000 AS INTEGER)
+     WHERE OLD.has_dependents = 1 AND OLD.state NOT IN ('completed', 'discarded', 'cancelled');
+END;
+
+CREATE TRIGGER {{schema}}job_settle_run AFTER INSERT ON {{schema}}job_settle
+BEGIN
+  UPDATE {{schema}}jobs SET state = 'cancelled', finished_at = NEW.at,
       errors = json_insert(errors, '$[#]', json_object('attempt', attempt,
-        'at', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'),
-        'message', 'parent job ' || OLD.id || ' was deleted',
+        'at', strftime('%Y-%m-%dT%H:%M:%fZ', NEW.at / 1000.0, 'unixepoch'),
+        'message', 'parent job ' || NEW.parent_id || ' was ' || NEW.state,
         'code', 'TEND_E_JOB_PARENT_FAILED'))
-    WHERE OLD.has_dependents = 1 AND OLD.state NOT IN ('completed', 'discarded', 'cancelled')
-      AND state = 'waiting' AND on_parent_failure = 'cancel'
-      AND id IN (SELECT job_id FROM {{schema}}job_deps WHERE parent_id = OLD.id);
-  UPDATE {{schema}}jobs SET
-      state = CASE WHEN run_at > CAST(unixepoch('subsec') * 1000 AS INTEGER) THEN 'scheduled' ELSE 'available' END
-    WHERE OLD.has_dependents = 1 AND state = 'waiting'
-      AND id IN (SELECT job_id FROM {{schema}}job_deps WHERE parent_id = OLD.id)
+    WHERE NEW.state <> 'completed' AND state = 'waiting' AND on_parent_failure = 'cancel'
+      AND id IN (SELECT job_id FROM {{schema}}job_deps WHERE parent_id = NEW.parent_id);
+  UPDATE {{schema}}jobs SET state = CASE WHEN run_at > NEW.at THEN 'scheduled' ELSE 'available' END
+    WHERE state = 'waiting' AND id IN (SELECT job_id FROM {{schema}}job_deps WHERE parent_id = NEW.parent_id)
       AND NOT EXISTS (
         SELECT 1 FROM {{schema}}job_deps x JOIN {{schema}}jobs p ON p.id = x.parent_id
          WHERE x.job_id = {{schema}}jobs.id AND p.state <> 'completed'
            AND (p.state NOT IN ('discarded', 'cancelled') OR {{schema}}jobs.on_parent_failure <> 'run'));
+  DELETE FROM {{schema}}job_settle WHERE rowid = NEW.rowid;
 END;
 `,
   },
