@@ -38,6 +38,7 @@ import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import { presenceInterval, presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
+import { flattenFlow, type FlowNode, type FlowResult, flowResult } from "./flow.ts";
 import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
 
@@ -126,7 +127,7 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
 export type CronScheduleOptions = CronOptions &
-  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode">;
+  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode" | "after" | "onParentFailure">;
 
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
@@ -281,6 +282,47 @@ export class Jobs {
     });
     const store = await this.#store();
     return this.#insert(store, jobs, options.tx);
+  }
+
+  /**
+   * Enqueues a flow: a tree of jobs in which each job runs after its `children` have completed
+   * (leaves first, the root last), in one transaction (the caller's with `tx`). A child that is
+   * discarded or cancelled cancels the jobs above it, unless a node says `onChildFailure: "run"`.
+   * Each job's handler reads its children's results with `ctx.afterResults()`. Returns the ids,
+   * shaped as the flow. Throws TEND_E_INVALID_JOB_FLOW for a malformed tree (a node twice, too
+   * deep or too large) and the enqueue errors for a bad node.
+   *
+   * @example
+   * ```ts
+   * const { id } = await jobs.enqueueFlow({
+   *   kind: "report.merge",
+   *   children: parts.map((p) => ({ kind: "report.part", payload: { p } })),
+   * });
+   * ```
+   */
+  async enqueueFlow(flow: FlowNode, options: { tx?: unknown } = {}): Promise<FlowResult> {
+    rejectUnknownKeys("enqueueFlow options", options, TX_KEYS);
+    const flat = flattenFlow(flow);
+    const now = Date.now();
+    const jobs = flat.map(({ item, afterIndexes, onParentFailure }) => {
+      const { kind, payload, ...rest } = item;
+      const job = buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
+        maxPayloadBytes: this.#maxPayloadBytes,
+        maxLost: this.#maxLost,
+        now,
+      });
+      if (afterIndexes.length > 0) {
+        job.afterIndexes = afterIndexes;
+        if (onParentFailure !== undefined) job.onParentFailure = onParentFailure;
+      }
+      return job;
+    });
+    const store = await this.#store();
+    const results = await this.#insert(store, jobs, options.tx);
+    return flowResult(
+      flat,
+      results.map((r) => r.id),
+    );
   }
 
   /**

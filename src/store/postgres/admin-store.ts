@@ -163,7 +163,7 @@ export class PostgresAdminStore implements AdminStore {
     const change =
       action === "cancel"
         ? `UPDATE ${ctx.jobs} j SET state = 'cancelled', finished_at = now()
-             FROM b WHERE j.id = b.id AND j.state IN ${PENDING} RETURNING j.batch_id AS note`
+             FROM b WHERE j.id = b.id AND (j.state IN ${PENDING} OR j.state = 'waiting') RETURNING j.batch_id AS note`
         : action === "retry"
           ? `UPDATE ${ctx.jobs} j SET state = 'available', run_at = now(), attempt = 0, lost = 0, result = NULL,
                started_at = NULL, finished_at = NULL, worker_id = NULL, lease_token = NULL,

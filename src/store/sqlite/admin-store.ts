@@ -135,7 +135,7 @@ export class SqliteAdminStore implements AdminStore {
     if (w === null) return { count: 0, skipped: 0 };
     const first = ctx.stmt(`SELECT id FROM ${jobs} WHERE ${w.where} ORDER BY id DESC LIMIT ?`);
     const next = ctx.stmt(`SELECT id FROM ${jobs} WHERE ${w.where} AND id < ? ORDER BY id DESC LIMIT ?`);
-    const pending = "('scheduled', 'available', 'retryable')";
+    const pending = "('scheduled', 'available', 'retryable', 'waiting')";
     const final = "('completed', 'discarded', 'cancelled')";
     const act =
       action === "cancel"
