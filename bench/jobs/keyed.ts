@@ -40,14 +40,14 @@ export function keyedSpec(driver: Driver, keys: number, limit: number): SystemSp
 /** Plain and keyed processing of the same jobs, back to back. */
 export async function keyedThroughput(
   driver: Driver,
-  o: { jobs: number; chunk: number; keys: number; limit: number; timeoutMs: number },
+  o: { jobs: number; chunk: number; keys: number; limit: number; timeoutMs: number; inProducer: boolean },
 ): Promise<{ plain: ProcessResult; keyed: ProcessResult }> {
   const run = (spec: SystemSpec): Promise<ProcessResult> =>
     processRun({
       spec,
       jobs: o.jobs,
       chunk: Math.min(o.chunk, o.jobs),
-      processes: 1,
+      processes: o.inProducer ? 0 : 1,
       analyze: true,
       timeoutMs: o.timeoutMs,
     });
@@ -67,6 +67,8 @@ export interface FairnessPlan {
   bigLimit: number;
   /** How long each handler works. */
   workMs: number;
+  /** The producer process is the worker too (smoke runs: fewer processes to start). */
+  inProducer: boolean;
   timeoutMs: number;
 }
 
@@ -111,9 +113,12 @@ export async function fairnessRun(
     children.push(producer);
     const n = withBig ? plan.big + plan.minority : plan.minority;
     await producer.request({ cmd: "load", n, chunk: 5_000, offset: withBig ? 0 : plan.big }, plan.timeoutMs);
-    await producer.close();
-    const worker = await BenchChild.start(`${spec.name} fairness worker`, { module: "tend", url, options });
-    children.push(worker);
+    let worker = producer;
+    if (!plan.inProducer) {
+      await producer.close();
+      worker = await BenchChild.start(`${spec.name} fairness worker`, { module: "tend", url, options });
+      children.push(worker);
+    }
     const t0 = nowMs();
     await worker.request({ cmd: "work" });
     await allHandled([worker], n, plan.timeoutMs);
@@ -136,6 +141,8 @@ export interface RatePlan {
   seconds: number;
   /** Worker processes. */
   processes: number;
+  /** The producer process is the first worker (smoke runs: fewer processes to start). */
+  inProducer: boolean;
   timeoutMs: number;
 }
 
@@ -194,9 +201,9 @@ export async function rateRun(driver: Driver, plan: RatePlan): Promise<RateResul
     children.push(producer);
     const n = Math.ceil(plan.limit * (plan.seconds + 4) * 1.2);
     await producer.request({ cmd: "load", n, chunk: 5_000, offset: 0 }, plan.timeoutMs);
-    await producer.close();
-    const workers = await Promise.all(
-      Array.from({ length: plan.processes }, (_, i) =>
+    if (!plan.inProducer) await producer.close();
+    const started = await Promise.all(
+      Array.from({ length: plan.inProducer ? plan.processes - 1 : plan.processes }, (_, i) =>
         BenchChild.start(`${spec.name} rate worker ${i + 1}/${plan.processes}`, {
           module: "tend",
           url,
@@ -204,7 +211,8 @@ export async function rateRun(driver: Driver, plan: RatePlan): Promise<RateResul
         }),
       ),
     );
-    children.push(...workers);
+    children.push(...started);
+    const workers = plan.inProducer ? [producer, ...started] : started;
     await Promise.all(workers.map((w) => w.request({ cmd: "work" })));
     // The first second with a start may be partial; the span is the next `seconds` whole seconds.
     await sleep((plan.seconds + 2.5) * 1_000);

@@ -248,7 +248,8 @@ export class JobWorker implements Task {
         q.held += claimed.length;
         q.buffer.push(...claimed);
         q.drained = claimed.length < size;
-        if (q.drained) q.nextPollAt = Date.now() + this.#settings.pollIntervalMs;
+        q.noteClaimed(claimed, Date.now());
+        if (q.drained) q.nextPollAt = q.pollAfterDrain(Date.now(), this.#settings.pollIntervalMs);
       }
     } finally {
       signal.removeEventListener("abort", onAbort);

@@ -163,6 +163,11 @@ export interface ClaimedJob {
    * claims again at once rather than waiting for a notification.
    */
   concurrencyKey?: string | null;
+  /**
+   * The window of the job's rate limit in ms, when it has one: its worker polls the queue again
+   * as the next window opens rather than a poll interval after its last claim.
+   */
+  ratePeriodMs?: number | null;
 }
 
 export interface ClaimRequest {

@@ -107,7 +107,7 @@ export function limitedClaimSql(ctx: PgContext): string {
         lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
-        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, n.ord
+        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord
     ),
     counted AS (
       INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started)
@@ -118,7 +118,7 @@ export function limitedClaimSql(ctx: PgContext): string {
         window_start = EXCLUDED.window_start
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
-      concurrency_key
+      concurrency_key, rate_period_ms
     FROM u ORDER BY ord`;
 }
 

@@ -92,6 +92,8 @@ export interface ClaimRow {
   trace_context: string | null;
   /** Returned by the limited claim only. */
   concurrency_key?: string | null;
+  /** Returned by the limited claim only. */
+  rate_period_ms?: number | null;
 }
 
 /**
@@ -115,6 +117,7 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     runAt: row.run_at,
     traceContext: row.trace_context,
     ...(row.concurrency_key == null ? {} : { concurrencyKey: row.concurrency_key }),
+    ...(row.rate_period_ms == null ? {} : { ratePeriodMs: row.rate_period_ms }),
   }));
 }
 

@@ -50,7 +50,7 @@ function claimOneSql(jobs: string): string {
          lease_token = lower(hex(randomblob(16))), lease_expires_at = ?2
    WHERE id = ?3
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context,
-     concurrency_key`;
+     concurrency_key, rate_period_ms`;
 }
 
 /** Marks one claimed row started (?1 now, ?2 id); in the claim's transaction. */

@@ -112,5 +112,6 @@ export function rowToClaimed(row: Row): ClaimedJob {
     runAt: new Date(num(row["run_at"])),
     traceContext: row["trace_context"] == null ? null : str(row["trace_context"]),
     ...(row["concurrency_key"] == null ? {} : { concurrencyKey: str(row["concurrency_key"]) }),
+    ...(row["rate_period_ms"] == null ? {} : { ratePeriodMs: num(row["rate_period_ms"]) }),
   };
 }

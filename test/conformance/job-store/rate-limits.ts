@@ -30,6 +30,10 @@ export function describeRateLimits(h: () => FreshStore): void {
       await store.jobs.insert(rated(10, "rated", 3, DAY));
       const first = await claim(store, "rated", 10);
       assert.equal(first.length, 3, "the window allows 3 starts");
+      assert.ok(
+        first.every((j) => j.ratePeriodMs === DAY),
+        "each claimed job names its window, for its worker's next poll",
+      );
       await store.jobs.complete(first.map((j) => ({ id: j.id, leaseToken: j.leaseToken, result: null })));
       assert.deepEqual(
         await claim(store, "rated", 10),
