@@ -6,6 +6,7 @@ export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
 export { JobSnooze } from "./snooze.ts";
 export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
 export { type QueueInfo, queueInfos } from "./queue-info.ts";
+export { formatRate, parseRate, type QueueLimitsOptions, toQueueLimitsChange } from "./queue-limits.ts";
 export type {
   CronEntryState,
   CronOverlap,
@@ -17,6 +18,7 @@ export type {
   JobState,
   Json,
   ListFilter,
+  QueueLimitsChange,
   QueueSetting,
   QueueStats,
   ClaimedJob,

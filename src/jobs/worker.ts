@@ -379,7 +379,7 @@ export class JobWorker implements Task {
     this.#running.delete(entry.job.id);
     q.held--;
     // A keyed job's end frees a slot of its key in the store: jobs of that key may be claimable.
-    q.wake(entry.job.concurrencyKey != null);
+    q.wake(entry.job.concurrencyKey != null || entry.job.capped === true);
     if (this.#running.size === 0) {
       const waiters = this.#settledWaiters;
       this.#settledWaiters = [];

@@ -47,6 +47,7 @@ export {
   type LeaseRef,
   type ListFilter,
   type NewJob,
+  type QueueLimitsChange,
   type QueueSetting,
   type ProgressUpdate,
   type SnoozeRequest,

@@ -168,6 +168,11 @@ export interface ClaimedJob {
    * as the next window opens rather than a poll interval after its last claim.
    */
   ratePeriodMs?: number | null;
+  /**
+   * The job's queue has limits of its own: its end frees a slot of the queue, so its worker
+   * claims again at once.
+   */
+  capped?: boolean;
 }
 
 export interface ClaimRequest {
@@ -254,6 +259,21 @@ export interface QueueSetting {
   paused: boolean;
   /** When `paused` last changed. */
   changedAt: Date;
+  /** At most this many of the queue's jobs run at once, across every process (null: no limit). */
+  concurrencyLimit: number | null;
+  /** At most `limit` of the queue's jobs start per `periodMs` window (null: no limit). */
+  rateLimit: { limit: number; periodMs: number } | null;
+}
+
+/**
+ * A change of a queue's limits: a field given is set (null clears it), a field left out is kept.
+ * Values are checked by the store (TEND_E_INVALID_QUEUE_LIMITS).
+ */
+export interface QueueLimitsChange {
+  /** 1-10,000 running jobs of the queue at once, or null for none. */
+  concurrency?: number | null;
+  /** 1-1,000,000 starts per window of 1 ms to 24 h, or null for none. */
+  rate?: { limit: number; periodMs: number } | null;
 }
 
 /** One job rescued from a lapsed lease. */

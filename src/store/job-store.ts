@@ -11,6 +11,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueLimitsChange,
   QueueSetting,
   ProgressUpdate,
   QueueStats,
@@ -117,8 +118,15 @@ export interface JobStore {
   /** Resumes a paused queue (idempotent); notifies the `queues` channel and wakes its workers (`jobs` channel). */
   resumeQueue(queue: string): Promise<QueueSetting>;
 
-  /** The stored settings of every queue ever paused or resumed, by name. */
+  /** The stored settings of every queue ever paused or resumed, or given limits, by name. */
   listQueues(): Promise<QueueSetting[]>;
+
+  /**
+   * Sets or clears a queue's limits (see {@link QueueLimitsChange}); every claim in every process
+   * holds them (PostgreSQL: a process sees a change within a second). Wakes the queue's workers
+   * (`jobs` channel). Throws TEND_E_INVALID_QUEUE_LIMITS on a bad value.
+   */
+  setQueueLimits(queue: string, limits: QueueLimitsChange): Promise<QueueSetting>;
 
   /** Progress of a batch (jobs sharing batchId). */
   batchProgress(batchId: string): Promise<BatchProgress>;

@@ -13,7 +13,7 @@ import {
   markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
-import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { listQueueSettings, setQueueLimits, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -46,6 +46,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     pauseQueue: (queue) => setQueuePaused(ctx, queue, true),
     resumeQueue: (queue) => setQueuePaused(ctx, queue, false),
     listQueues: () => listQueueSettings(ctx),
+    setQueueLimits: (queue, limits) => setQueueLimits(ctx, queue, limits),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
     progress: (updates) => progressJobs(ctx, updates),

@@ -133,14 +133,52 @@ export function limitedClaimSql(ctx: PgContext): string {
  */
 export async function claimLimited(
   ctx: PgContext,
-  values: [queue: string, limit: number, workerId: string, leaseMs: number, token: string, start: number],
+  values: ClaimValues,
   timeoutMs: number,
 ): Promise<ClaimRow[]> {
+  return await inQueueLock(ctx, values[0], timeoutMs, async (query) => {
+    const { rows } = await query<ClaimRow>("claim_limited", limitedClaimSql(ctx), values);
+    return rows;
+  });
+}
+
+/** The claim statements' parameters. */
+export type ClaimValues = [
+  queue: string,
+  limit: number,
+  workerId: string,
+  leaseMs: number,
+  token: string,
+  start: number,
+];
+
+/** A named query on the transaction's connection. */
+export type LockedQuery = <R extends pg.QueryResultRow>(
+  name: string,
+  text: string,
+  args: unknown[],
+) => Promise<pg.QueryResult<R>>;
+
+/**
+ * Runs `body` in a transaction on a pooled connection, after the queue's claim lock (a
+ * transaction-level advisory lock; see the module comment), and commits.
+ *
+ * @example
+ * ```ts
+ * const rows = await inQueueLock(ctx, "default", 10_000, (query) => query("x", "SELECT 1", []));
+ * ```
+ */
+export async function inQueueLock<T>(
+  ctx: PgContext,
+  queue: string,
+  timeoutMs: number,
+  body: (query: LockedQuery) => Promise<T>,
+): Promise<T> {
   const client = await ctx.pool.connect();
   let failure: Error | undefined;
   try {
     // pg reads a per-query query_timeout; its types do not list it.
-    const query = <R extends pg.QueryResultRow>(name: string, text: string, args: unknown[]) =>
+    const query: LockedQuery = <R extends pg.QueryResultRow>(name: string, text: string, args: unknown[]) =>
       client.query<R>({
         name: `tend.${ctx.schema}.${name}`,
         text,
@@ -150,11 +188,11 @@ export async function claimLimited(
     await client.query("BEGIN");
     try {
       await query("claim_limited_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-        `${ctx.schema}.claim.${values[0]}`,
+        `${ctx.schema}.claim.${queue}`,
       ]);
-      const { rows } = await query<ClaimRow>("claim_limited", limitedClaimSql(ctx), values);
+      const out = await body(query);
       await client.query("COMMIT");
-      return rows;
+      return out;
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;
@@ -168,20 +206,42 @@ export async function claimLimited(
   }
 }
 
-/** Per store context: per queue, whether it has pending limited jobs, and when that was asked. */
-const probes = new WeakMap<PgContext, Map<string, { limited: boolean; at: number }>>();
+/** What a probe of a queue tells the claim: which claim to run. */
+export interface QueueProbe {
+  /** The queue has pending jobs under a concurrency key or a rate limit. */
+  limited: boolean;
+  /** The queue has limits of its own (the queues table). */
+  capped: boolean;
+}
+
+/** Per store context: per queue, the last probe and when it was asked. */
+const probes = new WeakMap<PgContext, Map<string, QueueProbe & { at: number }>>();
 
 /**
- * Whether a queue has pending jobs under a concurrency key (or a rate limit), asked at most once
- * per {@link LIMITED_PROBE_MS} per queue and store (one probe of an index that is empty while no
- * job uses keys). Keyed jobs enqueued meanwhile wait at most that long for the limited claim.
+ * Drops a queue's cached probe, so that this process's next claim asks again (after a change of
+ * the queue's limits).
  *
  * @example
  * ```ts
- * const claim = (await hasLimitedJobs(ctx, "default")) ? "limited" : "plain";
+ * forgetProbe(ctx, "emails");
  * ```
  */
-export async function hasLimitedJobs(ctx: PgContext, queue: string): Promise<boolean> {
+export function forgetProbe(ctx: PgContext, queue: string): void {
+  probes.get(ctx)?.delete(queue);
+}
+
+/**
+ * Whether a queue has pending jobs under a concurrency key (or a rate limit), and whether it has
+ * limits of its own, asked at most once per {@link LIMITED_PROBE_MS} per queue and store (one
+ * probe of an index that is empty while no job uses keys, and one of the queues table's primary
+ * key). Keyed jobs enqueued meanwhile, and limits set by another process, wait at most that long.
+ *
+ * @example
+ * ```ts
+ * const { limited, capped } = await probeQueue(ctx, "default");
+ * ```
+ */
+export async function probeQueue(ctx: PgContext, queue: string): Promise<QueueProbe> {
   let byQueue = probes.get(ctx);
   if (byQueue === undefined) {
     byQueue = new Map();
@@ -189,13 +249,15 @@ export async function hasLimitedJobs(ctx: PgContext, queue: string): Promise<boo
   }
   const now = Date.now();
   const known = byQueue.get(queue);
-  if (known !== undefined && now - known.at < LIMITED_PROBE_MS) return known.limited;
-  const { rows } = await ctx.run<{ limited: boolean }>(
-    "claim_probe",
-    `SELECT EXISTS (SELECT 1 FROM ${ctx.jobs} WHERE queue = $1 AND ${LIMITED}) AS limited`,
+  if (known !== undefined && now - known.at < LIMITED_PROBE_MS) return known;
+  const { rows } = await ctx.run<QueueProbe>(
+    "claim_probe_capped",
+    `SELECT EXISTS (SELECT 1 FROM ${ctx.jobs} WHERE queue = $1 AND ${LIMITED}) AS limited,
+      EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1
+        AND (concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL)) AS capped`,
     [queue],
   );
-  const limited = rows[0]?.limited === true;
-  byQueue.set(queue, { limited, at: now });
-  return limited;
+  const probe = { limited: rows[0]?.limited === true, capped: rows[0]?.capped === true, at: now };
+  byQueue.set(queue, probe);
+  return probe;
 }

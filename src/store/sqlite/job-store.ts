@@ -11,6 +11,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueLimitsChange,
   QueueSetting,
   ProgressUpdate,
   QueueStats,
@@ -34,7 +35,7 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
-import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { listQueueSettings, setQueueLimits, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -169,6 +170,10 @@ export class SqliteJobStore implements JobStore {
 
   async listQueues(): Promise<QueueSetting[]> {
     return listQueueSettings(this.#ctx);
+  }
+
+  async setQueueLimits(queue: string, limits: QueueLimitsChange): Promise<QueueSetting> {
+    return setQueueLimits(this.#ctx, queue, limits);
   }
 
   async batchProgress(batchId: string): Promise<BatchProgress> {

@@ -5,6 +5,7 @@ import { describeConcurrencyKeys } from "./concurrency-keys.ts";
 import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
 import { describeInsertAndClaim } from "./insert-claim.ts";
 import { describeLeases } from "./lease.ts";
+import { describeQueueLimits } from "./queue-limits.ts";
 import { describeQueues } from "./queues.ts";
 import { describeRateLimits } from "./rate-limits.ts";
 import { describeValidation } from "./validation.ts";
@@ -24,6 +25,7 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeQueues(fresh);
     describeConcurrencyKeys(fresh);
     describeRateLimits(fresh);
+    describeQueueLimits(fresh);
     describeValidation(fresh);
   });
 }
