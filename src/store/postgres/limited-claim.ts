@@ -20,8 +20,9 @@ export const LIMITED_PROBE_MS = 1_000;
 /**
  * The limited claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token,
  * $6 how many start at once). It walks the distinct keys of the queue's pending keyed jobs with a
- * loose index scan (one probe per key), and for each key takes up to its limit (the limit of its
- * first pending job) minus its running jobs, in (priority, run_at, id) order, numbering them
+ * loose index scan (one probe per key, which reads the key's first pending job and so its limits),
+ * counts the running jobs of every key in one scan of the keyed running index, and for each key
+ * takes up to its limit (the limit of its first pending job) minus its running jobs, in (priority, run_at, id) order, numbering them
  * 1, 2, ... within the key. Jobs without a key each count as a key of their own (number 1). The
  * claim takes the first `$2` in order of (number, priority, run_at, id): one job of every key
  * before a second of any, so a key with a large backlog cannot starve the others. A key with a
@@ -39,27 +40,28 @@ export const LIMITED_PROBE_MS = 1_000;
 export function limitedClaimSql(ctx: PgContext): string {
   const j = ctx.jobs;
   return `WITH RECURSIVE keys AS (
-      (SELECT concurrency_key AS k FROM ${j}
+      (SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
         WHERE queue = $1 AND ${LIMITED} AND concurrency_key IS NOT NULL
-        ORDER BY concurrency_key LIMIT 1)
+        ORDER BY concurrency_key, priority, run_at, id LIMIT 1)
       UNION ALL
-      SELECT (SELECT concurrency_key FROM ${j}
+      SELECT nx.* FROM keys CROSS JOIN LATERAL (
+        SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
         WHERE queue = $1 AND ${LIMITED} AND concurrency_key > keys.k
-        ORDER BY concurrency_key LIMIT 1)
-      FROM keys WHERE keys.k IS NOT NULL
+        ORDER BY concurrency_key, priority, run_at, id LIMIT 1
+      ) nx
+    ),
+    running AS (
+      SELECT concurrency_key AS k, count(*) AS n FROM ${j}
+      WHERE queue = $1 AND state = 'running' AND concurrency_key IS NOT NULL
+      GROUP BY concurrency_key
     ),
     keyed AS (
       SELECT p.id, p.priority, p.run_at, p.rank, keys.k, head.win, head.rate_limit IS NOT NULL AS rated
       FROM keys
+      LEFT JOIN running ON running.k = keys.k
       CROSS JOIN LATERAL (
-        SELECT count(*) AS n FROM ${j} r WHERE r.queue = $1 AND r.concurrency_key = keys.k AND r.state = 'running'
-      ) running
-      CROSS JOIN LATERAL (
-        SELECT h.concurrency_limit AS lim, h.rate_limit,
-          to_timestamp(floor(extract(epoch FROM now()) * 1000 / h.rate_period_ms) * h.rate_period_ms / 1000.0) AS win
-        FROM ${j} h
-        WHERE h.queue = $1 AND h.concurrency_key = keys.k AND h.${LIMITED}
-        ORDER BY h.priority, h.run_at, h.id LIMIT 1
+        SELECT keys.lim, keys.rate_limit,
+          to_timestamp(floor(extract(epoch FROM now()) * 1000 / keys.rate_period_ms) * keys.rate_period_ms / 1000.0) AS win
       ) head
       LEFT JOIN ${ctx.rateWindows} w ON head.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || keys.k
       CROSS JOIN LATERAL (
@@ -69,7 +71,7 @@ export function limitedClaimSql(ctx: PgContext): string {
           AND q.run_at <= now() AND NOT q.cancel_requested
         ORDER BY q.priority, q.run_at, q.id
         LIMIT GREATEST(0, LEAST($2,
-          CASE WHEN head.lim IS NULL THEN $2 ELSE head.lim - running.n END,
+          CASE WHEN head.lim IS NULL THEN $2 ELSE head.lim - COALESCE(running.n, 0) END,
           CASE WHEN head.rate_limit IS NULL THEN $2
             ELSE head.rate_limit - CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END END))
       ) p
