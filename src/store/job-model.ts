@@ -131,6 +131,12 @@ export interface JobRecord {
   batchIndex: number | null;
   /** The last progress a handler reported (`ctx.progress`), or null. */
   progress: Json | null;
+  /** The job's concurrency key (set at enqueue), or null. */
+  concurrencyKey?: string | null;
+  /** How many jobs of its key may run at once (null: no concurrency limit). */
+  concurrencyLimit?: number | null;
+  /** The job's rate limit: at most `limit` starts of its key per `periodMs` window, or null. */
+  rateLimit?: { limit: number; periodMs: number } | null;
 }
 
 /** Identifies one attempt's hold on a running job; every write by a worker is fenced by it. */
