@@ -95,6 +95,12 @@ export interface JobStore {
   /** Deletes completed, discarded and cancelled jobs finished before `olderThan`. At most `limit` per call. Returns the count deleted. */
   prune(olderThan: Date, limit: number): Promise<number>;
 
+  /**
+   * Deletes the rows of rate windows that ended (a rate limit's starts are counted per window; a
+   * window still running is kept). Returns how many were deleted. Run by the jobs maintenance.
+   */
+  pruneRateWindows(): Promise<number>;
+
   /** Statistics per queue that has any non-final job or activity in the last minute. */
   stats(): Promise<QueueStats[]>;
 

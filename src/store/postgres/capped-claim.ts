@@ -75,11 +75,12 @@ export async function claimCapped(
     if (cap?.rate_limit != null && started > 0)
       await query(
         "claim_cap_count",
-        `INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started) VALUES ($1, $2, $3)
+        `INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started, window_end)
+        VALUES ($1, $2, $3, $2::timestamptz + $4 * interval '1 millisecond')
         ON CONFLICT (bucket) DO UPDATE SET
           started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
-          window_start = EXCLUDED.window_start`,
-        [values[0], cap.win, started],
+          window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end`,
+        [values[0], cap.win, started, cap.rate_period_ms],
       );
     return { rows, ratePeriodMs: cap?.rate_period_ms ?? null };
   });

@@ -13,7 +13,7 @@ import {
   markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
-import { listQueueSettings, setQueueLimits, setQueuePaused } from "./queues.ts";
+import { listQueueSettings, pruneRateWindows, setQueueLimits, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -40,6 +40,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     get: (id) => getJob(ctx, id),
     list: (filter) => listJobs(ctx, filter),
     prune: (olderThan, limit) => pruneJobs(ctx, olderThan, limit),
+    pruneRateWindows: () => pruneRateWindows(ctx),
     stats: () => queueStats(ctx),
     enqueueCronTick: (name, tickAt, job) => enqueueCronTick(ctx, name, tickAt, job),
     lastCronTick: (name) => lastCronTick(ctx, name),

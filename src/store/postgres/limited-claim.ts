@@ -56,7 +56,8 @@ export function limitedClaimSql(ctx: PgContext): string {
       GROUP BY concurrency_key
     ),
     keyed AS (
-      SELECT p.id, p.priority, p.run_at, p.rank, keys.k, head.win, head.rate_limit IS NOT NULL AS rated
+      SELECT p.id, p.priority, p.run_at, p.rank, keys.k, head.win, head.rate_limit IS NOT NULL AS rated,
+        keys.rate_period_ms AS per
       FROM keys
       LEFT JOIN running ON running.k = keys.k
       CROSS JOIN LATERAL (
@@ -78,7 +79,8 @@ export function limitedClaimSql(ctx: PgContext): string {
       WHERE keys.k IS NOT NULL
     ),
     plain AS (
-      SELECT id, priority, run_at, 1::bigint AS rank, NULL::text AS k, NULL::timestamptz AS win, false AS rated
+      SELECT id, priority, run_at, 1::bigint AS rank, NULL::text AS k, NULL::timestamptz AS win, false AS rated,
+        NULL::integer AS per
       FROM ${j}
       WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
         AND concurrency_key IS NULL AND rate_key IS NULL
@@ -91,7 +93,7 @@ export function limitedClaimSql(ctx: PgContext): string {
       WHERE NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
     ),
     chosen AS (
-      SELECT id, ord, k, win, rated FROM ordered
+      SELECT id, ord, k, win, rated, per FROM ordered
       WHERE NOT rated OR ord <= $6
       ORDER BY ord
       LIMIT $2
@@ -112,12 +114,13 @@ export function limitedClaimSql(ctx: PgContext): string {
         j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord
     ),
     counted AS (
-      INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started)
-      SELECT $1 || '/' || chosen.k, chosen.win, count(*) FROM u JOIN chosen ON chosen.id = u.id
+      INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started, window_end)
+      SELECT $1 || '/' || chosen.k, chosen.win, count(*), chosen.win + max(chosen.per) * interval '1 millisecond'
+      FROM u JOIN chosen ON chosen.id = u.id
       WHERE chosen.rated GROUP BY chosen.k, chosen.win
       ON CONFLICT (bucket) DO UPDATE SET
         started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
-        window_start = EXCLUDED.window_start
+        window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
       concurrency_key, rate_period_ms

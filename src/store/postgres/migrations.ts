@@ -174,7 +174,7 @@ CREATE TABLE {{schema}}.cron_entries (
   {
     component: "jobs",
     version: 6,
-    name: "jobs: queue limits (concurrency, rate) and cron_entries.last_seen_at",
+    name: "jobs: queue limits (concurrency, rate), rate_windows.window_end (pruning), cron_entries.last_seen_at",
     // Nullable columns older code never reads or writes: every 0.x binary works on it (it ignores
     // queue limits).
     compatibleFrom: "0.1.0",
@@ -185,6 +185,7 @@ ALTER TABLE {{schema}}.queues
   ADD COLUMN rate_limit integer,
   ADD COLUMN rate_period_ms integer;
 ALTER TABLE {{schema}}.cron_entries ADD COLUMN last_seen_at timestamptz;
+ALTER TABLE {{schema}}.rate_windows ADD COLUMN window_end timestamptz;
 `,
   },
 ];

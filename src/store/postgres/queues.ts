@@ -114,3 +114,26 @@ export async function listQueueSettings(ctx: PgContext): Promise<QueueSetting[]>
   );
   return rows.map(toSetting);
 }
+
+/**
+ * Deletes the rate windows that ended (rows written before they recorded their end: a day after
+ * their start, the longest window). A window still running is kept, so its starts keep counting.
+ *
+ * @example
+ * ```ts
+ * const deleted = await pruneRateWindows(ctx);
+ * ```
+ */
+export async function pruneRateWindows(ctx: PgContext): Promise<number> {
+  const { rows } = await ctx.run<{ n: number }>(
+    "prune_rate_windows",
+    `WITH d AS (
+      DELETE FROM ${ctx.rateWindows}
+      WHERE COALESCE(window_end, window_start + interval '24 hours') < now()
+      RETURNING 1
+    )
+    SELECT count(*)::int AS n FROM d`,
+    [],
+  );
+  return rows[0]?.n ?? 0;
+}

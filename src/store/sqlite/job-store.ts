@@ -35,7 +35,7 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
-import { listQueueSettings, setQueueLimits, setQueuePaused } from "./queues.ts";
+import { listQueueSettings, pruneRateWindows, setQueueLimits, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -142,6 +142,10 @@ export class SqliteJobStore implements JobStore {
 
   async list(filter: ListFilter): Promise<JobRecord[]> {
     return listJobs(this.#ctx, filter);
+  }
+
+  async pruneRateWindows(): Promise<number> {
+    return pruneRateWindows(this.#ctx);
   }
 
   async prune(olderThan: Date, limit: number): Promise<number> {

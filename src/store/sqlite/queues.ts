@@ -173,10 +173,26 @@ export function countQueueStarts(
 ): void {
   ctx
     .stmt(
-      `INSERT INTO ${ctx.t.rateWindows} AS w (bucket, window_start, started) VALUES (?1, ?2, ?3)
+      `INSERT INTO ${ctx.t.rateWindows} AS w (bucket, window_start, started, window_end) VALUES (?1, ?2, ?3, ?4)
        ON CONFLICT (bucket) DO UPDATE SET
          started = CASE WHEN w.window_start = excluded.window_start THEN w.started + excluded.started ELSE excluded.started END,
-         window_start = excluded.window_start`,
+         window_start = excluded.window_start, window_end = excluded.window_end`,
     )
-    .run(queue, windowStart(now, periodMs), started);
+    .run(queue, windowStart(now, periodMs), started, windowStart(now, periodMs) + periodMs);
+}
+
+/**
+ * Deletes the rate windows that ended (rows written before they recorded their end: a day after
+ * their start, the longest window). A window still running is kept, so its starts keep counting.
+ *
+ * @example
+ * ```ts
+ * const deleted = await pruneRateWindows(ctx);
+ * ```
+ */
+export async function pruneRateWindows(ctx: SqliteContext): Promise<number> {
+  const stmt = ctx.stmt(
+    `DELETE FROM ${ctx.t.rateWindows} WHERE COALESCE(window_end, window_start + 86400000) < ?`,
+  );
+  return await ctx.write(() => Number(stmt.run(ctx.now()).changes));
 }
