@@ -1,6 +1,6 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
-export { type CronOptions, nextCronRuns } from "./cron.ts";
+export { CRON_SEEN_EVERY_MS, type CronOptions, nextCronRuns } from "./cron.ts";
 export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
 export { JobSnooze } from "./snooze.ts";

@@ -169,6 +169,15 @@ export interface JobStore {
   /** Every registered cron entry with its state, by name. */
   listCron(): Promise<CronEntryState[]>;
 
+  /** Records that a running process schedules these entries now (their `lastSeenAt`). */
+  touchCron(names: readonly string[]): Promise<void>;
+
+  /**
+   * Deletes the registered cron entries last seen before `seenBefore` (removed from the code, or
+   * their processes stopped), with their pause; their tick history stays. Returns their names.
+   */
+  pruneCron(seenBefore: Date): Promise<string[]>;
+
   /** Pauses or resumes a registered cron entry (for every process); false when no entry has that name. */
   setCronPaused(name: string, paused: boolean): Promise<boolean>;
 }

@@ -2,7 +2,16 @@ import type { NewJob } from "../job-model.ts";
 import type { JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import type { PgContext } from "./context.ts";
-import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
+import {
+  cronTick,
+  enqueueCronTick,
+  lastCronTick,
+  listCron,
+  pruneCron,
+  registerCron,
+  setCronPaused,
+  touchCron,
+} from "./cron.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -55,6 +64,8 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     cronTick: (name, tickAt, job, overlap) => cronTick(ctx, name, tickAt, job, overlap),
     registerCron: (entries) => registerCron(ctx, entries),
     listCron: () => listCron(ctx),
+    touchCron: (names) => touchCron(ctx, names),
+    pruneCron: (seenBefore) => pruneCron(ctx, seenBefore),
     setCronPaused: (name, paused) => setCronPaused(ctx, name, paused),
   };
 }

@@ -23,7 +23,16 @@ import type { CallerTransaction, JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";
-import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
+import {
+  cronTick,
+  enqueueCronTick,
+  lastCronTick,
+  listCron,
+  pruneCron,
+  registerCron,
+  setCronPaused,
+  touchCron,
+} from "./cron.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -206,6 +215,14 @@ export class SqliteJobStore implements JobStore {
 
   async listCron(): Promise<CronEntryState[]> {
     return listCron(this.#ctx);
+  }
+
+  async touchCron(names: readonly string[]): Promise<void> {
+    return touchCron(this.#ctx, names);
+  }
+
+  async pruneCron(seenBefore: Date): Promise<string[]> {
+    return pruneCron(this.#ctx, seenBefore);
   }
 
   async setCronPaused(name: string, paused: boolean): Promise<boolean> {

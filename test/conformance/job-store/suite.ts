@@ -3,6 +3,7 @@ import { useFreshStore } from "../../support/backends.ts";
 import { describeAdmin } from "./admin.ts";
 import { describeConcurrencyKeys } from "./concurrency-keys.ts";
 import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
+import { describeCronSeen } from "./cron-seen.ts";
 import { describeInsertAndClaim } from "./insert-claim.ts";
 import { describeLeases } from "./lease.ts";
 import { describeQueueLimits } from "./queue-limits.ts";
@@ -26,6 +27,7 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeConcurrencyKeys(fresh);
     describeRateLimits(fresh);
     describeQueueLimits(fresh);
+    describeCronSeen(fresh);
     describeValidation(fresh);
   });
 }
