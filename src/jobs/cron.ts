@@ -3,7 +3,7 @@ import { Cron } from "croner";
 import type { Logger } from "pino";
 import { invalidArgument } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
-import type { CronOverlap, NewJob, Store } from "../store/index.ts";
+import type { CronEntryDefinition, CronOverlap, NewJob, Store } from "../store/index.ts";
 
 /** Options of a cron schedule. */
 export interface CronOptions {
@@ -176,7 +176,7 @@ export function cronTask(store: Store, schedules: readonly CronSchedule[], log: 
         if (!registered) registered = await register(store, schedules, log);
         if (at >= nextSeen) {
           nextSeen = at + CRON_SEEN_EVERY_MS;
-          await store.jobs.touchCron(schedules.map((s) => s.name)).catch((err: unknown) => {
+          await store.jobs.touchCron(schedules.map(definitionOf)).catch((err: unknown) => {
             log.warn({ err }, "recording the cron schedules as seen failed; retrying in a minute");
           });
         }
@@ -212,17 +212,14 @@ async function catchUp(store: Store, s: CronSchedule, now: Date, log: Logger): P
   }
 }
 
+/** What the store registers of a schedule. */
+function definitionOf(s: CronSchedule): CronEntryDefinition {
+  return { name: s.name, kind: s.kind, expression: s.expression, timezone: s.timezone, overlap: s.overlap };
+}
+
 async function register(store: Store, schedules: readonly CronSchedule[], log: Logger): Promise<boolean> {
   try {
-    await store.jobs.registerCron(
-      schedules.map((s) => ({
-        name: s.name,
-        kind: s.kind,
-        expression: s.expression,
-        timezone: s.timezone,
-        overlap: s.overlap,
-      })),
-    );
+    await store.jobs.registerCron(schedules.map(definitionOf));
     return true;
   } catch (err) {
     log.warn({ err }, "registering cron schedules failed; retrying at the next tick");

@@ -169,8 +169,12 @@ export interface JobStore {
   /** Every registered cron entry with its state, by name. */
   listCron(): Promise<CronEntryState[]>;
 
-  /** Records that a running process schedules these entries now (their `lastSeenAt`). */
-  touchCron(names: readonly string[]): Promise<void>;
+  /**
+   * Records that a running process schedules these entries now (their `lastSeenAt`); an entry
+   * pruned meanwhile is registered again (its definition, not paused). Definitions, pauses and
+   * `registeredAt` of existing entries are kept.
+   */
+  touchCron(entries: readonly CronEntryDefinition[]): Promise<void>;
 
   /**
    * Deletes the registered cron entries last seen before `seenBefore` (removed from the code, or

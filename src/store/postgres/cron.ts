@@ -230,16 +230,24 @@ export async function setCronPaused(ctx: PgContext, name: string, paused: boolea
  *
  * @example
  * ```ts
- * await touchCron(ctx, ["nightly"]);
+ * await touchCron(ctx, [{ name: "nightly", kind: "purge", expression: "0 3 * * *", timezone: null, overlap: "skip" }]);
  * ```
  */
-export async function touchCron(ctx: PgContext, names: readonly string[]): Promise<void> {
-  if (names.length === 0) return;
-  for (const n of names) checkString("TEND_E_INVALID_STORE_ARGUMENT", "name", n);
+export async function touchCron(ctx: PgContext, entries: readonly CronEntryDefinition[]): Promise<void> {
+  if (entries.length === 0) return;
+  for (const e of entries) checkCronEntry(e);
   await ctx.run(
     "cron_touch",
-    `UPDATE ${ctx.cronEntries} SET last_seen_at = now() WHERE name = ANY($1::text[])`,
-    [[...names]],
+    `INSERT INTO ${ctx.cronEntries} (name, kind, expression, timezone, overlap, registered_at, last_seen_at)
+     SELECT *, now(), now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT (name) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at`,
+    [
+      entries.map((e) => e.name),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.expression),
+      entries.map((e) => e.timezone),
+      entries.map((e) => e.overlap),
+    ],
   );
 }
 

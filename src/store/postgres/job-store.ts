@@ -64,7 +64,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     cronTick: (name, tickAt, job, overlap) => cronTick(ctx, name, tickAt, job, overlap),
     registerCron: (entries) => registerCron(ctx, entries),
     listCron: () => listCron(ctx),
-    touchCron: (names) => touchCron(ctx, names),
+    touchCron: (entries) => touchCron(ctx, entries),
     pruneCron: (seenBefore) => pruneCron(ctx, seenBefore),
     setCronPaused: (name, paused) => setCronPaused(ctx, name, paused),
   };

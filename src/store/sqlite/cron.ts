@@ -183,16 +183,20 @@ export async function setCronPaused(ctx: SqliteContext, name: string, paused: bo
  *
  * @example
  * ```ts
- * await touchCron(ctx, ["nightly"]);
+ * await touchCron(ctx, [{ name: "nightly", kind: "purge", expression: "0 3 * * *", timezone: null, overlap: "skip" }]);
  * ```
  */
-export async function touchCron(ctx: SqliteContext, names: readonly string[]): Promise<void> {
-  if (names.length === 0) return;
-  for (const n of names) checkString("TEND_E_INVALID_STORE_ARGUMENT", "name", n);
-  const stmt = ctx.stmt(`UPDATE ${ctx.t.cronEntries} SET last_seen_at = ?1 WHERE name = ?2`);
+export async function touchCron(ctx: SqliteContext, entries: readonly CronEntryDefinition[]): Promise<void> {
+  if (entries.length === 0) return;
+  for (const e of entries) checkCronEntry(e);
+  const upsert = ctx.stmt(
+    `INSERT INTO ${ctx.t.cronEntries} (name, kind, expression, timezone, overlap, registered_at, last_seen_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+     ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+  );
   await ctx.write(() => {
     const now = ctx.now();
-    for (const n of names) stmt.run(now, n);
+    for (const e of entries) upsert.run(e.name, e.kind, e.expression, e.timezone, e.overlap, now);
   });
 }
 

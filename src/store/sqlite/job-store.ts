@@ -217,8 +217,8 @@ export class SqliteJobStore implements JobStore {
     return listCron(this.#ctx);
   }
 
-  async touchCron(names: readonly string[]): Promise<void> {
-    return touchCron(this.#ctx, names);
+  async touchCron(entries: readonly CronEntryDefinition[]): Promise<void> {
+    return touchCron(this.#ctx, entries);
   }
 
   async pruneCron(seenBefore: Date): Promise<string[]> {

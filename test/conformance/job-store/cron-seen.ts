@@ -19,7 +19,7 @@ export function describeCronSeen(h: () => FreshStore): void {
       assert.ok(seen0 instanceof Date);
       await store.jobs.setCronPaused("kept", true);
       await new Promise((r) => setTimeout(r, 30));
-      await other.jobs.touchCron(["kept", "not-registered"]);
+      await other.jobs.touchCron([entry("kept")]);
       const touched = (await store.jobs.listCron()).find((e) => e.name === "kept")!;
       assert.ok(touched.lastSeenAt.getTime() > seen0.getTime() + 10, "a touch moves lastSeenAt");
       assert.equal(
@@ -34,6 +34,11 @@ export function describeCronSeen(h: () => FreshStore): void {
         [["kept", true]],
       );
       assert.deepEqual(await store.jobs.pruneCron(new Date(seen0.getTime() + 5)), []);
+      // A process still scheduling an entry pruned meanwhile registers it again at its next touch.
+      await store.jobs.touchCron([entry("removed")]);
+      const back = (await store.jobs.listCron()).find((e) => e.name === "removed");
+      assert.equal(back?.expression, "0 3 * * *");
+      assert.equal(back?.paused, false);
     });
 
     it("refuses a bad prune date and bad names", async () => {
@@ -41,7 +46,7 @@ export function describeCronSeen(h: () => FreshStore): void {
       await assert.rejects(store.jobs.pruneCron(new Date(Number.NaN)), {
         code: "TEND_E_INVALID_STORE_ARGUMENT",
       });
-      await assert.rejects(store.jobs.touchCron([42 as unknown as string]), {
+      await assert.rejects(store.jobs.touchCron([{ ...entry("x"), overlap: "sometimes" as "skip" }]), {
         code: "TEND_E_INVALID_STORE_ARGUMENT",
       });
     });
