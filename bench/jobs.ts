@@ -16,7 +16,12 @@
  *
  * Medians of `--runs` repetitions (default 3), the order of the runs rotating each repetition.
  * `npm run bench:jobs` (`--smoke` tiny, `--json` JSON last line, `--runs N`, `--jobs N` (PostgreSQL),
- * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite`, `--only=<system names>`).
+ * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite,observe,keyed`, `--only=<system names>`).
+ *
+ * Keyed (bench/jobs/keyed.ts), on both drivers: processing under 1,000 concurrency keys of limit 2
+ * against the same jobs without keys; fairness (the start of the other keys' jobs behind one key
+ * holding 90% of the backlog, against the same jobs alone); a rate limit's accuracy over 30 s with
+ * two worker processes.
  */
 import { median, parseFlags, quantile, type Row, report, type Section } from "./_support/report.ts";
 import {
@@ -35,6 +40,7 @@ import {
   CONCURRENCY,
 } from "./jobs/catalogue.ts";
 import { cleanupAll, cleanupOnSignals } from "./jobs/cleanup.ts";
+import { fairnessRun, keyedThroughput, rateRun } from "./jobs/keyed.ts";
 import { measureRescue } from "./jobs/rescue.ts";
 import { metricNames, planRuns, type Variant } from "./jobs/plan.ts";
 import { latencyRun, type ProcessResult, processRun } from "./jobs/runs.ts";
@@ -68,7 +74,15 @@ size.runs = intArg("runs", intArg("reps", size.runs));
 const LEASE_MS = 2_000;
 /** How often the enqueuing process reads `jobs.stats()` in the "where the worker runs" rows. */
 const STATS_EVERY_MS = 20;
-const phases = new Set((argValue("phases") ?? "process,procs,latency,rescue,sqlite,observe").split(","));
+const phases = new Set(
+  (argValue("phases") ?? "process,procs,latency,rescue,sqlite,observe,keyed").split(","),
+);
+/** The keyed phase's sizes (bench/jobs/keyed.ts). */
+const keyedSize = flags.smoke
+  ? { keys: 100, big: 900, minority: 100, minorityKeys: 20, workMs: 2, rate: 50, rateSeconds: 2 }
+  : { keys: 1_000, big: 9_000, minority: 1_000, minorityKeys: 100, workMs: 2, rate: 100, rateSeconds: 30 };
+/** Per-key concurrency limit of the keyed processing runs and of the fairness run's small keys. */
+const KEY_LIMIT = 2;
 const only = argValue("only")?.split(",");
 const included = (spec: SystemSpec): boolean => only === undefined || only.includes(spec.name);
 
@@ -80,7 +94,7 @@ const { pgProcess, sqliteProcess, procsMetric, observeProcess } = metricNames(si
 
 async function main(): Promise<void> {
   const rows: Row[] = [];
-  type SectionName = Variant["section"] | "latency";
+  type SectionName = Variant["section"] | "latency" | "keyed";
   const sectionsOf = new Map<Row, Set<SectionName>>();
   const add = (row: Row, ...sections: SectionName[]): void => {
     if (!sectionsOf.has(row)) rows.push(row);
@@ -213,9 +227,11 @@ async function main(): Promise<void> {
     );
   });
 
+  const keyedRatios = phases.has("keyed") ? await keyedPhase(add) : {};
+
   const value = (system: string, metric: string): number | undefined =>
     rows.find((r) => r.system === system && r.metric.startsWith(metric))?.value;
-  const ratios: Record<string, number> = {};
+  const ratios: Record<string, number> = { ...keyedRatios };
   const ratio = (name: string, a: number | undefined, b: number | undefined): void => {
     if (a !== undefined && b !== undefined) ratios[name] = a / b;
   };
@@ -287,6 +303,7 @@ async function main(): Promise<void> {
       title: "PostgreSQL: the cost of observability (metrics, OpenTelemetry, onError) on processing",
       section: "observe",
     },
+    { title: "Concurrency keys and rate limits (both drivers)", section: "keyed" },
   ].map(({ title, section }) => ({
     title,
     rows: rows.filter((r) => sectionsOf.get(r)!.has(section as SectionName)),
@@ -301,6 +318,13 @@ async function main(): Promise<void> {
       .map((v) => v.spec)
       .filter((s, i, all) => all.indexOf(s) === i)
       .map((s) => `configuration ${s.describe}`),
+    ...(phases.has("keyed")
+      ? [
+          `keyed: processing ${size.jobs} (PostgreSQL) / ${size.sqliteJobs} (SQLite) no-op jobs, one worker process at the tuned configuration, without keys and under ${keyedSize.keys} keys of limit ${KEY_LIMIT} (job i: key k<i mod ${keyedSize.keys}>); medians of ${size.runs} run(s)`,
+          `keyed fairness: ${keyedSize.big} jobs of one key (limit ${CONCURRENCY}) enqueued before ${keyedSize.minority} jobs of ${keyedSize.minorityKeys} other keys (limit ${KEY_LIMIT}), each handler ${keyedSize.workMs} ms, one worker process; start of the minority jobs from the worker's start, against the same minority jobs enqueued alone`,
+          `keyed rate: jobs under one rate limit of ${keyedSize.rate}/s, two worker processes (concurrency ${CONCURRENCY} split), starts per wall-clock second read from the database over ${keyedSize.rateSeconds} whole seconds`,
+        ]
+      : []),
     ...targets(value, ratios),
   ];
   report("jobs", rows, ratios, flags, notes, sections);
@@ -332,7 +356,104 @@ function targets(
     const r = value(system, "rescue");
     check(`rescue within lease + 5 s (${system})`, r, (v) => v <= 5_000, `lease + ${r?.toFixed(0)} ms`);
   }
+  const drivers = ["postgres", "sqlite"] as const;
+  for (const d of drivers) {
+    const k = ratios[`keyed/plain process (${d})`];
+    check(`keyed processing >= 0.7x plain (${d})`, k, (r) => r >= 0.7, `${k?.toFixed(2)}x`);
+    for (const q of ["p50", "max"]) {
+      const f = ratios[`fairness ${q} behind a big key / alone (${d})`];
+      check(`fairness ${q} within 2x (${d})`, f, (r) => r <= 2, `${f?.toFixed(2)}x`);
+    }
+    const r = ratios[`rate achieved / limit (${d})`];
+    check(`rate limit within 5% (${d})`, r, (v) => Math.abs(v - 1) <= 0.05, `${r?.toFixed(3)}x`);
+  }
   return out;
+}
+
+/** The keyed phase (bench/jobs/keyed.ts) on both drivers: rows added, ratios returned. */
+async function keyedPhase(add: (row: Row, section: "keyed") => void): Promise<Record<string, number>> {
+  const ratios: Record<string, number> = {};
+  const oneDriver = async (driver: "postgres" | "sqlite"): Promise<void> => {
+    const spec = driver === "postgres" ? TEND_TUNED : TEND_SQLITE_FULL;
+    if (!included(spec)) return;
+    const system = spec.name;
+    const jobs = driver === "postgres" ? size.jobs : size.sqliteJobs;
+    const through: number[] = [];
+    const plainRates: number[] = [];
+    const keyedRates: number[] = [];
+    const fair = {
+      aloneP50: [] as number[],
+      bigP50: [] as number[],
+      aloneMax: [] as number[],
+      bigMax: [] as number[],
+    };
+    const fairRatios = { p50: [] as number[], max: [] as number[] };
+    const fairness = {
+      big: keyedSize.big,
+      minority: keyedSize.minority,
+      keyLimit: KEY_LIMIT,
+      bigLimit: CONCURRENCY,
+      workMs: keyedSize.workMs,
+      inProducer: flags.smoke,
+      timeoutMs: size.timeoutMs,
+    };
+    for (let rep = 0; rep < size.runs; rep++) {
+      const t = await keyedThroughput(driver, {
+        jobs,
+        chunk: size.chunk,
+        keys: keyedSize.keys,
+        limit: KEY_LIMIT,
+        timeoutMs: size.timeoutMs,
+        inProducer: flags.smoke,
+      });
+      plainRates.push(t.plain.processRate);
+      keyedRates.push(t.keyed.processRate);
+      through.push(t.keyed.processRate / t.plain.processRate);
+      progress(
+        `keyed ${system} run ${rep + 1}/${size.runs}: plain ${t.plain.processRate.toFixed(0)}/s, ${keyedSize.keys} keys ${t.keyed.processRate.toFixed(0)}/s`,
+      );
+      const alone = await fairnessRun(driver, fairness, keyedSize.minorityKeys, false);
+      const behind = await fairnessRun(driver, fairness, keyedSize.minorityKeys, true);
+      fair.aloneP50.push(alone.p50Ms);
+      fair.bigP50.push(behind.p50Ms);
+      fair.aloneMax.push(alone.maxMs);
+      fair.bigMax.push(behind.maxMs);
+      fairRatios.p50.push(behind.p50Ms / alone.p50Ms);
+      fairRatios.max.push(behind.maxMs / alone.maxMs);
+      progress(
+        `fairness ${system}: minority start p50 ${alone.p50Ms.toFixed(0)} ms alone, ${behind.p50Ms.toFixed(0)} ms behind the big key; max ${alone.maxMs.toFixed(0)} / ${behind.maxMs.toFixed(0)} ms (all jobs ${behind.totalMs.toFixed(0)} ms)`,
+      );
+    }
+    const row = (metric: string, value: number, unit: string): void =>
+      add({ system, metric, value, unit }, "keyed");
+    row(`keyed: process ${jobs}, no keys`, median(plainRates), "jobs/s");
+    row(`keyed: process ${jobs}, ${keyedSize.keys} keys of limit ${KEY_LIMIT}`, median(keyedRates), "jobs/s");
+    row("fairness: minority jobs' start, p50, alone", median(fair.aloneP50), "ms");
+    row("fairness: minority jobs' start, p50, behind a key with 90%", median(fair.bigP50), "ms");
+    row("fairness: minority jobs' start, max, alone", median(fair.aloneMax), "ms");
+    row("fairness: minority jobs' start, max, behind a key with 90%", median(fair.bigMax), "ms");
+    ratios[`keyed/plain process (${driver})`] = median(through);
+    ratios[`fairness p50 behind a big key / alone (${driver})`] = median(fairRatios.p50);
+    ratios[`fairness max behind a big key / alone (${driver})`] = median(fairRatios.max);
+    const rate = await rateRun(driver, {
+      limit: keyedSize.rate,
+      seconds: keyedSize.rateSeconds,
+      processes: 2,
+      inProducer: flags.smoke,
+      timeoutMs: size.timeoutMs,
+    });
+    progress(
+      `rate ${system}: ${rate.achieved.toFixed(2)}/s achieved of ${keyedSize.rate}/s (seconds between ${rate.minPerSecond} and ${rate.maxPerSecond})`,
+    );
+    row(`rate limit ${keyedSize.rate}/s, 2 worker processes: achieved`, rate.achieved, "starts/s");
+    row(`rate limit ${keyedSize.rate}/s: most starts in one second`, rate.maxPerSecond, "starts");
+    row(`rate limit ${keyedSize.rate}/s: fewest starts in a counted second`, rate.minPerSecond, "starts");
+    ratios[`rate achieved / limit (${driver})`] = rate.achieved / keyedSize.rate;
+  };
+  // Smoke runs check that the phase works, not its figures: both drivers at once, to be quick.
+  if (flags.smoke) await Promise.all([oneDriver("postgres"), oneDriver("sqlite")]);
+  else for (const driver of ["postgres", "sqlite"] as const) await oneDriver(driver);
+  return ratios;
 }
 
 cleanupOnSignals();

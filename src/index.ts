@@ -52,6 +52,7 @@ export {
   type Json,
   type ListFilter,
   type QueueInfo,
+  type QueueLimitsOptions,
   type QueueSetting,
   type QueueStats,
   retryDelay,

@@ -3,7 +3,7 @@ import { Cron } from "croner";
 import type { Logger } from "pino";
 import { invalidArgument } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
-import type { CronOverlap, NewJob, Store } from "../store/index.ts";
+import type { CronEntryDefinition, CronOverlap, NewJob, Store } from "../store/index.ts";
 
 /** Options of a cron schedule. */
 export interface CronOptions {
@@ -142,6 +142,9 @@ export function ticksBetween(pattern: Cron, after: Date, until: Date, limit = 10
   return out;
 }
 
+/** How often a scheduling process records its cron entries as seen (their `lastSeenAt`). */
+export const CRON_SEEN_EVERY_MS = 60_000;
+
 /**
  * Enqueues each schedule's ticks. Every process may run this task: the store records each tick
  * and inserts its job in one transaction only if the tick is new, so each tick is enqueued exactly
@@ -160,14 +163,23 @@ export function cronTask(store: Store, schedules: readonly CronSchedule[], log: 
         if (s.catchUp) await catchUp(store, s, now, log);
         next.set(s, s.pattern.nextRun(now));
       }
+      // The entries' lastSeenAt moves every minute while this process schedules them, so that
+      // `tend cron list` can tell an entry removed from the code (see CRON_SEEN_EVERY_MS).
+      let nextSeen = Date.now() + CRON_SEEN_EVERY_MS;
       while (!signal.aborted) {
         const upcoming = [...next.values()].filter((d): d is Date => d !== null).map((d) => d.getTime());
         if (upcoming.length === 0) return;
-        const wait = Math.min(Math.min(...upcoming) - Date.now(), 3_600_000);
+        const wait = Math.min(Math.min(...upcoming), nextSeen) - Date.now();
         if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
         if (signal.aborted) return;
         const at = Date.now();
         if (!registered) registered = await register(store, schedules, log);
+        if (at >= nextSeen) {
+          nextSeen = at + CRON_SEEN_EVERY_MS;
+          await store.jobs.touchCron(schedules.map(definitionOf)).catch((err: unknown) => {
+            log.warn({ err }, "recording the cron schedules as seen failed; retrying in a minute");
+          });
+        }
         let failed = false;
         for (const [s, tick] of next) {
           if (tick === null || tick.getTime() > at) continue;
@@ -200,17 +212,14 @@ async function catchUp(store: Store, s: CronSchedule, now: Date, log: Logger): P
   }
 }
 
+/** What the store registers of a schedule. */
+function definitionOf(s: CronSchedule): CronEntryDefinition {
+  return { name: s.name, kind: s.kind, expression: s.expression, timezone: s.timezone, overlap: s.overlap };
+}
+
 async function register(store: Store, schedules: readonly CronSchedule[], log: Logger): Promise<boolean> {
   try {
-    await store.jobs.registerCron(
-      schedules.map((s) => ({
-        name: s.name,
-        kind: s.kind,
-        expression: s.expression,
-        timezone: s.timezone,
-        overlap: s.overlap,
-      })),
-    );
+    await store.jobs.registerCron(schedules.map(definitionOf));
     return true;
   } catch (err) {
     log.warn({ err }, "registering cron schedules failed; retrying at the next tick");

@@ -1,6 +1,6 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
-export { type CronOptions, nextCronRuns } from "./cron.ts";
+export { CRON_SEEN_EVERY_MS, type CronOptions, nextCronRuns } from "./cron.ts";
 export { describeCron } from "./cron-words.ts";
 export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
@@ -9,6 +9,7 @@ export type { FlowNode, FlowResult } from "./flow.ts";
 export { JobSnooze } from "./snooze.ts";
 export { type CronScheduleOptions, Jobs, type JobsOptions, type QueueLimits } from "./jobs.ts";
 export { type QueueInfo, queueInfos } from "./queue-info.ts";
+export { formatRate, parseRate, type QueueLimitsOptions, toQueueLimitsChange } from "./queue-limits.ts";
 export type {
   CronEntryState,
   CronOverlap,
@@ -23,6 +24,7 @@ export type {
   JobState,
   Json,
   ListFilter,
+  QueueLimitsChange,
   QueueSetting,
   QueueStats,
   ClaimedJob,

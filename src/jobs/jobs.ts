@@ -37,6 +37,7 @@ import {
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import { presenceInterval, presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
+import { type QueueLimitsOptions, toQueueLimitsChange } from "./queue-limits.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import { flattenFlow, type FlowNode, type FlowResult, flowResult } from "./flow.ts";
 import type { JobObserver } from "./observer.ts";
@@ -527,8 +528,26 @@ export class Jobs {
   }
 
   /**
-   * Every queue with jobs, recent activity or a stored setting: its statistics and whether it is
-   * paused, by name.
+   * Sets or clears limits of a queue, for every process: at most `concurrency` of its jobs run at
+   * once, and at most `rate.limit` start per `rate.per` window, across every worker (on top of any
+   * kind's or job's own limits). A field left out is kept; null clears it. Stored in the database
+   * until changed; every claim holds it (PostgreSQL: each process sees a change within a second).
+   * Bad values throw TEND_E_INVALID_QUEUE_LIMITS.
+   *
+   * @example
+   * ```ts
+   * await jobs.setQueueLimits("emails", { concurrency: 5, rate: { limit: 10, per: "1s" } });
+   * await jobs.setQueueLimits("emails", { rate: null }); // keep the concurrency limit
+   * ```
+   */
+  async setQueueLimits(queue: string, limits: QueueLimitsOptions): Promise<QueueSetting> {
+    const change = toQueueLimitsChange(limits);
+    return (await this.#store()).jobs.setQueueLimits(checkQueue(queue), change);
+  }
+
+  /**
+   * Every queue with jobs, recent activity or a stored setting: its statistics, whether it is
+   * paused and its limits, by name.
    *
    * @example
    * ```ts

@@ -22,7 +22,8 @@ export function rescueIntervalFor(leaseMs: number): number {
 }
 
 /**
- * Rescues jobs whose worker died (lease lapsed) and prunes old finished jobs, on timers. Every
+ * Rescues jobs whose worker died (lease lapsed) and prunes old finished jobs and the rate windows
+ * that ended, on timers. Every
  * process running a worker runs it; the store's statements make concurrent runs harmless.
  * A job's lease lapses at most `leaseMs` after its worker's last heartbeat, so it is rescued within
  * `leaseMs + rescueIntervalMs`.
@@ -57,6 +58,9 @@ export function maintenanceTask(store: Store, settings: MaintenanceSettings): Ta
               if (n < 5_000 || signal.aborted) break;
             }
             if (total > 0) log.info({ pruned: total, olderThan }, "pruned finished jobs");
+            // Rate limits count starts in a row per key and window; a window that ended is not needed.
+            const windows = await store.jobs.pruneRateWindows();
+            if (windows > 0) log.debug({ pruned: windows }, "pruned rate windows that ended");
           }
         } catch (err) {
           log.warn({ err }, "job maintenance failed; will retry");

@@ -5,6 +5,10 @@ export interface QueueInfo extends QueueStats {
   paused: boolean;
   /** When `paused` last changed, or null for a queue never paused or resumed. */
   changedAt: Date | null;
+  /** The queue's own concurrency limit (`setQueueLimits`), or null. */
+  concurrencyLimit: number | null;
+  /** The queue's own rate limit (`setQueueLimits`), or null. */
+  rateLimit: { limit: number; periodMs: number } | null;
 }
 
 /**
@@ -21,15 +25,14 @@ export function mergeQueueInfos(
   settings: readonly QueueSetting[],
 ): QueueInfo[] {
   const byName = new Map<string, QueueInfo>();
-  for (const s of stats) byName.set(s.queue, { ...s, paused: false, changedAt: null });
+  const none = { paused: false, changedAt: null, concurrencyLimit: null, rateLimit: null };
+  for (const s of stats) byName.set(s.queue, { ...s, ...none });
   for (const setting of settings) {
-    const info = byName.get(setting.queue) ?? {
-      ...emptyQueueStats(setting.queue),
-      paused: false,
-      changedAt: null,
-    };
+    const info = byName.get(setting.queue) ?? { ...emptyQueueStats(setting.queue), ...none };
     info.paused = setting.paused;
     info.changedAt = setting.changedAt;
+    info.concurrencyLimit = setting.concurrencyLimit;
+    info.rateLimit = setting.rateLimit;
     byName.set(setting.queue, info);
   }
   return [...byName.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));

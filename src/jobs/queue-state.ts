@@ -1,5 +1,23 @@
 import type { ClaimedJob } from "../store/index.ts";
 
+/** How long a queue's claimed rate-limited jobs keep its polls aligned to their windows. */
+export const RATE_MEMORY_MS = 60_000;
+/** How long after a window opens the aligned poll runs (clock steps between process and database). */
+export const WINDOW_SLACK_MS = 5;
+
+/**
+ * Pure: just after the next epoch-aligned window of `periodMs` opens (at least {@link
+ * WINDOW_SLACK_MS} from now).
+ *
+ * @example
+ * ```ts
+ * nextWindowAt(2_300, 1_000); // 3_005
+ * ```
+ */
+export function nextWindowAt(now: number, periodMs: number): number {
+  return Math.max(now + WINDOW_SLACK_MS, (Math.floor(now / periodMs) + 1) * periodMs + WINDOW_SLACK_MS);
+}
+
 /**
  * What one worker holds of one queue: handlers running, jobs claimed ahead and not started yet,
  * outcomes not yet written, and the wake-up flags of its claim loop.
@@ -35,6 +53,10 @@ export class QueueState {
    */
   paused = false;
   resolve: (() => void) | null = null;
+  /** The shortest rate-limit window of the jobs claimed lately (ms), or null. */
+  ratePeriodMs: number | null = null;
+  /** When a rate-limited job was last claimed (ms since epoch). */
+  rateSeenAt = 0;
 
   /** `prefetch` null: adaptive claim-ahead, starting at 0. */
   constructor(name: string, concurrency: number, prefetch: number | null) {
@@ -109,6 +131,30 @@ export class QueueState {
    */
   startNow(size: number): number {
     return Math.max(0, Math.min(size, this.concurrency - this.running - this.buffer.length));
+  }
+
+  /** Records the rate-limit windows of claimed jobs (see {@link pollAfterDrain}). */
+  noteClaimed(jobs: readonly ClaimedJob[], now: number): void {
+    for (const job of jobs) {
+      const period = job.ratePeriodMs;
+      if (period == null) continue;
+      if (this.ratePeriodMs === null || now - this.rateSeenAt > RATE_MEMORY_MS || period < this.ratePeriodMs)
+        this.ratePeriodMs = period;
+      this.rateSeenAt = now;
+    }
+  }
+
+  /**
+   * Pure decision: when a drained queue is polled next. One poll interval from now; but while the
+   * queue had rate-limited jobs claimed within the last minute, no later than just after the next
+   * window of their limit opens (windows are aligned to the epoch, see {@link nextWindowAt}), so
+   * that each window's starts are taken at its beginning rather than at a poll that drifts through
+   * the windows and misses some.
+   */
+  pollAfterDrain(now: number, pollIntervalMs: number): number {
+    const poll = now + pollIntervalMs;
+    if (this.ratePeriodMs === null || now - this.rateSeenAt > RATE_MEMORY_MS) return poll;
+    return Math.min(poll, nextWindowAt(now, this.ratePeriodMs));
   }
 
   /** Wakes the claim loop. `notified`: the wake-up says the database may have new jobs. */

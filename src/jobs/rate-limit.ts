@@ -26,8 +26,11 @@ const RATE_LIMIT_KEYS = optionKeys<RateLimitOptions>({ limit: true, per: true })
  * checkRateLimit({ limit: 10, per: "1s" }, "rateLimit"); // { limit: 10, periodMs: 1000 }
  * ```
  */
-export function checkRateLimit(value: unknown, what: string): RateLimit {
-  const code = "TEND_E_INVALID_JOB_OPTIONS";
+export function checkRateLimit(
+  value: unknown,
+  what: string,
+  code: "TEND_E_INVALID_JOB_OPTIONS" | "TEND_E_INVALID_QUEUE_LIMITS" = "TEND_E_INVALID_JOB_OPTIONS",
+): RateLimit {
   checkObject(code, what, value);
   rejectUnknownKeys(what, value as object, RATE_LIMIT_KEYS);
   const options = value as RateLimitOptions;

@@ -248,7 +248,8 @@ export class JobWorker implements Task {
         q.held += claimed.length;
         q.buffer.push(...claimed);
         q.drained = claimed.length < size;
-        if (q.drained) q.nextPollAt = Date.now() + this.#settings.pollIntervalMs;
+        q.noteClaimed(claimed, Date.now());
+        if (q.drained) q.nextPollAt = q.pollAfterDrain(Date.now(), this.#settings.pollIntervalMs);
       }
     } finally {
       signal.removeEventListener("abort", onAbort);
@@ -379,7 +380,7 @@ export class JobWorker implements Task {
     this.#running.delete(entry.job.id);
     q.held--;
     // A keyed job's end frees a slot of its key in the store: jobs of that key may be claimable.
-    q.wake(entry.job.concurrencyKey != null);
+    q.wake(entry.job.concurrencyKey != null || entry.job.capped === true);
     if (this.#running.size === 0) {
       const waiters = this.#settledWaiters;
       this.#settledWaiters = [];

@@ -26,6 +26,11 @@ export interface CronEntryState extends CronEntryDefinition {
   paused: boolean;
   /** When a process last registered the entry (at its start). */
   registeredAt: Date;
+  /**
+   * When a running process last said it schedules the entry (at its start, then every minute; see
+   * JobStore.touchCron). An entry removed from the code stops being seen.
+   */
+  lastSeenAt: Date;
   /** The last recorded tick (enqueued, skipped or paused), or null. */
   lastTick: Date | null;
   /** The job of the last tick that enqueued one, or null. */

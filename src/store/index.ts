@@ -53,6 +53,7 @@ export {
   type JobLink,
   PARENT_FAILURE_POLICIES,
   type ParentFailurePolicy,
+  type QueueLimitsChange,
   type QueueSetting,
   type ProgressUpdate,
   type SnoozeRequest,

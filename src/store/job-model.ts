@@ -172,6 +172,12 @@ export interface JobRecord {
   batchIndex: number | null;
   /** The last progress a handler reported (`ctx.progress`), or null. */
   progress: Json | null;
+  /** The job's concurrency key (set at enqueue), or null. */
+  concurrencyKey?: string | null;
+  /** How many jobs of its key may run at once (null: no concurrency limit). */
+  concurrencyLimit?: number | null;
+  /** The job's rate limit: at most `limit` starts of its key per `periodMs` window, or null. */
+  rateLimit?: { limit: number; periodMs: number } | null;
 }
 
 /** Identifies one attempt's hold on a running job; every write by a worker is fenced by it. */
@@ -204,6 +210,16 @@ export interface ClaimedJob {
    * claims again at once rather than waiting for a notification.
    */
   concurrencyKey?: string | null;
+  /**
+   * The window of the job's rate limit in ms, when it has one: its worker polls the queue again
+   * as the next window opens rather than a poll interval after its last claim.
+   */
+  ratePeriodMs?: number | null;
+  /**
+   * The job's queue has limits of its own: its end frees a slot of the queue, so its worker
+   * claims again at once.
+   */
+  capped?: boolean;
 }
 
 export interface ClaimRequest {
@@ -290,6 +306,21 @@ export interface QueueSetting {
   paused: boolean;
   /** When `paused` last changed. */
   changedAt: Date;
+  /** At most this many of the queue's jobs run at once, across every process (null: no limit). */
+  concurrencyLimit: number | null;
+  /** At most `limit` of the queue's jobs start per `periodMs` window (null: no limit). */
+  rateLimit: { limit: number; periodMs: number } | null;
+}
+
+/**
+ * A change of a queue's limits: a field given is set (null clears it), a field left out is kept.
+ * Values are checked by the store (TEND_E_INVALID_QUEUE_LIMITS).
+ */
+export interface QueueLimitsChange {
+  /** 1-10,000 running jobs of the queue at once, or null for none. */
+  concurrency?: number | null;
+  /** 1-1,000,000 starts per window of 1 ms to 24 h, or null for none. */
+  rate?: { limit: number; periodMs: number } | null;
 }
 
 /** One job rescued from a lapsed lease. */

@@ -12,6 +12,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueLimitsChange,
   QueueSetting,
   ProgressUpdate,
   QueueStats,
@@ -95,6 +96,12 @@ export interface JobStore {
   /** Deletes completed, discarded and cancelled jobs finished before `olderThan`. At most `limit` per call. Returns the count deleted. */
   prune(olderThan: Date, limit: number): Promise<number>;
 
+  /**
+   * Deletes the rows of rate windows that ended (a rate limit's starts are counted per window; a
+   * window still running is kept). Returns how many were deleted. Run by the jobs maintenance.
+   */
+  pruneRateWindows(): Promise<number>;
+
   /** Statistics per queue that has any non-final job or activity in the last minute. */
   stats(): Promise<QueueStats[]>;
 
@@ -118,7 +125,7 @@ export interface JobStore {
   /** Resumes a paused queue (idempotent); notifies the `queues` channel and wakes its workers (`jobs` channel). */
   resumeQueue(queue: string): Promise<QueueSetting>;
 
-  /** The stored settings of every queue ever paused or resumed, by name. */
+  /** The stored settings of every queue ever paused or resumed, or given limits, by name. */
   listQueues(): Promise<QueueSetting[]>;
 
   /**
@@ -126,6 +133,13 @@ export interface JobStore {
    * without dependencies (or no such job).
    */
   dependencies(id: string): Promise<JobDependencies>;
+
+  /**
+   * Sets or clears a queue's limits (see {@link QueueLimitsChange}); every claim in every process
+   * holds them (PostgreSQL: a process sees a change within a second). Wakes the queue's workers
+   * (`jobs` channel). Throws TEND_E_INVALID_QUEUE_LIMITS on a bad value.
+   */
+  setQueueLimits(queue: string, limits: QueueLimitsChange): Promise<QueueSetting>;
 
   /** Progress of a batch (jobs sharing batchId). */
   batchProgress(batchId: string): Promise<BatchProgress>;
@@ -161,6 +175,19 @@ export interface JobStore {
 
   /** Every registered cron entry with its state, by name. */
   listCron(): Promise<CronEntryState[]>;
+
+  /**
+   * Records that a running process schedules these entries now (their `lastSeenAt`); an entry
+   * pruned meanwhile is registered again (its definition, not paused). Definitions, pauses and
+   * `registeredAt` of existing entries are kept.
+   */
+  touchCron(entries: readonly CronEntryDefinition[]): Promise<void>;
+
+  /**
+   * Deletes the registered cron entries last seen before `seenBefore` (removed from the code, or
+   * their processes stopped), with their pause; their tick history stays. Returns their names.
+   */
+  pruneCron(seenBefore: Date): Promise<string[]>;
 
   /** Pauses or resumes a registered cron entry (for every process); false when no entry has that name. */
   setCronPaused(name: string, paused: boolean): Promise<boolean>;

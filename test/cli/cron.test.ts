@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { DatabaseSync } from "node:sqlite";
 import { promisify } from "node:util";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { claimOne, insertOne } from "../conformance/job-store/helpers.ts";
@@ -102,5 +103,39 @@ describe("tend cron and tend jobs show progress (real processes running bin/tend
     const shown = await tend("jobs", "show", id, "-d", url);
     assert.equal(shown.code, 0, shown.stderr);
     assert.match(shown.stdout, /^progress \{"done":3,"of":10\}$/m);
+  });
+
+  it("tend cron list marks schedules unseen for a while as stale; tend cron prune deletes them", async () => {
+    await store.jobs.registerCron([
+      { name: "gone", kind: "old.kind", expression: "0 4 * * *", timezone: null, overlap: "skip" },
+      { name: "here", kind: "new.kind", expression: "0 5 * * *", timezone: null, overlap: "skip" },
+    ]);
+    // As if the process scheduling "gone" stopped two hours ago (the code no longer has it).
+    const file = new DatabaseSync(join(tmp.dir, "tend.db"));
+    try {
+      file
+        .prepare('UPDATE "tend_cron_entries" SET last_seen_at = ? WHERE name = ?')
+        .run(Date.now() - 2 * 3600 * 1000, "gone");
+    } finally {
+      file.close();
+    }
+    const listed = await tend("cron", "list", "-d", url);
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, /^gone\s.*active \(stale\)/m);
+    assert.match(listed.stdout, /^here\s.*active\s/m);
+    assert.doesNotMatch(listed.stdout, /^here\s.*stale/m);
+    const json = JSON.parse((await tend("cron", "list", "--json", "-d", url)).stdout) as Array<{
+      name: string;
+      stale: boolean;
+    }>;
+    assert.equal(json.find((e) => e.name === "gone")?.stale, true);
+    const bad = await tend("cron", "prune", "--older-than", "30s", "-d", url);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /TEND_E_INVALID_DURATION/);
+    const pruned = await tend("cron", "prune", "--older-than", "1h", "-d", url);
+    assert.equal(pruned.code, 0, pruned.stderr);
+    assert.match(pruned.stdout, /^pruned 1 cron schedule\(s\) unseen since .*: gone$/m);
+    const names = (await store.jobs.listCron()).map((e) => e.name);
+    assert.ok(names.includes("here") && !names.includes("gone"), names.join(","));
   });
 });

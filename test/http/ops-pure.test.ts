@@ -5,6 +5,7 @@ import { convergerRows } from "../../src/http/api/converger-routes.ts";
 import { queueRows } from "../../src/http/api/queue-routes.ts";
 import { mastersOf } from "../../src/http/api/worker-routes.ts";
 import { bytes, duration, utcTime } from "../../src/http/ui/format.ts";
+import { queuesPage } from "../../src/http/ui/pages-queues.ts";
 import { emptyQueueStats, type ProcessRecord } from "../../src/store/index.ts";
 
 const at = (iso: string) => new Date(iso);
@@ -30,12 +31,20 @@ function proc(p: Partial<ProcessRecord>): ProcessRecord {
   };
 }
 
+const NO_LIMITS = { concurrencyLimit: null, rateLimit: null };
+
 describe("the operations pages' pure parts", () => {
   it("queueRows merges counts, pause, limits known here and live processes, by name", () => {
     const rows = queueRows(
       [
-        { ...emptyQueueStats("mail"), available: 3, paused: true, changedAt: at("2026-01-01T00:00:00Z") },
-        { ...emptyQueueStats("a-reports"), paused: false, changedAt: null },
+        {
+          ...emptyQueueStats("mail"),
+          available: 3,
+          paused: true,
+          changedAt: at("2026-01-01T00:00:00Z"),
+          ...NO_LIMITS,
+        },
+        { ...emptyQueueStats("a-reports"), paused: false, changedAt: null, ...NO_LIMITS },
       ],
       [
         {
@@ -60,7 +69,8 @@ describe("the operations pages' pure parts", () => {
       ],
     );
     assert.equal(
-      queueRows([{ ...emptyQueueStats("x"), paused: false, changedAt: null }], null, [])[0]?.concurrencyHere,
+      queueRows([{ ...emptyQueueStats("x"), paused: false, changedAt: null, ...NO_LIMITS }], null, [])[0]
+        ?.concurrencyHere,
       null,
     );
   });
@@ -158,5 +168,24 @@ describe("the operations pages' pure parts", () => {
       "1 d",
     ]);
     assert.deepEqual([512, 2048, 52_428_800].map(bytes), ["512 B", "2.0 KiB", "50.0 MiB"]);
+  });
+
+  it("the queues page shows an operator's queue limits, from the store, even where no kind is known", () => {
+    const rows = queueRows(
+      [
+        {
+          ...emptyQueueStats("mail"),
+          paused: false,
+          changedAt: null,
+          concurrencyLimit: 3,
+          rateLimit: { limit: 10, periodMs: 1_000 },
+        },
+      ],
+      null,
+      [],
+    );
+    const text = String(queuesPage(rows, { readOnly: true, limitsKnown: false }));
+    assert.match(text, /queue: 3 at once/);
+    assert.match(text, /queue: 10 per 1(\.0)? ?s/);
   });
 });

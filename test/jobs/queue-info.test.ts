@@ -9,8 +9,8 @@ describe("mergeQueueInfos", () => {
     const merged = mergeQueueInfos(
       [{ ...emptyQueueStats("b"), available: 3 }, emptyQueueStats("c")],
       [
-        { queue: "a", paused: true, changedAt: at },
-        { queue: "b", paused: true, changedAt: at },
+        { queue: "a", paused: true, changedAt: at, concurrencyLimit: null, rateLimit: null },
+        { queue: "b", paused: true, changedAt: at, concurrencyLimit: null, rateLimit: null },
       ],
     );
     assert.deepEqual(

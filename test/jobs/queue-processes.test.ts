@@ -258,5 +258,60 @@ for (const driver of ["sqlite", "postgres"] as const) {
       for (const w of workers) w.child.kill("SIGTERM");
       assert.deepEqual(await Promise.all(workers.map((w) => exited(w.child))), [0, 0]);
     });
+
+    it("queue limits: two processes run at most the queue's concurrency limit, and a rate limit set for the queue holds", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable (TEND_SKIP_POSTGRES=1)");
+      const store = await backend.open();
+      const capped = uniqueQueue("capped");
+      const rated = uniqueQueue("qrated");
+      const tmp = await makeTempDir();
+      t.after(() => tmp.cleanup());
+      const record = join(tmp.dir, "record.log");
+      writeFileSync(record, "");
+      const jobs = makeJobs(store);
+      // Set before the workers start: every process applies it from its first claim.
+      await jobs.setQueueLimits(capped, { concurrency: 2 });
+      await jobs.setQueueLimits(rated, { rate: { limit: 3, per: 500 } });
+      const workers = [0, 1].map(() =>
+        spawnWorker(backend!.url, { QUEUES: `${capped},${rated}`, RECORD_FILE: record, CONCURRENCY: "4" }),
+      );
+      children.push(...workers.map((w) => w.child));
+      await Promise.all(workers.map((w) => w.ready));
+      await jobs.enqueueMany([
+        ...Array.from({ length: 12 }, (_, n) => ({
+          kind: `work.${capped}`,
+          queue: capped,
+          payload: { n, holdMs: 40 },
+        })),
+        ...Array.from({ length: 9 }, (_, n) => ({ kind: `work.${rated}`, queue: rated, payload: { n } })),
+      ]);
+      await waitFor(
+        async () =>
+          (await jobs.list({ queue: capped, state: "completed" })).length === 12 &&
+          (await jobs.list({ queue: rated, state: "completed" })).length === 9,
+        { timeoutMs: 30_000, message: "every job of both queues to complete" },
+      );
+      const cappedIds = new Set((await jobs.list({ queue: capped })).map((j) => j.id));
+      let running = 0;
+      let most = 0;
+      const pids = new Set<string>();
+      for (const [what, id, pid] of records(record)) {
+        if (!cappedIds.has(id)) continue;
+        pids.add(pid);
+        running += what === "start" ? 1 : -1;
+        most = Math.max(most, running);
+      }
+      t.diagnostic(`capped queue: at most ${most} running at once, in ${pids.size} process(es)`);
+      assert.equal(most, 2, "never more than the queue's limit of 2 across both processes");
+      const perWindow = new Map<number, number>();
+      for (const j of await jobs.list({ queue: rated, state: "completed" })) {
+        const w = Math.floor(j.startedAt!.getTime() / 500);
+        perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
+      }
+      t.diagnostic(`rated queue: starts per 500 ms window ${[...perWindow.values()].join(",")}`);
+      for (const [w, n] of perWindow) assert.ok(n <= 3, `window ${w} started ${n} jobs (queue limit 3)`);
+      for (const w of workers) w.child.kill("SIGTERM");
+      assert.deepEqual(await Promise.all(workers.map((w) => exited(w.child))), [0, 0]);
+    });
   });
 }

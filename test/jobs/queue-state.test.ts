@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { QueueState } from "../../src/jobs/queue-state.ts";
+import { nextWindowAt, QueueState, RATE_MEMORY_MS, WINDOW_SLACK_MS } from "../../src/jobs/queue-state.ts";
 import type { ClaimedJob } from "../../src/store/index.ts";
 
 function job(i: number): ClaimedJob {
@@ -111,5 +111,38 @@ describe("QueueState.afterClaim (adaptive claim-ahead, no prefetch configured)",
     const fixed = state(50, 0);
     claim(fixed, { running: 0, finished: 50, asked: 50, got: 50 });
     assert.equal(fixed.prefetch, 0);
+  });
+});
+
+describe("QueueState.pollAfterDrain (polls aligned to rate windows)", () => {
+  it("polls one interval later while no rate-limited job was claimed", () => {
+    const q = state(10, 0);
+    assert.equal(q.pollAfterDrain(10_300, 1_000), 11_300);
+    q.noteClaimed([job(1)], 10_300);
+    assert.equal(q.pollAfterDrain(10_300, 1_000), 11_300);
+  });
+
+  it("polls just after the next window opens while rate-limited jobs were claimed lately", () => {
+    const q = state(10, 0);
+    q.noteClaimed([{ ...job(1), ratePeriodMs: 1_000 }], 10_300);
+    assert.equal(nextWindowAt(10_300, 1_000), 11_000 + WINDOW_SLACK_MS);
+    assert.equal(q.pollAfterDrain(10_300, 1_000), 11_000 + WINDOW_SLACK_MS);
+    // Never later than the poll interval (a window longer than it).
+    q.noteClaimed([{ ...job(2), ratePeriodMs: 60_000 }], 10_400);
+    assert.equal(q.pollAfterDrain(10_400, 1_000), 11_000 + WINDOW_SLACK_MS, "the shortest window is kept");
+    const long = state(10, 0);
+    long.noteClaimed([{ ...job(3), ratePeriodMs: 60_000 }], 10_400);
+    assert.equal(long.pollAfterDrain(10_400, 1_000), 11_400);
+    // At a window's very start the poll still waits the slack.
+    assert.equal(nextWindowAt(12_000, 1_000), 13_000 + WINDOW_SLACK_MS);
+    assert.equal(nextWindowAt(12_999, 1_000), 13_000 + WINDOW_SLACK_MS);
+    assert.equal(nextWindowAt(12_999, 1), 13_000 + WINDOW_SLACK_MS);
+  });
+
+  it("forgets the windows a minute after the last rate-limited claim", () => {
+    const q = state(10, 0);
+    q.noteClaimed([{ ...job(1), ratePeriodMs: 1_000 }], 10_300);
+    const later = 10_300 + RATE_MEMORY_MS + 1;
+    assert.equal(q.pollAfterDrain(later, 1_000), later + 1_000);
   });
 });

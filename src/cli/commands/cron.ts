@@ -1,7 +1,24 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { nextCronRuns } from "../../jobs/index.ts";
+import { TendError } from "../../errors/index.ts";
+import { CRON_SEEN_EVERY_MS, nextCronRuns } from "../../jobs/index.ts";
+import { parseDuration } from "../../lifecycle/index.ts";
 import { databaseOption, withStore } from "../database.ts";
 import { renderTable } from "../table.ts";
+
+/**
+ * A "not seen for" duration of `option`: at least two of the scheduling processes' one-minute
+ * touches, so that a running process's entries are never taken for removed ones.
+ */
+function unseenFor(text: string, option: string): number {
+  const ms = parseDuration(text, option, { positive: true });
+  if (ms < 2 * CRON_SEEN_EVERY_MS)
+    throw new TendError(
+      "TEND_E_INVALID_DURATION",
+      `${option} ${JSON.stringify(text)}: expected at least 2m (processes record their schedules as seen every minute)`,
+      { details: { value: text } },
+    );
+  return ms;
+}
 
 function runsCount(value: string): number {
   const n = Number(value);
@@ -12,19 +29,26 @@ function runsCount(value: string): number {
 
 /** `tend cron ...`: list, pause and resume cron schedules, read from and written to the store. */
 export function register(program: Command): void {
-  const cron = program.command("cron").description("list, pause and resume cron schedules");
+  const cron = program.command("cron").description("list, pause, resume and prune cron schedules");
 
   cron
     .command("list")
     .description("every cron schedule a process registered, with its next runs and last tick")
     .addOption(databaseOption())
     .option("-n, --next <n>", "next runs to show per schedule", runsCount, 3)
+    .option(
+      "--stale-after <duration>",
+      "mark schedules no running process has scheduled for this long (removed from the code?)",
+      "10m",
+    )
     .option("--json", "print JSON")
-    .action(async (o: { database: string; next: number; json?: boolean }) => {
+    .action(async (o: { database: string; next: number; staleAfter: string; json?: boolean }) => {
+      const staleMs = unseenFor(o.staleAfter, "--stale-after");
       const entries = await withStore(o.database, (store) => store.jobs.listCron());
       const now = new Date();
       const rows = entries.map((e) => ({
         ...e,
+        stale: now.getTime() - e.lastSeenAt.getTime() > staleMs,
         nextRuns: e.paused ? [] : nextCronRuns(e.expression, e.timezone, o.next, now),
       }));
       if (o.json === true) {
@@ -43,6 +67,7 @@ export function register(program: Command): void {
                   "timezone",
                   "overlap",
                   "state",
+                  "last seen",
                   "last tick",
                   "last job",
                   "skipped",
@@ -54,7 +79,8 @@ export function register(program: Command): void {
                   e.expression,
                   e.timezone ?? "(process)",
                   e.overlap,
-                  e.paused ? "paused" : "active",
+                  `${e.paused ? "paused" : "active"}${e.stale ? " (stale)" : ""}`,
+                  e.lastSeenAt,
                   e.lastTick,
                   e.lastJobId === null ? null : `${e.lastJobId} ${e.lastJobState ?? "pruned"}`,
                   e.skipped,
@@ -62,6 +88,23 @@ export function register(program: Command): void {
                 ]),
               )
         }\n`,
+      );
+    });
+
+  cron
+    .command("prune")
+    .description(
+      "delete registered schedules no running process has scheduled for a while (removed from the code); their tick history stays",
+    )
+    .addOption(databaseOption())
+    .option("--older-than <duration>", "not seen for this long, e.g. 1h, 7d (at least 2m)", "1h")
+    .action(async (o: { database: string; olderThan: string }) => {
+      const seenBefore = new Date(Date.now() - unseenFor(o.olderThan, "--older-than"));
+      const gone = await withStore(o.database, (store) => store.jobs.pruneCron(seenBefore));
+      process.stdout.write(
+        gone.length === 0
+          ? `no cron schedule unseen since ${seenBefore.toISOString()}\n`
+          : `pruned ${gone.length} cron schedule(s) unseen since ${seenBefore.toISOString()}: ${gone.join(", ")}\n`,
       );
     });
 

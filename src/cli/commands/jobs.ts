@@ -1,5 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { checkJobId } from "../../jobs/index.ts";
+import { checkJobId, formatRate } from "../../jobs/index.ts";
 import { parseDuration } from "../../lifecycle/index.ts";
 import {
   JOB_STATES,
@@ -15,6 +15,17 @@ function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
 }
 
+/** `concurrency key tenant:7 (limit 2)  rate limit 10/1s`, or null for a job with neither. */
+function limitsLine(job: JobRecord): string | null {
+  const parts: string[] = [];
+  if (job.concurrencyKey != null)
+    parts.push(
+      `concurrency key ${job.concurrencyKey} (${job.concurrencyLimit == null ? "no limit" : `limit ${job.concurrencyLimit}`})`,
+    );
+  if (job.rateLimit != null) parts.push(`rate limit ${formatRate(job.rateLimit)}`);
+  return parts.length === 0 ? null : parts.join("  ");
+}
+
 function summary(job: JobRecord): string {
   const lines = [
     `job ${job.id}  ${job.kind}  [${job.state}]`,
@@ -26,6 +37,8 @@ function summary(job: JobRecord): string {
   if (job.progress !== null) lines.push(`progress ${JSON.stringify(job.progress)}`);
   if (job.result !== null) lines.push(`result ${JSON.stringify(job.result)}`);
   if (job.uniqueKey !== null) lines.push(`unique key ${job.uniqueKey}`);
+  const limits = limitsLine(job);
+  if (limits !== null) lines.push(limits);
   if (job.workerId !== null)
     lines.push(`worker ${job.workerId}  lease until ${job.leaseExpiresAt?.toISOString() ?? "-"}`);
   for (const e of job.errors) {

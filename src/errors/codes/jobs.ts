@@ -4,6 +4,8 @@ export const JOBS_CODES = {
   TEND_E_INVALID_QUEUE: "A queue name is not a non-empty name of letters, digits and `._:-` (at most 128).",
   TEND_E_INVALID_JOB_OPTIONS:
     "An option given to define, enqueue, cron or batch is out of range or of the wrong type.",
+  TEND_E_INVALID_QUEUE_LIMITS:
+    "A queue limit is out of range or of the wrong type: concurrency an integer 1-10,000, rate a limit of 1-1,000,000 starts per window of 1 ms to 24 h (`10/1s`), or null to clear.",
   TEND_E_DUPLICATE_JOB_KIND: "A job kind was defined twice in one app.",
   TEND_E_PAYLOAD_TOO_LARGE: "A payload's JSON is larger than the configured limit (1 MiB by default).",
   TEND_E_UNKNOWN_JOB_KIND:

@@ -30,7 +30,13 @@ export function queueRows(
   processes: ReadonlyArray<{ alive: boolean; queues: string[] }>,
 ): QueueRow[] {
   const rows = new Map<string, QueueRow>();
-  const empty = (queue: string): QueueInfo => ({ ...emptyQueueStats(queue), paused: false, changedAt: null });
+  const empty = (queue: string): QueueInfo => ({
+    ...emptyQueueStats(queue),
+    paused: false,
+    changedAt: null,
+    concurrencyLimit: null,
+    rateLimit: null,
+  });
   const row = (info: QueueInfo): QueueRow => ({
     ...info,
     concurrencyHere: limits === null ? null : 0,

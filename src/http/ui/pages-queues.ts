@@ -6,6 +6,9 @@ const STATES = ["available", "running", "scheduled", "retryable"] as const;
 
 function limits(q: QueueRow): SafeHtml | string {
   const parts: string[] = [];
+  // Set by an operator for the whole queue (tend queues limit), held by every process.
+  if (q.concurrencyLimit !== null) parts.push(`queue: ${q.concurrencyLimit} at once`);
+  if (q.rateLimit !== null) parts.push(`queue: ${q.rateLimit.limit} per ${duration(q.rateLimit.periodMs)}`);
   if (q.concurrencyHere !== null && q.concurrencyHere > 0) parts.push(`${q.concurrencyHere} at once here`);
   for (const k of q.limits) {
     if (k.concurrencyLimit !== null) parts.push(`${k.kind}: ${k.concurrencyLimit} at once per key`);
@@ -97,8 +100,8 @@ export function queuesPage(
       A paused queue's jobs are not claimed by any process until it is resumed; jobs already running finish.
       ${
         options.limitsKnown
-          ? "Limits are those this process defines."
-          : "Concurrency and rate limits are defined in the app's code: open the dashboard of one of its processes to see them."
+          ? "Queue limits are those set with tend queues limit; the others are those this process defines."
+          : "Queue limits are those set with tend queues limit; per-kind and per-key limits are defined in the app's code: open the dashboard of one of its processes to see them."
       }
     </p>`;
 }

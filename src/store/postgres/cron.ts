@@ -139,10 +139,11 @@ export async function registerCron(ctx: PgContext, entries: readonly CronEntryDe
   for (const e of entries) checkCronEntry(e);
   await ctx.run(
     "cron_register",
-    `INSERT INTO ${ctx.cronEntries} (name, kind, expression, timezone, overlap, registered_at)
-     SELECT * , now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+    `INSERT INTO ${ctx.cronEntries} (name, kind, expression, timezone, overlap, registered_at, last_seen_at)
+     SELECT * , now(), now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
      ON CONFLICT (name) DO UPDATE SET kind = EXCLUDED.kind, expression = EXCLUDED.expression,
-       timezone = EXCLUDED.timezone, overlap = EXCLUDED.overlap, registered_at = EXCLUDED.registered_at`,
+       timezone = EXCLUDED.timezone, overlap = EXCLUDED.overlap, registered_at = EXCLUDED.registered_at,
+       last_seen_at = EXCLUDED.last_seen_at`,
     [
       entries.map((e) => e.name),
       entries.map((e) => e.kind),
@@ -161,6 +162,7 @@ interface EntryRow {
   overlap: CronOverlap;
   paused: boolean;
   registered_at: Date;
+  last_seen_at: Date;
   skipped: string;
   last_skipped_at: Date | null;
   last_tick: Date | null;
@@ -179,7 +181,8 @@ interface EntryRow {
 export async function listCron(ctx: PgContext): Promise<CronEntryState[]> {
   const { rows } = await ctx.run<EntryRow>(
     "cron_list",
-    `SELECT e.name, e.kind, e.expression, e.timezone, e.overlap, e.paused, e.registered_at, e.skipped,
+    `SELECT e.name, e.kind, e.expression, e.timezone, e.overlap, e.paused, e.registered_at,
+        COALESCE(e.last_seen_at, e.registered_at) AS last_seen_at, e.skipped,
         e.last_skipped_at, c.last_tick, c.last_job_id::text AS last_job_id, j.state AS last_job_state
      FROM ${ctx.cronEntries} e
      LEFT JOIN ${ctx.cron} c ON c.name = e.name
@@ -195,6 +198,7 @@ export async function listCron(ctx: PgContext): Promise<CronEntryState[]> {
     overlap: r.overlap,
     paused: r.paused,
     registeredAt: r.registered_at,
+    lastSeenAt: r.last_seen_at,
     lastTick: r.last_tick,
     lastJobId: r.last_job_id,
     lastJobState: r.last_job_state,
@@ -219,4 +223,48 @@ export async function setCronPaused(ctx: PgContext, name: string, paused: boolea
     [name, paused === true],
   );
   return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Records that this process schedules these entries now (see JobStore.touchCron).
+ *
+ * @example
+ * ```ts
+ * await touchCron(ctx, [{ name: "nightly", kind: "purge", expression: "0 3 * * *", timezone: null, overlap: "skip" }]);
+ * ```
+ */
+export async function touchCron(ctx: PgContext, entries: readonly CronEntryDefinition[]): Promise<void> {
+  if (entries.length === 0) return;
+  for (const e of entries) checkCronEntry(e);
+  await ctx.run(
+    "cron_touch",
+    `INSERT INTO ${ctx.cronEntries} (name, kind, expression, timezone, overlap, registered_at, last_seen_at)
+     SELECT *, now(), now() FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[])
+     ON CONFLICT (name) DO UPDATE SET last_seen_at = EXCLUDED.last_seen_at`,
+    [
+      entries.map((e) => e.name),
+      entries.map((e) => e.kind),
+      entries.map((e) => e.expression),
+      entries.map((e) => e.timezone),
+      entries.map((e) => e.overlap),
+    ],
+  );
+}
+
+/**
+ * Deletes the entries last seen before `seenBefore` (see JobStore.pruneCron); returns their names.
+ *
+ * @example
+ * ```ts
+ * const gone = await pruneCron(ctx, new Date(Date.now() - 3_600_000));
+ * ```
+ */
+export async function pruneCron(ctx: PgContext, seenBefore: Date): Promise<string[]> {
+  checkDate("TEND_E_INVALID_STORE_ARGUMENT", "seenBefore", seenBefore);
+  const { rows } = await ctx.run<{ name: string }>(
+    "cron_prune",
+    `DELETE FROM ${ctx.cronEntries} WHERE COALESCE(last_seen_at, registered_at) < $1 RETURNING name`,
+    [seenBefore],
+  );
+  return rows.map((r) => r.name).sort();
 }

@@ -2,7 +2,16 @@ import type { NewJob } from "../job-model.ts";
 import type { JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import type { PgContext } from "./context.ts";
-import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
+import {
+  cronTick,
+  enqueueCronTick,
+  lastCronTick,
+  listCron,
+  pruneCron,
+  registerCron,
+  setCronPaused,
+  touchCron,
+} from "./cron.ts";
 import { jobDependencies } from "./dependencies.ts";
 import { insertJobs } from "./insert.ts";
 import {
@@ -14,7 +23,7 @@ import {
   markStartedJobs,
   releaseJobs,
 } from "./leases.ts";
-import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { listQueueSettings, pruneRateWindows, setQueueLimits, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -41,6 +50,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     get: (id) => getJob(ctx, id),
     list: (filter) => listJobs(ctx, filter),
     prune: (olderThan, limit) => pruneJobs(ctx, olderThan, limit),
+    pruneRateWindows: () => pruneRateWindows(ctx),
     stats: () => queueStats(ctx),
     enqueueCronTick: (name, tickAt, job) => enqueueCronTick(ctx, name, tickAt, job),
     lastCronTick: (name) => lastCronTick(ctx, name),
@@ -48,6 +58,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     resumeQueue: (queue) => setQueuePaused(ctx, queue, false),
     listQueues: () => listQueueSettings(ctx),
     dependencies: (id) => jobDependencies(ctx, id),
+    setQueueLimits: (queue, limits) => setQueueLimits(ctx, queue, limits),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
     progress: (updates) => progressJobs(ctx, updates),
@@ -55,6 +66,8 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     cronTick: (name, tickAt, job, overlap) => cronTick(ctx, name, tickAt, job, overlap),
     registerCron: (entries) => registerCron(ctx, entries),
     listCron: () => listCron(ctx),
+    touchCron: (entries) => touchCron(ctx, entries),
+    pruneCron: (seenBefore) => pruneCron(ctx, seenBefore),
     setCronPaused: (name, paused) => setCronPaused(ctx, name, paused),
   };
 }

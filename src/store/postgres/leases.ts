@@ -10,7 +10,9 @@ import type {
   LeaseRef,
 } from "../job-model.ts";
 import { batchNotify, NOW_ISO, PENDING, type PgContext } from "./context.ts";
-import { claimLimited, hasLimitedJobs } from "./limited-claim.ts";
+import { markCapped } from "../queue-limits.ts";
+import { claimCapped } from "./capped-claim.ts";
+import { claimLimited, probeQueue } from "./limited-claim.ts";
 import { type ClaimRow, toClaimedJobs } from "./rows.ts";
 
 /**
@@ -210,8 +212,12 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
     randomUUID(),
     start,
   ];
-  if (await hasLimitedJobs(ctx, request.queue))
-    return toClaimedJobs(await claimLimited(ctx, values, ctx.workerTimeoutMs));
+  const probe = await probeQueue(ctx, request.queue);
+  if (probe.capped) {
+    const capped = await claimCapped(ctx, values, probe.limited, claimSql(ctx), ctx.workerTimeoutMs);
+    return markCapped(toClaimedJobs(capped.rows), capped.ratePeriodMs);
+  }
+  if (probe.limited) return toClaimedJobs(await claimLimited(ctx, values, ctx.workerTimeoutMs));
   const { rows } = await ctx.run<ClaimRow>("claim", claimSql(ctx), values);
   return toClaimedJobs(rows);
 }

@@ -20,8 +20,9 @@ export const LIMITED_PROBE_MS = 1_000;
 /**
  * The limited claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token,
  * $6 how many start at once). It walks the distinct keys of the queue's pending keyed jobs with a
- * loose index scan (one probe per key), and for each key takes up to its limit (the limit of its
- * first pending job) minus its running jobs, in (priority, run_at, id) order, numbering them
+ * loose index scan (one probe per key, which reads the key's first pending job and so its limits),
+ * counts the running jobs of every key in one scan of the keyed running index, and for each key
+ * takes up to its limit (the limit of its first pending job) minus its running jobs, in (priority, run_at, id) order, numbering them
  * 1, 2, ... within the key. Jobs without a key each count as a key of their own (number 1). The
  * claim takes the first `$2` in order of (number, priority, run_at, id): one job of every key
  * before a second of any, so a key with a large backlog cannot starve the others. A key with a
@@ -39,27 +40,29 @@ export const LIMITED_PROBE_MS = 1_000;
 export function limitedClaimSql(ctx: PgContext): string {
   const j = ctx.jobs;
   return `WITH RECURSIVE keys AS (
-      (SELECT concurrency_key AS k FROM ${j}
+      (SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
         WHERE queue = $1 AND ${LIMITED} AND concurrency_key IS NOT NULL
-        ORDER BY concurrency_key LIMIT 1)
+        ORDER BY concurrency_key, priority, run_at, id LIMIT 1)
       UNION ALL
-      SELECT (SELECT concurrency_key FROM ${j}
+      SELECT nx.* FROM keys CROSS JOIN LATERAL (
+        SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
         WHERE queue = $1 AND ${LIMITED} AND concurrency_key > keys.k
-        ORDER BY concurrency_key LIMIT 1)
-      FROM keys WHERE keys.k IS NOT NULL
+        ORDER BY concurrency_key, priority, run_at, id LIMIT 1
+      ) nx
+    ),
+    running AS (
+      SELECT concurrency_key AS k, count(*) AS n FROM ${j}
+      WHERE queue = $1 AND state = 'running' AND concurrency_key IS NOT NULL
+      GROUP BY concurrency_key
     ),
     keyed AS (
-      SELECT p.id, p.priority, p.run_at, p.rank, keys.k, head.win, head.rate_limit IS NOT NULL AS rated
+      SELECT p.id, p.priority, p.run_at, p.rank, keys.k, head.win, head.rate_limit IS NOT NULL AS rated,
+        keys.rate_period_ms AS per
       FROM keys
+      LEFT JOIN running ON running.k = keys.k
       CROSS JOIN LATERAL (
-        SELECT count(*) AS n FROM ${j} r WHERE r.queue = $1 AND r.concurrency_key = keys.k AND r.state = 'running'
-      ) running
-      CROSS JOIN LATERAL (
-        SELECT h.concurrency_limit AS lim, h.rate_limit,
-          to_timestamp(floor(extract(epoch FROM now()) * 1000 / h.rate_period_ms) * h.rate_period_ms / 1000.0) AS win
-        FROM ${j} h
-        WHERE h.queue = $1 AND h.concurrency_key = keys.k AND h.${LIMITED}
-        ORDER BY h.priority, h.run_at, h.id LIMIT 1
+        SELECT keys.lim, keys.rate_limit,
+          to_timestamp(floor(extract(epoch FROM now()) * 1000 / keys.rate_period_ms) * keys.rate_period_ms / 1000.0) AS win
       ) head
       LEFT JOIN ${ctx.rateWindows} w ON head.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || keys.k
       CROSS JOIN LATERAL (
@@ -69,14 +72,15 @@ export function limitedClaimSql(ctx: PgContext): string {
           AND q.run_at <= now() AND NOT q.cancel_requested
         ORDER BY q.priority, q.run_at, q.id
         LIMIT GREATEST(0, LEAST($2,
-          CASE WHEN head.lim IS NULL THEN $2 ELSE head.lim - running.n END,
+          CASE WHEN head.lim IS NULL THEN $2 ELSE head.lim - COALESCE(running.n, 0) END,
           CASE WHEN head.rate_limit IS NULL THEN $2
             ELSE head.rate_limit - CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END END))
       ) p
       WHERE keys.k IS NOT NULL
     ),
     plain AS (
-      SELECT id, priority, run_at, 1::bigint AS rank, NULL::text AS k, NULL::timestamptz AS win, false AS rated
+      SELECT id, priority, run_at, 1::bigint AS rank, NULL::text AS k, NULL::timestamptz AS win, false AS rated,
+        NULL::integer AS per
       FROM ${j}
       WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
         AND concurrency_key IS NULL AND rate_key IS NULL
@@ -89,7 +93,7 @@ export function limitedClaimSql(ctx: PgContext): string {
       WHERE NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
     ),
     chosen AS (
-      SELECT id, ord, k, win, rated FROM ordered
+      SELECT id, ord, k, win, rated, per FROM ordered
       WHERE NOT rated OR ord <= $6
       ORDER BY ord
       LIMIT $2
@@ -107,18 +111,19 @@ export function limitedClaimSql(ctx: PgContext): string {
         lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
-        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, n.ord
+        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord
     ),
     counted AS (
-      INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started)
-      SELECT $1 || '/' || chosen.k, chosen.win, count(*) FROM u JOIN chosen ON chosen.id = u.id
+      INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started, window_end)
+      SELECT $1 || '/' || chosen.k, chosen.win, count(*), chosen.win + max(chosen.per) * interval '1 millisecond'
+      FROM u JOIN chosen ON chosen.id = u.id
       WHERE chosen.rated GROUP BY chosen.k, chosen.win
       ON CONFLICT (bucket) DO UPDATE SET
         started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
-        window_start = EXCLUDED.window_start
+        window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
-      concurrency_key
+      concurrency_key, rate_period_ms
     FROM u ORDER BY ord`;
 }
 
@@ -133,14 +138,52 @@ export function limitedClaimSql(ctx: PgContext): string {
  */
 export async function claimLimited(
   ctx: PgContext,
-  values: [queue: string, limit: number, workerId: string, leaseMs: number, token: string, start: number],
+  values: ClaimValues,
   timeoutMs: number,
 ): Promise<ClaimRow[]> {
+  return await inQueueLock(ctx, values[0], timeoutMs, async (query) => {
+    const { rows } = await query<ClaimRow>("claim_limited", limitedClaimSql(ctx), values);
+    return rows;
+  });
+}
+
+/** The claim statements' parameters. */
+export type ClaimValues = [
+  queue: string,
+  limit: number,
+  workerId: string,
+  leaseMs: number,
+  token: string,
+  start: number,
+];
+
+/** A named query on the transaction's connection. */
+export type LockedQuery = <R extends pg.QueryResultRow>(
+  name: string,
+  text: string,
+  args: unknown[],
+) => Promise<pg.QueryResult<R>>;
+
+/**
+ * Runs `body` in a transaction on a pooled connection, after the queue's claim lock (a
+ * transaction-level advisory lock; see the module comment), and commits.
+ *
+ * @example
+ * ```ts
+ * const rows = await inQueueLock(ctx, "default", 10_000, (query) => query("x", "SELECT 1", []));
+ * ```
+ */
+export async function inQueueLock<T>(
+  ctx: PgContext,
+  queue: string,
+  timeoutMs: number,
+  body: (query: LockedQuery) => Promise<T>,
+): Promise<T> {
   const client = await ctx.pool.connect();
   let failure: Error | undefined;
   try {
     // pg reads a per-query query_timeout; its types do not list it.
-    const query = <R extends pg.QueryResultRow>(name: string, text: string, args: unknown[]) =>
+    const query: LockedQuery = <R extends pg.QueryResultRow>(name: string, text: string, args: unknown[]) =>
       client.query<R>({
         name: `tend.${ctx.schema}.${name}`,
         text,
@@ -150,11 +193,11 @@ export async function claimLimited(
     await client.query("BEGIN");
     try {
       await query("claim_limited_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-        `${ctx.schema}.claim.${values[0]}`,
+        `${ctx.schema}.claim.${queue}`,
       ]);
-      const { rows } = await query<ClaimRow>("claim_limited", limitedClaimSql(ctx), values);
+      const out = await body(query);
       await client.query("COMMIT");
-      return rows;
+      return out;
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
       throw err;
@@ -168,20 +211,42 @@ export async function claimLimited(
   }
 }
 
-/** Per store context: per queue, whether it has pending limited jobs, and when that was asked. */
-const probes = new WeakMap<PgContext, Map<string, { limited: boolean; at: number }>>();
+/** What a probe of a queue tells the claim: which claim to run. */
+export interface QueueProbe {
+  /** The queue has pending jobs under a concurrency key or a rate limit. */
+  limited: boolean;
+  /** The queue has limits of its own (the queues table). */
+  capped: boolean;
+}
+
+/** Per store context: per queue, the last probe and when it was asked. */
+const probes = new WeakMap<PgContext, Map<string, QueueProbe & { at: number }>>();
 
 /**
- * Whether a queue has pending jobs under a concurrency key (or a rate limit), asked at most once
- * per {@link LIMITED_PROBE_MS} per queue and store (one probe of an index that is empty while no
- * job uses keys). Keyed jobs enqueued meanwhile wait at most that long for the limited claim.
+ * Drops a queue's cached probe, so that this process's next claim asks again (after a change of
+ * the queue's limits).
  *
  * @example
  * ```ts
- * const claim = (await hasLimitedJobs(ctx, "default")) ? "limited" : "plain";
+ * forgetProbe(ctx, "emails");
  * ```
  */
-export async function hasLimitedJobs(ctx: PgContext, queue: string): Promise<boolean> {
+export function forgetProbe(ctx: PgContext, queue: string): void {
+  probes.get(ctx)?.delete(queue);
+}
+
+/**
+ * Whether a queue has pending jobs under a concurrency key (or a rate limit), and whether it has
+ * limits of its own, asked at most once per {@link LIMITED_PROBE_MS} per queue and store (one
+ * probe of an index that is empty while no job uses keys, and one of the queues table's primary
+ * key). Keyed jobs enqueued meanwhile, and limits set by another process, wait at most that long.
+ *
+ * @example
+ * ```ts
+ * const { limited, capped } = await probeQueue(ctx, "default");
+ * ```
+ */
+export async function probeQueue(ctx: PgContext, queue: string): Promise<QueueProbe> {
   let byQueue = probes.get(ctx);
   if (byQueue === undefined) {
     byQueue = new Map();
@@ -189,13 +254,15 @@ export async function hasLimitedJobs(ctx: PgContext, queue: string): Promise<boo
   }
   const now = Date.now();
   const known = byQueue.get(queue);
-  if (known !== undefined && now - known.at < LIMITED_PROBE_MS) return known.limited;
-  const { rows } = await ctx.run<{ limited: boolean }>(
-    "claim_probe",
-    `SELECT EXISTS (SELECT 1 FROM ${ctx.jobs} WHERE queue = $1 AND ${LIMITED}) AS limited`,
+  if (known !== undefined && now - known.at < LIMITED_PROBE_MS) return known;
+  const { rows } = await ctx.run<QueueProbe>(
+    "claim_probe_capped",
+    `SELECT EXISTS (SELECT 1 FROM ${ctx.jobs} WHERE queue = $1 AND ${LIMITED}) AS limited,
+      EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1
+        AND (concurrency_limit IS NOT NULL OR rate_limit IS NOT NULL)) AS capped`,
     [queue],
   );
-  const limited = rows[0]?.limited === true;
-  byQueue.set(queue, { limited, at: now });
-  return limited;
+  const probe = { limited: rows[0]?.limited === true, capped: rows[0]?.capped === true, at: now };
+  byQueue.set(queue, probe);
+  return probe;
 }

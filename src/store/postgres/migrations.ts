@@ -278,4 +278,21 @@ CREATE TRIGGER jobs_delete_dependencies AFTER DELETE ON {{schema}}.jobs
   EXECUTE FUNCTION {{schema}}.jobs_settle_dependents();
 `,
   },
+  {
+    component: "jobs",
+    version: 7,
+    name: "jobs: queue limits (concurrency, rate), rate_windows.window_end (pruning), cron_entries.last_seen_at",
+    // Nullable columns older code never reads or writes: every 0.x binary works on it (it ignores
+    // queue limits).
+    compatibleFrom: "0.1.0",
+    // Nullable without defaults: catalogue-only changes, no table rewrite.
+    sql: `
+ALTER TABLE {{schema}}.queues
+  ADD COLUMN concurrency_limit integer,
+  ADD COLUMN rate_limit integer,
+  ADD COLUMN rate_period_ms integer;
+ALTER TABLE {{schema}}.cron_entries ADD COLUMN last_seen_at timestamptz;
+ALTER TABLE {{schema}}.rate_windows ADD COLUMN window_end timestamptz;
+`,
+  },
 ];

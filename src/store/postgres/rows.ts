@@ -32,13 +32,17 @@ export interface JobRow {
   lost: number;
   max_lost: number;
   progress: Json | null;
+  concurrency_key: string | null;
+  concurrency_limit: number | null;
+  rate_limit: number | null;
+  rate_period_ms: number | null;
 }
 
 /** Columns selected for a full row, in a stable order (prefixable with a table alias). */
 export const JOB_COLUMNS =
   "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
   "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index, " +
-  "lost, max_lost, progress";
+  "lost, max_lost, progress, concurrency_key, concurrency_limit, rate_limit, rate_period_ms";
 
 /**
  * Converts a `jobs` row to a JobRecord.
@@ -75,6 +79,12 @@ export function toJobRecord(row: JobRow): JobRecord {
     batchId: row.batch_id,
     batchIndex: row.batch_index,
     progress: row.progress ?? null,
+    concurrencyKey: row.concurrency_key ?? null,
+    concurrencyLimit: row.concurrency_limit ?? null,
+    rateLimit:
+      row.rate_limit == null || row.rate_period_ms == null
+        ? null
+        : { limit: row.rate_limit, periodMs: row.rate_period_ms },
   };
 }
 
@@ -92,6 +102,8 @@ export interface ClaimRow {
   trace_context: string | null;
   /** Returned by the limited claim only. */
   concurrency_key?: string | null;
+  /** Returned by the limited claim only. */
+  rate_period_ms?: number | null;
 }
 
 /**
@@ -115,6 +127,7 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     runAt: row.run_at,
     traceContext: row.trace_context,
     ...(row.concurrency_key == null ? {} : { concurrencyKey: row.concurrency_key }),
+    ...(row.rate_period_ms == null ? {} : { ratePeriodMs: row.rate_period_ms }),
   }));
 }
 

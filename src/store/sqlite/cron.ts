@@ -115,10 +115,11 @@ export async function registerCron(
   if (entries.length === 0) return;
   for (const e of entries) checkCronEntry(e);
   const upsert = ctx.stmt(
-    `INSERT INTO ${ctx.t.cronEntries} (name, kind, expression, timezone, overlap, registered_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+    `INSERT INTO ${ctx.t.cronEntries} (name, kind, expression, timezone, overlap, registered_at, last_seen_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
      ON CONFLICT (name) DO UPDATE SET kind = excluded.kind, expression = excluded.expression,
-       timezone = excluded.timezone, overlap = excluded.overlap, registered_at = excluded.registered_at`,
+       timezone = excluded.timezone, overlap = excluded.overlap, registered_at = excluded.registered_at,
+       last_seen_at = excluded.last_seen_at`,
   );
   await ctx.write(() => {
     const now = ctx.now();
@@ -137,7 +138,8 @@ export async function registerCron(
 export function listCron(ctx: SqliteContext): CronEntryState[] {
   const rows = ctx
     .stmt(
-      `SELECT e.name, e.kind, e.expression, e.timezone, e.overlap, e.paused, e.registered_at, e.skipped,
+      `SELECT e.name, e.kind, e.expression, e.timezone, e.overlap, e.paused, e.registered_at,
+              COALESCE(e.last_seen_at, e.registered_at) AS last_seen_at, e.skipped,
               e.last_skipped_at, c.last_tick, c.last_job_id, j.state AS last_job_state
          FROM ${ctx.t.cronEntries} e
          LEFT JOIN ${ctx.t.cron} c ON c.name = e.name
@@ -153,6 +155,7 @@ export function listCron(ctx: SqliteContext): CronEntryState[] {
     overlap: String(r["overlap"]) as CronOverlap,
     paused: Number(r["paused"]) !== 0,
     registeredAt: new Date(Number(r["registered_at"])),
+    lastSeenAt: new Date(Number(r["last_seen_at"])),
     lastTick: r["last_tick"] == null ? null : new Date(Number(r["last_tick"])),
     lastJobId: r["last_job_id"] == null ? null : String(r["last_job_id"]),
     lastJobState: r["last_job_state"] == null ? null : (String(r["last_job_state"]) as JobState),
@@ -173,4 +176,43 @@ export async function setCronPaused(ctx: SqliteContext, name: string, paused: bo
   checkString("TEND_E_INVALID_STORE_ARGUMENT", "name", name);
   const stmt = ctx.stmt(`UPDATE ${ctx.t.cronEntries} SET paused = ? WHERE name = ? RETURNING name`);
   return await ctx.write(() => stmt.get(paused ? 1 : 0, name) !== undefined);
+}
+
+/**
+ * Records that this process schedules these entries now (see JobStore.touchCron).
+ *
+ * @example
+ * ```ts
+ * await touchCron(ctx, [{ name: "nightly", kind: "purge", expression: "0 3 * * *", timezone: null, overlap: "skip" }]);
+ * ```
+ */
+export async function touchCron(ctx: SqliteContext, entries: readonly CronEntryDefinition[]): Promise<void> {
+  if (entries.length === 0) return;
+  for (const e of entries) checkCronEntry(e);
+  const upsert = ctx.stmt(
+    `INSERT INTO ${ctx.t.cronEntries} (name, kind, expression, timezone, overlap, registered_at, last_seen_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)
+     ON CONFLICT (name) DO UPDATE SET last_seen_at = excluded.last_seen_at`,
+  );
+  await ctx.write(() => {
+    const now = ctx.now();
+    for (const e of entries) upsert.run(e.name, e.kind, e.expression, e.timezone, e.overlap, now);
+  });
+}
+
+/**
+ * Deletes the entries last seen before `seenBefore` (see JobStore.pruneCron); returns their names.
+ *
+ * @example
+ * ```ts
+ * const gone = await pruneCron(ctx, new Date(Date.now() - 3_600_000));
+ * ```
+ */
+export async function pruneCron(ctx: SqliteContext, seenBefore: Date): Promise<string[]> {
+  const before = checkDate("TEND_E_INVALID_STORE_ARGUMENT", "seenBefore", seenBefore).getTime();
+  const stmt = ctx.stmt(
+    `DELETE FROM ${ctx.t.cronEntries} WHERE COALESCE(last_seen_at, registered_at) < ? RETURNING name`,
+  );
+  const rows = await ctx.write(() => stmt.all(before) as Row[]);
+  return rows.map((r) => String(r["name"])).sort();
 }

@@ -12,6 +12,7 @@ import type {
   LeaseRef,
   ListFilter,
   NewJob,
+  QueueLimitsChange,
   QueueSetting,
   ProgressUpdate,
   QueueStats,
@@ -23,7 +24,16 @@ import type { CallerTransaction, JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";
-import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
+import {
+  cronTick,
+  enqueueCronTick,
+  lastCronTick,
+  listCron,
+  pruneCron,
+  registerCron,
+  setCronPaused,
+  touchCron,
+} from "./cron.ts";
 import { jobDependencies } from "./dependencies.ts";
 import { insertJobs } from "./insert.ts";
 import {
@@ -36,7 +46,7 @@ import {
   releaseJobs,
 } from "./leases.ts";
 import type { SqliteNotifier } from "./notifier.ts";
-import { listQueueSettings, setQueuePaused } from "./queues.ts";
+import { listQueueSettings, pruneRateWindows, setQueueLimits, setQueuePaused } from "./queues.ts";
 import { progressJobs } from "./progress.ts";
 import { snoozeJobs } from "./snooze.ts";
 import { rescueExpiredJobs, rescueWorkerJobs } from "./rescue.ts";
@@ -145,6 +155,10 @@ export class SqliteJobStore implements JobStore {
     return listJobs(this.#ctx, filter);
   }
 
+  async pruneRateWindows(): Promise<number> {
+    return pruneRateWindows(this.#ctx);
+  }
+
   async prune(olderThan: Date, limit: number): Promise<number> {
     return pruneJobs(this.#ctx, olderThan, limit);
   }
@@ -177,6 +191,10 @@ export class SqliteJobStore implements JobStore {
     return jobDependencies(this.#ctx, id);
   }
 
+  async setQueueLimits(queue: string, limits: QueueLimitsChange): Promise<QueueSetting> {
+    return setQueueLimits(this.#ctx, queue, limits);
+  }
+
   async batchProgress(batchId: string): Promise<BatchProgress> {
     return batchProgress(this.#ctx, batchId);
   }
@@ -203,6 +221,14 @@ export class SqliteJobStore implements JobStore {
 
   async listCron(): Promise<CronEntryState[]> {
     return listCron(this.#ctx);
+  }
+
+  async touchCron(entries: readonly CronEntryDefinition[]): Promise<void> {
+    return touchCron(this.#ctx, entries);
+  }
+
+  async pruneCron(seenBefore: Date): Promise<string[]> {
+    return pruneCron(this.#ctx, seenBefore);
   }
 
   async setCronPaused(name: string, paused: boolean): Promise<boolean> {

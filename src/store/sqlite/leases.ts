@@ -9,8 +9,10 @@ import type {
   LeaseRef,
 } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
+import { markCapped, queueAllowance } from "../queue-limits.ts";
 import { hasLimitedJobs, pickLimited } from "./limited-claim.ts";
 import { ANY_CHANGE } from "./notifier.ts";
+import { countQueueStarts, queueCap } from "./queues.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 
 /** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
@@ -51,7 +53,7 @@ function claimOneSql(jobs: string): string {
          lease_token = lower(hex(randomblob(16))), lease_expires_at = ?2
    WHERE id = ?3
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context,
-     concurrency_key`;
+     concurrency_key, rate_period_ms`;
 }
 
 /** Marks one claimed row started (?1 now, ?2 id); in the claim's transaction. */
@@ -71,19 +73,29 @@ function startSql(jobs: string): string {
  * ```
  */
 export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<ClaimedJob[]> {
-  const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", req.limit, 1, 10_000);
+  const asked = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", req.limit, 1, 10_000);
   const leaseMs = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", req.leaseMs, 1, MAX_LEASE_MS);
   const queue = checkString("TEND_E_INVALID_STORE_ARGUMENT", "queue", req.queue);
   const workerId = checkString("TEND_E_INVALID_STORE_ARGUMENT", "workerId", req.workerId);
-  const start =
+  const startAsked =
     req.start === undefined
-      ? limit
+      ? asked
       : checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "start", req.start, 0, 10_000);
   const claim = ctx.stmt(claimSql(ctx.t.jobs, ctx.t.queues));
   const mark = ctx.stmt(startSql(ctx.t.jobs));
+  let capped: { ratePeriodMs: number | null } | null = null;
   const rows = await ctx.write(() => {
     const now = ctx.now();
     let claimed: Row[];
+    // A queue with limits of its own takes no more than they allow (see queueAllowance).
+    const cap = queueCap(ctx, queue, now);
+    let limit = asked;
+    let start = startAsked;
+    if (cap !== null) {
+      ({ limit, start } = queueAllowance(asked, startAsked, cap));
+      capped = { ratePeriodMs: cap.ratePeriodMs };
+      if (limit === 0) return [];
+    }
     if (hasLimitedJobs(ctx, queue)) {
       // Jobs under a concurrency key: picked key by key, claimed one by one, in round-robin order.
       const one = ctx.stmt(claimOneSql(ctx.t.jobs));
@@ -105,9 +117,13 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
       mark.run(now, claimed[i]!["id"] as number);
       claimed[i]!["started_at"] = now;
     }
+    const started = Math.min(claimed.length, start);
+    if (cap?.ratePeriodMs != null && cap.rateLimit !== null && started > 0)
+      countQueueStarts(ctx, queue, now, cap.ratePeriodMs, started);
     return claimed;
   }, true);
-  return rows.map(rowToClaimed);
+  const jobs = rows.map(rowToClaimed);
+  return capped === null ? jobs : markCapped(jobs, (capped as { ratePeriodMs: number | null }).ratePeriodMs);
 }
 
 /**

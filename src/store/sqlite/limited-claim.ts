@@ -104,13 +104,13 @@ export function pickLimited(
   );
   const windowOf = ctx.stmt(`SELECT window_start, started FROM ${ctx.t.rateWindows} WHERE bucket = ?`);
   const count = ctx.stmt(
-    `INSERT INTO ${ctx.t.rateWindows} AS w (bucket, window_start, started) VALUES (?1, ?2, ?3)
+    `INSERT INTO ${ctx.t.rateWindows} AS w (bucket, window_start, started, window_end) VALUES (?1, ?2, ?3, ?4)
      ON CONFLICT (bucket) DO UPDATE SET
        started = CASE WHEN w.window_start = excluded.window_start THEN w.started + excluded.started ELSE excluded.started END,
-       window_start = excluded.window_start`,
+       window_start = excluded.window_start, window_end = excluded.window_end`,
   );
   const candidates: Candidate[] = [];
-  const windows = new Map<string, number>();
+  const windows = new Map<string, { start: number; end: number }>();
   const add = (rows: Row[], ranked: boolean, bucket?: string): void => {
     rows.forEach((r, i) =>
       candidates.push({
@@ -139,7 +139,7 @@ export function pickLimited(
       const windowStart = Math.floor(now / period) * period;
       // Queue names never hold "/": the bucket names one (queue, key).
       bucket = `${queue}/${key}`;
-      windows.set(bucket, windowStart);
+      windows.set(bucket, { start: windowStart, end: windowStart + period });
       const w = windowOf.get(bucket) as Row | undefined;
       const used = w !== undefined && Number(w["window_start"]) === windowStart ? Number(w["started"]) : 0;
       free = Math.min(free, Number(first["rate_limit"]) - used);
@@ -152,6 +152,9 @@ export function pickLimited(
     .slice(0, limit);
   const started = new Map<string, number>();
   for (const c of chosen) if (c.bucket !== undefined) started.set(c.bucket, (started.get(c.bucket) ?? 0) + 1);
-  for (const [bucket, n] of started) count.run(bucket, windows.get(bucket)!, n);
+  for (const [bucket, n] of started) {
+    const w = windows.get(bucket)!;
+    count.run(bucket, w.start, n, w.end);
+  }
   return chosen.map((c) => c.id);
 }

@@ -291,4 +291,19 @@ BEGIN
 END;
 `,
   },
+  {
+    component: "jobs",
+    version: 7,
+    name: "jobs: queue limits (concurrency, rate), rate_windows.window_end (pruning), cron_entries.last_seen_at",
+    // Nullable columns older code never reads or writes: every 0.x binary works on it (it ignores
+    // queue limits).
+    compatibleFrom: "0.1.0",
+    sql: `
+ALTER TABLE {{schema}}queues ADD COLUMN concurrency_limit INTEGER;
+ALTER TABLE {{schema}}queues ADD COLUMN rate_limit INTEGER;
+ALTER TABLE {{schema}}queues ADD COLUMN rate_period_ms INTEGER;
+ALTER TABLE {{schema}}cron_entries ADD COLUMN last_seen_at INTEGER;
+ALTER TABLE {{schema}}rate_windows ADD COLUMN window_end INTEGER;
+`,
+  },
 ];

@@ -7,7 +7,7 @@ export type Row = Record<string, unknown>;
 export const JOB_COLUMNS =
   "id, kind, queue, payload, priority, state, run_at, attempt, max_attempts, unique_key, errors, result, " +
   "created_at, started_at, finished_at, worker_id, lease_token, lease_expires_at, cancel_requested, batch_id, batch_index, " +
-  "lost, max_lost, progress";
+  "lost, max_lost, progress, concurrency_key, concurrency_limit, rate_limit, rate_period_ms";
 
 /**
  * Pure: an id string to the SQLite rowid it names, or -1 (matches nothing) when it is not one.
@@ -88,6 +88,12 @@ export function rowToJob(row: Row): JobRecord {
     batchIndex:
       row["batch_index"] === null || row["batch_index"] === undefined ? null : num(row["batch_index"]),
     progress: row["progress"] === null || row["progress"] === undefined ? null : parseJson(row["progress"]),
+    concurrencyKey: strOrNull(row["concurrency_key"] ?? null),
+    concurrencyLimit: row["concurrency_limit"] == null ? null : num(row["concurrency_limit"]),
+    rateLimit:
+      row["rate_limit"] == null || row["rate_period_ms"] == null
+        ? null
+        : { limit: num(row["rate_limit"]), periodMs: num(row["rate_period_ms"]) },
   };
 }
 
@@ -112,5 +118,6 @@ export function rowToClaimed(row: Row): ClaimedJob {
     runAt: new Date(num(row["run_at"])),
     traceContext: row["trace_context"] == null ? null : str(row["trace_context"]),
     ...(row["concurrency_key"] == null ? {} : { concurrencyKey: str(row["concurrency_key"]) }),
+    ...(row["rate_period_ms"] == null ? {} : { ratePeriodMs: num(row["rate_period_ms"]) }),
   };
 }

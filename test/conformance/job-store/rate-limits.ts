@@ -30,6 +30,10 @@ export function describeRateLimits(h: () => FreshStore): void {
       await store.jobs.insert(rated(10, "rated", 3, DAY));
       const first = await claim(store, "rated", 10);
       assert.equal(first.length, 3, "the window allows 3 starts");
+      assert.ok(
+        first.every((j) => j.ratePeriodMs === DAY),
+        "each claimed job names its window, for its worker's next poll",
+      );
       await store.jobs.complete(first.map((j) => ({ id: j.id, leaseToken: j.leaseToken, result: null })));
       assert.deepEqual(
         await claim(store, "rated", 10),
@@ -78,6 +82,40 @@ export function describeRateLimits(h: () => FreshStore): void {
         perWindow.set(w, (perWindow.get(w) ?? 0) + 1);
       }
       for (const [w, n] of perWindow) assert.ok(n <= 2, `window ${w} started ${n}`);
+    });
+
+    it("pruneRateWindows deletes the windows that ended and keeps the running ones", async () => {
+      const { store } = h();
+      await store.jobs.insert(rated(3, "day", 1, DAY));
+      await store.jobs.insert([
+        ...rated(3, "short", 1, 20),
+        newJob({
+          queue: "short",
+          concurrencyKey: "other",
+          concurrencyLimit: null,
+          rateLimit: 1,
+          ratePeriodMs: 20,
+        }),
+      ]);
+      await store.jobs.setQueueLimits("capped", { rate: { limit: 5, periodMs: 20 } });
+      await store.jobs.insert([newJob({ queue: "capped" })]);
+      assert.equal((await claim(store, "day", 10)).length, 1);
+      assert.equal((await claim(store, "short", 10)).length, 2, "one start of each key");
+      assert.equal((await claim(store, "capped", 10)).length, 1);
+      // Two key windows and the queue's window end 20 ms after they began.
+      await new Promise((r) => setTimeout(r, 60));
+      assert.equal(await store.jobs.pruneRateWindows(), 3, "the ended windows of both keys and the queue");
+      assert.equal(await store.jobs.pruneRateWindows(), 0, "nothing left that ended");
+      assert.equal(
+        (await claim(store, "day", 10)).length,
+        0,
+        "the running day window still counts its start",
+      );
+      assert.equal(
+        (await claim(store, "short", 10)).length,
+        1,
+        "a pruned key starts afresh in its new window",
+      );
     });
   });
 }

@@ -3,8 +3,10 @@ import { useFreshStore } from "../../support/backends.ts";
 import { describeAdmin } from "./admin.ts";
 import { describeConcurrencyKeys } from "./concurrency-keys.ts";
 import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
+import { describeCronSeen } from "./cron-seen.ts";
 import { describeInsertAndClaim } from "./insert-claim.ts";
 import { describeLeases } from "./lease.ts";
+import { describeQueueLimits } from "./queue-limits.ts";
 import { describeQueues } from "./queues.ts";
 import { describeRateLimits } from "./rate-limits.ts";
 import { describeValidation } from "./validation.ts";
@@ -24,6 +26,8 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeQueues(fresh);
     describeConcurrencyKeys(fresh);
     describeRateLimits(fresh);
+    describeQueueLimits(fresh);
+    describeCronSeen(fresh);
     describeValidation(fresh);
   });
 }

@@ -56,4 +56,49 @@ export function queues(ctx: () => { backend: Backend; store: Store }): void {
       await worker.stop();
     }
   });
+
+  it("a queue's concurrency limit holds for two workers; setQueueLimits checks its input", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const a = makeJobs(store, { concurrency: 5, prefetch: 5 });
+    const b = makeJobs(store, { concurrency: 5 });
+    await assert.rejects(a.setQueueLimits(queue, { concurrency: -1 }), {
+      code: "TEND_E_INVALID_QUEUE_LIMITS",
+    });
+    await assert.rejects(a.setQueueLimits(queue, { rate: { limit: 5, per: "soon" } }), {
+      code: "TEND_E_INVALID_QUEUE_LIMITS",
+    });
+    await assert.rejects(a.setQueueLimits(queue, { concurency: 2 } as never), {
+      code: "TEND_E_UNKNOWN_OPTION",
+    });
+    const set = await a.setQueueLimits(queue, { concurrency: 2, rate: { limit: 100, per: "1s" } });
+    assert.deepEqual([set.concurrencyLimit, set.rateLimit], [2, { limit: 100, periodMs: 1_000 }]);
+    await a.setQueueLimits(queue, { rate: null });
+    let running = 0;
+    let most = 0;
+    for (const jobs of [a, b])
+      jobs.define(
+        "capped.work",
+        async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((r) => setTimeout(r, 20));
+          running--;
+        },
+        { queue },
+      );
+    const enqueued = await a.enqueueMany(
+      Array.from({ length: 12 }, (_, n) => ({ kind: "capped.work", payload: { n } })),
+    );
+    const workers = [await startJobs(a), await startJobs(b)];
+    try {
+      for (const { id } of enqueued) await waitForState(a, id, "completed", 15_000);
+      assert.equal(most, 2, "never more than the queue's 2 at once, over both workers");
+      const info = (await a.listQueues()).find((q) => q.queue === queue);
+      assert.equal(info?.concurrencyLimit, 2);
+      assert.equal(info?.rateLimit, null);
+    } finally {
+      await Promise.all(workers.map((w) => w.stop()));
+    }
+  });
 }
