@@ -9,8 +9,11 @@ export interface MasterRecord {
   max: number;
   /** The worker count this master runs now (its share of the fleet's). */
   desired: number;
-  /** Its workers as it last reported them (id, pid, state, in-flight jobs). */
-  workers: ReadonlyArray<{ id: string; pid: number; state: string; inFlight: number }>;
+  /**
+   * Its workers as it last reported them (id, pid, state, in-flight jobs, and the restarts of the
+   * worker's slot; absent from rows written by older versions).
+   */
+  workers: ReadonlyArray<{ id: string; pid: number; state: string; inFlight: number; restarts?: number }>;
   startedAt: Date;
   heartbeatAt: Date;
   /** Past this, without a heartbeat, the master counts as dead. */

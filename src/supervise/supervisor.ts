@@ -641,6 +641,7 @@ export class Supervisor extends EventEmitter {
             pid: w.pid,
             state: w.state,
             inFlight: w.inFlight,
+            restarts: this.#restarts.forSlot(w.slot),
           })),
         },
         o.masterLeaseMs,

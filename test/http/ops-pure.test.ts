@@ -143,7 +143,10 @@ describe("the operations pages' pure parts", () => {
         min: 1,
         max: 4,
         desired: 2,
-        workers: [],
+        workers: [
+          { id: "a", pid: 11, state: "ready", inFlight: 0, restarts: 2 },
+          { id: "x", pid: 99, state: "starting", inFlight: 0 },
+        ],
         startedAt: new Date(0),
         heartbeatAt: new Date(0),
         expiresAt: new Date(0),
@@ -154,6 +157,9 @@ describe("the operations pages' pure parts", () => {
       fleet.map((m) => [m.host, m.desired, m.alive, m.workers.length]),
       [["h1", 2, false, 2]],
     );
+    // Restarts by worker pid, only where the master reported them.
+    assert.deepEqual(fleet[0]!.restarts, { 11: 2 });
+    assert.deepEqual(mastersOf(workers, null)[0]!.restarts, {});
   });
 
   it("formats times, durations and sizes", () => {

@@ -17,6 +17,8 @@ export interface MasterRow {
   heartbeatAt: Date | null;
   /** Its workers registered in the process registry. */
   workers: ProcessRecord[];
+  /** Restarts of each worker's slot by worker pid, as the master reported them (PostgreSQL), else empty. */
+  restarts: Record<number, number>;
 }
 
 /**
@@ -45,6 +47,9 @@ export function mastersOf(
       alive: m.alive,
       heartbeatAt: m.heartbeatAt,
       workers: workersOf(m.host, m.pid),
+      restarts: Object.fromEntries(
+        m.workers.filter((w) => typeof w.restarts === "number").map((w) => [w.pid, w.restarts!]),
+      ),
     }));
   const seen = new Map<string, MasterRow>();
   for (const p of processes) {
@@ -61,6 +66,7 @@ export function mastersOf(
         alive: processes.some((w) => w.host === p.host && w.masterPid === p.masterPid && w.alive),
         heartbeatAt: null,
         workers: workersOf(p.host, p.masterPid),
+        restarts: {},
       });
   }
   return [...seen.values()];

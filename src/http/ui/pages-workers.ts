@@ -16,6 +16,10 @@ export function workersPage(
   view: { workers: readonly ProcessRecord[]; masters: readonly MasterRow[]; fleet: boolean },
   now: number,
 ): SafeHtml {
+  // A supervised worker's restarts (its slot's), where its master reports them (PostgreSQL).
+  const restarts = new Map<string, number>();
+  for (const m of view.masters)
+    for (const [pid, n] of Object.entries(m.restarts)) restarts.set(`${m.host}:${pid}`, n);
   return html`<h1>Workers</h1>
     <div data-refresh="5">
       ${
@@ -34,6 +38,7 @@ export function workersPage(
                   <th class="n">jobs in flight</th>
                   <th>queues</th>
                   <th>last heartbeat</th>
+                  <th class="n">restarts</th>
                   <th>version</th>
                 </tr>
               </thead>
@@ -53,6 +58,9 @@ export function workersPage(
                       <td class="n">${w.inFlight} / ${w.concurrency}</td>
                       <td>${w.queues.join(", ") || html`<span class="muted">none</span>`}</td>
                       <td>${utcTime(w.heartbeatAt)}</td>
+                      <td class="n">
+                        ${restarts.get(`${w.host}:${w.pid}`) ?? html`<span class="muted">-</span>`}
+                      </td>
                       <td class="muted">${w.version}</td>
                     </tr>`,
                 )}
@@ -69,6 +77,7 @@ export function workersPage(
                   <th>master</th>
                   <th>status</th>
                   <th class="n">workers</th>
+                  <th class="n">restarts</th>
                   <th>program</th>
                   <th>last heartbeat</th>
                 </tr>
@@ -83,6 +92,9 @@ export function workersPage(
                       </td>
                       <td class="n">
                         ${m.workers.filter((w) => w.alive).length}${m.desired === null ? "" : html` of ${m.desired} (min ${m.min}, max ${m.max})`}
+                      </td>
+                      <td class="n">
+                        ${m.desired === null ? html`<span class="muted">-</span>` : Object.values(m.restarts).reduce((a, b) => a + b, 0)}
                       </td>
                       <td><code>${m.program ?? "-"}</code></td>
                       <td>${utcTime(m.heartbeatAt)}</td>

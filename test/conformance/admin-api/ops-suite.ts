@@ -322,7 +322,10 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
             min: 1,
             max: 4,
             desired: 2,
-            workers: [],
+            workers: [
+              { id: "w-5001", pid: 5001, state: "ready", inFlight: 1, restarts: 3 },
+              { id: "w-5002", pid: 5002, state: "ready", inFlight: 1, restarts: 0 },
+            ],
           },
           60_000,
         );
@@ -342,6 +345,12 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
         const page = await (await fetch(`${base}/ui/workers`, { headers: { connection: "close" } })).text();
         assert.match(page, /data-master="ops-host:5000"/);
         assert.match(page, /data-worker="w-5001"/);
+        if (driver === "postgres") {
+          // The slot restarts the master reported, on the worker's row and summed on the master's.
+          assert.deepEqual(mine?.["restarts"], { "5001": 3, "5002": 0 });
+          assert.match(page, /data-worker="w-5001">(?:(?!<\/tr>)[\s\S])*<td class="n">\s*3\s*<\/td>/);
+          assert.match(page, /data-master="ops-host:5000">(?:(?!<\/tr>)[\s\S])*<td class="n">\s*3\s*<\/td>/);
+        }
       } finally {
         for (const pid of [5001, 5002]) await store.processes.remove(`w-${pid}`);
         await fleet?.remove("ops-host:5000.1");
