@@ -10,6 +10,8 @@ import type { Migration } from "../migration.ts";
  *   running counts, since running rows are few (bounded by concurrency);
  * - unique: unique_key over the blocking states;
  * - finished: (finished_at) over final rows, for pruning and the completed rate;
+ * - retryable: (queue, run_at) over retryable rows (version 6): with the claim index, the queue
+ *   statistics count every pending state from index entries alone, never reading a row;
  * - batch: batch_id where set.
  * The enqueued rate needs no index of its own: ids grow with time (see stats.ts).
  *
@@ -169,6 +171,18 @@ CREATE TABLE {{schema}}.cron_entries (
   skipped bigint NOT NULL DEFAULT 0,
   last_skipped_at timestamptz
 );
+`,
+  },
+  {
+    component: "jobs",
+    version: 6,
+    name: "jobs: retryable index (queue, run_at), for counting waiting retries without reading rows",
+    // An index older code never names: every 0.x binary works on it. Written only when a job
+    // enters or leaves the retryable state (a failed attempt), never by enqueue or completion.
+    compatibleFrom: "0.1.0",
+    sql: `
+CREATE INDEX jobs_retryable_idx ON {{schema}}.jobs (queue, run_at)
+  WHERE state = 'retryable';
 `,
   },
 ];
