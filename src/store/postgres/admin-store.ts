@@ -12,6 +12,7 @@ import {
   type NewAuditEntry,
 } from "../admin-model.ts";
 import { jobIdText } from "../args.ts";
+import { bulkParts, FINAL_PREDICATE, PENDING_PREDICATE } from "../bulk-parts.ts";
 import { retryJob } from "./admin.ts";
 import { FINAL, PENDING, type PgContext } from "./context.ts";
 import { quoteIdent } from "./identifiers.ts";
@@ -28,6 +29,47 @@ interface AuditRow {
 }
 
 const AUDIT_COLUMNS = "id::text AS id, at, action, target, token_id, outcome, detail";
+
+/**
+ * The statement counting a bulk action's jobs: one count per partial index that holds its states
+ * (see bulkParts), summed; null when the action takes no job. Exposed so that a test can check its plan.
+ *
+ * @example
+ * ```ts
+ * const q = bulkCountSql(ctx, "cancel", { queue: "mail" });
+ * if (q !== null) await pool.query(q.sql, q.values);
+ * ```
+ */
+export function bulkCountSql(
+  ctx: PgContext,
+  action: BulkAction,
+  filter: BulkFilter,
+): { name: string; sql: string; values: unknown[] } | null {
+  const f = checkBulkFilter(filter);
+  const parts = bulkParts(bulkStates(action, f.state));
+  if (parts.length === 0) return null;
+  const values: unknown[] = [];
+  const common: string[] = [];
+  if (f.queue !== undefined) {
+    values.push(f.queue);
+    common.push(`queue = $${values.length}`);
+  }
+  if (f.kind !== undefined) {
+    values.push(f.kind);
+    common.push(`kind = $${values.length}`);
+  }
+  const counts = parts.map((part) => {
+    values.push(part.states);
+    const where = [
+      ...(part.predicate === null ? [] : [part.predicate]),
+      `state = ANY($${values.length}::text[])`,
+      ...common,
+    ];
+    return `(SELECT count(*) FROM ${ctx.jobs} WHERE ${where.join(" AND ")})`;
+  });
+  const shape = `${parts.map((p) => (p.predicate === PENDING_PREDICATE ? "p" : p.predicate === FINAL_PREDICATE ? "f" : "o")).join("")}${f.queue === undefined ? "" : "q"}${f.kind === undefined ? "" : "k"}`;
+  return { name: `bulk_count:${shape}`, sql: `SELECT (${counts.join(" + ")})::int AS n`, values };
+}
 
 function toEntry(row: AuditRow): AuditEntry {
   return {
@@ -131,13 +173,9 @@ export class PostgresAdminStore implements AdminStore {
   }
 
   async countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
-    const w = this.#bulkWhere(action, filter);
-    if (w === null) return 0;
-    const { rows } = await this.#ctx.run<{ n: number }>(
-      `bulk_count:${w.shape}`,
-      `SELECT count(*)::int AS n FROM ${this.#ctx.jobs} WHERE ${w.where}`,
-      w.values,
-    );
+    const q = bulkCountSql(this.#ctx, action, filter);
+    if (q === null) return 0;
+    const { rows } = await this.#ctx.run<{ n: number }>(q.name, q.sql, q.values);
     return rows[0]?.n ?? 0;
   }
 

@@ -15,21 +15,35 @@ import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
  * ```
  */
 export async function getJob(ctx: PgContext, id: string): Promise<JobRecord | null> {
-  const { rows } = await ctx.run<JobRow>("get", `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE id = $1`, [
-    jobIdText(id),
-  ]);
+  const { rows } = await ctx.run<JobRow>("get", getJobSql(ctx), [jobIdText(id)]);
   return rows[0] === undefined ? null : toJobRecord(rows[0]);
 }
 
 /**
- * Jobs matching a filter, newest first (see ListFilter).
+ * The statement of one job by id (`$1`: the id). Exposed so that a test can check its plan.
  *
  * @example
  * ```ts
- * const failed = await listJobs(ctx, { state: "discarded", limit: 50 });
+ * await pool.query(getJobSql(ctx), ["42"]);
  * ```
  */
-export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobRecord[]> {
+export function getJobSql(ctx: PgContext): string {
+  return `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE id = $1`;
+}
+
+/**
+ * The prepared statement's name, text and values of a jobs list (see {@link listJobs}); exposed
+ * so that a test can check its plan. Throws TEND_E_INVALID_STORE_ARGUMENT for a bad filter.
+ *
+ * @example
+ * ```ts
+ * const { sql, values } = listSql(ctx, { state: "discarded", limit: 50 });
+ * ```
+ */
+export function listSql(
+  ctx: PgContext,
+  filter: ListFilter,
+): { name: string; sql: string; values: unknown[] } {
   if (filter === null || typeof filter !== "object") {
     throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "list filter", filter, "an object");
   }
@@ -51,12 +65,25 @@ export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobR
   values.push(limit);
   // The statement text depends only on which filters are set: one prepared statement per shape.
   const shape = where.map((w) => w.split(" ").slice(0, 2).join(" ")).join(",");
-  const { rows } = await ctx.run<JobRow>(
-    `list:${shape}`,
-    `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+  return {
+    name: `list:${shape}`,
+    sql: `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
      ORDER BY id DESC LIMIT $${values.length}`,
     values,
-  );
+  };
+}
+
+/**
+ * Jobs matching a filter, newest first (see ListFilter).
+ *
+ * @example
+ * ```ts
+ * const failed = await listJobs(ctx, { state: "discarded", limit: 50 });
+ * ```
+ */
+export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobRecord[]> {
+  const { name, sql, values } = listSql(ctx, filter);
+  const { rows } = await ctx.run<JobRow>(name, sql, values);
   return rows.map(toJobRecord);
 }
 

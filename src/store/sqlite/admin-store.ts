@@ -12,10 +12,42 @@ import {
   type NewAuditEntry,
 } from "../admin-model.ts";
 import { jobIdText } from "../args.ts";
+import { bulkParts } from "../bulk-parts.ts";
 import { getJob } from "./admin.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
+
+/**
+ * The statements counting a bulk action's jobs, one per partial index that holds its states (see
+ * bulkParts); their sum is the count. Exposed so that a test can check their plans.
+ *
+ * @example
+ * ```ts
+ * for (const { sql, args } of bulkCountSql("tend_jobs", "cancel", { queue: "mail" })) db.prepare(sql).get(...args);
+ * ```
+ */
+export function bulkCountSql(
+  jobs: string,
+  action: BulkAction,
+  filter: BulkFilter,
+): Array<{ sql: string; args: string[] }> {
+  const f = checkBulkFilter(filter);
+  return bulkParts(bulkStates(action, f.state)).map((part) => {
+    const where = [`state IN (${part.states.map(() => "?").join(", ")})`];
+    if (part.predicate !== null) where.unshift(part.predicate);
+    const args: string[] = [...part.states];
+    if (f.queue !== undefined) {
+      where.push("queue = ?");
+      args.push(f.queue);
+    }
+    if (f.kind !== undefined) {
+      where.push("kind = ?");
+      args.push(f.kind);
+    }
+    return { sql: `SELECT count(*) AS n FROM ${jobs} WHERE ${where.join(" AND ")}`, args };
+  });
+}
 
 function toEntry(row: Row): AuditEntry {
   return {
@@ -109,12 +141,19 @@ export class SqliteAdminStore implements AdminStore {
   }
 
   countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
-    const w = this.#bulkWhere(action, filter);
-    if (w === null) return Promise.resolve(0);
-    const row = this.#ctx
-      .stmt(`SELECT count(*) AS n FROM ${this.#ctx.t.jobs} WHERE ${w.where}`)
-      .get(...w.args) as Row;
-    return Promise.resolve(Number(row["n"]));
+    const ctx = this.#ctx;
+    const parts = bulkCountSql(ctx.t.jobs, action, filter);
+    if (parts.length === 1)
+      return Promise.resolve(Number((ctx.stmt(parts[0]!.sql).get(...parts[0]!.args) as Row)["n"]));
+    // One read transaction: the parts count the same snapshot.
+    ctx.db.exec("BEGIN");
+    try {
+      let n = 0;
+      for (const p of parts) n += Number((ctx.stmt(p.sql).get(...p.args) as Row)["n"]);
+      return Promise.resolve(n);
+    } finally {
+      if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
+    }
   }
 
   async runBulk(

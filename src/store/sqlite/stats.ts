@@ -27,8 +27,8 @@ export function firstTrue(lo: number, hi: number, holds: (x: number) => boolean)
 }
 
 /**
- * The statements of the queue statistics, by part (`?1`: now in ms; `enqueued` also takes the
- * first id of the window). Exposed so that a test can check their plans.
+ * The statements of the queue statistics, by part (`?1`: now in ms, or the window's start for
+ * `finished`; `enqueued` takes the window's first id and start, `probe` an id). Exposed so that a test can check their plans.
  *
  * @example
  * ```ts
@@ -46,6 +46,10 @@ export function statsStatements(jobs: string) {
     finished: `SELECT queue, sum(state = 'completed') AS completed
        FROM ${jobs} WHERE state IN ('completed', 'discarded', 'cancelled') AND finished_at >= ?1 GROUP BY queue`,
     enqueued: `SELECT queue, count(*) AS n FROM ${jobs} WHERE id >= ?1 AND created_at >= ?2 GROUP BY queue`,
+    // Two statements: SQLite answers a lone min() or max() from the rowid b-tree, both together by a scan.
+    lowest: `SELECT min(id) AS v FROM ${jobs}`,
+    highest: `SELECT max(id) AS v FROM ${jobs}`,
+    probe: `SELECT created_at FROM ${jobs} WHERE id >= ?1 ORDER BY id LIMIT 1`,
   };
 }
 
@@ -62,16 +66,14 @@ export function statsStatements(jobs: string) {
  * ```
  */
 export function queueStats(ctx: SqliteContext): QueueStats[] {
-  const { jobs } = ctx.t;
-  const sql = statsStatements(jobs);
+  const sql = statsStatements(ctx.t.jobs);
   const pending = ctx.stmt(sql.pending);
   const retrying = ctx.stmt(sql.retrying);
   const running = ctx.stmt(sql.running);
   const finished = ctx.stmt(sql.finished);
-  // Two statements: SQLite answers a lone min() or max() from the rowid b-tree, both together by a scan.
-  const lowest = ctx.stmt(`SELECT min(id) AS v FROM ${jobs}`);
-  const highest = ctx.stmt(`SELECT max(id) AS v FROM ${jobs}`);
-  const probe = ctx.stmt(`SELECT created_at FROM ${jobs} WHERE id >= ? ORDER BY id LIMIT 1`);
+  const lowest = ctx.stmt(sql.lowest);
+  const highest = ctx.stmt(sql.highest);
+  const probe = ctx.stmt(sql.probe);
   const enqueued = ctx.stmt(sql.enqueued);
 
   const byQueue = new Map<string, QueueStats>();
