@@ -4,6 +4,7 @@
  * their own (deleting a job).
  */
 import { invalidArgument } from "../errors/index.ts";
+import type { ActivityOptions, JobActivity } from "./activity-model.ts";
 import { JOB_STATES, type JobRecord, type JobState } from "./job-model.ts";
 
 /** One operator action to record. */
@@ -144,4 +145,9 @@ export interface AdminStore {
    * Jobs changed by workers meanwhile are taken or left by their state at their batch.
    */
   runBulk(action: BulkAction, filter: BulkFilter, options?: { batchSize?: number }): Promise<BulkOutcome>;
+  /**
+   * Enqueued and finished jobs per queue and per bucket (by default the last hour's minutes), read
+   * from bounded index ranges: at most `maxRows` rows per series (see JobActivity).
+   */
+  activity(options?: ActivityOptions): Promise<JobActivity>;
 }

@@ -13,6 +13,10 @@ export const API_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary:
       "Every queue with pending jobs or recent activity: counts by state, rates, oldest available age.",
   },
+  "GET /api/activity": {
+    summary:
+      "The last hour per minute and per queue: jobs enqueued, completed, discarded, cancelled (with totals) and the estimated backlog; read at most every 10 s.",
+  },
   "GET /api/jobs": {
     summary: "Jobs, newest first, filtered; keyset-paginated (`next` is the next `before`).",
     query: [...FILTERS, ...PAGE],

@@ -1,6 +1,7 @@
 import type { Router } from "../router.ts";
 import { sendJson } from "../router.ts";
 import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "./query.ts";
+import { activityView, recentActivity } from "./activity.ts";
 import { jobView } from "./job-view.ts";
 import { listPage } from "./list-page.ts";
 import { api } from "./respond.ts";
@@ -48,6 +49,13 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
       "/api/queues",
       api(async (_req, res) => {
         sendJson(res, 200, { queues: sortedQueues(await s.store.jobs.stats()) });
+      }),
+    )
+    .get(
+      "/api/activity",
+      api(async (_req, res) => {
+        const [activity, stats] = await Promise.all([recentActivity(s), s.store.jobs.stats()]);
+        sendJson(res, 200, activityView(activity, stats));
       }),
     )
     .get(

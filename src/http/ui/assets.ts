@@ -35,6 +35,10 @@ button.danger { color: var(--bad); }
 .muted { color: var(--muted); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dt { color: var(--muted); }
+svg.chart { display: block; overflow: visible; }
+svg.chart polyline { stroke-width: 1.5; vector-effect: non-scaling-stroke; }
+.c-enq { stroke: var(--accent); } .c-done { stroke: var(--ok); } .c-fail { stroke: var(--bad); } .c-backlog { stroke: var(--muted); }
+.key-enq { color: var(--accent); } .key-done { color: var(--ok); } .key-fail { color: var(--bad); }
 `;
 
 /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isTendError } from "../../errors/index.ts";
+import { activityView, recentActivity } from "../api/activity.ts";
 import { jobView } from "../api/job-view.ts";
 import { listPage } from "../api/list-page.ts";
 import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "../api/query.ts";
@@ -153,7 +154,8 @@ export function addDashboard(router: Router, s: AdminSources): Router {
     .get(
       "/ui",
       page(s, "Overview", async () => {
-        return overviewPage(sortedQueues(await s.store.jobs.stats()));
+        const [stats, activity] = await Promise.all([s.store.jobs.stats(), recentActivity(s)]);
+        return overviewPage(sortedQueues(stats), activityView(activity, stats));
       }),
     )
     .get(

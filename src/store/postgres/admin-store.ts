@@ -11,6 +11,12 @@ import {
   type DeleteOutcome,
   type NewAuditEntry,
 } from "../admin-model.ts";
+import {
+  type ActivityOptions,
+  activityOptions,
+  bucketActivity,
+  type JobActivity,
+} from "../activity-model.ts";
 import { jobIdText } from "../args.ts";
 import { bulkParts, FINAL_PREDICATE, PENDING_PREDICATE } from "../bulk-parts.ts";
 import { retryJob } from "./admin.ts";
@@ -69,6 +75,39 @@ export function bulkCountSql(
   });
   const shape = `${parts.map((p) => (p.predicate === PENDING_PREDICATE ? "p" : p.predicate === FINAL_PREDICATE ? "f" : "o")).join("")}${f.queue === undefined ? "" : "q"}${f.kind === undefined ? "" : "k"}`;
   return { name: `bulk_count:${shape}`, sql: `SELECT (${counts.join(" + ")})::int AS n`, values };
+}
+
+/**
+ * The statements of the jobs' activity (see AdminStore.activity). `firstId`: the first id created
+ * at or after `$1` (a bisection on the primary key: ids grow with created_at), null for an empty
+ * table; `enqueued`: rows from that id (`$1`) to the newest (`$2`), newest first, at most `$3`;
+ * `finished`: final rows finished since `$1`, newest first, at most `$2`. Exposed so that a test
+ * can check their plans.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await pool.query(activitySql(ctx).firstId, [new Date(Date.now() - 3_600_000)]);
+ * ```
+ */
+export function activitySql(ctx: PgContext): { firstId: string; enqueued: string; finished: string } {
+  return {
+    firstId: `WITH RECURSIVE b(lo, hi) AS (
+        SELECT min(id), max(id) + 1 FROM ${ctx.jobs}
+        UNION ALL
+        SELECT CASE WHEN p.ok THEN b.lo ELSE (b.lo + b.hi) / 2 + 1 END,
+               CASE WHEN p.ok THEN (b.lo + b.hi) / 2 ELSE b.hi END
+        FROM b CROSS JOIN LATERAL (
+          SELECT COALESCE((SELECT j.created_at >= $1 FROM ${ctx.jobs} j
+                           WHERE j.id >= (b.lo + b.hi) / 2 ORDER BY j.id LIMIT 1), true) AS ok
+        ) p
+        WHERE b.lo < b.hi
+      )
+      SELECT lo::text AS first_id, (SELECT max(id) FROM ${ctx.jobs})::text AS max_id FROM b WHERE lo >= hi`,
+    enqueued: `SELECT queue, (extract(epoch FROM created_at) * 1000)::float8 AS at FROM ${ctx.jobs}
+      WHERE id >= $1 AND id <= $2 ORDER BY id DESC LIMIT $3`,
+    finished: `SELECT queue, state, (extract(epoch FROM finished_at) * 1000)::float8 AS at FROM ${ctx.jobs}
+      WHERE state IN ${FINAL} AND finished_at >= $1 ORDER BY finished_at DESC LIMIT $2`,
+  };
 }
 
 function toEntry(row: AuditRow): AuditEntry {
@@ -170,6 +209,34 @@ export class PostgresAdminStore implements AdminStore {
       values,
       shape: `${f.queue === undefined ? "" : "q"}${f.kind === undefined ? "" : "k"}`,
     };
+  }
+
+  async activity(options?: ActivityOptions): Promise<JobActivity> {
+    const o = activityOptions(options);
+    const sql = activitySql(this.#ctx);
+    const now = Date.now();
+    const since = new Date(now - o.buckets * o.bucketMs);
+    const bounds = await this.#ctx.run<{ first_id: string; max_id: string }>("activity_first", sql.firstId, [
+      since,
+    ]);
+    const b = bounds.rows[0];
+    const enqueued =
+      b === undefined
+        ? []
+        : (
+            await this.#ctx.run<{ queue: string; at: number }>("activity_enqueued", sql.enqueued, [
+              b.first_id,
+              b.max_id,
+              o.maxRows,
+            ])
+          ).rows.map((r) => ({ queue: r.queue, state: null, at: r.at }));
+    const finished = (
+      await this.#ctx.run<{ queue: string; state: string; at: number }>("activity_finished", sql.finished, [
+        since,
+        o.maxRows,
+      ])
+    ).rows;
+    return bucketActivity(enqueued, finished, now, o);
   }
 
   async countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {

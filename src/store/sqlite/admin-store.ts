@@ -11,12 +11,20 @@ import {
   type DeleteOutcome,
   type NewAuditEntry,
 } from "../admin-model.ts";
+import {
+  type ActivityOptions,
+  type ActivityRow,
+  activityOptions,
+  bucketActivity,
+  type JobActivity,
+} from "../activity-model.ts";
 import { jobIdText } from "../args.ts";
 import { bulkParts } from "../bulk-parts.ts";
 import { getJob } from "./admin.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
+import { firstIdSince } from "./stats.ts";
 
 /**
  * The statements counting a bulk action's jobs, one per partial index that holds its states (see
@@ -47,6 +55,32 @@ export function bulkCountSql(
     }
     return { sql: `SELECT count(*) AS n FROM ${jobs} WHERE ${where.join(" AND ")}`, args };
   });
+}
+
+/**
+ * The statements of the jobs' activity (see AdminStore.activity): finished jobs through the
+ * finished index (`?1`: since, ms; `?2`: most rows), enqueued jobs through the primary key (`?1`:
+ * the first id of the window). Exposed so that a test can check their plans.
+ *
+ * @example
+ * ```ts
+ * db.prepare(activitySql("tend_jobs").finished).all(Date.now() - 3_600_000, 20_000);
+ * ```
+ */
+export function activitySql(jobs: string): { finished: string; enqueued: string } {
+  return {
+    finished: `SELECT queue, state, finished_at AS at FROM ${jobs}
+      WHERE state IN ('completed', 'discarded', 'cancelled') AND finished_at >= ?1 ORDER BY finished_at DESC LIMIT ?2`,
+    enqueued: `SELECT queue, created_at AS at FROM ${jobs} WHERE id >= ?1 ORDER BY id DESC LIMIT ?2`,
+  };
+}
+
+function activityRows(rows: Row[]): ActivityRow[] {
+  return rows.map((r) => ({
+    queue: String(r["queue"]),
+    state: r["state"] === undefined ? null : String(r["state"]),
+    at: Number(r["at"]),
+  }));
 }
 
 function toEntry(row: Row): AuditEntry {
@@ -138,6 +172,25 @@ export class SqliteAdminStore implements AdminStore {
       args.push(f.kind);
     }
     return { where: where.join(" AND "), args };
+  }
+
+  async activity(options?: ActivityOptions): Promise<JobActivity> {
+    const ctx = this.#ctx;
+    const o = activityOptions(options);
+    const sql = activitySql(ctx.t.jobs);
+    // One read transaction: both series from the same snapshot.
+    ctx.db.exec("BEGIN");
+    try {
+      const now = ctx.now();
+      const since = now - o.buckets * o.bucketMs;
+      const first = firstIdSince(ctx, since);
+      const enqueued =
+        first === null ? [] : activityRows(ctx.stmt(sql.enqueued).all(first, o.maxRows) as Row[]);
+      const finished = activityRows(ctx.stmt(sql.finished).all(since, o.maxRows) as Row[]);
+      return bucketActivity(enqueued, finished, now, o);
+    } finally {
+      if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
+    }
   }
 
   countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {

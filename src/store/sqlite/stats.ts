@@ -54,6 +54,27 @@ export function statsStatements(jobs: string) {
 }
 
 /**
+ * The first job id created at or after `since` (ms), found by bisecting on id (ids grow with
+ * created_at), or null for an empty table. Call inside a read transaction for a stable answer.
+ *
+ * @example
+ * ```ts
+ * const first = firstIdSince(ctx, Date.now() - 3_600_000);
+ * ```
+ */
+export function firstIdSince(ctx: SqliteContext, since: number): number | null {
+  const sql = statsStatements(ctx.t.jobs);
+  const lo = (ctx.stmt(sql.lowest).get() as Row)["v"];
+  const hi = (ctx.stmt(sql.highest).get() as Row)["v"];
+  if (lo === null || hi === null) return null;
+  const probe = ctx.stmt(sql.probe);
+  return firstTrue(Number(lo), Number(hi), (id) => {
+    const row = probe.get(id) as Row | undefined;
+    return row === undefined || Number(row["created_at"]) >= since;
+  });
+}
+
+/**
  * Statistics per queue that has a non-final job or activity (enqueued or finished jobs) in the
  * last minute. Reads the claim and retryable indexes for pending counts (entries only, no row:
  * runnable are the pending rows due now, retryable the retryable rows not due yet, scheduled the
@@ -71,9 +92,6 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
   const retrying = ctx.stmt(sql.retrying);
   const running = ctx.stmt(sql.running);
   const finished = ctx.stmt(sql.finished);
-  const lowest = ctx.stmt(sql.lowest);
-  const highest = ctx.stmt(sql.highest);
-  const probe = ctx.stmt(sql.probe);
   const enqueued = ctx.stmt(sql.enqueued);
 
   const byQueue = new Map<string, QueueStats>();
@@ -106,13 +124,8 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
     for (const r of finished.all(since) as Row[]) {
       entry(r["queue"]).completedPerSec = Number(r["completed"]) / (RATE_WINDOW_MS / 1000);
     }
-    const lo = (lowest.get() as Row)["v"];
-    const hi = (highest.get() as Row)["v"];
-    if (lo !== null && hi !== null) {
-      const first = firstTrue(Number(lo), Number(hi), (id) => {
-        const row = probe.get(id) as Row | undefined;
-        return row === undefined || Number(row["created_at"]) >= since;
-      });
+    const first = firstIdSince(ctx, since);
+    if (first !== null) {
       for (const r of enqueued.all(first, since) as Row[]) {
         entry(r["queue"]).enqueuedPerSec = Number(r["n"]) / (RATE_WINDOW_MS / 1000);
       }

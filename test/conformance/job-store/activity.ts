@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { isTendError } from "../../../src/errors/tend-error.ts";
+import type { FreshStore } from "../../support/backends.ts";
+import { insertOne, jobError } from "./helpers.ts";
+
+const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
+
+/** The jobs' activity (enqueued and finished per queue and minute) read by the dashboard. */
+export function describeActivity(h: () => FreshStore): void {
+  describe("activity", () => {
+    it("counts enqueued, completed, discarded and cancelled jobs per queue in the window", async () => {
+      const { store } = h();
+      for (let i = 0; i < 5; i++) await insertOne(store, { queue: "a1", maxAttempts: 1 });
+      for (let i = 0; i < 2; i++) await insertOne(store, { queue: "a2" });
+      const claimed = await store.jobs.claim({ queue: "a1", limit: 3, workerId: "w", leaseMs: 30_000 });
+      assert.equal(claimed.length, 3);
+      const [c1, c2, c3] = claimed;
+      await store.jobs.complete([
+        { ...c1!, result: JSON.stringify(1) },
+        { ...c2!, result: JSON.stringify(2) },
+      ]);
+      await store.jobs.fail([{ ...c3!, error: jobError(1), retryAt: null }]);
+      const pending = await store.jobs.list({ queue: "a1", state: "available", limit: 1 });
+      await store.jobs.cancel(pending[0]!.id);
+
+      const a = await store.admin.activity();
+      assert.equal(a.buckets, 60);
+      assert.equal(a.bucketMs, 60_000);
+      assert.ok(
+        Math.abs(Date.now() - 3_600_000 - a.since.getTime()) < 10_000,
+        `since ${a.since.toISOString()}`,
+      );
+      assert.equal(a.enqueuedFrom.getTime(), a.since.getTime(), "nothing was cut");
+      assert.equal(a.finishedFrom.getTime(), a.since.getTime(), "nothing was cut");
+      assert.deepEqual(
+        a.queues.map((q) => q.queue),
+        ["a1", "a2"],
+      );
+      const [a1, a2] = a.queues;
+      assert.equal(a1!.enqueued.length, 60);
+      assert.deepEqual(
+        [sum(a1!.enqueued), sum(a1!.completed), sum(a1!.discarded), sum(a1!.cancelled)],
+        [5, 2, 1, 1],
+      );
+      assert.deepEqual([sum(a2!.enqueued), sum(a2!.completed)], [2, 0]);
+      // Everything happened just now: in the last bucket or the one before (a minute may turn).
+      assert.equal(sum(a1!.enqueued.slice(58)), 5);
+    });
+
+    it("reads at most maxRows rows per series and says from when its counts are complete", async () => {
+      const { store } = h();
+      for (let i = 0; i < 6; i++) await insertOne(store, { queue: "cut" });
+      const a = await store.admin.activity({ maxRows: 4 });
+      assert.equal(sum(a.queues[0]!.enqueued), 4);
+      assert.ok(a.enqueuedFrom > a.since, "the enqueued series was cut");
+      assert.equal(a.finishedFrom.getTime(), a.since.getTime());
+    });
+
+    it("answers an empty store with no queue, and refuses bad options", async () => {
+      const { store } = h();
+      assert.deepEqual((await store.admin.activity()).queues, []);
+      await assert.rejects(store.admin.activity({ buckets: 0 }), (err: unknown) =>
+        isTendError(err, "TEND_E_INVALID_STORE_ARGUMENT"),
+      );
+      await assert.rejects(store.admin.activity({ maxRows: 1.5 }), (err: unknown) =>
+        isTendError(err, "TEND_E_INVALID_STORE_ARGUMENT"),
+      );
+    });
+  });
+}
