@@ -6,12 +6,15 @@ import type { BulkAction, BulkFilter } from "../../src/store/admin-model.ts";
 import { windowFilter } from "../../src/http/api/list-page.ts";
 import { openStore, type ListFilter, type Store } from "../../src/store/index.ts";
 import { getJobSql as pgGetJobSql, listSql as pgListSql } from "../../src/store/postgres/admin.ts";
-import { bulkCountSql as pgBulkCountSql } from "../../src/store/postgres/admin-store.ts";
+import {
+  activitySql as pgActivitySql,
+  bulkCountSql as pgBulkCountSql,
+} from "../../src/store/postgres/admin-store.ts";
 import { createContext, type PgContext } from "../../src/store/postgres/context.ts";
 import { recentBoundarySql, statsSql } from "../../src/store/postgres/stats.ts";
 import { rawConnection, type SqliteRaw } from "../../src/store/raw.ts";
 import { getJobSql, listSql } from "../../src/store/sqlite/admin.ts";
-import { bulkCountSql } from "../../src/store/sqlite/admin-store.ts";
+import { activitySql, bulkCountSql } from "../../src/store/sqlite/admin-store.ts";
 import { statsStatements } from "../../src/store/sqlite/stats.ts";
 import { newJob } from "../conformance/job-store/helpers.ts";
 import { createTestDatabase, requirePostgres, type TestDatabase } from "../support/postgres.ts";
@@ -158,6 +161,21 @@ describe("dashboard plans: SQLite, 30k unanalyzed rows", () => {
     }
   });
 
+  it("the last hour's activity reads the finished index and an id range", () => {
+    const a = activitySql("tend_jobs");
+    const finished = plan(a.finished, [Date.now() - 3_600_000, 20_000]);
+    noFullScan("finished", finished);
+    assert.ok(
+      finished.some((d) => d.includes("USING INDEX tend_jobs_finished_idx")),
+      finished.join(" | "),
+    );
+    const enqueued = plan(a.enqueued, [top - 100, 20_000]);
+    assert.ok(
+      enqueued.some((d) => d.includes("USING INTEGER PRIMARY KEY (rowid>?)")),
+      enqueued.join(" | "),
+    );
+  });
+
   it("bulk counts read the partial index of their states", () => {
     for (const [action, filter] of BULK) {
       for (const { sql, args } of bulkCountSql("tend_jobs", action, filter)) {
@@ -265,6 +283,19 @@ describe(
         "jobs_pkey",
       ])
         assert.match(p, new RegExp(`"Index Name":"${index}"`), `stats reads ${index}: ${p}`);
+    });
+
+    it("the last hour's activity reads the finished index and the primary key", async () => {
+      const a = pgActivitySql(ctx);
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      const first = await plan(a.firstId, [hourAgo]);
+      noSeqScan("first id", first);
+      const enqueued = await plan(a.enqueued, [String(top - 100), String(top), 20_000]);
+      noSeqScan("enqueued", enqueued);
+      assert.match(enqueued, /"Index Name":"jobs_pkey"/);
+      const finished = await plan(a.finished, [hourAgo, 20_000]);
+      noSeqScan("finished", finished);
+      assert.match(finished, /"Index Name":"jobs_finished_idx"/);
     });
 
     it("bulk counts read the partial index of their states", async () => {
