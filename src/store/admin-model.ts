@@ -150,4 +150,9 @@ export interface AdminStore {
    * from bounded index ranges: at most `maxRows` rows per series (see JobActivity).
    */
   activity(options?: ActivityOptions): Promise<JobActivity>;
+  /**
+   * The first job id created at or after `time` (found by bisection: ids grow with creation time),
+   * the next id to be given when every job is older, or null for an empty table.
+   */
+  firstIdAt(time: Date): Promise<string | null>;
 }

@@ -43,6 +43,17 @@ function lists(top: number): Array<[string, ListFilter]> {
     ],
     ["filtered: queue", windowFilter({ queue: "q2", limit: 51 }, newest)],
     ["filtered: kind", windowFilter({ kind: "kind.1", limit: 51 }, newest - 15_000n)],
+    ["text search", windowFilter({ text: "boom", limit: 51 }, newest)],
+    ["error text search, one queue", windowFilter({ errorText: "boom", queue: "q1", limit: 51 }, newest)],
+    [
+      "time range (ids of the range)",
+      windowFilter(
+        { createdFrom: new Date(Date.now() - 3_600_000), createdBefore: new Date(), limit: 51 },
+        newest - 1_000n,
+        20_000,
+        newest - 5_000n,
+      ),
+    ],
   ];
 }
 

@@ -1,6 +1,6 @@
 import type { Router } from "../router.ts";
 import { sendJson } from "../router.ts";
-import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "./query.ts";
+import { jobFilterOf, pageFrom, pageOf, queryOf, searchScope, sortedQueues } from "./query.ts";
 import { activityView, recentActivity } from "./activity.ts";
 import { jobView } from "./job-view.ts";
 import { listPage } from "./list-page.ts";
@@ -63,7 +63,7 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
       api(async (req, res) => {
         const { items, next, searchedTo } = await listPage(
           s.store,
-          jobFilterOf(queryOf(req.url)),
+          searchScope(jobFilterOf(queryOf(req.url)), s.hidePayloads),
           s.listWindow,
         );
         sendJson(res, 200, {

@@ -162,6 +162,11 @@ export interface JobsView {
   state?: string;
   queue?: string;
   kind?: string;
+  /** The creation time range as given in the URL (ISO 8601). */
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Search text (payloads and errors). */
+  q?: string | undefined;
   next: string | null;
   /** Set when the page searched a bounded window of ids down to this one (see listPage). */
   searchedTo?: string | null;
@@ -173,6 +178,8 @@ export interface JobsView {
 function bulkForm(view: JobsView): SafeHtml | "" {
   if (view.readOnly || (view.state === undefined && view.queue === undefined && view.kind === undefined))
     return "";
+  // Bulk actions take state, queue and kind only: offered only when the list shows exactly those.
+  if (view.from !== undefined || view.to !== undefined || view.q !== undefined) return "";
   const hidden = (name: string, value: string | undefined) =>
     value === undefined ? "" : html`<input type="hidden" name="${name}" value="${value}" />`;
   return html`<form class="bulk filters" data-bulk="1">
@@ -199,7 +206,14 @@ function bulkForm(view: JobsView): SafeHtml | "" {
  * ```
  */
 export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
-  const filters = { state: view.state, queue: view.queue, kind: view.kind };
+  const filters = {
+    state: view.state,
+    queue: view.queue,
+    kind: view.kind,
+    from: view.from,
+    to: view.to,
+    q: view.q,
+  };
   return html`<h1>Jobs</h1>
     <form class="filters" method="get" action="/ui/jobs">
       <label
@@ -211,6 +225,14 @@ export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
       >
       <label>queue <input name="queue" value="${view.queue ?? ""}" /></label>
       <label>kind <input name="kind" value="${view.kind ?? ""}" /></label>
+      <label
+        >created from (UTC)
+        <input name="from" value="${view.from ?? ""}" placeholder="2026-12-02T13:00Z" size="17"
+      /></label>
+      <label>to <input name="to" value="${view.to ?? ""}" placeholder="2026-12-02T14:00Z" size="17" /></label>
+      <label
+        >text in payload or errors <input name="q" type="search" value="${view.q ?? ""}" maxlength="200"
+      /></label>
       <button type="submit">Filter</button>
     </form>
     ${bulkForm(view)}

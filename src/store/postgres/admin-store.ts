@@ -1,4 +1,4 @@
-import { checkInteger, isTendError } from "../../errors/index.ts";
+import { checkDate, checkInteger, isTendError } from "../../errors/index.ts";
 import {
   type AdminStore,
   type AuditEntry,
@@ -237,6 +237,16 @@ export class PostgresAdminStore implements AdminStore {
       ])
     ).rows;
     return bucketActivity(enqueued, finished, now, o);
+  }
+
+  async firstIdAt(time: Date): Promise<string | null> {
+    checkDate("TEND_E_INVALID_STORE_ARGUMENT", "time", time);
+    const { rows } = await this.#ctx.run<{ first_id: string }>(
+      "activity_first",
+      activitySql(this.#ctx).firstId,
+      [time],
+    );
+    return rows[0]?.first_id ?? null;
   }
 
   async countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {

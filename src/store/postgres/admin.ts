@@ -1,5 +1,6 @@
 import { checkDate, checkInteger, checkOneOf, invalidArgument, TendError } from "../../errors/index.ts";
 import { jobIdText } from "../args.ts";
+import { createdRange, searchText } from "../list-text.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
 import { BLOCKING, FINAL, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
@@ -61,6 +62,19 @@ export function listSql(
   if (filter.batchId !== undefined) add("batch_id = ?", String(filter.batchId));
   if (filter.beforeId !== undefined) add("id < ?", jobIdText(filter.beforeId));
   if (filter.fromId !== undefined) add("id >= ?", jobIdText(filter.fromId));
+  const range = createdRange(filter);
+  if (range.from !== undefined) add("created_at >= ?", range.from);
+  if (range.before !== undefined) add("created_at < ?", range.before);
+  // Folding ASCII letters only (translate), as searchText does and as SQLite's lower() does.
+  const fold = (col: string) =>
+    `strpos(translate(${col}::text, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ?) > 0`;
+  if (filter.text !== undefined) {
+    const t = searchText("text", filter.text);
+    values.push(t);
+    const n = `$${values.length}`;
+    where.push(`(${fold("payload").replace("?", n)} OR ${fold("errors").replace("?", n)})`);
+  }
+  if (filter.errorText !== undefined) add(fold("errors"), searchText("errorText", filter.errorText));
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   values.push(limit);
   // The statement text depends only on which filters are set: one prepared statement per shape.

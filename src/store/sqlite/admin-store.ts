@@ -1,4 +1,4 @@
-import { checkInteger } from "../../errors/index.ts";
+import { checkDate, checkInteger } from "../../errors/index.ts";
 import {
   type AdminStore,
   type AuditEntry,
@@ -188,6 +188,18 @@ export class SqliteAdminStore implements AdminStore {
         first === null ? [] : activityRows(ctx.stmt(sql.enqueued).all(first, o.maxRows) as Row[]);
       const finished = activityRows(ctx.stmt(sql.finished).all(since, o.maxRows) as Row[]);
       return bucketActivity(enqueued, finished, now, o);
+    } finally {
+      if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
+    }
+  }
+
+  async firstIdAt(time: Date): Promise<string | null> {
+    const at = checkDate("TEND_E_INVALID_STORE_ARGUMENT", "time", time).getTime();
+    const ctx = this.#ctx;
+    ctx.db.exec("BEGIN");
+    try {
+      const first = firstIdSince(ctx, at);
+      return first === null ? null : String(first);
     } finally {
       if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
     }

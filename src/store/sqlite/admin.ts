@@ -1,5 +1,6 @@
 import { checkDate, checkInteger, checkOneOf, TendError } from "../../errors/index.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
+import { createdRange, searchText } from "../list-text.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
@@ -145,6 +146,25 @@ export function listSql(
   if (filter.fromId !== undefined) {
     where.push("id >= ?");
     args.push(jobIdArg(filter.fromId));
+  }
+  const range = createdRange(filter);
+  if (range.from !== undefined) {
+    where.push("created_at >= ?");
+    args.push(range.from.getTime());
+  }
+  if (range.before !== undefined) {
+    where.push("created_at < ?");
+    args.push(range.before.getTime());
+  }
+  // lower() of SQLite folds ASCII letters only, as searchText does.
+  if (filter.text !== undefined) {
+    where.push("(instr(lower(payload), ?) > 0 OR instr(lower(errors), ?) > 0)");
+    const t = searchText("text", filter.text);
+    args.push(t, t);
+  }
+  if (filter.errorText !== undefined) {
+    where.push("instr(lower(errors), ?) > 0");
+    args.push(searchText("errorText", filter.errorText));
   }
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   args.push(limit);

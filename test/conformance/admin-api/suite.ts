@@ -496,6 +496,37 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
       assert.match(page, /<svg\s+class="chart"[^>]*role="img"\s+aria-label="hour: jobs per minute/);
     });
 
+    it("the jobs list searches text and a creation time range, in bounded pages; hidden payloads are never searched", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      for (const hidePayloads of [false, true]) {
+        const { app, base } = await startApp({ dashboard: hidePayloads ? { hidePayloads } : true }, t);
+        const needle = `needle-${String(hidePayloads)}`;
+        const { id } = await app.enqueue("search.kind", { to: `${needle}@example.com` }, { queue: "search" });
+        const hit = await call(`${base}/api/jobs?q=${needle.toUpperCase()}`);
+        assert.equal(hit.status, 200);
+        assert.deepEqual(
+          (hit.json["jobs"] as Array<{ id: string }>).map((j) => j.id),
+          hidePayloads ? [] : [id],
+        );
+        const job = (await call(`${base}/api/jobs/${id}`)).json["job"] as { createdAt: string };
+        const created = Date.parse(job.createdAt);
+        const inRange = await call(
+          `${base}/api/jobs?queue=search&from=${new Date(created - 1000).toISOString()}&to=${new Date(created + 1000).toISOString()}`,
+        );
+        assert.ok((inRange.json["jobs"] as Array<{ id: string }>).some((j) => j.id === id));
+        const before = await call(
+          `${base}/api/jobs?queue=search&to=${new Date(created - 60_000).toISOString()}`,
+        );
+        assert.deepEqual(before.json["jobs"], []);
+        assert.equal(before.json["next"], null);
+        const page = await (await fetch(`${base}/ui/jobs?q=${needle}&from=2020-01-01T00:00Z`)).text();
+        assert.match(page, new RegExp(`name="q" type="search" value="${needle}"`));
+        for (const bad of ["from=yesterday", "to=2026-13-45T00:00Z", `q=${"x".repeat(201)}`])
+          assert.equal((await call(`${base}/api/jobs?${bad}`)).status, 400, bad);
+        await app.close();
+      }
+    });
+
     it("a filtered page searches a bounded window of ids; following next finds every match", async (t) => {
       if (backend === null) return t.skip("PostgreSQL unavailable");
       const { app } = await startApp({ dashboard: true }, t);

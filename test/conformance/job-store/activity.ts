@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../../src/errors/tend-error.ts";
 import type { FreshStore } from "../../support/backends.ts";
+import { waitFor } from "../../support/wait.ts";
 import { insertOne, jobError } from "./helpers.ts";
 
 const sum = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0);
@@ -66,6 +67,52 @@ export function describeActivity(h: () => FreshStore): void {
       await assert.rejects(store.admin.activity({ maxRows: 1.5 }), (err: unknown) =>
         isTendError(err, "TEND_E_INVALID_STORE_ARGUMENT"),
       );
+    });
+  });
+
+  describe("list: time range and text search", () => {
+    it("filters on creation time, on text in payloads or errors (ASCII case folded), and on text in errors only", async () => {
+      const { store } = h();
+      const a = await insertOne(store, { queue: "s", payload: JSON.stringify({ to: "Alice@Example.com" }) });
+      const jobA = (await store.jobs.get(a))!;
+      await waitFor(() => Date.now() > jobA.createdAt.getTime() + 2, { message: "the clock moved on" });
+      const b = await insertOne(store, { queue: "s", payload: JSON.stringify({ to: "bob@example.com" }) });
+      const jobB = (await store.jobs.get(b))!;
+      assert.ok(jobB.createdAt > jobA.createdAt, "created one after the other");
+      const [lease] = await store.jobs.claim({ queue: "s", limit: 1, workerId: "w", leaseMs: 30_000 });
+      assert.equal(lease?.id, a);
+      await store.jobs.fail([{ ...lease!, error: jobError(1, "Connection TIMEOUT to smtp"), retryAt: null }]);
+
+      const ids = async (f: Parameters<typeof store.jobs.list>[0]) =>
+        (await store.jobs.list(f)).map((j) => j.id);
+      assert.deepEqual(await ids({ text: "alice@EXAMPLE" }), [a]);
+      assert.deepEqual(await ids({ text: "example.com" }), [b, a]);
+      assert.deepEqual(await ids({ text: "connection timeout" }), [a], "errors are searched too");
+      assert.deepEqual(await ids({ errorText: "timeout" }), [a]);
+      assert.deepEqual(await ids({ errorText: "bob" }), [], "errorText never searches payloads");
+      assert.deepEqual(await ids({ text: "100%_x" }), [], "no pattern characters: plain text");
+      assert.deepEqual(await ids({ createdFrom: jobB.createdAt }), [b]);
+      assert.deepEqual(await ids({ createdBefore: jobB.createdAt }), [a]);
+      assert.deepEqual(
+        await ids({ createdFrom: jobA.createdAt, createdBefore: jobB.createdAt, queue: "s" }),
+        [a],
+      );
+
+      assert.equal(await store.admin.firstIdAt(jobB.createdAt), b);
+      assert.equal(await store.admin.firstIdAt(new Date(0)), a);
+      assert.equal(BigInt((await store.admin.firstIdAt(new Date(Date.now() + 60_000)))!), BigInt(b) + 1n);
+
+      for (const bad of [{ text: "" }, { text: "x".repeat(201) }, { createdFrom: new Date(Number.NaN) }])
+        await assert.rejects(
+          (async () => store.jobs.list(bad))(),
+          (err: unknown) => isTendError(err, "TEND_E_INVALID_STORE_ARGUMENT"),
+          JSON.stringify(bad),
+        );
+    });
+
+    it("firstIdAt answers null on an empty table", async () => {
+      const { store } = h();
+      assert.equal(await store.admin.firstIdAt(new Date()), null);
     });
   });
 }
