@@ -212,7 +212,7 @@ export interface ListFilter {
   createdFrom?: Date;
   /** Return jobs created before this time. */
   createdBefore?: Date;
-  /** Return jobs whose payload or errors hold this text (case-insensitive for ASCII letters; 1 to 200 characters). */
+  /** Return jobs whose payload or errors hold this text (a substring; ASCII letters in either case; 1 to 200 characters). */
   text?: string;
   /** Return jobs whose errors hold this text (as `text`, but never searching payloads). */
   errorText?: string;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import { checkDate, checkInteger, checkOneOf, invalidArgument, TendError } from "../../errors/index.ts";
 import { jobIdText } from "../args.ts";
 import { createdRange, searchText } from "../list-text.ts";
@@ -65,24 +66,24 @@ export function listSql(
   const range = createdRange(filter);
   if (range.from !== undefined) add("created_at >= ?", range.from);
   if (range.before !== undefined) add("created_at < ?", range.before);
-  // Folding ASCII letters only (translate), as searchText does and as SQLite's lower() does.
-  const fold = (col: string) =>
-    `strpos(translate(${col}::text, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), ?) > 0`;
+  // lower() on both sides: ASCII letters fold as on SQLite (PostgreSQL folds other letters too,
+  // by the database's collation).
+  const has = (col: string) => `strpos(lower(${col}::text), lower(?)) > 0`;
   if (filter.text !== undefined) {
-    const t = searchText("text", filter.text);
-    values.push(t);
+    values.push(searchText("text", filter.text));
     const n = `$${values.length}`;
-    where.push(`(${fold("payload").replace("?", n)} OR ${fold("errors").replace("?", n)})`);
+    where.push(`(${has("payload").replace("?", n)} OR ${has("errors").replace("?", n)})`);
   }
-  if (filter.errorText !== undefined) add(fold("errors"), searchText("errorText", filter.errorText));
+  if (filter.errorText !== undefined) add(has("errors"), searchText("errorText", filter.errorText));
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   values.push(limit);
-  // The statement text depends only on which filters are set: one prepared statement per shape.
-  const shape = where.map((w) => w.split(" ").slice(0, 2).join(" ")).join(",");
+  // The statement text depends only on which filters are set: one prepared statement per shape,
+  // named by a digest of its text (PostgreSQL keeps 63 characters of a name).
+  const sql = `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY id DESC LIMIT $${values.length}`;
   return {
-    name: `list:${shape}`,
-    sql: `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-     ORDER BY id DESC LIMIT $${values.length}`,
+    name: `list:${createHash("sha256").update(sql).digest("hex").slice(0, 16)}`,
+    sql,
     values,
   };
 }
