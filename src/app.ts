@@ -447,6 +447,9 @@ export class App {
       store,
       enqueue: (kind, payload, options) => this.jobs.enqueue(kind, payload, options),
       convergers: () => this.#convergers.all(),
+      queueLimits: () => this.jobs.queueLimits(),
+      runCronNow: (name) => this.jobs.runCronNow(name),
+      inboxes: () => this.#inboxes,
       adminToken: settings.adminToken,
       hidePayloads: settings.hidePayloads,
     };

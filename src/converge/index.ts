@@ -19,5 +19,6 @@ export type {
 export { clearParkedKeys, listParkedKeys, PARKED_CHANNEL } from "./parked.ts";
 export type { ConvergerRetention } from "./retention.ts";
 export { type Converger, createConverger, type SweepReport } from "./runner.ts";
+export type { BackoffKey } from "./key-queue.ts";
 export { isTerminalError, TerminalError } from "./terminal-error.ts";
 export { installWakeTrigger } from "./wake.ts";

@@ -29,6 +29,13 @@ interface KeyState {
   dueAt: number | null;
 }
 
+/** A key waiting out its backoff: its failures in a row and when it is tried again (ms since epoch). */
+export interface BackoffKey {
+  key: string;
+  failures: number;
+  dueAt: number;
+}
+
 /**
  * The per-key schedule of one converger, with time passed in (no timers, no I/O): at most one run
  * of a key at a time and at most one pending; a failing key waits out its backoff without holding
@@ -212,6 +219,20 @@ export class KeyQueue {
       this.#states.delete(key);
     }
     return failures;
+  }
+
+  /**
+   * Keys waiting out a backoff after failing (oldest due first, at most `limit`): for the
+   * dashboard, which can run one now (an offer with cause `wake`).
+   */
+  backingOff(limit: number): BackoffKey[] {
+    const out: BackoffKey[] = [];
+    for (const key of this.#delayed) {
+      const s = this.#states.get(key);
+      if (s === undefined || s.dueAt === null || s.failures === 0 || s.running || s.queued) continue;
+      out.push({ key, failures: s.failures, dueAt: s.dueAt });
+    }
+    return out.sort((a, b) => a.dueAt - b.dueAt).slice(0, limit);
   }
 
   /** Counts for metrics and tests. */

@@ -14,6 +14,7 @@ import { InconsistencyRecorder } from "./recorder.ts";
 import { type ConvergerRetention, DEFAULT_RETENTION } from "./retention.ts";
 import { convergeStoreOf } from "./store.ts";
 import { runTerm, type WakeRoutes, wakeRoute } from "./term.ts";
+import type { BackoffKey, KeyQueue } from "./key-queue.ts";
 
 /** Notification channel on which a leader announces it released a converger's lease (payload: name). */
 export const LEASE_CHANNEL = "converge.lease";
@@ -60,6 +61,8 @@ export interface Converger extends Task {
   metrics(): ConvergerMetrics;
   /** Whether this process leads the converger now. */
   isLeader(): boolean;
+  /** Keys waiting out a backoff after failing, while this process leads (at most 500; else empty). */
+  backingOff(): BackoffKey[];
   /**
    * Runs one sweep now, without the lease (for tests and `tend/testing`): `find`, then `converge`
    * for every key found (with the converger's concurrency), recording inconsistencies unfenced.
@@ -141,6 +144,8 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
     return envPromise;
   };
 
+  let termQueue: KeyQueue | null = null;
+
   async function lead(e: ConvergerEnv, routes: WakeRoutes, signal: AbortSignal, fence: Fence): Promise<void> {
     const term = new AbortController();
     const termSignal = AbortSignal.any([signal, term.signal]);
@@ -199,6 +204,9 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         signal: termSignal,
         routes,
         onFencedOut: () => loseLease("fenced out while recording"),
+        onQueue: (q) => {
+          termQueue = q;
+        },
         onInvalidKeys: (err) => {
           failure = err;
           term.abort(err);
@@ -264,6 +272,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
     holderId,
     metrics: () => structuredClone(metrics),
     isLeader: () => metrics.leader,
+    backingOff: () => termQueue?.backingOff(500) ?? [],
     async run(signal: AbortSignal): Promise<void> {
       const e = await env();
       const routes = await prepareWakes(def, e.store);

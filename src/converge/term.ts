@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { isTendError } from "../errors/index.ts";
 import { linkSignals } from "../lifecycle/index.ts";
-import type { Fence, Wake, WakeListener } from "../store/index.ts";
+import { type Fence, SWEEP_REQUEST_TABLE, type Wake, type WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
 import { KeyQueue, type TakenKey } from "./key-queue.ts";
 import { normalizeFound } from "./keys.ts";
@@ -34,6 +34,8 @@ export interface TermOptions {
   onInvalidKeys: (err: unknown) => void;
   /** Called after every key run (tests, testing helpers). */
   onResult?: (key: string, result: KeyResult) => void;
+  /** Told of the term's key queue when it starts and of null when it ends (for `backingOff`). */
+  onQueue?: (queue: KeyQueue | null) => void;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
   const { env, fence, signal, routes } = options;
   const { def, metrics, log } = env;
   const queue = new KeyQueue();
+  options.onQueue?.(queue);
   const running = new Set<Promise<void>>();
   let kick: () => void = () => {};
   let kicked = false;
@@ -118,6 +121,19 @@ export async function runTerm(options: TermOptions): Promise<void> {
   };
 
   const onWake = (w: Wake) => {
+    if (w.table === SWEEP_REQUEST_TABLE) {
+      // An operator asked for a sweep, or for one key to run, now (the dashboard, over the database).
+      if (w.column !== def.name) return;
+      if (w.key === null) {
+        log.info("a sweep was requested; sweeping now");
+        sweepWanted = true;
+      } else {
+        log.info({ key: w.key }, "a run of the key was requested; running it now");
+        offer(w.key, null, "wake");
+      }
+      wake();
+      return;
+    }
     const route = routes.get(wakeRoute(w.table, w.column));
     if (route === undefined) return;
     metrics.wakes++;
@@ -126,7 +142,9 @@ export async function runTerm(options: TermOptions): Promise<void> {
     wake();
   };
   let listener: WakeListener | null = null;
-  if (routes.size > 0) {
+  // Listened to even without wakeOn tables: sweep requests come as wake-ups too. A term run
+  // without a fence (sweepOnce) does not listen.
+  if (routes.size > 0 || fence !== null) {
     listener = await env.store.listenWakes(
       onWake,
       () => {
@@ -228,6 +246,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
       kick = () => {};
     }
   } finally {
+    options.onQueue?.(null);
     if (resyncTimer !== null) clearTimeout(resyncTimer);
     await listener?.stop().catch(() => {});
     await stopParkedListener().catch(() => {});

@@ -6,3 +6,4 @@
 export { createInbox, type Inbox } from "./inbox.ts";
 export type { InboxContext, InboxCounters, InboxFile, InboxOptions, ProcessFile } from "./types.ts";
 export type { InboxFileObservation, InboxObserver } from "./observer.ts";
+export { type FailedFile, listFailedFiles, retryFailedFile } from "./failed-files.ts";

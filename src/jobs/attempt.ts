@@ -1,3 +1,4 @@
+import { toAfterResults } from "./after-results.ts";
 import type { Logger } from "pino";
 import { isTendError, TendError } from "../errors/index.ts";
 import {
@@ -9,6 +10,7 @@ import {
   type LeaseRef,
   type ProgressUpdate,
   type SnoozeRequest,
+  type JobDependencies,
 } from "../store/index.ts";
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
@@ -54,6 +56,8 @@ export interface AttemptDeps {
     /** Puts the job back to wait without spending the attempt (the handler snoozed). */
     snooze(s: SnoozeRequest): Promise<string[]>;
   };
+  /** Reads a job's parents and dependents from the store (for `ctx.afterResults()`). */
+  dependencies?: (id: string) => Promise<JobDependencies>;
   /** Least interval between two progress writes of one attempt. */
   progressIntervalMs: number;
   onOutcome(outcome: AttemptOutcome, detail?: AttemptEnd): void;
@@ -183,6 +187,8 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         heartbeat: deps.heartbeat,
         progress,
         snooze: snoozeFor,
+        afterResults: async () =>
+          deps.dependencies === undefined ? [] : toAfterResults(await deps.dependencies(job.id)),
       };
       result = await (watch?.run === undefined
         ? definition.handler(context)

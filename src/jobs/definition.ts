@@ -1,3 +1,4 @@
+import type { AfterResult } from "./after-results.ts";
 import type { Logger } from "pino";
 import {
   checkFunction,
@@ -57,6 +58,18 @@ export interface JobContext<P = Json> {
    * ```
    */
   snooze(duration: Duration): JobSnooze;
+  /**
+   * The outcomes of the jobs this one ran after (its `after` ids, or its children in a flow),
+   * ordered by id, read from the store: each with its `state`, `ok`, `result` (completed) and
+   * last `error`. Empty for a job without parents. A parent pruned meanwhile is listed with a null
+   * kind and state.
+   *
+   * @example
+   * ```ts
+   * app.job("report.merge", async (ctx) => merge((await ctx.afterResults()).map((r) => r.result)));
+   * ```
+   */
+  afterResults(): Promise<AfterResult[]>;
 }
 
 /** A job handler: may return a JSON-encodable result, which is stored on the job. */

@@ -7,7 +7,14 @@ import {
   TendError,
 } from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
-import { DEFAULT_MAX_LOST, type NewJob, UNIQUE_MODES, type UniqueMode } from "../store/index.ts";
+import {
+  DEFAULT_MAX_LOST,
+  type NewJob,
+  PARENT_FAILURE_POLICIES,
+  type ParentFailurePolicy,
+  UNIQUE_MODES,
+  type UniqueMode,
+} from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
 import { checkRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
@@ -50,6 +57,19 @@ export interface EnqueueOptions {
    */
   rateLimit?: RateLimitOptions;
   /**
+   * Ids of jobs this job runs after (its parents): it waits (state `waiting`, never claimed) until
+   * every one of them completed, then runs by its own runAt; its handler reads their results
+   * with `ctx.afterResults()`. An id that names no job fails the enqueue with
+   * TEND_E_JOB_PARENT_NOT_FOUND (nothing is enqueued). Not together with `uniqueKey`.
+   */
+  after?: readonly string[];
+  /**
+   * With `after`: what a parent that is discarded, cancelled or deleted before it completed does
+   * to this job: `"cancel"` (default) cancels it, and in turn its own dependents, recording
+   * TEND_E_JOB_PARENT_FAILED; `"run"` runs it anyway once every parent has finished.
+   */
+  onParentFailure?: ParentFailurePolicy;
+  /**
    * The caller's open transaction: a `pg` client inside BEGIN (PostgreSQL) or a `node:sqlite`
    * DatabaseSync inside BEGIN (SQLite). The job then exists if and only if that transaction commits.
    */
@@ -75,6 +95,8 @@ const JOB_FIELDS = {
   concurrencyKey: true,
   concurrencyLimit: true,
   rateLimit: true,
+  after: true,
+  onParentFailure: true,
 } as const satisfies { readonly [K in keyof Required<Omit<EnqueueOptions, "tx">>]: true };
 
 /** The keys an enqueue accepts. */
@@ -181,6 +203,11 @@ export function buildNewJob(
   };
   // Only on the jobs that ask for it: an ordinary job's object stays as it was.
   if (uniqueMode !== undefined && uniqueMode !== "keep") job.uniqueMode = uniqueMode;
+  if (options.after !== undefined || options.onParentFailure !== undefined) {
+    const after = checkAfter(options.after, options.onParentFailure, uniqueKey);
+    if (after.length > 0) job.after = after;
+    if (options.onParentFailure !== undefined) job.onParentFailure = options.onParentFailure;
+  }
   return job;
 }
 
@@ -229,4 +256,65 @@ function keyFromKind(definition: JobDefinition, payload: unknown): string {
     );
   }
   return checkConcurrencyKey(key, `concurrencyKey of job kind "${definition.kind}" (its function's result)`);
+}
+
+/** The most parents one job may name. */
+export const MAX_PARENTS = 1000;
+
+/**
+ * Checks `after` and `onParentFailure` (TEND_E_INVALID_JOB_OPTIONS): an array of at most
+ * MAX_PARENTS job ids, no unique key beside it, a known policy only together with parents.
+ * Returns the ids. Pure.
+ *
+ * @example
+ * ```ts
+ * checkAfter(["41", "42"], "run", null); // ["41", "42"]
+ * ```
+ */
+export function checkAfter(after: unknown, onParentFailure: unknown, uniqueKey: string | null): string[] {
+  const ids: string[] = [];
+  if (after !== undefined) {
+    if (!Array.isArray(after) || after.length > MAX_PARENTS) {
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "after",
+        after,
+        `an array of at most ${MAX_PARENTS} job ids (strings of decimal digits)`,
+      );
+    }
+    after.forEach((id: unknown, i) => {
+      if (typeof id !== "string" || !/^[0-9]{1,19}$/.test(id))
+        throw invalidArgument(
+          "TEND_E_INVALID_JOB_OPTIONS",
+          `after[${i}]`,
+          id,
+          "a job id (a string of decimal digits)",
+        );
+      ids.push(id);
+    });
+  }
+  if (onParentFailure !== undefined) {
+    if (!(PARENT_FAILURE_POLICIES as readonly unknown[]).includes(onParentFailure))
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "onParentFailure",
+        onParentFailure,
+        `one of ${PARENT_FAILURE_POLICIES.map((p) => `"${p}"`).join(", ")}`,
+      );
+    if (ids.length === 0)
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "onParentFailure",
+        onParentFailure,
+        "an onParentFailure only together with a non-empty after",
+      );
+  }
+  if (ids.length > 0 && uniqueKey !== null)
+    throw invalidArgument(
+      "TEND_E_INVALID_JOB_OPTIONS",
+      "uniqueKey",
+      uniqueKey,
+      "no unique key on a job with parents (after)",
+    );
+  return ids;
 }

@@ -1,10 +1,13 @@
 export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
 export { type CronOptions, nextCronRuns } from "./cron.ts";
+export { describeCron } from "./cron-words.ts";
 export type { BackoffOptions, JobContext, JobHandler, JobKindOptions, StandardSchema } from "./definition.ts";
 export type { EnqueueItem, EnqueueOptions } from "./enqueue.ts";
+export type { AfterResult } from "./after-results.ts";
+export type { FlowNode, FlowResult } from "./flow.ts";
 export { JobSnooze } from "./snooze.ts";
-export { type CronScheduleOptions, Jobs, type JobsOptions } from "./jobs.ts";
+export { type CronScheduleOptions, Jobs, type JobsOptions, type QueueLimits } from "./jobs.ts";
 export { type QueueInfo, queueInfos } from "./queue-info.ts";
 export type {
   CronEntryState,
@@ -13,6 +16,9 @@ export type {
   InsertResult,
   UniqueMode,
   JobError,
+  JobDependencies,
+  JobLink,
+  ParentFailurePolicy,
   JobRecord,
   JobState,
   Json,

@@ -35,9 +35,10 @@ import {
   type EnqueueOptions,
 } from "./enqueue.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
-import { presenceTask } from "./presence.ts";
+import { presenceInterval, presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
+import { flattenFlow, type FlowNode, type FlowResult, flowResult } from "./flow.ts";
 import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
 
@@ -130,7 +131,7 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */
 export type CronScheduleOptions = CronOptions &
-  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode">;
+  Omit<EnqueueOptions, "tx" | "runAt" | "delay" | "uniqueKey" | "uniqueMode" | "after" | "onParentFailure">;
 
 /**
  * The durable job queue of one app: define kinds, enqueue (also inside your own transaction),
@@ -184,10 +185,7 @@ export class Jobs {
           );
     this.#leaseMs = parseDuration(options.lease ?? "30s", "lease", TIMER_DURATION);
     this.#pollIntervalMs = parseDuration(options.pollInterval ?? "1s", "pollInterval", TIMER_DURATION);
-    this.#presenceMs =
-      options.presence === false
-        ? null
-        : parseDuration(options.presence ?? "10s", "presence", TIMER_DURATION);
+    this.#presenceMs = presenceInterval(options.presence);
     this.#drainTimeoutMs = parseDuration(options.drainTimeout ?? "25s", "drainTimeout", TIMER_DURATION);
     this.#progressIntervalMs = parseDuration(
       options.progressInterval ?? "1s",
@@ -288,6 +286,47 @@ export class Jobs {
     });
     const store = await this.#store();
     return this.#insert(store, jobs, options.tx);
+  }
+
+  /**
+   * Enqueues a flow: a tree of jobs in which each job runs after its `children` have completed
+   * (leaves first, the root last), in one transaction (the caller's with `tx`). A child that is
+   * discarded or cancelled cancels the jobs above it, unless a node says `onChildFailure: "run"`.
+   * Each job's handler reads its children's results with `ctx.afterResults()`. Returns the ids,
+   * shaped as the flow. Throws TEND_E_INVALID_JOB_FLOW for a malformed tree (a node twice, too
+   * deep or too large) and the enqueue errors for a bad node.
+   *
+   * @example
+   * ```ts
+   * const { id } = await jobs.enqueueFlow({
+   *   kind: "report.merge",
+   *   children: parts.map((p) => ({ kind: "report.part", payload: { p } })),
+   * });
+   * ```
+   */
+  async enqueueFlow(flow: FlowNode, options: { tx?: unknown } = {}): Promise<FlowResult> {
+    rejectUnknownKeys("enqueueFlow options", options, TX_KEYS);
+    const flat = flattenFlow(flow);
+    const now = Date.now();
+    const jobs = flat.map(({ item, afterIndexes, onParentFailure }) => {
+      const { kind, payload, ...rest } = item;
+      const job = buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
+        maxPayloadBytes: this.#maxPayloadBytes,
+        maxLost: this.#maxLost,
+        now,
+      });
+      if (afterIndexes.length > 0) {
+        job.afterIndexes = afterIndexes;
+        if (onParentFailure !== undefined) job.onParentFailure = onParentFailure;
+      }
+      return job;
+    });
+    const store = await this.#store();
+    const results = await this.#insert(store, jobs, options.tx);
+    return flowResult(
+      flat,
+      results.map((r) => r.id),
+    );
   }
 
   /**
@@ -599,6 +638,52 @@ export class Jobs {
     }
   }
 
+  /**
+   * What this process knows of each queue's limits: its worker's concurrency (0 when it does not
+   * work the queue) and the kinds defined on it with a concurrency or rate limit. For the
+   * dashboard's queues page.
+   *
+   * @example
+   * ```ts
+   * jobs.queueLimits(); // [{ queue: "mail", concurrency: 4, kinds: [{ kind: "mail.send", concurrencyLimit: null, rateLimit: { limit: 10, periodMs: 1000 } }] }]
+   * ```
+   */
+  queueLimits(): QueueLimits[] {
+    const byQueue = new Map<string, QueueLimits>();
+    const of = (queue: string) => {
+      let q = byQueue.get(queue);
+      if (q === undefined) byQueue.set(queue, (q = { queue, concurrency: 0, kinds: [] }));
+      return q;
+    };
+    for (const [queue, concurrency] of this.#queues()) of(queue).concurrency = concurrency;
+    for (const def of this.#definitions.values()) {
+      if (def.concurrencyLimit === null && def.rateLimit === null) continue;
+      of(def.queue).kinds.push({
+        kind: def.kind,
+        concurrencyLimit: def.concurrencyLimit,
+        rateLimit: def.rateLimit === null ? null : { ...def.rateLimit },
+      });
+    }
+    return [...byQueue.values()].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0));
+  }
+
+  /**
+   * Enqueues the job of a cron schedule this process defines now, as its next tick would (same
+   * kind, payload and options), without recording a tick. Returns null when this process defines
+   * no schedule of that name.
+   *
+   * @example
+   * ```ts
+   * await jobs.runCronNow("records.purge@0 3 * * *"); // { id: "42", inserted: true }
+   * ```
+   */
+  async runCronNow(name: string): Promise<InsertResult | null> {
+    const schedule = this.#schedules.find((s) => s.name === name);
+    if (schedule === undefined) return null;
+    const [result] = await (await this.#store()).jobs.insert([schedule.build(new Date())]);
+    return result!;
+  }
+
   #queues(): Map<string, number> {
     const perQueue = this.#options.concurrency ?? 10;
     const queues = new Map<string, number>();
@@ -615,4 +700,17 @@ export class Jobs {
       throw new TendError("TEND_E_JOB_NOT_FOUND", `No job with id ${id}.`, { details: { id } });
     return job;
   }
+}
+
+/** A queue's limits as one process knows them (see {@link Jobs.queueLimits}). */
+export interface QueueLimits {
+  queue: string;
+  /** This process's worker concurrency on the queue (0: it does not work it). */
+  concurrency: number;
+  /** Kinds of the queue with a concurrency or rate limit. */
+  kinds: Array<{
+    kind: string;
+    concurrencyLimit: number | null;
+    rateLimit: { limit: number; periodMs: number } | null;
+  }>;
 }

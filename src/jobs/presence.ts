@@ -1,8 +1,10 @@
 import { hostname } from "node:os";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { Task } from "../lifecycle/index.ts";
+import { invalidArgument, isTendError } from "../errors/index.ts";
+import { type Duration, parseDuration, type Task } from "../lifecycle/index.ts";
 import { type ProcessHeartbeat, type Store, TEND_VERSION } from "../store/index.ts";
+import { TIMER_DURATION } from "./validate.ts";
 
 /** What the presence task reports and how often. */
 export interface PresenceSettings {
@@ -95,4 +97,25 @@ export function presenceTask(store: Store, settings: PresenceSettings): Task {
       }
     },
   };
+}
+
+/**
+ * The process registry's heartbeat interval (ms) from the `presence` option, or null for `false`.
+ * Throws `TEND_E_INVALID_JOB_OPTIONS` naming the value and both accepted forms.
+ *
+ * @example
+ * ```ts
+ * presenceInterval("10s"); // 10000
+ * presenceInterval(false); // null
+ * ```
+ */
+export function presenceInterval(presence: Duration | false | undefined): number | null {
+  if (presence === false) return null;
+  try {
+    return parseDuration(presence ?? "10s", "presence", TIMER_DURATION);
+  } catch (err) {
+    if (!isTendError(err)) throw err;
+    const expected = (err.details as { expected?: string } | undefined)?.expected ?? "a positive duration";
+    throw invalidArgument(err.code, "presence", presence, `false (no process registry row), or ${expected}`);
+  }
 }

@@ -359,6 +359,7 @@ export class JobWorker implements Task {
       maxResultBytes: this.#settings.maxResultBytes,
       progressIntervalMs: this.#settings.progressIntervalMs,
       heartbeat: () => this.#heartbeatOf([entry], []),
+      dependencies: (id) => this.#store.jobs.dependencies(id),
       // The slot frees when the handler returns (the next buffered job starts at once, even while
       // a claim is in flight); its outcome is written in the next batch.
       handlerDone: () => {

@@ -94,7 +94,9 @@ export function bucketActivity(
     }
     return a;
   };
-  const bucket = (at: number) => Math.floor((at - since) / o.bucketMs);
+  // A row of this very millisecond, or a little ahead (another process's or the server's clock),
+  // belongs to the last bucket.
+  const bucket = (at: number) => Math.min(o.buckets - 1, Math.floor((at - since) / o.bucketMs));
   for (const r of enqueued) {
     const b = bucket(r.at);
     if (b >= 0 && b < o.buckets) series(r.queue).enqueued[b]! += 1;

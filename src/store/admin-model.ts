@@ -88,7 +88,7 @@ export function bulkStates(action: BulkAction, state?: JobState): JobState[] {
     action === "retry"
       ? ["completed", "discarded", "cancelled"]
       : action === "cancel"
-        ? ["scheduled", "available", "retryable"]
+        ? ["scheduled", "available", "retryable", "waiting"]
         : JOB_STATES.filter((s) => s !== "running");
   return state === undefined ? [...takes] : takes.filter((s) => s === state);
 }

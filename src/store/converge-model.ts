@@ -28,6 +28,8 @@ export interface Inconsistency {
 /** Filter for {@link ConvergeStore.listInconsistencies}. */
 export interface InconsistencyFilter {
   converger?: string;
+  /** Only this key's inconsistencies. */
+  key?: string;
   since?: Date;
   until?: Date;
   /** Most recent first; default 100. */
@@ -68,3 +70,22 @@ export interface Wake {
 export interface WakeListener {
   stop(): Promise<void>;
 }
+
+/** A converger's lease as stored: who leads it (or last led it), with which epoch, until when. */
+export interface LeaseRecord {
+  /** The converger's name. */
+  name: string;
+  holder: string;
+  epoch: number;
+  /** When the current holder took the lease (this epoch's start). */
+  acquiredAt: Date;
+  expiresAt: Date;
+  /** The lease had not expired at the read (judged by the store's clock). */
+  live: boolean;
+}
+
+/**
+ * The wake-up table name that carries an operator's request for a sweep (its key is the
+ * converger's name); no user table can have this name.
+ */
+export const SWEEP_REQUEST_TABLE = "tend:sweep";

@@ -3,6 +3,7 @@ import type {
   Inconsistency,
   InconsistencyFilter,
   LeaseAttempt,
+  LeaseRecord,
   TerminalKey,
   Wake,
   WakeListener,
@@ -51,6 +52,16 @@ export interface ConvergeStore {
   pruneInconsistencies(converger: string | null, olderThan: Date, limit: number): Promise<number>;
   /** Deletes up to `limit` parked keys of `converger` parked before `olderThan`; returns their keys. */
   pruneTerminal(converger: string, olderThan: Date, limit: number): Promise<string[]>;
+  /** Every converger lease ever taken (live or expired), by name. */
+  listLeases(): Promise<LeaseRecord[]>;
+  /**
+   * Asks the leader of `converger`, in whichever process, to sweep now (`key` null) or to run one
+   * key now (a key backing off after failures, or a parked one): a wake-up whose table is
+   * `SWEEP_REQUEST_TABLE`, whose column is the converger's name and whose key is `key` (on SQLite
+   * a row of the wake-up log, read by the leader's poll; on PostgreSQL a notification). Best
+   * effort: a converger without a leader sweeps when one takes the lease anyway.
+   */
+  requestSweep(converger: string, key?: string | null): Promise<void>;
   /** Whether a wakeOn table exists. */
   tableExists(table: WakeTable): Promise<boolean>;
   /** Whether a column of an existing table exists. */

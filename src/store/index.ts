@@ -9,11 +9,13 @@ export type {
   Inconsistency,
   InconsistencyFilter,
   LeaseAttempt,
+  LeaseRecord,
   TerminalKey,
   Wake,
   WakeListener,
   WakeTable,
 } from "./converge-model.ts";
+export { SWEEP_REQUEST_TABLE } from "./converge-model.ts";
 export type {
   AdminStore,
   AuditEntry,
@@ -48,6 +50,10 @@ export {
   type LeaseRef,
   type ListFilter,
   type NewJob,
+  type JobDependencies,
+  type JobLink,
+  PARENT_FAILURE_POLICIES,
+  type ParentFailurePolicy,
   type QueueSetting,
   type ProgressUpdate,
   type SnoozeRequest,

@@ -4,9 +4,12 @@
  * SQLite integer) so that both drivers look the same.
  */
 
-/** Lifecycle states. `scheduled` and `retryable` jobs become runnable once `runAt` has passed. */
+/**
+ * Lifecycle states. `scheduled` and `retryable` jobs become runnable once `runAt` has passed;
+ * `waiting` jobs wait for their parent jobs (see {@link NewJob.after}) and are never claimed.
+ */
 export type JobState =
-  "scheduled" | "available" | "running" | "completed" | "retryable" | "discarded" | "cancelled";
+  "scheduled" | "available" | "running" | "completed" | "retryable" | "discarded" | "cancelled" | "waiting";
 
 export const JOB_STATES: readonly JobState[] = [
   "scheduled",
@@ -16,6 +19,7 @@ export const JOB_STATES: readonly JobState[] = [
   "retryable",
   "discarded",
   "cancelled",
+  "waiting",
 ];
 
 /** States in which a unique key blocks another insert with the same key. */
@@ -74,6 +78,43 @@ export interface NewJob {
   rateLimit?: number | null;
   /** The rate limit's window in ms. */
   ratePeriodMs?: number | null;
+  /**
+   * Ids of existing jobs this job runs after (its parents): it waits (`waiting`) until every
+   * parent completed. A job with parents has no unique key. See docs/jobs.md, "Dependencies".
+   */
+  after?: readonly string[];
+  /** Positions of earlier jobs of the same insert call this job runs after (a flow's children). */
+  afterIndexes?: readonly number[];
+  /** With parents: what a discarded, cancelled or deleted parent does to this job (default `cancel`). */
+  onParentFailure?: ParentFailurePolicy;
+}
+
+/**
+ * What a job with parents does when a parent is discarded, cancelled or deleted before it
+ * completed: `cancel` (the default) cancels it (and, in turn, its own dependents) with the reason
+ * recorded (TEND_E_JOB_PARENT_FAILED); `run` runs it anyway once every parent has finished.
+ */
+export type ParentFailurePolicy = "cancel" | "run";
+
+export const PARENT_FAILURE_POLICIES: readonly ParentFailurePolicy[] = ["cancel", "run"];
+
+/** One end of a dependency, as `JobStore.dependencies` reports it. */
+export interface JobLink {
+  id: string;
+  /** Null when the job no longer exists (pruned or deleted). */
+  kind: string | null;
+  /** Null when the job no longer exists (pruned or deleted). */
+  state: JobState | null;
+  /** Its result when completed, else null. */
+  result: Json | null;
+  /** Its last recorded error, or null. */
+  error: JobError | null;
+}
+
+/** A job's parents (the jobs it runs after) and dependents (the jobs that run after it), by id. */
+export interface JobDependencies {
+  parents: JobLink[];
+  dependents: JobLink[];
 }
 
 /** Lost or hung attempts after which a job is discarded as poisoned, unless its kind or the app says otherwise. */

@@ -7,6 +7,7 @@ import type {
   Failure,
   HeartbeatResult,
   InsertResult,
+  JobDependencies,
   JobRecord,
   LeaseRef,
   ListFilter,
@@ -119,6 +120,12 @@ export interface JobStore {
 
   /** The stored settings of every queue ever paused or resumed, by name. */
   listQueues(): Promise<QueueSetting[]>;
+
+  /**
+   * A job's parents and dependents (see NewJob.after), each ordered by id; both empty for a job
+   * without dependencies (or no such job).
+   */
+  dependencies(id: string): Promise<JobDependencies>;
 
   /** Progress of a batch (jobs sharing batchId). */
   batchProgress(batchId: string): Promise<BatchProgress>;

@@ -12,6 +12,7 @@ import { channel } from "node:diagnostics_channel";
  */
 export const SUPERVISOR_CHANNELS = {
   workerSpawned: channel("tend:supervisor:worker:spawned"),
+  workerReady: channel("tend:supervisor:worker:ready"),
   workerExited: channel("tend:supervisor:worker:exited"),
   workerHung: channel("tend:supervisor:worker:hung"),
   workerReplaced: channel("tend:supervisor:worker:replaced"),

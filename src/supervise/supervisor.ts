@@ -376,7 +376,10 @@ export class Supervisor extends EventEmitter {
     this.#generations.set(w, this.#generation);
     this.#log.debug({ workerId: id, pid: w.pid, fromSpare: spare !== null }, "worker started");
     w.once("ready", () => {
-      this.#log.info({ workerId: id, pid: w.pid, readyMs: Date.now() - w.startedAt }, "worker ready");
+      const readyMs = Date.now() - w.startedAt;
+      this.#log.info({ workerId: id, pid: w.pid, readyMs }, "worker ready");
+      if (CH.workerReady.hasSubscribers)
+        CH.workerReady.publish({ workerId: id, pid: w.pid, slot: w.slot, readyMs });
       this.emit("worker-ready", w);
       this.#statusChanged();
     });

@@ -1,12 +1,15 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { type App, createApp, type AppOptions } from "../../src/app.ts";
 import { Manager } from "../../src/lifecycle/manager.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
+import { itemConverger } from "../support/items.ts";
+import { type Operator, openOperator } from "../support/operator.ts";
+import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 import { captureLog } from "../lifecycle/log-capture.ts";
 
@@ -31,6 +34,8 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
     let backend: Backend | null = null;
     let browser: Browser | null = null;
     let why: string | null = null;
+    let op: Operator | null = null;
+    let tmp: { dir: string; cleanup(): Promise<void> } | null = null;
 
     before(async () => {
       if (!existsSync(CHROMIUM)) {
@@ -42,17 +47,23 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
         why = "PostgreSQL unavailable";
         return;
       }
+      op = await openOperator(backend);
+      await op.exec("CREATE TABLE item (id integer PRIMARY KEY, desired text, actual text)");
+      tmp = await makeTempDir("tend-browser-");
       const { chromium } = await import("playwright-core");
       browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ["--no-sandbox"] });
     });
     after(async () => {
       await browser?.close();
+      await op?.close();
       await backend?.cleanup();
+      await tmp?.cleanup();
     });
 
     async function startApp(
       t: TestContext,
       options: Partial<AppOptions>,
+      define: (app: App) => void = () => {},
     ): Promise<{ app: App; base: string }> {
       const capture = captureLog();
       const app = createApp({
@@ -62,6 +73,7 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
         ...options,
         http: options.http ?? { port: 0, dashboard: true, adminToken: TOKEN },
       });
+      define(app);
       const manager = new Manager({ log: capture.log, shutdownTimeout: "10s" });
       await app.start(manager);
       t.after(() => manager.stop());
@@ -318,6 +330,10 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
       assert.match((await page.textContent("header .mode")) ?? "", /read-only/);
       assert.equal(await page.locator("button[data-url]").count(), 0, "no action button");
       await shot(page, "read-only");
+      for (const path of ["/ui/queues", "/ui/cron", "/ui/convergers", "/ui/inbox", "/ui/workers"]) {
+        await page.goto(`${base}${path}`);
+        assert.equal(await page.locator("button[data-url]").count(), 0, `no action button on ${path}`);
+      }
       const answers = await page.evaluate(async (jobId) => {
         const out: Array<[number, string]> = [];
         for (const [method, url] of [
@@ -370,6 +386,123 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
         ["job.cancel", target, "ok"],
       ]);
       await shot(page, "audit");
+      assert.deepEqual(errors, []);
+    });
+
+    it("sees an inconsistency appear on the convergers page after an operator's UPDATE, without reloading", async (t) => {
+      if (why !== null) return t.skip(why);
+      await op!.exec("INSERT INTO item (id, desired, actual) VALUES (1, 'red', 'red')");
+      const { base } = await startApp(t, {}, (app) =>
+        app.converger(
+          itemConverger("browser-items", {
+            wakeOn: [{ table: "item", key: "id" }],
+            every: "1h",
+            pollInterval: "25ms",
+          }),
+        ),
+      );
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/convergers`);
+      await page.locator('[data-converger="browser-items"] td', { hasText: "(this process)" }).waitFor();
+      assert.equal(await page.locator('[data-inconsistency="browser-items/1"]').count(), 0);
+      await mark(page);
+      // The operator's own SQL, outside tend: the converger wakes on the row and repairs it.
+      await op!.exec("UPDATE item SET desired = 'blue' WHERE id = 1");
+      await page.locator('[data-inconsistency="browser-items/1"]').waitFor({ timeout: 30_000 });
+      assert.match(
+        (await page.textContent('[data-inconsistency="browser-items/1"]')) ?? "",
+        /"actual":"blue"/,
+      );
+      await stillMarked(page);
+      await shot(page, "convergers");
+      // Filtered by converger and key, then sweep now (acts through the store, audited).
+      await page.fill('input[name="key"]', "2");
+      await page.click('form.filters button[type="submit"]');
+      assert.equal(await page.locator("[data-inconsistency]").count(), 0);
+      await page.click('button[data-url="/api/convergers/browser-items/sweep"]');
+      await page.goto(`${base}/ui/audit`);
+      assert.equal(
+        await page.locator("tbody tr").first().locator("td").nth(1).textContent(),
+        "converger.sweep",
+      );
+      assert.deepEqual(errors, []);
+    });
+
+    it("retries a failed inbox file from the inbox page and sees it done", async (t) => {
+      if (why !== null) return t.skip(why);
+      const dir = join(tmp!.dir, "inbox");
+      let broken = true;
+      const { base } = await startApp(t, {}, (app) =>
+        app.inbox({
+          name: "orders",
+          dir,
+          settle: 0,
+          retries: 0,
+          process: async () => {
+            if (broken) throw new Error("row 3 has 1 field, the header has 2");
+          },
+        }),
+      );
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/inbox`);
+      await page.locator('[data-inbox="orders"]').waitFor();
+      await writeFile(join(tmp!.dir, "orders.csv.part"), "a,b\n1\n");
+      await rename(join(tmp!.dir, "orders.csv.part"), join(dir, "orders.csv"));
+      const row = page.locator('[data-failed-file="orders.csv"]');
+      await row.waitFor({ timeout: 30_000 });
+      assert.match((await row.textContent()) ?? "", /row 3 has 1 field, the header has 2/);
+      await shot(page, "inbox");
+      broken = false;
+      await row.locator("button", { hasText: "Retry" }).click();
+      await row.waitFor({ state: "detached" });
+      await waitFor(() => existsSync(join(dir, "done", "orders.csv")), { message: "the retried file done" });
+      assert.deepEqual(errors, []);
+    });
+
+    it("pauses and resumes a queue from the queues page with the keyboard, and lists this process on the workers page", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, { jobs: { queues: { mail: { concurrency: 2 } } } });
+      await app.enqueue("browser.mail", { to: "a@example.com" }, { queue: "mail", delay: "1h" });
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui`);
+      await page.click('nav a[href="/ui/queues"]');
+      const status = page.locator('[data-queue="mail"] [data-status]');
+      assert.match((await status.textContent()) ?? "", /running/);
+      await page.locator('button[data-url="/api/queues/mail/pause"]').focus();
+      await page.keyboard.press("Enter");
+      await status.filter({ hasText: "paused" }).waitFor();
+      assert.equal((await app.jobs.listQueues()).find((q) => q.queue === "mail")?.paused, true);
+      await shot(page, "queues");
+      await page.click('button[data-url="/api/queues/mail/resume"]');
+      await status.filter({ hasText: "running" }).waitFor();
+      assert.equal((await app.jobs.listQueues()).find((q) => q.queue === "mail")?.paused, false);
+      await page.click('nav a[href="/ui/workers"]');
+      await page.locator(`[data-worker="${app.jobs.workerId}"]`).waitFor();
+      assert.match((await page.textContent(`[data-worker="${app.jobs.workerId}"]`)) ?? "", /alive/);
+      await shot(page, "workers");
+      assert.deepEqual(errors, []);
+    });
+
+    it("runs a cron schedule now and disables it from the cron page", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, {}, (a) =>
+        a.cron("0 2 * * *", "browser.nightly", { purge: true }, { name: "nightly-purge", queue: "nightly" }),
+      );
+      await waitFor(async () => (await app.jobs.cronEntries()).length === 1, { message: "registered" });
+      const { page, errors } = await openPage(t);
+      await page.goto(`${base}/ui/cron`);
+      const row = page.locator('[data-cron="nightly-purge"]');
+      assert.match((await row.textContent()) ?? "", /at 02:00 every day/);
+      await row.locator("button", { hasText: "Run now" }).click();
+      await waitFor(async () => (await app.jobs.list({ queue: "nightly" })).length === 1, {
+        message: "the schedule's job enqueued",
+      });
+      const [job] = await app.jobs.list({ queue: "nightly" });
+      assert.deepEqual([job?.kind, job?.payload], ["browser.nightly", { purge: true }]);
+      await row.locator("button", { hasText: "Disable" }).click();
+      await page.locator('[data-cron="nightly-purge"] [data-status]', { hasText: "disabled" }).waitFor();
+      assert.equal((await app.jobs.cronEntries())[0]?.paused, true);
+      await shot(page, "cron");
       assert.deepEqual(errors, []);
     });
   });

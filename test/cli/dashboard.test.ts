@@ -6,9 +6,13 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { promisify } from "node:util";
 import { createApp } from "../../src/app.ts";
+import { Manager } from "../../src/lifecycle/manager.ts";
 import { createLogger } from "../../src/log/index.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
+import { itemConverger } from "../support/items.ts";
+import { openOperator } from "../support/operator.ts";
 import { makeTempDir } from "../support/tmp.ts";
+import { waitFor } from "../support/wait.ts";
 
 const TEND = join(import.meta.dirname, "..", "..", "bin", "tend.js");
 const TOKEN = "dashboard-cli-token-0123456789";
@@ -115,6 +119,60 @@ for (const driver of ["sqlite", "postgres"] as const) {
       assert.ok(!(await (await fetch(`${hidden.url}/ui/jobs/${id}`)).text()).includes("s3cr3t"));
       hidden.child.kill("SIGINT");
       assert.equal((await hidden.exited)[0], 0);
+    });
+
+    it("operations pages from the database alone: a queue paused and a converger swept from another process; inbox state said to be the app's", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const op = await openOperator(backend);
+      t.after(() => op.close());
+      await op.exec("CREATE TABLE item (id integer PRIMARY KEY, desired text, actual text)");
+      // The service: a converger that sweeps once an hour, in this test's process.
+      const app = createApp({ database: backend.url, log, jobs: { queues: {} } });
+      app.converger(itemConverger("cli-items", { every: "1h", pollInterval: "25ms" }));
+      const manager = new Manager({ log, shutdownTimeout: "10s" });
+      await app.start(manager);
+      t.after(() => manager.stop());
+      const store = await app.store();
+      await waitFor(async () => (await store.converge.listLeases()).some((l) => l.live), {
+        message: "the converger leads",
+      });
+      await app.enqueue("cli.ops", {}, { queue: "ops" });
+      const tmp = await makeTempDir();
+      t.after(tmp.cleanup);
+      const tokenFile = join(tmp.dir, "token");
+      await writeFile(tokenFile, `${TOKEN}\n`);
+      const dash = await startDashboard(
+        ["--database", backend.url, "--listen", "127.0.0.1:0", "--admin-token-file", tokenFile],
+        t,
+      );
+      const post = (path: string) =>
+        fetch(`${dash.url}${path}`, { method: "POST", headers: { authorization: `Bearer ${TOKEN}` } });
+
+      assert.equal((await post("/api/queues/ops/pause")).status, 200);
+      assert.equal((await app.jobs.listQueues()).find((q) => q.queue === "ops")?.paused, true);
+      assert.match(await (await fetch(`${dash.url}/ui/queues`)).text(), /paused/);
+
+      // Sweep now, from the other process: the leader here sweeps and repairs the new row.
+      await op.exec("INSERT INTO item (id, desired) VALUES (5, 'teal')");
+      const convergers = await (await fetch(`${dash.url}/ui/convergers`)).text();
+      assert.match(convergers, /data-converger="cli-items"/);
+      assert.equal((await post("/api/convergers/cli-items/sweep")).status, 202);
+      await waitFor(
+        async () =>
+          (await store.converge.listInconsistencies({ converger: "cli-items", key: "5" })).length === 1,
+        { message: "the requested sweep converged the row", timeoutMs: 20_000 },
+      );
+
+      const inbox = await (await fetch(`${dash.url}/ui/inbox`)).text();
+      assert.match(inbox, /id="inbox-not-visible"/);
+      assert.deepEqual(await (await fetch(`${dash.url}/api/inboxes`)).json(), {
+        visible: false,
+        inboxes: [],
+      });
+      for (const path of ["/ui/cron", "/ui/workers"])
+        assert.equal((await fetch(`${dash.url}${path}`)).status, 200, path);
+      dash.child.kill("SIGTERM");
+      assert.equal((await dash.exited)[0], 0, dash.stderr());
     });
 
     it("fails with a clear error for a database that does not exist or a bad address", async (t) => {

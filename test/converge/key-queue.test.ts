@@ -98,6 +98,30 @@ describe("KeyQueue", () => {
     assert.deepEqual(q.take(), { key: "k", version: "v1", failures: 0 });
     assert.equal(q.size().tracked, 2, "k (running) and j (parked)");
   });
+
+  it("lists keys backing off after failures, soonest first, and a wake runs one at once", () => {
+    const q = new KeyQueue();
+    for (const key of ["a", "b", "c"]) q.offer(key, null, "sweep", 0);
+    for (let i = 0; i < 3; i++) q.take();
+    q.finish("a", { kind: "error", delayMs: 5_000 }, 0);
+    q.finish("b", { kind: "error", delayMs: 1_000 }, 0);
+    q.finish("c", { kind: "requeue", afterMs: 500 }, 0);
+    assert.deepEqual(q.backingOff(10), [
+      { key: "b", failures: 1, dueAt: 1_000 },
+      { key: "a", failures: 1, dueAt: 5_000 },
+    ]);
+    assert.deepEqual(
+      q.backingOff(1).map((k) => k.key),
+      ["b"],
+    );
+    assert.equal(q.offer("a", null, "sweep", 10), "waiting", "a sweep does not cut a backoff short");
+    assert.equal(q.offer("a", null, "wake", 10), "queued");
+    assert.deepEqual(
+      q.backingOff(10).map((k) => k.key),
+      ["b"],
+    );
+    assert.deepEqual(q.take(), { key: "a", version: null, failures: 1 });
+  });
 });
 
 describe("retentionMs", () => {

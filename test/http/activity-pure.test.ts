@@ -15,6 +15,7 @@ describe("the overview's last hour: pure parts", () => {
     const a = bucketActivity(
       [
         { queue: "b", state: null, at: now - 10 },
+        { queue: "b", state: null, at: now + 5 },
         { queue: "a", state: null, at: now - 130_000 },
         { queue: "a", state: null, at: now - 200_000 },
       ],
@@ -31,7 +32,7 @@ describe("the overview's last hour: pure parts", () => {
       a.queues.map((q) => [q.queue, q.enqueued, q.completed, q.discarded, q.cancelled]),
       [
         ["a", [1, 0, 0], [0, 1, 0], [0, 0, 1], [0, 0, 1]],
-        ["b", [0, 0, 1], [0, 0, 0], [0, 0, 0], [0, 0, 0]],
+        ["b", [0, 0, 2], [0, 0, 0], [0, 0, 0], [0, 0, 0]],
       ],
     );
     assert.equal(a.enqueuedFrom.getTime(), a.since.getTime());
@@ -82,10 +83,13 @@ describe("the overview's last hour: pure parts", () => {
   });
 
   it("bulk counts split states by the partial index holding them", () => {
-    assert.deepEqual(bulkParts(["scheduled", "completed", "retryable"]), [
-      { predicate: PENDING_PREDICATE, states: ["scheduled", "retryable"] },
-      { predicate: FINAL_PREDICATE, states: ["completed"] },
+    assert.deepEqual(bulkParts(["scheduled", "completed", "retryable", "waiting"]), [
+      { predicate: PENDING_PREDICATE, viaDependencies: false, states: ["scheduled", "retryable"] },
+      { predicate: FINAL_PREDICATE, viaDependencies: false, states: ["completed"] },
+      { predicate: null, viaDependencies: true, states: ["waiting"] },
     ]);
-    assert.deepEqual(bulkParts(["running"]), [{ predicate: null, states: ["running"] }]);
+    assert.deepEqual(bulkParts(["running"]), [
+      { predicate: null, viaDependencies: false, states: ["running"] },
+    ]);
   });
 });

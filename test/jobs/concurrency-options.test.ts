@@ -93,3 +93,19 @@ describe("roundRobin", () => {
     assert.deepEqual(order, [8, 1, 9, 2, 7, 3]);
   });
 });
+
+describe("presence option", () => {
+  it("accepts false or a duration; a bad value's error names both forms", () => {
+    for (const presence of [false, "5s", 1_000] as const)
+      assert.ok(new Jobs(async () => assert.fail(), { log, presence }));
+    for (const presence of [true, 0, -5, "soon", "1000d"]) {
+      assert.throws(
+        () => new Jobs(async () => assert.fail(), { log, presence: presence as never }),
+        (e: unknown) =>
+          isTendError(e, "TEND_E_INVALID_JOB_OPTIONS") &&
+          /presence/.test((e as Error).message) &&
+          /false \(no process registry row\), or a positive duration/.test((e as Error).message),
+      );
+    }
+  });
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { once } from "node:events";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { readStatusFile, type SupervisorStatus } from "../../src/supervise/status.ts";
@@ -72,11 +72,17 @@ describe("tend supervise / unit / status (CLI)", () => {
       [["supervise", APP, "--max", "two"], "TEND_E_SUPERVISE_INVALID_COUNT"],
       [["supervise", APP, "--hang-timeout", "soon"], "TEND_E_SUPERVISE_INVALID_TIMEOUT"],
       [["supervise", APP, "--kill-timeout", "0"], "TEND_E_SUPERVISE_INVALID_TIMEOUT"],
+      [["supervise", APP, "--on-error", "no-such-hook.mjs"], "TEND_E_SUPERVISE_INVALID_HOOK"],
+      [["supervise", APP, "--on-error", "not-a-hook.mjs"], "TEND_E_SUPERVISE_INVALID_HOOK"],
+      [["supervise", APP, "--on-error", "broken-hook.mjs"], "TEND_E_SUPERVISE_INVALID_HOOK"],
     ];
+    writeFileSync(join(dir, "not-a-hook.mjs"), "export const hook = 42;\n");
+    writeFileSync(join(dir, "broken-hook.mjs"), "throw new Error('cannot load');\n");
     for (const [args, code] of cases) {
       const r = tend(...args);
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, new RegExp(code), args.join(" "));
+      if (args.includes("--on-error")) assert.match(r.stderr, new RegExp(args.at(-1)!), "names the module");
     }
   });
 
@@ -166,5 +172,69 @@ describe("tend supervise / unit / status (CLI)", () => {
     const [code] = await exited;
     assert.equal(code, 0);
     assert.equal(tend("status", "--status-file", statusFile).code, 3);
+  });
+
+  it("--on-error <module>: the module's function hears a SIGKILLed worker's crash", async (t) => {
+    const statusFile = join(dir, "hooked.json");
+    const reports = join(dir, "crashes.jsonl");
+    writeFileSync(
+      join(dir, "report-crash.mjs"),
+      `import { appendFileSync } from "node:fs";
+export default function onError(error, context) {
+  appendFileSync(${JSON.stringify(reports)}, JSON.stringify({ code: error.code, ...context }) + "\\n");
+}
+`,
+    );
+    const master = spawn(
+      process.execPath,
+      [
+        TEND,
+        "supervise",
+        APP,
+        "--min",
+        "1",
+        "--max",
+        "1",
+        "--on-error",
+        "report-crash.mjs",
+        "--status-file",
+        statusFile,
+        "-d",
+        `sqlite:${join(dir, "hooked.db")}`,
+      ],
+      { cwd: dir, stdio: ["ignore", "ignore", "inherit"] },
+    );
+    const exited = once(master, "exit");
+    t.after(() => {
+      if (master.exitCode === null) master.kill("SIGKILL");
+    });
+    const readyWorker = async () =>
+      (await readStatusFile(statusFile).catch(() => null))?.workers.find((w) => w.state === "ready");
+    await waitFor(async () => (await readyWorker()) !== undefined, {
+      timeoutMs: 15_000,
+      message: "a ready worker",
+    });
+    const victim = (await readyWorker())!;
+    process.kill(victim.pid, "SIGKILL");
+    const crashes = (): Array<Record<string, unknown>> => {
+      try {
+        return readFileSync(reports, "utf8")
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        return [];
+      }
+    };
+    await waitFor(() => crashes().length > 0, { timeoutMs: 15_000, message: "the hook's report" });
+    const [crash] = crashes();
+    assert.equal(crash!["code"], "TEND_E_SUPERVISE_WORKER_DIED");
+    assert.equal(crash!["event"], "worker.crashed");
+    assert.equal(crash!["pid"], victim.pid);
+    assert.equal(crash!["workerId"], victim.id);
+    assert.equal(crash!["signal"], "SIGKILL");
+    master.kill("SIGTERM");
+    const [code] = await exited;
+    assert.equal(code, 0);
   });
 });

@@ -28,7 +28,14 @@ function start(t: TestContext, ...args: Parameters<typeof runSupervisor>): Runni
 /** Records every message of the supervisor's channels until the test ends. */
 function listen(t: TestContext): (name: string) => Array<Record<string, unknown>> {
   const seen: Array<{ name: string; message: Record<string, unknown> }> = [];
-  for (const name of ["worker:spawned", "worker:exited", "worker:hung", "worker:replaced", "scale"]) {
+  for (const name of [
+    "worker:spawned",
+    "worker:ready",
+    "worker:exited",
+    "worker:hung",
+    "worker:replaced",
+    "scale",
+  ]) {
     const channel = `tend:supervisor:${name}`;
     const listener = (message: unknown): void =>
       void seen.push({ name, message: message as Record<string, unknown> });
@@ -98,6 +105,14 @@ describe("the supervisor's error hook and diagnostics channels (real worker proc
         slot: victim.slot,
         fromSpare: true,
       },
+    );
+    const readied = of("worker:ready");
+    assert.deepEqual(
+      readied.map((m) => [m["workerId"], m["pid"], typeof m["readyMs"]]),
+      [
+        [victim.id, victim.pid, "number"],
+        [fresh.id, fresh.pid, "number"],
+      ],
     );
     const exited = of("worker:exited");
     assert.equal(exited.length, 1);

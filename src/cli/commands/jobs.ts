@@ -1,7 +1,13 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { checkJobId } from "../../jobs/index.ts";
 import { parseDuration } from "../../lifecycle/index.ts";
-import { JOB_STATES, type JobRecord, type JobState } from "../../store/index.ts";
+import {
+  JOB_STATES,
+  type JobDependencies,
+  type JobLink,
+  type JobRecord,
+  type JobState,
+} from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
 import { renderTable } from "../table.ts";
 
@@ -30,6 +36,23 @@ function summary(job: JobRecord): string {
     for (const line of frames.length > 0 ? frames : stack) lines.push(`    ${line.trim()}`);
   }
   return lines.join("\n");
+}
+
+/** A job's parents and dependents as `jobs show --json` prints them: id, kind and state. */
+function dependencyView(deps: JobDependencies): Record<"parents" | "dependents", object[]> {
+  const view = (l: JobLink) => ({ id: l.id, kind: l.kind, state: l.state ?? "deleted" });
+  return { parents: deps.parents.map(view), dependents: deps.dependents.map(view) };
+}
+
+/** Pure: the lines `jobs show` prints for a job's parents and dependents, with their states. */
+export function dependencyLines(deps: JobDependencies): string {
+  const list = (links: readonly JobLink[]) =>
+    links.length === 0
+      ? "-"
+      : links
+          .map((l) => `${l.id}${l.kind === null ? "" : ` ${l.kind}`} [${l.state ?? "deleted"}]`)
+          .join(", ");
+  return [`runs after ${list(deps.parents)}`, `runs before ${list(deps.dependents)}`].join("\n");
 }
 
 function state(value: string): JobState {
@@ -97,13 +120,20 @@ export function register(program: Command): void {
     .addOption(databaseOption())
     .option("--json", "print JSON")
     .action(async (id: string, o: { database: string; json?: boolean }) => {
-      const job = await withStore(o.database, (store) => store.jobs.get(checkJobId(id)));
-      if (job === null) {
+      const found = await withStore(o.database, async (store) => {
+        const row = await store.jobs.get(checkJobId(id));
+        return row === null ? null : { job: row, deps: await store.jobs.dependencies(row.id) };
+      });
+      if (found === null) {
         process.stderr.write(`no job with id ${id}\n`);
         process.exitCode = 1;
         return;
       }
-      print(o.json === true, job, () => summary(job));
+      const { job, deps } = found;
+      const linked = deps.parents.length > 0 || deps.dependents.length > 0;
+      print(o.json === true, linked ? { ...job, dependencies: dependencyView(deps) } : job, () =>
+        linked ? `${summary(job)}\n${dependencyLines(deps)}` : summary(job),
+      );
     });
 
   for (const [name, description] of [

@@ -4,6 +4,7 @@ import { type Duration, durationFromText } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { supervise } from "../../supervise/index.ts";
 import { databaseOption } from "../database.ts";
+import { loadErrorHookModule } from "../error-hook-module.ts";
 import {
   checkHttpOptions,
   type HttpSettings,
@@ -81,6 +82,7 @@ interface SuperviseFlags {
   restartPeriod?: Duration;
   spare: boolean;
   http?: string;
+  onError?: string;
 }
 
 /**
@@ -147,6 +149,10 @@ export function register(program: Command): void {
       "PostgreSQL: a master silent this long counts as dead and the others take its share (default 10s)",
       durationFromText,
     )
+    .option(
+      "--on-error <module>",
+      "a module whose default export (error, context) is called for every worker crash (e.g. to report it to an error service)",
+    )
     .option("--no-spare", "do not keep a pre-booted spare process (replacements then start cold)")
     .option(
       "--restart-period <duration>",
@@ -167,6 +173,7 @@ export function register(program: Command): void {
       const http = flags.http === undefined ? undefined : checkHttpOptions(parseHttpAddress(flags.http));
       // Workers inherit the master's environment: with --http they send their metrics after heartbeats.
       if (http !== undefined) process.env["TEND_METRICS"] = "1";
+      const onError = flags.onError === undefined ? undefined : await loadErrorHookModule(flags.onError);
       await supervise(
         {
           log,
@@ -177,6 +184,7 @@ export function register(program: Command): void {
           scaling,
           restart,
           spare: flags.spare,
+          ...(onError === undefined ? {} : { onError }),
           ...(flags.min === undefined ? {} : { min: flags.min }),
           ...(flags.max === undefined ? {} : { max: flags.max }),
           ...(flags.queue === undefined ? {} : { queues: flags.queue }),

@@ -27,6 +27,10 @@ export const INBOX_CODES = {
   TEND_E_INBOX_FOLDER_GONE:
     "Inbox folders were deleted while the inbox ran and could not be recreated within `folderTimeout`; the inbox task failed.",
   TEND_E_INBOX_ALREADY_RUNNING: "run() was called on an inbox that is already running.",
+  TEND_E_INBOX_FAILED_FILE_NOT_FOUND:
+    "A failed file to retry is not in the inbox's failed folder (retried or moved already, or not a failed file's name).",
+  TEND_E_INBOX_RETRY_CONFLICT:
+    "A failed file could not be moved back into its inbox: a file of that name is already there (nothing was replaced).",
   TEND_E_INBOX_OUTPUT_NAME:
     "A name given to writeOutput() is not a plain file name (empty, dot-leading, a path, control characters or too long).",
   TEND_E_INBOX_OUTPUT_DATA:

@@ -34,4 +34,10 @@ export const JOBS_CODES = {
     "A handler asked to snooze (`ctx.snooze`) for something that is not a duration from 0 to ten years; thrown inside the handler.",
   TEND_E_INVALID_PROGRESS:
     "A handler reported a progress value (`ctx.progress`) that cannot be stored as it is (NaN, a Map, U+0000, a cycle...); thrown inside the handler, naming the path of the bad value (larger than 4 KiB of JSON: TEND_E_PAYLOAD_TOO_LARGE).",
+  TEND_E_JOB_PARENT_NOT_FOUND:
+    "A job was enqueued to run after (`after`) a job id that does not exist; nothing of that call was enqueued.",
+  TEND_E_JOB_PARENT_FAILED:
+    'A parent of a waiting job was discarded, cancelled or deleted before it completed, so the job was cancelled (recorded on the job, naming the parent; `onParentFailure: "run"` runs it anyway).',
+  TEND_E_INVALID_JOB_FLOW:
+    "A flow given to `enqueueFlow` is malformed: a node is not `{ kind, payload?, children? }`, one node object appears twice in the tree (a cycle or a shared child), or the tree is deeper than 100 levels or larger than 10,000 jobs.",
 } as const satisfies Record<`TEND_E_${string}`, string>;

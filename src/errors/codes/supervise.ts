@@ -13,6 +13,8 @@ export const SUPERVISE_CODES = {
     "A worker process exited unexpectedly (crashed, was killed by a signal, or was killed by the master as hung); given to the supervisor's onError hook.",
   TEND_E_SUPERVISE_NOT_SUPERVISED:
     "The supervised-worker task was started in a process that has no IPC channel to a master.",
+  TEND_E_SUPERVISE_INVALID_HOOK:
+    "The `tend supervise --on-error` module does not exist, fails to load, or exports no function (default export or `onError`).",
   TEND_E_SUPERVISE_STATUS_UNREADABLE:
     "The supervisor status file is missing or is not valid supervisor status JSON.",
 } as const satisfies Record<`TEND_E_${string}`, string>;

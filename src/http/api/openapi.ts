@@ -36,7 +36,7 @@ export const API_DOCS: Readonly<Record<string, RouteDoc>> = {
   "GET /api/convergers": { summary: "Convergers of this process and parked keys of every converger." },
   "GET /api/convergers/inconsistencies": {
     summary: "Recorded inconsistencies, newest first.",
-    query: ["converger", "limit"],
+    query: ["converger", "key", "limit"],
   },
   "GET /api/workers": {
     summary:

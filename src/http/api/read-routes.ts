@@ -98,7 +98,7 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
               runs: m.runs,
               changes: m.changes,
               errors: m.errors,
-              parked: parked.filter((k) => k.converger === c.name).length,
+              parked: parked.filter((k) => k.converger === c.definition.name).length,
             };
           }),
           parked: parked.slice(0, 500),
@@ -111,9 +111,11 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
         const q = queryOf(req.url);
         const { limit } = pageOf(q);
         const converger = q.get("converger");
+        const key = q.get("key");
         const rows = await s.store.converge.listInconsistencies({
           limit,
           ...(converger === null || converger === "" ? {} : { converger }),
+          ...(key === null || key === "" ? {} : { key }),
         });
         sendJson(res, 200, { inconsistencies: rows });
       }),

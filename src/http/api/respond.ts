@@ -2,11 +2,18 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isTendError } from "../../errors/index.ts";
 import { type RouteHandler, type RouteParams, sendJson } from "../router.ts";
 
+const NOT_FOUND = new Set([
+  "TEND_E_ADMIN_NOT_FOUND",
+  "TEND_E_CRON_NOT_FOUND",
+  "TEND_E_INBOX_FAILED_FILE_NOT_FOUND",
+]);
+
 /** Pure: the HTTP status of a TendError code met by an admin request. */
 export function statusOf(code: string): number {
   if (code === "TEND_E_ADMIN_READ_ONLY" || code === "TEND_E_ADMIN_FORBIDDEN") return 403;
-  if (code === "TEND_E_ADMIN_NOT_FOUND") return 404;
+  if (NOT_FOUND.has(code)) return 404;
   if (code === "TEND_E_ADMIN_CONFLICT" || code === "TEND_E_RETRY_UNIQUE_KEY_HELD") return 409;
+  if (code === "TEND_E_INBOX_RETRY_CONFLICT") return 409;
   if (code === "TEND_E_UNKNOWN_OPTION" || code === "TEND_E_ADMIN_BAD_REQUEST") return 400;
   if (/^TEND_E_INVALID_/.test(code) || code === "TEND_E_PAYLOAD_TOO_LARGE") return 400;
   return 500;

@@ -1,6 +1,11 @@
 import type { Router } from "../router.ts";
 import { addActionRoutes } from "./action-routes.ts";
 import { addBulkRoutes } from "./bulk-routes.ts";
+import { addConvergerRoutes } from "./converger-routes.ts";
+import { addCronRoutes } from "./cron-routes.ts";
+import { addInboxRoutes } from "./inbox-routes.ts";
+import { addQueueRoutes } from "./queue-routes.ts";
+import { addWorkerRoutes } from "./worker-routes.ts";
 import { addEventRoutes } from "./events.ts";
 import { addOpenApi } from "./openapi.ts";
 import { addReadRoutes } from "./read-routes.ts";
@@ -20,6 +25,11 @@ export function addAdminApi(router: Router, sources: AdminSources): Router {
   addEventRoutes(router, sources);
   addBulkRoutes(router, sources);
   addActionRoutes(router, sources);
+  addQueueRoutes(router, sources);
+  addCronRoutes(router, sources);
+  addConvergerRoutes(router, sources);
+  addInboxRoutes(router, sources);
+  addWorkerRoutes(router, sources);
   addOpenApi(router);
   return router;
 }

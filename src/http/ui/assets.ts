@@ -35,6 +35,9 @@ button.danger { color: var(--bad); }
 .muted { color: var(--muted); }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dt { color: var(--muted); }
+header { flex-wrap: wrap; }
+td.error { color: var(--bad); }
+section { margin-bottom: 1.5rem; }
 svg.chart { display: block; overflow: visible; }
 svg.chart polyline { stroke-width: 1.5; vector-effect: non-scaling-stroke; }
 .c-enq { stroke: var(--accent); } .c-done { stroke: var(--ok); } .c-fail { stroke: var(--bad); } .c-backlog { stroke: var(--muted); }
@@ -161,5 +164,39 @@ if (live && window.EventSource) {
   source.addEventListener("queues", () => refresh());
   source.addEventListener("job", () => refresh());
   window.addEventListener("pagehide", () => source.close());
+}
+
+// The operations pages (queues, cron, convergers, inbox, workers): each [data-refresh="N"] part is
+// read again every N seconds while the tab is visible, and swapped in only when it changed, keeping
+// the focused button focused (keyboard use is not disturbed by a refresh).
+const parts = document.querySelectorAll("[data-refresh]");
+if (parts.length > 0) {
+  const seconds = Math.max(1, Math.min(...[...parts].map((p) => Number(p.dataset.refresh) || 5)));
+  let busy = false;
+  const update = async () => {
+    if (busy || document.visibilityState !== "visible") return;
+    busy = true;
+    try {
+      const res = await fetch(location.href, { headers: { accept: "text/html" } });
+      if (!res.ok) return;
+      const doc = new DOMParser().parseFromString(await res.text(), "text/html");
+      const fresh = doc.querySelectorAll("[data-refresh]");
+      const current = document.querySelectorAll("[data-refresh]");
+      current.forEach((part, i) => {
+        const next = fresh[i];
+        if (!next || next.innerHTML === part.innerHTML) return;
+        const focused = document.activeElement;
+        const url = focused && part.contains(focused) ? focused.getAttribute("data-url") : null;
+        part.replaceWith(document.adoptNode(next));
+        if (url) next.querySelector('[data-url="' + CSS.escape(url) + '"]')?.focus();
+      });
+    } catch {
+      // The server is restarting or the network is down: the next round tries again.
+    } finally {
+      busy = false;
+    }
+  };
+  setInterval(update, seconds * 1000);
+  document.addEventListener("visibilitychange", update);
 }
 `;

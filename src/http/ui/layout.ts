@@ -26,7 +26,11 @@ export function layout(
       <body data-session="${options.session === true ? "1" : "0"}">
         <header>
           <strong>tend</strong>
-          <nav><a href="/ui">Overview</a> · <a href="/ui/jobs">Jobs</a> · <a href="/ui/audit">Audit</a></nav>
+          <nav>
+            <a href="/ui">Overview</a> · <a href="/ui/jobs">Jobs</a> · <a href="/ui/queues">Queues</a> ·
+            <a href="/ui/cron">Cron</a> · <a href="/ui/convergers">Convergers</a> ·
+            <a href="/ui/inbox">Inbox</a> · <a href="/ui/workers">Workers</a> · <a href="/ui/audit">Audit</a>
+          </nav>
           <span class="mode"
             >${
               options.readOnly

@@ -13,6 +13,7 @@ import { hasSession, sameOrigin, SESSION_COOKIE, SESSION_TTL_MS, sessionValue } 
 import { APP_JS, STYLE_CSS } from "./assets.ts";
 import { html } from "./html.ts";
 import { layout } from "./layout.ts";
+import { addOpsPages } from "./ops-pages.ts";
 import { auditPage, jobPage, jobsPage, overviewPage } from "./pages.ts";
 
 /**
@@ -37,7 +38,8 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body);
 }
 
-function page(
+/** A dashboard page: its body in the layout, and a TendError of bad input as a 400/404 page. */
+export function page(
   s: AdminSources,
   title: string,
   build: (url: string | undefined, params: RouteParams) => Promise<ReturnType<typeof html>>,
@@ -148,6 +150,7 @@ function addLogin(router: Router, s: AdminSources): void {
  */
 export function addDashboard(router: Router, s: AdminSources): Router {
   addLogin(router, s);
+  addOpsPages(router, s, page);
   return router
     .get("/ui/style.css", (_req, res) => send(res, 200, "text/css; charset=utf-8", STYLE_CSS))
     .get("/ui/app.js", (_req, res) => send(res, 200, "text/javascript; charset=utf-8", APP_JS))

@@ -67,13 +67,14 @@ export function bulkCountSql(
   const counts = parts.map((part) => {
     values.push(part.states);
     const where = [
+      ...(part.viaDependencies ? [`id IN (SELECT job_id FROM ${ctx.jobDeps})`] : []),
       ...(part.predicate === null ? [] : [part.predicate]),
       `state = ANY($${values.length}::text[])`,
       ...common,
     ];
     return `(SELECT count(*) FROM ${ctx.jobs} WHERE ${where.join(" AND ")})`;
   });
-  const shape = `${parts.map((p) => (p.predicate === PENDING_PREDICATE ? "p" : p.predicate === FINAL_PREDICATE ? "f" : "o")).join("")}${f.queue === undefined ? "" : "q"}${f.kind === undefined ? "" : "k"}`;
+  const shape = `${parts.map((p) => (p.predicate === PENDING_PREDICATE ? "p" : p.predicate === FINAL_PREDICATE ? "f" : p.viaDependencies ? "w" : "o")).join("")}${f.queue === undefined ? "" : "q"}${f.kind === undefined ? "" : "k"}`;
   return { name: `bulk_count:${shape}`, sql: `SELECT (${counts.join(" + ")})::int AS n`, values };
 }
 
@@ -278,7 +279,7 @@ export class PostgresAdminStore implements AdminStore {
     const change =
       action === "cancel"
         ? `UPDATE ${ctx.jobs} j SET state = 'cancelled', finished_at = now()
-             FROM b WHERE j.id = b.id AND j.state IN ${PENDING} RETURNING j.batch_id AS note`
+             FROM b WHERE j.id = b.id AND (j.state IN ${PENDING} OR j.state = 'waiting') RETURNING j.batch_id AS note`
         : action === "retry"
           ? `UPDATE ${ctx.jobs} j SET state = 'available', run_at = now(), attempt = 0, lost = 0, result = NULL,
                started_at = NULL, finished_at = NULL, worker_id = NULL, lease_token = NULL,

@@ -119,7 +119,7 @@ export async function cancelJob(ctx: PgContext, id: string): Promise<JobRecord |
         state = CASE WHEN j.state = 'running' THEN 'running' ELSE 'cancelled' END,
         cancel_requested = (j.state = 'running'),
         finished_at = CASE WHEN j.state = 'running' THEN NULL ELSE now() END
-      WHERE j.id = $1 AND j.state IN ${BLOCKING}
+      WHERE j.id = $1 AND (j.state IN ${BLOCKING} OR j.state = 'waiting')
       RETURNING ${JOB_COLUMNS}
     ),
     told AS (SELECT pg_notify($2, u.id::text) FROM u WHERE u.state = 'running'),

@@ -15,6 +15,8 @@ export interface PgContext {
   queues: string;
   /** Rate-limit windows of the claim. */
   rateWindows: string;
+  /** Job dependencies: (job_id, parent_id). */
+  jobDeps: string;
   /** Physical channel names used by statements that notify. */
   channels: { jobs: string; cancel: string; batch: string; queues: string };
   /**
@@ -70,6 +72,7 @@ export function createContext(
     cronEntries: `${s}.cron_entries`,
     queues: `${s}.queues`,
     rateWindows: `${s}.rate_windows`,
+    jobDeps: `${s}.job_deps`,
     channels: {
       jobs: `${schema}.jobs`,
       cancel: `${schema}.cancel`,

@@ -4,11 +4,13 @@ import type {
   Inconsistency,
   InconsistencyFilter,
   LeaseAttempt,
+  LeaseRecord,
   TerminalKey,
   Wake,
   WakeListener,
   WakeTable,
 } from "../converge-model.ts";
+import { SWEEP_REQUEST_TABLE } from "../converge-model.ts";
 import type { ConvergeStore } from "../converge-store.ts";
 import { decideLease } from "../lease.ts";
 import type { Notifier } from "../notifier.ts";
@@ -162,8 +164,15 @@ export class PostgresConvergeStore implements ConvergeStore {
     }>(
       `SELECT id::text, converger, key, changes, holder, epoch, at FROM ${this.#t.inconsistencies}
        WHERE ($1::text IS NULL OR converger = $1) AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
+         AND ($5::text IS NULL OR key = $5)
        ORDER BY at DESC, id DESC LIMIT $4`,
-      [filter.converger ?? null, filter.since ?? null, filter.until ?? null, filter.limit ?? 100],
+      [
+        filter.converger ?? null,
+        filter.since ?? null,
+        filter.until ?? null,
+        filter.limit ?? 100,
+        filter.key ?? null,
+      ],
     );
     return rows.map((r) => ({ ...r, epoch: r.epoch === null ? null : Number(r.epoch) }));
   }
@@ -246,6 +255,35 @@ export class PostgresConvergeStore implements ConvergeStore {
       [this.#qualified(table), column],
     );
     return rowCount === 1;
+  }
+
+  async listLeases(): Promise<LeaseRecord[]> {
+    const { rows } = await this.#pool.query<{
+      name: string;
+      holder: string;
+      epoch: string;
+      acquired_at: Date;
+      expires_at: Date;
+      live: boolean;
+    }>(
+      `SELECT name, holder, epoch::text, acquired_at, expires_at, expires_at > now() AS live
+       FROM ${this.#t.leases} ORDER BY name`,
+    );
+    return rows.map((r) => ({
+      name: r.name,
+      holder: r.holder,
+      epoch: Number(r.epoch),
+      acquiredAt: r.acquired_at,
+      expiresAt: r.expires_at,
+      live: r.live,
+    }));
+  }
+
+  async requestSweep(converger: string, key: string | null = null): Promise<void> {
+    await this.#notifier.notify(
+      WAKE_CHANNEL,
+      JSON.stringify({ t: SWEEP_REQUEST_TABLE, c: converger, k: key }),
+    );
   }
 
   async installWakeTrigger(table: WakeTable): Promise<string> {

@@ -1,34 +1,12 @@
 import type pg from "pg";
 import { TendError } from "../../errors/index.ts";
-import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
+import type { InsertResult, NewJob } from "../job-model.ts";
 import type { CallerTransaction } from "../job-store.ts";
 import { callerClient } from "./caller-tx.ts";
+import { hasDependencies } from "../dependencies.ts";
 import { BLOCKING, PENDING, type PgContext } from "./context.ts";
-
-/** The unnest() column arrays of a batch of jobs (one array per column, in input order). */
-function columns(jobs: readonly NewJob[]): unknown[] {
-  return [
-    jobs.map((j) => j.kind),
-    jobs.map((j) => j.queue),
-    jobs.map((j) => j.payload),
-    jobs.map((j) => j.priority),
-    jobs.map((j) => j.runAt),
-    jobs.map((j) => j.maxAttempts),
-    jobs.map((j) => j.uniqueKey),
-    jobs.map((j) => j.batchId),
-    jobs.map((j) => j.batchIndex),
-    jobs.map((j) => j.maxLost ?? DEFAULT_MAX_LOST),
-    jobs.map((j) => j.traceContext ?? null),
-    jobs.map((j) => j.concurrencyKey ?? null),
-    jobs.map((j) =>
-      j.concurrencyKey == null ? null : j.concurrencyLimit === undefined ? 1 : j.concurrencyLimit,
-    ),
-    // The rate key marks a rate-limited job; its window is counted per (queue, concurrency key).
-    jobs.map((j) => (j.concurrencyKey == null || j.rateLimit == null ? null : j.concurrencyKey)),
-    jobs.map((j) => (j.concurrencyKey == null ? null : (j.rateLimit ?? null))),
-    jobs.map((j) => (j.concurrencyKey == null || j.rateLimit == null ? null : (j.ratePeriodMs ?? null))),
-  ];
-}
+import { insertWithDependencies } from "./dependencies.ts";
+import { columns } from "./insert-columns.ts";
 
 function inputCte(ctx: PgContext): string {
   return `input AS MATERIALIZED (
@@ -87,6 +65,8 @@ export async function insertJobs(
   jobs: readonly NewJob[],
   tx: CallerTransaction | undefined,
 ): Promise<InsertResult[]> {
+  // Jobs with parents go one by one through the dependency path (dependencies.ts).
+  if (hasDependencies(jobs)) return insertWithDependencies(ctx, jobs, tx, insertJobs);
   const client = tx === undefined ? undefined : callerClient(tx);
   if (jobs.length === 0) return [];
   const query = async <R extends pg.QueryResultRow>(name: string, text: string, values: unknown[]) =>

@@ -3,6 +3,7 @@ import type { JobStore } from "../job-store.ts";
 import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retryJob } from "./admin.ts";
 import type { PgContext } from "./context.ts";
 import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
+import { jobDependencies } from "./dependencies.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -46,6 +47,7 @@ export function createPostgresJobStore(ctx: PgContext): JobStore {
     pauseQueue: (queue) => setQueuePaused(ctx, queue, true),
     resumeQueue: (queue) => setQueuePaused(ctx, queue, false),
     listQueues: () => listQueueSettings(ctx),
+    dependencies: (id) => jobDependencies(ctx, id),
     batchProgress: (batchId) => batchProgress(ctx, batchId),
     batchJobs: (batchId) => batchJobs(ctx, batchId),
     progress: (updates) => progressJobs(ctx, updates),

@@ -10,7 +10,7 @@ import type { Migration } from "../migration.ts";
  *   running counts, since running rows are few (bounded by concurrency);
  * - unique: unique_key over the blocking states;
  * - finished: (finished_at) over final rows, for pruning and the completed rate;
- * - retryable: (queue, run_at) over retryable rows (version 6): with the claim index, the queue
+ * - retryable: (queue, run_at) over retryable rows (version 7): with the claim index, the queue
  *   statistics count every pending state from index entries alone, never reading a row;
  * - batch: batch_id where set.
  * The enqueued rate needs no index of its own: ids grow with time (see stats.ts).
@@ -176,6 +176,113 @@ CREATE TABLE {{schema}}.cron_entries (
   {
     component: "jobs",
     version: 6,
+    name: "jobs: dependencies (waiting state, job_deps, has_dependents, on_parent_failure, settle triggers)",
+    // The rules live in the database (triggers): a binary that does not know dependencies still
+    // releases or cancels the dependents of the jobs it finishes. The version that ships it.
+    compatibleFrom: "0.1.0",
+    // The new columns have constant defaults (no table rewrite); the state CHECK is replaced, which
+    // scans the table once.
+    sql: `
+ALTER TABLE {{schema}}.jobs DROP CONSTRAINT jobs_state_check;
+ALTER TABLE {{schema}}.jobs ADD CONSTRAINT jobs_state_check
+  CHECK (state IN ('scheduled', 'available', 'running', 'completed', 'retryable', 'discarded', 'cancelled', 'waiting'));
+
+ALTER TABLE {{schema}}.jobs
+  ADD COLUMN has_dependents boolean NOT NULL DEFAULT false,
+  ADD COLUMN on_parent_failure text;
+
+-- One row per (dependent, parent); found by parent when a parent finishes.
+CREATE TABLE {{schema}}.job_deps (
+  job_id bigint NOT NULL,
+  parent_id bigint NOT NULL,
+  PRIMARY KEY (job_id, parent_id)
+);
+
+CREATE INDEX job_deps_parent_idx ON {{schema}}.job_deps (parent_id, job_id);
+
+-- A parent with dependents reached a final state (or was deleted before it did): cancel the
+-- dependents that do not run after a failed parent (unless it completed), then release every
+-- waiting dependent whose parents have all finished as it asks (completed; or, for 'run',
+-- discarded or cancelled too; a deleted parent counts as finished), and wake their queues and
+-- the waiters of batches whose jobs were cancelled. The dependents are locked first, so that two
+-- parents finishing at once in two transactions cannot both miss the other's completion: the
+-- second waits for the first to commit, then sees it. A cancelled dependent fires this trigger in
+-- turn, so a cancellation runs down the whole tree.
+CREATE FUNCTION {{schema}}.jobs_settle_dependents() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  v_parent bigint;
+  v_state text;
+  v_failed boolean;
+  q record;
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    IF OLD.on_parent_failure IS NOT NULL THEN
+      DELETE FROM {{schema}}.job_deps d WHERE d.job_id = OLD.id;
+    END IF;
+    IF NOT OLD.has_dependents OR OLD.state IN ('completed', 'discarded', 'cancelled') THEN
+      RETURN NULL;
+    END IF;
+    v_parent := OLD.id;
+    v_state := 'deleted';
+    v_failed := true;
+  ELSE
+    v_parent := NEW.id;
+    v_state := NEW.state;
+    v_failed := NEW.state <> 'completed';
+  END IF;
+  PERFORM 1 FROM {{schema}}.jobs j
+    WHERE j.id IN (SELECT d.job_id FROM {{schema}}.job_deps d WHERE d.parent_id = v_parent) AND j.state = 'waiting'
+    ORDER BY j.id FOR UPDATE;
+  IF v_failed THEN
+    FOR q IN
+      WITH cancelled AS (
+        UPDATE {{schema}}.jobs j SET state = 'cancelled', finished_at = now(),
+            errors = j.errors || jsonb_build_array(jsonb_build_object('attempt', j.attempt,
+              'at', to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+              'message', 'parent job ' || v_parent || ' was ' || v_state,
+              'code', 'TEND_E_JOB_PARENT_FAILED'))
+          WHERE j.id IN (SELECT d.job_id FROM {{schema}}.job_deps d WHERE d.parent_id = v_parent)
+            AND j.state = 'waiting' AND j.on_parent_failure = 'cancel'
+          RETURNING j.batch_id)
+      SELECT DISTINCT c.batch_id FROM cancelled c WHERE c.batch_id IS NOT NULL
+    LOOP
+      PERFORM pg_notify(TG_TABLE_SCHEMA || '.batch', q.batch_id);
+    END LOOP;
+  END IF;
+  FOR q IN
+    WITH released AS (
+      UPDATE {{schema}}.jobs j SET state = CASE WHEN j.run_at > now() THEN 'scheduled' ELSE 'available' END
+        WHERE j.id IN (SELECT d.job_id FROM {{schema}}.job_deps d WHERE d.parent_id = v_parent)
+          AND j.state = 'waiting'
+          AND NOT EXISTS (
+            SELECT 1 FROM {{schema}}.job_deps x JOIN {{schema}}.jobs p ON p.id = x.parent_id
+             WHERE x.job_id = j.id AND p.state <> 'completed'
+               AND (p.state NOT IN ('discarded', 'cancelled') OR j.on_parent_failure <> 'run'))
+        RETURNING j.queue, j.state)
+    SELECT DISTINCT r.queue FROM released r WHERE r.state = 'available'
+  LOOP
+    PERFORM pg_notify(TG_TABLE_SCHEMA || '.jobs', q.queue);
+  END LOOP;
+  RETURN NULL;
+END
+$fn$;
+
+-- Every statement that finishes a job sets finished_at; claims, which do not, skip the trigger.
+CREATE TRIGGER jobs_settle_dependents AFTER UPDATE OF finished_at ON {{schema}}.jobs
+  FOR EACH ROW
+  WHEN (NEW.has_dependents AND NEW.state IN ('completed', 'discarded', 'cancelled')
+    AND OLD.state NOT IN ('completed', 'discarded', 'cancelled'))
+  EXECUTE FUNCTION {{schema}}.jobs_settle_dependents();
+
+CREATE TRIGGER jobs_delete_dependencies AFTER DELETE ON {{schema}}.jobs
+  FOR EACH ROW
+  WHEN (OLD.has_dependents OR OLD.on_parent_failure IS NOT NULL)
+  EXECUTE FUNCTION {{schema}}.jobs_settle_dependents();
+`,
+  },
+  {
+    component: "jobs",
+    version: 7,
     name: "jobs: retryable index (queue, run_at), for counting waiting retries without reading rows",
     // An index older code never names: every 0.x binary works on it. Written only when a job
     // enters or leaves the retryable state (a failed attempt), never by enqueue or completion.

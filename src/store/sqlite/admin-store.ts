@@ -32,18 +32,20 @@ import { firstIdSince } from "./stats.ts";
  *
  * @example
  * ```ts
- * for (const { sql, args } of bulkCountSql("tend_jobs", "cancel", { queue: "mail" })) db.prepare(sql).get(...args);
+ * for (const { sql, args } of bulkCountSql("tend_jobs", "cancel", { queue: "mail" }, "tend_job_deps")) db.prepare(sql).get(...args);
  * ```
  */
 export function bulkCountSql(
   jobs: string,
   action: BulkAction,
   filter: BulkFilter,
+  deps: string,
 ): Array<{ sql: string; args: string[] }> {
   const f = checkBulkFilter(filter);
   return bulkParts(bulkStates(action, f.state)).map((part) => {
     const where = [`state IN (${part.states.map(() => "?").join(", ")})`];
     if (part.predicate !== null) where.unshift(part.predicate);
+    if (part.viaDependencies) where.unshift(`id IN (SELECT job_id FROM ${deps})`);
     const args: string[] = [...part.states];
     if (f.queue !== undefined) {
       where.push("queue = ?");
@@ -207,7 +209,7 @@ export class SqliteAdminStore implements AdminStore {
 
   countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
     const ctx = this.#ctx;
-    const parts = bulkCountSql(ctx.t.jobs, action, filter);
+    const parts = bulkCountSql(ctx.t.jobs, action, filter, ctx.t.jobDeps);
     if (parts.length === 1)
       return Promise.resolve(Number((ctx.stmt(parts[0]!.sql).get(...parts[0]!.args) as Row)["n"]));
     // One read transaction: the parts count the same snapshot.
@@ -239,7 +241,7 @@ export class SqliteAdminStore implements AdminStore {
     if (w === null) return { count: 0, skipped: 0 };
     const first = ctx.stmt(`SELECT id FROM ${jobs} WHERE ${w.where} ORDER BY id DESC LIMIT ?`);
     const next = ctx.stmt(`SELECT id FROM ${jobs} WHERE ${w.where} AND id < ? ORDER BY id DESC LIMIT ?`);
-    const pending = "('scheduled', 'available', 'retryable')";
+    const pending = "('scheduled', 'available', 'retryable', 'waiting')";
     const final = "('completed', 'discarded', 'cancelled')";
     const act =
       action === "cancel"

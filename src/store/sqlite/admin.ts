@@ -34,7 +34,7 @@ export async function cancelJob(ctx: SqliteContext, id: string): Promise<JobReco
   const rowId = jobIdArg(id);
   const cancelPending = ctx.stmt(
     `UPDATE ${jobs} SET state = 'cancelled', finished_at = ?
-      WHERE id = ? AND state IN ('scheduled', 'available', 'retryable') RETURNING batch_id`,
+      WHERE id = ? AND state IN ('scheduled', 'available', 'retryable', 'waiting') RETURNING batch_id`,
   );
   const requestCancel = ctx.stmt(
     `UPDATE ${jobs} SET cancel_requested = 1 WHERE id = ? AND state = 'running' AND cancel_requested = 0 RETURNING id`,

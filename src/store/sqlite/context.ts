@@ -10,6 +10,8 @@ export interface Tables {
   queues: string;
   /** Rate-limit windows of the claim. */
   rateWindows: string;
+  /** Job dependencies: (job_id, parent_id). */
+  jobDeps: string;
 }
 
 /**
@@ -28,6 +30,7 @@ export function tablesFor(prefix: string): Tables {
     migrations: `"${prefix}migrations"`,
     queues: `"${prefix}queues"`,
     rateWindows: `"${prefix}rate_windows"`,
+    jobDeps: `"${prefix}job_deps"`,
   };
 }
 

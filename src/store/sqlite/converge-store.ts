@@ -4,11 +4,13 @@ import type {
   Inconsistency,
   InconsistencyFilter,
   LeaseAttempt,
+  LeaseRecord,
   TerminalKey,
   Wake,
   WakeListener,
   WakeTable,
 } from "../converge-model.ts";
+import { SWEEP_REQUEST_TABLE } from "../converge-model.ts";
 import type { ConvergeStore } from "../converge-store.ts";
 import { decideLease } from "../lease.ts";
 import type { SqliteRaw } from "../raw.ts";
@@ -127,6 +129,7 @@ export class SqliteConvergeStore implements ConvergeStore {
       .prepare(
         `SELECT id, converger, key, changes, holder, epoch, at FROM ${this.#t.inconsistencies}
          WHERE (?1 IS NULL OR converger = ?1) AND (?2 IS NULL OR at >= ?2) AND (?3 IS NULL OR at < ?3)
+           AND (?5 IS NULL OR key = ?5)
          ORDER BY at DESC, id DESC LIMIT ?4`,
       )
       .all(
@@ -134,6 +137,7 @@ export class SqliteConvergeStore implements ConvergeStore {
         filter.since?.getTime() ?? null,
         filter.until?.getTime() ?? null,
         filter.limit ?? 100,
+        filter.key ?? null,
       ) as Array<{
       id: number;
       converger: string;
@@ -234,6 +238,40 @@ export class SqliteConvergeStore implements ConvergeStore {
           )
           .all(converger, olderThan.getTime(), limit) as Array<{ key: string }>;
         return rows.map((r) => r.key);
+      }),
+    );
+  }
+
+  async listLeases(): Promise<LeaseRecord[]> {
+    const rows = this.#raw.db
+      .prepare(
+        `SELECT name, holder, epoch, acquired_at, expires_at, expires_at > ${NOW_MS} AS live
+         FROM ${this.#t.leases} ORDER BY name`,
+      )
+      .all() as Array<{
+      name: string;
+      holder: string;
+      epoch: number;
+      acquired_at: number;
+      expires_at: number;
+      live: number;
+    }>;
+    return rows.map((r) => ({
+      name: r.name,
+      holder: r.holder,
+      epoch: Number(r.epoch),
+      acquiredAt: new Date(Number(r.acquired_at)),
+      expiresAt: new Date(Number(r.expires_at)),
+      live: Number(r.live) === 1,
+    }));
+  }
+
+  async requestSweep(converger: string, key: string | null = null): Promise<void> {
+    await this.#lock.run(() =>
+      this.#raw.write(() => {
+        this.#raw.db
+          .prepare(`INSERT INTO ${this.#t.wake} (tbl, col, key, at) VALUES (?, ?, ?, ${NOW_MS})`)
+          .run(SWEEP_REQUEST_TABLE, converger, key);
       }),
     );
   }

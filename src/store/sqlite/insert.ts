@@ -1,6 +1,8 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { DEFAULT_MAX_LOST, type InsertResult, type NewJob } from "../job-model.ts";
+import { hasDependencies } from "../dependencies.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
+import { insertWithDependencies } from "./dependencies.ts";
 import type { Row } from "./rows.ts";
 
 const PENDING = "('scheduled', 'available', 'running', 'retryable')";
@@ -88,6 +90,8 @@ export function insertJobs(
   db: DatabaseSync,
   jobs: readonly NewJob[],
 ): { results: InsertResult[]; wakeups: Wakeup[] } {
+  // Jobs with parents go one by one through the dependency path (dependencies.ts).
+  if (hasDependencies(jobs)) return insertWithDependencies(ctx, db, jobs, insertJobs);
   const { jobs: table } = ctx.t;
   const findKey = ctx.stmt(`SELECT id, state FROM ${table} WHERE unique_key = ? AND state IN ${PENDING}`, db);
   const now = ctx.now();

@@ -7,6 +7,7 @@ import type {
   Failure,
   HeartbeatResult,
   InsertResult,
+  JobDependencies,
   JobRecord,
   LeaseRef,
   ListFilter,
@@ -23,6 +24,7 @@ import { batchJobs, batchProgress, cancelJob, getJob, listJobs, pruneJobs, retry
 import { assertCallerTransaction } from "./caller-tx.ts";
 import type { SqliteContext } from "./context.ts";
 import { cronTick, enqueueCronTick, lastCronTick, listCron, registerCron, setCronPaused } from "./cron.ts";
+import { jobDependencies } from "./dependencies.ts";
 import { insertJobs } from "./insert.ts";
 import {
   claimJobs,
@@ -169,6 +171,10 @@ export class SqliteJobStore implements JobStore {
 
   async listQueues(): Promise<QueueSetting[]> {
     return listQueueSettings(this.#ctx);
+  }
+
+  async dependencies(id: string): Promise<JobDependencies> {
+    return jobDependencies(this.#ctx, id);
   }
 
   async batchProgress(batchId: string): Promise<BatchProgress> {

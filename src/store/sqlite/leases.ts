@@ -10,6 +10,7 @@ import type {
 } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { hasLimitedJobs, pickLimited } from "./limited-claim.ts";
+import { ANY_CHANGE } from "./notifier.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 
 /** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
@@ -152,17 +153,23 @@ export async function completeJobs(
         SET state = 'completed', result = ?1, finished_at = ?2, started_at = COALESCE(started_at, ?2),
             lease_token = NULL, lease_expires_at = NULL
       WHERE id = ?3 AND lease_token = ?4 AND state = 'running'
-      RETURNING batch_id`,
+      RETURNING batch_id, has_dependents`,
   );
   const wakeups: Wakeup[] = [];
   const done = await ctx.write(() => {
     const now = ctx.now();
     const ids: string[] = [];
+    let released = false;
     for (const c of completions) {
       const row = stmt.get(c.result, now, ...ref(c)) as Row | undefined;
       if (row === undefined) continue;
       ids.push(c.id);
       if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+      // Its dependents may have become runnable (the settle trigger): wake this process's workers.
+      if (row["has_dependents"] === 1 && !released) {
+        released = true;
+        wakeups.push({ channel: "jobs", payload: ANY_CHANGE });
+      }
     }
     return ids;
   });

@@ -111,6 +111,9 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
     }
     db.exec(`PRAGMA synchronous = ${parsed.synchronous}`);
     db.exec("PRAGMA foreign_keys = ON");
+    // A job cancelled because its parent failed cancels its own dependents in turn: the settle
+    // trigger fires for the rows it changes (see the jobs migration 6).
+    db.exec("PRAGMA recursive_triggers = ON");
     // From here on, write locks are tried without waiting and waited for on a timer (lock-wait.ts).
     db.exec(`PRAGMA busy_timeout = ${READ_BUSY_TIMEOUT_MS}`);
     realPath = memory ? `:memory:#${++memoryCounter}` : realpathSync(parsed.path);

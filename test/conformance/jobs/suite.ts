@@ -3,6 +3,7 @@ import { useBackend } from "../../support/backends.ts";
 import { basics } from "./basics.ts";
 import { claimedAhead } from "./claimed-ahead.ts";
 import { cronOverlap } from "./cron-overlap.ts";
+import { dependencies } from "./dependencies.ts";
 import { failures } from "./failures.ts";
 import { leases } from "./leases.ts";
 import { operations } from "./operations.ts";
@@ -27,5 +28,6 @@ export function describeJobsConformance(driver: "sqlite" | "postgres"): void {
     describe("snooze", () => snooze(ctx));
     describe("unique key modes: debounce and throttle", () => uniqueModes(ctx));
     describe("cron overlap and pause", () => cronOverlap(ctx));
+    describe("dependencies: after, flows, cascades", () => dependencies(ctx));
   });
 }

@@ -1,0 +1,112 @@
+import { TendError } from "../errors/index.ts";
+import { ID_PATTERN } from "./args.ts";
+import type { InsertResult, JobState, NewJob, ParentFailurePolicy } from "./job-model.ts";
+
+/**
+ * Job dependencies as both drivers insert them: which jobs of an insert call have parents, the
+ * parents' ids, and the state a new dependent starts in. Pure; the drivers run the statements.
+ * Once inserted, the rules that release or cancel dependents live in the database (the settle
+ * triggers of the jobs migration 6), so that every path that finishes a job, in any process and
+ * any version of tend, applies them.
+ */
+
+/** True when any job of an insert call has parents: the plain insert statements are left for the others. */
+export function hasDependencies(jobs: readonly NewJob[]): boolean {
+  for (const job of jobs) {
+    if (job.after !== undefined || job.afterIndexes !== undefined) return true;
+  }
+  return false;
+}
+
+/** True when this job has parents. */
+export function isDependent(job: NewJob): boolean {
+  return (
+    (job.after !== undefined && job.after.length > 0) ||
+    (job.afterIndexes !== undefined && job.afterIndexes.length > 0)
+  );
+}
+
+/**
+ * The parent ids of job `n` of an insert call (distinct, in the order given): its `after` ids and
+ * the ids of the earlier jobs of the call named by `afterIndexes`. Only earlier jobs can be named,
+ * and `after` ids name rows that already exist, so a dependency can never close a cycle.
+ * Throws TEND_E_INVALID_STORE_ARGUMENT for a malformed id or position.
+ *
+ * @example
+ * ```ts
+ * parentIdsOf(jobs[2]!, 2, results); // ["41", "57"]
+ * ```
+ */
+export function parentIdsOf(
+  job: NewJob,
+  n: number,
+  results: ReadonlyArray<InsertResult | undefined>,
+): string[] {
+  const ids = new Set<string>();
+  for (const id of job.after ?? []) {
+    if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+      throw new TendError("TEND_E_INVALID_STORE_ARGUMENT", `after: ${JSON.stringify(id)} is not a job id.`, {
+        details: { job: n, id: String(id) },
+      });
+    }
+    ids.add(id.replace(/^0+(?=\d)/, ""));
+  }
+  for (const i of job.afterIndexes ?? []) {
+    const earlier = Number.isInteger(i) && i >= 0 && i < n ? results[i] : undefined;
+    if (earlier === undefined) {
+      throw new TendError(
+        "TEND_E_INVALID_STORE_ARGUMENT",
+        `afterIndexes of job ${n}: ${String(i)} is not the position of an earlier job of the same call.`,
+        { details: { job: n, index: String(i) } },
+      );
+    }
+    ids.add(earlier.id);
+  }
+  if (job.uniqueKey !== null) {
+    throw new TendError(
+      "TEND_E_INVALID_STORE_ARGUMENT",
+      `Job ${n} has parents and a unique key; a job with parents cannot have a unique key.`,
+      { details: { job: n, uniqueKey: job.uniqueKey } },
+    );
+  }
+  return [...ids];
+}
+
+/** The error of a dependency on ids that name no job. */
+export function parentsNotFound(missing: readonly string[]): TendError {
+  return new TendError(
+    "TEND_E_JOB_PARENT_NOT_FOUND",
+    `Cannot enqueue a job to run after ${missing.length === 1 ? "job" : "jobs"} ${missing.join(", ")}: no such job. Nothing was enqueued.`,
+    { details: { missing: [...missing] } },
+  );
+}
+
+/** How a new dependent starts, given its parents' current states. */
+export type DependentStart =
+  { state: "ready" } | { state: "waiting" } | { state: "cancelled"; reason: string };
+
+/**
+ * Pure: the start of a new job whose parents are in `parents` (id to state): `ready` (runnable by
+ * its runAt) when every parent completed, or with `run` every parent finished; `cancelled` with
+ * `cancel` when a parent was already discarded or cancelled; else `waiting`.
+ *
+ * @example
+ * ```ts
+ * dependentStart(new Map([["1", "completed"], ["2", "running"]]), "cancel"); // { state: "waiting" }
+ * ```
+ */
+export function dependentStart(
+  parents: ReadonlyMap<string, JobState>,
+  policy: ParentFailurePolicy,
+): DependentStart {
+  let open = false;
+  for (const [id, state] of parents) {
+    if (state === "completed") continue;
+    if (state === "discarded" || state === "cancelled") {
+      if (policy === "cancel") return { state: "cancelled", reason: `parent job ${id} was ${state}` };
+      continue;
+    }
+    open = true;
+  }
+  return open ? { state: "waiting" } : { state: "ready" };
+}

@@ -1,0 +1,3 @@
+import { describeAdminOpsApi } from "./ops-suite.ts";
+
+describeAdminOpsApi("sqlite");

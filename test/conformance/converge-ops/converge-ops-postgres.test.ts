@@ -1,0 +1,3 @@
+import { describeConvergeOps } from "./suite.ts";
+
+describeConvergeOps("postgres");

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+import { SWEEP_REQUEST_TABLE, type Store, type Wake } from "../../../src/store/index.ts";
+import { type Backend, createBackend } from "../../support/backends.ts";
+import { waitFor } from "../../support/wait.ts";
+
+/**
+ * The converge store's operator-facing reads and requests on one driver: the leases as stored
+ * (leader, epoch, live or expired), a sweep request heard by a wake-up listener of another Store
+ * instance (its own connections, as another process), and inconsistencies filtered by key.
+ */
+export function describeConvergeOps(driver: "sqlite" | "postgres"): void {
+  describe(`the converge store's operations on ${driver}`, () => {
+    let backend: Backend | null;
+    before(async () => {
+      backend = await createBackend(driver);
+    });
+    after(async () => {
+      await backend?.cleanup();
+    });
+
+    it("lists leases with their holder, epoch and whether they are live", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { store, cleanup } = await backend.fresh();
+      t.after(cleanup);
+      assert.deepEqual(await store.converge.listLeases(), []);
+      const a = await store.converge.acquireLease("alpha", "p1", 60_000);
+      const b = await store.converge.acquireLease("beta", "p2", 60_000);
+      assert.ok(a.held && b.held);
+      await store.converge.releaseLease("beta", { holder: "p2", epoch: b.epoch });
+      const leases = await store.converge.listLeases();
+      assert.deepEqual(
+        leases.map((l) => [l.name, l.holder, l.epoch, l.live]),
+        [
+          ["alpha", "p1", a.epoch, true],
+          ["beta", "p2", b.epoch, false],
+        ],
+      );
+      assert.ok(leases[0]!.expiresAt.getTime() > leases[0]!.acquiredAt.getTime());
+    });
+
+    it("a sweep request, and a request to run one key, reach a wake-up listener of another Store instance", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { store, openAnother, cleanup } = await backend.fresh();
+      t.after(cleanup);
+      const other: Store = await openAnother();
+      const heard: Wake[] = [];
+      const listener = await other.converge.listenWakes(
+        (w) => heard.push(w),
+        () => {},
+        20,
+      );
+      t.after(() => listener.stop());
+      await store.converge.requestSweep("alpha");
+      await waitFor(() => heard.length > 0, { message: "the request heard" });
+      await store.converge.requestSweep("alpha", "key 7");
+      await waitFor(() => heard.length > 1, { message: "the key's request heard" });
+      assert.deepEqual(heard, [
+        { table: SWEEP_REQUEST_TABLE, column: "alpha", key: null },
+        { table: SWEEP_REQUEST_TABLE, column: "alpha", key: "key 7" },
+      ]);
+    });
+
+    it("filters inconsistencies by key as well as by converger", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { store, cleanup } = await backend.fresh();
+      t.after(cleanup);
+      await store.converge.recordInconsistencies(
+        "alpha",
+        [
+          { key: "1", changes: { a: 1 } },
+          { key: "2", changes: {} },
+        ],
+        null,
+      );
+      await store.converge.recordInconsistencies("beta", [{ key: "1", changes: {} }], null);
+      const keys = async (filter: { converger?: string; key?: string }) =>
+        (await store.converge.listInconsistencies(filter)).map((i) => `${i.converger}/${i.key}`).sort();
+      assert.deepEqual(await keys({ key: "1" }), ["alpha/1", "beta/1"]);
+      assert.deepEqual(await keys({ converger: "alpha", key: "1" }), ["alpha/1"]);
+      assert.deepEqual(await keys({ converger: "alpha", key: "3" }), []);
+    });
+  });
+}

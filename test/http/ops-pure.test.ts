@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import type { Converger } from "../../src/converge/index.ts";
+import { convergerRows } from "../../src/http/api/converger-routes.ts";
+import { queueRows } from "../../src/http/api/queue-routes.ts";
+import { mastersOf } from "../../src/http/api/worker-routes.ts";
+import { bytes, duration, utcTime } from "../../src/http/ui/format.ts";
+import { emptyQueueStats, type ProcessRecord } from "../../src/store/index.ts";
+
+const at = (iso: string) => new Date(iso);
+
+function proc(p: Partial<ProcessRecord>): ProcessRecord {
+  return {
+    id: "w",
+    host: "h",
+    pid: 1,
+    program: "app.js",
+    version: "0.1.0",
+    masterPid: null,
+    queues: [],
+    concurrency: 0,
+    inFlight: 0,
+    rssBytes: 0,
+    heapUsedBytes: 0,
+    startedAt: at("2026-01-01T00:00:00Z"),
+    heartbeatAt: at("2026-01-01T00:00:00Z"),
+    expiresAt: at("2026-01-01T00:00:30Z"),
+    alive: true,
+    ...p,
+  };
+}
+
+describe("the operations pages' pure parts", () => {
+  it("queueRows merges counts, pause, limits known here and live processes, by name", () => {
+    const rows = queueRows(
+      [
+        { ...emptyQueueStats("mail"), available: 3, paused: true, changedAt: at("2026-01-01T00:00:00Z") },
+        { ...emptyQueueStats("a-reports"), paused: false, changedAt: null },
+      ],
+      [
+        {
+          queue: "mail",
+          concurrency: 4,
+          kinds: [{ kind: "mail.send", concurrencyLimit: null, rateLimit: { limit: 10, periodMs: 1000 } }],
+        },
+        { queue: "idle", concurrency: 2, kinds: [] },
+      ],
+      [
+        { alive: true, queues: ["mail"] },
+        { alive: false, queues: ["mail"] },
+        { alive: true, queues: ["mail", "idle"] },
+      ],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.queue, r.paused, r.available, r.concurrencyHere, r.processes, r.limits.length]),
+      [
+        ["a-reports", false, 0, 0, 0, 0],
+        ["idle", false, 0, 2, 1, 0],
+        ["mail", true, 3, 4, 2, 1],
+      ],
+    );
+    assert.equal(
+      queueRows([{ ...emptyQueueStats("x"), paused: false, changedAt: null }], null, [])[0]?.concurrencyHere,
+      null,
+    );
+  });
+
+  it("convergerRows takes the leader from a live lease, the sweep and lag from a local leader only", () => {
+    const local = {
+      definition: { name: "here", everyMs: 30_000 },
+      isLeader: () => true,
+      metrics: () => ({ lastSweepAt: 1_000_000 }),
+      backingOff: () => [{ key: "9", failures: 2, dueAt: 2_000_000 }],
+    } as unknown as Converger;
+    const rows = convergerRows(
+      [
+        {
+          name: "here",
+          holder: "me",
+          epoch: 3,
+          acquiredAt: at("2026-01-01T00:00:00Z"),
+          expiresAt: at("2026-01-01T00:00:10Z"),
+          live: true,
+        },
+        {
+          name: "elsewhere",
+          holder: "gone",
+          epoch: 7,
+          acquiredAt: at("2026-01-01T00:00:00Z"),
+          expiresAt: at("2026-01-01T00:00:10Z"),
+          live: false,
+        },
+      ],
+      [
+        { converger: "elsewhere", key: "1", version: null, message: "m", at: new Date(0) },
+        { converger: "parked-only", key: "2", version: null, message: "m", at: new Date(0) },
+      ],
+      [local],
+      1_000_000 + 45_000,
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.name, r.leader, r.epoch, r.here, r.leaderHere, r.lagMs, r.parked]),
+      [
+        ["elsewhere", null, 7, false, false, null, 1],
+        ["here", "me", 3, true, true, 15_000, 0],
+        ["parked-only", null, null, false, false, null, 1],
+      ],
+    );
+    assert.deepEqual(rows[1]?.backingOff, [{ key: "9", failures: 2, dueAt: new Date(2_000_000) }]);
+    assert.deepEqual(rows[0]?.backingOff, []);
+  });
+
+  it("mastersOf uses the fleet table when there is one, else groups workers by their master's pid", () => {
+    const workers = [
+      proc({ id: "a", host: "h1", pid: 11, masterPid: 10 }),
+      proc({ id: "b", host: "h1", pid: 12, masterPid: 10, alive: false }),
+      proc({ id: "c", host: "h2", pid: 21, masterPid: 10 }),
+      proc({ id: "d", host: "h1", pid: 30 }),
+    ];
+    assert.deepEqual(
+      mastersOf(workers, null).map((m) => [m.host, m.pid, m.alive, m.workers.map((w) => w.id)]),
+      [
+        ["h1", 10, true, ["a", "b"]],
+        ["h2", 10, true, ["c"]],
+      ],
+    );
+    const fleet = mastersOf(workers, [
+      {
+        id: "h1:10.1",
+        host: "h1",
+        pid: 10,
+        program: "app.js",
+        min: 1,
+        max: 4,
+        desired: 2,
+        workers: [],
+        startedAt: new Date(0),
+        heartbeatAt: new Date(0),
+        expiresAt: new Date(0),
+        alive: false,
+      },
+    ]);
+    assert.deepEqual(
+      fleet.map((m) => [m.host, m.desired, m.alive, m.workers.length]),
+      [["h1", 2, false, 2]],
+    );
+  });
+
+  it("formats times, durations and sizes", () => {
+    assert.equal(utcTime(at("2026-01-01T10:00:03.100Z")), "2026-01-01 10:00:03Z");
+    assert.equal(utcTime(null), "-");
+    assert.deepEqual([850, 42_000, 185_000, 7_800_000, 273_600_000, 86_400_000].map(duration), [
+      "850 ms",
+      "42 s",
+      "3 min 5 s",
+      "2 h 10 min",
+      "3 d 4 h",
+      "1 d",
+    ]);
+    assert.deepEqual([512, 2048, 52_428_800].map(bytes), ["512 B", "2.0 KiB", "50.0 MiB"]);
+  });
+});
