@@ -1,8 +1,8 @@
 /**
  * Dashboard benchmark, on PostgreSQL and SQLite: with 1,000,000 jobs in the table (mixed states,
  * 20 queues, 50 kinds; `--smoke`: 20,000), the answer time over real HTTP of the jobs list, a
- * filtered list (a common and a rare filter), a job's detail, the overview (API and page), and a
- * bulk action's count; and, when Debian's Chromium is present, the overview page's load time in
+ * filtered list (a common and a rare filter), a job's detail, the overview (API and page), a
+ * bulk action's count, the overview's last hour, a creation time range and text searches; and, when Debian's Chromium is present, the overview page's load time in
  * the browser. p50 and p95 of repeated requests, after one warm-up each.
  *
  * `npm run bench:dashboard` (add `--smoke` for a tiny run, `--json` for the JSON line).
@@ -133,12 +133,16 @@ async function runDriver(driver: "sqlite" | "postgres", rows: Row[]): Promise<vo
   await app.start(manager);
   try {
     progress(`${system}: inserting ${JOBS.toLocaleString("en")} jobs`);
+    // Job i is created at filledAt - (JOBS - i) * 600 ms: the table spans JOBS * 0.6 s up to now.
+    const filledAt = Date.now();
     if (driver === "sqlite") await fillSqlite(db.name);
     else await fillPostgres(db.url);
     progress(`${system}: measuring`);
     const base = app.httpAddress!;
     let n = 0;
     const randomId = () => String(1 + ((n++ * 7919 * 104729) % JOBS));
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const middle = filledAt - JOBS * 300;
     const cases: Array<[string, () => string]> = [
       ["jobs list (newest 50)", () => "/api/jobs?limit=50"],
       ["filtered list: discarded", () => "/api/jobs?state=discarded&limit=50"],
@@ -156,6 +160,17 @@ async function runDriver(driver: "sqlite" | "postgres", rows: Row[]): Promise<vo
       ["jobs page /ui/jobs?state=discarded", () => "/ui/jobs?state=discarded"],
       ["job page", () => `/ui/jobs/${randomId()}`],
       ["bulk count: cancel q3", () => "/api/jobs/bulk/cancel?queue=q3"],
+      ["overview: last hour per minute (/api/activity)", () => "/api/activity"],
+      [
+        "time range: an hour half-way down the table",
+        () => `/api/jobs?from=${iso(middle)}&to=${iso(middle + 3_600_000)}`,
+      ],
+      ["text search: a rare payload text", () => `/api/jobs?q=user${Math.floor(JOBS / 3)}@example.com`],
+      ["text search: a common error text", () => "/api/jobs?q=boom"],
+      [
+        "text search in a time range, one queue",
+        () => `/api/jobs?queue=q4&q=example.com&from=${iso(middle)}&to=${iso(middle + 3_600_000)}`,
+      ],
     ];
     for (const [name, path] of cases) {
       const { p50, p95 } = await time(base, path);

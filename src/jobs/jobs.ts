@@ -124,6 +124,10 @@ const LIST_FILTER_KEYS = optionKeys<ListFilter>({
   limit: true,
   beforeId: true,
   fromId: true,
+  createdFrom: true,
+  createdBefore: true,
+  text: true,
+  errorText: true,
 });
 
 /** Options of {@link Jobs.cron}: the schedule's, and the enqueue options of its jobs. */

@@ -4,6 +4,7 @@
  * their own (deleting a job).
  */
 import { invalidArgument } from "../errors/index.ts";
+import type { ActivityOptions, JobActivity } from "./activity-model.ts";
 import { JOB_STATES, type JobRecord, type JobState } from "./job-model.ts";
 
 /** One operator action to record. */
@@ -144,4 +145,14 @@ export interface AdminStore {
    * Jobs changed by workers meanwhile are taken or left by their state at their batch.
    */
   runBulk(action: BulkAction, filter: BulkFilter, options?: { batchSize?: number }): Promise<BulkOutcome>;
+  /**
+   * Enqueued and finished jobs per queue and per bucket (by default the last hour's minutes), read
+   * from bounded index ranges: at most `maxRows` rows per series (see JobActivity).
+   */
+  activity(options?: ActivityOptions): Promise<JobActivity>;
+  /**
+   * The first job id created at or after `time` (found by bisection: ids grow with creation time),
+   * the next id to be given when every job is older, or null for an empty table.
+   */
+  firstIdAt(time: Date): Promise<string | null>;
 }

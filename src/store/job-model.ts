@@ -265,6 +265,14 @@ export interface ListFilter {
   beforeId?: string;
   /** Return jobs with id at least this: a bounded window of ids, so that a sparse filter scans a bounded range. */
   fromId?: string;
+  /** Return jobs created at or after this time. */
+  createdFrom?: Date;
+  /** Return jobs created before this time. */
+  createdBefore?: Date;
+  /** Return jobs whose payload or errors hold this text (a substring; ASCII letters in either case; 1 to 200 characters). */
+  text?: string;
+  /** Return jobs whose errors hold this text (as `text`, but never searching payloads). */
+  errorText?: string;
 }
 
 /** Per-queue statistics, read from the store (never from a worker's memory). */

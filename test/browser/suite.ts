@@ -137,6 +137,53 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
       assert.deepEqual(errors, []);
     });
 
+    it("charts the last hour on the overview, and finds a job by text and time range through the list's form", async (t) => {
+      if (why !== null) return t.skip(why);
+      const { app, base } = await startApp(t, { jobs: { queues: { hour: { concurrency: 2 } } } });
+      app.job("browser.hour", async () => ({ ok: true }), { queue: "hour" });
+      const ids: string[] = [];
+      for (const to of ["carol", "dave", "erin"])
+        ids.push((await app.enqueue("browser.hour", { to: `${to}@example.com` }, { queue: "hour" })).id);
+      await waitFor(
+        async () =>
+          (await Promise.all(ids.map((id) => app.jobs.get(id)))).every((j) => j?.state === "completed"),
+        { timeoutMs: 30_000, message: "every job completed" },
+      );
+      const { page, errors } = await openPage(t);
+      const csp: string[] = [];
+      page.on("console", (m) => {
+        if (m.type() === "error" && /Content Security Policy/i.test(m.text())) csp.push(m.text());
+      });
+      await page.goto(`${base}/ui`);
+      await waitFor(
+        async () =>
+          (await page.evaluate(
+            `document.querySelector('[data-hour="hour:completed"]')?.textContent?.trim()`,
+          )) === "3",
+        { timeoutMs: 30_000, message: "the last hour to count the 3 completed jobs" },
+      );
+      const chart = await page.locator("svg.chart").first().boundingBox();
+      assert.ok(
+        chart !== null && chart.width > 100 && chart.height > 20,
+        `chart drawn: ${JSON.stringify(chart)}`,
+      );
+      assert.ok((await page.locator("svg.chart polyline").count()) >= 4, "lines drawn");
+      await shot(page, "last-hour");
+
+      await page.goto(`${base}/ui/jobs`);
+      await page.fill('input[name="q"]', "DAVE@");
+      await page.fill('input[name="from"]', new Date(Date.now() - 3_600_000).toISOString());
+      await page.click('form.filters button[type="submit"]');
+      const url = new URL(page.url());
+      assert.equal(url.searchParams.get("q"), "DAVE@");
+      const rows = (await page.evaluate(
+        `[...document.querySelectorAll("main table tbody tr td:first-child a")].map((a) => a.textContent)`,
+      )) as string[];
+      assert.deepEqual(rows, [ids[1]]);
+      assert.deepEqual(errors, []);
+      assert.deepEqual(csp, [], "no CSP violation");
+    });
+
     it("filters discarded jobs, opens one, retries it and watches it complete without reloading", async (t) => {
       if (why !== null) return t.skip(why);
       let broken = true;

@@ -13,9 +13,14 @@ export const API_DOCS: Readonly<Record<string, RouteDoc>> = {
     summary:
       "Every queue with pending jobs or recent activity: counts by state, rates, oldest available age.",
   },
+  "GET /api/activity": {
+    summary:
+      "The last hour per minute and per queue: jobs enqueued, completed, discarded, cancelled (with totals) and the estimated backlog; read at most every 10 s.",
+  },
   "GET /api/jobs": {
-    summary: "Jobs, newest first, filtered; keyset-paginated (`next` is the next `before`).",
-    query: [...FILTERS, ...PAGE],
+    summary:
+      "Jobs, newest first, filtered (`from`/`to`: creation time range, ISO 8601; `q`: text in payloads and errors); keyset-paginated (`next` is the next `before`; a filtered page searches at most 20,000 ids and says `searchedTo`).",
+    query: [...FILTERS, "from", "to", "q", ...PAGE],
   },
   "GET /api/jobs/:id": { summary: "One job: payload, result, errors, lease and worker." },
   "GET /api/jobs/bulk/:action": {

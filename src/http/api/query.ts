@@ -37,7 +37,8 @@ export function pageOf(q: URLSearchParams): { limit: number; beforeId?: string }
 }
 
 /**
- * Pure: the jobs filter of a list request (`state`, `queue`, `kind`, and the page).
+ * Pure: the jobs filter of a list request (`state`, `queue`, `kind`, `from` and `to`: the
+ * creation time range, `q`: text searched in payloads and errors, and the page).
  *
  * @example
  * ```ts
@@ -56,7 +57,55 @@ export function jobFilterOf(q: URLSearchParams): ListFilter & { limit: number } 
   if (queue !== undefined) filter.queue = queue;
   const kind = text(q, "kind");
   if (kind !== undefined) filter.kind = kind;
+  const from = timeOf(q, "from");
+  if (from !== undefined) filter.createdFrom = from;
+  const to = timeOf(q, "to");
+  if (to !== undefined) filter.createdBefore = to;
+  const search = text(q, "q");
+  if (search !== undefined) {
+    if (search.length > MAX_SEARCH)
+      throw invalidArgument(
+        "TEND_E_ADMIN_BAD_REQUEST",
+        "q",
+        search.slice(0, 40),
+        `text of at most ${MAX_SEARCH} characters`,
+      );
+    filter.text = search;
+  }
   return filter;
+}
+
+/** The longest search text of the jobs list. */
+export const MAX_SEARCH = 200;
+
+/** Pure: a time parameter (ISO 8601, e.g. `2026-12-02T13:00Z`), or TEND_E_ADMIN_BAD_REQUEST. */
+function timeOf(q: URLSearchParams, name: string): Date | undefined {
+  const v = text(q, name);
+  if (v === undefined) return undefined;
+  const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
+  if (Number.isNaN(ms))
+    throw invalidArgument(
+      "TEND_E_ADMIN_BAD_REQUEST",
+      name,
+      v.slice(0, 40),
+      "a time in ISO 8601 (2026-12-02T13:00Z)",
+    );
+  return new Date(ms);
+}
+
+/**
+ * Pure: the filter with its search text kept to errors when payloads are hidden (searching them
+ * would tell what they hold).
+ *
+ * @example
+ * ```ts
+ * searchScope({ text: "boom", limit: 50 }, true); // { errorText: "boom", limit: 50 }
+ * ```
+ */
+export function searchScope<F extends ListFilter>(filter: F, hidePayloads: boolean): F {
+  if (!hidePayloads || filter.text === undefined) return filter;
+  const { text: t, ...rest } = filter;
+  return { ...rest, errorText: t } as F;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Router } from "../router.ts";
 import { sendJson } from "../router.ts";
-import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "./query.ts";
+import { jobFilterOf, pageFrom, pageOf, queryOf, searchScope, sortedQueues } from "./query.ts";
+import { activityView, recentActivity } from "./activity.ts";
 import { jobView } from "./job-view.ts";
 import { listPage } from "./list-page.ts";
 import { api } from "./respond.ts";
@@ -51,11 +52,18 @@ export function addReadRoutes(router: Router, s: AdminSources): void {
       }),
     )
     .get(
+      "/api/activity",
+      api(async (_req, res) => {
+        const [activity, stats] = await Promise.all([recentActivity(s), s.store.jobs.stats()]);
+        sendJson(res, 200, activityView(activity, stats));
+      }),
+    )
+    .get(
       "/api/jobs",
       api(async (req, res) => {
         const { items, next, searchedTo } = await listPage(
           s.store,
-          jobFilterOf(queryOf(req.url)),
+          searchScope(jobFilterOf(queryOf(req.url)), s.hidePayloads),
           s.listWindow,
         );
         sendJson(res, 200, {

@@ -38,6 +38,10 @@ dt { color: var(--muted); }
 header { flex-wrap: wrap; }
 td.error { color: var(--bad); }
 section { margin-bottom: 1.5rem; }
+svg.chart { display: block; overflow: visible; }
+svg.chart polyline { stroke-width: 1.5; vector-effect: non-scaling-stroke; }
+.c-enq { stroke: var(--accent); } .c-done { stroke: var(--ok); } .c-fail { stroke: var(--bad); } .c-backlog { stroke: var(--muted); }
+.key-enq { color: var(--accent); } .key-done { color: var(--ok); } .key-fail { color: var(--bad); }
 `;
 
 /**

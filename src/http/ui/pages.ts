@@ -1,6 +1,8 @@
 import type { AuditEntry, QueueStats } from "../../store/index.ts";
 import type { JobView } from "../api/job-view.ts";
 import { JOB_STATES } from "../../store/index.ts";
+import type { activityView } from "../api/activity.ts";
+import { lineChart } from "./chart.ts";
 import { html, type SafeHtml } from "./html.ts";
 
 /** Pure: a query string from the set values (each encoded). */
@@ -29,7 +31,7 @@ function time(d: Date | null): string {
  * overviewPage(await store.jobs.stats());
  * ```
  */
-export function overviewPage(queues: readonly QueueStats[]): SafeHtml {
+export function overviewPage(queues: readonly QueueStats[], activity?: ActivityView): SafeHtml {
   const states = ["available", "running", "scheduled", "retryable"] as const;
   const cell = (q: QueueStats, s: (typeof states)[number]) =>
     html`<td class="n">
@@ -68,7 +70,91 @@ export function overviewPage(queues: readonly QueueStats[]): SafeHtml {
     <p>
       <a href="/ui/jobs?state=discarded">Discarded jobs</a> ·
       <a href="/ui/jobs?state=retryable">Retrying jobs</a>
-    </p>`;
+    </p>
+    ${activity === undefined ? "" : lastHour(activity)}`;
+}
+
+/** The activity view the overview draws (see activityView). */
+export type ActivityView = ReturnType<typeof activityView>;
+
+function clock(d: Date): string {
+  return d.toISOString().slice(11, 16);
+}
+
+/**
+ * Pure: the overview's last hour: per queue, the jobs enqueued and finished (by final state, each
+ * a link to the list), a chart of enqueued and completed per minute and one of the estimated
+ * backlog; says when a series was cut at its row cap.
+ */
+export function lastHour(a: ActivityView): SafeHtml {
+  const minutes = Math.round((a.buckets * a.bucketMs) / 60_000);
+  const cut = [
+    a.enqueuedFrom > a.since ? `enqueued jobs counted from ${clock(a.enqueuedFrom)} UTC` : "",
+    a.finishedFrom > a.since ? `finished jobs counted from ${clock(a.finishedFrom)} UTC` : "",
+  ].filter((t) => t !== "");
+  const finals = ["completed", "discarded", "cancelled"] as const;
+  return html`<h2>Last ${minutes} minutes</h2>
+    <p class="muted">
+      Per minute, from ${clock(a.since)} UTC: <span class="key-enq">enqueued</span>,
+      <span class="key-done">completed</span>, <span class="key-fail">discarded and cancelled</span>; the
+      backlog (pending and running jobs) is estimated backwards from now.
+      ${cut.length === 0 ? "" : html`Busy hour: ${cut.join(", ")} (the newest 20,000 of each).`}
+    </p>
+    ${
+      a.queues.length === 0
+        ? html`<p class="muted">No job was enqueued or finished in this time.</p>`
+        : html`<table data-activity="1">
+            <thead>
+              <tr>
+                <th>queue</th>
+                <th class="n">enqueued</th>
+                ${finals.map((f) => html`<th class="n">${f}</th>`)}
+                <th>per minute</th>
+                <th>backlog (estimated)</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${a.queues.map(
+                (q) =>
+                  html`<tr>
+                    <td><a href="/ui/jobs${queryString({ queue: q.queue })}">${q.queue}</a></td>
+                    <td class="n" data-hour="${q.queue}:enqueued">${q.total.enqueued}</td>
+                    ${finals.map(
+                      (f) =>
+                        html`<td class="n">
+                          <a
+                            href="/ui/jobs${queryString({ queue: q.queue, state: f })}"
+                            data-hour="${q.queue}:${f}"
+                            >${q.total[f]}</a
+                          >
+                        </td>`,
+                    )}
+                    <td>
+                      ${lineChart(
+                        [
+                          { values: q.enqueued, className: "c-enq", label: "enqueued" },
+                          { values: q.completed, className: "c-done", label: "completed" },
+                          {
+                            values: q.discarded.map((d, i) => d + q.cancelled[i]!),
+                            className: "c-fail",
+                            label: "discarded and cancelled",
+                          },
+                        ],
+                        `${q.queue}: jobs per minute`,
+                      )}
+                    </td>
+                    <td>
+                      ${lineChart(
+                        [{ values: q.backlog, className: "c-backlog", label: "backlog" }],
+                        `${q.queue}: backlog`,
+                        160,
+                      )}
+                    </td>
+                  </tr>`,
+              )}
+            </tbody>
+          </table>`
+    }`;
 }
 
 /** The filters of the jobs list page. */
@@ -76,6 +162,11 @@ export interface JobsView {
   state?: string;
   queue?: string;
   kind?: string;
+  /** The creation time range as given in the URL (ISO 8601). */
+  from?: string | undefined;
+  to?: string | undefined;
+  /** Search text (payloads and errors). */
+  q?: string | undefined;
   next: string | null;
   /** Set when the page searched a bounded window of ids down to this one (see listPage). */
   searchedTo?: string | null;
@@ -87,6 +178,8 @@ export interface JobsView {
 function bulkForm(view: JobsView): SafeHtml | "" {
   if (view.readOnly || (view.state === undefined && view.queue === undefined && view.kind === undefined))
     return "";
+  // Bulk actions take state, queue and kind only: offered only when the list shows exactly those.
+  if (view.from !== undefined || view.to !== undefined || view.q !== undefined) return "";
   const hidden = (name: string, value: string | undefined) =>
     value === undefined ? "" : html`<input type="hidden" name="${name}" value="${value}" />`;
   return html`<form class="bulk filters" data-bulk="1">
@@ -113,7 +206,14 @@ function bulkForm(view: JobsView): SafeHtml | "" {
  * ```
  */
 export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
-  const filters = { state: view.state, queue: view.queue, kind: view.kind };
+  const filters = {
+    state: view.state,
+    queue: view.queue,
+    kind: view.kind,
+    from: view.from,
+    to: view.to,
+    q: view.q,
+  };
   return html`<h1>Jobs</h1>
     <form class="filters" method="get" action="/ui/jobs">
       <label
@@ -125,6 +225,14 @@ export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
       >
       <label>queue <input name="queue" value="${view.queue ?? ""}" /></label>
       <label>kind <input name="kind" value="${view.kind ?? ""}" /></label>
+      <label
+        >created from (UTC)
+        <input name="from" value="${view.from ?? ""}" placeholder="2026-12-02T13:00Z" size="17"
+      /></label>
+      <label>to <input name="to" value="${view.to ?? ""}" placeholder="2026-12-02T14:00Z" size="17" /></label>
+      <label
+        >text in payload or errors <input name="q" type="search" value="${view.q ?? ""}" maxlength="200"
+      /></label>
       <button type="submit">Filter</button>
     </form>
     ${bulkForm(view)}

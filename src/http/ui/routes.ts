@@ -1,8 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isTendError } from "../../errors/index.ts";
+import { activityView, recentActivity } from "../api/activity.ts";
 import { jobView } from "../api/job-view.ts";
 import { listPage } from "../api/list-page.ts";
-import { jobFilterOf, pageFrom, pageOf, queryOf, sortedQueues } from "../api/query.ts";
+import { jobFilterOf, pageFrom, pageOf, queryOf, searchScope, sortedQueues } from "../api/query.ts";
 import { notFound, pathJobId } from "../api/read-routes.ts";
 import { statusOf } from "../api/respond.ts";
 import type { AdminSources } from "../api/sources.ts";
@@ -156,17 +157,30 @@ export function addDashboard(router: Router, s: AdminSources): Router {
     .get(
       "/ui",
       page(s, "Overview", async () => {
-        return overviewPage(sortedQueues(await s.store.jobs.stats()));
+        const [stats, activity] = await Promise.all([s.store.jobs.stats(), recentActivity(s)]);
+        return overviewPage(sortedQueues(stats), activityView(activity, stats));
       }),
     )
     .get(
       "/ui/jobs",
       page(s, "Jobs", async (url) => {
         const filter = jobFilterOf(queryOf(url));
-        const { items, next, searchedTo } = await listPage(s.store, filter, s.listWindow);
+        const { items, next, searchedTo } = await listPage(
+          s.store,
+          searchScope(filter, s.hidePayloads),
+          s.listWindow,
+        );
         return jobsPage(
           items.map((j) => jobView(j, s.hidePayloads)),
-          { ...filter, next, searchedTo, readOnly: s.adminToken === null },
+          {
+            ...filter,
+            from: queryOf(url).get("from") || undefined,
+            to: queryOf(url).get("to") || undefined,
+            q: filter.text,
+            next,
+            searchedTo,
+            readOnly: s.adminToken === null,
+          },
         );
       }),
     )

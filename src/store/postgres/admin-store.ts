@@ -1,4 +1,4 @@
-import { checkInteger, isTendError } from "../../errors/index.ts";
+import { checkDate, checkInteger, isTendError } from "../../errors/index.ts";
 import {
   type AdminStore,
   type AuditEntry,
@@ -11,7 +11,14 @@ import {
   type DeleteOutcome,
   type NewAuditEntry,
 } from "../admin-model.ts";
+import {
+  type ActivityOptions,
+  activityOptions,
+  bucketActivity,
+  type JobActivity,
+} from "../activity-model.ts";
 import { jobIdText } from "../args.ts";
+import { bulkParts, FINAL_PREDICATE, PENDING_PREDICATE } from "../bulk-parts.ts";
 import { retryJob } from "./admin.ts";
 import { FINAL, PENDING, type PgContext } from "./context.ts";
 import { quoteIdent } from "./identifiers.ts";
@@ -28,6 +35,81 @@ interface AuditRow {
 }
 
 const AUDIT_COLUMNS = "id::text AS id, at, action, target, token_id, outcome, detail";
+
+/**
+ * The statement counting a bulk action's jobs: one count per partial index that holds its states
+ * (see bulkParts), summed; null when the action takes no job. Exposed so that a test can check its plan.
+ *
+ * @example
+ * ```ts
+ * const q = bulkCountSql(ctx, "cancel", { queue: "mail" });
+ * if (q !== null) await pool.query(q.sql, q.values);
+ * ```
+ */
+export function bulkCountSql(
+  ctx: PgContext,
+  action: BulkAction,
+  filter: BulkFilter,
+): { name: string; sql: string; values: unknown[] } | null {
+  const f = checkBulkFilter(filter);
+  const parts = bulkParts(bulkStates(action, f.state));
+  if (parts.length === 0) return null;
+  const values: unknown[] = [];
+  const common: string[] = [];
+  if (f.queue !== undefined) {
+    values.push(f.queue);
+    common.push(`queue = $${values.length}`);
+  }
+  if (f.kind !== undefined) {
+    values.push(f.kind);
+    common.push(`kind = $${values.length}`);
+  }
+  const counts = parts.map((part) => {
+    values.push(part.states);
+    const where = [
+      ...(part.viaDependencies ? [`id IN (SELECT job_id FROM ${ctx.jobDeps})`] : []),
+      ...(part.predicate === null ? [] : [part.predicate]),
+      `state = ANY($${values.length}::text[])`,
+      ...common,
+    ];
+    return `(SELECT count(*) FROM ${ctx.jobs} WHERE ${where.join(" AND ")})`;
+  });
+  const shape = `${parts.map((p) => (p.predicate === PENDING_PREDICATE ? "p" : p.predicate === FINAL_PREDICATE ? "f" : p.viaDependencies ? "w" : "o")).join("")}${f.queue === undefined ? "" : "q"}${f.kind === undefined ? "" : "k"}`;
+  return { name: `bulk_count:${shape}`, sql: `SELECT (${counts.join(" + ")})::int AS n`, values };
+}
+
+/**
+ * The statements of the jobs' activity (see AdminStore.activity). `firstId`: the first id created
+ * at or after `$1` (a bisection on the primary key: ids grow with created_at), null for an empty
+ * table; `enqueued`: rows from that id (`$1`) to the newest (`$2`), newest first, at most `$3`;
+ * `finished`: final rows finished since `$1`, newest first, at most `$2`. Exposed so that a test
+ * can check their plans.
+ *
+ * @example
+ * ```ts
+ * const { rows } = await pool.query(activitySql(ctx).firstId, [new Date(Date.now() - 3_600_000)]);
+ * ```
+ */
+export function activitySql(ctx: PgContext): { firstId: string; enqueued: string; finished: string } {
+  return {
+    firstId: `WITH RECURSIVE b(lo, hi) AS (
+        SELECT min(id), max(id) + 1 FROM ${ctx.jobs}
+        UNION ALL
+        SELECT CASE WHEN p.ok THEN b.lo ELSE (b.lo + b.hi) / 2 + 1 END,
+               CASE WHEN p.ok THEN (b.lo + b.hi) / 2 ELSE b.hi END
+        FROM b CROSS JOIN LATERAL (
+          SELECT COALESCE((SELECT j.created_at >= $1 FROM ${ctx.jobs} j
+                           WHERE j.id >= (b.lo + b.hi) / 2 ORDER BY j.id LIMIT 1), true) AS ok
+        ) p
+        WHERE b.lo < b.hi
+      )
+      SELECT lo::text AS first_id, (SELECT max(id) FROM ${ctx.jobs})::text AS max_id FROM b WHERE lo >= hi`,
+    enqueued: `SELECT queue, (extract(epoch FROM created_at) * 1000)::float8 AS at FROM ${ctx.jobs}
+      WHERE id >= $1 AND id <= $2 ORDER BY id DESC LIMIT $3`,
+    finished: `SELECT queue, state, (extract(epoch FROM finished_at) * 1000)::float8 AS at FROM ${ctx.jobs}
+      WHERE state IN ${FINAL} AND finished_at >= $1 ORDER BY finished_at DESC LIMIT $2`,
+  };
+}
 
 function toEntry(row: AuditRow): AuditEntry {
   return {
@@ -130,14 +212,48 @@ export class PostgresAdminStore implements AdminStore {
     };
   }
 
-  async countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
-    const w = this.#bulkWhere(action, filter);
-    if (w === null) return 0;
-    const { rows } = await this.#ctx.run<{ n: number }>(
-      `bulk_count:${w.shape}`,
-      `SELECT count(*)::int AS n FROM ${this.#ctx.jobs} WHERE ${w.where}`,
-      w.values,
+  async activity(options?: ActivityOptions): Promise<JobActivity> {
+    const o = activityOptions(options);
+    const sql = activitySql(this.#ctx);
+    const now = Date.now();
+    const since = new Date(now - o.buckets * o.bucketMs);
+    const bounds = await this.#ctx.run<{ first_id: string; max_id: string }>("activity_first", sql.firstId, [
+      since,
+    ]);
+    const b = bounds.rows[0];
+    const enqueued =
+      b === undefined
+        ? []
+        : (
+            await this.#ctx.run<{ queue: string; at: number }>("activity_enqueued", sql.enqueued, [
+              b.first_id,
+              b.max_id,
+              o.maxRows,
+            ])
+          ).rows.map((r) => ({ queue: r.queue, state: null, at: r.at }));
+    const finished = (
+      await this.#ctx.run<{ queue: string; state: string; at: number }>("activity_finished", sql.finished, [
+        since,
+        o.maxRows,
+      ])
+    ).rows;
+    return bucketActivity(enqueued, finished, now, o);
+  }
+
+  async firstIdAt(time: Date): Promise<string | null> {
+    checkDate("TEND_E_INVALID_STORE_ARGUMENT", "time", time);
+    const { rows } = await this.#ctx.run<{ first_id: string }>(
+      "activity_first",
+      activitySql(this.#ctx).firstId,
+      [time],
     );
+    return rows[0]?.first_id ?? null;
+  }
+
+  async countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
+    const q = bulkCountSql(this.#ctx, action, filter);
+    if (q === null) return 0;
+    const { rows } = await this.#ctx.run<{ n: number }>(q.name, q.sql, q.values);
     return rows[0]?.n ?? 0;
   }
 

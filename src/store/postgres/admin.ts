@@ -1,5 +1,7 @@
+import { createHash } from "node:crypto";
 import { checkDate, checkInteger, checkOneOf, invalidArgument, TendError } from "../../errors/index.ts";
 import { jobIdText } from "../args.ts";
+import { createdRange, searchText } from "../list-text.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
 import { BLOCKING, FINAL, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
@@ -15,21 +17,35 @@ import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
  * ```
  */
 export async function getJob(ctx: PgContext, id: string): Promise<JobRecord | null> {
-  const { rows } = await ctx.run<JobRow>("get", `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE id = $1`, [
-    jobIdText(id),
-  ]);
+  const { rows } = await ctx.run<JobRow>("get", getJobSql(ctx), [jobIdText(id)]);
   return rows[0] === undefined ? null : toJobRecord(rows[0]);
 }
 
 /**
- * Jobs matching a filter, newest first (see ListFilter).
+ * The statement of one job by id (`$1`: the id). Exposed so that a test can check its plan.
  *
  * @example
  * ```ts
- * const failed = await listJobs(ctx, { state: "discarded", limit: 50 });
+ * await pool.query(getJobSql(ctx), ["42"]);
  * ```
  */
-export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobRecord[]> {
+export function getJobSql(ctx: PgContext): string {
+  return `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} WHERE id = $1`;
+}
+
+/**
+ * The prepared statement's name, text and values of a jobs list (see {@link listJobs}); exposed
+ * so that a test can check its plan. Throws TEND_E_INVALID_STORE_ARGUMENT for a bad filter.
+ *
+ * @example
+ * ```ts
+ * const { sql, values } = listSql(ctx, { state: "discarded", limit: 50 });
+ * ```
+ */
+export function listSql(
+  ctx: PgContext,
+  filter: ListFilter,
+): { name: string; sql: string; values: unknown[] } {
   if (filter === null || typeof filter !== "object") {
     throw invalidArgument("TEND_E_INVALID_STORE_ARGUMENT", "list filter", filter, "an object");
   }
@@ -47,16 +63,42 @@ export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobR
   if (filter.batchId !== undefined) add("batch_id = ?", String(filter.batchId));
   if (filter.beforeId !== undefined) add("id < ?", jobIdText(filter.beforeId));
   if (filter.fromId !== undefined) add("id >= ?", jobIdText(filter.fromId));
+  const range = createdRange(filter);
+  if (range.from !== undefined) add("created_at >= ?", range.from);
+  if (range.before !== undefined) add("created_at < ?", range.before);
+  // lower() on both sides: ASCII letters fold as on SQLite (PostgreSQL folds other letters too,
+  // by the database's collation).
+  const has = (col: string) => `strpos(lower(${col}::text), lower(?)) > 0`;
+  if (filter.text !== undefined) {
+    values.push(searchText("text", filter.text));
+    const n = `$${values.length}`;
+    where.push(`(${has("payload").replace("?", n)} OR ${has("errors").replace("?", n)})`);
+  }
+  if (filter.errorText !== undefined) add(has("errors"), searchText("errorText", filter.errorText));
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   values.push(limit);
-  // The statement text depends only on which filters are set: one prepared statement per shape.
-  const shape = where.map((w) => w.split(" ").slice(0, 2).join(" ")).join(",");
-  const { rows } = await ctx.run<JobRow>(
-    `list:${shape}`,
-    `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
-     ORDER BY id DESC LIMIT $${values.length}`,
+  // The statement text depends only on which filters are set: one prepared statement per shape,
+  // named by a digest of its text (PostgreSQL keeps 63 characters of a name).
+  const sql = `SELECT ${JOB_COLUMNS} FROM ${ctx.jobs} ${where.length > 0 ? `WHERE ${where.join(" AND ")}` : ""}
+     ORDER BY id DESC LIMIT $${values.length}`;
+  return {
+    name: `list:${createHash("sha256").update(sql).digest("hex").slice(0, 16)}`,
+    sql,
     values,
-  );
+  };
+}
+
+/**
+ * Jobs matching a filter, newest first (see ListFilter).
+ *
+ * @example
+ * ```ts
+ * const failed = await listJobs(ctx, { state: "discarded", limit: 50 });
+ * ```
+ */
+export async function listJobs(ctx: PgContext, filter: ListFilter): Promise<JobRecord[]> {
+  const { name, sql, values } = listSql(ctx, filter);
+  const { rows } = await ctx.run<JobRow>(name, sql, values);
   return rows.map(toJobRecord);
 }
 

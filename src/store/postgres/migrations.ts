@@ -10,6 +10,8 @@ import type { Migration } from "../migration.ts";
  *   running counts, since running rows are few (bounded by concurrency);
  * - unique: unique_key over the blocking states;
  * - finished: (finished_at) over final rows, for pruning and the completed rate;
+ * - retryable: (queue, run_at) over retryable rows (version 8): with the claim index, the queue
+ *   statistics count every pending state from index entries alone, never reading a row;
  * - batch: batch_id where set.
  * The enqueued rate needs no index of its own: ids grow with time (see stats.ts).
  *
@@ -293,6 +295,18 @@ ALTER TABLE {{schema}}.queues
   ADD COLUMN rate_period_ms integer;
 ALTER TABLE {{schema}}.cron_entries ADD COLUMN last_seen_at timestamptz;
 ALTER TABLE {{schema}}.rate_windows ADD COLUMN window_end timestamptz;
+`,
+  },
+  {
+    component: "jobs",
+    version: 8,
+    name: "jobs: retryable index (queue, run_at), for counting waiting retries without reading rows",
+    // An index older code never names: every 0.x binary works on it. Written only when a job
+    // enters or leaves the retryable state (a failed attempt), never by enqueue or completion.
+    compatibleFrom: "0.1.0",
+    sql: `
+CREATE INDEX jobs_retryable_idx ON {{schema}}.jobs (queue, run_at)
+  WHERE state = 'retryable';
 `,
   },
 ];

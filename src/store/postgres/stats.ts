@@ -37,13 +37,17 @@ export function recentBoundarySql(ctx: PgContext): string {
  * ```
  */
 export function statsSql(ctx: PgContext): string {
+  // pending and retrying read index entries alone (claim and retryable indexes; their predicates
+  // are the states): runnable are the pending rows due now, retryable the retryable rows not due
+  // yet, scheduled the rest.
   return `WITH pending AS (
-      SELECT queue,
-        count(*) FILTER (WHERE state = 'available' OR run_at <= now()) AS available,
-        count(*) FILTER (WHERE state = 'scheduled' AND run_at > now()) AS scheduled,
-        count(*) FILTER (WHERE state = 'retryable' AND run_at > now()) AS retryable,
-        min(run_at) FILTER (WHERE state = 'available' OR run_at <= now()) AS oldest
+      SELECT queue, count(*) AS pending,
+        count(*) FILTER (WHERE run_at <= now()) AS due,
+        min(run_at) AS oldest
       FROM ${ctx.jobs} WHERE state IN ${PENDING} GROUP BY queue
+    ),
+    retrying AS (
+      SELECT queue, count(*) AS retryable FROM ${ctx.jobs} WHERE state = 'retryable' AND run_at > now() GROUP BY queue
     ),
     running AS (SELECT queue, count(*) AS running FROM ${ctx.jobs} WHERE state = 'running' GROUP BY queue),
     enqueued AS (
@@ -55,17 +59,19 @@ export function statsSql(ctx: PgContext): string {
       WHERE state IN ${FINAL} AND finished_at > now() - interval '60 seconds' GROUP BY queue
     )
     SELECT queue,
-      COALESCE(p.available, 0)::int AS available, COALESCE(r.running, 0)::int AS running,
-      COALESCE(p.scheduled, 0)::int AS scheduled, COALESCE(p.retryable, 0)::int AS retryable,
+      COALESCE(p.due, 0)::int AS available, COALESCE(r.running, 0)::int AS running,
+      (COALESCE(p.pending, 0) - COALESCE(p.due, 0) - COALESCE(w.retryable, 0))::int AS scheduled,
+      COALESCE(w.retryable, 0)::int AS retryable,
       COALESCE(e.enqueued, 0)::int AS enqueued, COALESCE(f.completed, 0)::int AS completed,
-      GREATEST(0, (extract(epoch FROM now() - p.oldest) * 1000))::float8 AS oldest_ms
-    FROM pending p FULL JOIN running r USING (queue) FULL JOIN enqueued e USING (queue) FULL JOIN finished f USING (queue)
+      CASE WHEN p.due > 0 THEN GREATEST(0, (extract(epoch FROM now() - p.oldest) * 1000))::float8 END AS oldest_ms
+    FROM pending p LEFT JOIN retrying w USING (queue) FULL JOIN running r USING (queue) FULL JOIN enqueued e USING (queue) FULL JOIN finished f USING (queue)
     ORDER BY queue`;
 }
 
 /**
  * Per-queue statistics (see QueueStats) for every queue with a non-final job or activity in the
- * last minute. Each part reads one partial index: pending rows through the claim index, running
+ * last minute. Each part reads one partial index: pending rows through the claim index and waiting
+ * retries through the retryable index (both from index entries alone once the table is vacuumed), running
  * rows through the running index, the completed rate through the finished index, and the enqueued
  * rate through the primary key: ids grow with time, so the rows created in the last minute are
  * the newest ids, found by walking the key backwards to the first older row. The cost follows the

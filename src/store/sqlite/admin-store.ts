@@ -1,4 +1,4 @@
-import { checkInteger } from "../../errors/index.ts";
+import { checkDate, checkInteger } from "../../errors/index.ts";
 import {
   type AdminStore,
   type AuditEntry,
@@ -11,11 +11,79 @@ import {
   type DeleteOutcome,
   type NewAuditEntry,
 } from "../admin-model.ts";
+import {
+  type ActivityOptions,
+  type ActivityRow,
+  activityOptions,
+  bucketActivity,
+  type JobActivity,
+} from "../activity-model.ts";
 import { jobIdText } from "../args.ts";
+import { bulkParts } from "../bulk-parts.ts";
 import { getJob } from "./admin.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
+import { firstIdSince } from "./stats.ts";
+
+/**
+ * The statements counting a bulk action's jobs, one per partial index that holds its states (see
+ * bulkParts); their sum is the count. Exposed so that a test can check their plans.
+ *
+ * @example
+ * ```ts
+ * for (const { sql, args } of bulkCountSql("tend_jobs", "cancel", { queue: "mail" }, "tend_job_deps")) db.prepare(sql).get(...args);
+ * ```
+ */
+export function bulkCountSql(
+  jobs: string,
+  action: BulkAction,
+  filter: BulkFilter,
+  deps: string,
+): Array<{ sql: string; args: string[] }> {
+  const f = checkBulkFilter(filter);
+  return bulkParts(bulkStates(action, f.state)).map((part) => {
+    const where = [`state IN (${part.states.map(() => "?").join(", ")})`];
+    if (part.predicate !== null) where.unshift(part.predicate);
+    if (part.viaDependencies) where.unshift(`id IN (SELECT job_id FROM ${deps})`);
+    const args: string[] = [...part.states];
+    if (f.queue !== undefined) {
+      where.push("queue = ?");
+      args.push(f.queue);
+    }
+    if (f.kind !== undefined) {
+      where.push("kind = ?");
+      args.push(f.kind);
+    }
+    return { sql: `SELECT count(*) AS n FROM ${jobs} WHERE ${where.join(" AND ")}`, args };
+  });
+}
+
+/**
+ * The statements of the jobs' activity (see AdminStore.activity): finished jobs through the
+ * finished index (`?1`: since, ms; `?2`: most rows), enqueued jobs through the primary key (`?1`:
+ * the first id of the window). Exposed so that a test can check their plans.
+ *
+ * @example
+ * ```ts
+ * db.prepare(activitySql("tend_jobs").finished).all(Date.now() - 3_600_000, 20_000);
+ * ```
+ */
+export function activitySql(jobs: string): { finished: string; enqueued: string } {
+  return {
+    finished: `SELECT queue, state, finished_at AS at FROM ${jobs}
+      WHERE state IN ('completed', 'discarded', 'cancelled') AND finished_at >= ?1 ORDER BY finished_at DESC LIMIT ?2`,
+    enqueued: `SELECT queue, created_at AS at FROM ${jobs} WHERE id >= ?1 ORDER BY id DESC LIMIT ?2`,
+  };
+}
+
+function activityRows(rows: Row[]): ActivityRow[] {
+  return rows.map((r) => ({
+    queue: String(r["queue"]),
+    state: r["state"] === undefined ? null : String(r["state"]),
+    at: Number(r["at"]),
+  }));
+}
 
 function toEntry(row: Row): AuditEntry {
   return {
@@ -108,13 +176,51 @@ export class SqliteAdminStore implements AdminStore {
     return { where: where.join(" AND "), args };
   }
 
+  async activity(options?: ActivityOptions): Promise<JobActivity> {
+    const ctx = this.#ctx;
+    const o = activityOptions(options);
+    const sql = activitySql(ctx.t.jobs);
+    // One read transaction: both series from the same snapshot.
+    ctx.db.exec("BEGIN");
+    try {
+      const now = ctx.now();
+      const since = now - o.buckets * o.bucketMs;
+      const first = firstIdSince(ctx, since);
+      const enqueued =
+        first === null ? [] : activityRows(ctx.stmt(sql.enqueued).all(first, o.maxRows) as Row[]);
+      const finished = activityRows(ctx.stmt(sql.finished).all(since, o.maxRows) as Row[]);
+      return bucketActivity(enqueued, finished, now, o);
+    } finally {
+      if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
+    }
+  }
+
+  async firstIdAt(time: Date): Promise<string | null> {
+    const at = checkDate("TEND_E_INVALID_STORE_ARGUMENT", "time", time).getTime();
+    const ctx = this.#ctx;
+    ctx.db.exec("BEGIN");
+    try {
+      const first = firstIdSince(ctx, at);
+      return first === null ? null : String(first);
+    } finally {
+      if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
+    }
+  }
+
   countBulk(action: BulkAction, filter: BulkFilter): Promise<number> {
-    const w = this.#bulkWhere(action, filter);
-    if (w === null) return Promise.resolve(0);
-    const row = this.#ctx
-      .stmt(`SELECT count(*) AS n FROM ${this.#ctx.t.jobs} WHERE ${w.where}`)
-      .get(...w.args) as Row;
-    return Promise.resolve(Number(row["n"]));
+    const ctx = this.#ctx;
+    const parts = bulkCountSql(ctx.t.jobs, action, filter, ctx.t.jobDeps);
+    if (parts.length === 1)
+      return Promise.resolve(Number((ctx.stmt(parts[0]!.sql).get(...parts[0]!.args) as Row)["n"]));
+    // One read transaction: the parts count the same snapshot.
+    ctx.db.exec("BEGIN");
+    try {
+      let n = 0;
+      for (const p of parts) n += Number((ctx.stmt(p.sql).get(...p.args) as Row)["n"]);
+      return Promise.resolve(n);
+    } finally {
+      if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
+    }
   }
 
   async runBulk(

@@ -1,5 +1,6 @@
 import { checkDate, checkInteger, checkOneOf, TendError } from "../../errors/index.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
+import { createdRange, searchText } from "../list-text.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
@@ -15,8 +16,7 @@ const FINAL = "('completed', 'discarded', 'cancelled')";
  * ```
  */
 export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
-  const row = ctx.stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE id = ?`).get(jobIdArg(id)) as
-    Row | undefined;
+  const row = ctx.stmt(getJobSql(ctx.t.jobs)).get(jobIdArg(id)) as Row | undefined;
   return row === undefined ? null : rowToJob(row);
 }
 
@@ -97,14 +97,30 @@ export async function retryJob(ctx: SqliteContext, id: string): Promise<JobRecor
 }
 
 /**
- * Jobs newest first, filtered; limit defaults to 100 and is capped at 10,000.
+ * The statement of one job by id (`?`: the id). Exposed so that a test can check its plan.
  *
  * @example
  * ```ts
- * const failed = listJobs(ctx, { state: "discarded", limit: 50 });
+ * db.prepare(getJobSql("tend_jobs")).get(42);
  * ```
  */
-export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
+export function getJobSql(jobs: string): string {
+  return `SELECT ${JOB_COLUMNS} FROM ${jobs} WHERE id = ?`;
+}
+
+/**
+ * The statement and arguments of a jobs list (see {@link listJobs}); exposed so that a test can
+ * check its plan. Throws TEND_E_INVALID_STORE_ARGUMENT for a bad state or limit.
+ *
+ * @example
+ * ```ts
+ * const { sql, args } = listSql("tend_jobs", { state: "discarded", limit: 50 });
+ * ```
+ */
+export function listSql(
+  jobs: string,
+  filter: ListFilter,
+): { sql: string; args: Array<string | number | bigint> } {
   const where: string[] = [];
   const args: Array<string | number | bigint> = [];
   if (filter.queue !== undefined) {
@@ -131,12 +147,45 @@ export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
     where.push("id >= ?");
     args.push(jobIdArg(filter.fromId));
   }
+  const range = createdRange(filter);
+  if (range.from !== undefined) {
+    where.push("created_at >= ?");
+    args.push(range.from.getTime());
+  }
+  if (range.before !== undefined) {
+    where.push("created_at < ?");
+    args.push(range.before.getTime());
+  }
+  // lower() of SQLite folds ASCII letters only, as searchText does.
+  if (filter.text !== undefined) {
+    where.push("(instr(lower(payload), ?) > 0 OR instr(lower(errors), ?) > 0)");
+    const t = searchText("text", filter.text);
+    args.push(t, t);
+  }
+  if (filter.errorText !== undefined) {
+    where.push("instr(lower(errors), ?) > 0");
+    args.push(searchText("errorText", filter.errorText));
+  }
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
+  args.push(limit);
   const sql =
-    `SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs}` +
+    `SELECT ${JOB_COLUMNS} FROM ${jobs}` +
     (where.length > 0 ? ` WHERE ${where.join(" AND ")}` : "") +
     " ORDER BY id DESC LIMIT ?";
-  return (ctx.stmt(sql).all(...args, limit) as Row[]).map(rowToJob);
+  return { sql, args };
+}
+
+/**
+ * Jobs newest first, filtered; limit defaults to 100 and is capped at 10,000.
+ *
+ * @example
+ * ```ts
+ * const failed = listJobs(ctx, { state: "discarded", limit: 50 });
+ * ```
+ */
+export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
+  const { sql, args } = listSql(ctx.t.jobs, filter);
+  return (ctx.stmt(sql).all(...args) as Row[]).map(rowToJob);
 }
 
 /**

@@ -11,6 +11,8 @@ import type { Migration } from "../migration.ts";
  *   running counts, since running rows are few (bounded by concurrency);
  * - unique: unique_key over the blocking states (the deduplication itself);
  * - finished: (finished_at) over final rows, for pruning and the completed rate;
+ * - retryable: (queue, run_at) over retryable rows (version 8): with the claim index, the queue
+ *   statistics count every pending state from index entries alone, never reading a row;
  * - batch: (batch_id, batch_index) where set.
  * The enqueued rate needs no created_at index: ids grow with created_at (inserts are serialized
  * by the write lock), so the store finds the first id of the last minute by bisecting on id.
@@ -304,6 +306,18 @@ ALTER TABLE {{schema}}queues ADD COLUMN rate_limit INTEGER;
 ALTER TABLE {{schema}}queues ADD COLUMN rate_period_ms INTEGER;
 ALTER TABLE {{schema}}cron_entries ADD COLUMN last_seen_at INTEGER;
 ALTER TABLE {{schema}}rate_windows ADD COLUMN window_end INTEGER;
+`,
+  },
+  {
+    component: "jobs",
+    version: 8,
+    name: "jobs: retryable index (queue, run_at), for counting waiting retries without reading rows",
+    // An index older code never names: every 0.x binary works on it. Written only when a job
+    // enters or leaves the retryable state (a failed attempt), never by enqueue or completion.
+    compatibleFrom: "0.1.0",
+    sql: `
+CREATE INDEX {{schema}}jobs_retryable_idx ON {{schema}}jobs (queue, run_at)
+  WHERE state = 'retryable';
 `,
   },
 ];

@@ -27,10 +27,59 @@ export function firstTrue(lo: number, hi: number, holds: (x: number) => boolean)
 }
 
 /**
+ * The statements of the queue statistics, by part (`?1`: now in ms, or the window's start for
+ * `finished`; `enqueued` takes the window's first id and start, `probe` an id). Exposed so that a test can check their plans.
+ *
+ * @example
+ * ```ts
+ * db.prepare(`EXPLAIN QUERY PLAN ${statsStatements("tend_jobs").pending}`).all(Date.now());
+ * ```
+ */
+export function statsStatements(jobs: string) {
+  return {
+    // Index entries only: queue and run_at are in the claim index, and its predicate is the state.
+    pending: `SELECT queue, count(*) AS pending, sum(run_at <= ?1) AS due, min(run_at) AS oldest
+       FROM ${jobs} WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue`,
+    // Index entries only, from the retryable index.
+    retrying: `SELECT queue, count(*) AS n FROM ${jobs} WHERE state = 'retryable' AND run_at > ?1 GROUP BY queue`,
+    running: `SELECT queue, count(*) AS n FROM ${jobs} WHERE state = 'running' GROUP BY queue`,
+    finished: `SELECT queue, sum(state = 'completed') AS completed
+       FROM ${jobs} WHERE state IN ('completed', 'discarded', 'cancelled') AND finished_at >= ?1 GROUP BY queue`,
+    enqueued: `SELECT queue, count(*) AS n FROM ${jobs} WHERE id >= ?1 AND created_at >= ?2 GROUP BY queue`,
+    // Two statements: SQLite answers a lone min() or max() from the rowid b-tree, both together by a scan.
+    lowest: `SELECT min(id) AS v FROM ${jobs}`,
+    highest: `SELECT max(id) AS v FROM ${jobs}`,
+    probe: `SELECT created_at FROM ${jobs} WHERE id >= ?1 ORDER BY id LIMIT 1`,
+  };
+}
+
+/**
+ * The first job id created at or after `since` (ms), found by bisecting on id (ids grow with
+ * created_at), or null for an empty table. Call inside a read transaction for a stable answer.
+ *
+ * @example
+ * ```ts
+ * const first = firstIdSince(ctx, Date.now() - 3_600_000);
+ * ```
+ */
+export function firstIdSince(ctx: SqliteContext, since: number): number | null {
+  const sql = statsStatements(ctx.t.jobs);
+  const lo = (ctx.stmt(sql.lowest).get() as Row)["v"];
+  const hi = (ctx.stmt(sql.highest).get() as Row)["v"];
+  if (lo === null || hi === null) return null;
+  const probe = ctx.stmt(sql.probe);
+  return firstTrue(Number(lo), Number(hi), (id) => {
+    const row = probe.get(id) as Row | undefined;
+    return row === undefined || Number(row["created_at"]) >= since;
+  });
+}
+
+/**
  * Statistics per queue that has a non-final job or activity (enqueued or finished jobs) in the
- * last minute. Reads the claim index for pending rows, the running index for running rows, the
- * finished index for the last minute's finished rows, and the id range of the last minute for
- * enqueued rows; never the whole table.
+ * last minute. Reads the claim and retryable indexes for pending counts (entries only, no row:
+ * runnable are the pending rows due now, retryable the retryable rows not due yet, scheduled the
+ * rest), the running index for running rows, the finished index for the last minute's finished
+ * rows, and the id range of the last minute for enqueued rows; never the whole table.
  *
  * @example
  * ```ts
@@ -38,27 +87,12 @@ export function firstTrue(lo: number, hi: number, holds: (x: number) => boolean)
  * ```
  */
 export function queueStats(ctx: SqliteContext): QueueStats[] {
-  const { jobs } = ctx.t;
-  const pending = ctx.stmt(
-    `SELECT queue,
-            sum(state = 'available' OR run_at <= ?1) AS available,
-            sum(state = 'scheduled' AND run_at > ?1) AS scheduled,
-            sum(state = 'retryable' AND run_at > ?1) AS retryable,
-            min(CASE WHEN state = 'available' OR run_at <= ?1 THEN run_at END) AS oldest
-       FROM ${jobs} WHERE state IN ('available', 'scheduled', 'retryable') GROUP BY queue`,
-  );
-  const running = ctx.stmt(`SELECT queue, count(*) AS n FROM ${jobs} WHERE state = 'running' GROUP BY queue`);
-  const finished = ctx.stmt(
-    `SELECT queue, sum(state = 'completed') AS completed
-       FROM ${jobs} WHERE state IN ('completed', 'discarded', 'cancelled') AND finished_at >= ? GROUP BY queue`,
-  );
-  // Two statements: SQLite answers a lone min() or max() from the rowid b-tree, both together by a scan.
-  const lowest = ctx.stmt(`SELECT min(id) AS v FROM ${jobs}`);
-  const highest = ctx.stmt(`SELECT max(id) AS v FROM ${jobs}`);
-  const probe = ctx.stmt(`SELECT created_at FROM ${jobs} WHERE id >= ? ORDER BY id LIMIT 1`);
-  const enqueued = ctx.stmt(
-    `SELECT queue, count(*) AS n FROM ${jobs} WHERE id >= ? AND created_at >= ? GROUP BY queue`,
-  );
+  const sql = statsStatements(ctx.t.jobs);
+  const pending = ctx.stmt(sql.pending);
+  const retrying = ctx.stmt(sql.retrying);
+  const running = ctx.stmt(sql.running);
+  const finished = ctx.stmt(sql.finished);
+  const enqueued = ctx.stmt(sql.enqueued);
 
   const byQueue = new Map<string, QueueStats>();
   const entry = (queue: unknown): QueueStats => {
@@ -76,24 +110,22 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
   try {
     const now = ctx.now();
     const since = now - RATE_WINDOW_MS;
+    const waiting = new Map<string, number>();
+    for (const r of retrying.all(now) as Row[]) waiting.set(String(r["queue"]), Number(r["n"]));
     for (const r of pending.all(now) as Row[]) {
       const s = entry(r["queue"]);
-      s.available = Number(r["available"]);
-      s.scheduled = Number(r["scheduled"]);
-      s.retryable = Number(r["retryable"]);
-      s.oldestAvailableAgeMs = r["oldest"] === null ? 0 : Math.max(0, now - Number(r["oldest"]));
+      const due = Number(r["due"]);
+      s.available = due;
+      s.retryable = waiting.get(s.queue) ?? 0;
+      s.scheduled = Number(r["pending"]) - due - s.retryable;
+      s.oldestAvailableAgeMs = due === 0 ? 0 : Math.max(0, now - Number(r["oldest"]));
     }
     for (const r of running.all() as Row[]) entry(r["queue"]).running = Number(r["n"]);
     for (const r of finished.all(since) as Row[]) {
       entry(r["queue"]).completedPerSec = Number(r["completed"]) / (RATE_WINDOW_MS / 1000);
     }
-    const lo = (lowest.get() as Row)["v"];
-    const hi = (highest.get() as Row)["v"];
-    if (lo !== null && hi !== null) {
-      const first = firstTrue(Number(lo), Number(hi), (id) => {
-        const row = probe.get(id) as Row | undefined;
-        return row === undefined || Number(row["created_at"]) >= since;
-      });
+    const first = firstIdSince(ctx, since);
+    if (first !== null) {
       for (const r of enqueued.all(first, since) as Row[]) {
         entry(r["queue"]).enqueuedPerSec = Number(r["n"]) / (RATE_WINDOW_MS / 1000);
       }

@@ -470,6 +470,63 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
       assert.match(String(out.headers.get("set-cookie")), /^tend_admin=; .*Max-Age=0$/);
     });
 
+    it("the overview's last hour: /api/activity and /ui show enqueued and finished jobs per queue, with charts", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp({ dashboard: true }, t);
+      const ids: string[] = [];
+      for (let i = 0; i < 3; i++) ids.push((await app.enqueue("hour.kind", { i }, { queue: "hour" })).id);
+      await (await app.store()).jobs.cancel(ids[0]!);
+      const answer = await call(`${base}/api/activity`);
+      assert.equal(answer.status, 200);
+      const queues = answer.json["queues"] as Array<{
+        queue: string;
+        total: Record<string, number>;
+        backlog: number[];
+        enqueued: number[];
+      }>;
+      const hour = queues.find((q) => q.queue === "hour");
+      assert.ok(hour, JSON.stringify(answer.json));
+      assert.deepEqual(hour.total, { enqueued: 3, completed: 0, discarded: 0, cancelled: 1 });
+      assert.equal(hour.enqueued.length, 60);
+      assert.equal(hour.backlog.at(-1), 2, "the backlog now is the pending jobs");
+      assert.equal(hour.backlog[0], 0, "an hour ago there was none");
+      const page = await (await fetch(`${base}/ui`, { headers: { connection: "close" } })).text();
+      assert.match(page, /data-hour="hour:enqueued">3</);
+      assert.match(page, /data-hour="hour:cancelled"\s*>1</);
+      assert.match(page, /<svg\s+class="chart"[^>]*role="img"\s+aria-label="hour: jobs per minute/);
+    });
+
+    it("the jobs list searches text and a creation time range, in bounded pages; hidden payloads are never searched", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      for (const hidePayloads of [false, true]) {
+        const { app, base } = await startApp({ dashboard: hidePayloads ? { hidePayloads } : true }, t);
+        const needle = `needle-${String(hidePayloads)}`;
+        const { id } = await app.enqueue("search.kind", { to: `${needle}@example.com` }, { queue: "search" });
+        const hit = await call(`${base}/api/jobs?q=${needle.toUpperCase()}`);
+        assert.equal(hit.status, 200);
+        assert.deepEqual(
+          (hit.json["jobs"] as Array<{ id: string }>).map((j) => j.id),
+          hidePayloads ? [] : [id],
+        );
+        const job = (await call(`${base}/api/jobs/${id}`)).json["job"] as { createdAt: string };
+        const created = Date.parse(job.createdAt);
+        const inRange = await call(
+          `${base}/api/jobs?queue=search&from=${new Date(created - 1000).toISOString()}&to=${new Date(created + 1000).toISOString()}`,
+        );
+        assert.ok((inRange.json["jobs"] as Array<{ id: string }>).some((j) => j.id === id));
+        const before = await call(
+          `${base}/api/jobs?queue=search&to=${new Date(created - 60_000).toISOString()}`,
+        );
+        assert.deepEqual(before.json["jobs"], []);
+        assert.equal(before.json["next"], null);
+        const page = await (await fetch(`${base}/ui/jobs?q=${needle}&from=2020-01-01T00:00Z`)).text();
+        assert.match(page, new RegExp(`name="q" type="search" value="${needle}"`));
+        for (const bad of ["from=yesterday", "to=2026-13-45T00:00Z", `q=${"x".repeat(201)}`])
+          assert.equal((await call(`${base}/api/jobs?${bad}`)).status, 400, bad);
+        await app.close();
+      }
+    });
+
     it("a filtered page searches a bounded window of ids; following next finds every match", async (t) => {
       if (backend === null) return t.skip("PostgreSQL unavailable");
       const { app } = await startApp({ dashboard: true }, t);

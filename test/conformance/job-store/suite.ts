@@ -1,5 +1,6 @@
 import { describe } from "node:test";
 import { useFreshStore } from "../../support/backends.ts";
+import { describeActivity } from "./activity.ts";
 import { describeAdmin } from "./admin.ts";
 import { describeConcurrencyKeys } from "./concurrency-keys.ts";
 import { describeCronBatchTransactions } from "./cron-batch-tx.ts";
@@ -22,6 +23,7 @@ export function describeJobStoreContract(driver: "sqlite" | "postgres"): void {
     describeInsertAndClaim(fresh);
     describeLeases(fresh);
     describeAdmin(fresh);
+    describeActivity(fresh);
     describeCronBatchTransactions(fresh);
     describeQueues(fresh);
     describeConcurrencyKeys(fresh);
