@@ -57,6 +57,7 @@ export function registerQueueMetrics(
         this.set({ queue: s.queue, state: "running" }, s.running);
         this.set({ queue: s.queue, state: "scheduled" }, s.scheduled);
         this.set({ queue: s.queue, state: "retryable" }, s.retryable);
+        this.set({ queue: s.queue, state: "waiting" }, s.waiting);
       }
     },
   });

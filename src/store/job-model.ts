@@ -285,6 +285,8 @@ export interface QueueStats {
   scheduled: number;
   /** Failed, waiting for their retry time. */
   retryable: number;
+  /** Waiting for the jobs they run after (see NewJob.after); never claimed until released. */
+  waiting: number;
   /** Jobs enqueued per second over the last 60 s. */
   enqueuedPerSec: number;
   /** Jobs completed per second over the last 60 s. */
@@ -301,6 +303,7 @@ export function emptyQueueStats(queue: string): QueueStats {
     running: 0,
     scheduled: 0,
     retryable: 0,
+    waiting: 0,
     enqueuedPerSec: 0,
     completedPerSec: 0,
     oldestAvailableAgeMs: 0,

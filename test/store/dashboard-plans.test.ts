@@ -156,6 +156,7 @@ describe("dashboard plans: SQLite, 30k unanalyzed rows", () => {
       pending: [[now], /USING INDEX tend_jobs_claim_idx/],
       retrying: [[now], /USING COVERING INDEX tend_jobs_retryable_idx/],
       running: [[], /USING INDEX tend_jobs_running_idx/],
+      waiting: [[], /USING COVERING INDEX tend_jobs_waiting_idx/],
       finished: [[now - 60_000], /USING INDEX tend_jobs_finished_idx/],
       enqueued: [[top - 10, now - 60_000], /USING INTEGER PRIMARY KEY \(rowid>\?\)/],
       lowest: [[], /^SEARCH tend_jobs$/],

@@ -22,6 +22,7 @@ function stats(partial: Partial<QueueStats> = {}): QueueStats {
     running: 0,
     scheduled: 0,
     retryable: 0,
+    waiting: 0,
     enqueuedPerSec: 0,
     completedPerSec: 0,
     oldestAvailableAgeMs: 0,

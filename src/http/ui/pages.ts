@@ -32,7 +32,7 @@ function time(d: Date | null): string {
  * ```
  */
 export function overviewPage(queues: readonly QueueStats[], activity?: ActivityView): SafeHtml {
-  const states = ["available", "running", "scheduled", "retryable"] as const;
+  const states = ["available", "running", "scheduled", "retryable", "waiting"] as const;
   const cell = (q: QueueStats, s: (typeof states)[number]) =>
     html`<td class="n">
       <a href="/ui/jobs${queryString({ queue: q.queue, state: s })}" data-count="${q.queue}:${s}">${q[s]}</a>

@@ -200,6 +200,9 @@ CREATE TABLE {{schema}}.job_deps (
 
 CREATE INDEX job_deps_parent_idx ON {{schema}}.job_deps (parent_id, job_id);
 
+-- Waiting jobs, for counts by queue (statistics); empty while no job uses dependencies.
+CREATE INDEX jobs_waiting_idx ON {{schema}}.jobs (queue) WHERE state = 'waiting';
+
 -- A parent with dependents reached a final state (or was deleted before it did): cancel the
 -- dependents that do not run after a failed parent (unless it completed), then release every
 -- waiting dependent whose parents have all finished as it asks (completed; or, for 'run',

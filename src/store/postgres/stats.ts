@@ -7,6 +7,7 @@ interface StatsRow {
   running: number;
   scheduled: number;
   retryable: number;
+  waiting: number;
   enqueued: number;
   completed: number;
   oldest_ms: number | null;
@@ -50,6 +51,7 @@ export function statsSql(ctx: PgContext): string {
       SELECT queue, count(*) AS retryable FROM ${ctx.jobs} WHERE state = 'retryable' AND run_at > now() GROUP BY queue
     ),
     running AS (SELECT queue, count(*) AS running FROM ${ctx.jobs} WHERE state = 'running' GROUP BY queue),
+    waiting AS (SELECT queue, count(*) AS waiting FROM ${ctx.jobs} WHERE state = 'waiting' GROUP BY queue),
     enqueued AS (
       SELECT queue, count(*) AS enqueued FROM ${ctx.jobs}
       WHERE id > $1 AND id <= $2 AND created_at > now() - interval '60 seconds' GROUP BY queue
@@ -61,10 +63,10 @@ export function statsSql(ctx: PgContext): string {
     SELECT queue,
       COALESCE(p.due, 0)::int AS available, COALESCE(r.running, 0)::int AS running,
       (COALESCE(p.pending, 0) - COALESCE(p.due, 0) - COALESCE(w.retryable, 0))::int AS scheduled,
-      COALESCE(w.retryable, 0)::int AS retryable,
+      COALESCE(w.retryable, 0)::int AS retryable, COALESCE(d.waiting, 0)::int AS waiting,
       COALESCE(e.enqueued, 0)::int AS enqueued, COALESCE(f.completed, 0)::int AS completed,
       CASE WHEN p.due > 0 THEN GREATEST(0, (extract(epoch FROM now() - p.oldest) * 1000))::float8 END AS oldest_ms
-    FROM pending p LEFT JOIN retrying w USING (queue) FULL JOIN running r USING (queue) FULL JOIN enqueued e USING (queue) FULL JOIN finished f USING (queue)
+    FROM pending p LEFT JOIN retrying w USING (queue) FULL JOIN running r USING (queue) FULL JOIN waiting d USING (queue) FULL JOIN enqueued e USING (queue) FULL JOIN finished f USING (queue)
     ORDER BY queue`;
 }
 
@@ -99,6 +101,7 @@ export async function queueStats(ctx: PgContext): Promise<QueueStats[]> {
     running: row.running,
     scheduled: row.scheduled,
     retryable: row.retryable,
+    waiting: row.waiting,
     enqueuedPerSec: row.enqueued / 60,
     completedPerSec: row.completed / 60,
     oldestAvailableAgeMs: row.oldest_ms === null ? 0 : Math.round(row.oldest_ms),

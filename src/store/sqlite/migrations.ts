@@ -241,6 +241,9 @@ CREATE TABLE {{schema}}job_deps (
 
 CREATE INDEX {{schema}}job_deps_parent_idx ON {{schema}}job_deps (parent_id, job_id);
 
+-- Waiting jobs, for counts by queue (statistics); empty while no job uses dependencies.
+CREATE INDEX {{schema}}jobs_waiting_idx ON {{schema}}jobs (queue) WHERE state = 'waiting';
+
 -- A parent with dependents reached a final state, or was deleted before it did: the first two
 -- triggers only note it in job_settle (a small trigger program: every statement that finishes a
 -- job sets finished_at and so runs the first one's program for each row, and SQLite's cost for

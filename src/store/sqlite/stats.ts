@@ -43,6 +43,8 @@ export function statsStatements(jobs: string) {
     // Index entries only, from the retryable index.
     retrying: `SELECT queue, count(*) AS n FROM ${jobs} WHERE state = 'retryable' AND run_at > ?1 GROUP BY queue`,
     running: `SELECT queue, count(*) AS n FROM ${jobs} WHERE state = 'running' GROUP BY queue`,
+    // Index entries only, from the waiting index (dependents not yet released).
+    waiting: `SELECT queue, count(*) AS n FROM ${jobs} WHERE state = 'waiting' GROUP BY queue`,
     finished: `SELECT queue, sum(state = 'completed') AS completed
        FROM ${jobs} WHERE state IN ('completed', 'discarded', 'cancelled') AND finished_at >= ?1 GROUP BY queue`,
     enqueued: `SELECT queue, count(*) AS n FROM ${jobs} WHERE id >= ?1 AND created_at >= ?2 GROUP BY queue`,
@@ -91,6 +93,7 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
   const pending = ctx.stmt(sql.pending);
   const retrying = ctx.stmt(sql.retrying);
   const running = ctx.stmt(sql.running);
+  const waitingJobs = ctx.stmt(sql.waiting);
   const finished = ctx.stmt(sql.finished);
   const enqueued = ctx.stmt(sql.enqueued);
 
@@ -121,6 +124,7 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
       s.oldestAvailableAgeMs = due === 0 ? 0 : Math.max(0, now - Number(r["oldest"]));
     }
     for (const r of running.all() as Row[]) entry(r["queue"]).running = Number(r["n"]);
+    for (const r of waitingJobs.all() as Row[]) entry(r["queue"]).waiting = Number(r["n"]);
     for (const r of finished.all(since) as Row[]) {
       entry(r["queue"]).completedPerSec = Number(r["completed"]) / (RATE_WINDOW_MS / 1000);
     }

@@ -21,6 +21,12 @@ export function dependencies(ctx: () => { backend: Backend; store: Store }): voi
     const b = await jobs.enqueue("dep.parent", { n: 2 }, { queue, priority: 5 });
     const c = await jobs.enqueue("dep.child", null, { queue, after: [a.id, b.id], priority: -10 });
     assert.equal((await jobs.get(c.id))?.state, "waiting");
+    const statsOf = async () => (await store.jobs.stats()).find((q) => q.queue === queue);
+    assert.deepEqual(
+      [(await statsOf())?.waiting, (await statsOf())?.available],
+      [1, 2],
+      "stats count the waiting job apart from the runnable ones",
+    );
     const claimed = await store.jobs.claim({ queue, limit: 10, ...lease });
     assert.deepEqual(
       claimed.map((j) => j.id),
@@ -33,6 +39,7 @@ export function dependencies(ctx: () => { backend: Backend; store: Store }): voi
     assert.deepEqual(await store.jobs.claim({ queue, limit: 10, ...lease }), []);
     await store.jobs.complete([{ ...cb!, result: JSON.stringify({ from: "b" }) }]);
     assert.equal((await jobs.get(c.id))?.state, "available");
+    assert.deepEqual([(await statsOf())?.waiting, (await statsOf())?.available], [0, 1]);
     const next = await store.jobs.claim({ queue, limit: 10, ...lease });
     assert.deepEqual(
       next.map((j) => j.id),
