@@ -2,7 +2,7 @@ import type { QueueRow } from "../api/queue-routes.ts";
 import { duration, utcTime } from "./format.ts";
 import { html, type SafeHtml } from "./html.ts";
 
-const STATES = ["available", "running", "scheduled", "retryable"] as const;
+const STATES = ["available", "running", "scheduled", "retryable", "waiting"] as const;
 
 function limits(q: QueueRow): SafeHtml | string {
   const parts: string[] = [];
