@@ -6,6 +6,7 @@ import { queueRows } from "../../src/http/api/queue-routes.ts";
 import { mastersOf } from "../../src/http/api/worker-routes.ts";
 import { bytes, duration, utcTime } from "../../src/http/ui/format.ts";
 import { queuesPage } from "../../src/http/ui/pages-queues.ts";
+import { healthGlance } from "../../src/http/ui/health-glance.ts";
 import { emptyQueueStats, type ProcessRecord } from "../../src/store/index.ts";
 
 const at = (iso: string) => new Date(iso);
@@ -193,5 +194,46 @@ describe("the operations pages' pure parts", () => {
     const text = String(queuesPage(rows, { readOnly: true, limitsKnown: false }));
     assert.match(text, /queue: 3 at once/);
     assert.match(text, /queue: 10 per 1(\.0)? ?s/);
+  });
+
+  it("the overview's health at a glance marks a converger without a leader, parked keys, failed files and gone processes", () => {
+    const converger = (name: string, leader: string | null, parked: number) => ({
+      name,
+      leader,
+      epoch: 1,
+      leaseExpiresAt: null,
+      leaderSince: null,
+      here: false,
+      leaderHere: false,
+      everyMs: null,
+      lastSweepAt: null,
+      lagMs: null,
+      parked,
+      backingOff: [],
+    });
+    const text = String(
+      healthGlance({
+        convergers: [converger("billing", "w1", 0), converger("accounts", null, 2)],
+        inbox: { visible: false, inboxes: [] },
+        workers: [proc({ id: "a" }), proc({ id: "b", alive: false })],
+        masters: [],
+      }),
+    );
+    const glance = (name: string) =>
+      new RegExp(`data-glance="${name}">([\\s\\S]*?)</section>`).exec(text)?.[1] ?? "";
+    assert.match(glance("convergers"), /class="state-discarded">\s*1 of 2 without a leader/);
+    assert.match(glance("convergers"), /class="state-discarded">\s*2 parked key\(s\)/);
+    assert.match(glance("inbox"), /visible from the app(&#39;|&#x27;|')s own dashboard/);
+    assert.match(glance("workers"), /class="state-completed">\s*1 alive/);
+    assert.match(glance("workers"), /class="state-discarded">\s*1 gone \(no heartbeat\)/);
+    const calm = String(
+      healthGlance({
+        convergers: [converger("billing", "w1", 0)],
+        inbox: { visible: true, inboxes: [] },
+        workers: [proc({ id: "a" })],
+        masters: [],
+      }),
+    );
+    assert.doesNotMatch(calm, /state-discarded/, "nothing drawn as a failure when all is well");
   });
 });

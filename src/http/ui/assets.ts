@@ -33,6 +33,9 @@ button.danger { color: var(--bad); }
 .state-discarded, .state-cancelled { color: var(--bad); }
 .state-completed { color: var(--ok); }
 .muted { color: var(--muted); }
+.glances { display: flex; flex-wrap: wrap; gap: 1rem; }
+.glance { border: 1px solid var(--muted); border-radius: 4px; padding: 0 1rem; min-width: 14rem; }
+.glance ul { list-style: none; padding: 0; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; }
 dt { color: var(--muted); }
 header { flex-wrap: wrap; }

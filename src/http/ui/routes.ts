@@ -15,6 +15,10 @@ import { html } from "./html.ts";
 import { layout } from "./layout.ts";
 import { addOpsPages } from "./ops-pages.ts";
 import { auditPage, jobPage, jobsPage, overviewPage } from "./pages.ts";
+import { healthGlance } from "./health-glance.ts";
+import { readConvergers } from "../api/converger-routes.ts";
+import { readInboxes } from "../api/inbox-routes.ts";
+import { readWorkers } from "../api/worker-routes.ts";
 
 /**
  * No inline script or style may run, whatever a value holds: everything comes from /ui itself.
@@ -157,8 +161,15 @@ export function addDashboard(router: Router, s: AdminSources): Router {
     .get(
       "/ui",
       page(s, "Overview", async () => {
-        const [stats, activity] = await Promise.all([s.store.jobs.stats(), recentActivity(s)]);
-        return overviewPage(sortedQueues(stats), activityView(activity, stats));
+        const [stats, activity, convergers, inbox, workers] = await Promise.all([
+          s.store.jobs.stats(),
+          recentActivity(s),
+          readConvergers(s),
+          readInboxes(s),
+          readWorkers(s),
+        ]);
+        return html`${overviewPage(sortedQueues(stats), activityView(activity, stats))}
+        ${healthGlance({ convergers: convergers.convergers, inbox, workers: workers.workers, masters: workers.masters })}`;
       }),
     )
     .get(
