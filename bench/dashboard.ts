@@ -178,6 +178,21 @@ async function runDriver(driver: "sqlite" | "postgres", rows: Row[]): Promise<vo
       rows.push({ system, metric: `${name} p95`, value: p95, unit: "ms" });
       progress(`${system}: ${name}: p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms`);
     }
+    // The overview's all-time counts of final states, read directly (the page caches them 10 s).
+    const store = await app.store();
+    const counts: number[] = [];
+    for (let i = 0; i < (flags.smoke ? 3 : 20); i++) {
+      const t0 = performance.now();
+      await store.admin.stateCounts();
+      counts.push(performance.now() - t0);
+    }
+    rows.push({
+      system,
+      metric: "all-time counts by queue and state (sampled) p50",
+      value: median(counts),
+      unit: "ms",
+    });
+    progress(`${system}: all-time counts p50 ${median(counts).toFixed(1)} ms`);
     const load = await pageLoad(base);
     if (load !== null) {
       rows.push({

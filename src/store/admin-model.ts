@@ -5,6 +5,7 @@
  */
 import { invalidArgument } from "../errors/index.ts";
 import type { ActivityOptions, JobActivity } from "./activity-model.ts";
+import type { StateCountOptions, StateCounts } from "./state-counts.ts";
 import { JOB_STATES, type JobRecord, type JobState } from "./job-model.ts";
 
 /** One operator action to record. */
@@ -155,4 +156,9 @@ export interface AdminStore {
    * the next id to be given when every job is older, or null for an empty table.
    */
   firstIdAt(time: Date): Promise<string | null>;
+  /**
+   * Jobs by queue and state over the whole table: exact on a small table, else estimated from at
+   * most `sampleRows` rows in id windows spread over the table (see StateCounts).
+   */
+  stateCounts(options?: StateCountOptions): Promise<StateCounts>;
 }

@@ -6,6 +6,7 @@ import { lineChart, polylinePoints } from "../../src/http/ui/chart.ts";
 import { activityOptions, bucketActivity } from "../../src/store/activity-model.ts";
 import type { ListFilter } from "../../src/store/index.ts";
 import { bulkParts, FINAL_PREDICATE, PENDING_PREDICATE } from "../../src/store/bulk-parts.ts";
+import { sampleWindows, scaleCounts } from "../../src/store/state-counts.ts";
 
 describe("the overview's last hour: pure parts", () => {
   const o = { buckets: 3, bucketMs: 60_000, maxRows: 100 };
@@ -91,5 +92,37 @@ describe("the overview's last hour: pure parts", () => {
     assert.deepEqual(bulkParts(["running"]), [
       { predicate: null, viaDependencies: false, states: ["running"] },
     ]);
+  });
+});
+
+describe("state counts sampling (pure)", () => {
+  it("reads the whole id span when small, else 20 even windows within it, and scales what they saw", () => {
+    assert.deepEqual(sampleWindows(5, 104, 1_000), [[5, 104]]);
+    const windows = sampleWindows(1, 1_000_000, 20_000);
+    assert.equal(windows.length, 20);
+    for (const [a, b] of windows) {
+      assert.equal(b - a + 1, 1_000);
+      assert.ok(a >= 1 && b <= 1_000_000);
+    }
+    assert.ok(windows[0]![0] < 50_000 && windows[19]![1] > 950_000, "spread over the whole span");
+    const scaled = scaleCounts(
+      [
+        { queue: "q", state: "completed", count: 18_000 },
+        { queue: "q", state: "available", count: 1_000 },
+      ],
+      windows,
+      1,
+      1_000_000,
+    );
+    assert.equal(scaled.exact, false);
+    assert.equal(scaled.sampledRows, 19_000);
+    assert.deepEqual(
+      scaled.counts.map((c) => [c.state, c.count]),
+      [
+        ["available", 50_000],
+        ["completed", 900_000],
+      ],
+    );
+    assert.equal(scaleCounts([], [[1, 10]], 1, 10).exact, true);
   });
 });

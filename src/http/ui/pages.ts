@@ -1,4 +1,4 @@
-import type { AuditEntry, QueueStats } from "../../store/index.ts";
+import type { AuditEntry, QueueStats, StateCounts } from "../../store/index.ts";
 import type { JobView } from "../api/job-view.ts";
 import { JOB_STATES } from "../../store/index.ts";
 import type { activityView } from "../api/activity.ts";
@@ -31,8 +31,24 @@ function time(d: Date | null): string {
  * overviewPage(await store.jobs.stats());
  * ```
  */
-export function overviewPage(queues: readonly QueueStats[], activity?: ActivityView): SafeHtml {
+export function overviewPage(
+  queues: readonly QueueStats[],
+  activity?: ActivityView,
+  totals?: StateCounts,
+): SafeHtml {
   const states = ["available", "running", "scheduled", "retryable", "waiting"] as const;
+  const finals = ["completed", "discarded", "cancelled"] as const;
+  // All-time counts of the final states (exact on a small table, else estimated from a sample).
+  const total = (queue: string, state: (typeof finals)[number]): string => {
+    const n = totals?.counts.find((c) => c.queue === queue && c.state === state)?.count ?? 0;
+    return totals?.exact === false ? `≈${n.toLocaleString("en")}` : String(n);
+  };
+  const finalCell = (q: QueueStats, s: (typeof finals)[number]) =>
+    html`<td class="n">
+      <a href="/ui/jobs${queryString({ queue: q.queue, state: s })}" data-total="${q.queue}:${s}"
+        >${total(q.queue, s)}</a
+      >
+    </td>`;
   const cell = (q: QueueStats, s: (typeof states)[number]) =>
     html`<td class="n">
       <a href="/ui/jobs${queryString({ queue: q.queue, state: s })}" data-count="${q.queue}:${s}">${q[s]}</a>
@@ -47,6 +63,7 @@ export function overviewPage(queues: readonly QueueStats[], activity?: ActivityV
                 <tr>
                   <th>queue</th>
                   ${states.map((s) => html`<th class="n">${s}</th>`)}
+                  ${totals === undefined ? "" : finals.map((s) => html`<th class="n">${s}</th>`)}
                   <th class="n">enqueued/s</th>
                   <th class="n">completed/s</th>
                   <th class="n">oldest available</th>
@@ -58,6 +75,7 @@ export function overviewPage(queues: readonly QueueStats[], activity?: ActivityV
                     html`<tr>
                       <td><a href="/ui/jobs${queryString({ queue: q.queue })}">${q.queue}</a></td>
                       ${states.map((s) => cell(q, s))}
+                      ${totals === undefined ? "" : finals.map((s) => finalCell(q, s))}
                       <td class="n">${q.enqueuedPerSec.toFixed(2)}</td>
                       <td class="n">${q.completedPerSec.toFixed(2)}</td>
                       <td class="n">${Math.round(q.oldestAvailableAgeMs / 1000)} s</td>
@@ -67,6 +85,18 @@ export function overviewPage(queues: readonly QueueStats[], activity?: ActivityV
             </table>`
       }
     </div>
+    ${
+      totals === undefined
+        ? ""
+        : html`<p class="muted">
+            Completed, discarded and cancelled: all time,
+            ${
+              totals.exact
+                ? "exact"
+                : `estimated (≈) from ${totals.sampledRows.toLocaleString("en")} jobs sampled across the table`
+            }.
+          </p>`
+    }
     <p>
       <a href="/ui/jobs?state=discarded">Discarded jobs</a> ·
       <a href="/ui/jobs?state=retryable">Retrying jobs</a>

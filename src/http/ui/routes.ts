@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isTendError } from "../../errors/index.ts";
 import { activityView, recentActivity } from "../api/activity.ts";
+import { allTimeCounts } from "../api/all-time.ts";
 import { jobView } from "../api/job-view.ts";
 import { listPage } from "../api/list-page.ts";
 import { jobFilterOf, pageFrom, pageOf, queryOf, searchScope, sortedQueues } from "../api/query.ts";
@@ -161,14 +162,15 @@ export function addDashboard(router: Router, s: AdminSources): Router {
     .get(
       "/ui",
       page(s, "Overview", async () => {
-        const [stats, activity, convergers, inbox, workers] = await Promise.all([
+        const [stats, activity, totals, convergers, inbox, workers] = await Promise.all([
           s.store.jobs.stats(),
           recentActivity(s),
+          allTimeCounts(s),
           readConvergers(s),
           readInboxes(s),
           readWorkers(s),
         ]);
-        return html`${overviewPage(sortedQueues(stats), activityView(activity, stats))}
+        return html`${overviewPage(sortedQueues(stats), activityView(activity, stats), totals)}
         ${healthGlance({ convergers: convergers.convergers, inbox, workers: workers.workers, masters: workers.masters })}`;
       }),
     )

@@ -18,6 +18,15 @@ import {
   type JobActivity,
 } from "../activity-model.ts";
 import { jobIdText } from "../args.ts";
+import type { JobState } from "../job-model.ts";
+import {
+  sampleWindows,
+  scaleCounts,
+  type StateCount,
+  type StateCountOptions,
+  stateCountOptions,
+  type StateCounts,
+} from "../state-counts.ts";
 import { bulkParts, FINAL_PREDICATE, PENDING_PREDICATE } from "../bulk-parts.ts";
 import { retryJob } from "./admin.ts";
 import { FINAL, PENDING, type PgContext } from "./context.ts";
@@ -238,6 +247,37 @@ export class PostgresAdminStore implements AdminStore {
       ])
     ).rows;
     return bucketActivity(enqueued, finished, now, o);
+  }
+
+  async stateCounts(options?: StateCountOptions): Promise<StateCounts> {
+    const o = stateCountOptions(options);
+    const ctx = this.#ctx;
+    const { rows } = await ctx.run<{ lo: string | null; hi: string | null }>(
+      "state_counts_bounds",
+      `SELECT (SELECT min(id) FROM ${ctx.jobs})::text AS lo, (SELECT max(id) FROM ${ctx.jobs})::text AS hi`,
+      [],
+    );
+    const { lo, hi } = rows[0] ?? { lo: null, hi: null };
+    if (lo === null || hi === null) return { exact: true, sampledRows: 0, counts: [] };
+    const windows = sampleWindows(Number(lo), Number(hi), o.sampleRows);
+    const seen = new Map<string, StateCount>();
+    const parts = await Promise.all(
+      windows.map(([a, b]) =>
+        ctx.run<{ queue: string; state: JobState; n: number }>(
+          "state_counts_window",
+          `SELECT queue, state, count(*)::int AS n FROM ${ctx.jobs} WHERE id BETWEEN $1 AND $2 GROUP BY queue, state`,
+          [String(a), String(b)],
+        ),
+      ),
+    );
+    for (const part of parts)
+      for (const r of part.rows) {
+        const key = `${r.queue}\u0000${r.state}`;
+        const c = seen.get(key) ?? { queue: r.queue, state: r.state, count: 0 };
+        c.count += r.n;
+        seen.set(key, c);
+      }
+    return scaleCounts([...seen.values()], windows, Number(lo), Number(hi));
   }
 
   async firstIdAt(time: Date): Promise<string | null> {

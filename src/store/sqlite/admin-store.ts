@@ -24,7 +24,16 @@ import { getJob } from "./admin.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
-import { firstIdSince } from "./stats.ts";
+import { firstIdSince, statsStatements } from "./stats.ts";
+import {
+  sampleWindows,
+  scaleCounts,
+  type StateCount,
+  type StateCountOptions,
+  stateCountOptions,
+  type StateCounts,
+} from "../state-counts.ts";
+import type { JobState } from "../job-model.ts";
 
 /**
  * The statements counting a bulk action's jobs, one per partial index that holds its states (see
@@ -202,6 +211,34 @@ export class SqliteAdminStore implements AdminStore {
     try {
       const first = firstIdSince(ctx, at);
       return first === null ? null : String(first);
+    } finally {
+      if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
+    }
+  }
+
+  async stateCounts(options?: StateCountOptions): Promise<StateCounts> {
+    const o = stateCountOptions(options);
+    const ctx = this.#ctx;
+    const sql = statsStatements(ctx.t.jobs);
+    // One read transaction: the bounds and every window from the same snapshot.
+    ctx.db.exec("BEGIN");
+    try {
+      const lo = (ctx.stmt(sql.lowest).get() as Row)["v"];
+      const hi = (ctx.stmt(sql.highest).get() as Row)["v"];
+      if (lo === null || hi === null) return { exact: true, sampledRows: 0, counts: [] };
+      const windows = sampleWindows(Number(lo), Number(hi), o.sampleRows);
+      const window = ctx.stmt(
+        `SELECT queue, state, count(*) AS n FROM ${ctx.t.jobs} WHERE id BETWEEN ? AND ? GROUP BY queue, state`,
+      );
+      const seen = new Map<string, StateCount>();
+      for (const [a, b] of windows)
+        for (const r of window.all(a, b) as Row[]) {
+          const key = `${String(r["queue"])}\u0000${String(r["state"])}`;
+          const c = seen.get(key) ?? { queue: String(r["queue"]), state: r["state"] as JobState, count: 0 };
+          c.count += Number(r["n"]);
+          seen.set(key, c);
+        }
+      return scaleCounts([...seen.values()], windows, Number(lo), Number(hi));
     } finally {
       if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
     }

@@ -258,10 +258,14 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
         const overview = await fetch(`${base}/ui`, { headers: { connection: "close" } });
         assert.equal(overview.status, 200);
         assert.match(String(overview.headers.get("content-security-policy")), /script-src 'self'/);
+        const overviewText = await overview.text();
         assert.match(
-          await overview.text(),
+          overviewText,
           new RegExp(`data-count="ui:available">${adminToken === undefined ? 1 : 2}<`),
         );
+        // All-time counts of final states: exact on this small table.
+        assert.match(overviewText, /data-total="ui:completed"\s*>0</);
+        assert.match(overviewText, /all time,\s*exact/);
         const list = await (await fetch(`${base}/ui/jobs?queue=ui&kind=ui.kind`)).text();
         assert.match(list, new RegExp(`href="/ui/jobs/${id}"`));
         const page = await (await fetch(`${base}/ui/jobs/${id}`)).text();

@@ -5,6 +5,48 @@ import { claimOne, insertOne, jobError, newJob } from "./helpers.ts";
 
 /** cancel, retry, get, list, prune, stats. */
 export function describeAdmin(h: () => FreshStore): void {
+  describe("stateCounts", () => {
+    it("counts jobs by queue and state exactly on a small table, and estimates them from a bounded sample on a larger one", async () => {
+      const { store } = h();
+      assert.deepEqual(await store.admin.stateCounts(), { exact: true, sampledRows: 0, counts: [] });
+      // 6,000 jobs in two queues, every third one completed, mixed all along the ids.
+      for (let batch = 0; batch < 6; batch++)
+        await store.jobs.insert(
+          Array.from({ length: 1_000 }, (_, i) => newJob({ queue: i % 2 === 0 ? "sc.a" : "sc.b" })),
+        );
+      for (let round = 0; round < 2; round++) {
+        const leases = await store.jobs.claim({
+          queue: "sc.a",
+          limit: 1_000,
+          workerId: "w",
+          leaseMs: 60_000,
+        });
+        await store.jobs.complete(leases.map((l) => ({ ...l, result: null })));
+      }
+      const exact = await store.admin.stateCounts();
+      assert.equal(exact.exact, true);
+      assert.equal(exact.sampledRows, 6_000);
+      assert.deepEqual(
+        exact.counts.map((c) => [c.queue, c.state, c.count]),
+        [
+          ["sc.a", "available", 1_000],
+          ["sc.a", "completed", 2_000],
+          ["sc.b", "available", 3_000],
+        ],
+      );
+      const estimate = await store.admin.stateCounts({ sampleRows: 1_000 });
+      assert.equal(estimate.exact, false);
+      assert.ok(estimate.sampledRows <= 1_000, `read ${estimate.sampledRows} rows`);
+      const total = estimate.counts.reduce((n, c) => n + c.count, 0);
+      assert.ok(Math.abs(total - 6_000) <= 600, `estimated ${total} jobs of 6,000`);
+      const b = estimate.counts.find((c) => c.queue === "sc.b" && c.state === "available")?.count ?? 0;
+      assert.ok(Math.abs(b - 3_000) <= 600, `estimated ${b} available jobs in sc.b of 3,000`);
+      await assert.rejects(store.admin.stateCounts({ sampleRows: 10 }), {
+        code: "TEND_E_INVALID_STORE_ARGUMENT",
+      });
+    });
+  });
+
   describe("cancel", () => {
     it("cancels a pending job at once, requests cancel of a running one, leaves a final one", async () => {
       const { store } = h();
