@@ -1,40 +1,17 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { DatabaseSync } from "node:sqlite";
-import { promisify } from "node:util";
-import { openStore, type Store } from "../../src/store/index.ts";
+import { type Store } from "../../src/store/index.ts";
 import { claimOne, insertOne } from "../conformance/job-store/helpers.ts";
-import { makeTempDir } from "../support/tmp.ts";
-
-const TEND = join(import.meta.dirname, "..", "..", "bin", "tend.js");
-const exec = promisify(execFile);
-
-async function tend(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env["TEND_DATABASE_URL"];
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [TEND, ...args], { env, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
+import { sqliteStoreForSuite, tend } from "./helpers.ts";
 
 describe("tend cron and tend jobs show progress (real processes running bin/tend.js)", () => {
-  let tmp: { dir: string; cleanup(): Promise<void> };
+  const suite = sqliteStoreForSuite("tend-cli-cron-");
   let url: string;
   let store: Store;
-  before(async () => {
-    tmp = await makeTempDir("tend-cli-cron-");
-    url = `sqlite:${join(tmp.dir, "tend.db")}`;
-    store = await openStore(url);
-  });
-  after(async () => {
-    await store.close();
-    await tmp.cleanup();
+  before(() => {
+    ({ url, store } = suite);
   });
 
   it("lists registered schedules with their next runs, pauses and resumes them", async () => {
@@ -111,7 +88,7 @@ describe("tend cron and tend jobs show progress (real processes running bin/tend
       { name: "here", kind: "new.kind", expression: "0 5 * * *", timezone: null, overlap: "skip" },
     ]);
     // As if the process scheduling "gone" stopped two hours ago (the code no longer has it).
-    const file = new DatabaseSync(join(tmp.dir, "tend.db"));
+    const file = new DatabaseSync(join(suite.dir, "tend.db"));
     try {
       file
         .prepare('UPDATE "tend_cron_entries" SET last_seen_at = ? WHERE name = ?')

@@ -1,39 +1,15 @@
 import assert from "node:assert/strict";
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import { promisify } from "node:util";
-import { openStore, type Store } from "../../src/store/index.ts";
+import { before, describe, it } from "node:test";
+import { type Store } from "../../src/store/index.ts";
 import { insertOne } from "../conformance/job-store/helpers.ts";
-import { makeTempDir } from "../support/tmp.ts";
-
-const TEND = join(import.meta.dirname, "..", "..", "bin", "tend.js");
-const exec = promisify(execFile);
-
-async function tend(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  delete env["TEND_DATABASE_URL"];
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [TEND, ...args], { env, timeout: 30_000 });
-    return { code: 0, stdout, stderr };
-  } catch (err) {
-    const e = err as { code?: number; stdout?: string; stderr?: string };
-    return { code: typeof e.code === "number" ? e.code : -1, stdout: e.stdout ?? "", stderr: e.stderr ?? "" };
-  }
-}
+import { sqliteStoreForSuite, tend } from "./helpers.ts";
 
 describe("tend queues limit and tend jobs show limits (real processes running bin/tend.js)", () => {
-  let tmp: { dir: string; cleanup(): Promise<void> };
+  const suite = sqliteStoreForSuite("tend-cli-queues-");
   let url: string;
   let store: Store;
-  before(async () => {
-    tmp = await makeTempDir("tend-cli-queues-");
-    url = `sqlite:${join(tmp.dir, "tend.db")}`;
-    store = await openStore(url);
-  });
-  after(async () => {
-    await store.close();
-    await tmp.cleanup();
+  before(() => {
+    ({ url, store } = suite);
   });
 
   it("sets, lists and clears a queue's limits; the claim holds them", async () => {
