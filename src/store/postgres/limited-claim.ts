@@ -125,11 +125,12 @@ export function limitedClaimSql(ctx: PgContext): string {
       LIMIT $2
     ),
     c AS (
-      SELECT j.id FROM ${j} j
-      WHERE j.id IN (SELECT id FROM chosen) AND j.state IN ${PENDING} AND NOT j.cancel_requested
-      FOR UPDATE SKIP LOCKED
+      SELECT j.id, chosen.ord AS pick, chosen.k, chosen.win, chosen.rated, chosen.per
+      FROM chosen JOIN ${j} j ON j.id = chosen.id
+      WHERE j.state IN ${PENDING} AND NOT j.cancel_requested
+      FOR UPDATE OF j SKIP LOCKED
     ),
-    n AS (SELECT c.id, row_number() OVER (ORDER BY chosen.ord) AS ord FROM c JOIN chosen ON chosen.id = c.id),
+    n AS (SELECT c.*, row_number() OVER (ORDER BY c.pick) AS ord FROM c),
     u AS (
       UPDATE ${j} j SET
         state = 'running', attempt = j.attempt + 1, worker_id = $3,
@@ -137,13 +138,14 @@ export function limitedClaimSql(ctx: PgContext): string {
         lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
-        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord
+        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord,
+        n.k AS bucket_key, n.win, n.rated, n.per
     ),
     counted AS (
       INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started, window_end)
-      SELECT $1 || '/' || chosen.k, chosen.win, count(*), chosen.win + max(chosen.per) * interval '1 millisecond'
-      FROM u JOIN chosen ON chosen.id = u.id
-      WHERE chosen.rated GROUP BY chosen.k, chosen.win
+      SELECT $1 || '/' || u.bucket_key, u.win, count(*), u.win + max(u.per) * interval '1 millisecond'
+      FROM u
+      WHERE u.rated GROUP BY u.bucket_key, u.win
       ON CONFLICT (bucket) DO UPDATE SET
         started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
         window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
