@@ -95,20 +95,19 @@ export function pickLimited(
     ctx.stmt(`SELECT 1 AS found FROM ${ctx.t.queues} WHERE name = ? AND paused = 1`).get(queue) !== undefined
   )
     return [];
+  // The next key and its first pending job's limits, in one probe of the limited claim index.
   const nextKey = ctx.stmt(
-    `SELECT concurrency_key AS k FROM ${j} WHERE queue = ? AND ${LIMITED} AND concurrency_key > ?
-      ORDER BY concurrency_key LIMIT 1`,
+    `SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
+      WHERE queue = ? AND ${LIMITED} AND concurrency_key > ?
+      ORDER BY concurrency_key, priority, run_at, id LIMIT 1`,
   );
   const nextKeyUpTo = ctx.stmt(
-    `SELECT concurrency_key AS k FROM ${j} WHERE queue = ? AND ${LIMITED} AND concurrency_key > ? AND concurrency_key <= ?
-      ORDER BY concurrency_key LIMIT 1`,
+    `SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
+      WHERE queue = ? AND ${LIMITED} AND concurrency_key > ? AND concurrency_key <= ?
+      ORDER BY concurrency_key, priority, run_at, id LIMIT 1`,
   );
   const running = ctx.stmt(
     `SELECT count(*) AS n FROM ${j} WHERE queue = ? AND concurrency_key = ? AND state = 'running'`,
-  );
-  const head = ctx.stmt(
-    `SELECT concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j} WHERE queue = ? AND concurrency_key = ? AND ${LIMITED}
-      ORDER BY priority, run_at, id LIMIT 1`,
   );
   const runnable = ctx.stmt(
     `SELECT id, priority, run_at FROM ${j}
@@ -169,8 +168,7 @@ export function pickLimited(
     key = String(next["k"]);
     walked++;
     byQueue.set(queue, key);
-    const first = head.get(queue, key) as Row | undefined;
-    if (first === undefined) continue;
+    const first = next;
     let free = limit;
     // A null limit: no concurrency limit (a key with only a rate limit).
     if (first["lim"] !== null)
