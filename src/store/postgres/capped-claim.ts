@@ -1,6 +1,6 @@
 import { queueAllowance } from "../queue-limits.ts";
 import type { PgContext } from "./context.ts";
-import { type ClaimValues, inQueueLock, limitedClaimSql } from "./limited-claim.ts";
+import { type ClaimValues, inQueueLock, runLimitedClaim } from "./limited-claim.ts";
 import type { ClaimRow } from "./rows.ts";
 
 /**
@@ -69,7 +69,7 @@ export async function claimCapped(
     if (allowed.limit === 0) return { rows: [], ratePeriodMs: cap?.rate_period_ms ?? null };
     const args: ClaimValues = [values[0], allowed.limit, values[2], values[3], values[4], allowed.start];
     const { rows } = limited
-      ? await query<ClaimRow>("claim_limited", limitedClaimSql(ctx), args)
+      ? { rows: await runLimitedClaim(ctx, query, args) }
       : await query<ClaimRow>("claim", plainSql, args);
     const started = rows.filter((r) => r.started).length;
     if (cap?.rate_limit != null && started > 0)

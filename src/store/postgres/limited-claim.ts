@@ -19,64 +19,90 @@ export const LIMITED_PROBE_MS = 1_000;
 
 /**
  * The limited claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token,
- * $6 how many start at once). It walks the distinct keys of the queue's pending keyed jobs with a
- * loose index scan (one probe per key, which reads the key's first pending job and so its limits),
- * counts the running jobs of every key in one scan of the keyed running index, and for each key
- * takes up to its limit (the limit of its first pending job) minus its running jobs, in (priority, run_at, id) order, numbering them
- * 1, 2, ... within the key. Jobs without a key each count as a key of their own (number 1). The
- * claim takes the first `$2` in order of (number, priority, run_at, id): one job of every key
- * before a second of any, so a key with a large backlog cannot starve the others. A key with a
- * rate limit takes at most its limit minus the starts counted in the current window (row
- * `<queue>/<key>` of the rate windows table, reset when the window moves on), and only among the
- * first `$6` (they start now, so the window counts real starts); the statement counts them. A key
- * without a concurrency limit (null: only a rate limit) is bounded by the claim's size alone. Rows
- * locked by another claim are skipped. A paused queue yields nothing.
+ * $6 how many start at once, $7 the key to start after, $8 the most keys to walk). It walks the
+ * distinct keys of the queue's pending keyed jobs with a loose index scan (one probe per key,
+ * which reads the key's first pending job and so its limits), starting after `$7` (the key this
+ * process's previous claim of the queue reached), on to the last key, then from the first key up
+ * to `$7`. For each key it counts the running jobs (a probe of the keyed running index) and the
+ * runnable jobs it may take: up to its limit (the limit of its first pending job) minus its
+ * running jobs. The walk stops once the keys walked hold `$2` runnable jobs, or after `$8` keys,
+ * so a claim visits the keys it needs rather than every key, and the next claim goes on from
+ * where it stopped: over consecutive claims every key gets its turn. Each walked key's jobs are
+ * taken in (priority, run_at, id) order, numbered 1, 2, ... within the key; jobs without a key
+ * each count as a key of their own (number 1). The claim takes the first `$2` in order of
+ * (number, priority, run_at, id): one job of every walked key before a second of any, so a key
+ * with a large backlog cannot starve the others. A key with a rate limit takes at most its limit
+ * minus the starts counted in the current window (row `<queue>/<key>` of the rate windows table,
+ * reset when the window moves on), and only among the first `$6` (they start now, so the window
+ * counts real starts); the statement counts them. A key without a concurrency limit (null: only a
+ * rate limit) is bounded by the claim's size alone. Rows locked by another claim are skipped. A
+ * paused queue yields nothing. Every row carries the last key walked (`walked_to`) and the number
+ * of keys walked (`walked`); when nothing is claimed, one row of nulls carries them.
  *
  * @example
  * ```ts
- * await client.query(limitedClaimSql(ctx), ["default", 10, "w1", 30_000, randomUUID(), 10]);
+ * await client.query(limitedClaimSql(ctx), ["default", 10, "w1", 30_000, randomUUID(), 10, "", 64]);
  * ```
  */
 export function limitedClaimSql(ctx: PgContext): string {
   const j = ctx.jobs;
-  return `WITH RECURSIVE keys AS (
-      (SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
-        WHERE queue = $1 AND ${LIMITED} AND concurrency_key IS NOT NULL
-        ORDER BY concurrency_key, priority, run_at, id LIMIT 1)
-      UNION ALL
-      SELECT nx.* FROM keys CROSS JOIN LATERAL (
-        SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
-        WHERE queue = $1 AND ${LIMITED} AND concurrency_key > keys.k
-        ORDER BY concurrency_key, priority, run_at, id LIMIT 1
+  // The next key after (k, part): in part 0 the keys after the cursor $7, then (part 1) the keys
+  // from the first up to the cursor; with its running jobs, its rate window, and what it may take.
+  const step = (k: string, part: string): string =>
+    `SELECT nx.k, nx.part, nx.rate_limit, nx.rate_period_ms, head.win, ready.n AS take
+      FROM (
+        (SELECT concurrency_key AS k, 0 AS part, concurrency_limit AS lim, rate_limit, rate_period_ms
+          FROM ${j} WHERE ${part} = 0 AND queue = $1 AND ${LIMITED} AND concurrency_key > ${k}
+          ORDER BY concurrency_key, priority, run_at, id LIMIT 1)
+        UNION ALL
+        (SELECT concurrency_key AS k, 1 AS part, concurrency_limit AS lim, rate_limit, rate_period_ms
+          FROM ${j} WHERE queue = $1 AND ${LIMITED}
+            AND concurrency_key > CASE WHEN ${part} = 0 THEN '' ELSE ${k} END AND concurrency_key <= $7::text
+          ORDER BY concurrency_key, priority, run_at, id LIMIT 1)
+        LIMIT 1
       ) nx
-    ),
-    running AS (
-      SELECT concurrency_key AS k, count(*) AS n FROM ${j}
-      WHERE queue = $1 AND state = 'running' AND concurrency_key IS NOT NULL
-      GROUP BY concurrency_key
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS n FROM ${j}
+        WHERE queue = $1 AND state = 'running' AND concurrency_key = nx.k
+      ) running
+      CROSS JOIN LATERAL (
+        SELECT to_timestamp(floor(extract(epoch FROM now()) * 1000 / nx.rate_period_ms) * nx.rate_period_ms / 1000.0) AS win
+      ) head
+      LEFT JOIN ${ctx.rateWindows} w ON nx.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || nx.k
+      CROSS JOIN LATERAL (
+        SELECT count(*)::int AS n FROM (
+          SELECT 1 FROM ${j} q
+          WHERE q.queue = $1 AND q.concurrency_key = nx.k AND q.${LIMITED}
+            AND q.run_at <= now() AND NOT q.cancel_requested
+          ORDER BY q.priority, q.run_at, q.id
+          LIMIT GREATEST(0, LEAST($2::int,
+            CASE WHEN nx.lim IS NULL THEN $2::int ELSE nx.lim - running.n END,
+            CASE WHEN nx.rate_limit IS NULL THEN $2::int
+              ELSE nx.rate_limit - CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END END))
+        ) x
+      ) ready`;
+  return `WITH RECURSIVE walk AS (
+      SELECT s.*, 1 AS n, s.take AS room
+      FROM (${step("$7::text", "0")}) s
+      WHERE NOT EXISTS (SELECT 1 FROM ${ctx.queues} WHERE name = $1 AND paused)
+      UNION ALL
+      SELECT s.*, walk.n + 1, walk.room + s.take
+      FROM walk CROSS JOIN LATERAL (${step("walk.k", "walk.part")}) s
+      WHERE walk.room < $2 AND walk.n < $8::int
     ),
     keyed AS (
-      SELECT p.id, p.priority, p.run_at, p.rank, keys.k, head.win, head.rate_limit IS NOT NULL AS rated,
-        keys.rate_period_ms AS per
-      FROM keys
-      LEFT JOIN running ON running.k = keys.k
-      CROSS JOIN LATERAL (
-        SELECT keys.lim, keys.rate_limit,
-          to_timestamp(floor(extract(epoch FROM now()) * 1000 / keys.rate_period_ms) * keys.rate_period_ms / 1000.0) AS win
-      ) head
-      LEFT JOIN ${ctx.rateWindows} w ON head.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || keys.k
+      SELECT p.id, p.priority, p.run_at, p.rank, walk.k, walk.win, walk.rate_limit IS NOT NULL AS rated,
+        walk.rate_period_ms AS per
+      FROM walk
       CROSS JOIN LATERAL (
         SELECT q.id, q.priority, q.run_at, row_number() OVER (ORDER BY q.priority, q.run_at, q.id) AS rank
         FROM ${j} q
-        WHERE q.queue = $1 AND q.concurrency_key = keys.k AND q.${LIMITED}
+        WHERE q.queue = $1 AND q.concurrency_key = walk.k AND q.${LIMITED}
           AND q.run_at <= now() AND NOT q.cancel_requested
         ORDER BY q.priority, q.run_at, q.id
-        LIMIT GREATEST(0, LEAST($2,
-          CASE WHEN head.lim IS NULL THEN $2 ELSE head.lim - COALESCE(running.n, 0) END,
-          CASE WHEN head.rate_limit IS NULL THEN $2
-            ELSE head.rate_limit - CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END END))
+        LIMIT walk.take
       ) p
-      WHERE keys.k IS NOT NULL
+      WHERE walk.take > 0
     ),
     plain AS (
       SELECT id, priority, run_at, 1::bigint AS rank, NULL::text AS k, NULL::timestamptz AS win, false AS rated,
@@ -99,11 +125,12 @@ export function limitedClaimSql(ctx: PgContext): string {
       LIMIT $2
     ),
     c AS (
-      SELECT j.id FROM ${j} j
-      WHERE j.id IN (SELECT id FROM chosen) AND j.state IN ${PENDING} AND NOT j.cancel_requested
-      FOR UPDATE SKIP LOCKED
+      SELECT j.id, chosen.ord AS pick, chosen.k, chosen.win, chosen.rated, chosen.per
+      FROM chosen JOIN ${j} j ON j.id = chosen.id
+      WHERE j.state IN ${PENDING} AND NOT j.cancel_requested
+      FOR UPDATE OF j SKIP LOCKED
     ),
-    n AS (SELECT c.id, row_number() OVER (ORDER BY chosen.ord) AS ord FROM c JOIN chosen ON chosen.id = c.id),
+    n AS (SELECT c.*, row_number() OVER (ORDER BY c.pick) AS ord FROM c),
     u AS (
       UPDATE ${j} j SET
         state = 'running', attempt = j.attempt + 1, worker_id = $3,
@@ -111,20 +138,22 @@ export function limitedClaimSql(ctx: PgContext): string {
         lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
-        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord
+        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord,
+        n.k AS bucket_key, n.win, n.rated, n.per
     ),
     counted AS (
       INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started, window_end)
-      SELECT $1 || '/' || chosen.k, chosen.win, count(*), chosen.win + max(chosen.per) * interval '1 millisecond'
-      FROM u JOIN chosen ON chosen.id = u.id
-      WHERE chosen.rated GROUP BY chosen.k, chosen.win
+      SELECT $1 || '/' || u.bucket_key, u.win, count(*), u.win + max(u.per) * interval '1 millisecond'
+      FROM u
+      WHERE u.rated GROUP BY u.bucket_key, u.win
       ON CONFLICT (bucket) DO UPDATE SET
         started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
         window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
-      concurrency_key, rate_period_ms
-    FROM u ORDER BY ord`;
+      concurrency_key, rate_period_ms, (SELECT walk.k FROM walk ORDER BY walk.n DESC LIMIT 1) AS walked_to,
+      (SELECT max(walk.n) FROM walk) AS walked
+    FROM (SELECT 1) one LEFT JOIN u ON true ORDER BY ord`;
 }
 
 /**
@@ -141,11 +170,56 @@ export async function claimLimited(
   values: ClaimValues,
   timeoutMs: number,
 ): Promise<ClaimRow[]> {
-  return await inQueueLock(ctx, values[0], timeoutMs, async (query) => {
-    const { rows } = await query<ClaimRow>("claim_limited", limitedClaimSql(ctx), values);
-    return rows;
-  });
+  return await inQueueLock(ctx, values[0], timeoutMs, (query) => runLimitedClaim(ctx, query, values));
 }
+
+/** Per store context: per queue, the last key this process's previous limited claim walked to. */
+const cursors = new WeakMap<PgContext, Map<string, string>>();
+
+/** The most keys one limited claim of `limit` jobs walks (see {@link limitedClaimSql}). */
+export function walkBound(limit: number): number {
+  return Math.max(2 * limit, 64);
+}
+
+/**
+ * Runs the limited claim statement inside the queue's claim lock (see {@link inQueueLock}): the
+ * key walk starts after the key this process's previous claim of the queue reached, and the key
+ * it reaches now is kept for the next one.
+ *
+ * @example
+ * ```ts
+ * await inQueueLock(ctx, "default", 10_000, (query) => runLimitedClaim(ctx, query, values));
+ * ```
+ */
+export async function runLimitedClaim(
+  ctx: PgContext,
+  query: LockedQuery,
+  values: ClaimValues,
+): Promise<ClaimRow[]> {
+  let byQueue = cursors.get(ctx);
+  if (byQueue === undefined) {
+    byQueue = new Map();
+    cursors.set(ctx, byQueue);
+  }
+  const bound = walkBound(values[1]);
+  // A walk that ends at its bound having found nothing to claim (every key it met at its limit)
+  // goes on from where it stopped, a few times, rather than report a queue with runnable jobs empty.
+  for (let round = 1; ; round++) {
+    const cursor = byQueue.get(values[0]) ?? "";
+    const { rows } = await query<ClaimRow & { walked_to: string | null; walked: number | null }>(
+      "claim_limited",
+      limitedClaimSql(ctx),
+      [...values, cursor, bound],
+    );
+    // Every key sorts after "": an empty walk (no keyed jobs) starts the next one from the first.
+    byQueue.set(values[0], rows[0]?.walked_to ?? "");
+    const claimed = rows.filter((r) => r.id !== null).map(({ walked_to: _to, walked: _n, ...row }) => row);
+    if (claimed.length > 0 || rows[0]?.walked !== bound || round >= MAX_WALKS) return claimed;
+  }
+}
+
+/** The most walks of one limited claim that finds only keys at their limit. */
+const MAX_WALKS = 16;
 
 /** The claim statements' parameters. */
 export type ClaimValues = [

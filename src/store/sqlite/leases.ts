@@ -46,12 +46,12 @@ export function claimSql(jobs: string, queues: string): string {
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context`;
 }
 
-/** Claims one row picked by the limited claim (?1 worker id, ?2 lease expiry, ?3 id). */
-function claimOneSql(jobs: string): string {
+/** Claims the rows picked by the limited claim (?1 worker id, ?2 lease expiry, ?3 their ids, a JSON array). */
+function claimPickedSql(jobs: string): string {
   return `UPDATE ${jobs}
      SET state = 'running', attempt = attempt + 1, started_at = NULL, worker_id = ?1,
          lease_token = lower(hex(randomblob(16))), lease_expires_at = ?2
-   WHERE id = ?3
+   WHERE id IN (SELECT value FROM json_each(?3))
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context,
      concurrency_key, rate_period_ms`;
 }
@@ -97,13 +97,12 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
       if (limit === 0) return [];
     }
     if (hasLimitedJobs(ctx, queue)) {
-      // Jobs under a concurrency key: picked key by key, claimed one by one, in round-robin order.
-      const one = ctx.stmt(claimOneSql(ctx.t.jobs));
-      claimed = [];
-      for (const id of pickLimited(ctx, now, queue, limit, start)) {
-        const row = one.get(workerId, now + leaseMs, id) as Row | undefined;
-        if (row !== undefined) claimed.push(row);
-      }
+      // Jobs under a concurrency key: picked key by key, claimed in one statement, in round-robin order.
+      const picked = pickLimited(ctx, now, queue, limit, start);
+      const order = new Map(picked.map((id, at) => [id, at]));
+      claimed = (
+        ctx.stmt(claimPickedSql(ctx.t.jobs)).all(workerId, now + leaseMs, JSON.stringify(picked)) as Row[]
+      ).sort((a, b) => order.get(Number(a["id"]))! - order.get(Number(b["id"]))!);
     } else {
       claimed = claim.all(now, workerId, now + leaseMs, queue, limit) as Row[];
       claimed.sort(

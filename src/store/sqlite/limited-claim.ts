@@ -28,6 +28,17 @@ export function hasLimitedJobs(ctx: SqliteContext, queue: string): boolean {
   );
 }
 
+/** Per store context: per queue, the last key this process's previous limited claim walked to. */
+const cursors = new WeakMap<SqliteContext, Map<string, string>>();
+
+/** The keys one walk of a claim of `limit` jobs visits at most (see {@link pickLimited}). */
+export function walkBound(limit: number): number {
+  return Math.max(2 * limit, 64);
+}
+
+/** How many bounds' worth of keys a walk that finds nothing to claim goes on for. */
+const MAX_WALKS = 16;
+
 interface Candidate {
   id: number;
   priority: number;
@@ -55,10 +66,14 @@ export function roundRobin(candidates: readonly Candidate[]): Candidate[] {
 
 /**
  * Picks the ids to claim (in claim order) from a queue with keyed jobs: walks the distinct keys of
- * its pending keyed jobs (one index probe each); for each key, takes up to its limit (that of its
- * first pending job) minus its running jobs, and, for a rate-limited key, at most its rate limit
- * minus the starts already counted in the current window; jobs without a key each count as a key
- * of their own; then the first `limit` in round-robin order, of which rate-limited jobs only among
+ * its pending keyed jobs (one index probe each), starting after the key this process's previous
+ * claim of the queue reached and wrapping around to the first key, until the walked keys hold
+ * `limit` runnable jobs or the walk reaches its bound ({@link walkBound}; a walk that found
+ * nothing goes on, up to MAX_WALKS bounds), so that consecutive claims give every key its turn;
+ * for each key, takes up to its limit (that of its first pending job) minus its running jobs,
+ * and, for a rate-limited key, at most its rate limit minus the starts already counted in the
+ * current window; jobs without a key each count as a key of their own; then the first `limit` in
+ * round-robin order (one job of every walked key before a second of any), of which rate-limited jobs only among
  * the first `start` (they start now, so the window counts real starts). The windows of the chosen
  * rate-limited jobs are counted. Nothing when the queue is paused. Must run inside the claim's
  * write transaction.
@@ -80,16 +95,19 @@ export function pickLimited(
     ctx.stmt(`SELECT 1 AS found FROM ${ctx.t.queues} WHERE name = ? AND paused = 1`).get(queue) !== undefined
   )
     return [];
+  // The next key and its first pending job's limits, in one probe of the limited claim index.
   const nextKey = ctx.stmt(
-    `SELECT concurrency_key AS k FROM ${j} WHERE queue = ? AND ${LIMITED} AND concurrency_key > ?
-      ORDER BY concurrency_key LIMIT 1`,
+    `SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
+      WHERE queue = ? AND ${LIMITED} AND concurrency_key > ?
+      ORDER BY concurrency_key, priority, run_at, id LIMIT 1`,
+  );
+  const nextKeyUpTo = ctx.stmt(
+    `SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
+      WHERE queue = ? AND ${LIMITED} AND concurrency_key > ? AND concurrency_key <= ?
+      ORDER BY concurrency_key, priority, run_at, id LIMIT 1`,
   );
   const running = ctx.stmt(
     `SELECT count(*) AS n FROM ${j} WHERE queue = ? AND concurrency_key = ? AND state = 'running'`,
-  );
-  const head = ctx.stmt(
-    `SELECT concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j} WHERE queue = ? AND concurrency_key = ? AND ${LIMITED}
-      ORDER BY priority, run_at, id LIMIT 1`,
   );
   const runnable = ctx.stmt(
     `SELECT id, priority, run_at FROM ${j}
@@ -122,13 +140,35 @@ export function pickLimited(
       }),
     );
   };
-  // Keys are non-empty text: every key sorts after "".
-  for (let key = ""; ;) {
-    const next = nextKey.get(queue, key) as Row | undefined;
+  // The walk starts after the key this process's previous claim of the queue reached, goes to the
+  // last key, then from the first (keys are non-empty text: every key sorts after "") up to the
+  // cursor; it stops once the walked keys hold a claim's worth of jobs, or after its bound (once
+  // it found something, else after a few bounds' worth: see MAX_WALKS).
+  let byQueue = cursors.get(ctx);
+  if (byQueue === undefined) {
+    byQueue = new Map();
+    cursors.set(ctx, byQueue);
+  }
+  const cursor = byQueue.get(queue) ?? "";
+  const bound = walkBound(limit);
+  let wrapped = false;
+  let room = 0;
+  let walked = 0;
+  let key = cursor;
+  for (;;) {
+    if (room >= limit || walked >= bound * MAX_WALKS || (walked > 0 && walked % bound === 0 && room > 0))
+      break;
+    let next = wrapped ? undefined : (nextKey.get(queue, key) as Row | undefined);
+    if (next === undefined && !wrapped) {
+      wrapped = true;
+      key = "";
+    }
+    if (wrapped) next = nextKeyUpTo.get(queue, key, cursor) as Row | undefined;
     if (next === undefined) break;
     key = String(next["k"]);
-    const first = head.get(queue, key) as Row | undefined;
-    if (first === undefined) continue;
+    walked++;
+    byQueue.set(queue, key);
+    const first = next;
     let free = limit;
     // A null limit: no concurrency limit (a key with only a rate limit).
     if (first["lim"] !== null)
@@ -144,7 +184,11 @@ export function pickLimited(
       const used = w !== undefined && Number(w["window_start"]) === windowStart ? Number(w["started"]) : 0;
       free = Math.min(free, Number(first["rate_limit"]) - used);
     }
-    if (free > 0) add(runnable.all(queue, key, now, free) as Row[], true, bucket);
+    if (free > 0) {
+      const rows = runnable.all(queue, key, now, free) as Row[];
+      room += rows.length;
+      add(rows, true, bucket);
+    }
   }
   add(plain.all(queue, now, limit) as Row[], false);
   const chosen = roundRobin(candidates)

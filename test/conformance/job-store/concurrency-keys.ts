@@ -82,5 +82,63 @@ export function describeConcurrencyKeys(h: () => FreshStore): void {
       await store.jobs.resumeQueue("keyed");
       assert.equal((await claim(store, 10)).length, 1);
     });
+
+    it("goes on from the key the previous claim reached: every key served before any again", async () => {
+      const { store } = h();
+      const t = Date.now() - 10_000;
+      // Each key's jobs enqueued before the next key's: by age alone, a's second job comes before b's first.
+      const jobs = [];
+      for (const [i, key] of ["a", "b", "c", "d"].entries())
+        for (let n = 0; n < 2; n++)
+          jobs.push(
+            newJob({
+              queue: "turns",
+              runAt: new Date(t + i * 10 + n),
+              concurrencyKey: key,
+              concurrencyLimit: 1,
+            }),
+          );
+      await store.jobs.insert(jobs);
+      const keysOf = async (): Promise<string[]> => {
+        const claimed = await claim(store, 2, "turns");
+        await store.jobs.complete(claimed.map((j) => ({ id: j.id, leaseToken: j.leaseToken, result: null })));
+        return claimed.map((j) => j.concurrencyKey!);
+      };
+      assert.deepEqual(await keysOf(), ["a", "b"]);
+      assert.deepEqual(await keysOf(), ["c", "d"], "the next claim starts after the keys served");
+      assert.deepEqual(await keysOf(), ["a", "b"], "then wraps around to the first keys");
+      assert.deepEqual(await keysOf(), ["c", "d"]);
+      assert.deepEqual(await keysOf(), []);
+    });
+
+    it("finds keys with free slots behind many keys at their limit", async () => {
+      const { store, openAnother } = h();
+      const key = (i: number): string => `k${String(i).padStart(3, "0")}`;
+      await store.jobs.insert(
+        Array.from({ length: 300 }, (_, i) =>
+          newJob({ queue: "crowd", concurrencyKey: key(i), concurrencyLimit: 1 }),
+        ),
+      );
+      assert.equal((await claim(store, 280, "crowd")).length, 280, "280 keys now at their limit");
+      await store.jobs.insert(
+        Array.from({ length: 300 }, (_, i) =>
+          newJob({ queue: "crowd", concurrencyKey: key(i), concurrencyLimit: 1 }),
+        ),
+      );
+      // A store instance of its own starts its walk at the first key: 280 keys at their limit before
+      // the 20 with a free slot, more than one claim of 5 walks at once.
+      const other = await openAnother();
+      const seen = new Set<string>();
+      for (let round = 0; round < 4; round++) {
+        const claimed = await claim(other, 5, "crowd");
+        assert.equal(claimed.length, 5, `claim ${round + 1}: keys with free slots exist`);
+        for (const j of claimed) {
+          assert.ok(j.concurrencyKey! >= key(280), `${j.concurrencyKey} was at its limit`);
+          seen.add(j.concurrencyKey!);
+        }
+      }
+      assert.equal(seen.size, 20, "every free key served once");
+      assert.deepEqual(await claim(other, 5, "crowd"), [], "every key at its limit");
+    });
   });
 }
