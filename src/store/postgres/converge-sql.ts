@@ -1,6 +1,6 @@
 import type { Pool } from "pg";
 import type { OpenTransaction, Row, SqlParam, UserDatabase } from "../user-database.ts";
-import { noAnswer } from "./pool.ts";
+import { inPooledTransaction } from "./pool.ts";
 
 const bind = (params: readonly SqlParam[]): unknown[] =>
   params.map((p) => (typeof p === "bigint" ? p.toString() : p));
@@ -28,26 +28,11 @@ export class PostgresUserDatabase implements UserDatabase {
     (await this.pool.query(text, bind(params))).rows as Row[];
 
   async transaction<T>(fn: (tx: OpenTransaction) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
-    let broken: unknown;
-    try {
-      await client.query("BEGIN");
-      const result = await fn({
+    return inPooledTransaction(this.pool, (client) =>
+      fn({
         sql: async (text, params = []) => (await client.query(text, bind(params))).rows as Row[],
         handle: client,
-      });
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      // A connection that stopped answering is dropped, not asked to roll back.
-      if (noAnswer(err)) broken = err;
-      else
-        await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
-          broken = rollbackErr;
-        });
-      throw err;
-    } finally {
-      client.release(broken instanceof Error ? broken : undefined);
-    }
+      }),
+    );
   }
 }

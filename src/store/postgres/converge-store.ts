@@ -18,7 +18,7 @@ import type { PostgresRaw } from "../raw.ts";
 import type { UserDatabase } from "../user-database.ts";
 import { PostgresUserDatabase } from "./converge-sql.ts";
 import { quoteIdent } from "./identifiers.ts";
-import { noAnswer } from "./pool.ts";
+import { inPooledTransaction } from "./pool.ts";
 import { physicalChannel } from "./notifier.ts";
 
 /** The logical notification channel of wake-ups (`<schema>.converge` on the wire). */
@@ -60,24 +60,7 @@ export class PostgresConvergeStore implements ConvergeStore {
   }
 
   async #inTransaction<T>(fn: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.#pool.connect();
-    let broken: unknown;
-    try {
-      await client.query("BEGIN");
-      const result = await fn(client);
-      await client.query("COMMIT");
-      return result;
-    } catch (err) {
-      // A connection that stopped answering is dropped, not asked to roll back.
-      if (noAnswer(err)) broken = err;
-      else
-        await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
-          broken = rollbackErr;
-        });
-      throw err;
-    } finally {
-      client.release(broken instanceof Error ? broken : undefined);
-    }
+    return inPooledTransaction(this.#pool, fn);
   }
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {

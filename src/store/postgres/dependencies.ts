@@ -1,4 +1,3 @@
-import type { PoolClient } from "pg";
 import { jobIdText } from "../args.ts";
 import { dependentStart, isDependent, parentIdsOf, parentsNotFound } from "../dependencies.ts";
 import type {
@@ -14,7 +13,7 @@ import type { CallerTransaction } from "../job-store.ts";
 import { callerClient, type Queryable } from "./caller-tx.ts";
 import { NOW_ISO, type PgContext } from "./context.ts";
 import { columns } from "./insert-columns.ts";
-import { noAnswer } from "./pool.ts";
+import { inPooledTransaction } from "./pool.ts";
 
 type PlainInsert = (
   ctx: PgContext,
@@ -57,24 +56,7 @@ export async function insertWithDependencies(
   plain: PlainInsert,
 ): Promise<InsertResult[]> {
   if (tx !== undefined) return insertAll(ctx, callerClient(tx), jobs, plain);
-  const client: PoolClient = await ctx.pool.connect();
-  let broken: unknown;
-  try {
-    await client.query("BEGIN");
-    const results = await insertAll(ctx, client, jobs, plain);
-    await client.query("COMMIT");
-    return results;
-  } catch (err) {
-    // A connection that stopped answering is dropped, not asked to roll back.
-    if (noAnswer(err)) broken = err;
-    else
-      await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
-        broken = rollbackErr;
-      });
-    throw err;
-  } finally {
-    client.release(broken instanceof Error ? broken : undefined);
-  }
+  return inPooledTransaction(ctx.pool, (client) => insertAll(ctx, client, jobs, plain));
 }
 
 async function insertAll(

@@ -40,6 +40,38 @@ export function noAnswer(err: unknown): boolean {
 }
 
 /** How much longer than the server's statement timeout the client waits for any answer at all. */
+/**
+ * Runs `fn` in a transaction on a pooled connection: commits when it resolves, rolls back when it
+ * throws, and drops the connection (instead of asking it to roll back) when it stopped answering.
+ *
+ * @example
+ * ```ts
+ * const n = await inPooledTransaction(pool, async (client) => (await client.query("SELECT 1")).rowCount);
+ * ```
+ */
+export async function inPooledTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: unknown;
+  try {
+    await client.query("BEGIN");
+    const result = await fn(client);
+    await client.query("COMMIT");
+    return result;
+  } catch (err) {
+    if (noAnswer(err)) broken = err;
+    else
+      await client.query("ROLLBACK").catch((rollbackErr: unknown) => {
+        broken = rollbackErr;
+      });
+    throw err;
+  } finally {
+    client.release(broken instanceof Error ? broken : undefined);
+  }
+}
+
 export const ANSWER_GRACE_MS = 1_000;
 
 /** The SET statements every new connection of a store runs, as one simple query (one round trip). */
