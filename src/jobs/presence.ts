@@ -36,6 +36,8 @@ export function describeProcess(input: {
   memory?: { rss: number; heapUsed: number };
 }): ProcessHeartbeat {
   const master = Number(input.env["TEND_MASTER_PID"]);
+  const restarts = Number(input.env["TEND_SLOT_RESTARTS"]);
+  const supervised = input.env["TEND_SUPERVISED"] === "1";
   const memory = input.memory ?? process.memoryUsage();
   let concurrency = 0;
   for (const n of input.queues.values()) concurrency += n;
@@ -45,7 +47,11 @@ export function describeProcess(input: {
     pid: process.pid,
     program: process.argv[1] ?? process.execPath,
     version: TEND_VERSION,
-    masterPid: input.env["TEND_SUPERVISED"] === "1" && Number.isInteger(master) && master > 0 ? master : null,
+    masterPid: supervised && Number.isInteger(master) && master > 0 ? master : null,
+    restarts:
+      supervised && input.env["TEND_SLOT_RESTARTS"] !== "" && Number.isInteger(restarts) && restarts >= 0
+        ? restarts
+        : null,
     queues: [...input.queues.keys()],
     concurrency,
     inFlight: input.inFlight,

@@ -13,6 +13,11 @@ export interface ProcessHeartbeat {
   version: string;
   /** The supervisor master's pid when the process is a supervised worker, else null. */
   masterPid: number | null;
+  /**
+   * A supervised worker's slot restarts before it started (the master counts the workers that
+   * failed in this worker's place), else null.
+   */
+  restarts: number | null;
   /** The queues its job worker serves (empty when it runs no job worker). */
   queues: string[];
   /** Its job worker's concurrency summed over its queues (0 without a worker). */
@@ -39,7 +44,7 @@ export interface ProcessRecord extends ProcessHeartbeat {
  *
  * @example
  * ```ts
- * await store.processes.heartbeat({ id, host, pid, program, version, masterPid: null, queues: ["default"],
+ * await store.processes.heartbeat({ id, host, pid, program, version, masterPid: null, restarts: null, queues: ["default"],
  *   concurrency: 10, inFlight: 3, rssBytes, heapUsedBytes }, 30_000);
  * for (const p of await store.processes.list()) console.log(p.host, p.pid, p.alive);
  * ```

@@ -20,6 +20,8 @@ export const SUPERVISE_ENV = {
   orphanGraceMs: "TEND_ORPHAN_GRACE_MS",
   /** The master's pid (the worker checks that its parent stays the same). */
   masterPid: "TEND_MASTER_PID",
+  /** How many times the worker's slot was restarted before it started (shown by the dashboard). */
+  slotRestarts: "TEND_SLOT_RESTARTS",
   /** The store URL the master reads, for the worker's app to use the same database. */
   databaseUrl: "TEND_DATABASE_URL",
   /** `1` when a single executable is started as a spare (see spare-side.ts), not as the program. */

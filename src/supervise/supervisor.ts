@@ -12,6 +12,7 @@ import { type ResolvedOptions, resolveOptions, type SuperviseOptions } from "./o
 import { blameFor, type KillProblem, RestartBook } from "./restart.ts";
 import { Scaler } from "./scaler.ts";
 import { SpareKeeper, SpareProcess } from "./spare.ts";
+import { SUPERVISE_ENV } from "./protocol.ts";
 import { StatusWriter, type SupervisorStatus } from "./status.ts";
 import { workerEnv } from "./worker-env.ts";
 import { type WorkerExit, WorkerProcess } from "./worker-process.ts";
@@ -360,13 +361,17 @@ export class Supervisor extends EventEmitter {
   #start(): void {
     const o = this.options;
     const id = `${this.#idPrefix}:w${++this.#seq}`;
+    const slot = this.#freeSlot();
     const spec = {
       id,
-      slot: this.#freeSlot(),
+      slot,
       program: o.program,
       args: o.args,
       execArgv: o.execArgv,
-      env: workerEnv(this.options, process.env, process.pid),
+      env: {
+        ...workerEnv(this.options, process.env, process.pid),
+        [SUPERVISE_ENV.slotRestarts]: String(this.#restarts.forSlot(slot)),
+      },
       stdio: o.stdio,
       log: this.#log,
     };

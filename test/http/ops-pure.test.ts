@@ -19,6 +19,7 @@ function proc(p: Partial<ProcessRecord>): ProcessRecord {
     program: "app.js",
     version: "0.1.0",
     masterPid: null,
+    restarts: null,
     queues: [],
     concurrency: 0,
     inFlight: 0,

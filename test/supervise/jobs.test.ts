@@ -82,7 +82,7 @@ describe("supervisor with real jobs (SQLite)", () => {
     const killedAt = Date.now();
     const replaced = nextReady(r.supervisor, (w) => w.id !== victim.id && w.slot === victim.slot);
     process.kill(victim.pid, "SIGKILL");
-    await replaced;
+    const replacement = await replaced;
     const took = Date.now() - killedAt;
     assert.ok(took < 1_000, `replaced in ${took} ms`);
     const done = await completed(id!);
@@ -90,6 +90,15 @@ describe("supervisor with real jobs (SQLite)", () => {
     assert.notEqual((done.result as { pid: number }).pid, victim.pid);
     assert.equal(done.attempt, 2);
     assert.ok(Date.now() - killedAt < 10_000, "rescued long before its 30 s lease could expire");
+    // The replacement registers its slot's restarts (the dashboard's workers page reads them).
+    const row = await waitFor(
+      async () => (await store.processes.list()).find((p) => p.id === replacement.id) ?? null,
+      {
+        message: "the replacement's row in the process registry",
+      },
+    );
+    assert.equal(row.restarts, 1);
+    assert.equal(row.masterPid, process.pid);
   });
 
   it("a worker blocked by a job is killed and replaced within hang timeout + 1 s; the job completes elsewhere", async (t) => {

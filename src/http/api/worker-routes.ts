@@ -17,7 +17,10 @@ export interface MasterRow {
   heartbeatAt: Date | null;
   /** Its workers registered in the process registry. */
   workers: ProcessRecord[];
-  /** Restarts of each worker's slot by worker pid, as the master reported them (PostgreSQL), else empty. */
+  /**
+   * Restarts of each worker's slot by worker pid: what each worker registered at its start (both
+   * drivers), overridden by what the master reports in the fleet table (PostgreSQL).
+   */
   restarts: Record<number, number>;
 }
 
@@ -36,6 +39,8 @@ export function mastersOf(
 ): MasterRow[] {
   const workersOf = (host: string, pid: number) =>
     processes.filter((p) => p.host === host && p.masterPid === pid);
+  const registered = (workers: readonly ProcessRecord[]): Record<number, number> =>
+    Object.fromEntries(workers.filter((w) => w.restarts !== null).map((w) => [w.pid, w.restarts!]));
   if (fleet !== null && fleet.length > 0)
     return fleet.map((m) => ({
       host: m.host,
@@ -47,9 +52,12 @@ export function mastersOf(
       alive: m.alive,
       heartbeatAt: m.heartbeatAt,
       workers: workersOf(m.host, m.pid),
-      restarts: Object.fromEntries(
-        m.workers.filter((w) => typeof w.restarts === "number").map((w) => [w.pid, w.restarts!]),
-      ),
+      restarts: {
+        ...registered(workersOf(m.host, m.pid)),
+        ...Object.fromEntries(
+          m.workers.filter((w) => typeof w.restarts === "number").map((w) => [w.pid, w.restarts!]),
+        ),
+      },
     }));
   const seen = new Map<string, MasterRow>();
   for (const p of processes) {
@@ -66,7 +74,7 @@ export function mastersOf(
         alive: processes.some((w) => w.host === p.host && w.masterPid === p.masterPid && w.alive),
         heartbeatAt: null,
         workers: workersOf(p.host, p.masterPid),
-        restarts: {},
+        restarts: registered(workersOf(p.host, p.masterPid)),
       });
   }
   return [...seen.values()];

@@ -16,7 +16,7 @@ export function workersPage(
   view: { workers: readonly ProcessRecord[]; masters: readonly MasterRow[]; fleet: boolean },
   now: number,
 ): SafeHtml {
-  // A supervised worker's restarts (its slot's), where its master reports them (PostgreSQL).
+  // A supervised worker's restarts (its slot's before it started, or as its master reports them).
   const restarts = new Map<string, number>();
   for (const m of view.masters)
     for (const [pid, n] of Object.entries(m.restarts)) restarts.set(`${m.host}:${pid}`, n);
@@ -94,7 +94,7 @@ export function workersPage(
                         ${m.workers.filter((w) => w.alive).length}${m.desired === null ? "" : html` of ${m.desired} (min ${m.min}, max ${m.max})`}
                       </td>
                       <td class="n">
-                        ${m.desired === null ? html`<span class="muted">-</span>` : Object.values(m.restarts).reduce((a, b) => a + b, 0)}
+                        ${Object.keys(m.restarts).length === 0 ? html`<span class="muted">-</span>` : Object.values(m.restarts).reduce((a, b) => a + b, 0)}
                       </td>
                       <td><code>${m.program ?? "-"}</code></td>
                       <td>${utcTime(m.heartbeatAt)}</td>

@@ -9,6 +9,7 @@ interface ProcessRow {
   program: string;
   version: string;
   master_pid: number | null;
+  restarts: number | null;
   queues: string[];
   concurrency: number;
   in_flight: number;
@@ -28,6 +29,7 @@ function toRecord(r: ProcessRow): ProcessRecord {
     program: r.program,
     version: r.version,
     masterPid: r.master_pid,
+    restarts: r.restarts,
     queues: r.queues,
     concurrency: r.concurrency,
     inFlight: r.in_flight,
@@ -62,15 +64,15 @@ export class PostgresProcessRegistry implements ProcessRegistry {
   async heartbeat(p: ProcessHeartbeat, leaseMs: number): Promise<void> {
     await this.#ctx.pool.query(
       `INSERT INTO ${this.#table} (id, host, pid, program, version, master_pid, queues, concurrency,
-         in_flight, rss_bytes, heap_used_bytes, expires_at)
+         in_flight, rss_bytes, heap_used_bytes, expires_at, restarts)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10, $11,
-         now() + $12 * interval '1 millisecond')
+         now() + $12 * interval '1 millisecond', $13)
        ON CONFLICT (id) DO UPDATE SET host = EXCLUDED.host, pid = EXCLUDED.pid,
          program = EXCLUDED.program, version = EXCLUDED.version, master_pid = EXCLUDED.master_pid,
          queues = EXCLUDED.queues, concurrency = EXCLUDED.concurrency, in_flight = EXCLUDED.in_flight,
          rss_bytes = EXCLUDED.rss_bytes,
          heap_used_bytes = EXCLUDED.heap_used_bytes, heartbeat_at = now(),
-         expires_at = EXCLUDED.expires_at`,
+         expires_at = EXCLUDED.expires_at, restarts = EXCLUDED.restarts`,
       [
         p.id,
         p.host,
@@ -84,6 +86,7 @@ export class PostgresProcessRegistry implements ProcessRegistry {
         p.rssBytes,
         p.heapUsedBytes,
         leaseMs,
+        p.restarts,
       ],
     );
   }

@@ -35,4 +35,12 @@ CREATE TABLE {{schema}}processes (
 );
 `,
   },
+  {
+    component: "processes",
+    version: 2,
+    name: "processes: a supervised worker's slot restarts",
+    // A nullable column older code neither writes nor reads: every 0.x binary works on it.
+    compatibleFrom: "0.1.0",
+    sql: `ALTER TABLE {{schema}}processes ADD COLUMN restarts INTEGER;`,
+  },
 ];

@@ -14,6 +14,7 @@ function toRecord(row: Row, now: number): ProcessRecord {
     program: String(row["program"]),
     version: String(row["version"]),
     masterPid: row["master_pid"] === null ? null : Number(row["master_pid"]),
+    restarts: row["restarts"] === null || row["restarts"] === undefined ? null : Number(row["restarts"]),
     queues: JSON.parse(String(row["queues"])) as string[],
     concurrency: Number(row["concurrency"]),
     inFlight: Number(row["in_flight"]),
@@ -50,14 +51,14 @@ export class SqliteProcessRegistry implements ProcessRegistry {
     const ctx = this.#ctx;
     const upsert = ctx.stmt(
       `INSERT INTO ${this.#table} (id, host, pid, program, version, master_pid, queues, concurrency,
-         in_flight, rss_bytes, heap_used_bytes, started_at, heartbeat_at, expires_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+         in_flight, rss_bytes, heap_used_bytes, started_at, heartbeat_at, expires_at, restarts)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET host = excluded.host, pid = excluded.pid,
          program = excluded.program, version = excluded.version, master_pid = excluded.master_pid,
          queues = excluded.queues, concurrency = excluded.concurrency, in_flight = excluded.in_flight,
          rss_bytes = excluded.rss_bytes,
          heap_used_bytes = excluded.heap_used_bytes, heartbeat_at = excluded.heartbeat_at,
-         expires_at = excluded.expires_at`,
+         expires_at = excluded.expires_at, restarts = excluded.restarts`,
     );
     await ctx.write(() => {
       const now = ctx.now();
@@ -76,6 +77,7 @@ export class SqliteProcessRegistry implements ProcessRegistry {
         now,
         now,
         now + leaseMs,
+        p.restarts,
       );
     }, true);
   }

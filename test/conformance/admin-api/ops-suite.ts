@@ -303,6 +303,8 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
             program: "app.js",
             version: "0.1.0",
             masterPid: 5000,
+            // What each worker registered at its start; the master's fleet row says otherwise for 5001.
+            restarts: pid === 5001 ? 1 : 2,
             queues: ["default"],
             concurrency: 4,
             inFlight: 1,
@@ -345,12 +347,17 @@ export function describeAdminOpsApi(driver: "sqlite" | "postgres"): void {
         const page = await (await fetch(`${base}/ui/workers`, { headers: { connection: "close" } })).text();
         assert.match(page, /data-master="ops-host:5000"/);
         assert.match(page, /data-worker="w-5001"/);
-        if (driver === "postgres") {
-          // The slot restarts the master reported, on the worker's row and summed on the master's.
-          assert.deepEqual(mine?.["restarts"], { "5001": 3, "5002": 0 });
-          assert.match(page, /data-worker="w-5001">(?:(?!<\/tr>)[\s\S])*<td class="n">\s*3\s*<\/td>/);
-          assert.match(page, /data-master="ops-host:5000">(?:(?!<\/tr>)[\s\S])*<td class="n">\s*3\s*<\/td>/);
-        }
+        // The slot restarts: the master's report in the fleet table (PostgreSQL), else what each
+        // worker registered at its start (SQLite); on the worker's row and summed on the master's.
+        const restarts = driver === "postgres" ? { "5001": 3, "5002": 0 } : { "5001": 1, "5002": 2 };
+        assert.deepEqual(mine?.["restarts"], restarts);
+        assert.match(
+          page,
+          new RegExp(
+            `data-worker="w-5001">(?:(?!</tr>)[\\s\\S])*<td class="n">\\s*${restarts["5001"]}\\s*</td>`,
+          ),
+        );
+        assert.match(page, /data-master="ops-host:5000">(?:(?!<\/tr>)[\s\S])*<td class="n">\s*3\s*<\/td>/);
       } finally {
         for (const pid of [5001, 5002]) await store.processes.remove(`w-${pid}`);
         await fleet?.remove("ops-host:5000.1");

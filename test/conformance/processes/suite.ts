@@ -58,7 +58,7 @@ export function describeProcessRegistry(driver: "sqlite" | "postgres"): void {
             ["mail", 2],
           ]),
           inFlight: 4,
-          env: { TEND_SUPERVISED: "1", TEND_MASTER_PID: "77" },
+          env: { TEND_SUPERVISED: "1", TEND_MASTER_PID: "77", TEND_SLOT_RESTARTS: "3" },
           memory: { rss: 50_000_000, heapUsed: 20_000_000 },
         });
         await store.processes.heartbeat(beat, 60_000);
@@ -69,6 +69,7 @@ export function describeProcessRegistry(driver: "sqlite" | "postgres"): void {
         assert.equal(row.concurrency, 12);
         assert.equal(row.inFlight, 4);
         assert.equal(row.masterPid, 77);
+        assert.equal(row.restarts, 3, "a supervised worker's slot restarts, from its environment");
         assert.equal(row.rssBytes, 50_000_000);
         assert.equal(row.alive, true);
         assert.ok(row.expiresAt.getTime() > row.heartbeatAt.getTime());
@@ -102,6 +103,7 @@ export function describeProcessRegistry(driver: "sqlite" | "postgres"): void {
           { timeoutMs: 5_000, message: "the row's lease to pass" },
         );
         assert.equal(rows[0]!.masterPid, null);
+        assert.equal(rows[0]!.restarts, null, "not supervised: no restarts");
       } finally {
         await cleanup();
       }
