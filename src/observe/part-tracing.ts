@@ -8,6 +8,7 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { errorType } from "./error-type.ts";
+import { tracesNothing } from "./tracer.ts";
 
 /**
  * Starts an INTERNAL span for a piece of background work (a converger's sweep or key run, an
@@ -20,6 +21,7 @@ import { errorType } from "./error-type.ts";
  * ```
  */
 export function startWorkSpan(tracer: Tracer, name: string, attributes: Attributes): Span | undefined {
+  if (tracesNothing(tracer)) return undefined;
   const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, root: true, attributes });
   return span.isRecording() ? span : undefined;
 }
