@@ -16,7 +16,8 @@
  *
  * Medians of `--runs` repetitions (default 3), the order of the runs rotating each repetition.
  * `npm run bench:jobs` (`--smoke` tiny, `--json` JSON last line, `--runs N`, `--jobs N` (PostgreSQL),
- * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite,observe,keyed`, `--only=<system names>`).
+ * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite,observe,keyed`, `--only=<system names>`,
+ * `--pin`: the observability runs pinned, worker on CPU 1 and its PostgreSQL backends on CPU 0).
  *
  * Keyed (bench/jobs/keyed.ts), on both drivers: processing under 1,000 concurrency keys of limit 2
  * against the same jobs without keys; fairness (the start of the other keys' jobs behind one key
@@ -84,6 +85,8 @@ const keyedSize = flags.smoke
 /** Per-key concurrency limit of the keyed processing runs and of the fairness run's small keys. */
 const KEY_LIMIT = 2;
 const only = argValue("only")?.split(",");
+/** `--pin`: the observability runs' worker on CPU 1 and their PostgreSQL backends on CPU 0 (taskset). */
+const pin = process.argv.includes("--pin");
 const included = (spec: SystemSpec): boolean => only === undefined || only.includes(spec.name);
 
 const progress = (line: string): void => {
@@ -118,7 +121,11 @@ async function main(): Promise<void> {
   const groups = [...new Set(plan.map((v) => v.group))].map((g) => plan.filter((v) => v.group === g));
   for (let rep = 0; rep < size.runs; rep++) {
     for (const group of rotate(groups, rep)) {
-      for (const v of rotate(group, rep)) {
+      // The observability runs alternate mirrored (off, on, sdk, then sdk, on, off): off and on
+      // always run next to each other, each first half the time.
+      const mirrored = group[0]!.section === "observe";
+      const order = !mirrored ? rotate(group, rep) : rep % 2 === 0 ? group : [...group].reverse();
+      for (const v of order) {
         const r = await processRun({
           spec: v.spec,
           jobs: v.jobs,
@@ -127,6 +134,7 @@ async function main(): Promise<void> {
           analyze: v.analyze,
           ...(v.statsEveryMs === undefined ? {} : { statsEveryMs: v.statsEveryMs }),
           timeoutMs: size.timeoutMs,
+          ...(pin && v.section === "observe" ? { pin: { workers: 1, backends: 0 } } : {}),
         });
         results.get(v)!.push(r);
         progress(
@@ -273,12 +281,21 @@ async function main(): Promise<void> {
       value(peer.name, "latency enqueue to start, p50"),
       value(TEND_TUNED.name, "latency enqueue to start, p50"),
     );
-  for (const observed of [TEND_OBSERVED, TEND_OBSERVED_SDK])
-    paired(
-      `process ${observed.name} / ${TEND_TUNED.name}`,
-      [observed.name, observeProcess],
-      [TEND_TUNED.name, observeProcess],
+  const observeNotes: string[] = [];
+  for (const observed of [TEND_OBSERVED, TEND_OBSERVED_SDK]) {
+    const name = `process ${observed.name} / ${TEND_TUNED.name}`;
+    paired(name, [observed.name, observeProcess], [TEND_TUNED.name, observeProcess]);
+    // Worker CPU per job, on against off: what observing costs the worker, whatever the rate.
+    const on = runsOf(observed.name, observeProcess);
+    const off = runsOf(TEND_TUNED.name, observeProcess);
+    if (on === undefined || off === undefined || on.length === 0 || on.length !== off.length) continue;
+    ratios[`worker CPU per job ${observed.name} / ${TEND_TUNED.name}`] = median(
+      on.map((r, i) => r.nodeCpuUs / off[i]!.nodeCpuUs),
     );
+    observeNotes.push(
+      `${observed.name} / ${TEND_TUNED.name}, each repetition: rate ${on.map((r, i) => (r.processRate / off[i]!.processRate).toFixed(2)).join(", ")}; worker CPU µs per job on/off ${on.map((r, i) => `${r.nodeCpuUs.toFixed(1)}/${off[i]!.nodeCpuUs.toFixed(1)}`).join(", ")}`,
+    );
+  }
   for (const tend of [TEND_SQLITE_FULL, TEND_SQLITE_NORMAL])
     for (const peer of [PLAINJOB, LITEQUE]) {
       paired(`process ${tend.name} / ${peer.name}`, [tend.name, sqliteProcess], [peer.name, sqliteProcess]);
@@ -325,6 +342,12 @@ async function main(): Promise<void> {
           `keyed rate: jobs under one rate limit of ${keyedSize.rate}/s, two worker processes (concurrency ${CONCURRENCY} split), starts per wall-clock second read from the database over ${keyedSize.rateSeconds} whole seconds`,
         ]
       : []),
+    ...(observeNotes.length === 0
+      ? []
+      : [
+          `observability: ${size.runs} repetitions of off, on (and the SDK) in mirrored order; ratios are medians of each repetition's own ratio${pin ? "; worker pinned to CPU 1, its PostgreSQL backends to CPU 0 (taskset)" : ""}`,
+          ...observeNotes,
+        ]),
     ...targets(value, ratios),
   ];
   report("jobs", rows, ratios, flags, notes, sections);

@@ -3,6 +3,7 @@
  * backends serving one database (found by the database name in their process title), so that a
  * run can say how many CPU microseconds a job cost in Node and in PostgreSQL.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 
 /** Clock ticks per second of /proc/<pid>/stat times (USER_HZ; 100 on every Linux port in use). */
@@ -54,11 +55,14 @@ export class BackendCpu {
   readonly #everyMs: number;
   readonly #baseline = new Map<number, number>();
   readonly #last = new Map<number, number>();
+  readonly #onBackend: ((pid: number) => void) | undefined;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(database: string, everyMs = 200) {
+  /** `onBackend` is called once for each backend, when first seen (at `start()` or a sample). */
+  constructor(database: string, everyMs = 200, onBackend?: (pid: number) => void) {
     this.#database = database;
     this.#everyMs = everyMs;
+    this.#onBackend = onBackend;
   }
 
   start(): void {
@@ -67,6 +71,7 @@ export class BackendCpu {
       if (ms !== null) {
         this.#baseline.set(pid, ms);
         this.#last.set(pid, ms);
+        this.#onBackend?.(pid);
       }
     }
     this.#timer = setInterval(() => this.#sample(), this.#everyMs);
@@ -75,7 +80,9 @@ export class BackendCpu {
   #sample(): void {
     for (const pid of backendsOf(this.#database)) {
       const ms = cpuMsOf(pid);
-      if (ms !== null) this.#last.set(pid, ms);
+      if (ms === null) continue;
+      if (!this.#last.has(pid)) this.#onBackend?.(pid);
+      this.#last.set(pid, ms);
     }
   }
 
@@ -86,4 +93,13 @@ export class BackendCpu {
     for (const [pid, ms] of this.#last) total += ms - (this.#baseline.get(pid) ?? 0);
     return total;
   }
+}
+
+/**
+ * Pins `pid` (every thread of it) to CPU `cpu` with taskset(1). Returns false when that failed
+ * (taskset missing, the process gone, the CPU absent).
+ */
+export function pinToCpu(pid: number, cpu: number): boolean {
+  const r = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+  return r.status === 0;
 }

@@ -7,7 +7,7 @@
  */
 import type { SystemSpec } from "./catalogue.ts";
 import { nowMs } from "./clock.ts";
-import { BackendCpu, cpuMsOfAll } from "./cpu.ts";
+import { BackendCpu, cpuMsOfAll, pinToCpu } from "./cpu.ts";
 import { analyze, type BenchDatabase, benchDatabase, untilDone } from "./databases.ts";
 import { checkpoint } from "./pg-admin.ts";
 import { allHandled, BenchChild } from "./procs.ts";
@@ -25,6 +25,12 @@ export interface ProcessPlan {
   statsEveryMs?: number;
   /** Extra Node flags for the worker processes (e.g. --cpu-prof). */
   workerExecArgv?: string[];
+  /**
+   * Pin the worker processes to CPU `workers` and the run's PostgreSQL backends (those serving the
+   * run's database, pinned as they appear) to CPU `backends`, with taskset(1), from just before
+   * the processing starts.
+   */
+  pin?: { workers: number; backends: number };
   /** Called just before the workers start working, and once the run is done (diagnosis). */
   hooks?: RunHooks;
   timeoutMs: number;
@@ -95,7 +101,16 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
             );
       const pids = workers.map((w) => w.pid);
       await plan.hooks?.beforeWork?.(db, pids);
-      const backends = spec.driver === "postgres" ? new BackendCpu(db.name) : null;
+      const pin = plan.pin;
+      if (pin !== undefined) for (const pid of pids) pinOrThrow(pid, pin.workers);
+      const backends =
+        spec.driver === "postgres"
+          ? new BackendCpu(
+              db.name,
+              200,
+              pin === undefined ? undefined : (pid) => void pinToCpu(pid, pin.backends),
+            )
+          : null;
       const cpu0 = cpuMsOfAll(pids);
       backends?.start();
       const t0 = nowMs();
@@ -134,6 +149,10 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
   } finally {
     await db.drop();
   }
+}
+
+function pinOrThrow(pid: number, cpu: number): void {
+  if (!pinToCpu(pid, cpu)) throw new Error(`taskset could not pin process ${pid} to CPU ${cpu}`);
 }
 
 export interface LatencyResult {

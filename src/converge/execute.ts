@@ -137,7 +137,7 @@ export async function runKey(
     failures: item.failures,
     enqueue: env.enqueue ?? noJobs(def.name),
   });
-  const watch = env.observer?.run?.(def.name, item.key, item.failures);
+  const watch = env.observer?.run?.(def.name, item.key, item.failures, item.origin);
   const started = performance.now();
   let value: unknown;
   let error: unknown = null;

@@ -14,6 +14,8 @@ export interface TakenKey {
   version: string | null;
   /** Failures in a row before this run. */
   failures: number;
+  /** What the offer that queued this run passed (a sweep's observation origin); absent if none. */
+  origin?: unknown;
 }
 
 interface KeyState {
@@ -27,6 +29,8 @@ interface KeyState {
   terminal: { version: string | null; message: string } | null;
   /** Backing off or waiting for `requeueAfter`: not run before this time. */
   dueAt: number | null;
+  /** The origin of the offer that queued (or made pending) the next run; cleared when taken. */
+  origin: unknown;
 }
 
 /** A key waiting out its backoff: its failures in a row and when it is tried again (ms since epoch). */
@@ -67,6 +71,7 @@ export class KeyQueue {
         failures: 0,
         terminal: null,
         dueAt: null,
+        origin: undefined,
       };
       this.#states.set(key, s);
     }
@@ -76,13 +81,15 @@ export class KeyQueue {
   /**
    * Offers a key found by a sweep or woken by a change. Returns what happened: `queued`,
    * `pending` (running now; runs again after), `already` (queued), `terminal` or `waiting`
-   * (skipped), or `changed` (a terminal key that changed and was queued again).
+   * (skipped), or `changed` (a terminal key that changed and was queued again). `origin` (the
+   * offering sweep's, for instance) is handed to the run this offer queues or makes pending.
    */
   offer(
     key: string,
     version: string | null,
     cause: OfferCause,
     now: number,
+    origin?: unknown,
   ): "queued" | "pending" | "already" | "terminal" | "waiting" | "changed" {
     const s = this.#state(key);
     let outcome: "queued" | "changed" = "queued";
@@ -96,12 +103,14 @@ export class KeyQueue {
     if (version !== null) s.version = version;
     if (s.running) {
       if (s.pending !== "wake") s.pending = cause;
+      s.origin = origin;
       return "pending";
     }
     if (s.queued) return "already";
     if (s.dueAt !== null && s.dueAt > now && cause === "sweep") return "waiting";
     s.dueAt = null;
     s.queued = true;
+    s.origin = origin;
     this.#ready.add(key);
     return outcome;
   }
@@ -175,7 +184,11 @@ export class KeyQueue {
       const s = this.#state(key);
       s.queued = false;
       s.running = true;
-      return { key, version: s.version, failures: s.failures };
+      const origin = s.origin;
+      s.origin = undefined;
+      return origin === undefined
+        ? { key, version: s.version, failures: s.failures }
+        : { key, version: s.version, failures: s.failures, origin };
     }
     return null;
   }
@@ -210,6 +223,8 @@ export class KeyQueue {
     const failures = s.failures;
     const rerun =
       pending === "wake" || (pending === "sweep" && result.kind !== "error" && result.kind !== "terminal");
+    // The pending offer's origin goes with the run it makes, or goes.
+    if (!rerun) s.origin = undefined;
     if (rerun) {
       s.terminal = null;
       s.dueAt = null;

@@ -15,6 +15,11 @@ export interface ConvergeSweepObservation {
   run<T>(fn: () => T): T;
   /** Called once: `error` is null on success, `keys` the number of keys found (0 on failure). */
   end(error: unknown, keys: number): void;
+  /**
+   * Handed to the runs of the keys this sweep queued (`run`'s `origin`), for instance the sweep's
+   * span context, so that each run can be linked to the sweep that found its key.
+   */
+  readonly origin?: unknown;
 }
 
 /**
@@ -28,8 +33,16 @@ export interface ConvergeSweepObservation {
  * ```
  */
 export interface ConvergeObserver {
-  /** A `converge` call for `key` is starting (`failures`: its consecutive failures so far). */
-  run?(converger: string, key: string, failures: number): ConvergeRunObservation | undefined;
+  /**
+   * A `converge` call for `key` is starting (`failures`: its consecutive failures so far;
+   * `origin`: the `origin` of the sweep that queued it, absent for a wake-up or a retry).
+   */
+  run?(
+    converger: string,
+    key: string,
+    failures: number,
+    origin?: unknown,
+  ): ConvergeRunObservation | undefined;
   /** A sweep is starting. */
   sweep?(converger: string): ConvergeSweepObservation | undefined;
   /** A `converge` call changed something and its inconsistency was recorded. */

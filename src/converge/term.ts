@@ -111,8 +111,8 @@ export async function runTerm(options: TermOptions): Promise<void> {
     }
   };
 
-  const offer = (key: string, version: string | null, cause: "sweep" | "wake") => {
-    const outcome = queue.offer(key, version, cause, Date.now());
+  const offer = (key: string, version: string | null, cause: "sweep" | "wake", origin?: unknown) => {
+    const outcome = queue.offer(key, version, cause, Date.now(), origin);
     if (outcome === "changed") {
       env.store
         .clearTerminal(def.name, key)
@@ -175,7 +175,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
         release?.();
       }
       const found = normalizeFound(def.name, result);
-      for (const f of found) offer(f.key, f.version, "sweep");
+      for (const f of found) offer(f.key, f.version, "sweep", watch?.origin);
       metrics.lastSweepAt = Date.now();
       metrics.parked = queue.size().terminal;
       watch?.end(null, found.length);

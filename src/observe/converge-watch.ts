@@ -1,4 +1,4 @@
-import type { Tracer } from "@opentelemetry/api";
+import { isSpanContextValid, type SpanContext, type Tracer } from "@opentelemetry/api";
 import type {
   ConvergeObserver,
   ConvergeRunObservation,
@@ -26,15 +26,26 @@ export class ConvergeWatch implements ConvergeObserver {
   tracer: Tracer | undefined;
   errors: ErrorReporter | undefined;
 
-  run(converger: string, key: string, failures: number): ConvergeRunObservation | undefined {
+  run(
+    converger: string,
+    key: string,
+    failures: number,
+    origin?: unknown,
+  ): ConvergeRunObservation | undefined {
     const span =
       this.tracer === undefined
         ? undefined
-        : startWorkSpan(this.tracer, `converge ${converger}`, {
-            "tend.converger.name": converger,
-            "tend.converger.key": key,
-            "tend.converger.failures": failures,
-          });
+        : startWorkSpan(
+            this.tracer,
+            `converge ${converger}`,
+            {
+              "tend.converger.name": converger,
+              "tend.converger.key": key,
+              "tend.converger.failures": failures,
+            },
+            // Linked to the sweep that found the key (its span context is the sweep's origin).
+            isSpanContext(origin) ? [{ context: origin }] : undefined,
+          );
     const started = CHANNELS.convergerStart.hasSubscribers;
     if (span === undefined && !started && !CHANNELS.convergerEnd.hasSubscribers) return undefined;
     if (started) CHANNELS.convergerStart.publish({ converger, key, failures });
@@ -65,6 +76,7 @@ export class ConvergeWatch implements ConvergeObserver {
     if (span === undefined && !CHANNELS.convergerSweep.hasSubscribers) return undefined;
     const startedAt = performance.now();
     return {
+      ...(span === undefined ? {} : { origin: span.spanContext() }),
       run: (fn) => runInWorkSpan(span, fn),
       end: (error: unknown, keys: number) => {
         if (span !== undefined) endWorkSpan(span, { "tend.converger.keys": keys }, error);
@@ -96,4 +108,15 @@ export class ConvergeWatch implements ConvergeObserver {
     if (CHANNELS.convergerError.hasSubscribers)
       CHANNELS.convergerError.publish({ converger: where.converger, key: where.key ?? null, error });
   }
+}
+
+/** Whether a run's origin is a (valid) span context: the span of the sweep that found its key. */
+function isSpanContext(origin: unknown): origin is SpanContext {
+  return (
+    typeof origin === "object" &&
+    origin !== null &&
+    typeof (origin as SpanContext).traceId === "string" &&
+    typeof (origin as SpanContext).spanId === "string" &&
+    isSpanContextValid(origin as SpanContext)
+  );
 }

@@ -7,7 +7,7 @@ export { type QueueMetricsOptions, registerQueueMetrics } from "./queue-metrics.
 export { CHANNELS } from "./channels.ts";
 export { errorType } from "./error-type.ts";
 export { JobMetrics } from "./job-metrics.ts";
-export { tendTracer } from "./job-tracing.ts";
+export { tendTracer, tracesNothing } from "./tracer.ts";
 export { JobsWatch } from "./jobs-watch.ts";
 export { type ErrorContext, type ErrorHook, ErrorReporter } from "./on-error.ts";
 export { formatTraceContext, parseTraceContext } from "./trace-context.ts";

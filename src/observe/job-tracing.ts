@@ -11,11 +11,7 @@ import {
 import type { AttemptEnd, AttemptOutcome, ClaimedJob, NewJob } from "../jobs/index.ts";
 import { errorType } from "./error-type.ts";
 import { formatTraceContext, parseTraceContext } from "./trace-context.ts";
-
-/** The tracer of tend (a no-op until the program registers an OpenTelemetry SDK). */
-export function tendTracer(): Tracer {
-  return trace.getTracer("tend");
-}
+import { tracesNothing } from "./tracer.ts";
 
 /**
  * Starts the producer spans of an enqueue (`send <queue>`, one per queue of the call) and stores
@@ -28,6 +24,7 @@ export function tendTracer(): Tracer {
  * ```
  */
 export function startSendSpans(tracer: Tracer, jobs: NewJob[]): Span[] | null {
+  if (tracesNothing(tracer)) return null;
   const byQueue = new Map<string, NewJob[]>();
   for (const job of jobs) {
     const list = byQueue.get(job.queue);

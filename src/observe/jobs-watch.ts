@@ -14,6 +14,7 @@ import { CHANNELS } from "./channels.ts";
 import type { JobMetrics, KindStats } from "./job-metrics.ts";
 import { endProcessSpan, endSendSpans, runInSpan, startProcessSpan, startSendSpans } from "./job-tracing.ts";
 import type { ErrorReporter } from "./on-error.ts";
+import { tracesNothing } from "./tracer.ts";
 
 /**
  * The app's one observer of its jobs: metrics, traces, the error hook and diagnostics channels,
@@ -48,8 +49,10 @@ export class JobsWatch implements JobObserver {
   attempt(job: ClaimedJob): AttemptObservation | undefined {
     const metrics = this.metrics;
     const errors = this.errors !== undefined && this.errors.size > 0 ? this.errors : undefined;
-    let span: Span | undefined = this.tracer === undefined ? undefined : startProcessSpan(this.tracer, job);
-    // No SDK registered (or this attempt not sampled): nothing to run inside or end.
+    const tracer = this.tracer;
+    // No SDK registered: no span is built at all. Not sampled: nothing to run inside or end.
+    let span: Span | undefined =
+      tracer === undefined || tracesNothing(tracer) ? undefined : startProcessSpan(tracer, job);
     if (span !== undefined && !span.isRecording()) span = undefined;
     const channels = CHANNELS.jobStart.hasSubscribers || CHANNELS.jobEnd.hasSubscribers;
     if (metrics === undefined && errors === undefined && span === undefined && !channels) return undefined;

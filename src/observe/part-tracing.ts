@@ -1,6 +1,7 @@
 import {
   type Attributes,
   context,
+  type Link,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -8,10 +9,12 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { errorType } from "./error-type.ts";
+import { tracesNothing } from "./tracer.ts";
 
 /**
  * Starts an INTERNAL span for a piece of background work (a converger's sweep or key run, an
- * inbox file): a new trace, not a child of whatever is active where the work was scheduled.
+ * inbox file): a new trace, not a child of whatever is active where the work was scheduled,
+ * with `links` to the spans it came from (a key run's sweep).
  * Returns undefined when no SDK records it, so that nothing more is spent on it.
  *
  * @example
@@ -19,8 +22,19 @@ import { errorType } from "./error-type.ts";
  * const span = startWorkSpan(tendTracer(), "converge billing", { "tend.converger.name": "billing" });
  * ```
  */
-export function startWorkSpan(tracer: Tracer, name: string, attributes: Attributes): Span | undefined {
-  const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, root: true, attributes });
+export function startWorkSpan(
+  tracer: Tracer,
+  name: string,
+  attributes: Attributes,
+  links?: Link[],
+): Span | undefined {
+  if (tracesNothing(tracer)) return undefined;
+  const span = tracer.startSpan(name, {
+    kind: SpanKind.INTERNAL,
+    root: true,
+    attributes,
+    ...(links === undefined ? {} : { links }),
+  });
   return span.isRecording() ? span : undefined;
 }
 

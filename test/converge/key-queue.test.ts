@@ -19,6 +19,25 @@ describe("KeyQueue", () => {
     assert.equal(q.size().tracked, 0, "idle keys are forgotten");
   });
 
+  it("hands each run the origin of the offer that queued it (a sweep's), none to retries", () => {
+    const q = new KeyQueue();
+    const sweep1 = { sweep: 1 };
+    const sweep2 = { sweep: 2 };
+    q.offer("a", null, "sweep", 0, sweep1);
+    q.offer("b", null, "wake", 0);
+    assert.equal(q.offer("a", null, "sweep", 0, sweep2), "already");
+    assert.deepEqual(q.take(), { key: "a", version: null, failures: 0, origin: sweep1 });
+    assert.deepEqual(q.take(), { key: "b", version: null, failures: 0 }, "a wake-up has no origin");
+    assert.equal(q.offer("a", null, "sweep", 0, sweep2), "pending");
+    q.finish("a", { kind: "error", delayMs: 10 }, 0);
+    q.finish("b", { kind: "ok" }, 0);
+    assert.equal(q.due(10), 1);
+    assert.deepEqual(q.take(), { key: "a", version: null, failures: 1 }, "a retry after a backoff has none");
+    q.offer("a", null, "sweep", 20, sweep2);
+    q.finish("a", { kind: "ok" }, 20);
+    assert.deepEqual(q.take(), { key: "a", version: null, failures: 0, origin: sweep2 }, "the pending run's");
+  });
+
   it("keys come out oldest first", () => {
     const q = new KeyQueue();
     for (const k of ["c", "a", "b"]) q.offer(k, null, "sweep", 0);

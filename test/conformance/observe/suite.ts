@@ -313,6 +313,15 @@ export function describeObservedJobs(driver: "sqlite" | "postgres"): void {
         const inner = spans.find((s) => s.name === `inner ${key}`);
         assert.equal(inner?.parentSpanId, run(key).spanId, "converge's own span is a child of the run's");
       }
+      // Each key's first run is linked to the sweep that found it; a retry (a backoff) is not.
+      for (const key of ["good", "bad", "same"]) {
+        const first = runs.find(
+          (s) => s.attributes["tend.converger.key"] === key && s.attributes["tend.converger.failures"] === 0,
+        );
+        assert.deepEqual(first?.links, [{ traceId: sweep.traceId, spanId: sweep.spanId }], key);
+      }
+      for (const retry of runs.filter((s) => s.attributes["tend.converger.failures"] !== 0))
+        assert.deepEqual(retry.links, [], "a retry is not the sweep's doing");
       assert.equal(run("good").attributes["tend.converger.outcome"], "changed");
       assert.equal(run("good").status, SpanStatusCode.UNSET);
       assert.equal(run("same").attributes["tend.converger.outcome"], "unchanged");
