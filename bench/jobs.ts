@@ -16,7 +16,9 @@
  *
  * Medians of `--runs` repetitions (default 3), the order of the runs rotating each repetition.
  * `npm run bench:jobs` (`--smoke` tiny, `--json` JSON last line, `--runs N`, `--jobs N` (PostgreSQL),
- * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite,observe,keyed`, `--only=<system names>`).
+ * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite,observe,keyed`, `--only=<system names>`,
+ * `--procs=1,4`: the worker process counts of the many-processes table; e.g. `--phases=procs
+ * --only=tend-postgres --procs=1,4` runs tend's 1- and 4-process rows alone).
  *
  * Keyed (bench/jobs/keyed.ts), on both drivers: processing under 1,000 concurrency keys of limit 2
  * against the same jobs without keys; fairness (the start of the other keys' jobs behind one key
@@ -84,6 +86,13 @@ const keyedSize = flags.smoke
 /** Per-key concurrency limit of the keyed processing runs and of the fairness run's small keys. */
 const KEY_LIMIT = 2;
 const only = argValue("only")?.split(",");
+const procCounts = argValue("procs")
+  ?.split(",")
+  .map((text) => {
+    const k = Number(text);
+    if (!Number.isInteger(k) || k < 1) throw new Error(`--procs: expected positive integers, got ${text}`);
+    return k;
+  });
 const included = (spec: SystemSpec): boolean => only === undefined || only.includes(spec.name);
 
 const progress = (line: string): void => {
@@ -107,6 +116,7 @@ async function main(): Promise<void> {
     smoke: flags.smoke,
     phases,
     statsEveryMs: STATS_EVERY_MS,
+    ...(procCounts === undefined ? {} : { procs: procCounts }),
   }).filter((v) => included(v.spec));
   const results = new Map<Variant, ProcessResult[]>(plan.map((v) => [v, []]));
   // Repetitions interleave the runs, so that drift on the shared machine (2x within minutes) hits
