@@ -17,7 +17,9 @@
  * Medians of `--runs` repetitions (default 3), the order of the runs rotating each repetition.
  * `npm run bench:jobs` (`--smoke` tiny, `--json` JSON last line, `--runs N`, `--jobs N` (PostgreSQL),
  * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite,observe,keyed`, `--only=<system names>`,
- * `--pin`: the observability runs pinned, worker on CPU 1 and its PostgreSQL backends on CPU 0).
+ * `--pin`: the observability runs pinned, worker on CPU 1 and its PostgreSQL backends on CPU 0;
+ * `--procs=1,4`: the worker process counts of the many-processes table; e.g. `--phases=procs
+ * --only=tend-postgres --procs=1,4` runs tend's 1- and 4-process rows alone).
  *
  * Keyed (bench/jobs/keyed.ts), on both drivers: processing under 1,000 concurrency keys of limit 2
  * against the same jobs without keys; fairness (the start of the other keys' jobs behind one key
@@ -87,6 +89,13 @@ const KEY_LIMIT = 2;
 const only = argValue("only")?.split(",");
 /** `--pin`: the observability runs' worker on CPU 1 and their PostgreSQL backends on CPU 0 (taskset). */
 const pin = process.argv.includes("--pin");
+const procCounts = argValue("procs")
+  ?.split(",")
+  .map((text) => {
+    const k = Number(text);
+    if (!Number.isInteger(k) || k < 1) throw new Error(`--procs: expected positive integers, got ${text}`);
+    return k;
+  });
 const included = (spec: SystemSpec): boolean => only === undefined || only.includes(spec.name);
 
 const progress = (line: string): void => {
@@ -110,6 +119,7 @@ async function main(): Promise<void> {
     smoke: flags.smoke,
     phases,
     statsEveryMs: STATS_EVERY_MS,
+    ...(procCounts === undefined ? {} : { procs: procCounts }),
   }).filter((v) => included(v.spec));
   const results = new Map<Variant, ProcessResult[]>(plan.map((v) => [v, []]));
   // Repetitions interleave the runs, so that drift on the shared machine (2x within minutes) hits

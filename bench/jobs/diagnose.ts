@@ -11,7 +11,9 @@
  * without the enqueuer reading stats, in rotation; worker CPU use and profiles.
  *
  * `npm exec -- node bench/jobs/diagnose.ts --pg --sqlite [--jobs N] [--runs N] [--port P]`
- * (`--instrumented-only`: SQLite profiles and syscall counts without the timed rotation)
+ * (`--instrumented-only`: SQLite profiles and syscall counts without the timed rotation;
+ * `--only tend,graphile` and `--procs 1,4`: only the PostgreSQL scenarios of those systems' modules
+ * and worker process counts)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -44,6 +46,13 @@ const JOBS = arg("jobs", 50_000);
 const SQLITE_JOBS = arg("sqlite-jobs", 20_000);
 const RUNS = arg("runs", 3);
 const PORT = arg("port", 55433);
+/** `--name a,b`: the listed values, or undefined (no filter). */
+const list = (name: string): string[] | undefined => {
+  const at = argv.indexOf(`--${name}`);
+  return at === -1 ? undefined : (argv[at + 1] ?? "").split(",");
+};
+const ONLY = list("only");
+const PROCS = list("procs")?.map(Number);
 const say = (line = ""): void => {
   process.stdout.write(`${line}\n`);
 };
@@ -130,8 +139,13 @@ async function pgPhase(): Promise<void> {
       processes: 4,
     },
   ];
+  const chosen = scenarios.filter(
+    (s) =>
+      (ONLY === undefined || ONLY.includes(s.spec.module)) &&
+      (PROCS === undefined || PROCS.includes(s.processes)),
+  );
   try {
-    for (const s of scenarios) {
+    for (const s of chosen) {
       const prof = profileDir();
       const d: Partial<PgDiagnosis> = {};
       const r = await processRun({

@@ -45,6 +45,12 @@ export interface PlanOptions {
   phases: ReadonlySet<string>;
   /** How often the enqueuer reads stats in the "where the worker runs" rows. */
   statsEveryMs: number;
+  /**
+   * Worker process counts of the many-processes table (default 1, 2 and 4; smoke 1 and 2). Its
+   * 1-process row is the plain processing run, which the procs phase then runs itself when the
+   * process phase is left out.
+   */
+  procs?: readonly number[];
 }
 
 /** The metric names of the processing rows. */
@@ -61,7 +67,8 @@ export function planRuns(o: PlanOptions): Variant[] {
   const { pgProcess, sqliteProcess, procsMetric, observeProcess } = metricNames(o);
   const { phases } = o;
   /** Worker processes of the many-processes table besides 1 (smoke: only 2, to keep it short). */
-  const manyProcesses = o.smoke ? [2] : [2, 4];
+  const manyProcesses = o.procs?.filter((k) => k > 1) ?? (o.smoke ? [2] : [2, 4]);
+  const procsSystems = [TEND_TUNED, GRAPHILE, PGBOSS];
   const out: Variant[] = [];
   const pg = (spec: SystemSpec, analyze = true): Variant => ({
     system: spec.name,
@@ -86,8 +93,10 @@ export function planRuns(o: PlanOptions): Variant[] {
         enqueueRow: false,
         group: "observability",
       });
+  if (phases.has("procs") && !phases.has("process") && (o.procs ?? [1]).includes(1))
+    out.push(...procsSystems.map((spec) => pg(spec)));
   if (phases.has("procs"))
-    for (const spec of [TEND_TUNED, GRAPHILE, PGBOSS])
+    for (const spec of procsSystems)
       for (const k of manyProcesses)
         out.push({
           ...pg(spec),

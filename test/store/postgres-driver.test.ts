@@ -8,7 +8,7 @@ import { isTendError } from "../../src/errors/tend-error.ts";
 import { migrationsFor } from "../../src/store/components.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
 import { createContext } from "../../src/store/postgres/context.ts";
-import { claimSql } from "../../src/store/postgres/leases.ts";
+import { claimBucket, claimSql } from "../../src/store/postgres/leases.ts";
 import { rawConnection } from "../../src/store/raw.ts";
 import { newJob } from "../conformance/job-store/helpers.ts";
 import { createTestDatabase, requirePostgres, type TestDatabase } from "../support/postgres.ts";
@@ -183,19 +183,49 @@ describe(
         () => false,
         10_000,
       );
-      const { rows } = await admin.query<{ "QUERY PLAN": unknown }>(
-        `EXPLAIN (FORMAT JSON) ${claimSql(ctx)}`,
-        ["mail", 50, "w1", 30_000, "token", 50],
-      );
-      const plan = JSON.stringify(rows[0]?.["QUERY PLAN"]);
-      assert.match(plan, /"Index Name":"jobs_claim_idx"/, `claim uses the claim index: ${plan}`);
-      assert.doesNotMatch(plan, /"Node Type":"Seq Scan"/, "no sequential scan");
-      // The claimed rows (at most the limit) are sorted on the way out; the scan itself is in index order.
-      const claimScan = JSON.stringify(
-        findPlan(rows[0]?.["QUERY PLAN"], (n) => n["Subplan Name"] === "CTE c"),
-      );
-      assert.match(claimScan, /"Node Type":"Limit"/, `the claim CTE is in the plan: ${plan}`);
-      assert.doesNotMatch(claimScan, /"Node Type":"Sort"/, "the index provides the claim order");
+      // The statement the claim runs (a constant scan limit), and the one with the limit a parameter.
+      for (const text of [claimSql(ctx, claimBucket(50)), claimSql(ctx)]) {
+        const { rows } = await admin.query<{ "QUERY PLAN": unknown }>(`EXPLAIN (FORMAT JSON) ${text}`, [
+          "mail",
+          50,
+          "w1",
+          30_000,
+          "token",
+          50,
+        ]);
+        const plan = JSON.stringify(rows[0]?.["QUERY PLAN"]);
+        assert.match(plan, /"Index Name":"jobs_claim_idx"/, `claim uses the claim index: ${plan}`);
+        assert.doesNotMatch(plan, /"Node Type":"Seq Scan"/, "no sequential scan");
+        // The claimed rows (at most the limit) are sorted on the way out; the scan itself is in index order.
+        const claimScan = JSON.stringify(
+          findPlan(rows[0]?.["QUERY PLAN"], (n) => n["Subplan Name"] === "CTE c"),
+        );
+        assert.match(claimScan, /"Node Type":"Limit"/, `the claim CTE is in the plan: ${plan}`);
+        assert.doesNotMatch(claimScan, /"Node Type":"Sort"/, "the index provides the claim order");
+      }
+      // After five executions PostgreSQL settles on the generic plan (its parameters show as $n):
+      // the claim is no longer planned at every execution. Rolled back: nothing stays claimed.
+      const bucket = claimBucket(50);
+      await admin.query(`PREPARE claim_check AS ${claimSql(ctx, bucket)}`);
+      await admin.query("BEGIN");
+      try {
+        for (let i = 0; i < 6; i++)
+          await admin.query(`EXECUTE claim_check('mail', ${40 + i}, 'w1', 30000, 't${i}', 0)`);
+        const { rows } = await admin.query<{ "QUERY PLAN": string }>(
+          "EXPLAIN EXECUTE claim_check('mail', 47, 'w1', 30000, 't', 0)",
+        );
+        const plan = rows.map((r) => r["QUERY PLAN"]).join("\n");
+        assert.match(plan, /queue = \$1/, `the generic plan is used: ${plan}`);
+        assert.match(
+          plan,
+          /Index Scan using jobs_claim_idx/,
+          `the generic plan walks the claim index: ${plan}`,
+        );
+        assert.doesNotMatch(plan, /Seq Scan/, "the generic plan scans nothing sequentially");
+      } finally {
+        await admin.query("ROLLBACK");
+        await admin.query("DEALLOCATE claim_check");
+      }
       const claimed = await store.jobs.claim({ queue: "mail", limit: 50, workerId: "w1", leaseMs: 30_000 });
       assert.equal(claimed.length, 50);
     });

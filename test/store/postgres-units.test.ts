@@ -3,6 +3,7 @@ import { describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { LISTEN_BACKOFF, reconnectDelay } from "../../src/store/postgres/backoff.ts";
 import { quoteIdent, validateSchema } from "../../src/store/postgres/identifiers.ts";
+import { claimBucket } from "../../src/store/postgres/leases.ts";
 import { physicalChannel } from "../../src/store/postgres/notifier.ts";
 import { compareIds } from "../../src/store/postgres/rows.ts";
 import { DEFAULT_TIMEOUTS, postgresSettings } from "../../src/store/postgres/settings.ts";
@@ -55,6 +56,28 @@ describe("PostgreSQL driver: pure parts", () => {
         () => physicalChannel("tend", bad),
         (err: unknown) => isTendError(err, "TEND_E_INVALID_CHANNEL"),
       );
+    }
+  });
+
+  it("gives a claim a constant scan limit at most a third above it", () => {
+    const expected: Array<[number, number]> = [
+      [1, 1],
+      [2, 2],
+      [3, 3],
+      [5, 6],
+      [7, 8],
+      [13, 16],
+      [96, 96],
+      [97, 128],
+      [110, 128],
+      [450, 512],
+      [9_000, 10_000],
+      [10_000, 10_000],
+    ];
+    for (const [limit, bucket] of expected) assert.equal(claimBucket(limit), bucket, `limit ${limit}`);
+    for (let limit = 1; limit <= 10_000; limit++) {
+      const b = claimBucket(limit);
+      assert.ok(b >= limit && b <= Math.max(limit * 1.5, 2), `limit ${limit} -> ${b}`);
     }
   });
 

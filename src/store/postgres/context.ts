@@ -48,6 +48,11 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "snooze",
 ]);
 
+/** A worker statement by name; the plain claim's are named `claim.<scan limit>` (see leases.ts). */
+function isWorkerStatement(name: string): boolean {
+  return WORKER_STATEMENTS.has(name) || name.startsWith("claim.");
+}
+
 /**
  * Builds the statement context of a store. `workerTimeoutMs` bounds the worker's own statements
  * (see {@link WORKER_STATEMENTS}); the others have the pool's statement timeout.
@@ -86,7 +91,7 @@ export function createContext(
         name: `tend.${schema}.${name}`,
         text,
         values,
-        ...(WORKER_STATEMENTS.has(name) ? { query_timeout: workerTimeoutMs } : {}),
+        ...(isWorkerStatement(name) ? { query_timeout: workerTimeoutMs } : {}),
       });
     },
   };
