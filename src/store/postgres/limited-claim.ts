@@ -256,12 +256,14 @@ export async function runLimitedClaim(
   // A claim whose walk or scan ended at its bound having found nothing to claim (every key it met
   // at its limit, no job without a key) goes on from where it stopped, a few times, rather than
   // report a queue with runnable jobs empty.
+  // Once a walk has met every key without reaching its bound, further rounds walk one key only.
+  let keys = bound;
   for (let round = 1; ; round++) {
     const cursor = byQueue.get(values[0]) ?? { key: "", scan: SCAN_START };
     const { rows } = await query<LimitedRow>("claim_limited", limitedClaimSql(ctx), [
       ...values,
       cursor.key,
-      bound,
+      keys,
       ...cursor.scan,
       scan,
     ]);
@@ -288,8 +290,9 @@ export async function runLimitedClaim(
           ...row
         }) => row,
       );
-    const more = first !== undefined && (first.walked === bound || first.scanned === scan);
-    if (claimed.length > 0 || !more || round >= MAX_WALKS) return claimed;
+    const walkMore = keys === bound && first?.walked === bound;
+    if (claimed.length > 0 || !(walkMore || first?.scanned === scan) || round >= MAX_WALKS) return claimed;
+    if (!walkMore) keys = 1;
   }
 }
 
@@ -341,9 +344,15 @@ export async function inQueueLock<T>(
       } as pg.QueryConfig);
     await client.query("BEGIN");
     try {
-      await query("claim_limited_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-        `${ctx.schema}.claim.${queue}`,
-      ]);
+      // The claim statements of this transaction run on their generic plan from their first
+      // execution on a connection: planning the limited claim statement costs more than running
+      // it, and the server would otherwise plan it anew for each of its first five executions.
+      await query(
+        "claim_limited_lock",
+        `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)),
+          set_config('plan_cache_mode', 'force_generic_plan', true)`,
+        [`${ctx.schema}.claim.${queue}`],
+      );
       const out = await body(query);
       await client.query("COMMIT");
       return out;
