@@ -89,8 +89,8 @@ export function roundRobin(candidates: readonly Candidate[]): Candidate[] {
  * nothing goes on, up to MAX_WALKS bounds), so that consecutive claims give every key its turn;
  * for each key, takes up to its limit (that of its first pending job) minus its running jobs,
  * and, for a rate-limited key, at most its rate limit minus the starts already counted in the
- * current window (one statement per key reads the key, its limits and its running jobs, a
- * second its runnable jobs); jobs without a key each count as a key of their own, searched among
+ * current window (one statement per key reads the key, its limits, its running jobs and its
+ * runnable jobs); jobs without a key each count as a key of their own, searched among
  * the queue's next {@link scanBound} pending jobs in claim order after where this process's
  * previous search stopped (no index holds them apart; the search starts over at the queue's end,
  * and goes on, up to MAX_WALKS times, while the claim found nothing); then the first `limit` in
@@ -116,25 +116,28 @@ export function pickLimited(
     ctx.stmt(`SELECT 1 AS found FROM ${ctx.t.queues} WHERE name = ? AND paused = 1`).get(queue) !== undefined
   )
     return [];
-  // The next key, its first pending job's limits and the key's running jobs, in one statement: a
-  // probe of the limited claim index and one of the keyed running index.
-  const head = `SELECT j.concurrency_key AS k, j.concurrency_limit AS lim, j.rate_limit, j.rate_period_ms,
-      (SELECT count(*) FROM ${j} r WHERE r.queue = j.queue AND r.concurrency_key = j.concurrency_key
-        AND r.state = 'running') AS running
-    FROM ${j} j`;
-  const nextKey = ctx.stmt(
-    `${head} WHERE j.queue = ?1 AND j.${LIMITED} AND j.concurrency_key > ?2
-      ORDER BY j.concurrency_key, j.priority, j.run_at, j.id LIMIT 1`,
-  );
-  const nextKeyUpTo = ctx.stmt(
-    `${head} WHERE j.queue = ?1 AND j.${LIMITED} AND j.concurrency_key > ?2 AND j.concurrency_key <= ?3
-      ORDER BY j.concurrency_key, j.priority, j.run_at, j.id LIMIT 1`,
-  );
-  const runnable = ctx.stmt(
-    `SELECT id, priority, run_at FROM ${j}
-      WHERE queue = ? AND concurrency_key = ? AND ${LIMITED} AND run_at <= ? AND cancel_requested = 0
-      ORDER BY priority, run_at, id LIMIT ?`,
-  );
+  // The next key, its first pending job's limits, the key's running jobs and (in the same
+  // statement, one row each) its runnable jobs up to its free slots: a probe of the limited claim
+  // index for the key, one of the keyed running index, one of the limited claim index for its
+  // jobs. At least one row while there is a next key (its job columns null when none may run).
+  const keyStmt = (upTo: boolean) =>
+    ctx.stmt(
+      `WITH h AS MATERIALIZED (
+        SELECT j.concurrency_key AS k, j.concurrency_limit AS lim, j.rate_limit, j.rate_period_ms,
+          (SELECT count(*) FROM ${j} r WHERE r.queue = j.queue AND r.concurrency_key = j.concurrency_key
+            AND r.state = 'running') AS running
+        FROM ${j} j
+        WHERE j.queue = ?1 AND j.${LIMITED} AND j.concurrency_key > ?2 ${upTo ? "AND j.concurrency_key <= ?3" : ""}
+        ORDER BY j.concurrency_key, j.priority, j.run_at, j.id LIMIT 1
+      )
+      SELECT h.k, h.lim, h.rate_limit, h.rate_period_ms, h.running, q.id, q.priority, q.run_at
+      FROM h LEFT JOIN ${j} q ON q.queue = ?1 AND q.concurrency_key = h.k AND q.${LIMITED}
+        AND q.run_at <= ?4 AND q.cancel_requested = 0
+      ORDER BY q.priority, q.run_at, q.id
+      LIMIT coalesce((SELECT max(1, min(?5, CASE WHEN lim IS NULL THEN ?5 ELSE lim - running END)) FROM h), 1)`,
+    );
+  const nextKey = keyStmt(false);
+  const nextKeyUpTo = keyStmt(true);
   // The search for jobs without a key: the next pending jobs in claim order after the position
   // the previous claim's search reached, at most scanBound of them (see pickLimited).
   const scan = ctx.stmt(
@@ -182,12 +185,13 @@ export function pickLimited(
   for (;;) {
     if (room >= limit || walked >= bound * MAX_WALKS || (walked > 0 && walked % bound === 0 && room > 0))
       break;
-    let next = wrapped ? undefined : (nextKey.get(queue, key) as Row | undefined);
-    if (next === undefined && !wrapped) {
+    let got = wrapped ? [] : (nextKey.all(queue, key, null, now, limit) as Row[]);
+    if (got.length === 0 && !wrapped) {
       wrapped = true;
       key = "";
     }
-    if (wrapped) next = nextKeyUpTo.get(queue, key, cursor) as Row | undefined;
+    if (wrapped) got = nextKeyUpTo.all(queue, key, cursor, now, limit) as Row[];
+    const next = got[0];
     if (next === undefined) break;
     key = String(next["k"]);
     walked++;
@@ -208,7 +212,7 @@ export function pickLimited(
       free = Math.min(free, Number(first["rate_limit"]) - used);
     }
     if (free > 0) {
-      const rows = runnable.all(queue, key, now, free) as Row[];
+      const rows = got.filter((r) => r["id"] !== null).slice(0, free);
       room += rows.length;
       add(rows, true, bucket);
     }
