@@ -19,29 +19,39 @@ export const LIMITED_PROBE_MS = 1_000;
 
 /**
  * The limited claim statement ($1 queue, $2 limit, $3 worker id, $4 lease ms, $5 claim token,
- * $6 how many start at once, $7 the key to start after, $8 the most keys to walk). It walks the
- * distinct keys of the queue's pending keyed jobs with a loose index scan (one probe per key,
- * which reads the key's first pending job and so its limits), starting after `$7` (the key this
- * process's previous claim of the queue reached), on to the last key, then from the first key up
- * to `$7`. For each key it counts the running jobs (a probe of the keyed running index) and the
- * runnable jobs it may take: up to its limit (the limit of its first pending job) minus its
- * running jobs. The walk stops once the keys walked hold `$2` runnable jobs, or after `$8` keys,
- * so a claim visits the keys it needs rather than every key, and the next claim goes on from
- * where it stopped: over consecutive claims every key gets its turn. Each walked key's jobs are
- * taken in (priority, run_at, id) order, numbered 1, 2, ... within the key; jobs without a key
- * each count as a key of their own (number 1). The claim takes the first `$2` in order of
+ * $6 how many start at once, $7 the key to start after, $8 the most keys to walk, $9-$11 the
+ * (priority, run_at, id) the search for jobs without a key starts after, $12 the most pending jobs
+ * it reads). It walks the distinct keys of the queue's pending keyed jobs with a loose index scan
+ * (one probe per key, which reads the key's first pending job and so its limits), starting after
+ * `$7` (the key this process's previous claim of the queue reached), on to the last key, then from
+ * the first key up to `$7`. For each key it counts the running jobs (a probe of the keyed running
+ * index) and takes the runnable jobs it may (a third probe, whose ids the walk carries on): up to its limit (the
+ * limit of its first pending job) minus its running jobs. The walk stops once the keys walked hold
+ * `$2` runnable jobs, or after `$8` keys, so a claim visits the keys it needs rather than every
+ * key, and the next claim goes on from where it stopped: over consecutive claims every key gets
+ * its turn. Each walked key's jobs are taken in (priority, run_at, id) order, numbered 1, 2, ...
+ * within the key; jobs without a key each count as a key of their own (number 1). No index holds
+ * the pending jobs without a key apart (one would be written by every plain job), so they are
+ * searched among the queue's next `$12` pending jobs in claim order after position `$9-$11` (where
+ * this process's previous search stopped; it starts over once a search reaches the queue's end):
+ * a claim reads a bounded number of pending jobs, never the whole backlog, and a job without a key
+ * waits at most until the search comes round to it. The claim takes the first `$2` in order of
  * (number, priority, run_at, id): one job of every walked key before a second of any, so a key
  * with a large backlog cannot starve the others. A key with a rate limit takes at most its limit
  * minus the starts counted in the current window (row `<queue>/<key>` of the rate windows table,
- * reset when the window moves on), and only among the first `$6` (they start now, so the window
- * counts real starts); the statement counts them. A key without a concurrency limit (null: only a
- * rate limit) is bounded by the claim's size alone. Rows locked by another claim are skipped. A
- * paused queue yields nothing. Every row carries the last key walked (`walked_to`) and the number
- * of keys walked (`walked`); when nothing is claimed, one row of nulls carries them.
+ * reset when the window moves on; not read for keys without a rate limit), and only among the
+ * first `$6` (they start now, so the window counts real starts); the statement counts them. A key
+ * without a concurrency limit (null: only a rate limit) is bounded by the claim's size alone.
+ * Rows locked by another claim are skipped. A paused queue yields nothing. Every row carries the
+ * last key walked (`walked_to`), the number of keys walked (`walked`), the number of jobs the
+ * search read (`scanned`) and the position it reached (`scanned_priority`, `scanned_run_at`,
+ * `scanned_id`); when nothing is claimed, one row of nulls carries them.
  *
  * @example
  * ```ts
- * await client.query(limitedClaimSql(ctx), ["default", 10, "w1", 30_000, randomUUID(), 10, "", 64]);
+ * await client.query(limitedClaimSql(ctx), [
+ *   "default", 10, "w1", 30_000, randomUUID(), 10, "", 64, -2147483648, "-infinity", "0", 64,
+ * ]);
  * ```
  */
 export function limitedClaimSql(ctx: PgContext): string {
@@ -49,7 +59,7 @@ export function limitedClaimSql(ctx: PgContext): string {
   // The next key after (k, part): in part 0 the keys after the cursor $7, then (part 1) the keys
   // from the first up to the cursor; with its running jobs, its rate window, and what it may take.
   const step = (k: string, part: string): string =>
-    `SELECT nx.k, nx.part, nx.rate_limit, nx.rate_period_ms, head.win, ready.n AS take
+    `SELECT nx.k, nx.part, nx.rate_limit, nx.rate_period_ms, head.win, ready.n AS take, ready.ids, ready.prs, ready.ras
       FROM (
         (SELECT concurrency_key AS k, 0 AS part, concurrency_limit AS lim, rate_limit, rate_period_ms
           FROM ${j} WHERE ${part} = 0 AND queue = $1 AND ${LIMITED} AND concurrency_key > ${k}
@@ -68,10 +78,11 @@ export function limitedClaimSql(ctx: PgContext): string {
       CROSS JOIN LATERAL (
         SELECT to_timestamp(floor(extract(epoch FROM now()) * 1000 / nx.rate_period_ms) * nx.rate_period_ms / 1000.0) AS win
       ) head
-      LEFT JOIN ${ctx.rateWindows} w ON nx.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || nx.k
+      LEFT JOIN ${ctx.rateWindows} w ON w.bucket = CASE WHEN nx.rate_limit IS NOT NULL THEN $1 || '/' || nx.k END
       CROSS JOIN LATERAL (
-        SELECT count(*)::int AS n FROM (
-          SELECT 1 FROM ${j} q
+        SELECT count(*)::int AS n, array_agg(x.id) AS ids, array_agg(x.priority) AS prs, array_agg(x.run_at) AS ras
+        FROM (
+          SELECT q.id, q.priority, q.run_at FROM ${j} q
           WHERE q.queue = $1 AND q.concurrency_key = nx.k AND q.${LIMITED}
             AND q.run_at <= now() AND NOT q.cancel_requested
           ORDER BY q.priority, q.run_at, q.id
@@ -94,24 +105,30 @@ export function limitedClaimSql(ctx: PgContext): string {
       SELECT p.id, p.priority, p.run_at, p.rank, walk.k, walk.win, walk.rate_limit IS NOT NULL AS rated,
         walk.rate_period_ms AS per
       FROM walk
-      CROSS JOIN LATERAL (
-        SELECT q.id, q.priority, q.run_at, row_number() OVER (ORDER BY q.priority, q.run_at, q.id) AS rank
-        FROM ${j} q
-        WHERE q.queue = $1 AND q.concurrency_key = walk.k AND q.${LIMITED}
-          AND q.run_at <= now() AND NOT q.cancel_requested
-        ORDER BY q.priority, q.run_at, q.id
-        LIMIT walk.take
-      ) p
+      CROSS JOIN LATERAL unnest(walk.ids, walk.prs, walk.ras) WITH ORDINALITY AS p(id, priority, run_at, rank)
       WHERE walk.take > 0
+    ),
+    scan AS (
+      SELECT id, priority, run_at,
+        concurrency_key IS NULL AND rate_key IS NULL AND run_at <= now() AND NOT cancel_requested AS fit
+      FROM ${j}
+      WHERE state IN ${PENDING} AND queue = $1
+        AND (priority, run_at, id) > ($9::int, $10::timestamptz, $11::bigint)
+      ORDER BY priority, run_at, id
+      LIMIT $12
     ),
     plain AS (
       SELECT id, priority, run_at, 1::bigint AS rank, NULL::text AS k, NULL::timestamptz AS win, false AS rated,
         NULL::integer AS per
-      FROM ${j}
-      WHERE state IN ${PENDING} AND queue = $1 AND run_at <= now() AND NOT cancel_requested
-        AND concurrency_key IS NULL AND rate_key IS NULL
+      FROM scan WHERE fit
       ORDER BY priority, run_at, id
       LIMIT $2
+    ),
+    scanned AS (
+      SELECT count(*)::int AS scan_n, (array_agg(priority ORDER BY priority DESC, run_at DESC, id DESC))[1] AS scan_pr,
+        (array_agg(run_at::text ORDER BY priority DESC, run_at DESC, id DESC))[1] AS scan_ra,
+        (array_agg(id::text ORDER BY priority DESC, run_at DESC, id DESC))[1] AS scan_id
+      FROM scan
     ),
     ordered AS (
       SELECT a.*, row_number() OVER (ORDER BY a.rank, a.priority, a.run_at, a.id) AS ord
@@ -152,8 +169,9 @@ export function limitedClaimSql(ctx: PgContext): string {
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
       concurrency_key, rate_period_ms, (SELECT walk.k FROM walk ORDER BY walk.n DESC LIMIT 1) AS walked_to,
-      (SELECT max(walk.n) FROM walk) AS walked
-    FROM (SELECT 1) one LEFT JOIN u ON true ORDER BY ord`;
+      (SELECT max(walk.n) FROM walk) AS walked, scanned.scan_n AS scanned,
+      scanned.scan_pr AS scanned_priority, scanned.scan_ra AS scanned_run_at, scanned.scan_id AS scanned_id
+    FROM (SELECT 1) one CROSS JOIN scanned LEFT JOIN u ON true ORDER BY ord`;
 }
 
 /**
@@ -173,8 +191,22 @@ export async function claimLimited(
   return await inQueueLock(ctx, values[0], timeoutMs, (query) => runLimitedClaim(ctx, query, values));
 }
 
-/** Per store context: per queue, the last key this process's previous limited claim walked to. */
-const cursors = new WeakMap<PgContext, Map<string, string>>();
+/** Where a process's claims of a queue are: the last key walked, and the plain scan's position. */
+interface Cursor {
+  /** The last key the previous claim walked to ("" before the first key). */
+  key: string;
+  /** The (priority, run_at, id) the previous claim's scan for jobs without a key stopped at. */
+  scan: ScanPosition;
+}
+
+/** A position in the claim index's order; {@link SCAN_START} sorts before every job. */
+type ScanPosition = [priority: number, runAt: string, id: string];
+
+/** Before every job: the lowest priority, no time, no id (ids start at 1). */
+const SCAN_START: ScanPosition = [-2147483648, "-infinity", "0"];
+
+/** Per store context: per queue, where this process's previous limited claim of it stopped. */
+const cursors = new WeakMap<PgContext, Map<string, Cursor>>();
 
 /** The most keys one limited claim of `limit` jobs walks (see {@link limitedClaimSql}). */
 export function walkBound(limit: number): number {
@@ -182,9 +214,27 @@ export function walkBound(limit: number): number {
 }
 
 /**
+ * The most pending jobs one limited claim of `limit` jobs reads in its search for jobs without a
+ * key (see {@link limitedClaimSql}).
+ */
+export function scanBound(limit: number): number {
+  return Math.max(limit, 64);
+}
+
+interface LimitedRow extends ClaimRow {
+  walked_to: string | null;
+  walked: number | null;
+  scanned: number;
+  scanned_priority: number | null;
+  scanned_run_at: string | null;
+  scanned_id: string | null;
+}
+
+/**
  * Runs the limited claim statement inside the queue's claim lock (see {@link inQueueLock}): the
- * key walk starts after the key this process's previous claim of the queue reached, and the key
- * it reaches now is kept for the next one.
+ * key walk starts after the key this process's previous claim of the queue reached, and the
+ * search for jobs without a key after the job it reached; where they reach now is kept for the
+ * next one.
  *
  * @example
  * ```ts
@@ -202,19 +252,47 @@ export async function runLimitedClaim(
     cursors.set(ctx, byQueue);
   }
   const bound = walkBound(values[1]);
-  // A walk that ends at its bound having found nothing to claim (every key it met at its limit)
-  // goes on from where it stopped, a few times, rather than report a queue with runnable jobs empty.
+  const scan = scanBound(values[1]);
+  // A claim whose walk or scan ended at its bound having found nothing to claim (every key it met
+  // at its limit, no job without a key) goes on from where it stopped, a few times, rather than
+  // report a queue with runnable jobs empty.
+  // Once a walk has met every key without reaching its bound, further rounds walk one key only.
+  let keys = bound;
   for (let round = 1; ; round++) {
-    const cursor = byQueue.get(values[0]) ?? "";
-    const { rows } = await query<ClaimRow & { walked_to: string | null; walked: number | null }>(
-      "claim_limited",
-      limitedClaimSql(ctx),
-      [...values, cursor, bound],
-    );
+    const cursor = byQueue.get(values[0]) ?? { key: "", scan: SCAN_START };
+    const { rows } = await query<LimitedRow>("claim_limited", limitedClaimSql(ctx), [
+      ...values,
+      cursor.key,
+      keys,
+      ...cursor.scan,
+      scan,
+    ]);
+    const first = rows[0];
     // Every key sorts after "": an empty walk (no keyed jobs) starts the next one from the first.
-    byQueue.set(values[0], rows[0]?.walked_to ?? "");
-    const claimed = rows.filter((r) => r.id !== null).map(({ walked_to: _to, walked: _n, ...row }) => row);
-    if (claimed.length > 0 || rows[0]?.walked !== bound || round >= MAX_WALKS) return claimed;
+    // A scan that read fewer jobs than its bound reached the queue's end: the next starts over.
+    byQueue.set(values[0], {
+      key: first?.walked_to ?? "",
+      scan:
+        first === undefined || first.scanned < scan || first.scanned_id === null
+          ? SCAN_START
+          : [Number(first.scanned_priority), String(first.scanned_run_at), first.scanned_id],
+    });
+    const claimed = rows
+      .filter((r) => r.id !== null)
+      .map(
+        ({
+          walked_to: _to,
+          walked: _n,
+          scanned: _s,
+          scanned_priority: _p,
+          scanned_run_at: _r,
+          scanned_id: _i,
+          ...row
+        }) => row,
+      );
+    const walkMore = keys === bound && first?.walked === bound;
+    if (claimed.length > 0 || !(walkMore || first?.scanned === scan) || round >= MAX_WALKS) return claimed;
+    if (!walkMore) keys = 1;
   }
 }
 
@@ -266,9 +344,15 @@ export async function inQueueLock<T>(
       } as pg.QueryConfig);
     await client.query("BEGIN");
     try {
-      await query("claim_limited_lock", "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
-        `${ctx.schema}.claim.${queue}`,
-      ]);
+      // The claim statements of this transaction run on their generic plan from their first
+      // execution on a connection: planning the limited claim statement costs more than running
+      // it, and the server would otherwise plan it anew for each of its first five executions.
+      await query(
+        "claim_limited_lock",
+        `SELECT pg_advisory_xact_lock(hashtextextended($1, 0)),
+          set_config('plan_cache_mode', 'force_generic_plan', true)`,
+        [`${ctx.schema}.claim.${queue}`],
+      );
       const out = await body(query);
       await client.query("COMMIT");
       return out;

@@ -36,6 +36,23 @@ export function walkBound(limit: number): number {
   return Math.max(2 * limit, 64);
 }
 
+/**
+ * The most pending jobs one limited claim of `limit` jobs reads in its search for jobs without a
+ * key (see {@link pickLimited}).
+ */
+export function scanBound(limit: number): number {
+  return Math.max(limit, 64);
+}
+
+/** A position in the claim index's order: (priority, run_at, id). */
+type ScanPosition = [priority: number, runAt: number, id: number];
+
+/** Before every job (ids start at 1). */
+const SCAN_START: ScanPosition = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, 0];
+
+/** Per store context: per queue, where this process's previous search for jobs without a key stopped. */
+const scans = new WeakMap<SqliteContext, Map<string, ScanPosition>>();
+
 /** How many bounds' worth of keys a walk that finds nothing to claim goes on for. */
 const MAX_WALKS = 16;
 
@@ -72,7 +89,11 @@ export function roundRobin(candidates: readonly Candidate[]): Candidate[] {
  * nothing goes on, up to MAX_WALKS bounds), so that consecutive claims give every key its turn;
  * for each key, takes up to its limit (that of its first pending job) minus its running jobs,
  * and, for a rate-limited key, at most its rate limit minus the starts already counted in the
- * current window; jobs without a key each count as a key of their own; then the first `limit` in
+ * current window (one statement per key reads the key, its limits, its running jobs and its
+ * runnable jobs); jobs without a key each count as a key of their own, searched among
+ * the queue's next {@link scanBound} pending jobs in claim order after where this process's
+ * previous search stopped (no index holds them apart; the search starts over at the queue's end,
+ * and goes on, up to MAX_WALKS times, while the claim found nothing); then the first `limit` in
  * round-robin order (one job of every walked key before a second of any), of which rate-limited jobs only among
  * the first `start` (they start now, so the window counts real starts). The windows of the chosen
  * rate-limited jobs are counted. Nothing when the queue is paused. Must run inside the claim's
@@ -95,30 +116,36 @@ export function pickLimited(
     ctx.stmt(`SELECT 1 AS found FROM ${ctx.t.queues} WHERE name = ? AND paused = 1`).get(queue) !== undefined
   )
     return [];
-  // The next key and its first pending job's limits, in one probe of the limited claim index.
-  const nextKey = ctx.stmt(
-    `SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
-      WHERE queue = ? AND ${LIMITED} AND concurrency_key > ?
-      ORDER BY concurrency_key, priority, run_at, id LIMIT 1`,
-  );
-  const nextKeyUpTo = ctx.stmt(
-    `SELECT concurrency_key AS k, concurrency_limit AS lim, rate_limit, rate_period_ms FROM ${j}
-      WHERE queue = ? AND ${LIMITED} AND concurrency_key > ? AND concurrency_key <= ?
-      ORDER BY concurrency_key, priority, run_at, id LIMIT 1`,
-  );
-  const running = ctx.stmt(
-    `SELECT count(*) AS n FROM ${j} WHERE queue = ? AND concurrency_key = ? AND state = 'running'`,
-  );
-  const runnable = ctx.stmt(
-    `SELECT id, priority, run_at FROM ${j}
-      WHERE queue = ? AND concurrency_key = ? AND ${LIMITED} AND run_at <= ? AND cancel_requested = 0
-      ORDER BY priority, run_at, id LIMIT ?`,
-  );
-  const plain = ctx.stmt(
-    `SELECT id, priority, run_at FROM ${j}
-      WHERE queue = ? AND state IN ${PENDING} AND run_at <= ? AND cancel_requested = 0
-        AND concurrency_key IS NULL AND rate_key IS NULL
-      ORDER BY priority, run_at, id LIMIT ?`,
+  // The next key, its first pending job's limits, the key's running jobs and (in the same
+  // statement, one row each) its runnable jobs up to its free slots: a probe of the limited claim
+  // index for the key, one of the keyed running index, one of the limited claim index for its
+  // jobs. At least one row while there is a next key (its job columns null when none may run).
+  const keyStmt = (upTo: boolean) =>
+    ctx.stmt(
+      `WITH h AS MATERIALIZED (
+        SELECT j.concurrency_key AS k, j.concurrency_limit AS lim, j.rate_limit, j.rate_period_ms,
+          (SELECT count(*) FROM ${j} r WHERE r.queue = j.queue AND r.concurrency_key = j.concurrency_key
+            AND r.state = 'running') AS running
+        FROM ${j} j
+        WHERE j.queue = ?1 AND j.${LIMITED} AND j.concurrency_key > ?2 ${upTo ? "AND j.concurrency_key <= ?3" : ""}
+        ORDER BY j.concurrency_key, j.priority, j.run_at, j.id LIMIT 1
+      )
+      SELECT h.k, h.lim, h.rate_limit, h.rate_period_ms, h.running, q.id, q.priority, q.run_at
+      FROM h LEFT JOIN ${j} q ON q.queue = ?1 AND q.concurrency_key = h.k AND q.${LIMITED}
+        AND q.run_at <= ?4 AND q.cancel_requested = 0
+      ORDER BY q.priority, q.run_at, q.id
+      LIMIT coalesce((SELECT max(1, min(?5, CASE WHEN lim IS NULL THEN ?5 ELSE lim - running END)) FROM h), 1)`,
+    );
+  const nextKey = keyStmt(false);
+  const nextKeyUpTo = keyStmt(true);
+  // The search for jobs without a key: the next pending jobs in claim order after the position
+  // the previous claim's search reached, at most scanBound of them (see pickLimited).
+  const scan = ctx.stmt(
+    `SELECT id, priority, run_at,
+        concurrency_key IS NULL AND rate_key IS NULL AND run_at <= ?1 AND cancel_requested = 0 AS fit
+      FROM ${j}
+      WHERE queue = ?2 AND state IN ${PENDING} AND (priority, run_at, id) > (?3, ?4, ?5)
+      ORDER BY priority, run_at, id LIMIT ?6`,
   );
   const windowOf = ctx.stmt(`SELECT window_start, started FROM ${ctx.t.rateWindows} WHERE bucket = ?`);
   const count = ctx.stmt(
@@ -158,12 +185,13 @@ export function pickLimited(
   for (;;) {
     if (room >= limit || walked >= bound * MAX_WALKS || (walked > 0 && walked % bound === 0 && room > 0))
       break;
-    let next = wrapped ? undefined : (nextKey.get(queue, key) as Row | undefined);
-    if (next === undefined && !wrapped) {
+    let got = wrapped ? [] : (nextKey.all(queue, key, null, now, limit) as Row[]);
+    if (got.length === 0 && !wrapped) {
       wrapped = true;
       key = "";
     }
-    if (wrapped) next = nextKeyUpTo.get(queue, key, cursor) as Row | undefined;
+    if (wrapped) got = nextKeyUpTo.all(queue, key, cursor, now, limit) as Row[];
+    const next = got[0];
     if (next === undefined) break;
     key = String(next["k"]);
     walked++;
@@ -171,8 +199,7 @@ export function pickLimited(
     const first = next;
     let free = limit;
     // A null limit: no concurrency limit (a key with only a rate limit).
-    if (first["lim"] !== null)
-      free = Math.min(free, Number(first["lim"]) - Number((running.get(queue, key) as Row)["n"]));
+    if (first["lim"] !== null) free = Math.min(free, Number(first["lim"]) - Number(first["running"]));
     let bucket: string | undefined;
     if (first["rate_limit"] !== null && first["rate_period_ms"] !== null) {
       const period = Number(first["rate_period_ms"]);
@@ -185,12 +212,33 @@ export function pickLimited(
       free = Math.min(free, Number(first["rate_limit"]) - used);
     }
     if (free > 0) {
-      const rows = runnable.all(queue, key, now, free) as Row[];
+      const rows = got.filter((r) => r["id"] !== null).slice(0, free);
       room += rows.length;
       add(rows, true, bucket);
     }
   }
-  add(plain.all(queue, now, limit) as Row[], false);
+  let scansOf = scans.get(ctx);
+  if (scansOf === undefined) {
+    scansOf = new Map();
+    scans.set(ctx, scansOf);
+  }
+  const scanned = scanBound(limit);
+  // A search that finds nothing, in a claim that found nothing else, goes on from where it stopped
+  // (a few times, as the walk does) rather than report a queue with runnable jobs empty.
+  for (let round = 1; ; round++) {
+    const rows = scan.all(now, queue, ...(scansOf.get(queue) ?? SCAN_START), scanned) as Row[];
+    const last = rows.at(-1);
+    // A search that read fewer jobs than its bound reached the queue's end: the next starts over.
+    scansOf.set(
+      queue,
+      rows.length < scanned || last === undefined
+        ? SCAN_START
+        : [Number(last["priority"]), Number(last["run_at"]), Number(last["id"])],
+    );
+    const fit = rows.filter((r) => Number(r["fit"]) === 1).slice(0, limit);
+    add(fit, false);
+    if (candidates.length > 0 || rows.length < scanned || round >= MAX_WALKS) break;
+  }
   const chosen = roundRobin(candidates)
     .filter((c, at) => c.bucket === undefined || at < start)
     .slice(0, limit);

@@ -140,5 +140,33 @@ export function describeConcurrencyKeys(h: () => FreshStore): void {
       assert.equal(seen.size, 20, "every free key served once");
       assert.deepEqual(await claim(other, 5, "crowd"), [], "every key at its limit");
     });
+
+    it("finds jobs without a key behind many pending keyed jobs at their limit", async () => {
+      const { store } = h();
+      const t = Date.now() - 10_000;
+      // 400 jobs of one key of limit 1, older than the jobs without a key: more than one claim's
+      // search for jobs without a key reads at once.
+      await store.jobs.insert(
+        Array.from({ length: 400 }, (_, i) =>
+          newJob({ queue: "mixed", runAt: new Date(t + i), concurrencyKey: "big", concurrencyLimit: 1 }),
+        ),
+      );
+      const plain = await store.jobs.insert(
+        Array.from({ length: 3 }, (_, i) => newJob({ queue: "mixed", runAt: new Date(t + 1_000 + i) })),
+      );
+      // The first claim takes the key's one slot; the jobs without a key come with it or, at the
+      // latest, with the next claim (the key at its limit: the search goes on to them).
+      const claimed = [...(await claim(store, 2, "mixed")), ...(await claim(store, 5, "mixed"))];
+      assert.equal(claimed.filter((j) => j.concurrencyKey === "big").length, 1, "the key's limit holds");
+      assert.deepEqual(
+        claimed
+          .filter((j) => j.concurrencyKey === undefined || j.concurrencyKey === null)
+          .map((j) => j.id)
+          .sort(),
+        plain.map((r) => r.id).sort(),
+        "every job without a key claimed",
+      );
+      assert.deepEqual(await claim(store, 5, "mixed"), []);
+    });
   });
 }
