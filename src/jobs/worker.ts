@@ -326,7 +326,10 @@ export class JobWorker implements Task {
     for (const job of jobs) {
       if (ids.has(job.id)) continue;
       const entry = this.#running.get(job.id);
-      if (entry === undefined || entry.job !== job) continue;
+      // A job whose handler already returned lost nothing: its own outcome's write committed
+      // before the mark (or that fenced write will find the lease lost and say so), as the
+      // heartbeat judges it.
+      if (entry === undefined || entry.job !== job || entry.handlerReturned) continue;
       this.counters.lostLeases++;
       this.#log.warn(
         { jobId: job.id, kind: job.kind },

@@ -43,7 +43,7 @@ const WORKER_STATEMENTS: ReadonlySet<string> = new Set([
   "mark_started_held",
   "rescue_expired",
   "rescue_worker",
-  "claim_probe",
+  "claim_probe_capped",
   "progress",
   "snooze",
 ]);
