@@ -191,9 +191,12 @@ async function throughput(
  */
 async function throughputAlone(backend: Backend): Promise<number> {
   const { store } = backend;
+  // Detached, as the supervisor forks its workers: a session of its own is a scheduling group of
+  // its own where the kernel groups by session (autogroup), so under load both get the same share.
   const child = spawn(process.execPath, [PROGRAM], {
     env: { ...process.env, ...workerEnv, TEND_DATABASE_URL: backend.database },
     stdio: "ignore",
+    detached: true,
   });
   try {
     await store.jobs.insert(spinJobs(1));
