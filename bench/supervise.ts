@@ -165,7 +165,8 @@ async function throughput(
   // job loop starts), and the spare has booted (its start is a one-off cost, not throughput).
   await store.jobs.insert(spinJobs(1));
   await drained(store);
-  while (!sup.spareReady) await new Promise((r) => setTimeout(r, 20));
+  for (let waited = 0; !sup.spareReady && waited < 30_000; waited += 20)
+    await new Promise((r) => setTimeout(r, 20));
   let peak = min;
   const track = (): void => {
     peak = Math.max(peak, sup.workers().filter((w) => w.state === "ready").length);
