@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { TendError } from "../errors/index.ts";
 import { type CrashSink, runInTaskContext, type TaskContext } from "./context.ts";
 import type { Duration } from "./duration.ts";
+import { monotonicMs } from "./clock.ts";
 import { cleanupFailed, cleanupTimeout, messageOf } from "./errors.ts";
 
 /** Options for {@link Manager.cleanup}. */
@@ -41,7 +42,7 @@ export async function runCleanup(
     log: log.child({ cleanup: cleanup.name }),
     sink,
   };
-  const started = performance.now();
+  const started = monotonicMs();
   try {
     const result = await Promise.race([
       (async () => runInTaskContext(context, () => cleanup.fn(controller.signal)))(),
@@ -52,10 +53,7 @@ export async function runCleanup(
       log.error({ cleanup: cleanup.name, timeoutMs: cleanup.timeoutMs }, "cleanup timed out");
       record(cleanupTimeout(cleanup.name, cleanup.timeoutMs));
     } else {
-      log.debug(
-        { cleanup: cleanup.name, durationMs: Math.round(performance.now() - started) },
-        "cleanup done",
-      );
+      log.debug({ cleanup: cleanup.name, durationMs: Math.round(monotonicMs() - started) }, "cleanup done");
     }
   } catch (err) {
     log.error({ cleanup: cleanup.name, err }, `cleanup failed: ${messageOf(err)}`);

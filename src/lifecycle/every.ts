@@ -8,6 +8,7 @@ import {
   rejectUnknownKeys,
   TendError,
 } from "../errors/index.ts";
+import { monotonicMs } from "./clock.ts";
 import { currentTask } from "./context.ts";
 import { type Duration, MAX_TIMER_MS, parseDuration, parseTimeout } from "./duration.ts";
 import { isAbortError, messageOf } from "./errors.ts";
@@ -106,8 +107,7 @@ export function every(
       const log = options.log ?? currentTask()?.log;
       let lastStart: number | undefined;
       for (let n = 1; !signal.aborted; n++) {
-        const elapsed =
-          lastStart === undefined ? (immediate ? intervalMs : 0) : performance.now() - lastStart;
+        const elapsed = lastStart === undefined ? (immediate ? intervalMs : 0) : monotonicMs() - lastStart;
         const delay = nextRunDelay(intervalMs, elapsed, jitterMs, Math.random());
         if (delay > 0) {
           try {
@@ -116,7 +116,7 @@ export function every(
             return; // aborted while waiting: a clean stop
           }
         }
-        lastStart = performance.now();
+        lastStart = monotonicMs();
         const link = timeoutMs === undefined ? null : linkSignals([signal], timeoutMs);
         const runSignal = link?.signal ?? signal;
         try {
@@ -134,7 +134,7 @@ export function every(
               : err;
           if (stopOnError) throw failure;
           log?.error(
-            { task: name, run: n, err: failure, durationMs: Math.round(performance.now() - lastStart) },
+            { task: name, run: n, err: failure, durationMs: Math.round(monotonicMs() - lastStart) },
             `periodic run failed: ${messageOf(failure)}`,
           );
         } finally {

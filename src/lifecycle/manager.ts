@@ -10,6 +10,7 @@ import {
 import { createLogger } from "../log/index.ts";
 import { type Cleanup, type CleanupOptions, type RegisteredCleanup, runCleanup } from "./cleanup.ts";
 
+import { monotonicMs } from "./clock.ts";
 import { type CrashSink, runInTaskContext, type TaskContext } from "./context.ts";
 import { captureCrashes } from "./crash.ts";
 import { type Duration, parseTimeout } from "./duration.ts";
@@ -278,7 +279,7 @@ export class Manager {
       this.#state = "running";
       if (this.#captureCrashes) this.#releaseCrashes = captureCrashes(this.#sink);
     }
-    const entry: Running = { name, ephemeral, startedAt: performance.now() };
+    const entry: Running = { name, ephemeral, startedAt: monotonicMs() };
     this.#running.set(name, entry);
     this.#log.info({ task: name, ephemeral }, "task started");
     const context: TaskContext = { task: name, log: this.#log.child({ task: name }), sink: this.#sink };
@@ -302,13 +303,13 @@ export class Manager {
     if (this.#running.get(entry.name) !== entry) {
       // Given up on at the shutdown timeout; it has returned at last.
       this.#log.warn(
-        { task: entry.name, durationMs: Math.round(performance.now() - entry.startedAt), err },
+        { task: entry.name, durationMs: Math.round(monotonicMs() - entry.startedAt), err },
         "task returned after the shutdown timeout",
       );
       return;
     }
     this.#running.delete(entry.name);
-    const durationMs = Math.round(performance.now() - entry.startedAt);
+    const durationMs = Math.round(monotonicMs() - entry.startedAt);
     const signal = this.#controller.signal;
     if (kind !== undefined && !(signal.aborted && isAbortError(err, signal))) {
       this.#log.error({ task: entry.name, durationMs, err }, "task failed");

@@ -1,4 +1,3 @@
-import { randomBytes } from "node:crypto";
 import { hostname } from "node:os";
 
 /** The identity made for this process when TEND_WORKER_ID is not set (once, on first use). */
@@ -19,6 +18,14 @@ let made: string | undefined;
 export function defaultWorkerId(env: NodeJS.ProcessEnv = process.env): string {
   const fromEnv = env["TEND_WORKER_ID"];
   if (fromEnv !== undefined && fromEnv !== "") return fromEnv;
-  made ??= `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`;
+  made ??= `${hostname()}:${process.pid}:${randomHex()}`;
   return made;
+}
+
+/**
+ * Four random bytes as hex. node:crypto is loaded here, on first use, not at import: loading it
+ * costs a program that never asks for a worker id (a Manager alone) several milliseconds of start-up.
+ */
+function randomHex(): string {
+  return process.getBuiltinModule("node:crypto").randomBytes(4).toString("hex");
 }

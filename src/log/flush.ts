@@ -1,4 +1,5 @@
-import { type Logger, symbols } from "pino";
+import type { Logger } from "pino";
+import { pinoModule } from "./pino-module.ts";
 
 /** The parts of pino's default destination (sonic-boom) that flushing needs. */
 interface Destination {
@@ -21,7 +22,8 @@ interface Destination {
  * ```
  */
 export async function flushLogger(log: Logger, timeoutMs = 2_000): Promise<void> {
-  const stream = (log as unknown as Record<symbol, unknown>)[symbols.streamSym] as Destination | undefined;
+  const stream = (log as unknown as Record<symbol, unknown>)[pinoModule.symbols.streamSym] as
+    Destination | undefined;
   const deadline = Date.now() + timeoutMs;
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<void>((resolve) => {

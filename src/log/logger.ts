@@ -1,4 +1,7 @@
-import { type Logger, type LoggerOptions, pino } from "pino";
+import type { Logger, LoggerOptions } from "pino";
+import { pinoModule } from "./pino-module.ts";
+
+const { pino } = pinoModule;
 
 export type { Logger } from "pino";
 

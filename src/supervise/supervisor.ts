@@ -606,6 +606,10 @@ export class Supervisor extends EventEmitter {
     const store = this.#store;
     if (this.#state !== "running" || store === undefined) return;
     const fleet = await this.#fleetMembers();
+    // min = max leaves nothing to decide, alone or in a fleet (a master's share stays within its
+    // own min and max): no queue statistics are read, a query a second that the database and the
+    // workers pay for. The fleet row above is still renewed, for the other masters.
+    if (this.options.min === this.options.max) return;
     const change = await this.#scaler.evaluate(
       store,
       this.#desired,

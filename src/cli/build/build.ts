@@ -64,6 +64,37 @@ function tendModule(path: string): string {
   return fileURLToPath(new URL(`${path}.${ext}`, import.meta.url));
 }
 
+/** The esbuild plugin shape used here (esbuild is an optional, dynamically loaded dependency). */
+interface EsbuildPlugin {
+  name: string;
+  setup(build: {
+    onLoad(
+      options: { filter: RegExp },
+      callback: (args: { path: string }) => Promise<{ contents: string; loader: "js" } | undefined>,
+    ): void;
+  }): void;
+}
+
+/** The line of src/log/pino-module.ts that loads pino (compiled or not, it reads the same). */
+const PINO_REQUIRE = 'createRequire(import.meta.url)("pino")';
+
+/**
+ * tend loads pino with `createRequire` (src/log/pino-module.ts: cheaper at start-up than importing
+ * it), which esbuild does not follow: in the bundle, that file (of whichever copy of tend the
+ * program imports) becomes an `import` of pino, so pino is bundled.
+ */
+function pinoImportPlugin(): EsbuildPlugin {
+  return {
+    name: "tend-pino-import",
+    setup(build) {
+      build.onLoad({ filter: /[\\/]log[\\/]pino-module\.[jt]s$/ }, async ({ path }) => {
+        if (!(await readFile(path, "utf8")).includes(PINO_REQUIRE)) return undefined;
+        return { contents: 'import pino from "pino";\nexport const pinoModule = pino;\n', loader: "js" };
+      });
+    },
+  };
+}
+
 interface EsbuildApi {
   build(options: Record<string, unknown>): Promise<{ outputFiles?: Array<{ contents: Uint8Array }> }>;
 }
@@ -137,6 +168,7 @@ export async function buildExecutable(options: BuildOptions): Promise<BuildResul
       banner: { js: BUNDLE_BANNER },
       define: { "import.meta": "__tendImportMeta" },
       external: [...ALWAYS_EXTERNAL, ...(options.external ?? [])],
+      plugins: [pinoImportPlugin()],
       legalComments: "none",
     });
     const file = result.outputFiles?.[0];
