@@ -100,6 +100,11 @@ export class BackendCpu {
  * (taskset missing, the process gone, the CPU absent).
  */
 export function pinToCpu(pid: number, cpu: number): boolean {
-  const r = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
-  return r.status === 0;
+  // `-a` walks the process's threads one by one: a thread that ends during the walk fails it, so
+  // the walk is tried again (a process that ended fails every time).
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const r = spawnSync("taskset", ["-a", "-p", "-c", String(cpu), String(pid)], { stdio: "ignore" });
+    if (r.status === 0) return true;
+  }
+  return false;
 }
