@@ -13,7 +13,7 @@
  * `npm exec -- node bench/jobs/diagnose.ts --pg --sqlite [--jobs N] [--runs N] [--port P]`
  * (`--instrumented-only`: SQLite profiles and syscall counts without the timed rotation;
  * `--only tend,graphile` and `--procs 1,4`: only the PostgreSQL scenarios of those systems' modules
- * and worker process counts)
+ * and worker process counts; `--keyed`: instead, tend's plain run beside its keyed one)
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
@@ -35,6 +35,7 @@ import { nowMs } from "./clock.ts";
 import { summariseProfiles, top } from "./cpu-profile.ts";
 import { CHANNELS, type PgDiagnosis, pgDiagnosisHooks } from "./pg-diagnosis.ts";
 import { startPrivateCluster } from "./private-cluster.ts";
+import { keyedSpec } from "./keyed.ts";
 import { type ProcessResult, processRun, type RunHooks } from "./runs.ts";
 
 const argv = process.argv.slice(2);
@@ -139,6 +140,13 @@ async function pgPhase(): Promise<void> {
       processes: 4,
     },
   ];
+  // `--keyed`: the plain run and the keyed phase's (1,000 keys of limit 2), side by side.
+  if (argv.includes("--keyed"))
+    scenarios.splice(0, scenarios.length, scenarios[0]!, {
+      label: "tend-postgres (prefetch 500), 1,000 concurrency keys of limit 2, 1 worker process",
+      spec: keyedSpec("postgres", 1_000, 2),
+      processes: 1,
+    });
   const chosen = scenarios.filter(
     (s) =>
       (ONLY === undefined || ONLY.includes(s.spec.module)) &&

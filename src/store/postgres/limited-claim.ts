@@ -42,10 +42,12 @@ export const LIMITED_PROBE_MS = 1_000;
  * reset when the window moves on; not read for keys without a rate limit), and only among the
  * first `$6` (they start now, so the window counts real starts); the statement counts them. A key
  * without a concurrency limit (null: only a rate limit) is bounded by the claim's size alone.
- * Rows locked by another claim are skipped. A paused queue yields nothing. Every row carries the
- * last key walked (`walked_to`), the number of keys walked (`walked`), the number of jobs the
- * search read (`scanned`) and the position it reached (`scanned_priority`, `scanned_run_at`,
- * `scanned_id`); when nothing is claimed, one row of nulls carries them.
+ * The walk locks the runnable jobs it takes (FOR UPDATE SKIP LOCKED in the third probe: rows
+ * another transaction holds are skipped, and a job changed meanwhile is checked again); the jobs
+ * without a key are locked once chosen. A paused queue yields nothing. The first row (or, when
+ * nothing is claimed, one row of nulls) carries the last key walked (`walked_to`), the number of
+ * keys walked (`walked`), the number of jobs the search read (`scanned`) and the position it
+ * reached (`scanned_priority`, `scanned_run_at`, `scanned_id`); the other rows carry nulls there.
  *
  * @example
  * ```ts
@@ -78,7 +80,10 @@ export function limitedClaimSql(ctx: PgContext): string {
       CROSS JOIN LATERAL (
         SELECT to_timestamp(floor(extract(epoch FROM now()) * 1000 / nx.rate_period_ms) * nx.rate_period_ms / 1000.0) AS win
       ) head
-      LEFT JOIN ${ctx.rateWindows} w ON w.bucket = CASE WHEN nx.rate_limit IS NOT NULL THEN $1 || '/' || nx.k END
+      LEFT JOIN LATERAL (
+        SELECT CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END AS used
+        FROM ${ctx.rateWindows} w WHERE nx.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || nx.k
+      ) w ON true
       CROSS JOIN LATERAL (
         SELECT count(*)::int AS n, array_agg(x.id) AS ids, array_agg(x.priority) AS prs, array_agg(x.run_at) AS ras
         FROM (
@@ -89,7 +94,8 @@ export function limitedClaimSql(ctx: PgContext): string {
           LIMIT GREATEST(0, LEAST($2::int,
             CASE WHEN nx.lim IS NULL THEN $2::int ELSE nx.lim - running.n END,
             CASE WHEN nx.rate_limit IS NULL THEN $2::int
-              ELSE nx.rate_limit - CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END END))
+              ELSE nx.rate_limit - COALESCE(w.used, 0) END))
+          FOR UPDATE OF q SKIP LOCKED
         ) x
       ) ready`;
   return `WITH RECURSIVE walk AS (
@@ -125,10 +131,11 @@ export function limitedClaimSql(ctx: PgContext): string {
       LIMIT $2
     ),
     scanned AS (
-      SELECT count(*)::int AS scan_n, (array_agg(priority ORDER BY priority DESC, run_at DESC, id DESC))[1] AS scan_pr,
-        (array_agg(run_at::text ORDER BY priority DESC, run_at DESC, id DESC))[1] AS scan_ra,
-        (array_agg(id::text ORDER BY priority DESC, run_at DESC, id DESC))[1] AS scan_id
-      FROM scan
+      SELECT (SELECT count(*)::int FROM scan) AS scan_n, last.priority AS scan_pr, last.run_at::text AS scan_ra,
+        last.id::text AS scan_id
+      FROM (SELECT 1) one LEFT JOIN (
+        SELECT priority, run_at, id FROM scan ORDER BY priority DESC, run_at DESC, id DESC LIMIT 1
+      ) last ON true
     ),
     ordered AS (
       SELECT a.*, row_number() OVER (ORDER BY a.rank, a.priority, a.run_at, a.id) AS ord
@@ -141,11 +148,15 @@ export function limitedClaimSql(ctx: PgContext): string {
       ORDER BY ord
       LIMIT $2
     ),
-    c AS (
+    lockedPlain AS (
       SELECT j.id, chosen.ord AS pick, chosen.k, chosen.win, chosen.rated, chosen.per
       FROM chosen JOIN ${j} j ON j.id = chosen.id
-      WHERE j.state IN ${PENDING} AND NOT j.cancel_requested
+      WHERE chosen.k IS NULL AND j.state IN ${PENDING} AND NOT j.cancel_requested
       FOR UPDATE OF j SKIP LOCKED
+    ),
+    c AS (
+      SELECT id, ord AS pick, k, win, rated, per FROM chosen WHERE k IS NOT NULL
+      UNION ALL SELECT * FROM lockedPlain
     ),
     n AS (SELECT c.*, row_number() OVER (ORDER BY c.pick) AS ord FROM c),
     u AS (
@@ -168,10 +179,14 @@ export function limitedClaimSql(ctx: PgContext): string {
         window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
-      concurrency_key, rate_period_ms, (SELECT walk.k FROM walk ORDER BY walk.n DESC LIMIT 1) AS walked_to,
-      (SELECT max(walk.n) FROM walk) AS walked, scanned.scan_n AS scanned,
-      scanned.scan_pr AS scanned_priority, scanned.scan_ra AS scanned_run_at, scanned.scan_id AS scanned_id
-    FROM (SELECT 1) one CROSS JOIN scanned LEFT JOIN u ON true ORDER BY ord`;
+      concurrency_key, rate_period_ms, first.walked_to, first.walked, first.scanned,
+      first.scanned_priority, first.scanned_run_at, first.scanned_id
+    FROM (SELECT 1) one LEFT JOIN u ON true LEFT JOIN (
+      SELECT (SELECT walk.k FROM walk ORDER BY walk.n DESC LIMIT 1) AS walked_to, (SELECT max(walk.n) FROM walk) AS walked,
+        scan_n AS scanned, scan_pr AS scanned_priority, scan_ra AS scanned_run_at, scan_id AS scanned_id
+      FROM scanned
+    ) first ON u.ord IS NULL OR u.ord = 1
+    ORDER BY ord`;
 }
 
 /**
@@ -277,19 +292,8 @@ export async function runLimitedClaim(
           ? SCAN_START
           : [Number(first.scanned_priority), String(first.scanned_run_at), first.scanned_id],
     });
-    const claimed = rows
-      .filter((r) => r.id !== null)
-      .map(
-        ({
-          walked_to: _to,
-          walked: _n,
-          scanned: _s,
-          scanned_priority: _p,
-          scanned_run_at: _r,
-          scanned_id: _i,
-          ...row
-        }) => row,
-      );
+    // The cursor columns ride on the first row only; toClaimedJobs reads the job's own columns.
+    const claimed: ClaimRow[] = first?.id == null ? [] : rows;
     const walkMore = keys === bound && first?.walked === bound;
     if (claimed.length > 0 || !(walkMore || first?.scanned === scan) || round >= MAX_WALKS) return claimed;
     if (!walkMore) keys = 1;
