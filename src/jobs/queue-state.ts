@@ -53,6 +53,9 @@ export class QueueState {
    */
   paused = false;
   resolve: (() => void) | null = null;
+  /** The fallback poll's timer while one is set, and when it fires. */
+  #pollTimer: ReturnType<typeof setTimeout> | null = null;
+  #pollAt = Infinity;
   /** The shortest rate-limit window of the jobs claimed lately (ms), or null. */
   ratePeriodMs: number | null = null;
   /** When a rate-limited job was last claimed (ms since epoch). */
@@ -164,23 +167,47 @@ export class QueueState {
     this.resolve?.();
   }
 
-  /** Waits for a wake-up, or `timeoutMs` (then counts as notified: the fallback poll). */
+  /**
+   * Waits for a wake-up, or `timeoutMs` (then counts as notified: the fallback poll). The poll's
+   * timer outlives the wait: a claim loop woken many times a second while drained (every keyed
+   * job's end wakes it) re-arms no timer while one is set to fire no later; {@link stopPolling}
+   * clears it.
+   */
   waitForWake(timeoutMs: number | null): Promise<void> {
     if (this.dirty) return Promise.resolve();
+    if (timeoutMs !== null) this.#armPoll(Date.now() + timeoutMs);
     return new Promise<void>((resolve) => {
-      const timer =
-        timeoutMs === null
-          ? null
-          : setTimeout(() => {
-              this.notified = true;
-              done();
-            }, timeoutMs);
-      const done = (): void => {
-        if (timer !== null) clearTimeout(timer);
+      this.resolve = (): void => {
         this.resolve = null;
         resolve();
       };
-      this.resolve = done;
     });
+  }
+
+  /** A fallback poll's timer is set. */
+  get pollScheduled(): boolean {
+    return this.#pollTimer !== null;
+  }
+
+  /** Clears the fallback poll's timer (the claim loop has ended). */
+  stopPolling(): void {
+    if (this.#pollTimer !== null) clearTimeout(this.#pollTimer);
+    this.#pollTimer = null;
+    this.#pollAt = Infinity;
+  }
+
+  /** Sets the fallback poll to fire at `at` unless it is set to fire no later. */
+  #armPoll(at: number): void {
+    if (this.#pollTimer !== null && this.#pollAt <= at) return;
+    this.stopPolling();
+    this.#pollAt = at;
+    this.#pollTimer = setTimeout(
+      () => {
+        this.#pollTimer = null;
+        this.#pollAt = Infinity;
+        this.wake(true);
+      },
+      Math.max(0, at - Date.now()),
+    );
   }
 }

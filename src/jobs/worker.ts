@@ -253,6 +253,7 @@ export class JobWorker implements Task {
       }
     } finally {
       signal.removeEventListener("abort", onAbort);
+      q.stopPolling();
     }
   }
 

@@ -146,3 +146,44 @@ describe("QueueState.pollAfterDrain (polls aligned to rate windows)", () => {
     assert.equal(q.pollAfterDrain(later, 1_000), later + 1_000);
   });
 });
+
+describe("QueueState.waitForWake (the fallback poll)", () => {
+  it("keeps one poll timer across wake-ups: a later wait ends at the earlier poll, as notified", async () => {
+    const q = state(10, 0);
+    q.notified = false;
+    q.dirty = false;
+    const armedAt = Date.now();
+    const first = q.waitForWake(40);
+    q.wake(false);
+    await first;
+    assert.equal(q.notified, false, "a plain wake-up is not a poll");
+    q.dirty = false;
+    // A wait asking for a poll far later ends when the timer already set fires.
+    await q.waitForWake(60_000);
+    assert.equal(q.notified, true, "the poll counts as notified");
+    assert.ok(Date.now() - armedAt < 30_000, "ended by the first timer, not a new one");
+    assert.equal(q.pollScheduled, false);
+  });
+
+  it("re-arms a nearer poll, and stopPolling leaves no timer behind", async () => {
+    const q = state(10, 0);
+    q.notified = false;
+    q.dirty = false;
+    const far = q.waitForWake(60_000);
+    q.wake(false);
+    await far;
+    q.dirty = false;
+    const startedAt = Date.now();
+    await q.waitForWake(20);
+    assert.equal(q.notified, true);
+    assert.ok(Date.now() - startedAt < 30_000, "the nearer poll fired, not the far one");
+    q.dirty = false;
+    assert.equal(q.pollScheduled, false, "a fired poll leaves no timer");
+    const again = q.waitForWake(60_000);
+    assert.equal(q.pollScheduled, true);
+    q.stopPolling();
+    assert.equal(q.pollScheduled, false);
+    q.wake(false);
+    await again;
+  });
+});
