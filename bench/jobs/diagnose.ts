@@ -83,7 +83,9 @@ function printProfile(files: string[], window: { fromMs: number; toMs: number },
       .join(", ")}`,
   );
   say("    top functions by self time (% of busy):");
-  for (const [k, v] of top(summary.byFunction, Number(process.env["DIAG_TOP"] ?? 16)).filter(([k]) => k !== "(idle)"))
+  for (const [k, v] of top(summary.byFunction, Number(process.env["DIAG_TOP"] ?? 16)).filter(
+    ([k]) => k !== "(idle)",
+  ))
     say(`      ${fmt((100 * v) / busy).padStart(5)}%  ${k}`);
 }
 
