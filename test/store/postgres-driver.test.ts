@@ -230,6 +230,39 @@ describe(
       assert.equal(claimed.length, 50);
     });
 
+    it("a keyed claim skips a pending job another transaction holds locked, without waiting, and takes it once released", async () => {
+      const store = await open("keyed_locks");
+      const [a, b, c] = await store.jobs.insert([
+        newJob({ queue: "k", concurrencyKey: "t1", concurrencyLimit: 5 }),
+        newJob({ queue: "k", concurrencyKey: "t1", concurrencyLimit: 5 }),
+        newJob({ queue: "k", concurrencyKey: "t2", concurrencyLimit: 5 }),
+      ]);
+      const holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query(`SELECT id FROM "keyed_locks".jobs WHERE id = $1 FOR UPDATE`, [a!.id]);
+        const claim = () => store.jobs.claim({ queue: "k", limit: 10, workerId: "w1", leaseMs: 30_000 });
+        // A claim that waited for the lock would block here until the store's statement timeout
+        // failed it (the holder ends only after the assertion).
+        const first = await claim();
+        assert.deepEqual(
+          first.map((j) => j.id).sort(),
+          [b!.id, c!.id].sort(),
+          "the locked job is skipped, the others are taken",
+        );
+        await holder.query("COMMIT");
+        const second = await claim();
+        assert.deepEqual(
+          second.map((j) => j.id),
+          [a!.id],
+          "released, it is taken by the next claim",
+        );
+      } finally {
+        await holder.end();
+      }
+    });
+
     it("validates its options before connecting", async () => {
       for (const schema of ["Tend", "x-y", "a;drop", ""]) {
         await assert.rejects(openStore(db.url, { schema, migrate: false }), (err: unknown) =>
