@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { setTimeout } from "node:timers/promises";
 import { createInterface } from "node:readline";
 import { after, before, describe, it } from "node:test";
 import pg from "pg";
@@ -262,6 +263,77 @@ describe(
         await holder.end();
       }
     });
+
+    for (const limited of ["queue", "key"] as const)
+      it(`a claim under a ${limited}'s rate limit that waited for the claim lock into a later window, behind a claim of that window, starts nothing`, async () => {
+        const schema = `rate_race_${limited}`;
+        const store = await open(schema);
+        const queue = "rated";
+        const periodMs = 1_000;
+        // The window's row: the queue's own, or the key's (`<queue>/<key>`).
+        const bucket = limited === "queue" ? queue : `${queue}/k`;
+        if (limited === "queue") await store.jobs.setQueueLimits(queue, { rate: { limit: 3, periodMs } });
+        await store.jobs.insert(
+          Array.from({ length: 6 }, () =>
+            newJob(
+              limited === "queue"
+                ? { queue }
+                : {
+                    queue,
+                    concurrencyKey: "k",
+                    concurrencyLimit: null,
+                    rateLimit: 3,
+                    ratePeriodMs: periodMs,
+                  },
+            ),
+          ),
+        );
+        // Just after a window opens, so that the claim's transaction begins in it.
+        await setTimeout(periodMs - (Date.now() % periodMs) + 50);
+        const began = Date.now();
+        const holder = new pg.Client({ connectionString: db.url });
+        await holder.connect();
+        try {
+          // Another claim holds the queue's claim lock...
+          await holder.query("BEGIN");
+          await holder.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+            `${schema}.claim.${queue}`,
+          ]);
+          const claim = store.jobs.claim({ queue, limit: 10, workerId: "late", leaseMs: 30_000, start: 10 });
+          await waitFor(
+            async () =>
+              (
+                await admin.query(
+                  "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND wait_event = 'advisory' AND datname = current_database()",
+                )
+              ).rowCount === 1,
+            { message: "the claim waiting for the queue's claim lock" },
+          );
+          assert.ok(Date.now() - began < periodMs - 100, "the claim began in the first window");
+          // ...until the next window, in which it starts the window's whole limit, and commits.
+          await setTimeout(periodMs - (Date.now() % periodMs) + 50);
+          await holder.query(
+            `INSERT INTO "${schema}".rate_windows (bucket, window_start, started, window_end)
+           VALUES ($1, to_timestamp(floor(extract(epoch FROM clock_timestamp()) * 1000 / $2) * $2 / 1000.0), 3, NULL)
+           ON CONFLICT (bucket) DO UPDATE SET window_start = EXCLUDED.window_start, started = 3`,
+            [bucket, periodMs],
+          );
+          await holder.query("COMMIT");
+          const late = await claim;
+          assert.equal(
+            late.length,
+            0,
+            "its own window is earlier than the one already used up: it starts nothing",
+          );
+          const { rows } = await admin.query<{ started: number; later: boolean }>(
+            `SELECT started, window_start > to_timestamp($2 / 1000.0) AS later FROM "${schema}".rate_windows WHERE bucket = $1`,
+            [bucket, began],
+          );
+          assert.deepEqual(rows, [{ started: 3, later: true }], "the later window's count is left as it was");
+        } finally {
+          await holder.end();
+        }
+      });
 
     it("validates its options before connecting", async () => {
       for (const schema of ["Tend", "x-y", "a;drop", ""]) {

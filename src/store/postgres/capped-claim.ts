@@ -1,6 +1,12 @@
 import { queueAllowance } from "../queue-limits.ts";
 import type { PgContext } from "./context.ts";
-import { type ClaimValues, inQueueLock, runLimitedClaim } from "./limited-claim.ts";
+import {
+  type ClaimValues,
+  inQueueLock,
+  laterWindow,
+  rateWindowUpdate,
+  runLimitedClaim,
+} from "./limited-claim.ts";
 import type { ClaimRow } from "./rows.ts";
 
 /**
@@ -8,8 +14,10 @@ import type { ClaimRow } from "./rows.ts";
  * (the limited claim's, so that every claim of the queue is serialized with it), it reads the
  * queue's limits, its running jobs and its rate window's starts, takes no more than they allow
  * (see queueAllowance) with the plain or the limited claim statement, and counts the starts in the
- * window (bucket: the queue's name, which never holds "/", unlike a key's `<queue>/<key>`). Queues
- * without limits never get here.
+ * window (bucket: the queue's name, which never holds "/", unlike a key's `<queue>/<key>`). A claim
+ * whose window is earlier than the one already counted (its transaction began before a later
+ * claim's and waited for the lock behind it) counts its window as used up: it starts nothing.
+ * Queues without limits never get here.
  */
 
 interface CapRow {
@@ -32,7 +40,9 @@ function capSql(ctx: PgContext): string {
     SELECT q.concurrency_limit, q.rate_limit, q.rate_period_ms, q.win,
       CASE WHEN q.concurrency_limit IS NULL THEN 0
         ELSE (SELECT count(*) FROM ${ctx.jobs} WHERE queue = $1 AND state = 'running') END::int AS running,
-      COALESCE((SELECT w.started FROM ${ctx.rateWindows} w WHERE w.bucket = $1 AND w.window_start = q.win), 0)::int AS used
+      COALESCE((SELECT CASE WHEN w.window_start = q.win THEN w.started
+          WHEN ${laterWindow("w.window_start", "q.win")} THEN q.rate_limit ELSE 0 END
+        FROM ${ctx.rateWindows} w WHERE w.bucket = $1), 0)::int AS used
     FROM q`;
 }
 
@@ -77,9 +87,7 @@ export async function claimCapped(
         "claim_cap_count",
         `INSERT INTO ${ctx.rateWindows} AS w (bucket, window_start, started, window_end)
         VALUES ($1, $2, $3, $2::timestamptz + $4 * interval '1 millisecond')
-        ON CONFLICT (bucket) DO UPDATE SET
-          started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
-          window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end`,
+        ON CONFLICT (bucket) DO UPDATE SET ${rateWindowUpdate()}`,
         [values[0], cap.win, started, cap.rate_period_ms],
       );
     return { rows, ratePeriodMs: cap?.rate_period_ms ?? null };

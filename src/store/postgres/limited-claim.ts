@@ -14,6 +14,28 @@ import type { ClaimRow } from "./rows.ts";
 /** Pending rows of the limited claim index: its predicate, exactly. */
 const LIMITED = `state IN ${PENDING} AND (concurrency_key IS NOT NULL OR rate_key IS NOT NULL)`;
 
+/**
+ * Pure: whether a stored rate window `stored` is later than a claim's window `mine` and has
+ * begun. A claim's time is its transaction's start (`now()`), taken before it waited for the
+ * queue's claim lock, so a claim can come after one whose window is later than its own: it then
+ * reads that window as used up (it takes no rate-limited job: counted in its own, earlier window,
+ * they would exceed a limit already spent there) and its count never moves the row back. A stored
+ * window that has not begun yet by the clock (the server's clock went back) is not later: it is
+ * replaced, so that a clock step back stalls nothing.
+ */
+export function laterWindow(stored: string, mine: string): string {
+  return `(${stored} > ${mine} AND ${stored} <= clock_timestamp())`;
+}
+
+/** The upsert of a rate window's count (`w` the stored row, `EXCLUDED` this claim's). */
+export function rateWindowUpdate(): string {
+  const later = laterWindow("w.window_start", "EXCLUDED.window_start");
+  return `started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started
+      WHEN ${later} THEN w.started ELSE EXCLUDED.started END,
+    window_start = CASE WHEN ${later} THEN w.window_start ELSE EXCLUDED.window_start END,
+    window_end = CASE WHEN ${later} THEN w.window_end ELSE EXCLUDED.window_end END`;
+}
+
 /** How long a queue's "has keyed jobs" answer is reused before it is asked again. */
 export const LIMITED_PROBE_MS = 1_000;
 
@@ -40,7 +62,10 @@ export const LIMITED_PROBE_MS = 1_000;
  * with a large backlog cannot starve the others. A key with a rate limit takes at most its limit
  * minus the starts counted in the current window (row `<queue>/<key>` of the rate windows table,
  * reset when the window moves on; not read for keys without a rate limit), and only among the
- * first `$6` (they start now, so the window counts real starts); the statement counts them. A key
+ * first `$6` (they start now, so the window counts real starts); the statement counts them. A
+ * claim whose window is earlier than the one its key's row already counts (it began before a
+ * later claim and waited for the lock behind it) takes none of the key's jobs: counted in its own
+ * window they would exceed a limit already spent there. A key
  * without a concurrency limit (null: only a rate limit) is bounded by the claim's size alone.
  * The walk locks the runnable jobs it takes (FOR UPDATE SKIP LOCKED in the third probe: rows
  * another transaction holds are skipped, and a job changed meanwhile is checked again); the jobs
@@ -81,7 +106,8 @@ export function limitedClaimSql(ctx: PgContext): string {
         SELECT to_timestamp(floor(extract(epoch FROM now()) * 1000 / nx.rate_period_ms) * nx.rate_period_ms / 1000.0) AS win
       ) head
       LEFT JOIN LATERAL (
-        SELECT CASE WHEN w.window_start = head.win THEN w.started ELSE 0 END AS used
+        SELECT CASE WHEN w.window_start = head.win THEN w.started
+          WHEN ${laterWindow("w.window_start", "head.win")} THEN nx.rate_limit ELSE 0 END AS used
         FROM ${ctx.rateWindows} w WHERE nx.rate_limit IS NOT NULL AND w.bucket = $1 || '/' || nx.k
       ) w ON true
       CROSS JOIN LATERAL (
@@ -174,9 +200,7 @@ export function limitedClaimSql(ctx: PgContext): string {
       SELECT $1 || '/' || u.bucket_key, u.win, count(*), u.win + max(u.per) * interval '1 millisecond'
       FROM u
       WHERE u.rated GROUP BY u.bucket_key, u.win
-      ON CONFLICT (bucket) DO UPDATE SET
-        started = CASE WHEN w.window_start = EXCLUDED.window_start THEN w.started + EXCLUDED.started ELSE EXCLUDED.started END,
-        window_start = EXCLUDED.window_start, window_end = EXCLUDED.window_end
+      ON CONFLICT (bucket) DO UPDATE SET ${rateWindowUpdate()}
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
       concurrency_key, rate_period_ms, first.walked_to, first.walked, first.scanned,
