@@ -162,11 +162,15 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
           )) === "3",
         { timeoutMs: 30_000, message: "the last hour to count the 3 completed jobs" },
       );
-      const chart = await page.locator("svg.chart").first().boundingBox();
-      assert.ok(
-        chart !== null && chart.width > 100 && chart.height > 20,
-        `chart drawn: ${JSON.stringify(chart)}`,
-      );
+      // The overview refreshes itself: a box read while it re-renders is null, so it is read until drawn.
+      let chart: { width: number; height: number } | null = null;
+      await waitFor(
+        async () => {
+          chart = await page.locator("svg.chart").first().boundingBox();
+          return chart !== null && chart.width > 100 && chart.height > 20;
+        },
+        { timeoutMs: 10_000, message: "the chart drawn" },
+      ).catch(() => assert.fail(`chart drawn: ${JSON.stringify(chart)}`));
       assert.ok((await page.locator("svg.chart polyline").count()) >= 4, "lines drawn");
       await shot(page, "last-hour");
 
@@ -419,7 +423,11 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
       await page.fill('input[name="key"]', "2");
       await page.click('form.filters button[type="submit"]');
       assert.equal(await page.locator("[data-inconsistency]").count(), 0);
-      await page.click('button[data-url="/api/convergers/browser-items/sweep"]');
+      // The button's request is sent by the page's script: the audit page is read once it answered.
+      await Promise.all([
+        page.waitForResponse((r) => r.url().endsWith("/api/convergers/browser-items/sweep")),
+        page.click('button[data-url="/api/convergers/browser-items/sweep"]'),
+      ]);
       await page.goto(`${base}/ui/audit`);
       assert.equal(
         await page.locator("tbody tr").first().locator("td").nth(1).textContent(),
