@@ -18,6 +18,7 @@ import type { AttemptEnd, AttemptObservation, AttemptOutcome, JobObserver } from
 import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
 import { MAX_PROGRESS_BYTES, ProgressReporter } from "./progress.ts";
 import { JobSnooze, snoozeFor } from "./snooze.ts";
+import { isThenable } from "./thenable.ts";
 import { encodeJson } from "./validate.ts";
 
 /** A job this process is running. */
@@ -112,7 +113,9 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
     }
     let payload: unknown;
     try {
-      payload = await definition.validate(job.payload);
+      // Awaited only when the validator is asynchronous: a turn of the event loop saved per job.
+      payload = definition.validate(job.payload);
+      if (isThenable(payload)) payload = await payload;
     } catch (err) {
       const wrapped =
         err instanceof TendError && err.code === "TEND_E_INVALID_PAYLOAD"
@@ -190,11 +193,12 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         afterResults: async () =>
           deps.dependencies === undefined ? [] : toAfterResults(await deps.dependencies(job.id)),
       };
-      result = await (watch?.run === undefined
-        ? definition.handler(context)
-        : watch.run(() => definition.handler(context)));
+      result =
+        watch?.run === undefined ? definition.handler(context) : watch.run(() => definition.handler(context));
+      // A synchronous handler's result is used as it is (no turn of the event loop).
+      if (isThenable(result)) result = await result;
     } catch (err) {
-      await settleProgress();
+      if (reporter !== undefined) await settleProgress();
       if (err instanceof JobSnooze) await recordSnooze(entry, deps, watch, log(), err);
       else await recordFailure(entry, deps, watch, log(), err, true);
       return;
@@ -202,7 +206,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
       if (timer !== null) clearTimeout(timer);
       freeSlot();
     }
-    await settleProgress();
+    if (reporter !== undefined) await settleProgress();
     if (entry.abortReason === "lease-lost") {
       ended(deps, watch, "lostLeases");
       return;

@@ -15,6 +15,7 @@ import type { Json } from "../store/index.ts";
 import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 import { checkRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
 import type { JobSnooze } from "./snooze.ts";
+import { isThenable } from "./thenable.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
 
 /** What a handler gets for one attempt of one job. */
@@ -83,17 +84,14 @@ export interface StandardSchema<T> {
   readonly "~standard": {
     readonly version: 1;
     readonly vendor: string;
-    validate(
-      value: unknown,
-    ):
-      | { readonly value: T; readonly issues?: undefined }
-      | { readonly issues: ReadonlyArray<{ readonly message: string }> }
-      | Promise<
-          | { readonly value: T; readonly issues?: undefined }
-          | { readonly issues: ReadonlyArray<{ readonly message: string }> }
-        >;
+    validate(value: unknown): StandardResult<T> | Promise<StandardResult<T>>;
   };
 }
+
+/** What a Standard Schema's `validate` gives: the value, or the issues that make it invalid. */
+export type StandardResult<T> =
+  | { readonly value: T; readonly issues?: undefined }
+  | { readonly issues: ReadonlyArray<{ readonly message: string }> };
 
 /** Retry delays of a job kind, each merged over the default (`1s` doubling up to `1h`, ±25 %). */
 export interface BackoffOptions {
@@ -165,7 +163,11 @@ export interface JobDefinition {
   /** The kind's rate limit, or null. */
   rateLimit: RateLimit | null;
   delayFor(attempt: number): number;
-  validate(payload: unknown): Promise<unknown>;
+  /**
+   * The validated payload, or a promise of it (only an asynchronous schema returns one, so that
+   * most attempts start without waiting a turn); throws (or rejects) on an invalid payload.
+   */
+  validate(payload: unknown): unknown;
   handler: JobHandler<never, unknown>;
 }
 
@@ -280,12 +282,11 @@ function backoffFor(kind: string, backoff: JobKindOptions["backoff"]): (attempt:
 function validatorFor<P>(
   kind: string,
   validate: JobKindOptions<P>["validate"],
-): (payload: unknown) => Promise<unknown> {
-  if (validate === undefined) return async (payload) => payload;
-  if (typeof validate === "function") return async (payload) => validate(payload);
+): (payload: unknown) => unknown {
+  if (validate === undefined) return (payload) => payload;
+  if (typeof validate === "function") return (payload) => validate(payload);
   if (typeof validate === "object" && validate !== null && "~standard" in validate) {
-    return async (payload) => {
-      const result = await validate["~standard"].validate(payload);
+    const checked = (result: StandardResult<P>): unknown => {
       if (result.issues !== undefined) {
         throw new TendError(
           "TEND_E_INVALID_PAYLOAD",
@@ -294,6 +295,10 @@ function validatorFor<P>(
         );
       }
       return result.value;
+    };
+    return (payload) => {
+      const result = validate["~standard"].validate(payload);
+      return isThenable(result) ? Promise.resolve(result).then(checked) : checked(result);
     };
   }
   throw invalidArgument(

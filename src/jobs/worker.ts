@@ -274,11 +274,6 @@ export class JobWorker implements Task {
         const job = q.buffer.shift();
         if (job === undefined) break;
         this.#start(job, q);
-        // Sent before the handler's code runs: runAttempt reaches the handler only after an await.
-        if (!job.started) {
-          job.started = true;
-          this.#queueMark(job);
-        }
       }
     } finally {
       q.starting = false;
@@ -358,6 +353,12 @@ export class JobWorker implements Task {
     };
     this.#running.set(job.id, entry);
     q.running++;
+    // A job claimed ahead: its start mark is dispatched before any of its handler's code runs
+    // (runAttempt reaches a handler without waiting when the payload's validation is synchronous).
+    if (!job.started) {
+      job.started = true;
+      this.#queueMark(job);
+    }
     void runAttempt(entry, {
       definition: this.#definitions.get(job.kind),
       log: this.#log,
