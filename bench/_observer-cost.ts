@@ -33,6 +33,7 @@ function depsWith(observer: JobsWatch | undefined): AttemptDeps {
     maxResultBytes: 1 << 20,
     heartbeat: async () => {},
     handlerDone: () => {},
+    settled: () => {},
     writes: {
       complete: async () => completed,
       fail: async () => [],

@@ -40,12 +40,15 @@ export interface AttemptDeps {
   definition: JobDefinition | undefined;
   log: Logger;
   maxResultBytes: number;
-  heartbeat(): Promise<void>;
+  /** Renews the job's lease now (the handler's `ctx.heartbeat()`). */
+  heartbeat(entry: RunningJob): Promise<void>;
   /**
    * Called once when the attempt stops using its handler slot (the handler returned or threw, or
    * no handler ran), before its outcome is written.
    */
-  handlerDone(): void;
+  handlerDone(entry: RunningJob): void;
+  /** Called last, once the attempt's outcome is written (or could not be). */
+  settled(entry: RunningJob): void;
   writes: {
     /** Resolves with the ids its batch completed (the job's own is absent if its lease was lost). */
     complete(c: Completion): Promise<ReadonlySet<string>>;
@@ -97,7 +100,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
   const freeSlot = (): void => {
     if (!slotHeld) return;
     slotHeld = false;
-    deps.handlerDone();
+    deps.handlerDone(entry);
   };
   try {
     const definition = deps.definition;
@@ -187,7 +190,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
         get log() {
           return log();
         },
-        heartbeat: deps.heartbeat,
+        heartbeat: () => deps.heartbeat(entry),
         progress,
         snooze: snoozeFor,
         afterResults: async () =>
@@ -261,6 +264,7 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
     log().error({ err }, "recording a job's outcome failed; the job will be rescued when its lease lapses");
   } finally {
     freeSlot();
+    deps.settled(entry);
   }
 }
 

@@ -94,6 +94,8 @@ export class JobWorker implements Task {
   #stop: AbortSignal | null = null;
   #lastCompletionAt: number | null = null;
   /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
+  /** Per job kind, what its attempts share (see #attemptDeps). */
+  readonly #depsByKind = new Map<string, AttemptDeps>();
   readonly #writes: AttemptDeps["writes"] = {
     complete: (c) => this.#completions.add(c),
     fail: (f) => this.#failures.add(f),
@@ -359,26 +361,45 @@ export class JobWorker implements Task {
       job.started = true;
       this.#queueMark(job);
     }
-    void runAttempt(entry, {
-      definition: this.#definitions.get(job.kind),
+    void runAttempt(entry, this.#attemptDeps(job.kind));
+  }
+
+  /** What runAttempt needs for jobs of one kind: made once per kind, shared by its attempts. */
+  #attemptDeps(kind: string): AttemptDeps {
+    let deps = this.#depsByKind.get(kind);
+    if (deps !== undefined) return deps;
+    deps = {
+      definition: this.#definitions.get(kind),
       log: this.#log,
       maxResultBytes: this.#settings.maxResultBytes,
       progressIntervalMs: this.#settings.progressIntervalMs,
-      heartbeat: () => this.#heartbeatOf([entry], []),
+      heartbeat: (entry) => this.#heartbeatOf([entry], []),
       dependencies: (id) => this.#store.jobs.dependencies(id),
       // The slot frees when the handler returns (the next buffered job starts at once, even while
       // a claim is in flight); its outcome is written in the next batch.
-      handlerDone: () => {
+      handlerDone: (entry) => {
         entry.handlerReturned = true;
+        const q = this.#queueOf(entry);
         q.running--;
         q.finished++;
         this.#startBuffered(q);
         q.wake(false);
       },
+      settled: (entry) => this.#settle(entry, this.#queueOf(entry)),
       writes: this.#writes,
       onOutcome: this.#onOutcome,
       observer: this.#settings.observer,
-    }).finally(() => this.#settle(entry, q));
+    };
+    // An unknown kind is not kept: a definition added later is found by its next attempt.
+    if (deps.definition !== undefined) this.#depsByKind.set(kind, deps);
+    return deps;
+  }
+
+  /** The state of the queue a running job was claimed from. */
+  #queueOf(entry: RunningJob): QueueState {
+    const q = this.#queues.get(entry.job.queue);
+    if (q === undefined) throw new Error(`tend internal error: no state for queue ${entry.job.queue}`);
+    return q;
   }
 
   #settle(entry: RunningJob, q: QueueState): void {
