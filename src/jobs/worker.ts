@@ -93,9 +93,9 @@ export class JobWorker implements Task {
   /** Aborted on stop: from then on no buffered job starts (they are returned instead). */
   #stop: AbortSignal | null = null;
   #lastCompletionAt: number | null = null;
-  /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
   /** Per job kind, what its attempts share (see #attemptDeps). */
   readonly #depsByKind = new Map<string, AttemptDeps>();
+  /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
   readonly #writes: AttemptDeps["writes"] = {
     complete: (c) => this.#completions.add(c),
     fail: (f) => this.#failures.add(f),

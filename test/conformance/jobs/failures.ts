@@ -128,6 +128,42 @@ export function failures(ctx: () => { backend: Backend; store: Store }): void {
     }
   });
 
+  for (const mode of ["synchronous", "asynchronous"] as const)
+    it(`validates with a Standard Schema whose result is ${mode}: the handler gets its value, a bad payload fails alone with the issues`, async () => {
+      const { store } = ctx();
+      const queue = uniqueQueue();
+      const jobs = makeJobs(store);
+      // A Standard Schema (the interface zod, valibot and arktype implement): n as a decimal string, out as a number.
+      const check = (value: unknown) => {
+        const n = (value as { n?: unknown })?.n;
+        return typeof n === "string" && /^\d+$/.test(n)
+          ? { value: { n: Number(n) } }
+          : { issues: [{ message: "n must be a decimal string" }] };
+      };
+      const schema = {
+        "~standard": {
+          version: 1 as const,
+          vendor: "test",
+          validate: (value: unknown) =>
+            mode === "synchronous" ? check(value) : Promise.resolve(check(value)),
+        },
+      };
+      jobs.define("parsed", ({ payload }) => ({ next: payload.n + 1 }), { queue, validate: schema });
+      const bad = await jobs.enqueue("parsed", { n: 7 });
+      const good = await jobs.enqueue("parsed", { n: "21" });
+      const worker = await startJobs(jobs);
+      try {
+        const done = await waitForState(jobs, good.id, "completed");
+        assert.deepEqual(done.result, { next: 22 }, "the handler got the schema's output (a number)");
+        const badJob = await waitForState(jobs, bad.id, "discarded");
+        assert.equal(badJob.attempt, 1, "a bad payload is not retried");
+        assert.equal(badJob.errors[0]?.code, "TEND_E_INVALID_PAYLOAD");
+        assert.match(badJob.errors[0]!.message, /n must be a decimal string/);
+      } finally {
+        await worker.stop();
+      }
+    });
+
   it("records a result that cannot be stored as a failure of that job", async () => {
     const { store } = ctx();
     const queue = uniqueQueue();
