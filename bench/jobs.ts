@@ -347,7 +347,7 @@ async function main(): Promise<void> {
       .map((s) => `configuration ${s.describe}`),
     ...(phases.has("keyed")
       ? [
-          `keyed: processing ${size.jobs} (PostgreSQL) / ${size.sqliteJobs} (SQLite) no-op jobs, one worker process at the tuned configuration, without keys and under ${keyedSize.keys} keys of limit ${KEY_LIMIT} (job i: key k<i mod ${keyedSize.keys}>); medians of ${size.runs} run(s)`,
+          `keyed: processing ${size.jobs} (PostgreSQL) / ${size.sqliteJobs} (SQLite) no-op jobs, one worker process at the tuned configuration, without keys and under ${keyedSize.keys} keys of limit ${KEY_LIMIT} (job i: key k<i mod ${keyedSize.keys}>); medians of ${size.runs} run(s); CPU per job as above, and plain/keyed CPU per job (worker plus PostgreSQL), the ratio the rates approach when a run keeps every core busy`,
           `keyed fairness: ${keyedSize.big} jobs of one key (limit ${CONCURRENCY}) enqueued before ${keyedSize.minority} jobs of ${keyedSize.minorityKeys} other keys (limit ${KEY_LIMIT}), each handler ${keyedSize.workMs} ms, one worker process; start of the minority jobs from the worker's start, against the same minority jobs enqueued alone`,
           `keyed rate: jobs under one rate limit of ${keyedSize.rate}/s, two worker processes (concurrency ${CONCURRENCY} split), starts per wall-clock second read from the database over ${keyedSize.rateSeconds} whole seconds`,
         ]
@@ -421,6 +421,15 @@ async function keyedPhase(add: (row: Row, section: "keyed") => void): Promise<Re
       bigMax: [] as number[],
     };
     const fairRatios = { p50: [] as number[], max: [] as number[] };
+    // CPU per job of the worker process and (PostgreSQL) of the run's backends, plain and keyed:
+    // on a machine whose cores the run saturates, the rates' ratio follows the CPU ratio.
+    const cpu = {
+      plainNode: [] as number[],
+      keyedNode: [] as number[],
+      plainPg: [] as number[],
+      keyedPg: [] as number[],
+    };
+    const cpuRatios: number[] = [];
     const fairness = {
       big: keyedSize.big,
       minority: keyedSize.minority,
@@ -442,6 +451,13 @@ async function keyedPhase(add: (row: Row, section: "keyed") => void): Promise<Re
       plainRates.push(t.plain.processRate);
       keyedRates.push(t.keyed.processRate);
       through.push(t.keyed.processRate / t.plain.processRate);
+      cpu.plainNode.push(t.plain.nodeCpuUs);
+      cpu.keyedNode.push(t.keyed.nodeCpuUs);
+      if (t.plain.pgCpuUs !== null) cpu.plainPg.push(t.plain.pgCpuUs);
+      if (t.keyed.pgCpuUs !== null) cpu.keyedPg.push(t.keyed.pgCpuUs);
+      cpuRatios.push(
+        (t.plain.nodeCpuUs + (t.plain.pgCpuUs ?? 0)) / (t.keyed.nodeCpuUs + (t.keyed.pgCpuUs ?? 0)),
+      );
       progress(
         `keyed ${system} run ${rep + 1}/${size.runs}: plain ${t.plain.processRate.toFixed(0)}/s, ${keyedSize.keys} keys ${t.keyed.processRate.toFixed(0)}/s`,
       );
@@ -461,6 +477,13 @@ async function keyedPhase(add: (row: Row, section: "keyed") => void): Promise<Re
       add({ system, metric, value, unit }, "keyed");
     row(`keyed: process ${jobs}, no keys`, median(plainRates), "jobs/s");
     row(`keyed: process ${jobs}, ${keyedSize.keys} keys of limit ${KEY_LIMIT}`, median(keyedRates), "jobs/s");
+    row("keyed: CPU per job, no keys, worker process", median(cpu.plainNode), "µs");
+    row(`keyed: CPU per job, ${keyedSize.keys} keys, worker process`, median(cpu.keyedNode), "µs");
+    if (cpu.plainPg.length > 0) {
+      row("keyed: CPU per job, no keys, PostgreSQL", median(cpu.plainPg), "µs");
+      row(`keyed: CPU per job, ${keyedSize.keys} keys, PostgreSQL`, median(cpu.keyedPg), "µs");
+    }
+    ratios[`plain/keyed CPU per job (${driver})`] = median(cpuRatios);
     row("fairness: minority jobs' start, p50, alone", median(fair.aloneP50), "ms");
     row("fairness: minority jobs' start, p50, behind a key with 90%", median(fair.bigP50), "ms");
     row("fairness: minority jobs' start, max, alone", median(fair.aloneMax), "ms");
