@@ -13,7 +13,7 @@ import { batchNotify, NOW_ISO, PENDING, type PgContext } from "./context.ts";
 import { markCapped } from "../queue-limits.ts";
 import { claimCapped } from "./capped-claim.ts";
 import { claimLimited, probeQueue } from "./limited-claim.ts";
-import { type ClaimRow, toClaimedJobs } from "./rows.ts";
+import { type ClaimRow, RUN_AT_MS, toClaimedJobs } from "./rows.ts";
 
 /**
  * The worker's statements: claim, and the lease-fenced writes (complete, fail, heartbeat, release,
@@ -192,7 +192,7 @@ export function claimSql(ctx: PgContext, bucket?: number): string {
       RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token,
         j.started_at IS NOT NULL AS started, j.trace_context
     )
-    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, ${RUN_AT_MS}, trace_context
     FROM u ORDER BY priority, run_at, id`;
 }
 

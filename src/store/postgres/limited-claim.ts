@@ -1,6 +1,6 @@
 import type pg from "pg";
 import { PENDING, type PgContext } from "./context.ts";
-import type { ClaimRow } from "./rows.ts";
+import { type ClaimRow, RUN_AT_MS } from "./rows.ts";
 
 /**
  * The claim of a queue holding jobs under a concurrency key: at most the key's limit of its jobs
@@ -202,7 +202,7 @@ export function limitedClaimSql(ctx: PgContext): string {
       WHERE u.rated GROUP BY u.bucket_key, u.win
       ON CONFLICT (bucket) DO UPDATE SET ${rateWindowUpdate()}
     )
-    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, run_at, trace_context,
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, ${RUN_AT_MS}, trace_context,
       concurrency_key, rate_period_ms, first.walked_to, first.walked, first.scanned,
       first.scanned_priority, first.scanned_run_at, first.scanned_id
     FROM (SELECT 1) one LEFT JOIN u ON true LEFT JOIN (

@@ -98,13 +98,23 @@ export interface ClaimRow {
   max_attempts: number;
   lease_token: string;
   started: boolean;
-  run_at: Date;
+  /** The job's run time in milliseconds since the epoch (see {@link RUN_AT_MS}). */
+  run_at_ms: number;
   trace_context: string | null;
   /** Returned by the limited claim only. */
   concurrency_key?: string | null;
   /** Returned by the limited claim only. */
   rate_period_ms?: number | null;
 }
+
+/**
+ * The claim statements' run time column: whole milliseconds since the epoch as a double, which the
+ * driver reads with `parseFloat`, where a timestamptz is printed as text by the server and parsed
+ * back into a Date field by field (about 4% of a worker's CPU on short jobs). The microseconds are
+ * cut off in exact (numeric) arithmetic, as the Date parsed from the text would have them: a
+ * double's seconds times 1,000 can land just below a whole millisecond.
+ */
+export const RUN_AT_MS = "floor(extract(epoch FROM run_at) * 1000)::float8 AS run_at_ms";
 
 /**
  * Converts claimed rows (already in claim order) to ClaimedJobs.
@@ -124,7 +134,7 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     maxAttempts: row.max_attempts,
     leaseToken: row.lease_token,
     started: row.started,
-    runAt: row.run_at,
+    runAt: new Date(row.run_at_ms),
     traceContext: row.trace_context,
     ...(row.concurrency_key == null ? {} : { concurrencyKey: row.concurrency_key }),
     ...(row.rate_period_ms == null ? {} : { ratePeriodMs: row.rate_period_ms }),

@@ -41,6 +41,11 @@ export function describeConcurrencyKeys(h: () => FreshStore): void {
         first.map((j) => j.concurrencyKey ?? null),
         ["a", "b", null, "a"],
       );
+      assert.deepEqual(
+        first.map((j) => j.runAt.getTime()),
+        [t, t + 10, t + 20, t + 1],
+        "each job's run time, to the millisecond",
+      );
       assert.deepEqual(await claim(store, 10), [], "key a is at its limit");
       const [done] = first;
       await store.jobs.complete([{ id: done!.id, leaseToken: done!.leaseToken, result: null }]);

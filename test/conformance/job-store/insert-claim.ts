@@ -169,6 +169,11 @@ export function describeInsertAndClaim(h: () => FreshStore): void {
         rest.map((c) => c.id),
         [ids[4], ids[0]],
       );
+      // Each claimed job carries its run time to the millisecond.
+      assert.deepEqual(
+        [...claimed, ...rest].map((x) => x.runAt.getTime()),
+        [t - 500, t - 2000, t - 1000, t - 1000, t - 3000],
+      );
       const c = claimed[0]!;
       assert.equal(c.attempt, 1);
       assert.equal(c.kind, "test.kind");
