@@ -352,8 +352,9 @@ export class PostgresAdminStore implements AdminStore {
         // A unique key another job holds: this batch one job at a time, skipping those.
         const { rows }: { rows: Array<{ id: string }> } = await ctx.run(
           `bulk_ids:${w.shape}`,
-          `SELECT id::text AS id FROM ${ctx.jobs} WHERE ${w.where} AND ($${n + 1}::bigint IS NULL OR id < $${n + 1})
-           ORDER BY id DESC LIMIT $${n + 2}`,
+          // Ordered by the column (j.id): a bare `id` would name the output's text id ("9" > "10").
+          `SELECT j.id::text AS id FROM ${ctx.jobs} j WHERE ${w.where} AND ($${n + 1}::bigint IS NULL OR j.id < $${n + 1})
+           ORDER BY j.id DESC LIMIT $${n + 2}`,
           [...w.values, cursor, batchSize],
         );
         for (const { id } of rows) {

@@ -157,7 +157,8 @@ export async function fencedRun<T extends LeaseRef, R extends { id: string }>(
  * of the claim's cost). The first $6 rows in claim order are marked started (`started_at`); the
  * others are claimed ahead with `started_at` NULL until the worker marks them (see
  * {@link markStartedJobs}), so that a rescue can tell them apart. Rows come back in claim order
- * (priority, run_at, id).
+ * (priority, run_at, id), sorted by the columns themselves (`u.id`: a bare `id` would name the
+ * output's text id, which sorts "10" before "9").
  *
  *
  * With `bucket` (see {@link claimBucket}), the scan's limit is that constant instead of `$2`, and
@@ -193,7 +194,7 @@ export function claimSql(ctx: PgContext, bucket?: number): string {
         j.started_at IS NOT NULL AS started, j.trace_context
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, ${RUN_AT_MS}, trace_context
-    FROM u ORDER BY priority, run_at, id`;
+    FROM u ORDER BY u.priority, u.run_at, u.id`;
 }
 
 /**

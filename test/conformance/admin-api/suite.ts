@@ -311,6 +311,30 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
       }
     });
 
+    it("a bulk retry that meets a held unique key retries every other job one at a time, ids of any length", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app } = await startApp({}, t);
+      const store = await app.store();
+      // Cancelled jobs whose ids run past the next power of ten (where an id's text sorts apart
+      // from its number), the last of them holding a unique key that a pending job then takes: the
+      // first batch (the highest ids) hits the held key and goes one job at a time.
+      const first = Number((await app.enqueue("bulk.fb", { i: 0 }, { queue: "fb" })).id);
+      let power = 10 ** String(first).length;
+      if (power - first < 8) power *= 10;
+      const rest = power + 2 - first;
+      await app.jobs.enqueueMany(
+        Array.from({ length: rest - 1 }, (_, i) => ({ kind: "bulk.fb", payload: { i: i + 1 }, queue: "fb" })),
+      );
+      const held = await app.enqueue("bulk.fb", { last: true }, { queue: "fb", uniqueKey: "fb-held" });
+      assert.ok(Number(held.id) > power, `ids run past ${power} (last ${held.id})`);
+      assert.deepEqual(await store.admin.runBulk("cancel", { queue: "fb" }), { count: rest + 1, skipped: 0 });
+      await app.enqueue("bulk.fb", {}, { queue: "fb-holder", uniqueKey: "fb-held" });
+      const outcome = await store.admin.runBulk("retry", { queue: "fb" }, { batchSize: 4 });
+      assert.deepEqual(outcome, { count: rest, skipped: 1 });
+      assert.equal((await store.jobs.list({ queue: "fb", state: "available", limit: 10_000 })).length, rest);
+      assert.equal((await app.jobs.get(held.id))?.state, "cancelled");
+    });
+
     it("bulk actions: the count first, then bounded batches on both drivers, audited with the count", async (t) => {
       if (backend === null) return t.skip("PostgreSQL unavailable");
       const { app, base } = await startApp({ dashboard: true, adminToken: TOKEN }, t);

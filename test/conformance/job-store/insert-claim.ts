@@ -197,6 +197,27 @@ export function describeInsertAndClaim(h: () => FreshStore): void {
       );
     });
 
+    it("returns jobs of one priority and run time in id order, also across ids of more digits", async () => {
+      const { store } = h();
+      const runAt = new Date(Date.now() - 1000);
+      // A fresh store numbers its jobs from 1: these twelve run from one digit to two.
+      const ids = (await store.jobs.insert(Array.from({ length: 12 }, () => newJob({ runAt })))).map(
+        (r) => r.id,
+      );
+      const claimed = await store.jobs.claim({
+        queue: "default",
+        limit: 12,
+        workerId: "w1",
+        leaseMs: 30_000,
+      });
+      const numeric = [...ids].sort((a, b) => Number(a) - Number(b));
+      assert.deepEqual(
+        claimed.map((c) => c.id),
+        numeric,
+        "claim order is numeric by id, not by the id's text",
+      );
+    });
+
     it("claims only from the requested queue and returns parsed payloads", async () => {
       const { store } = h();
       await insertOne(store, { queue: "other", payload: JSON.stringify({ other: true }) });
