@@ -145,10 +145,12 @@ export class PostgresConvergeStore implements ConvergeStore {
       epoch: string | null;
       at: Date;
     }>(
-      `SELECT id::text, converger, key, changes, holder, epoch, at FROM ${this.#t.inconsistencies}
+      // Ordered by the columns (i.id): a bare `id` would name the output's text id ("9" > "10"),
+      // and the inconsistencies of one call share their time.
+      `SELECT i.id::text, converger, key, changes, holder, epoch, at FROM ${this.#t.inconsistencies} i
        WHERE ($1::text IS NULL OR converger = $1) AND ($2::timestamptz IS NULL OR at >= $2) AND ($3::timestamptz IS NULL OR at < $3)
          AND ($5::text IS NULL OR key = $5)
-       ORDER BY at DESC, id DESC LIMIT $4`,
+       ORDER BY i.at DESC, i.id DESC LIMIT $4`,
       [
         filter.converger ?? null,
         filter.since ?? null,

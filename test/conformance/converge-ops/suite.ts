@@ -80,5 +80,29 @@ export function describeConvergeOps(driver: "sqlite" | "postgres"): void {
       assert.deepEqual(await keys({ converger: "alpha", key: "1" }), ["alpha/1"]);
       assert.deepEqual(await keys({ converger: "alpha", key: "3" }), []);
     });
+
+    it("lists inconsistencies recorded together newest id first, by number, across ids of more digits", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { store, cleanup } = await backend.fresh();
+      t.after(cleanup);
+      // One call records them with one time; a fresh store numbers them from 1, here to 12.
+      await store.converge.recordInconsistencies(
+        "gamma",
+        Array.from({ length: 12 }, (_, i) => ({ key: `k${i + 1}`, changes: {} })),
+        null,
+      );
+      const listed = await store.converge.listInconsistencies({ converger: "gamma" });
+      const ids = listed.map((i) => i.id);
+      assert.equal(ids.length, 12);
+      assert.deepEqual(
+        ids,
+        [...ids].sort((a, b) => Number(b) - Number(a)),
+        "newest (highest id) first, ids compared as numbers",
+      );
+      assert.deepEqual(
+        listed.map((i) => i.key),
+        Array.from({ length: 12 }, (_, i) => `k${12 - i}`),
+      );
+    });
   });
 }
