@@ -193,7 +193,9 @@ export async function completeJobs(
 }
 
 /**
- * Records failures: retryable at retryAt, or discarded when retryAt is null.
+ * Records failures: retryable at retryAt, or discarded when retryAt is null. A job whose cancel
+ * was requested while it ran becomes cancelled instead of retryable (the claim never takes a job
+ * with a cancel request, so a retryable one would wait forever).
  *
  * @example
  * ```ts
@@ -203,9 +205,10 @@ export async function completeJobs(
 export async function failJobs(ctx: SqliteContext, failures: readonly Failure[]): Promise<string[]> {
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
-        SET state = CASE WHEN ?1 IS NULL THEN 'discarded' ELSE 'retryable' END,
+        SET state = CASE WHEN ?1 IS NULL THEN 'discarded' WHEN cancel_requested THEN 'cancelled' ELSE 'retryable' END,
             run_at = COALESCE(?1, run_at),
-            finished_at = CASE WHEN ?1 IS NULL THEN ?2 ELSE NULL END,
+            finished_at = CASE WHEN ?1 IS NULL OR cancel_requested THEN ?2 ELSE NULL END,
+            worker_id = CASE WHEN ?1 IS NULL THEN worker_id END,
             started_at = COALESCE(started_at, ?2),
             errors = json_insert(errors, '$[#]', json(?3)),
             lease_token = NULL, lease_expires_at = NULL
@@ -221,10 +224,10 @@ export async function failJobs(ctx: SqliteContext, failures: readonly Failure[])
       const row = stmt.get(retryAt, now, JSON.stringify(f.error), ...ref(f)) as Row | undefined;
       if (row === undefined) continue;
       ids.push(f.id);
-      if (row["state"] === "discarded" && row["batch_id"] !== null) {
+      if ((row["state"] === "discarded" || row["state"] === "cancelled") && row["batch_id"] !== null) {
         wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
       }
-      if (retryAt !== null && retryAt <= now)
+      if (row["state"] === "retryable" && retryAt !== null && retryAt <= now)
         wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
     }
     return ids;

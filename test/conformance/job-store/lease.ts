@@ -76,6 +76,28 @@ export function describeLeases(h: () => FreshStore): void {
       );
     });
 
+    it("makes a failed job whose cancel was requested cancelled, not retryable, its error kept", async () => {
+      const { store } = h();
+      const id = await insertOne(store);
+      const lease = await claimOne(store);
+      // The cancel is requested while the job runs; its handler then fails before it hears of it.
+      await store.jobs.cancel(id);
+      const retryAt = new Date(Date.now() - 1);
+      assert.deepEqual(await store.jobs.fail([{ ...lease, error: jobError(1, "boom"), retryAt }]), [id]);
+      const row = await store.jobs.get(id);
+      assert.equal(row?.state, "cancelled");
+      assert.ok(row?.finishedAt instanceof Date, "a cancelled job is finished");
+      assert.deepEqual(
+        row?.errors.map((e) => e.message),
+        ["boom"],
+      );
+      assert.deepEqual(
+        await store.jobs.claim({ queue: "default", limit: 10, workerId: "w", leaseMs: 10_000 }),
+        [],
+        "a cancelled job is not claimed again",
+      );
+    });
+
     it("keeps a code given with the error", async () => {
       const { store } = h();
       const id = await insertOne(store);
