@@ -10,6 +10,7 @@ import {
 } from "../cron-model.ts";
 import { DEFAULT_MAX_LOST, type JobState, type NewJob } from "../job-model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
+import { LIMIT_COLUMNS, limitColumns } from "./insert-columns.ts";
 
 /**
  * Records cron tick `tickAt` of `name` and inserts `job` (see {@link cronTick}, overlap `allow`).
@@ -71,9 +72,10 @@ export async function cronTick(
       RETURNING 1
     ),
     ins AS (
-      INSERT INTO ${ctx.jobs} (id, kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost)
+      INSERT INTO ${ctx.jobs} (id, kind, queue, payload, priority, state, run_at, max_attempts, unique_key, batch_id, batch_index, max_lost,
+        ${LIMIT_COLUMNS.join(", ")})
       SELECT nid.id, $3, $4, $5::jsonb, $6, CASE WHEN $7::timestamptz > statement_timestamp() THEN 'scheduled' ELSE 'available' END,
-        $7, $8, $9, $10, $11, $12
+        $7, $8, $9, $10, $11, $12, $14, $15, $16::integer, $17, $18::integer, $19::integer
       FROM nid, go WHERE go.outcome = 'enqueued' AND EXISTS (SELECT 1 FROM t)
       RETURNING id
     ),
@@ -102,6 +104,7 @@ export async function cronTick(
       job.batchIndex,
       job.maxLost ?? DEFAULT_MAX_LOST,
       overlap,
+      ...limitColumns(job),
     ],
   );
   const row = rows[0];

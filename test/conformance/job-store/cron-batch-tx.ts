@@ -80,6 +80,33 @@ export function describeCronBatchTransactions(h: () => FreshStore): void {
       assert.equal(entry.paused, false);
     });
 
+    it("a tick's job keeps its concurrency key, limits and trace context, and the claim honours them", async () => {
+      const { store } = h();
+      const t = (s: number) => new Date(Date.UTC(2030, 0, 1, 0, 0, s));
+      const job = () =>
+        newJob({
+          kind: "cron.keyed",
+          queue: "ck",
+          concurrencyKey: "tenant-1",
+          concurrencyLimit: 1,
+          rateLimit: 5,
+          ratePeriodMs: 1_000,
+          traceContext: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        });
+      const first = await store.jobs.cronTick("keyed", t(1), job(), "allow");
+      assert.equal(first.outcome, "enqueued");
+      const row = await store.jobs.get(first.jobId!);
+      assert.equal(row?.concurrencyKey, "tenant-1");
+      assert.equal(row?.concurrencyLimit, 1);
+      assert.deepEqual(row?.rateLimit, { limit: 5, periodMs: 1_000 });
+      assert.equal((await store.jobs.cronTick("keyed", t(2), job(), "allow")).outcome, "enqueued");
+      // Two jobs of one key of limit 1: the claim takes one.
+      const claimed = await store.jobs.claim({ queue: "ck", limit: 10, workerId: "w", leaseMs: 10_000 });
+      assert.equal(claimed.length, 1);
+      assert.equal(claimed[0]?.concurrencyKey, "tenant-1");
+      assert.equal(claimed[0]?.traceContext, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
+    });
+
     it("pauses an entry for every store instance: ticks are recorded and enqueue nothing until resumed", async () => {
       const { store, openAnother } = h();
       const other = await openAnother();
