@@ -254,15 +254,17 @@ export async function claimJobs(ctx: PgContext, request: ClaimRequest): Promise<
 }
 
 /**
- * The start mark statement ($1 ids, $2 the claim tokens of their lease tokens): a lease token is
- * its claim's token and the job id (see {@link claimSql}), so the rows of a few claims are fenced
- * by matching the id and the token's claim part, without a per-row token list to send or search.
- * It returns only a count; the rare batch where some job is no longer held is asked again with
- * its ids (see {@link markStartedJobs}).
+ * The start mark statement ($1 ids, $2 the claim tokens of their lease tokens, $3 for each id the
+ * 1-based position of its claim token in $2): a lease token is its claim's token and the job id
+ * (see {@link claimSql}), so each row is fenced by its whole token, rebuilt from the few claim
+ * tokens of the call and its position, without a per-row token list to send. It returns only a
+ * count; the rare batch where some job is no longer held is asked again with its ids (see
+ * {@link markStartedJobs}).
  */
 function markStartedSql(ctx: PgContext, returning: boolean): string {
   return `UPDATE ${ctx.jobs} j SET started_at = COALESCE(j.started_at, now())
-      WHERE j.id = ANY($1::bigint[]) AND split_part(j.lease_token, '.', 1) = ANY($2::text[])
+      FROM unnest($1::bigint[], $3::int[]) AS r (id, c)
+      WHERE j.id = r.id AND j.lease_token = ($2::text[])[r.c] || '.' || r.id::text
         AND j.state = (SELECT 'running'::text) AND ${ASYNC_COMMIT}
       ${returning ? "RETURNING j.id::text AS id" : ""}`;
 }
@@ -280,7 +282,9 @@ function markStartedSql(ctx: PgContext, returning: boolean): string {
 export async function markStartedJobs(ctx: PgContext, leases: readonly LeaseRef[]): Promise<string[]> {
   const refs: LeaseRef[] = [];
   const claims: string[] = [];
+  let positions = "{";
   let lastClaim = "";
+  let lastPosition = 0;
   for (const r of leases) {
     if (r === null || typeof r !== "object" || typeof r.id !== "string" || typeof r.leaseToken !== "string")
       continue;
@@ -294,12 +298,16 @@ export async function markStartedJobs(ctx: PgContext, leases: readonly LeaseRef[
     )
       continue;
     const claim = r.leaseToken.slice(0, dot);
-    if (claim !== lastClaim && !claims.includes(claim)) claims.push(claim);
-    lastClaim = claim;
+    if (claim !== lastClaim) {
+      const known = claims.indexOf(claim);
+      lastPosition = known === -1 ? claims.push(claim) : known + 1;
+      lastClaim = claim;
+    }
+    positions += refs.length === 0 ? String(lastPosition) : `,${lastPosition}`;
     refs.push(r);
   }
   if (refs.length === 0) return [];
-  const values = [idArray(refs), claims];
+  const values = [idArray(refs), claims, `${positions}}`];
   const { rowCount } = await ctx.run("mark_started", markStartedSql(ctx, false), values);
   if (rowCount === refs.length) return refs.map((r) => r.id);
   // Some job is no longer held (or a ref was repeated): ask which ones are.

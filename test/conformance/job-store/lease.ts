@@ -168,6 +168,39 @@ export function describeLeases(h: () => FreshStore): void {
     });
   });
 
+  describe("markStarted", () => {
+    it("marks held jobs claimed ahead as started, fenced by each job's whole lease token", async () => {
+      const { store } = h();
+      const x = await insertOne(store, { queue: "m" });
+      const y = await insertOne(store, { queue: "m" });
+      const claim = (limit: number) =>
+        store.jobs.claim({ queue: "m", limit, workerId: "w", leaseMs: 60_000, start: 0 });
+      // X claimed ahead, then given back: its first lease token is stale.
+      const [stale] = await claim(1);
+      assert.equal(stale?.id, x);
+      assert.equal(stale?.started, false);
+      await store.jobs.release([{ id: x, leaseToken: stale!.leaseToken }]);
+      const now = await claim(10);
+      assert.deepEqual(
+        now.map((j) => j.id),
+        [x, y],
+      );
+      const current = new Map(now.map((j) => [j.id, j.leaseToken]));
+      // The stale ref of X beside the current ref of Y (a claim token this call also names).
+      assert.deepEqual(
+        await store.jobs.markStarted([
+          { id: x, leaseToken: stale!.leaseToken },
+          { id: y, leaseToken: current.get(y)! },
+        ]),
+        [y],
+      );
+      assert.equal((await store.jobs.get(x))?.startedAt, null, "the stale ref did not mark X");
+      assert.ok((await store.jobs.get(y))?.startedAt instanceof Date);
+      assert.deepEqual(await store.jobs.markStarted([{ id: x, leaseToken: current.get(x)! }]), [x]);
+      assert.ok((await store.jobs.get(x))?.startedAt instanceof Date);
+    });
+  });
+
   describe("rescueExpired", () => {
     it("makes lapsed running jobs retryable (or discarded when out of attempts) with TEND_E_LEASE_EXPIRED", async () => {
       const { store } = h();
