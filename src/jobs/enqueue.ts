@@ -8,6 +8,7 @@ import {
 } from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import {
+  isJobId,
   DEFAULT_MAX_LOST,
   type NewJob,
   PARENT_FAILURE_POLICIES,
@@ -283,7 +284,7 @@ export function checkAfter(after: unknown, onParentFailure: unknown, uniqueKey: 
       );
     }
     after.forEach((id: unknown, i) => {
-      if (typeof id !== "string" || !/^[0-9]{1,19}$/.test(id))
+      if (!isJobId(id))
         throw invalidArgument(
           "TEND_E_INVALID_JOB_OPTIONS",
           `after[${i}]`,

@@ -4,10 +4,30 @@ import { invalidArgument } from "../errors/index.ts";
 export const MAX_LEASE_MS = 7 * 24 * 3600 * 1000;
 
 /** Job ids are strings of decimal digits; anything else can never name a row. */
-export const ID_PATTERN = /^[0-9]{1,19}$/;
+const ID_PATTERN = /^[0-9]{1,19}$/;
+
+/** The largest job id: ids are PostgreSQL bigints (SQLite's integer ids have the same range). */
+const MAX_JOB_ID = 9223372036854775807n;
 
 /**
- * Validates a job id argument of a store method: a string of decimal digits (TEND_E_INVALID_JOB_ID).
+ * Pure: whether `value` can be a job id: a string of 1 to 19 decimal digits no larger than the
+ * largest bigint (a larger number names no row, and PostgreSQL would refuse the statement).
+ *
+ * @example
+ * ```ts
+ * isJobId("42"); // true
+ * isJobId("9999999999999999999"); // false
+ * ```
+ */
+export function isJobId(value: unknown): value is string {
+  return (
+    typeof value === "string" && ID_PATTERN.test(value) && (value.length < 19 || BigInt(value) <= MAX_JOB_ID)
+  );
+}
+
+/**
+ * Validates a job id argument of a store method: a string of decimal digits no larger than
+ * 9223372036854775807 (TEND_E_INVALID_JOB_ID).
  *
  * @example
  * ```ts
@@ -15,8 +35,13 @@ export const ID_PATTERN = /^[0-9]{1,19}$/;
  * ```
  */
 export function jobIdText(id: unknown): string {
-  if (typeof id !== "string" || !ID_PATTERN.test(id)) {
-    throw invalidArgument("TEND_E_INVALID_JOB_ID", "job id", id, "a string of decimal digits");
+  if (!isJobId(id)) {
+    throw invalidArgument(
+      "TEND_E_INVALID_JOB_ID",
+      "job id",
+      id,
+      "a string of decimal digits, at most 9223372036854775807",
+    );
   }
   return id;
 }

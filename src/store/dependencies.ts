@@ -1,5 +1,5 @@
 import { TendError } from "../errors/index.ts";
-import { ID_PATTERN } from "./args.ts";
+import { isJobId } from "./args.ts";
 import type { InsertResult, JobState, NewJob, ParentFailurePolicy } from "./job-model.ts";
 
 /**
@@ -44,7 +44,7 @@ export function parentIdsOf(
 ): string[] {
   const ids = new Set<string>();
   for (const id of job.after ?? []) {
-    if (typeof id !== "string" || !ID_PATTERN.test(id)) {
+    if (!isJobId(id)) {
       throw new TendError("TEND_E_INVALID_STORE_ARGUMENT", `after: ${JSON.stringify(id)} is not a job id.`, {
         details: { job: n, id: String(id) },
       });

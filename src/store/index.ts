@@ -30,7 +30,7 @@ export { BULK_ACTIONS, bulkStates, checkBulkFilter } from "./admin-model.ts";
 export type { ActivityOptions, JobActivity, QueueActivity } from "./activity-model.ts";
 export type { StateCount, StateCountOptions, StateCounts } from "./state-counts.ts";
 export type { ProcessHeartbeat, ProcessRecord, ProcessRegistry } from "./process-model.ts";
-export { jobIdText, queueArg } from "./args.ts";
+export { isJobId, jobIdText, queueArg } from "./args.ts";
 export type { ConvergeStore } from "./converge-store.ts";
 export {
   type BatchProgress,

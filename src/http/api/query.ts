@@ -1,5 +1,5 @@
 import { invalidArgument } from "../../errors/index.ts";
-import { JOB_STATES, type JobState, type ListFilter, type QueueStats } from "../../store/index.ts";
+import { isJobId, JOB_STATES, type JobState, type ListFilter, type QueueStats } from "../../store/index.ts";
 
 /** The largest page the admin API returns. */
 export const MAX_PAGE = 500;
@@ -31,7 +31,7 @@ export function pageOf(q: URLSearchParams): { limit: number; beforeId?: string }
   if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
     throw invalidArgument("TEND_E_ADMIN_BAD_REQUEST", "limit", rawLimit, `an integer from 1 to ${MAX_PAGE}`);
   const before = text(q, "before");
-  if (before !== undefined && !/^[0-9]{1,19}$/.test(before))
+  if (before !== undefined && !isJobId(before))
     throw invalidArgument("TEND_E_ADMIN_BAD_REQUEST", "before", before, "an id (decimal digits)");
   return before === undefined ? { limit } : { limit, beforeId: before };
 }

@@ -7,11 +7,11 @@ import { listPage } from "./list-page.ts";
 import { api } from "./respond.ts";
 import type { AdminSources } from "./sources.ts";
 import { TendError } from "../../errors/index.ts";
-import { jobIdText } from "../../store/index.ts";
+import { isJobId, jobIdText } from "../../store/index.ts";
 
 /** Pure: a job id from a path, or TEND_E_ADMIN_BAD_REQUEST. */
 export function pathJobId(id: string | undefined): string {
-  if (id === undefined || !/^[0-9]{1,19}$/.test(id))
+  if (!isJobId(id))
     throw new TendError(
       "TEND_E_ADMIN_BAD_REQUEST",
       `"${String(id).slice(0, 40)}" is not a job id (decimal digits).`,

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { checkDate, checkInteger } from "../../errors/index.ts";
-import { ID_PATTERN, MAX_LEASE_MS } from "../args.ts";
+import { isJobId, MAX_LEASE_MS } from "../args.ts";
 import type {
   ClaimedJob,
   ClaimRequest,
@@ -39,7 +39,7 @@ export function validRefs<T extends LeaseRef>(refs: readonly T[]): T[] {
       r !== null &&
       typeof r === "object" &&
       typeof r.id === "string" &&
-      ID_PATTERN.test(r.id) &&
+      isJobId(r.id) &&
       typeof r.leaseToken === "string",
   );
 }
@@ -87,7 +87,7 @@ export function leaseMap<T extends LeaseRef>(
 }
 
 /**
- * Ids (already checked against ID_PATTERN: digits only) as one bigint[] array literal: one string
+ * Ids (already checked with isJobId: digits only) as one bigint[] array literal: one string
  * parameter, where an array parameter makes the driver escape every element.
  */
 export function idArray(refs: ReadonlyArray<{ id: string }>): string {
@@ -290,12 +290,7 @@ export async function markStartedJobs(ctx: PgContext, leases: readonly LeaseRef[
       continue;
     // Only tokens of the form <claim>.<id> were ever handed out (ids as PostgreSQL prints them).
     const dot = r.leaseToken.length - r.id.length - 1;
-    if (
-      dot <= 0 ||
-      r.leaseToken.charCodeAt(dot) !== 46 ||
-      !r.leaseToken.endsWith(r.id) ||
-      !ID_PATTERN.test(r.id)
-    )
+    if (dot <= 0 || r.leaseToken.charCodeAt(dot) !== 46 || !r.leaseToken.endsWith(r.id) || !isJobId(r.id))
       continue;
     const claim = r.leaseToken.slice(0, dot);
     if (claim !== lastClaim) {

@@ -4,7 +4,7 @@ import type { ErrorCode } from "../../../src/errors/catalogue.ts";
 import { isTendError } from "../../../src/errors/tend-error.ts";
 import type { JobState } from "../../../src/store/index.ts";
 import type { FreshStore } from "../../support/backends.ts";
-import { newJob } from "./helpers.ts";
+import { insertOne, newJob } from "./helpers.ts";
 
 const code = (c: ErrorCode) => (err: unknown) => isTendError(err, c);
 
@@ -13,12 +13,32 @@ export function describeValidation(h: () => FreshStore): void {
   describe("argument validation", () => {
     it("rejects malformed job ids with TEND_E_INVALID_JOB_ID", async () => {
       const { store } = h();
-      for (const bad of ["abc", "", "1; DROP TABLE x", "-1", "1.5"]) {
+      // The last two: past the largest bigint (PostgreSQL refused the statement, SQLite read -1).
+      for (const bad of [
+        "abc",
+        "",
+        "1; DROP TABLE x",
+        "-1",
+        "1.5",
+        "9223372036854775808",
+        "9999999999999999999",
+      ]) {
         await assert.rejects(store.jobs.get(bad), code("TEND_E_INVALID_JOB_ID"), bad);
         await assert.rejects(store.jobs.cancel(bad), code("TEND_E_INVALID_JOB_ID"), bad);
         await assert.rejects(store.jobs.retry(bad), code("TEND_E_INVALID_JOB_ID"), bad);
       }
       await assert.rejects(store.jobs.list({ beforeId: "x" }), code("TEND_E_INVALID_JOB_ID"));
+      await assert.rejects(
+        store.jobs.list({ beforeId: "9999999999999999999" }),
+        code("TEND_E_INVALID_JOB_ID"),
+      );
+      // The largest bigint is an id, of no job here.
+      assert.equal(await store.jobs.get("9223372036854775807"), null);
+      const id = await insertOne(store);
+      assert.deepEqual(
+        (await store.jobs.list({ beforeId: "9223372036854775807" })).map((j) => j.id),
+        [id],
+      );
     });
 
     it("rejects out-of-range limits, leases, dates and states with TEND_E_INVALID_STORE_ARGUMENT", async () => {
