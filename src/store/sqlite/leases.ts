@@ -306,7 +306,7 @@ export async function releaseJobs(ctx: SqliteContext, leases: readonly LeaseRef[
 }
 
 /**
- * Marks held jobs cancelled, recording `reason` for the attempt.
+ * Marks held jobs cancelled, recording `reason` for the attempt (code TEND_E_JOB_CANCELLED).
  *
  * @example
  * ```ts
@@ -321,7 +321,8 @@ export async function markCancelledJobs(
   const stmt = ctx.stmt(
     `UPDATE ${ctx.t.jobs}
         SET state = 'cancelled', finished_at = ?1,
-            errors = json_insert(errors, '$[#]', json_object('attempt', attempt, 'at', ?2, 'message', ?3)),
+            errors = json_insert(errors, '$[#]',
+              json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', 'TEND_E_JOB_CANCELLED')),
             lease_token = NULL, lease_expires_at = NULL
       WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
       RETURNING batch_id`,

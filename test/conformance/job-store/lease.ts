@@ -164,6 +164,10 @@ export function describeLeases(h: () => FreshStore): void {
       const row = await store.jobs.get(id);
       assert.equal(row?.state, "cancelled");
       assert.ok(row?.finishedAt instanceof Date);
+      assert.deepEqual(
+        row?.errors.map((e) => [e.attempt, e.message, e.code]),
+        [[1, "cancel requested", "TEND_E_JOB_CANCELLED"]],
+      );
       assert.deepEqual(await store.jobs.complete([{ ...lease, result: null }]), []);
     });
   });
