@@ -328,7 +328,7 @@ export class JobWorker implements Task {
       // before the mark (or that fenced write will find the lease lost and say so), as the
       // heartbeat judges it.
       if (entry === undefined || entry.job !== job || entry.handlerReturned) continue;
-      this.counters.lostLeases++;
+      // Counted once, as the aborted attempt ends (outcome lostLeases).
       this.#log.warn(
         { jobId: job.id, kind: job.kind },
         "a job claimed ahead lost its lease before it started; aborting it without writing",
@@ -353,6 +353,17 @@ export class JobWorker implements Task {
       abortReason: null,
       handlerReturned: false,
     };
+    // An earlier attempt of this job still running here lost its lease (the job could not have
+    // been claimed again otherwise): abort it, as a heartbeat would have, before the new attempt
+    // takes its place in the running map.
+    const earlier = this.#running.get(job.id);
+    if (earlier !== undefined && !earlier.handlerReturned && earlier.abortReason !== "lease-lost") {
+      this.#log.warn(
+        { jobId: job.id, kind: job.kind, attempt: earlier.job.attempt },
+        "a running attempt lost its lease and its job was claimed again; aborting the old attempt without writing",
+      );
+      abort(earlier, "lease-lost");
+    }
     this.#running.set(job.id, entry);
     q.running++;
     // A job claimed ahead: its start mark is dispatched before any of its handler's code runs
@@ -403,7 +414,8 @@ export class JobWorker implements Task {
   }
 
   #settle(entry: RunningJob, q: QueueState): void {
-    this.#running.delete(entry.job.id);
+    // Only this attempt's own entry: a later attempt of the same job may have taken its place.
+    if (this.#running.get(entry.job.id) === entry) this.#running.delete(entry.job.id);
     q.held--;
     // A keyed job's end frees a slot of its key in the store: jobs of that key may be claimable.
     q.wake(entry.job.concurrencyKey != null || entry.job.capped === true);
@@ -498,19 +510,26 @@ export class JobWorker implements Task {
       ...buffered.map((j) => ({ id: j.id, leaseToken: j.leaseToken })),
     ];
     if (refs.length === 0) return;
+    // The token each reply speaks of (null: the id was sent twice, the reply is ambiguous). By
+    // the time a reply comes back, the job may be held under a newer lease (the attempt snoozed
+    // or failed, and the job was claimed again): a reply about the old lease must not touch it.
+    const sent = new Map<string, string | null>();
+    for (const r of refs) sent.set(r.id, sent.has(r.id) ? null : r.leaseToken);
     try {
       const results = await this.#store.jobs.heartbeat(refs, this.#settings.leaseMs);
       const cancelled: LeaseRef[] = [];
       for (const result of results) {
         if (result.held && !result.cancelRequested) continue;
+        const token = sent.get(result.id);
+        if (token == null) continue;
         const entry = this.#running.get(result.id);
-        if (entry !== undefined) {
+        if (entry !== undefined && entry.ref.leaseToken === token) {
           // Its handler already returned: the row is no longer running because this process
           // just wrote its outcome (or that fenced write will find the lease lost and say so).
           // Only a job whose handler still runs can have lost its lease to someone else.
           if (entry.handlerReturned === true) continue;
           if (!result.held) {
-            this.counters.lostLeases++;
+            // Counted once, as the aborted attempt ends (outcome lostLeases).
             this.#log.warn(
               { jobId: result.id, kind: entry.job.kind },
               "lost the lease of a running job; aborting it without writing",
@@ -519,7 +538,7 @@ export class JobWorker implements Task {
           } else abort(entry, "cancel");
           continue;
         }
-        const job = this.#unbuffer(result.id);
+        const job = this.#unbuffer(result.id, token);
         if (job === undefined) continue;
         if (!result.held) this.counters.lostLeases++;
         else cancelled.push({ id: job.id, leaseToken: job.leaseToken });
@@ -536,10 +555,10 @@ export class JobWorker implements Task {
     }
   }
 
-  /** Removes a job from its queue's buffer (lost or cancelled before it started). */
-  #unbuffer(id: string): ClaimedJob | undefined {
+  /** Removes a job held under `leaseToken` from its queue's buffer (lost or cancelled before it started). */
+  #unbuffer(id: string, leaseToken: string): ClaimedJob | undefined {
     for (const q of this.#queues.values()) {
-      const i = q.buffer.findIndex((j) => j.id === id);
+      const i = q.buffer.findIndex((j) => j.id === id && j.leaseToken === leaseToken);
       if (i === -1) continue;
       const [job] = q.buffer.splice(i, 1);
       q.held--;
