@@ -2,6 +2,7 @@ import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import { type OrphanWatchdog, startOrphanWatchdog } from "./orphan-watchdog.ts";
+import { isProcessAlive } from "./process-group.ts";
 import {
   type HeartbeatMessage,
   isMasterMessage,
@@ -88,10 +89,14 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       const heartbeatMs = envMs(env, SUPERVISE_ENV.heartbeatMs, 1_000);
       const orphanGraceMs = envMs(env, SUPERVISE_ENV.orphanGraceMs, 2_000);
       const initialPpid = process.ppid;
+      // The master's pid as the master gave it: the parent pid read now may already be 1, if the
+      // master died while this program was still starting.
+      const givenMaster = Number(env[SUPERVISE_ENV.masterPid]);
+      const masterPid = Number.isInteger(givenMaster) && givenMaster > 1 ? givenMaster : initialPpid;
       let watchdog: OrphanWatchdog | null = null;
       try {
         // parentCheck beats it every 500 ms at most, so a second without a beat means a frozen loop.
-        watchdog = startOrphanWatchdog({ masterPid: initialPpid, frozenMs: 1_000, graceMs: orphanGraceMs });
+        watchdog = startOrphanWatchdog({ masterPid, frozenMs: 1_000, graceMs: orphanGraceMs });
       } catch (err) {
         log.warn({ err }, "cannot start the orphan watchdog thread; a frozen worker may outlive its master");
       }
@@ -158,6 +163,10 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
       };
       process.on("message", onMessage);
       process.once("disconnect", onDisconnect);
+      // A master that died while this program was starting closed the channel before the listener
+      // above was there: its "disconnect" will never come.
+      if (!process.connected) onDisconnect();
+      else if (!isProcessAlive(masterPid)) orphaned(`the master (pid ${masterPid}) is gone`);
       const heartbeat = setInterval(beat, heartbeatMs);
       const watch = setInterval(parentCheck, Math.min(500, heartbeatMs));
       try {

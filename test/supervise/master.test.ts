@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { renameSync, writeFileSync } from "node:fs";
+import { readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it, type TestContext } from "node:test";
 import { openStore, type Store } from "../../src/store/index.ts";
@@ -110,6 +110,35 @@ describe("the master as a real process", () => {
     assert.ok(Date.now() - killedAt <= 3_000);
     // Leave nothing behind for the next test: the job's lease will expire; cancel it now.
     await store.jobs.cancel(inserted!.id);
+  });
+
+  it("kill -9 of the master while a worker is still starting: the worker exits once its task starts", async (t) => {
+    const flag = join(dir, "slow-start.flag");
+    const m = startMaster(t, "slow-start", {
+      program: FIXTURE_WORKER,
+      min: 1,
+      max: 1,
+      env: { FIXTURE_MODE: "slow-start", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
+    });
+    // The worker process exists (its record written) but has not started its task yet.
+    const pid = await waitFor(
+      () =>
+        readdirSync(dir)
+          .filter((f) => /^[0-9]+\.json$/.test(f))
+          .map((f) => fixtureRecord(dir, Number(f.slice(0, -".json".length))))
+          .find((r) => r?.mode === "slow-start")?.pid,
+      { message: "the slow worker's record" },
+    );
+    t.after(() => {
+      if (alive(pid)) process.kill(pid, "SIGKILL");
+    });
+    m.child.kill("SIGKILL");
+    await m.exited;
+    // Its start-up ends after the master is gone (the IPC channel already closed, pid 1 its parent).
+    writeFileSync(flag, "");
+    const releasedAt = Date.now();
+    await waitFor(() => !alive(pid), { timeoutMs: 5_000, message: "the orphaned worker to exit" });
+    t.diagnostic(`orphan exited ${Date.now() - releasedAt} ms after its task could start`);
   });
 
   it("kill -9 of the master: a worker whose event loop is blocked dies within 3 s too", async (t) => {
