@@ -16,8 +16,13 @@ export class JobSnooze {
   /** How long to wait before the job may run again, in ms. */
   readonly ms: number;
 
+  /**
+   * @param ms How long to wait, 0 up to ten years; anything else (NaN, negative, too long) throws
+   *   TEND_E_INVALID_SNOOZE here, so that a handler making it from bad data fails that attempt with
+   *   the reason, instead of a write the store would refuse.
+   */
   constructor(ms: number) {
-    this.ms = ms;
+    this.ms = parseDuration(ms, "snooze", { code: "TEND_E_INVALID_SNOOZE", max: MAX_SNOOZE_MS });
   }
 }
 

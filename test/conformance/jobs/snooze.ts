@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { JobSnooze } from "../../../src/jobs/index.ts";
 import type { Store } from "../../../src/store/index.ts";
 import type { Backend } from "../../support/backends.ts";
 import { makeJobs, startJobs, uniqueQueue, waitForState } from "./helpers.ts";
@@ -59,12 +60,25 @@ export function snooze(ctx: () => { backend: Backend; store: Store }): void {
     const queue = uniqueQueue();
     const jobs = makeJobs(store);
     jobs.define("bad.snooze", (c) => c.snooze(-5), { queue, maxAttempts: 1 });
+    // A JobSnooze made directly, from a payload's bad value (NaN): refused as it is made, not by the
+    // store's write (which left the job running until its lease lapsed, with no reason recorded).
+    jobs.define(
+      "bad.snooze.direct",
+      (c) => new JobSnooze(Number((c.payload as { after: string }).after) * 1000),
+      {
+        queue,
+        maxAttempts: 1,
+      },
+    );
     const worker = await startJobs(jobs);
     try {
       const { id } = await jobs.enqueue("bad.snooze");
       const job = await waitForState(jobs, id, "discarded");
       assert.equal(job.errors[0]?.code, "TEND_E_INVALID_SNOOZE");
       assert.match(job.errors[0]!.message, /snooze/);
+      const direct = await jobs.enqueue("bad.snooze.direct", { after: "soon" });
+      const failed = await waitForState(jobs, direct.id, "discarded");
+      assert.equal(failed.errors[0]?.code, "TEND_E_INVALID_SNOOZE");
     } finally {
       await worker.stop();
     }
