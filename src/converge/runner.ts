@@ -309,12 +309,29 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
           : AbortSignal.any([options.signal, controller.signal]);
       // One term whose first sweep ends it once every key it found has run.
       let pendingKeys: Set<string> | null = null;
-      const done = (key: string, result: KeyResult) => {
-        if (result.error !== null) report.errors.push({ key, error: result.error });
-        else if (result.changed !== null) report.changed.push({ key, changes: result.changed });
+      const settled = (key: string): void => {
         pendingKeys?.delete(key);
         if (pendingKeys?.size === 0) controller.abort();
       };
+      const done = (key: string, result: KeyResult) => {
+        if (result.error !== null) report.errors.push({ key, error: result.error });
+        else if (result.changed !== null) report.changed.push({ key, changes: result.changed });
+        settled(key);
+      };
+      // A key parked by an earlier terminal failure does not run: reported, not waited for.
+      const parked = (key: string) => {
+        report.errors.push({
+          key,
+          error: new TendError(
+            "TEND_E_CONVERGER_KEY_PARKED",
+            `Key "${key}" of converger "${def.name}" is parked: an earlier run failed with a TerminalError and the key has not changed since, so it was not run. Change the key's row (or its version), or wake it, to run it again.`,
+            { details: { converger: def.name, key } },
+          ),
+        });
+        settled(key);
+      };
+      // An error of find ends the one-off sweep with it (a term would try again at its next sweep).
+      let findFailed: { err: unknown } | null = null;
       const find = def.find;
       const wrapped: ConvergerEnv = {
         ...e,
@@ -324,7 +341,14 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
           ...def,
           everyMs: 2_147_483_647,
           find: async (ctx) => {
-            const found = normalizeFound(def.name, await find(ctx));
+            let found: ReturnType<typeof normalizeFound>;
+            try {
+              found = normalizeFound(def.name, await find(ctx));
+            } catch (err) {
+              findFailed = { err };
+              controller.abort();
+              throw err;
+            }
             report.keys = found.map((f) => f.key);
             pendingKeys = new Set(report.keys);
             if (pendingKeys.size === 0) controller.abort();
@@ -344,8 +368,10 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
           controller.abort();
         },
         onResult: done,
+        onParked: parked,
       });
       if (invalid !== null) throw invalid;
+      if (findFailed !== null) throw (findFailed as { err: unknown }).err;
       return report;
     },
   };

@@ -34,6 +34,8 @@ export interface TermOptions {
   onInvalidKeys: (err: unknown) => void;
   /** Called after every key run (tests, testing helpers). */
   onResult?: (key: string, result: KeyResult) => void;
+  /** Called for a key a sweep found that is parked (a terminal failure, unchanged since): it does not run. */
+  onParked?: (key: string) => void;
   /** Told of the term's key queue when it starts and of null when it ends (for `backingOff`). */
   onQueue?: (queue: KeyQueue | null) => void;
 }
@@ -113,6 +115,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
 
   const offer = (key: string, version: string | null, cause: "sweep" | "wake", origin?: unknown) => {
     const outcome = queue.offer(key, version, cause, Date.now(), origin);
+    if (outcome === "terminal") options.onParked?.(key);
     if (outcome === "changed") {
       env.store
         .clearTerminal(def.name, key)

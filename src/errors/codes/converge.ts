@@ -23,4 +23,6 @@ export const CONVERGE_CODES = {
   TEND_E_CONVERGER_NOT_CONVERGED:
     "A testing helper found a converger that failed, did not settle, or changed something on a sweep after a quiet one.",
   TEND_E_CONVERGER_INVALID_FILTER: "An inconsistency filter (converger, since, until, limit) is invalid.",
+  TEND_E_CONVERGER_KEY_PARKED:
+    "A key found by a one-off sweep is parked: an earlier run failed with a TerminalError and the key has not changed since, so it was not run.",
 } as const satisfies Record<`TEND_E_${string}`, string>;

@@ -79,6 +79,57 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       assert.equal(c.metrics().changes, 3);
     });
 
+    it(
+      "a one-off sweep rejects with find's error rather than waiting for the next sweep",
+      { timeout: 30_000 },
+      async (t) => {
+        if (skip()) return t.skip("PostgreSQL unavailable");
+        const c = createConverger(
+          {
+            name: `find-fails-${table}`,
+            find: () => {
+              throw new Error("db down");
+            },
+            converge: () => ({ changed: null }),
+          },
+          { store, log },
+        );
+        await assert.rejects(c.sweepOnce(), /db down/);
+      },
+    );
+
+    it(
+      "a one-off sweep reports a parked key as an error instead of waiting for it to run",
+      { timeout: 30_000 },
+      async (t) => {
+        if (skip()) return t.skip("PostgreSQL unavailable");
+        let terminal = true;
+        const c = createConverger(
+          {
+            name: `parked-${table}`,
+            find: () => ["k1", "k2"],
+            converge: (key) => {
+              if (key === "k1" && terminal) throw new TerminalError("bad row");
+              return { changed: null };
+            },
+          },
+          { store, log },
+        );
+        const first = await c.sweepOnce();
+        assert.deepEqual(
+          first.errors.map((e) => e.key),
+          ["k1"],
+        );
+        terminal = false;
+        // k1 is parked (its version unchanged): it does not run, and the sweep says so.
+        const second = await c.sweepOnce();
+        assert.deepEqual(
+          second.errors.map((e) => [e.key, (e.error as { code?: string }).code]),
+          [["k1", "TEND_E_CONVERGER_KEY_PARKED"]],
+        );
+      },
+    );
+
     it("records a change or a terminal message holding U+0000 or a lone surrogate, escaped, with the rest of its batch", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
       const name = `nul-${table}`;
