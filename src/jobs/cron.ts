@@ -130,6 +130,23 @@ export function nextCronRuns(
   }
 }
 
+/**
+ * Pure: the latest tick of `pattern` in (after, until], or null when there is none (however many
+ * ticks there are: a schedule down for days may have missed more than {@link ticksBetween} lists).
+ *
+ * @example
+ * ```ts
+ * latestTickBetween(parseCron("* * * * *"), lastTick, new Date()); // the last minute that began
+ * ```
+ */
+export function latestTickBetween(pattern: Cron, after: Date, until: Date): Date | null {
+  const next = pattern.nextRun(after);
+  if (next === null || next.getTime() > until.getTime()) return null;
+  // The latest run up to `until` (croner's previous runs end before their reference).
+  const [previous] = pattern.previousRuns(1, new Date(until.getTime() + 1));
+  return previous !== undefined && previous.getTime() > after.getTime() ? previous : next;
+}
+
 /** Pure: the ticks of `schedule` in (after, until], at most `limit` of them, oldest first. */
 export function ticksBetween(pattern: Cron, after: Date, until: Date, limit = 1000): Date[] {
   const out: Date[] = [];
@@ -198,11 +215,12 @@ async function catchUp(store: Store, s: CronSchedule, now: Date, log: Logger): P
   try {
     const last = await store.jobs.lastCronTick(s.name);
     if (last === null) return;
-    const missed = ticksBetween(s.pattern, last, now);
-    const latest = missed.at(-1);
-    if (latest !== undefined) {
+    const latest = latestTickBetween(s.pattern, last, now);
+    if (latest !== null) {
+      // Counted up to 1,000 (for the log line; only the latest tick is enqueued).
+      const missed = ticksBetween(s.pattern, last, now).length;
       log.info(
-        { schedule: s.name, missed: missed.length, tick: latest },
+        { schedule: s.name, missed: missed >= 1000 ? "1000+" : missed, tick: latest },
         "enqueueing the latest cron tick missed while no process ran",
       );
       await enqueueTick(store, s, latest, log);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
-import { nextCronRuns, parseCron } from "../../src/jobs/cron.ts";
+import { latestTickBetween, nextCronRuns, parseCron, ticksBetween } from "../../src/jobs/cron.ts";
 import { Jobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
 
@@ -83,6 +83,32 @@ describe("cron definitions are checked at the call", () => {
     }
     jobs.cron("@hourly", "k", {}, { name: "hourly" });
     jobs.cron("*/5 * * * * *", "k", {}, { name: "six-fields" });
+  });
+});
+
+describe("latestTickBetween", () => {
+  it("is the latest tick of the span, however many ticks were missed", () => {
+    const minutely = parseCron("* * * * *", "UTC");
+    const last = new Date("2030-01-01T00:00:00Z");
+    const now = new Date("2030-01-02T00:00:30Z");
+    // A day down: 1,440 ticks missed, more than ticksBetween lists (1,000).
+    assert.equal(ticksBetween(minutely, last, now).length, 1000);
+    assert.equal(latestTickBetween(minutely, last, now)?.toISOString(), "2030-01-02T00:00:00.000Z");
+    // A tick exactly at the end counts; none in the span is null.
+    assert.equal(
+      latestTickBetween(minutely, last, new Date("2030-01-01T00:05:00Z"))?.toISOString(),
+      "2030-01-01T00:05:00.000Z",
+    );
+    assert.equal(latestTickBetween(minutely, last, new Date("2030-01-01T00:00:59Z")), null);
+    const nightly = parseCron("0 3 * * *", "UTC");
+    assert.equal(
+      latestTickBetween(
+        nightly,
+        new Date("2030-01-01T03:00:00Z"),
+        new Date("2030-01-05T12:00:00Z"),
+      )?.toISOString(),
+      "2030-01-05T03:00:00.000Z",
+    );
   });
 });
 
