@@ -26,6 +26,12 @@ export interface FileJobEnv {
   /** Aborts when the inbox stops: no new retries are started. */
   readonly stopSignal: AbortSignal;
   readonly observer?: InboxObserver | undefined;
+  /**
+   * Throws TEND_E_INBOX_FOLDER_REPLACED when one of these folders ("output", "done", "failed") is
+   * no longer the folder the inbox made (a symbolic link put in its place, say): checked right
+   * before files are renamed into them.
+   */
+  readonly checkFolders: (roles: readonly string[]) => Promise<void>;
 }
 
 /** How one file's processing ended. */
@@ -111,6 +117,13 @@ async function processFile(
       const attemptStart = Date.now();
       const result = await attemptOnce(env, file, attempt, outputs, log, watched?.watch);
       if (result.ok) {
+        // A replaced folder is not retried: the file stays claimed (see FolderGuard.checkUnchanged).
+        await env
+          .checkFolders(o.onDone === "delete" ? ["output"] : ["output", "done"])
+          .catch(async (err: unknown) => {
+            await outputs.discard();
+            throw err;
+          });
         try {
           await outputs.commit();
           if (o.onDone === "delete") await unlink(path);
@@ -234,6 +247,7 @@ async function fail(
   log: Logger,
 ): Promise<FileJobOutcome> {
   const { failedDir } = env.options;
+  await env.checkFolders(["failed"]);
   const failedAs = await freeName(failedDir, claimed.name, ".error.json");
   const record: FailureRecord = {
     name: claimed.name,

@@ -41,6 +41,8 @@ export class FolderGuard {
   readonly #o: ResolvedInboxOptions;
   readonly #claimDir: string;
   readonly #log: Logger;
+  /** Each folder's identity (device and inode) when it was last made or found in place. */
+  readonly #ids = new Map<string, { dev: number; ino: number }>();
 
   constructor(o: ResolvedInboxOptions, claimDir: string, log: Logger) {
     this.#o = o;
@@ -75,6 +77,47 @@ export class FolderGuard {
     return out;
   }
 
+  /**
+   * Records each folder's identity (device and inode), for {@link FolderGuard.checkUnchanged}:
+   * after the folders were prepared at start, and after each repair.
+   */
+  async capture(): Promise<void> {
+    this.#ids.clear();
+    for (const [role, path] of this.#folders()) {
+      const st = await lstat(path).catch(() => undefined);
+      if (st?.isDirectory() === true) this.#ids.set(role, { dev: st.dev, ino: st.ino });
+    }
+  }
+
+  /**
+   * Throws `TEND_E_INBOX_FOLDER_REPLACED` when one of the folders of `roles` is no longer the folder
+   * {@link FolderGuard.capture} recorded: a symbolic link (which a producer able to write the inbox
+   * folder could put in place of `out/`, `done/` or `failed/` to have tend write elsewhere), another
+   * folder, or none. Checked right before tend renames files into them.
+   */
+  async checkUnchanged(roles: readonly string[]): Promise<void> {
+    for (const [role, path] of this.#folders()) {
+      if (!roles.includes(role)) continue;
+      const known = this.#ids.get(role);
+      const st = await lstat(path).catch(() => undefined);
+      if (known !== undefined && st?.isDirectory() === true && st.dev === known.dev && st.ino === known.ino)
+        continue;
+      const now =
+        st === undefined
+          ? "missing"
+          : st.isSymbolicLink()
+            ? "a symbolic link"
+            : st.isDirectory()
+              ? "another folder"
+              : "not a folder";
+      throw new TendError(
+        "TEND_E_INBOX_FOLDER_REPLACED",
+        `The inbox's ${role} folder ${path} was replaced while the inbox ran (it is now ${now}); tend writes nothing through it, and the file stays claimed until the folder is put back. Make sure only tend can rename or replace the inbox's own folders (or set the ${role} folder outside the inbox folder).`,
+        { details: { role, path, now } },
+      );
+    }
+  }
+
   /** True when every folder is in place. */
   async intact(): Promise<boolean> {
     return (await this.missing()).length === 0;
@@ -94,6 +137,7 @@ export class FolderGuard {
         await prepareFolders(this.#o);
         await mkdir(this.#claimDir, { recursive: true });
         if (await this.intact()) {
+          await this.capture();
           this.#log.warn(
             { missing, dir: this.#o.dir, claimDir: this.#claimDir, tries: step },
             `inbox folders were deleted while the inbox ran (${missing.join(", ")}); recreated them and resumed. Do not delete inbox folders while inboxes run`,

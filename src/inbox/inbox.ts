@@ -180,6 +180,7 @@ class InboxRun {
     liveTokens.add(this.#owner.token);
     try {
       await this.#claims.create();
+      await this.#guard.capture();
     } catch (err) {
       liveTokens.delete(this.#owner.token);
       throw err;
@@ -326,6 +327,7 @@ class InboxRun {
       drainSignal: this.#drain.signal,
       stopSignal: this.#signal,
       observer: this.#observer,
+      checkFolders: (roles) => this.#guard.checkUnchanged(roles),
     };
     this.#counters.inFlight++;
     const job = runFileJob(env, claimed).catch((): FileJobOutcome => "stuck");

@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { createInbox } from "../../src/inbox/index.ts";
 import { createLogger } from "../../src/log/logger.ts";
+import { captureLog } from "../lifecycle/log-capture.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 import { drop, list, startInbox } from "./helpers.ts";
@@ -187,3 +188,65 @@ test("folders on different filesystems are refused at start with TEND_E_INBOX_CR
   controller.abort();
   await running;
 });
+
+test("an output folder a producer replaces with a symbolic link is not written through", async () => {
+  const root = await tempDir();
+  const dir = join(root, "inbox");
+  const victim = join(root, "victim");
+  await mkdir(victim, { recursive: true });
+  await writeFile(join(victim, "settings.json"), "original");
+  const capture = captureLog();
+  const started = deferredGate();
+  const proceed = deferredGate();
+  const inbox = createInbox(
+    {
+      dir,
+      settle: 0,
+      retries: 0,
+      process: async (_file, ctx) => {
+        started.open();
+        await proceed.wait;
+        await ctx.writeOutput("settings.json", "overwritten");
+      },
+    },
+    { log: capture.log },
+  );
+  const controller = new AbortController();
+  const finished = inbox.run(controller.signal);
+  finished.catch(() => {});
+  cleanups.push(async () => {
+    controller.abort();
+    await finished.catch(() => {});
+  });
+  await mkdir(dir, { recursive: true });
+  await drop(dir, "a.csv", "a");
+  await started.wait;
+  // The producer (who may write the inbox folder) swaps the output folder for a link elsewhere.
+  await rename(join(dir, "out"), join(dir, "out-moved"));
+  await symlink(victim, join(dir, "out"));
+  proceed.open();
+  const stuck = await waitFor(() =>
+    capture
+      .lines()
+      .find((l) => (l["err"] as { code?: string } | undefined)?.code === "TEND_E_INBOX_FOLDER_REPLACED"),
+  );
+  assert.match(String((stuck["err"] as { message: string }).message), /output folder .* symbolic link/);
+  assert.equal(await readFile(join(victim, "settings.json"), "utf8"), "original");
+  assert.deepEqual(
+    await list(victim),
+    ["settings.json"],
+    "the staged output was removed, nothing left there",
+  );
+  assert.deepEqual(await list(join(dir, "done")), [], "the file is not done");
+  controller.abort();
+  await finished.catch(() => {});
+});
+
+/** A gate a test opens once. */
+function deferredGate(): { wait: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const wait = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { wait, open };
+}
