@@ -81,7 +81,12 @@ setInterval(() => {
     mainProgressAt = now;
   }
   if (masterGoneAt === null && !masterAlive()) masterGoneAt = now;
-  if (orphanVerdict({ now, masterGoneAt, mainProgressAt }, limits) === "kill") process.kill(process.pid, "SIGKILL");
+  if (orphanVerdict({ now, masterGoneAt, mainProgressAt }, limits) === "kill") {
+    // The worker's whole process group (it leads one: the master starts it detached), so that what
+    // it started goes with it; a worker that leads no group has none of that id (ESRCH).
+    try { process.kill(-process.pid, "SIGKILL"); } catch {}
+    process.kill(process.pid, "SIGKILL");
+  }
 }, pollMs);
 `;
 

@@ -2,7 +2,7 @@ import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import { type OrphanWatchdog, startOrphanWatchdog } from "./orphan-watchdog.ts";
-import { isProcessAlive } from "./process-group.ts";
+import { isProcessAlive, signalGroup } from "./process-group.ts";
 import {
   type HeartbeatMessage,
   isMasterMessage,
@@ -120,7 +120,14 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
           log.error({ err }, "onStop failed");
         }
       };
+      let orphan = false;
       const orphaned = (why: string): void => {
+        // What this worker started goes when it goes: it leads its own process group (the master
+        // starts it detached) and, with no master left to end the group, ends it as it exits.
+        if (!orphan) {
+          orphan = true;
+          process.once("exit", () => signalGroup(process.pid, "SIGTERM"));
+        }
         requestStop(why);
         // Never keep running unsupervised: exit even if in-flight jobs do not finish (their leases expire).
         const t = setTimeout(() => {

@@ -112,6 +112,29 @@ describe("the master as a real process", () => {
     await store.jobs.cancel(inserted!.id);
   });
 
+  it("kill -9 of the master: what a worker started goes with it (its process group)", async (t) => {
+    const m = startMaster(t, "orphan-group", {
+      program: FIXTURE_WORKER,
+      min: 1,
+      max: 1,
+      env: { FIXTURE_MODE: "ignore-stop", FIXTURE_DIR: dir },
+    });
+    const [pid] = await readyPids(m, 1);
+    const grandchild = await waitFor(() => fixtureRecord(dir, pid!)?.grandchildPid, {
+      message: "the worker's own child",
+    });
+    t.after(() => {
+      for (const p of [pid!, grandchild]) if (alive(p)) process.kill(p, "SIGKILL");
+    });
+    m.child.kill("SIGKILL");
+    await m.exited;
+    // The worker ignores stop requests: it exits after its orphan grace, and its child with it.
+    await waitFor(() => !alive(pid!) && !alive(grandchild), {
+      timeoutMs: 8_000,
+      message: "the orphaned worker and its child to be gone",
+    });
+  });
+
   it("kill -9 of the master while a worker is still starting: the worker exits once its task starts", async (t) => {
     const flag = join(dir, "slow-start.flag");
     const m = startMaster(t, "slow-start", {
