@@ -246,6 +246,14 @@ export class JobWorker implements Task {
           continue;
         }
         this.counters.claimed += claimed.length;
+        if (q.paused && claimed.length > 0) {
+          // The pause was read while this claim was in flight: its jobs go back, as the buffer's did.
+          await this.#returnJobs(
+            claimed,
+            "returning the jobs a claim took as its queue was paused failed; they are rescued when their lease lapses",
+          );
+          continue;
+        }
         q.afterClaim(size, claimed.length);
         q.held += claimed.length;
         q.buffer.push(...claimed);
@@ -618,15 +626,20 @@ export class JobWorker implements Task {
         q.wake(true);
       }
     }
-    if (returned.length === 0) return;
+    await this.#returnJobs(
+      returned,
+      "returning the jobs claimed ahead of a paused queue failed; they are rescued when their lease lapses",
+    );
+  }
+
+  /** Gives held jobs that never started back to the store, their attempts not spent. */
+  async #returnJobs(jobs: readonly LeaseRef[], failure: string): Promise<void> {
+    if (jobs.length === 0) return;
     try {
-      await this.#store.jobs.release(returned);
-      this.counters.released += returned.length;
+      await this.#store.jobs.release(jobs.map((j) => ({ id: j.id, leaseToken: j.leaseToken })));
+      this.counters.released += jobs.length;
     } catch (err) {
-      this.#log.warn(
-        { err, jobs: returned.length },
-        "returning the jobs claimed ahead of a paused queue failed; they are rescued when their lease lapses",
-      );
+      this.#log.warn({ err, jobs: jobs.length }, failure);
     }
   }
 
