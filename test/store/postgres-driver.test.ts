@@ -231,6 +231,44 @@ describe(
       assert.equal(claimed.length, 50);
     });
 
+    it("a claim that waited for its queue's claim lock still gets its whole lease", async () => {
+      const store = await open("lease_wait");
+      const [job] = await store.jobs.insert([
+        newJob({ queue: "lw", concurrencyKey: "t1", concurrencyLimit: 5 }),
+      ]);
+      const leaseMs = 400;
+      // Another claimer of the queue holds its claim lock (a transaction-level advisory lock).
+      const holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", ["lease_wait.claim.lw"]);
+        const claim = store.jobs.claim({ queue: "lw", limit: 1, workerId: "w1", leaseMs });
+        await waitFor(
+          async () =>
+            (
+              await admin.query<{ n: number }>(
+                "SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+              )
+            ).rows[0]!.n > 0,
+          { message: "the claim to wait for the queue's claim lock" },
+        );
+        // It waits longer than its lease (the passage of time is the point here).
+        await setTimeout(leaseMs + 200);
+        await holder.query("COMMIT");
+        const [claimed] = await claim;
+        assert.equal(claimed?.id, job!.id);
+        const row = await store.jobs.get(job!.id);
+        const left = row!.leaseExpiresAt!.getTime() - Date.now();
+        assert.ok(
+          left > leaseMs / 2,
+          `the lease runs from the claim, not from before its wait (${left} ms left)`,
+        );
+      } finally {
+        await holder.end();
+      }
+    });
+
     it("a keyed claim skips a pending job another transaction holds locked, without waiting, and takes it once released", async () => {
       const store = await open("keyed_locks");
       const [a, b, c] = await store.jobs.insert([

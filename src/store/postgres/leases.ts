@@ -156,7 +156,9 @@ export async function fencedRun<T extends LeaseRef, R extends { id: string }>(
  * unique per attempt without drawing random bytes per row (`gen_random_uuid()` per row was a tenth
  * of the claim's cost). The first $6 rows in claim order are marked started (`started_at`); the
  * others are claimed ahead with `started_at` NULL until the worker marks them (see
- * {@link markStartedJobs}), so that a rescue can tell them apart. Rows come back in claim order
+ * {@link markStartedJobs}), so that a rescue can tell them apart. The lease runs from the
+ * statement's execution (`clock_timestamp()`): inside a capped claim's transaction `now()` is from
+ * before the wait for the queue's claim lock. Rows come back in claim order
  * (priority, run_at, id), sorted by the columns themselves (`u.id`: a bare `id` would name the
  * output's text id, which sorts "10" before "9").
  *
@@ -188,7 +190,7 @@ export function claimSql(ctx: PgContext, bucket?: number): string {
       UPDATE ${ctx.jobs} j SET
         state = 'running', attempt = j.attempt + 1, worker_id = $3,
         started_at = CASE WHEN n.rank <= $6 THEN now() END,
-        lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
+        lease_token = $5::text || '.' || j.id, lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND ${bucket === undefined ? "" : "n.rank <= $2 AND "}${ASYNC_COMMIT}
       RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token,
         j.started_at IS NOT NULL AS started, j.trace_context

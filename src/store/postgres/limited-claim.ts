@@ -67,7 +67,8 @@ export const LIMITED_PROBE_MS = 1_000;
  * later claim and waited for the lock behind it) takes none of the key's jobs: counted in its own
  * window they would exceed a limit already spent there. A key
  * without a concurrency limit (null: only a rate limit) is bounded by the claim's size alone.
- * The walk locks the runnable jobs it takes (FOR UPDATE SKIP LOCKED in the third probe: rows
+ * Leases run from the statement's execution (`clock_timestamp()`), not from the transaction's start,
+ * which is before the wait for the queue's claim lock. The walk locks the runnable jobs it takes (FOR UPDATE SKIP LOCKED in the third probe: rows
  * another transaction holds are skipped, and a job changed meanwhile is checked again); the jobs
  * without a key are locked once chosen. A paused queue yields nothing. The first row (or, when
  * nothing is claimed, one row of nulls) carries the last key walked (`walked_to`), the number of
@@ -189,7 +190,7 @@ export function limitedClaimSql(ctx: PgContext): string {
       UPDATE ${j} j SET
         state = 'running', attempt = j.attempt + 1, worker_id = $3,
         started_at = CASE WHEN n.ord <= $6 THEN now() END,
-        lease_token = $5::text || '.' || j.id, lease_expires_at = now() + $4 * interval '1 millisecond'
+        lease_token = $5::text || '.' || j.id, lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
         j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord,
