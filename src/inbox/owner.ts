@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readFileSync, readlinkSync } from "node:fs";
 import { hostname } from "node:os";
 
 /**
@@ -7,6 +7,8 @@ import { hostname } from "node:os";
  * folder, named after its owner: `host~boot~pid~start~token`. `boot` is the kernel boot id and `start`
  * the process start time in clock ticks (both from /proc on Linux, `x` where unknown), so that a
  * reused pid is never mistaken for the original owner; `token` tells apart inboxes of one process.
+ * `host` carries the PID namespace where Linux tells it (see {@link ownerHost}): pids mean nothing
+ * across namespaces, so containers that share a host name do not judge each other by pid.
  */
 export interface OwnerId {
   readonly host: string;
@@ -122,13 +124,36 @@ function readBootId(): string {
 
 let selfBase: Omit<OwnerId, "token"> | undefined;
 
+/**
+ * Pure: the host part of an owner id: the host name (unsafe characters replaced, at most 64), and the
+ * PID namespace's inode when known. Two inboxes with the same host name in different PID namespaces
+ * (containers sharing a host name, with host networking or a set `hostname`) then count as on
+ * different hosts, judged by their heartbeat, never by a pid that names another process there.
+ *
+ * @example
+ * ```ts
+ * ownerHost("web1", "4026531836"); // "web1-pidns4026531836"
+ * ownerHost("web 1", undefined); // "web_1"
+ * ```
+ */
+export function ownerHost(name: string, pidNamespace: string | undefined): string {
+  const host = name.replace(/[^A-Za-z0-9.-]/g, "_").slice(0, 64) || "host";
+  return pidNamespace === undefined ? host : `${host}-pidns${pidNamespace}`;
+}
+
+/** This process's PID namespace inode (Linux: /proc/self/ns/pid), or undefined. */
+function readPidNamespace(): string | undefined {
+  try {
+    return /^pid:\[([0-9]+)\]$/.exec(readlinkSync("/proc/self/ns/pid"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
 /** A fresh owner id for an inbox starting in this process. */
 export function newOwner(): OwnerId {
   if (selfBase === undefined || selfBase.pid !== process.pid) {
-    const host =
-      hostname()
-        .replace(/[^A-Za-z0-9.-]/g, "_")
-        .slice(0, 64) || "host";
+    const host = ownerHost(hostname(), readPidNamespace());
     selfBase = { host, boot: readBootId(), pid: process.pid, start: readProcessStart("self") ?? "x" };
   }
   return { ...selfBase, token: randomBytes(4).toString("hex") };

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { readlinkSync } from "node:fs";
 import type { ErrorCode } from "../../src/errors/catalogue.ts";
 import { isTendError } from "../../src/errors/tend-error.ts";
 import { folderRetryDelayMs } from "../../src/inbox/folder-guard.ts";
@@ -14,7 +15,7 @@ import {
 } from "../../src/inbox/names.ts";
 import { resolveInboxOptions, retryDelayMs } from "../../src/inbox/options.ts";
 import { tempOutputOwner } from "../../src/inbox/outputs.ts";
-import { ownerIsAlive, parseOwner } from "../../src/inbox/owner.ts";
+import { newOwner, ownerHost, ownerIsAlive, parseOwner } from "../../src/inbox/owner.ts";
 import { msUntilSettled, observeFile } from "../../src/inbox/settle.ts";
 import { describeError } from "../../src/inbox/sidecar.ts";
 import type { InboxOptions } from "../../src/inbox/types.ts";
@@ -113,6 +114,26 @@ test("folderRetryDelayMs doubles from 100 ms and caps at 5 s", () => {
   );
   assert.equal(folderRetryDelayMs(7), 5_000);
   assert.equal(folderRetryDelayMs(1_000), 5_000);
+});
+
+test("an owner's host carries its PID namespace, so one in another namespace is judged by heartbeat", () => {
+  assert.equal(ownerHost("web1", "4026531836"), "web1-pidns4026531836");
+  assert.equal(ownerHost("web 1/x", undefined), "web_1_x");
+  // This process's own id, on Linux, names its namespace (read from /proc/self/ns/pid).
+  const ns = /^pid:\[([0-9]+)\]$/.exec(readlinkSync("/proc/self/ns/pid"))?.[1];
+  assert.ok(ns !== undefined, "this test runs on Linux");
+  const self = newOwner();
+  assert.ok(self.host.endsWith(`-pidns${ns}`), self.host);
+  // The same host name in another PID namespace (a container): its pid 1 is not our pid 1.
+  const elsewhere = { ...self, host: self.host.replace(`-pidns${ns}`, "-pidns1234"), pid: 1, start: "5" };
+  const facts = {
+    self,
+    liveTokens: new Set<string>(),
+    probe: { exists: true, start: "999" }, // our pid 1, started at another time
+    leaseTtlMs: 30_000,
+  };
+  assert.equal(ownerIsAlive(elsewhere, { ...facts, heartbeatAgeMs: 1_000 }), true, "its heartbeat is fresh");
+  assert.equal(ownerIsAlive(elsewhere, { ...facts, heartbeatAgeMs: 60_000 }), false, "its heartbeat is old");
 });
 
 test("owner ids round-trip and liveness follows the documented rules", () => {
