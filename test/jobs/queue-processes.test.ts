@@ -3,6 +3,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import pg from "pg";
 import { makeJobs, uniqueQueue, waitForState } from "../conformance/jobs/helpers.ts";
 import { type Backend, createBackend } from "../support/backends.ts";
 import { makeTempDir } from "../support/tmp.ts";
@@ -27,6 +28,31 @@ function spawnWorker(
     child.once("exit", (code) => reject(new Error(`worker exited with ${code} before it was ready`)));
   });
   return { child, ready };
+}
+
+/**
+ * PostgreSQL: resolves once `count` sessions of the backend's database are listening (their last
+ * statement a LISTEN). A worker prints "ready" as its app starts, which can be before its jobs
+ * worker listens: a job enqueued in between wakes only the workers already listening, and one that
+ * missed it may find every key's slots taken by the other when it next polls. No-op on SQLite.
+ */
+async function listening(backend: Backend, count: number): Promise<void> {
+  if (backend.driver !== "postgres") return;
+  const client = new pg.Client({ connectionString: backend.url });
+  await client.connect();
+  try {
+    await waitFor(
+      async () =>
+        (
+          await client.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND query ILIKE 'LISTEN%'",
+          )
+        ).rows[0]!.n >= count,
+      { message: `${count} worker processes listening` },
+    );
+  } finally {
+    await client.end();
+  }
 }
 
 function exited(child: ChildProcess): Promise<number | null> {
@@ -143,6 +169,7 @@ for (const driver of ["sqlite", "postgres"] as const) {
       );
       children.push(...workers.map((w) => w.child));
       await Promise.all(workers.map((w) => w.ready));
+      await listening(backend, 2);
       // The big key's backlog first, then ten small keys: round-robin serves them long before it drains.
       const big = Array.from({ length: 150 }, (_, n) => ({ n, key: "big", holdMs: 10 }));
       const small = Array.from({ length: 30 }, (_, n) => ({ n, key: `small-${n % 10}`, holdMs: 10 }));
