@@ -17,12 +17,12 @@ export class JobSnooze {
   readonly ms: number;
 
   /**
-   * @param ms How long to wait, 0 up to ten years; anything else (NaN, negative, too long) throws
-   *   TEND_E_INVALID_SNOOZE here, so that a handler making it from bad data fails that attempt with
-   *   the reason, instead of a write the store would refuse.
+   * @param duration How long to wait (ms, or a string like "30s"), 0 up to ten years; anything else
+   *   (NaN, negative, too long) throws TEND_E_INVALID_SNOOZE here, so that a handler making it from
+   *   bad data fails that attempt with the reason, instead of a write the store would refuse.
    */
-  constructor(ms: number) {
-    this.ms = parseDuration(ms, "snooze", { code: "TEND_E_INVALID_SNOOZE", max: MAX_SNOOZE_MS });
+  constructor(duration: Duration) {
+    this.ms = parseDuration(duration, "snooze", { code: "TEND_E_INVALID_SNOOZE", max: MAX_SNOOZE_MS });
   }
 }
 
@@ -36,7 +36,5 @@ export class JobSnooze {
  * ```
  */
 export function snoozeFor(duration: Duration): JobSnooze {
-  return new JobSnooze(
-    parseDuration(duration, "snooze", { code: "TEND_E_INVALID_SNOOZE", max: MAX_SNOOZE_MS }),
-  );
+  return new JobSnooze(duration);
 }

@@ -27,7 +27,7 @@ export const INBOX_CODES = {
   TEND_E_INBOX_FOLDER_GONE:
     "Inbox folders were deleted while the inbox ran and could not be recreated within `folderTimeout`; the inbox task failed.",
   TEND_E_INBOX_FOLDER_REPLACED:
-    "An inbox folder (output, done, failed, or a claim folder) was replaced while the inbox ran (by a symbolic link or another folder); nothing is written through it.",
+    "An inbox's output, done or failed folder was replaced while the inbox ran (by a symbolic link or another folder); nothing is written through it.",
   TEND_E_INBOX_ALREADY_RUNNING: "run() was called on an inbox that is already running.",
   TEND_E_INBOX_FAILED_FILE_NOT_FOUND:
     "A failed file to retry is not in the inbox's failed folder (retried or moved already, or not a failed file's name).",
