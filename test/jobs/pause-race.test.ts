@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, it } from "node:test";
 import { Jobs } from "../../src/jobs/index.ts";
 import { openStore } from "../../src/store/index.ts";
-import { deferred } from "../conformance/jobs/helpers.ts";
+import { deferred, startJobs } from "../conformance/jobs/helpers.ts";
 import { captureLog } from "../lifecycle/log-capture.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -46,13 +46,10 @@ it("a claim in flight when its queue is paused gives its jobs back", { timeout: 
   const ids = (await jobs.enqueueMany([1, 2, 3].map((i) => ({ kind: "k", payload: { i } })))).map(
     (r) => r.id,
   );
-  const [worker] = await jobs.tasks();
-  const stop = new AbortController();
-  const run = worker!.run(stop.signal);
+  const running = await startJobs(jobs);
   t.after(async () => {
     letGo.resolve();
-    stop.abort();
-    await run;
+    await running.stop();
   });
   await claimHeld.promise;
   await store.jobs.pauseQueue("q");

@@ -13,7 +13,7 @@ import { after, describe, it } from "node:test";
 import { Jobs } from "../../src/jobs/index.ts";
 import { createLogger } from "../../src/log/index.ts";
 import { openStore, type Store } from "../../src/store/index.ts";
-import { deferred } from "../conformance/jobs/helpers.ts";
+import { deferred, startJobs } from "../conformance/jobs/helpers.ts";
 import { waitFor } from "../support/wait.ts";
 
 const dirs: string[] = [];
@@ -50,13 +50,10 @@ describe("an attempt whose job was claimed again by the same worker", () => {
         { maxAttempts: 10 },
       );
       const { id } = await jobs.enqueue("k", {});
-      const [worker] = await jobs.tasks();
-      const stop = new AbortController();
-      const run = worker!.run(stop.signal);
+      const running = await startJobs(jobs);
       t.after(async () => {
-        stop.abort();
         for (const g of gates) g();
-        await run;
+        await running.stop();
       });
       await waitFor(() => gates.length === 1, { message: "attempt 1 to start" });
       // Its lease taken away (as a supervisor's rescue of a worker it judged dead would): the job is
@@ -119,14 +116,11 @@ describe("an attempt whose job was claimed again by the same worker", () => {
       { maxAttempts: 10 },
     );
     const { id } = await jobs.enqueue("k", {});
-    const [worker] = await jobs.tasks();
-    const stop = new AbortController();
-    const run = worker!.run(stop.signal);
+    const running = await startJobs(jobs);
     t.after(async () => {
-      stop.abort();
       reclaimed.resolve();
       finish.resolve();
-      await run;
+      await running.stop();
     });
     const signal = await attempt2.promise;
     // The held reply (the first lease: not held any more) now reaches the worker.
