@@ -17,6 +17,9 @@ import { StatusWriter, type SupervisorStatus } from "./status.ts";
 import { workerEnv } from "./worker-env.ts";
 import { type WorkerExit, WorkerProcess } from "./worker-process.ts";
 
+/** The longest a killed worker's replacement waits for its rescue to say whom to blame. */
+const BLAME_WAIT_MS = 5_000;
+
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 /**
@@ -59,6 +62,12 @@ export class Supervisor extends EventEmitter {
   /** Why the master killed a worker (hung, stalled, start timeout). */
   readonly #killedFor = new WeakMap<WorkerProcess, KillProblem>();
   #pendingRescues = new Set<Promise<unknown>>();
+  /**
+   * Workers killed by this master whose failure is not counted yet (it waits for their rescue,
+   * which decides whom to blame): no replacement starts meanwhile, so that the backoff their
+   * failure adds applies to their own replacement.
+   */
+  #awaitingBlame = 0;
   #reconcileTimer: NodeJS.Timeout | null = null;
   readonly #spare: SpareKeeper;
   readonly #scaler: Scaler;
@@ -313,6 +322,8 @@ export class Supervisor extends EventEmitter {
     const active = this.#active();
     const now = Date.now();
     if (active.length < this.#desired) {
+      // A killed worker's failure is counted once its rescue says whom to blame (see #onExit).
+      if (this.#awaitingBlame > 0) return;
       const notBefore = this.#restarts.notBefore;
       if (now < notBefore) {
         if (this.#reconcileTimer === null) {
@@ -422,6 +433,18 @@ export class Supervisor extends EventEmitter {
       if (killedFor !== null) {
         // Killed while it may have held jobs: whom to blame depends on what the rescue finds.
         const inFlight = w.inFlight;
+        this.#awaitingBlame++;
+        let counted = false;
+        const blamed = (): void => {
+          if (counted) return;
+          counted = true;
+          clearTimeout(bound);
+          this.#awaitingBlame--;
+          this.#reconcile();
+        };
+        // A rescue that hangs (the database unreachable) holds the replacement back no longer.
+        const bound = setTimeout(blamed, BLAME_WAIT_MS);
+        bound.unref();
         const p = rescued
           .then((jobs) =>
             this.#recordFailure(
@@ -432,7 +455,10 @@ export class Supervisor extends EventEmitter {
               jobs,
             ),
           )
-          .finally(() => this.#pendingRescues.delete(p));
+          .finally(() => {
+            this.#pendingRescues.delete(p);
+            blamed();
+          });
         this.#pendingRescues.add(p);
       } else {
         this.#recordFailure(w, exit, reason, "worker", null);

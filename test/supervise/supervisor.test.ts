@@ -113,6 +113,34 @@ describe("supervisor with fixture workers (real processes)", () => {
     await waitFor(() => r.supervisor.status().restartsTotal >= 1, { message: "a counted failed start" });
   });
 
+  it("the backoff after a worker it killed applies to that worker's own replacement", async (t) => {
+    // Failed starts (killed at the start timeout): the first is replaced at once, the second after
+    // the base delay, 800 ms here (no jitter).
+    const r = start(t, {
+      min: 1,
+      max: 1,
+      spare: false,
+      startTimeout: 300,
+      restart: { maxRestarts: 10, period: 60_000, backoffBase: 800, jitter: 0 },
+      env: { FIXTURE_MODE: "never-ready" },
+    });
+    // The first worker may have started before these listeners: count from the exits.
+    const events: ["start" | "exit", number][] = [];
+    r.supervisor.on("worker-started", () => events.push(["start", Date.now()]));
+    r.supervisor.on("worker-exit", () => events.push(["exit", Date.now()]));
+    const exitAt = (n: number): number => events.filter(([e]) => e === "exit")[n - 1]?.[1] ?? Number.NaN;
+    const startAfter = (since: number): number | undefined =>
+      events.find(([e, at]) => e === "start" && at >= since)?.[1];
+    await waitFor(() => startAfter(exitAt(2)) !== undefined, {
+      message: "the second failed start's replacement",
+      timeoutMs: 10_000,
+    });
+    const first = (startAfter(exitAt(1)) ?? 0) - exitAt(1);
+    const second = (startAfter(exitAt(2)) ?? 0) - exitAt(2);
+    assert.ok(first < 600, `the first failed start replaced at once (${first} ms)`);
+    assert.ok(second >= 750, `replaced ${second} ms after the second failed start (the backoff is 800 ms)`);
+  });
+
   it("a worker asked to stop while still starting stops cleanly once its worker side listens", async (t) => {
     const r = start(t, { min: 1, max: 1, spare: false, killTimeout: 20_000 });
     const w = r.supervisor.workers()[0]!;
