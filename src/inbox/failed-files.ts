@@ -1,8 +1,8 @@
 import { lstat, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TendError } from "../errors/index.ts";
-import { errnoCode, fsyncDir, moveNoClobber } from "./folders.ts";
-import { fitName } from "./names.ts";
+import { errnoCode, freeName, fsyncDir, moveNoClobber } from "./folders.ts";
+import { fitName, variantName } from "./names.ts";
 import type { ResolvedInboxOptions } from "./options.ts";
 import type { FailureRecord } from "./sidecar.ts";
 
@@ -33,6 +33,45 @@ async function readSidecar(dir: string, name: string): Promise<FailureRecord | n
   } catch {
     return null;
   }
+}
+
+/**
+ * The sidecars in `failedDir`, for `name` and its variants (`name~1`, ...), that have no file beside
+ * them and were written for the file `file` (see {@link FailureRecord.file}): left by a crash after
+ * the sidecar was written and before the file moved. Stops at the first variant that has neither.
+ */
+async function orphanSidecars(failedDir: string, name: string, file: string): Promise<string[]> {
+  const found: string[] = [];
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = variantName(name, n);
+    const [input, sidecar] = await Promise.all(
+      [candidate, fitName(candidate, SIDECAR)].map((x) => lstat(join(failedDir, x)).catch(() => undefined)),
+    );
+    if (input === undefined && sidecar === undefined) break;
+    if (input !== undefined) continue;
+    if ((await readSidecar(failedDir, candidate))?.file === file) found.push(candidate);
+  }
+  return found;
+}
+
+/**
+ * The name a failing input takes in `failedDir`: the first of `name`, `name~1`, ... with neither a
+ * file nor a sidecar, unless an earlier attempt at failing this very file (`file`, its identity)
+ * crashed between writing its sidecar and moving it: then that sidecar's name, so that the sidecar
+ * is rewritten rather than left behind.
+ */
+export async function failedName(failedDir: string, name: string, file: string): Promise<string> {
+  return (await orphanSidecars(failedDir, name, file))[0] ?? (await freeName(failedDir, name, SIDECAR));
+}
+
+/**
+ * Deletes the sidecars a crash left in `failedDir` for the file `file` (see {@link failedName}),
+ * once that file is done after all. Returns how many.
+ */
+export async function removeOrphanSidecars(failedDir: string, name: string, file: string): Promise<number> {
+  const orphans = await orphanSidecars(failedDir, name, file);
+  for (const orphan of orphans) await unlink(join(failedDir, fitName(orphan, SIDECAR))).catch(() => {});
+  return orphans.length;
 }
 
 /**

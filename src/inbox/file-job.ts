@@ -4,11 +4,18 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TendError } from "../errors/index.ts";
 import { linkSignals } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
-import { errnoCode, freeName, moveNoClobber, moveToFreeName } from "./folders.ts";
+import { failedName, removeOrphanSidecars } from "./failed-files.ts";
+import { errnoCode, moveNoClobber, moveToFreeName } from "./folders.ts";
 import { fitName } from "./names.ts";
 import { type ResolvedInboxOptions, retryDelayMs } from "./options.ts";
 import { OutputStager } from "./outputs.ts";
-import { type AttemptRecord, describeError, type FailureRecord, writeFileAtomic } from "./sidecar.ts";
+import {
+  type AttemptRecord,
+  describeError,
+  type FailureRecord,
+  fileIdentity,
+  writeFileAtomic,
+} from "./sidecar.ts";
 import type { InboxCounters, InboxFile } from "./types.ts";
 import type { InboxFileObservation, InboxObserver } from "./observer.ts";
 
@@ -126,9 +133,12 @@ async function processFile(
           });
         try {
           await outputs.commit();
+          // A recovered file may have crashed an earlier process between its failure's two steps.
+          const identity = claimed.recovered ? fileIdentity(await lstat(path)) : undefined;
           if (o.onDone === "delete") await unlink(path);
           const doneAs =
             o.onDone === "delete" ? undefined : await moveToFreeName(path, o.doneDir, claimed.name);
+          if (identity !== undefined) await removeOrphanSidecars(o.failedDir, claimed.name, identity);
           const ms = Date.now() - started;
           counters.done++;
           recordDuration(counters, ms);
@@ -248,7 +258,9 @@ async function fail(
 ): Promise<FileJobOutcome> {
   const { failedDir } = env.options;
   await env.checkFolders(["failed"]);
-  const failedAs = await freeName(failedDir, claimed.name, ".error.json");
+  const st = await lstat(path);
+  const file = fileIdentity(st);
+  const failedAs = await failedName(failedDir, claimed.name, file);
   const record: FailureRecord = {
     name: claimed.name,
     failedAs,
@@ -260,6 +272,7 @@ async function fail(
     size,
     host: env.ownerName.split("~")[0] ?? "",
     pid: process.pid,
+    file,
   };
   // Sidecar first: a crash between the two steps reruns the file and rewrites the same sidecar.
   await writeFileAtomic(failedDir, fitName(failedAs, ".error.json"), `${JSON.stringify(record, null, 2)}\n`);

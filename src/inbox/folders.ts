@@ -110,14 +110,36 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /**
- * Renames `src` into `destDir` under `name`, or under `name~1`, `name~2`... when that name is taken,
- * so that an earlier file of the same name is never replaced. Returns the name used.
+ * Moves `src` into `destDir` under `name`, or under `name~1`, `name~2`... when that name is taken,
+ * so that another file of the same name is never replaced, not even one that another inbox moves
+ * there at the same moment: each name is taken by a hard link, which fails when the name exists,
+ * and `src` is unlinked after. Returns the name used. A crash between the two steps leaves the file
+ * under both names; recovery finds the claimed copy already there (same inode, see recovery.ts)
+ * and drops it. Filesystems without hard links fall back to check-then-rename.
  */
 export async function moveToFreeName(src: string, destDir: string, name: string): Promise<string> {
-  const chosen = await freeName(destDir, name);
-  await rename(src, join(destDir, chosen));
-  return chosen;
+  for (let n = 0; n < 10_000; n++) {
+    const candidate = variantName(name, n);
+    try {
+      await link(src, join(destDir, candidate));
+    } catch (err) {
+      const code = errnoCode(err);
+      if (code === "EEXIST") continue;
+      if (!NO_HARD_LINKS.has(code ?? "")) throw err;
+      const chosen = await freeName(destDir, name);
+      await rename(src, join(destDir, chosen));
+      return chosen;
+    }
+    await unlink(src);
+    return candidate;
+  }
+  const last = variantName(name, Date.now());
+  await rename(src, join(destDir, last));
+  return last;
 }
+
+/** The errors of `link` on a filesystem (or for a file) that cannot take another hard link. */
+const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK"]);
 
 /**
  * The first of `name`, `name~1`, `name~2`... that does not exist in `dir`, alone nor as
@@ -147,7 +169,7 @@ export async function moveNoClobber(src: string, dest: string): Promise<boolean>
   } catch (err) {
     const code = errnoCode(err);
     if (code === "EEXIST") return false;
-    if (code !== "EPERM" && code !== "ENOTSUP" && code !== "EOPNOTSUPP" && code !== "EMLINK") throw err;
+    if (!NO_HARD_LINKS.has(code ?? "")) throw err;
     if (await exists(dest)) return false;
     await rename(src, dest);
     return true;

@@ -368,7 +368,7 @@ class InboxRun {
       const adopted = await adoptClaimFolder(
         join(o.processingDir, folder),
         this.#claims.path,
-        o.dir,
+        o,
         (name) => this.#claims.reserve(name),
         (name) => this.#claims.release(name),
       );

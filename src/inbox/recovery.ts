@@ -1,6 +1,7 @@
 import { lstat, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "./folders.ts";
+import { variantName } from "./names.ts";
 import { OUTPUT_TEMP_PREFIX, tempOutputOwner } from "./outputs.ts";
 import { formatOwner, liveTokens, type OwnerId, ownerIsAlive, parseOwner, probeProcess } from "./owner.ts";
 
@@ -50,18 +51,69 @@ export async function findDeadClaimFolders(
   return dead;
 }
 
+/** Where a claimed file can be moved to (absolute folders). */
+export interface MovePlaces {
+  /** The inbox folder (a hand-back). */
+  readonly dir: string;
+  /** The folder of the claim folders (another inbox claimed a handed-back file). */
+  readonly processingDir: string;
+  /** The done folder (a finished file). */
+  readonly doneDir: string;
+  /** The failed folder (a failed file). */
+  readonly failedDir: string;
+}
+
+/** The same file: one inode on one device. */
+function sameFile(a: { dev: number; ino: number }, b: { dev: number; ino: number } | undefined): boolean {
+  return b !== undefined && a.dev === b.dev && a.ino === b.ino;
+}
+
+/**
+ * Whether the claimed file `name` (in `claimDir`, with the stat `st`, which has another name) is
+ * already where a move of it by a hard link put it: the inbox under its name (a hand-back), another
+ * claim folder under its name (another inbox claimed it after it was handed back), or done/ or
+ * failed/ under its name or one of its variants (`name~1`, ...: a finished or failed file). Such a
+ * move was interrupted between its link and its unlink (a crash), so the claimed copy is a
+ * leftover: processing it again would process the file twice. A file that has another name for
+ * some other reason (a producer kept a hard link of its own) is found in none of these places.
+ */
+export async function movedElsewhere(
+  name: string,
+  st: { dev: number; ino: number },
+  claimDir: string,
+  places: MovePlaces,
+): Promise<boolean> {
+  const at = (path: string) => lstat(path).catch(() => undefined);
+  if (sameFile(st, await at(join(places.dir, name)))) return true;
+  const folders = await readdir(places.processingDir).catch(() => [] as string[]);
+  for (const folder of folders) {
+    const path = join(places.processingDir, folder);
+    if (path === claimDir) continue;
+    if (sameFile(st, await at(join(path, name)))) return true;
+  }
+  for (const dir of [places.doneDir, places.failedDir]) {
+    for (let n = 0; n < 10_000; n++) {
+      const there = await at(join(dir, variantName(name, n)));
+      if (there === undefined) break;
+      if (sameFile(st, there)) return true;
+    }
+  }
+  return false;
+}
+
 /**
  * Moves the files of a dead owner's claim folder into `myDir` (atomic renames: when two live inboxes
  * recover at once, each file goes to exactly one of them) and removes the folder once empty.
- * A file that was already handed back to the inbox by a hard link (same inode there) is just
- * dropped. Each name is first reserved with `reserve(name)` (false: the name is taken in `myDir`
+ * A file whose move by a hard link was interrupted (it has another name, and the same inode is
+ * already in the inbox, in another claim folder, or in done/ or failed/ under its name or a
+ * variant of it: see {@link movedElsewhere}) is just dropped. Each name is first reserved with `reserve(name)` (false: the name is taken in `myDir`
  * right now, so the file is left for a later pass) and handed back with `release(name)` when it is
  * not adopted after all. Returns adopted names, still reserved.
  */
 export async function adoptClaimFolder(
   deadDir: string,
   myDir: string,
-  inboxDir: string,
+  places: MovePlaces,
   reserve: (name: string) => boolean,
   release: (name: string) => void,
 ): Promise<string[]> {
@@ -80,12 +132,9 @@ export async function adoptClaimFolder(
     try {
       const st = await lstat(from);
       if (st.isDirectory()) continue;
-      if (st.isFile() && st.nlink > 1) {
-        const there = await lstat(join(inboxDir, name)).catch(() => undefined);
-        if (there !== undefined && there.ino === st.ino && there.dev === st.dev) {
-          await unlink(from);
-          continue;
-        }
+      if (st.isFile() && st.nlink > 1 && (await movedElsewhere(name, st, deadDir, places))) {
+        await unlink(from);
+        continue;
       }
       await rename(from, join(myDir, name));
       adopted.push(name);

@@ -29,6 +29,17 @@ export interface FailureRecord {
   readonly size: number | undefined;
   readonly host: string;
   readonly pid: number;
+  /**
+   * The input file's identity, `<device>:<inode>` (absent in sidecars of older versions): a sidecar
+   * left without its file by a crash between the two steps of a failure is known by it, and reused
+   * or removed when that file ends (see failed-files.ts).
+   */
+  readonly file?: string;
+}
+
+/** A file's identity as a sidecar records it (see {@link FailureRecord.file}). Pure. */
+export function fileIdentity(st: { dev: number; ino: number }): string {
+  return `${st.dev}:${st.ino}`;
 }
 
 /** Describes any thrown value as a plain error record (non-Errors become their string form). Pure. */

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { link, lstat, mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { moveToFreeName } from "../../src/inbox/folders.ts";
 import { formatOwner, newOwner, readProcessStart } from "../../src/inbox/owner.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
@@ -155,6 +156,126 @@ test("an unfinished file never overwrites a newer file of the same name; the nex
   await waitFor(() => second.inbox.counters.done === 2, { message: "both dup.txt done" });
   assert.deepEqual(seen.sort(), ["new", "old"]);
   assert.deepEqual(await list(join(dir, "done")), ["dup.txt", "dup~1.txt"]);
+});
+
+test("two files of one name moved into done/ at the same moment both keep their own name there", async () => {
+  const dir = await tempDir();
+  await mkdir(join(dir, "a"));
+  await mkdir(join(dir, "b"));
+  await mkdir(join(dir, "done"));
+  await writeFile(join(dir, "a", "same.csv"), "from a");
+  await writeFile(join(dir, "b", "same.csv"), "from b");
+  // Two inboxes finishing same-named files together: each checks the name, then moves.
+  const names = await Promise.all([
+    moveToFreeName(join(dir, "a", "same.csv"), join(dir, "done"), "same.csv"),
+    moveToFreeName(join(dir, "b", "same.csv"), join(dir, "done"), "same.csv"),
+  ]);
+  assert.deepEqual([...names].sort(), ["same.csv", "same~1.csv"]);
+  assert.deepEqual(await list(join(dir, "done")), ["same.csv", "same~1.csv"]);
+  const contents = await Promise.all(names.map((n) => readFile(join(dir, "done", n), "utf8")));
+  assert.deepEqual(contents, ["from a", "from b"]);
+  assert.deepEqual([await list(join(dir, "a")), await list(join(dir, "b"))], [[], []]);
+});
+
+test("a dead owner's file whose move was cut between link and unlink is not processed again", async () => {
+  const dir = await tempDir();
+  const me = newOwner();
+  const dead = formatOwner({ ...me, pid: deadPid(), start: "1", token: "dead0000" });
+  const live = formatOwner({
+    ...me,
+    pid: process.ppid,
+    start: readProcessStart(process.ppid) ?? "x",
+    token: "live0000",
+  });
+  for (const folder of [join(".processing", dead), join(".processing", live), "done", "failed"])
+    await mkdir(join(dir, folder), { recursive: true });
+  // Each of the dead owner's claimed files was linked to where its move was taking it, then the
+  // process died before unlinking its claimed copy.
+  const cases: [name: string, there: string][] = [
+    ["finished.txt", join("done", "finished~1.txt")], // done/finished.txt is another file
+    ["failed.txt", join("failed", "failed.txt")],
+    ["handed.txt", "handed.txt"], // handed back to the inbox, not claimed since
+    ["taken.txt", join(".processing", live, "taken.txt")], // handed back, then claimed by a live inbox
+  ];
+  await writeFile(join(dir, "done", "finished.txt"), "an earlier file");
+  for (const [name, there] of cases) {
+    await writeFile(join(dir, ".processing", dead, name), name);
+    await link(join(dir, ".processing", dead, name), join(dir, there));
+  }
+  // A file with a second name that is none of these (a producer kept a hard link of its own).
+  const producer = await tempDir();
+  await writeFile(join(producer, "kept.txt"), "mine");
+  await link(join(producer, "kept.txt"), join(dir, ".processing", dead, "linked.txt"));
+  const processed: string[] = [];
+  const running = startInbox({
+    dir,
+    settle: 0,
+    rescan: 20,
+    process: (file) => void processed.push(`${file.name}${file.recovered ? " (recovered)" : ""}`),
+  });
+  cleanups.push(() => running.stop());
+  await waitFor(async () => !(await list(join(dir, ".processing"))).includes(dead), {
+    message: "the dead claim folder recovered and removed",
+  });
+  await waitFor(() => running.inbox.counters.done === 2, { message: "handed.txt and linked.txt done" });
+  await running.stop();
+  assert.deepEqual(processed.sort(), ["handed.txt", "linked.txt (recovered)"]);
+  assert.deepEqual(await list(join(dir, "done")), [
+    "finished.txt",
+    "finished~1.txt",
+    "handed.txt",
+    "linked.txt",
+  ]);
+  assert.deepEqual(await list(join(dir, "failed")), ["failed.txt"]);
+  assert.deepEqual(await list(join(dir, ".processing", live)), ["taken.txt"]);
+});
+
+test("a sidecar left by a crash between a failure's two steps is rewritten, or removed once its file is done", async () => {
+  const dir = await tempDir();
+  const me = newOwner();
+  const dead = formatOwner({ ...me, pid: deadPid(), start: "1", token: "dead0000" });
+  await mkdir(join(dir, ".processing", dead), { recursive: true });
+  await mkdir(join(dir, "failed"));
+  // The dead process wrote each file's sidecar, then died before moving the file to failed/.
+  for (const name of ["bad.txt", "good.txt"]) {
+    await writeFile(join(dir, ".processing", dead, name), name);
+    const st = await lstat(join(dir, ".processing", dead, name));
+    const record = {
+      name,
+      failedAs: name,
+      error: { name: "Error", message: "earlier" },
+      file: `${st.dev}:${st.ino}`,
+    };
+    await writeFile(join(dir, "failed", `${name}.error.json`), JSON.stringify(record));
+  }
+  // Another file's sidecar without its file (another inbox between the two steps): not touched.
+  await writeFile(
+    join(dir, "failed", "good~1.txt.error.json"),
+    JSON.stringify({ name: "good.txt", file: "1:2" }),
+  );
+  const running = startInbox({
+    dir,
+    settle: 0,
+    retries: 0,
+    process: (file) => {
+      if (file.name === "bad.txt") throw new Error("bad again");
+    },
+  });
+  cleanups.push(() => running.stop());
+  await waitFor(() => running.inbox.counters.done + running.inbox.counters.failed === 2, {
+    message: "both ended",
+  });
+  await running.stop();
+  assert.deepEqual(await list(join(dir, "failed")), [
+    "bad.txt",
+    "bad.txt.error.json",
+    "good~1.txt.error.json",
+  ]);
+  const record = JSON.parse(await readFile(join(dir, "failed", "bad.txt.error.json"), "utf8")) as {
+    error: { message: string };
+  };
+  assert.equal(record.error.message, "bad again");
+  assert.deepEqual(await list(join(dir, "done")), ["good.txt"]);
 });
 
 test("a claim folder deleted under a running inbox is recreated and claiming goes on", async () => {
