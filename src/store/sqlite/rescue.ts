@@ -35,6 +35,8 @@ const ENDS = `(cancel_requested = 1 OR (NOT ${UNSTARTED} AND (attempt >= max_att
  * Every rescue of a started job counts one more lost attempt; the one that reaches max_lost
  * discards the job as poisoned, whatever attempts remain. A job claimed ahead and never started
  * is returned as a release returns it: available, its attempt given back, no error, not lost.
+ * The worker stays recorded on a job the rescue ends (as an outcome's write leaves it), and is
+ * cleared on one that will run again.
  */
 const RESCUE_SET = `
         SET state = CASE WHEN cancel_requested = 1 THEN 'cancelled' WHEN ${UNSTARTED} THEN 'available'
@@ -47,7 +49,7 @@ const RESCUE_SET = `
                    ELSE json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', ?4) END) END,
             attempt = CASE WHEN ${UNSTARTED} THEN MAX(attempt - 1, 0) ELSE attempt END,
             lost = CASE WHEN ${UNSTARTED} THEN lost ELSE lost + 1 END,
-            worker_id = CASE WHEN ${UNSTARTED} THEN NULL ELSE worker_id END,
+            worker_id = CASE WHEN ${ENDS} THEN worker_id END,
             lease_token = NULL, lease_expires_at = NULL`;
 
 const RESCUE_RETURNING =

@@ -313,6 +313,7 @@ export function describeLeases(h: () => FreshStore): void {
         { id, kind: "k.once", queue: "default", attempt: 1, state: "discarded", poisoned: true },
       ]);
       const row = await store.jobs.get(id);
+      assert.equal(row?.workerId, "dead", "an ended job keeps the worker of its last attempt");
       assert.equal(row?.errors.at(-1)?.code, "TEND_E_JOB_POISONED");
       assert.match(row?.errors.at(-1)?.message ?? "", /died or hung 1 time /);
       assert.match(row?.errors.at(-1)?.message ?? "", /SIGKILL/);
@@ -333,6 +334,7 @@ export function describeLeases(h: () => FreshStore): void {
       assert.ok(rescued.every((r) => r.state === "retryable" && r.attempt === 1));
       const row = await store.jobs.get(a);
       assert.equal(row?.state, "retryable");
+      assert.equal(row?.workerId, null, "a job that will run again belongs to no worker");
       assert.match(row?.errors[0]?.message ?? "", /worker process exited/);
       assert.equal(row?.errors[0]?.code, "TEND_E_WORKER_LOST");
       assert.equal((await store.jobs.get(b))?.state, "running");
