@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { checkDate, checkInteger, checkOneOf, invalidArgument, TendError } from "../../errors/index.ts";
 import { jobIdText } from "../args.ts";
-import { createdRange, searchText } from "../list-text.ts";
+import { createdRange, searchText, squeezeJsonSql } from "../list-text.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
 import { BLOCKING, FINAL, type PgContext } from "./context.ts";
 import { JOB_COLUMNS, type JobRow, toJobRecord } from "./rows.ts";
@@ -68,13 +68,18 @@ export function listSql(
   if (range.before !== undefined) add("created_at < ?", range.before);
   // lower() on both sides: ASCII letters fold as on SQLite (PostgreSQL folds other letters too,
   // by the database's collation).
-  const has = (col: string) => `strpos(lower(${col}::text), lower(?)) > 0`;
+  const has = (col: string, needle: string) =>
+    `strpos(lower(${squeezeJsonSql(`${col}::text`, needle)}), lower(?)) > 0`;
   if (filter.text !== undefined) {
-    values.push(searchText("text", filter.text));
+    const t = searchText("text", filter.text);
+    values.push(t);
     const n = `$${values.length}`;
-    where.push(`(${has("payload").replace("?", n)} OR ${has("errors").replace("?", n)})`);
+    where.push(`(${has("payload", t).replace("?", n)} OR ${has("errors", t).replace("?", n)})`);
   }
-  if (filter.errorText !== undefined) add(has("errors"), searchText("errorText", filter.errorText));
+  if (filter.errorText !== undefined) {
+    const t = searchText("errorText", filter.errorText);
+    add(has("errors", t), t);
+  }
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   values.push(limit);
   // The statement text depends only on which filters are set: one prepared statement per shape,

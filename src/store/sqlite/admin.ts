@@ -1,6 +1,6 @@
 import { checkDate, checkInteger, checkOneOf, TendError } from "../../errors/index.ts";
 import { type BatchProgress, JOB_STATES, type JobRecord, type ListFilter } from "../job-model.ts";
-import { createdRange, searchText } from "../list-text.ts";
+import { createdRange, searchText, squeezeJsonSql } from "../list-text.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
@@ -158,13 +158,16 @@ export function listSql(
   }
   // lower() of SQLite folds ASCII letters only, as searchText does.
   if (filter.text !== undefined) {
-    where.push("(instr(lower(payload), ?) > 0 OR instr(lower(errors), ?) > 0)");
     const t = searchText("text", filter.text);
+    where.push(
+      `(instr(lower(${squeezeJsonSql("payload", t)}), ?) > 0 OR instr(lower(${squeezeJsonSql("errors", t)}), ?) > 0)`,
+    );
     args.push(t, t);
   }
   if (filter.errorText !== undefined) {
-    where.push("instr(lower(errors), ?) > 0");
-    args.push(searchText("errorText", filter.errorText));
+    const t = searchText("errorText", filter.errorText);
+    where.push(`instr(lower(${squeezeJsonSql("errors", t)}), ?) > 0`);
+    args.push(t);
   }
   const limit = checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "limit", filter.limit ?? 100, 1, 10_000);
   args.push(limit);

@@ -91,6 +91,12 @@ export function describeActivity(h: () => FreshStore): void {
       assert.deepEqual(await ids({ errorText: "timeout" }), [a]);
       assert.deepEqual(await ids({ errorText: "bob" }), [], "errorText never searches payloads");
       assert.deepEqual(await ids({ text: "100%_x" }), [], "no pattern characters: plain text");
+      // JSON punctuation with or without its space matches alike on both drivers (PostgreSQL prints
+      // jsonb with spaces, SQLite keeps the compact text), in payloads and in errors.
+      assert.deepEqual(await ids({ text: '"to":"bob@' }), [b]);
+      assert.deepEqual(await ids({ text: '"to": "bob@' }), [b]);
+      assert.deepEqual(await ids({ errorText: '"message":"connection' }), [a]);
+      assert.deepEqual(await ids({ errorText: '"message": "connection' }), [a]);
       assert.deepEqual(await ids({ createdFrom: jobB.createdAt }), [b]);
       assert.deepEqual(await ids({ createdBefore: jobB.createdAt }), [a]);
       assert.deepEqual(
