@@ -27,6 +27,13 @@ export interface HttpOptions {
    * `Authorization: Bearer <token>`; at least 16 characters. Without it the API is read-only.
    */
   adminToken?: string;
+  /**
+   * Host names (without port) besides the loopback ones that requests may name in their `Host`
+   * header while the server is bound to a loopback address (default none), e.g. the name of an
+   * SSH tunnel's or a local proxy's. A loopback-bound server refuses other names (403
+   * TEND_E_HTTP_HOST_NOT_ALLOWED), against DNS rebinding; a server bound elsewhere checks none.
+   */
+  allowedHosts?: readonly string[];
 }
 
 /** Options of the dashboard and admin API (`http: { dashboard: { ... } }`). */
@@ -50,6 +57,8 @@ export interface HttpSettings {
   hidePayloads: boolean;
   /** The admin token, or null (read-only). */
   adminToken: string | null;
+  /** Host names a loopback-bound server answers besides the loopback ones (lower case). */
+  allowedHosts: string[];
 }
 
 const HTTP_KEYS = optionKeys<HttpOptions>({
@@ -58,6 +67,7 @@ const HTTP_KEYS = optionKeys<HttpOptions>({
   maxEventLoopDelay: true,
   dashboard: true,
   adminToken: true,
+  allowedHosts: true,
 });
 
 /**
@@ -111,7 +121,27 @@ export function checkHttpOptions(options: unknown): HttpSettings {
         "used only with `dashboard: true`",
       );
   }
-  return { port, host, maxEventLoopDelayMs, dashboard, hidePayloads, adminToken };
+  const allowedHosts: string[] = [];
+  if (o.allowedHosts !== undefined) {
+    if (!Array.isArray(o.allowedHosts))
+      throw invalidArgument(
+        "TEND_E_INVALID_HTTP_OPTIONS",
+        "http.allowedHosts",
+        o.allowedHosts,
+        "an array of host names",
+      );
+    for (const name of o.allowedHosts as unknown[]) {
+      if (typeof name !== "string" || !/^[A-Za-z0-9.-]{1,253}$/.test(name))
+        throw invalidArgument(
+          "TEND_E_INVALID_HTTP_OPTIONS",
+          "http.allowedHosts",
+          name,
+          "host names without port (letters, digits, dots and hyphens)",
+        );
+      allowedHosts.push(name.toLowerCase());
+    }
+  }
+  return { port, host, maxEventLoopDelayMs, dashboard, hidePayloads, adminToken, allowedHosts };
 }
 
 /**

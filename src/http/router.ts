@@ -24,6 +24,11 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
+/** Writes an error as JSON: `{ error: { code, message } }`. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  sendJson(res, status, { error: { code, message } });
+}
+
 /** What the OpenAPI description says of a route (see src/http/api/openapi.ts). */
 export interface RouteDoc {
   /** One line: what it answers or does. */
@@ -151,17 +156,45 @@ export class Router {
       allowed.add(route.method);
       if (found === undefined && route.method === method) found = { route, params };
     }
-    if (allowed.size === 0) return sendJson(res, 404, { error: "not found", paths: this.paths });
+    // A NUL byte is no part of any name tend stores (PostgreSQL refuses it in text).
+    if (/%00/.test(url))
+      return sendError(
+        res,
+        400,
+        "TEND_E_ADMIN_BAD_REQUEST",
+        "The request's path or query holds a NUL byte (%00).",
+      );
+    if (allowed.size === 0) {
+      return sendJson(res, 404, {
+        error: {
+          code: "TEND_E_HTTP_NOT_FOUND",
+          message: `This server does not serve ${path.join("/").slice(0, 200)}.`,
+        },
+        paths: this.paths,
+      });
+    }
     if (found === undefined) {
       if (allowed.has("GET")) allowed.add("HEAD");
-      res.setHeader("allow", [...allowed].join(", "));
-      return sendJson(res, 405, { error: "method not allowed" });
+      const allow = [...allowed].join(", ");
+      res.setHeader("allow", allow);
+      return sendError(
+        res,
+        405,
+        "TEND_E_HTTP_METHOD_NOT_ALLOWED",
+        `This path takes ${allow}, not ${req.method}.`,
+      );
     }
     try {
       await found.route.handler(req, res, found.params);
     } catch (err) {
       onError(err);
-      if (!res.headersSent) sendJson(res, 500, { error: "internal error" });
+      if (!res.headersSent)
+        sendError(
+          res,
+          500,
+          "TEND_E_HTTP_INTERNAL",
+          "The handler failed; the server's log has the error (HTTP handler failed).",
+        );
       else res.destroy();
     }
   }

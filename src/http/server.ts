@@ -5,7 +5,8 @@ import type { Logger } from "pino";
 import { TendError } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import type { HttpSettings } from "./options.ts";
-import type { Router } from "./router.ts";
+import { hostAllowed, hostName } from "./host-check.ts";
+import { type Router, sendJson } from "./router.ts";
 
 /** How the server's Task ends at shutdown. */
 export interface HttpStopOptions {
@@ -48,6 +49,15 @@ export async function listenHttp(settings: HttpSettings, router: Router, log: Lo
   // Loaded here, so that an app without `http` never loads node:http.
   const { createServer } = await import("node:http");
   const server = createServer((req, res) => {
+    if (!hostAllowed(req.headers.host, settings.host, settings.allowedHosts)) {
+      sendJson(res, 403, {
+        error: {
+          code: "TEND_E_HTTP_HOST_NOT_ALLOWED",
+          message: `This server is bound to ${settings.host} and answers requests for localhost only, not for the host ${JSON.stringify(hostName(req.headers.host).slice(0, 100))}: open it as localhost or 127.0.0.1, or list that name in http.allowedHosts.`,
+        },
+      });
+      return;
+    }
     void router.handle(req, res, (err) => log.error({ err, url: req.url }, "HTTP handler failed"));
   });
   server.headersTimeout = 10_000;

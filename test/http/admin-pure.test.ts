@@ -62,7 +62,7 @@ describe("the admin API's pure parts", () => {
     assert.equal(sseMessage("queues", { q: "a\nb" }), 'event: queues\ndata: {"q":"a\\nb"}\n\n');
   });
 
-  it("a job's view never holds its lease token, and hides payload and result when asked", () => {
+  it("a job's view never holds its lease token, and hides payload, result, progress and keys when asked", () => {
     const job = {
       id: "1",
       payload: { secret: 1 },
@@ -70,7 +70,19 @@ describe("the admin API's pure parts", () => {
       leaseToken: "t",
     } as unknown as JobRecord;
     assert.deepEqual(jobView(job, false), { id: "1", payload: { secret: 1 }, result: { ok: 2 } });
-    assert.deepEqual(jobView(job, true), { id: "1", payload: null, result: null, payloadHidden: true });
+    assert.deepEqual(jobView(job, true), {
+      id: "1",
+      payload: null,
+      result: null,
+      progress: null,
+      uniqueKey: null,
+      payloadHidden: true,
+    });
+    const keyed = { ...job, concurrencyKey: "tenant:a", uniqueKey: "u:a", progress: { n: 1 } } as JobRecord;
+    assert.deepEqual(
+      [jobView(keyed, true).concurrencyKey, jobView(keyed, true).uniqueKey, jobView(keyed, true).progress],
+      [null, null, null],
+    );
   });
 
   it("http.dashboard is a boolean or an options object", () => {

@@ -55,7 +55,10 @@ export function authorize(req: IncomingMessage, adminToken: string | null): stri
     );
   }
   const header = req.headers.authorization ?? "";
-  if (header === "" && hasSession(req, adminToken)) {
+  // Another scheme (a proxy's `Basic` login in front of the dashboard) is not tend's: the
+  // session cookie still counts then.
+  const bearer = /^Bearer\b/i.test(header);
+  if (!bearer && hasSession(req, adminToken)) {
     if (!sameOrigin(req.headers))
       throw new TendError(
         "TEND_E_ADMIN_FORBIDDEN",

@@ -5,8 +5,9 @@ export type JobView = Omit<JobRecord, "leaseToken"> & { payloadHidden?: true };
 
 /**
  * Pure: a job as the admin API returns and the dashboard renders it: never its lease token (the
- * running attempt's fence), and with `hidePayloads` neither its payload nor its result (both
- * `null`, and `payloadHidden: true`).
+ * running attempt's fence), and with `hidePayloads` none of what the application derived from its
+ * data: payload, result and progress (`null`), unique and concurrency keys (`null` when set), and
+ * `payloadHidden: true`.
  *
  * @example
  * ```ts
@@ -15,5 +16,14 @@ export type JobView = Omit<JobRecord, "leaseToken"> & { payloadHidden?: true };
  */
 export function jobView(job: JobRecord, hidePayloads: boolean): JobView {
   const { leaseToken: _lease, ...rest } = job;
-  return hidePayloads ? { ...rest, payload: null, result: null, payloadHidden: true } : rest;
+  if (!hidePayloads) return rest;
+  return {
+    ...rest,
+    payload: null,
+    result: null,
+    progress: null,
+    uniqueKey: null,
+    ...(rest.concurrencyKey === undefined ? {} : { concurrencyKey: null }),
+    payloadHidden: true,
+  };
 }

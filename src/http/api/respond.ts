@@ -1,11 +1,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isTendError } from "../../errors/index.ts";
-import { type RouteHandler, type RouteParams, sendJson } from "../router.ts";
+import { type RouteHandler, type RouteParams, sendError } from "../router.ts";
+
+export { sendError };
 
 const NOT_FOUND = new Set([
   "TEND_E_ADMIN_NOT_FOUND",
   "TEND_E_CRON_NOT_FOUND",
   "TEND_E_INBOX_FAILED_FILE_NOT_FOUND",
+  "TEND_E_JOB_NOT_FOUND",
 ]);
 
 /** Pure: the HTTP status of a TendError code met by an admin request. */
@@ -15,13 +18,10 @@ export function statusOf(code: string): number {
   if (code === "TEND_E_ADMIN_CONFLICT" || code === "TEND_E_RETRY_UNIQUE_KEY_HELD") return 409;
   if (code === "TEND_E_INBOX_RETRY_CONFLICT") return 409;
   if (code === "TEND_E_UNKNOWN_OPTION" || code === "TEND_E_ADMIN_BAD_REQUEST") return 400;
+  // A request body naming a parent job that does not exist: bad input, not a missing resource.
+  if (code === "TEND_E_JOB_PARENT_NOT_FOUND") return 400;
   if (/^TEND_E_INVALID_/.test(code) || code === "TEND_E_PAYLOAD_TOO_LARGE") return 400;
   return 500;
-}
-
-/** Writes an admin error as JSON: `{ error: { code, message } }`. */
-export function sendError(res: ServerResponse, status: number, code: string, message: string): void {
-  sendJson(res, status, { error: { code, message } });
 }
 
 /**

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { request as httpRequest } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { createApp } from "../../../src/app.ts";
 import { listPage } from "../../../src/http/api/list-page.ts";
@@ -496,6 +497,105 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
       });
       assert.equal(out.status, 303);
       assert.match(String(out.headers.get("set-cookie")), /^tend_admin=; .*Max-Age=0$/);
+    });
+
+    it("answers only localhost names on a loopback address; refuses NUL bytes; every error has a code", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp(
+        { dashboard: true, adminToken: TOKEN, allowedHosts: ["tend.internal"] },
+        t,
+      );
+      const { port } = new URL(base);
+      // fetch() sets Host itself: node:http lets a test name another host, as a rebound page would.
+      const withHost = (host: string) =>
+        new Promise<Answer>((resolve, reject) => {
+          const req = httpRequest(
+            { host: "127.0.0.1", port, path: "/api/jobs", headers: { host, connection: "close" } },
+            (res) => {
+              let text = "";
+              res.setEncoding("utf8").on("data", (c: string) => (text += c));
+              res.on("end", () =>
+                resolve({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }),
+              );
+            },
+          );
+          req.on("error", reject);
+          req.end();
+        });
+      const rebound = await withHost(`evil.example:${port}`);
+      assert.equal(rebound.status, 403);
+      assert.equal(errorCode(rebound), "TEND_E_HTTP_HOST_NOT_ALLOWED");
+      for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `TEND.internal:${port}`])
+        assert.equal((await withHost(host)).status, 200, host);
+
+      // PostgreSQL refuses NUL in text: a 400 on both drivers, never a 500.
+      for (const path of ["/api/jobs?queue=%00", "/api/jobs?q=a%00b", "/ui/convergers?key=%00"])
+        assert.equal(errorCode(await call(`${base}${path}`)), "TEND_E_ADMIN_BAD_REQUEST", path);
+      const nulPause = await call(`${base}/api/queues/a%00/pause`, { method: "POST", token: TOKEN });
+      assert.deepEqual([nulPause.status, errorCode(nulPause)], [400, "TEND_E_ADMIN_BAD_REQUEST"]);
+
+      const orphan = await call(`${base}/api/jobs`, {
+        method: "POST",
+        token: TOKEN,
+        body: { kind: "api.child", options: { after: ["999999"] } },
+      });
+      assert.deepEqual([orphan.status, errorCode(orphan)], [400, "TEND_E_JOB_PARENT_NOT_FOUND"]);
+      const nowhere = await call(`${base}/api/nope`);
+      assert.deepEqual([nowhere.status, errorCode(nowhere)], [404, "TEND_E_HTTP_NOT_FOUND"]);
+      const put = await fetch(`${base}/api/jobs/1`, { method: "PUT", headers: { connection: "close" } });
+      assert.equal(put.status, 405);
+      assert.equal(
+        ((await put.json()) as { error: { code: string } }).error.code,
+        "TEND_E_HTTP_METHOD_NOT_ALLOWED",
+      );
+      await app.close();
+    });
+
+    it("hidden payloads hide progress and keys too; a login cookie acts behind a proxy's Basic login", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      const { app, base } = await startApp({ dashboard: { hidePayloads: true }, adminToken: TOKEN }, t);
+      const { id } = await app.enqueue(
+        "api.private",
+        { to: "alice@example.com" },
+        {
+          queue: "private",
+          delay: "1h",
+          uniqueKey: "mail:alice@example.com",
+          concurrencyKey: "tenant:alice@example.com",
+        },
+      );
+      const shown = (await call(`${base}/api/jobs/${id}`)).json["job"] as Record<string, unknown>;
+      assert.deepEqual(
+        [
+          shown["payload"],
+          shown["progress"],
+          shown["uniqueKey"],
+          shown["concurrencyKey"],
+          shown["payloadHidden"],
+        ],
+        [null, null, null, null, true],
+      );
+      assert.ok(!JSON.stringify(await call(`${base}/api/jobs?queue=private`)).includes("alice"));
+
+      const login = await fetch(`${base}/ui/login`, {
+        method: "POST",
+        redirect: "manual",
+        headers: { "content-type": "application/x-www-form-urlencoded", origin: base, connection: "close" },
+        body: new URLSearchParams({ token: TOKEN }).toString(),
+      });
+      const cookie = String(login.headers.get("set-cookie")).split(";")[0]!;
+      const cancel = await fetch(`${base}/api/jobs/${id}/cancel`, {
+        method: "POST",
+        headers: { cookie, origin: base, authorization: "Basic dXNlcjpwYXNz", connection: "close" },
+      });
+      assert.equal(cancel.status, 200);
+      assert.equal((await app.jobs.get(id))?.state, "cancelled");
+      const wrongBearer = await fetch(`${base}/api/jobs/${id}/retry`, {
+        method: "POST",
+        headers: { cookie, origin: base, authorization: "Bearer not-the-token", connection: "close" },
+      });
+      assert.equal(wrongBearer.status, 403, "a Bearer header is always checked as the token");
+      await app.close();
     });
 
     it("the overview's last hour: /api/activity and /ui show enqueued and finished jobs per queue, with charts", async (t) => {
