@@ -146,7 +146,14 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
 
   let termQueue: KeyQueue | null = null;
 
-  async function lead(e: ConvergerEnv, routes: WakeRoutes, signal: AbortSignal, fence: Fence): Promise<void> {
+  /** Leads one term under `fence`, whose acquisition was asked at `askedAt` (the lease runs from then at the latest). */
+  async function lead(
+    e: ConvergerEnv,
+    routes: WakeRoutes,
+    signal: AbortSignal,
+    fence: Fence,
+    askedAt: number,
+  ): Promise<void> {
     const term = new AbortController();
     const termSignal = AbortSignal.any([signal, term.signal]);
     let lost = false;
@@ -165,7 +172,9 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
       );
     };
     const renewer = (async () => {
-      let lastRenewStart = Date.now();
+      // The lease's deadline counts from before the acquisition was sent: the store may have granted
+      // it any time between then and its answer.
+      let lastRenewStart = askedAt;
       while (!termSignal.aborted) {
         const wait = Math.min(
           leaseRetryMs({ kind: "renew", epoch: 0, expiresAt: 0 }, 0, def.leaseTtlMs),
@@ -244,6 +253,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
   ): Promise<void> {
     while (!signal.aborted) {
       let attempt: Awaited<ReturnType<ConvergeStore["acquireLease"]>>;
+      const askedAt = Date.now();
       try {
         attempt = await e.store.acquireLease(def.name, holderId, def.leaseTtlMs);
       } catch (err) {
@@ -262,7 +272,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         link.dispose();
         continue;
       }
-      await lead(e, routes, signal, { holder: holderId, epoch: attempt.epoch });
+      await lead(e, routes, signal, { holder: holderId, epoch: attempt.epoch }, askedAt);
     }
   }
 

@@ -48,6 +48,8 @@ export interface FreshStore {
   inCallerTransaction: InCallerTransaction;
   /** Closes every store opened on it and removes its file or schema. */
   cleanup(): Promise<void>;
+  /** PostgreSQL: the connection URL and schema of its tables (for a test's own SQL session). */
+  postgres?: { url: string; schema: string };
 }
 
 function sqliteCallerTransaction(path: string): InCallerTransaction {
@@ -147,6 +149,7 @@ export async function createBackend(driver: "sqlite" | "postgres"): Promise<Back
         store: await own.open(),
         openAnother: () => own.open(),
         inCallerTransaction: postgresCallerTransaction(db.url),
+        postgres: { url: db.url, schema },
         async cleanup() {
           await own.closeAll();
           if (dropped) return;

@@ -65,16 +65,16 @@ export class PostgresConvergeStore implements ConvergeStore {
 
   async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseAttempt> {
     return this.#inTransaction(async (client) => {
-      const { rows } = await client.query<{ holder: string; epoch: string; expires_at: number; now: number }>(
-        `SELECT holder, epoch, ${MS("expires_at")} AS expires_at, ${MS("now()")} AS now
-         FROM ${this.#t.leases} WHERE name = $1 FOR UPDATE`,
+      const { rows } = await client.query<{ holder: string; epoch: string; expires_at: number }>(
+        `SELECT holder, epoch, ${MS("expires_at")} AS expires_at FROM ${this.#t.leases} WHERE name = $1 FOR UPDATE`,
         [name],
       );
       const row = rows[0];
-      const now =
-        row === undefined
-          ? Number((await client.query<{ now: number }>(`SELECT ${MS("now()")} AS now`)).rows[0]?.now)
-          : Number(row.now);
+      // The clock once the row lock is held: now() is the transaction's start, before any wait for
+      // the lock, and a lease decided and dated from it could have lapsed already when granted.
+      const now = Number(
+        (await client.query<{ now: number }>(`SELECT ${MS("clock_timestamp()")} AS now`)).rows[0]?.now,
+      );
       const current =
         row === undefined
           ? null
@@ -85,16 +85,16 @@ export class PostgresConvergeStore implements ConvergeStore {
       if (current === null) {
         const inserted = await client.query(
           `INSERT INTO ${this.#t.leases} (name, holder, epoch, expires_at, acquired_at)
-           VALUES ($1, $2, $3, now() + make_interval(secs => $4::float8 / 1000), now()) ON CONFLICT (name) DO NOTHING`,
-          [name, holder, decision.epoch, ttlMs],
+           VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000), clock_timestamp()) ON CONFLICT (name) DO NOTHING`,
+          [name, holder, decision.epoch, decision.expiresAt],
         );
         if (inserted.rowCount !== 1) return { held: false, holder: "(another process)", expiresAt: now, now };
       } else {
         await client.query(
-          `UPDATE ${this.#t.leases} SET holder = $2, epoch = $3, expires_at = now() + make_interval(secs => $4::float8 / 1000),
-             acquired_at = CASE WHEN epoch = $3 THEN acquired_at ELSE now() END
+          `UPDATE ${this.#t.leases} SET holder = $2, epoch = $3, expires_at = to_timestamp($4::float8 / 1000),
+             acquired_at = CASE WHEN epoch = $3 THEN acquired_at ELSE clock_timestamp() END
            WHERE name = $1`,
-          [name, holder, decision.epoch, ttlMs],
+          [name, holder, decision.epoch, decision.expiresAt],
         );
       }
       return { held: true, epoch: decision.epoch, expiresAt: decision.expiresAt, now };

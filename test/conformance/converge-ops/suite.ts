@@ -39,6 +39,38 @@ export function describeConvergeOps(driver: "sqlite" | "postgres"): void {
       assert.ok(leases[0]!.expiresAt.getTime() > leases[0]!.acquiredAt.getTime());
     });
 
+    it("a lease granted after waiting for another session's hold on it runs its whole TTL from the grant", async (t) => {
+      if (backend === null) return t.skip("PostgreSQL unavailable");
+      if (driver !== "postgres")
+        return t.skip("PostgreSQL only: SQLite's grant reads the clock inside its write lock");
+      const fresh = await backend.fresh();
+      t.after(fresh.cleanup);
+      const { store } = fresh;
+      const first = await store.converge.acquireLease("alpha", "p1", 500);
+      assert.ok(first.held);
+      await waitFor(async () => (await store.converge.listLeases())[0]?.live === false, {
+        message: "p1's lease to lapse",
+      });
+      // Another session (an operator's, a stalled acquirer's) holds the lease row past the TTL.
+      const pg = (await import("pg")).default;
+      const other = new pg.Client({ connectionString: fresh.postgres!.url });
+      await other.connect();
+      t.after(() => other.end());
+      await other.query("BEGIN");
+      await other.query(
+        `SELECT 1 FROM "${fresh.postgres!.schema}".converge_leases WHERE name = 'alpha' FOR UPDATE`,
+      );
+      const asked = store.converge.acquireLease("alpha", "p2", 500);
+      await new Promise((resolve) => setTimeout(resolve, 800)); // the hold outlasts the 500 ms TTL
+      await other.query("COMMIT");
+      const granted = await asked;
+      assert.ok(granted.held, "p2 takes the lapsed lease");
+      const [lease] = await store.converge.listLeases();
+      assert.equal(lease?.holder, "p2");
+      assert.equal(lease?.live, true, "the lease granted is live, not lapsed while its grant waited");
+      assert.ok(lease.expiresAt.getTime() > granted.now + 499, "it runs the whole TTL from the grant");
+    });
+
     it("a sweep request, and a request to run one key, reach a wake-up listener of another Store instance", async (t) => {
       if (backend === null) return t.skip("PostgreSQL unavailable");
       const { store, openAnother, cleanup } = await backend.fresh();
