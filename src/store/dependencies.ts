@@ -72,6 +72,40 @@ export function parentIdsOf(
   return [...ids];
 }
 
+/**
+ * The longest chain of waiting jobs a new job may join: when the chain's head fails, its
+ * cancellation runs down the chain inside the statement that ends the head (a trigger per job),
+ * and a chain much longer than this exhausts the database's trigger depth (SQLite: 1,000 nested
+ * triggers, two per job; PostgreSQL: `max_stack_depth`), failing that statement, and with it every
+ * rescue or outcome that includes the head.
+ */
+export const MAX_WAITING_CHAIN = 200;
+
+/**
+ * SQL of the depth of the longest chain of waiting jobs ending at the jobs whose ids are in `$1`
+ * (an array parameter, `ids`: an SQL expression of a set of ids), 0 when none of them waits, up
+ * to {@link MAX_WAITING_CHAIN} (the walk stops there). Both drivers (the recursive CTE is standard).
+ */
+export function waitingChainSql(jobs: string, deps: string, ids: string): string {
+  return `WITH RECURSIVE up(id, depth) AS (
+      SELECT j.id, 1 FROM ${jobs} j WHERE j.id IN (${ids}) AND j.state = 'waiting'
+      UNION
+      SELECT d.parent_id, up.depth + 1 FROM up JOIN ${deps} d ON d.job_id = up.id
+        JOIN ${jobs} p ON p.id = d.parent_id
+       WHERE p.state = 'waiting' AND up.depth < ${MAX_WAITING_CHAIN}
+    )
+    SELECT coalesce(max(depth), 0) AS depth FROM up`;
+}
+
+/** The error of a job that would wait behind a chain of {@link MAX_WAITING_CHAIN} waiting jobs. */
+export function dependencyTooDeep(n: number, parents: readonly string[]): TendError {
+  return new TendError(
+    "TEND_E_JOB_DEPENDENCY_TOO_DEEP",
+    `Job ${n} would wait behind a chain of ${MAX_WAITING_CHAIN} or more jobs that are themselves waiting for their parents (after ${parents.join(", ")}); a longer chain could not be cancelled in one go when its head fails. Nothing was enqueued. For a long sequence of jobs, use a concurrency key with concurrencyLimit: 1 instead of chaining each job after the previous one.`,
+    { details: { job: n, parents: [...parents], max: MAX_WAITING_CHAIN } },
+  );
+}
+
 /** The error of a dependency on ids that name no job. */
 export function parentsNotFound(missing: readonly string[]): TendError {
   return new TendError(

@@ -38,6 +38,8 @@ export const JOBS_CODES = {
     "A handler reported a progress value (`ctx.progress`) that cannot be stored as it is (NaN, a Map, U+0000, a cycle...); thrown inside the handler, naming the path of the bad value (larger than 4 KiB of JSON: TEND_E_PAYLOAD_TOO_LARGE).",
   TEND_E_JOB_PARENT_NOT_FOUND:
     "A job was enqueued to run after (`after`) a job id that does not exist; nothing of that call was enqueued.",
+  TEND_E_JOB_DEPENDENCY_TOO_DEEP:
+    "A job was enqueued to run after a job that already waits behind a chain of 200 waiting jobs; nothing of that call was enqueued. A longer chain could not be cancelled in one statement when its head fails. Use a concurrency key with `concurrencyLimit: 1` for long sequences.",
   TEND_E_JOB_PARENT_FAILED:
     'A parent of a waiting job was discarded, cancelled or deleted before it completed, so the job was cancelled (recorded on the job, naming the parent; `onParentFailure: "run"` runs it anyway).',
   TEND_E_INVALID_JOB_FLOW:

@@ -19,7 +19,7 @@ export function statusOf(code: string): number {
   if (code === "TEND_E_INBOX_RETRY_CONFLICT") return 409;
   if (code === "TEND_E_UNKNOWN_OPTION" || code === "TEND_E_ADMIN_BAD_REQUEST") return 400;
   // A request body naming a parent job that does not exist: bad input, not a missing resource.
-  if (code === "TEND_E_JOB_PARENT_NOT_FOUND") return 400;
+  if (code === "TEND_E_JOB_PARENT_NOT_FOUND" || code === "TEND_E_JOB_DEPENDENCY_TOO_DEEP") return 400;
   if (/^TEND_E_INVALID_/.test(code) || code === "TEND_E_PAYLOAD_TOO_LARGE") return 400;
   return 500;
 }

@@ -1,5 +1,13 @@
 import { jobIdText } from "../args.ts";
-import { dependentStart, isDependent, parentIdsOf, parentsNotFound } from "../dependencies.ts";
+import {
+  dependencyTooDeep,
+  dependentStart,
+  isDependent,
+  MAX_WAITING_CHAIN,
+  parentIdsOf,
+  parentsNotFound,
+  waitingChainSql,
+} from "../dependencies.ts";
 import type {
   InsertResult,
   JobDependencies,
@@ -83,6 +91,13 @@ async function insertAll(
     if (missing.length > 0) throw parentsNotFound(missing);
     const policy = job.onParentFailure ?? "cancel";
     const start = dependentStart(new Map(parentIds.map((id) => [id, found.get(id)!])), policy);
+    if (start.state === "waiting") {
+      const chain = await client.query<{ depth: number }>(
+        waitingChainSql(ctx.jobs, ctx.jobDeps, "SELECT unnest($1::bigint[])"),
+        [ids],
+      );
+      if (Number(chain.rows[0]?.depth ?? 0) >= MAX_WAITING_CHAIN) throw dependencyTooDeep(n, parentIds);
+    }
     const values = columns([job]).map((column) => (column as unknown[])[0]);
     const { rows } = await client.query<{ id: string }>(dependentSql(ctx), [
       ...values,

@@ -1,6 +1,14 @@
 import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import { jobIdText } from "../args.ts";
-import { dependentStart, isDependent, parentIdsOf, parentsNotFound } from "../dependencies.ts";
+import {
+  dependencyTooDeep,
+  dependentStart,
+  isDependent,
+  MAX_WAITING_CHAIN,
+  parentIdsOf,
+  parentsNotFound,
+  waitingChainSql,
+} from "../dependencies.ts";
 import type {
   InsertResult,
   JobDependencies,
@@ -49,6 +57,7 @@ export function insertWithDependencies(
   );
   const insert = ctx.stmt(`INSERT INTO ${table} ${COLUMNS} VALUES (${"?, ".repeat(20)}?) RETURNING id`, db);
   const link = ctx.stmt(`INSERT INTO ${deps} (job_id, parent_id) SELECT ?, value FROM json_each(?)`, db);
+  const chain = ctx.stmt(waitingChainSql(table, deps, "SELECT value FROM json_each(?)"), db);
   const results: InsertResult[] = [];
   const wakeups: Wakeup[] = [];
   const now = ctx.now();
@@ -69,6 +78,10 @@ export function insertWithDependencies(
     if (missing.length > 0) throw parentsNotFound(missing);
     const policy = job.onParentFailure ?? "cancel";
     const start = dependentStart(new Map(parentIds.map((id) => [id, found.get(id)!])), policy);
+    if (start.state === "waiting") {
+      const depth = Number((chain.get(JSON.stringify(rowIds)) as Row | undefined)?.["depth"] ?? 0);
+      if (depth >= MAX_WAITING_CHAIN) throw dependencyTooDeep(n, parentIds);
+    }
     const runAt = job.runAt.getTime();
     const state = start.state === "ready" ? (runAt > now ? "scheduled" : "available") : start.state;
     const errors: JobError[] =

@@ -6,6 +6,7 @@ import { it } from "node:test";
 import { TendError } from "../../../src/errors/index.ts";
 import type { AfterResult } from "../../../src/jobs/index.ts";
 import type { Store } from "../../../src/store/index.ts";
+import { MAX_WAITING_CHAIN } from "../../../src/store/dependencies.ts";
 import type { Backend } from "../../support/backends.ts";
 import { waitFor } from "../../support/wait.ts";
 import { makeJobs, startJobs, uniqueQueue, waitForState } from "./helpers.ts";
@@ -230,6 +231,28 @@ export function dependencies(ctx: () => { backend: Backend; store: Store }): voi
       "the whole call was rolled back",
     );
     assert.deepEqual((await store.jobs.dependencies(a.id)).dependents, []);
+  });
+
+  it("a chain of waiting jobs is bounded: the longest one is cancelled in one go when its head fails", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    const head = await jobs.enqueue("dep.head", null, { queue, delay: "1h" });
+    // MAX_WAITING_CHAIN (200) waiting jobs, each after the previous one.
+    let last = head.id;
+    for (let i = 0; i < MAX_WAITING_CHAIN; i++)
+      last = (await jobs.enqueue("dep.link", null, { queue, after: [last] })).id;
+    await assert.rejects(
+      jobs.enqueue("dep.one-too-many", null, { queue, after: [last] }),
+      (err: unknown) => err instanceof TendError && err.code === "TEND_E_JOB_DEPENDENCY_TOO_DEEP",
+    );
+    // A job after a job that does not wait starts a chain of its own.
+    const beside = await jobs.enqueue("dep.beside", null, { queue, after: [head.id] });
+    assert.equal((await jobs.get(beside.id))?.state, "waiting");
+    // The head fails: the whole chain is cancelled by that one statement, within the database's limits.
+    await jobs.cancel(head.id);
+    assert.equal((await jobs.get(last))?.state, "cancelled");
+    assert.equal((await jobs.list({ queue, state: "waiting" })).length, 0);
   });
 
   it("jobs with parents enqueue inside the caller's transaction, and exist only if it commits", async () => {
