@@ -91,7 +91,8 @@ async function insertAll(
     if (missing.length > 0) throw parentsNotFound(missing);
     const policy = job.onParentFailure ?? "cancel";
     const start = dependentStart(new Map(parentIds.map((id) => [id, found.get(id)!])), policy);
-    if (start.state === "waiting") {
+    // Only a parent that waits itself can put this job deeper than the first link of a chain.
+    if (start.state === "waiting" && parentIds.some((id) => found.get(id) === "waiting")) {
       const chain = await client.query<{ depth: number }>(
         waitingChainSql(ctx.jobs, ctx.jobDeps, "SELECT unnest($1::bigint[])"),
         [ids],

@@ -78,7 +78,8 @@ export function insertWithDependencies(
     if (missing.length > 0) throw parentsNotFound(missing);
     const policy = job.onParentFailure ?? "cancel";
     const start = dependentStart(new Map(parentIds.map((id) => [id, found.get(id)!])), policy);
-    if (start.state === "waiting") {
+    // Only a parent that waits itself can put this job deeper than the first link of a chain.
+    if (start.state === "waiting" && parentIds.some((id) => found.get(id) === "waiting")) {
       const depth = Number((chain.get(JSON.stringify(rowIds)) as Row | undefined)?.["depth"] ?? 0);
       if (depth >= MAX_WAITING_CHAIN) throw dependencyTooDeep(n, parentIds);
     }
