@@ -24,6 +24,7 @@ import { getJob } from "./admin.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
+import { noteSettledParent } from "./settled-parents.ts";
 import { firstIdSince, statsStatements } from "./stats.ts";
 import {
   sampleWindows,
@@ -127,13 +128,21 @@ export class SqliteAdminStore implements AdminStore {
   async deleteJob(id: string): Promise<DeleteOutcome> {
     const ctx = this.#ctx;
     const rowId = jobIdArg(jobIdText(id));
-    const remove = ctx.stmt(`DELETE FROM ${ctx.t.jobs} WHERE id = ? AND state <> 'running'`);
-    return await ctx.write(() => {
+    // A parent deleted before it finished settles its dependents (the delete trigger).
+    const remove = ctx.stmt(
+      `DELETE FROM ${ctx.t.jobs} WHERE id = ? AND state <> 'running'
+        RETURNING has_dependents AND state NOT IN ('completed', 'discarded', 'cancelled') AS has_dependents`,
+    );
+    const wakeups: Wakeup[] = [];
+    const outcome = await ctx.write(() => {
       const job = getJob(ctx, id);
       if (job === null) return { deleted: false, job: null };
-      const deleted = Number(remove.run(rowId).changes) === 1;
-      return { deleted, job };
+      const row = remove.get(rowId) as Row | undefined;
+      if (row !== undefined) noteSettledParent(row, wakeups);
+      return { deleted: row !== undefined, job };
     });
+    ctx.emit(wakeups);
+    return outcome;
   }
 
   async recordAudit(entry: NewAuditEntry): Promise<AuditEntry> {
@@ -283,7 +292,7 @@ export class SqliteAdminStore implements AdminStore {
     const act =
       action === "cancel"
         ? ctx.stmt(
-            `UPDATE ${jobs} SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ${pending} RETURNING batch_id AS note`,
+            `UPDATE ${jobs} SET state = 'cancelled', finished_at = ? WHERE id = ? AND state IN ${pending} RETURNING batch_id AS note, has_dependents`,
           )
         : action === "retry"
           ? ctx.stmt(
@@ -292,7 +301,9 @@ export class SqliteAdminStore implements AdminStore {
                       worker_id = NULL, lease_token = NULL, lease_expires_at = NULL, cancel_requested = 0, result = NULL
                 WHERE id = ? AND state IN ${final} RETURNING queue AS note`,
             )
-          : ctx.stmt(`DELETE FROM ${jobs} WHERE id = ? AND state <> 'running' RETURNING NULL AS note`);
+          : ctx.stmt(
+              `DELETE FROM ${jobs} WHERE id = ? AND state <> 'running' RETURNING NULL AS note, has_dependents AND state IN ${pending} AS has_dependents`,
+            );
     let cursor: number | bigint | null = null;
     let count = 0;
     let skipped = 0;
@@ -320,6 +331,7 @@ export class SqliteAdminStore implements AdminStore {
           if (done === undefined) continue;
           count++;
           if (done["note"] !== null && done["note"] !== undefined) notes.add(String(done["note"]));
+          if (action !== "retry") noteSettledParent(done, wakeups);
         }
         for (const note of notes)
           wakeups.push({ channel: action === "cancel" ? "batch" : "jobs", payload: note });

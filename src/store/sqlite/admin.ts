@@ -4,6 +4,7 @@ import { createdRange, searchText, squeezeJsonSql } from "../list-text.ts";
 import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
+import { noteSettledParent } from "./settled-parents.ts";
 
 const FINAL = "('completed', 'discarded', 'cancelled')";
 
@@ -34,7 +35,7 @@ export async function cancelJob(ctx: SqliteContext, id: string): Promise<JobReco
   const rowId = jobIdArg(id);
   const cancelPending = ctx.stmt(
     `UPDATE ${jobs} SET state = 'cancelled', finished_at = ?
-      WHERE id = ? AND state IN ('scheduled', 'available', 'retryable', 'waiting') RETURNING batch_id`,
+      WHERE id = ? AND state IN ('scheduled', 'available', 'retryable', 'waiting') RETURNING batch_id, has_dependents`,
   );
   const requestCancel = ctx.stmt(
     `UPDATE ${jobs} SET cancel_requested = 1 WHERE id = ? AND state = 'running' AND cancel_requested = 0 RETURNING id`,
@@ -45,6 +46,7 @@ export async function cancelJob(ctx: SqliteContext, id: string): Promise<JobReco
     if (pending !== undefined) {
       if (pending["batch_id"] !== null)
         wakeups.push({ channel: "batch", payload: String(pending["batch_id"]) });
+      noteSettledParent(pending, wakeups);
     } else if (requestCancel.get(rowId) !== undefined) {
       wakeups.push({ channel: "cancel", payload: id });
     }

@@ -12,6 +12,7 @@ import type { SqliteContext, Wakeup } from "./context.ts";
 import { markCapped, queueAllowance } from "../queue-limits.ts";
 import { hasLimitedJobs, pickLimited } from "./limited-claim.ts";
 import { ANY_CHANGE } from "./notifier.ts";
+import { noteSettledParent } from "./settled-parents.ts";
 import { countQueueStarts, queueCap } from "./queues.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 
@@ -213,7 +214,7 @@ export async function failJobs(ctx: SqliteContext, failures: readonly Failure[])
             errors = json_insert(errors, '$[#]', json(?3)),
             lease_token = NULL, lease_expires_at = NULL
       WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
-      RETURNING queue, state, batch_id`,
+      RETURNING queue, state, batch_id, has_dependents`,
   );
   const wakeups: Wakeup[] = [];
   const done = await ctx.write(() => {
@@ -224,8 +225,9 @@ export async function failJobs(ctx: SqliteContext, failures: readonly Failure[])
       const row = stmt.get(retryAt, now, JSON.stringify(f.error), ...ref(f)) as Row | undefined;
       if (row === undefined) continue;
       ids.push(f.id);
-      if ((row["state"] === "discarded" || row["state"] === "cancelled") && row["batch_id"] !== null) {
-        wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+      if (row["state"] === "discarded" || row["state"] === "cancelled") {
+        if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+        noteSettledParent(row, wakeups);
       }
       if (row["state"] === "retryable" && retryAt !== null && retryAt <= now)
         wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
@@ -325,7 +327,7 @@ export async function markCancelledJobs(
               json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', 'TEND_E_JOB_CANCELLED')),
             lease_token = NULL, lease_expires_at = NULL
       WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
-      RETURNING batch_id`,
+      RETURNING batch_id, has_dependents`,
   );
   const wakeups: Wakeup[] = [];
   const done = await ctx.write(() => {
@@ -337,6 +339,7 @@ export async function markCancelledJobs(
       if (row === undefined) continue;
       ids.push(l.id);
       if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+      noteSettledParent(row, wakeups);
     }
     return ids;
   });

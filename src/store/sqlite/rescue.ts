@@ -1,6 +1,7 @@
 import type { RescuedJob } from "../job-model.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import type { Row } from "./rows.ts";
+import { noteSettledParent } from "./settled-parents.ts";
 
 /*
  * Rescue of running jobs whose worker is gone: the lease lapsed (rescueExpired) or a supervisor
@@ -53,7 +54,7 @@ const RESCUE_SET = `
             lease_token = NULL, lease_expires_at = NULL`;
 
 const RESCUE_RETURNING =
-  "RETURNING id, kind, queue, attempt, state, batch_id, (state = 'discarded' AND lost >= max_lost) AS poisoned";
+  "RETURNING id, kind, queue, attempt, state, batch_id, has_dependents, (state = 'discarded' AND lost >= max_lost) AS poisoned";
 
 function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
   const wakeups: Wakeup[] = [];
@@ -62,7 +63,10 @@ function finishRescue(ctx: SqliteContext, rows: Row[]): RescuedJob[] {
     const state = String(row["state"]);
     if (state === "retryable" || state === "available")
       wakeups.push({ channel: "jobs", payload: String(row["queue"]) });
-    else if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+    else {
+      if (row["batch_id"] !== null) wakeups.push({ channel: "batch", payload: String(row["batch_id"]) });
+      noteSettledParent(row, wakeups);
+    }
     // A job whose cancel was requested is cancelled, not rescued: it will not run again.
     if (state !== "retryable" && state !== "discarded") continue;
     rescued.push({

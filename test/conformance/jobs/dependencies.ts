@@ -296,6 +296,37 @@ export function dependencies(ctx: () => { backend: Backend; store: Store }): voi
     }
   });
 
+  it("a dependent released by its parent's failure or cancel starts at once in the worker's own process", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    // Polls every minute: only the release's own wake-up can start the dependents in time.
+    const jobs = makeJobs(store, { pollInterval: "60s", queues: { [queue]: { concurrency: 2 } } });
+    jobs.define("dep.fails", () => Promise.reject(new Error("no")), { queue, maxAttempts: 1 });
+    jobs.define("dep.anyway", () => "ran", { queue });
+    // Enqueued before the worker starts, so that its first claim takes the failing parent.
+    const failing = await jobs.enqueue("dep.fails", null, { queue });
+    const afterFailed = await jobs.enqueue("dep.anyway", null, {
+      queue,
+      after: [failing.id],
+      onParentFailure: "run",
+    });
+    const held = await jobs.enqueue("dep.held", null, { queue, delay: "1h" });
+    const afterCancelled = await jobs.enqueue("dep.anyway", null, {
+      queue,
+      after: [held.id],
+      onParentFailure: "run",
+    });
+    const worker = await startJobs(jobs);
+    try {
+      await waitForState(jobs, failing.id, "discarded");
+      await waitForState(jobs, afterFailed.id, "completed", 10_000);
+      await jobs.cancel(held.id);
+      await waitForState(jobs, afterCancelled.id, "completed", 10_000);
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("two parents completed at once in two transactions both count: their dependent is released", async () => {
     const { store, backend } = ctx();
     const other = await backend.open();
