@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import { checkObject, optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
 import { type Duration, linkSignals, parseDuration } from "../lifecycle/index.ts";
 import type { JobError, JobRecord, Json, Store } from "../store/index.ts";
 import { TIMER_DURATION } from "./validate.ts";
@@ -65,6 +65,7 @@ export async function awaitBatch(
   batchId: string,
   options: BatchWaitOptions = {},
 ): Promise<BatchItemResult[]> {
+  checkObject("TEND_E_INVALID_JOB_OPTIONS", "batch wait options", options, "an options object (or nothing)");
   rejectUnknownKeys("batch wait options", options, WAIT_KEYS);
   const pollMs = parseDuration(options.pollInterval ?? "500ms", "pollInterval", TIMER_DURATION);
   const timeoutMs =

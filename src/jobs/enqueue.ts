@@ -20,6 +20,13 @@ import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./defin
 import { checkRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
+/** The earliest and latest `runAt` (0001-01-01 and the end of 9999-12-31, UTC). */
+const MIN_RUN_AT = Date.parse("0001-01-01T00:00:00.000Z");
+const MAX_RUN_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** The longest `delay`: a hundred years. */
+const MAX_DELAY_MS = 100 * 365 * 24 * 3_600_000;
+
 /** Options of one enqueued job. */
 export interface EnqueueOptions {
   /** Queue (default: the kind's queue if this process defined the kind, else `default`). */
@@ -138,8 +145,18 @@ export function buildNewJob(
   let runAt: Date;
   if (options.runAt !== undefined) {
     runAt = checkDate("TEND_E_INVALID_JOB_OPTIONS", "runAt", options.runAt);
+    // Both drivers store the same range (PostgreSQL's timestamptz ends before 4714 BC).
+    if (runAt.getTime() < MIN_RUN_AT || runAt.getTime() > MAX_RUN_AT)
+      throw invalidArgument(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "runAt",
+        runAt,
+        "a Date from 0001-01-01 to 9999-12-31 (UTC)",
+      );
   } else if (options.delay !== undefined) {
-    runAt = new Date(limits.now + parseDuration(options.delay, "delay", POSITIVE_DURATION));
+    runAt = new Date(
+      limits.now + parseDuration(options.delay, "delay", { ...POSITIVE_DURATION, max: MAX_DELAY_MS }),
+    );
   } else {
     runAt = new Date(limits.now);
   }
@@ -237,7 +254,8 @@ function concurrencyOf(
   if (options.concurrencyKey !== undefined) key = checkConcurrencyKey(options.concurrencyKey);
   else if (definition?.concurrencyKey != null) key = keyFromKind(definition, payload);
   if (key === null) {
-    if (rate === null) return {};
+    // A limit without a key limits the kind as a whole (as the same option on the kind does).
+    if (rate === null && givenLimit === null) return {};
     return { concurrencyKey: kind, concurrencyLimit: givenLimit, ...rated };
   }
   // A key without a limit anywhere runs one at a time, unless only a rate limit was asked for.
@@ -283,7 +301,9 @@ export function checkAfter(after: unknown, onParentFailure: unknown, uniqueKey: 
         `an array of at most ${MAX_PARENTS} job ids (strings of decimal digits)`,
       );
     }
-    after.forEach((id: unknown, i) => {
+    // A for loop, not forEach: forEach skips the holes of a sparse array (`new Array(2)`).
+    for (let i = 0; i < after.length; i++) {
+      const id: unknown = after[i];
       if (!isJobId(id))
         throw invalidArgument(
           "TEND_E_INVALID_JOB_OPTIONS",
@@ -292,7 +312,7 @@ export function checkAfter(after: unknown, onParentFailure: unknown, uniqueKey: 
           "a job id (a string of decimal digits)",
         );
       ids.push(id);
-    });
+    }
   }
   if (onParentFailure !== undefined) {
     if (!(PARENT_FAILURE_POLICIES as readonly unknown[]).includes(onParentFailure))

@@ -79,9 +79,11 @@ export function flattenFlow(flow: FlowNode): FlatFlowJob[] {
         onChildFailure,
         `one of ${PARENT_FAILURE_POLICIES.map((p) => `"${p}"`).join(", ")}`,
       );
-    const afterIndexes = (children ?? []).map((child, i) =>
-      visit(child, `${path}.children[${i}]`, depth + 1),
-    );
+    // A for loop, not map: map skips the holes of a sparse array, which must fail like any bad node.
+    const afterIndexes: number[] = [];
+    const kids = children ?? [];
+    for (let i = 0; i < kids.length; i++)
+      afterIndexes.push(visit(kids[i], `${path}.children[${i}]`, depth + 1));
     if (afterIndexes.length > 0 && item.uniqueKey !== undefined)
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",

@@ -243,6 +243,7 @@ export class Jobs {
    * ```
    */
   async enqueue(kind: string, payload?: unknown, options: EnqueueOptions = {}): Promise<InsertResult> {
+    checkObject("TEND_E_INVALID_JOB_OPTIONS", "enqueue options", options, "an options object (or nothing)");
     rejectUnknownKeys(() => `enqueue options of ${kind}`, options, ENQUEUE_KEYS);
     const job = buildNewJob(kind, payload, options, this.#definitions.get(kind), {
       maxPayloadBytes: this.#maxPayloadBytes,
@@ -263,6 +264,12 @@ export class Jobs {
    * ```
    */
   async enqueueMany(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<InsertResult[]> {
+    checkObject(
+      "TEND_E_INVALID_JOB_OPTIONS",
+      "enqueueMany options",
+      options,
+      "an options object (or nothing)",
+    );
     rejectUnknownKeys("enqueueMany options", options, TX_KEYS);
     if (!Array.isArray(items))
       throw invalidArgument(
@@ -306,6 +313,12 @@ export class Jobs {
    * ```
    */
   async enqueueFlow(flow: FlowNode, options: { tx?: unknown } = {}): Promise<FlowResult> {
+    checkObject(
+      "TEND_E_INVALID_JOB_OPTIONS",
+      "enqueueFlow options",
+      options,
+      "an options object (or nothing)",
+    );
     rejectUnknownKeys("enqueueFlow options", options, TX_KEYS);
     const flat = flattenFlow(flow);
     const now = Date.now();
@@ -340,6 +353,7 @@ export class Jobs {
    * ```
    */
   cron(expression: string, kind: string, payload?: unknown, options: CronScheduleOptions = {}): void {
+    checkObject("TEND_E_INVALID_CRON", "cron options", options, "an options object (or nothing)");
     rejectUnknownKeys(`cron options of ${kind}`, options, CRON_KEYS);
     const { name, timezone, catchUp, overlap, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
@@ -389,6 +403,7 @@ export class Jobs {
    * ```
    */
   async batch(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<Batch> {
+    checkObject("TEND_E_INVALID_JOB_OPTIONS", "batch options", options, "an options object (or nothing)");
     rejectUnknownKeys("batch options", options, TX_KEYS);
     if (!Array.isArray(items) || items.length === 0) {
       throw invalidArgument(
@@ -434,6 +449,13 @@ export class Jobs {
   async batchResults(batchId: string, options?: BatchWaitOptions): Promise<BatchItemResult[]> {
     if (typeof batchId !== "string" || batchId.length === 0)
       throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", "batchId", batchId, "a batch id");
+    if (options !== undefined)
+      checkObject(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "batch wait options",
+        options,
+        "an options object (or nothing)",
+      );
     return awaitBatch(await this.#store(), batchId, options);
   }
 
