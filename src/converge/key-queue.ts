@@ -20,6 +20,8 @@ export interface TakenKey {
 
 interface KeyState {
   version: string | null;
+  /** The version the running (or last) run took: what a terminal failure is recorded under. */
+  runVersion: string | null;
   running: boolean;
   queued: boolean;
   /** Offered again while running; runs once more after this run (at most one pending). */
@@ -65,6 +67,7 @@ export class KeyQueue {
     if (s === undefined) {
       s = {
         version: null,
+        runVersion: null,
         running: false,
         queued: false,
         pending: null,
@@ -184,6 +187,7 @@ export class KeyQueue {
       const s = this.#state(key);
       s.queued = false;
       s.running = true;
+      s.runVersion = s.version;
       const origin = s.origin;
       s.origin = undefined;
       return origin === undefined
@@ -217,12 +221,18 @@ export class KeyQueue {
       case "terminal":
         s.failures = 0;
         s.dueAt = null;
-        s.terminal = { version: s.version, message: result.message };
+        // Parked under the version the run saw (the store records that one too), not a newer one
+        // a sweep found meanwhile.
+        s.terminal = { version: s.runVersion, message: result.message };
         break;
     }
     const failures = s.failures;
+    // A key a sweep found changed while it ran is run again, even after a terminal failure.
+    const changedMeanwhile = pending === "sweep" && s.version !== s.runVersion;
     const rerun =
-      pending === "wake" || (pending === "sweep" && result.kind !== "error" && result.kind !== "terminal");
+      pending === "wake" ||
+      (pending === "sweep" && (result.kind === "ok" || result.kind === "requeue")) ||
+      (result.kind === "terminal" && changedMeanwhile);
     // The pending offer's origin goes with the run it makes, or goes.
     if (!rerun) s.origin = undefined;
     if (rerun) {

@@ -201,7 +201,15 @@ export async function runTerm(options: TermOptions): Promise<void> {
     const p = runKey(env, item, signal, fence).then((result) => {
       if (result.fencedOut) options.onFencedOut();
       if (!result.aborted) queue.finish(item.key, result.finish, Date.now());
-      if (result.finish.kind === "terminal") env.metrics.parked = queue.size().terminal;
+      if (result.finish.kind === "terminal") {
+        env.metrics.parked = queue.size().terminal;
+        // Run again at once (woken, or changed while it ran), not parked: the record the failure
+        // wrote would park it again in a later term.
+        if (!result.aborted && !queue.isTerminal(item.key))
+          env.store
+            .clearTerminal(def.name, item.key)
+            .catch((err: unknown) => log.warn({ err, key: item.key }, "could not clear a terminal key"));
+      }
       options.onResult?.(item.key, result);
     });
     const tracked = p.finally(() => {

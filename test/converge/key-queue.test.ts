@@ -86,6 +86,31 @@ describe("KeyQueue", () => {
     assert.equal(q.isTerminal("k"), false);
   });
 
+  it("a key found changed while its run failed terminally runs again; a terminal failure parks the version it ran", () => {
+    const q = new KeyQueue();
+    q.offer("k", "v1", "sweep", 0);
+    assert.equal(q.take()?.version, "v1");
+    assert.equal(q.offer("k", "v2", "sweep", 1), "pending", "a sweep finds v2 while v1 runs");
+    q.finish("k", { kind: "terminal", message: "bad v1" }, 2);
+    assert.equal(q.isTerminal("k"), false, "not parked: it changed");
+    assert.equal(q.take()?.version, "v2", "it runs again at v2");
+    q.finish("k", { kind: "terminal", message: "bad v2" }, 3);
+    assert.equal(q.isTerminal("k"), true);
+    assert.equal(q.offer("k", "v2", "sweep", 4), "terminal", "parked at v2");
+    assert.equal(q.offer("k", "v3", "sweep", 5), "changed");
+  });
+
+  it("an unchanged key found by a sweep while it failed terminally stays parked under the version it ran", () => {
+    const q = new KeyQueue();
+    q.offer("k", "v1", "sweep", 0);
+    q.take();
+    assert.equal(q.offer("k", "v1", "sweep", 1), "pending");
+    q.finish("k", { kind: "terminal", message: "bad" }, 2);
+    assert.equal(q.isTerminal("k"), true);
+    assert.equal(q.take(), null);
+    assert.equal(q.offer("k", "v1", "sweep", 3), "terminal");
+  });
+
   it("terminal keys loaded from the store are skipped", () => {
     const q = new KeyQueue();
     q.markTerminal("k", "v1", "bad");

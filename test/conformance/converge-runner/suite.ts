@@ -16,6 +16,7 @@ import { itemConverger } from "../../support/items.ts";
 import { type Operator, openOperator } from "../../support/operator.ts";
 import { postgresUrl } from "../../support/postgres.ts";
 import { waitFor } from "../../support/wait.ts";
+import { captureLog } from "../../lifecycle/log-capture.ts";
 
 const log = createLogger({ level: "silent" });
 
@@ -129,6 +130,47 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
         );
       },
     );
+
+    it("a key woken while it runs, whose run then fails terminally and whose re-run succeeds, is not left parked", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      const name = `rerun-${table}-${driver}`;
+      const capture = captureLog();
+      let release!: () => void;
+      const blocked = new Promise<void>((resolve) => (release = resolve));
+      let runs = 0;
+      const c = createConverger(
+        {
+          name,
+          every: "1h",
+          find: () => ["k1"],
+          converge: async () => {
+            runs++;
+            if (runs === 1) {
+              await blocked;
+              throw new TerminalError("bad the first time");
+            }
+            return { changed: null };
+          },
+        },
+        { store, log: capture.log },
+      );
+      const task = start(c);
+      t.after(() => task.stop());
+      await waitFor(() => runs === 1, { message: "the first run started" });
+      await store.converge.requestSweep(name, "k1"); // "run now" while it runs: a pending wake
+      await waitFor(
+        () => capture.lines().some((l) => l["msg"] === "a run of the key was requested; running it now"),
+        {
+          message: "the request to reach the runner",
+        },
+      );
+      release();
+      await waitFor(() => runs === 2, { message: "the re-run" });
+      await waitFor(async () => (await store.converge.listTerminal(name)).length === 0, {
+        message: "no parked record left behind",
+      });
+      assert.equal(c.metrics().parked, 0);
+    });
 
     it("records a change or a terminal message holding U+0000 or a lone surrogate, escaped, with the rest of its batch", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
