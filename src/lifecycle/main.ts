@@ -95,7 +95,7 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
     manager = new Manager({ ...managerOptions, log: base });
   }
   const log = manager.log;
-  const signals =
+  let signals =
     options.signals === false
       ? undefined
       : signalTask({
@@ -105,8 +105,22 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
           exit,
         });
   let code: number;
+  // The outcome of stopping after a failed setup (a shutdown timeout there is exit 70, not 1).
+  let stopFailure: unknown;
   try {
-    if (signals !== undefined) manager.run(signals);
+    if (signals !== undefined) {
+      try {
+        manager.run(signals);
+      } catch (err) {
+        // A ready Manager that runs a signal task of its own already, or that is stopping already
+        // (a task failed): its outcome is still awaited below, with its tasks drained and its
+        // cleanups run, instead of exiting at once.
+        if (!isTendError(err, "TEND_E_DUPLICATE_TASK") && !isTendError(err, "TEND_E_MANAGER_STOPPED"))
+          throw err;
+        signals.close();
+        signals = undefined;
+      }
+    }
     if (!(setup instanceof Manager)) {
       try {
         await setup(manager, base);
@@ -115,7 +129,9 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
         // TEND_E_MANAGER_STOPPED: shutdown was asked for; the outcome is the manager's, not a setup failure.
         if (!(isTendError(err, "TEND_E_MANAGER_STOPPED") && manager.shutdownReason !== undefined)) {
           log.error({ err }, `program setup failed: ${messageOf(err)}`);
-          await manager.stop("setup failed").catch(() => {});
+          await manager.stop("setup failed").catch((failure: unknown) => {
+            stopFailure = failure;
+          });
           throw err;
         }
         log.info({ reason: manager.shutdownReason }, "setup cut short: shutdown began while it ran");
@@ -125,8 +141,11 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
     code = EXIT_OK;
     log.info({ code }, "clean shutdown");
   } catch (err) {
-    code = Math.max(exitCodeFor(err), EXIT_FAILURE);
-    log.error({ err, code }, code === EXIT_SHUTDOWN_TIMEOUT ? "shutdown timed out" : "stopped with errors");
+    code = Math.max(exitCodeFor(err), stopFailure === undefined ? 0 : exitCodeFor(stopFailure), EXIT_FAILURE);
+    log.error(
+      { err, ...(stopFailure === undefined ? {} : { stopErr: stopFailure }), code },
+      code === EXIT_SHUTDOWN_TIMEOUT ? "shutdown timed out" : "stopped with errors",
+    );
   }
   await flushLogger(log);
   signals?.close();

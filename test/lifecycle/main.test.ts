@@ -8,6 +8,7 @@ import {
   Manager,
   ManagerError,
   main,
+  signalTask,
 } from "../../src/lifecycle/index.ts";
 import { exitCodeFor } from "../../src/lifecycle/main.ts";
 import { aborted } from "./helpers.ts";
@@ -88,6 +89,52 @@ describe("main", () => {
     );
     assert.deepEqual(codes, [1]);
     assert.deepEqual(events, ["server stopped", "cleanup"]);
+  });
+
+  it("exits 70 when setup throws and the shutdown it starts times out, logging both", async () => {
+    const codes: number[] = [];
+    const { log, lines } = captureLog();
+    await main(
+      (manager) => {
+        manager.run({ name: "stubborn", run: () => new Promise(() => {}) });
+        throw new Error("missing DATABASE_URL");
+      },
+      { log, signals: false, shutdownTimeout: 20, exit: (c) => codes.push(c) },
+    );
+    assert.deepEqual(codes, [70]);
+    const line = lines().find((l) => l["msg"] === "shutdown timed out" && l["err"] !== undefined);
+    assert.match(
+      String((line?.["err"] as { message?: string } | undefined)?.message),
+      /missing DATABASE_URL/,
+    );
+    assert.ok(line?.["stopErr"] !== undefined, "the shutdown's own failure is logged too");
+  });
+
+  it("a ready Manager that already runs a signal task, or already stopped, is drained before exiting", async () => {
+    for (const already of ["signal task", "failed task"] as const) {
+      const manager = new Manager({ log: captureLog().log });
+      const events: string[] = [];
+      manager.run(async function server(signal: AbortSignal) {
+        await aborted(signal);
+        events.push("server drained");
+      });
+      manager.cleanup(() => {
+        events.push("cleanup ran");
+      });
+      if (already === "signal task") {
+        manager.run(signalTask({ signals: ["SIGHUP"], exit: () => {} }));
+        manager.run(async function quits() {});
+      } else {
+        manager.run(async function fails() {
+          throw new Error("broken");
+        });
+        await new Promise<void>((resolve) => manager.onShutdownStart(() => resolve()));
+      }
+      const codes: number[] = [];
+      await main(manager, { signals: ["SIGHUP"], exit: (c) => codes.push(c) });
+      assert.deepEqual(events, ["server drained", "cleanup ran"], already);
+      assert.deepEqual(codes, [already === "signal task" ? 0 : 1], already);
+    }
   });
 
   it("a signal during a slow setup is a clean shutdown, not a setup failure", async () => {
