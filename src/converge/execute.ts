@@ -151,6 +151,8 @@ export async function runKey(
     link.dispose();
     release?.();
   }
+  // A call that ignored its aborted signal and returned late ran past its timeout all the same.
+  if (error === null && link.timedOut) error = new Error("returned after its timeout, ignoring ctx.signal");
   metrics.runs++;
   observeDuration(metrics, performance.now() - started);
   let outcome = { changed: null as unknown, requeueAfterMs: null as number | null };

@@ -379,6 +379,10 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         },
         onResult: done,
         onParked: parked,
+        onFindError: (err) => {
+          findFailed ??= { err };
+          controller.abort();
+        },
       });
       if (invalid !== null) throw invalid;
       if (findFailed !== null) throw (findFailed as { err: unknown }).err;

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isTendError } from "../errors/index.ts";
+import { isTendError, TendError } from "../errors/index.ts";
 import { linkSignals } from "../lifecycle/index.ts";
 import { type Fence, SWEEP_REQUEST_TABLE, type Wake, type WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
@@ -34,6 +34,8 @@ export interface TermOptions {
   onInvalidKeys: (err: unknown) => void;
   /** Called after every key run (tests, testing helpers). */
   onResult?: (key: string, result: KeyResult) => void;
+  /** Called with the error of a sweep whose `find` failed (threw, or ran past its timeout). */
+  onFindError?: (err: unknown) => void;
   /** Called for a key a sweep found that is parked (a terminal failure, unchanged since): it does not run. */
   onParked?: (key: string) => void;
   /** Told of the term's key queue when it starts and of null when it ends (for `backingOff`). */
@@ -173,6 +175,13 @@ export async function runTerm(options: TermOptions): Promise<void> {
       try {
         const ctx = findContext(env, link.signal);
         result = await (watch === undefined ? def.find(ctx) : watch.run(() => def.find(ctx)));
+        // A find that ignored its aborted signal and returned late ran past its timeout all the same.
+        if (link.timedOut)
+          throw new TendError(
+            "TEND_E_CONVERGER_TIMEOUT",
+            `Converger "${def.name}": find ran past its timeout of ${def.timeoutMs} ms; make it honour ctx.signal or raise the timeout.`,
+            { details: { converger: def.name, timeoutMs: def.timeoutMs } },
+          );
       } finally {
         link.dispose();
         release?.();
@@ -186,6 +195,7 @@ export async function runTerm(options: TermOptions): Promise<void> {
       watch?.end(err, 0);
       if (!signal.aborted) {
         metrics.findErrors++;
+        options.onFindError?.(err);
         env.onError?.(err, { converger: def.name });
         if (firstSweep && isTendError(err, "TEND_E_CONVERGER_INVALID_KEYS")) options.onInvalidKeys(err);
         else log.error({ err }, "find failed; the next sweep tries again");

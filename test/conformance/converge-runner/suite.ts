@@ -131,6 +131,45 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       },
     );
 
+    it("a converge call that ignores its signal and returns after its timeout counts as a timeout failure", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      const c = createConverger(
+        {
+          name: `late-${table}-${driver}`,
+          timeout: 100,
+          find: () => ["k1"],
+          converge: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 300)); // ignores ctx.signal
+            return { changed: { done: true } };
+          },
+        },
+        { store, log },
+      );
+      const sweep = await c.sweepOnce();
+      assert.deepEqual(
+        sweep.errors.map((e) => [e.key, (e.error as { code?: string }).code]),
+        [["k1", "TEND_E_CONVERGER_TIMEOUT"]],
+      );
+      assert.deepEqual(sweep.changed, []);
+      assert.equal(c.metrics().timeouts, 1);
+      const lateFind = createConverger(
+        {
+          name: `late-find-${table}-${driver}`,
+          timeout: 100,
+          find: async () => {
+            await new Promise((resolve) => setTimeout(resolve, 300)); // ignores ctx.signal
+            return ["k1"];
+          },
+          converge: () => ({ changed: null }),
+        },
+        { store, log },
+      );
+      await assert.rejects(
+        lateFind.sweepOnce(),
+        (err: unknown) => (err as { code?: string }).code === "TEND_E_CONVERGER_TIMEOUT",
+      );
+    });
+
     it("a key woken while it runs, whose run then fails terminally and whose re-run succeeds, is not left parked", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
       const name = `rerun-${table}-${driver}`;
