@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { enqueueOptionsOf } from "../../src/http/api/action-routes.ts";
 import { tokenId } from "../../src/http/api/auth.ts";
-import { jobFilterOf, pageFrom, pageOf } from "../../src/http/api/query.ts";
+import { jobFilterOf, pageFrom, pageOf, parseUtcTime } from "../../src/http/api/query.ts";
 import { statusOf } from "../../src/http/api/respond.ts";
 import { sseMessage } from "../../src/http/api/events.ts";
 import { jobView } from "../../src/http/api/job-view.ts";
@@ -147,5 +147,28 @@ describe("the admin API's pure parts", () => {
   it("a filtered page's window of ids stops at the first id", () => {
     assert.equal(windowStart(1_000_001n, 100_000), 900_001n);
     assert.equal(windowStart(50n, 100_000), null);
+  });
+});
+
+describe("the admin API's time parameters", () => {
+  it("are ISO 8601, UTC without an offset, and real calendar dates", () => {
+    assert.equal(
+      parseUtcTime("2026-12-02T13:00"),
+      Date.UTC(2026, 11, 2, 13, 0),
+      "no offset: UTC, not local time",
+    );
+    assert.equal(parseUtcTime("2026-12-02T13:00Z"), Date.UTC(2026, 11, 2, 13, 0));
+    assert.equal(parseUtcTime("2026-12-02"), Date.UTC(2026, 11, 2));
+    assert.equal(parseUtcTime("2026-12-02T13:00:05.25+01:30"), Date.UTC(2026, 11, 2, 11, 30, 5, 250));
+    assert.equal(parseUtcTime("2026-12-02 13:00:00-05:00"), Date.UTC(2026, 11, 2, 18, 0));
+    for (const bad of [
+      "2026-02-30",
+      "2026-13-45T00:00Z",
+      "2026-12-02T24:00Z",
+      "yesterday",
+      "2026-12-02T13:00+25:00",
+      "12/02/2026",
+    ])
+      assert.ok(Number.isNaN(parseUtcTime(bad)), bad);
   });
 });

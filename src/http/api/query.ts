@@ -78,11 +78,55 @@ export function jobFilterOf(q: URLSearchParams): ListFilter & { limit: number } 
 /** The longest search text of the jobs list. */
 export const MAX_SEARCH = 200;
 
-/** Pure: a time parameter (ISO 8601, e.g. `2026-12-02T13:00Z`), or TEND_E_ADMIN_BAD_REQUEST. */
+/**
+ * Pure: a time parameter in ISO 8601 (`2026-12-02`, `2026-12-02T13:00Z`, `...T13:00:05.250+01:00`),
+ * UTC when it names no offset (the dashboard's form says UTC; Date.parse would take the server's
+ * local time), and a real calendar date (2026-02-30 is refused, not moved to March); else
+ * TEND_E_ADMIN_BAD_REQUEST.
+ *
+ * @example
+ * ```ts
+ * parseUtcTime("2026-12-02T13:00"); // Date of 2026-12-02T13:00:00.000Z
+ * parseUtcTime("2026-02-30"); // NaN
+ * ```
+ */
+export function parseUtcTime(v: string): number {
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,3})?)?)?(Z|[+-]\d{2}:\d{2})?$/i.exec(v);
+  if (m === null) return Number.NaN;
+  const [, y, mo, d, h = "0", mi = "0", sec = "0", frac = "", zone] = m;
+  const local = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(sec),
+    Math.round(Number(frac || "0") * 1000),
+  );
+  const check = new Date(local);
+  // Date.UTC rolls over (Feb 30 becomes Mar 2; hour 24 the next day): a real date reads back the same.
+  if (
+    check.getUTCFullYear() !== Number(y) ||
+    check.getUTCMonth() !== Number(mo) - 1 ||
+    check.getUTCDate() !== Number(d) ||
+    check.getUTCHours() !== Number(h) ||
+    check.getUTCMinutes() !== Number(mi) ||
+    check.getUTCSeconds() !== Number(sec)
+  )
+    return Number.NaN;
+  if (zone === undefined || zone.toUpperCase() === "Z") return local;
+  const sign = zone.startsWith("-") ? -1 : 1;
+  const [zh, zm] = zone.slice(1).split(":").map(Number) as [number, number];
+  if (zh > 23 || zm > 59) return Number.NaN;
+  return local - sign * (zh * 60 + zm) * 60_000;
+}
+
+/** A time parameter (see {@link parseUtcTime}), or TEND_E_ADMIN_BAD_REQUEST. */
 function timeOf(q: URLSearchParams, name: string): Date | undefined {
   const v = text(q, name);
   if (v === undefined) return undefined;
-  const ms = /^\d{4}-\d{2}-\d{2}/.test(v) ? Date.parse(v) : Number.NaN;
+  const ms = parseUtcTime(v);
   if (Number.isNaN(ms))
     throw invalidArgument(
       "TEND_E_ADMIN_BAD_REQUEST",
