@@ -9,6 +9,7 @@ import {
   type JobState,
 } from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
+import { noOpReason } from "../../store/job-actions.ts";
 import { renderTable } from "../table.ts";
 
 function print(json: boolean, value: unknown, human: () => string): void {
@@ -159,9 +160,19 @@ export function register(program: Command): void {
       .addOption(databaseOption())
       .option("--json", "print JSON")
       .action(async (id: string, o: { database: string; json?: boolean }) => {
-        const job = await withStore(o.database, (store) =>
-          name === "retry" ? store.jobs.retry(checkJobId(id)) : store.jobs.cancel(checkJobId(id)),
-        );
+        let refused: string | null = null;
+        const job = await withStore(o.database, async (store) => {
+          const before = await store.jobs.get(checkJobId(id));
+          if (before === null) return null;
+          refused = noOpReason(name, before);
+          if (refused !== null) return before;
+          return name === "retry" ? store.jobs.retry(checkJobId(id)) : store.jobs.cancel(checkJobId(id));
+        });
+        if (refused !== null) {
+          process.stderr.write(`tend: not done: ${refused} [TEND_E_ADMIN_CONFLICT]\n`);
+          process.exitCode = 1;
+          return;
+        }
         if (job === null) {
           process.stderr.write(`no job with id ${id}\n`);
           process.exitCode = 1;

@@ -8,6 +8,7 @@ import { notFound, pathJobId } from "./read-routes.ts";
 import { jobView } from "./job-view.ts";
 import { api } from "./respond.ts";
 import type { AdminSources } from "./sources.ts";
+import { noOpReason } from "../../store/job-actions.ts";
 
 /** What one action did: the answer's body, and the audit entry's target and detail. */
 interface ActionResult {
@@ -87,6 +88,7 @@ export function addActionRoutes(router: Router, s: AdminSources): void {
         "job.retry",
         async (_req, params) => {
           const id = pathJobId(params["id"]);
+          await refuseNoOp(s, "retry", id);
           const job = await s.store.jobs.retry(id);
           if (job === null) throw notFound(id);
           return {
@@ -107,6 +109,7 @@ export function addActionRoutes(router: Router, s: AdminSources): void {
         "job.cancel",
         async (_req, params) => {
           const id = pathJobId(params["id"]);
+          await refuseNoOp(s, "cancel", id);
           const job = await s.store.jobs.cancel(id);
           if (job === null) throw notFound(id);
           return {
@@ -174,4 +177,15 @@ export function addActionRoutes(router: Router, s: AdminSources): void {
         () => "job:new",
       ),
     );
+}
+
+/** Refuses (409 TEND_E_ADMIN_CONFLICT) a retry or cancel that would change nothing; 404 for no job. */
+async function refuseNoOp(s: AdminSources, action: "retry" | "cancel", id: string): Promise<void> {
+  const before = await s.store.jobs.get(id);
+  if (before === null) throw notFound(id);
+  const reason = noOpReason(action, before);
+  if (reason !== null)
+    throw new TendError("TEND_E_ADMIN_CONFLICT", `Not done: ${reason}.`, {
+      details: { id, state: before.state },
+    });
 }

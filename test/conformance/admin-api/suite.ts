@@ -540,6 +540,20 @@ export function describeAdminApi(driver: "sqlite" | "postgres"): void {
         body: { kind: "api.child", options: { after: ["999999"] } },
       });
       assert.deepEqual([orphan.status, errorCode(orphan)], [400, "TEND_E_JOB_PARENT_NOT_FOUND"]);
+      // A retry or cancel that would change nothing is a conflict, not a success.
+      const { id: waiting } = await app.enqueue("api.idle", {}, { queue: "idle", delay: "1h" });
+      const retryPending = await call(`${base}/api/jobs/${waiting}/retry`, { method: "POST", token: TOKEN });
+      assert.deepEqual([retryPending.status, errorCode(retryPending)], [409, "TEND_E_ADMIN_CONFLICT"]);
+      assert.equal(
+        (await call(`${base}/api/jobs/${waiting}/cancel`, { method: "POST", token: TOKEN })).status,
+        200,
+      );
+      const cancelAgain = await call(`${base}/api/jobs/${waiting}/cancel`, { method: "POST", token: TOKEN });
+      assert.deepEqual([cancelAgain.status, errorCode(cancelAgain)], [409, "TEND_E_ADMIN_CONFLICT"]);
+      assert.equal(
+        (await call(`${base}/api/jobs/${waiting}/retry`, { method: "POST", token: TOKEN })).status,
+        200,
+      );
       const nowhere = await call(`${base}/api/nope`);
       assert.deepEqual([nowhere.status, errorCode(nowhere)], [404, "TEND_E_HTTP_NOT_FOUND"]);
       const put = await fetch(`${base}/api/jobs/1`, { method: "PUT", headers: { connection: "close" } });
