@@ -38,12 +38,29 @@ describe("tend queues limit and tend jobs show limits (real processes running bi
       [["--rate", "0/1s"], "0"],
       [["--rate", "5/soon"], "soon"],
       [[], "--concurrency"],
+      [["--clear", "--concurrency", "3"], "--clear"],
     ] as const) {
       const r = await tend("queues", "limit", "emails", ...args, "-d", url);
       assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
       assert.match(r.stderr, /\[TEND_E_INVALID_QUEUE_LIMITS\]/, args.join(" "));
       assert.ok(r.stderr.includes(named), `${args.join(" ")}: ${r.stderr}`);
     }
+  });
+
+  it("a job or cron schedule that is not there is reported in the usual `tend: ... [TEND_E_...]` form", async () => {
+    const job = await tend("jobs", "show", "999999", "-d", url);
+    assert.equal(job.code, 1);
+    assert.match(job.stderr, /^tend: no job with id 999999 \[TEND_E_JOB_NOT_FOUND\]$/m);
+    const retry = await tend("jobs", "retry", "999999", "-d", url);
+    assert.match(retry.stderr, /\[TEND_E_JOB_NOT_FOUND\]/);
+  });
+
+  it("tend jobs retry of a job that has not ended says so and exits 1", async () => {
+    const pending = await insertOne(store, { queue: "retry-pending" });
+    const r = await tend("jobs", "retry", pending, "-d", url);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /not done: job \d+ is available.*\[TEND_E_ADMIN_CONFLICT\]/);
+    assert.equal((await store.jobs.get(pending))?.state, "available");
   });
 
   it("tend jobs show prints a job's concurrency key, its limit and its rate limit", async () => {

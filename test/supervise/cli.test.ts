@@ -238,3 +238,14 @@ export default function onError(error, context) {
     assert.equal(code, 0);
   });
 });
+
+describe("tend supervise --queue", () => {
+  it("is repeatable, not variadic: the program after it stays the program; a bad name is refused", () => {
+    const missing = tend("supervise", "--queue", "mail", "--queue", "sms", "./nope.mjs");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /got "\.\/nope\.mjs", expected an existing program file/);
+    const bad = tend("supervise", "--queue", "bad q", APP);
+    assert.equal(bad.code, 2, "a usage error");
+    assert.match(bad.stderr, /argument 'bad q' is invalid/);
+  });
+});

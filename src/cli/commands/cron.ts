@@ -119,7 +119,9 @@ export function register(program: Command): void {
       .action(async (schedule: string, o: { database: string }) => {
         const found = await withStore(o.database, (store) => store.jobs.setCronPaused(schedule, paused));
         if (!found) {
-          process.stderr.write(`no cron schedule named ${JSON.stringify(schedule)} is registered\n`);
+          process.stderr.write(
+            `tend: no cron schedule named ${JSON.stringify(schedule)} is registered [TEND_E_CRON_NOT_FOUND]\n`,
+          );
           process.exitCode = 1;
           return;
         }

@@ -139,7 +139,7 @@ export function register(program: Command): void {
         return row === null ? null : { job: row, deps: await store.jobs.dependencies(row.id) };
       });
       if (found === null) {
-        process.stderr.write(`no job with id ${id}\n`);
+        process.stderr.write(`tend: no job with id ${id} [TEND_E_JOB_NOT_FOUND]\n`);
         process.exitCode = 1;
         return;
       }
@@ -174,7 +174,7 @@ export function register(program: Command): void {
           return;
         }
         if (job === null) {
-          process.stderr.write(`no job with id ${id}\n`);
+          process.stderr.write(`tend: no job with id ${id} [TEND_E_JOB_NOT_FOUND]\n`);
           process.exitCode = 1;
           return;
         }

@@ -83,6 +83,11 @@ export function register(program: Command): void {
                 ...(o.rate === undefined ? {} : { rate: o.rate === "none" ? null : parseRate(o.rate) }),
               },
         );
+        if (o.clear === true && (o.concurrency !== undefined || o.rate !== undefined))
+          throw new TendError(
+            "TEND_E_INVALID_QUEUE_LIMITS",
+            "tend queues limit: --clear clears both limits; give it alone, or set a limit with --concurrency or --rate (none clears that one)",
+          );
         if (o.clear !== true && o.concurrency === undefined && o.rate === undefined)
           throw new TendError(
             "TEND_E_INVALID_QUEUE_LIMITS",

@@ -1,5 +1,6 @@
 import { isSea } from "node:sea";
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
+import { checkQueue } from "../../jobs/index.ts";
 import { type Duration, durationFromText } from "../../lifecycle/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { supervise } from "../../supervise/index.ts";
@@ -58,6 +59,18 @@ async function serveSupervisor(
  * numberArg("8"); // 8
  * ```
  */
+/**
+ * Parses one `--queue` (repeatable, not variadic: a variadic option would swallow the program
+ * after it) into the list so far, checked as a queue name.
+ */
+export function queueArg(text: string, previous: string[] | undefined): string[] {
+  try {
+    return [...(previous ?? []), checkQueue(text)];
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
+
 export function numberArg(text: string): number {
   const n = Number(text);
   return text.trim() !== "" && Number.isFinite(n) ? n : (text as unknown as number);
@@ -105,7 +118,11 @@ export function register(program: Command): void {
     .option("--min <n>", "fewest workers (default 1)", numberArg)
     .option("--max <n>", "most workers (default: min)", numberArg)
     .addOption(databaseOption())
-    .option("-q, --queue <name...>", "queues whose backlog drives scaling (default: all)")
+    .option(
+      "-q, --queue <name>",
+      "a queue whose backlog drives scaling; repeat for several (default: all)",
+      queueArg,
+    )
     .option("--status-file <path>", "status file for `tend status` (default ./var/tend-supervisor.json)")
     .option(
       "--start-timeout <duration>",
