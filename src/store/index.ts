@@ -86,3 +86,4 @@ export type { DriverName, Store, StoreOptions } from "./store.ts";
 export { storableText, storableValue } from "./text.ts";
 export { isStoreUnavailable } from "./unavailable.ts";
 export type { OpenTransaction, Row, SqlFn, SqlParam, UserDatabase } from "./user-database.ts";
+export { noOpReason } from "./job-actions.ts";

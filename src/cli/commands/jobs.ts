@@ -9,7 +9,7 @@ import {
   type JobState,
 } from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
-import { noOpReason } from "../../store/job-actions.ts";
+import { noOpReason } from "../../store/index.ts";
 import { renderTable } from "../table.ts";
 
 function print(json: boolean, value: unknown, human: () => string): void {

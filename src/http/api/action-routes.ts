@@ -8,7 +8,7 @@ import { notFound, pathJobId } from "./read-routes.ts";
 import { jobView } from "./job-view.ts";
 import { api } from "./respond.ts";
 import type { AdminSources } from "./sources.ts";
-import { noOpReason } from "../../store/job-actions.ts";
+import { noOpReason } from "../../store/index.ts";
 
 /** What one action did: the answer's body, and the audit entry's target and detail. */
 interface ActionResult {
