@@ -312,4 +312,17 @@ CREATE INDEX jobs_retryable_idx ON {{schema}}.jobs (queue, run_at)
   WHERE state = 'retryable';
 `,
   },
+  {
+    component: "jobs",
+    version: 9,
+    name: "jobs: created_at from the insert's clock (clock_timestamp), in the order of ids",
+    // now() is the transaction's start: a job enqueued late in a long caller transaction got a
+    // later id but an earlier created_at than jobs enqueued meanwhile outside it, and lists that
+    // turn a time range into a range of ids missed it. A default only: every 0.x binary works on
+    // it, and no row is rewritten.
+    compatibleFrom: "0.1.0",
+    sql: `
+ALTER TABLE {{schema}}.jobs ALTER COLUMN created_at SET DEFAULT clock_timestamp();
+`,
+  },
 ];

@@ -255,6 +255,31 @@ export function dependencies(ctx: () => { backend: Backend; store: Store }): voi
     assert.equal((await jobs.list({ queue, state: "waiting" })).length, 0);
   });
 
+  it("a job enqueued late in a long caller transaction is created in the order of its id", async (t) => {
+    const { store, backend } = ctx();
+    if (backend.driver !== "postgres")
+      return t.skip(
+        "PostgreSQL only: on SQLite a caller's transaction holds the write lock, so no enqueue can interleave",
+      );
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    let inside = "";
+    let outside = "";
+    await backend.inCallerTransaction(async (tx) => {
+      outside = (await jobs.enqueue("tx.outside", null, { queue })).id; // committed at once, meanwhile
+      inside = (await jobs.enqueue("tx.inside", null, { queue, tx })).id;
+    }, "commit");
+    const [a, b] = [await jobs.get(outside), await jobs.get(inside)];
+    assert.ok(BigInt(inside) > BigInt(outside), "the later insert has the later id");
+    assert.ok(
+      b!.createdAt >= a!.createdAt,
+      `created ${b!.createdAt.toISOString()} before ${a!.createdAt.toISOString()}`,
+    );
+    // A list by creation time, as the dashboard bisects ids by it, finds the job.
+    const since = await store.admin.firstIdAt(a!.createdAt);
+    assert.ok(since !== null && BigInt(since) <= BigInt(inside));
+  });
+
   it("jobs with parents enqueue inside the caller's transaction, and exist only if it commits", async () => {
     const { store, backend } = ctx();
     const queue = uniqueQueue();
