@@ -46,6 +46,47 @@ describe(
       await db?.drop();
     });
 
+    it("two overlapping cron ticks with overlap 'skip' enqueue one job: the later tick sees the earlier's", async () => {
+      const schema = "cron_overlap";
+      const a = await open(schema);
+      const b = await open(schema);
+      const tick = (s: Store, minute: number) =>
+        s.jobs.cronTick(
+          "every",
+          new Date(Date.UTC(2026, 0, 1, 0, minute)),
+          newJob({ kind: "cron.every" }),
+          "skip",
+        );
+      const first = await tick(a, 0);
+      assert.equal(first.outcome, "enqueued");
+      const [job] = await a.jobs.claim({ queue: "default", limit: 1, workerId: "w", leaseMs: 60_000 });
+      await a.jobs.complete([{ ...job!, result: null }]);
+      // A third session holds the schedule's row, so that both ticks' statements wait on it at once.
+      const holder = new pg.Client({ connectionString: db.url });
+      await holder.connect();
+      try {
+        await holder.query("BEGIN");
+        await holder.query(`SELECT 1 FROM "${schema}".cron WHERE name = 'every' FOR UPDATE`);
+        const ticks = [tick(a, 1), tick(b, 2)];
+        await waitFor(
+          async () =>
+            (
+              await admin.query(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+              )
+            ).rows[0].n >= 2,
+          { message: "both ticks waiting" },
+        );
+        await holder.query("COMMIT");
+        const outcomes = (await Promise.all(ticks)).map((r) => r.outcome);
+        assert.equal(outcomes.filter((o) => o === "enqueued").length, 1, outcomes.join(", "));
+      } finally {
+        await holder.end();
+      }
+      const pending = await a.jobs.list({ queue: "default", state: "available", limit: 10 });
+      assert.equal(pending.length, 1, "one tick's job, not two");
+    });
+
     it("migrates once when several processes start together (transaction-level advisory lock)", async () => {
       const schema = "race";
       const spawnChild = () => {

@@ -11,6 +11,7 @@ import {
 import { DEFAULT_MAX_LOST, type JobState, type NewJob } from "../job-model.ts";
 import { BLOCKING, type PgContext } from "./context.ts";
 import { LIMIT_COLUMNS, limitColumns } from "./insert-columns.ts";
+import { inPooledTransaction } from "./pool.ts";
 
 /**
  * Records cron tick `tickAt` of `name` and inserts `job` (see {@link cronTick}, overlap `allow`).
@@ -35,7 +36,9 @@ export async function enqueueCronTick(
  * the tick's row records it in the same upsert that records the tick (a row is changed once per
  * statement). Concurrent callers serialise on the cron row: the second finds the tick recorded
  * (`taken`). The previous job's state is read in the statement's snapshot: a job that finished
- * while the statement started may still count as in the way, never the other way round.
+ * while the statement started may still count as in the way, never the other way round. Ticks
+ * with overlap "skip" run in a transaction that first takes the schedule's advisory lock, so that
+ * their snapshot comes after any other tick of the schedule committed.
  *
  * @example
  * ```ts
@@ -50,9 +53,7 @@ export async function cronTick(
   overlap: CronOverlap,
 ): Promise<CronTickResult> {
   checkOneOf("TEND_E_INVALID_STORE_ARGUMENT", "overlap", overlap, CRON_OVERLAPS);
-  const { rows } = await ctx.run<{ outcome: CronTickOutcome; job_id: string | null }>(
-    "cron_tick",
-    `WITH nid AS (SELECT nextval('${ctx.jobs}_id_seq') AS id),
+  const text = `WITH nid AS (SELECT nextval('${ctx.jobs}_id_seq') AS id),
     prev AS (SELECT c.last_job_id FROM ${ctx.cron} c WHERE c.name = $1),
     e AS (SELECT paused FROM ${ctx.cronEntries} WHERE name = $1),
     busy AS (
@@ -89,24 +90,38 @@ export async function cronTick(
         WHEN go.outcome = 'enqueued' THEN (SELECT id::text FROM ins)
         WHEN go.outcome = 'skipped' THEN (SELECT id::text FROM busy LIMIT 1) END AS job_id,
       (SELECT count(*) FROM skip) AS n
-    FROM go`,
-    [
-      String(name),
-      checkDate("TEND_E_INVALID_STORE_ARGUMENT", "tickAt", tickAt),
-      job.kind,
-      job.queue,
-      job.payload,
-      job.priority,
-      job.runAt,
-      job.maxAttempts,
-      job.uniqueKey,
-      job.batchId,
-      job.batchIndex,
-      job.maxLost ?? DEFAULT_MAX_LOST,
-      overlap,
-      ...limitColumns(job),
-    ],
-  );
+    FROM go`;
+  const values = [
+    String(name),
+    checkDate("TEND_E_INVALID_STORE_ARGUMENT", "tickAt", tickAt),
+    job.kind,
+    job.queue,
+    job.payload,
+    job.priority,
+    job.runAt,
+    job.maxAttempts,
+    job.uniqueKey,
+    job.batchId,
+    job.batchIndex,
+    job.maxLost ?? DEFAULT_MAX_LOST,
+    overlap,
+    ...limitColumns(job),
+  ];
+  type TickRow = { outcome: CronTickOutcome; job_id: string | null };
+  // "skip" reads whether the previous tick's job is still in the way: in the statement's snapshot,
+  // taken before it would wait for the cron row's lock, a tick committed meanwhile by another
+  // process (its job still pending) would be missed and both would enqueue. Such ticks first take
+  // the schedule's transaction-level lock in a statement of their own, so that the tick's
+  // statement starts after any other tick of the schedule committed.
+  const { rows } =
+    overlap === "skip"
+      ? await inPooledTransaction(ctx.pool, async (client) => {
+          await client.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", [
+            `${ctx.schema}.cron.${String(name)}`,
+          ]);
+          return client.query<TickRow>({ name: `tend.${ctx.schema}.cron_tick`, text, values });
+        })
+      : await ctx.run<TickRow>("cron_tick", text, values);
   const row = rows[0];
   return { outcome: row?.outcome ?? "taken", jobId: row?.job_id ?? null };
 }
