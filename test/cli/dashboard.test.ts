@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
+import { request as httpRequest } from "node:http";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -119,6 +120,31 @@ for (const driver of ["sqlite", "postgres"] as const) {
       assert.ok(!(await (await fetch(`${hidden.url}/ui/jobs/${id}`)).text()).includes("s3cr3t"));
       hidden.child.kill("SIGINT");
       assert.equal((await hidden.exited)[0], 0);
+
+      // On a loopback address only localhost names and --allowed-host ones are answered.
+      const tunnel = await startDashboard(
+        ["--database", backend.url, "--listen", "127.0.0.1:0", "--allowed-host", "tend.internal"],
+        t,
+      );
+      const { port } = new URL(tunnel.url);
+      const status = (host: string) =>
+        new Promise<number>((resolve, reject) => {
+          const req = httpRequest(
+            { host: "127.0.0.1", port, path: "/api/queues", headers: { host } },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on("error", reject);
+          req.end();
+        });
+      assert.deepEqual(
+        [await status(`tend.internal:${port}`), await status(`evil.example:${port}`)],
+        [200, 403],
+      );
+      tunnel.child.kill("SIGTERM");
+      await tunnel.exited;
     });
 
     it("operations pages from the database alone: a queue paused and a converger swept from another process; inbox state said to be the app's", async (t) => {

@@ -22,6 +22,7 @@ interface DashboardFlags {
   listen: string;
   adminTokenFile?: string;
   hidePayloads?: boolean;
+  allowedHost?: string[];
 }
 
 /** The address `tend dashboard` listens on unless `--listen` says otherwise. */
@@ -64,6 +65,11 @@ export function register(program: Command): void {
     .option("--listen <address>", "PORT or HOST:PORT to listen on", DEFAULT_DASHBOARD_ADDRESS)
     .option("--admin-token-file <path>", "file holding the admin token; without it everything is read-only")
     .option("--hide-payloads", "never show nor return jobs' payloads and results")
+    .option(
+      "--allowed-host <name>",
+      "a host name (besides localhost) that requests may name while listening on a loopback address; repeat for several",
+      (name: string, previous: string[] | undefined) => [...(previous ?? []), name],
+    )
     .action(async (flags: DashboardFlags) => {
       const adminToken =
         flags.adminTokenFile === undefined ? undefined : await readToken(flags.adminTokenFile);
@@ -71,6 +77,7 @@ export function register(program: Command): void {
         ...parseHttpAddress(flags.listen),
         dashboard: flags.hidePayloads === true ? { hidePayloads: true } : true,
         ...(adminToken === undefined ? {} : { adminToken }),
+        ...(flags.allowedHost === undefined ? {} : { allowedHosts: flags.allowedHost }),
       });
       const log = createLogger({ destination: "stderr" });
       const store = await openStore(flags.database, { create: false, migrate: "verify", log });
