@@ -2,7 +2,7 @@ import { lstat, readdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TendError } from "../errors/index.ts";
 import { errnoCode, freeName, fsyncDir, moveNoClobber } from "./folders.ts";
-import { fitName, variantName } from "./names.ts";
+import { fitName, variantNames } from "./names.ts";
 import type { ResolvedInboxOptions } from "./options.ts";
 import type { FailureRecord } from "./sidecar.ts";
 
@@ -42,8 +42,7 @@ async function readSidecar(dir: string, name: string): Promise<FailureRecord | n
  */
 async function orphanSidecars(failedDir: string, name: string, file: string): Promise<string[]> {
   const found: string[] = [];
-  for (let n = 0; n < 10_000; n++) {
-    const candidate = variantName(name, n);
+  for (const candidate of variantNames(name)) {
     const [input, sidecar] = await Promise.all(
       [candidate, fitName(candidate, SIDECAR)].map((x) => lstat(join(failedDir, x)).catch(() => undefined)),
     );

@@ -1,7 +1,7 @@
 import { link, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TendError } from "../errors/index.ts";
-import { fitName, variantName } from "./names.ts";
+import { fitName, variantName, variantNames } from "./names.ts";
 import type { ResolvedInboxOptions } from "./options.ts";
 
 /** The errno code of a Node fs error, if any. */
@@ -118,8 +118,7 @@ async function exists(path: string): Promise<boolean> {
  * and drops it. Filesystems without hard links fall back to check-then-rename.
  */
 export async function moveToFreeName(src: string, destDir: string, name: string): Promise<string> {
-  for (let n = 0; n < 10_000; n++) {
-    const candidate = variantName(name, n);
+  for (const candidate of variantNames(name)) {
     try {
       await link(src, join(destDir, candidate));
     } catch (err) {
@@ -146,8 +145,7 @@ const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK"]);
  * `fitName(candidate, suffix)` (the sidecar that goes with it).
  */
 export async function freeName(dir: string, name: string, suffix = ""): Promise<string> {
-  for (let n = 0; n < 10_000; n++) {
-    const candidate = variantName(name, n);
+  for (const candidate of variantNames(name)) {
     if (
       !(await exists(join(dir, candidate))) &&
       (suffix === "" || !(await exists(join(dir, fitName(candidate, suffix)))))

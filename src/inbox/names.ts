@@ -125,6 +125,22 @@ export function variantName(name: string, n: number): string {
   return fitName(stem, tag);
 }
 
+/** How many variants of a name are tried (`name`, `name~1`, ... `name~9999`) before giving up. */
+const MAX_VARIANTS = 10_000;
+
+/**
+ * The names `name` may take in done/ or failed/, in the order they are tried: `name` itself, then
+ * its variants `name~1`, `name~2`... (see {@link variantName}), at most {@link MAX_VARIANTS}.
+ *
+ * @example
+ * ```ts
+ * for (const candidate of variantNames("orders.csv")) if (await isFree(candidate)) break;
+ * ```
+ */
+export function* variantNames(name: string): Generator<string> {
+  for (let n = 0; n < MAX_VARIANTS; n++) yield variantName(name, n);
+}
+
 /**
  * The decoded form of a raw directory entry name, or undefined when the bytes are not valid UTF-8
  * (such a name cannot be reached through a string path).

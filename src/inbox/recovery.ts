@@ -1,7 +1,8 @@
 import { lstat, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "./folders.ts";
-import { variantName } from "./names.ts";
+import { variantNames } from "./names.ts";
+import { fileIdentity } from "./sidecar.ts";
 import { OUTPUT_TEMP_PREFIX, tempOutputOwner } from "./outputs.ts";
 import { formatOwner, liveTokens, type OwnerId, ownerIsAlive, parseOwner, probeProcess } from "./owner.ts";
 
@@ -65,7 +66,7 @@ export interface MovePlaces {
 
 /** The same file: one inode on one device. */
 function sameFile(a: { dev: number; ino: number }, b: { dev: number; ino: number } | undefined): boolean {
-  return b !== undefined && a.dev === b.dev && a.ino === b.ino;
+  return b !== undefined && fileIdentity(a) === fileIdentity(b);
 }
 
 /**
@@ -92,8 +93,8 @@ export async function movedElsewhere(
     if (sameFile(st, await at(join(path, name)))) return true;
   }
   for (const dir of [places.doneDir, places.failedDir]) {
-    for (let n = 0; n < 10_000; n++) {
-      const there = await at(join(dir, variantName(name, n)));
+    for (const candidate of variantNames(name)) {
+      const there = await at(join(dir, candidate));
       if (there === undefined) break;
       if (sameFile(st, there)) return true;
     }

@@ -2,8 +2,6 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { isTendError } from "../../errors/index.ts";
 import { type RouteHandler, type RouteParams, sendError } from "../router.ts";
 
-export { sendError };
-
 const NOT_FOUND = new Set([
   "TEND_E_ADMIN_NOT_FOUND",
   "TEND_E_CRON_NOT_FOUND",
