@@ -25,7 +25,7 @@ export interface BatchItemResult {
 
 /** Options for waiting on a batch. */
 export interface BatchWaitOptions {
-  /** Give up after this long with TEND_E_BATCH_TIMEOUT (default: wait forever). */
+  /** Give up after this long with TEND_E_BATCH_TIMEOUT (default: wait until the batch is done). */
   timeout?: Duration;
   /** Stops the wait (it rejects with the signal's reason). */
   signal?: AbortSignal;
@@ -56,9 +56,20 @@ export function toBatchResults(rows: readonly JobRecord[]): BatchItemResult[] {
     }));
 }
 
+/** The error of a wait on a batch id that no job carries. */
+function batchNotFound(batchId: string): TendError {
+  return new TendError(
+    "TEND_E_BATCH_NOT_FOUND",
+    `No job carries batch id ${JSON.stringify(batchId)}: it was never enqueued, the transaction that enqueues it has not committed yet (wait after the commit), or its jobs were deleted (by retention or \`tend jobs delete\`).`,
+    { details: { batchId } },
+  );
+}
+
 /**
  * Waits for a batch (by id, from any process) to finish and returns its results in input order.
- * Wakes on the store's "batch" notifications and polls as a fallback.
+ * Wakes on the store's "batch" notifications and polls as a fallback. A batch id that no job
+ * carries (now or, during the wait, any longer) rejects with `TEND_E_BATCH_NOT_FOUND` rather than
+ * waiting forever.
  */
 export async function awaitBatch(
   store: Store,
@@ -91,7 +102,10 @@ export async function awaitBatch(
       options.signal?.throwIfAborted();
       state.dirty = false;
       const progress = await store.jobs.batchProgress(batchId);
-      if (progress.total > 0 && progress.finished >= progress.total) {
+      // Nothing to wait for: a wait here would never end (and, inside the transaction that
+      // enqueues the batch, would keep that transaction from ever committing).
+      if (progress.total === 0) throw batchNotFound(batchId);
+      if (progress.finished >= progress.total) {
         return toBatchResults(await store.jobs.batchJobs(batchId));
       }
       const left = deadline - Date.now();

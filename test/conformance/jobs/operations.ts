@@ -121,9 +121,27 @@ export function operations(ctx: () => { backend: Backend; store: Store }): void 
     } finally {
       await worker.stop();
     }
-    await assert.rejects(producer.batchResults("no-such-batch", { timeout: 100, pollInterval: 20 }), {
-      code: "TEND_E_BATCH_TIMEOUT",
+    // No job carries the id: the wait ends at once, without a timeout, rather than never.
+    await assert.rejects(producer.batchResults("no-such-batch"), {
+      code: "TEND_E_BATCH_NOT_FOUND",
     });
+  });
+
+  it("times out a batch wait that is not done, and ends one whose jobs are deleted meanwhile", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const producer = makeJobs(store);
+    const batch = await producer.batch([{ kind: "never-handled", queue }, { kind: "never-handled", queue }]);
+    await assert.rejects(batch.results({ timeout: 50, pollInterval: 10 }), (err: unknown) => {
+      assert.equal((err as { code?: string }).code, "TEND_E_BATCH_TIMEOUT");
+      const details = (err as { details?: { total?: number; finished?: number } }).details;
+      assert.deepEqual([details?.total, details?.finished], [2, 0]);
+      return true;
+    });
+    // Deleted while a wait is under way (pending jobs, deleted by an operator): the wait ends.
+    const waiting = batch.results({ pollInterval: "20ms" });
+    for (const id of batch.jobIds) assert.equal((await store.admin.deleteJob(id)).deleted, true);
+    await assert.rejects(waiting, { code: "TEND_E_BATCH_NOT_FOUND" });
   });
 
   it("reports per-queue statistics from the store", async () => {
