@@ -131,7 +131,10 @@ export function operations(ctx: () => { backend: Backend; store: Store }): void 
     const { store } = ctx();
     const queue = uniqueQueue();
     const producer = makeJobs(store);
-    const batch = await producer.batch([{ kind: "never-handled", queue }, { kind: "never-handled", queue }]);
+    const batch = await producer.batch([
+      { kind: "never-handled", queue },
+      { kind: "never-handled", queue },
+    ]);
     await assert.rejects(batch.results({ timeout: 50, pollInterval: 10 }), (err: unknown) => {
       assert.equal((err as { code?: string }).code, "TEND_E_BATCH_TIMEOUT");
       const details = (err as { details?: { total?: number; finished?: number } }).details;
