@@ -208,8 +208,8 @@ describe("SQLite driver: caller transactions", () => {
     const tmp = await makeTempDir("tend-sqlite-drv-");
     cleanups.push(tmp.cleanup);
     const path = join(tmp.dir, "hold.db");
-    // A short busy timeout: without deferral the claim below would fail with "database is locked".
-    const store = await openSqliteStore(`sqlite:${path}`, { busyTimeoutMs: 100 });
+    // Writes wait for the caller's commit up to the busy timeout, as for another process's lock.
+    const store = await openSqliteStore(`sqlite:${path}`, { busyTimeoutMs: 5_000 });
     cleanups.push(() => store.close());
     await store.migrate();
     await store.jobs.insert([job({ queue: "held" })]);
@@ -224,7 +224,6 @@ describe("SQLite driver: caller transactions", () => {
       () => (settled = true),
       () => (settled = true),
     );
-    // Longer than the busy timeout: a write that had tried to take the lock would have failed by now.
     await new Promise((r) => setTimeout(r, 250));
     assert.equal(settled, false, "the claim is still waiting for the caller's commit");
     tx.exec("COMMIT");
@@ -241,6 +240,38 @@ describe("SQLite driver: caller transactions", () => {
     await new Promise((r) => setTimeout(r, 50));
     db.exec("COMMIT");
     assert.equal((await claimingOwn).length, 1);
+  });
+
+  it("fails a write held back behind a caller's transaction after the busy timeout, not never", async () => {
+    const tmp = await makeTempDir("tend-sqlite-drv-");
+    cleanups.push(tmp.cleanup);
+    const path = join(tmp.dir, "stuck.db");
+    const store = await openSqliteStore(`sqlite:${path}`, { busyTimeoutMs: 150 });
+    cleanups.push(() => store.close());
+    await store.migrate();
+    // The caller awaits a tend write (no { tx }) inside its own open transaction: it cannot run
+    // before the transaction ends, so it fails after the busy timeout instead of hanging the caller.
+    const tx = new DatabaseSync(path, { timeout: 1000 });
+    try {
+      tx.exec("BEGIN");
+      const [inTx] = await store.jobs.insert([job({ queue: "stuck" })], tx);
+      const started = Date.now();
+      await assert.rejects(store.jobs.insert([job({ queue: "stuck" })]), (err: Error & { code?: string }) => {
+        assert.equal(err.code, "TEND_E_STORE_TIMEOUT");
+        assert.match(err.message, /transaction of this process/);
+        return true;
+      });
+      assert.ok(Date.now() - started >= 150, "it waited the busy timeout first");
+      tx.exec("COMMIT");
+      // Once the transaction ends the store writes again, and the transaction's job is there.
+      await store.jobs.insert([job({ queue: "stuck" })]);
+      const claimed = await store.jobs.claim({ queue: "stuck", limit: 10, workerId: "w", leaseMs: 10_000 });
+      assert.equal(claimed.length, 2);
+      assert.ok(claimed.some((c) => c.id === inTx?.id));
+    } finally {
+      if (tx.isTransaction) tx.exec("ROLLBACK");
+      tx.close();
+    }
   });
 
   it("runs raw.writeTransaction under the write lock, rolling back on throw", async () => {

@@ -1,4 +1,5 @@
 import type { DatabaseSync } from "node:sqlite";
+import { TendError } from "../../errors/index.ts";
 import { busyRetryDelay, isBusy, lockTimeout } from "./lock-wait.ts";
 
 interface Pending {
@@ -7,6 +8,15 @@ interface Pending {
   relaxed: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
+}
+
+/** The error of writes that waited the busy timeout for a transaction of this very process. */
+function ownTransactionTimeout(timeoutMs: number): TendError {
+  return new TendError(
+    "TEND_E_STORE_TIMEOUT",
+    `A write waited ${timeoutMs} ms for a transaction of this process that holds the SQLite write lock (a transaction that enqueued jobs with { tx }, still open). Commit or roll it back; a tend call without { tx } made inside it cannot run before it ends.`,
+    { details: { timeoutMs } },
+  );
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
@@ -31,7 +41,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
  * another process holds it, the group stays queued and is tried again on a timer with backoff and
  * jitter (see lock-wait.ts), so that the event loop never sleeps on the file lock; writes that
  * arrive meanwhile join the group. After `busyTimeoutMs` of busy answers the waiting writes fail
- * with TEND_E_STORE_TIMEOUT.
+ * with TEND_E_STORE_TIMEOUT. Writes held back behind a transaction of this process (see
+ * {@link GroupCommit.deferWhile}) fail likewise after `busyTimeoutMs`.
  *
  * @example
  * ```ts
@@ -53,6 +64,8 @@ export class GroupCommit {
   #busyTries = 0;
   /** Caller transactions in this process that hold the write lock: our writes wait for them. */
   readonly #blockers = new Set<() => boolean>();
+  /** Since when (ms) queued writes have waited for a transaction of this process, if they do. */
+  #blockedSince: number | null = null;
 
   /**
    * `busyTimeoutMs`: how long queued writes wait for the write lock before failing;
@@ -128,11 +141,26 @@ export class GroupCommit {
 
   #tick(): void {
     this.#scheduled = undefined;
-    if (this.#queue.length === 0) return;
+    if (this.#queue.length === 0) {
+      this.#blockedSince = null;
+      return;
+    }
     if (this.#blocked()) {
+      // A transaction of this process holds the lock: the writes wait for it as long as they
+      // would for another process's (the busy timeout), not forever. Waiting without end would
+      // hang a caller that awaits one of these writes inside that very transaction.
+      const now = Date.now();
+      this.#blockedSince ??= now;
+      if (now - this.#blockedSince >= this.#busyTimeoutMs) {
+        this.#blockedSince = null;
+        const err = ownTransactionTimeout(this.#busyTimeoutMs);
+        for (const p of this.#queue.splice(0)) p.reject(err);
+        return;
+      }
       this.#schedule(1);
       return;
     }
+    this.#blockedSince = null;
     this.#drain(false);
   }
 
@@ -185,7 +213,9 @@ export class GroupCommit {
   #commit(batch: Pending[], blocking: boolean): unknown {
     const relaxed = batch.every((p) => p.relaxed);
     try {
-      if (relaxed) this.#sync("NORMAL");
+      // A durable group sets the configured level too: a no-op unless restoring it after the
+      // last relaxed group failed, in which case this commit must not run at NORMAL.
+      this.#sync(relaxed ? "NORMAL" : this.#durable);
     } catch (err) {
       for (const p of batch) p.reject(err);
       return null;
