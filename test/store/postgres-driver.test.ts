@@ -199,6 +199,19 @@ describe(
       await assert.rejects(store.jobs.insert([newJob()], pool), (err: unknown) =>
         isTendError(err, "TEND_E_INVALID_TRANSACTION"),
       );
+      // A client outside BEGIN: each statement of the insert would commit alone, so a failing call
+      // could leave part of it committed. Refused, nothing written.
+      const outside = await pool.connect();
+      try {
+        await outside.query("SELECT 1");
+        const before = (await store.jobs.list({ queue: "not-in-tx" })).length;
+        await assert.rejects(store.jobs.insert([newJob({ queue: "not-in-tx" })], outside), (err: unknown) =>
+          isTendError(err, "TEND_E_INVALID_TRANSACTION"),
+        );
+        assert.equal((await store.jobs.list({ queue: "not-in-tx" })).length, before);
+      } finally {
+        outside.release();
+      }
     });
 
     it("claims through the claim index on a freshly loaded, never analyzed 50k-row table", async () => {
