@@ -338,7 +338,10 @@ async function recordFailure(
         job.attempt,
         job.maxAttempts,
         Date.now(),
-        (n) => deps.definition?.delayFor(n) ?? retryDelay(n),
+        (n) =>
+          deps.definition?.delayFor(n, (reason) =>
+            log.warn(`${reason}; retrying after the default backoff instead`),
+          ) ?? retryDelay(n),
         retryable && outcome.retryable,
       );
       await deps.writes.fail({ ...entry.ref, error, retryAt });

@@ -40,6 +40,26 @@ export function retryDelay(
   return Math.max(0, Math.round(delay));
 }
 
+/** The longest delay a job may be given (an enqueue's `delay`, a backoff's result): a hundred years. */
+export const MAX_DELAY_MS = 100 * 365 * 24 * 3_600_000;
+
+/**
+ * Pure: why `ms`, returned by a backoff function, cannot be used as a retry delay, or null when it
+ * can (a finite number of ms from 0 to {@link MAX_DELAY_MS}).
+ *
+ * @example
+ * ```ts
+ * badDelay(5_000); // null
+ * badDelay(1e16); // "1e+16 is more than a hundred years"
+ * ```
+ */
+export function badDelay(ms: unknown): string | null {
+  if (typeof ms !== "number" || !Number.isFinite(ms)) return `${String(ms)} is not a finite number of ms`;
+  if (ms < 0) return `${ms} is negative`;
+  if (ms > MAX_DELAY_MS) return `${ms} is more than a hundred years`;
+  return null;
+}
+
 /**
  * Pure: what happens after attempt `attempt` of `maxAttempts` failed: the retry time, or null to
  * discard. `retryable: false` (a bad payload) discards at once.

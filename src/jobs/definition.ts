@@ -12,9 +12,10 @@ import {
 } from "../errors/index.ts";
 import { type Duration, parseDuration } from "../lifecycle/index.ts";
 import type { Json } from "../store/index.ts";
-import { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
+import { type BackoffPolicy, badDelay, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
 import { checkRateLimit, type RateLimit, type RateLimitOptions } from "./rate-limit.ts";
 import type { JobSnooze } from "./snooze.ts";
+import { messageOf } from "./outcome.ts";
 import { isThenable } from "./thenable.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, TIMER_DURATION } from "./validate.ts";
 
@@ -162,7 +163,11 @@ export interface JobDefinition {
   concurrencyLimit: number | null;
   /** The kind's rate limit, or null. */
   rateLimit: RateLimit | null;
-  delayFor(attempt: number): number;
+  /**
+   * The delay before retrying after failed attempt `attempt`. A backoff function that throws or
+   * returns no usable delay gets the default backoff instead, and `warn` is told why.
+   */
+  delayFor(attempt: number, warn?: (reason: string) => void): number;
   /**
    * The validated payload, or a promise of it (only an asynchronous schema returns one, so that
    * most attempts start without waiting a turn); throws (or rejects) on an invalid payload.
@@ -242,12 +247,24 @@ export function defineJobKind<P>(
   };
 }
 
-function backoffFor(kind: string, backoff: JobKindOptions["backoff"]): (attempt: number) => number {
+function backoffFor(
+  kind: string,
+  backoff: JobKindOptions["backoff"],
+): (attempt: number, warn?: (reason: string) => void) => number {
   if (backoff === undefined) return (attempt) => retryDelay(attempt, DEFAULT_BACKOFF);
   if (typeof backoff === "function") {
-    return (attempt) => {
-      const ms = backoff(attempt);
-      return Number.isFinite(ms) && ms >= 0 ? ms : retryDelay(attempt, DEFAULT_BACKOFF);
+    return (attempt, warn) => {
+      let ms: unknown;
+      try {
+        ms = backoff(attempt);
+      } catch (err) {
+        warn?.(`the backoff function of job kind "${kind}" threw (${messageOf(err)})`);
+        return retryDelay(attempt, DEFAULT_BACKOFF);
+      }
+      const bad = badDelay(ms);
+      if (bad === null) return ms as number;
+      warn?.(`the backoff function of job kind "${kind}" returned ${bad}`);
+      return retryDelay(attempt, DEFAULT_BACKOFF);
     };
   }
   if (typeof backoff !== "object" || backoff === null) {

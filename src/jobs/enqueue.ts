@@ -17,15 +17,13 @@ import {
   type UniqueMode,
 } from "../store/index.ts";
 import { DEFAULT_MAX_ATTEMPTS, DEFAULT_QUEUE, type JobDefinition } from "./definition.ts";
+import { MAX_DELAY_MS } from "./backoff.ts";
 import { checkRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 import { checkConcurrencyKey, checkKind, checkQueue, encodeJson, POSITIVE_DURATION } from "./validate.ts";
 
 /** The earliest and latest `runAt` (0001-01-01 and the end of 9999-12-31, UTC). */
 const MIN_RUN_AT = Date.parse("0001-01-01T00:00:00.000Z");
 const MAX_RUN_AT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
-
-/** The longest `delay`: a hundred years. */
-const MAX_DELAY_MS = 100 * 365 * 24 * 3_600_000;
 
 /** Options of one enqueued job. */
 export interface EnqueueOptions {

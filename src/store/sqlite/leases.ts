@@ -1,4 +1,4 @@
-import { checkInteger, checkString } from "../../errors/index.ts";
+import { checkDate, checkInteger, checkString } from "../../errors/index.ts";
 import { MAX_LEASE_MS } from "../args.ts";
 import type {
   ClaimedJob,
@@ -216,6 +216,11 @@ export async function failJobs(ctx: SqliteContext, failures: readonly Failure[])
       WHERE id = ?4 AND lease_token = ?5 AND state = 'running'
       RETURNING queue, state, batch_id, has_dependents`,
   );
+  // As on PostgreSQL: an invalid retry time is refused, never bound (SQLite stores NaN as NULL,
+  // which would discard the job).
+  for (const f of failures)
+    if (f?.retryAt !== null)
+      checkDate("TEND_E_INVALID_STORE_ARGUMENT", "retryAt", f?.retryAt, "a valid Date, or null to discard");
   const wakeups: Wakeup[] = [];
   const done = await ctx.write(() => {
     const now = ctx.now();

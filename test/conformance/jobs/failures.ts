@@ -45,6 +45,48 @@ export function failures(ctx: () => { backend: Backend; store: Store }): void {
     }
   });
 
+  it("retries after the default backoff when the kind's backoff function throws or returns no usable delay", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    const bad: Array<() => number> = [
+      () => 1e16, // more than a hundred years: an invalid date
+      () => -5,
+      () => Number.NaN,
+      () => {
+        throw new Error("backoff bug");
+      },
+    ];
+    bad.forEach((backoff, i) =>
+      jobs.define(
+        `bad-backoff-${i}`,
+        () => {
+          throw new Error(`boom ${i}`);
+        },
+        { queue, maxAttempts: 5, backoff },
+      ),
+    );
+    const worker = await startJobs(jobs);
+    try {
+      const ids = await Promise.all(bad.map(async (_, i) => (await jobs.enqueue(`bad-backoff-${i}`)).id));
+      for (const [i, id] of ids.entries()) {
+        const job = await waitForState(jobs, id, "retryable");
+        const failedAt = Date.parse(job.errors[0]!.at);
+        assert.equal(job.attempt, 1, `kind ${i}: one attempt spent`);
+        assert.deepEqual(
+          job.errors.map((e) => e.message),
+          [`boom ${i}`],
+          `kind ${i}: the handler's own error is recorded`,
+        );
+        // The default backoff's first delay: 1 s, spread by ±25%.
+        const delay = job.runAt.getTime() - failedAt;
+        assert.ok(delay >= 700 && delay <= 1_300, `kind ${i}: retried after ${delay} ms`);
+      }
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("discards a job after max attempts, keeping every error", async () => {
     const { store } = ctx();
     const queue = uniqueQueue();
