@@ -22,6 +22,21 @@ export function rescueIntervalFor(leaseMs: number): number {
 }
 
 /**
+ * Pure: how long to wait before the next rescue pass, `elapsedMs` after the previous one began:
+ * the interval spread over its last 40% (jitter keeps many processes from hitting the database
+ * together), minus the time already spent, so that two passes never begin more than the interval
+ * apart (the rescue window the docs give), whatever pruning took in between.
+ *
+ * @example
+ * ```ts
+ * nextRescueWait(5_000, 1_000, 0.5); // 3_000
+ * ```
+ */
+export function nextRescueWait(intervalMs: number, elapsedMs: number, random: number): number {
+  return Math.max(0, intervalMs * (0.6 + 0.4 * Math.min(1, Math.max(0, random))) - elapsedMs);
+}
+
+/**
  * Rescues jobs whose worker died (lease lapsed) and prunes old finished jobs and the rate windows
  * that ended, on timers. Every
  * process running a worker runs it; the store's statements make concurrent runs harmless.
@@ -35,6 +50,7 @@ export function maintenanceTask(store: Store, settings: MaintenanceSettings): Ta
     async run(signal) {
       let nextPrune = Date.now() + Math.min(settings.pruneIntervalMs, 60_000);
       while (!signal.aborted) {
+        const passStarted = Date.now();
         try {
           const rescued = await store.jobs.rescueExpired();
           if (rescued.length > 0) settings.onRescued?.(rescued);
@@ -56,6 +72,11 @@ export function maintenanceTask(store: Store, settings: MaintenanceSettings): Ta
               const n = await store.jobs.prune(olderThan, 5_000);
               total += n;
               if (n < 5_000 || signal.aborted) break;
+              // A large backlog is pruned over several passes: the next rescue comes first.
+              if (Date.now() - passStarted >= settings.rescueIntervalMs / 2) {
+                nextPrune = Date.now();
+                break;
+              }
             }
             if (total > 0) log.info({ pruned: total, olderThan }, "pruned finished jobs");
             // Rate limits count starts in a row per key and window; a window that ended is not needed.
@@ -65,8 +86,7 @@ export function maintenanceTask(store: Store, settings: MaintenanceSettings): Ta
         } catch (err) {
           log.warn({ err }, "job maintenance failed; will retry");
         }
-        // Jitter keeps many processes from hitting the database together.
-        const wait = settings.rescueIntervalMs * (0.8 + 0.4 * Math.random());
+        const wait = nextRescueWait(settings.rescueIntervalMs, Date.now() - passStarted, Math.random());
         await sleep(wait, undefined, { signal }).catch(() => {});
       }
     },
