@@ -43,6 +43,7 @@ function depsWith(observer: JobsWatch | undefined): AttemptDeps {
       snooze: async () => [],
     },
     progressIntervalMs: 1_000,
+    abortGraceMs: 2_000,
     onOutcome: () => {},
     observer,
   };

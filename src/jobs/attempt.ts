@@ -64,6 +64,8 @@ export interface AttemptDeps {
   dependencies?: (id: string) => Promise<JobDependencies>;
   /** Least interval between two progress writes of one attempt. */
   progressIntervalMs: number;
+  /** How long a handler past its timeout may ignore its aborted signal before it is given up on. */
+  abortGraceMs: number;
   onOutcome(outcome: AttemptOutcome, detail?: AttemptEnd): void;
   observer?: JobObserver | undefined;
 }
@@ -135,21 +137,35 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
       await recordFailure(entry, deps, watch, log(), wrapped, false);
       return;
     }
+    // Past its timeout the handler's signal aborts; a handler that ignores it for the abort grace
+    // is given up on: its timeout is recorded (and retried) and its slot freed, though its code
+    // may still run in this process (JavaScript cannot stop it).
+    let giveUp: ((err: TendError) => void) | null = null;
+    let graceTimer: ReturnType<typeof setTimeout> | null = null;
+    const timeoutMs = definition.timeoutMs;
     const timer =
-      definition.timeoutMs === null
+      timeoutMs === null
         ? null
         : setTimeout(() => {
             if (entry.abortReason === null) {
               entry.abortReason = "timeout";
               abortSignalOf(
                 entry,
-                new TendError(
-                  "TEND_E_JOB_TIMEOUT",
-                  `Job ${job.id} exceeded its ${definition.timeoutMs} ms timeout.`,
-                ),
+                new TendError("TEND_E_JOB_TIMEOUT", `Job ${job.id} exceeded its ${timeoutMs} ms timeout.`),
+              );
+              graceTimer = setTimeout(
+                () =>
+                  giveUp?.(
+                    new TendError(
+                      "TEND_E_JOB_TIMEOUT",
+                      `Job ${job.id} exceeded its ${timeoutMs} ms timeout and its handler ignored its abort signal for ${deps.abortGraceMs} ms more.`,
+                      { details: { timeoutMs, abandonedAfterMs: deps.abortGraceMs } },
+                    ),
+                  ),
+                deps.abortGraceMs,
               );
             }
-          }, definition.timeoutMs);
+          }, timeoutMs);
     // Made on the first ctx.progress call: attempts that report none pay nothing.
     let reporter: ProgressReporter | undefined;
     const progress = (value: unknown): void => {
@@ -199,14 +215,29 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
       result =
         watch?.run === undefined ? definition.handler(context) : watch.run(() => definition.handler(context));
       // A synchronous handler's result is used as it is (no turn of the event loop).
-      if (isThenable(result)) result = await result;
+      if (isThenable(result)) {
+        const pending = result;
+        result =
+          timer === null
+            ? await pending
+            : await new Promise<unknown>((resolve, reject) => {
+                giveUp = reject;
+                pending.then(resolve, reject);
+              });
+      }
     } catch (err) {
+      if (isAbandoned(err))
+        log().warn(
+          { timeoutMs: definition.timeoutMs, graceMs: deps.abortGraceMs },
+          "the job's handler ignored its abort signal after its timeout; its timeout is recorded and its slot freed, but its code may still be running in this process (make it honour ctx.signal)",
+        );
       if (reporter !== undefined) await settleProgress();
       if (err instanceof JobSnooze) await recordSnooze(entry, deps, watch, log(), err);
       else await recordFailure(entry, deps, watch, log(), err, true);
       return;
     } finally {
       if (timer !== null) clearTimeout(timer);
+      if (graceTimer !== null) clearTimeout(graceTimer);
       freeSlot();
     }
     if (reporter !== undefined) await settleProgress();
@@ -269,6 +300,11 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
 }
 
 const NO_DETAIL: AttemptEnd = Object.freeze({});
+
+/** True for the error of a handler given up on after its timeout and the abort grace. */
+function isAbandoned(err: unknown): boolean {
+  return isTendError(err, "TEND_E_JOB_TIMEOUT") && err.details["abandonedAfterMs"] !== undefined;
+}
 
 /** Tells the worker and the attempt's observation (if any) how the attempt ended. */
 function ended(

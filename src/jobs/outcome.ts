@@ -39,7 +39,10 @@ export function failureOutcome(
         error: {
           attempt,
           at: now.toISOString(),
-          message: "The job ran longer than its timeout; its signal was aborted.",
+          message:
+            err instanceof TendError && err.details["abandonedAfterMs"] !== undefined
+              ? `The job ran longer than its timeout; its signal was aborted, and its handler ignored that for ${String(err.details["abandonedAfterMs"])} ms, so it was given up on (it may have gone on running).`
+              : "The job ran longer than its timeout; its signal was aborted.",
           code: "TEND_E_JOB_TIMEOUT",
           ...stackOf(err),
         },

@@ -392,6 +392,7 @@ export class JobWorker implements Task {
       log: this.#log,
       maxResultBytes: this.#settings.maxResultBytes,
       progressIntervalMs: this.#settings.progressIntervalMs,
+      abortGraceMs: this.#settings.abortGraceMs,
       heartbeat: (entry) => this.#heartbeatOf([entry], []),
       dependencies: (id) => this.#store.jobs.dependencies(id),
       // The slot frees when the handler returns (the next buffered job starts at once, even while

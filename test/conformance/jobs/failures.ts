@@ -112,6 +112,39 @@ export function failures(ctx: () => { backend: Backend; store: Store }): void {
     }
   });
 
+  it("gives up on a handler that ignores its aborted signal after its timeout: the timeout is recorded and the slot freed", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store, { concurrency: 1 });
+    let calls = 0;
+    // Never settles and never reads its signal.
+    jobs.define(
+      "deaf",
+      () => {
+        calls++;
+        return new Promise<void>(() => {});
+      },
+      { queue, timeout: 100, maxAttempts: 1 },
+    );
+    jobs.define("behind", () => "done", { queue });
+    const worker = await startJobs(jobs);
+    try {
+      const deaf = await jobs.enqueue("deaf", {}, { priority: -1 });
+      const behind = await jobs.enqueue("behind");
+      // After the timeout and the abort grace (2 s): the timeout recorded, and the one slot free.
+      const job = await waitForState(jobs, deaf.id, "discarded");
+      assert.equal(calls, 1);
+      assert.deepEqual(
+        job.errors.map((e) => e.code),
+        ["TEND_E_JOB_TIMEOUT"],
+      );
+      assert.match(job.errors[0]!.message, /ignored that for 2000 ms/);
+      assert.equal((await waitForState(jobs, behind.id, "completed")).result, "done");
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("aborts a handler's signal at its timeout and records TEND_E_JOB_TIMEOUT", async () => {
     const { store } = ctx();
     const queue = uniqueQueue();
