@@ -356,6 +356,67 @@ describe(
       }
     });
 
+    it("renews a worker's leases without waiting for a row a caller's transaction holds (a dependent of a running job, uncommitted)", async () => {
+      const store = await open("beat_locks");
+      await store.jobs.insert([newJob({ queue: "b" }), newJob({ queue: "b" })]);
+      const running = await store.jobs.claim({ queue: "b", limit: 10, workerId: "w1", leaseMs: 30_000 });
+      assert.equal(running.length, 2);
+      const [parent, other] = running;
+      const caller = new pg.Client({ connectionString: db.url });
+      await caller.connect();
+      try {
+        // The caller's transaction enqueues a job after the running parent: that locks the
+        // parent's row until it commits.
+        await caller.query("BEGIN");
+        await store.jobs.insert([newJob({ queue: "b", after: [parent!.id] })], caller);
+        const leaseOf = async (id: string) =>
+          (
+            await caller.query<{ at: Date }>(
+              `SELECT lease_expires_at AS at FROM "beat_locks".jobs WHERE id = $1`,
+              [id],
+            )
+          ).rows[0]!.at.getTime();
+        const before = await leaseOf(other!.id);
+        // A heartbeat that waited for the parent's row would block here until the store's
+        // statement timeout failed it (the caller commits only after the assertions).
+        const beat = await store.jobs.heartbeat(
+          running.map((j) => ({ id: j.id, leaseToken: j.leaseToken })),
+          60_000,
+        );
+        assert.deepEqual(
+          beat.map((b) => [b.id, b.held]),
+          [
+            [parent!.id, true],
+            [other!.id, true],
+          ],
+        );
+        const fresh = new pg.Client({ connectionString: db.url });
+        await fresh.connect();
+        try {
+          const { rows } = await fresh.query<{ at: Date }>(
+            `SELECT lease_expires_at AS at FROM "beat_locks".jobs WHERE id = $1`,
+            [other!.id],
+          );
+          assert.ok(rows[0]!.at.getTime() > before + 20_000, "the other job's lease was renewed (to 60 s)");
+        } finally {
+          await fresh.end();
+        }
+        await caller.query("COMMIT");
+        // Once the caller committed, the parent's lease is renewed too.
+        const again = await store.jobs.heartbeat(
+          [{ id: parent!.id, leaseToken: parent!.leaseToken }],
+          60_000,
+        );
+        assert.equal(again[0]?.held, true);
+        assert.ok(
+          (await leaseOf(parent!.id)) > before + 20_000,
+          "the parent's lease renewed after the commit",
+        );
+      } finally {
+        await caller.end();
+      }
+    });
+
     for (const limited of ["queue", "key"] as const)
       it(`a claim under a ${limited}'s rate limit that waited for the claim lock into a later window, behind a claim of that window, starts nothing`, async () => {
         const schema = `rate_race_${limited}`;

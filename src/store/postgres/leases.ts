@@ -398,12 +398,25 @@ export async function heartbeatJobs(
   const refs = validRefs(leases);
   const held = new Map<string, boolean>();
   if (refs.length > 0) {
+    // A held row that another transaction has locked (a caller's transaction that enqueued a
+    // dependent of this running job, until it commits) is skipped rather than waited for: waiting
+    // would hold back the renewal of every other job of the batch, whose leases could then lapse
+    // while they run. Such a row is reported held (it is) and renewed by a later heartbeat.
     const rows = await fencedRun<LeaseRef, { id: string; token: string; cancel_requested: boolean }>(
       ctx,
       "heartbeat",
-      `UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
-      WHERE ${HELD} AND ${ASYNC_COMMIT}
-      RETURNING j.id::text AS id, j.lease_token AS token, j.cancel_requested`,
+      `WITH free AS (
+        SELECT j.id FROM ${ctx.jobs} j WHERE ${HELD} FOR NO KEY UPDATE SKIP LOCKED
+      ),
+      renewed AS (
+        UPDATE ${ctx.jobs} j SET lease_expires_at = now() + $3 * interval '1 millisecond'
+        WHERE j.id = ANY(ARRAY(SELECT id FROM free)) AND ${HELD} AND ${ASYNC_COMMIT}
+        RETURNING j.id, j.lease_token AS token, j.cancel_requested
+      )
+      SELECT id::text AS id, token, cancel_requested FROM renewed
+      UNION ALL
+      SELECT j.id::text AS id, j.lease_token AS token, j.cancel_requested FROM ${ctx.jobs} j
+      WHERE ${HELD} AND NOT j.id = ANY(ARRAY(SELECT id FROM free))`,
       refs,
       (round) => [idArray(round), leaseMap(round), leaseMs],
     );
