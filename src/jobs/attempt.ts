@@ -86,6 +86,17 @@ export function abortSignalOf(entry: RunningJob, value: unknown): void {
 }
 
 /**
+ * Ends an attempt whose handler will not run because its lease was lost before it started (a
+ * careful start found the job rescued or cancelled meanwhile): frees its slot, counts it as a lost
+ * lease, writes nothing.
+ */
+export function skipAttempt(entry: RunningJob, deps: AttemptDeps): void {
+  deps.handlerDone(entry);
+  deps.onOutcome("lostLeases", NO_DETAIL);
+  deps.settled(entry);
+}
+
+/**
  * Runs one attempt of a claimed job and writes its outcome (fenced by its lease token). Never
  * throws: an unknown kind, a bad payload, a handler error or a write failure is recorded or logged.
  */

@@ -11,7 +11,7 @@ import {
   type SnoozeRequest,
   type Store,
 } from "../store/index.ts";
-import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt } from "./attempt.ts";
+import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt, skipAttempt } from "./attempt.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { JobObserver } from "./observer.ts";
 import type { AbortReason } from "./outcome.ts";
@@ -378,9 +378,47 @@ export class JobWorker implements Task {
     // (runAttempt reaches a handler without waiting when the payload's validation is synchronous).
     if (!job.started) {
       job.started = true;
+      if (job.suspect === true) {
+        void this.#startCarefully(entry);
+        return;
+      }
       this.#queueMark(job);
     }
     void runAttempt(entry, this.#attemptDeps(job.kind));
+  }
+
+  /**
+   * Starts a job claimed ahead that a rescue returned unstarted from a lost worker before (see
+   * ClaimedJob.suspect): its handler may block the event loop at once, before a start mark sent
+   * alongside it, or the outcomes of the jobs that ran before it, reach the database. Then the
+   * blocked worker's rescue would return it unstarted again, never counting it toward maxLost,
+   * and count the jobs before it as lost instead. So its handler runs only once every write queued
+   * before it and its own start mark are durable: one round trip, for such jobs only.
+   */
+  async #startCarefully(entry: RunningJob): Promise<void> {
+    const { job } = entry;
+    let held = true;
+    try {
+      // A turn first: the attempt that freed this slot queues its outcome right after this call.
+      await new Promise((resolve) => setImmediate(resolve));
+      await this.#flushWrites();
+      held = (await this.#store.jobs.markStarted([job])).includes(job.id);
+    } catch (err) {
+      this.#log.warn(
+        { err, jobId: job.id, kind: job.kind },
+        "recording the careful start of a job a lost worker returned unstarted failed; starting it anyway",
+      );
+    }
+    const deps = this.#attemptDeps(job.kind);
+    if (!held || entry.abortReason === "lease-lost") {
+      this.#log.warn(
+        { jobId: job.id, kind: job.kind },
+        "a job claimed ahead lost its lease before it started; not running it",
+      );
+      skipAttempt(entry, deps);
+      return;
+    }
+    void runAttempt(entry, deps);
   }
 
   /** What runAttempt needs for jobs of one kind: made once per kind, shared by its attempts. */

@@ -201,6 +201,13 @@ export interface ClaimedJob {
    * runs, and until then a rescue returns it without spending its attempt.
    */
   started: boolean;
+  /**
+   * A rescue returned this job, claimed ahead and never started, from a lost worker before: its
+   * handler may be what blocked that worker before its start was recorded. The worker starts such
+   * a job carefully (its handler runs only once its start mark, and the worker's writes before
+   * it, are durable), so that a handler that blocks its worker again counts toward maxLost.
+   */
+  suspect?: boolean;
   /** When the job was due (for the schedule-to-start time). */
   runAt: Date;
   /** The enqueuer's trace context (see {@link NewJob.traceContext}), or null. */

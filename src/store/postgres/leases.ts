@@ -193,9 +193,10 @@ export function claimSql(ctx: PgContext, bucket?: number): string {
         lease_token = $5::text || '.' || j.id, lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND ${bucket === undefined ? "" : "n.rank <= $2 AND "}${ASYNC_COMMIT}
       RETURNING j.id, j.kind, j.queue, j.payload, j.priority, j.run_at, j.attempt, j.max_attempts, j.lease_token,
-        j.started_at IS NOT NULL AS started, j.trace_context
+        j.started_at IS NOT NULL AS started, j.trace_context, j.unstarted_losses > 0 AS suspect
     )
-    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, ${RUN_AT_MS}, trace_context
+    SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, ${RUN_AT_MS}, trace_context,
+      suspect
     FROM u ORDER BY u.priority, u.run_at, u.id`;
 }
 

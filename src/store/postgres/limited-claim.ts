@@ -193,7 +193,8 @@ export function limitedClaimSql(ctx: PgContext): string {
         lease_token = $5::text || '.' || j.id, lease_expires_at = clock_timestamp() + $4 * interval '1 millisecond'
       FROM n WHERE j.id = n.id AND set_config('synchronous_commit', 'off', true) IS NOT NULL
       RETURNING j.id, j.kind, j.queue, j.payload, j.attempt, j.max_attempts, j.lease_token,
-        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms, n.ord,
+        j.started_at IS NOT NULL AS started, j.run_at, j.trace_context, j.concurrency_key, j.rate_period_ms,
+        j.unstarted_losses > 0 AS suspect, n.ord,
         n.k AS bucket_key, n.win, n.rated, n.per
     ),
     counted AS (
@@ -204,7 +205,7 @@ export function limitedClaimSql(ctx: PgContext): string {
       ON CONFLICT (bucket) DO UPDATE SET ${rateWindowUpdate()}
     )
     SELECT id::text AS id, kind, queue, payload, attempt, max_attempts, lease_token, started, ${RUN_AT_MS}, trace_context,
-      concurrency_key, rate_period_ms, first.walked_to, first.walked, first.scanned,
+      concurrency_key, rate_period_ms, suspect, first.walked_to, first.walked, first.scanned,
       first.scanned_priority, first.scanned_run_at, first.scanned_id
     FROM (SELECT 1) one LEFT JOIN u ON true LEFT JOIN (
       SELECT (SELECT walk.k FROM walk ORDER BY walk.n DESC LIMIT 1) AS walked_to, (SELECT max(walk.n) FROM walk) AS walked,

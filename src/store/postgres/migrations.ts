@@ -325,4 +325,17 @@ CREATE INDEX jobs_retryable_idx ON {{schema}}.jobs (queue, run_at)
 ALTER TABLE {{schema}}.jobs ALTER COLUMN created_at SET DEFAULT clock_timestamp();
 `,
   },
+  {
+    component: "jobs",
+    version: 10,
+    name: "jobs: unstarted_losses, the times a rescue returned the job claimed ahead and never started",
+    // A column with a constant default (no rewrite) that older code never names: every 0.x
+    // binary works on it. A job with such returns behind it is started carefully: its handler
+    // runs only once its start (and the worker's writes before it) are durable, so that a handler
+    // that blocks its worker at once is counted toward maxLost (see the worker's careful start).
+    compatibleFrom: "0.1.0",
+    sql: `
+ALTER TABLE {{schema}}.jobs ADD COLUMN unstarted_losses integer NOT NULL DEFAULT 0;
+`,
+  },
 ];

@@ -25,7 +25,9 @@ const ENDS = `(j.cancel_requested OR (NOT ${UNSTARTED} AND (j.attempt >= j.max_a
  * out of attempts, or as poisoned when this was their max_lost-th lost attempt; cancelled when a
  * cancel was requested), with an error recorded and one more lost attempt counted. A row claimed
  * ahead and never started (`started_at` NULL) is returned as a release returns it: available,
- * its attempt given back, no error, not counted as lost. The worker stays recorded on a row the
+ * its attempt given back, no error, not counted as lost; it is counted in `unstarted_losses`, so
+ * that its next run starts carefully (its handler may be what blocked the worker before its start
+ * was recorded). The worker stays recorded on a row the
  * rescue ends (as an outcome's write leaves it), and is cleared on one that will run again.
  */
 function rescueSql(ctx: PgContext, where: string): string {
@@ -43,6 +45,7 @@ function rescueSql(ctx: PgContext, where: string): string {
           'attempt', j.attempt, 'at', ${NOW_ISO}, 'message', $1::text, 'code', $2::text) END) END,
         attempt = CASE WHEN ${UNSTARTED} THEN GREATEST(j.attempt - 1, 0) ELSE j.attempt END,
         lost = CASE WHEN ${UNSTARTED} THEN j.lost ELSE j.lost + 1 END,
+        unstarted_losses = CASE WHEN ${UNSTARTED} THEN j.unstarted_losses + 1 ELSE j.unstarted_losses END,
         worker_id = CASE WHEN ${ENDS} THEN j.worker_id END, lease_token = NULL, lease_expires_at = NULL
       FROM r WHERE j.id = r.id
       RETURNING j.id, j.kind, j.queue, j.attempt, j.state, j.batch_id, (j.state = 'discarded' AND j.lost >= j.max_lost) AS poisoned

@@ -105,6 +105,8 @@ export interface ClaimRow {
   concurrency_key?: string | null;
   /** Returned by the limited claim only. */
   rate_period_ms?: number | null;
+  /** A rescue returned the job claimed ahead and never started before (null on a claim's null row). */
+  suspect?: boolean | null;
 }
 
 /**
@@ -138,6 +140,7 @@ export function toClaimedJobs(rows: readonly ClaimRow[]): ClaimedJob[] {
     traceContext: row.trace_context,
     ...(row.concurrency_key == null ? {} : { concurrencyKey: row.concurrency_key }),
     ...(row.rate_period_ms == null ? {} : { ratePeriodMs: row.rate_period_ms }),
+    ...(row.suspect === true ? { suspect: true } : {}),
   }));
 }
 

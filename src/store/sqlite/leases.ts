@@ -44,7 +44,8 @@ export function claimSql(jobs: string, queues: string): string {
               AND NOT EXISTS (SELECT 1 FROM ${queues} WHERE name = ?4 AND paused = 1)
             ORDER BY priority, run_at, id
             LIMIT ?5)
-   RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context`;
+   RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context,
+     unstarted_losses`;
 }
 
 /** Claims the rows picked by the limited claim (?1 worker id, ?2 lease expiry, ?3 their ids, a JSON array). */
@@ -54,7 +55,7 @@ function claimPickedSql(jobs: string): string {
          lease_token = lower(hex(randomblob(16))), lease_expires_at = ?2
    WHERE id IN (SELECT value FROM json_each(?3))
    RETURNING id, kind, queue, payload, priority, attempt, max_attempts, lease_token, run_at, trace_context,
-     concurrency_key, rate_period_ms`;
+     concurrency_key, rate_period_ms, unstarted_losses`;
 }
 
 /** Marks one claimed row started (?1 now, ?2 id); in the claim's transaction. */

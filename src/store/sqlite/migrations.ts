@@ -323,4 +323,15 @@ CREATE INDEX {{schema}}jobs_retryable_idx ON {{schema}}jobs (queue, run_at)
   WHERE state = 'retryable';
 `,
   },
+  {
+    component: "jobs",
+    version: 9,
+    name: "jobs: unstarted_losses, the times a rescue returned the job claimed ahead and never started",
+    // A column with a constant default that older code never names: every 0.x binary works on
+    // it. A job with such returns behind it is started carefully (see the worker's careful start).
+    compatibleFrom: "0.1.0",
+    sql: `
+ALTER TABLE {{schema}}jobs ADD COLUMN unstarted_losses INTEGER NOT NULL DEFAULT 0;
+`,
+  },
 ];

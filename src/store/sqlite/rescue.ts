@@ -50,6 +50,7 @@ const RESCUE_SET = `
                    ELSE json_object('attempt', attempt, 'at', ?2, 'message', ?3, 'code', ?4) END) END,
             attempt = CASE WHEN ${UNSTARTED} THEN MAX(attempt - 1, 0) ELSE attempt END,
             lost = CASE WHEN ${UNSTARTED} THEN lost ELSE lost + 1 END,
+            unstarted_losses = CASE WHEN ${UNSTARTED} THEN unstarted_losses + 1 ELSE unstarted_losses END,
             worker_id = CASE WHEN ${ENDS} THEN worker_id END,
             lease_token = NULL, lease_expires_at = NULL`;
 

@@ -119,5 +119,6 @@ export function rowToClaimed(row: Row): ClaimedJob {
     traceContext: row["trace_context"] == null ? null : str(row["trace_context"]),
     ...(row["concurrency_key"] == null ? {} : { concurrencyKey: str(row["concurrency_key"]) }),
     ...(row["rate_period_ms"] == null ? {} : { ratePeriodMs: num(row["rate_period_ms"]) }),
+    ...(Number(row["unstarted_losses"] ?? 0) > 0 ? { suspect: true } : {}),
   };
 }
