@@ -4,6 +4,7 @@ import { join } from "node:path";
 import type { Logger } from "../log/index.ts";
 import { errnoCode } from "./folders.ts";
 import { decodeName, isTemporaryName } from "./names.ts";
+import { readPlaceholder } from "./placeholder.ts";
 import { type FileSignature, msUntilSettled, observeFile, type SettleState } from "./settle.ts";
 
 /** What discovery needs from its inbox. */
@@ -223,6 +224,7 @@ export class Discovery {
         continue;
       }
       if (!entry.isFile()) {
+        if (entry.isSymbolicLink() && (await isPlaceholder(join(this.#o.dir, name)))) continue;
         this.#strange.set(name, { raw: entry.name, name });
         continue;
       }
@@ -247,6 +249,7 @@ export class Discovery {
     if (st.isDirectory()) return;
     this.#seen(name, Date.now());
     if (!st.isFile()) {
+      if (st.isSymbolicLink() && (await isPlaceholder(join(this.#o.dir, name)))) return;
       this.#strange.set(name, { raw: Buffer.from(name), name });
       return;
     }
@@ -295,4 +298,12 @@ export class Discovery {
   }
 
   readonly #pendingSettle = new Set<string>();
+}
+
+/**
+ * Whether the symbolic link at `path` is a placeholder: another inbox is moving a file onto that
+ * name right now (see placeholder.ts), so there is nothing to claim yet.
+ */
+async function isPlaceholder(path: string): Promise<boolean> {
+  return (await readPlaceholder(path)) !== undefined;
 }

@@ -1,10 +1,10 @@
-import { lstat, readdir, readFile, unlink } from "node:fs/promises";
+import { lstat, readdir, readFile, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TendError } from "../errors/index.ts";
-import { errnoCode, freeName, fsyncDir, moveNoClobber } from "./folders.ts";
-import { fitName, variantNames } from "./names.ts";
+import { errnoCode, exists, fsyncDir, moveNoClobber } from "./folders.ts";
+import { fitName, variantName, variantNames } from "./names.ts";
 import type { ResolvedInboxOptions } from "./options.ts";
-import type { FailureRecord } from "./sidecar.ts";
+import { type FailureRecord, writeFileAtomic, writeFileExclusive } from "./sidecar.ts";
 
 const SIDECAR = ".error.json";
 
@@ -54,18 +54,40 @@ async function orphanSidecars(failedDir: string, name: string, file: string): Pr
 }
 
 /**
- * The name a failing input takes in `failedDir`: the first of `name`, `name~1`, ... with neither a
- * file nor a sidecar, unless an earlier attempt at failing this very file (`file`, its identity)
- * crashed between writing its sidecar and moving it: then that sidecar's name, so that the sidecar
- * is rewritten rather than left behind.
+ * Moves the failing input `src` (its identity `file`, arrived as `name`) into `failedDir` beside
+ * its own sidecar, `sidecarFor(failedAs)`, under the first of `name`, `name~1`, ... that is free, and
+ * returns that name. The sidecar takes the name first, created exclusively, so that of two inboxes
+ * failing same-named files at the same moment each gets a name of its own; the file then moves
+ * beside it without replacing anything. A crash between the two steps leaves a sidecar without its
+ * file, known by its `file` (see {@link FailureRecord.file}): when this file fails again that sidecar
+ * is deleted first (and normally taken again), and when it ends in done/ instead,
+ * {@link removeOrphanSidecars} deletes it.
  */
-export async function failedName(failedDir: string, name: string, file: string): Promise<string> {
-  return (await orphanSidecars(failedDir, name, file))[0] ?? (await freeName(failedDir, name, SIDECAR));
+export async function moveToFailed(
+  failedDir: string,
+  name: string,
+  src: string,
+  file: string,
+  sidecarFor: (failedAs: string) => string,
+): Promise<string> {
+  await removeOrphanSidecars(failedDir, name, file);
+  for (const candidate of variantNames(name)) {
+    if (await exists(join(failedDir, candidate))) continue;
+    const sidecar = fitName(candidate, SIDECAR);
+    if (!(await writeFileExclusive(failedDir, sidecar, sidecarFor(candidate), file))) continue;
+    if (await moveNoClobber(src, join(failedDir, candidate), file)) return candidate;
+    // Something other than an inbox put a file there meanwhile (inboxes take the sidecar first).
+    await unlink(join(failedDir, sidecar)).catch(() => {});
+  }
+  const last = variantName(name, Date.now());
+  await writeFileAtomic(failedDir, fitName(last, SIDECAR), sidecarFor(last));
+  await rename(src, join(failedDir, last));
+  return last;
 }
 
 /**
- * Deletes the sidecars a crash left in `failedDir` for the file `file` (see {@link failedName}),
- * once that file is done after all. Returns how many.
+ * Deletes the sidecars a crash left in `failedDir` for the file `file` (see {@link moveToFailed}),
+ * before it fails again or once it is done after all. Returns how many.
  */
 export async function removeOrphanSidecars(failedDir: string, name: string, file: string): Promise<number> {
   const orphans = await orphanSidecars(failedDir, name, file);

@@ -4,18 +4,11 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { TendError } from "../errors/index.ts";
 import { linkSignals } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
-import { failedName, removeOrphanSidecars } from "./failed-files.ts";
+import { moveToFailed, removeOrphanSidecars } from "./failed-files.ts";
 import { errnoCode, moveNoClobber, moveToFreeName } from "./folders.ts";
-import { fitName } from "./names.ts";
 import { type ResolvedInboxOptions, retryDelayMs } from "./options.ts";
 import { OutputStager } from "./outputs.ts";
-import {
-  type AttemptRecord,
-  describeError,
-  type FailureRecord,
-  fileIdentity,
-  writeFileAtomic,
-} from "./sidecar.ts";
+import { type AttemptRecord, describeError, type FailureRecord, fileIdentity } from "./sidecar.ts";
 import type { InboxCounters, InboxFile } from "./types.ts";
 import type { InboxFileObservation, InboxObserver } from "./observer.ts";
 
@@ -260,23 +253,25 @@ async function fail(
   await env.checkFolders(["failed"]);
   const st = await lstat(path);
   const file = fileIdentity(st);
-  const failedAs = await failedName(failedDir, claimed.name, file);
-  const record: FailureRecord = {
-    name: claimed.name,
-    failedAs,
-    error: describeError(err),
-    attempts: attemptLog.length,
-    attemptLog,
-    claimedAt: new Date(claimed.claimedAt).toISOString(),
-    failedAt: new Date().toISOString(),
-    size,
-    host: env.ownerName.split("~")[0] ?? "",
-    pid: process.pid,
-    file,
+  const failedAt = new Date().toISOString();
+  const sidecarFor = (failedAs: string): string => {
+    const record: FailureRecord = {
+      name: claimed.name,
+      failedAs,
+      error: describeError(err),
+      attempts: attemptLog.length,
+      attemptLog,
+      claimedAt: new Date(claimed.claimedAt).toISOString(),
+      failedAt,
+      size,
+      host: env.ownerName.split("~")[0] ?? "",
+      pid: process.pid,
+      file,
+    };
+    return `${JSON.stringify(record, null, 2)}\n`;
   };
-  // Sidecar first: a crash between the two steps reruns the file and rewrites the same sidecar.
-  await writeFileAtomic(failedDir, fitName(failedAs, ".error.json"), `${JSON.stringify(record, null, 2)}\n`);
-  await moveToFreeName(path, failedDir, failedAs);
+  // Sidecar first (it takes the name), then the file beside it: see moveToFailed.
+  const failedAs = await moveToFailed(failedDir, claimed.name, path, file, sidecarFor);
   const ms = Date.now() - started;
   env.counters.failed++;
   recordDuration(env.counters, ms);

@@ -1,7 +1,9 @@
 import { link, lstat, mkdir, open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { TendError } from "../errors/index.ts";
-import { fitName, variantName, variantNames } from "./names.ts";
+import { variantName, variantNames } from "./names.ts";
+import { releaseName, takeName } from "./placeholder.ts";
+import { fileIdentity } from "./identity.ts";
 import type { ResolvedInboxOptions } from "./options.ts";
 
 /** The errno code of a Node fs error, if any. */
@@ -99,7 +101,8 @@ export async function prepareFolders(o: ResolvedInboxOptions): Promise<void> {
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether `path` exists (as anything, a symbolic link not followed). */
+export async function exists(path: string): Promise<boolean> {
   try {
     await lstat(path);
     return true;
@@ -112,25 +115,12 @@ async function exists(path: string): Promise<boolean> {
 /**
  * Moves `src` into `destDir` under `name`, or under `name~1`, `name~2`... when that name is taken,
  * so that another file of the same name is never replaced, not even one that another inbox moves
- * there at the same moment: each name is taken by a hard link, which fails when the name exists,
- * and `src` is unlinked after. Returns the name used. A crash between the two steps leaves the file
- * under both names; recovery finds the claimed copy already there (same inode, see recovery.ts)
- * and drops it. Filesystems without hard links fall back to check-then-rename.
+ * there at the same moment: each name is taken atomically by {@link moveNoClobber}. Returns the
+ * name used.
  */
 export async function moveToFreeName(src: string, destDir: string, name: string): Promise<string> {
   for (const candidate of variantNames(name)) {
-    try {
-      await link(src, join(destDir, candidate));
-    } catch (err) {
-      const code = errnoCode(err);
-      if (code === "EEXIST") continue;
-      if (!NO_HARD_LINKS.has(code ?? "")) throw err;
-      const chosen = await freeName(destDir, name);
-      await rename(src, join(destDir, chosen));
-      return chosen;
-    }
-    await unlink(src);
-    return candidate;
+    if (await moveNoClobber(src, join(destDir, candidate))) return candidate;
   }
   const last = variantName(name, Date.now());
   await rename(src, join(destDir, last));
@@ -141,37 +131,36 @@ export async function moveToFreeName(src: string, destDir: string, name: string)
 const NO_HARD_LINKS = new Set(["EPERM", "ENOTSUP", "EOPNOTSUPP", "EMLINK"]);
 
 /**
- * The first of `name`, `name~1`, `name~2`... that does not exist in `dir`, alone nor as
- * `fitName(candidate, suffix)` (the sidecar that goes with it).
+ * Moves `src` to `dest` unless `dest` exists, so that a file of that name is never replaced, not
+ * even one that another inbox moves there at the same moment. Returns false (and leaves `src`) when
+ * `dest` is taken. The name is taken by a hard link, which fails when the name exists, and `src` is
+ * unlinked after; a crash between the two steps leaves the file under both names, and recovery
+ * finds the claimed copy already there (same inode, see recovery.ts) and drops it. Where the link
+ * is refused (a file of another user under `fs.protected_hardlinks`, a filesystem without hard
+ * links) the name is taken by a placeholder and `src` renamed onto it (see placeholder.ts); the
+ * placeholder names the file `file` (by default `src`'s identity).
  */
-export async function freeName(dir: string, name: string, suffix = ""): Promise<string> {
-  for (const candidate of variantNames(name)) {
-    if (
-      !(await exists(join(dir, candidate))) &&
-      (suffix === "" || !(await exists(join(dir, fitName(candidate, suffix)))))
-    ) {
-      return candidate;
-    }
-  }
-  return variantName(name, Date.now());
-}
-
-/**
- * Moves `src` to `dest` unless `dest` exists: hard link then unlink, so that a file a producer just
- * dropped under the same name is never overwritten. Returns false (and leaves `src`) when `dest`
- * is taken. Filesystems without hard links fall back to check-then-rename.
- */
-export async function moveNoClobber(src: string, dest: string): Promise<boolean> {
+export async function moveNoClobber(src: string, dest: string, file?: string): Promise<boolean> {
   try {
     await link(src, dest);
   } catch (err) {
     const code = errnoCode(err);
     if (code === "EEXIST") return false;
     if (!NO_HARD_LINKS.has(code ?? "")) throw err;
-    if (await exists(dest)) return false;
-    await rename(src, dest);
-    return true;
+    return renameOntoPlaceholder(src, dest, file ?? fileIdentity(await lstat(src)));
   }
   await unlink(src);
+  return true;
+}
+
+async function renameOntoPlaceholder(src: string, dest: string, file: string): Promise<boolean> {
+  const taken = await takeName(dest, file);
+  if (taken === undefined) return false;
+  try {
+    await rename(src, dest);
+  } catch (err) {
+    await releaseName(taken);
+    throw err;
+  }
   return true;
 }

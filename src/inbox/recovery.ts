@@ -2,6 +2,7 @@ import { lstat, readdir, rename, rmdir, stat, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { errnoCode } from "./folders.ts";
 import { variantNames } from "./names.ts";
+import { removePlaceholders } from "./placeholder.ts";
 import { fileIdentity } from "./sidecar.ts";
 import { OUTPUT_TEMP_PREFIX, tempOutputOwner } from "./outputs.ts";
 import { formatOwner, liveTokens, type OwnerId, ownerIsAlive, parseOwner, probeProcess } from "./owner.ts";
@@ -64,6 +65,9 @@ export interface MovePlaces {
   readonly failedDir: string;
 }
 
+/** The name a failure sidecar has beside its input's name. */
+const SIDECAR = ".error.json";
+
 /** The same file: one inode on one device. */
 function sameFile(a: { dev: number; ino: number }, b: { dev: number; ino: number } | undefined): boolean {
   return b !== undefined && fileIdentity(a) === fileIdentity(b);
@@ -107,9 +111,10 @@ export async function movedElsewhere(
  * recover at once, each file goes to exactly one of them) and removes the folder once empty.
  * A file whose move by a hard link was interrupted (it has another name, and the same inode is
  * already in the inbox, in another claim folder, or in done/ or failed/ under its name or a
- * variant of it: see {@link movedElsewhere}) is just dropped. Each name is first reserved with `reserve(name)` (false: the name is taken in `myDir`
- * right now, so the file is left for a later pass) and handed back with `release(name)` when it is
- * not adopted after all. Returns adopted names, still reserved.
+ * variant of it: see {@link movedElsewhere}) is just dropped; placeholders a crash left for an
+ * adopted file (see placeholder.ts) are deleted. Each name is first reserved with `reserve(name)`
+ * (false: the name is taken in `myDir` right now, so the file is left for a later pass) and handed
+ * back with `release(name)` when it is not adopted after all. Returns adopted names, still reserved.
  */
 export async function adoptClaimFolder(
   deadDir: string,
@@ -140,6 +145,15 @@ export async function adoptClaimFolder(
       await rename(from, join(myDir, name));
       adopted.push(name);
       taken = true;
+      // Placeholders left for it by a crash between taking a name and the rename onto it: stale now
+      // that the file is this inbox's alone (placeholder.ts).
+      await removePlaceholders(
+        places.dir,
+        [places.doneDir, places.failedDir],
+        name,
+        SIDECAR,
+        fileIdentity(st),
+      );
     } catch (err) {
       if (errnoCode(err) !== "ENOENT") throw err;
     } finally {

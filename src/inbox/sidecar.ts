@@ -1,6 +1,6 @@
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import { fsyncDir } from "./folders.ts";
+import { fsyncDir, moveNoClobber } from "./folders.ts";
 
 /** One attempt at a file, as recorded in a failure sidecar. */
 export interface AttemptRecord {
@@ -37,10 +37,7 @@ export interface FailureRecord {
   readonly file?: string;
 }
 
-/** A file's identity as a sidecar records it (see {@link FailureRecord.file}). Pure. */
-export function fileIdentity(st: { dev: number; ino: number }): string {
-  return `${st.dev}:${st.ino}`;
-}
+export { fileIdentity } from "./identity.ts";
 
 /** Describes any thrown value as a plain error record (non-Errors become their string form). Pure. */
 export function describeError(err: unknown): FailureRecord["error"] {
@@ -64,6 +61,40 @@ export function describeError(err: unknown): FailureRecord["error"] {
 
 /** Writes `data` to `dir/name` atomically and durably (temporary dot file, fsync, rename, folder fsync). */
 export async function writeFileAtomic(dir: string, name: string, data: string): Promise<void> {
+  const temp = await writeTemporary(dir, data);
+  try {
+    await rename(temp, join(dir, name));
+  } catch (err) {
+    await unlink(temp).catch(() => {});
+    throw err;
+  }
+  await fsyncDir(dir);
+}
+
+/**
+ * Writes `data` to `dir/name` atomically and durably unless `dir/name` exists: never replaces a
+ * file, not even one written there at the same moment (see {@link moveNoClobber}; a placeholder
+ * taken for it names the file `file`). Returns false, writing nothing, when the name is taken.
+ */
+export async function writeFileExclusive(
+  dir: string,
+  name: string,
+  data: string,
+  file: string,
+): Promise<boolean> {
+  const temp = await writeTemporary(dir, data);
+  let written = false;
+  try {
+    written = await moveNoClobber(temp, join(dir, name), file);
+  } finally {
+    if (!written) await unlink(temp).catch(() => {});
+  }
+  if (written) await fsyncDir(dir);
+  return written;
+}
+
+/** Writes `data` to a new temporary dot file in `dir`, fsynced; returns its path. */
+async function writeTemporary(dir: string, data: string): Promise<string> {
   const temp = join(
     dir,
     `.tend-sidecar~${process.pid}~${Date.now()}~${Math.random().toString(36).slice(2)}.tmp`,
@@ -73,11 +104,10 @@ export async function writeFileAtomic(dir: string, name: string, data: string): 
     await fh.writeFile(data);
     await fh.sync();
     await fh.close();
-    await rename(temp, join(dir, name));
   } catch (err) {
     await fh.close().catch(() => {});
     await unlink(temp).catch(() => {});
     throw err;
   }
-  await fsyncDir(dir);
+  return temp;
 }
