@@ -24,7 +24,8 @@ export type HealthVerdict =
 /**
  * Judges one worker (a pure function): not ready within the start timeout; no heartbeat for the
  * hang timeout (its event loop is blocked); or jobs in flight with no completion for the stall
- * timeout. A stopping worker is judged only for hangs (its kill timeout covers the rest).
+ * timeout. A stopping worker is not judged at all: the master is stopping it on purpose, and its
+ * kill timeout bounds the stop (SIGTERM, then SIGKILL); its drain may outlast the hang timeout.
  *
  * @example
  * ```ts
@@ -44,6 +45,7 @@ export function judgeWorker(view: ProgressView, now: number, limits: HealthLimit
     }
     return { ok: true };
   }
+  if (view.state === "stopping") return { ok: true };
   const lastBeat = view.lastHeartbeatAt ?? view.startedAt;
   const silent = now - lastBeat;
   if (silent > limits.hangTimeoutMs) {
@@ -53,7 +55,7 @@ export function judgeWorker(view: ProgressView, now: number, limits: HealthLimit
       reason: `no heartbeat for ${silent} ms (hang timeout ${limits.hangTimeoutMs} ms): its event loop is blocked`,
     };
   }
-  if (view.state === "ready" && view.inFlight > 0 && view.busySince !== null) {
+  if (view.inFlight > 0 && view.busySince !== null) {
     const since = Math.max(view.busySince, view.lastCompletionAt ?? Number.NEGATIVE_INFINITY);
     const idle = now - since;
     if (idle > limits.stallTimeoutMs) {

@@ -62,7 +62,10 @@ export interface SuperviseOptions {
   hangTimeout?: Duration;
   /** A worker with jobs in flight and no completion for this long is killed and replaced (default `"5m"`). */
   stallTimeout?: Duration;
-  /** A stopping worker gets this long to finish before SIGTERM to its process group (default `"30s"`). */
+  /**
+   * A stopping worker gets this long to finish before SIGTERM to its process group (default
+   * `"30s"`); the only limit on a worker being stopped (the hang and stall timeouts do not apply).
+   */
   killTimeout?: Duration;
   /** After SIGTERM, this long before SIGKILL to the process group (default `"5s"`). */
   termGrace?: Duration;
@@ -207,6 +210,59 @@ const RESTART_KEYS = optionKeys<RestartOptions>({
   period: true,
 });
 
+/**
+ * A list of strings (`args`, `execArgv`), copied. A string alone is refused rather than spread
+ * into its characters.
+ */
+function stringList(name: string, value: unknown, example: string): string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) {
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      name,
+      value,
+      `an array of strings, one item per argument (e.g. ${example})`,
+    );
+  }
+  const list: unknown[] = value;
+  list.forEach((item, i) => {
+    if (typeof item !== "string") {
+      throw invalidArgument(
+        "TEND_E_SUPERVISE_INVALID_OPTION",
+        `${name}[${i}]`,
+        item,
+        `a string: ${name} is an array of strings, one item per argument (e.g. ${example})`,
+      );
+    }
+  });
+  return [...list] as string[];
+}
+
+/** The workers' extra environment: an object whose every value is a string, copied. */
+function environment(value: unknown): Record<string, string> {
+  if (value === undefined) return {};
+  const env = checkObject(
+    "TEND_E_SUPERVISE_INVALID_OPTION",
+    "env",
+    value,
+    'an object of environment variables with string values (e.g. { LOG_LEVEL: "debug" })',
+  );
+  for (const [key, v] of Object.entries(env)) {
+    if (typeof v === "string") continue;
+    const hint =
+      typeof v === "number" || typeof v === "boolean" || typeof v === "bigint"
+        ? `write ${JSON.stringify(String(v))}`
+        : "leave the variable out to not set it";
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      `env.${key}`,
+      v,
+      `a string (environment values are text: ${hint})`,
+    );
+  }
+  return { ...(env as Record<string, string>) };
+}
+
 /** A supervisor duration: positive, at most a day. */
 function ms(name: string, value: unknown, fallback: number): number {
   return value === undefined ? fallback : parseDuration(value, name, SUPERVISE_DURATION);
@@ -309,6 +365,9 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
     );
   if (options.database !== undefined)
     checkString("TEND_E_SUPERVISE_INVALID_OPTION", "database", options.database, "a store URL");
+  const args = stringList("args", options.args, '["--verbose"]');
+  const execArgv = stringList("execArgv", options.execArgv, '["--max-old-space-size=512"]');
+  const env = environment(options.env);
   const s = options.scaling ?? {};
   const r = options.restart ?? {};
   const restart: RestartSettings = {
@@ -356,15 +415,15 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   }
   return {
     program,
-    args: [...(options.args ?? [])],
+    args,
     min,
     max,
     store: options.store,
     database: options.database,
     queues: [...(options.queues ?? [])],
     statusFile: options.statusFile === null ? null : resolve(options.statusFile ?? DEFAULT_STATUS_FILE),
-    env: { ...(options.env ?? {}) },
-    execArgv: [...(options.execArgv ?? [])],
+    env,
+    execArgv,
     compileCache:
       options.compileCache === false ? null : resolve(options.compileCache ?? DEFAULT_COMPILE_CACHE),
     spare: options.spare ?? true,

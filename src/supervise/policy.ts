@@ -20,6 +20,20 @@ export interface ScalingState {
   lastScaleDownAt: number | null;
 }
 
+/** What {@link decideWorkerCount} decides from. */
+export interface ScalingInput {
+  /** Summed statistics of the queues the fleet serves. */
+  stats: QueueStats;
+  /** The worker count now (the target: ready workers and those still starting). */
+  current: number;
+  /** How many of `current` are not ready yet (starting, or waiting for their start). Default 0. */
+  starting?: number;
+  min: number;
+  max: number;
+  /** ms epoch. */
+  now: number;
+}
+
 /** One decision: the count to run, why, and the state for the next call. */
 export interface ScalingDecision {
   desired: number;
@@ -70,26 +84,33 @@ export function sumQueueStats(stats: readonly QueueStats[], queues: readonly str
  * the count jumps straight there. Down slowly: only after demand stayed below the count for the
  * cooldown, and then one worker per cooldown. Never outside [min, max].
  *
+ * When the oldest runnable job has waited longer than `maxWait` although the count looks enough,
+ * one worker is added, but only while none of the `current` workers is still starting: a worker
+ * on its way is capacity the waiting job is about to get, so one long wait adds one worker per
+ * start (the next one once that worker is ready and the job still waits), not one per call.
+ *
  * @example
  * ```ts
  * let state = initialScalingState;
- * const d = decideWorkerCount({ stats, current: 2, min: 1, max: 8, now: Date.now() }, state);
+ * const d = decideWorkerCount({ stats, current: 2, starting: 0, min: 1, max: 8, now: Date.now() }, state);
  * state = d.state; // d.desired is between 1 and 8
  * ```
  */
 export function decideWorkerCount(
-  input: { stats: QueueStats; current: number; min: number; max: number; now: number },
+  input: ScalingInput,
   state: ScalingState,
   settings: ScalingSettings = DEFAULT_SCALING,
 ): ScalingDecision {
   const { stats, current, min, max, now } = input;
+  const starting = input.starting ?? 0;
   const clamp = (n: number): number => Math.min(max, Math.max(min, n));
   const netInflow = Math.max(0, stats.enqueuedPerSec - stats.completedPerSec);
   const load = stats.available + stats.running + netInflow * settings.horizonSec;
   let demand = Math.ceil(load / Math.max(1, settings.jobsPerWorker));
   let reason: ScalingDecision["reason"] = "backlog";
   if (stats.available > 0 && stats.oldestAvailableAgeMs > settings.maxWaitMs && demand <= current) {
-    demand = current + 1;
+    // A worker still starting will take the waiting job: wait for it before adding another.
+    demand = starting > 0 ? current : current + 1;
     reason = "waiting";
   }
   if (current < min || current > max) {

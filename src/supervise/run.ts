@@ -19,39 +19,63 @@ export interface SuperviseRunOptions {
 
 const RUN_KEYS = optionKeys<SuperviseRunOptions>({ exit: true, onCreated: true, setup: true });
 
+/** The SIGHUP task of {@link hangupTask}: a Task that also holds its signal listener until closed. */
+export interface HangupTask extends Task, Disposable {
+  /** Removes the SIGHUP listener (restoring Node's default: SIGHUP ends the process). */
+  close(): void;
+}
+
 /**
  * A Task that turns SIGHUP into a rolling restart of the supervisor's workers until aborted.
+ * Once aborted (the master is stopping) it keeps listening, and logs and ignores a SIGHUP
+ * (a `systemctl reload` during a stop must not kill the master mid-drain, which Node's default
+ * action would) until `close()`: call it when the master's shutdown is over.
  *
  * @example
  * ```ts
- * manager.run(hangupTask(supervisor, log));
+ * const hup = hangupTask(supervisor, log);
+ * manager.run(hup);
+ * await manager.wait();
+ * hup.close();
  * ```
  */
-export function hangupTask(supervisor: Supervisor, log: Logger): Task {
+export function hangupTask(supervisor: Supervisor, log: Logger): HangupTask {
+  let stopping = false;
+  let listening = false;
+  const onHup = (): void => {
+    if (stopping) {
+      log.info("SIGHUP while stopping: ignored; the workers are finishing, then the master exits");
+      return;
+    }
+    log.info("SIGHUP: rolling restart of every worker (new code on disk)");
+    supervisor.rollingRestart().catch((err: unknown) => log.error({ err }, "rolling restart failed"));
+  };
+  const close = (): void => {
+    if (listening) process.off("SIGHUP", onHup);
+    listening = false;
+  };
   return {
     name: "supervise.sighup",
     async run(signal: AbortSignal): Promise<void> {
-      const onHup = (): void => {
-        log.info("SIGHUP: rolling restart of every worker (new code on disk)");
-        supervisor.rollingRestart().catch((err: unknown) => log.error({ err }, "rolling restart failed"));
-      };
-      process.on("SIGHUP", onHup);
-      try {
-        await new Promise((resolve) => {
-          if (signal.aborted) resolve(undefined);
-          signal.addEventListener("abort", resolve, { once: true });
-        });
-      } finally {
-        process.off("SIGHUP", onHup);
-      }
+      if (!listening) process.on("SIGHUP", onHup);
+      listening = true;
+      await new Promise((resolve) => {
+        if (signal.aborted) resolve(undefined);
+        signal.addEventListener("abort", resolve, { once: true });
+      });
+      // The listener stays (see above): the master's stop has only begun.
+      stopping = true;
     },
+    close,
+    [Symbol.dispose]: close,
   };
 }
 
 /**
  * Runs a supervisor as the process's program, under the lifecycle `main()`: SIGTERM or SIGINT
- * stops every worker gracefully and exits 0; SIGHUP rolls the workers; if the restart intensity
- * is exceeded it stops the rest and exits 1. Resolves with the exit code (after calling `exit`).
+ * stops every worker gracefully and exits 0; SIGHUP rolls the workers (and is ignored, logged,
+ * once the stop has begun); if the restart intensity is exceeded it stops the rest and exits 1.
+ * Resolves with the exit code (after calling `exit`).
  *
  * @example
  * ```ts
@@ -67,18 +91,24 @@ export async function supervise(options: SuperviseOptions, run: SuperviseRunOpti
   const { main } = await import("../lifecycle/index.ts");
   // The budget covers a worker's graceful stop, then SIGTERM and SIGKILL to its group.
   const shutdownTimeout = o.killTimeoutMs + o.termGraceMs + 5_000;
-  return main(
-    async (manager) => {
-      await run.setup?.(manager, supervisor);
-      manager.run(supervisor.task());
-      manager.run(hangupTask(supervisor, log));
-    },
-    {
-      log,
-      shutdownTimeout,
-      signals: ["SIGINT", "SIGTERM"],
-      onSignal: (sig) => log.info({ signal: sig }, `${sig}: stopping every worker gracefully`),
-      ...(run.exit === undefined ? {} : { exit: run.exit }),
-    },
-  );
+  // Ignores SIGHUP from the start of the stop until the master has exited (see hangupTask).
+  const hangup = hangupTask(supervisor, log);
+  try {
+    return await main(
+      async (manager) => {
+        await run.setup?.(manager, supervisor);
+        manager.run(supervisor.task());
+        manager.run(hangup);
+      },
+      {
+        log,
+        shutdownTimeout,
+        signals: ["SIGINT", "SIGTERM"],
+        onSignal: (sig) => log.info({ signal: sig }, `${sig}: stopping every worker gracefully`),
+        ...(run.exit === undefined ? {} : { exit: run.exit }),
+      },
+    );
+  } finally {
+    hangup.close();
+  }
 }

@@ -25,7 +25,7 @@ export interface ScaleChange {
  * @example
  * ```ts
  * const scaler = new Scaler({ min: 1, max: 8, queues: [], settings: DEFAULT_SCALING, log });
- * const change = await scaler.evaluate(store, current);
+ * const change = await scaler.evaluate(store, { current, starting });
  * if (change !== null) setDesired(change.to);
  * ```
  */
@@ -59,15 +59,18 @@ export class Scaler {
 
   /**
    * Reads the statistics and decides; resolves with the change, or null (no change, busy, or
-   * unreadable). With `fleet` (this master's id and every live master, itself included), the
-   * policy decides the whole fleet's count from the shared backlog, and this master takes its
-   * share of it (see {@link divideWorkers}).
+   * unreadable). `count.current` is this master's target count, `count.starting` how many of
+   * those workers are not ready yet (see {@link decideWorkerCount}). With `fleet` (this master's
+   * id and every live master, itself included), the policy decides the whole fleet's count from
+   * the shared backlog, and this master takes its share of it (see {@link divideWorkers}); the
+   * workers still starting are then this master's only (the fleet table does not hold them).
    */
   async evaluate(
     store: Store,
-    current: number,
+    count: { current: number; starting: number },
     fleet?: { me: string; members: readonly FleetMember[] },
   ): Promise<ScaleChange | null> {
+    const { current, starting } = count;
     if (this.#busy) return null;
     this.#busy = true;
     try {
@@ -79,7 +82,7 @@ export class Scaler {
       const shared = fleet !== undefined && fleet.members.length > 1;
       const totals = shared ? fleetTotals(fleet.members) : { min: this.#min, max: this.#max, current };
       const d = decideWorkerCount(
-        { stats, current: totals.current, min: totals.min, max: totals.max, now },
+        { stats, current: totals.current, starting, min: totals.min, max: totals.max, now },
         this.#state,
         this.#settings,
       );

@@ -317,6 +317,15 @@ export class Supervisor extends EventEmitter {
     return this.workers().filter((w) => w.state !== "exited" && !w.planned && !w.retiring);
   }
 
+  /**
+   * How many of the target count are not ready yet: workers still starting, and those not even
+   * started (held back by the restart backoff). The scaling policy counts them as on their way.
+   */
+  #notReady(): number {
+    const ready = this.#active().filter((w) => w.state === "ready").length;
+    return Math.max(0, this.#desired - ready);
+  }
+
   #reconcile(): void {
     if (this.#state !== "running") return;
     const active = this.#active();
@@ -638,7 +647,7 @@ export class Supervisor extends EventEmitter {
     if (this.options.min === this.options.max) return;
     const change = await this.#scaler.evaluate(
       store,
-      this.#desired,
+      { current: this.#desired, starting: this.#notReady() },
       fleet === null ? undefined : { me: this.#idPrefix, members: fleet },
     );
     if (change === null || this.#state !== "running") return;

@@ -62,6 +62,12 @@ export function isSupervisedWorker(env: NodeJS.ProcessEnv = process.env): boolea
  * needing the event loop: it SIGKILLs the process as soon as the master is gone if the main
  * thread is frozen, and after the grace otherwise.
  *
+ * The task returns once it has said `stopped`, but the process's other tasks (an inbox draining,
+ * an HTTP server closing, the program's own tasks) may run on for a while. Until the process
+ * exits, the heartbeats, the watch on the master (IPC channel and parent pid) and the orphan
+ * watchdog stay on, unref'd so that they never keep the process alive: the master keeps seeing
+ * a live worker, and a worker whose master dies while it drains still exits within the grace.
+ *
  * @example
  * ```ts
  * const task = createSupervisedWorkerTask({
@@ -195,13 +201,11 @@ export function createSupervisedWorkerTask(options: SupervisedWorkerOptions): Ta
         const stopped: StoppedMessage = { tend: 1, type: "stopped", workerId };
         await send(stopped);
       } finally {
-        clearInterval(heartbeat);
-        clearInterval(watch);
-        await watchdog?.stop();
-        process.off("message", onMessage);
-        process.off("disconnect", onDisconnect);
-        // Close the channel so that the process can exit once its other tasks are done.
-        if (process.connected) process.disconnect();
+        // The process's other tasks may still be draining: keep beating and watching the master
+        // until the process exits, without keeping it alive (see the TSDoc above).
+        heartbeat.unref();
+        watch.unref();
+        process.channel?.unref();
       }
     },
   };

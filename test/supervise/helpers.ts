@@ -92,6 +92,8 @@ export interface FixtureRecord {
   hangs?: boolean;
   hangStartedAt?: number;
   stoppedCleanly?: boolean;
+  stoppedAt?: number;
+  lingered?: boolean;
 }
 
 /** Reads what a fixture worker wrote about itself. */

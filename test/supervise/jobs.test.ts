@@ -160,6 +160,47 @@ describe("supervisor with real jobs (SQLite)", () => {
     await completed(ok!);
   });
 
+  it("a long wait adds one worker per start, not one per scale interval while the added worker starts", async (t) => {
+    // One job at a time per worker, and a backlog too small to scale by itself (jobsPerWorker
+    // 100): only the waiting rule adds workers. Scale every 100 ms; a worker starts in far longer.
+    const r = start(t, {
+      min: 1,
+      max: 3,
+      spare: false,
+      scaling: { jobsPerWorker: 100, maxWait: 200, scaleDownCooldown: "1m" },
+      env: { FIXTURE_CONCURRENCY: "1" },
+    });
+    await nextReady(r.supervisor);
+    // Workers not ready when each decision was made ("scaled" is emitted before the new target is acted on).
+    const decisions: Array<{ from: number; to: number; reason: string; notReady: number }> = [];
+    r.supervisor.on("scaled", (from: number, to: number, reason: string) => {
+      decisions.push({
+        from,
+        to,
+        reason,
+        notReady: r.supervisor.workers().filter((w) => w.state !== "ready").length,
+      });
+    });
+    // More 2 s jobs than the fleet can ever run at once: the oldest always waits.
+    const ids = await enqueue("sleep", { ms: 2_000 }, 12);
+    t.after(async () => {
+      for (const id of ids) await store.jobs.cancel(id).catch(() => {});
+    });
+    await waitFor(() => readyWorkers(r.supervisor).length === 3, {
+      timeoutMs: 20_000,
+      message: "3 ready workers",
+    });
+    assert.deepEqual(
+      decisions.map((d) => `${d.from}->${d.to} ${d.reason}`),
+      ["1->2 waiting", "2->3 waiting"],
+    );
+    assert.deepEqual(
+      decisions.map((d) => d.notReady),
+      [0, 0],
+      "each worker was added only once the previous one was ready",
+    );
+  });
+
   it("scales up to max under a backlog and back down to min when idle", async (t) => {
     const r = start(t, {
       min: 1,

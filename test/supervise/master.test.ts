@@ -200,6 +200,29 @@ describe("the master as a real process", () => {
     assert.ok(Date.now() - killedAt <= 3_000);
   });
 
+  it("kill -9 of the master while a stopping worker still drains after `stopped`: it exits within 3 s too", async (t) => {
+    const m = startMaster(t, "orphan-draining", {
+      program: FIXTURE_WORKER,
+      min: 1,
+      max: 1,
+      spare: false,
+      // The process drains for 60 s after its worker side said stopped (an inbox, an HTTP server).
+      env: { FIXTURE_MODE: "linger", FIXTURE_LINGER_MS: "60000", FIXTURE_DIR: dir },
+    });
+    const [pid] = await readyPids(m, 1);
+    t.after(() => {
+      if (alive(pid!)) process.kill(pid!, "SIGKILL");
+    });
+    m.child.kill("SIGTERM");
+    await waitFor(() => fixtureRecord(dir, pid!)?.stoppedAt, { message: "the worker side said stopped" });
+    const killedAt = Date.now();
+    m.child.kill("SIGKILL");
+    await m.exited;
+    await waitFor(() => !alive(pid!), { timeoutMs: 3_000, message: "the orphaned, draining worker to exit" });
+    t.diagnostic(`draining orphan exited ${Date.now() - killedAt} ms after the master's SIGKILL`);
+    assert.notEqual(fixtureRecord(dir, pid!)?.lingered, true, "it did not run on unsupervised");
+  });
+
   it("SIGTERM with jobs in flight: they all finish, the master exits 0 and no job is left running", async (t) => {
     const m = startMaster(t, "sigterm", { min: 2, max: 2, env: { FIXTURE_CONCURRENCY: "2" } });
     const pids = await readyPids(m, 2);
@@ -326,6 +349,27 @@ describe("the master as a real process", () => {
     assert.deepEqual(final.map(versionOf), ["v3", "v3", "v3"]);
     assert.ok(lowest >= 3, `ready workers dropped to ${lowest} during the rolls`);
     assert.equal((await m.status()).restartsTotal, 0, "rolling restarts are not failures");
+  });
+
+  it("SIGHUP while the master stops is ignored: it finishes the drain and exits 0", async (t) => {
+    const m = startMaster(t, "sighup-stopping", {
+      program: FIXTURE_WORKER,
+      min: 1,
+      max: 1,
+      spare: false,
+      env: { FIXTURE_MODE: "busy", FIXTURE_BUSY_MS: "1500", FIXTURE_DIR: dir },
+    });
+    const [pid] = await readyPids(m, 1);
+    m.child.kill("SIGTERM");
+    await waitFor(async () => (await m.status().catch(() => null))?.state === "stopping", {
+      message: "the master stopping",
+    });
+    m.child.kill("SIGHUP");
+    const [code, signal] = await m.exited;
+    assert.equal(signal, null, "not ended by SIGHUP");
+    assert.equal(code, 0);
+    assert.equal(fixtureRecord(dir, pid!)?.finishedJobs, true, "the worker finished its drain");
+    assert.equal((await m.status()).state, "stopped");
   });
 
   it("a crash loop makes the master give up: it exits 1 and its status says gave-up", async (t) => {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import type { ErrorCode } from "../../src/errors/catalogue.ts";
-import { isTendError } from "../../src/errors/tend-error.ts";
+import { isTendError, type TendError } from "../../src/errors/tend-error.ts";
 import { resolveOptions } from "../../src/supervise/options.ts";
 import { createSupervisor } from "../../src/supervise/supervisor.ts";
 import { captureLog } from "../lifecycle/log-capture.ts";
@@ -105,6 +105,56 @@ describe("resolveOptions", () => {
       () => resolveOptions({ program, onError: "report" as never }),
       (err: Error) => code("TEND_E_SUPERVISE_INVALID_OPTION")(err) && /onError/.test(err.message),
     );
+  });
+});
+
+describe("resolveOptions: the workers' args, execArgv and env", () => {
+  const rejected = (name: string, pattern: RegExp) => (err: unknown) =>
+    code("TEND_E_SUPERVISE_INVALID_OPTION")(err) &&
+    (err as TendError).details["name"] === name &&
+    pattern.test((err as Error).message);
+
+  it("refuses a string where a list of arguments belongs, instead of spreading it into characters", () => {
+    assert.throws(
+      () => resolveOptions({ program, args: "--verbose" as never }),
+      rejected("args", /got "--verbose", expected an array of strings/),
+    );
+    assert.throws(
+      () => resolveOptions({ program, execArgv: "--max-old-space-size=512" as never }),
+      rejected("execArgv", /got "--max-old-space-size=512", expected an array of strings/),
+    );
+    assert.throws(
+      () => resolveOptions({ program, args: ["--ok", 1, {}] as never }),
+      rejected("args[1]", /got 1, expected a string/),
+    );
+  });
+
+  it("refuses an env that is not an object of strings, naming the variable", () => {
+    assert.throws(
+      () => resolveOptions({ program, env: "A=1" as never }),
+      rejected("env", /got "A=1", expected an object of environment variables with string values/),
+    );
+    assert.throws(
+      () => resolveOptions({ program, env: { A: 1 } as never }),
+      rejected("env.A", /got 1, expected a string .*write "1"/),
+    );
+    assert.throws(
+      () => resolveOptions({ program, env: { A: "x", B: null } as never }),
+      rejected("env.B", /got null, expected a string/),
+    );
+    assert.throws(() => resolveOptions({ program, env: ["A=1"] as never }), rejected("env", /got \["A=1"\]/));
+  });
+
+  it("takes arrays of strings and an object of strings, copied", () => {
+    const args = ["--port", "8080"];
+    const env = { LOG_LEVEL: "debug" };
+    const o = resolveOptions({ program, args, execArgv: ["--max-old-space-size=512"], env });
+    assert.deepEqual(o.args, ["--port", "8080"]);
+    assert.deepEqual(o.execArgv, ["--max-old-space-size=512"]);
+    assert.deepEqual(o.env, { LOG_LEVEL: "debug" });
+    assert.notEqual(o.args, args);
+    assert.notEqual(o.env, env);
+    assert.deepEqual(resolveOptions({ program }).args, []);
   });
 });
 

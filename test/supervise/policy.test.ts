@@ -73,6 +73,43 @@ describe("decideWorkerCount", () => {
     assert.equal(d.reason, "waiting");
   });
 
+  it("adds one worker per start for a long wait, not one per call, while a worker is still starting", () => {
+    const waiting = stats({ available: 3, oldestAvailableAgeMs: 6_000 });
+    // The wait has already added a worker that is still starting: the count stays.
+    const held = decideWorkerCount(
+      { stats: waiting, current: 3, starting: 1, min: 1, max: 8, now: 0 },
+      initialScalingState,
+      settings,
+    );
+    assert.equal(held.desired, 3);
+    assert.equal(held.reason, "steady");
+    // Every call while it starts decides the same (no overshoot up to max, one tick at a time).
+    let current = 3;
+    for (let tick = 1; tick <= 10; tick++) {
+      current = decideWorkerCount(
+        { stats: waiting, current, starting: 1, min: 1, max: 8, now: tick * 1_000 },
+        initialScalingState,
+        settings,
+      ).desired;
+    }
+    assert.equal(current, 3);
+    // Once it is ready and the job still waits, the next worker is added.
+    const next = decideWorkerCount(
+      { stats: waiting, current: 3, starting: 0, min: 1, max: 8, now: 11_000 },
+      initialScalingState,
+      settings,
+    );
+    assert.equal(next.desired, 4);
+    assert.equal(next.reason, "waiting");
+    // A backlog still scales at once, starting workers or not.
+    const backlog = decideWorkerCount(
+      { stats: stats({ available: 45 }), current: 2, starting: 1, min: 1, max: 8, now: 0 },
+      initialScalingState,
+      settings,
+    );
+    assert.equal(backlog.desired, 5);
+  });
+
   it("scales down one worker per cooldown, only after demand stayed low for a cooldown", () => {
     let state = initialScalingState;
     const idle = stats();

@@ -239,6 +239,34 @@ describe("supervisor with fixture workers (real processes)", () => {
     await waitFor(() => !alive(grandchild), { timeoutMs: 2_000, message: "grandchild gone" });
   });
 
+  it("a rolling restart leaves a worker draining after `stopped` to its kill timeout: it keeps beating and is not killed as hung", async (t) => {
+    const dir = await tempDir();
+    // The process's other tasks drain for 2.5 hang timeouts (FAST: 1 s) after the worker side said stopped.
+    const r = start(t, {
+      min: 1,
+      max: 1,
+      spare: false,
+      env: { FIXTURE_MODE: "linger", FIXTURE_LINGER_MS: "2500", FIXTURE_DIR: dir },
+    });
+    const old = await nextReady(r.supervisor);
+    const killed: string[] = [];
+    r.supervisor.on("worker-killed", (w: WorkerProcess, problem: string) =>
+      killed.push(`${w.id}: ${problem}`),
+    );
+    await r.supervisor.rollingRestart();
+    const exit = await old.exited;
+    assert.deepEqual(killed, [], "no worker killed by the master");
+    assert.equal(exit.signal, null);
+    assert.equal(exit.code, 0);
+    assert.equal(exit.stoppedCleanly, true);
+    const rec = fixtureRecord(dir, old.pid);
+    assert.equal(rec?.lingered, true, "the draining process finished its other work");
+    assert.ok(
+      (old.lastHeartbeatAt ?? 0) > (rec?.stoppedAt ?? Number.POSITIVE_INFINITY) + 1_000,
+      "heartbeats went on after `stopped`, while the process drained",
+    );
+  });
+
   it("rolls every worker one by one without dropping below the count", async (t) => {
     const r = start(t, { min: 2, max: 2 });
     await waitFor(() => readyWorkers(r.supervisor).length === 2, { message: "2 ready workers" });
