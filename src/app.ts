@@ -200,6 +200,8 @@ export class App {
     this.#inboxWatch.errors = this.#errors;
     this.#convergeWatch.errors = this.#errors;
     // One identity per app: convergers hold their leases under the jobs worker's id.
+    if (options.convergers !== undefined)
+      checkObject("TEND_E_CONVERGER_INVALID_OPTION", "convergers", options.convergers, "an options object");
     this.#convergers = new AppConvergers({ holderId: this.jobs.workerId, ...options.convergers });
     const convergeWatch = this.#convergeWatch;
     this.#convergers.observe((error, where) => convergeWatch.error(error, where), convergeWatch);

@@ -7,6 +7,10 @@ import { type Backend, createBackend } from "./support/backends.ts";
 describe("createApp", () => {
   it("rejects bad options with TEND_E_ codes naming the value", () => {
     assert.throws(() => createApp(null as never), { code: "TEND_E_INVALID_APP_OPTIONS" });
+    for (const convergers of [null, "4", []])
+      assert.throws(() => createApp({ convergers: convergers as never }), {
+        code: "TEND_E_CONVERGER_INVALID_OPTION",
+      });
     assert.throws(
       () => createApp({ database: 42 as never }),
       (err: Error & { code?: string }) => {

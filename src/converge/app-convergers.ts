@@ -1,10 +1,11 @@
-import { checkInteger, optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import { checkInteger, checkObject, optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
 import { type Duration, Limiter } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import type { ConvergeErrorHook } from "./execute.ts";
 import type { ConvergeObserver } from "./observer.ts";
+import { checkHolderId } from "./bounds.ts";
 import { type ConvergerDefinition, normalizeDefinition } from "./definition.ts";
 import { type ConvergerRetention, DEFAULT_RETENTION, retentionMs } from "./retention.ts";
 import { type Converger, createConverger } from "./runner.ts";
@@ -16,7 +17,10 @@ export interface AppConvergersOptions {
    * Keep it below the store's pool size so that convergers never starve the jobs worker.
    */
   concurrency?: number;
-  /** This process's identity in leases (default: the app's worker id, else TEND_WORKER_ID, else host:pid:random). */
+  /**
+   * This process's identity in leases (default: the app's worker id, else TEND_WORKER_ID, else
+   * host:pid:random): a non-blank string of at most 256 characters without control characters.
+   */
   holderId?: string;
   /**
    * How long inconsistencies are kept (default `"30d"`; `false`: forever). Each converger's leader
@@ -64,13 +68,20 @@ export class AppConvergers {
   #observer: ConvergeObserver | undefined;
 
   constructor(options: AppConvergersOptions = {}) {
+    checkObject(
+      "TEND_E_CONVERGER_INVALID_OPTION",
+      "convergers options",
+      options,
+      "an object { concurrency?, holderId?, inconsistencyRetention?, parkedKeyRetention? }",
+    );
     rejectUnknownKeys("convergers options", options, OPTION_KEYS);
     const concurrency =
       options.concurrency === undefined
         ? 4
         : checkInteger("TEND_E_CONVERGER_INVALID_OPTION", "convergers concurrency", options.concurrency, 1);
     this.#limiter = new Limiter(concurrency);
-    this.#holderId = options.holderId;
+    this.#holderId =
+      options.holderId === undefined ? undefined : checkHolderId(options.holderId, "convergers holderId");
     this.#retention = {
       inconsistenciesMs: retentionMs(
         options.inconsistencyRetention,

@@ -7,9 +7,10 @@ import {
   rejectUnknownKeys,
   TendError,
 } from "../errors/index.ts";
-import { type Duration, parseTimeout } from "../lifecycle/index.ts";
+import type { Duration } from "../lifecycle/index.ts";
 import type { WakeTable } from "../store/index.ts";
 import { DEFAULT_KEY_BACKOFF, type KeyBackoff } from "./backoff.ts";
+import { boundedDuration, CONVERGER_MINIMUM_MS } from "./bounds.ts";
 import type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
 import type { Found } from "./keys.ts";
 
@@ -42,7 +43,7 @@ export interface ConvergerDefinition {
   find(ctx: FindContext): Iterable<Found> | Promise<Iterable<Found>>;
   /** Re-reads the state for `key` and makes it correct; returns what it changed, or nothing. */
   converge(key: string, ctx: ConvergeContext): ConvergeOutcome | Promise<ConvergeOutcome>;
-  /** Periodic sweep interval (default `"30s"`). */
+  /** Periodic sweep interval (default `"30s"`, at least `"10ms"`). */
   every?: Duration;
   /** Tables whose changes wake the converger (see {@link WakeOn}). */
   wakeOn?: readonly WakeOn[];
@@ -50,11 +51,11 @@ export interface ConvergerDefinition {
   concurrency?: number;
   /** Time limit of each `converge` and `find` call; its `ctx.signal` aborts then (default `"30s"`). */
   timeout?: Duration;
-  /** Leadership lease time-to-live: a dead leader is replaced within it (default `"15s"`). */
+  /** Leadership lease time-to-live: a dead leader is replaced within it (default `"15s"`, at least `"1s"`). */
   leaseTtl?: Duration;
   /** Backoff of a failing key (defaults: 1 s doubling up to 5 min, ±20 % jitter). */
   backoff?: { base?: Duration; max?: Duration };
-  /** SQLite only: how often the change check (`PRAGMA data_version`) runs (default `"50ms"`). */
+  /** SQLite only: how often the change check (`PRAGMA data_version`) runs (default `"50ms"`, at least `"10ms"`). */
   pollInterval?: Duration;
 }
 
@@ -91,12 +92,8 @@ const WAKE_KEYS = optionKeys<{ table: string; key?: string }>({ table: true, key
 /** SQL identifiers tend accepts in `wakeOn` (validated, then quoted). */
 export const IDENTIFIER = /^[a-z_][a-z0-9_]*$/;
 
-function option(value: unknown, fallback: Duration, name: string, converger: string): number {
-  return parseTimeout(
-    value ?? fallback,
-    `converger "${converger}" ${name}`,
-    "TEND_E_CONVERGER_INVALID_OPTION",
-  );
+function option(value: unknown, fallback: Duration, name: string, converger: string, minMs = 0): number {
+  return boundedDuration(value ?? fallback, `converger "${converger}" ${name}`, minMs);
 }
 
 /**
@@ -193,12 +190,12 @@ export function normalizeDefinition(definition: unknown): NormalizedDefinition {
     name,
     find: d.find as ConvergerDefinition["find"],
     converge: d.converge as ConvergerDefinition["converge"],
-    everyMs: option(d.every, "30s", "every", name),
+    everyMs: option(d.every, "30s", "every", name, CONVERGER_MINIMUM_MS.every),
     wakeOn: (d.wakeOn ?? []).map((entry) => wakeTable(entry, name)),
     concurrency,
     timeoutMs: option(d.timeout, "30s", "timeout", name),
-    leaseTtlMs: option(d.leaseTtl, "15s", "leaseTtl", name),
+    leaseTtlMs: option(d.leaseTtl, "15s", "leaseTtl", name, CONVERGER_MINIMUM_MS.leaseTtl),
     backoff: { ...DEFAULT_KEY_BACKOFF, baseMs: backoffBase, maxMs: Math.max(backoffBase, backoffMax) },
-    pollMs: option(d.pollInterval, "50ms", "pollInterval", name),
+    pollMs: option(d.pollInterval, "50ms", "pollInterval", name, CONVERGER_MINIMUM_MS.pollInterval),
   };
 }

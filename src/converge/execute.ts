@@ -15,9 +15,11 @@ import type { KeyFinish, TakenKey } from "./key-queue.ts";
 import { type ConvergerMetrics, observeDuration } from "./metrics.ts";
 import type { ConvergeObserver } from "./observer.ts";
 import { interpretOutcome } from "./outcome.ts";
+import { recordChange, type RecordOutcome } from "./record-change.ts";
 import type { InconsistencyRecorder } from "./recorder.ts";
 import type { ConvergerRetention } from "./retention.ts";
 import { isTerminalError } from "./terminal-error.ts";
+import { convergeTimeout } from "./timeout.ts";
 
 /** What a converger's calls need, shared by its sweeps and key runs. */
 export interface ConvergerEnv {
@@ -53,6 +55,8 @@ export interface KeyResult {
   /** The inconsistency could not be recorded because this process no longer holds the lease. */
   fencedOut: boolean;
   error: unknown;
+  /** The change was made but its record could not be stored (TEND_E_CONVERGER_RECORD_LOST). */
+  recordLost?: unknown;
 }
 
 function noJobs(converger: string): EnqueueFn {
@@ -99,7 +103,10 @@ export function findContext(env: ConvergerEnv, signal: AbortSignal, log: Logger 
 
 /**
  * Runs `converge` for one key under the converger's timeout and the shared limiter, records an
- * inconsistency (fenced) when it changed something, and says how the key should be scheduled next.
+ * inconsistency (fenced, a failed write retried without storing it twice: see `recordChange`)
+ * when it changed something, also when it returned its change after its timeout (then still a
+ * timeout failure), and says how the key should be scheduled next. Only a stored record is
+ * counted and published; a lost one is counted in `recordsLost` and told to the error hook.
  * Never throws: a failing key fails alone.
  *
  * @example
@@ -139,6 +146,7 @@ export async function runKey(
   });
   const watch = env.observer?.run?.(def.name, item.key, item.failures, item.origin);
   const started = performance.now();
+  const startedAt = new Date();
   let value: unknown;
   let error: unknown = null;
   try {
@@ -151,8 +159,9 @@ export async function runKey(
     link.dispose();
     release?.();
   }
-  // A call that ignored its aborted signal and returned late ran past its timeout all the same.
-  if (error === null && link.timedOut) error = new Error("returned after its timeout, ignoring ctx.signal");
+  // A call that ignored its aborted signal and returned late ran past its timeout all the same;
+  // what it returned still counts when it says it changed something (the change was made).
+  const late = error === null && link.timedOut;
   metrics.runs++;
   observeDuration(metrics, performance.now() - started);
   let outcome = { changed: null as unknown, requeueAfterMs: null as number | null };
@@ -160,24 +169,40 @@ export async function runKey(
     try {
       outcome = interpretOutcome(def.name, value);
     } catch (err) {
-      error = err;
+      if (!late) error = err;
     }
   }
-  if (error !== null) {
+  const record = (changed: unknown) =>
+    recordChange({
+      converger: def.name,
+      key: item.key,
+      changes: changed,
+      fence,
+      store: env.store,
+      recorder: env.recorder,
+      log,
+      since: startedAt,
+      signal: parent,
+    });
+  if (error !== null || late) {
     if (parent.aborted && !link.timedOut) {
       watch?.end("aborted", error);
       return { ...aborted, error };
     }
     metrics.errors++;
+    let lateChange: Awaited<ReturnType<typeof record>> | null = null;
     if (link.timedOut) {
       metrics.timeouts++;
-      error = new TendError(
-        "TEND_E_CONVERGER_TIMEOUT",
-        `Converger "${def.name}": converge(${JSON.stringify(item.key)}) ran past its timeout of ${def.timeoutMs} ms; make it honour ctx.signal or raise the timeout.`,
-        { details: { converger: def.name, key: item.key, timeoutMs: def.timeoutMs }, cause: error },
-      );
+      if (late && outcome.changed !== null) lateChange = await record(outcome.changed);
+      error = convergeTimeout(def.name, item.key, def.timeoutMs, {
+        ...(late ? {} : { cause: error }),
+        changed: lateChange?.kind === "recorded",
+      });
     }
     env.onError?.(error, { converger: def.name, key: item.key });
+    const fencedOut =
+      lateChange === null ? false : reportRecord(env, item.key, outcome.changed, lateChange, log);
+    if (lateChange?.kind === "recorded") metrics.lateChanges++;
     watch?.end(isTerminalError(error) ? "terminal" : "error", error);
     const message = error instanceof Error ? error.message : String(error);
     if (isTerminalError(error)) {
@@ -204,28 +229,20 @@ export async function runKey(
       { err: error, failures: item.failures + 1, retryInMs: delayMs },
       "converge failed; the key backs off",
     );
-    return { aborted: false, finish: { kind: "error", delayMs }, changed: null, fencedOut: false, error };
+    return {
+      aborted: false,
+      finish: { kind: "error", delayMs },
+      changed: lateChange?.kind === "recorded" ? outcome.changed : null,
+      fencedOut,
+      error,
+    };
   }
   let fencedOut = false;
+  let recordLost: unknown = null;
   if (outcome.changed !== null) {
-    const recorded = await env.recorder.record(item.key, outcome.changed, fence).catch((err: unknown) => {
-      log.error(
-        { err, changes: outcome.changed },
-        "could not record an inconsistency; the change itself was made",
-      );
-      return true;
-    });
-    if (recorded) {
-      metrics.changes++;
-      env.observer?.inconsistency?.(def.name, item.key, outcome.changed);
-      log.info({ changes: outcome.changed }, "inconsistency converged");
-    } else {
-      fencedOut = true;
-      log.warn(
-        { changes: outcome.changed },
-        "lease lost before the inconsistency was recorded; stopping here",
-      );
-    }
+    const recorded = await record(outcome.changed);
+    fencedOut = reportRecord(env, item.key, outcome.changed, recorded, log);
+    if (recorded.kind === "lost") recordLost = recorded.error;
     watch?.end("changed", null);
   } else {
     metrics.unchanged++;
@@ -233,5 +250,47 @@ export async function runKey(
   }
   const finish: KeyFinish =
     outcome.requeueAfterMs === null ? { kind: "ok" } : { kind: "requeue", afterMs: outcome.requeueAfterMs };
-  return { aborted: false, finish, changed: outcome.changed, fencedOut, error: null };
+  return {
+    aborted: false,
+    finish,
+    changed: outcome.changed,
+    fencedOut,
+    error: null,
+    ...(recordLost === null ? {} : { recordLost }),
+  };
+}
+
+/**
+ * Tells of how recording a change ended: a stored record is counted, published to observers and
+ * logged as converged; a record fenced out or lost is counted as lost, told to the error hook
+ * (when lost) and logged as an error, never as converged. Returns whether the lease is gone.
+ */
+function reportRecord(
+  env: ConvergerEnv,
+  key: string,
+  changes: unknown,
+  outcome: RecordOutcome,
+  log: Logger,
+): boolean {
+  const { def, metrics } = env;
+  if (outcome.kind === "recorded") {
+    metrics.changes++;
+    env.observer?.inconsistency?.(def.name, key, changes);
+    log.info({ changes }, "inconsistency converged");
+    return false;
+  }
+  metrics.recordsLost++;
+  if (outcome.kind === "fenced") {
+    log.warn(
+      { changes },
+      "lease lost before the inconsistency was recorded; its record is lost (the change was made); stopping here",
+    );
+    return true;
+  }
+  env.onError?.(outcome.error, { converger: def.name, key });
+  log.error(
+    { err: outcome.error, changes, attempts: outcome.attempts },
+    "inconsistency lost: the change was made but its record could not be stored",
+  );
+  return false;
 }

@@ -9,7 +9,7 @@ export { AppConvergers, type AppConvergersOptions } from "./app-convergers.ts";
 export type { ConvergeContext, ConvergeOutcome, FindContext } from "./context.ts";
 export type { ConvergeErrorHook } from "./execute.ts";
 export type { ConvergerDefinition, WakeOn } from "./definition.ts";
-export type { ConvergerMetrics } from "./metrics.ts";
+export { type ConvergerMetrics, lastSweepAgeMs } from "./metrics.ts";
 export type {
   ConvergeObserver,
   ConvergeRunObservation,

@@ -13,15 +13,22 @@ export interface ConvergerMetrics {
   wakes: number;
   /** `converge` calls. */
   runs: number;
-  /** `converge` calls that changed something (one inconsistency each). */
+  /**
+   * Inconsistencies recorded: `converge` calls that changed something and whose record was
+   * stored (a call that returned its change after its timeout included, see `lateChanges`).
+   */
   changes: number;
+  /** Calls counted in `changes` that returned after their timeout (also counted in `errors` and `timeouts`). */
+  lateChanges: number;
+  /** Changes made whose inconsistency could not be stored (the write failed until given up): lost records. */
+  recordsLost: number;
   /** `converge` calls that changed nothing. */
   unchanged: number;
   /** `converge` calls that failed (terminal ones included). */
   errors: number;
   /** Failures marked terminal. */
   terminal: number;
-  /** Calls that ran past their timeout. */
+  /** `converge` and `find` calls that ran past their timeout. */
   timeouts: number;
   /** Leadership terms started in this process. */
   leaderTerms: number;
@@ -31,6 +38,8 @@ export interface ConvergerMetrics {
   leader: boolean;
   /** When the last sweep (`find` and offering its keys) ended without error (ms since epoch), or null. */
   lastSweepAt: number | null;
+  /** When this process first led the converger (ms since epoch), or null: the last-sweep age counts from it until a sweep succeeds. */
+  firstLedAt: number | null;
   /** Keys parked (terminal) in this process's current term, as of the last key run or sweep. */
   parked: number;
   /** Duration of `converge` calls: count, sum, max (ms) and cumulative counts per bucket. */
@@ -53,6 +62,8 @@ export function newMetrics(): ConvergerMetrics {
     wakes: 0,
     runs: 0,
     changes: 0,
+    lateChanges: 0,
+    recordsLost: 0,
     unchanged: 0,
     errors: 0,
     terminal: 0,
@@ -61,6 +72,7 @@ export function newMetrics(): ConvergerMetrics {
     leasesLost: 0,
     leader: false,
     lastSweepAt: null,
+    firstLedAt: null,
     parked: 0,
     duration: { count: 0, sumMs: 0, maxMs: 0, buckets: DURATION_BUCKETS_MS.map(() => 0).concat(0) },
   };
@@ -84,4 +96,23 @@ export function observeDuration(metrics: ConvergerMetrics, ms: number): void {
   });
   const last = d.buckets.length - 1;
   d.buckets[last] = (d.buckets[last] ?? 0) + 1;
+}
+
+/**
+ * Pure: how long ago (ms) the converger last swept successfully, for the last-sweep age gauge
+ * and its alert; null when this process has never led it. A converger whose `find` has never
+ * succeeded in this process counts from when the process first led it, so the age grows while
+ * every sweep fails instead of being absent.
+ *
+ * @example
+ * ```ts
+ * lastSweepAgeMs({ lastSweepAt: null, firstLedAt: 1_000 }, 61_000); // 60_000
+ * ```
+ */
+export function lastSweepAgeMs(
+  metrics: Pick<ConvergerMetrics, "lastSweepAt" | "firstLedAt">,
+  now: number,
+): number | null {
+  const since = metrics.lastSweepAt ?? metrics.firstLedAt;
+  return since === null ? null : Math.max(0, now - since);
 }

@@ -6,6 +6,7 @@ import type { ConvergeStore, Fence, Store } from "../store/index.ts";
 import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
 import type { ConvergeErrorHook, ConvergerEnv, KeyResult } from "./execute.ts";
+import { checkHolderId } from "./bounds.ts";
 import { normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
@@ -70,7 +71,10 @@ export interface Converger extends Task {
   sweepOnce(options?: { signal?: AbortSignal }): Promise<SweepReport>;
 }
 
-/** What one sweep did. */
+/**
+ * What one sweep did: the keys found, the changes made (and recorded, or lost: then also an
+ * error), and the keys that failed.
+ */
 export interface SweepReport {
   keys: string[];
   changed: Array<{ key: string; changes: unknown }>;
@@ -120,7 +124,8 @@ async function prepareWakes(def: NormalizedDefinition, store: ConvergeStore): Pr
 export function createConverger(definition: ConvergerDefinition, deps: ConvergerDeps): Converger {
   const def = normalizeDefinition(definition);
   rejectUnknownKeys(`dependencies of converger "${def.name}"`, deps, DEPS_KEYS);
-  const holderId = deps.holderId ?? defaultWorkerId();
+  const holderId =
+    deps.holderId === undefined ? defaultWorkerId() : checkHolderId(deps.holderId, "converger holderId");
   const log = deps.log.child({ part: "converge", converger: def.name });
   const metrics = newMetrics();
   let envPromise: Promise<ConvergerEnv> | undefined;
@@ -205,6 +210,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
     })();
     metrics.leader = true;
     metrics.leaderTerms++;
+    metrics.firstLedAt ??= Date.now();
     log.info({ epoch: fence.epoch }, "leading the converger");
     try {
       await runTerm({
@@ -323,9 +329,12 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         pendingKeys?.delete(key);
         if (pendingKeys?.size === 0) controller.abort();
       };
+      // A change returned after the timeout is both: a timeout error, and a change recorded. A
+      // change whose record was lost is a change and an error (TEND_E_CONVERGER_RECORD_LOST).
       const done = (key: string, result: KeyResult) => {
         if (result.error !== null) report.errors.push({ key, error: result.error });
-        else if (result.changed !== null) report.changed.push({ key, changes: result.changed });
+        if (result.recordLost !== undefined) report.errors.push({ key, error: result.recordLost });
+        if (result.changed !== null) report.changed.push({ key, changes: result.changed });
         settled(key);
       };
       // A key parked by an earlier terminal failure does not run: reported, not waited for.
@@ -350,15 +359,12 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         def: {
           ...def,
           everyMs: 2_147_483_647,
+          // A failing find (or one past its timeout) is reported by the sweep through onFindError,
+          // which ends the one-off sweep with that error.
           find: async (ctx) => {
-            let found: ReturnType<typeof normalizeFound>;
-            try {
-              found = normalizeFound(def.name, await find(ctx));
-            } catch (err) {
-              findFailed = { err };
-              controller.abort();
-              throw err;
-            }
+            const found = normalizeFound(def.name, await find(ctx));
+            // Its signal aborted (a timeout, which the sweep reports, or the end of the sweep): no keys to wait for.
+            if (ctx.signal.aborted) return found;
             report.keys = found.map((f) => f.key);
             pendingKeys = new Set(report.keys);
             if (pendingKeys.size === 0) controller.abort();

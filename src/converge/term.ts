@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { isTendError, TendError } from "../errors/index.ts";
+import { isTendError } from "../errors/index.ts";
 import { linkSignals } from "../lifecycle/index.ts";
 import { type Fence, SWEEP_REQUEST_TABLE, type Wake, type WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
@@ -7,6 +7,7 @@ import { KeyQueue, type TakenKey } from "./key-queue.ts";
 import { normalizeFound } from "./keys.ts";
 import { PARKED_CHANNEL } from "./parked.ts";
 import { keepPruned } from "./retention.ts";
+import { findTimeout } from "./timeout.ts";
 
 /** How a wake-up of one table is handled: converge the key, or sweep. */
 export type WakeRoutes = ReadonlyMap<string, "key" | "sweep">;
@@ -172,20 +173,23 @@ export async function runTerm(options: TermOptions): Promise<void> {
       const release = env.limiter === undefined ? undefined : await env.limiter.acquire(signal);
       const link = linkSignals([signal], def.timeoutMs);
       let result: unknown;
+      let failure: { err: unknown } | null = null;
       try {
         const ctx = findContext(env, link.signal);
         result = await (watch === undefined ? def.find(ctx) : watch.run(() => def.find(ctx)));
-        // A find that ignored its aborted signal and returned late ran past its timeout all the same.
-        if (link.timedOut)
-          throw new TendError(
-            "TEND_E_CONVERGER_TIMEOUT",
-            `Converger "${def.name}": find ran past its timeout of ${def.timeoutMs} ms; make it honour ctx.signal or raise the timeout.`,
-            { details: { converger: def.name, timeoutMs: def.timeoutMs } },
-          );
+      } catch (err) {
+        failure = { err };
       } finally {
         link.dispose();
         release?.();
       }
+      // A find past its timeout is one failure however it ended: rejected with its aborted
+      // signal's reason (it honoured ctx.signal), or returned late (it ignored it).
+      if (link.timedOut) {
+        metrics.timeouts++;
+        throw findTimeout(def.name, def.timeoutMs, failure?.err);
+      }
+      if (failure !== null) throw failure.err;
       const found = normalizeFound(def.name, result);
       for (const f of found) offer(f.key, f.version, "sweep", watch?.origin);
       metrics.lastSweepAt = Date.now();

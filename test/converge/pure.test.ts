@@ -3,7 +3,10 @@ import { describe, it } from "node:test";
 import { DEFAULT_KEY_BACKOFF, keyBackoffMs } from "../../src/converge/backoff.ts";
 import { isEmptyChange } from "../../src/converge/changes.ts";
 import { CONVERGE_CODES } from "../../src/errors/codes/converge.ts";
+import { AppConvergers } from "../../src/converge/app-convergers.ts";
 import { normalizeDefinition } from "../../src/converge/definition.ts";
+import { lastSweepAgeMs } from "../../src/converge/metrics.ts";
+import { isSameRecord, recordRetryDelayMs } from "../../src/converge/record-change.ts";
 import { normalizeFound } from "../../src/converge/keys.ts";
 import { leaseDeadline, leaseRetryMs } from "../../src/converge/lease.ts";
 import { interpretOutcome } from "../../src/converge/outcome.ts";
@@ -181,6 +184,62 @@ describe("normalizeDefinition", () => {
       () => normalizeDefinition({ ...base, wakeOn: "account" }),
       code("TEND_E_CONVERGER_INVALID_WAKE"),
     );
+  });
+});
+
+describe("converger option bounds", () => {
+  it("rejects durations under their minimum and holder ids that are not non-blank strings, naming the value and what was expected", () => {
+    const invalid = (pattern: RegExp) => (err: unknown) => {
+      assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_INVALID_OPTION");
+      assert.match((err as Error).message, pattern);
+      return true;
+    };
+    assert.throws(
+      () => normalizeDefinition({ ...base, leaseTtl: "1ms" }),
+      invalid(/leaseTtl.*"1ms".*at least 1s/),
+    );
+    assert.throws(() => normalizeDefinition({ ...base, leaseTtl: 999 }), invalid(/leaseTtl/));
+    assert.throws(() => normalizeDefinition({ ...base, every: 1 }), invalid(/every.*at least 10ms/));
+    assert.throws(
+      () => normalizeDefinition({ ...base, pollInterval: 0.01 }),
+      invalid(/pollInterval.*at least 10ms/),
+    );
+    const d = normalizeDefinition({ ...base, leaseTtl: "1s", every: "10ms", pollInterval: 10 });
+    assert.deepEqual([d.leaseTtlMs, d.everyMs, d.pollMs], [1000, 10, 10]);
+    assert.throws(() => new AppConvergers({ holderId: {} as never }), invalid(/holderId.*non-blank string/));
+    assert.throws(() => new AppConvergers({ holderId: "" }), invalid(/holderId/));
+    assert.throws(() => new AppConvergers({ holderId: "a\nb" }), invalid(/holderId/));
+    assert.throws(() => new AppConvergers(null as never), invalid(/convergers options/));
+    assert.equal(new AppConvergers({ holderId: "web-1:42" }).size, 0);
+  });
+});
+
+describe("lastSweepAgeMs", () => {
+  it("counts from the last successful sweep, else from when this process first led, else is absent", () => {
+    assert.equal(lastSweepAgeMs({ lastSweepAt: 5_000, firstLedAt: 1_000 }, 8_000), 3_000);
+    assert.equal(lastSweepAgeMs({ lastSweepAt: null, firstLedAt: 1_000 }, 61_000), 60_000);
+    assert.equal(lastSweepAgeMs({ lastSweepAt: null, firstLedAt: null }, 61_000), null);
+  });
+});
+
+describe("recording retries", () => {
+  it("waits 100 ms doubling up to 5 s", () => {
+    assert.deepEqual([1, 2, 3, 7, 50].map(recordRetryDelayMs), [100, 200, 400, 5000, 5000]);
+  });
+  it("recognises the failed write's own row by holder, epoch and changes (keys in any order)", () => {
+    const row = {
+      id: "1",
+      converger: "c",
+      key: "k",
+      changes: { b: 2, a: [1] },
+      at: new Date(0),
+      holder: "h",
+      epoch: 3,
+    };
+    assert.equal(isSameRecord(row, { holder: "h", epoch: 3 }, { a: [1], b: 2 }), true);
+    assert.equal(isSameRecord(row, { holder: "h", epoch: 4 }, { a: [1], b: 2 }), false);
+    assert.equal(isSameRecord(row, { holder: "h", epoch: 3 }, { a: [2], b: 2 }), false);
+    assert.equal(isSameRecord({ ...row, holder: null, epoch: null }, null, { a: [1], b: 2 }), true);
   });
 });
 

@@ -6,7 +6,7 @@ export const CONVERGE_CODES = {
   TEND_E_CONVERGER_INVALID_DEFINITION:
     "A converger definition is not an object with `find` and `converge` functions.",
   TEND_E_CONVERGER_INVALID_OPTION:
-    "A converger option (every, timeout, concurrency, leaseTtl, backoff, pollInterval) is out of range.",
+    "A converger option (every, timeout, concurrency, leaseTtl, backoff, pollInterval, or the app's convergers options such as holderId) is missing its type or out of range.",
   TEND_E_CONVERGER_INVALID_WAKE:
     "A `wakeOn` entry is not a table name or `{ table, key }` with valid SQL identifiers.",
   TEND_E_CONVERGER_UNKNOWN_TABLE: "A `wakeOn` table does not exist in the database.",
@@ -16,6 +16,8 @@ export const CONVERGE_CODES = {
   TEND_E_CONVERGER_INVALID_RESULT:
     "`converge` returned something other than nothing or `{ changed?, requeueAfter? }`.",
   TEND_E_CONVERGER_TIMEOUT: "A `converge` or `find` call ran past its timeout.",
+  TEND_E_CONVERGER_RECORD_LOST:
+    "A `converge` call made a change, but its inconsistency could not be stored: the write kept failing until the term ended or tend gave up, so the record is lost (the change is not).",
   TEND_E_CONVERGER_LEASE_LOST:
     "This process lost a converger's leadership lease; the converger stopped here.",
   TEND_E_CONVERGER_NO_JOBS: "`ctx.enqueue` was called but the converger was created without a jobs layer.",

@@ -17,6 +17,8 @@ import { type Operator, openOperator } from "../../support/operator.ts";
 import { postgresUrl } from "../../support/postgres.ts";
 import { waitFor } from "../../support/wait.ts";
 import { captureLog } from "../../lifecycle/log-capture.ts";
+import { registerConvergerMetrics } from "../../../src/observe/converge-metrics.ts";
+import { promClient } from "../../../src/observe/prom.ts";
 
 const log = createLogger({ level: "silent" });
 
@@ -131,27 +133,42 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       },
     );
 
-    it("a converge call that ignores its signal and returns after its timeout counts as a timeout failure", async (t) => {
+    it("a converge call that returns a change after its timeout counts as a timeout failure, and its change is recorded", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
+      const name = `late-${table}-${driver}`;
       const c = createConverger(
         {
-          name: `late-${table}-${driver}`,
+          name,
           timeout: 100,
-          find: () => ["k1"],
-          converge: async () => {
+          find: () => ["k1", "k2"],
+          converge: async (key) => {
             await new Promise((resolve) => setTimeout(resolve, 300)); // ignores ctx.signal
-            return { changed: { done: true } };
+            return { changed: key === "k1" ? { done: true } : null };
           },
         },
         { store, log },
       );
       const sweep = await c.sweepOnce();
+      assert.deepEqual(sweep.errors.map((e) => [e.key, (e.error as { code?: string }).code]).sort(), [
+        ["k1", "TEND_E_CONVERGER_TIMEOUT"],
+        ["k2", "TEND_E_CONVERGER_TIMEOUT"],
+      ]);
+      // The change was made: recorded once, although the call is a timeout (and the key backs off).
+      assert.deepEqual(sweep.changed, [{ key: "k1", changes: { done: true } }]);
+      const recorded = await store.converge.listInconsistencies({ converger: name });
       assert.deepEqual(
-        sweep.errors.map((e) => [e.key, (e.error as { code?: string }).code]),
-        [["k1", "TEND_E_CONVERGER_TIMEOUT"]],
+        recorded.map((r) => [r.key, r.changes]),
+        [["k1", { done: true }]],
       );
-      assert.deepEqual(sweep.changed, []);
-      assert.equal(c.metrics().timeouts, 1);
+      const m = c.metrics();
+      assert.equal(m.timeouts, 2);
+      assert.equal(m.errors, 2);
+      assert.equal(m.changes, 1, "the late change counts as an inconsistency recorded");
+      assert.equal(m.lateChanges, 1);
+    });
+
+    it("a find past its timeout fails with TEND_E_CONVERGER_TIMEOUT and counts as a timeout, whether it honours ctx.signal or returns late", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
       const lateFind = createConverger(
         {
           name: `late-find-${table}-${driver}`,
@@ -168,6 +185,145 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
         lateFind.sweepOnce(),
         (err: unknown) => (err as { code?: string }).code === "TEND_E_CONVERGER_TIMEOUT",
       );
+      assert.equal(lateFind.metrics().timeouts, 1);
+      const honouring = createConverger(
+        {
+          name: `abort-find-${table}-${driver}`,
+          timeout: 100,
+          // Honours ctx.signal: rejects with its reason, a DOMException TimeoutError.
+          find: (ctx) =>
+            new Promise<string[]>((_, reject) =>
+              ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error), { once: true }),
+            ),
+          converge: () => ({ changed: null }),
+        },
+        { store, log },
+      );
+      await assert.rejects(honouring.sweepOnce(), (err: unknown) => {
+        assert.equal((err as { code?: string }).code, "TEND_E_CONVERGER_TIMEOUT");
+        assert.equal(((err as Error).cause as Error | undefined)?.name, "TimeoutError");
+        return true;
+      });
+      assert.equal(honouring.metrics().timeouts, 1);
+      // And in a running converger, the error hook hears the same code for both.
+      const heard: string[] = [];
+      const running = createConverger(
+        {
+          name: `abort-find-run-${table}-${driver}`,
+          every: "1h",
+          timeout: 100,
+          find: (ctx) =>
+            new Promise<string[]>((_, reject) =>
+              ctx.signal.addEventListener("abort", () => reject(ctx.signal.reason as Error), { once: true }),
+            ),
+          converge: () => ({ changed: null }),
+        },
+        { store, log, onError: (err) => heard.push(String((err as { code?: string }).code ?? err)) },
+      );
+      const task = start(running);
+      try {
+        await waitFor(() => heard.length >= 1, { message: "the find's failure to be reported" });
+        assert.deepEqual(heard, ["TEND_E_CONVERGER_TIMEOUT"]);
+        assert.equal(running.metrics().timeouts, 1);
+        assert.equal(running.metrics().findErrors, 1);
+      } finally {
+        await task.stop();
+      }
+    });
+
+    it("an inconsistency whose write fails is retried and recorded once, and counted only once stored", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      const name = `record-fails-${table}-${driver}`;
+      const capture = captureLog();
+      // A store whose writes give up quickly behind a lock (PostgreSQL); SQLite's give up after its busy timeout.
+      const writer = driver === "postgres" ? await backend!.open({ timeouts: { lock: "200ms" } }) : store;
+      const published: string[] = [];
+      let fixed = false;
+      const c = createConverger(
+        {
+          name,
+          find: () => ["k1"],
+          converge: () => {
+            if (fixed) return { changed: null };
+            fixed = true; // the change is made
+            return { changed: { fixed: "k1" } };
+          },
+        },
+        { store: writer, log: capture.log, observer: { inconsistency: (_n, key) => published.push(key) } },
+      );
+      // Another session blocks writes to the inconsistencies table (reads go on).
+      if (driver === "postgres") {
+        await op.exec("BEGIN");
+        await op.exec("LOCK TABLE tend.converge_inconsistencies IN EXCLUSIVE MODE");
+      } else {
+        await op.exec("BEGIN IMMEDIATE");
+      }
+      let unblocked = false;
+      const unblock = async () => {
+        if (unblocked) return;
+        unblocked = true;
+        await op.exec(driver === "postgres" ? "ROLLBACK" : "COMMIT");
+      };
+      t.after(unblock);
+      const sweep = c.sweepOnce();
+      await waitFor(
+        () => capture.lines().some((l) => /could not record an inconsistency/.test(String(l["msg"]))),
+        { timeoutMs: 30_000, message: "the inconsistency's write to fail" },
+      );
+      assert.equal(c.metrics().changes, 0, "not counted while it is not stored");
+      assert.deepEqual(published, [], "not published while it is not stored");
+      await unblock();
+      const report = await sweep;
+      assert.deepEqual(report.errors, []);
+      assert.deepEqual(report.changed, [{ key: "k1", changes: { fixed: "k1" } }]);
+      const recorded = await store.converge.listInconsistencies({ converger: name });
+      assert.deepEqual(
+        recorded.map((r) => [r.key, r.changes]),
+        [["k1", { fixed: "k1" }]],
+        "recorded exactly once",
+      );
+      assert.equal(c.metrics().changes, 1);
+      assert.equal(c.metrics().recordsLost, 0);
+      assert.deepEqual(published, ["k1"]);
+      // The next sweep finds nothing left to change: without the retry the record would never exist.
+      assert.deepEqual((await c.sweepOnce()).changed, []);
+    });
+
+    it("a converger whose find has never succeeded reports a last-sweep age that grows (for TendConvergerSweepLate)", async (t) => {
+      if (skip()) return t.skip("PostgreSQL unavailable");
+      const c = createConverger(
+        {
+          name: `never-swept-${table}-${driver}`,
+          every: "50ms",
+          find: () => {
+            throw new Error('relation "acount" does not exist');
+          },
+          converge: () => undefined,
+        },
+        { store, log },
+      );
+      const { Registry } = promClient();
+      const registry = new Registry();
+      registerConvergerMetrics(registry, () => [c]);
+      const age = async (): Promise<number | undefined> => {
+        const metric = await registry.getSingleMetric("tend_converger_last_sweep_age_seconds")?.get();
+        return metric?.values.find((v) => v.labels["converger"] === c.definition.name)?.value;
+      };
+      const task = start(c);
+      try {
+        await waitFor(() => c.isLeader() && c.metrics().findErrors >= 2, { message: "failing sweeps" });
+        assert.equal(c.metrics().lastSweepAt, null);
+        const first = await waitFor(
+          async () => {
+            const a = await age();
+            return a === undefined ? undefined : { a };
+          },
+          { message: "the last-sweep age to be reported" },
+        );
+        await waitFor(async () => ((await age()) ?? 0) > first.a, { message: "the age to grow" });
+      } finally {
+        await task.stop();
+      }
     });
 
     it("a key woken while it runs, whose run then fails terminally and whose re-run succeeds, is not left parked", async (t) => {
