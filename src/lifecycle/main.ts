@@ -1,7 +1,7 @@
 import type { Logger } from "pino";
 import { invalidArgument, isTendError, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
 import { createLogger, flushLogger } from "../log/index.ts";
-import { ManagerError, messageOf } from "./errors.ts";
+import { ManagerError, messageOf, shutdownTimeout } from "./errors.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
 import { signalTask } from "./signals.ts";
 
@@ -123,7 +123,7 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
     }
     if (!(setup instanceof Manager)) {
       try {
-        await setup(manager, base);
+        await boundedByShutdown(manager, setup(manager, base));
       } catch (err) {
         // A signal (or a failing task) during a slow setup makes its next registration throw
         // TEND_E_MANAGER_STOPPED: shutdown was asked for; the outcome is the manager's, not a setup failure.
@@ -151,4 +151,41 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
   signals?.close();
   exit(code);
   return code;
+}
+
+/**
+ * Settles as `setup` does, unless shutdown begins while it still runs and it does not return
+ * within the manager's shutdown timeout after that: then rejects with TEND_E_SHUTDOWN_TIMEOUT, so
+ * that a signal during a slow setup still ends the program within the bound (exit 70).
+ */
+function boundedByShutdown(manager: Manager, setup: Promise<void> | void): Promise<void> {
+  if (!isThenable(setup)) return Promise.resolve();
+  return new Promise<void>((resolve, reject) => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const stopListening = manager.onShutdownStart(() => {
+      timer = setTimeout(() => {
+        manager.log.error(
+          { timeoutMs: manager.shutdownTimeoutMs },
+          "the program's setup did not return within the shutdown timeout after shutdown began",
+        );
+        reject(shutdownTimeout(["program setup"], manager.shutdownTimeoutMs));
+      }, manager.shutdownTimeoutMs);
+    });
+    setup.then(
+      () => {
+        clearTimeout(timer);
+        stopListening();
+        resolve();
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        stopListening();
+        reject(err);
+      },
+    );
+  });
+}
+
+function isThenable(value: unknown): value is Promise<void> {
+  return typeof (value as { then?: unknown } | undefined)?.then === "function";
 }

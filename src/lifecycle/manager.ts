@@ -128,6 +128,11 @@ export class Manager {
     return this.#state;
   }
 
+  /** How long shutdown may take once it begins, in ms (the `shutdownTimeout` option). */
+  get shutdownTimeoutMs(): number {
+    return this.#shutdownTimeoutMs;
+  }
+
   /** Why shutdown began (e.g. `task "server" failed`), or undefined while running. */
   get shutdownReason(): string | undefined {
     return this.#shutdownReason;

@@ -160,6 +160,28 @@ describe("main", () => {
     assert.ok(lines().some((l) => l["msg"] === "clean shutdown"));
   });
 
+  it("a setup that does not return within the shutdown timeout after a signal ends the program with exit 70", async () => {
+    const codes: number[] = [];
+    const { log, lines } = captureLog();
+    let release: () => void = () => {};
+    const stuck = new Promise<void>((resolve) => (release = resolve));
+    const started = Date.now();
+    await main(
+      async (manager) => {
+        const stopping = new Promise<void>((resolve) => manager.onShutdownStart(() => resolve()));
+        process.kill(process.pid, "SIGHUP");
+        await stopping;
+        await stuck; // a slow setup step that ignores the shutdown
+      },
+      { log, signals: ["SIGHUP"], shutdownTimeout: 200, exit: (c) => codes.push(c) },
+    );
+    const took = Date.now() - started;
+    release();
+    assert.deepEqual(codes, [70]);
+    assert.ok(took < 5_000, `ended ${took} ms after the signal, bounded by the shutdown timeout`);
+    assert.ok(lines().some((l) => /setup did not return within the shutdown timeout/.test(String(l["msg"]))));
+  });
+
   it("accepts a ready Manager", async () => {
     const manager = new Manager({ log: captureLog().log });
     manager.run(async function once() {});
