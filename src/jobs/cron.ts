@@ -4,12 +4,17 @@ import type { Logger } from "pino";
 import { invalidArgument } from "../errors/index.ts";
 import type { Task } from "../lifecycle/index.ts";
 import type { CronEntryDefinition, CronOverlap, NewJob, Store } from "../store/index.ts";
+import { catchUpRetryDelayMs } from "./cron-retry.ts";
+import { processTimezone } from "./cron-zone.ts";
 
 /** Options of a cron schedule. */
 export interface CronOptions {
   /** Unique name of the schedule (default `<kind>@<expression>`); ticks are recorded under it. */
   name?: string;
-  /** IANA time zone the expression is read in (default: the process's). */
+  /**
+   * IANA time zone the expression is read in (default: the process's, as it resolves `TZ` or the
+   * system's zone; the schedule is registered in the store with that zone).
+   */
   timezone?: string;
   /** On start, enqueue the most recent tick missed while no process ran (default true). */
   catchUp?: boolean;
@@ -162,10 +167,22 @@ export function ticksBetween(pattern: Cron, after: Date, until: Date, limit = 10
 /** How often a scheduling process records its cron entries as seen (their `lastSeenAt`). */
 export const CRON_SEEN_EVERY_MS = 60_000;
 
+/** A schedule's catch-up not done yet: when to try it, and how many tries failed in a row. */
+export interface PendingCatchUp {
+  at: number;
+  failures: number;
+}
+
 /**
  * Enqueues each schedule's ticks. Every process may run this task: the store records each tick
  * and inserts its job in one transaction only if the tick is new, so each tick is enqueued exactly
  * once across processes and machines.
+ *
+ * A schedule with `catchUp` first enqueues the latest tick it missed. A catch-up that fails (the
+ * database unreachable at start) is tried again, 1 s, 2 s, 4 s ... at most 30 s apart, until it
+ * succeeds or the task stops; the schedule's own ticks wait for it, so that they do not supersede
+ * the missed tick. A try that recorded the tick but lost the answer enqueues nothing more: the
+ * next try finds the tick recorded.
  */
 export function cronTask(store: Store, schedules: readonly CronSchedule[], log: Logger): Task {
   return {
@@ -175,18 +192,19 @@ export function cronTask(store: Store, schedules: readonly CronSchedule[], log: 
       // Registered for `tend cron list` and pause; retried before each tick until it succeeds.
       let registered = await register(store, schedules, log);
       const next = new Map<CronSchedule, Date | null>();
+      const catchUps = new Map<CronSchedule, PendingCatchUp>();
       const now = new Date();
       for (const s of schedules) {
-        if (s.catchUp) await catchUp(store, s, now, log);
         next.set(s, s.pattern.nextRun(now));
+        if (s.catchUp) catchUps.set(s, { at: now.getTime(), failures: 0 });
       }
       // The entries' lastSeenAt moves every minute while this process schedules them, so that
       // `tend cron list` can tell an entry removed from the code (see CRON_SEEN_EVERY_MS).
       let nextSeen = Date.now() + CRON_SEEN_EVERY_MS;
       while (!signal.aborted) {
-        const upcoming = [...next.values()].filter((d): d is Date => d !== null).map((d) => d.getTime());
-        if (upcoming.length === 0) return;
-        const wait = Math.min(Math.min(...upcoming), nextSeen) - Date.now();
+        const wakeAt = nextWake(next, catchUps);
+        if (wakeAt === null) return;
+        const wait = Math.min(wakeAt, nextSeen) - Date.now();
         if (wait > 0) await sleep(wait, undefined, { signal }).catch(() => {});
         if (signal.aborted) return;
         const at = Date.now();
@@ -197,9 +215,28 @@ export function cronTask(store: Store, schedules: readonly CronSchedule[], log: 
             log.warn({ err }, "recording the cron schedules as seen failed; retrying in a minute");
           });
         }
+        for (const [s, pending] of catchUps) {
+          if (pending.at > at || signal.aborted) continue;
+          const caught = await catchUp(store, s, new Date(at), log);
+          if (caught === false) {
+            pending.failures++;
+            const retryMs = catchUpRetryDelayMs(pending.failures);
+            pending.at = Date.now() + retryMs;
+            log.warn(
+              { schedule: s.name, failures: pending.failures, retryMs },
+              `cron catch-up failed; retrying in ${retryMs / 1000} s (the schedule's ticks wait for it)`,
+            );
+            continue;
+          }
+          catchUps.delete(s);
+          // Ticks up to the one caught up are recorded: the schedule goes on after it.
+          const tick = next.get(s);
+          if (caught !== null && tick != null && tick.getTime() <= caught.getTime())
+            next.set(s, s.pattern.nextRun(caught));
+        }
         let failed = false;
         for (const [s, tick] of next) {
-          if (tick === null || tick.getTime() > at) continue;
+          if (tick === null || tick.getTime() > at || catchUps.has(s)) continue;
           // A tick that could not be recorded (database down) is retried, not skipped.
           if (await enqueueTick(store, s, tick, log))
             next.set(s, s.pattern.nextRun(new Date(Math.max(at, tick.getTime()))));
@@ -211,28 +248,53 @@ export function cronTask(store: Store, schedules: readonly CronSchedule[], log: 
   };
 }
 
-async function catchUp(store: Store, s: CronSchedule, now: Date, log: Logger): Promise<void> {
-  try {
-    const last = await store.jobs.lastCronTick(s.name);
-    if (last === null) return;
-    const latest = latestTickBetween(s.pattern, last, now);
-    if (latest !== null) {
-      // Counted up to 1,000 (for the log line; only the latest tick is enqueued).
-      const missed = ticksBetween(s.pattern, last, now).length;
-      log.info(
-        { schedule: s.name, missed: missed >= 1000 ? "1000+" : missed, tick: latest },
-        "enqueueing the latest cron tick missed while no process ran",
-      );
-      await enqueueTick(store, s, latest, log);
-    }
-  } catch (err) {
-    log.warn({ err, schedule: s.name }, "cron catch-up failed");
+/**
+ * Pure: when the cron task has something to do next: the earliest tick of a schedule, or for a
+ * schedule whose catch-up is pending, its next try (its ticks wait for it); null when nothing will.
+ */
+export function nextWake(
+  next: ReadonlyMap<CronSchedule, Date | null>,
+  catchUps: ReadonlyMap<CronSchedule, PendingCatchUp>,
+): number | null {
+  let earliest: number | null = null;
+  for (const [s, tick] of next) {
+    const at = catchUps.get(s)?.at ?? tick?.getTime() ?? null;
+    if (at !== null && (earliest === null || at < earliest)) earliest = at;
   }
+  return earliest;
+}
+
+/**
+ * Enqueues the latest tick of `s` missed up to `now` (none when the schedule never ticked before).
+ * Returns that tick once the store recorded it (or a later one), null when none was missed, and
+ * false when the store could not be read or written (to be tried again).
+ */
+async function catchUp(store: Store, s: CronSchedule, now: Date, log: Logger): Promise<Date | null | false> {
+  let last: Date | null;
+  try {
+    last = await store.jobs.lastCronTick(s.name);
+  } catch (err) {
+    log.warn({ err, schedule: s.name }, "reading the last cron tick for the catch-up failed");
+    return false;
+  }
+  if (last === null) return null;
+  const latest = latestTickBetween(s.pattern, last, now);
+  if (latest === null) return null;
+  // Counted up to 1,000 (for the log line; only the latest tick is enqueued).
+  const missed = ticksBetween(s.pattern, last, now).length;
+  log.info(
+    { schedule: s.name, missed: missed >= 1000 ? "1000+" : missed, tick: latest },
+    "enqueueing the latest missed cron tick",
+  );
+  return (await enqueueTick(store, s, latest, log, "at the catch-up's next try")) ? latest : false;
 }
 
 /** What the store registers of a schedule. */
 function definitionOf(s: CronSchedule): CronEntryDefinition {
-  return { name: s.name, kind: s.kind, expression: s.expression, timezone: s.timezone, overlap: s.overlap };
+  // Without a timezone the schedule is read in this process's: registered as such, so that
+  // `tend cron list` and the dashboard compute its next runs in that zone, not in theirs.
+  const timezone = s.timezone ?? processTimezone();
+  return { name: s.name, kind: s.kind, expression: s.expression, timezone, overlap: s.overlap };
 }
 
 async function register(store: Store, schedules: readonly CronSchedule[], log: Logger): Promise<boolean> {
@@ -245,7 +307,13 @@ async function register(store: Store, schedules: readonly CronSchedule[], log: L
   }
 }
 
-async function enqueueTick(store: Store, s: CronSchedule, tick: Date, log: Logger): Promise<boolean> {
+async function enqueueTick(
+  store: Store,
+  s: CronSchedule,
+  tick: Date,
+  log: Logger,
+  retry = "in 1 s",
+): Promise<boolean> {
   try {
     const { outcome, jobId } = await store.jobs.cronTick(s.name, tick, s.build(tick), s.overlap);
     switch (outcome) {
@@ -266,7 +334,7 @@ async function enqueueTick(store: Store, s: CronSchedule, tick: Date, log: Logge
     }
     return true;
   } catch (err) {
-    log.error({ err, schedule: s.name, tick }, "enqueueing a cron tick failed; retrying in 1 s");
+    log.error({ err, schedule: s.name, tick }, `enqueueing a cron tick failed; retrying ${retry}`);
     return false;
   }
 }

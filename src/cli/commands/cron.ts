@@ -20,6 +20,18 @@ function unseenFor(text: string, option: string): number {
   return ms;
 }
 
+/**
+ * The note under `tend cron list` when an entry has no recorded time zone: its next runs are this
+ * CLI's reading of the expression, which the scheduling process may read in another zone.
+ */
+export function unrecordedZoneNote(here: string | null): string {
+  return (
+    `* no time zone recorded: the schedule runs in its scheduling process's zone, unknown here ` +
+    `(registered by an older tend, or TZ names no IANA zone); its next runs (UTC) are computed in ` +
+    `this shell's zone, ${here ?? "unnamed"}, and may be off by that difference\n`
+  );
+}
+
 function runsCount(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0 || n > 100)
@@ -46,10 +58,18 @@ export function register(program: Command): void {
       const staleMs = unseenFor(o.staleAfter, "--stale-after");
       const entries = await withStore(o.database, (store) => store.jobs.listCron());
       const now = new Date();
+      // Processes register a schedule without timezone with the zone they read it in. An entry
+      // without one (registered by an older tend, or by a process whose zone has no IANA name)
+      // is computed here in this process's zone, which may not be the scheduling process's: said so.
+      const here = (new Intl.DateTimeFormat().resolvedOptions().timeZone as string | undefined) ?? null;
       const rows = entries.map((e) => ({
         ...e,
         stale: now.getTime() - e.lastSeenAt.getTime() > staleMs,
         nextRuns: e.paused ? [] : nextCronRuns(e.expression, e.timezone, o.next, now),
+        /** The zone the next runs were computed in; null: this CLI's, its IANA name unknown. */
+        nextRunsTimezone: e.timezone ?? here,
+        /** False when the store has no zone for the entry: its next runs are computed in this CLI's. */
+        timezoneRecorded: e.timezone !== null,
       }));
       if (o.json === true) {
         process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
@@ -77,7 +97,7 @@ export function register(program: Command): void {
                   e.name,
                   e.kind,
                   e.expression,
-                  e.timezone ?? "(process)",
+                  e.timezone ?? "(not recorded)*",
                   e.overlap,
                   `${e.paused ? "paused" : "active"}${e.stale ? " (stale)" : ""}`,
                   e.lastSeenAt,
@@ -87,7 +107,7 @@ export function register(program: Command): void {
                   e.paused ? "(paused)" : e.nextRuns.map((d) => d.toISOString()).join(", "),
                 ]),
               )
-        }\n`,
+        }\n${rows.some((e) => !e.timezoneRecorded) ? unrecordedZoneNote(here) : ""}`,
       );
     });
 
