@@ -8,6 +8,7 @@ import type {
   RescuedJob,
 } from "../jobs/index.ts";
 import { LocalHistogram, registerCollected, type Sample } from "./collected.ts";
+import { labelBudgets, type LabelBudgets, OTHER_LABEL, warnLabelsFolded } from "./label-budget.ts";
 
 /** Seconds: from 5 ms to 10 min, for attempt durations and waits before start. */
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 600];
@@ -45,8 +46,17 @@ export class KindStats {
 }
 
 /**
- * This process's job metrics (labels: queue and kind, both bounded by the program's
- * definitions; never a job id or unique key):
+ * At most this many (queue, kind) label pairs of kinds this process does not run; later pairs are
+ * counted under queue and kind "(other)".
+ */
+export const MAX_FOREIGN_SERIES = 500;
+
+/**
+ * This process's job metrics (labels: queue and kind; never a job id or unique key), bounded: a
+ * kind this process runs and its queue keep their labels; any other kind or queue (enqueued with
+ * a kind or queue of the caller's choosing, rescued from another program) does too while the
+ * registry's label budgets last (100 kinds and 50 queues, see label-budget.ts, and
+ * {@link MAX_FOREIGN_SERIES} pairs), and is counted under "(other)" past them (one warning):
  * `tend_jobs_enqueued_total`, `tend_job_attempts_started_total`,
  * `tend_job_attempts_finished_total{outcome}` (completed, failed, discarded, cancelled, released,
  * lost), `tend_job_attempt_duration_seconds`, `tend_job_schedule_to_start_seconds`,
@@ -60,10 +70,18 @@ export class KindStats {
  * ```
  */
 export class JobMetrics {
+  /** Counters by queue, then kind: by the raw names of admitted ones, and under "(other)". */
   readonly #byQueue = new Map<string, Map<string, KindStats>>();
-  #last: { queue: string; kind: string; stats: KindStats } | undefined;
+  readonly #budgets: LabelBudgets;
+  /** Pairs made for kinds this process does not run (see MAX_FOREIGN_SERIES). */
+  #foreign = 0;
+  // The last (queue, kind) counted, in fields: no object per change of pair.
+  #lastQueue: string | undefined;
+  #lastKind: string | undefined;
+  #lastStats: KindStats | undefined;
 
   constructor(registry: Registry, inFlight: () => number) {
+    this.#budgets = labelBudgets(registry);
     const each = (pick: (s: KindStats, labels: Record<string, string>) => Sample[]) => (): Sample[] => {
       const out: Sample[] = [];
       for (const [queue, kinds] of this.#byQueue)
@@ -143,21 +161,55 @@ export class JobMetrics {
     );
   }
 
-  #of(queue: string, kind: string): KindStats {
+  /**
+   * The counters of (queue, kind); `runs`: a job this process claimed, so its kind is defined here
+   * (labelled whatever the budgets).
+   */
+  #of(queue: string, kind: string, runs: boolean): KindStats {
     // Most attempts in a row are of the same queue and kind: skip the two map lookups.
-    const last = this.#last;
-    if (last !== undefined && last.queue === queue && last.kind === kind) return last.stats;
-    let kinds = this.#byQueue.get(queue);
+    if (this.#lastStats !== undefined && this.#lastQueue === queue && this.#lastKind === kind)
+      return this.#lastStats;
+    // Admitted names are keys as they are; a folded name misses and is labelled again (no entry
+    // is ever made for it, so the maps stay within the budgets).
+    let stats = this.#byQueue.get(queue)?.get(kind);
+    if (stats === undefined) {
+      stats = this.#admit(queue, kind, runs);
+      // Folded counters are not remembered as the pair's: a kind folded at enqueue gets its own
+      // label once this process runs it.
+      if (this.#byQueue.get(queue)?.get(kind) !== stats) return stats;
+    }
+    this.#lastQueue = queue;
+    this.#lastKind = kind;
+    this.#lastStats = stats;
+    return stats;
+  }
+
+  /** The counters of (queue, kind) under their labels, made on first use. */
+  #admit(queue: string, kind: string, runs: boolean): KindStats {
+    let q = this.#budgets.queues.label(queue, runs);
+    let k = this.#budgets.kinds.label(kind, runs);
+    let kinds = this.#byQueue.get(q);
+    let stats = kinds?.get(k);
+    if (stats !== undefined) return stats;
+    if (!runs && this.#foreign >= MAX_FOREIGN_SERIES) {
+      if (this.#foreign++ === MAX_FOREIGN_SERIES)
+        warnLabelsFolded(
+          `tend metrics: more than ${MAX_FOREIGN_SERIES} (queue, kind) pairs of kinds this process does not run ` +
+            `seen (queue ${JSON.stringify(queue)}, kind ${JSON.stringify(kind)} and later new pairs are counted ` +
+            `under queue and kind "${OTHER_LABEL}"), so that the series stay bounded; see docs/observability.md`,
+        );
+      q = OTHER_LABEL;
+      k = OTHER_LABEL;
+      kinds = this.#byQueue.get(q);
+      stats = kinds?.get(k);
+      if (stats !== undefined) return stats;
+    } else if (!runs) this.#foreign++;
     if (kinds === undefined) {
       kinds = new Map();
-      this.#byQueue.set(queue, kinds);
+      this.#byQueue.set(q, kinds);
     }
-    let stats = kinds.get(kind);
-    if (stats === undefined) {
-      stats = new KindStats();
-      kinds.set(kind, stats);
-    }
-    this.#last = { queue, kind, stats };
+    stats = new KindStats();
+    kinds.set(k, stats);
     return stats;
   }
 
@@ -165,13 +217,13 @@ export class JobMetrics {
     for (let i = 0; i < jobs.length; i++) {
       if (results[i]?.inserted !== true) continue;
       const job = jobs[i]!;
-      this.#of(job.queue, job.kind).enqueued++;
+      this.#of(job.queue, job.kind, false).enqueued++;
     }
   }
 
   /** Counts an attempt's start; returns its (queue, kind) counters, for {@link finished}. */
   started(job: ClaimedJob, now: number): KindStats {
-    const stats = this.#of(job.queue, job.kind);
+    const stats = this.#of(job.queue, job.kind, true);
     stats.started++;
     stats.wait.observe(Math.max(0, now - job.runAt.getTime()) / 1000);
     return stats;
@@ -184,6 +236,6 @@ export class JobMetrics {
   }
 
   rescued(jobs: readonly RescuedJob[]): void {
-    for (const job of jobs) this.#of(job.queue, job.kind).rescued[job.state]++;
+    for (const job of jobs) this.#of(job.queue, job.kind, false).rescued[job.state]++;
   }
 }

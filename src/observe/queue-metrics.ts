@@ -1,6 +1,8 @@
 import type { Registry } from "prom-client";
 import type { QueueStats } from "../jobs/index.ts";
 import { Cached } from "./cached.ts";
+import { labelBudgets } from "./label-budget.ts";
+import { foldQueueStats } from "./queue-fold.ts";
 import { promClient } from "./prom.ts";
 
 /** Options of {@link registerQueueMetrics}. */
@@ -14,7 +16,8 @@ export interface QueueMetricsOptions {
 /**
  * The global queue gauges, read from the store at scrape time and cached for a few seconds so
  * that a fleet of processes scraped every 15 s costs the database one statistics query per
- * process per `ttlMs`: `tend_queue_jobs{queue,state}`, `tend_queue_oldest_available_age_seconds`,
+ * process per `ttlMs` (queues past the registry's label budget summed under `queue="(other)"`):
+ * `tend_queue_jobs{queue,state}`, `tend_queue_oldest_available_age_seconds`,
  * `tend_queue_enqueued_per_second`, `tend_queue_completed_per_second` and `tend_store_up` (0 when
  * the read failed or was late: the scrape still answers, with the queue gauges left out).
  *
@@ -29,7 +32,16 @@ export function registerQueueMetrics(
   options: QueueMetricsOptions = {},
 ): void {
   const { Gauge } = promClient();
-  const cached = new Cached(read, { ttlMs: options.ttlMs ?? 5_000, timeoutMs: options.timeoutMs ?? 1_000 });
+  // A store may hold any number of queues (a queue per tenant, per call): past the registry's
+  // budget of queue labels they are summed under queue="(other)" (see label-budget.ts), admitted
+  // in name order (after those this process's job metrics admitted first).
+  const { queues } = labelBudgets(registry);
+  const folded = async (): Promise<QueueStats[]> =>
+    foldQueueStats(
+      [...(await read())].sort((a, b) => (a.queue < b.queue ? -1 : a.queue > b.queue ? 1 : 0)),
+      (queue) => queues.label(queue),
+    );
+  const cached = new Cached(folded, { ttlMs: options.ttlMs ?? 5_000, timeoutMs: options.timeoutMs ?? 1_000 });
   const registers = [registry];
   new Gauge({
     name: "tend_store_up",
