@@ -377,6 +377,12 @@ export function describeDashboardInBrowser(driver: "sqlite" | "postgres"): void 
       await page.waitForURL(`${base}/ui/jobs`);
       assert.equal(await app.jobs.get(id), null);
       await page.click('a[href="/ui/audit"]');
+      // The rows are read once the audit page is the one shown (the jobs list has rows too).
+      await page.waitForURL(`${base}/ui/audit`);
+      await page
+        .locator("tbody tr td", { hasText: `job:${id}` })
+        .first()
+        .waitFor();
       const rows = await page
         .locator("tbody tr")
         .evaluateAll((trs) =>
