@@ -384,6 +384,13 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
         : checkInteger("TEND_E_SUPERVISE_INVALID_OPTION", "restart.maxRestarts", r.maxRestarts, 0),
     periodMs: ms("restart.period", r.period, DEFAULT_RESTART.periodMs),
   };
+  if (restart.backoffBaseMs > restart.backoffMaxMs)
+    throw invalidArgument(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "restart.backoffBase",
+      r.backoffBase,
+      `at most restart.backoffMax (${restart.backoffMaxMs} ms): the first restart delay cannot exceed the longest`,
+    );
   const scaling: ScalingSettings = {
     jobsPerWorker:
       s.jobsPerWorker === undefined

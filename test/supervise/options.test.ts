@@ -100,6 +100,10 @@ describe("resolveOptions", () => {
       () => resolveOptions({ program, scaling: { jobsPerWorker: 0 } }),
       code("TEND_E_SUPERVISE_INVALID_OPTION"),
     );
+    assert.throws(
+      () => resolveOptions({ program, restart: { backoffBase: "10s", backoffMax: "1s" } }),
+      (err: Error) => code("TEND_E_SUPERVISE_INVALID_OPTION")(err) && /backoffBase/.test(err.message),
+    );
     assert.throws(() => resolveOptions({ program, queues: [""] }), code("TEND_E_SUPERVISE_INVALID_OPTION"));
     assert.throws(
       () => resolveOptions({ program, onError: "report" as never }),
