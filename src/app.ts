@@ -222,7 +222,11 @@ export class App {
     if (this.#metrics === undefined) {
       const registry = createRegistry();
       registerQueueMetrics(registry, async () => (await this.store()).jobs.stats());
-      this.#watch.metrics = new JobMetrics(registry, () => this.jobs.inFlight());
+      this.#watch.metrics = new JobMetrics(
+        registry,
+        () => this.jobs.inFlight(),
+        (kind) => this.jobs.defines(kind),
+      );
       registerConvergerMetrics(registry, () => this.#convergers.all());
       this.#inboxWatch.register(registry, () => this.#inboxes);
       this.#metrics = registry;

@@ -589,6 +589,11 @@ export class Jobs {
     return [...this.#definitions.keys()];
   }
 
+  /** Whether this process defines job kind `kind`. */
+  defines(kind: string): boolean {
+    return this.#definitions.has(kind);
+  }
+
   /** Jobs running in this process now. */
   inFlight(): number {
     return this.#worker?.inFlight() ?? 0;

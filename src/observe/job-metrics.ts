@@ -80,7 +80,15 @@ export class JobMetrics {
   #lastKind: string | undefined;
   #lastStats: KindStats | undefined;
 
-  constructor(registry: Registry, inFlight: () => number) {
+  /** Whether this process defines a kind (its label is kept exact from its first enqueue). */
+  readonly #defines: (kind: string) => boolean;
+
+  /**
+   * `defines`: whether this process defines a kind (default: none known until it runs); a kind it
+   * defines keeps its own label from its first enqueue, whatever the budget.
+   */
+  constructor(registry: Registry, inFlight: () => number, defines: (kind: string) => boolean = () => false) {
+    this.#defines = defines;
     this.#budgets = labelBudgets(registry);
     const each = (pick: (s: KindStats, labels: Record<string, string>) => Sample[]) => (): Sample[] => {
       const out: Sample[] = [];
@@ -187,7 +195,7 @@ export class JobMetrics {
   /** The counters of (queue, kind) under their labels, made on first use. */
   #admit(queue: string, kind: string, runs: boolean): KindStats {
     let q = this.#budgets.queues.label(queue, runs);
-    let k = this.#budgets.kinds.label(kind, runs);
+    let k = this.#budgets.kinds.label(kind, runs || this.#defines(kind));
     let kinds = this.#byQueue.get(q);
     let stats = kinds?.get(k);
     if (stats !== undefined) return stats;

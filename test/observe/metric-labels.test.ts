@@ -153,6 +153,24 @@ describe("metric labels are bounded", () => {
     });
   });
 
+  it("a kind this process defines keeps its own label from its first enqueue, past the budget", async () => {
+    const registry = createRegistry({ defaults: false });
+    const metrics = new JobMetrics(
+      registry,
+      () => 0,
+      (kind) => kind === "mine",
+    );
+    const inserted: InsertResult = { id: "1", inserted: true } as InsertResult;
+    const job = (kind: string) => ({ kind, queue: "q" }) as NewJob;
+    for (let i = 0; i < 150; i++) metrics.enqueued([job(`k${i}`)], [inserted]);
+    metrics.enqueued([job("mine")], [inserted]);
+    const enqueued = (await registry.getMetricsAsJSON()).find(
+      (f) => f.name === "tend_jobs_enqueued_total",
+    )!.values;
+    assert.equal(enqueued.find((v) => v.labels["kind"] === "mine")?.value, 1);
+    assert.equal(enqueued.find((v) => v.labels["kind"] === "(other)")?.value, 50);
+  });
+
   it("past 500 pairs of kinds it does not run, new pairs count under (other)", async () => {
     const registry = createRegistry({ defaults: false });
     const metrics = new JobMetrics(registry, () => 0);
