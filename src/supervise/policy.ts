@@ -26,7 +26,7 @@ export interface ScalingInput {
   stats: QueueStats;
   /** The worker count now (the target: ready workers and those still starting). */
   current: number;
-  /** How many of `current` are not ready yet (starting, or waiting for their start). Default 0. */
+  /** How many workers are spawned and not ready yet (a slot held back by the restart backoff is not). Default 0. */
   starting?: number;
   min: number;
   max: number;

@@ -318,12 +318,13 @@ export class Supervisor extends EventEmitter {
   }
 
   /**
-   * How many of the target count are not ready yet: workers still starting, and those not even
-   * started (held back by the restart backoff). The scaling policy counts them as on their way.
+   * How many workers are on their way: spawned and not ready yet. The scaling policy counts them
+   * so that one long wait adds one worker per start. Slots held back by the restart backoff (a
+   * worker that keeps failing to start) are not on their way: they do not hold the waiting rule
+   * back.
    */
   #notReady(): number {
-    const ready = this.#active().filter((w) => w.state === "ready").length;
-    return Math.max(0, this.#desired - ready);
+    return this.#active().filter((w) => w.state === "starting").length;
   }
 
   #reconcile(): void {
