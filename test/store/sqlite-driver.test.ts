@@ -10,6 +10,7 @@ import { ROWS_PER_INSERT } from "../../src/store/sqlite/insert.ts";
 import { claimSql } from "../../src/store/sqlite/leases.ts";
 import { JOBS_MIGRATIONS } from "../../src/store/sqlite/migrations.ts";
 import { openSqliteStore, READ_BUSY_TIMEOUT_MS } from "../../src/store/sqlite/open.ts";
+import { captureLog } from "../lifecycle/log-capture.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -242,32 +243,36 @@ describe("SQLite driver: caller transactions", () => {
     assert.equal((await claimingOwn).length, 1);
   });
 
-  it("fails a write held back behind a caller's transaction after the busy timeout, not never", async () => {
+  it("keeps a write held back behind a caller's long transaction, says so in the log, and writes it at the commit", async () => {
     const tmp = await makeTempDir("tend-sqlite-drv-");
     cleanups.push(tmp.cleanup);
-    const path = join(tmp.dir, "stuck.db");
-    const store = await openSqliteStore(`sqlite:${path}`, { busyTimeoutMs: 150 });
+    const path = join(tmp.dir, "long.db");
+    const { log, lines } = captureLog();
+    const store = await openSqliteStore(`sqlite:${path}`, { busyTimeoutMs: 150, log });
     cleanups.push(() => store.close());
     await store.migrate();
-    // The caller awaits a tend write (no { tx }) inside its own open transaction: it cannot run
-    // before the transaction ends, so it fails after the busy timeout instead of hanging the caller.
+    // Longer than the busy timeout: the store's own writes (a worker's completions, heartbeats)
+    // wait for the commit rather than fail (failing them would run their jobs again).
     const tx = new DatabaseSync(path, { timeout: 1000 });
     try {
       tx.exec("BEGIN");
-      const [inTx] = await store.jobs.insert([job({ queue: "stuck" })], tx);
-      const started = Date.now();
-      await assert.rejects(store.jobs.insert([job({ queue: "stuck" })]), (err: Error & { code?: string }) => {
-        assert.equal(err.code, "TEND_E_STORE_TIMEOUT");
-        assert.match(err.message, /transaction of this process/);
-        return true;
-      });
-      assert.ok(Date.now() - started >= 150, "it waited the busy timeout first");
+      const [inTx] = await store.jobs.insert([job({ queue: "long" })], tx);
+      let settled = false;
+      const waiting = store.jobs.insert([job({ queue: "long" })]).finally(() => (settled = true));
+      const warned = await waitFor(
+        () =>
+          lines().find((l) =>
+            /transaction of this process that holds the SQLite write lock/.test(String(l["msg"])),
+          ),
+        { message: "the long wait's warning" },
+      );
+      assert.ok(Number(warned["waitedMs"]) >= 150, `warned after ${String(warned["waitedMs"])} ms`);
+      assert.equal(settled, false, "the write still waits");
       tx.exec("COMMIT");
-      // Once the transaction ends the store writes again, and the transaction's job is there.
-      await store.jobs.insert([job({ queue: "stuck" })]);
-      const claimed = await store.jobs.claim({ queue: "stuck", limit: 10, workerId: "w", leaseMs: 10_000 });
-      assert.equal(claimed.length, 2);
-      assert.ok(claimed.some((c) => c.id === inTx?.id));
+      const [after] = await waiting;
+      assert.equal(after?.inserted, true);
+      const claimed = await store.jobs.claim({ queue: "long", limit: 10, workerId: "w", leaseMs: 10_000 });
+      assert.deepEqual(claimed.map((c) => c.id).sort(), [inTx!.id, after!.id].sort());
     } finally {
       if (tx.isTransaction) tx.exec("ROLLBACK");
       tx.close();

@@ -1,5 +1,4 @@
 import type { DatabaseSync } from "node:sqlite";
-import { TendError } from "../../errors/index.ts";
 import { busyRetryDelay, isBusy, lockTimeout } from "./lock-wait.ts";
 
 interface Pending {
@@ -8,15 +7,6 @@ interface Pending {
   relaxed: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
-}
-
-/** The error of writes that waited the busy timeout for a transaction of this very process. */
-function ownTransactionTimeout(timeoutMs: number): TendError {
-  return new TendError(
-    "TEND_E_STORE_TIMEOUT",
-    `A write waited ${timeoutMs} ms for a transaction of this process that holds the SQLite write lock (a transaction that enqueued jobs with { tx }, still open). Commit or roll it back; a tend call without { tx } made inside it cannot run before it ends.`,
-    { details: { timeoutMs } },
-  );
 }
 
 type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
@@ -42,7 +32,8 @@ type Outcome = { ok: true; value: unknown } | { ok: false; err: unknown };
  * jitter (see lock-wait.ts), so that the event loop never sleeps on the file lock; writes that
  * arrive meanwhile join the group. After `busyTimeoutMs` of busy answers the waiting writes fail
  * with TEND_E_STORE_TIMEOUT. Writes held back behind a transaction of this process (see
- * {@link GroupCommit.deferWhile}) fail likewise after `busyTimeoutMs`.
+ * {@link GroupCommit.deferWhile}) wait for its end, however long; past `busyTimeoutMs` the wait is
+ * reported to `onLongWait` (then again every `busyTimeoutMs`).
  *
  * @example
  * ```ts
@@ -66,6 +57,9 @@ export class GroupCommit {
   readonly #blockers = new Set<() => boolean>();
   /** Since when (ms) queued writes have waited for a transaction of this process, if they do. */
   #blockedSince: number | null = null;
+  /** When (ms) to tell {@link GroupCommit} `onLongWait` next about that wait. */
+  #blockedWarnAt: number | null = null;
+  readonly #onLongWait: ((waitedMs: number, writes: number) => void) | undefined;
 
   /**
    * `busyTimeoutMs`: how long queued writes wait for the write lock before failing;
@@ -75,8 +69,20 @@ export class GroupCommit {
   constructor(
     db: DatabaseSync,
     synchronous: "FULL" | "NORMAL",
-    { maxOps = 500, busyTimeoutMs = 10_000, readBusyMs = 0 } = {},
+    {
+      maxOps = 500,
+      busyTimeoutMs = 10_000,
+      readBusyMs = 0,
+      onLongWait,
+    }: {
+      maxOps?: number;
+      busyTimeoutMs?: number;
+      readBusyMs?: number;
+      /** Told when writes have waited a busy timeout (and each one after) for a transaction of this process. */
+      onLongWait?: (waitedMs: number, writes: number) => void;
+    } = {},
   ) {
+    this.#onLongWait = onLongWait;
     this.#db = db;
     this.#maxOps = maxOps;
     this.#durable = synchronous;
@@ -146,21 +152,23 @@ export class GroupCommit {
       return;
     }
     if (this.#blocked()) {
-      // A transaction of this process holds the lock: the writes wait for it as long as they
-      // would for another process's (the busy timeout), not forever. Waiting without end would
-      // hang a caller that awaits one of these writes inside that very transaction.
+      // A transaction of this process holds the lock: the writes wait for its end, however long
+      // (failing them would throw away the worker's completions and heartbeats, whose jobs would
+      // then run again, while no other process can write meanwhile either). A caller that awaits
+      // one of these writes inside that very transaction would wait forever: said in the log once
+      // the wait passes the busy timeout, and again every busy timeout after.
       const now = Date.now();
       this.#blockedSince ??= now;
-      if (now - this.#blockedSince >= this.#busyTimeoutMs) {
-        this.#blockedSince = null;
-        const err = ownTransactionTimeout(this.#busyTimeoutMs);
-        for (const p of this.#queue.splice(0)) p.reject(err);
-        return;
+      this.#blockedWarnAt ??= now + this.#busyTimeoutMs;
+      if (now >= this.#blockedWarnAt) {
+        this.#blockedWarnAt = now + this.#busyTimeoutMs;
+        this.#onLongWait?.(now - this.#blockedSince, this.#queue.length);
       }
       this.#schedule(1);
       return;
     }
     this.#blockedSince = null;
+    this.#blockedWarnAt = null;
     this.#drain(false);
   }
 

@@ -129,6 +129,11 @@ export async function openSqliteStore(url: string, options: SqliteStoreOptions =
   const group = new GroupCommit(db, parsed.synchronous, {
     busyTimeoutMs,
     readBusyMs: READ_BUSY_TIMEOUT_MS,
+    onLongWait: (waitedMs, writes) =>
+      log.warn(
+        { waitedMs, writes },
+        "tend's writes have waited this long for a transaction of this process that holds the SQLite write lock (one that enqueued jobs with { tx }, still open); they run once it commits or rolls back. A tend call without { tx } awaited inside that transaction would wait forever: make it inside the transaction with { tx }, or after it",
+      ),
   });
   const ctx: SqliteContext = {
     db,
