@@ -158,24 +158,28 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
       timeoutMs === null
         ? null
         : setTimeout(() => {
+            // At shutdown the worker's drain bounds the handler (it aborts, then gives up likewise).
+            if (entry.abortReason === "shutdown") return;
+            // A job already aborted (cancelled, or its lease lost) keeps that reason; its handler
+            // is still given up on if it ignores the abort past the timeout and the grace.
             if (entry.abortReason === null) {
               entry.abortReason = "timeout";
               abortSignalOf(
                 entry,
                 new TendError("TEND_E_JOB_TIMEOUT", `Job ${job.id} exceeded its ${timeoutMs} ms timeout.`),
               );
-              graceTimer = setTimeout(
-                () =>
-                  giveUp?.(
-                    new TendError(
-                      "TEND_E_JOB_TIMEOUT",
-                      `Job ${job.id} exceeded its ${timeoutMs} ms timeout and its handler ignored its abort signal for ${deps.abortGraceMs} ms more.`,
-                      { details: { timeoutMs, abandonedAfterMs: deps.abortGraceMs } },
-                    ),
-                  ),
-                deps.abortGraceMs,
-              );
             }
+            graceTimer = setTimeout(
+              () =>
+                giveUp?.(
+                  new TendError(
+                    "TEND_E_JOB_TIMEOUT",
+                    `Job ${job.id} exceeded its ${timeoutMs} ms timeout and its handler ignored its abort signal for ${deps.abortGraceMs} ms more.`,
+                    { details: { timeoutMs, abandonedAfterMs: deps.abortGraceMs } },
+                  ),
+                ),
+              deps.abortGraceMs,
+            );
           }, timeoutMs);
     // Made on the first ctx.progress call: attempts that report none pay nothing.
     let reporter: ProgressReporter | undefined;

@@ -145,6 +145,35 @@ export function failures(ctx: () => { backend: Backend; store: Store }): void {
     }
   });
 
+  it("gives up on a cancelled handler that ignores its signal past its timeout: cancelled, the slot freed", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store, { concurrency: 1 });
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    jobs.define(
+      "deaf",
+      () => {
+        started();
+        return new Promise<void>(() => {});
+      },
+      { queue, timeout: 300, maxAttempts: 1 },
+    );
+    jobs.define("behind", () => "done", { queue });
+    const worker = await startJobs(jobs);
+    try {
+      const deaf = await jobs.enqueue("deaf", {}, { priority: -1 });
+      const behind = await jobs.enqueue("behind");
+      await running;
+      // Cancelled before its timeout: the cancel aborts its signal, which it ignores.
+      await jobs.cancel(deaf.id);
+      assert.equal((await waitForState(jobs, deaf.id, "cancelled")).state, "cancelled");
+      assert.equal((await waitForState(jobs, behind.id, "completed")).result, "done");
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("aborts a handler's signal at its timeout and records TEND_E_JOB_TIMEOUT", async () => {
     const { store } = ctx();
     const queue = uniqueQueue();
