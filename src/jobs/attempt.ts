@@ -15,7 +15,7 @@ import {
 import { nextRetryAt, retryDelay } from "./backoff.ts";
 import type { JobDefinition } from "./definition.ts";
 import type { AttemptEnd, AttemptObservation, AttemptOutcome, JobObserver } from "./observer.ts";
-import { type AbortReason, failureOutcome, messageOf } from "./outcome.ts";
+import { type AbortReason, failureOutcome, messageOf, readableThrown } from "./outcome.ts";
 import { MAX_PROGRESS_BYTES, ProgressReporter } from "./progress.ts";
 import { JobSnooze, snoozeFor } from "./snooze.ts";
 import { isThenable } from "./thenable.ts";
@@ -132,7 +132,8 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
       // Awaited only when the validator is asynchronous: a turn of the event loop saved per job.
       payload = definition.validate(job.payload);
       if (isThenable(payload)) payload = await payload;
-    } catch (err) {
+    } catch (thrown) {
+      const err = readableThrown(thrown);
       const wrapped =
         err instanceof TendError && err.code === "TEND_E_INVALID_PAYLOAD"
           ? err
@@ -240,7 +241,8 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
                 pending.then(resolve, reject);
               });
       }
-    } catch (err) {
+    } catch (thrown) {
+      const err = readableThrown(thrown);
       if (isAbandoned(err))
         log().warn(
           { timeoutMs: definition.timeoutMs, graceMs: deps.abortGraceMs },

@@ -64,6 +64,43 @@ export function failureOutcome(
   }
 }
 
+/**
+ * What a handler or validator threw, safe to read: the value itself when its message, stack, name
+ * and class can be read without throwing (every ordinary error, string or plain value), else an
+ * Error saying so (a getter that throws, a Proxy, a revoked Proxy, a Symbol name), so that its
+ * failure is still recorded rather than the recording itself failing.
+ *
+ * @example
+ * ```ts
+ * readableThrown(new Error("boom")); // the same Error
+ * ```
+ */
+export function readableThrown(err: unknown): unknown {
+  try {
+    if (typeof err === "symbol") return new Error(`Non-error thrown: ${err.toString()}`);
+    if (typeof err !== "object" || err === null) return err;
+    if (err instanceof Error) {
+      // Read as recording reads them: any of these may be a getter that throws.
+      void String(err.message);
+      void String(err.name);
+      void (typeof err.stack === "string" ? err.stack.length : 0);
+      void (err instanceof TendError ? err.code : undefined);
+      void err.cause;
+      return err;
+    }
+    JSON.stringify(err);
+    return err;
+  } catch (failure) {
+    let why = "";
+    try {
+      why = failure instanceof Error ? `: ${failure.message}` : "";
+    } catch {
+      why = "";
+    }
+    return new Error(`A thrown value whose details could not be read (a getter threw, or a Proxy)${why}`);
+  }
+}
+
 /** A readable message for anything thrown (not only Errors). */
 export function messageOf(err: unknown): string {
   if (err instanceof Error) return err.message || err.name;

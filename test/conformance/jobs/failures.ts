@@ -87,6 +87,45 @@ export function failures(ctx: () => { backend: Backend; store: Store }): void {
     }
   });
 
+  it("records the failure of a handler that throws something unreadable (a throwing getter, a Proxy, a Symbol)", async () => {
+    const { store } = ctx();
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    const getterThrows = new Error("hidden");
+    Object.defineProperty(getterThrows, "message", {
+      get() {
+        throw new Error("no message for you");
+      },
+    });
+    const symbolName = new Error("named");
+    Object.defineProperty(symbolName, "name", { value: Symbol("odd") });
+    const revoked = Proxy.revocable(new Error("revoked"), {});
+    revoked.revoke();
+    const thrown: unknown[] = [getterThrows, symbolName, revoked.proxy, Symbol("thrown")];
+    thrown.forEach((value, i) =>
+      jobs.define(
+        `unreadable-${i}`,
+        () => {
+          throw value;
+        },
+        { queue, maxAttempts: 1 },
+      ),
+    );
+    const worker = await startJobs(jobs);
+    try {
+      const ids = await Promise.all(thrown.map(async (_, i) => (await jobs.enqueue(`unreadable-${i}`)).id));
+      for (const [i, id] of ids.entries()) {
+        const job = await waitForState(jobs, id, "discarded");
+        assert.equal(job.attempt, 1, `kind ${i}: one attempt`);
+        assert.equal(job.lost, 0, `kind ${i}: not counted as a lost worker`);
+        assert.equal(job.errors.length, 1, `kind ${i}: its failure recorded`);
+        assert.ok(job.errors[0]!.message.length > 0, `kind ${i}: with a message`);
+      }
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it("discards a job after max attempts, keeping every error", async () => {
     const { store } = ctx();
     const queue = uniqueQueue();
