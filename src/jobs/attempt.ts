@@ -129,6 +129,12 @@ export async function runAttempt(entry: RunningJob, deps: AttemptDeps): Promise<
     }
     let payload: unknown;
     try {
+      if (job.payloadError !== undefined)
+        throw new TendError(
+          "TEND_E_INVALID_PAYLOAD",
+          `Payload of job kind "${job.kind}" cannot be read: ${job.payloadError}.`,
+          { details: { kind: job.kind } },
+        );
       // Awaited only when the validator is asynchronous: a turn of the event loop saved per job.
       payload = definition.validate(job.payload);
       if (isThenable(payload)) payload = await payload;

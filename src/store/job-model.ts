@@ -142,7 +142,16 @@ export interface InsertResult {
   outcome: InsertOutcome;
 }
 
-/** A full job row. */
+/**
+ * A full job row.
+ *
+ * Read from a row that something other than tend corrupted, both drivers give the same shapes: a
+ * stored time no Date can hold (PostgreSQL's `infinity` or `-infinity`, an SQLite value that names
+ * no time or milliseconds beyond Date's range) reads as an invalid Date (`getTime()` is NaN, JSON
+ * null); `errors` holds the stored entries as they are, which then need not be JobErrors. The CLI
+ * and the dashboard show such a time as `(invalid time)` and such an entry as a malformed error
+ * entry.
+ */
 export interface JobRecord {
   id: string;
   kind: string;
@@ -208,6 +217,11 @@ export interface ClaimedJob {
    * it, are durable), so that a handler that blocks its worker again counts toward maxLost.
    */
   suspect?: boolean;
+  /**
+   * Why the stored payload could not be read (a row changed outside tend, on SQLite, where the
+   * payload is text): the attempt then fails with TEND_E_INVALID_PAYLOAD without running.
+   */
+  payloadError?: string;
   /** When the job was due (for the schedule-to-start time). */
   runAt: Date;
   /** The enqueuer's trace context (see {@link NewJob.traceContext}), or null. */

@@ -48,6 +48,27 @@ function parseJson(text: unknown): Json {
   }
 }
 
+/**
+ * A claimed job's payload; a stored payload that is not JSON text (a row changed outside tend)
+ * is reported as `payloadError`, so that the attempt fails with TEND_E_INVALID_PAYLOAD instead of
+ * its handler running on null.
+ */
+function claimedPayload(text: unknown): { payload: Json; payloadError?: string } {
+  if (typeof text !== "string")
+    return {
+      payload: null,
+      payloadError: `the stored payload is not JSON text (${text === null ? "NULL" : typeof text})`,
+    };
+  try {
+    return { payload: JSON.parse(text) as Json };
+  } catch (err) {
+    return {
+      payload: null,
+      payloadError: `the stored payload is not valid JSON (${(err as Error).message})`,
+    };
+  }
+}
+
 function parseErrors(text: unknown): JobError[] {
   const value = parseJson(text);
   return Array.isArray(value) ? (value as unknown as JobError[]) : [];
@@ -110,7 +131,7 @@ export function rowToClaimed(row: Row): ClaimedJob {
     id: String(row["id"]),
     kind: str(row["kind"]),
     queue: str(row["queue"]),
-    payload: parseJson(row["payload"]),
+    ...claimedPayload(row["payload"]),
     attempt: num(row["attempt"]),
     maxAttempts: num(row["max_attempts"]),
     leaseToken: str(row["lease_token"]),
