@@ -110,6 +110,8 @@ export class JobWorker implements Task {
   };
   #settledWaiters: Array<() => void> = [];
   #cancelCheckTimer: NodeJS.Timeout | null = null;
+  /** The quick heartbeat after one that could not extend a lease (see #renewSoon). */
+  #renewSoonTimer: NodeJS.Timeout | null = null;
   #lastCancelCheckAt = 0;
   #pauseCheckTimer: NodeJS.Timeout | null = null;
   #lastPauseCheckAt = 0;
@@ -201,6 +203,8 @@ export class JobWorker implements Task {
       clearInterval(pauseRead);
       if (this.#cancelCheckTimer !== null) clearTimeout(this.#cancelCheckTimer);
       this.#cancelCheckTimer = null;
+      if (this.#renewSoonTimer !== null) clearTimeout(this.#renewSoonTimer);
+      this.#renewSoonTimer = null;
       if (this.#pauseCheckTimer !== null) clearTimeout(this.#pauseCheckTimer);
       this.#pauseCheckTimer = null;
       await Promise.allSettled(unlisten.map((stop) => stop()));
@@ -565,6 +569,9 @@ export class JobWorker implements Task {
     try {
       const results = await this.#store.jobs.heartbeat(refs, this.#settings.leaseMs);
       const cancelled: LeaseRef[] = [];
+      // A lease held but not extended (its row locked by another transaction): renew again soon,
+      // so that it is extended right after that transaction ends rather than a third of a lease on.
+      if (results.some((r) => r.held && r.renewed === false)) this.#renewSoon();
       for (const result of results) {
         if (result.held && !result.cancelRequested) continue;
         const token = sent.get(result.id);
@@ -600,6 +607,16 @@ export class JobWorker implements Task {
         "renewing job leases failed; will retry (jobs are rescued if their lease lapses)",
       );
     }
+  }
+
+  /** Runs a heartbeat in {@link RENEW_SOON_MS} unless one is already due then. */
+  #renewSoon(): void {
+    if (this.#renewSoonTimer !== null) return;
+    this.#renewSoonTimer = setTimeout(() => {
+      this.#renewSoonTimer = null;
+      void this.#heartbeat();
+    }, RENEW_SOON_MS);
+    this.#renewSoonTimer.unref();
   }
 
   /** Removes a job held under `leaseToken` from its queue's buffer (lost or cancelled before it started). */
@@ -706,6 +723,9 @@ export class JobWorker implements Task {
     this.#cancelCheckTimer.unref();
   }
 }
+
+/** How soon a lease that a heartbeat found locked (held, not extended) is renewed again. */
+const RENEW_SOON_MS = 1_000;
 
 /** Aborts a running handler. The first reason wins, except that a lost lease always wins: then nothing may be written. */
 function abort(entry: RunningJob, reason: AbortReason): void {

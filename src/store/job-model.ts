@@ -273,6 +273,12 @@ export interface HeartbeatResult {
   held: boolean;
   /** True when someone asked to cancel this job: abort the handler. */
   cancelRequested: boolean;
+  /**
+   * False when the lease is held but was not extended this time, as another transaction held the
+   * job's row (PostgreSQL: a caller's transaction that enqueued a dependent of it, uncommitted):
+   * renew it again soon. Absent or true otherwise.
+   */
+  renewed?: boolean;
 }
 
 export interface ListFilter {

@@ -384,11 +384,12 @@ describe(
           60_000,
         );
         assert.deepEqual(
-          beat.map((b) => [b.id, b.held]),
+          beat.map((b) => [b.id, b.held, b.renewed !== false]),
           [
-            [parent!.id, true],
-            [other!.id, true],
+            [parent!.id, true, false],
+            [other!.id, true, true],
           ],
+          "both held; the locked one not extended (the worker renews it again soon)",
         );
         const fresh = new pg.Client({ connectionString: db.url });
         await fresh.connect();
@@ -408,6 +409,7 @@ describe(
           60_000,
         );
         assert.equal(again[0]?.held, true);
+        assert.notEqual(again[0]?.renewed, false);
         assert.ok(
           (await leaseOf(parent!.id)) > before + 20_000,
           "the parent's lease renewed after the commit",

@@ -397,13 +397,16 @@ export async function heartbeatJobs(
 ): Promise<HeartbeatResult[]> {
   checkInteger("TEND_E_INVALID_STORE_ARGUMENT", "leaseMs", leaseMs, 1, MAX_LEASE_MS);
   const refs = validRefs(leases);
-  const held = new Map<string, boolean>();
+  const held = new Map<string, { cancel: boolean; renewed: boolean }>();
   if (refs.length > 0) {
     // A held row that another transaction has locked (a caller's transaction that enqueued a
     // dependent of this running job, until it commits) is skipped rather than waited for: waiting
     // would hold back the renewal of every other job of the batch, whose leases could then lapse
     // while they run. Such a row is reported held (it is) and renewed by a later heartbeat.
-    const rows = await fencedRun<LeaseRef, { id: string; token: string; cancel_requested: boolean }>(
+    const rows = await fencedRun<
+      LeaseRef,
+      { id: string; token: string; cancel_requested: boolean; renewed: boolean }
+    >(
       ctx,
       "heartbeat",
       `WITH free AS (
@@ -414,18 +417,24 @@ export async function heartbeatJobs(
         WHERE j.id = ANY(ARRAY(SELECT id FROM free)) AND ${HELD} AND ${ASYNC_COMMIT}
         RETURNING j.id, j.lease_token AS token, j.cancel_requested
       )
-      SELECT id::text AS id, token, cancel_requested FROM renewed
+      SELECT id::text AS id, token, cancel_requested, true AS renewed FROM renewed
       UNION ALL
-      SELECT j.id::text AS id, j.lease_token AS token, j.cancel_requested FROM ${ctx.jobs} j
+      SELECT j.id::text AS id, j.lease_token AS token, j.cancel_requested, false AS renewed FROM ${ctx.jobs} j
       WHERE ${HELD} AND NOT j.id = ANY(ARRAY(SELECT id FROM free))`,
       refs,
       (round) => [idArray(round), leaseMap(round), leaseMs],
     );
-    for (const row of rows) held.set(`${row.id}\0${row.token}`, row.cancel_requested);
+    for (const row of rows)
+      held.set(`${row.id}\0${row.token}`, { cancel: row.cancel_requested, renewed: row.renewed });
   }
   return leases.map((ref) => {
-    const cancel = held.get(`${ref?.id}\0${ref?.leaseToken}`);
-    return { id: ref?.id, held: cancel !== undefined, cancelRequested: cancel === true };
+    const found = held.get(`${ref?.id}\0${ref?.leaseToken}`);
+    return {
+      id: ref?.id,
+      held: found !== undefined,
+      cancelRequested: found?.cancel === true,
+      ...(found?.renewed === false ? { renewed: false } : {}),
+    };
   });
 }
 
