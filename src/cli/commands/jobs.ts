@@ -27,12 +27,81 @@ function limitsLine(job: JobRecord): string | null {
   return parts.length === 0 ? null : parts.join("  ");
 }
 
+/**
+ * Pure: a job's time as ISO 8601, `-` for none, or `(invalid time)` for a stored value no Date
+ * holds (see JobRecord).
+ *
+ * @example
+ * ```ts
+ * timeText(new Date(Number.NaN)); // "(invalid time)"
+ * ```
+ */
+function timeText(value: unknown): string {
+  if (value === null || value === undefined) return "-";
+  return value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : "(invalid time)";
+}
+
+/** One stored error entry as `jobs show` prints it (see errorLine). */
+interface ErrorLine {
+  attempt: string;
+  at: string;
+  code: string | null;
+  message: string;
+  stack: string | null;
+  /** The entry is not an object with a text `message` (a corrupted row): `message` says so. */
+  malformed: boolean;
+}
+
+/** Pure: a stored value as at most 200 characters of JSON. */
+function preview(value: unknown): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(value);
+  }
+  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+}
+
+/**
+ * Pure: one entry of a job's errors, read field by field: an entry that is not an object with a
+ * text `message` is malformed (its message says so and shows the entry), and a field of the
+ * wrong type reads as unknown (`?` for the attempt, `-` for the time, none for code and stack).
+ *
+ * @example
+ * ```ts
+ * errorLine({ attempt: 1 }).message; // '(malformed error entry: {"attempt":1})'
+ * ```
+ */
+function errorLine(entry: unknown): ErrorLine {
+  const e: Record<string, unknown> =
+    typeof entry === "object" && entry !== null && !Array.isArray(entry)
+      ? (entry as Record<string, unknown>)
+      : {};
+  const malformed = typeof e["message"] !== "string";
+  return {
+    attempt: typeof e["attempt"] === "number" ? String(e["attempt"]) : "?",
+    at: typeof e["at"] === "string" ? e["at"] : "-",
+    code: typeof e["code"] === "string" && e["code"] !== "" ? e["code"] : null,
+    message: malformed ? `(malformed error entry: ${preview(entry)})` : (e["message"] as string),
+    stack: typeof e["stack"] === "string" ? e["stack"] : null,
+    malformed,
+  };
+}
+
+/** Pure: the `last error` column of `jobs list`: the last entry's message cut to 60 characters. */
+function lastError(errors: unknown): string | undefined {
+  if (!Array.isArray(errors) || errors.length === 0) return undefined;
+  const last = errorLine(errors.at(-1));
+  return last.malformed ? "(malformed error entry)" : last.message.slice(0, 60);
+}
+
 function summary(job: JobRecord): string {
   const lines = [
     `job ${job.id}  ${job.kind}  [${job.state}]`,
     `queue ${job.queue}  priority ${job.priority}  attempt ${job.attempt}/${job.maxAttempts}  worker lost ${job.lost}/${job.maxLost}`,
-    `created ${job.createdAt.toISOString()}  run at ${job.runAt.toISOString()}`,
-    `started ${job.startedAt?.toISOString() ?? "-"}  finished ${job.finishedAt?.toISOString() ?? "-"}`,
+    `created ${timeText(job.createdAt)}  run at ${timeText(job.runAt)}`,
+    `started ${timeText(job.startedAt)}  finished ${timeText(job.finishedAt)}`,
     `payload ${JSON.stringify(job.payload)}`,
   ];
   if (job.progress !== null) lines.push(`progress ${JSON.stringify(job.progress)}`);
@@ -41,9 +110,10 @@ function summary(job: JobRecord): string {
   const limits = limitsLine(job);
   if (limits !== null) lines.push(limits);
   if (job.workerId !== null)
-    lines.push(`worker ${job.workerId}  lease until ${job.leaseExpiresAt?.toISOString() ?? "-"}`);
-  for (const e of job.errors) {
-    lines.push(`error (attempt ${e.attempt}, ${e.at})${e.code ? ` ${e.code}` : ""}: ${e.message}`);
+    lines.push(`worker ${job.workerId}  lease until ${timeText(job.leaseExpiresAt)}`);
+  for (const entry of Array.isArray(job.errors) ? (job.errors as unknown[]) : []) {
+    const e = errorLine(entry);
+    lines.push(`error (attempt ${e.attempt}, ${e.at})${e.code === null ? "" : ` ${e.code}`}: ${e.message}`);
     // The stack's first lines repeat the message: show its frames, or all of it when it has none.
     const stack = (e.stack ?? "").split("\n").filter((l) => l.trim() !== "");
     const frames = stack.filter((l) => /^\s+at /.test(l));
@@ -120,8 +190,8 @@ export function register(program: Command): void {
               j.queue,
               j.state,
               `${j.attempt}/${j.maxAttempts}`,
-              j.runAt,
-              j.errors.at(-1)?.message.slice(0, 60),
+              timeText(j.runAt),
+              lastError(j.errors),
             ]),
           ),
         );

@@ -3,6 +3,7 @@ import type { JobView } from "../api/job-view.ts";
 import { JOB_STATES } from "../../store/index.ts";
 import type { activityView } from "../api/activity.ts";
 import { lineChart } from "./chart.ts";
+import { errorEntries, lastError, storedTime } from "./format.ts";
 import { html, type SafeHtml } from "./html.ts";
 
 /** Pure: a query string from the set values (each encoded). */
@@ -11,15 +12,6 @@ function queryString(values: Record<string, string | undefined>): string {
   for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== "") q.set(k, v);
   const text = q.toString();
   return text === "" ? "" : `?${text}`;
-}
-
-function time(d: Date | null): string {
-  return d === null
-    ? "-"
-    : d
-        .toISOString()
-        .replace("T", " ")
-        .replace(/\.\d+Z$/, "Z");
 }
 
 /**
@@ -290,8 +282,8 @@ export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
                     <td>${j.queue}</td>
                     <td class="state-${j.state}">${j.state}</td>
                     <td class="n">${j.attempt}/${j.maxAttempts}</td>
-                    <td>${time(j.runAt)}</td>
-                    <td>${j.errors.at(-1)?.message.slice(0, 80) ?? ""}</td>
+                    <td>${storedTime(j.runAt)}</td>
+                    <td>${lastError(j.errors, 80)}</td>
                   </tr> `,
               )}
             </tbody>
@@ -322,6 +314,7 @@ export function jobsPage(jobs: readonly JobView[], view: JobsView): SafeHtml {
  */
 export function jobPage(job: JobView, options: { readOnly: boolean }): SafeHtml {
   const id = encodeURIComponent(job.id);
+  const errors = errorEntries(job.errors);
   const final = job.state === "completed" || job.state === "discarded" || job.state === "cancelled";
   const buttons: SafeHtml[] = [];
   if (!options.readOnly) {
@@ -350,13 +343,13 @@ export function jobPage(job: JobView, options: { readOnly: boolean }): SafeHtml 
       <dt>attempt</dt>
       <dd>${job.attempt}/${job.maxAttempts} (worker lost ${job.lost}/${job.maxLost})</dd>
       <dt>created</dt>
-      <dd>${time(job.createdAt)}</dd>
+      <dd>${storedTime(job.createdAt)}</dd>
       <dt>run at</dt>
-      <dd>${time(job.runAt)}</dd>
+      <dd>${storedTime(job.runAt)}</dd>
       <dt>started</dt>
-      <dd>${time(job.startedAt)}</dd>
+      <dd>${storedTime(job.startedAt)}</dd>
       <dt>finished</dt>
-      <dd>${time(job.finishedAt)}</dd>
+      <dd>${storedTime(job.finishedAt)}</dd>
       ${
         job.uniqueKey === null
           ? ""
@@ -367,7 +360,7 @@ export function jobPage(job: JobView, options: { readOnly: boolean }): SafeHtml 
         job.workerId === null
           ? ""
           : html`<dt>worker</dt>
-              <dd>${job.workerId} (lease until ${time(job.leaseExpiresAt)})</dd>`
+              <dd>${job.workerId} (lease until ${storedTime(job.leaseExpiresAt)})</dd>`
       }
       ${
         job.cancelRequested
@@ -396,12 +389,12 @@ export function jobPage(job: JobView, options: { readOnly: boolean }): SafeHtml 
     }
     <h2>Errors</h2>
     ${
-      job.errors.length === 0
+      errors.length === 0
         ? html`<p class="muted">None.</p>`
-        : job.errors.map(
+        : errors.map(
             (e) =>
-              html`<h3>attempt ${e.attempt} · ${e.at}${e.code === undefined ? "" : html` · ${e.code}`}</h3>
-                <pre>${e.message}${e.stack === undefined ? "" : `\n${e.stack}`}</pre>`,
+              html`<h3>attempt ${e.attempt} · ${e.at}${e.code === null ? "" : html` · ${e.code}`}</h3>
+                <pre>${e.message}${e.stack === null ? "" : `\n${e.stack}`}</pre>`,
           )
     }
   </div>`;
@@ -435,7 +428,7 @@ export function auditPage(entries: readonly AuditEntry[], next: string | null): 
               ${entries.map(
                 (e) =>
                   html`<tr>
-                    <td>${time(e.at)}</td>
+                    <td>${storedTime(e.at)}</td>
                     <td>${e.action}</td>
                     <td>${e.target}</td>
                     <td>${e.outcome}</td>

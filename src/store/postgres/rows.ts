@@ -45,6 +45,18 @@ export const JOB_COLUMNS =
   "lost, max_lost, progress, concurrency_key, concurrency_limit, rate_limit, rate_period_ms";
 
 /**
+ * A timestamptz as `pg` returns it: a Date, or the number ±Infinity for PostgreSQL's ±infinity,
+ * which no Date holds; that reads as an invalid Date, as on SQLite (see {@link JobRecord}).
+ */
+function time(value: unknown): Date {
+  return value instanceof Date ? value : new Date(Number.NaN);
+}
+
+function timeOrNull(value: unknown): Date | null {
+  return value === null || value === undefined ? null : time(value);
+}
+
+/**
  * Converts a `jobs` row to a JobRecord.
  *
  * @example
@@ -61,7 +73,7 @@ export function toJobRecord(row: JobRow): JobRecord {
     payload: row.payload,
     priority: row.priority,
     state: row.state,
-    runAt: row.run_at,
+    runAt: time(row.run_at),
     attempt: row.attempt,
     maxAttempts: row.max_attempts,
     lost: row.lost,
@@ -69,12 +81,12 @@ export function toJobRecord(row: JobRow): JobRecord {
     uniqueKey: row.unique_key,
     errors: Array.isArray(row.errors) ? row.errors : [],
     result: row.result,
-    createdAt: row.created_at,
-    startedAt: row.started_at,
-    finishedAt: row.finished_at,
+    createdAt: time(row.created_at),
+    startedAt: timeOrNull(row.started_at),
+    finishedAt: timeOrNull(row.finished_at),
     workerId: row.worker_id,
     leaseToken: row.lease_token,
-    leaseExpiresAt: row.lease_expires_at,
+    leaseExpiresAt: timeOrNull(row.lease_expires_at),
     cancelRequested: row.cancel_requested,
     batchId: row.batch_id,
     batchIndex: row.batch_index,
