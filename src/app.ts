@@ -9,10 +9,15 @@ import {
 import {
   checkBoolean,
   checkFunction,
+  checkLogger,
   checkObject,
   checkString,
+  describeValue,
+  invalidArgument,
+  isRevokedProxy,
   optionKeys,
   rejectUnknownKeys,
+  TendError,
 } from "./errors/index.ts";
 import {
   addAdminApi,
@@ -162,8 +167,14 @@ export class App {
 
   constructor(options: AppOptions = {}) {
     checkObject("TEND_E_INVALID_APP_OPTIONS", "app options", options);
-    rejectUnknownKeys("createApp options", options, APP_KEYS);
-    if (options.store !== undefined) checkStoreOptions(options.store);
+    rejectUnknownKeys("createApp options", options, APP_KEYS, "TEND_E_INVALID_APP_OPTIONS");
+    if (options.store !== undefined) {
+      checkObject("TEND_E_INVALID_APP_OPTIONS", "store", options.store, "a store options object");
+      checkStoreOptions(options.store);
+    }
+    if (options.log !== undefined) checkLogger("TEND_E_INVALID_APP_OPTIONS", "log", options.log);
+    if (options.jobs !== undefined)
+      checkObject("TEND_E_INVALID_JOB_OPTIONS", "jobs", options.jobs, "a jobs options object");
     if (options.database !== undefined) {
       checkString(
         "TEND_E_INVALID_DATABASE_URL",
@@ -180,11 +191,18 @@ export class App {
     // In-flight work (jobs, inbox files) gets the shutdown budget less a margin to hand back what
     // did not finish before the manager's timeout.
     this.#drainMs = Math.max(100, shutdownMs - Math.min(5_000, shutdownMs / 5));
-    this.jobs = new Jobs(() => this.store(), {
-      drainTimeout: this.#drainMs,
-      ...options.jobs,
-      log: this.log,
-    });
+    let jobsOptions: JobsOptions;
+    try {
+      jobsOptions = { drainTimeout: this.#drainMs, ...options.jobs, log: this.log };
+    } catch (err) {
+      // A Proxy whose ownKeys trap throws, a getter that throws: the options cannot be read.
+      throw new TendError(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        `Invalid jobs: got ${describeValue(options.jobs)}, expected a jobs options object whose keys can be read.`,
+        { details: { name: "jobs", expected: "a jobs options object whose keys can be read" }, cause: err },
+      );
+    }
+    this.jobs = new Jobs(() => this.store(), jobsOptions);
     this.#errors = new ErrorReporter(this.log.child({ part: "observe" }));
     if (options.onError !== undefined) this.onError(options.onError);
     if (options.tracing !== undefined) checkBoolean("TEND_E_INVALID_APP_OPTIONS", "tracing", options.tracing);
@@ -346,6 +364,12 @@ export class App {
    * ```
    */
   inbox(options: InboxOptions): Inbox {
+    checkObject(
+      "TEND_E_INBOX_OPTIONS",
+      "inbox options",
+      options,
+      "an inbox options object { folder, process, ... }",
+    );
     const inbox = createInbox(
       { drainTimeout: this.#drainMs, ...options },
       { log: this.log, observer: this.#inboxWatch },
@@ -357,6 +381,8 @@ export class App {
 
   /** Runs your own long-lived task with the others: when it ends, the app shuts down. */
   task(task: TaskLike): this {
+    if (isRevokedProxy(task))
+      throw invalidArgument("TEND_E_INVALID_TASK", "task", task, "a Task or a named function");
     toTask(task);
     this.#tasks.push({ task, ephemeral: false });
     return this;

@@ -1,5 +1,13 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { optionKeys, rejectUnknownKeys, TendError } from "../errors/index.ts";
+import {
+  checkFunction,
+  checkLogger,
+  checkObject,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+  TendError,
+} from "../errors/index.ts";
 import { defaultWorkerId, type Limiter, linkSignals, type Task } from "../lifecycle/index.ts";
 import type { Logger } from "../log/index.ts";
 import type { ConvergeStore, Fence, Store } from "../store/index.ts";
@@ -51,6 +59,33 @@ const DEPS_KEYS = optionKeys<ConvergerDeps>({
   onError: true,
   observer: true,
 });
+
+const DEPS_CODE = "TEND_E_CONVERGER_INVALID_OPTION";
+
+/** Throws TEND_E_CONVERGER_INVALID_OPTION (or TEND_E_UNKNOWN_OPTION) for bad dependencies. */
+function checkDeps(name: string, deps: unknown): asserts deps is ConvergerDeps {
+  const where = `dependencies of converger "${name}"`;
+  const d = checkObject(
+    DEPS_CODE,
+    where,
+    deps,
+    "an object { store, log, limiter?, enqueue?, holderId?, ... }",
+  );
+  rejectUnknownKeys(where, d, DEPS_KEYS, DEPS_CODE);
+  const store = d["store"];
+  if ((typeof store !== "object" && typeof store !== "function") || store === null)
+    throw invalidArgument(
+      DEPS_CODE,
+      `${where}: store`,
+      store,
+      "a Store from openStore (or a promise of one)",
+    );
+  checkLogger(DEPS_CODE, `${where}: log`, d["log"]);
+  for (const key of ["enqueue", "random", "onError"] as const)
+    if (d[key] !== undefined) checkFunction(DEPS_CODE, `${where}: ${key}`, d[key]);
+  for (const key of ["limiter", "retention", "observer"] as const)
+    if (d[key] !== undefined) checkObject(DEPS_CODE, `${where}: ${key}`, d[key]);
+}
 
 /** A converger: a Task to run under the Manager, with counters and a one-sweep entry for tests. */
 export interface Converger extends Task {
@@ -123,7 +158,7 @@ async function prepareWakes(def: NormalizedDefinition, store: ConvergeStore): Pr
  */
 export function createConverger(definition: ConvergerDefinition, deps: ConvergerDeps): Converger {
   const def = normalizeDefinition(definition);
-  rejectUnknownKeys(`dependencies of converger "${def.name}"`, deps, DEPS_KEYS);
+  checkDeps(def.name, deps);
   const holderId =
     deps.holderId === undefined ? defaultWorkerId() : checkHolderId(deps.holderId, "converger holderId");
   const log = deps.log.child({ part: "converge", converger: def.name });

@@ -32,17 +32,53 @@ export class TendError extends Error {
   }
 }
 
-/** Renders a value for an error message: short, single-line, never throws. */
+/**
+ * Renders a value for an error message: short, single-line, never throws (not even for a revoked
+ * Proxy, or a Proxy or getter that throws when read).
+ */
 export function describeValue(value: unknown): string {
+  try {
+    return describe(value);
+  } catch {
+    return "an unreadable value (a Proxy whose traps throw)";
+  }
+}
+
+function describe(value: unknown): string {
   if (value === undefined) return "undefined";
+  if (isRevokedProxy(value)) return "a revoked Proxy";
   if (typeof value === "function") return `function ${value.name || "(anonymous)"}`;
   if (typeof value === "symbol" || typeof value === "bigint") return String(value);
+  // JSON would show NaN and Infinity as null.
+  if (typeof value === "number" && !Number.isFinite(value)) return String(value);
+  if (value instanceof Date && Number.isNaN(value.getTime())) return "an invalid Date";
   try {
     const text = JSON.stringify(value);
     if (text === undefined) return String(value);
     return text.length > 120 ? `${text.slice(0, 117)}...` : text;
   } catch {
     return Object.prototype.toString.call(value);
+  }
+}
+
+/**
+ * True for a Proxy that has been revoked (every operation on it throws a TypeError). Pure.
+ *
+ * @example
+ * ```ts
+ * const { proxy, revoke } = Proxy.revocable({}, {});
+ * revoke();
+ * isRevokedProxy(proxy); // true
+ * ```
+ */
+export function isRevokedProxy(value: unknown): boolean {
+  if ((typeof value !== "object" && typeof value !== "function") || value === null) return false;
+  try {
+    // IsArray throws only for a revoked Proxy; it runs no trap of a live one.
+    Array.isArray(value);
+    return false;
+  } catch {
+    return true;
   }
 }
 

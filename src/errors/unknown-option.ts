@@ -1,4 +1,5 @@
-import { TendError } from "./tend-error.ts";
+import type { ErrorCode } from "./catalogue.ts";
+import { describeValue, TendError } from "./tend-error.ts";
 
 /**
  * The option names an entry point accepts, written as `{ name: true, ... }` against the options
@@ -22,6 +23,9 @@ export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true })
  *
  * @param where what the options belong to, as a user would say it: `"job kind options of email.send"`
  *   (or a function returning it, so that a check per item builds no text unless it fails)
+ * @param code the caller's code for options it cannot read (a revoked Proxy, a Proxy whose
+ *   `ownKeys` trap or a getter throws): that is a bad value, not an unknown key. Default
+ *   `TEND_E_UNREADABLE_OPTIONS`.
  * @example
  * ```ts
  * rejectUnknownKeys("job kind options of email.send", { maxAtempts: 3 }, JOB_KIND_KEYS);
@@ -33,13 +37,27 @@ export function rejectUnknownKeys(
   where: string | (() => string),
   options: unknown,
   allowed: ReadonlySet<string>,
+  code: ErrorCode = "TEND_E_UNREADABLE_OPTIONS",
 ): void {
   if (typeof options !== "object" || options === null) return;
-  for (const key in options) {
-    if (!allowed.has(key) && Object.hasOwn(options, key)) {
-      throw unknownOption(typeof where === "string" ? where : where(), key, allowed);
+  let unknown: string | undefined;
+  try {
+    for (const key in options) {
+      if (!allowed.has(key) && Object.hasOwn(options, key)) {
+        unknown = key;
+        break;
+      }
     }
+  } catch (err) {
+    const place = typeof where === "string" ? where : where();
+    throw new TendError(
+      code,
+      `Invalid ${place}: got ${describeValue(options)}, expected an options object whose keys can be read.`,
+      { details: { name: place, expected: "an options object whose keys can be read" }, cause: err },
+    );
   }
+  if (unknown !== undefined)
+    throw unknownOption(typeof where === "string" ? where : where(), unknown, allowed);
 }
 
 function unknownOption(where: string, key: string, allowed: ReadonlySet<string>): TendError {

@@ -1,5 +1,5 @@
 import type { ErrorCode } from "./catalogue.ts";
-import { invalidArgument } from "./tend-error.ts";
+import { invalidArgument, isRevokedProxy } from "./tend-error.ts";
 
 /**
  * The checks every public entry point makes on its arguments, written once. Each returns the value
@@ -145,10 +145,39 @@ export function checkObject(
   value: unknown,
   expected = "an object",
 ): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+  // A revoked Proxy is an object to typeof, but IsArray (and every other read) throws on it.
+  if (typeof value !== "object" || value === null || isRevokedProxy(value) || Array.isArray(value)) {
     throw invalidArgument(code, name, value, expected);
   }
   return value as Record<string, unknown>;
+}
+
+const LOGGER_METHODS = ["child", "info", "warn", "error", "debug"] as const;
+
+/**
+ * A logger: pino, or an object with `child`, `info`, `warn`, `error` and `debug` functions (what
+ * tend calls on the loggers it is given).
+ *
+ * @example
+ * ```ts
+ * const log = checkLogger("TEND_E_INVALID_APP_OPTIONS", "log", options.log);
+ * ```
+ */
+export function checkLogger<T>(
+  code: ErrorCode,
+  name: string,
+  value: T,
+  expected = "a logger (pino, or an object with child, info, warn, error and debug functions)",
+): T {
+  checkObject(code, name, value, expected);
+  let missing: string | undefined;
+  try {
+    missing = LOGGER_METHODS.find((m) => typeof (value as Record<string, unknown>)[m] !== "function");
+  } catch {
+    missing = "(unreadable)";
+  }
+  if (missing !== undefined) throw invalidArgument(code, name, value, expected);
+  return value;
 }
 
 /**

@@ -80,13 +80,21 @@ const HTTP_KEYS = optionKeys<HttpOptions>({
  */
 export function checkHttpOptions(options: unknown): HttpSettings {
   checkObject("TEND_E_INVALID_HTTP_OPTIONS", "http options", options, "{ port, host? }");
-  rejectUnknownKeys("http options", options, HTTP_KEYS);
+  rejectUnknownKeys("http options", options, HTTP_KEYS, "TEND_E_INVALID_HTTP_OPTIONS");
   const o = options as Partial<HttpOptions>;
   const port = checkInteger("TEND_E_INVALID_HTTP_OPTIONS", "http.port", o.port, 0, 65_535);
   const host =
     o.host === undefined ? "127.0.0.1" : checkString("TEND_E_INVALID_HTTP_OPTIONS", "http.host", o.host);
-  if (/[\s/]/.test(host))
-    throw invalidArgument("TEND_E_INVALID_HTTP_OPTIONS", "http.host", host, "a host name or IP address");
+  // White space, slashes, NUL and other control characters: none is part of a host name or IP
+  // address, and NUL would only fail later, when start() listens, as a raw TypeError.
+  // eslint-disable-next-line no-control-regex
+  if (/[\s/\u0000-\u001f\u007f]/.test(host))
+    throw invalidArgument(
+      "TEND_E_INVALID_HTTP_OPTIONS",
+      "http.host",
+      host,
+      "a host name or IP address (no white space, slashes or control characters)",
+    );
   const maxEventLoopDelayMs = parseDuration(o.maxEventLoopDelay ?? "5s", "http.maxEventLoopDelay", {
     code: "TEND_E_INVALID_HTTP_OPTIONS",
     positive: true,
@@ -95,7 +103,7 @@ export function checkHttpOptions(options: unknown): HttpSettings {
   let dashboard = false;
   let hidePayloads = false;
   if (o.dashboard !== null && typeof o.dashboard === "object" && !Array.isArray(o.dashboard)) {
-    rejectUnknownKeys("http.dashboard options", o.dashboard, DASHBOARD_KEYS);
+    rejectUnknownKeys("http.dashboard options", o.dashboard, DASHBOARD_KEYS, "TEND_E_INVALID_HTTP_OPTIONS");
     dashboard = true;
     const hide = o.dashboard.hidePayloads;
     if (hide !== undefined)

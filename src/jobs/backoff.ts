@@ -1,3 +1,5 @@
+import { checkFunction, checkNumber, checkObject } from "../errors/index.ts";
+
 /** How long to wait before the next attempt of a failed job. */
 export interface BackoffPolicy {
   /** Delay after the first failure, in ms (default 1,000). */
@@ -10,6 +12,9 @@ export interface BackoffPolicy {
   jitter: number;
 }
 
+const CODE = "TEND_E_INVALID_JOB_OPTIONS";
+const POLICY_KEYS = ["baseMs", "factor", "maxMs", "jitter"] as const;
+
 export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
   baseMs: 1_000,
   factor: 2,
@@ -20,7 +25,9 @@ export const DEFAULT_BACKOFF: Readonly<BackoffPolicy> = Object.freeze({
 /**
  * Pure: the delay in ms before retrying after failed attempt number `attempt` (1-based):
  * `min(maxMs, baseMs * factor^(attempt-1))`, spread by ±jitter using `random()` in [0, 1).
- * Jitter keeps many jobs that failed together from retrying together.
+ * Jitter keeps many jobs that failed together from retrying together. `attempt` must be a finite
+ * number (a fraction is rounded down; below 1 counts as 1), `policy` a {@link BackoffPolicy} of
+ * finite numbers and `random` a function; anything else throws TEND_E_INVALID_JOB_OPTIONS.
  *
  * @example
  * ```ts
@@ -33,6 +40,10 @@ export function retryDelay(
   policy: BackoffPolicy = DEFAULT_BACKOFF,
   random: () => number = Math.random,
 ): number {
+  checkNumber(CODE, "retryDelay attempt", attempt);
+  checkObject(CODE, "retryDelay policy", policy, "a backoff policy { baseMs, factor, maxMs, jitter }");
+  for (const key of POLICY_KEYS) checkNumber(CODE, `retryDelay policy.${key}`, policy[key]);
+  checkFunction(CODE, "retryDelay random", random, "a function returning a number in [0, 1)");
   const n = Math.max(1, Math.floor(attempt));
   const raw = Math.min(policy.maxMs, policy.baseMs * policy.factor ** (n - 1));
   const spread = raw * Math.min(1, Math.max(0, policy.jitter));

@@ -1,4 +1,4 @@
-export { type BackoffPolicy, DEFAULT_BACKOFF, retryDelay } from "./backoff.ts";
+export { type BackoffPolicy, DEFAULT_BACKOFF, MAX_DELAY_MS, retryDelay } from "./backoff.ts";
 export type { Batch, BatchItemResult, BatchWaitOptions } from "./batch.ts";
 export { CRON_SEEN_EVERY_MS, type CronOptions, nextCronRuns } from "./cron.ts";
 export { describeCron } from "./cron-words.ts";

@@ -7,6 +7,7 @@ import {
   checkOneOf,
   checkString,
   invalidArgument,
+  isRevokedProxy,
   optionKeys,
   rejectUnknownKeys,
   TendError,
@@ -38,7 +39,8 @@ import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import { presenceInterval, presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
 import { type QueueLimitsOptions, toQueueLimitsChange } from "./queue-limits.ts";
-import { checkJobId, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
+import { MAX_DELAY_MS } from "./backoff.ts";
+import { checkJobId, checkKind, checkQueue, POSITIVE_DURATION, TIMER_DURATION } from "./validate.ts";
 import { flattenFlow, type FlowNode, type FlowResult, flowResult } from "./flow.ts";
 import type { JobObserver } from "./observer.ts";
 import { JobWorker, type WorkerCounters } from "./worker.ts";
@@ -166,7 +168,7 @@ export class Jobs {
 
   constructor(store: () => Promise<Store>, options: JobsOptions) {
     checkObject("TEND_E_INVALID_JOB_OPTIONS", "jobs options", options);
-    rejectUnknownKeys("jobs options", options, JOBS_KEYS);
+    rejectUnknownKeys("jobs options", options, JOBS_KEYS, "TEND_E_INVALID_JOB_OPTIONS");
     this.#store = store;
     this.#options = options;
     this.#log = options.log.child({ part: "jobs" });
@@ -193,7 +195,11 @@ export class Jobs {
       "progressInterval",
       TIMER_DURATION,
     );
-    this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", POSITIVE_DURATION);
+    // At most a hundred years: the prune cutoff (now - retention) must stay a valid Date.
+    this.#retentionMs = parseDuration(options.retention ?? "7d", "retention", {
+      ...POSITIVE_DURATION,
+      max: MAX_DELAY_MS,
+    });
     this.#maxLost =
       options.maxLost === undefined
         ? undefined
@@ -202,9 +208,16 @@ export class Jobs {
       checkInteger("TEND_E_INVALID_JOB_OPTIONS", "concurrency", options.concurrency, 1, 10_000);
     if (options.prefetch !== undefined)
       checkInteger("TEND_E_INVALID_JOB_OPTIONS", "prefetch", options.prefetch, 0, 10_000);
+    if (options.queues !== undefined)
+      checkObject(
+        "TEND_E_INVALID_JOB_OPTIONS",
+        "queues",
+        options.queues,
+        "an object of queue name to { concurrency }, e.g. { emails: { concurrency: 2 } }",
+      );
     for (const [queue, q] of Object.entries(options.queues ?? {})) {
       checkQueue(queue);
-      rejectUnknownKeys(`jobs options queues.${queue}`, q, QUEUE_KEYS);
+      rejectUnknownKeys(`jobs options queues.${queue}`, q, QUEUE_KEYS, "TEND_E_INVALID_JOB_OPTIONS");
       checkInteger("TEND_E_INVALID_JOB_OPTIONS", `queues.${queue}.concurrency`, q?.concurrency, 1, 10_000);
     }
   }
@@ -271,7 +284,7 @@ export class Jobs {
       "an options object (or nothing)",
     );
     rejectUnknownKeys("enqueueMany options", options, TX_KEYS);
-    if (!Array.isArray(items))
+    if (isRevokedProxy(items) || !Array.isArray(items))
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
         "items",
@@ -354,9 +367,10 @@ export class Jobs {
    */
   cron(expression: string, kind: string, payload?: unknown, options: CronScheduleOptions = {}): void {
     checkObject("TEND_E_INVALID_CRON", "cron options", options, "an options object (or nothing)");
-    rejectUnknownKeys(`cron options of ${kind}`, options, CRON_KEYS);
+    rejectUnknownKeys(() => `cron options of ${String(kind)}`, options, CRON_KEYS, "TEND_E_INVALID_CRON");
     const { name, timezone, catchUp, overlap, ...enqueueOptions } = options;
     const pattern = parseCron(expression, timezone);
+    checkKind(kind);
     if (name !== undefined) checkString("TEND_E_INVALID_CRON", "cron schedule name", name);
     if (catchUp !== undefined) checkBoolean("TEND_E_INVALID_CRON", "cron catchUp", catchUp);
     if (overlap !== undefined) checkOneOf("TEND_E_INVALID_CRON", "cron overlap", overlap, CRON_OVERLAPS);
@@ -405,7 +419,7 @@ export class Jobs {
   async batch(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<Batch> {
     checkObject("TEND_E_INVALID_JOB_OPTIONS", "batch options", options, "an options object (or nothing)");
     rejectUnknownKeys("batch options", options, TX_KEYS);
-    if (!Array.isArray(items) || items.length === 0) {
+    if (isRevokedProxy(items) || !Array.isArray(items) || items.length === 0) {
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
         "batch items",
@@ -476,7 +490,8 @@ export class Jobs {
 
   /** Jobs matching a filter, newest first. */
   async list(filter: ListFilter = {}): Promise<JobRecord[]> {
-    rejectUnknownKeys("jobs.list filter", filter, LIST_FILTER_KEYS);
+    checkObject("TEND_E_INVALID_STORE_ARGUMENT", "jobs.list filter", filter, "a filter object (or nothing)");
+    rejectUnknownKeys("jobs.list filter", filter, LIST_FILTER_KEYS, "TEND_E_INVALID_STORE_ARGUMENT");
     return (await this.#store()).jobs.list(filter);
   }
 

@@ -1,6 +1,14 @@
 import { constants } from "node:os";
 import type { Logger } from "pino";
-import { checkFunction, invalidArgument, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import {
+  checkFunction,
+  checkLogger,
+  checkObject,
+  checkString,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+} from "../errors/index.ts";
 import { flushLogger } from "../log/index.ts";
 import { currentTask } from "./context.ts";
 import type { Task } from "./task.ts";
@@ -77,7 +85,17 @@ export function signalExitCode(signal: string): number {
  * ```
  */
 export function signalTask(options: SignalTaskOptions = {}): SignalTask {
-  rejectUnknownKeys("signalTask options", options, KEYS);
+  checkObject(
+    "TEND_E_INVALID_LIFECYCLE_OPTION",
+    "signalTask options",
+    options,
+    "an options object (or nothing)",
+  );
+  rejectUnknownKeys("signalTask options", options, KEYS, "TEND_E_INVALID_LIFECYCLE_OPTION");
+  if (options.name !== undefined) checkString("TEND_E_INVALID_LIFECYCLE_OPTION", "name", options.name);
+  if (options.log !== undefined) checkLogger("TEND_E_INVALID_LIFECYCLE_OPTION", "log", options.log);
+  if (options.exit !== undefined)
+    checkFunction("TEND_E_INVALID_LIFECYCLE_OPTION", "exit", options.exit, "a function (code) => void");
   const names = options.signals ?? DEFAULT_SIGNALS;
   if (!Array.isArray(names) || names.length === 0) {
     throw invalidArgument(

@@ -1,4 +1,12 @@
 import type { Logger, LoggerOptions } from "pino";
+import {
+  checkBoolean,
+  checkObject,
+  checkOneOf,
+  checkString,
+  optionKeys,
+  rejectUnknownKeys,
+} from "../errors/index.ts";
 import { pinoModule } from "./pino-module.ts";
 
 const { pino } = pinoModule;
@@ -19,6 +27,18 @@ export interface LoggerSettings {
    */
   destination?: "stdout" | "stderr";
 }
+
+const SETTINGS_KEYS = optionKeys<LoggerSettings>({
+  level: true,
+  pretty: true,
+  name: true,
+  destination: true,
+});
+
+/** pino's levels, most to least severe, and `silent`. */
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+
+const CODE = "TEND_E_INVALID_LOG_OPTIONS";
 
 /** Reads an environment variable (a function, so the key is not a literal index). */
 function env(name: string): string | undefined {
@@ -52,9 +72,24 @@ function defaultPretty(destination: "stdout" | "stderr"): boolean {
  * ```
  */
 export function createLogger(settings: LoggerSettings = {}): Logger {
+  checkObject(
+    CODE,
+    "logger settings",
+    settings,
+    "an options object { level?, pretty?, name?, destination? }",
+  );
+  rejectUnknownKeys("createLogger settings", settings, SETTINGS_KEYS, CODE);
+  const level =
+    settings.level === undefined
+      ? checkOneOf(CODE, "TEND_LOG_LEVEL", defaultLevel(), LEVELS)
+      : checkOneOf(CODE, "level", settings.level, LEVELS);
+  if (settings.name !== undefined) checkString(CODE, "name", settings.name);
+  if (settings.pretty !== undefined) checkBoolean(CODE, "pretty", settings.pretty);
+  if (settings.destination !== undefined)
+    checkOneOf(CODE, "destination", settings.destination, ["stdout", "stderr"] as const);
   const options: LoggerOptions = {
     name: settings.name ?? "tend",
-    level: settings.level ?? defaultLevel(),
+    level,
     base: { pid: process.pid },
     // Errors keep their own message; causes and aggregated `errors` are logged as structured fields.
     serializers: { err: pino.stdSerializers.errWithCause },

@@ -284,9 +284,33 @@ const SUPERVISE_DURATION: DurationLimits = {
  */
 export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
-  rejectUnknownKeys("supervisor options", options, KEYS);
-  rejectUnknownKeys("supervisor scaling options", options.scaling, SCALING_KEYS);
-  rejectUnknownKeys("supervisor restart options", options.restart, RESTART_KEYS);
+  rejectUnknownKeys("supervisor options", options, KEYS, "TEND_E_SUPERVISE_INVALID_OPTION");
+  if (options.scaling !== undefined)
+    checkObject(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "scaling",
+      options.scaling,
+      "an object { jobsPerWorker?, horizon?, ... } (or nothing)",
+    );
+  if (options.restart !== undefined)
+    checkObject(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "restart",
+      options.restart,
+      "an object { backoffBase?, backoffMax?, jitter?, ... } (or nothing)",
+    );
+  rejectUnknownKeys(
+    "supervisor scaling options",
+    options.scaling,
+    SCALING_KEYS,
+    "TEND_E_SUPERVISE_INVALID_OPTION",
+  );
+  rejectUnknownKeys(
+    "supervisor restart options",
+    options.restart,
+    RESTART_KEYS,
+    "TEND_E_SUPERVISE_INVALID_OPTION",
+  );
   if (typeof options.program !== "string" || options.program.length === 0) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_PROGRAM_NOT_FOUND",

@@ -1,6 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
-import { TendError } from "../errors/index.ts";
+import { checkString, TendError } from "../errors/index.ts";
 import type { QueueStats } from "../store/index.ts";
 
 /** One worker in the supervisor's status view. */
@@ -75,6 +75,7 @@ export async function writeStatusFile(path: string, status: SupervisorStatus): P
  * ```
  */
 export async function readStatusFile(path: string): Promise<SupervisorStatus> {
+  checkString("TEND_E_SUPERVISE_INVALID_OPTION", "status file path", path, "the path of a status file");
   let text: string;
   try {
     text = await readFile(path, "utf8");

@@ -109,6 +109,11 @@ describe("tend cron and tend jobs show progress (real processes running bin/tend
     const bad = await tend("cron", "prune", "--older-than", "30s", "-d", url);
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /TEND_E_INVALID_DURATION/);
+    // tend jobs prune's bound: a duration past a hundred years names the flag and the bound.
+    const huge = await tend("jobs", "prune", "--older-than", "99999999999999999d", "-d", url);
+    assert.equal(huge.code, 1);
+    assert.match(huge.stderr, /TEND_E_INVALID_DURATION/);
+    assert.match(huge.stderr, /--older-than/);
     const pruned = await tend("cron", "prune", "--older-than", "1h", "-d", url);
     assert.equal(pruned.code, 0, pruned.stderr);
     assert.match(pruned.stdout, /^pruned 1 cron schedule\(s\) unseen since .*: gone$/m);

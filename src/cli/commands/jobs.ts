@@ -1,6 +1,5 @@
 import { type Command, InvalidArgumentError } from "commander";
 import { checkJobId, formatRate } from "../../jobs/index.ts";
-import { parseDuration } from "../../lifecycle/index.ts";
 import {
   JOB_STATES,
   type JobDependencies,
@@ -11,6 +10,7 @@ import {
 import { databaseOption, withStore } from "../database.ts";
 import { noOpReason } from "../../store/index.ts";
 import { renderTable } from "../table.ts";
+import { pruneCutoff } from "./prune.ts";
 
 function print(json: boolean, value: unknown, human: () => string): void {
   process.stdout.write(`${json ? JSON.stringify(value, null, 2) : human()}\n`);
@@ -299,7 +299,7 @@ export function register(program: Command): void {
     .addOption(databaseOption())
     .option("--older-than <duration>", "retention, e.g. 7d, 12h", "7d")
     .action(async (o: { database: string; olderThan: string }) => {
-      const olderThan = new Date(Date.now() - parseDuration(o.olderThan, "--older-than"));
+      const olderThan = pruneCutoff(o.olderThan, "--older-than");
       const total = await withStore(o.database, async (store) => {
         let sum = 0;
         for (;;) {

@@ -1,4 +1,4 @@
-import { checkInteger, invalidArgument } from "../../errors/index.ts";
+import { checkInteger, invalidArgument, TendError } from "../../errors/index.ts";
 import { createLogger } from "../../log/index.ts";
 import { type PostgresRaw, withRawConnection } from "../raw.ts";
 import type { Store, StoreOptions } from "../store.ts";
@@ -13,7 +13,7 @@ import { migratePostgres, verifyPostgresMigrated } from "./migrate.ts";
 import { PostgresNotifier } from "./notifier.ts";
 import { StorePool } from "./pool.ts";
 import { postgresSettings } from "./settings.ts";
-import { redactUrl } from "./url.ts";
+import { checkPostgresUrl, redactUrl } from "./url.ts";
 
 const DEFAULT_POOL_SIZE = 10;
 const MAX_POOL_SIZE = 1000;
@@ -39,6 +39,7 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
       '"postgres://user@host:5432/db"',
     );
   }
+  checkPostgresUrl(url);
   const schema = validateSchema(options.schema ?? "tend");
   const max = checkInteger(
     "TEND_E_INVALID_POOL_SIZE",
@@ -80,8 +81,8 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     converge,
     admin: new PostgresAdminStore(ctx),
     processes: new PostgresProcessRegistry(ctx),
-    migrate: () => migratePostgres(pool, schema, log, errors.url),
-    verifyMigrated: () => verifyPostgresMigrated(pool, schema, errors.url),
+    migrate: () => refusedOptions(migratePostgres(pool, schema, log, errors.url), url),
+    verifyMigrated: () => refusedOptions(verifyPostgresMigrated(pool, schema, errors.url), url),
     close: () => {
       closing ??= (async () => {
         closed = true;
@@ -93,4 +94,35 @@ export async function openPostgresStore(url: string, options: StoreOptions = {})
     },
   };
   return withRawConnection(store, raw);
+}
+
+/**
+ * The server's refusal of the URL's `options` parameter (`?options=-c statement_timeout=abc`),
+ * which comes with the first connection, as TEND_E_INVALID_POSTGRES_OPTION naming the parameter
+ * and the server's message, instead of the driver's raw error. Other errors pass as they are.
+ */
+async function refusedOptions<T>(work: Promise<T>, url: string): Promise<T> {
+  try {
+    return await work;
+  } catch (err) {
+    const sqlState = (err as { code?: unknown } | null)?.code;
+    const options = postgresOptionsParam(url);
+    if (
+      err instanceof TendError ||
+      options === null ||
+      typeof sqlState !== "string" ||
+      !/^(22|42)/.test(sqlState)
+    )
+      throw err;
+    throw new TendError(
+      "TEND_E_INVALID_POSTGRES_OPTION",
+      `PostgreSQL at ${redactUrl(url)} refused the URL's options parameter ${JSON.stringify(options)}: ${(err as Error).message}.`,
+      { details: { name: "options", value: options, sqlState }, cause: err },
+    );
+  }
+}
+
+function postgresOptionsParam(url: string): string | null {
+  const q = url.indexOf("?");
+  return q === -1 ? null : new URLSearchParams(url.slice(q + 1)).get("options");
 }

@@ -1,0 +1,236 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { createApp } from "../src/app.ts";
+import { createConverger } from "../src/converge/runner.ts";
+import type { ErrorCode } from "../src/errors/catalogue.ts";
+import { describeValue, isTendError } from "../src/errors/tend-error.ts";
+import { rejectUnknownKeys } from "../src/errors/unknown-option.ts";
+import { checkObject } from "../src/errors/validate.ts";
+import { retryDelay } from "../src/jobs/backoff.ts";
+import { signalTask } from "../src/lifecycle/signals.ts";
+import { createLogger } from "../src/log/logger.ts";
+import { openStore } from "../src/store/open.ts";
+import { createSupervisor } from "../src/supervise/supervisor.ts";
+import { readStatusFile } from "../src/supervise/status.ts";
+import { postgresUrl, requirePostgres } from "./support/postgres.ts";
+import { makeTempDir } from "./support/tmp.ts";
+
+/**
+ * Public entry points given a value of the wrong type or out of range throw a TendError with the
+ * code of their part, naming the value: never a raw TypeError or RangeError, never a silent
+ * acceptance that fails later.
+ */
+
+const program = join(import.meta.dirname, "supervise", "fixtures", "worker.ts");
+const definition = { name: "archive", find: () => [], converge: () => undefined };
+
+function revokedProxy(): object {
+  const { proxy, revoke } = Proxy.revocable({}, {});
+  revoke();
+  return proxy;
+}
+
+/** Asserts `err` is a TendError with `code` (and, when given, a message containing `text`). */
+function tend(code: ErrorCode, text?: string) {
+  return (err: unknown): boolean => {
+    assert.ok(isTendError(err, code), `expected ${code}, got ${String(err)}`);
+    if (text !== undefined) assert.ok(err.message.includes(text), err.message);
+    return true;
+  };
+}
+
+const tmp = await makeTempDir("tend-input-");
+after(() => tmp.cleanup());
+const database = `sqlite:${join(tmp.dir, "input.db")}`;
+
+describe("input validation: raw TypeErrors at public entry points (gap 1)", () => {
+  it("createApp refuses a log that is not a logger", () => {
+    for (const bad of [{}, 5, "", [], Symbol("s"), { child: () => undefined }]) {
+      assert.throws(
+        () => createApp({ log: bad as never }),
+        tend("TEND_E_INVALID_APP_OPTIONS", "Invalid log"),
+      );
+    }
+  });
+
+  it("createConverger refuses missing or bad dependencies", () => {
+    assert.throws(
+      () => (createConverger as (d: unknown) => unknown)(definition),
+      tend("TEND_E_CONVERGER_INVALID_OPTION", "dependencies of converger"),
+    );
+    assert.throws(
+      () => createConverger(definition, {} as never),
+      tend("TEND_E_CONVERGER_INVALID_OPTION", "store"),
+    );
+    assert.throws(
+      () => createConverger(definition, { store: {}, log: 1 } as never),
+      tend("TEND_E_CONVERGER_INVALID_OPTION", "log"),
+    );
+  });
+
+  it("createLogger refuses settings that are not an object and an unknown level", () => {
+    assert.throws(() => createLogger(null as never), tend("TEND_E_INVALID_LOG_OPTIONS"));
+    assert.throws(() => createLogger({ level: "abc" }), tend("TEND_E_INVALID_LOG_OPTIONS", '"abc"'));
+    assert.throws(
+      () => createLogger({ level: Infinity as never }),
+      tend("TEND_E_INVALID_LOG_OPTIONS", "Infinity"),
+    );
+    assert.equal(typeof createLogger({ level: "silent" }).info, "function");
+  });
+
+  it("signalTask refuses null options", () => {
+    assert.throws(() => signalTask(null as never), tend("TEND_E_INVALID_LIFECYCLE_OPTION"));
+  });
+
+  it("app.jobs.list refuses a null filter and app.cron a symbol kind", async () => {
+    const app = createApp({ database });
+    try {
+      await assert.rejects(app.jobs.list(null as never), tend("TEND_E_INVALID_STORE_ARGUMENT"));
+      assert.throws(() => app.cron("* * * * *", Symbol("s") as never), tend("TEND_E_INVALID_JOB_KIND"));
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("readStatusFile refuses a path that is not a string", async () => {
+    await assert.rejects(readStatusFile(Symbol("s") as never), tend("TEND_E_SUPERVISE_INVALID_OPTION"));
+  });
+
+  it("retryDelay refuses an attempt that is not a finite number", () => {
+    for (const bad of [Symbol("s"), 10n, NaN, Infinity, "3", revokedProxy()]) {
+      assert.throws(() => retryDelay(bad as never), tend("TEND_E_INVALID_JOB_OPTIONS", "attempt"));
+    }
+    assert.throws(() => retryDelay(1, null as never), tend("TEND_E_INVALID_JOB_OPTIONS", "policy"));
+    assert.equal(
+      retryDelay(1, undefined, () => 0.5),
+      1000,
+    );
+  });
+});
+
+describe("input validation: http.host (gap 2)", () => {
+  it("createApp refuses a host with NUL or another control character", () => {
+    for (const host of ["a\0b", "a\x1bb", "a\x7fb"]) {
+      assert.throws(
+        () => createApp({ database, http: { port: 0, host } }),
+        tend("TEND_E_INVALID_HTTP_OPTIONS", "http.host"),
+      );
+    }
+  });
+});
+
+describe("input validation: revoked proxies (gap 3)", () => {
+  it("describeValue never throws", () => {
+    assert.equal(describeValue(revokedProxy()), "a revoked Proxy");
+    assert.equal(describeValue(new Date(NaN)), "an invalid Date");
+    assert.equal(describeValue(NaN), "NaN");
+  });
+
+  it("checkObject and createApp refuse a revoked proxy with the caller's code", () => {
+    assert.throws(
+      () => checkObject("TEND_E_INVALID_HTTP_OPTIONS", "http options", revokedProxy()),
+      tend("TEND_E_INVALID_HTTP_OPTIONS", "a revoked Proxy"),
+    );
+    assert.throws(() => createApp(revokedProxy() as never), tend("TEND_E_INVALID_APP_OPTIONS"));
+    assert.throws(() => createApp({ jobs: revokedProxy() as never }), tend("TEND_E_INVALID_JOB_OPTIONS"));
+    assert.throws(() => createApp({ http: revokedProxy() as never }), tend("TEND_E_INVALID_HTTP_OPTIONS"));
+  });
+
+  it("rejectUnknownKeys throws the caller's code for options whose keys cannot be read", () => {
+    const keys = new Set(["a"]);
+    assert.throws(
+      () => rejectUnknownKeys("test options", revokedProxy(), keys, "TEND_E_INVALID_APP_OPTIONS"),
+      tend("TEND_E_INVALID_APP_OPTIONS", "test options"),
+    );
+    const throwing = new Proxy(
+      {},
+      {
+        ownKeys() {
+          throw new Error("ownKeys boom");
+        },
+      },
+    );
+    assert.throws(
+      () => rejectUnknownKeys("test options", throwing, keys, "TEND_E_INVALID_JOB_OPTIONS"),
+      tend("TEND_E_INVALID_JOB_OPTIONS"),
+    );
+    assert.throws(() => rejectUnknownKeys("test options", throwing, keys), tend("TEND_E_UNREADABLE_OPTIONS"));
+    assert.throws(() => createApp({ jobs: throwing as never }), tend("TEND_E_INVALID_JOB_OPTIONS"));
+  });
+});
+
+describe("input validation: options of the wrong type accepted silently (gap 4)", () => {
+  it("createApp refuses jobs.queues, jobs and store that are not objects", () => {
+    assert.throws(
+      () => createApp({ jobs: { queues: 5 as never } }),
+      tend("TEND_E_INVALID_JOB_OPTIONS", "queues"),
+    );
+    assert.throws(() => createApp({ jobs: NaN as never }), tend("TEND_E_INVALID_JOB_OPTIONS", "jobs"));
+    assert.throws(() => createApp({ store: "" as never }), tend("TEND_E_INVALID_APP_OPTIONS", "store"));
+  });
+
+  it("createSupervisor refuses restart and scaling that are not objects", () => {
+    assert.throws(
+      () => createSupervisor({ program, restart: "fast" as never }),
+      tend("TEND_E_SUPERVISE_INVALID_OPTION", "restart"),
+    );
+    assert.throws(
+      () => createSupervisor({ program, scaling: 7 as never }),
+      tend("TEND_E_SUPERVISE_INVALID_OPTION", "scaling"),
+    );
+  });
+
+  it("jobs.retention is at most a hundred years", () => {
+    assert.throws(
+      () => createApp({ jobs: { retention: 1e300 } }),
+      tend("TEND_E_INVALID_JOB_OPTIONS", "retention"),
+    );
+    assert.throws(
+      () => createApp({ jobs: { retention: "36501d" } }),
+      tend("TEND_E_INVALID_JOB_OPTIONS", "36500d"),
+    );
+  });
+
+  it("a prune --older-than past a hundred years names the flag, its value and the bound", async () => {
+    const { pruneCutoff } = await import("../src/cli/commands/prune.ts");
+    assert.throws(
+      () => pruneCutoff("99999999999999999d", "--older-than"),
+      tend(
+        "TEND_E_INVALID_DURATION",
+        '--older-than: got "99999999999999999d", expected a non-negative duration up to 36500d',
+      ),
+    );
+    assert.equal(
+      pruneCutoff("7d", "--older-than", Date.parse("2025-01-08T00:00:00Z")).toISOString(),
+      "2025-01-01T00:00:00.000Z",
+    );
+  });
+});
+
+describe("input validation: PostgreSQL URLs (gap 5)", () => {
+  const cases: Array<[string, string]> = [
+    ["postgres://postgres@127.0.0.1:99999/x", "a port from 1 to 65535"],
+    ["postgres://postgres@127.0.0.1:5432/x?port=0", "a port from 1 to 65535"],
+    ["postgres://postgres:hunter2@[::1/x", "a URL that parses"],
+    ["postgres://postgres@127.0.0.1:5432/x?sslmode=bogus", "sslmode one of disable"],
+  ];
+  for (const [url, expected] of cases) {
+    it(`openStore refuses ${url} before connecting`, async () => {
+      await assert.rejects(openStore(url), (err: unknown) => {
+        tend("TEND_E_INVALID_DATABASE_URL", expected)(err);
+        assert.ok(!(err as Error).message.includes("hunter2"), "the password must not be shown");
+        return true;
+      });
+    });
+  }
+
+  it("a server refusal of the URL's options parameter is TEND_E_INVALID_POSTGRES_OPTION", async (t) => {
+    if (!(await requirePostgres(t))) return;
+    const url = `${postgresUrl()}${postgresUrl().includes("?") ? "&" : "?"}options=-c%20statement_timeout%3Dabc`;
+    await assert.rejects(
+      openStore(url, { migrate: "verify" }),
+      tend("TEND_E_INVALID_POSTGRES_OPTION", "statement_timeout"),
+    );
+  });
+});
