@@ -52,4 +52,32 @@ describe("corrupt job rows (SQLite, where the payload is text)", () => {
       await worker.stop();
     }
   });
+
+  it("discards a job whose row holds an integer beyond 2^53 (which cannot be read), and its queue goes on", async () => {
+    const tmp = await makeTempDir("tend-corrupt-");
+    cleanups.push(tmp.cleanup);
+    const path = join(tmp.dir, "tend.db");
+    const store: Store = await openStore(`sqlite:${path}`);
+    cleanups.push(() => store.close());
+    const queue = uniqueQueue();
+    const jobs = makeJobs(store);
+    jobs.define("count", ({ payload }) => payload, { queue });
+    const inserted = await jobs.enqueueMany(
+      Array.from({ length: 6 }, (_, n) => ({ kind: "count", payload: n, priority: n === 0 ? -1 : 0 })),
+    );
+    const bad = inserted[0]!;
+    const raw = new DatabaseSync(path);
+    // The first job of the queue, changed by hand: every claim would meet it first.
+    raw.prepare(`UPDATE "tend_jobs" SET attempt = 9007199254740993 WHERE id = ?`).run(Number(bad.id));
+    raw.close();
+    const worker = await startJobs(jobs);
+    try {
+      for (const job of inserted.slice(1)) await waitForState(jobs, job.id, "completed");
+      const discarded = await waitForState(jobs, bad.id, "discarded");
+      assert.equal(discarded.errors.at(-1)?.code, "TEND_E_JOB_ROW_UNREADABLE");
+      assert.match(discarded.errors.at(-1)?.message ?? "", /attempt=9007199254740993/);
+    } finally {
+      await worker.stop();
+    }
+  });
 });

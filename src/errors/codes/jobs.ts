@@ -28,6 +28,8 @@ export const JOBS_CODES = {
   TEND_E_INVALID_CRON:
     "A cron schedule is invalid: the expression cannot be parsed or never fires, the timezone is not a known IANA name, or a schedule option (name, catchUp, overlap) is wrong.",
   TEND_E_BATCH_TIMEOUT: "Waiting for a batch's results took longer than the given timeout.",
+  TEND_E_JOB_ROW_UNREADABLE:
+    "A job's stored row holds an integer too large for JavaScript (beyond 2^53, written outside tend): the job was discarded so that its queue goes on.",
   TEND_E_BATCH_NOT_FOUND:
     "No job carries the batch id waited for: it was never enqueued, its enqueuing transaction has not committed, or its jobs were deleted.",
   TEND_E_JOB_NOT_FOUND: "No job has the given id.",

@@ -14,6 +14,7 @@ import { hasLimitedJobs, pickLimited } from "./limited-claim.ts";
 import { ANY_CHANGE } from "./notifier.ts";
 import { noteSettledParent } from "./settled-parents.ts";
 import { countQueueStarts, queueCap } from "./queues.ts";
+import { discardUnreadableRows, isUnsafeInteger } from "./unreadable-rows.ts";
 import { type Row, rowToClaimed, toRowId } from "./rows.ts";
 
 /** The (rowid, token) a lease ref names; a malformed ref names no row (rowid -1). */
@@ -86,7 +87,7 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
   const claim = ctx.stmt(claimSql(ctx.t.jobs, ctx.t.queues));
   const mark = ctx.stmt(startSql(ctx.t.jobs));
   let capped: { ratePeriodMs: number | null } | null = null;
-  const rows = await ctx.write(() => {
+  const run = (): Row[] => {
     const now = ctx.now();
     let claimed: Row[];
     // A queue with limits of its own takes no more than they allow (see queueAllowance).
@@ -122,7 +123,16 @@ export async function claimJobs(ctx: SqliteContext, req: ClaimRequest): Promise<
     if (cap?.ratePeriodMs != null && cap.rateLimit !== null && started > 0)
       countQueueStarts(ctx, queue, now, cap.ratePeriodMs, started);
     return claimed;
-  }, true);
+  };
+  let rows: Row[];
+  try {
+    rows = await ctx.write(run, true);
+  } catch (err) {
+    // A row holding an integer beyond 2^53 (changed outside tend) fails every claim of its queue:
+    // it is discarded with the reason recorded, and the claim runs again once.
+    if (!isUnsafeInteger(err) || (await discardUnreadableRows(ctx, queue)) === 0) throw err;
+    rows = await ctx.write(run, true);
+  }
   const jobs = rows.map(rowToClaimed);
   return capped === null ? jobs : markCapped(jobs, (capped as { ratePeriodMs: number | null }).ratePeriodMs);
 }
