@@ -49,7 +49,9 @@ function code(err: unknown): string | undefined {
 /**
  * Takes the name `path` for the file of identity `file` with a placeholder, or returns undefined
  * when the name exists. On a filesystem without symbolic links the placeholder is an empty file
- * created exclusively (`O_EXCL`), which names no file: one left by a crash stays behind.
+ * created exclusively (`O_EXCL`), which names no file and cannot be told from an input: one left
+ * by a crash stays behind (in the inbox, after a hand-back, it is imported as an empty input; see
+ * docs/inbox.md).
  */
 export async function takeName(path: string, file: string): Promise<TakenName | undefined> {
   try {
