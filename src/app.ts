@@ -310,6 +310,7 @@ export class App {
 
   /** Schedules a job kind on a cron expression. See {@link Jobs.cron}. */
   cron(expression: string, kind: string, payload?: unknown, options?: CronScheduleOptions): this {
+    this.#checkNotRunning("app.cron() was called");
     this.jobs.cron(expression, kind, payload, options);
     return this;
   }
@@ -330,6 +331,7 @@ export class App {
    * ```
    */
   converger(definition: ConvergerDefinition): this {
+    this.#checkNotRunning("app.converger() was called");
     const convergers = this.#convergers;
     convergers.define(definition);
     // The first converger adds the component that builds them all once the store is open.
@@ -364,6 +366,7 @@ export class App {
    * ```
    */
   inbox(options: InboxOptions): Inbox {
+    this.#checkNotRunning("app.inbox() was called");
     checkObject(
       "TEND_E_INBOX_OPTIONS",
       "inbox options",
@@ -381,6 +384,7 @@ export class App {
 
   /** Runs your own long-lived task with the others: when it ends, the app shuts down. */
   task(task: TaskLike): this {
+    this.#checkNotRunning("app.task() was called");
     if (isRevokedProxy(task))
       throw invalidArgument("TEND_E_INVALID_TASK", "task", task, "a Task or a named function");
     toTask(task);
@@ -390,6 +394,7 @@ export class App {
 
   /** Runs your own task whose clean finish does not stop the app (an error still does). */
   ephemeral(task: TaskLike): this {
+    this.#checkNotRunning("app.ephemeral() was called");
     toTask(task);
     this.#tasks.push({ task, ephemeral: true });
     return this;
@@ -397,9 +402,24 @@ export class App {
 
   /** Adds a part built when the app starts (used by convergers, inboxes and other parts). */
   use(component: Component): this {
+    this.#checkNotRunning("app.use() was called");
     checkFunction("TEND_E_INVALID_APP_OPTIONS", "component", component);
     this.#components.push(component);
     return this;
+  }
+
+  /**
+   * Refuses a registration (or a second start) while the app runs: start() has read them already,
+   * so a task added now would silently never run.
+   */
+  #checkNotRunning(what: string): void {
+    const state = this.#manager?.state;
+    if (state === undefined || state === "stopped") return;
+    throw new TendError(
+      "TEND_E_APP_STARTED",
+      `${what} while the app is running (its manager is ${state}): add tasks, inboxes, convergers, cron schedules and components before start(), and start an app again only after it stopped.`,
+      { details: { state } },
+    );
   }
 
   /** The manager running the app, once started. */
@@ -413,9 +433,25 @@ export class App {
    * and when embedding tend in a program that has its own lifecycle.
    */
   async start(manager?: Manager): Promise<Manager> {
+    this.#checkNotRunning("app.start() was called");
     const m =
       manager ?? new Manager({ log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" });
     this.#manager = m;
+    let storeCleanup = false;
+    try {
+      await this.#startOn(m, () => (storeCleanup = true));
+    } catch (err) {
+      // Nothing is left half running: what started is stopped (its cleanups run, the store among
+      // them), and a store opened before its cleanup could be registered is closed here.
+      await m.stop("the app failed to start").catch(() => {});
+      if (!storeCleanup) await this.#closeStore();
+      throw err;
+    }
+    return m;
+  }
+
+  /** The body of {@link App.start}: `registered` is called once the store's cleanup is on `m`. */
+  async #startOn(m: Manager, registered: () => void): Promise<void> {
     m.onError((error) => {
       const task = error.details["task"];
       this.#errors.report(error, {
@@ -427,6 +463,7 @@ export class App {
     if (this.#options.metrics === true || process.env["TEND_METRICS"] === "1") void this.metrics;
     const store = await this.store();
     m.cleanup(() => this.#closeStore(), { name: "close store" });
+    registered();
     // Listening before any other task starts: a port in use fails start at once, and the probes
     // answer from the first moment.
     if (this.#http !== undefined) m.run(await this.#startHttp(this.#http, m, store));
@@ -456,7 +493,6 @@ export class App {
       if (ephemeral) m.runEphemeral(task);
       else m.run(task);
     }
-    return m;
   }
 
   /**

@@ -13,11 +13,12 @@ export {
   parseDuration,
   parseTimeout,
 } from "./duration.ts";
+export { currentTask } from "./context.ts";
 export { ManagerError } from "./errors.ts";
-export { type EveryOptions, every } from "./every.ts";
+export { type EveryOptions, every, nextRunDelay } from "./every.ts";
 export { Limiter } from "./limiter.ts";
 export { type LinkedSignal, linkSignals } from "./linked-signal.ts";
-export { EXIT_FAILURE, EXIT_OK, EXIT_SHUTDOWN_TIMEOUT, type MainOptions, main } from "./main.ts";
+export { EXIT_FAILURE, EXIT_OK, EXIT_SHUTDOWN_TIMEOUT, exitCodeFor, type MainOptions, main } from "./main.ts";
 export { Manager, type ManagerOptions } from "./manager.ts";
 export { type SignalTaskOptions, signalTask } from "./signals.ts";
 export { type Task, type TaskLike, toTask } from "./task.ts";
