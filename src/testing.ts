@@ -20,7 +20,8 @@ const CONVERGED_KEYS = optionKeys<{ maxSweeps?: number; signal?: AbortSignal }>(
 /**
  * Runs one sweep of `converger` now (its `find`, then `converge` for every key found; no lease
  * needed) and returns what changed, key by key. Errors of single keys are in `errors`; pass
- * `{ throwOnError: true }` to fail instead.
+ * `{ throwOnError: true }` to fail instead. A `signal` that aborts (before or during the sweep)
+ * rejects with its reason: an incomplete sweep is never reported as a result.
  *
  * @example
  * ```ts
@@ -34,6 +35,8 @@ export async function convergeOnce(
 ): Promise<SweepReport> {
   rejectUnknownKeys("convergeOnce options", options, ONCE_KEYS);
   const report = await converger.sweepOnce(options.signal === undefined ? {} : { signal: options.signal });
+  // A sweep cut short by its signal reports only what it reached: not a result to pass on.
+  options.signal?.throwIfAborted();
   if (options.throwOnError === true && report.errors.length > 0) {
     const first = report.errors[0];
     throw new TendError(

@@ -77,6 +77,16 @@ describe("tend/testing and `tend inconsistencies` (SQLite)", () => {
     await assert.rejects(assertConverged(failing), code("TEND_E_CONVERGER_NOT_CONVERGED"));
   });
 
+  it("an aborted signal fails convergeOnce and assertConverged instead of passing an incomplete sweep", async () => {
+    const restless = createConverger(
+      { name: "restless-aborted", find: () => ["a", "b"], converge: () => ({ changed: { at: Date.now() } }) },
+      { store, log },
+    );
+    const aborted = AbortSignal.abort(new Error("test timed out"));
+    await assert.rejects(convergeOnce(restless, { signal: aborted, throwOnError: true }), /test timed out/);
+    await assert.rejects(assertConverged(restless, { signal: aborted }), /test timed out/);
+  });
+
   it("ctx.enqueue hands work to the jobs layer, and says so clearly when there is none", async () => {
     const enqueued: Array<{ kind: string; payload: unknown }> = [];
     const withJobs = createConverger(
