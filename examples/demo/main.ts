@@ -12,7 +12,7 @@
  *
  *   npm start                      # pretty logs in a terminal
  *   TEND_LOG_PRETTY=0 npm start    # JSON lines
- *   sqlite3 var/demo/tend.db "UPDATE note SET body = 'a b c d' WHERE id = 1"
+ *   sqlite3 var/demo/tend.db "UPDATE note SET body = 'a b c' WHERE id = 1"   # 3 words: the converger fixes the count
  *   npx tend jobs stats --database sqlite:./var/demo/tend.db
  */
 import { mkdirSync, renameSync, writeFileSync } from "node:fs";
