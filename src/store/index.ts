@@ -27,6 +27,7 @@ export type {
   NewAuditEntry,
 } from "./admin-model.ts";
 export { BULK_ACTIONS, bulkStates, checkBulkFilter } from "./admin-model.ts";
+export { type ErrorEntry, errorEntries, errorEntry, lastError } from "./error-entries.ts";
 export type { ActivityOptions, JobActivity, QueueActivity } from "./activity-model.ts";
 export type { StateCount, StateCountOptions, StateCounts } from "./state-counts.ts";
 export type { ProcessHeartbeat, ProcessRecord, ProcessRegistry } from "./process-model.ts";

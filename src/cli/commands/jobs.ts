@@ -8,7 +8,7 @@ import {
   type JobState,
 } from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
-import { noOpReason } from "../../store/index.ts";
+import { errorEntries, lastError, noOpReason } from "../../store/index.ts";
 import { renderTable } from "../table.ts";
 import { pruneCutoff } from "./prune.ts";
 
@@ -41,61 +41,6 @@ function timeText(value: unknown): string {
   return value instanceof Date && !Number.isNaN(value.getTime()) ? value.toISOString() : "(invalid time)";
 }
 
-/** One stored error entry as `jobs show` prints it (see errorLine). */
-interface ErrorLine {
-  attempt: string;
-  at: string;
-  code: string | null;
-  message: string;
-  stack: string | null;
-  /** The entry is not an object with a text `message` (a corrupted row): `message` says so. */
-  malformed: boolean;
-}
-
-/** Pure: a stored value as at most 200 characters of JSON. */
-function preview(value: unknown): string {
-  let text: string;
-  try {
-    text = JSON.stringify(value) ?? String(value);
-  } catch {
-    text = String(value);
-  }
-  return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-}
-
-/**
- * Pure: one entry of a job's errors, read field by field: an entry that is not an object with a
- * text `message` is malformed (its message says so and shows the entry), and a field of the
- * wrong type reads as unknown (`?` for the attempt, `-` for the time, none for code and stack).
- *
- * @example
- * ```ts
- * errorLine({ attempt: 1 }).message; // '(malformed error entry: {"attempt":1})'
- * ```
- */
-function errorLine(entry: unknown): ErrorLine {
-  const e: Record<string, unknown> =
-    typeof entry === "object" && entry !== null && !Array.isArray(entry)
-      ? (entry as Record<string, unknown>)
-      : {};
-  const malformed = typeof e["message"] !== "string";
-  return {
-    attempt: typeof e["attempt"] === "number" ? String(e["attempt"]) : "?",
-    at: typeof e["at"] === "string" ? e["at"] : "-",
-    code: typeof e["code"] === "string" && e["code"] !== "" ? e["code"] : null,
-    message: malformed ? `(malformed error entry: ${preview(entry)})` : (e["message"] as string),
-    stack: typeof e["stack"] === "string" ? e["stack"] : null,
-    malformed,
-  };
-}
-
-/** Pure: the `last error` column of `jobs list`: the last entry's message cut to 60 characters. */
-function lastError(errors: unknown): string | undefined {
-  if (!Array.isArray(errors) || errors.length === 0) return undefined;
-  const last = errorLine(errors.at(-1));
-  return last.malformed ? "(malformed error entry)" : last.message.slice(0, 60);
-}
-
 function summary(job: JobRecord): string {
   const lines = [
     `job ${job.id}  ${job.kind}  [${job.state}]`,
@@ -111,8 +56,7 @@ function summary(job: JobRecord): string {
   if (limits !== null) lines.push(limits);
   if (job.workerId !== null)
     lines.push(`worker ${job.workerId}  lease until ${timeText(job.leaseExpiresAt)}`);
-  for (const entry of Array.isArray(job.errors) ? (job.errors as unknown[]) : []) {
-    const e = errorLine(entry);
+  for (const e of errorEntries(job.errors)) {
     lines.push(`error (attempt ${e.attempt}, ${e.at})${e.code === null ? "" : ` ${e.code}`}: ${e.message}`);
     // The stack's first lines repeat the message: show its frames, or all of it when it has none.
     const stack = (e.stack ?? "").split("\n").filter((l) => l.trim() !== "");
@@ -191,7 +135,7 @@ export function register(program: Command): void {
               j.state,
               `${j.attempt}/${j.maxAttempts}`,
               timeText(j.runAt),
-              lastError(j.errors),
+              Array.isArray(j.errors) && j.errors.length > 0 ? lastError(j.errors, 60) : undefined,
             ]),
           ),
         );

@@ -1,9 +1,9 @@
 import type { AuditEntry, QueueStats, StateCounts } from "../../store/index.ts";
 import type { JobView } from "../api/job-view.ts";
-import { JOB_STATES } from "../../store/index.ts";
+import { errorEntries, JOB_STATES, lastError } from "../../store/index.ts";
 import type { activityView } from "../api/activity.ts";
 import { lineChart } from "./chart.ts";
-import { errorEntries, lastError, storedTime } from "./format.ts";
+import { storedTime } from "./format.ts";
 import { html, type SafeHtml } from "./html.ts";
 
 /** Pure: a query string from the set values (each encoded). */
