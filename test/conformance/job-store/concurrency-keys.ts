@@ -59,6 +59,41 @@ export function describeConcurrencyKeys(h: () => FreshStore): void {
       assert.equal((await claim(store, 1)).length, 1);
     });
 
+    it("holds a high limit exactly with many jobs of the key running, and a key without a limit is bounded by the claim alone", async () => {
+      const { store } = h();
+      const t = Date.now() - 10_000;
+      // Many running jobs of one key, and a limit above the few jobs a key usually holds: the
+      // running count and the jobs past it must still be exact.
+      await store.jobs.insert(
+        Array.from({ length: 40 }, (_, i) =>
+          newJob({ queue: "wide", runAt: new Date(t + i), concurrencyKey: "big", concurrencyLimit: 20 }),
+        ),
+      );
+      const first = await claim(store, 15, "wide");
+      assert.equal(first.length, 15);
+      const second = await claim(store, 15, "wide");
+      assert.equal(second.length, 5, "15 running of limit 20: five more");
+      assert.deepEqual(
+        second.map((j) => j.runAt.getTime()),
+        [15, 16, 17, 18, 19].map((i) => t + i),
+        "the next five in claim order",
+      );
+      assert.deepEqual(await claim(store, 15, "wide"), [], "at its limit");
+      await store.jobs.complete(
+        first.slice(0, 3).map((j) => ({ id: j.id, leaseToken: j.leaseToken, result: null })),
+      );
+      assert.equal((await claim(store, 15, "wide")).length, 3, "three slots freed: three more");
+
+      await store.jobs.insert(
+        Array.from({ length: 30 }, () =>
+          newJob({ queue: "open", concurrencyKey: "any", concurrencyLimit: null }),
+        ),
+      );
+      assert.equal((await claim(store, 12, "open")).length, 12);
+      assert.equal((await claim(store, 12, "open")).length, 12, "no limit: 12 running do not hold it back");
+      assert.equal((await claim(store, 12, "open")).length, 6, "the rest");
+    });
+
     it("never exceeds a key's limit under concurrent claims from several store instances", async () => {
       const { store, openAnother } = h();
       const other = await openAnother();
