@@ -93,7 +93,17 @@ for (const driver of ["sqlite", "postgres"] as const) {
       const jobs = makeJobs(store);
       const total = 600;
       const workers = [0, 1].map(() =>
-        spawnWorker(backend!.url, { QUEUE: queue, MODE: "record", RECORD_FILE: record, CONCURRENCY: "8" }),
+        spawnWorker(backend!.url, {
+          QUEUE: queue,
+          MODE: "record",
+          RECORD_FILE: record,
+          CONCURRENCY: "8",
+          // No claim-ahead, and a handler waits until both processes have started a job: each
+          // process holds at most 8 jobs at a time, so neither can take all 600 (on SQLite the
+          // first woken once claimed them all ahead before the other polled).
+          PREFETCH: "0",
+          MEET: "2",
+        }),
       );
       children.push(...workers.map((w) => w.child));
       // Both workers up before the jobs exist: otherwise the first one to start may finish all
