@@ -14,6 +14,7 @@ import {
   checkString,
   describeValue,
   invalidArgument,
+  isInstance,
   isRevokedProxy,
   optionKeys,
   rejectUnknownKeys,
@@ -434,6 +435,9 @@ export class App {
    */
   async start(manager?: Manager): Promise<Manager> {
     this.#checkNotRunning("app.start() was called");
+    // Checked before the app keeps it: a bad value would leave the app unable to start or close.
+    if (manager !== undefined && !isInstance(manager, Manager))
+      throw invalidArgument("TEND_E_INVALID_APP_OPTIONS", "manager", manager, "a Manager, or nothing");
     const m =
       manager ?? new Manager({ log: this.log, shutdownTimeout: this.#options.shutdownTimeout ?? "30s" });
     this.#manager = m;

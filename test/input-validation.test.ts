@@ -3,11 +3,14 @@ import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createApp } from "../src/app.ts";
 import { createConverger } from "../src/converge/runner.ts";
+import { isTerminalError } from "../src/converge/terminal-error.ts";
 import type { ErrorCode } from "../src/errors/catalogue.ts";
 import { describeValue, isTendError } from "../src/errors/tend-error.ts";
 import { rejectUnknownKeys } from "../src/errors/unknown-option.ts";
 import { checkObject } from "../src/errors/validate.ts";
 import { retryDelay } from "../src/jobs/backoff.ts";
+import { exitCodeFor } from "../src/lifecycle/main.ts";
+import { Manager } from "../src/lifecycle/manager.ts";
 import { signalTask } from "../src/lifecycle/signals.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { openStore } from "../src/store/open.ts";
@@ -232,5 +235,111 @@ describe("input validation: PostgreSQL URLs (gap 5)", () => {
       openStore(url, { migrate: "verify" }),
       tend("TEND_E_INVALID_POSTGRES_OPTION", "statement_timeout"),
     );
+  });
+});
+
+describe("input validation: getters and Proxy traps that throw (gap 6)", () => {
+  /** An object whose `key` getter throws. */
+  function throwingGetter(key: string, rest: Record<string, unknown> = {}): object {
+    return Object.defineProperty({ ...rest }, key, {
+      enumerable: true,
+      get() {
+        throw new Error(`${key} boom`);
+      },
+    });
+  }
+
+  it("options with a throwing getter fail as unreadable options at the call, with the caller's code", () => {
+    assert.throws(
+      () => createApp(throwingGetter("shutdownTimeout") as never),
+      tend("TEND_E_INVALID_APP_OPTIONS", "createApp options"),
+    );
+    assert.throws(
+      () => new Manager(throwingGetter("shutdownTimeout") as never),
+      tend("TEND_E_UNREADABLE_OPTIONS", "Manager options"),
+    );
+    assert.throws(
+      () => createApp({ http: throwingGetter("port") as never }),
+      tend("TEND_E_INVALID_HTTP_OPTIONS"),
+    );
+    const app = createApp({ database, log: createLogger({ level: "silent" }) });
+    assert.throws(
+      () => app.job("work", () => undefined, throwingGetter("maxAttempts") as never),
+      tend("TEND_E_UNREADABLE_OPTIONS", "job kind options of work"),
+    );
+  });
+
+  it("enqueue, enqueueMany and batch report an unreadable item or list with its position", async () => {
+    const app = createApp({ database, log: createLogger({ level: "silent" }) });
+    try {
+      app.job("work", () => undefined);
+      await assert.rejects(
+        app.jobs.enqueue("work", {}, throwingGetter("priority") as never),
+        tend("TEND_E_UNREADABLE_OPTIONS", "enqueue options of work"),
+      );
+      const items = [{ kind: "work", payload: {} }, throwingGetter("priority", { kind: "work" })];
+      await assert.rejects(
+        app.jobs.enqueueMany(items as never),
+        tend("TEND_E_UNREADABLE_OPTIONS", "enqueueMany items[1]"),
+      );
+      await assert.rejects(
+        app.jobs.batch(items as never),
+        tend("TEND_E_UNREADABLE_OPTIONS", "batch items[1]"),
+      );
+      const list = new Proxy([{ kind: "work", payload: {} }], {
+        get(target, key) {
+          if (key === "0") throw new Error("get boom");
+          return Reflect.get(target, key);
+        },
+      });
+      await assert.rejects(
+        app.jobs.enqueueMany(list as never),
+        tend("TEND_E_UNREADABLE_OPTIONS", "enqueueMany items[0]"),
+      );
+      // A bad item that can be read is still reported by what is wrong with it.
+      await assert.rejects(
+        app.jobs.enqueueMany([{ kind: "work", payload: {}, priority: "high" }] as never),
+        tend("TEND_E_INVALID_JOB_OPTIONS", "priority"),
+      );
+      assert.deepEqual(await app.jobs.list({ kind: "work" }), [], "nothing was enqueued");
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("manager.stop refuses a reason that is not a string and stays usable", async () => {
+    const manager = new Manager({ log: createLogger({ level: "silent" }) });
+    manager.run({
+      name: "idle",
+      run: (signal) => new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve())),
+    });
+    for (const bad of [Symbol("x"), revokedProxy(), 5])
+      assert.throws(() => manager.stop(bad as never), tend("TEND_E_INVALID_LIFECYCLE_OPTION", "stop reason"));
+    assert.equal(manager.state, "running");
+    await manager.stop("the test is over");
+    assert.equal(manager.state, "stopped");
+  });
+
+  it("app.start refuses what is not a Manager and the app can still start and close", async () => {
+    const app = createApp({ database, log: createLogger({ level: "silent" }) });
+    for (const bad of [{}, revokedProxy(), { stop: () => undefined }])
+      await assert.rejects(app.start(bad as never), tend("TEND_E_INVALID_APP_OPTIONS", "manager"));
+    assert.equal(app.manager, null);
+    const manager = await app.start();
+    assert.equal(manager.state, "running");
+    await app.close();
+    assert.equal(manager.state, "stopped");
+  });
+
+  it("isTendError, isTerminalError and exitCodeFor answer for a revoked Proxy instead of throwing", () => {
+    assert.equal(isTendError(revokedProxy()), false);
+    assert.equal(isTerminalError(revokedProxy()), false);
+    assert.equal(exitCodeFor(revokedProxy()), 1);
+    const sneaky = Object.defineProperty(new Error("x"), "terminal", {
+      get() {
+        throw new Error("terminal boom");
+      },
+    });
+    assert.equal(isTerminalError(sneaky), false);
   });
 });

@@ -1,3 +1,5 @@
+import { isInstance } from "../errors/index.ts";
+
 /**
  * Thrown by `converge` when retrying cannot help (bad data that only a person can fix). tend
  * records the key as failed for good (logged, kept in its store) and does not retry it until the
@@ -31,8 +33,12 @@ export class TerminalError extends Error {
  * ```
  */
 export function isTerminalError(err: unknown): boolean {
-  return (
-    err instanceof TerminalError ||
-    (err instanceof Error && (err as { terminal?: unknown }).terminal === true)
-  );
+  if (isInstance(err, TerminalError)) return true;
+  if (!isInstance(err, Error)) return false;
+  try {
+    return (err as { terminal?: unknown }).terminal === true;
+  } catch {
+    // A getter or Proxy trap that throws: not marked terminal.
+    return false;
+  }
 }

@@ -1,7 +1,14 @@
 // Type only: the catalogue's values (a few dozen kB of text) are evaluated only by the public entry
 // (src/index.ts), the tests and the docs script, never at a program's start through the parts.
 export type { ErrorCode } from "./catalogue.ts";
-export { describeValue, invalidArgument, isRevokedProxy, isTendError, TendError } from "./tend-error.ts";
+export {
+  describeValue,
+  invalidArgument,
+  isInstance,
+  isRevokedProxy,
+  isTendError,
+  TendError,
+} from "./tend-error.ts";
 export { closestKey, editDistance, optionKeys, rejectUnknownKeys } from "./unknown-option.ts";
 export {
   checkBoolean,

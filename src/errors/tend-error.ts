@@ -97,7 +97,24 @@ export function invalidArgument(code: ErrorCode, name: string, value: unknown, e
   });
 }
 
-/** True when `err` is a TendError with the given code. */
+/**
+ * `value instanceof type`, false instead of a TypeError for a value whose prototype cannot be
+ * read (a revoked Proxy, a Proxy whose `getPrototypeOf` trap throws). Pure.
+ *
+ * @example
+ * ```ts
+ * isInstance(new Date(), Date); // true
+ * ```
+ */
+export function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
+  try {
+    return value instanceof type;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `err` is a TendError with the given code (false for anything else, even a revoked Proxy). */
 export function isTendError(err: unknown, code?: ErrorCode): err is TendError {
-  return err instanceof TendError && (code === undefined || err.code === code);
+  return isInstance(err, TendError) && (code === undefined || err.code === code);
 }

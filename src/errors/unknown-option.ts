@@ -24,8 +24,11 @@ export function optionKeys<T>(keys: { readonly [K in keyof Required<T>]: true })
  * @param where what the options belong to, as a user would say it: `"job kind options of email.send"`
  *   (or a function returning it, so that a check per item builds no text unless it fails)
  * @param code the caller's code for options it cannot read (a revoked Proxy, a Proxy whose
- *   `ownKeys` trap or a getter throws): that is a bad value, not an unknown key. Default
- *   `TEND_E_UNREADABLE_OPTIONS`.
+ *   `ownKeys` or `get` trap throws, a getter that throws): that is a bad value, not an unknown
+ *   key. Default `TEND_E_UNREADABLE_OPTIONS`.
+ * @param read whether to read every accepted option once (default true), so that a throwing
+ *   getter fails here; a per-item check on a hot path passes false and, when reading an item
+ *   fails, calls this again with true to report it (see enqueueMany).
  * @example
  * ```ts
  * rejectUnknownKeys("job kind options of email.send", { maxAtempts: 3 }, JOB_KIND_KEYS);
@@ -38,6 +41,7 @@ export function rejectUnknownKeys(
   options: unknown,
   allowed: ReadonlySet<string>,
   code: ErrorCode = "TEND_E_UNREADABLE_OPTIONS",
+  read = true,
 ): void {
   if (typeof options !== "object" || options === null) return;
   let unknown: string | undefined;
@@ -48,6 +52,10 @@ export function rejectUnknownKeys(
         break;
       }
     }
+    // Every accepted option read once here, so that a getter or Proxy trap that throws fails as
+    // unreadable options, at the call, rather than as a raw error where the caller reads it.
+    if (read && unknown === undefined)
+      for (const key of allowed) void (options as Record<string, unknown>)[key];
   } catch (err) {
     const place = typeof where === "string" ? where : where();
     throw new TendError(

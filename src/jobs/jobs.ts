@@ -28,13 +28,8 @@ import {
 import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } from "./batch.ts";
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
-import {
-  buildNewJob,
-  ENQUEUE_ITEM_KEYS,
-  ENQUEUE_KEYS,
-  type EnqueueItem,
-  type EnqueueOptions,
-} from "./enqueue.ts";
+import { buildNewJob, ENQUEUE_KEYS, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
+import { buildItems } from "./enqueue-items.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import { presenceInterval, presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
@@ -293,10 +288,7 @@ export class Jobs {
       );
     if (items.length === 0) return [];
     const now = Date.now();
-    const jobs = items.map((item, i) => {
-      if (item === null || typeof item !== "object")
-        throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
-      rejectUnknownKeys(() => `enqueueMany items[${i}]`, item, ENQUEUE_ITEM_KEYS);
+    const jobs = buildItems("enqueueMany", items, (item, i) => {
       const { kind, payload, ...rest } = item;
       return buildNewJob(kind, payload, rest, this.#definitions.get(kind), {
         maxPayloadBytes: this.#maxPayloadBytes,
@@ -429,10 +421,7 @@ export class Jobs {
     }
     const batchId = randomUUID();
     const now = Date.now();
-    const jobs = items.map((item, i) => {
-      if (item === null || typeof item !== "object")
-        throw invalidArgument("TEND_E_INVALID_JOB_OPTIONS", `items[${i}]`, item, "{ kind, payload, ... }");
-      rejectUnknownKeys(() => `batch items[${i}]`, item, ENQUEUE_ITEM_KEYS);
+    const jobs = buildItems("batch", items, (item, i) => {
       const { kind, payload, ...rest } = item;
       if (rest.uniqueKey !== undefined)
         throw invalidArgument(

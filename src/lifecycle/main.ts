@@ -1,5 +1,5 @@
 import type { Logger } from "pino";
-import { invalidArgument, isTendError, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import { invalidArgument, isInstance, isTendError, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
 import { createLogger, flushLogger } from "../log/index.ts";
 import { ManagerError, messageOf, shutdownTimeout } from "./errors.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
@@ -55,7 +55,7 @@ const MAIN_KEYS = optionKeys<MainOptions>({
  */
 export function exitCodeFor(error: unknown): number {
   if (error === undefined) return EXIT_OK;
-  const errors = error instanceof ManagerError ? error.errors : [error];
+  const errors = isInstance(error, ManagerError) ? error.errors : [error];
   return errors.some((e) => isTendError(e, "TEND_E_SHUTDOWN_TIMEOUT")) ? EXIT_SHUTDOWN_TIMEOUT : EXIT_FAILURE;
 }
 

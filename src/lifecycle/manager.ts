@@ -254,7 +254,9 @@ export class Manager {
   }
 
   /**
-   * Begins shutdown (if not begun) and waits, as {@link Manager.wait}.
+   * Begins shutdown (if not begun) and waits, as {@link Manager.wait}. `reason` (text for the log
+   * and the abort reason) must be a string: anything else throws `TEND_E_INVALID_LIFECYCLE_OPTION`
+   * at once, and nothing changes.
    *
    * @example
    * ```ts
@@ -262,6 +264,10 @@ export class Manager {
    * ```
    */
   stop(reason = "stop() was called"): Promise<void> {
+    // Checked before anything changes: a reason that cannot be made text must not leave the
+    // manager half-way into shutdown (stopping, its signal never aborted).
+    if (typeof reason !== "string")
+      throw invalidArgument("TEND_E_INVALID_LIFECYCLE_OPTION", "stop reason", reason, "a string");
     this.#beginShutdown(reason);
     return this.wait();
   }
