@@ -109,6 +109,15 @@ export interface AppOptions {
   metrics?: boolean;
 }
 
+/** What app.main accepts: main's options but the log and the shutdown budget (the app's own). */
+const APP_MAIN_KEYS = optionKeys<Omit<MainOptions, "log" | "shutdownTimeout">>({
+  cleanupTimeout: true,
+  captureCrashes: true,
+  signals: true,
+  onSignal: true,
+  exit: true,
+});
+
 const APP_KEYS = optionKeys<AppOptions>({
   database: true,
   log: true,
@@ -505,6 +514,8 @@ export class App {
    * failed, 70 when the shutdown budget ran out.
    */
   main(options: Omit<MainOptions, "log" | "shutdownTimeout"> = {}): Promise<number> {
+    checkObject("TEND_E_INVALID_APP_OPTIONS", "app.main options", options, "an options object (or nothing)");
+    rejectUnknownKeys("app.main options", options, APP_MAIN_KEYS, "TEND_E_INVALID_APP_OPTIONS");
     return main(
       async (manager) => {
         await this.start(manager);

@@ -9,11 +9,12 @@ import { describeValue, isTendError } from "../src/errors/tend-error.ts";
 import { rejectUnknownKeys } from "../src/errors/unknown-option.ts";
 import { checkObject } from "../src/errors/validate.ts";
 import { retryDelay } from "../src/jobs/backoff.ts";
-import { exitCodeFor } from "../src/lifecycle/main.ts";
+import { exitCodeFor, main } from "../src/lifecycle/main.ts";
 import { Manager } from "../src/lifecycle/manager.ts";
 import { signalTask } from "../src/lifecycle/signals.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { openStore } from "../src/store/open.ts";
+import { supervise } from "../src/supervise/run.ts";
 import { createSupervisor } from "../src/supervise/supervisor.ts";
 import { readStatusFile } from "../src/supervise/status.ts";
 import { postgresUrl, requirePostgres } from "./support/postgres.ts";
@@ -329,6 +330,66 @@ describe("input validation: getters and Proxy traps that throw (gap 6)", () => {
     assert.equal(manager.state, "running");
     await app.close();
     assert.equal(manager.state, "stopped");
+  });
+
+  it("a revoked Proxy or a Proxy of a Date where a date, a list, a task or a schema goes is refused with the part's code", async () => {
+    const app = createApp({ database, log: createLogger({ level: "silent" }) });
+    try {
+      app.job("work", () => undefined);
+      for (const runAt of [revokedProxy(), new Proxy(new Date(), {})])
+        await assert.rejects(
+          app.jobs.enqueue("work", {}, { runAt: runAt as never }),
+          tend("TEND_E_INVALID_JOB_OPTIONS", "runAt"),
+        );
+      await assert.rejects(
+        app.jobs.enqueue("work", {}, { after: revokedProxy() as never }),
+        tend("TEND_E_INVALID_JOB_OPTIONS", "after"),
+      );
+      assert.throws(() => app.ephemeral(revokedProxy() as never), tend("TEND_E_INVALID_TASK"));
+      assert.throws(
+        () => app.job("other", () => undefined, { validate: revokedProxy() as never }),
+        tend("TEND_E_INVALID_JOB_OPTIONS", "validate"),
+      );
+    } finally {
+      await app.close();
+    }
+    assert.throws(
+      () => signalTask({ signals: revokedProxy() as never }),
+      tend("TEND_E_UNKNOWN_SIGNAL", "signals"),
+    );
+    assert.throws(
+      () => createApp({ http: { port: 0, allowedHosts: revokedProxy() as never } }),
+      tend("TEND_E_INVALID_HTTP_OPTIONS", "allowedHosts"),
+    );
+    assert.throws(
+      () => createSupervisor({ program, args: revokedProxy() as never }),
+      tend("TEND_E_SUPERVISE_INVALID_OPTION", "args"),
+    );
+  });
+
+  it("a log that is not a logger, and options that are null or revoked, are refused before anything starts", async () => {
+    await assert.rejects(
+      openStore(database, { log: {} as never }),
+      tend("TEND_E_INVALID_STORE_ARGUMENT", "log"),
+    );
+    assert.throws(
+      () => createSupervisor({ program, log: {} as never }),
+      tend("TEND_E_SUPERVISE_INVALID_OPTION", "log"),
+    );
+    await assert.rejects(
+      supervise({ program, log: revokedProxy() as never }, { exit: () => undefined }),
+      tend("TEND_E_SUPERVISE_INVALID_OPTION", "log"),
+    );
+    await assert.rejects(supervise(null as never), tend("TEND_E_SUPERVISE_INVALID_OPTION"));
+    await assert.rejects(
+      main(() => undefined, null as never),
+      tend("TEND_E_INVALID_LIFECYCLE_OPTION", "main options"),
+    );
+    await assert.rejects(main(revokedProxy() as never), tend("TEND_E_INVALID_LIFECYCLE_OPTION", "setup"));
+    const app = createApp({ database, log: createLogger({ level: "silent" }) });
+    assert.throws(() => app.main(revokedProxy() as never), tend("TEND_E_INVALID_APP_OPTIONS"));
+    assert.throws(() => app.main({ log: createLogger() } as never), tend("TEND_E_UNKNOWN_OPTION", "log"));
+    assert.equal(app.manager, null, "nothing started");
   });
 
   it("isTendError, isTerminalError and exitCodeFor answer for a revoked Proxy instead of throwing", () => {

@@ -3,6 +3,7 @@ import {
   checkObject,
   describeValue,
   invalidArgument,
+  isArrayValue,
   optionKeys,
   rejectUnknownKeys,
   TendError,
@@ -176,7 +177,7 @@ export function normalizeDefinition(definition: unknown): NormalizedDefinition {
           1,
           1000,
         );
-  if (d.wakeOn !== undefined && !Array.isArray(d.wakeOn)) {
+  if (d.wakeOn !== undefined && !isArrayValue(d.wakeOn)) {
     throw invalidArgument(
       "TEND_E_CONVERGER_INVALID_WAKE",
       `converger "${name}" wakeOn`,

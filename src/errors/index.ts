@@ -4,6 +4,7 @@ export type { ErrorCode } from "./catalogue.ts";
 export {
   describeValue,
   invalidArgument,
+  isArrayValue,
   isInstance,
   isRevokedProxy,
   isTendError,

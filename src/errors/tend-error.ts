@@ -114,6 +114,23 @@ export function isInstance<T>(value: unknown, type: abstract new (...args: never
   }
 }
 
+/**
+ * `Array.isArray(value)`, false instead of a TypeError for a revoked Proxy, so that a check
+ * reports it as the wrong type. Pure.
+ *
+ * @example
+ * ```ts
+ * isArrayValue(["SIGTERM"]); // true
+ * ```
+ */
+export function isArrayValue(value: unknown): value is readonly unknown[] {
+  try {
+    return Array.isArray(value);
+  } catch {
+    return false;
+  }
+}
+
 /** True when `err` is a TendError with the given code (false for anything else, even a revoked Proxy). */
 export function isTendError(err: unknown, code?: ErrorCode): err is TendError {
   return isInstance(err, TendError) && (code === undefined || err.code === code);

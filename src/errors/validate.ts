@@ -1,5 +1,5 @@
 import type { ErrorCode } from "./catalogue.ts";
-import { invalidArgument, isRevokedProxy } from "./tend-error.ts";
+import { invalidArgument, isInstance, isRevokedProxy } from "./tend-error.ts";
 
 /**
  * The checks every public entry point makes on its arguments, written once. Each returns the value
@@ -207,7 +207,13 @@ export function checkFunction(
  * ```
  */
 export function checkDate(code: ErrorCode, name: string, value: unknown, expected = "a valid Date"): Date {
-  if (!(value instanceof Date) || Number.isNaN(value.getTime()))
-    throw invalidArgument(code, name, value, expected);
-  return value;
+  let time = Number.NaN;
+  try {
+    // getTime throws for a Proxy of a Date (and isInstance is false for a revoked Proxy).
+    if (isInstance(value, Date)) time = value.getTime();
+  } catch {
+    time = Number.NaN;
+  }
+  if (Number.isNaN(time)) throw invalidArgument(code, name, value, expected);
+  return value as Date;
 }

@@ -4,6 +4,7 @@ import {
   checkObject,
   checkString,
   invalidArgument,
+  isArrayValue,
   optionKeys,
   rejectUnknownKeys,
 } from "../errors/index.ts";
@@ -102,7 +103,7 @@ export function checkHttpOptions(options: unknown): HttpSettings {
   });
   let dashboard = false;
   let hidePayloads = false;
-  if (o.dashboard !== null && typeof o.dashboard === "object" && !Array.isArray(o.dashboard)) {
+  if (o.dashboard !== null && typeof o.dashboard === "object" && !isArrayValue(o.dashboard)) {
     rejectUnknownKeys("http.dashboard options", o.dashboard, DASHBOARD_KEYS, "TEND_E_INVALID_HTTP_OPTIONS");
     dashboard = true;
     const hide = o.dashboard.hidePayloads;
@@ -131,7 +132,7 @@ export function checkHttpOptions(options: unknown): HttpSettings {
   }
   const allowedHosts: string[] = [];
   if (o.allowedHosts !== undefined) {
-    if (!Array.isArray(o.allowedHosts))
+    if (!isArrayValue(o.allowedHosts))
       throw invalidArgument(
         "TEND_E_INVALID_HTTP_OPTIONS",
         "http.allowedHosts",

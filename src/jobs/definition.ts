@@ -302,7 +302,7 @@ function validatorFor<P>(
 ): (payload: unknown) => unknown {
   if (validate === undefined) return (payload) => payload;
   if (typeof validate === "function") return (payload) => validate(payload);
-  if (typeof validate === "object" && validate !== null && "~standard" in validate) {
+  if (typeof validate === "object" && validate !== null && isStandardSchema(validate)) {
     const checked = (result: StandardResult<P>): unknown => {
       if (result.issues !== undefined) {
         throw new TendError(
@@ -324,4 +324,13 @@ function validatorFor<P>(
     validate,
     "a function or a Standard Schema",
   );
+}
+
+/** Whether `value` has a `~standard` member; false when that cannot be asked (a revoked Proxy, a throwing `has` trap). */
+function isStandardSchema(value: object): value is { "~standard": unknown } {
+  try {
+    return "~standard" in value;
+  } catch {
+    return false;
+  }
 }

@@ -3,6 +3,7 @@ import {
   checkInteger,
   checkObject,
   invalidArgument,
+  isArrayValue,
   optionKeys,
   TendError,
 } from "../errors/index.ts";
@@ -291,7 +292,7 @@ export const MAX_PARENTS = 1000;
 export function checkAfter(after: unknown, onParentFailure: unknown, uniqueKey: string | null): string[] {
   const ids: string[] = [];
   if (after !== undefined) {
-    if (!Array.isArray(after) || after.length > MAX_PARENTS) {
+    if (!isArrayValue(after) || after.length > MAX_PARENTS) {
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
         "after",

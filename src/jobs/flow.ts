@@ -1,4 +1,4 @@
-import { invalidArgument, rejectUnknownKeys, type TendError } from "../errors/index.ts";
+import { invalidArgument, isArrayValue, rejectUnknownKeys, type TendError } from "../errors/index.ts";
 import { PARENT_FAILURE_POLICIES, type ParentFailurePolicy } from "../store/index.ts";
 import { ENQUEUE_ITEM_KEYS, type EnqueueItem } from "./enqueue.ts";
 
@@ -55,7 +55,7 @@ export function flattenFlow(flow: FlowNode): FlatFlowJob[] {
   const out: FlatFlowJob[] = [];
   const seen = new Set<object>();
   const visit = (node: unknown, path: string, depth: number): number => {
-    if (node === null || typeof node !== "object" || Array.isArray(node))
+    if (node === null || typeof node !== "object" || isArrayValue(node))
       throw flowError(path, node, "a flow node { kind, payload?, children? }");
     if (seen.has(node))
       throw flowError(
@@ -67,7 +67,7 @@ export function flattenFlow(flow: FlowNode): FlatFlowJob[] {
     if (depth > MAX_FLOW_DEPTH) throw flowError(path, `depth ${depth}`, `at most ${MAX_FLOW_DEPTH} levels`);
     rejectUnknownKeys(() => path, node as Record<string, unknown>, NODE_KEYS);
     const { children, onChildFailure, ...item } = node as FlowNode;
-    if (children !== undefined && !Array.isArray(children))
+    if (children !== undefined && !isArrayValue(children))
       throw flowError(`${path}.children`, children, "an array of flow nodes");
     if (
       onChildFailure !== undefined &&

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import {
   checkBoolean,
   checkInteger,
+  checkLogger,
   checkObject,
   checkOneOf,
   checkString,
@@ -164,6 +165,7 @@ export class Jobs {
   constructor(store: () => Promise<Store>, options: JobsOptions) {
     checkObject("TEND_E_INVALID_JOB_OPTIONS", "jobs options", options);
     rejectUnknownKeys("jobs options", options, JOBS_KEYS, "TEND_E_INVALID_JOB_OPTIONS");
+    checkLogger("TEND_E_INVALID_JOB_OPTIONS", "log", options.log);
     this.#store = store;
     this.#options = options;
     this.#log = options.log.child({ part: "jobs" });

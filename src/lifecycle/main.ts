@@ -1,5 +1,12 @@
 import type { Logger } from "pino";
-import { invalidArgument, isInstance, isTendError, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import {
+  checkObject,
+  invalidArgument,
+  isInstance,
+  isTendError,
+  optionKeys,
+  rejectUnknownKeys,
+} from "../errors/index.ts";
 import { createLogger, flushLogger } from "../log/index.ts";
 import { ManagerError, messageOf, shutdownTimeout } from "./errors.ts";
 import { Manager, type ManagerOptions } from "./manager.ts";
@@ -74,7 +81,7 @@ export function exitCodeFor(error: unknown): number {
  * ```
  */
 export async function main(setup: Manager | MainSetup, options: MainOptions = {}): Promise<number> {
-  if (!(setup instanceof Manager) && typeof setup !== "function") {
+  if (!isInstance(setup, Manager) && typeof setup !== "function") {
     throw invalidArgument(
       "TEND_E_INVALID_LIFECYCLE_OPTION",
       "setup",
@@ -82,11 +89,12 @@ export async function main(setup: Manager | MainSetup, options: MainOptions = {}
       "a Manager or a function (manager, log)",
     );
   }
+  checkObject("TEND_E_INVALID_LIFECYCLE_OPTION", "main options", options, "an options object (or nothing)");
   rejectUnknownKeys("main options", options, MAIN_KEYS);
   const exit = options.exit ?? ((code: number) => process.exit(code));
   let manager: Manager;
   let base: Logger;
-  if (setup instanceof Manager) {
+  if (isInstance(setup, Manager)) {
     manager = setup;
     base = manager.log;
   } else {

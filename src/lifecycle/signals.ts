@@ -6,6 +6,7 @@ import {
   checkObject,
   checkString,
   invalidArgument,
+  isArrayValue,
   optionKeys,
   rejectUnknownKeys,
 } from "../errors/index.ts";
@@ -97,7 +98,7 @@ export function signalTask(options: SignalTaskOptions = {}): SignalTask {
   if (options.exit !== undefined)
     checkFunction("TEND_E_INVALID_LIFECYCLE_OPTION", "exit", options.exit, "a function (code) => void");
   const names = options.signals ?? DEFAULT_SIGNALS;
-  if (!Array.isArray(names) || names.length === 0) {
+  if (!isArrayValue(names) || names.length === 0) {
     throw invalidArgument(
       "TEND_E_UNKNOWN_SIGNAL",
       "signals",

@@ -49,15 +49,12 @@ export function toTask(value: unknown): Task {
     const fn = value as (signal: AbortSignal) => Promise<void>;
     return { name, run: (signal) => fn(signal) };
   }
-  if (typeof value === "object" && value !== null) {
-    const candidate = value as { name?: unknown; run?: unknown };
-    if (
-      typeof candidate.name === "string" &&
-      candidate.name.trim() !== "" &&
-      typeof candidate.run === "function"
-    ) {
-      return value as Task;
-    }
+  if (
+    typeof value === "object" &&
+    value !== null &&
+    readableTask(value as { name?: unknown; run?: unknown })
+  ) {
+    return value as Task;
   }
   throw invalidArgument(
     "TEND_E_INVALID_TASK",
@@ -65,4 +62,18 @@ export function toTask(value: unknown): Task {
     value,
     "a Task { name: non-empty string; run(signal): Promise<void> } or a named async function",
   );
+}
+
+/** Whether an object has a non-empty string `name` and a `run` function; false when they cannot be read. */
+function readableTask(candidate: { name?: unknown; run?: unknown }): boolean {
+  try {
+    return (
+      typeof candidate.name === "string" &&
+      candidate.name.trim() !== "" &&
+      typeof candidate.run === "function"
+    );
+  } catch {
+    // A revoked Proxy, or a getter or Proxy trap that throws: not a task.
+    return false;
+  }
 }

@@ -1,4 +1,4 @@
-import { invalidArgument, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import { checkLogger, invalidArgument, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
 import type { Store, StoreOptions } from "./store.ts";
 
 /**
@@ -63,6 +63,8 @@ export async function openStore(
     );
   }
   checkStoreOptions(options);
+  if (options.log !== undefined)
+    checkLogger("TEND_E_INVALID_STORE_ARGUMENT", "store option log", options.log);
   if (options.migrate !== undefined && typeof options.migrate !== "boolean" && options.migrate !== "verify") {
     throw invalidArgument(
       "TEND_E_INVALID_STORE_ARGUMENT",

@@ -4,12 +4,14 @@ import {
   checkBoolean,
   checkFunction,
   checkInteger,
+  checkLogger,
   checkNumber,
   checkObject,
   checkOneOf,
   checkPositiveNumber,
   checkString,
   invalidArgument,
+  isArrayValue,
   optionKeys,
   rejectUnknownKeys,
 } from "../errors/index.ts";
@@ -216,7 +218,7 @@ const RESTART_KEYS = optionKeys<RestartOptions>({
  */
 function stringList(name: string, value: unknown, example: string): string[] {
   if (value === undefined) return [];
-  if (!Array.isArray(value)) {
+  if (!isArrayValue(value)) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_INVALID_OPTION",
       name,
@@ -224,7 +226,7 @@ function stringList(name: string, value: unknown, example: string): string[] {
       `an array of strings, one item per argument (e.g. ${example})`,
     );
   }
-  const list: unknown[] = value;
+  const list: readonly unknown[] = value;
   list.forEach((item, i) => {
     if (typeof item !== "string") {
       throw invalidArgument(
@@ -285,6 +287,7 @@ const SUPERVISE_DURATION: DurationLimits = {
 export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
   rejectUnknownKeys("supervisor options", options, KEYS, "TEND_E_SUPERVISE_INVALID_OPTION");
+  if (options.log !== undefined) checkLogger("TEND_E_SUPERVISE_INVALID_OPTION", "log", options.log);
   if (options.scaling !== undefined)
     checkObject(
       "TEND_E_SUPERVISE_INVALID_OPTION",
@@ -346,7 +349,7 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   }
   if (
     options.queues !== undefined &&
-    (!Array.isArray(options.queues) || !options.queues.every((q) => typeof q === "string" && q !== ""))
+    (!isArrayValue(options.queues) || !options.queues.every((q) => typeof q === "string" && q !== ""))
   ) {
     throw invalidArgument(
       "TEND_E_SUPERVISE_INVALID_OPTION",

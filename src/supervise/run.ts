@@ -1,4 +1,4 @@
-import { optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import { checkLogger, checkObject, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
 import type { Manager, Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import type { SuperviseOptions } from "./options.ts";
@@ -83,7 +83,15 @@ export function hangupTask(supervisor: Supervisor, log: Logger): HangupTask {
  * ```
  */
 export async function supervise(options: SuperviseOptions, run: SuperviseRunOptions = {}): Promise<number> {
+  checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
+  checkObject(
+    "TEND_E_SUPERVISE_INVALID_OPTION",
+    "supervise run options",
+    run,
+    "an options object (or nothing)",
+  );
   rejectUnknownKeys("supervise run options", run, RUN_KEYS);
+  if (options.log !== undefined) checkLogger("TEND_E_SUPERVISE_INVALID_OPTION", "log", options.log);
   const log = options.log ?? createLogger();
   const supervisor = createSupervisor({ ...options, log });
   run.onCreated?.(supervisor);
