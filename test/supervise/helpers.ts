@@ -1,3 +1,4 @@
+import { subscribe, unsubscribe } from "node:diagnostics_channel";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,16 +13,40 @@ import { waitFor } from "../support/wait.ts";
 export const FIXTURE_WORKER = join(import.meta.dirname, "fixtures", "worker.ts");
 export const FIXTURE_MASTER = join(import.meta.dirname, "fixtures", "master.ts");
 
-/** Fast timeouts for tests. */
+/**
+ * Fast timeouts for tests. The hang timeout is generous: a loaded machine can stall this process's
+ * loop (the master's) or a worker's for a second, and a test that is not about hangs must not see a
+ * healthy worker killed as hung. Tests about hangs pass {@link HANG_FAST}.
+ */
 export const FAST = {
   heartbeat: 100,
-  hangTimeout: 1_000,
+  hangTimeout: 5_000,
   startTimeout: 10_000,
   killTimeout: 5_000,
   termGrace: 1_000,
   scaleInterval: 100,
   statusInterval: 200,
 } as const;
+
+/** The hang timeout of the tests about hangs. */
+export const HANG_FAST = { hangTimeout: 1_000 } as const;
+
+/**
+ * Records, from the master's `worker:spawned` channel, whether each worker started from the booted
+ * spare; `dispose` unsubscribes.
+ */
+export function recordSpawns(): { fromSpare(workerId: string): boolean | undefined; dispose(): void } {
+  const seen = new Map<string, boolean>();
+  const onMessage = (message: unknown): void => {
+    const m = message as { workerId: string; fromSpare: boolean };
+    seen.set(m.workerId, m.fromSpare);
+  };
+  subscribe("tend:supervisor:worker:spawned", onMessage);
+  return {
+    fromSpare: (workerId) => seen.get(workerId),
+    dispose: () => unsubscribe("tend:supervisor:worker:spawned", onMessage),
+  };
+}
 
 /** A supervisor running in this process, with a stop function for `after`. */
 export interface Running {

@@ -6,7 +6,16 @@ import { type JobRecord, type NewJob, openStore, type Store } from "../../src/st
 import type { WorkerProcess } from "../../src/supervise/worker-process.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { alive, nextReady, type Running, readyWorkers, runSupervisor, steady } from "./helpers.ts";
+import {
+  alive,
+  HANG_FAST,
+  nextReady,
+  type Running,
+  readyWorkers,
+  recordSpawns,
+  runSupervisor,
+  steady,
+} from "./helpers.ts";
 
 const APP = join(import.meta.dirname, "fixtures", "app.ts");
 const running: Running[] = [];
@@ -69,9 +78,11 @@ function workerOf(r: Running, workerId: string | null): WorkerProcess | undefine
 }
 
 describe("supervisor with real jobs (SQLite)", () => {
-  it("a SIGKILLed worker is replaced within 1 s and its job is rescued at once and completed by another", async (t) => {
+  it("a SIGKILLed worker is replaced at once from the spare, and its job is rescued at once and completed by another", async (t) => {
     const r = start(t, { min: 2, max: 2 });
     await steady(r.supervisor, 2);
+    const spawns = recordSpawns();
+    t.after(() => spawns.dispose());
     const [id] = await enqueue("sleep", { ms: 800 });
     const claimed = await waitFor(async () => {
       const j = await store.jobs.get(id!);
@@ -84,7 +95,9 @@ describe("supervisor with real jobs (SQLite)", () => {
     process.kill(victim.pid, "SIGKILL");
     const replacement = await replaced;
     const took = Date.now() - killedAt;
-    assert.ok(took < 1_000, `replaced in ${took} ms`);
+    t.diagnostic(`replaced in ${took} ms (bench:supervise measures this)`);
+    assert.equal(spawns.fromSpare(replacement.id), true, "the replacement was the booted spare");
+    assert.ok(took < 5_000, `replaced in ${took} ms`);
     const done = await completed(id!);
     assert.notEqual(done.workerId, victim.id);
     assert.notEqual((done.result as { pid: number }).pid, victim.pid);
@@ -101,8 +114,8 @@ describe("supervisor with real jobs (SQLite)", () => {
     assert.equal(row.masterPid, process.pid);
   });
 
-  it("a worker blocked by a job is killed and replaced within hang timeout + 1 s; the job completes elsewhere", async (t) => {
-    const r = start(t, { min: 1, max: 1 });
+  it("a worker blocked by a job is killed and replaced soon after its hang timeout; the job completes elsewhere", async (t) => {
+    const r = start(t, { min: 1, max: 1, ...HANG_FAST });
     await steady(r.supervisor, 1);
     const first = readyWorkers(r.supervisor)[0]!;
     const killed = once(r.supervisor, "worker-killed") as Promise<[WorkerProcess, string, string]>;
@@ -118,7 +131,7 @@ describe("supervisor with real jobs (SQLite)", () => {
     await nextReady(r.supervisor, (x) => x.id !== first.id);
     const took = Date.now() - blockedSince;
     assert.ok(
-      took < r.supervisor.options.hangTimeoutMs + 1_000,
+      took < r.supervisor.options.hangTimeoutMs + 5_000,
       `replaced ${took} ms after the job blocked its loop`,
     );
     const done = await completed(id!);
@@ -128,7 +141,7 @@ describe("supervisor with real jobs (SQLite)", () => {
 
   it("a poison job that hangs every worker is discarded after 3 hangs, and the fleet stays up", async (t) => {
     // An intensity that three hang kills would exceed if they counted against the fleet.
-    const r = start(t, { min: 1, max: 1, restart: { maxRestarts: 2, period: 60_000 } });
+    const r = start(t, { min: 1, max: 1, ...HANG_FAST, restart: { maxRestarts: 2, period: 60_000 } });
     await steady(r.supervisor, 1);
     const kills: string[] = [];
     r.supervisor.on("worker-killed", (_w: WorkerProcess, problem: string) => kills.push(problem));

@@ -9,7 +9,7 @@ import type { WorkerCrashContext } from "../../src/supervise/index.ts";
 import { captureLog } from "../lifecycle/log-capture.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
-import { nextReady, type Running, readyWorkers, runSupervisor, steady } from "./helpers.ts";
+import { HANG_FAST, nextReady, type Running, readyWorkers, runSupervisor, steady } from "./helpers.ts";
 
 const running: Running[] = [];
 const temps: Array<() => Promise<void>> = [];
@@ -155,6 +155,7 @@ describe("the supervisor's error hook and diagnostics channels (real worker proc
     const r = start(t, {
       min: 1,
       max: 1,
+      ...HANG_FAST,
       env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: t0.dir },
       onError: (_error, context) => void reported.push(context),
     });

@@ -11,9 +11,11 @@ import { waitFor } from "../support/wait.ts";
 import {
   alive,
   fixtureRecord,
+  HANG_FAST,
   nextReady,
   type Running,
   readyWorkers,
+  recordSpawns,
   runSupervisor,
   steady,
 } from "./helpers.ts";
@@ -64,26 +66,32 @@ describe("supervisor with fixture workers (real processes)", () => {
     for (const w of status.workers) assert.ok(!alive(w.pid), `worker ${w.pid} exited`);
   });
 
-  it("replaces a worker killed with SIGKILL within 1 s", async (t) => {
+  it("replaces a worker killed with SIGKILL at once, from the booted spare", async (t) => {
     const r = start(t, { min: 2, max: 2 });
     await steady(r.supervisor, 2);
+    const spawns = recordSpawns();
+    t.after(() => spawns.dispose());
     const victim = readyWorkers(r.supervisor)[0]!;
     const killedAt = Date.now();
     const replacement = nextReady(r.supervisor, (w) => w.id !== victim.id);
     process.kill(victim.pid, "SIGKILL");
     const fresh = await replacement;
     const took = Date.now() - killedAt;
-    assert.ok(took < 1_000, `replaced in ${took} ms`);
+    t.diagnostic(`replaced in ${took} ms (bench:supervise measures this)`);
+    assert.equal(spawns.fromSpare(fresh.id), true, "the replacement was the booted spare");
+    // A bound a loaded machine cannot miss; the figure itself is a benchmark's (48-71 ms quiet).
+    assert.ok(took < 5_000, `replaced in ${took} ms`);
     assert.equal(fresh.slot, victim.slot);
     assert.equal(r.supervisor.status().workers.find((w) => w.id === fresh.id)?.restarts, 1);
   });
 
-  it("kills a worker whose event loop is blocked and replaces it within hang timeout + 1 s", async (t) => {
+  it("kills a worker whose event loop is blocked and replaces it soon after its hang timeout", async (t) => {
     const dir = await tempDir();
     const flag = join(dir, "hang.flag");
     const r = start(t, {
       min: 1,
       max: 1,
+      ...HANG_FAST,
       env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
     });
     await steady(r.supervisor, 1);
@@ -98,7 +106,7 @@ describe("supervisor with fixture workers (real processes)", () => {
     const fresh = await nextReady(r.supervisor, (x) => x.id !== first.id);
     const took = Date.now() - lastBeat;
     assert.ok(
-      took < r.supervisor.options.hangTimeoutMs + 1_000,
+      took < r.supervisor.options.hangTimeoutMs + 5_000,
       `replaced ${took} ms after its last heartbeat`,
     );
     assert.ok(!alive(first.pid));
@@ -241,11 +249,12 @@ describe("supervisor with fixture workers (real processes)", () => {
 
   it("a rolling restart leaves a worker draining after `stopped` to its kill timeout: it keeps beating and is not killed as hung", async (t) => {
     const dir = await tempDir();
-    // The process's other tasks drain for 2.5 hang timeouts (FAST: 1 s) after the worker side said stopped.
+    // The process's other tasks drain for 2.5 hang timeouts (1 s here) after the worker side said stopped.
     const r = start(t, {
       min: 1,
       max: 1,
       spare: false,
+      ...HANG_FAST,
       env: { FIXTURE_MODE: "linger", FIXTURE_LINGER_MS: "2500", FIXTURE_DIR: dir },
     });
     const old = await nextReady(r.supervisor);
