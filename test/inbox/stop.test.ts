@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { appendFile, readFile, utimes } from "node:fs/promises";
+import { appendFile, readFile, stat, utimes } from "node:fs/promises";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { makeTempDir } from "../support/tmp.ts";
@@ -177,7 +177,8 @@ test("a file written to after it settled, before its claim, is handed back to se
   await utimes(join(dir, "b.txt"), old, old); // looks long settled: ready, waiting for the slot
   await waitFor(() => running.inbox.counters.backlog === 1, { message: "b.txt ready to claim" });
   await appendFile(join(dir, "b.txt"), " part 2");
-  const appendedAt = Date.now();
+  // The settle time counts from the write (the file's mtime), not from when this test resumed.
+  const appendedAt = (await stat(join(dir, "b.txt"))).mtimeMs;
   releaseA.open();
   await waitFor(() => running.inbox.counters.done === 2, { message: "a and b done" });
   const b = seen.find((s) => s.name === "b.txt");

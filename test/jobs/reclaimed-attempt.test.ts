@@ -36,7 +36,7 @@ describe("an attempt whose job was claimed again by the same worker", () => {
     async (t) => {
       const store = await sqliteStore();
       t.after(() => store.close());
-      const jobs = new Jobs(async () => store, { log, workerId: "w1", lease: "1s", pollInterval: "50ms" });
+      const jobs = new Jobs(async () => store, { log, workerId: "w1", lease: "3s", pollInterval: "50ms" });
       const gates: Array<() => void> = [];
       const signals: AbortSignal[] = [];
       jobs.define(
@@ -96,7 +96,7 @@ describe("an attempt whose job was claimed again by the same worker", () => {
       }
       return await heartbeat(refs, leaseMs);
     };
-    const jobs = new Jobs(async () => store, { log, workerId: "w1", lease: "600ms", pollInterval: "50ms" });
+    const jobs = new Jobs(async () => store, { log, workerId: "w1", lease: "3s", pollInterval: "50ms" });
     const started: number[] = [];
     const attempt2 = deferred<AbortSignal>();
     const finish = deferred();

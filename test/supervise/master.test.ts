@@ -95,7 +95,8 @@ async function states(ids: readonly string[]): Promise<Map<string, number>> {
 
 describe("the master as a real process", () => {
   it("kill -9 of the master: every worker exits within 3 s, even with a job in flight", async (t) => {
-    const m = startMaster(t, "orphans", { min: 2, max: 2 });
+    // An orphan stops within its grace; 1 s here leaves the 3 s bound 2 s for a loaded machine.
+    const m = startMaster(t, "orphans", { min: 2, max: 2, orphanGrace: "1s" });
     const pids = await readyPids(m, 2);
     const [inserted] = await store.jobs.insert([sleepJob(30_000)]);
     await waitFor(async () => (await store.jobs.get(inserted!.id))?.state === "running", {
@@ -172,6 +173,7 @@ describe("the master as a real process", () => {
       max: 2,
       // The master must not kill the frozen worker itself before the test kills the master.
       hangTimeout: 120_000,
+      orphanGrace: "1s",
       env: { FIXTURE_MODE: "hang-once", FIXTURE_FLAG: flag, FIXTURE_DIR: dir },
     });
     const pids = await readyPids(m, 2);
@@ -206,6 +208,7 @@ describe("the master as a real process", () => {
       min: 1,
       max: 1,
       spare: false,
+      orphanGrace: "1s",
       // The process drains for 60 s after its worker side said stopped (an inbox, an HTTP server).
       env: { FIXTURE_MODE: "linger", FIXTURE_LINGER_MS: "60000", FIXTURE_DIR: dir },
     });
@@ -280,6 +283,10 @@ describe("the master as a real process", () => {
       oldPids.every((pid) => !alive(pid)),
       "old workers exited",
     );
+    // Jobs enqueued after the roll: the new workers take them whether or not the first backlog
+    // outlasted the roll (on a loaded machine the roll may take longer than the backlog's 3 s).
+    const later = (await store.jobs.insert(Array.from({ length: 8 }, () => sleepJob(10)))).map((r) => r.id);
+    ids.push(...later);
     await waitFor(async () => (await states(ids)).get("completed") === ids.length, {
       timeoutMs: 20_000,
       message: "all jobs completed",

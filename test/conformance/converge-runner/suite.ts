@@ -711,10 +711,10 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
           message: "the leader to give up its lease",
         });
         t.diagnostic(`stopped ${Date.now() - cutAt} ms after the database became unreachable (TTL 1000 ms)`);
-        assert.ok(
-          Date.now() - cutAt <= 1000 + 500,
-          "stopped within the TTL (plus the renewal's own latency)",
-        );
+        // The converger gives up at its own deadline (800 ms after its last renewal began, see
+        // leaseDeadline); the bound adds what this test's own statements and a loaded machine's
+        // timer delay add on top, so that it fails only for a leader that kept going.
+        assert.ok(Date.now() - cutAt <= 1000 + 1500, "stopped within the TTL (plus the test's own latency)");
         await admin.query(`ALTER DATABASE "${database}" ALLOW_CONNECTIONS true`);
         await waitFor(() => c.isLeader() && c.metrics().leaderTerms === 2, {
           timeoutMs: 10_000,
