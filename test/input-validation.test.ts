@@ -14,6 +14,7 @@ import { Manager } from "../src/lifecycle/manager.ts";
 import { signalTask } from "../src/lifecycle/signals.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { openStore } from "../src/store/open.ts";
+import { callerClient } from "../src/store/postgres/caller-tx.ts";
 import { supervise } from "../src/supervise/run.ts";
 import { createSupervisor } from "../src/supervise/supervisor.ts";
 import { readStatusFile } from "../src/supervise/status.ts";
@@ -402,5 +403,42 @@ describe("input validation: getters and Proxy traps that throw (gap 6)", () => {
       },
     });
     assert.equal(isTerminalError(sneaky), false);
+  });
+});
+
+describe("input validation: more hostile values (gap 7)", () => {
+  it("a revoked transaction handle, inbox match, supervisor store, or a payload whose prototype cannot be read", async () => {
+    const app = createApp({ database, log: createLogger({ level: "silent" }) });
+    try {
+      app.job("work", () => undefined);
+      await assert.rejects(
+        app.jobs.enqueue("work", {}, { tx: revokedProxy() }),
+        tend("TEND_E_INVALID_TRANSACTION"),
+      );
+      const trapped = new Proxy(
+        { a: 1 },
+        {
+          getPrototypeOf() {
+            throw new Error("prototype boom");
+          },
+        },
+      );
+      await assert.rejects(
+        app.jobs.enqueue("work", trapped),
+        tend("TEND_E_INVALID_PAYLOAD", "prototype boom"),
+      );
+    } finally {
+      await app.close();
+    }
+    for (const match of [revokedProxy(), new Proxy(/x/, {})])
+      assert.throws(
+        () => createApp().inbox({ dir: "/nonexistent", match: match as never, process: () => undefined }),
+        tend("TEND_E_INBOX_MATCH"),
+      );
+    assert.throws(() => callerClient(revokedProxy()), tend("TEND_E_INVALID_TRANSACTION"));
+    assert.throws(
+      () => createSupervisor({ program, store: 5 as never }),
+      tend("TEND_E_SUPERVISE_INVALID_OPTION", "store"),
+    );
   });
 });

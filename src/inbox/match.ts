@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/index.ts";
+import { invalidArgument, isArrayValue, isInstance } from "../errors/index.ts";
 
 /** Which file names an inbox claims: a glob (`"*.csv"`), several globs, a RegExp or a predicate. */
 export type MatchOption = string | readonly string[] | RegExp | ((name: string) => boolean);
@@ -61,14 +61,25 @@ export function compileMatch(match: unknown): (name: string) => boolean {
   const expected = 'a glob such as "*.csv", an array of globs, a RegExp or a function (name) => boolean';
   if (match === undefined) return () => true;
   if (typeof match === "function") return (name) => (match as (n: string) => unknown)(name) === true;
-  if (match instanceof RegExp) {
-    const re = new RegExp(match.source, match.flags.replace(/[gy]/g, ""));
+  if (isInstance(match, RegExp)) {
+    let re: RegExp;
+    try {
+      re = new RegExp(match.source, match.flags.replace(/[gy]/g, ""));
+    } catch {
+      // A Proxy of a RegExp: its source and flags cannot be read through it.
+      throw invalidArgument("TEND_E_INBOX_MATCH", "match", match, expected);
+    }
     return (name) => re.test(name);
   }
   const globs = typeof match === "string" ? [match] : match;
-  if (!Array.isArray(globs) || globs.length === 0 || !globs.every((g) => typeof g === "string" && g !== "")) {
-    throw invalidArgument("TEND_E_INBOX_MATCH", "match", match, expected);
+  let valid = false;
+  try {
+    valid = isArrayValue(globs) && globs.length > 0 && globs.every((g) => typeof g === "string" && g !== "");
+  } catch {
+    // An array Proxy whose traps throw.
+    valid = false;
   }
+  if (!valid) throw invalidArgument("TEND_E_INBOX_MATCH", "match", match, expected);
   let res: RegExp[];
   try {
     res = (globs as string[]).map((g) => new RegExp(globToRegExpSource(g)));

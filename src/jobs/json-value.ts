@@ -289,12 +289,19 @@ export function encodeJsonValue(value: unknown): { ok: true; text: string } | { 
     found ??= new Found(`cannot be encoded as JSON: ${(err as Error).message}`, "pass plain data");
     return { ok: false, problem: found };
   }
-  const found =
-    text === undefined
-      ? (scalarProblem(value, false) ?? new Found("cannot be encoded as JSON", "pass plain data"))
-      : (walk(value, "", 0, false, null, false) ??
-        // JSON.stringify writes U+0000 and lone surrogates as \u escapes: only then look at strings.
-        (text.includes("\\u") ? walk(value, "", 0, true, null, false) : null));
+  let found: Found | null;
+  try {
+    found =
+      text === undefined
+        ? (scalarProblem(value, false) ?? new Found("cannot be encoded as JSON", "pass plain data"))
+        : (walk(value, "", 0, false, null, false) ??
+          // JSON.stringify writes U+0000 and lone surrogates as \u escapes: only then look at strings.
+          (text.includes("\\u") ? walk(value, "", 0, true, null, false) : null));
+  } catch (walkErr) {
+    // A Proxy whose traps JSON.stringify did not call (getPrototypeOf) throws when walked.
+    const why = walkErr instanceof Error ? walkErr.message : "a trap threw";
+    found = new Found(`cannot be read: ${why}`, "pass plain data");
+  }
   if (found !== null) return { ok: false, problem: found };
   return { ok: true, text: text! };
 }

@@ -288,6 +288,13 @@ export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
   rejectUnknownKeys("supervisor options", options, KEYS, "TEND_E_SUPERVISE_INVALID_OPTION");
   if (options.log !== undefined) checkLogger("TEND_E_SUPERVISE_INVALID_OPTION", "log", options.log);
+  if (options.store !== undefined)
+    checkObject(
+      "TEND_E_SUPERVISE_INVALID_OPTION",
+      "store",
+      options.store,
+      "a store from openStore() (or nothing)",
+    );
   if (options.scaling !== undefined)
     checkObject(
       "TEND_E_SUPERVISE_INVALID_OPTION",

@@ -15,13 +15,7 @@ export type Queryable = Pick<pg.ClientBase, "query">;
  * ```
  */
 export function callerClient(tx: CallerTransaction): Queryable {
-  if (
-    tx === null ||
-    typeof tx !== "object" ||
-    typeof (tx as { query?: unknown }).query !== "function" ||
-    // A pg.Pool has query() too, but each call runs on whichever connection is free: no transaction.
-    "totalCount" in tx
-  ) {
+  if (!isClientLike(tx)) {
     throw new TendError(
       "TEND_E_INVALID_TRANSACTION",
       "The transaction handle passed to insert() is not a pg client: pass the pg Client or PoolClient (from pool.connect(), not the pool itself) on which you ran BEGIN.",
@@ -57,5 +51,20 @@ function transactionStatus(tx: object): string | null {
     return typeof status === "string" ? status : null;
   } catch {
     return null;
+  }
+}
+
+/** Whether `tx` looks like a pg client (false when it cannot be read: a revoked Proxy, a throwing trap). */
+function isClientLike(tx: unknown): tx is object {
+  try {
+    return (
+      tx !== null &&
+      typeof tx === "object" &&
+      typeof (tx as { query?: unknown }).query === "function" &&
+      // A pg.Pool has query() too, but each call runs on whichever connection is free: no transaction.
+      !("totalCount" in tx)
+    );
+  } catch {
+    return false;
   }
 }

@@ -1,6 +1,6 @@
 import { realpathSync } from "node:fs";
 import { DatabaseSync } from "node:sqlite";
-import { describeValue, TendError } from "../../errors/index.ts";
+import { describeValue, isInstance, TendError } from "../../errors/index.ts";
 
 /**
  * Checks that `tx` is a caller's `DatabaseSync` handle, open, inside a transaction, on the same
@@ -20,7 +20,7 @@ export function assertCallerTransaction(tx: unknown, storePath: string): Databas
       { details: { value: describeValue(tx), storePath } },
     );
   };
-  if (!(tx instanceof DatabaseSync)) return fail(`got ${describeValue(tx)}, not a node:sqlite DatabaseSync`);
+  if (!isInstance(tx, DatabaseSync)) return fail(`got ${describeValue(tx)}, not a node:sqlite DatabaseSync`);
   if (!tx.isOpen) return fail("the handle is closed");
   if (!tx.isTransaction) return fail("the handle is not inside a transaction (run BEGIN first)");
   const location = tx.location();
