@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { createApp } from "../src/app.ts";
+import { clearParkedKeys, listParkedKeys } from "../src/converge/parked.ts";
 import { createConverger } from "../src/converge/runner.ts";
 import { isTerminalError } from "../src/converge/terminal-error.ts";
 import type { ErrorCode } from "../src/errors/catalogue.ts";
@@ -436,6 +437,21 @@ describe("input validation: more hostile values (gap 7)", () => {
         tend("TEND_E_INBOX_MATCH"),
       );
     assert.throws(() => callerClient(revokedProxy()), tend("TEND_E_INVALID_TRANSACTION"));
+    await assert.rejects(listParkedKeys(revokedProxy() as never), tend("TEND_E_CONVERGER_UNSUPPORTED_STORE"));
+    const store = await openStore(database, { log: createLogger({ level: "silent" }) });
+    try {
+      await assert.rejects(
+        clearParkedKeys(store, "archive", revokedProxy() as never),
+        tend("TEND_E_CONVERGER_INVALID_OPTION", "key"),
+      );
+      await assert.rejects(
+        listParkedKeys(store, 5 as never),
+        tend("TEND_E_CONVERGER_INVALID_OPTION", "converger"),
+      );
+      assert.deepEqual(await listParkedKeys(store, "archive"), []);
+    } finally {
+      await store.close();
+    }
     assert.throws(
       () => createSupervisor({ program, store: 5 as never }),
       tend("TEND_E_SUPERVISE_INVALID_OPTION", "store"),

@@ -1,4 +1,6 @@
+import { checkString, invalidArgument } from "../errors/index.ts";
 import type { Store, TerminalKey } from "../store/index.ts";
+import { convergeStoreOf } from "./store.ts";
 
 /**
  * The notification channel on which a cleared parked key is announced (payload: the converger's
@@ -15,9 +17,13 @@ export const PARKED_CHANNEL = "converge.parked";
  * for (const k of await listParkedKeys(store, "archive-account-resources")) console.log(k.key, k.message);
  * ```
  */
-export function listParkedKeys(store: Store, converger?: string): Promise<TerminalKey[]> {
-  return store.converge.listTerminal(converger);
+export async function listParkedKeys(store: Store, converger?: string): Promise<TerminalKey[]> {
+  const converge = convergeStoreOf(store);
+  if (converger !== undefined) checkString(CODE, "converger", converger, "a converger name (or nothing)");
+  return await converge.listTerminal(converger);
 }
+
+const CODE = "TEND_E_CONVERGER_INVALID_OPTION";
 
 /**
  * Clears parked keys: one key of a converger, or all of its keys (`key` null). The converger's
@@ -30,7 +36,11 @@ export function listParkedKeys(store: Store, converger?: string): Promise<Termin
  * ```
  */
 export async function clearParkedKeys(store: Store, converger: string, key: string | null): Promise<number> {
-  const cleared = await store.converge.clearTerminal(converger, key);
+  const converge = convergeStoreOf(store);
+  checkString(CODE, "converger", converger, "a converger name");
+  if (key !== null && typeof key !== "string")
+    throw invalidArgument(CODE, "key", key, "a key (string), or null for all of the converger's keys");
+  const cleared = await converge.clearTerminal(converger, key);
   if (cleared > 0) await store.notifier.notify(PARKED_CHANNEL, converger).catch(() => {});
   return cleared;
 }

@@ -1,4 +1,4 @@
-import { TendError } from "../errors/index.ts";
+import { describeValue, TendError } from "../errors/index.ts";
 import type { ConvergeStore, Store } from "../store/index.ts";
 
 /**
@@ -7,11 +7,19 @@ import type { ConvergeStore, Store } from "../store/index.ts";
  * TEND_E_CONVERGER_UNSUPPORTED_STORE for an object that is not a store opened by `openStore`.
  */
 export function convergeStoreOf(store: Store): ConvergeStore {
-  const converge = (store as Partial<Store> | null | undefined)?.converge;
+  let converge: ConvergeStore | null | undefined;
+  let driver: unknown;
+  try {
+    converge = (store as Partial<Store> | null | undefined)?.converge;
+    driver = (store as { driver?: unknown } | null | undefined)?.driver;
+  } catch {
+    // A revoked Proxy, or a getter that throws: not a store.
+    converge = undefined;
+  }
   if (converge === undefined || converge === null) {
     throw new TendError(
       "TEND_E_CONVERGER_UNSUPPORTED_STORE",
-      `Convergers need an SQLite or PostgreSQL store opened by openStore; got driver ${JSON.stringify((store as { driver?: unknown } | null | undefined)?.driver)}.`,
+      `Convergers need an SQLite or PostgreSQL store opened by openStore; got ${typeof driver === "string" ? `driver ${JSON.stringify(driver)}` : describeValue(store)}.`,
     );
   }
   return converge;
