@@ -4,7 +4,14 @@
  */
 
 import type { Converger, SweepReport } from "./converge/index.ts";
-import { optionKeys, rejectUnknownKeys, TendError } from "./errors/index.ts";
+import {
+  checkObject,
+  checkSignal,
+  invalidArgument,
+  optionKeys,
+  rejectUnknownKeys,
+  TendError,
+} from "./errors/index.ts";
 
 export type { SweepReport } from "./converge/index.ts";
 
@@ -33,7 +40,10 @@ export async function convergeOnce(
   converger: Converger,
   options: { signal?: AbortSignal; throwOnError?: boolean } = {},
 ): Promise<SweepReport> {
+  checkConverger("convergeOnce", converger);
+  checkObject(CODE, "convergeOnce options", options, "an options object (or nothing)");
   rejectUnknownKeys("convergeOnce options", options, ONCE_KEYS);
+  if (options.signal !== undefined) checkSignal(CODE, "convergeOnce signal", options.signal);
   const report = await converger.sweepOnce(options.signal === undefined ? {} : { signal: options.signal });
   // A sweep cut short by its signal reports only what it reached: not a result to pass on.
   options.signal?.throwIfAborted();
@@ -63,6 +73,8 @@ export async function assertConverged(
   converger: Converger,
   options: { maxSweeps?: number; signal?: AbortSignal } = {},
 ): Promise<Array<{ key: string; changes: unknown }>> {
+  checkConverger("assertConverged", converger);
+  checkObject(CODE, "assertConverged options", options, "an options object (or nothing)");
   rejectUnknownKeys("assertConverged options", options, CONVERGED_KEYS);
   const name = converger.definition.name;
   const maxSweeps = options.maxSweeps ?? 10;
@@ -92,4 +104,29 @@ export async function assertConverged(
     `Converger "${name}" still changed something after ${maxSweeps} sweeps; it does not settle.`,
     { details: { converger: name, maxSweeps } },
   );
+}
+
+const CODE = "TEND_E_CONVERGER_INVALID_OPTION";
+
+/** Throws TEND_E_CONVERGER_INVALID_OPTION unless `value` is a converger (from createConverger or app.converger). */
+function checkConverger(call: string, value: unknown): void {
+  let ok = false;
+  try {
+    const c = value as Partial<Converger> | null;
+    ok =
+      typeof c === "object" &&
+      c !== null &&
+      typeof c.sweepOnce === "function" &&
+      typeof c.definition?.name === "string";
+  } catch {
+    // A revoked Proxy, or a getter that throws.
+    ok = false;
+  }
+  if (!ok)
+    throw invalidArgument(
+      CODE,
+      `${call} converger`,
+      value,
+      "a converger (from createConverger or app.converger)",
+    );
 }

@@ -10,9 +10,12 @@ import { describeValue, isTendError } from "../src/errors/tend-error.ts";
 import { rejectUnknownKeys } from "../src/errors/unknown-option.ts";
 import { checkObject } from "../src/errors/validate.ts";
 import { retryDelay } from "../src/jobs/backoff.ts";
+import { parseDuration } from "../src/lifecycle/duration.ts";
+import { Limiter } from "../src/lifecycle/limiter.ts";
 import { exitCodeFor, main } from "../src/lifecycle/main.ts";
 import { Manager } from "../src/lifecycle/manager.ts";
 import { signalTask } from "../src/lifecycle/signals.ts";
+import { flushLogger } from "../src/log/flush.ts";
 import { createLogger } from "../src/log/logger.ts";
 import { openStore } from "../src/store/open.ts";
 import { callerClient } from "../src/store/postgres/caller-tx.ts";
@@ -20,6 +23,7 @@ import { supervise } from "../src/supervise/run.ts";
 import { createSupervisor } from "../src/supervise/supervisor.ts";
 import { readStatusFile } from "../src/supervise/status.ts";
 import { postgresUrl, requirePostgres } from "./support/postgres.ts";
+import { assertConverged, convergeOnce } from "../src/testing.ts";
 import { makeTempDir } from "./support/tmp.ts";
 
 /**
@@ -455,6 +459,45 @@ describe("input validation: more hostile values (gap 7)", () => {
     assert.throws(
       () => createSupervisor({ program, store: 5 as never }),
       tend("TEND_E_SUPERVISE_INVALID_OPTION", "store"),
+    );
+  });
+});
+
+describe("input validation: signals, convergers and small helpers (gap 8)", () => {
+  it("a signal that is not an AbortSignal, a converger that is not one, a bad logger or limits are refused", async () => {
+    const fake = { aborted: false, addEventListener: () => undefined };
+    assert.throws(
+      () => new Limiter(1).acquire(fake as never),
+      tend("TEND_E_INVALID_LIFECYCLE_OPTION", "signal"),
+    );
+    await assert.rejects(
+      convergeOnce(revokedProxy() as never),
+      tend("TEND_E_CONVERGER_INVALID_OPTION", "converger"),
+    );
+    await assert.rejects(assertConverged({} as never), tend("TEND_E_CONVERGER_INVALID_OPTION", "converger"));
+    const store = await openStore(database, { log: createLogger({ level: "silent" }) });
+    try {
+      const c = createConverger(definition, { store, log: createLogger({ level: "silent" }) });
+      await assert.rejects(
+        convergeOnce(c, { signal: revokedProxy() as never }),
+        tend("TEND_E_CONVERGER_INVALID_OPTION", "signal"),
+      );
+      await assert.rejects(
+        c.sweepOnce({ signal: fake as never }),
+        tend("TEND_E_CONVERGER_INVALID_OPTION", "signal"),
+      );
+      assert.deepEqual((await convergeOnce(c)).errors, [], "a good converger still sweeps");
+    } finally {
+      await store.close();
+    }
+    await assert.rejects(flushLogger(revokedProxy() as never), tend("TEND_E_INVALID_LOG_OPTIONS", "log"));
+    await assert.rejects(
+      flushLogger(createLogger({ level: "silent" }), -1),
+      tend("TEND_E_INVALID_LOG_OPTIONS", "timeoutMs"),
+    );
+    assert.throws(
+      () => parseDuration("1s", "x", revokedProxy() as never),
+      tend("TEND_E_INVALID_DURATION", "limits"),
     );
   });
 });

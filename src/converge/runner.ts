@@ -3,6 +3,7 @@ import {
   checkFunction,
   checkLogger,
   checkObject,
+  checkSignal,
   invalidArgument,
   optionKeys,
   rejectUnknownKeys,
@@ -351,6 +352,8 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
       }
     },
     async sweepOnce(options = {}): Promise<SweepReport> {
+      checkObject(DEPS_CODE, "sweepOnce options", options, "an options object { signal? } (or nothing)");
+      if (options.signal !== undefined) checkSignal(DEPS_CODE, "sweepOnce signal", options.signal);
       const e = await env();
       const report: SweepReport = { keys: [], changed: [], errors: [] };
       const controller = new AbortController();

@@ -21,5 +21,6 @@ export {
   checkObject,
   checkOneOf,
   checkPositiveNumber,
+  checkSignal,
   checkString,
 } from "./validate.ts";

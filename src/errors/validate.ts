@@ -217,3 +217,17 @@ export function checkDate(code: ErrorCode, name: string, value: unknown, expecte
   if (Number.isNaN(time)) throw invalidArgument(code, name, value, expected);
   return value as Date;
 }
+
+/**
+ * An `AbortSignal` (not a look-alike: an object without `aborted` and `addEventListener` would be
+ * read as never aborting; a revoked Proxy would throw where it is first used).
+ *
+ * @example
+ * ```ts
+ * if (signal !== undefined) checkSignal("TEND_E_INVALID_LIFECYCLE_OPTION", "signal", signal);
+ * ```
+ */
+export function checkSignal(code: ErrorCode, name: string, value: unknown): AbortSignal {
+  if (!isInstance(value, AbortSignal)) throw invalidArgument(code, name, value, "an AbortSignal");
+  return value;
+}

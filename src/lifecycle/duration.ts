@@ -1,4 +1,4 @@
-import { type ErrorCode, invalidArgument } from "../errors/index.ts";
+import { checkObject, type ErrorCode, invalidArgument } from "../errors/index.ts";
 
 /** A length of time: milliseconds as a number, or a string such as `"250ms"`, `"30s"`, `"5m"`, `"1h30m"`. */
 export type Duration = number | string;
@@ -45,6 +45,12 @@ export interface DurationLimits {
  * ```
  */
 export function parseDuration(value: unknown, name = "duration", limits: DurationLimits = {}): number {
+  checkObject(
+    "TEND_E_INVALID_DURATION",
+    "parseDuration limits",
+    limits,
+    "{ code?, positive?, max? } (or nothing)",
+  );
   const ms = millisecondsOf(value);
   if (
     ms === undefined ||

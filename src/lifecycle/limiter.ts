@@ -1,4 +1,4 @@
-import { checkInteger } from "../errors/index.ts";
+import { checkInteger, checkSignal } from "../errors/index.ts";
 
 interface Waiter {
   resolve(release: () => void): void;
@@ -50,6 +50,7 @@ export class Limiter {
    * ```
    */
   acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal !== undefined) checkSignal("TEND_E_INVALID_LIFECYCLE_OPTION", "signal", signal);
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#active < this.#concurrency && this.#queue.size === 0) {
       this.#active++;

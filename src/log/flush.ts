@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import { checkLogger, checkNumber } from "../errors/index.ts";
 import { pinoModule } from "./pino-module.ts";
 
 /** The parts of pino's default destination (sonic-boom) that flushing needs. */
@@ -22,6 +23,8 @@ interface Destination {
  * ```
  */
 export async function flushLogger(log: Logger, timeoutMs = 2_000): Promise<void> {
+  checkLogger("TEND_E_INVALID_LOG_OPTIONS", "log", log);
+  checkNumber("TEND_E_INVALID_LOG_OPTIONS", "flush timeoutMs", timeoutMs, 0, 2_147_483_647);
   const stream = (log as unknown as Record<symbol, unknown>)[pinoModule.symbols.streamSym] as
     Destination | undefined;
   const deadline = Date.now() + timeoutMs;
