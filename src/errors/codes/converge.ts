@@ -6,7 +6,7 @@ export const CONVERGE_CODES = {
   TEND_E_CONVERGER_INVALID_DEFINITION:
     "A converger definition is not an object with `find` and `converge` functions.",
   TEND_E_CONVERGER_INVALID_OPTION:
-    "A converger option (every, timeout, concurrency, leaseTtl, backoff, pollInterval, or the app's convergers options such as holderId) is missing its type or out of range.",
+    "A converger option (every, timeout, concurrency, leaseTtl, backoff, pollInterval, or the app's convergers options such as holderId) is missing its type or out of range; or convergeOnce, assertConverged, sweepOnce or the parked-key functions were given something that is not a converger, a signal, a name or a key.",
   TEND_E_CONVERGER_INVALID_WAKE:
     "A `wakeOn` entry is not a table name or `{ table, key }` with valid SQL identifiers.",
   TEND_E_CONVERGER_UNKNOWN_TABLE: "A `wakeOn` table does not exist in the database.",

@@ -22,9 +22,9 @@ export const LIFECYCLE_CODES = {
   TEND_E_INVALID_CLEANUP: "A cleanup registered with Manager.cleanup is not a function.",
   TEND_E_INVALID_CONCURRENCY: "A Limiter's concurrency is not a positive integer.",
   TEND_E_INVALID_LIFECYCLE_OPTION:
-    "An option given to Manager, main, every or signalTask has the wrong type.",
+    "An option given to Manager, main, every or signalTask has the wrong type, or manager.stop's reason is not a string, or Limiter.acquire's signal is not an AbortSignal.",
   TEND_E_INVALID_LOG_OPTIONS:
-    "The settings given to createLogger are not an options object, or a setting has the wrong type or value (level not one of pino's levels, including a bad TEND_LOG_LEVEL).",
+    "The settings given to createLogger are not an options object, or a setting has the wrong type or value (level not one of pino's levels, including a bad TEND_LOG_LEVEL); or flushLogger was given something that is not a logger, or a bad timeout.",
   TEND_E_MANAGER_STOPPED:
     "A task or cleanup was registered after the Manager began shutting down or stopped.",
   TEND_E_SHUTDOWN_TIMEOUT:

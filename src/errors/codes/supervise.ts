@@ -6,7 +6,7 @@ export const SUPERVISE_CODES = {
   TEND_E_SUPERVISE_INVALID_TIMEOUT:
     "A supervisor timeout, interval or window is not a positive duration (ms or a string like `30s`) up to one day, or the hang timeout is not above the heartbeat.",
   TEND_E_SUPERVISE_INVALID_OPTION:
-    "A supervisor option (the program, its args, execArgv or env, restart limits, scaling settings, status file, queues) is invalid.",
+    "A supervisor option (the program, its args, execArgv or env, restart limits, scaling settings, status file, queues, log, store) is invalid.",
   TEND_E_SUPERVISE_GAVE_UP:
     "Workers were restarted more often than the restart intensity allows; the supervisor stopped the rest and exited.",
   TEND_E_SUPERVISE_WORKER_DIED:
