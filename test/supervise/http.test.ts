@@ -5,7 +5,6 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import { createApp } from "../../src/app.ts";
 import { captureLog } from "../lifecycle/log-capture.ts";
-import { freePort } from "../support/free-port.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -22,7 +21,6 @@ describe("tend supervise --http", () => {
   it("serves the master's probes, the supervisor's metrics and the fleet's job metrics gathered from its workers, then stops with it", async (t) => {
     const tmp = await makeTempDir("tend-supervise-http-");
     t.after(() => tmp.cleanup());
-    const port = await freePort();
     const master = spawn(
       process.execPath,
       [
@@ -36,10 +34,16 @@ describe("tend supervise --http", () => {
         "--database",
         `sqlite:${join(tmp.dir, "tend.db")}`,
         "--http",
-        `127.0.0.1:${port}`,
+        // Port 0: the master picks a free port and logs it (a port chosen here and bound later by
+        // the child could be taken in between by another test file's connection).
+        "127.0.0.1:0",
         "--no-spare",
       ],
-      { cwd: tmp.dir, stdio: ["ignore", "ignore", "pipe"] },
+      {
+        cwd: tmp.dir,
+        stdio: ["ignore", "ignore", "pipe"],
+        env: { ...process.env, TEND_LOG_PRETTY: "0", TEND_LOG_LEVEL: "info" },
+      },
     );
     let stderr = "";
     master.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString("utf8")));
@@ -47,7 +51,21 @@ describe("tend supervise --http", () => {
     t.after(() => {
       if (master.exitCode === null) master.kill("SIGKILL");
     });
-    const base = `http://127.0.0.1:${port}`;
+    // The CLI logs to stderr; its "HTTP server listening" line carries the bound address.
+    const base = await waitFor(
+      () => {
+        for (const line of stderr.split("\n")) {
+          if (!line.startsWith("{")) continue;
+          const entry = JSON.parse(line) as { msg?: string; url?: string; pid?: number };
+          if (entry.msg === "HTTP server listening" && entry.pid === master.pid) return entry.url;
+        }
+        return undefined;
+      },
+      {
+        timeoutMs: 30_000,
+        message: `the master's "HTTP server listening" line (stderr: ${stderr.slice(-500)})`,
+      },
+    );
     const text = await waitFor(
       async () => {
         const body = await (await fetch(`${base}/metrics`)).text();
