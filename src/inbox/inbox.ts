@@ -227,6 +227,16 @@ class InboxRun {
       if (heartbeat !== undefined) clearInterval(heartbeat);
       await this.#recovering?.catch(() => {});
       await this.#discovery.idle().catch(() => {});
+      // A last pass over dead owners' claim folders (an owner may have died since the last rescan):
+      // their files are handed back to the inbox folder below with the other adopted ones, rather
+      // than left in a dead process's folder until some inbox starts again.
+      if (this.#fatal === undefined)
+        await this.#recoverOnce(false, true).catch((err: unknown) =>
+          this.#log.warn(
+            { err },
+            "recovering files of dead inbox processes at stop failed; the next start does",
+          ),
+        );
       await this.#returnAdopted();
       liveTokens.delete(this.#owner.token);
       if (!(await this.#claims.removeIfEmpty())) {
@@ -360,8 +370,8 @@ class InboxRun {
     return this.#recovering;
   }
 
-  async #recoverOnce(atStart: boolean): Promise<void> {
-    if (this.#signal.aborted) return;
+  async #recoverOnce(atStart: boolean, stopping = false): Promise<void> {
+    if (this.#signal.aborted && !stopping) return;
     const o = this.#o;
     const dead = await findDeadClaimFolders(o.processingDir, this.#owner, o.leaseTtlMs);
     for (const folder of dead) {

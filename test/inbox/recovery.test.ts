@@ -291,3 +291,35 @@ test("a claim folder deleted under a running inbox is recreated and claiming goe
   });
   assert.deepEqual(await list(join(dir, ".processing")), [claimFolder]);
 });
+
+test("a clean stop hands back the files of an owner that died since the last rescan, and leaves no dead claim folder", async () => {
+  const dir = await tempDir();
+  const processed: string[] = [];
+  const running = startInbox({
+    dir,
+    settle: 0,
+    // No rescan during the test: only the start and the stop look for dead owners.
+    rescan: 600_000,
+    process: async (file) => {
+      processed.push(file.name);
+    },
+  });
+  cleanups.push(() => running.stop());
+  await drop(dir, "a.txt", "a");
+  await waitFor(async () => (await list(join(dir, "done"))).includes("a.txt"), { message: "a.txt done" });
+  // Two processes die after this inbox's start: one holding a file, one holding nothing.
+  const me = newOwner();
+  const holding = formatOwner({ ...me, pid: deadPid(), start: "1", token: "dead0001" });
+  const empty = formatOwner({ ...me, pid: deadPid(), start: "1", token: "dead0002" });
+  await mkdir(join(dir, ".processing", holding), { recursive: true });
+  await mkdir(join(dir, ".processing", empty), { recursive: true });
+  await writeFile(join(dir, ".processing", holding, "late.txt"), "late");
+  await running.stop();
+  assert.deepEqual(await list(join(dir, ".processing")), [], "no claim folder left, dead or own");
+  assert.equal(
+    await readFile(join(dir, "late.txt"), "utf8"),
+    "late",
+    "the dead owner's file is back in the inbox",
+  );
+  assert.deepEqual(processed, ["a.txt"], "nothing processed while stopping");
+});
