@@ -9,6 +9,7 @@ import {
   checkSignal,
   invalidArgument,
   optionKeys,
+  readOr,
   rejectUnknownKeys,
   TendError,
 } from "./errors/index.ts";
@@ -110,18 +111,15 @@ const CODE = "TEND_E_CONVERGER_INVALID_OPTION";
 
 /** Throws TEND_E_CONVERGER_INVALID_OPTION unless `value` is a converger (from createConverger or app.converger). */
 function checkConverger(call: string, value: unknown): void {
-  let ok = false;
-  try {
-    const c = value as Partial<Converger> | null;
-    ok =
+  const c = value as Partial<Converger> | null;
+  const ok = readOr(
+    () =>
       typeof c === "object" &&
       c !== null &&
       typeof c.sweepOnce === "function" &&
-      typeof c.definition?.name === "string";
-  } catch {
-    // A revoked Proxy, or a getter that throws.
-    ok = false;
-  }
+      typeof c.definition?.name === "string",
+    false,
+  );
   if (!ok)
     throw invalidArgument(
       CODE,

@@ -1,4 +1,4 @@
-import { describeValue, TendError } from "../errors/index.ts";
+import { describeValue, readOr, TendError } from "../errors/index.ts";
 import type { ConvergeStore, Store } from "../store/index.ts";
 
 /**
@@ -7,15 +7,9 @@ import type { ConvergeStore, Store } from "../store/index.ts";
  * TEND_E_CONVERGER_UNSUPPORTED_STORE for an object that is not a store opened by `openStore`.
  */
 export function convergeStoreOf(store: Store): ConvergeStore {
-  let converge: ConvergeStore | null | undefined;
-  let driver: unknown;
-  try {
-    converge = (store as Partial<Store> | null | undefined)?.converge;
-    driver = (store as { driver?: unknown } | null | undefined)?.driver;
-  } catch {
-    // A revoked Proxy, or a getter that throws: not a store.
-    converge = undefined;
-  }
+  // A revoked Proxy, or a getter that throws: not a store.
+  const converge = readOr(() => (store as Partial<Store> | null | undefined)?.converge, undefined);
+  const driver = readOr(() => (store as { driver?: unknown } | null | undefined)?.driver, undefined);
   if (converge === undefined || converge === null) {
     throw new TendError(
       "TEND_E_CONVERGER_UNSUPPORTED_STORE",

@@ -1,4 +1,4 @@
-import { isInstance } from "../errors/index.ts";
+import { isInstance, readOr } from "../errors/index.ts";
 
 /**
  * Thrown by `converge` when retrying cannot help (bad data that only a person can fix). tend
@@ -34,11 +34,5 @@ export class TerminalError extends Error {
  */
 export function isTerminalError(err: unknown): boolean {
   if (isInstance(err, TerminalError)) return true;
-  if (!isInstance(err, Error)) return false;
-  try {
-    return (err as { terminal?: unknown }).terminal === true;
-  } catch {
-    // A getter or Proxy trap that throws: not marked terminal.
-    return false;
-  }
+  return isInstance(err, Error) && readOr(() => (err as { terminal?: unknown }).terminal === true, false);
 }

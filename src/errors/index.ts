@@ -8,6 +8,7 @@ export {
   isInstance,
   isRevokedProxy,
   isTendError,
+  readOr,
   TendError,
 } from "./tend-error.ts";
 export { closestKey, editDistance, optionKeys, rejectUnknownKeys } from "./unknown-option.ts";

@@ -98,6 +98,24 @@ export function invalidArgument(code: ErrorCode, name: string, value: unknown, e
 }
 
 /**
+ * `read()`, or `fallback` when reading throws: for the checks that look at a value the caller gave
+ * (a revoked Proxy, a getter or a Proxy trap that throws), which then report it as the wrong type
+ * instead of letting a raw error through. Pure.
+ *
+ * @example
+ * ```ts
+ * const named = readOr(() => typeof (value as { name?: unknown }).name === "string", false);
+ * ```
+ */
+export function readOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+/**
  * `value instanceof type`, false instead of a TypeError for a value whose prototype cannot be
  * read (a revoked Proxy, a Proxy whose `getPrototypeOf` trap throws). Pure.
  *
@@ -107,11 +125,7 @@ export function invalidArgument(code: ErrorCode, name: string, value: unknown, e
  * ```
  */
 export function isInstance<T>(value: unknown, type: abstract new (...args: never[]) => T): value is T {
-  try {
-    return value instanceof type;
-  } catch {
-    return false;
-  }
+  return readOr(() => value instanceof type, false);
 }
 
 /**
@@ -124,11 +138,7 @@ export function isInstance<T>(value: unknown, type: abstract new (...args: never
  * ```
  */
 export function isArrayValue(value: unknown): value is readonly unknown[] {
-  try {
-    return Array.isArray(value);
-  } catch {
-    return false;
-  }
+  return readOr(() => Array.isArray(value), false);
 }
 
 /** True when `err` is a TendError with the given code (false for anything else, even a revoked Proxy). */

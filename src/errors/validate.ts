@@ -1,5 +1,5 @@
 import type { ErrorCode } from "./catalogue.ts";
-import { invalidArgument, isInstance, isRevokedProxy } from "./tend-error.ts";
+import { invalidArgument, isInstance, isRevokedProxy, readOr } from "./tend-error.ts";
 
 /**
  * The checks every public entry point makes on its arguments, written once. Each returns the value
@@ -207,13 +207,8 @@ export function checkFunction(
  * ```
  */
 export function checkDate(code: ErrorCode, name: string, value: unknown, expected = "a valid Date"): Date {
-  let time = Number.NaN;
-  try {
-    // getTime throws for a Proxy of a Date (and isInstance is false for a revoked Proxy).
-    if (isInstance(value, Date)) time = value.getTime();
-  } catch {
-    time = Number.NaN;
-  }
+  // getTime throws for a Proxy of a Date (and isInstance is false for a revoked Proxy).
+  const time = readOr(() => (isInstance(value, Date) ? value.getTime() : Number.NaN), Number.NaN);
   if (Number.isNaN(time)) throw invalidArgument(code, name, value, expected);
   return value as Date;
 }

@@ -1,4 +1,4 @@
-import { invalidArgument, isArrayValue, isInstance } from "../errors/index.ts";
+import { invalidArgument, isArrayValue, isInstance, readOr } from "../errors/index.ts";
 
 /** Which file names an inbox claims: a glob (`"*.csv"`), several globs, a RegExp or a predicate. */
 export type MatchOption = string | readonly string[] | RegExp | ((name: string) => boolean);
@@ -72,13 +72,11 @@ export function compileMatch(match: unknown): (name: string) => boolean {
     return (name) => re.test(name);
   }
   const globs = typeof match === "string" ? [match] : match;
-  let valid = false;
-  try {
-    valid = isArrayValue(globs) && globs.length > 0 && globs.every((g) => typeof g === "string" && g !== "");
-  } catch {
-    // An array Proxy whose traps throw.
-    valid = false;
-  }
+  // An array Proxy whose traps throw is not a list of globs either.
+  const valid = readOr(
+    () => isArrayValue(globs) && globs.length > 0 && globs.every((g) => typeof g === "string" && g !== ""),
+    false,
+  );
   if (!valid) throw invalidArgument("TEND_E_INBOX_MATCH", "match", match, expected);
   let res: RegExp[];
   try {

@@ -7,6 +7,7 @@ import {
   checkObject,
   invalidArgument,
   optionKeys,
+  readOr,
   rejectUnknownKeys,
   TendError,
 } from "../errors/index.ts";
@@ -328,9 +329,5 @@ function validatorFor<P>(
 
 /** Whether `value` has a `~standard` member; false when that cannot be asked (a revoked Proxy, a throwing `has` trap). */
 function isStandardSchema(value: object): value is { "~standard": unknown } {
-  try {
-    return "~standard" in value;
-  } catch {
-    return false;
-  }
+  return readOr(() => "~standard" in value, false);
 }

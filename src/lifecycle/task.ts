@@ -1,4 +1,4 @@
-import { invalidArgument } from "../errors/index.ts";
+import { invalidArgument, readOr } from "../errors/index.ts";
 
 /**
  * A long-lived unit of work run by a {@link Manager}: the job worker, each converger, the inbox,
@@ -66,14 +66,11 @@ export function toTask(value: unknown): Task {
 
 /** Whether an object has a non-empty string `name` and a `run` function; false when they cannot be read. */
 function readableTask(candidate: { name?: unknown; run?: unknown }): boolean {
-  try {
-    return (
+  return readOr(
+    () =>
       typeof candidate.name === "string" &&
       candidate.name.trim() !== "" &&
-      typeof candidate.run === "function"
-    );
-  } catch {
-    // A revoked Proxy, or a getter or Proxy trap that throws: not a task.
-    return false;
-  }
+      typeof candidate.run === "function",
+    false,
+  );
 }

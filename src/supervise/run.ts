@@ -1,4 +1,4 @@
-import { checkLogger, checkObject, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
+import { checkObject, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
 import type { Manager, Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
 import type { SuperviseOptions } from "./options.ts";
@@ -91,7 +91,6 @@ export async function supervise(options: SuperviseOptions, run: SuperviseRunOpti
     "an options object (or nothing)",
   );
   rejectUnknownKeys("supervise run options", run, RUN_KEYS);
-  if (options.log !== undefined) checkLogger("TEND_E_SUPERVISE_INVALID_OPTION", "log", options.log);
   const log = options.log ?? createLogger();
   const supervisor = createSupervisor({ ...options, log });
   run.onCreated?.(supervisor);

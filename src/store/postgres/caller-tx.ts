@@ -1,5 +1,5 @@
 import type pg from "pg";
-import { TendError } from "../../errors/index.ts";
+import { readOr, TendError } from "../../errors/index.ts";
 import type { CallerTransaction } from "../job-store.ts";
 
 /** Anything with pg's `query(text, values)`: a Client or PoolClient inside the caller's BEGIN. */
@@ -56,15 +56,13 @@ function transactionStatus(tx: object): string | null {
 
 /** Whether `tx` looks like a pg client (false when it cannot be read: a revoked Proxy, a throwing trap). */
 function isClientLike(tx: unknown): tx is object {
-  try {
-    return (
+  return readOr(
+    () =>
       tx !== null &&
       typeof tx === "object" &&
       typeof (tx as { query?: unknown }).query === "function" &&
       // A pg.Pool has query() too, but each call runs on whichever connection is free: no transaction.
-      !("totalCount" in tx)
-    );
-  } catch {
-    return false;
-  }
+      !("totalCount" in tx),
+    false,
+  );
 }
