@@ -11,7 +11,7 @@ import { DEFAULT_MAX_LOST, type NewJob } from "../job-model.ts";
  * ```ts
  * const args: SQLInputValue[] = [];
  * pushRowValues(args, job, "available", Date.now());
- * db.prepare(insertSql('"tend_jobs"', 1)).all(...args);
+ * db.prepare(insertSql('"tend_jobs"', 1)).run(...args);
  * ```
  */
 export function pushRowValues(into: SQLInputValue[], job: NewJob, state: string, now: number): void {
