@@ -35,6 +35,7 @@ import {
   type StateCounts,
 } from "../state-counts.ts";
 import type { JobState } from "../job-model.ts";
+import { readAll, readGet } from "./safe-read.ts";
 
 /**
  * The statements counting a bulk action's jobs, one per partial index that holds its states (see
@@ -204,9 +205,8 @@ export class SqliteAdminStore implements AdminStore {
       const now = ctx.now();
       const since = now - o.buckets * o.bucketMs;
       const first = firstIdSince(ctx, since);
-      const enqueued =
-        first === null ? [] : activityRows(ctx.stmt(sql.enqueued).all(first, o.maxRows) as Row[]);
-      const finished = activityRows(ctx.stmt(sql.finished).all(since, o.maxRows) as Row[]);
+      const enqueued = first === null ? [] : activityRows(readAll(ctx.stmt(sql.enqueued), first, o.maxRows));
+      const finished = activityRows(readAll(ctx.stmt(sql.finished), since, o.maxRows));
       return bucketActivity(enqueued, finished, now, o);
     } finally {
       if (ctx.db.isTransaction) ctx.db.exec("COMMIT");
@@ -232,8 +232,8 @@ export class SqliteAdminStore implements AdminStore {
     // One read transaction: the bounds and every window from the same snapshot.
     ctx.db.exec("BEGIN");
     try {
-      const lo = (ctx.stmt(sql.lowest).get() as Row)["v"];
-      const hi = (ctx.stmt(sql.highest).get() as Row)["v"];
+      const lo = readGet(ctx.stmt(sql.lowest))!["v"];
+      const hi = readGet(ctx.stmt(sql.highest))!["v"];
       if (lo === null || hi === null) return { exact: true, sampledRows: 0, counts: [] };
       const windows = sampleWindows(Number(lo), Number(hi), o.sampleRows);
       const window = ctx.stmt(

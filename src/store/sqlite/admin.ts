@@ -5,6 +5,7 @@ import { jobIdArg } from "./args.ts";
 import type { SqliteContext, Wakeup } from "./context.ts";
 import { JOB_COLUMNS, type Row, rowToJob } from "./rows.ts";
 import { noteSettledParent } from "./settled-parents.ts";
+import { readAll, readGet } from "./safe-read.ts";
 
 const FINAL = "('completed', 'discarded', 'cancelled')";
 
@@ -17,7 +18,7 @@ const FINAL = "('completed', 'discarded', 'cancelled')";
  * ```
  */
 export function getJob(ctx: SqliteContext, id: string): JobRecord | null {
-  const row = ctx.stmt(getJobSql(ctx.t.jobs)).get(jobIdArg(id)) as Row | undefined;
+  const row = readGet(ctx.stmt(getJobSql(ctx.t.jobs)), jobIdArg(id));
   return row === undefined ? null : rowToJob(row);
 }
 
@@ -190,7 +191,7 @@ export function listSql(
  */
 export function listJobs(ctx: SqliteContext, filter: ListFilter): JobRecord[] {
   const { sql, args } = listSql(ctx.t.jobs, filter);
-  return (ctx.stmt(sql).all(...args) as Row[]).map(rowToJob);
+  return readAll(ctx.stmt(sql), ...args).map(rowToJob);
 }
 
 /**
@@ -221,12 +222,13 @@ export async function pruneJobs(ctx: SqliteContext, olderThan: Date, limit: numb
  * ```
  */
 export function batchProgress(ctx: SqliteContext, batchId: string): BatchProgress {
-  const row = ctx
-    .stmt(
+  const row = readGet(
+    ctx.stmt(
       `SELECT count(*) AS total, coalesce(sum(state IN ${FINAL}), 0) AS finished
          FROM ${ctx.t.jobs} WHERE batch_id = ?`,
-    )
-    .get(batchId) as Row;
+    ),
+    batchId,
+  )!;
   return { batchId, total: Number(row["total"]), finished: Number(row["finished"]) };
 }
 
@@ -239,9 +241,8 @@ export function batchProgress(ctx: SqliteContext, batchId: string): BatchProgres
  * ```
  */
 export function batchJobs(ctx: SqliteContext, batchId: string): JobRecord[] {
-  return (
-    ctx
-      .stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE batch_id = ? ORDER BY batch_index, id`)
-      .all(batchId) as Row[]
+  return readAll(
+    ctx.stmt(`SELECT ${JOB_COLUMNS} FROM ${ctx.t.jobs} WHERE batch_id = ? ORDER BY batch_index, id`),
+    batchId,
   ).map(rowToJob);
 }

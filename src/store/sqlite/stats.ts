@@ -1,6 +1,6 @@
 import { emptyQueueStats, type QueueStats } from "../job-model.ts";
 import type { SqliteContext } from "./context.ts";
-import type { Row } from "./rows.ts";
+import { readAll, readGet } from "./safe-read.ts";
 
 /** The window of the enqueued and completed rates. */
 export const RATE_WINDOW_MS = 60_000;
@@ -66,12 +66,12 @@ export function statsStatements(jobs: string) {
  */
 export function firstIdSince(ctx: SqliteContext, since: number): number | null {
   const sql = statsStatements(ctx.t.jobs);
-  const lo = (ctx.stmt(sql.lowest).get() as Row)["v"];
-  const hi = (ctx.stmt(sql.highest).get() as Row)["v"];
+  const lo = readGet(ctx.stmt(sql.lowest))!["v"];
+  const hi = readGet(ctx.stmt(sql.highest))!["v"];
   if (lo === null || hi === null) return null;
   const probe = ctx.stmt(sql.probe);
   return firstTrue(Number(lo), Number(hi), (id) => {
-    const row = probe.get(id) as Row | undefined;
+    const row = readGet(probe, id);
     return row === undefined || Number(row["created_at"]) >= since;
   });
 }
@@ -114,8 +114,8 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
     const now = ctx.now();
     const since = now - RATE_WINDOW_MS;
     const waiting = new Map<string, number>();
-    for (const r of retrying.all(now) as Row[]) waiting.set(String(r["queue"]), Number(r["n"]));
-    for (const r of pending.all(now) as Row[]) {
+    for (const r of readAll(retrying, now)) waiting.set(String(r["queue"]), Number(r["n"]));
+    for (const r of readAll(pending, now)) {
       const s = entry(r["queue"]);
       const due = Number(r["due"]);
       s.available = due;
@@ -123,14 +123,14 @@ export function queueStats(ctx: SqliteContext): QueueStats[] {
       s.scheduled = Number(r["pending"]) - due - s.retryable;
       s.oldestAvailableAgeMs = due === 0 ? 0 : Math.max(0, now - Number(r["oldest"]));
     }
-    for (const r of running.all() as Row[]) entry(r["queue"]).running = Number(r["n"]);
-    for (const r of waitingJobs.all() as Row[]) entry(r["queue"]).waiting = Number(r["n"]);
-    for (const r of finished.all(since) as Row[]) {
+    for (const r of readAll(running)) entry(r["queue"]).running = Number(r["n"]);
+    for (const r of readAll(waitingJobs)) entry(r["queue"]).waiting = Number(r["n"]);
+    for (const r of readAll(finished, since)) {
       entry(r["queue"]).completedPerSec = Number(r["completed"]) / (RATE_WINDOW_MS / 1000);
     }
     const first = firstIdSince(ctx, since);
     if (first !== null) {
-      for (const r of enqueued.all(first, since) as Row[]) {
+      for (const r of readAll(enqueued, first, since)) {
         entry(r["queue"]).enqueuedPerSec = Number(r["n"]) / (RATE_WINDOW_MS / 1000);
       }
     }
