@@ -6,7 +6,6 @@ import { describe, it } from "node:test";
 import { createApp } from "../../src/app.ts";
 import { Manager } from "../../src/lifecycle/manager.ts";
 import { captureLog } from "../lifecycle/log-capture.ts";
-import { freePort } from "../support/free-port.ts";
 import { makeTempDir } from "../support/tmp.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -60,20 +59,21 @@ describe("Prometheus", () => {
       assert.equal(check.status, 0);
       assert.match(exposition, /^nodejs_active_handles\{type="[^"]+"\} \d+$/m, "handles by type stay");
 
-      const port = await freePort();
       const target = new URL(app.httpAddress!).host;
       await writeFile(
         join(tmp.dir, "prometheus.yml"),
         `global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: tend\n    static_configs:\n      - targets: ["${target}"]\n`,
       );
+      // Prometheus binds a port the system picks, and logs it: no free port taken beforehand that
+      // another test file could take before it binds.
       const prometheus: ChildProcess = spawn(
         "prometheus",
         [
           `--config.file=${join(tmp.dir, "prometheus.yml")}`,
           `--storage.tsdb.path=${join(tmp.dir, "data")}`,
-          `--web.listen-address=127.0.0.1:${port}`,
+          "--web.listen-address=127.0.0.1:0",
         ],
-        { stdio: "ignore" },
+        { stdio: ["ignore", "ignore", "pipe"] },
       );
       t.after(
         () =>
@@ -82,6 +82,15 @@ describe("Prometheus", () => {
             prometheus.once("exit", () => resolve());
             prometheus.kill("SIGTERM");
           }),
+      );
+      let stderr = "";
+      prometheus.stderr!.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+      const port = await waitFor(
+        () => /msg="Listening on" address=127\.0\.0\.1:(\d+)/.exec(stderr)?.[1] ?? null,
+        {
+          timeoutMs: 30_000,
+          message: `Prometheus's "Listening on" line on its stderr`,
+        },
       );
       const query = async (
         expr: string,
