@@ -303,6 +303,17 @@ describe("input validation: getters and Proxy traps that throw (gap 6)", () => {
         app.jobs.enqueueMany(list as never),
         tend("TEND_E_UNREADABLE_OPTIONS", "enqueueMany items[0]"),
       );
+      const noLength = new Proxy([{ kind: "work", payload: {} }], {
+        get(target, key) {
+          if (key === "length") throw new Error("length boom");
+          return Reflect.get(target, key);
+        },
+      });
+      await assert.rejects(
+        app.jobs.enqueueMany(noLength as never),
+        tend("TEND_E_UNREADABLE_OPTIONS", "enqueueMany items"),
+      );
+      await assert.rejects(app.jobs.batch(noLength as never), tend("TEND_E_UNREADABLE_OPTIONS", "batch items"));
       // A bad item that can be read is still reported by what is wrong with it.
       await assert.rejects(
         app.jobs.enqueueMany([{ kind: "work", payload: {}, priority: "high" }] as never),
@@ -387,6 +398,11 @@ describe("input validation: getters and Proxy traps that throw (gap 6)", () => {
       tend("TEND_E_SUPERVISE_INVALID_OPTION", "log"),
     );
     await assert.rejects(supervise(null as never), tend("TEND_E_SUPERVISE_INVALID_OPTION"));
+    // Options whose keys or values cannot be read: refused as the supervisor's error, not a raw one.
+    await assert.rejects(
+      supervise(throwingGetter("log", { program }) as never, { exit: () => undefined }),
+      tend("TEND_E_SUPERVISE_INVALID_OPTION", "supervisor options"),
+    );
     await assert.rejects(
       main(() => undefined, null as never),
       tend("TEND_E_INVALID_LIFECYCLE_OPTION", "main options"),

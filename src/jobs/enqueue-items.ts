@@ -20,7 +20,7 @@ export function buildItems<T>(
   build: (item: EnqueueItem, index: number) => T,
 ): T[] {
   const out: T[] = [];
-  const length = readList(call, "items", () => items.length);
+  const length = itemCount(call, items);
   for (let i = 0; i < length; i++) {
     const where = (): string => `${call} items[${i}]`;
     const item: unknown = readList(call, `items[${i}]`, () => items[i]);
@@ -37,6 +37,19 @@ export function buildItems<T>(
     }
   }
   return out;
+}
+
+/**
+ * The length of an `enqueueMany` or `batch` list, as TEND_E_UNREADABLE_OPTIONS when it cannot be
+ * read (a Proxy whose trap throws).
+ *
+ * @example
+ * ```ts
+ * if (itemCount("enqueueMany", items) === 0) return [];
+ * ```
+ */
+export function itemCount(call: string, items: readonly EnqueueItem[]): number {
+  return readList(call, "items", () => items.length);
 }
 
 function readList<T>(call: string, what: string, read: () => T): T {

@@ -30,7 +30,7 @@ import { awaitBatch, type Batch, type BatchItemResult, type BatchWaitOptions } f
 import { type CronOptions, type CronSchedule, cronTask, parseCron } from "./cron.ts";
 import { defineJobKind, type JobDefinition, type JobHandler, type JobKindOptions } from "./definition.ts";
 import { buildNewJob, ENQUEUE_KEYS, type EnqueueItem, type EnqueueOptions } from "./enqueue.ts";
-import { buildItems } from "./enqueue-items.ts";
+import { buildItems, itemCount } from "./enqueue-items.ts";
 import { maintenanceTask, rescueIntervalFor } from "./maintenance.ts";
 import { presenceInterval, presenceTask } from "./presence.ts";
 import { type QueueInfo, queueInfos } from "./queue-info.ts";
@@ -288,7 +288,7 @@ export class Jobs {
         items,
         "an array of { kind, payload, ... }",
       );
-    if (items.length === 0) return [];
+    if (itemCount("enqueueMany", items) === 0) return [];
     const now = Date.now();
     const jobs = buildItems("enqueueMany", items, (item, i) => {
       const { kind, payload, ...rest } = item;
@@ -413,7 +413,7 @@ export class Jobs {
   async batch(items: readonly EnqueueItem[], options: { tx?: unknown } = {}): Promise<Batch> {
     checkObject("TEND_E_INVALID_JOB_OPTIONS", "batch options", options, "an options object (or nothing)");
     rejectUnknownKeys("batch options", options, TX_KEYS);
-    if (isRevokedProxy(items) || !Array.isArray(items) || items.length === 0) {
+    if (isRevokedProxy(items) || !Array.isArray(items) || itemCount("batch", items) === 0) {
       throw invalidArgument(
         "TEND_E_INVALID_JOB_OPTIONS",
         "batch items",

@@ -168,7 +168,8 @@ function count(name: string, value: unknown, fallback: number, least: number): n
   return value === undefined ? fallback : checkInteger("TEND_E_SUPERVISE_INVALID_COUNT", name, value, least);
 }
 
-const KEYS = optionKeys<SuperviseOptions>({
+/** The keys the supervisor's options accept. */
+export const SUPERVISE_KEYS = optionKeys<SuperviseOptions>({
   program: true,
   args: true,
   min: true,
@@ -286,7 +287,7 @@ const SUPERVISE_DURATION: DurationLimits = {
  */
 export function resolveOptions(options: SuperviseOptions): ResolvedOptions {
   checkObject("TEND_E_SUPERVISE_INVALID_OPTION", "options", options, "an object with at least { program }");
-  rejectUnknownKeys("supervisor options", options, KEYS, "TEND_E_SUPERVISE_INVALID_OPTION");
+  rejectUnknownKeys("supervisor options", options, SUPERVISE_KEYS, "TEND_E_SUPERVISE_INVALID_OPTION");
   if (options.log !== undefined) checkLogger("TEND_E_SUPERVISE_INVALID_OPTION", "log", options.log);
   if (options.store !== undefined)
     checkObject(

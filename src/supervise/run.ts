@@ -1,7 +1,7 @@
 import { checkObject, optionKeys, rejectUnknownKeys } from "../errors/index.ts";
 import type { Manager, Task } from "../lifecycle/index.ts";
 import { createLogger, type Logger } from "../log/index.ts";
-import type { SuperviseOptions } from "./options.ts";
+import { SUPERVISE_KEYS, type SuperviseOptions } from "./options.ts";
 import { createSupervisor, type Supervisor } from "./supervisor.ts";
 
 /** Extra options of {@link supervise}. */
@@ -91,6 +91,9 @@ export async function supervise(options: SuperviseOptions, run: SuperviseRunOpti
     "an options object (or nothing)",
   );
   rejectUnknownKeys("supervise run options", run, RUN_KEYS);
+  // Read (and copied below) before createSupervisor checks them: a key or option that cannot be
+  // read fails here as the supervisor's own error, not as a raw one from the copy.
+  rejectUnknownKeys("supervisor options", options, SUPERVISE_KEYS, "TEND_E_SUPERVISE_INVALID_OPTION");
   const log = options.log ?? createLogger();
   const supervisor = createSupervisor({ ...options, log });
   run.onCreated?.(supervisor);
