@@ -313,7 +313,10 @@ describe("input validation: getters and Proxy traps that throw (gap 6)", () => {
         app.jobs.enqueueMany(noLength as never),
         tend("TEND_E_UNREADABLE_OPTIONS", "enqueueMany items"),
       );
-      await assert.rejects(app.jobs.batch(noLength as never), tend("TEND_E_UNREADABLE_OPTIONS", "batch items"));
+      await assert.rejects(
+        app.jobs.batch(noLength as never),
+        tend("TEND_E_UNREADABLE_OPTIONS", "batch items"),
+      );
       // A bad item that can be read is still reported by what is wrong with it.
       await assert.rejects(
         app.jobs.enqueueMany([{ kind: "work", payload: {}, priority: "high" }] as never),
