@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import type { EnqueueItem } from "../../../src/jobs/index.ts";
 import type { Store } from "../../../src/store/index.ts";
 import type { Backend } from "../../support/backends.ts";
 import { openOperator } from "../../support/operator.ts";
@@ -52,6 +53,57 @@ export function storedValues(ctx: () => { backend: Backend; store: Store }): voi
       text: "\\u0000",
       bell: "\u0007",
     });
+  });
+
+  it("a bulk enqueue stores every payload exactly and numbers the jobs in input order, across runs of alike jobs and the jobs between them", async () => {
+    const { store } = ctx();
+    const jobs = makeJobs(store);
+    const queue = uniqueQueue("bulk");
+    // Payloads a one-statement insert of many alike jobs must not alter: quotes, backslashes,
+    // escapes, non-ASCII, numbers whose shortest form matters, null, nested values.
+    const odd: unknown[] = [
+      'quote " and \\ backslash',
+      "\\u0000 looks escaped",
+      { emoji: "\ud83d\ude00", nl: "a\nb", tab: "\t", ls: "\u2028" },
+      0.30000000000000004,
+      1e300,
+      -0.5,
+      null,
+      [1, [2, [3]], { x: "y" }],
+      "",
+      true,
+    ];
+    const items: EnqueueItem[] = [
+      ...Array.from({ length: 20 }, (_, i) => ({ kind: "bulk.a", payload: { i }, queue })),
+      { kind: "bulk.a", payload: { i: 20 }, queue, priority: 5 },
+      ...odd.map((payload) => ({ kind: "bulk.a", payload, queue })),
+      ...Array.from({ length: 17 }, (_, i) => ({ kind: "bulk.b", payload: odd[i % odd.length], queue })),
+      { kind: "bulk.a", payload: { u: 1 }, queue, uniqueKey: `${queue}-u` },
+      ...Array.from({ length: 18 }, (_, i) => ({ kind: "bulk.a", payload: { j: i }, queue, delay: "1h" })),
+    ];
+    const results = await jobs.enqueueMany(items);
+    assert.equal(results.length, items.length);
+    assert.ok(results.every((r) => r.inserted));
+    const ids = results.map((r) => BigInt(r.id));
+    for (let i = 1; i < ids.length; i++) assert.ok(ids[i]! > ids[i - 1]!, `id ${i} after id ${i - 1}`);
+    for (let i = 0; i < items.length; i++) {
+      const job = await jobs.get(results[i]!.id);
+      assert.ok(job !== null, `job ${i}`);
+      assert.deepEqual(job.payload, items[i]!.payload, `payload of job ${i}`);
+      assert.equal(job.kind, items[i]!.kind);
+      assert.equal(job.priority, items[i]!.priority ?? 0);
+      assert.equal(job.state, "delay" in items[i]! ? "scheduled" : "available", `state of job ${i}`);
+    }
+
+    const batch = await jobs.batch(
+      Array.from({ length: 40 }, (_, i) => ({ kind: "bulk.c", payload: { i }, queue })),
+    );
+    const members = await jobs.list({ queue, kind: "bulk.c", limit: 100 });
+    assert.equal(members.length, 40);
+    for (const m of members) {
+      assert.equal(m.batchId, batch.id);
+      assert.deepEqual(m.payload, { i: m.batchIndex });
+    }
   });
 
   it("refuses payloads JSON would change, naming the path; keeps Dates as ISO strings", async () => {
