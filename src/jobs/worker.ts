@@ -15,6 +15,7 @@ import { abortSignalOf, type AttemptDeps, type RunningJob, runAttempt, skipAttem
 import type { JobDefinition } from "./definition.ts";
 import type { JobObserver } from "./observer.ts";
 import type { AbortReason } from "./outcome.ts";
+import { isLockTimeout, outcomeRetryWait, retryableOutcomeError } from "./outcome-retry.ts";
 import { QueueState } from "./queue-state.ts";
 import { type SplitPolicy, WriteBatcher } from "./write-batcher.ts";
 
@@ -97,12 +98,13 @@ export class JobWorker implements Task {
   readonly #depsByKind = new Map<string, AttemptDeps>();
   /** Where every attempt writes its outcome, and counts it (shared: nothing in them is per job). */
   readonly #writes: AttemptDeps["writes"] = {
-    complete: (c) => this.#completions.add(c),
-    fail: (f) => this.#failures.add(f),
-    release: (r) => this.#releases.add(r),
-    cancel: (r) => this.#cancels.add(r),
+    complete: (c) => this.#persist(() => this.#completions.add(c)),
+    fail: (f) => this.#persist(() => this.#failures.add(f)),
+    release: (r) => this.#persist(() => this.#releases.add(r)),
+    cancel: (r) => this.#persist(() => this.#cancels.add(r)),
+    // Best effort: the next value, or the outcome, supersedes a lost one.
     progress: (p) => this.#progress.add(p),
-    snooze: (s) => this.#snoozes.add(s),
+    snooze: (s) => this.#persist(() => this.#snoozes.add(s)),
   };
   readonly #onOutcome: AttemptDeps["onOutcome"] = (outcome) => {
     this.counters[outcome]++;
@@ -125,7 +127,8 @@ export class JobWorker implements Task {
     // not keep the others of its batch from being recorded.
     const split = (what: string): { split: SplitPolicy } => ({
       split: {
-        retrySingly: (err) => !isStoreUnavailable(err),
+        // A lock timeout is one row's: another transaction holds it (see outcome-retry.ts).
+        retrySingly: (err) => !isStoreUnavailable(err) || isLockTimeout(err),
         onSplit: (err, items) =>
           this.#log.warn({ err, items }, `the store refused a batch of ${what}; writing them one by one`),
       },
@@ -145,6 +148,31 @@ export class JobWorker implements Task {
     this.#snoozes = new WriteBatcher((items) => store.jobs.snooze(items), split("snoozes"));
     for (const [queue, concurrency] of settings.queues) {
       this.#queues.set(queue, new QueueState(queue, concurrency, settings.prefetch));
+    }
+  }
+
+  /**
+   * Writes a job's outcome, and writes it again while the store times out or cannot be reached,
+   * as long as the job's lease may hold (see outcome-retry.ts); not once the worker is stopping
+   * (the job is then rescued when its lease lapses, as before).
+   */
+  async #persist<R>(write: () => Promise<R>): Promise<R> {
+    let firstFailureAt = 0;
+    for (let failures = 1; ; failures++) {
+      try {
+        return await write();
+      } catch (err) {
+        if (failures === 1) firstFailureAt = Date.now();
+        const wait = retryableOutcomeError(err)
+          ? outcomeRetryWait(failures, Date.now() - firstFailureAt, this.#settings.leaseMs)
+          : null;
+        if (wait === null || this.#stop?.aborted === true) throw err;
+        this.#log.warn(
+          { err, retryInMs: wait },
+          "recording a job's outcome failed; writing it again while its lease holds",
+        );
+        await sleep(wait);
+      }
     }
   }
 
