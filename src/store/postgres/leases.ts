@@ -343,7 +343,8 @@ export async function completeJobs(ctx: PgContext, completions: readonly Complet
 
 /**
  * Records failures (see JobStore.fail). A job whose cancel was requested becomes cancelled
- * instead of retryable.
+ * instead of retryable. A retry due now notifies its queue's workers (every process), as SQLite's
+ * store wakes its own.
  *
  * @example
  * ```ts
@@ -366,9 +367,13 @@ export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Pr
         started_at = COALESCE(j.started_at, now()),
         lease_token = NULL, lease_expires_at = NULL
       WHERE ${HELD}
-      RETURNING j.id, j.batch_id, j.state
-    )${batchNotify("$3")}
-    SELECT id::text AS id, (SELECT count(*) FROM notified) AS n FROM u`,
+      RETURNING j.id, j.batch_id, j.state, j.queue, j.run_at
+    )${batchNotify("$3")},
+    -- A retry due now wakes the queue's workers in every process, as an insert does.
+    woken AS (
+      SELECT pg_notify($4, q.queue) FROM (SELECT DISTINCT queue FROM u WHERE state = 'retryable' AND run_at <= now()) q
+    )
+    SELECT id::text AS id, (SELECT count(*) FROM notified) + (SELECT count(*) FROM woken) AS n FROM u`,
     refs,
     (round) => [
       idArray(round),
@@ -377,6 +382,7 @@ export async function failJobs(ctx: PgContext, failures: readonly Failure[]): Pr
         r.retryAt === null ? null : JSON.stringify(retryTime(r.retryAt)),
       ]),
       ctx.channels.batch,
+      ctx.channels.jobs,
     ],
   );
   return inInputOrder(refs, rows);

@@ -249,6 +249,28 @@ export function describeCronBatchTransactions(h: () => FreshStore): void {
       await stop();
     });
 
+    it("tells 'jobs' listeners when a failed job is to be retried now, not when its retry is later", async () => {
+      const { store } = h();
+      const heard: string[] = [];
+      const stop = await store.notifier.listen("jobs", (p) => heard.push(p));
+      try {
+        await insertOne(store, { queue: "retry-later" });
+        await insertOne(store, { queue: "retry-now" });
+        const later = await claimOne(store, { queue: "retry-later" });
+        const now = await claimOne(store, { queue: "retry-now" });
+        heard.length = 0;
+        await store.jobs.fail([{ ...later, error: jobError(1), retryAt: new Date(Date.now() + 3_600_000) }]);
+        await store.jobs.fail([{ ...now, error: jobError(1), retryAt: new Date(Date.now() - 1_000) }]);
+        // Other processes' workers hear of the job due now at once, not at their next poll.
+        await waitFor(() => heard.includes("retry-now") || heard.includes("*"), {
+          message: "a 'jobs' notification for the retry due now",
+        });
+        assert.ok(!heard.includes("retry-later"), `heard ${JSON.stringify(heard)}`);
+      } finally {
+        await stop();
+      }
+    });
+
     it("tells 'cancel' listeners the id of a running job whose cancel was requested", async () => {
       const { store } = h();
       const heard: string[] = [];
