@@ -117,6 +117,9 @@ export class JobWorker implements Task {
   #lastCancelCheckAt = 0;
   #pauseCheckTimer: NodeJS.Timeout | null = null;
   #lastPauseCheckAt = 0;
+  /** Reads of the paused flags begun, and the number of the latest one applied (see #readPaused). */
+  #pauseReadsBegun = 0;
+  #pauseReadApplied = 0;
 
   constructor(store: Store, definitions: ReadonlyMap<string, JobDefinition>, settings: WorkerSettings) {
     this.#store = store;
@@ -682,9 +685,14 @@ export class JobWorker implements Task {
    * jobs finish. A queue that was resumed claims again at once.
    */
   async #readPaused(): Promise<void> {
+    // Reads may overlap (a slow one and the next notice's); only the latest begun one that has
+    // answered counts, so that a slow read from before a resume cannot pause the queue again.
+    const read = ++this.#pauseReadsBegun;
     let paused: Set<string>;
     try {
       const settings = await this.#store.jobs.listQueues();
+      if (read < this.#pauseReadApplied) return;
+      this.#pauseReadApplied = read;
       paused = new Set(settings.filter((s) => s.paused).map((s) => s.queue));
     } catch (err) {
       this.#log.debug(

@@ -72,3 +72,62 @@ it("a claim in flight when its queue is paused gives its jobs back", { timeout: 
   await store.jobs.resumeQueue("q");
   await waitFor(() => ran.length === 3, { message: "the jobs to run once the queue resumed" });
 });
+
+it(
+  "a slow read of the paused flags from before a resume does not pause the queue again",
+  { timeout: 30_000 },
+  async (t) => {
+    const store = await openStore(`sqlite:${join(dir, "reads.db")}`);
+    t.after(() => store.close());
+    // The worker's reads of the paused flags go to the real store; one read, made while the queue
+    // is paused, answers only after a read begun after the resume has answered.
+    const listQueues = store.jobs.listQueues.bind(store.jobs);
+    const staleRead = deferred();
+    const letStaleGo = deferred();
+    let holdNextPausedRead = false;
+    let resumed = false;
+    let readsAfterResume = 0;
+    store.jobs.listQueues = async () => {
+      const afterResume = resumed;
+      const settings = await listQueues();
+      if (holdNextPausedRead && settings.some((s) => s.queue === "q" && s.paused)) {
+        holdNextPausedRead = false;
+        staleRead.resolve();
+        await letStaleGo.promise;
+      }
+      if (afterResume) readsAfterResume++;
+      return settings;
+    };
+    const capture = captureLog();
+    // A long poll interval: nothing but the pause and resume notices makes the worker read again.
+    const jobs = new Jobs(async () => store, {
+      log: capture.log,
+      workerId: "w1",
+      queues: { q: { concurrency: 5 } },
+      pollInterval: "60s",
+    });
+    const ran: string[] = [];
+    jobs.define("k", (ctx) => void ran.push(ctx.id), { queue: "q" });
+    const running = await startJobs(jobs);
+    t.after(async () => {
+      letStaleGo.resolve();
+      await running.stop();
+    });
+    holdNextPausedRead = true;
+    await store.jobs.pauseQueue("q");
+    await staleRead.promise;
+    resumed = true;
+    await store.jobs.resumeQueue("q");
+    await waitFor(() => readsAfterResume >= 1, { message: "a read of the flags begun after the resume" });
+    letStaleGo.resolve();
+    await jobs.enqueue("k", { i: 1 }, { queue: "q" });
+    await waitFor(() => ran.length === 1, {
+      timeoutMs: 10_000,
+      message: "the job to run in the resumed queue",
+    });
+    assert.ok(
+      !capture.lines().some((l) => l["msg"] === "queue paused: claiming nothing more from it"),
+      "the stale read did not pause the queue",
+    );
+  },
+);
