@@ -156,8 +156,8 @@ export class JobWorker implements Task {
 
   /**
    * Writes a job's outcome, and writes it again while the store times out or cannot be reached,
-   * as long as the job's lease may hold (see outcome-retry.ts); not once the worker is stopping
-   * (the job is then rescued when its lease lapses, as before).
+   * as long as the job's lease may hold (see outcome-retry.ts). A stop cuts a wait short for one
+   * last write; after that the job is left to be rescued when its lease lapses.
    */
   async #persist<R>(write: () => Promise<R>): Promise<R> {
     let firstFailureAt = 0;
@@ -174,7 +174,9 @@ export class JobWorker implements Task {
           { err, retryInMs: wait },
           "recording a job's outcome failed; writing it again while its lease holds",
         );
-        await sleep(wait);
+        // A stop cuts the wait short: one last write, then no more.
+        const stop = this.#stop;
+        await sleep(wait, undefined, stop === null ? undefined : { signal: stop }).catch(() => undefined);
       }
     }
   }
