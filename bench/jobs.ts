@@ -19,7 +19,8 @@
  * `--sqlite-jobs N`, `--phases=process,procs,latency,rescue,sqlite,observe,keyed`, `--only=<system names>`,
  * `--pin`: the observability runs pinned, worker on CPU 1 and its PostgreSQL backends on CPU 0;
  * `--procs=1,4`: the worker process counts of the many-processes table; e.g. `--phases=procs
- * --only=tend-postgres --procs=1,4` runs tend's 1- and 4-process rows alone).
+ * --only=tend-postgres --procs=1,4` runs tend's 1- and 4-process rows alone; `--warmup N`: each
+ * worker process handles N jobs before the clock starts).
  *
  * Keyed (bench/jobs/keyed.ts), on both drivers: processing under 1,000 concurrency keys of limit 2
  * against the same jobs without keys; fairness (the start of the other keys' jobs behind one key
@@ -74,6 +75,12 @@ const size = flags.smoke
 size.jobs = intArg("jobs", size.jobs);
 size.sqliteJobs = intArg("sqlite-jobs", size.sqliteJobs);
 size.runs = intArg("runs", intArg("reps", size.runs));
+/**
+ * `--warmup N`: every processing run first has each worker process handle N jobs (enqueued before
+ * the timed ones) before the clock starts: steady state, as long-lived processes run, rather than
+ * each fresh process's compiling and caching. Default 0 (timed from the first job).
+ */
+const warmupPerProcess = intArg("warmup", 0);
 const LEASE_MS = 2_000;
 /** How often the enqueuing process reads `jobs.stats()` in the "where the worker runs" rows. */
 const STATS_EVERY_MS = 20;
@@ -144,6 +151,7 @@ async function main(): Promise<void> {
           analyze: v.analyze,
           ...(v.statsEveryMs === undefined ? {} : { statsEveryMs: v.statsEveryMs }),
           timeoutMs: size.timeoutMs,
+          ...(warmupPerProcess > 0 ? { warmupJobs: warmupPerProcess * Math.max(1, v.processes) } : {}),
           ...(pin && v.section === "observe" ? { pin: { workers: 1, backends: 0 } } : {}),
         });
         results.get(v)!.push(r);
@@ -339,6 +347,11 @@ async function main(): Promise<void> {
     `every worker and every producer is its own fresh Node ${process.version} process; the harness only spawns them, times them and reads the database`,
     `PostgreSQL: ${size.jobs} no-op jobs a run, SQLite: ${size.sqliteJobs}; enqueued in calls of ${size.chunk}; medians of ${size.runs} run(s), each on a fresh database; the PostgreSQL runs and the SQLite runs each a block whose order rotates each repetition; processing and enqueue ratios are medians of each repetition's ratio`,
     "processing: PostgreSQL tables ANALYZEd after the load (except the unanalyzed row) and a CHECKPOINT before; timed from the worker's start until the database records every job done",
+    ...(warmupPerProcess > 0
+      ? [
+          `warm-up: each processing run enqueues ${warmupPerProcess} more jobs per worker process ahead of the timed ones, and its clock and CPU counts start once those are handled (steady state of warmed-up processes)`,
+        ]
+      : []),
     "CPU per job: user + system time of the worker processes and of the run's PostgreSQL backends (from /proc) over the processing run, divided by the jobs",
     `latency: ${size.samples} probe jobs (after ${size.warmup} not counted) enqueued one at a time with 5-10 ms gaps by a producer process, to a worker process at the configuration above`,
     ...plan

@@ -31,6 +31,13 @@ export interface ProcessPlan {
    * the processing starts.
    */
   pin?: { workers: number; backends: number };
+  /**
+   * Jobs enqueued before the timed ones and handled before the clock starts, so that every worker
+   * process (and its database connections) is warmed up: the run then measures steady state, as
+   * long-lived processes run, instead of each fresh process's compiling and caching. Not counted
+   * in the rate or the CPU per job; 0 or absent: none.
+   */
+  warmupJobs?: number;
   /** Called just before the workers start working, and once the run is done (diagnosis). */
   hooks?: RunHooks;
   timeoutMs: number;
@@ -68,6 +75,8 @@ interface WatchReply {
 export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
   const { spec, jobs: n } = plan;
   const k = plan.processes;
+  const warmup = plan.warmupJobs ?? 0;
+  const total = warmup + n;
   const db = await benchDatabase(spec.driver);
   const url = db.url + (spec.urlSuffix ?? "");
   const keepProducer = k === 0 || plan.statsEveryMs !== undefined;
@@ -81,7 +90,7 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
     let workers: BenchChild[] = [];
     try {
       const load = await producer.request<{ ms: number }>(
-        { cmd: "load", n, chunk: plan.chunk, offset: 0 },
+        { cmd: "load", n: total, chunk: plan.chunk, offset: 0 },
         plan.timeoutMs,
       );
       if (!keepProducer) await producer.close();
@@ -111,16 +120,27 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
               pin === undefined ? undefined : (pid) => void pinToCpu(pid, pin.backends),
             )
           : null;
-      const cpu0 = cpuMsOfAll(pids);
-      backends?.start();
-      const t0 = nowMs();
-      const watch =
-        plan.statsEveryMs === undefined
-          ? null
-          : producer.request<WatchReply>({ cmd: "watch", everyMs: plan.statsEveryMs }, plan.timeoutMs);
+      let cpu0 = cpuMsOfAll(pids);
+      if (warmup === 0) backends?.start();
+      let t0 = nowMs();
+      // Set by watchStats (typed by hand: the compiler does not see the closure assign it).
+      let watch = null as Promise<WatchReply> | null;
+      const watchStats = (): void => {
+        if (plan.statsEveryMs !== undefined)
+          watch = producer.request<WatchReply>({ cmd: "watch", everyMs: plan.statsEveryMs }, plan.timeoutMs);
+      };
+      if (warmup === 0) watchStats();
       await Promise.all(workers.map((w) => w.request({ cmd: "work" })));
-      await allHandled(workers, n, plan.timeoutMs);
-      await untilDone(db, spec.done, n, plan.timeoutMs);
+      if (warmup > 0) {
+        // The clock starts once the warm-up jobs (enqueued first, so handled first) are handled.
+        await allHandled(workers, warmup, plan.timeoutMs);
+        cpu0 = cpuMsOfAll(pids);
+        backends?.start();
+        t0 = nowMs();
+        watchStats();
+      }
+      await allHandled(workers, total, plan.timeoutMs);
+      await untilDone(db, spec.done, total, plan.timeoutMs);
       const watched = watch === null ? null : await watch;
       const t1 = Math.max(nowMs(), watched?.at ?? 0);
       const nodeCpuMs = cpuMsOfAll(pids) - cpu0;
@@ -132,7 +152,7 @@ export async function processRun(plan: ProcessPlan): Promise<ProcessResult> {
         for (const [k, v] of Object.entries(reply.counters)) counters[k] = (counters[k] ?? 0) + v;
       }
       result = {
-        enqueueRate: (n / load.ms) * 1000,
+        enqueueRate: (total / load.ms) * 1000,
         processRate: (n / (t1 - t0)) * 1000,
         nodeCpuUs: (nodeCpuMs * 1000) / n,
         pgCpuUs: pgCpuMs === null ? null : (pgCpuMs * 1000) / n,
