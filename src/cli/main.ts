@@ -1,6 +1,7 @@
 import { Command, CommanderError } from "commander";
 import { TendError } from "../errors/index.ts";
 import { TEND_VERSION } from "../store/index.ts";
+import { exitOnOutputError } from "./output-errors.ts";
 
 /** Each command lives in its own module exporting `register(program)`. */
 const COMMANDS: ReadonlyArray<() => Promise<{ register(program: Command): void }>> = [
@@ -64,9 +65,17 @@ export function renderCliError(err: unknown, verbose: boolean): string {
 /**
  * Runs the CLI with `argv` (as in process.argv). An error is printed as one clear line with its
  * code on stderr (`--verbose` adds its causes and stack); the exit code is 1 for an error, 2 for a
- * usage mistake.
+ * usage mistake. When its reader goes away (`tend jobs list --json | head`), it stops quietly with
+ * exit code 0; another error writing its output is reported as an error (see exitOnOutputError).
+ *
+ * @example
+ * ```ts
+ * await runCli(process.argv);
+ * ```
  */
 export async function runCli(argv: readonly string[]): Promise<void> {
+  const verbose = argv.includes("--verbose");
+  exitOnOutputError((err) => renderCliError(err, verbose));
   const program = await buildProgram();
   try {
     await program.parseAsync([...argv]);
@@ -75,7 +84,7 @@ export async function runCli(argv: readonly string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2;
       return;
     }
-    process.stderr.write(renderCliError(err, argv.includes("--verbose")));
+    process.stderr.write(renderCliError(err, verbose));
     process.exitCode = 1;
   }
 }
