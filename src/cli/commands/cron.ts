@@ -1,8 +1,9 @@
-import { type Command, InvalidArgumentError } from "commander";
+import type { Command } from "commander";
 import { TendError } from "../../errors/index.ts";
 import { CRON_SEEN_EVERY_MS, nextCronRuns } from "../../jobs/index.ts";
 import { parseDuration } from "../../lifecycle/index.ts";
 import { databaseOption, withStore } from "../database.ts";
+import { integerOption } from "../integer-option.ts";
 import { renderTable } from "../table.ts";
 
 /**
@@ -32,13 +33,6 @@ export function unrecordedZoneNote(here: string | null): string {
   );
 }
 
-function runsCount(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 100)
-    throw new InvalidArgumentError("expected an integer from 0 to 100");
-  return n;
-}
-
 /** `tend cron ...`: list, pause and resume cron schedules, read from and written to the store. */
 export function register(program: Command): void {
   const cron = program.command("cron").description("list, pause, resume and prune cron schedules");
@@ -47,7 +41,12 @@ export function register(program: Command): void {
     .command("list")
     .description("every cron schedule a process registered, with its next runs and last tick")
     .addOption(databaseOption())
-    .option("-n, --next <n>", "next runs to show per schedule", runsCount, 3)
+    .option(
+      "-n, --next <n>",
+      "next runs to show per schedule (0 to 100)",
+      integerOption("--next", 0, 100, "TEND_E_INVALID_CRON"),
+      3,
+    )
     .option(
       "--stale-after <duration>",
       "mark schedules no running process has scheduled for this long (removed from the code?)",

@@ -1,8 +1,10 @@
 import type { Command } from "commander";
-import { checkInteger, invalidArgument } from "../../errors/index.ts";
+import { invalidArgument } from "../../errors/index.ts";
 import { parseDuration } from "../../lifecycle/index.ts";
 import type { Inconsistency } from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
+import { integerOption } from "../integer-option.ts";
+import { visibleText } from "../visible-text.ts";
 
 /**
  * Pure: reads a time filter: an ISO date/time, or a duration meaning "that long ago" (`"1h"`,
@@ -31,7 +33,8 @@ export function parseSince(value: string, now: Date, name = "--since"): Date {
 }
 
 /**
- * Pure: one line per inconsistency: time, converger, key, what changed.
+ * Pure: one line per inconsistency: time, converger, key, what changed; control characters (a key
+ * with a line break) are shown as escapes, so that each inconsistency stays on its line.
  *
  * @example
  * ```ts
@@ -39,7 +42,7 @@ export function parseSince(value: string, now: Date, name = "--since"): Date {
  * ```
  */
 export function formatInconsistency(row: Inconsistency): string {
-  return `${row.at.toISOString()}  ${row.converger}  ${row.key}  ${JSON.stringify(row.changes)}`;
+  return visibleText(`${row.at.toISOString()}  ${row.converger}  ${row.key}  ${JSON.stringify(row.changes)}`);
 }
 
 /**
@@ -58,7 +61,12 @@ export function register(program: Command): void {
     .option("-c, --converger <name>", "only this converger")
     .option("--since <when>", 'only after this time: a duration ago ("1h") or an ISO time')
     .option("--until <when>", 'only before this time: a duration ago ("10m") or an ISO time')
-    .option("-n, --limit <n>", "at most this many (default 100)", "100")
+    .option(
+      "-n, --limit <n>",
+      "at most this many (1 to 100000)",
+      integerOption("--limit", 1, 100_000, "TEND_E_CONVERGER_INVALID_FILTER"),
+      100,
+    )
     .option("--json", "one JSON object per line")
     .action(
       async (opts: {
@@ -66,20 +74,12 @@ export function register(program: Command): void {
         converger?: string;
         since?: string;
         until?: string;
-        limit: string;
+        limit: number;
         json?: boolean;
       }) => {
         const now = new Date();
-        // A text that is not a whole number is checked as it was typed, so the error shows it.
-        const limit = checkInteger(
-          "TEND_E_CONVERGER_INVALID_FILTER",
-          "--limit",
-          /^\d+$/.test(opts.limit) ? Number(opts.limit) : opts.limit,
-          1,
-          100_000,
-        );
         const filter = {
-          limit,
+          limit: opts.limit,
           ...(opts.converger === undefined ? {} : { converger: opts.converger }),
           ...(opts.since === undefined ? {} : { since: parseSince(opts.since, now, "--since") }),
           ...(opts.until === undefined ? {} : { until: parseSince(opts.until, now, "--until") }),

@@ -8,6 +8,7 @@ import {
   type JobState,
 } from "../../store/index.ts";
 import { databaseOption, withStore } from "../database.ts";
+import { integerOption } from "../integer-option.ts";
 import { errorEntries, lastError, noOpReason } from "../../store/index.ts";
 import { renderTable } from "../table.ts";
 import { pruneCutoff } from "./prune.ts";
@@ -89,12 +90,6 @@ function state(value: string): JobState {
   return value as JobState;
 }
 
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError("expected a positive integer");
-  return n;
-}
-
 /** `tend jobs ...`: inspect and operate the job queue. */
 export function register(program: Command): void {
   const jobs = program.command("jobs").description("inspect and operate the job queue");
@@ -106,7 +101,12 @@ export function register(program: Command): void {
     .option("-q, --queue <name>", "only this queue")
     .option("-k, --kind <kind>", "only this kind")
     .option("-s, --state <state>", `only this state (${JOB_STATES.join(", ")})`, state)
-    .option("-n, --limit <n>", "at most this many", positiveInt, 50)
+    .option(
+      "-n, --limit <n>",
+      "at most this many (1 to 10000)",
+      integerOption("--limit", 1, 10_000, "TEND_E_INVALID_STORE_ARGUMENT"),
+      50,
+    )
     .option("--json", "print JSON")
     .action(
       async (o: {
@@ -165,7 +165,7 @@ export function register(program: Command): void {
     });
 
   for (const [name, description] of [
-    ["retry", "make a discarded or cancelled job run again with fresh attempts"],
+    ["retry", "make a completed, discarded or cancelled job run again, with fresh attempts"],
     ["cancel", "cancel a pending job, or ask the worker running it to abort it"],
   ] as const) {
     jobs
