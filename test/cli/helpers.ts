@@ -10,8 +10,20 @@ const exec = promisify(execFile);
 
 /** Runs `bin/tend.js` in a child process (TEND_DATABASE_URL unset: commands name their database). */
 export async function tend(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return await tendWithEnv({}, ...args);
+}
+
+/**
+ * Runs `bin/tend.js` in a child process with `extra` added to its environment (TEND_DATABASE_URL
+ * unset unless `extra` sets it).
+ */
+export async function tendWithEnv(
+  extra: NodeJS.ProcessEnv,
+  ...args: string[]
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env["TEND_DATABASE_URL"];
+  Object.assign(env, extra);
   try {
     const { stdout, stderr } = await exec(process.execPath, [TEND, ...args], { env, timeout: 30_000 });
     return { code: 0, stdout, stderr };

@@ -6,7 +6,12 @@ import {
   readStatusFile,
   type SupervisorStatus,
 } from "../../supervise/index.ts";
-import { fleetStore, type MasterRecord, type ProcessRecord } from "../../store/index.ts";
+import {
+  DEFAULT_DATABASE_URL,
+  fleetStore,
+  type MasterRecord,
+  type ProcessRecord,
+} from "../../store/index.ts";
 import { withStore } from "../database.ts";
 import { renderTable } from "../table.ts";
 
@@ -172,12 +177,32 @@ export function renderProcesses(processes: readonly ProcessRecord[], now: number
 }
 
 /**
+ * Pure: the database `tend status` reads, or null for its status file: `-d <url>` names it; `-d`
+ * alone takes TEND_DATABASE_URL, else the default. Without `-d` the command reads the supervisor's
+ * status file even when TEND_DATABASE_URL is set: that variable is in a service's environment, and
+ * taking it there would turn `tend status` (the workers of this machine, exit code 3 when the
+ * supervisor is down) into the listing of the database's processes.
+ *
+ * @example
+ * ```ts
+ * statusDatabase(true, { TEND_DATABASE_URL: "postgres://db/app" }); // "postgres://db/app"
+ * statusDatabase(undefined, { TEND_DATABASE_URL: "postgres://db/app" }); // null
+ * ```
+ */
+export function statusDatabase(flag: string | boolean | undefined, env: NodeJS.ProcessEnv): string | null {
+  if (flag === undefined || flag === false) return null;
+  return flag === true ? (env["TEND_DATABASE_URL"] ?? DEFAULT_DATABASE_URL) : flag;
+}
+
+/**
  * `tend status`: prints the supervisor's view of its workers from its status file, and says
- * clearly (exit code 3) when the supervisor is not running.
+ * clearly (exit code 3) when the supervisor is not running; with `-d`, every tend process
+ * registered in the database.
  *
  * @example
  * ```sh
  * tend status --status-file /srv/app/var/tend-supervisor.json
+ * tend status -d   # the database of TEND_DATABASE_URL
  * ```
  */
 export function register(program: Command): void {
@@ -189,12 +214,13 @@ export function register(program: Command): void {
     .option("--status-file <path>", "the supervisor's status file", DEFAULT_STATUS_FILE)
     .option("--json", "print the status file's JSON with a `running` field")
     .option(
-      "-d, --database <url>",
-      "show every tend process registered in this database (any machine) and, on PostgreSQL, every master sharing it with its workers",
+      "-d, --database [url]",
+      `show every tend process registered in this database (any machine) and, on PostgreSQL, every master sharing it with its workers; -d alone: env TEND_DATABASE_URL, else ${DEFAULT_DATABASE_URL} (without -d, the status file is read even when TEND_DATABASE_URL is set)`,
     )
-    .action(async (flags: { statusFile: string; json?: boolean; database?: string }) => {
-      if (flags.database !== undefined) {
-        const { masters, processes } = await withStore(flags.database, async (store) => {
+    .action(async (flags: { statusFile: string; json?: boolean; database?: string | boolean }) => {
+      const database = statusDatabase(flags.database, process.env);
+      if (database !== null) {
+        const { masters, processes } = await withStore(database, async (store) => {
           const fleet = await fleetStore(store);
           return {
             masters: fleet === null ? [] : await fleet.masters(),
