@@ -20,7 +20,7 @@ export const HTTP_CODES = {
     "An admin API request is malformed: a body that is not a JSON object or is too large, an unknown filter value, a bad cursor or limit; the message names the field.",
   TEND_E_ADMIN_NOT_FOUND: "An admin API request names a job that does not exist (or no longer exists).",
   TEND_E_ADMIN_CONFLICT:
-    "An admin action cannot apply to the job in its current state (deleting a running job: cancel it first; retrying a job that is not failed, discarded or cancelled; cancelling a job that already ended).",
+    "An admin action cannot apply to the job in its current state (deleting a running job: cancel it first; retrying a job that has not ended (completed, discarded or cancelled); cancelling a job that already ended).",
   TEND_E_HTTP_HOST_NOT_ALLOWED:
     "A request to a server bound to a loopback address named another host in its Host header (answered 403): a page of another site may be reaching it through DNS rebinding. Open it as localhost or 127.0.0.1, or list the name in `http.allowedHosts`.",
   TEND_E_HTTP_NOT_FOUND:
