@@ -171,12 +171,27 @@ async function processFile(
     if (watched !== undefined) watched.error = lastError;
     return await fail(env, claimed, path, lastError, attemptLog, size, started, log);
   } catch (err) {
+    if (await vanished(path)) {
+      log.warn(
+        { err },
+        "the claimed file vanished from the claim folder while it was processed; something else removed it",
+      );
+      return "gone";
+    }
     log.error(
       { err },
       "an inbox file could not be finished; it stays in the claim folder and is recovered at the next start",
     );
     return "stuck";
   }
+}
+
+/** Whether nothing is at `path` any more (false when it is there, or cannot be told). */
+async function vanished(path: string): Promise<boolean> {
+  return await lstat(path).then(
+    () => false,
+    (err: unknown) => errnoCode(err) === "ENOENT",
+  );
 }
 
 type AttemptResult = { ok: true; outputs: number } | { ok: false; error: unknown; aborted: boolean };

@@ -1,5 +1,6 @@
 import { open, rename, unlink } from "node:fs/promises";
 import { join } from "node:path";
+import { describeValue, isInstance, readOr } from "../errors/index.ts";
 import { fsyncDir, moveNoClobber } from "./folders.ts";
 
 /** One attempt at a file, as recorded in a failure sidecar. */
@@ -39,24 +40,46 @@ export interface FailureRecord {
 
 export { fileIdentity } from "./identity.ts";
 
-/** Describes any thrown value as a plain error record (non-Errors become their string form). Pure. */
+/**
+ * Describes any thrown value as a plain error record (non-Errors become their JSON or string
+ * form). Total: a value that neither JSON nor String can show (a null-prototype object with a
+ * cycle, a getter or Proxy trap that throws) is described anyway, so that a file whose processing
+ * threw it still ends in `failed/`. Pure.
+ *
+ * @example
+ * ```ts
+ * describeError(new Error("bad row 3")); // { name: "Error", message: "bad row 3", stack: "..." }
+ * describeError({ line: 3 }); // { name: "NonError", message: '{"line":3}' }
+ * ```
+ */
 export function describeError(err: unknown): FailureRecord["error"] {
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
+  if (isInstance(err, Error)) {
+    const code = readOr(() => (err as { code?: unknown }).code, undefined);
+    const stack = readOr(() => err.stack, undefined);
     return {
-      name: err.name,
-      message: err.message,
+      name: readOr(() => String(err.name), "Error"),
+      message: readOr(() => String(err.message), describeValue(err)),
       ...(typeof code === "string" ? { code } : {}),
-      ...(err.stack === undefined ? {} : { stack: err.stack }),
+      ...(typeof stack === "string" ? { stack } : {}),
     };
   }
-  let message: string;
+  return { name: "NonError", message: thrownText(err) };
+}
+
+/** Pure: a thrown non-Error as text: itself for a string, else its JSON, else String, else described. */
+function thrownText(err: unknown): string {
+  if (typeof err === "string") return err;
   try {
-    message = typeof err === "string" ? err : (JSON.stringify(err) ?? String(err));
+    const text = JSON.stringify(err);
+    if (text !== undefined) return text;
   } catch {
-    message = String(err);
+    // Neither JSON (a cycle, a BigInt, a throwing toJSON): try String below.
   }
-  return { name: "NonError", message };
+  try {
+    return String(err);
+  } catch {
+    return describeValue(err);
+  }
 }
 
 /** Writes `data` to `dir/name` atomically and durably (temporary dot file, fsync, rename, folder fsync). */
