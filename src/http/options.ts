@@ -86,16 +86,7 @@ export function checkHttpOptions(options: unknown): HttpSettings {
   const port = checkInteger("TEND_E_INVALID_HTTP_OPTIONS", "http.port", o.port, 0, 65_535);
   const host =
     o.host === undefined ? "127.0.0.1" : checkString("TEND_E_INVALID_HTTP_OPTIONS", "http.host", o.host);
-  // White space, slashes, NUL and other control characters: none is part of a host name or IP
-  // address, and NUL would only fail later, when start() listens, as a raw TypeError.
-  // eslint-disable-next-line no-control-regex
-  if (/[\s/\u0000-\u001f\u007f]/.test(host))
-    throw invalidArgument(
-      "TEND_E_INVALID_HTTP_OPTIONS",
-      "http.host",
-      host,
-      "a host name or IP address (no white space, slashes or control characters)",
-    );
+  checkHostText(host, "http.host", host);
   const maxEventLoopDelayMs = parseDuration(o.maxEventLoopDelay ?? "5s", "http.maxEventLoopDelay", {
     code: "TEND_E_INVALID_HTTP_OPTIONS",
     positive: true,
@@ -154,22 +145,43 @@ export function checkHttpOptions(options: unknown): HttpSettings {
 }
 
 /**
- * Parses `--http` of the CLI: `9464`, `:9464`, `0.0.0.0:9464` or `[::1]:9464`.
+ * Throws TEND_E_INVALID_HTTP_OPTIONS naming `name` (and showing `shown`) when `host` holds white
+ * space, a slash, NUL or another control character: none is part of a host name or IP address,
+ * and NUL would only fail later, when the server listens, as a raw TypeError.
+ */
+function checkHostText(host: string, name: string, shown: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (/[\s/\u0000-\u001f\u007f]/.test(host))
+    throw invalidArgument(
+      "TEND_E_INVALID_HTTP_OPTIONS",
+      name,
+      shown,
+      "a host name or IP address (no white space, slashes or control characters)",
+    );
+}
+
+/**
+ * Parses a listen address given on the command line: `9464`, `:9464`, `0.0.0.0:9464` or
+ * `[::1]:9464`. Errors (TEND_E_INVALID_HTTP_OPTIONS: not that shape, a port above 65535, a host
+ * with white space, slashes or control characters) name `flag`, the option the user typed:
+ * `--http` (`tend supervise`, the default) or `--listen` (`tend dashboard`).
  *
  * @example
  * ```ts
  * parseHttpAddress("0.0.0.0:9464"); // { port: 9464, host: "0.0.0.0" }
+ * parseHttpAddress("localhost:abc", "--listen"); // throws: Invalid --listen: got "localhost:abc", ...
  * ```
  */
-export function parseHttpAddress(text: string): HttpOptions {
+export function parseHttpAddress(text: string, flag = "--http"): HttpOptions {
+  checkString("TEND_E_INVALID_HTTP_OPTIONS", "the option name", flag);
+  const expected = "PORT or HOST:PORT (e.g. 127.0.0.1:9464)";
+  if (typeof text !== "string") throw invalidArgument("TEND_E_INVALID_HTTP_OPTIONS", flag, text, expected);
   const m = /^(?:(\[[^\]]+\]|[^:]*):)?(\d{1,5})$/.exec(text.trim());
-  if (m === null)
-    throw invalidArgument(
-      "TEND_E_INVALID_HTTP_OPTIONS",
-      "--http",
-      text,
-      "PORT or HOST:PORT (e.g. 127.0.0.1:9464)",
-    );
+  if (m === null) throw invalidArgument("TEND_E_INVALID_HTTP_OPTIONS", flag, text, expected);
+  const port = Number(m[2]);
+  if (port > 65_535)
+    throw invalidArgument("TEND_E_INVALID_HTTP_OPTIONS", flag, text, "a port from 0 to 65535");
   const host = m[1] === undefined || m[1] === "" ? undefined : m[1].replace(/^\[|\]$/g, "");
-  return { port: Number(m[2]), ...(host === undefined ? {} : { host }) };
+  if (host !== undefined) checkHostText(host, flag, text);
+  return { port, ...(host === undefined ? {} : { host }) };
 }

@@ -1,13 +1,26 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { invalidArgument, isTendError } from "../errors/index.ts";
+import { checkedQuery } from "./query-keys.ts";
 
 /** Path parameters of a matched route (`/api/jobs/:id` gives `{ id }`), decoded. */
 export type RouteParams = Readonly<Record<string, string>>;
+
+/** What a handler may need to know of the server that runs it (see {@link Router.allowHosts}). */
+export interface RouteContext {
+  /**
+   * The host names the operator listed in `http.allowedHosts` (lower case, without port): names
+   * this server is also reached by, e.g. behind a proxy. The login cookie's Origin check accepts
+   * them (see src/http/api/session.ts).
+   */
+  readonly allowedHosts: readonly string[];
+}
 
 /** A route's handler: writes the whole response (it may be async). */
 export type RouteHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   params: RouteParams,
+  context: RouteContext,
 ) => void | Promise<void>;
 
 /** Methods a route may answer (HEAD is answered by GET routes). */
@@ -33,7 +46,11 @@ export function sendError(res: ServerResponse, status: number, code: string, mes
 export interface RouteDoc {
   /** One line: what it answers or does. */
   summary: string;
-  /** Query parameters it reads (all optional strings). */
+  /**
+   * Query parameters it reads (all optional strings). A described route accepts these and no
+   * others: an unknown or repeated one answers 400 TEND_E_ADMIN_BAD_REQUEST before the handler
+   * runs (see src/http/query-keys.ts), so the OpenAPI description and the server agree.
+   */
   query?: readonly string[];
   /** What its JSON request body holds, when it reads one. */
   body?: string;
@@ -94,6 +111,7 @@ function match(pattern: readonly string[], path: readonly string[]): Record<stri
 export class Router {
   readonly #routes: Route[] = [];
   readonly #closing = new AbortController();
+  #context: RouteContext = { allowedHosts: [] };
 
   /**
    * Aborted when the server begins to close: long-lived responses (an event stream) end then,
@@ -108,7 +126,32 @@ export class Router {
     this.#closing.abort();
   }
 
-  /** Adds a GET route (HEAD is answered by it too). */
+  /**
+   * Sets the host names handlers are told of (`http.allowedHosts`, see {@link RouteContext});
+   * `listenHttp` (server.ts) calls it with the server's settings. Throws TEND_E_INVALID_HTTP_OPTIONS
+   * for anything but an array of host names.
+   *
+   * @example
+   * ```ts
+   * router.allowHosts(["tend.example.com"]);
+   * ```
+   */
+  allowHosts(hosts: readonly string[]): this {
+    if (
+      !Array.isArray(hosts) ||
+      hosts.some((h) => typeof h !== "string" || !/^[A-Za-z0-9.-]{1,253}$/.test(h))
+    )
+      throw invalidArgument(
+        "TEND_E_INVALID_HTTP_OPTIONS",
+        "allowed hosts",
+        hosts,
+        "an array of host names without port (letters, digits, dots and hyphens)",
+      );
+    this.#context = { allowedHosts: hosts.map((h) => h.toLowerCase()) };
+    return this;
+  }
+
+  /** Adds a GET route (HEAD is answered by it too, unless it answers HEAD itself). */
   get(path: string, handler: RouteHandler, doc?: RouteDoc): this {
     return this.route("GET", path, handler, doc);
   }
@@ -184,8 +227,17 @@ export class Router {
         `This path takes ${allow}, not ${req.method}.`,
       );
     }
+    // A described route (the admin API) takes exactly the query parameters its description lists.
+    if (found.route.doc !== undefined) {
+      try {
+        checkedQuery(url, found.route.doc.query ?? []);
+      } catch (err) {
+        if (!isTendError(err)) throw err;
+        return sendError(res, 400, err.code, err.message);
+      }
+    }
     try {
-      await found.route.handler(req, res, found.params);
+      await found.route.handler(req, res, found.params, this.#context);
     } catch (err) {
       onError(err);
       if (!res.headersSent)

@@ -48,6 +48,7 @@ export interface HttpServer {
 export async function listenHttp(settings: HttpSettings, router: Router, log: Logger): Promise<HttpServer> {
   // Loaded here, so that an app without `http` never loads node:http.
   const { createServer } = await import("node:http");
+  router.allowHosts(settings.allowedHosts);
   const server = createServer((req, res) => {
     if (!hostAllowed(req.headers.host, settings.host, settings.allowedHosts)) {
       sendJson(res, 403, {

@@ -74,7 +74,7 @@ export function register(program: Command): void {
       const adminToken =
         flags.adminTokenFile === undefined ? undefined : await readToken(flags.adminTokenFile);
       const settings = checkHttpOptions({
-        ...parseHttpAddress(flags.listen),
+        ...parseHttpAddress(flags.listen, "--listen"),
         dashboard: flags.hidePayloads === true ? { hidePayloads: true } : true,
         ...(adminToken === undefined ? {} : { adminToken }),
         ...(flags.allowedHost === undefined ? {} : { allowedHosts: flags.allowedHost }),

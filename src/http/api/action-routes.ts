@@ -29,8 +29,8 @@ export function action(
   run: (req: IncomingMessage, params: Readonly<Record<string, string>>) => Promise<ActionResult>,
   targetOf: (params: Readonly<Record<string, string>>) => string,
 ) {
-  return api(async (req: IncomingMessage, res: ServerResponse, params) => {
-    const who = authorize(req, s.adminToken);
+  return api(async (req: IncomingMessage, res: ServerResponse, params, context) => {
+    const who = authorize(req, s.adminToken, context.allowedHosts);
     let result: ActionResult;
     try {
       result = await run(req, params);

@@ -35,8 +35,8 @@ export function tokenMatches(given: string, adminToken: string): boolean {
  * Checks that a mutating request may act: a token is configured and the request carries it as
  * `Authorization: Bearer <token>` (compared in constant time), or it carries the dashboard's
  * session cookie (see session.ts) AND comes from a page of this server (its `Origin` names this
- * host). Returns the token's audit id; throws TEND_E_ADMIN_READ_ONLY or TEND_E_ADMIN_FORBIDDEN
- * (both answered 403).
+ * host, or one of `allowedHosts`). Returns the token's audit id; throws TEND_E_ADMIN_READ_ONLY or
+ * TEND_E_ADMIN_FORBIDDEN (both answered 403).
  *
  * CSRF: browsers never add the header on their own; the cookie is HttpOnly and SameSite=Strict
  * (never sent from another site's page), and a cookie-borne request must also show this server
@@ -47,7 +47,11 @@ export function tokenMatches(given: string, adminToken: string): boolean {
  * const who = authorize(req, settings.adminToken); // "3f5a..."
  * ```
  */
-export function authorize(req: IncomingMessage, adminToken: string | null): string {
+export function authorize(
+  req: IncomingMessage,
+  adminToken: string | null,
+  allowedHosts: readonly string[] = [],
+): string {
   if (adminToken === null) {
     throw new TendError(
       "TEND_E_ADMIN_READ_ONLY",
@@ -59,10 +63,10 @@ export function authorize(req: IncomingMessage, adminToken: string | null): stri
   // session cookie still counts then.
   const bearer = /^Bearer\b/i.test(header);
   if (!bearer && hasSession(req, adminToken)) {
-    if (!sameOrigin(req.headers))
+    if (!sameOrigin(req.headers, allowedHosts))
       throw new TendError(
         "TEND_E_ADMIN_FORBIDDEN",
-        "A request authorized by the dashboard's login cookie must come from a page of this server (its Origin header does not name this host).",
+        "A request authorized by the dashboard's login cookie must come from a page of this server (its Origin header names neither this host nor one of http.allowedHosts).",
       );
     return tokenId(adminToken);
   }

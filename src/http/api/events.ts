@@ -67,7 +67,8 @@ class SharedStats {
  * sends `queues` (`{ queues }`, as `/api/queues`) when the counts changed; with `job`, it sends
  * `job` instead (`{ job }`, as `/api/jobs/:id`, `null` once deleted) when that job changed. The dashboard's
  * pages update through it without reloading. The stream ends when the client goes away or the
- * server closes.
+ * server closes. `HEAD /api/events` answers the stream's headers (200, `text/event-stream`) and
+ * ends at once: it opens no stream and reads nothing.
  *
  * @example
  * ```ts
@@ -89,6 +90,9 @@ export function addEventRoutes(router: Router, s: AdminSources): void {
         "cache-control": "no-store",
         "x-accel-buffering": "no",
       });
+      // HEAD: the stream's headers, then the end. A HEAD answer has no body, so the loop below
+      // would write nothing and hold the connection (and read the store) until the client left.
+      if (req.method === "HEAD") return void res.end();
       res.write(`retry: ${Math.max(1000, intervalMs)}\n\n`);
       const ended = new AbortController();
       const end = () => ended.abort();

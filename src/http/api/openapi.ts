@@ -29,7 +29,7 @@ export const API_DOCS: Readonly<Record<string, RouteDoc>> = {
   },
   "GET /api/events": {
     summary:
-      "Server-Sent Events: `queues` when the counts change, or with `job`, `job` when that job changes.",
+      "Server-Sent Events: `queues` when the counts change, or with `job`, `job` when that job changes. HEAD answers the stream's headers and ends (no stream is opened).",
     query: ["job"],
     produces: "text/event-stream",
   },
@@ -78,6 +78,9 @@ export function openApiPath(pattern: string): string {
 
 const ERROR = { $ref: "#/components/responses/Error" };
 
+/** Routes that answer without reading the database (so never 503). */
+const NO_STORE = new Set(["GET /api", "GET /api/openapi.json"]);
+
 /**
  * Pure: the OpenAPI 3.1 description of the `/api` routes served, from the routes themselves
  * (method, path, path parameters) and their descriptions.
@@ -120,6 +123,9 @@ export function openApiOf(routes: readonly RouteInfo[]): Record<string, unknown>
         "400": ERROR,
         ...(doc.auth === true ? { "403": ERROR, "409": ERROR } : {}),
         ...(r.path.includes(":") ? { "404": ERROR } : {}),
+        // The database unreachable or not answering in time (TEND_E_STORE_UNREACHABLE,
+        // TEND_E_STORE_TIMEOUT), with a Retry-After header.
+        ...(NO_STORE.has(`${r.method} ${r.path}`) ? {} : { "503": ERROR }),
       },
     };
     (paths[openApiPath(r.path)] ??= {})[r.method.toLowerCase()] = op;
@@ -130,7 +136,7 @@ export function openApiOf(routes: readonly RouteInfo[]): Record<string, unknown>
       title: "tend admin API",
       version: TEND_VERSION,
       description:
-        "Read routes for anyone who can reach the server; actions need the admin token. See docs/dashboard.md.",
+        "Read routes for anyone who can reach the server; actions need the admin token. Each route takes only the query parameters listed for it, each at most once (else 400 TEND_E_ADMIN_BAD_REQUEST). See docs/dashboard.md.",
     },
     paths,
     components: {

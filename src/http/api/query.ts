@@ -38,7 +38,8 @@ export function pageOf(q: URLSearchParams): { limit: number; beforeId?: string }
 
 /**
  * Pure: the jobs filter of a list request (`state`, `queue`, `kind`, `from` and `to`: the
- * creation time range, `q`: text searched in payloads and errors, and the page).
+ * creation time range, `from` no later than `to`, `q`: text searched in payloads and errors, and
+ * the page). Throws TEND_E_ADMIN_BAD_REQUEST naming a bad parameter.
  *
  * @example
  * ```ts
@@ -61,6 +62,15 @@ export function jobFilterOf(q: URLSearchParams): ListFilter & { limit: number } 
   if (from !== undefined) filter.createdFrom = from;
   const to = timeOf(q, "to");
   if (to !== undefined) filter.createdBefore = to;
+  // A range that ends before it starts is a mistake (swapped fields), not a question whose
+  // answer is "no jobs".
+  if (from !== undefined && to !== undefined && from.getTime() > to.getTime())
+    throw invalidArgument(
+      "TEND_E_ADMIN_BAD_REQUEST",
+      "from",
+      text(q, "from")!.slice(0, 40),
+      `a time no later than \`to\` (${text(q, "to")!.slice(0, 40)})`,
+    );
   const search = text(q, "q");
   if (search !== undefined) {
     if (search.length > MAX_SEARCH)

@@ -63,21 +63,31 @@ export function cookieOf(header: string | undefined, name: string): string | und
 
 /**
  * Pure: whether a request comes from a page of this server: its `Origin` header names the host
- * the request was sent to. Browsers send Origin with every POST and DELETE; a request without
- * one is not trusted with the cookie (scripts use the Bearer header).
+ * the request was sent to, or one of `allowedHosts` (`http.allowedHosts`: the public name of a
+ * proxy that rewrites `Host`, say to `localhost`; any port, http or https). Browsers send Origin
+ * with every POST and DELETE; a request without one is not trusted with the cookie (scripts use
+ * the Bearer header). Any other origin is refused (CSRF).
  *
  * @example
  * ```ts
  * sameOrigin({ origin: "http://127.0.0.1:9470", host: "127.0.0.1:9470" }); // true
+ * sameOrigin({ origin: "https://tend.example.com", host: "localhost" }, ["tend.example.com"]); // true
+ * sameOrigin({ origin: "https://evil.example", host: "localhost" }, ["tend.example.com"]); // false
  * ```
  */
-export function sameOrigin(headers: IncomingMessage["headers"]): boolean {
+export function sameOrigin(
+  headers: IncomingMessage["headers"],
+  allowedHosts: readonly string[] = [],
+): boolean {
   const origin = headers.origin;
-  const host = headers.host;
-  if (origin === undefined || host === undefined) return false;
+  if (origin === undefined) return false;
   try {
     const url = new URL(origin);
-    return (url.protocol === "http:" || url.protocol === "https:") && url.host === host;
+    if (url.protocol !== "http:" && url.protocol !== "https:") return false;
+    return (
+      (headers.host !== undefined && url.host === headers.host) ||
+      allowedHosts.includes(url.hostname.toLowerCase())
+    );
   } catch {
     return false;
   }

@@ -6,9 +6,9 @@ import { jobView } from "../api/job-view.ts";
 import { listPage } from "../api/list-page.ts";
 import { jobFilterOf, pageFrom, pageOf, queryOf, searchScope, sortedQueues } from "../api/query.ts";
 import { notFound, pathJobId } from "../api/read-routes.ts";
-import { statusOf } from "../api/respond.ts";
+import { RETRY_AFTER_SECONDS, statusOf } from "../api/respond.ts";
 import type { AdminSources } from "../api/sources.ts";
-import { type RouteHandler, type RouteParams, type Router, sendJson } from "../router.ts";
+import { type RouteHandler, type RouteParams, type Router, sendError } from "../router.ts";
 import { tokenMatches } from "../api/auth.ts";
 import { hasSession, sameOrigin, SESSION_COOKIE, SESSION_TTL_MS, sessionValue } from "../api/session.ts";
 import { APP_JS, STYLE_CSS } from "./assets.ts";
@@ -29,8 +29,15 @@ const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; " +
   "base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
-function send(res: ServerResponse, status: number, contentType: string, body: string): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, {
+    ...headers,
     "content-type": contentType,
     "content-length": Buffer.byteLength(body),
     "cache-control": "no-store",
@@ -43,7 +50,30 @@ function send(res: ServerResponse, status: number, contentType: string, body: st
   res.end(body);
 }
 
-/** A dashboard page: its body in the layout, and a TendError of bad input as a 400/404 page. */
+/**
+ * Pure: the body of the page shown when the database cannot be used (a store error answered
+ * 503): what happened, in the store's own words, and what to do.
+ *
+ * @example
+ * ```ts
+ * unavailableBody("TEND_E_STORE_UNREACHABLE", "Cannot connect to PostgreSQL at ...");
+ * ```
+ */
+export function unavailableBody(code: string, message: string): ReturnType<typeof html> {
+  return html`<h1>Database unavailable</h1>
+    <p class="error" role="alert">This page could not be read: the database does not answer.</p>
+    <p>${message} <span class="muted">(${code})</span></p>
+    <p>
+      Nothing was changed. Check that the database server is running and reachable from this server (the host,
+      port and network path named above), then reload this page: it works again as soon as the database
+      answers, with no restart.
+    </p>`;
+}
+
+/**
+ * A dashboard page: its body in the layout; a TendError of bad input as a 400/404 page, and a
+ * database that cannot be used (unreachable, timed out) as a 503 page saying so, with Retry-After.
+ */
 export function page(
   s: AdminSources,
   title: string,
@@ -55,10 +85,17 @@ export function page(
     try {
       send(res, 200, "text/html; charset=utf-8", layout(title, await build(req.url, params), mode));
     } catch (err) {
-      if (!isTendError(err) || statusOf(err.code) === 500) throw err;
-      const body = html`<h1>${statusOf(err.code) === 404 ? "Not found" : "Bad request"}</h1>
+      if (!isTendError(err) || statusOf(err.code) === 500 || res.headersSent) throw err;
+      const status = statusOf(err.code);
+      if (status === 503) {
+        const body = unavailableBody(err.code, err.message);
+        return send(res, 503, "text/html; charset=utf-8", layout("Database unavailable", body, mode), {
+          "retry-after": String(RETRY_AFTER_SECONDS),
+        });
+      }
+      const body = html`<h1>${status === 404 ? "Not found" : "Bad request"}</h1>
         <p>${err.message}</p>`;
-      send(res, statusOf(err.code), "text/html; charset=utf-8", layout(title, body, mode));
+      send(res, status, "text/html; charset=utf-8", layout(title, body, mode));
     }
   };
 }
@@ -95,7 +132,8 @@ export function sessionCookie(value: string | null, secure: boolean): string {
 /**
  * The login form (`/ui/login`): the admin token, once, for an HttpOnly SameSite=Strict session
  * cookie that the action buttons then use instead of a Bearer header. Login and logout accept
- * only requests whose Origin is this server (no login CSRF).
+ * only requests whose Origin is this server or one of `http.allowedHosts` (no login CSRF); a
+ * refused logout answers 403 TEND_E_ADMIN_FORBIDDEN in the API's error shape.
  */
 function addLogin(router: Router, s: AdminSources): void {
   const form = (message: string | null) =>
@@ -125,21 +163,28 @@ function addLogin(router: Router, s: AdminSources): void {
         layout("Log in", form(null), { readOnly, session: hasSession(req, s.adminToken) }),
       ),
     )
-    .route("POST", "/ui/login", async (req, res) => {
+    .route("POST", "/ui/login", async (req, res, _params, { allowedHosts }) => {
       const token = (await readForm(req)).get("token") ?? "";
       const secure = req.headers["x-forwarded-proto"] === "https";
-      if (s.adminToken !== null && sameOrigin(req.headers) && tokenMatches(token, s.adminToken))
+      const fromHere = sameOrigin(req.headers, allowedHosts);
+      if (s.adminToken !== null && fromHere && tokenMatches(token, s.adminToken))
         return redirect(res, "/ui", sessionCookie(sessionValue(s.adminToken, Date.now()), secure));
       const why =
         s.adminToken === null
           ? "This dashboard is read-only."
-          : sameOrigin(req.headers)
+          : fromHere
             ? "That is not this server's admin token."
-            : "The login form must be sent from this server's own page.";
+            : "The login form must be sent from this server's own page (its Origin header names neither this host nor one of http.allowedHosts).";
       send(res, 403, "text/html; charset=utf-8", layout("Log in", form(why), { readOnly }));
     })
-    .route("POST", "/ui/logout", (req, res) => {
-      if (!sameOrigin(req.headers)) return sendJson(res, 403, { error: "cross-origin logout refused" });
+    .route("POST", "/ui/logout", (req, res, _params, { allowedHosts }) => {
+      if (!sameOrigin(req.headers, allowedHosts))
+        return sendError(
+          res,
+          403,
+          "TEND_E_ADMIN_FORBIDDEN",
+          "Logging out must be sent from this server's own page (its Origin header names neither this host nor one of http.allowedHosts).",
+        );
       redirect(res, "/ui", sessionCookie(null, req.headers["x-forwarded-proto"] === "https"));
     });
 }
