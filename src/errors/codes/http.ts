@@ -15,9 +15,9 @@ export const HTTP_CODES = {
   TEND_E_ADMIN_READ_ONLY:
     "A mutating admin API request (retry, cancel, delete, enqueue) reached a server without `http.adminToken`: the API is read-only; configure a token to allow actions.",
   TEND_E_ADMIN_FORBIDDEN:
-    "A mutating admin API request carried no `Authorization: Bearer <token>` header, or a token that is not the configured `http.adminToken`.",
+    "A mutating admin API request carried no `Authorization: Bearer <token>` header, or a token that is not the configured `http.adminToken`; or a request authorised by the login cookie came from another origin than this server's own host or one of `http.allowedHosts` (cross-site request forgery is refused).",
   TEND_E_ADMIN_BAD_REQUEST:
-    "An admin API request is malformed: a body that is not a JSON object or is too large, an unknown filter value, a bad cursor or limit; the message names the field.",
+    "An admin API request is malformed: a body that is not a JSON object or is too large, an unknown or repeated query parameter, an unknown filter value, a bad cursor or limit, a time range that ends before it begins; the message names the field.",
   TEND_E_ADMIN_NOT_FOUND: "An admin API request names a job that does not exist (or no longer exists).",
   TEND_E_ADMIN_CONFLICT:
     "An admin action cannot apply to the job in its current state (deleting a running job: cancel it first; retrying a job that has not ended (completed, discarded or cancelled); cancelling a job that already ended).",
