@@ -19,6 +19,7 @@ import { recordChange, type RecordOutcome } from "./record-change.ts";
 import type { InconsistencyRecorder } from "./recorder.ts";
 import type { ConvergerRetention } from "./retention.ts";
 import { isTerminalError } from "./terminal-error.ts";
+import { thrownMessage } from "./thrown.ts";
 import { convergeTimeout } from "./timeout.ts";
 
 /** What a converger's calls need, shared by its sweeps and key runs. */
@@ -54,6 +55,12 @@ export interface KeyResult {
   changed: unknown;
   /** The inconsistency could not be recorded because this process no longer holds the lease. */
   fencedOut: boolean;
+  /**
+   * Whether the run failed. A failure is told by this flag, never by `error`: `converge` may
+   * throw anything, `null` and `undefined` included.
+   */
+  failed: boolean;
+  /** What the run failed with (meaningful only when `failed`). */
   error: unknown;
   /** The change was made but its record could not be stored (TEND_E_CONVERGER_RECORD_LOST). */
   recordLost?: unknown;
@@ -126,6 +133,7 @@ export async function runKey(
     finish: { kind: "ok" },
     changed: null,
     fencedOut: false,
+    failed: false,
     error: null,
   };
   let release: (() => void) | undefined;
@@ -148,28 +156,29 @@ export async function runKey(
   const started = performance.now();
   const startedAt = new Date();
   let value: unknown;
-  let error: unknown = null;
+  // A failure is recorded as such, not as a non-null value: `throw null` is a failure too.
+  let failure: { err: unknown } | null = null;
   try {
     value = await (watch === undefined
       ? def.converge(item.key, ctx)
       : watch.run(() => def.converge(item.key, ctx)));
   } catch (err) {
-    error = err;
+    failure = { err };
   } finally {
     link.dispose();
     release?.();
   }
   // A call that ignored its aborted signal and returned late ran past its timeout all the same;
   // what it returned still counts when it says it changed something (the change was made).
-  const late = error === null && link.timedOut;
+  const late = failure === null && link.timedOut;
   metrics.runs++;
   observeDuration(metrics, performance.now() - started);
   let outcome = { changed: null as unknown, requeueAfterMs: null as number | null };
-  if (error === null) {
+  if (failure === null) {
     try {
       outcome = interpretOutcome(def.name, value);
     } catch (err) {
-      if (!late) error = err;
+      if (!late) failure = { err };
     }
   }
   const record = (changed: unknown) =>
@@ -184,7 +193,8 @@ export async function runKey(
       since: startedAt,
       signal: parent,
     });
-  if (error !== null || late) {
+  if (failure !== null || late) {
+    let error = failure?.err;
     if (parent.aborted && !link.timedOut) {
       watch?.end("aborted", error);
       return { ...aborted, error };
@@ -204,7 +214,7 @@ export async function runKey(
       lateChange === null ? false : reportRecord(env, item.key, outcome.changed, lateChange, log);
     if (lateChange?.kind === "recorded") metrics.lateChanges++;
     watch?.end(isTerminalError(error) ? "terminal" : "error", error);
-    const message = error instanceof Error ? error.message : String(error);
+    const message = thrownMessage(error);
     if (isTerminalError(error)) {
       metrics.terminal++;
       log.error(
@@ -221,6 +231,7 @@ export async function runKey(
         finish: { kind: "terminal", message },
         changed: null,
         fencedOut: false,
+        failed: true,
         error,
       };
     }
@@ -234,6 +245,7 @@ export async function runKey(
       finish: { kind: "error", delayMs },
       changed: lateChange?.kind === "recorded" ? outcome.changed : null,
       fencedOut,
+      failed: true,
       error,
     };
   }
@@ -255,6 +267,7 @@ export async function runKey(
     finish,
     changed: outcome.changed,
     fencedOut,
+    failed: false,
     error: null,
     ...(recordLost === null ? {} : { recordLost }),
   };

@@ -9,6 +9,11 @@ export interface ConvergerMetrics {
   sweeps: number;
   /** `find` calls that failed. */
   findErrors: number;
+  /**
+   * Items `find` returned that are not valid keys (too long, empty, holding U+0000 or a lone
+   * surrogate, or not a key at all): each is skipped and logged; the sweep goes on.
+   */
+  invalidKeys: number;
   /** Wake-ups received for this converger. */
   wakes: number;
   /** `converge` calls. */
@@ -59,6 +64,7 @@ export function newMetrics(): ConvergerMetrics {
   return {
     sweeps: 0,
     findErrors: 0,
+    invalidKeys: 0,
     wakes: 0,
     runs: 0,
     changes: 0,

@@ -48,10 +48,18 @@ export function interpretOutcome(converger: string, value: unknown): Interpreted
   }
   const changed = isEmptyChange(record.changed) ? null : record.changed;
   if (changed !== null) {
+    // JSON.stringify returns undefined, not a throw, for a value with no JSON form (a Symbol, a
+    // function, an object whose toJSON returns undefined): that cannot be recorded either.
+    let text: unknown;
     try {
-      JSON.stringify(changed);
+      text = JSON.stringify(changed);
     } catch {
       throw bad("changed must be JSON-serialisable.");
+    }
+    if (typeof text !== "string") {
+      throw bad(
+        "changed must be JSON-serialisable (it has no JSON form: a Symbol, a function, or a toJSON returning undefined).",
+      );
     }
   }
   return { changed, requeueAfterMs };

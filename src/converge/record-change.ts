@@ -75,7 +75,8 @@ export interface RecordChangeOptions {
  * Records the inconsistency of one change (batched by the recorder, fenced). When the write
  * fails, retries with a growing delay, each retry first reading back the key's records since
  * the call started: one with this term's holder and epoch and these changes means the failed
- * write was committed after all, and it is not written again. Gives up when `signal` aborts or
+ * write was committed after all, and it is not written again; else it is written alone (not
+ * batched), so that another record that failed the same batch cannot fail it again. Gives up when `signal` aborts or
  * after `retryLimitMs`, returning a TEND_E_CONVERGER_RECORD_LOST error. Never throws.
  *
  * @example
@@ -121,7 +122,8 @@ export async function recordChange(options: RecordChangeOptions): Promise<Record
       // The failed write may have been committed, its answer lost with the connection.
       const rows = await store.listInconsistencies({ converger, key, since, limit: 100 });
       if (rows.some((row) => isSameRecord(row, fence, stored))) return { kind: "recorded", attempts };
-      return { kind: (await recorder.record(key, changes, fence)) ? "recorded" : "fenced", attempts };
+      // Alone: a record the database refuses, batched with this one, cannot fail it again.
+      return { kind: (await recorder.record(key, changes, fence, true)) ? "recorded" : "fenced", attempts };
     } catch (err) {
       lastError = err;
     }

@@ -10,7 +10,11 @@ interface Pending {
 /**
  * Groups the inconsistencies of one converger's concurrent converge calls into one fenced insert
  * (one commit) per turn of the event loop, instead of one commit each. A call's promise settles
- * when its batch is committed (true) or fenced out (false).
+ * when its batch is committed (true) or fenced out (false), and rejects when the batch's write
+ * failed. A write retried after such a failure is made `alone`, in a batch of its own, so that
+ * one record the database refuses never takes down the others it was batched with (their
+ * retries are stored; see `recordChange`, which reads back before retrying so that nothing is
+ * stored twice).
  *
  * @example
  * ```ts
@@ -31,7 +35,8 @@ export class InconsistencyRecorder {
     this.#maxBatch = maxBatch;
   }
 
-  record(key: string, changes: unknown, fence: Fence | null): Promise<boolean> {
+  record(key: string, changes: unknown, fence: Fence | null, alone = false): Promise<boolean> {
+    if (alone) return this.#write([{ key, changes }], fence);
     return new Promise((resolve, reject) => {
       const id = fence === null ? "" : `${fence.holder}\u0000${fence.epoch}`;
       let queue = this.#queues.get(id);
@@ -54,22 +59,28 @@ export class InconsistencyRecorder {
     for (const { fence, items } of queues) {
       for (let i = 0; i < items.length; i += this.#maxBatch) {
         const batch = items.slice(i, i + this.#maxBatch);
-        this.#store
-          .recordInconsistencies(
-            this.#converger,
-            // Strings a database cannot store (U+0000, lone surrogates) are kept as their escapes.
-            batch.map((p) => ({ key: p.key, changes: storableValue(p.changes) })),
-            fence,
-          )
-          .then(
-            (recorded) => {
-              for (const p of batch) p.resolve(recorded);
-            },
-            (err: unknown) => {
-              for (const p of batch) p.reject(err);
-            },
-          );
+        this.#write(batch, fence).then(
+          (recorded) => {
+            for (const p of batch) p.resolve(recorded);
+          },
+          (err: unknown) => {
+            for (const p of batch) p.reject(err);
+          },
+        );
       }
     }
+  }
+
+  /** One fenced insert of `records`; rejects when it fails (also when a value cannot be encoded). */
+  async #write(
+    records: ReadonlyArray<{ key: string; changes: unknown }>,
+    fence: Fence | null,
+  ): Promise<boolean> {
+    return this.#store.recordInconsistencies(
+      this.#converger,
+      // Strings a database cannot store (U+0000, lone surrogates) are kept as their escapes.
+      records.map((p) => ({ key: p.key, changes: storableValue(p.changes) })),
+      fence,
+    );
   }
 }

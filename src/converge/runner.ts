@@ -4,6 +4,7 @@ import {
   checkLogger,
   checkObject,
   checkSignal,
+  describeValue,
   invalidArgument,
   optionKeys,
   rejectUnknownKeys,
@@ -16,7 +17,7 @@ import type { EnqueueFn } from "./context.ts";
 import { type ConvergerDefinition, type NormalizedDefinition, normalizeDefinition } from "./definition.ts";
 import type { ConvergeErrorHook, ConvergerEnv, KeyResult } from "./execute.ts";
 import { checkHolderId } from "./bounds.ts";
-import { normalizeFound } from "./keys.ts";
+import { type Found, normalizeFound } from "./keys.ts";
 import { leaseDeadline, leaseRetryMs } from "./lease.ts";
 import { type ConvergerMetrics, newMetrics } from "./metrics.ts";
 import type { ConvergeObserver } from "./observer.ts";
@@ -109,7 +110,9 @@ export interface Converger extends Task {
 
 /**
  * What one sweep did: the keys found, the changes made (and recorded, or lost: then also an
- * error), and the keys that failed.
+ * error), and the keys that failed. An item of `find` that is not a valid key is in `errors`
+ * (TEND_E_CONVERGER_INVALID_KEYS) under its key text, or the item's description when it is not
+ * a key at all, and not in `keys`.
  */
 export interface SweepReport {
   keys: string[];
@@ -370,7 +373,7 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
       // A change returned after the timeout is both: a timeout error, and a change recorded. A
       // change whose record was lost is a change and an error (TEND_E_CONVERGER_RECORD_LOST).
       const done = (key: string, result: KeyResult) => {
-        if (result.error !== null) report.errors.push({ key, error: result.error });
+        if (result.failed) report.errors.push({ key, error: result.error });
         if (result.recordLost !== undefined) report.errors.push({ key, error: result.recordLost });
         if (result.changed !== null) report.changed.push({ key, changes: result.changed });
         settled(key);
@@ -399,14 +402,21 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
           everyMs: 2_147_483_647,
           // A failing find (or one past its timeout) is reported by the sweep through onFindError,
           // which ends the one-off sweep with that error.
+          // Its items are read once (find may return a one-shot iterator) and handed on as they
+          // are: the sweep reports those that are not keys through onInvalidKey.
           find: async (ctx) => {
-            const found = normalizeFound(def.name, await find(ctx));
+            const raw: unknown = await find(ctx);
+            const items =
+              raw !== null && typeof raw === "object" && Symbol.iterator in raw
+                ? [...(raw as Iterable<unknown>)]
+                : raw;
+            const { found } = normalizeFound(def.name, items);
             // Its signal aborted (a timeout, which the sweep reports, or the end of the sweep): no keys to wait for.
             if (ctx.signal.aborted) return found;
             report.keys = found.map((f) => f.key);
             pendingKeys = new Set(report.keys);
             if (pendingKeys.size === 0) controller.abort();
-            return found;
+            return items as Iterable<Found>;
           },
         },
       };
@@ -423,6 +433,11 @@ export function createConverger(definition: ConvergerDefinition, deps: Converger
         },
         onResult: done,
         onParked: parked,
+        // An item of find that is not a key fails alone: reported under its key text (or, for a
+        // value that is not a key at all, its description), not waited for.
+        onInvalidKey: (item) => {
+          report.errors.push({ key: item.key ?? describeValue(item.value), error: item.error });
+        },
         onFindError: (err) => {
           findFailed ??= { err };
           controller.abort();

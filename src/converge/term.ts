@@ -3,8 +3,9 @@ import { isTendError } from "../errors/index.ts";
 import { linkSignals } from "../lifecycle/index.ts";
 import { type Fence, SWEEP_REQUEST_TABLE, type Wake, type WakeListener } from "../store/index.ts";
 import { type ConvergerEnv, findContext, type KeyResult, runKey } from "./execute.ts";
+import { keyBackoffMs } from "./backoff.ts";
 import { KeyQueue, type TakenKey } from "./key-queue.ts";
-import { normalizeFound } from "./keys.ts";
+import { type InvalidFound, keyProblem, normalizeFound } from "./keys.ts";
 import { PARKED_CHANNEL } from "./parked.ts";
 import { keepPruned } from "./retention.ts";
 import { findTimeout } from "./timeout.ts";
@@ -31,8 +32,10 @@ export interface TermOptions {
   routes: WakeRoutes;
   /** Called when a recorded write was fenced out: the lease is gone. */
   onFencedOut: () => void;
-  /** Called with the error of the first sweep when `find` returned non-keys (a start-up error). */
+  /** Called with the error of the first sweep when `find` returned no iterable at all (a start-up error). */
   onInvalidKeys: (err: unknown) => void;
+  /** Called for an item a sweep's `find` returned that is not a valid key: it is skipped. */
+  onInvalidKey?: (item: InvalidFound) => void;
   /** Called after every key run (tests, testing helpers). */
   onResult?: (key: string, result: KeyResult) => void;
   /** Called with the error of a sweep whose `find` failed (threw, or ran past its timeout). */
@@ -126,16 +129,31 @@ export async function runTerm(options: TermOptions): Promise<void> {
     }
   };
 
+  // A woken key that cannot be a key (too long, U+0000, a lone surrogate: see keyProblem) is not
+  // run: a sweep is, as PostgreSQL's trigger asks for one when the key cannot be sent. The sweep
+  // reports the key as invalid if find returns it.
+  const wakeKey = (key: string | null): string | null => {
+    if (key === null) return null;
+    const problem = keyProblem(key);
+    if (problem === null) return key;
+    log.warn(
+      { key: key.slice(0, 100), length: key.length, reason: problem },
+      "a wake-up named a key that cannot be a key; sweeping instead",
+    );
+    return null;
+  };
+
   const onWake = (w: Wake) => {
     if (w.table === SWEEP_REQUEST_TABLE) {
       // An operator asked for a sweep, or for one key to run, now (the dashboard, over the database).
       if (w.column !== def.name) return;
-      if (w.key === null) {
+      const key = wakeKey(w.key);
+      if (key === null) {
         log.info("a sweep was requested; sweeping now");
         sweepWanted = true;
       } else {
-        log.info({ key: w.key }, "a run of the key was requested; running it now");
-        offer(w.key, null, "wake");
+        log.info({ key }, "a run of the key was requested; running it now");
+        offer(key, null, "wake");
       }
       wake();
       return;
@@ -143,7 +161,8 @@ export async function runTerm(options: TermOptions): Promise<void> {
     const route = routes.get(wakeRoute(w.table, w.column));
     if (route === undefined) return;
     metrics.wakes++;
-    if (route === "key" && w.key !== null) offer(w.key, null, "wake");
+    const key = route === "key" ? wakeKey(w.key) : null;
+    if (key !== null) offer(key, null, "wake");
     else sweepWanted = true;
     wake();
   };
@@ -161,6 +180,22 @@ export async function runTerm(options: TermOptions): Promise<void> {
       def.pollMs,
     );
   }
+
+  // Items of find that are not keys fail alone: each is counted, told to the error hook and
+  // logged (the first few of a sweep one by one, the rest in one line), and the sweep goes on.
+  const reportInvalid = (invalid: readonly InvalidFound[]) => {
+    if (invalid.length === 0) return;
+    metrics.invalidKeys += invalid.length;
+    invalid.forEach((item, i) => {
+      options.onInvalidKey?.(item);
+      env.onError?.(item.error, { converger: def.name });
+      if (i < 10)
+        log.error({ err: item.error, index: item.index }, "find returned an invalid key; it is skipped");
+    });
+    if (invalid.length > 10) {
+      log.error({ count: invalid.length - 10 }, "find returned more invalid keys; they are skipped too");
+    }
+  };
 
   const sweep = async () => {
     sweeping = true;
@@ -190,7 +225,8 @@ export async function runTerm(options: TermOptions): Promise<void> {
         throw findTimeout(def.name, def.timeoutMs, failure?.err);
       }
       if (failure !== null) throw failure.err;
-      const found = normalizeFound(def.name, result);
+      const { found, invalid } = normalizeFound(def.name, result);
+      reportInvalid(invalid);
       for (const f of found) offer(f.key, f.version, "sweep", watch?.origin);
       metrics.lastSweepAt = Date.now();
       metrics.parked = queue.size().terminal;
@@ -212,7 +248,21 @@ export async function runTerm(options: TermOptions): Promise<void> {
   };
 
   const start = (item: TakenKey) => {
-    const p = runKey(env, item, signal, fence).then((result) => {
+    // runKey never throws by contract; should it reject all the same (a bug, an error hook that
+    // throws), the key's run ends as a failure that backs off, never as an unhandled rejection.
+    const run = runKey(env, item, signal, fence).catch((err: unknown): KeyResult => {
+      metrics.errors++;
+      log.error({ err, key: item.key }, "a key run failed unexpectedly; the key backs off");
+      return {
+        aborted: signal.aborted,
+        finish: { kind: "error", delayMs: keyBackoffMs(item.failures + 1, def.backoff, env.random) },
+        changed: null,
+        fencedOut: false,
+        failed: true,
+        error: err,
+      };
+    });
+    const p = run.then((result) => {
       if (result.fencedOut) options.onFencedOut();
       if (!result.aborted) queue.finish(item.key, result.finish, Date.now());
       if (result.finish.kind === "terminal") {
@@ -226,10 +276,18 @@ export async function runTerm(options: TermOptions): Promise<void> {
       }
       options.onResult?.(item.key, result);
     });
-    const tracked = p.finally(() => {
-      running.delete(tracked);
-      wake();
-    });
+    const tracked = p
+      .catch((err: unknown) => {
+        try {
+          log.error({ err, key: item.key }, "could not finish a key run");
+        } catch {
+          // The logger failed too: nothing more to tell.
+        }
+      })
+      .finally(() => {
+        running.delete(tracked);
+        wake();
+      });
     running.add(tracked);
   };
 

@@ -5,7 +5,8 @@ import { promClient } from "./prom.ts";
 /**
  * The converger families, read from each converger's own counters at scrape time (label:
  * `converger`, the definition's name): `tend_converger_sweeps_total`,
- * `tend_converger_find_errors_total`, `tend_converger_runs_total{result=changed|unchanged|error}`,
+ * `tend_converger_find_errors_total`, `tend_converger_invalid_keys_total`,
+ * `tend_converger_runs_total{result=changed|unchanged|error}`,
  * `tend_converger_inconsistencies_total`, `tend_converger_inconsistencies_lost_total`,
  * `tend_converger_errors_total`, `tend_converger_timeouts_total` (`converge` and `find`),
  * `tend_converger_leases_lost_total`, `tend_converger_leader`, `tend_converger_parked_keys` and
@@ -39,6 +40,11 @@ export function registerConvergerMetrics(registry: Registry, convergers: () => r
   };
   counter("tend_converger_sweeps_total", "Sweeps (find calls) started by this process.", (m) => m.sweeps);
   counter("tend_converger_find_errors_total", "Sweeps whose find failed.", (m) => m.findErrors);
+  counter(
+    "tend_converger_invalid_keys_total",
+    "Items find returned that are not valid keys (too long, empty, U+0000, not a key): each skipped and logged.",
+    (m) => m.invalidKeys,
+  );
   counter(
     "tend_converger_inconsistencies_total",
     "Inconsistencies recorded: keys converged that changed something, whose record was stored.",

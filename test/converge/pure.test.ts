@@ -7,10 +7,11 @@ import { AppConvergers } from "../../src/converge/app-convergers.ts";
 import { normalizeDefinition } from "../../src/converge/definition.ts";
 import { lastSweepAgeMs } from "../../src/converge/metrics.ts";
 import { isSameRecord, recordRetryDelayMs } from "../../src/converge/record-change.ts";
-import { normalizeFound } from "../../src/converge/keys.ts";
+import { keyProblem, normalizeFound } from "../../src/converge/keys.ts";
 import { leaseDeadline, leaseRetryMs } from "../../src/converge/lease.ts";
 import { interpretOutcome } from "../../src/converge/outcome.ts";
 import { isTerminalError, TerminalError } from "../../src/converge/terminal-error.ts";
+import { thrownMessage } from "../../src/converge/thrown.ts";
 import { decideLease, holdsLease } from "../../src/store/lease.ts";
 import { toSqlitePlaceholders } from "../../src/store/sqlite/converge-sql.ts";
 
@@ -89,9 +90,14 @@ describe("isEmptyChange", () => {
 });
 
 describe("normalizeFound", () => {
+  const keys = (converger: string, found: unknown) => {
+    const out = normalizeFound(converger, found);
+    assert.deepEqual(out.invalid, []);
+    return out.found;
+  };
   it("accepts strings, numbers, bigints and { key, version }, deduplicated", () => {
     assert.deepEqual(
-      normalizeFound("c", [1, "a", 2n, { key: 3, version: 7 }, 1, new Set(["x"]).values().next().value]),
+      keys("c", [1, "a", 2n, { key: 3, version: 7 }, 1, new Set(["x"]).values().next().value]),
       [
         { key: "1", version: null },
         { key: "a", version: null },
@@ -100,28 +106,104 @@ describe("normalizeFound", () => {
         { key: "x", version: null },
       ],
     );
-    assert.deepEqual(normalizeFound("c", [{ key: "k", version: new Date(0) }]), [
+    assert.deepEqual(keys("c", [{ key: "k", version: new Date(0) }]), [
       { key: "k", version: "1970-01-01T00:00:00.000Z" },
     ]);
+    assert.deepEqual(keys("c", ["x".repeat(512)]), [{ key: "x".repeat(512), version: null }]);
   });
-  it("rejects non-keys naming the converger and the item", () => {
+  it("throws only for a result that is not an iterable", () => {
     assert.throws(() => normalizeFound("c", "abc"), code("TEND_E_CONVERGER_INVALID_KEYS"));
     assert.throws(() => normalizeFound("c", null), code("TEND_E_CONVERGER_INVALID_KEYS"));
-    assert.deepEqual(normalizeFound("c", [{ id: 7 }, { id: "8" }]), [
+    assert.throws(() => normalizeFound("c", 42), code("TEND_E_CONVERGER_INVALID_KEYS"));
+    assert.deepEqual(keys("c", [{ id: 7 }, { id: "8" }]), [
       { key: "7", version: null },
       { key: "8", version: null },
     ]);
-    assert.throws(
-      () => normalizeFound("c", [1, { id: 2, name: "two" }]),
-      (err: unknown) => {
-        assert.match((err as Error).message, /index 1/);
-        assert.match((err as Error).message, /"c"/);
-        return true;
+  });
+  it("skips each item that is not a valid key, naming the converger, the item and why; keeps the others", () => {
+    const out = normalizeFound("c", [1, { id: 2, name: "two" }, 3]);
+    assert.deepEqual(out.found, [
+      { key: "1", version: null },
+      { key: "3", version: null },
+    ]);
+    assert.equal(out.invalid.length, 1);
+    assert.equal(out.invalid[0]?.index, 1);
+    assert.equal(out.invalid[0]?.key, null);
+    assert.equal(out.invalid[0]?.error.code, "TEND_E_CONVERGER_INVALID_KEYS");
+    assert.match(out.invalid[0]?.error.message ?? "", /index 1/);
+    assert.match(out.invalid[0]?.error.message ?? "", /"c"/);
+    for (const bad of [
+      null,
+      Number.NaN,
+      true,
+      "",
+      { key: {} },
+      {},
+      [1],
+      { id: null },
+      "x".repeat(513),
+      10n ** 600n,
+      "a\u0000b",
+      "lone \ud800",
+      { key: "k", version: "v".repeat(600) },
+      { key: "k", version: new Date(Number.NaN) },
+      { key: "k", version: "a\u0000" },
+    ]) {
+      const result = normalizeFound("c", ["ok", bad]);
+      assert.deepEqual(result.found, [{ key: "ok", version: null }], `with ${String(bad)}`);
+      assert.equal(result.invalid.length, 1);
+      assert.equal(result.invalid[0]?.error.code, "TEND_E_CONVERGER_INVALID_KEYS");
+    }
+    const long = normalizeFound("c", ["x".repeat(600)]).invalid[0];
+    assert.equal(long?.key, "x".repeat(600));
+    assert.match(long?.error.message ?? "", /600 characters long; the limit is 512/);
+  });
+});
+
+describe("keyProblem", () => {
+  it("accepts 1-512 characters of well-formed text without U+0000", () => {
+    assert.equal(keyProblem("42"), null);
+    assert.equal(keyProblem("é😀"), null);
+    assert.equal(keyProblem("x".repeat(512)), null);
+    assert.match(keyProblem("") ?? "", /empty/);
+    assert.match(keyProblem("x".repeat(513)) ?? "", /513 characters/);
+    assert.match(keyProblem("a\u0000b") ?? "", /U\+0000/);
+    assert.match(keyProblem("a\udc00") ?? "", /surrogate/);
+  });
+});
+
+describe("thrownMessage", () => {
+  it("describes anything thrown without throwing", () => {
+    assert.equal(thrownMessage(new Error("boom")), "boom");
+    assert.equal(thrownMessage("text"), "text");
+    assert.equal(thrownMessage(null), "null");
+    assert.equal(thrownMessage(undefined), "undefined");
+    assert.equal(
+      thrownMessage(Object.assign(Object.create(null) as object, { code: "E_X" })),
+      '{"code":"E_X"}',
+    );
+    assert.equal(thrownMessage(Symbol("s")), "Symbol(s)");
+    const bad = Object.defineProperty(new Error("x"), "message", {
+      get() {
+        throw new Error("no");
+      },
+    });
+    assert.equal(typeof thrownMessage(bad), "string");
+    const { proxy, revoke } = Proxy.revocable({}, {});
+    revoke();
+    assert.equal(typeof thrownMessage(proxy), "string");
+    const hostile = new Proxy(
+      {},
+      {
+        get() {
+          throw new Error("trap");
+        },
+        getPrototypeOf() {
+          throw new Error("trap");
+        },
       },
     );
-    for (const bad of [[null], [Number.NaN], [true], [""], [{ key: {} }], [{}], [[1]], [{ id: null }]]) {
-      assert.throws(() => normalizeFound("c", bad), code("TEND_E_CONVERGER_INVALID_KEYS"));
-    }
+    assert.equal(typeof thrownMessage(hostile), "string");
   });
 });
 
@@ -262,6 +344,13 @@ describe("interpretOutcome", () => {
     const cyclic: Record<string, unknown> = {};
     cyclic["self"] = cyclic;
     assert.throws(() => interpretOutcome("c", { changed: cyclic }), code("TEND_E_CONVERGER_INVALID_RESULT"));
+  });
+  it("rejects a change with no JSON form (JSON.stringify returns undefined)", () => {
+    for (const changed of [Symbol("x"), () => 1, { toJSON: () => undefined }]) {
+      assert.throws(() => interpretOutcome("c", { changed }), code("TEND_E_CONVERGER_INVALID_RESULT"));
+    }
+    // Inside a value, JSON writes what has no form as null or leaves it out: that is recordable.
+    assert.equal(Array.isArray(interpretOutcome("c", { changed: [Symbol("x")] }).changed), true);
   });
 });
 

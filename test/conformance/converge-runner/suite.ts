@@ -730,7 +730,7 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
       }
     });
 
-    it("start-up errors: an unknown wakeOn table or key column, and a find that returns non-keys", async (t) => {
+    it("start-up errors: an unknown wakeOn table or key column, and a find that returns no iterable", async (t) => {
       if (skip()) return t.skip("PostgreSQL unavailable");
       await items(1);
       const unknown = createConverger(itemConverger(`unknown-${table}`, { wakeOn: ["no_such_table"] }), {
@@ -755,7 +755,13 @@ export function describeConvergerRunner(driver: "sqlite" | "postgres"): void {
         return true;
       });
       const nonKeys = createConverger(
-        { name: `nonkeys-${table}`, find: () => [{ id: 1, name: "one" }], converge: () => undefined },
+        // An item that is not a key fails alone (see converge-bad-data); a result that is not an
+        // iterable at all fails the first sweep.
+        {
+          name: `nonkeys-${table}`,
+          find: () => ({ id: 1, name: "one" }) as never,
+          converge: () => undefined,
+        },
         { store, log },
       );
       await assert.rejects(nonKeys.run(new AbortController().signal), (err: unknown) => {

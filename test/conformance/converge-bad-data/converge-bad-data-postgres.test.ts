@@ -1,0 +1,3 @@
+import { describeConvergeBadData } from "./suite.ts";
+
+describeConvergeBadData("postgres");
