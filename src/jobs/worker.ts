@@ -157,26 +157,32 @@ export class JobWorker implements Task {
   /**
    * Writes a job's outcome, and writes it again while the store times out or cannot be reached,
    * as long as the job's lease may hold (see outcome-retry.ts). A stop cuts a wait short for one
-   * last write; after that the job is left to be rescued when its lease lapses.
+   * last write; after that the job is left to be rescued when its lease lapses. The first write is
+   * a plain call (the hot path, once per job); the loop begins only after it failed.
    */
-  async #persist<R>(write: () => Promise<R>): Promise<R> {
-    let firstFailureAt = 0;
+  #persist<R>(write: () => Promise<R>): Promise<R> {
+    return write().catch((err: unknown) => this.#writeAgain(write, err));
+  }
+
+  async #writeAgain<R>(write: () => Promise<R>, firstErr: unknown): Promise<R> {
+    const firstFailureAt = Date.now();
+    let err = firstErr;
     for (let failures = 1; ; failures++) {
+      const wait = retryableOutcomeError(err)
+        ? outcomeRetryWait(failures, Date.now() - firstFailureAt, this.#settings.leaseMs)
+        : null;
+      if (wait === null || this.#stop?.aborted === true) throw err;
+      this.#log.warn(
+        { err, retryInMs: wait },
+        "recording a job's outcome failed; writing it again while its lease holds",
+      );
+      // A stop cuts the wait short: one last write, then no more.
+      const stop = this.#stop;
+      await sleep(wait, undefined, stop === null ? undefined : { signal: stop }).catch(() => undefined);
       try {
         return await write();
-      } catch (err) {
-        if (failures === 1) firstFailureAt = Date.now();
-        const wait = retryableOutcomeError(err)
-          ? outcomeRetryWait(failures, Date.now() - firstFailureAt, this.#settings.leaseMs)
-          : null;
-        if (wait === null || this.#stop?.aborted === true) throw err;
-        this.#log.warn(
-          { err, retryInMs: wait },
-          "recording a job's outcome failed; writing it again while its lease holds",
-        );
-        // A stop cuts the wait short: one last write, then no more.
-        const stop = this.#stop;
-        await sleep(wait, undefined, stop === null ? undefined : { signal: stop }).catch(() => undefined);
+      } catch (again) {
+        err = again;
       }
     }
   }
